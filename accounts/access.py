@@ -1,0 +1,57 @@
+"""Who may see what. Every page and API view gets its organization through these helpers."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from .models import Membership, Organization
+
+
+def memberships_for(user):
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    return Membership.objects.filter(user=user).select_related("organization").order_by("organization__name")
+
+
+def current_membership(request) -> Membership | None:
+    """The membership of the organization the signed-in user is working in (kept in the session)."""
+    if hasattr(request, "_cached_membership"):
+        return request._cached_membership
+    memberships = list(memberships_for(request.user))
+    chosen = None
+    wanted = request.session.get("organization_id") if hasattr(request, "session") else None
+    for m in memberships:
+        if m.organization_id == wanted:
+            chosen = m
+    if chosen is None and memberships:
+        chosen = memberships[0]
+    request._cached_membership = chosen
+    return chosen
+
+
+def get_org_for_member(request) -> Organization:
+    """The current organization, for any member; 404 when the user belongs to none."""
+    if getattr(request, "api_token", None) is not None:
+        return request.api_token.organization
+    membership = current_membership(request)
+    if membership is None:
+        raise Http404("You are not a member of any organization.")
+    return membership.organization
+
+
+def get_org_for_admin(request) -> Organization:
+    """The current organization, for its admins only; 403 for members."""
+    if getattr(request, "api_token", None) is not None:
+        return request.api_token.organization  # tokens are created by admins and act as admins
+    membership = current_membership(request)
+    if membership is None:
+        raise Http404("You are not a member of any organization.")
+    if not membership.is_admin:
+        raise PermissionDenied("Only organization admins can do this.")
+    return membership.organization
+
+
+def is_admin(request) -> bool:
+    if getattr(request, "api_token", None) is not None:
+        return True
+    membership = current_membership(request)
+    return bool(membership and membership.is_admin)

@@ -1,0 +1,44 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from .access import get_org_for_admin, memberships_for
+from .forms import ApiTokenForm
+from .services import api_token_create, api_token_revoke
+
+
+@login_required
+@require_POST
+def switch_organization(request):
+    wanted = request.POST.get("organization_id", "")
+    for m in memberships_for(request.user):
+        if str(m.organization_id) == wanted:
+            request.session["organization_id"] = m.organization_id
+            break
+    return redirect(request.POST.get("next") or "integrations:index")
+
+
+@login_required
+def api_tokens(request):
+    org = get_org_for_admin(request)
+    form = ApiTokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        _, new_token = api_token_create(organization=org, name=form.cleaned_data["name"], created_by=request.user)
+        form = ApiTokenForm()
+    tokens = org.api_tokens.select_related("created_by")
+    return render(
+        request,
+        "accounts/api_tokens.html",
+        {"form": form, "tokens": tokens, "new_token": new_token, "organization": org},
+    )
+
+
+@login_required
+@require_POST
+def api_token_delete(request, token_id: int):
+    org = get_org_for_admin(request)
+    if api_token_revoke(organization=org, token_id=token_id):
+        messages.success(request, "The API token was revoked. Scripts using it will now get 401.")
+    return redirect("accounts:api_tokens")

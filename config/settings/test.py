@@ -1,0 +1,17 @@
+from .base import *  # noqa: F403
+from .base import env
+
+# A fixed key for the test suite only.
+FIELD_ENCRYPTION_KEY = "nSNuHu8hkzQjfZF2rZ8p3vJZ0R2mX4oqQb9g3VQyG3E="
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PAGERDUTY_API_URL = env("PAGERDUTY_API_URL", default="https://api.pagerduty.test")
+PAGERDUTY_EU_API_URL = env("PAGERDUTY_EU_API_URL", default="https://api.eu.pagerduty.test")
+PAGERDUTY_IDENTITY_URL = env("PAGERDUTY_IDENTITY_URL", default="https://identity.pagerduty.test")
+PAGERDUTY_MAX_RETRY_WAIT = 0.0  # responses-based tests never sleep
+PAGERDUTY_RETRY_BACKOFF = 0.0
+PUBLIC_BASE_URL = "https://roster.example.com"
+ALLOWED_HOSTS = ["*"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

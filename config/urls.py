@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+api_patterns = [
+    path("integrations/pagerduty/", include("integrations.pagerduty.api_urls")),
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="integrations:index", permanent=False), name="home"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("accounts.urls")),
+    path("settings/integrations/", include("integrations.urls")),
+    path("api/", include(api_patterns)),
+]

@@ -1,0 +1,55 @@
+from django.contrib import admin
+
+from integrations.registry import register_admin_inline
+
+from .models import PagerDutyConnection
+
+# Never a credential field: only last-4 digits and health.
+HEALTH_FIELDS = [
+    "status",
+    "auth_type",
+    "region",
+    "key_last4",
+    "is_account_key",
+    "external_user_name",
+    "external_user_email",
+    "account_subdomain",
+    "capabilities",
+    "validated_at",
+    "last_error",
+    "last_error_at",
+    "updated_at",
+]
+
+
+class PagerDutyConnectionInline(admin.StackedInline):
+    model = PagerDutyConnection
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = HEALTH_FIELDS
+    readonly_fields = HEALTH_FIELDS
+    verbose_name = "PagerDuty connection health"
+
+
+register_admin_inline(PagerDutyConnectionInline)
+
+
+@admin.register(PagerDutyConnection)
+class PagerDutyConnectionAdmin(admin.ModelAdmin):
+    list_display = [
+        "organization",
+        "status",
+        "auth_type",
+        "account_subdomain",
+        "key_last4",
+        "validated_at",
+        "last_error",
+    ]
+    list_filter = ["status", "auth_type", "region"]
+    search_fields = ["organization__name", "organization__slug", "account_subdomain", "external_user_email"]
+    fields = ["organization", *HEALTH_FIELDS]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False

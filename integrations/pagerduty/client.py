@@ -1,0 +1,326 @@
+"""The only module that speaks HTTP to PagerDuty's REST API.
+
+Everything else calls a `PagerDutyClient` and catches the typed errors below. The client:
+- sends the v2 Accept header and `Token token=` (API key) or `Bearer` (OAuth) auth;
+- puts a timeout on every call;
+- retries 429 and 5xx with backoff through urllib3's `Retry`, honouring `Retry-After` and
+  PagerDuty's `ratelimit-reset`, but never waits longer than `PAGERDUTY_MAX_RETRY_WAIT` for one
+  retry: a longer wait raises `RateLimited(retry_after=...)` so a Celery task can come back later
+  instead of holding a worker;
+- walks every page of classic offset pagination;
+- on a 401, when given `on_unauthorized` (OAuth), asks it for fresh credentials once and retries once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.util.retry import Retry
+
+log = logging.getLogger(__name__)
+
+ACCEPT = "application/vnd.pagerduty+json;version=2"
+MAX_OFFSET = 10_000  # PagerDuty answers 400 when offset + limit exceeds this
+
+
+# --- Errors -------------------------------------------------------------------------------------
+
+
+class PagerDutyError(Exception):
+    """Base of every error the client raises. `message` is safe to show a person."""
+
+    code = "pagerduty_error"
+    permanent = False  # a permanent error will not go away by retrying
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None, detail=None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
+        self.detail = detail
+
+
+class BadRequest(PagerDutyError):
+    code = "pagerduty_bad_request"
+    permanent = True
+
+
+class AccountLevelKey(BadRequest):
+    """`/users/me` called with an account-level key: not an error for Roster, just a kind of key."""
+
+    code = "account_level_key"
+
+
+class Unauthorized(PagerDutyError):
+    code = "pagerduty_unauthorized"
+    permanent = True
+
+
+class PaymentRequired(PagerDutyError):
+    code = "pagerduty_plan_lacks_feature"
+    permanent = True
+
+
+class Forbidden(PagerDutyError):
+    code = "pagerduty_forbidden"
+    permanent = True
+
+
+class NotFound(PagerDutyError):
+    code = "pagerduty_not_found"
+    permanent = True
+
+
+class RateLimited(PagerDutyError):
+    code = "pagerduty_rate_limited"
+
+
+class Unavailable(PagerDutyError):
+    code = "pagerduty_unavailable"
+
+
+# --- Retries ------------------------------------------------------------------------------------
+
+
+def _server_wait(response) -> float | None:
+    """Seconds the server asked us to wait: `Retry-After`, else PagerDuty's `ratelimit-reset`."""
+    for header in ("Retry-After", "ratelimit-reset"):
+        value = response.headers.get(header)
+        if value is None:
+            continue
+        try:
+            return max(float(value), 0.0)
+        except ValueError:
+            continue
+    return None
+
+
+class PagerDutyRetry(Retry):
+    """urllib3 Retry that also reads `ratelimit-reset` and refuses to sleep past `max_wait`."""
+
+    def __init__(self, *args, max_wait: float = 10.0, **kwargs):
+        self.max_wait = max_wait
+        super().__init__(*args, **kwargs)
+
+    def new(self, **kw):
+        new = super().new(**kw)
+        new.max_wait = self.max_wait
+        return new
+
+    def get_retry_after(self, response):
+        return _server_wait(response)
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if response is not None:
+            wait = _server_wait(response)
+            if wait is not None and wait > self.max_wait:
+                # Give the response back to the caller (raise_on_status=False) rather than sleep.
+                raise MaxRetryError(_pool, url, ResponseError(f"server asked to wait {wait}s"))
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def build_session() -> requests.Session:
+    retry = PagerDutyRetry(
+        total=settings.PAGERDUTY_RETRIES,
+        connect=settings.PAGERDUTY_RETRIES,
+        read=1,
+        status=settings.PAGERDUTY_RETRIES,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=frozenset({"GET", "HEAD", "OPTIONS"}),
+        backoff_factor=settings.PAGERDUTY_RETRY_BACKOFF,
+        backoff_max=settings.PAGERDUTY_MAX_RETRY_WAIT,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        max_wait=settings.PAGERDUTY_MAX_RETRY_WAIT,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers.update({"Accept": ACCEPT, "User-Agent": "Roster/1.0 (+PagerDuty integration)"})
+    return session
+
+
+# --- Helpers ------------------------------------------------------------------------------------
+
+
+def api_url_for_region(region: str) -> str:
+    return settings.PAGERDUTY_EU_API_URL if region == "eu" else settings.PAGERDUTY_API_URL
+
+
+def api_key_auth(key: str) -> str:
+    return f"Token token={key}"
+
+
+def bearer_auth(token: str) -> str:
+    return f"Bearer {token}"
+
+
+def subdomain_from_html_url(html_url: str | None) -> str | None:
+    """`https://acme.pagerduty.com/users/P1` → `acme` (also `acme.eu.pagerduty.com`)."""
+    if not html_url:
+        return None
+    host = urlparse(html_url).hostname or ""
+    parts = host.split(".")
+    if len(parts) >= 3 and parts[-2:] == ["pagerduty", "com"]:
+        return parts[0]
+    return None
+
+
+def _error_message(response) -> tuple[str, object]:
+    """PagerDuty errors are `{"error": {"message", "code", "errors"}}` or `{"error": "text"}`."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "", None
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, str):
+        return error, error
+    if isinstance(error, dict):
+        parts = [str(error.get("message") or "")]
+        parts += [str(e) for e in error.get("errors") or [] if e]
+        return "; ".join(p for p in parts if p), error
+    return "", body
+
+
+@dataclass
+class PagerDutyClient:
+    """A client for one set of credentials. Build one with `for_api_key` or `for_oauth_token`."""
+
+    auth_header: str
+    base_url: str
+    on_unauthorized: Callable[[], str | None] | None = None
+    session: requests.Session | None = None
+
+    @classmethod
+    def for_api_key(cls, key: str, *, region: str = "us") -> PagerDutyClient:
+        return cls(auth_header=api_key_auth(key), base_url=api_url_for_region(region))
+
+    @classmethod
+    def for_oauth_token(cls, token: str, *, region: str = "us", on_unauthorized=None) -> PagerDutyClient:
+        return cls(auth_header=bearer_auth(token), base_url=api_url_for_region(region), on_unauthorized=on_unauthorized)
+
+    # -- transport --
+
+    def _session(self) -> requests.Session:
+        if self.session is None:
+            self.session = build_session()
+        return self.session
+
+    def request(self, method: str, path: str, *, params=None, json=None, _retried_auth: bool = False) -> dict:
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        try:
+            response = self._session().request(
+                method,
+                url,
+                params=params,
+                json=json,
+                headers={"Authorization": self.auth_header},
+                timeout=(5, settings.PAGERDUTY_TIMEOUT),
+            )
+        except requests.Timeout as exc:
+            raise Unavailable("PagerDuty did not answer in time.") from exc
+        except requests.RequestException as exc:
+            raise Unavailable("PagerDuty could not be reached.") from exc
+
+        if response.status_code == 401 and self.on_unauthorized and not _retried_auth:
+            new_header = self.on_unauthorized()
+            if new_header:
+                self.auth_header = new_header
+                return self.request(method, path, params=params, json=json, _retried_auth=True)
+
+        if response.status_code < 400:
+            if response.status_code == 204 or not response.content:
+                return {}
+            try:
+                return response.json()
+            except ValueError as exc:
+                raise Unavailable(
+                    "PagerDuty sent a response Roster could not read.", status=response.status_code
+                ) from exc
+        raise self._error_for(response)
+
+    def _error_for(self, response) -> PagerDutyError:
+        status = response.status_code
+        text, detail = _error_message(response)
+        log.info("PagerDuty %s %s answered %s", response.request.method, urlparse(response.url).path, status)
+        if status == 400 and "account-level" in text.lower():
+            return AccountLevelKey(text, status=status, detail=detail)
+        if status == 401:
+            return Unauthorized("Unauthorized: Invalid or expired API token", status=status, detail=detail)
+        if status == 402:
+            return PaymentRequired(
+                "Your PagerDuty plan does not include this feature." + (f" ({text})" if text else ""),
+                status=status,
+                detail=detail,
+            )
+        if status == 403:
+            return Forbidden(
+                "PagerDuty refused access: the credentials lack the permission or scope for this."
+                + (f" ({text})" if text else ""),
+                status=status,
+                detail=detail,
+            )
+        if status == 404:
+            return NotFound(
+                "PagerDuty has no such object." + (f" ({text})" if text else ""), status=status, detail=detail
+            )
+        if status == 429:
+            wait = _server_wait(response)
+            when = f" Try again in {int(wait + 0.999)} seconds." if wait else " Try again in a minute."
+            return RateLimited("PagerDuty is rate-limiting requests (429)." + when, status=status, retry_after=wait)
+        if status >= 500:
+            return Unavailable(f"PagerDuty is having trouble (HTTP {status}). Try again in a minute.", status=status)
+        return BadRequest(
+            f"PagerDuty rejected the request (HTTP {status})." + (f" {text}" if text else ""),
+            status=status,
+            detail=detail,
+        )
+
+    def get(self, path: str, **params) -> dict:
+        return self.request("GET", path, params=params or None)
+
+    def post(self, path: str, json: dict) -> dict:
+        return self.request("POST", path, json=json)
+
+    def paginate(self, path: str, key: str, *, params: dict | None = None, limit: int = 100) -> Iterator[dict]:
+        """Every item of a classic (offset) paginated list, one request per page."""
+        offset = 0
+        while True:
+            if offset + limit > MAX_OFFSET:
+                raise BadRequest("PagerDuty lists at most 10,000 results; narrow the search.")
+            page = self.get(path, **{**(params or {}), "limit": limit, "offset": offset})
+            items = page.get(key) or []
+            yield from items
+            if not page.get("more") or not items:
+                return
+            offset += len(items)
+
+    # -- endpoints Roster uses --
+
+    def current_user(self) -> dict:
+        """`GET /users/me`. Raises AccountLevelKey for account-level API keys."""
+        return self.get("/users/me").get("user") or {}
+
+    def first_user(self) -> dict | None:
+        users = self.get("/users", limit=1).get("users") or []
+        return users[0] if users else None
+
+    def can_read(self, path: str) -> str:
+        """Probe a list endpoint with `limit=1`: "yes", "no" (403), "not_in_plan" (402) or "unknown"."""
+        try:
+            self.get(path, limit=1)
+        except Forbidden:
+            return "no"
+        except PaymentRequired:
+            return "not_in_plan"
+        except PagerDutyError:
+            return "unknown"
+        return "yes"

@@ -1,0 +1,46 @@
+"""How PagerDuty appears on Settings → Integrations (the registry entry and its card context)."""
+
+from integrations.audit import audit_recent
+from integrations.registry import Provider
+
+from .forms import DisconnectForm, connect_form, rotate_form
+from .services import PROVIDER as PROVIDER_KEY
+from .services import disconnect_warnings, get_connection
+
+CAPABILITY_LABELS = {
+    "read_users": "Read users",
+    "read_schedules": "Read schedules",
+    "read_teams": "Read teams",
+    "write": "Write (create webhook subscriptions)",
+}
+CAPABILITY_VALUES = {"yes": "yes", "no": "no", "not_in_plan": "not in your plan", "unknown": "unknown"}
+
+
+def capability_rows(capabilities: dict) -> list[tuple[str, str, str]]:
+    return [
+        (label, CAPABILITY_VALUES.get(capabilities.get(key, "unknown"), "unknown"), capabilities.get(key, "unknown"))
+        for key, label in CAPABILITY_LABELS.items()
+    ]
+
+
+def card_context(request, organization) -> dict:
+    connection = get_connection(organization)
+    return {
+        "pd": connection,
+        "pd_capabilities": capability_rows(connection.capabilities) if connection else [],
+        "pd_audit": audit_recent(organization=organization, provider=PROVIDER_KEY, limit=5),
+        "pd_connect_form": connect_form(),
+        "pd_rotate_form": rotate_form(region=connection.region if connection else None),
+        "pd_disconnect_form": DisconnectForm(),
+        "pd_disconnect_warnings": disconnect_warnings(organization) if connection else [],
+    }
+
+
+PROVIDER = Provider(
+    key=PROVIDER_KEY,
+    name="PagerDuty",
+    pitch="Rotations follow PagerDuty on-call schedules, and incidents arrive by webhook.",
+    card_template="integrations/pagerduty/card.html",
+    card_context=card_context,
+    order=10,
+)

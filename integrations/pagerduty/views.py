@@ -1,0 +1,110 @@
+"""Settings → Integrations → PagerDuty: thin views over services.py. Every action is a POST form;
+a GET shows the page with the matching dialog open, so everything works without JavaScript."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from accounts.access import get_org_for_admin
+from integrations.views import render_integrations_page
+
+from . import client as pd
+from . import services
+from .forms import DisconnectForm, connect_form, rotate_form
+
+
+def _error_text(error: pd.PagerDutyError) -> str:
+    if isinstance(error, pd.Unauthorized):
+        return f"{error.message}. {services.UNAUTHORIZED_HELP}"
+    return f"{error.message} Nothing was saved."
+
+
+def _dialog_redirect(dialog: str):
+    return redirect(f"{reverse('integrations:index')}?dialog={dialog}")
+
+
+def _key_form_view(request, *, dialog: str, form_name: str, make_form, action):
+    org = get_org_for_admin(request)
+    if request.method == "GET":
+        return _dialog_redirect(dialog)
+    form = make_form(request.POST)
+    if form.is_valid():
+        try:
+            action(org, form.cleaned_data)
+        except pd.PagerDutyError as error:
+            form.add_error(None, _error_text(error))
+        except services.NotConnected as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("integrations:index")
+    return render_integrations_page(request, open_dialog=dialog, extra={form_name: form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def connect(request):
+    def action(org, data):
+        connection = services.connection_connect_api_key(
+            organization=org, api_key=data["api_key"], region=data["region"], actor=request.user
+        )
+        messages.success(request, f"PagerDuty connected as {connection.display_name}.")
+
+    return _key_form_view(
+        request, dialog="pagerduty-connect", form_name="pd_connect_form", make_form=connect_form, action=action
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rotate_key(request):
+    def action(org, data):
+        connection = services.connection_rotate_api_key(
+            organization=org, api_key=data["api_key"], region=data["region"], actor=request.user
+        )
+        messages.success(request, f"API key updated; now using the key ending in {connection.key_last4}.")
+
+    return _key_form_view(
+        request, dialog="pagerduty-rotate", form_name="pd_rotate_form", make_form=rotate_form, action=action
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def disconnect(request):
+    org = get_org_for_admin(request)
+    if request.method == "GET":
+        return _dialog_redirect("pagerduty-disconnect")
+    form = DisconnectForm(request.POST)
+    if not form.is_valid():
+        return render_integrations_page(request, open_dialog="pagerduty-disconnect", extra={"pd_disconnect_form": form})
+    if services.connection_disconnect(organization=org, actor=request.user):
+        messages.success(request, "PagerDuty disconnected. Its credentials were deleted from Roster.")
+    return redirect("integrations:index")
+
+
+@login_required
+@require_http_methods(["POST"])
+def refresh(request):
+    """Refresh Connection: check the stored credentials again (OAuth runs the login flow instead)."""
+    org = get_org_for_admin(request)
+    connection = services.get_connection(org)
+    if connection is None:
+        messages.error(request, services.NotConnected.message)
+        return redirect("integrations:index")
+    for hook in REFRESH_OVERRIDES:
+        response = hook(request, connection)
+        if response is not None:
+            return response
+    try:
+        services.connection_revalidate(connection=connection, actor=request.user)
+    except pd.PagerDutyError as error:
+        messages.error(request, f"Refresh failed: {_error_text(error)}")
+    else:
+        messages.success(request, "Connection refreshed: PagerDuty accepted the credentials.")
+    return redirect("integrations:index")
+
+
+# (request, connection) -> HttpResponse | None. OAuth registers one that restarts the login flow.
+REFRESH_OVERRIDES: list = []

@@ -1,0 +1,84 @@
+"""The provider registry: what Settings → Integrations shows.
+
+A provider (PagerDuty today; Opsgenie or Google Calendar tomorrow) is one package under
+`integrations/<provider>/` that registers itself from its AppConfig.ready():
+
+    registry.register(Provider(key="pagerduty", name="PagerDuty", ...))
+
+Other apps add sections to a provider's card (the webhook URL, bound rotations) with
+`register_card_section`, and read-only Django admin inlines with `register_admin_inline`,
+so the page and the admin never import a provider by name.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+
+
+@dataclass(frozen=True)
+class Provider:
+    key: str
+    name: str
+    pitch: str
+    card_template: str
+    # (request, organization) -> dict of context for the card template
+    card_context: Callable[[HttpRequest, object], dict]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class CardSection:
+    template: str
+    context: Callable[[HttpRequest, object], dict]
+    order: int = 100
+
+
+@dataclass
+class _Registry:
+    providers: dict[str, Provider] = field(default_factory=dict)
+    sections: dict[str, list[CardSection]] = field(default_factory=dict)
+    inlines: list = field(default_factory=list)
+
+
+_registry = _Registry()
+
+
+def register(provider: Provider) -> None:
+    _registry.providers[provider.key] = provider
+
+
+def register_card_section(provider_key: str, section: CardSection) -> None:
+    sections = _registry.sections.setdefault(provider_key, [])
+    if section not in sections:
+        sections.append(section)
+        sections.sort(key=lambda s: s.order)
+
+
+def register_admin_inline(inline_class) -> None:
+    if inline_class not in _registry.inlines:
+        _registry.inlines.append(inline_class)
+
+
+def providers() -> list[Provider]:
+    return sorted(_registry.providers.values(), key=lambda p: (p.order, p.name))
+
+
+def get(key: str) -> Provider:
+    return _registry.providers[key]
+
+
+def admin_inlines() -> list:
+    return list(_registry.inlines)
+
+
+def render_card(request: HttpRequest, organization, provider: Provider, extra: dict | None = None) -> str:
+    context = {"provider": provider, "organization": organization, **provider.card_context(request, organization)}
+    if extra:
+        context.update(extra)
+    context["sections_html"] = [
+        render_to_string(s.template, {**context, **s.context(request, organization)}, request=request)
+        for s in _registry.sections.get(provider.key, [])
+    ]
+    return render_to_string(provider.card_template, context, request=request)

@@ -1,0 +1,10 @@
+from django.urls import include, path
+
+from . import views
+
+app_name = "integrations"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("pagerduty/", include("integrations.pagerduty.urls")),
+]

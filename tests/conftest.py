@@ -1,0 +1,167 @@
+import logging
+
+import pytest
+import responses as responses_lib
+
+from accounts.models import Membership, Organization, User
+from accounts.services import organization_create
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def rsps():
+    """Every outbound HTTP call must be mocked: an unexpected call fails the test."""
+    with responses_lib.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def org(db) -> Organization:
+    return organization_create(name="Acme", admin_email="admin@acme.example", password=PASSWORD)
+
+
+@pytest.fixture
+def admin_user(org) -> User:
+    return User.objects.get(email="admin@acme.example")
+
+
+@pytest.fixture
+def member_user(org) -> User:
+    user = User.objects.create_user(email="member@acme.example", password=PASSWORD)
+    Membership.objects.create(user=user, organization=org, role=Membership.Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def other_org(db) -> Organization:
+    return organization_create(name="Globex", admin_email="admin@globex.example", password=PASSWORD)
+
+
+@pytest.fixture
+def outsider(other_org) -> User:
+    """An admin of another organization."""
+    return User.objects.get(email="admin@globex.example")
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def member_client(client, member_user):
+    client.force_login(member_user)
+    return client
+
+
+@pytest.fixture
+def outsider_client(client, outsider):
+    client.force_login(outsider)
+    return client
+
+
+@pytest.fixture
+def captured_logs(caplog):
+    caplog.set_level(logging.DEBUG)
+    return caplog
+
+
+@pytest.fixture
+def fake_pagerduty(settings):
+    """A fake PagerDuty API on 127.0.0.1; settings point the app (and a real worker) at it."""
+    from tests.fake_pagerduty import FakePagerDuty
+
+    with FakePagerDuty() as fake:
+        settings.PAGERDUTY_API_URL = fake.url
+        settings.PAGERDUTY_EU_API_URL = fake.url
+        yield fake
+
+
+@pytest.fixture
+def real_celery_worker(transactional_db, settings, fake_pagerduty):
+    """A real Celery worker process on the test database and a real Redis (the `services` suite).
+
+    Tests using it are marked `services`; they need DATABASE_URL (PostgreSQL) and REDIS_URL.
+    """
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from config.celery import app
+
+    if not settings.REDIS_URL or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("needs PostgreSQL and Redis: run `make test-services`")
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "PAGERDUTY_API_URL": settings.PAGERDUTY_API_URL,
+        "PAGERDUTY_EU_API_URL": settings.PAGERDUTY_EU_API_URL,
+        "PAGERDUTY_IDENTITY_URL": settings.PAGERDUTY_IDENTITY_URL,
+    }
+    app.control.purge()
+    root = Path(__file__).resolve().parent.parent
+    log_path = root / "test-artifacts" / "celery-worker.log"
+    log_path.parent.mkdir(exist_ok=True)
+    log_file = open(log_path, "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=info",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=root,
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the Celery worker exited; see {log_path}")
+        if "ready." in log_path.read_text():
+            break
+        time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError(f"the Celery worker did not start; see {log_path}")
+    try:
+        yield proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log_file.close()
+
+
+def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):
+    """Poll until predicate() is truthy (for work done by a real worker)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
