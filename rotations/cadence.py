@@ -1,0 +1,134 @@
+"""Pure date math for native rotations: round-robin turns on a cadence, skips and overrides.
+
+Turn k starts on `start_date + k * period_days` at `handoff_time`, wall-clock, in the rotation's
+time zone, so a 09:00 handoff stays at 09:00 across a DST change (the turn that spans the change is
+an hour shorter or longer). A handoff time that does not exist on a spring-forward day is read
+with zoneinfo's fold=0 (the offset before the change), i.e. an hour later in wall-clock time.
+
+A skip passes over the person whose turn it is: that turn goes to the next person and the order
+continues from there (everyone after moves up by one). An override puts someone on call for a
+fixed interval, cutting into whatever turns it covers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+UTC = dt.UTC
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Someone (`who`, any hashable; None = nobody: a gap) on call from `start` to `end` (UTC)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    who: Hashable | None
+    override: bool = False
+
+
+@dataclass(frozen=True)
+class Cadence:
+    start_date: dt.date
+    handoff_time: dt.time
+    period_days: int
+    tz: ZoneInfo
+
+    def turn_start(self, k: int) -> dt.datetime:
+        day = self.start_date + dt.timedelta(days=k * self.period_days)
+        return dt.datetime.combine(day, self.handoff_time, tzinfo=self.tz).astimezone(UTC)
+
+    def turn_at(self, instant: dt.datetime) -> int:
+        """The index of the turn in progress at `instant` (negative before the first turn)."""
+        local_day = instant.astimezone(self.tz).date()
+        k = (local_day - self.start_date).days // self.period_days
+        while self.turn_start(k) > instant:
+            k -= 1
+        while self.turn_start(k + 1) <= instant:
+            k += 1
+        return k
+
+
+def turns(
+    cadence: Cadence,
+    members: Sequence[Hashable],
+    *,
+    since: dt.datetime,
+    until: dt.datetime,
+    skipped: Iterable[dt.datetime] = (),
+) -> list[Slot]:
+    """Round-robin turns overlapping [since, until), not clipped. Before the first turn, or with
+    no members, nobody is on call (a gap slot)."""
+    if since >= until:
+        return []
+    first = cadence.turn_start(0)
+    if not members:
+        return [Slot(since, until, None)]
+    skipped_turns = sorted({cadence.turn_at(t) for t in skipped if t >= first})
+    slots: list[Slot] = []
+    if since < first:
+        slots.append(Slot(since, min(first, until), None))
+    k = max(cadence.turn_at(since), 0)
+    while True:
+        start = cadence.turn_start(k)
+        if start >= until:
+            break
+        shift = sum(1 for s in skipped_turns if s <= k)
+        slots.append(Slot(start, cadence.turn_start(k + 1), members[(k + shift) % len(members)]))
+        k += 1
+    return slots
+
+
+def apply_overrides(slots: list[Slot], overrides: Iterable[tuple[dt.datetime, dt.datetime, Hashable]]) -> list[Slot]:
+    """Cut each override into the slots it covers; later overrides win where they overlap."""
+    result = list(slots)
+    for o_start, o_end, who in sorted(overrides, key=lambda o: o[0]):
+        cut: list[Slot] = []
+        for slot in result:
+            if slot.end <= o_start or slot.start >= o_end:
+                cut.append(slot)
+                continue
+            if slot.start < o_start:
+                cut.append(Slot(slot.start, o_start, slot.who, slot.override))
+            if slot.end > o_end:
+                cut.append(Slot(o_end, slot.end, slot.who, slot.override))
+        cut.append(Slot(o_start, o_end, who, override=True))
+        result = sorted(cut, key=lambda s: (s.start, s.end))
+    return result
+
+
+def on_call_at(slots: Iterable[Slot], instant: dt.datetime) -> list[Slot]:
+    """Slots in progress at `instant` (several when shifts overlap)."""
+    return [s for s in slots if s.start <= instant < s.end]
+
+
+def merge_adjacent(slots: Sequence[Slot]) -> list[Slot]:
+    """Join back-to-back slots of the same person (so an override by the on-call person, or a
+    PagerDuty entry split by a layer boundary, is not a handoff)."""
+    merged: list[Slot] = []
+    for slot in sorted(slots, key=lambda s: (s.start, s.end)):
+        if merged and merged[-1].who == slot.who and merged[-1].end == slot.start:
+            merged[-1] = Slot(merged[-1].start, slot.end, slot.who, merged[-1].override or slot.override)
+        else:
+            merged.append(slot)
+    return merged
+
+
+def handoffs(
+    slots: Sequence[Slot], *, since: dt.datetime, until: dt.datetime
+) -> list[tuple[dt.datetime, frozenset, frozenset]]:
+    """Instants in [since, until) where the set of people on call changes: (at, before, after).
+    An empty set is a gap. Works with overlapping slots."""
+    points = sorted({s.start for s in slots} | {s.end for s in slots})
+    result = []
+    for at in points:
+        if not since <= at < until:
+            continue
+        before = frozenset(s.who for s in slots if s.start < at <= s.end and s.who is not None)
+        after = frozenset(s.who for s in slots if s.start <= at < s.end and s.who is not None)
+        if before != after:
+            result.append((at, before, after))
+    return result

@@ -1,0 +1,220 @@
+"""Rotations: who is on call, either by Roster's own cadence or by following a PagerDuty schedule.
+
+A native rotation's turns are computed on the fly from its cadence (see cadence.py) plus its skips
+and one-off overrides; nothing is stored per turn. A rotation bound to a PagerDuty schedule stores
+PagerDuty's final schedule as `Shift` rows (gaps included), replaced by each sync over its window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ValidationError(f"“{value}” is not a time zone (use an IANA name such as Europe/Paris).") from exc
+
+
+class Rotation(models.Model):
+    class CadenceUnit(models.TextChoices):
+        DAYS = "days", "days"
+        WEEKS = "weeks", "weeks"
+
+    class SyncState(models.TextChoices):
+        IDLE = "idle", "Idle"
+        QUEUED = "queued", "Sync running"
+
+    class ScheduleKind(models.TextChoices):
+        CLASSIC = "v2", "Classic"
+        SHIFT_BASED = "v3", "Shift-based"
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="rotations")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+
+    # Native cadence: a turn every `cadence_count` days or weeks, handing over at `handoff_time`
+    # (wall-clock time in `time_zone`), the first turn starting on `start_date`.
+    cadence_unit = models.CharField(max_length=5, choices=CadenceUnit.choices, default=CadenceUnit.WEEKS)
+    cadence_count = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    handoff_time = models.TimeField(default=dt.time(9, 0))
+    start_date = models.DateField(default=dt.date.today)
+
+    # PagerDuty binding (empty id: native)
+    pagerduty_schedule_id = models.CharField(max_length=40, blank=True, default="", db_index=True)
+    pagerduty_schedule_name = models.CharField(max_length=255, blank=True, default="")
+    pagerduty_schedule_kind = models.CharField(max_length=2, choices=ScheduleKind.choices, blank=True, default="")
+    pagerduty_schedule_url = models.CharField(max_length=500, blank=True, default="")
+    pagerduty_schedule_missing = models.BooleanField(default=False)
+
+    sync_state = models.CharField(max_length=10, choices=SyncState.choices, default=SyncState.IDLE)
+    sync_requested_at = models.DateTimeField(null=True, blank=True)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_sync_ok = models.BooleanField(null=True)
+    last_sync_error = models.CharField(max_length=500, blank=True, default="")
+    last_sync_error_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_bound(self) -> bool:
+        return bool(self.pagerduty_schedule_id)
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def period_days(self) -> int:
+        return self.cadence_count * (7 if self.cadence_unit == self.CadenceUnit.WEEKS else 1)
+
+
+class Member(models.Model):
+    rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="members")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()  # stored lower-case; PagerDuty users are matched by it
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["rotation", "email"], name="member_email_unique_per_rotation")]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"
+
+
+class Skip(models.Model):
+    """The native turn starting at `turn_start` passes over its person; the order continues after."""
+
+    rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="skips")
+    turn_start = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["turn_start"]
+        constraints = [models.UniqueConstraint(fields=["rotation", "turn_start"], name="skip_unique_per_turn")]
+
+    def __str__(self):
+        return f"Skip of the turn at {self.turn_start:%Y-%m-%d %H:%M}Z"
+
+
+class Override(models.Model):
+    """A one-off: `member` is on call from `start` to `end` instead of the cadence's person."""
+
+    rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="overrides")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="override_ends_after_start")
+        ]
+
+    def __str__(self):
+        return f"Override {self.start:%Y-%m-%d %H:%M}Z–{self.end:%Y-%m-%d %H:%M}Z"
+
+
+class Shift(models.Model):
+    """One entry of PagerDuty's final schedule for a bound rotation; `is_gap` marks nobody on call."""
+
+    rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="shifts")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    is_gap = models.BooleanField(default=False)
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    pagerduty_user_id = models.CharField(max_length=40, blank=True, default="")
+    person_name = models.CharField(max_length=200, blank=True, default="")
+    person_email = models.CharField(max_length=254, blank=True, default="")
+
+    class Meta:
+        ordering = ["start", "end", "id"]
+        indexes = [models.Index(fields=["rotation", "end"], name="shift_rotation_end")]
+
+    def __str__(self):
+        return f"{self.person_name or 'Nobody'} {self.start:%Y-%m-%d %H:%M}Z–{self.end:%Y-%m-%d %H:%M}Z"
+
+    def key(self) -> tuple:
+        return (
+            self.start,
+            self.end,
+            self.is_gap,
+            self.pagerduty_user_id,
+            self.member_id,
+            self.person_name,
+            self.person_email,
+        )
+
+
+class Handoff(models.Model):
+    """The on-call person changed at `at`. Recorded once (unique per rotation and instant)."""
+
+    rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="handoffs")
+    at = models.DateTimeField()
+    from_label = models.CharField(max_length=500, blank=True, default="")
+    to_label = models.CharField(max_length=500, blank=True, default="")  # "" = a gap: nobody
+    to_key = models.CharField(max_length=500, blank=True, default="")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+        constraints = [models.UniqueConstraint(fields=["rotation", "at"], name="handoff_once_per_instant")]
+
+    def __str__(self):
+        return f"Handoff at {self.at:%Y-%m-%d %H:%M}Z to {self.to_label or 'nobody'}"
+
+
+class PagerDutyUser(models.Model):
+    """Cache of PagerDuty users (schedule entries carry only ids and names), per organization."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    pagerduty_id = models.CharField(max_length=40)
+    name = models.CharField(max_length=200, blank=True, default="")
+    email = models.CharField(max_length=254, blank=True, default="")
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "PagerDuty user (cached)"
+        constraints = [models.UniqueConstraint(fields=["organization", "pagerduty_id"], name="pd_user_unique_per_org")]
+
+    def __str__(self):
+        return f"{self.name} ({self.pagerduty_id})"
+
+
+class SyncRun(models.Model):
+    """One sync of one PagerDuty schedule, shared by every rotation of the organization bound to it."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    schedule_id = models.CharField(max_length=40)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(null=True)
+    error_code = models.CharField(max_length=60, blank=True, default="")
+    error = models.CharField(max_length=500, blank=True, default="")
+    rotations = models.PositiveIntegerField(default=0)
+    shifts = models.PositiveIntegerField(default=0)
+    changed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["organization", "schedule_id", "-started_at"], name="syncrun_schedule")]
+
+    def __str__(self):
+        return f"Sync of {self.schedule_id} at {self.started_at:%Y-%m-%d %H:%M}Z"
