@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 api_patterns = [
     path("integrations/pagerduty/", include("integrations.pagerduty.api_urls")),
+    path("rotations/", include("rotations.api_urls")),
 ]
 
 urlpatterns = [
@@ -12,5 +13,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("accounts.urls")),
     path("settings/integrations/", include("integrations.urls")),
+    path("rotations/", include("rotations.urls")),
     path("api/", include(api_patterns)),
 ]

@@ -93,6 +93,13 @@ PAGERDUTY_RETRIES = env.int("PAGERDUTY_RETRIES", default=3)
 PAGERDUTY_MAX_RETRY_WAIT = env.float("PAGERDUTY_MAX_RETRY_WAIT", default=10.0)
 PAGERDUTY_RETRY_BACKOFF = env.float("PAGERDUTY_RETRY_BACKOFF", default=0.5)
 
+# Rotations: how often beat syncs PagerDuty schedules (seconds), how far ahead, how long a looked-up
+# PagerDuty user is trusted, and the per-worker rate of schedule syncs (PagerDuty allows 960/min per key).
+ROSTER_SYNC_INTERVAL = env.int("ROSTER_SYNC_INTERVAL", default=300)
+ROSTER_SYNC_LOOKAHEAD_DAYS = env.int("ROSTER_SYNC_LOOKAHEAD_DAYS", default=15)
+ROSTER_PAGERDUTY_USER_CACHE_HOURS = env.int("ROSTER_PAGERDUTY_USER_CACHE_HOURS", default=24)
+ROSTER_SYNC_RATE_LIMIT = env("ROSTER_SYNC_RATE_LIMIT", default="8/s")
+
 # Celery: with no REDIS_URL, tasks run in-process (eager), so the app needs nothing else to run.
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -114,6 +121,11 @@ CELERY_BEAT_SCHEDULE = {
     "pagerduty-validate-connections": {
         "task": "integrations.pagerduty.tasks.start_validate_connections",
         "schedule": timedelta(hours=6),
+    },
+    # Every ROSTER_SYNC_INTERVAL seconds (5 minutes by default): sync every bound rotation.
+    "rotations-sync": {
+        "task": "rotations.tasks.start_sync",
+        "schedule": timedelta(seconds=ROSTER_SYNC_INTERVAL),
     },
 }
 

@@ -324,3 +324,98 @@ class PagerDutyClient:
         except PagerDutyError:
             return "unknown"
         return "yes"
+
+    # -- rotations: schedules (classic v2 and shift-based v3) and users --
+
+    def list_schedules(self, query: str = "") -> list[dict]:
+        """Every schedule the credentials can see, classic and shift-based, all pages of both.
+        Items: {id, name, time_zone, teams, html_url, kind ("v2"|"v3")}. v3 list items are bare
+        references (no time zone or team). An account without v3 (400/402/403/404) lists only v2."""
+        params = {"query": query} if query else None
+        found = [_schedule_item(s, "v2") for s in self.paginate("/schedules", "schedules", params=params)]
+        seen = {s["id"] for s in found}
+        try:
+            found += [
+                _schedule_item(s, "v3")
+                for s in self.paginate("/v3/schedules", "schedules", params=params)
+                if s["id"] not in seen
+            ]
+        except (BadRequest, NotFound, Forbidden, PaymentRequired):
+            pass
+        return found
+
+    def get_schedule_window(self, schedule_id: str, since: str, until: str, *, kind: str = "") -> dict:
+        """PagerDuty's final schedule (layers and overrides applied) overlapping [since, until).
+        Returns {kind, name, time_zone, html_url, entries: [{start, end, user_id|None, user_name}]};
+        `user_id` None is a gap (v3 `empty_member`). Entries are not clipped (`overflow=true`) and
+        may overlap (v3). With `kind` unknown, tries v3 then falls back to v2 on 400/404; a known
+        kind that answers 400 (a schedule upgraded to v3) is retried as the other kind."""
+        order = {"v2": ("v2", "v3"), "v3": ("v3", "v2")}.get(kind, ("v3", "v2"))
+        for attempt, which in enumerate(order):
+            try:
+                return (
+                    self._schedule_v3(schedule_id, since, until)
+                    if which == "v3"
+                    else self._schedule_v2(schedule_id, since, until)
+                )
+            except (BadRequest, NotFound) as error:
+                last = attempt == len(order) - 1
+                if last or (kind and isinstance(error, NotFound)):
+                    raise
+        raise NotFound("PagerDuty has no such schedule.")  # pragma: no cover
+
+    def _schedule_v2(self, schedule_id: str, since: str, until: str) -> dict:
+        body = self.get(f"/schedules/{schedule_id}", since=since, until=until, overflow="true", time_zone="UTC")
+        schedule = body.get("schedule") or {}
+        entries = [
+            {
+                "start": e["start"],
+                "end": e.get("end") or until,
+                "user_id": (e.get("user") or {}).get("id"),
+                "user_name": (e.get("user") or {}).get("summary") or "",
+            }
+            for e in (schedule.get("final_schedule") or {}).get("rendered_schedule_entries") or []
+        ]
+        return {
+            "kind": "v2",
+            "name": schedule.get("name") or schedule.get("summary") or schedule_id,
+            "time_zone": schedule.get("time_zone") or "",
+            "html_url": schedule.get("html_url") or "",
+            "entries": entries,
+        }
+
+    def _schedule_v3(self, schedule_id: str, since: str, until: str) -> dict:
+        body = self.get(
+            f"/v3/schedules/{schedule_id}", since=since, until=until, overflow="true", **{"include[]": "final_schedule"}
+        )
+        schedule = body.get("schedule") or {}
+        entries = []
+        for a in (schedule.get("final_schedule") or {}).get("computed_shift_assignments") or []:
+            member = a.get("member") or {}
+            user_id = member.get("user_id") if member.get("type") == "user_member" else None
+            entries.append(
+                {"start": a["start_time"], "end": a.get("end_time") or until, "user_id": user_id, "user_name": ""}
+            )
+        return {
+            "kind": "v3",
+            "name": schedule.get("name") or schedule_id,
+            "time_zone": schedule.get("time_zone") or "",
+            "html_url": schedule.get("html_url") or "",
+            "entries": entries,
+        }
+
+    def get_user(self, user_id: str) -> dict:
+        """`GET /users/{id}`: {id, name, email, ...}."""
+        return self.get(f"/users/{user_id}").get("user") or {}
+
+
+def _schedule_item(schedule: dict, kind: str) -> dict:
+    """A schedule list item (v2 object or v3 reference) as the schedule picker shows it."""
+    return {
+        "id": schedule["id"],
+        "name": schedule.get("name") or schedule.get("summary") or schedule["id"],
+        "time_zone": schedule.get("time_zone") or "",
+        "teams": [t.get("summary") or t.get("id") for t in schedule.get("teams") or []],
+        "html_url": schedule.get("html_url") or "",
+        "kind": kind,
+    }

@@ -1,0 +1,209 @@
+"""JSON API for scripts: /api/rotations/... (camelCase keys, `{code, message}` errors)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime, parse_time
+
+from accounts.api import ApiError, api_view, json_body
+
+from . import selectors, services
+from .models import Rotation
+
+MAX_RANGE = dt.timedelta(days=93)
+WRITE_METHODS = ("POST", "PATCH", "DELETE")
+
+
+def rotation_json(rotation: Rotation) -> dict:
+    return {
+        "id": rotation.pk,
+        "name": rotation.name,
+        "description": rotation.description,
+        "timeZone": rotation.time_zone,
+        "cadence": {
+            "every": rotation.cadence_count,
+            "unit": rotation.cadence_unit,
+            "handoffTime": rotation.handoff_time.strftime("%H:%M"),
+            "startDate": rotation.start_date.isoformat(),
+            "readOnly": rotation.is_bound,
+        },
+        "members": [{"id": m.pk, "name": m.name, "email": m.email} for m in rotation.members.all()],
+        "pagerdutyScheduleId": rotation.pagerduty_schedule_id or None,
+        "pagerduty": None
+        if not rotation.is_bound
+        else {
+            "scheduleId": rotation.pagerduty_schedule_id,
+            "scheduleName": rotation.pagerduty_schedule_name or None,
+            "kind": rotation.pagerduty_schedule_kind or None,
+            "deleted": rotation.pagerduty_schedule_missing,
+        },
+        "sync": {
+            "state": "running" if rotation.sync_state == Rotation.SyncState.QUEUED else "idle",
+            "lastSyncAt": rotation.last_sync_at.isoformat() if rotation.last_sync_at else None,
+            "ok": rotation.last_sync_ok,
+            "error": rotation.last_sync_error or None,
+        },
+    }
+
+
+def _error(error: services.RotationError) -> ApiError:
+    status = 404 if error.code == "not_found" else 409 if error.code in ("cadence_read_only", "not_connected") else 400
+    return ApiError(status, error.code, error.message)
+
+
+def _cadence_changes(data: dict) -> dict:
+    cadence = data.get("cadence")
+    if cadence is None:
+        return {}
+    if not isinstance(cadence, dict):
+        raise ApiError(400, "invalid_request", "cadence must be an object {every, unit, handoffTime, startDate}.")
+    changes = {}
+    if "every" in cadence:
+        if not isinstance(cadence["every"], int) or isinstance(cadence["every"], bool):
+            raise ApiError(400, "invalid_request", "cadence.every must be a whole number.")
+        changes["cadence_count"] = cadence["every"]
+    if "unit" in cadence:
+        changes["cadence_unit"] = cadence["unit"]
+    if "handoffTime" in cadence:
+        parsed = parse_time(str(cadence["handoffTime"]))
+        if parsed is None:
+            raise ApiError(400, "invalid_request", "cadence.handoffTime must be HH:MM.")
+        changes["handoff_time"] = parsed
+    if "startDate" in cadence:
+        parsed = parse_date(str(cadence["startDate"]))
+        if parsed is None:
+            raise ApiError(400, "invalid_request", "cadence.startDate must be YYYY-MM-DD.")
+        changes["start_date"] = parsed
+    return changes
+
+
+def _members(data: dict) -> list[tuple[str, str]]:
+    members = data.get("members", [])
+    if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+        raise ApiError(400, "invalid_request", 'members must be a list of {"name", "email"}.')
+    return [(str(m.get("name") or ""), str(m.get("email") or "")) for m in members]
+
+
+def _strings(data: dict, *names: str) -> dict:
+    for name in names:
+        if name in data and not isinstance(data[name], str):
+            raise ApiError(400, "invalid_request", f"{name} must be a string.")
+    return data
+
+
+def _get(request, rotation_id: int) -> Rotation:
+    return selectors.rotation_for(request.organization, rotation_id, now=timezone.now())
+
+
+@api_view(["GET", "POST"], admin_methods=WRITE_METHODS)
+def rotations(request):
+    if request.method == "GET":
+        found = selectors.rotations_for(request.organization, now=timezone.now())
+        return JsonResponse({"rotations": [rotation_json(r) for r in found]})
+    data = _strings(json_body(request), "name", "timeZone", "description", "pagerdutyScheduleId")
+    if not data.get("name") or not data.get("timeZone"):
+        raise ApiError(400, "invalid_request", 'Send at least {"name", "timeZone"}.')
+    try:
+        rotation = services.rotation_create(
+            organization=request.organization,
+            name=data["name"],
+            time_zone=data["timeZone"],
+            description=data.get("description") or "",
+            members=_members(data),
+            pagerduty_schedule_id=data.get("pagerdutyScheduleId") or "",
+            **_cadence_changes(data),
+        )
+    except services.RotationError as error:
+        raise _error(error) from error
+    return JsonResponse(rotation_json(_get(request, rotation.pk)), status=201)
+
+
+@api_view(["GET", "PATCH", "DELETE"], admin_methods=WRITE_METHODS)
+def rotation(request, rotation_id: int):
+    found = _get(request, rotation_id)
+    if request.method == "GET":
+        return JsonResponse(rotation_json(found))
+    if request.method == "DELETE":
+        services.rotation_delete(rotation=found)
+        return HttpResponse(status=204)
+    data = _strings(json_body(request), "name", "timeZone", "description")
+    changes = {**_cadence_changes(data)}
+    for key, field in (("name", "name"), ("description", "description"), ("timeZone", "time_zone")):
+        if key in data:
+            changes[field] = data[key]
+    try:
+        if "pagerdutyScheduleId" in data:
+            schedule_id = data["pagerdutyScheduleId"]
+            if schedule_id and not isinstance(schedule_id, str):
+                raise ApiError(400, "invalid_request", "pagerdutyScheduleId must be a string or null.")
+            if schedule_id:
+                services.rotation_bind(rotation=found, schedule_id=schedule_id)
+            elif found.is_bound:
+                services.rotation_unbind(rotation=found)
+            found = _get(request, rotation_id)
+        if changes:
+            services.rotation_update(rotation=found, **changes)
+    except services.RotationError as error:
+        raise _error(error) from error
+    return JsonResponse(rotation_json(_get(request, rotation_id)))
+
+
+@api_view(["POST"], admin_methods=WRITE_METHODS)
+def sync(request, rotation_id: int):
+    found = _get(request, rotation_id)
+    try:
+        services.rotation_request_sync(rotation=found)
+    except services.RotationError as error:
+        raise _error(error) from error
+    return JsonResponse({"id": found.pk, "sync": {"state": "running"}}, status=202)
+
+
+@api_view(["GET"], admin_methods=())
+def current(request, rotation_id: int):
+    found = _get(request, rotation_id)
+    now = timezone.now()
+    on_call = selectors.on_call_now(found, now=now)
+    return JsonResponse(
+        {
+            "at": now.isoformat(),
+            "gap": on_call.is_gap,
+            "onCall": [selectors.person_json(p) for p in on_call.people],
+            "since": on_call.since.isoformat() if on_call.since else None,
+            "until": on_call.until.isoformat() if on_call.until else None,
+            "scheduleDeleted": found.pagerduty_schedule_missing,
+        }
+    )
+
+
+def _moment(request, name: str, default: dt.datetime) -> dt.datetime:
+    raw = request.GET.get(name)
+    if not raw:
+        return default
+    parsed = parse_datetime(raw.replace(" ", "+"))
+    if parsed is None:
+        raise ApiError(400, "invalid_request", f"{name} must be an ISO 8601 date-time.")
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.UTC)
+
+
+@api_view(["GET"], admin_methods=())
+def shifts(request, rotation_id: int):
+    found = _get(request, rotation_id)
+    now = timezone.now()
+    since = _moment(request, "since", now)
+    until = _moment(request, "until", since + dt.timedelta(days=selectors.UPCOMING_DAYS))
+    if until <= since or until - since > MAX_RANGE:
+        raise ApiError(400, "invalid_range", "until must be after since, at most 93 days later.")
+    if hasattr(found, "window_shifts"):
+        del found.window_shifts  # the prefetched window may not cover the requested range
+    slots = selectors.timeline(found, since=since, until=until)
+    return JsonResponse(
+        {
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "timeZone": found.time_zone,
+            "shifts": selectors.shift_rows(slots),
+        }
+    )

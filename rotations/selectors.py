@@ -1,0 +1,186 @@
+"""Reads: rotations with everything their pages need in a fixed number of queries, and the
+timeline (who is on call when) of a native or PagerDuty-bound rotation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from . import cadence
+from .models import Handoff, Member, Override, Rotation, Shift, SyncRun
+
+UPCOMING_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone on call: a rotation member, or a PagerDuty user who matches no member."""
+
+    key: str
+    name: str
+    email: str
+    member_id: int | None = None
+    pagerduty_user_id: str = ""
+
+    @property
+    def matched(self) -> bool:
+        return self.member_id is not None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} <{self.email}>" if self.email else self.name
+
+
+def member_person(member: Member) -> Person:
+    return Person(key=f"m{member.pk}", name=member.name, email=member.email, member_id=member.pk)
+
+
+def shift_person(shift: Shift, members: dict[int, Member]) -> Person | None:
+    if shift.is_gap:
+        return None
+    if shift.member_id and shift.member_id in members:
+        member = members[shift.member_id]
+        # Keyed by the PagerDuty user, so adding a matching member later is not a handoff.
+        return Person(
+            key=f"pd:{shift.pagerduty_user_id}" if shift.pagerduty_user_id else f"m{member.pk}",
+            name=member.name,
+            email=member.email,
+            member_id=member.pk,
+            pagerduty_user_id=shift.pagerduty_user_id,
+        )
+    return Person(
+        key=f"pd:{shift.pagerduty_user_id or shift.person_email}",
+        name=shift.person_name or shift.pagerduty_user_id,
+        email=shift.person_email,
+        pagerduty_user_id=shift.pagerduty_user_id,
+    )
+
+
+def rotations_for(organization, *, now: dt.datetime, days: int = UPCOMING_DAYS) -> QuerySet[Rotation]:
+    """The organization's rotations with members, skips, overrides and the shifts of
+    [now, now + days) prefetched: a constant number of queries however many there are."""
+    until = now + dt.timedelta(days=days)
+    return Rotation.objects.filter(organization=organization).prefetch_related(
+        "members",
+        "skips",
+        Prefetch("overrides", queryset=Override.objects.filter(end__gt=now, start__lt=until)),
+        Prefetch("shifts", queryset=Shift.objects.filter(end__gt=now, start__lt=until), to_attr="window_shifts"),
+    )
+
+
+def rotation_for(organization, rotation_id: int, *, now: dt.datetime, days: int = UPCOMING_DAYS) -> Rotation:
+    return get_object_or_404(rotations_for(organization, now=now, days=days), pk=rotation_id)
+
+
+def timeline(rotation: Rotation, *, since: dt.datetime, until: dt.datetime) -> list[cadence.Slot]:
+    """Slots overlapping [since, until); `who` is a Person or None (a gap). Uses prefetched rows
+    (see rotations_for) when the window fits inside them."""
+    members = list(rotation.members.all())
+    if rotation.is_bound:
+        by_id = {m.pk: m for m in members}
+        shifts = getattr(rotation, "window_shifts", None)
+        if shifts is None:
+            shifts = list(rotation.shifts.filter(end__gt=since, start__lt=until))
+        return [
+            cadence.Slot(s.start, s.end, shift_person(s, by_id)) for s in shifts if s.end > since and s.start < until
+        ]
+    people = [member_person(m) for m in members]
+    turn_rule = cadence.Cadence(
+        start_date=rotation.start_date,
+        handoff_time=rotation.handoff_time,
+        period_days=rotation.period_days,
+        tz=rotation.tz,
+    )
+    slots = cadence.turns(
+        turn_rule, people, since=since, until=until, skipped=[s.turn_start for s in rotation.skips.all()]
+    )
+    by_member = {p.member_id: p for p in people}
+    overrides = [(o.start, o.end, by_member.get(o.member_id)) for o in rotation.overrides.all()]
+    return cadence.merge_adjacent(cadence.apply_overrides(slots, [o for o in overrides if o[2] is not None]))
+
+
+@dataclass
+class OnCall:
+    people: list[Person]
+    until: dt.datetime | None  # when this changes; None if unknown
+    since: dt.datetime | None
+
+    @property
+    def is_gap(self) -> bool:
+        return not self.people
+
+
+def on_call_now(rotation: Rotation, *, now: dt.datetime, slots: list[cadence.Slot] | None = None) -> OnCall:
+    if slots is None:
+        slots = timeline(rotation, since=now, until=now + dt.timedelta(days=UPCOMING_DAYS))
+    current = [s for s in cadence.on_call_at(slots, now) if s.who is not None]
+    people = sorted({s.who for s in current}, key=lambda p: p.name)
+    changes = [
+        at
+        for at, _, _ in cadence.handoffs(
+            slots, since=now + dt.timedelta(microseconds=1), until=dt.datetime.max.replace(tzinfo=dt.UTC)
+        )
+    ]
+    started = [s.start for s in cadence.on_call_at(slots, now)]
+    return OnCall(people=people, until=changes[0] if changes else None, since=max(started) if started else None)
+
+
+@dataclass
+class UpcomingHandoff:
+    at: dt.datetime
+    people: list[Person]  # empty: a gap starts
+
+
+def upcoming_handoffs(rotation: Rotation, *, now: dt.datetime, slots: list[cadence.Slot]) -> list[UpcomingHandoff]:
+    until = now + dt.timedelta(days=UPCOMING_DAYS)
+    return [
+        UpcomingHandoff(at=at, people=sorted(after, key=lambda p: p.name))
+        for at, _, after in cadence.handoffs(slots, since=now + dt.timedelta(microseconds=1), until=until)
+    ]
+
+
+def unmatched_people(slots: list[cadence.Slot]) -> list[Person]:
+    """PagerDuty users on the schedule who match no member (shown with an Add button)."""
+    seen = {s.who.key: s.who for s in slots if s.who is not None and not s.who.matched}
+    return sorted(seen.values(), key=lambda p: p.name)
+
+
+def handoff_history(rotation: Rotation, limit: int = 20) -> list[Handoff]:
+    return list(rotation.handoffs.all()[:limit])
+
+
+def sync_history(rotation: Rotation, limit: int = 10) -> list[SyncRun]:
+    if not rotation.is_bound:
+        return []
+    return list(
+        SyncRun.objects.filter(organization_id=rotation.organization_id, schedule_id=rotation.pagerduty_schedule_id)[
+            :limit
+        ]
+    )
+
+
+def shift_rows(slots: list[cadence.Slot]) -> list[dict]:
+    """Slots as the JSON API shows them (camelCase; a gap has `gap: true` and no person)."""
+    return [
+        {
+            "start": s.start.isoformat(),
+            "end": s.end.isoformat(),
+            "gap": s.who is None,
+            "override": s.override,
+            "person": None if s.who is None else person_json(s.who),
+        }
+        for s in slots
+    ]
+
+
+def person_json(person: Person) -> dict:
+    return {
+        "name": person.name,
+        "email": person.email or None,
+        "memberId": person.member_id,
+        "pagerdutyUserId": person.pagerduty_user_id or None,
+        "matched": person.matched,
+    }

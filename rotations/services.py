@@ -1,0 +1,263 @@
+"""Rotation business rules: plain functions the views, API, tasks and tests call.
+
+Writes are named `<entity>_<action>` with keyword-only arguments and raise `RotationError` with a
+message a person can act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from .models import Member, Override, Rotation, Shift, Skip, validate_time_zone
+
+CADENCE_FIELDS = ("cadence_unit", "cadence_count", "handoff_time", "start_date")
+EDITABLE_FIELDS = ("name", "description", "time_zone", *CADENCE_FIELDS)
+
+
+class RotationError(Exception):
+    def __init__(self, message: str, code: str = "invalid_request"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _clean_member(name: str, email: str) -> tuple[str, str]:
+    name, email = (name or "").strip(), (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise RotationError(f"“{email}” is not an email address.") from exc
+    if not name:
+        raise RotationError(f"A name is needed for {email}.")
+    return name[:200], email
+
+
+def _validate(rotation: Rotation) -> None:
+    try:
+        validate_time_zone(rotation.time_zone)
+    except ValidationError as exc:
+        raise RotationError(exc.messages[0], "invalid_time_zone") from exc
+    if not rotation.name.strip():
+        raise RotationError("A rotation needs a name.")
+    if rotation.cadence_unit not in Rotation.CadenceUnit.values:
+        raise RotationError("The cadence is every N days or every N weeks.")
+    if not isinstance(rotation.cadence_count, int) or not 1 <= rotation.cadence_count <= 365:
+        raise RotationError("The cadence count must be a whole number from 1 to 365.")
+
+
+@transaction.atomic
+def rotation_create(
+    *,
+    organization,
+    name: str,
+    time_zone: str,
+    description: str = "",
+    members: list[tuple[str, str]] = (),
+    cadence_unit: str = Rotation.CadenceUnit.WEEKS,
+    cadence_count: int = 1,
+    handoff_time: dt.time = dt.time(9, 0),
+    start_date: dt.date | None = None,
+    pagerduty_schedule_id: str = "",
+    pagerduty_schedule_name: str = "",
+    pagerduty_schedule_kind: str = "",
+) -> Rotation:
+    rotation = Rotation(
+        organization=organization,
+        name=(name or "").strip()[:200],
+        description=description or "",
+        time_zone=(time_zone or "").strip(),
+        cadence_unit=cadence_unit,
+        cadence_count=cadence_count,
+        handoff_time=handoff_time,
+        start_date=start_date or timezone.localdate(timezone=_zone_or_utc(time_zone)),
+    )
+    _validate(rotation)
+    rotation.save()
+    cleaned = [_clean_member(n, e) for n, e in members]
+    if len({e for _, e in cleaned}) != len(cleaned):
+        raise RotationError("Each member needs a different email address.")
+    Member.objects.bulk_create(
+        [Member(rotation=rotation, name=n, email=e, position=i) for i, (n, e) in enumerate(cleaned)]
+    )
+    if pagerduty_schedule_id:
+        rotation_bind(
+            rotation=rotation,
+            schedule_id=pagerduty_schedule_id,
+            schedule_name=pagerduty_schedule_name,
+            schedule_kind=pagerduty_schedule_kind,
+        )
+    return rotation
+
+
+def _zone_or_utc(name: str):
+    import zoneinfo
+
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        return dt.UTC
+
+
+@transaction.atomic
+def rotation_update(*, rotation: Rotation, **changes) -> Rotation:
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise RotationError(f"Cannot change: {', '.join(sorted(unknown))}.")
+    if rotation.is_bound and any(f in changes and changes[f] != getattr(rotation, f) for f in CADENCE_FIELDS):
+        raise RotationError(
+            "This rotation follows a PagerDuty schedule: its cadence is read-only until you unbind it.",
+            "cadence_read_only",
+        )
+    for field, value in changes.items():
+        setattr(rotation, field, value.strip() if isinstance(value, str) and field != "description" else value)
+    _validate(rotation)
+    rotation.save()
+    return rotation
+
+
+def rotation_delete(*, rotation: Rotation) -> None:
+    rotation.delete()
+
+
+@transaction.atomic
+def member_add(*, rotation: Rotation, name: str, email: str) -> Member:
+    name, email = _clean_member(name, email)
+    position = (rotation.members.aggregate(m=Max("position"))["m"] or -1) + 1
+    try:
+        with transaction.atomic():
+            member = Member.objects.create(rotation=rotation, name=name, email=email, position=position)
+    except IntegrityError as exc:
+        raise RotationError(f"{email} is already a member of this rotation.", "duplicate_member") from exc
+    # Shifts synced before this person was a member now show them as a member.
+    Shift.objects.filter(rotation=rotation, member__isnull=True, person_email__iexact=email).update(member=member)
+    return member
+
+
+def member_remove(*, rotation: Rotation, member_id: int) -> None:
+    deleted, _ = Member.objects.filter(rotation=rotation, pk=member_id).delete()
+    if not deleted:
+        raise RotationError("No such member.", "not_found")
+
+
+def _native_only(rotation: Rotation, what: str) -> None:
+    if rotation.is_bound:
+        raise RotationError(
+            f"This rotation follows a PagerDuty schedule: {what} in PagerDuty, or unbind it first.", "cadence_read_only"
+        )
+
+
+def skip_create(*, rotation: Rotation, turn_start: dt.datetime) -> Skip:
+    _native_only(rotation, "skip turns")
+    skip, _ = Skip.objects.get_or_create(rotation=rotation, turn_start=turn_start)
+    return skip
+
+
+def override_create(*, rotation: Rotation, member_id: int, start: dt.datetime, end: dt.datetime) -> Override:
+    _native_only(rotation, "add overrides")
+    if end <= start:
+        raise RotationError("An override must end after it starts.")
+    member = rotation.members.filter(pk=member_id).first()
+    if member is None:
+        raise RotationError("Choose a member of this rotation.")
+    return Override.objects.create(rotation=rotation, member=member, start=start, end=end)
+
+
+def override_delete(*, rotation: Rotation, override_id: int) -> None:
+    Override.objects.filter(rotation=rotation, pk=override_id).delete()
+
+
+# --- PagerDuty binding -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def rotation_bind(
+    *, rotation: Rotation, schedule_id: str, schedule_name: str = "", schedule_kind: str = ""
+) -> Rotation:
+    """Follow a PagerDuty schedule from now on; a sync is enqueued when the transaction commits."""
+    from integrations.pagerduty.services import get_connection
+
+    schedule_id = (schedule_id or "").strip()
+    if not schedule_id.isalnum() or len(schedule_id) > 40:
+        raise RotationError("That is not a PagerDuty schedule id.", "invalid_schedule")
+    if get_connection(rotation.organization) is None:
+        raise RotationError("Connect PagerDuty (Settings → Integrations) before binding a schedule.", "not_connected")
+    changed = schedule_id != rotation.pagerduty_schedule_id
+    rotation.pagerduty_schedule_id = schedule_id
+    rotation.pagerduty_schedule_name = schedule_name[:255] or ("" if changed else rotation.pagerduty_schedule_name)
+    rotation.pagerduty_schedule_kind = schedule_kind if schedule_kind in ("v2", "v3") else ""
+    if changed:
+        rotation.pagerduty_schedule_url = ""
+        rotation.pagerduty_schedule_missing = False
+        rotation.last_sync_at = rotation.last_sync_ok = rotation.last_sync_error_at = None
+        rotation.last_sync_error = ""
+        rotation.shifts.all().delete()
+    rotation.save()
+    rotation_request_sync(rotation=rotation)
+    return rotation
+
+
+def _unbind_fields() -> dict:
+    return {
+        "pagerduty_schedule_id": "",
+        "pagerduty_schedule_name": "",
+        "pagerduty_schedule_kind": "",
+        "pagerduty_schedule_url": "",
+        "pagerduty_schedule_missing": False,
+        "sync_state": Rotation.SyncState.IDLE,
+        "last_sync_ok": None,
+        "last_sync_error": "",
+        "last_sync_error_at": None,
+        "updated_at": timezone.now(),
+    }
+
+
+@transaction.atomic
+def rotation_unbind(*, rotation: Rotation) -> Rotation:
+    """Back to the native cadence; members stay, PagerDuty's shifts go (handoff history stays)."""
+    Shift.objects.filter(rotation=rotation).delete()
+    Rotation.objects.filter(pk=rotation.pk).update(**_unbind_fields())
+    rotation.refresh_from_db()
+    return rotation
+
+
+def rotations_unbind_all(organization) -> str:
+    """DISCONNECT_HOOKS entry: every bound rotation returns to its cadence, members kept."""
+    bound = Rotation.objects.filter(organization=organization).exclude(pagerduty_schedule_id="")
+    count = bound.count()
+    if not count:
+        return ""
+    Shift.objects.filter(rotation__in=bound).delete()
+    bound.update(**_unbind_fields())
+    return f"{count} rotation{'s' * (count != 1)} returned to {'their' if count != 1 else 'its'} own cadence"
+
+
+def disconnect_warning(organization) -> str:
+    """DISCONNECT_WARNINGS entry, shown in the disconnect confirmation."""
+    count = Rotation.objects.filter(organization=organization).exclude(pagerduty_schedule_id="").count()
+    if not count:
+        return ""
+    if count == 1:
+        return "1 rotation follows a PagerDuty schedule and will return to its own cadence."
+    return f"{count} rotations follow PagerDuty schedules and will return to their own cadence."
+
+
+def rotation_request_sync(*, rotation: Rotation) -> None:
+    """Mark every rotation bound to the same schedule as syncing, then enqueue one sync for the
+    schedule when the transaction commits (the task clears the mark)."""
+    if not rotation.is_bound:
+        raise RotationError("Only a rotation that follows a PagerDuty schedule syncs.", "not_bound")
+    from .tasks import sync_schedule
+
+    now = timezone.now()
+    Rotation.objects.filter(
+        organization_id=rotation.organization_id, pagerduty_schedule_id=rotation.pagerduty_schedule_id
+    ).update(sync_state=Rotation.SyncState.QUEUED, sync_requested_at=now)
+    rotation.sync_state, rotation.sync_requested_at = Rotation.SyncState.QUEUED, now
+    org_id, schedule_id = rotation.organization_id, rotation.pagerduty_schedule_id
+    transaction.on_commit(lambda: sync_schedule.delay(org_id, schedule_id))

@@ -1,0 +1,299 @@
+"""PagerDuty schedule → a bound rotation's shifts.
+
+One sync fetches one schedule once, for every rotation of the organization bound to it, over a
+window computed from a single `now` (PagerDuty renders nothing when since and until differ by
+microseconds). Users are looked up by id through a per-organization cache. The stored shifts are
+replaced only when they differ from PagerDuty's final schedule, so a second run changes nothing.
+Uncovered time is stored as a gap, never as the previous person. A failure keeps the last known
+shifts and records the error on each rotation (and, for refused credentials, on the card).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from integrations.pagerduty import client as pd
+from integrations.pagerduty.models import PagerDutyConnection
+from integrations.pagerduty.services import client_for, connection_record_error, get_connection
+
+from . import cadence
+from .models import Handoff, PagerDutyUser, Rotation, Shift, SyncRun
+from .selectors import shift_person, timeline
+
+log = logging.getLogger(__name__)
+
+
+class SyncBlocked(pd.PagerDutyError):
+    """The connection cannot be used right now (missing, invalid, needs re-authorization)."""
+
+    code = "pagerduty_unusable"
+    permanent = True
+
+
+def window(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    since = now.astimezone(dt.UTC).replace(microsecond=0)
+    return since, since + dt.timedelta(days=settings.ROSTER_SYNC_LOOKAHEAD_DAYS)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(value: str) -> dt.datetime:
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise pd.Unavailable(f"PagerDuty sent a time Roster could not read: {value!r}")
+    return parsed.astimezone(dt.UTC)
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+@dataclass
+class UserDirectory:
+    """PagerDuty users by id: memory, then the PagerDutyUser table (fresh for
+    ROSTER_PAGERDUTY_USER_CACHE_HOURS), then `GET /users/{id}`. One directory can serve many
+    schedules of the same organization."""
+
+    organization_id: int
+    known: dict[str, tuple[str, str]] = field(default_factory=dict)
+    fetched: int = 0
+
+    def resolve(self, client: pd.PagerDutyClient, ids: set[str], names: dict[str, str], now: dt.datetime) -> dict:
+        missing = ids - set(self.known)
+        if missing:
+            fresh_after = now - dt.timedelta(hours=settings.ROSTER_PAGERDUTY_USER_CACHE_HOURS)
+            for row in PagerDutyUser.objects.filter(
+                organization_id=self.organization_id, pagerduty_id__in=missing, fetched_at__gte=fresh_after
+            ):
+                self.known[row.pagerduty_id] = (row.name, row.email)
+        for user_id in sorted(ids - set(self.known)):
+            try:
+                user = client.get_user(user_id)
+            except pd.NotFound:
+                user = {"name": names.get(user_id) or user_id, "email": ""}  # deleted in PagerDuty
+            self.fetched += 1
+            name = user.get("name") or user.get("summary") or names.get(user_id) or user_id
+            email = (user.get("email") or "").strip().lower()
+            PagerDutyUser.objects.update_or_create(
+                organization_id=self.organization_id,
+                pagerduty_id=user_id,
+                defaults={"name": name[:200], "email": email[:254], "fetched_at": now},
+            )
+            self.known[user_id] = (name, email)
+        return {i: self.known[i] for i in ids}
+
+
+# --- from PagerDuty's entries to shifts --------------------------------------------------------
+
+
+def _desired_shifts(rotation: Rotation, entries: list[dict], users: dict, since: dt.datetime, until: dt.datetime):
+    by_email = {m.email.lower(): m for m in rotation.members.all()}
+    shifts = []
+    for e in entries:
+        start, end = _parse(e["start"]), _parse(e["end"])
+        if end <= start or end <= since or start >= until:
+            continue
+        if e["user_id"] is None:
+            shifts.append(Shift(rotation=rotation, start=start, end=end, is_gap=True))
+            continue
+        name, email = users[e["user_id"]]
+        member = by_email.get(email) if email else None
+        shifts.append(
+            Shift(
+                rotation=rotation,
+                start=start,
+                end=end,
+                member=member,
+                pagerduty_user_id=e["user_id"],
+                person_name=name,
+                person_email=email,
+            )
+        )
+    # Time nobody covers is a gap, stored as such.
+    covered = sorted((s.start, s.end) for s in shifts if not s.is_gap)
+    cursor = since
+    for start, end in [*covered, (until, until)]:
+        if start > cursor:
+            if not any(s.is_gap and s.start <= cursor and s.end >= start for s in shifts):
+                shifts.append(Shift(rotation=rotation, start=cursor, end=start, is_gap=True))
+        cursor = max(cursor, end)
+    shifts.sort(key=lambda s: (s.start, s.end, s.pagerduty_user_id))
+    return shifts
+
+
+def _replace_shifts(rotation: Rotation, desired: list[Shift], since: dt.datetime) -> bool:
+    """Make the stored shifts ending after `since` equal `desired`. Returns True if anything changed."""
+    with transaction.atomic():
+        Rotation.objects.select_for_update().filter(pk=rotation.pk).first()
+        current = rotation.shifts.filter(end__gt=since)
+        if sorted(s.key() for s in current) == sorted(s.key() for s in desired):
+            return False
+        current.delete()
+        Shift.objects.bulk_create(desired)
+    return True
+
+
+# --- handoffs ----------------------------------------------------------------------------------
+
+
+def last_handoff(rotation: Rotation) -> Handoff | None:
+    return rotation.handoffs.order_by("-at").first()
+
+
+def record_handoff(rotation: Rotation, slots: list[cadence.Slot], now: dt.datetime) -> Handoff | None:
+    """Record a handoff when the people on call now differ from the last recorded ones. The
+    unique (rotation, at) constraint makes overlapping syncs record it once."""
+    in_progress = cadence.on_call_at(slots, now)
+    people = sorted({s.who for s in in_progress if s.who is not None}, key=lambda p: p.key)
+    key = "|".join(p.key for p in people)
+    previous = last_handoff(rotation)
+    if previous is not None and previous.to_key == key:
+        return None
+    if in_progress:
+        at = max(s.start for s in in_progress if (s.who is None) == (not people))
+    else:
+        ended = [s.end for s in slots if s.end <= now]
+        at = max(ended) if ended else now.replace(microsecond=0)
+    if previous is not None and at <= previous.at:
+        at = now.replace(microsecond=0)
+    handoff = Handoff(
+        rotation=rotation,
+        at=at,
+        from_label=previous.to_label if previous else "",
+        to_label=", ".join(p.label for p in people),
+        to_key=key,
+    )
+    Handoff.objects.bulk_create([handoff], ignore_conflicts=True)
+    return handoff
+
+
+def record_native_handoffs(*, now: dt.datetime | None = None) -> int:
+    """Beat: record handoffs of native rotations (their turns need no PagerDuty call)."""
+    now = now or timezone.now()
+    recorded = 0
+    for rotation in Rotation.objects.filter(pagerduty_schedule_id="").prefetch_related("members", "skips", "overrides"):
+        slots = timeline(rotation, since=now - dt.timedelta(days=1), until=now + dt.timedelta(days=1))
+        recorded += record_handoff(rotation, slots, now) is not None
+    return recorded
+
+
+# --- the sync ----------------------------------------------------------------------------------
+
+
+def _usable_client(connection: PagerDutyConnection | None) -> pd.PagerDutyClient:
+    if connection is None:
+        raise SyncBlocked("PagerDuty is not connected: showing the last known schedule.")
+    if connection.status == PagerDutyConnection.Status.NEEDS_REAUTH:
+        raise SyncBlocked(
+            "PagerDuty needs re-authorization (Settings → Integrations): showing the last known schedule."
+        )
+    if connection.status == PagerDutyConnection.Status.INVALID:
+        raise SyncBlocked(
+            "PagerDuty refused the stored credentials (Settings → Integrations): showing the last known schedule."
+        )
+    return client_for(connection)
+
+
+def _record_failure(rotations: list[Rotation], run: SyncRun, error: pd.PagerDutyError, now: dt.datetime, **extra):
+    message = error.message
+    if isinstance(error, pd.NotFound):
+        message = "The PagerDuty schedule was deleted (or these credentials can no longer see it)."
+    elif isinstance(error, pd.RateLimited):
+        message = f"{error.message} The sync will resume by itself."
+    Rotation.objects.filter(pk__in=[r.pk for r in rotations]).update(
+        last_sync_at=now,
+        last_sync_ok=False,
+        last_sync_error=message[:500],
+        last_sync_error_at=now,
+        sync_state=Rotation.SyncState.QUEUED if isinstance(error, pd.RateLimited) else Rotation.SyncState.IDLE,
+        updated_at=now,
+        **extra,
+    )
+    run.ok, run.error, run.error_code, run.finished_at = False, message[:500], error.code, timezone.now()
+    run.save()
+
+
+def sync_schedule(
+    *,
+    organization_id: int,
+    schedule_id: str,
+    now: dt.datetime | None = None,
+    client: pd.PagerDutyClient | None = None,
+    users: UserDirectory | None = None,
+) -> SyncRun | None:
+    """Sync every rotation of the organization bound to `schedule_id`. Raises only errors worth
+    retrying (RateLimited, Unavailable), after recording them."""
+    rotations = list(
+        Rotation.objects.filter(organization_id=organization_id, pagerduty_schedule_id=schedule_id).prefetch_related(
+            "members"
+        )
+    )
+    if not rotations:
+        return None
+    now = now or timezone.now()
+    since, until = window(now)
+    run = SyncRun.objects.create(
+        organization_id=organization_id, schedule_id=schedule_id, started_at=now, rotations=len(rotations)
+    )
+    connection = get_connection(rotations[0].organization)
+    try:
+        client = client or _usable_client(connection)
+        kind = next((r.pagerduty_schedule_kind for r in rotations if r.pagerduty_schedule_kind), "")
+        schedule = client.get_schedule_window(schedule_id, _iso(since), _iso(until), kind=kind)
+        ids = {e["user_id"] for e in schedule["entries"] if e["user_id"]}
+        names = {e["user_id"]: e["user_name"] for e in schedule["entries"] if e["user_id"]}
+        directory = users or UserDirectory(organization_id)
+        people = directory.resolve(client, ids, names, now)
+    except pd.NotFound as error:
+        _record_failure(rotations, run, error, now, pagerduty_schedule_missing=True)
+        return run
+    except pd.PagerDutyError as error:
+        _record_failure(rotations, run, error, now)
+        if connection is not None and isinstance(error, pd.Unauthorized | pd.Forbidden):
+            connection_record_error(connection, error)
+        log.info(
+            "Sync of PagerDuty schedule %s for organization %s failed: %s", schedule_id, organization_id, error.code
+        )
+        if not error.permanent:
+            raise
+        return run
+
+    for rotation in rotations:
+        desired = _desired_shifts(rotation, schedule["entries"], people, since, until)
+        run.changed |= _replace_shifts(rotation, desired, since)
+        run.shifts += len(desired)
+        members = {m.pk: m for m in rotation.members.all()}
+        slots = [cadence.Slot(s.start, s.end, shift_person(s, members)) for s in desired]
+        record_handoff(rotation, cadence.merge_adjacent(slots), now)
+    Rotation.objects.filter(pk__in=[r.pk for r in rotations]).update(
+        pagerduty_schedule_name=schedule["name"][:255],
+        pagerduty_schedule_kind=schedule["kind"],
+        pagerduty_schedule_url=schedule["html_url"][:500],
+        pagerduty_schedule_missing=False,
+        last_sync_at=now,
+        last_sync_ok=True,
+        last_sync_error="",
+        sync_state=Rotation.SyncState.IDLE,
+        updated_at=now,
+    )
+    run.ok, run.finished_at = True, timezone.now()
+    run.save()
+    return run
+
+
+def bound_schedules() -> list[tuple[int, str]]:
+    """Each distinct (organization, schedule) that at least one rotation follows."""
+    return list(
+        Rotation.objects.exclude(pagerduty_schedule_id="")
+        .values_list("organization_id", "pagerduty_schedule_id")
+        .distinct()
+        .order_by("organization_id", "pagerduty_schedule_id")
+    )
