@@ -1,0 +1,294 @@
+"""The Rotations pages as admins, members and outsiders see them."""
+
+import datetime as dt
+
+import pytest
+import responses
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from responses import matchers
+
+from rotations import services
+from rotations.models import Handoff, Member, Override, Rotation, Shift, Skip
+from tests.pd_mocks import api, fixture
+
+from . import pd_schedules as pds
+from .conftest import NOW
+
+pytestmark = pytest.mark.django_db
+H = dt.timedelta(hours=1)
+
+
+def page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_nav_links_to_rotations(admin_client):
+    assert '<a href="/rotations/">Rotations</a>' in page(admin_client, "/rotations/")
+
+
+def test_an_admin_creates_a_rotation_with_members_and_sees_who_is_on_call(admin_client, org, frozen):
+    response = admin_client.post(
+        "/rotations/new/",
+        {
+            "name": "Platform",
+            "description": "Primary",
+            "time_zone": "Europe/Paris",
+            "members": "Ana Ortiz <Ana@Acme.example>\nBo Chen, bo@acme.example\n",
+            "cadence_count": "1",
+            "cadence_unit": "weeks",
+            "handoff_time": "10:00",
+            "start_date": "2026-03-02",
+        },
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "Rotation “Platform” created." in html
+    rotation = Rotation.objects.get(organization=org)
+    assert list(rotation.members.values_list("name", "email")) == [
+        ("Ana Ortiz", "ana@acme.example"),
+        ("Bo Chen", "bo@acme.example"),
+    ]
+    assert 'data-testid="now-on-call">' in html and "Ana Ortiz" in html.split('data-testid="now-on-call">')[1][:200]
+    assert "Mon 9 Mar 10:00 CET" in html  # next handoff, in the rotation's time zone
+
+
+def test_an_unknown_time_zone_is_refused(admin_client, org):
+    html = admin_client.post(
+        "/rotations/new/",
+        {
+            "name": "X",
+            "time_zone": "Mars/Olympus",
+            "cadence_count": "1",
+            "cadence_unit": "days",
+            "handoff_time": "09:00",
+            "start_date": "2026-03-01",
+        },
+    ).content.decode()
+    assert "Mars/Olympus is not one of the available choices" in html
+    assert not Rotation.objects.exists()
+
+
+def test_a_native_rotations_handoffs_stay_at_nine_local_across_dst(admin_client, native):
+    html = page(admin_client, f"/rotations/{native.pk}/")
+    upcoming = html.split('data-testid="upcoming"')[1].split("</ol>")[0]
+    assert "Sat 7 Mar 09:00 EST" in upcoming and "Sun 8 Mar 09:00 EDT" in upcoming
+    assert upcoming.count("<li>") == 14
+
+
+def test_skipping_a_turn_passes_it_to_the_next_person(admin_client, native, frozen):
+    # Daily turns from 1 March: Ana, Bo, Cy, Ana, Bo, Cy, then 7 March is Ana's: skip it.
+    turn = dt.datetime(2026, 3, 7, 14, tzinfo=dt.UTC)
+    admin_client.post(f"/rotations/{native.pk}/skip/", {"turn_start": turn.isoformat()})
+    assert Skip.objects.filter(rotation=native, turn_start=turn).exists()
+    shifts = admin_client.get(
+        f"/api/rotations/{native.pk}/shifts?since=2026-03-07T15:00:00Z&until=2026-03-09T15:00:00Z"
+    ).json()["shifts"]
+    assert [s["person"]["name"] for s in shifts] == ["Bo Chen", "Cy Diaz", "Ana Ortiz"]
+
+
+def test_a_one_off_override_replaces_the_person_for_its_interval(admin_client, native, frozen):
+    bo = native.members.get(email="bo@acme.example")
+    admin_client.post(
+        f"/rotations/{native.pk}/overrides/", {"member": bo.pk, "start": "2026-03-06T06:00", "end": "2026-03-06T08:00"}
+    )
+    override = Override.objects.get(rotation=native)
+    assert (override.start, override.end) == (
+        dt.datetime(2026, 3, 6, 11, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 6, 13, tzinfo=dt.UTC),
+    )
+    html = page(admin_client, f"/rotations/{native.pk}/")
+    assert "Bo Chen" in html.split('data-testid="now-on-call">')[1][:120]
+
+
+def test_members_see_rotations_without_controls_and_cannot_change_them(member_client, native):
+    html = page(member_client, f"/rotations/{native.pk}/")
+    assert "Ana Ortiz" in html and "Add member" not in html and "Skip</button>" not in html
+    assert (
+        member_client.post(f"/rotations/{native.pk}/members/", {"name": "M", "email": "m@acme.example"}).status_code
+        == 403
+    )
+    assert native.members.count() == 3
+
+
+def test_an_admin_of_another_organization_cannot_see_or_change_a_rotation(outsider_client, native):
+    assert outsider_client.get(f"/rotations/{native.pk}/").status_code == 404
+    assert outsider_client.post(f"/rotations/{native.pk}/delete/").status_code == 404
+    assert "Platform" not in page(outsider_client, "/rotations/")
+    assert Rotation.objects.filter(pk=native.pk).exists()
+
+
+def mock_schedule_pages(rsps, pages=3):
+    """The v2 list over `pages` pages (offset pagination, `more`), plus one v3 page."""
+    template = fixture("schedules_list.json")["schedules"][0]
+    for n in range(pages):
+        body = {
+            "schedules": [
+                {
+                    **template,
+                    "id": f"PV2{n:04d}",
+                    "name": f"Classic {n}",
+                    "summary": f"Classic {n}",
+                    "time_zone": "Europe/Berlin",
+                    "teams": [{"id": "PT1", "type": "team_reference", "summary": "Ops"}],
+                }
+            ],
+            "limit": 1,
+            "offset": n,
+            "more": n < pages - 1,
+        }
+        rsps.add(
+            responses.GET,
+            api("/schedules"),
+            json=body,
+            match=[matchers.query_param_matcher({"limit": "100", "offset": str(n), "query": "eng"})],
+        )
+    v3 = fixture("schedules_v3_list.json")
+    rsps.add(
+        responses.GET,
+        api("/v3/schedules"),
+        json=v3,
+        match=[matchers.query_param_matcher({"limit": "100", "offset": "0", "query": "eng"})],
+    )
+
+
+def test_the_schedule_picker_lists_every_page_of_classic_and_shift_based_schedules(admin_client, native, rsps):
+    pds.connect(native.organization)
+    mock_schedule_pages(rsps)
+    html = page(admin_client, f"/rotations/{native.pk}/schedules/?q=eng")
+    for name in ("Classic 0", "Classic 1", "Classic 2", "Engineering On-Call"):
+        assert name in html
+    assert "Europe/Berlin" in html and "Ops" in html and "shift-based" in html
+    assert "4 schedules." in html
+
+
+def test_following_a_schedule_syncs_it_and_makes_the_cadence_read_only(
+    admin_client, native, rsps, frozen, django_capture_on_commit_callbacks
+):
+    pds.connect(native.organization)
+    pds.mock_v3(rsps, "PS1A2B3C", pds.v3_schedule("PS1A2B3C", [pds.assignment(NOW - H, NOW + 5 * H, "PANA001")]))
+    pds.mock_users(rsps, {"PANA001": ("Ana Ortiz", "ana@acme.example")})
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            f"/rotations/{native.pk}/bind/",
+            {"schedule_id": "PS1A2B3C", "schedule_name": "Engineering On-Call", "schedule_kind": "v3"},
+        )
+    native.refresh_from_db()
+    assert (native.pagerduty_schedule_id, native.last_sync_ok, native.sync_state) == ("PS1A2B3C", True, "idle")
+    html = page(admin_client, f"/rotations/{native.pk}/")
+    assert "Read-only while the rotation follows a PagerDuty schedule." in html
+    response = admin_client.post(
+        f"/rotations/{native.pk}/edit/",
+        {
+            "name": "Platform",
+            "time_zone": "America/New_York",
+            "cadence_count": "3",
+            "cadence_unit": "days",
+            "handoff_time": "11:00",
+            "start_date": "2026-03-01",
+        },
+        follow=True,
+    )
+    native.refresh_from_db()
+    assert (native.cadence_count, native.handoff_time) == (1, dt.time(9, 0))  # disabled fields ignore input
+    assert "Rotation saved." in response.content.decode()
+
+
+def test_sync_now_shows_the_sync_running_until_the_worker_finishes(
+    admin_client, native, rsps, frozen, django_capture_on_commit_callbacks
+):
+    pds.connect(native.organization)
+    Rotation.objects.filter(pk=native.pk).update(pagerduty_schedule_id="PI7DH85", pagerduty_schedule_kind="v2")
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        admin_client.post(f"/rotations/{native.pk}/sync/")
+    html = page(admin_client, f"/rotations/{native.pk}/")
+    assert 'data-testid="sync-running"' in html and "Sync running…</button>" in html
+    pds.mock_v2(rsps, "PI7DH85", pds.v2_schedule("PI7DH85", []))
+    for callback in queued:
+        callback()  # what the worker does
+    html = page(admin_client, f"/rotations/{native.pk}/")
+    assert 'data-testid="sync-running"' not in html and "Sync now</button>" in html
+
+
+def test_unbinding_returns_the_rotation_to_its_cadence_keeping_members(admin_client, native):
+    Rotation.objects.filter(pk=native.pk).update(pagerduty_schedule_id="PI7DH85")
+    Shift.objects.create(rotation=native, start=NOW, end=NOW + H, person_name="Zed")
+    admin_client.post(f"/rotations/{native.pk}/unbind/")
+    native.refresh_from_db()
+    assert not native.is_bound and native.members.count() == 3 and not Shift.objects.exists()
+
+
+def test_disconnecting_pagerduty_warns_then_unbinds_rotations_keeping_members(admin_client, org, native):
+    pds.connect(org)
+    other = services.rotation_create(
+        organization=org, name="Second", time_zone="UTC", members=[("Cy", "cy@acme.example")]
+    )
+    Rotation.objects.filter(pk__in=[native.pk, other.pk]).update(pagerduty_schedule_id="PI7DH85")
+    html = page(admin_client, "/settings/integrations/?dialog=pagerduty-disconnect")
+    assert "2 rotations follow PagerDuty schedules and will return to their own cadence." in html
+    admin_client.post("/settings/integrations/pagerduty/disconnect/", {"confirm": "on"})
+    assert not Rotation.objects.exclude(pagerduty_schedule_id="").exists()
+    assert Member.objects.filter(rotation=native).count() == 3
+    from integrations.models import AuditEvent
+
+    assert "2 rotations returned to their own cadence" in AuditEvent.objects.get(action="disconnect").summary
+
+
+def make_rotations(org, count, shifts_each):
+    for i in range(count):
+        rotation = services.rotation_create(
+            organization=org,
+            name=f"R{i}",
+            time_zone="Europe/Paris",
+            members=[(f"P{i}", f"p{i}@acme.example"), (f"Q{i}", f"q{i}@acme.example")],
+        )
+        Override.objects.create(rotation=rotation, member=rotation.members.first(), start=NOW + H, end=NOW + 2 * H)
+        if i % 2:
+            Rotation.objects.filter(pk=rotation.pk).update(pagerduty_schedule_id=f"PS{i}")
+            Shift.objects.bulk_create(
+                [
+                    Shift(
+                        rotation=rotation,
+                        start=NOW + k * H,
+                        end=NOW + (k + 1) * H,
+                        member=rotation.members.first() if k % 2 else None,
+                        person_name="X",
+                        is_gap=k % 3 == 0,
+                    )
+                    for k in range(shifts_each)
+                ]
+            )
+            Handoff.objects.create(rotation=rotation, at=NOW - H, to_label="X")
+
+
+def queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_rotations_list_renders_in_a_constant_number_of_queries(admin_client, org, frozen):
+    make_rotations(org, 1, 2)
+    few = queries(admin_client, "/rotations/")
+    make_rotations(org, 12, 40)
+    assert queries(admin_client, "/rotations/") == few
+
+
+def test_a_rotation_page_renders_in_a_constant_number_of_queries(admin_client, org, frozen):
+    make_rotations(org, 2, 2)
+    bound = Rotation.objects.exclude(pagerduty_schedule_id="").first()
+    few = queries(admin_client, f"/rotations/{bound.pk}/")
+    Shift.objects.bulk_create(
+        [
+            Shift(
+                rotation=bound, start=NOW + k * H, end=NOW + (k + 1) * H, person_name=f"N{k}", pagerduty_user_id=f"U{k}"
+            )
+            for k in range(100, 300)
+        ]
+    )
+    for k in range(10):
+        Member.objects.create(rotation=bound, name=f"M{k}", email=f"m{k}@acme.example", position=10 + k)
+        Handoff.objects.create(rotation=bound, at=NOW - (k + 2) * H, to_label=f"M{k}")
+    assert queries(admin_client, f"/rotations/{bound.pk}/") == few
