@@ -8,7 +8,7 @@ import datetime as dt
 import responses
 
 from integrations.pagerduty.models import PagerDutyConnection
-from tests.pd_mocks import api, fixture
+from tests.pd_mocks import api, fixture  # noqa: F401
 
 KEY = "u+RotationsKey9876"
 

@@ -1,0 +1,192 @@
+"""/api/rotations/...: the JSON API scripts use, with an organization API token or a session."""
+
+import datetime as dt
+
+import pytest
+
+from accounts.services import api_token_create
+from rotations.models import Rotation, Shift
+
+from . import pd_schedules as pds
+from .conftest import NOW
+
+pytestmark = pytest.mark.django_db
+H = dt.timedelta(hours=1)
+
+
+@pytest.fixture
+def token(org):
+    return api_token_create(organization=org, name="script")[1]
+
+
+@pytest.fixture
+def api(client, token):
+    class Api:
+        def __getattr__(self, method):
+            def call(path, body=None):
+                kwargs = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+                if body is not None:
+                    kwargs.update(data=body, content_type="application/json")
+                return getattr(client, method)(f"/api/rotations/{path}", **kwargs)
+
+            return call
+
+    return Api()
+
+
+def test_a_script_creates_lists_reads_updates_and_deletes_a_rotation(api, org, frozen):
+    created = api.post(
+        "",
+        {
+            "name": "Platform",
+            "timeZone": "Europe/Paris",
+            "members": [{"name": "Ana", "email": "Ana@acme.example"}],
+            "cadence": {"every": 2, "unit": "days", "handoffTime": "08:30", "startDate": "2026-03-01"},
+        },
+    )
+    assert created.status_code == 201
+    body = created.json()
+    assert body["members"][0]["email"] == "ana@acme.example"
+    assert body["cadence"] == {
+        "every": 2,
+        "unit": "days",
+        "handoffTime": "08:30",
+        "startDate": "2026-03-01",
+        "readOnly": False,
+    }
+    assert body["pagerduty"] is None and body["sync"]["state"] == "idle"
+
+    assert [r["name"] for r in api.get("").json()["rotations"]] == ["Platform"]
+    rid = body["id"]
+    patched = api.patch(f"{rid}/", {"name": "Platform EU", "timeZone": "Europe/Berlin"})
+    assert patched.status_code == 200 and patched.json()["timeZone"] == "Europe/Berlin"
+    assert api.get(f"{rid}/").json()["name"] == "Platform EU"
+    assert api.delete(f"{rid}/").status_code == 204
+    assert api.get(f"{rid}/").status_code == 404
+
+
+def test_creating_with_a_bad_time_zone_or_no_name_is_a_clear_error(api):
+    response = api.post("", {"name": "X", "timeZone": "Mars/Olympus"})
+    assert response.status_code == 400 and response.json()["code"] == "invalid_time_zone"
+    assert api.post("", {"timeZone": "UTC"}).json()["code"] == "invalid_request"
+    assert (
+        api.post("", {"name": "X", "timeZone": "UTC", "members": [{"name": "A", "email": "nope"}]}).json()["message"]
+        == "“nope” is not an email address."
+    )
+    assert not Rotation.objects.exists()
+
+
+def test_creating_with_a_pagerduty_schedule_binds_and_syncs_it(
+    api, org, rsps, frozen, django_capture_on_commit_callbacks
+):
+    pds.connect(org)
+    pds.mock_v3(rsps, "PS1A2B3C", pds.v3_schedule("PS1A2B3C", [pds.assignment(NOW - H, NOW + 3 * H, "PANA001")]))
+    pds.mock_users(rsps, {"PANA001": ("Ana Ortiz", "ana@acme.example")})
+    with django_capture_on_commit_callbacks(execute=True):
+        created = api.post(
+            "",
+            {
+                "name": "Platform",
+                "timeZone": "UTC",
+                "members": [{"name": "Ana", "email": "ana@acme.example"}],
+                "pagerdutyScheduleId": "PS1A2B3C",
+            },
+        )
+    rid = created.json()["id"]
+    body = api.get(f"{rid}/").json()
+    assert body["pagerduty"] == {
+        "scheduleId": "PS1A2B3C",
+        "scheduleName": "Engineering On-Call",
+        "kind": "v3",
+        "deleted": False,
+    }
+    assert body["cadence"]["readOnly"] is True and body["sync"]["ok"] is True
+    current = api.get(f"{rid}/current").json()
+    assert (
+        current["gap"] is False
+        and current["onCall"][0]["name"] == "Ana"
+        and current["until"] == (NOW + 3 * H).isoformat()
+    )
+    assert api.patch(f"{rid}/", {"cadence": {"every": 3}}).json()["code"] == "cadence_read_only"
+
+
+def test_binding_without_a_pagerduty_connection_is_refused(api):
+    response = api.post("", {"name": "P", "timeZone": "UTC", "pagerdutyScheduleId": "PS1A2B3C"})
+    assert response.status_code == 409 and response.json()["code"] == "not_connected"
+
+
+def test_sync_enqueues_a_sync_and_says_it_is_running(api, org, django_capture_on_commit_callbacks):
+    pds.connect(org)
+    rotation = Rotation.objects.create(organization=org, name="P", time_zone="UTC", pagerduty_schedule_id="PI7DH85")
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = api.post(f"{rotation.pk}/sync")
+    assert response.status_code == 202 and response.json()["sync"]["state"] == "running"
+    assert len(queued) == 1
+    assert api.get(f"{rotation.pk}/").json()["sync"]["state"] == "running"
+
+
+def test_a_native_rotation_cannot_be_synced(api, native):
+    assert api.post(f"{native.pk}/sync").json()["code"] == "not_bound"
+
+
+def test_shifts_lists_turns_and_gaps_between_since_and_until(api, org, frozen):
+    rotation = Rotation.objects.create(organization=org, name="P", time_zone="UTC", pagerduty_schedule_id="PI7DH85")
+    Shift.objects.create(
+        rotation=rotation,
+        start=NOW - H,
+        end=NOW + H,
+        person_name="Zed Quinn",
+        person_email="zed@x.example",
+        pagerduty_user_id="PZ",
+    )
+    Shift.objects.create(rotation=rotation, start=NOW + H, end=NOW + 4 * H, is_gap=True)
+    body = api.get(f"{rotation.pk}/shifts?since=2026-03-06T10:00:00Z&until=2026-03-06T18:00:00Z").json()
+    assert [(s["gap"], s["person"] and s["person"]["name"]) for s in body["shifts"]] == [
+        (False, "Zed Quinn"),
+        (True, None),
+    ]
+    assert body["shifts"][0]["person"]["matched"] is False
+    assert (
+        api.get(f"{rotation.pk}/shifts?since=2026-03-06T10:00:00Z&until=2026-09-06T18:00:00Z").json()["code"]
+        == "invalid_range"
+    )
+    assert api.get(f"{rotation.pk}/shifts?since=yesterday").json()["code"] == "invalid_request"
+
+
+def test_members_read_but_cannot_write_and_other_organizations_see_nothing(client, member_user, outsider, native):
+    client.force_login(member_user)
+    assert client.get(f"/api/rotations/{native.pk}/current").status_code == 200
+    assert client.delete(f"/api/rotations/{native.pk}/").status_code == 403
+    client.force_login(outsider)
+    assert client.get(f"/api/rotations/{native.pk}/").status_code == 404
+    assert client.get("/api/rotations/").json() == {"rotations": []}
+
+
+def test_anonymous_calls_are_refused(client, native):
+    assert client.get("/api/rotations/").status_code == 401
+
+
+def test_no_page_json_or_log_line_shows_the_api_key(admin_client, org, rsps, frozen, captured_logs):
+    pds.connect(org)
+    rotation = Rotation.objects.create(
+        organization=org, name="P", time_zone="UTC", pagerduty_schedule_id="PI7DH85", pagerduty_schedule_kind="v2"
+    )
+    pds.mock_v2(rsps, "PI7DH85", {"error": {"message": "Unauthorized", "code": 2006}}, status=401)
+    from rotations.tasks import sync_schedule
+
+    sync_schedule.delay(org.pk, "PI7DH85")
+    rsps.add("GET", pds.api("/schedules"), json={"schedules": [], "more": False})
+    rsps.add("GET", pds.api("/v3/schedules"), json={"schedules": [], "more": False})
+    seen = [
+        admin_client.get(url).content.decode()
+        for url in (
+            "/rotations/",
+            f"/rotations/{rotation.pk}/",
+            f"/rotations/{rotation.pk}/schedules/",
+            f"/api/rotations/{rotation.pk}/",
+            "/settings/integrations/",
+        )
+    ]
+    assert "Unauthorized" in seen[1]
+    assert all(pds.KEY not in text for text in [*seen, captured_logs.text])
+    assert pds.KEY[:-4] not in captured_logs.text
