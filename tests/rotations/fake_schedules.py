@@ -1,0 +1,82 @@
+"""Schedule and user routes for the fake PagerDuty server (tests/fake_pagerduty.py), used by the
+real-worker test and bench/sync.py. Shapes follow the documented examples (tests/fixtures).
+
+    install(fake, schedules={"PSCHED1": FakeSchedule(users=["PU1", "PU2"])}, users={"PU1": ("Ana", "ana@x")})
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from tests.fake_pagerduty import authenticated
+
+from . import pd_schedules as pds
+
+EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass
+class FakeSchedule:
+    users: list[str]
+    kind: str = "v2"  # or "v3"
+    turn_hours: int = 8
+    name: str = ""
+    time_zone: str = "America/New_York"
+    gaps_every: int = 0  # v3: every n-th turn is an empty_member
+    turns: list = field(default_factory=list)
+
+    def render(self, since: dt.datetime, until: dt.datetime) -> list[tuple[dt.datetime, dt.datetime, str | None]]:
+        """Turns overlapping [since, until), not clipped (as with overflow=true)."""
+        length = dt.timedelta(hours=self.turn_hours)
+        k = int((since - EPOCH) / length)
+        result = []
+        while EPOCH + k * length < until:
+            who = None if self.gaps_every and k % self.gaps_every == 0 else self.users[k % len(self.users)]
+            result.append((EPOCH + k * length, EPOCH + (k + 1) * length, who))
+            k += 1
+        return result
+
+
+def _window(request):
+    since = dt.datetime.fromisoformat(request.param("since").replace("Z", "+00:00"))
+    until = dt.datetime.fromisoformat(request.param("until").replace("Z", "+00:00"))
+    return since, until
+
+
+def install(fake, *, schedules: dict[str, FakeSchedule], users: dict[str, tuple[str, str]]) -> None:
+    @authenticated
+    def v2(fake, request, match, who):
+        schedule = schedules.get(match["id"])
+        if schedule is None:
+            return 404, pds.NOT_FOUND
+        if schedule.kind != "v2":
+            return 400, pds.V2_ON_V3
+        entries = [
+            pds.entry(uid, users[uid][0], start, end) for start, end, uid in schedule.render(*_window(request)) if uid
+        ]
+        return 200, pds.v2_schedule(
+            match["id"], entries, name=schedule.name or match["id"], time_zone=schedule.time_zone
+        )
+
+    @authenticated
+    def v3(fake, request, match, who):
+        schedule = schedules.get(match["id"])
+        if schedule is None:
+            return 404, pds.NOT_FOUND
+        if schedule.kind != "v3":
+            return 400, {"error": {"message": "Invalid Input Provided", "code": 2001}}
+        assignments = [pds.assignment(start, end, uid) for start, end, uid in schedule.render(*_window(request))]
+        return 200, pds.v3_schedule(
+            match["id"], assignments, name=schedule.name or match["id"], time_zone=schedule.time_zone
+        )
+
+    @authenticated
+    def user(fake, request, match, who):
+        if match["id"] not in users:
+            return 404, pds.NOT_FOUND
+        return 200, pds.user(match["id"], *users[match["id"]])
+
+    fake.route("GET", r"/schedules/(?P<id>\w+)", v2)
+    fake.route("GET", r"/v3/schedules/(?P<id>\w+)", v3)
+    fake.route("GET", r"/users/(?P<id>\w+)", user)
