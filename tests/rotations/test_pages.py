@@ -292,3 +292,18 @@ def test_a_rotation_page_renders_in_a_constant_number_of_queries(admin_client, o
         Member.objects.create(rotation=bound, name=f"M{k}", email=f"m{k}@acme.example", position=10 + k)
         Handoff.objects.create(rotation=bound, at=NOW - (k + 2) * H, to_label=f"M{k}")
     assert queries(admin_client, f"/rotations/{bound.pk}/") == few
+
+
+def test_the_picker_lists_classic_schedules_when_the_account_has_no_shift_based_ones(admin_client, native, rsps):
+    pds.connect(native.organization)
+    rsps.add(responses.GET, api("/schedules"), json=fixture("schedules_list.json"))
+    rsps.add(responses.GET, api("/v3/schedules"), json={"error": {"message": "Not Found", "code": 2100}}, status=404)
+    html = page(admin_client, f"/rotations/{native.pk}/schedules/")
+    assert "Daily Engineering Rotation" in html and "America/New_York" in html and "1 schedule." in html
+
+
+def test_the_picker_says_why_when_pagerduty_refuses_the_key(admin_client, native, rsps):
+    pds.connect(native.organization)
+    rsps.add(responses.GET, api("/schedules"), json={"error": {"message": "Unauthorized", "code": 2006}}, status=401)
+    html = page(admin_client, f"/rotations/{native.pk}/schedules/")
+    assert "Unauthorized: Invalid or expired API token" in html

@@ -395,3 +395,47 @@ def test_each_sync_is_kept_in_the_sync_history(org, connected, frozen, rsps):
     assert list(SyncRun.objects.values_list("schedule_id", "ok", "error_code")) == [
         ("PI7DH85", False, "pagerduty_not_found")
     ]
+
+
+def test_pagerduty_being_down_keeps_the_last_shifts_and_the_task_retries_with_backoff(
+    org, connected, frozen, rsps, monkeypatch
+):
+    from celery.exceptions import Retry
+
+    from rotations import tasks
+
+    rotation = bound(org)
+    Shift.objects.create(
+        rotation=rotation, start=NOW - H, end=NOW + H, person_name="Ana Ortiz", pagerduty_user_id=ANA[0]
+    )
+    pds.mock_v2(rsps, "PI7DH85", {"error": {"message": "oops"}}, status=503)
+    delays = []
+    monkeypatch.setattr(
+        tasks.sync_schedule, "retry", lambda *, exc, countdown: delays.append(countdown) or Retry(exc=exc)
+    )
+    with pytest.raises(Retry):
+        tasks.sync_schedule.run(org.pk, "PI7DH85")
+    assert delays == [30]
+    assert tasks.retry_delay(3, pd_unavailable()) == 240 and tasks.retry_delay(10, pd_unavailable()) == 900
+    rotation.refresh_from_db()
+    assert "PagerDuty is having trouble (HTTP 503)" in rotation.last_sync_error
+    assert Shift.objects.filter(rotation=rotation).count() == 1
+
+
+def pd_unavailable():
+    from integrations.pagerduty.client import Unavailable
+
+    return Unavailable("down")
+
+
+def test_native_rotations_record_their_handoffs_from_the_beat(native, frozen):
+    assert sync.record_native_handoffs() == 1
+    assert sync.record_native_handoffs() == 0  # nothing changed
+    frozen.move_to(dt.datetime(2026, 3, 6, 15, tzinfo=dt.UTC))  # after the 09:00 New York handoff
+    assert sync.record_native_handoffs() == 1
+    latest = Handoff.objects.filter(rotation=native).first()
+    assert (latest.at, latest.from_label, latest.to_label) == (
+        dt.datetime(2026, 3, 6, 14, tzinfo=dt.UTC),
+        "Bo Chen <bo@acme.example>",
+        "Cy Diaz <cy@acme.example>",
+    )
