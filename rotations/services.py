@@ -7,6 +7,7 @@ message a person can act on.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -96,8 +97,6 @@ def rotation_create(
 
 
 def _zone_or_utc(name: str):
-    import zoneinfo
-
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
