@@ -94,7 +94,17 @@ class UserDirectory:
 # --- from PagerDuty's entries to shifts --------------------------------------------------------
 
 
-def _desired_shifts(rotation: Rotation, entries: list[dict], users: dict, since: dt.datetime, until: dt.datetime):
+def _desired_shifts(
+    rotation: Rotation,
+    entries: list[dict],
+    users: dict,
+    *,
+    since: dt.datetime,
+    until: dt.datetime,
+    gap_from: dt.datetime,
+):
+    """The shifts PagerDuty's entries make for this rotation. A gap in progress at `since` starts
+    at `gap_from` (when an earlier sync saw it begin), so a later sync during a gap changes nothing."""
     by_email = {m.email.lower(): m for m in rotation.members.all()}
     shifts = []
     for e in entries:
@@ -119,7 +129,7 @@ def _desired_shifts(rotation: Rotation, entries: list[dict], users: dict, since:
         )
     # Time nobody covers is a gap, stored as such.
     covered = sorted((s.start, s.end) for s in shifts if not s.is_gap)
-    cursor = since
+    cursor = gap_from
     for start, end in [*covered, (until, until)]:
         if start > cursor:
             if not any(s.is_gap and s.start <= cursor and s.end >= start for s in shifts):
@@ -267,7 +277,11 @@ def sync_schedule(
         return run
 
     for rotation in rotations:
-        desired = _desired_shifts(rotation, schedule["entries"], people, since, until)
+        gap_from = min(
+            rotation.shifts.filter(is_gap=True, start__lte=since, end__gt=since).values_list("start", flat=True),
+            default=since,
+        )
+        desired = _desired_shifts(rotation, schedule["entries"], people, since=since, until=until, gap_from=gap_from)
         run.changed |= _replace_shifts(rotation, desired, since)
         run.shifts += len(desired)
         members = {m.pk: m for m in rotation.members.all()}

@@ -222,6 +222,18 @@ def mock_ana_then_bo(rsps):
     pds.mock_users(rsps, PEOPLE)
 
 
+def test_a_later_sync_during_a_gap_keeps_the_gap_where_it_began(org, connected, frozen, rsps):
+    rotation = bound(org)
+    final = [pds.entry(ANA[0], ANA[1], NOW - 5 * H, NOW - H), pds.entry(BO[0], BO[1], NOW + 3 * H, NOW + 8 * H)]
+    pds.mock_v2(rsps, "PI7DH85", pds.v2_schedule("PI7DH85", final))
+    pds.mock_users(rsps, PEOPLE)
+    run(org)
+    frozen.move_to(NOW + H)
+    rsps.replace(responses.GET, api("/schedules/PI7DH85"), json=pds.v2_schedule("PI7DH85", final[1:]))
+    assert run(org).ok
+    assert [(s[0], s[1]) for s in stored(rotation) if s[2]][0] == (NOW, NOW + 3 * H)  # not from NOW + H
+
+
 def test_two_overlapping_syncs_record_a_handoff_once(org, connected, frozen, rsps, monkeypatch):
     rotation = bound(org)
     mock_ana_then_bo(rsps)
