@@ -55,7 +55,7 @@ class RotationAdmin(admin.ModelAdmin):
 
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
-    list_display = ["started_at", "organization", "schedule_id", "ok", "error_code", "rotations", "shifts", "changed"]
+    list_display = ["started_at", "organization", "schedule_id", "ok", "error", "rotations", "shifts", "changed"]
     list_filter = ["ok", "error_code", "changed"]
     search_fields = ["organization__name", "organization__slug", "schedule_id", "error"]
     list_select_related = ["organization"]

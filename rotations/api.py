@@ -190,14 +190,12 @@ def _moment(request, name: str, default: dt.datetime) -> dt.datetime:
 
 @api_view(["GET"], admin_methods=())
 def shifts(request, rotation_id: int):
-    found = _get(request, rotation_id)
     now = timezone.now()
     since = _moment(request, "since", now)
     until = _moment(request, "until", since + dt.timedelta(days=selectors.UPCOMING_DAYS))
     if until <= since or until - since > MAX_RANGE:
         raise ApiError(400, "invalid_range", "until must be after since, at most 93 days later.")
-    if hasattr(found, "window_shifts"):
-        del found.window_shifts  # the prefetched window may not cover the requested range
+    found = selectors.rotation_for(request.organization, rotation_id, now=since, until=until)
     slots = selectors.timeline(found, since=since, until=until)
     return JsonResponse(
         {

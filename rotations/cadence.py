@@ -13,6 +13,7 @@ fixed interval, cutting into whatever turns it covers.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -121,14 +122,21 @@ def handoffs(
     slots: Sequence[Slot], *, since: dt.datetime, until: dt.datetime
 ) -> list[tuple[dt.datetime, frozenset, frozenset]]:
     """Instants in [since, until) where the set of people on call changes: (at, before, after).
-    An empty set is a gap. Works with overlapping slots."""
-    points = sorted({s.start for s in slots} | {s.end for s in slots})
+    An empty set is a gap. Works with overlapping slots (a sweep over start and end events)."""
+    events: dict[dt.datetime, list[tuple[int, Hashable]]] = {}
+    for s in slots:
+        if s.who is not None and s.end > s.start:
+            events.setdefault(s.start, []).append((1, s.who))
+            events.setdefault(s.end, []).append((-1, s.who))
+    active: Counter = Counter()
     result = []
-    for at in points:
-        if not since <= at < until:
-            continue
-        before = frozenset(s.who for s in slots if s.start < at <= s.end and s.who is not None)
-        after = frozenset(s.who for s in slots if s.start <= at < s.end and s.who is not None)
-        if before != after:
+    for at in sorted(events):
+        before = frozenset(active)
+        for delta, who in events[at]:
+            active[who] += delta
+            if not active[who]:
+                del active[who]
+        after = frozenset(active)
+        if before != after and since <= at < until:
             result.append((at, before, after))
     return result

@@ -59,10 +59,12 @@ def shift_person(shift: Shift, members: dict[int, Member]) -> Person | None:
     )
 
 
-def rotations_for(organization, *, now: dt.datetime, days: int = UPCOMING_DAYS) -> QuerySet[Rotation]:
-    """The organization's rotations with members, skips, overrides and the shifts of
-    [now, now + days) prefetched: a constant number of queries however many there are."""
-    until = now + dt.timedelta(days=days)
+def rotations_for(
+    organization, *, now: dt.datetime, days: int = UPCOMING_DAYS, until: dt.datetime | None = None
+) -> QuerySet[Rotation]:
+    """The organization's rotations with members, skips, and the overrides and shifts of
+    [now, until or now + days) prefetched: a constant number of queries however many there are."""
+    until = until or now + dt.timedelta(days=days)
     return Rotation.objects.filter(organization=organization).prefetch_related(
         "members",
         "skips",
@@ -71,8 +73,8 @@ def rotations_for(organization, *, now: dt.datetime, days: int = UPCOMING_DAYS) 
     )
 
 
-def rotation_for(organization, rotation_id: int, *, now: dt.datetime, days: int = UPCOMING_DAYS) -> Rotation:
-    return get_object_or_404(rotations_for(organization, now=now, days=days), pk=rotation_id)
+def rotation_for(organization, rotation_id: int, *, now: dt.datetime, until: dt.datetime | None = None) -> Rotation:
+    return get_object_or_404(rotations_for(organization, now=now, until=until), pk=rotation_id)
 
 
 def timeline(rotation: Rotation, *, since: dt.datetime, until: dt.datetime) -> list[cadence.Slot]:

@@ -190,3 +190,29 @@ def test_no_page_json_or_log_line_shows_the_api_key(admin_client, org, rsps, fro
     assert "Unauthorized" in seen[1]
     assert all(pds.KEY not in text for text in [*seen, captured_logs.text])
     assert pds.KEY[:-4] not in captured_logs.text
+
+
+def test_shifts_far_ahead_include_the_overrides_there(api, native, frozen):
+    bo = native.members.get(email="bo@acme.example")
+    start = NOW + dt.timedelta(days=30)
+    native.overrides.create(member=bo, start=start, end=start + H)
+    body = api.get(f"{native.pk}/shifts?since={(start - H).isoformat()}&until={(start + 2 * H).isoformat()}").json()
+    assert [(s["person"]["name"], s["override"]) for s in body["shifts"] if s["override"]] == [("Bo Chen", True)]
+
+
+def test_support_staff_see_rotations_and_sync_runs_in_django_admin(client, org, native, frozen):
+    from accounts.models import User
+    from rotations.models import SyncRun
+
+    SyncRun.objects.create(organization=org, schedule_id="PI7DH85", started_at=NOW, ok=False, error="Unauthorized")
+    staff = User.objects.create_superuser(email="support@roster.example", password="x")
+    client.force_login(staff)
+    for url in (
+        "/admin/rotations/rotation/",
+        f"/admin/rotations/rotation/{native.pk}/change/",
+        "/admin/rotations/syncrun/",
+        f"/admin/accounts/organization/{org.pk}/change/",
+    ):
+        assert client.get(url).status_code == 200, url
+    assert "Unauthorized" in client.get("/admin/rotations/syncrun/").content.decode()
+    assert "Rotations (PagerDuty sync)" in client.get(f"/admin/accounts/organization/{org.pk}/change/").content.decode()
