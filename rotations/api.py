@@ -41,7 +41,7 @@ def rotation_json(rotation: Rotation) -> dict:
             "deleted": rotation.pagerduty_schedule_missing,
         },
         "sync": {
-            "state": "running" if rotation.sync_state == Rotation.SyncState.QUEUED else "idle",
+            "state": "running" if rotation.sync_running else "idle",
             "lastSyncAt": rotation.last_sync_at.isoformat() if rotation.last_sync_at else None,
             "ok": rotation.last_sync_ok,
             "error": rotation.last_sync_error or None,

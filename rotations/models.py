@@ -13,6 +13,11 @@ import zoneinfo
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
+
+# A sync still marked as queued after this long is shown as not running (a lost task must not
+# disable "Sync now" for ever).
+SYNC_STALE_AFTER = dt.timedelta(minutes=10)
 
 
 def validate_time_zone(value: str) -> None:
@@ -73,6 +78,14 @@ class Rotation(models.Model):
     @property
     def is_bound(self) -> bool:
         return bool(self.pagerduty_schedule_id)
+
+    @property
+    def sync_running(self) -> bool:
+        return (
+            self.sync_state == self.SyncState.QUEUED
+            and self.sync_requested_at is not None
+            and timezone.now() - self.sync_requested_at < SYNC_STALE_AFTER
+        )
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

@@ -307,3 +307,13 @@ def test_the_picker_says_why_when_pagerduty_refuses_the_key(admin_client, native
     rsps.add(responses.GET, api("/schedules"), json={"error": {"message": "Unauthorized", "code": 2006}}, status=401)
     html = page(admin_client, f"/rotations/{native.pk}/schedules/")
     assert "Unauthorized: Invalid or expired API token" in html
+
+
+def test_a_sync_lost_on_the_way_does_not_show_as_running_for_ever(admin_client, native, frozen):
+    Rotation.objects.filter(pk=native.pk).update(
+        pagerduty_schedule_id="PI7DH85", sync_state="queued", sync_requested_at=NOW
+    )
+    assert 'data-testid="sync-running"' in page(admin_client, f"/rotations/{native.pk}/")
+    frozen.move_to(NOW + dt.timedelta(minutes=11))
+    html = page(admin_client, f"/rotations/{native.pk}/")
+    assert 'data-testid="sync-running"' not in html and "Sync now</button>" in html
