@@ -3,9 +3,14 @@
 import pytest
 
 from integrations.pagerduty.models import PagerDutyConnection
+from tests.rotations.conftest import celery_in_process  # noqa: F401  (the bind's sync runs in-process)
 from tests.rotations.fake_schedules import FakeSchedule, install
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("celery_in_process"),
+]
 
 
 def test_an_admin_makes_a_rotation_follow_a_pagerduty_schedule(signed_in_page, org, fake_pagerduty, tmp_path):
