@@ -45,6 +45,7 @@ class FakeIdentity:
     codes: dict = field(default_factory=dict)  # code -> {challenge, redirect_uri, used}
     refresh_tokens: dict = field(default_factory=dict)  # refresh token -> still valid?
     refresh_uses: Counter = field(default_factory=Counter)
+    refresh_started: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _serial: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -100,6 +101,10 @@ class FakeIdentity:
         form = _form(request)
         if (form.get("client_id"), form.get("client_secret")) != (self.client_id, self.client_secret):
             return 401, {"error": "invalid_client"}
+        if form.get("grant_type") == "refresh_token":
+            with self._lock:
+                self.refresh_uses[form.get("refresh_token", "")] += 1  # counted on arrival: overlaps show
+            self.refresh_started.set()
         if self.token_latency:
             time.sleep(self.token_latency)
         with self._lock:
@@ -116,7 +121,6 @@ class FakeIdentity:
                 return 200, self.issue()
             if form.get("grant_type") == "refresh_token":
                 old = form.get("refresh_token", "")
-                self.refresh_uses[old] += 1
                 if not self.refresh_tokens.get(old):
                     return 400, {"error": "invalid_grant"}
                 self.refresh_tokens[old] = False  # rotated: the old one dies
