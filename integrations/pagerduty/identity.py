@@ -32,6 +32,7 @@ for _name in ("requests_oauthlib", "oauthlib"):
 
 AUTHORIZE_PATH = "/oauth/authorize"
 TOKEN_PATH = "/oauth/token"
+DISCOVERY_PATH = "/.well-known/openid-configuration"
 PKCE_METHOD = "S256"
 
 
@@ -203,3 +204,37 @@ def unverified_claims(id_token: str) -> dict:
         return {}
     return data if isinstance(data, dict) else {}
 
+
+
+# --- Revocation: PagerDuty documents none; used only if the identity service advertises one ------
+
+
+def revocation_endpoint() -> str:
+    """`revocation_endpoint` from the identity service's OpenID configuration, or "". Only an
+    endpoint on the identity service itself is trusted with a token and the client secret."""
+    try:
+        response = requests.get(
+            identity_url(DISCOVERY_PATH), headers={"Accept": "application/json"}, timeout=(5, settings.PAGERDUTY_TIMEOUT)
+        )
+        data = response.json() if response.status_code == 200 else {}
+    except (requests.RequestException, ValueError):
+        return ""
+    endpoint = data.get("revocation_endpoint") if isinstance(data, dict) else None
+    if not isinstance(endpoint, str) or not endpoint.startswith(f"{settings.PAGERDUTY_IDENTITY_URL}/"):
+        return ""
+    return endpoint
+
+
+def revoke(*, endpoint: str, client_id: str, client_secret: str, token: str, hint: str) -> bool:
+    """RFC 7009 token revocation. True when the service answered 200."""
+    try:
+        response = requests.post(
+            endpoint,
+            data={"token": token, "token_type_hint": hint, "client_id": client_id, "client_secret": client_secret},
+            headers={"Accept": "application/json"},
+            timeout=(5, settings.PAGERDUTY_TIMEOUT),
+        )
+    except requests.RequestException:
+        return False
+    log.info("PagerDuty identity service answered a %s revocation with HTTP %s", hint, response.status_code)
+    return response.status_code == 200

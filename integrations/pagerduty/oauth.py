@@ -48,8 +48,9 @@ CALLBACK_PATH = "/api/integrations/pagerduty/login/callback"
 
 NOT_ENABLED = "PagerDuty OAuth is not enabled"
 REVOKE_HELP = (
-    "PagerDuty has no endpoint to revoke OAuth tokens: to cut Roster off on PagerDuty's side too, "
-    "open the app in PagerDuty (Integrations → App Registration) and click “Revoke All Tokens”."
+    "PagerDuty documents no endpoint to revoke OAuth tokens (Roster revokes them only if PagerDuty's "
+    "identity service advertises one): to be sure Roster is cut off on PagerDuty's side too, open the "
+    "app in PagerDuty (Integrations → App Registration) and click “Revoke All Tokens”."
 )
 REAUTH_HELP = "Click Refresh Connection to sign in to PagerDuty again."
 
@@ -430,12 +431,32 @@ def disconnect_warning(organization) -> str:
 
 
 def disconnect_hook(organization) -> str:
-    """Inside the disconnect transaction: drop pending logins (they hold client secrets)."""
+    """Inside the disconnect transaction: drop pending logins (they hold client secrets), and revoke
+    the tokens if the identity service advertises a revocation endpoint."""
     PagerDutyOAuthLogin.objects.filter(organization=organization).delete()
     connection = PagerDutyConnection.objects.filter(organization=organization).first()
-    if connection is not None and connection.auth_type == PagerDutyConnection.AuthType.OAUTH:
-        return "OAuth tokens deleted; revoke them in PagerDuty's App Registration"
-    return ""
+    if connection is None or connection.auth_type != PagerDutyConnection.AuthType.OAUTH:
+        return ""
+    if revoke_tokens(connection):
+        return "OAuth tokens revoked at PagerDuty and deleted"
+    return "OAuth tokens deleted; revoke them in PagerDuty's App Registration"
+
+
+def revoke_tokens(connection: PagerDutyConnection) -> bool:
+    """Best effort: True only if every token was revoked at an advertised endpoint."""
+    try:
+        app = app_for_connection(connection)
+    except OAuthNotAvailable:
+        return False
+    tokens = [(t, hint) for t, hint in ((connection.refresh_token, "refresh_token"), (connection.access_token, "access_token")) if t]
+    endpoint = identity.revocation_endpoint() if tokens else ""
+    if not endpoint:
+        return False
+    results = [
+        identity.revoke(endpoint=endpoint, client_id=app.client_id, client_secret=app.client_secret, token=t, hint=hint)
+        for t, hint in tokens
+    ]
+    return all(results)
 
 
 def delete_stale_logins() -> int:

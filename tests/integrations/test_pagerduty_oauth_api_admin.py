@@ -4,13 +4,24 @@ import json
 from datetime import timedelta
 
 import pytest
+import responses
+from django.conf import settings
 from django.test import Client
 
 from accounts.services import api_token_create
 from integrations.models import AuditEvent
 from integrations.pagerduty.models import PagerDutyConnection, PagerDutyOAuthLogin
 from tests import pd_mocks
-from tests.pd_oauth import ACCESS, CLIENT_ID, CLIENT_SECRET, REFRESH, make_oauth_connection, mock_token, query_of
+from tests.pd_oauth import (
+    ACCESS,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    REFRESH,
+    form_of,
+    make_oauth_connection,
+    mock_token,
+    query_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -109,8 +120,13 @@ def test_the_disconnect_confirmation_says_where_to_revoke(admin_client, org):
     assert "Revoke All Tokens" in page and "App Registration" in page
 
 
-def test_disconnect_deletes_the_tokens_and_pending_logins(admin_client, org):
+def discovery(rsps, status=200, **document):
+    rsps.add(responses.GET, f"{settings.PAGERDUTY_IDENTITY_URL}/.well-known/openid-configuration", json=document, status=status)
+
+
+def test_disconnect_deletes_the_tokens_and_pending_logins(admin_client, org, rsps):
     make_oauth_connection(org)
+    discovery(rsps, status=404)  # PagerDuty advertises no revocation endpoint
     admin_client.post("/settings/integrations/pagerduty/refresh/")  # a pending login holding the secret
     assert PagerDutyOAuthLogin.objects.filter(organization=org).exists()
 
@@ -121,6 +137,32 @@ def test_disconnect_deletes_the_tokens_and_pending_logins(admin_client, org):
     assert not PagerDutyOAuthLogin.objects.filter(organization=org).exists()
     event = AuditEvent.objects.get(organization=org, action="disconnect")
     assert "revoke them in PagerDuty's App Registration" in event.summary
+
+
+def test_disconnect_revokes_the_tokens_when_the_identity_service_advertises_an_endpoint(admin_client, org, rsps):
+    make_oauth_connection(org)
+    endpoint = f"{settings.PAGERDUTY_IDENTITY_URL}/oauth/revoke"
+    discovery(rsps, revocation_endpoint=endpoint)
+    rsps.add(responses.POST, endpoint, json={})
+
+    admin_client.post("/settings/integrations/pagerduty/disconnect/", {"confirm": "on"})
+
+    revoked = [form_of(c) for c in rsps.calls if c.request.url == endpoint]
+    assert [(r["token"], r["token_type_hint"]) for r in revoked] == [(REFRESH, "refresh_token"), (ACCESS, "access_token")]
+    assert {r["client_id"] for r in revoked} == {CLIENT_ID}
+    assert "OAuth tokens revoked at PagerDuty" in AuditEvent.objects.get(organization=org, action="disconnect").summary
+    assert not PagerDutyConnection.objects.filter(organization=org).exists()
+
+
+def test_a_revocation_endpoint_on_another_host_is_not_sent_any_token(admin_client, org, rsps):
+    make_oauth_connection(org)
+    discovery(rsps, revocation_endpoint="https://evil.example/revoke")
+
+    admin_client.post("/settings/integrations/pagerduty/disconnect/", {"confirm": "on"})
+
+    assert not any("evil.example" in c.request.url for c in rsps.calls)
+    assert "revoke them in PagerDuty's App Registration" in AuditEvent.objects.get(action="disconnect").summary
+    assert not PagerDutyConnection.objects.filter(organization=org).exists()
 
 
 def test_switching_to_an_api_key_forgets_the_oauth_credentials(admin_client, org, rsps):

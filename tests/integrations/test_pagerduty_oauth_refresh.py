@@ -20,7 +20,7 @@ NEW_ACCESS = "pdus+access-token-NEVER-SHOW-0002"
 NEW_REFRESH = "pdus+refresh-token-NEVER-SHOW-0002"
 
 
-def test_a_refresh_saves_the_new_tokens_and_the_new_refresh_token(org, rsps):
+def test_a_refresh_saves_the_new_tokens_and_the_new_refresh_token(org, rsps, captured_logs):
     connection = make_oauth_connection(org, expires_in=timedelta(minutes=10))
     mock_token(rsps, access=NEW_ACCESS, refresh=NEW_REFRESH, expires_in=86400)
 
@@ -34,6 +34,8 @@ def test_a_refresh_saves_the_new_tokens_and_the_new_refresh_token(org, rsps):
     assert connection.token_expires_at > timezone.now() + timedelta(hours=23)
     assert connection.last_refresh_result == "ok" and connection.last_refreshed_at is not None
     assert AuditEvent.objects.filter(organization=org, action="oauth_refresh").exists()
+    for secret in (REFRESH, NEW_ACCESS, NEW_REFRESH, CLIENT_SECRET):
+        assert secret not in captured_logs.text
 
 
 def test_a_token_far_from_expiry_is_not_refreshed(org, rsps):
