@@ -53,6 +53,7 @@ REVOKE_HELP = (
     "app in PagerDuty (Integrations → App Registration) and click “Revoke All Tokens”."
 )
 REAUTH_HELP = "Click Refresh Connection to sign in to PagerDuty again."
+NEW_APP_HELP = "Disconnect, then connect again with the app's current Client ID and Client Secret."
 
 
 class OAuthNotAvailable(Exception):
@@ -318,7 +319,8 @@ def connection_refresh_tokens(
 ) -> str:
     """Refresh one connection's tokens. Returns what happened: "refreshed", "not_due", "skipped"
     (another worker holds the row, or it is gone), "already_refreshed" (the caller's token is no
-    longer the current one), "needs_reauth" or "refused". Transient failures are recorded, then raised.
+    longer the current one), "needs_reauth", "refused" or "misconfigured" (the operator's app is
+    gone from the environment). Transient failures are recorded, then raised.
 
     `wait=False` (beat) skips a row another worker is refreshing; `wait=True` (a call that met a 401)
     waits for it and then sees its fresh token via `seen_access_token`.
@@ -344,13 +346,16 @@ def connection_refresh_tokens(
             tokens = identity.refresh(
                 client_id=app.client_id, client_secret=app.client_secret, refresh_token=connection.refresh_token
             )
-        except (identity.InvalidGrant, identity.InvalidClient, OAuthNotAvailable) as error:
+        except (identity.InvalidGrant, identity.InvalidClient) as error:
             _mark_needs_reauth(connection, error)
             return "refused"
+        except OAuthNotAvailable as error:
+            # The operator's app is missing from the environment (a bad deploy?): the refresh token
+            # is still good, so keep it and try again on the next beat once the settings are back.
+            _record_refresh_failure(connection, error.message)
+            return "misconfigured"
         except pd.PagerDutyError as error:
-            connection.last_refresh_result = PagerDutyConnection.RefreshResult.FAILED
-            connection.last_refresh_error = error.message[:500]
-            connection.save(update_fields=["last_refresh_result", "last_refresh_error", "updated_at"])
+            _record_refresh_failure(connection, error.message)
             failure = error
         else:
             _apply_tokens(connection, tokens)
@@ -367,11 +372,18 @@ def connection_refresh_tokens(
     return "refreshed"
 
 
-def _mark_needs_reauth(connection: PagerDutyConnection, error) -> None:
+def _record_refresh_failure(connection: PagerDutyConnection, message: str) -> None:
+    connection.last_refresh_result = PagerDutyConnection.RefreshResult.FAILED
+    connection.last_refresh_error = message[:500]
+    connection.save(update_fields=["last_refresh_result", "last_refresh_error", "updated_at"])
+
+
+def _mark_needs_reauth(connection: PagerDutyConnection, error: identity.OAuthError) -> None:
+    help_text = NEW_APP_HELP if isinstance(error, identity.InvalidClient) else REAUTH_HELP
     connection.status = PagerDutyConnection.Status.NEEDS_REAUTH
     connection.last_refresh_result = PagerDutyConnection.RefreshResult.REFUSED
     connection.last_refresh_error = error.message[:500]
-    connection.last_error = f"{error.message} {REAUTH_HELP}"[:500]
+    connection.last_error = f"{error.message} {help_text}"[:500]
     connection.last_error_at = timezone.now()
     connection.save()
     audit_record(

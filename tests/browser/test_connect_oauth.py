@@ -66,3 +66,32 @@ def test_denying_in_pagerduty_lands_back_on_the_card_unconnected(signed_in_page,
     )
     expect(card.get_by_test_id("pd-status")).to_have_text("Not connected")
     assert not PagerDutyConnection.objects.exists()
+
+
+def test_refresh_connection_re_authorizes_a_connection_that_needs_it(signed_in_page, fake_identity, org):
+    from django.utils import timezone
+
+    PagerDutyConnection.objects.create(
+        organization=org,
+        auth_type="oauth",
+        status="needs_reauth",
+        oauth_client_id=fake_identity.client_id,
+        oauth_client_secret=fake_identity.client_secret,
+        access_token="pdus+dead-access",
+        refresh_token="pdus+dead-refresh",
+        token_expires_at=timezone.now(),
+        last_error="PagerDuty refused the token refresh (invalid_grant). Click Refresh Connection to sign in to PagerDuty again.",
+    )
+    page = signed_in_page
+    page.goto("/settings/integrations/")
+    card = page.locator("#pagerduty")
+    expect(card.get_by_test_id("pd-status")).to_have_text("Needs re-authorization")
+
+    card.get_by_role("button", name="Refresh Connection").click()
+    page.get_by_role("button", name="Approve").click()
+
+    page.wait_for_url("**/settings/integrations/")
+    expect(card.get_by_test_id("pd-status")).to_have_text("Active")
+    expect(card.get_by_test_id("pd-acting-as")).to_contain_text("Earline Greenholt")
+    connection = PagerDutyConnection.objects.get(organization=org)
+    assert connection.refresh_token in fake_identity.refresh_tokens and connection.last_error == ""

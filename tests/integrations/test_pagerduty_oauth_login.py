@@ -8,6 +8,7 @@ import pytest
 import responses
 import time_machine
 from django.db import connection as db_connection
+from django.test import Client
 from django.utils import timezone
 
 from integrations.models import AuditEvent
@@ -19,11 +20,14 @@ from tests.pd_oauth import (
     CLIENT_SECRET,
     REFRESH,
     form_of,
+    id_token,
     make_oauth_connection,
     mock_token,
     query_of,
     s256,
+    token_body,
     token_calls,
+    token_url,
 )
 
 pytestmark = pytest.mark.django_db
@@ -136,20 +140,13 @@ def test_granted_scopes_without_schedules_read_are_named_on_the_card(admin_clien
 
 def test_the_eu_region_comes_from_the_id_token(admin_client, org, rsps):
     query = start(admin_client)
-    body = pd_oauth_token_with_region("EU")
+    body = token_body()
+    body["id_token"] = id_token(user_id="PXPGF42", subdomain="acme-eu", region="EU")
     mock_token(rsps, json=body)
     pd_mocks.mock_valid_user_key(rsps, region="eu", subdomain="acme-eu")
     page = page_of(callback(admin_client, code="c", state=query["state"]))
     assert "acme-eu.eu.pagerduty.com" in page
     assert PagerDutyConnection.objects.get(organization=org).region == "eu"
-
-
-def pd_oauth_token_with_region(region: str) -> dict:
-    from tests.pd_oauth import id_token, token_body
-
-    body = token_body()
-    body["id_token"] = id_token(user_id="PXPGF42", subdomain="acme-eu", region=region)
-    return body
 
 
 # --- Failures: the admin lands on the card with a message; an existing connection stays as it was.
@@ -200,9 +197,7 @@ def test_it_rejects_a_forged_state(admin_client, existing, rsps):
     assert unchanged(existing) and token_calls(rsps) == []
 
 
-def test_it_rejects_a_state_started_in_another_browser_session(client, admin_user, existing, rsps, django_user_model):
-    from django.test import Client
-
+def test_it_rejects_a_state_started_in_another_browser_session(client, admin_user, existing, rsps):
     first = Client()
     first.force_login(admin_user)
     query = start(first)
@@ -213,8 +208,6 @@ def test_it_rejects_a_state_started_in_another_browser_session(client, admin_use
 
 
 def test_it_rejects_a_state_of_another_organization(admin_client, outsider, existing, rsps):
-    from django.test import Client
-
     other = Client()
     other.force_login(outsider)
     query = start(other)
@@ -264,7 +257,7 @@ def test_it_rejects_an_expired_state(admin_client, existing, rsps):
 def test_a_failed_code_exchange_says_why_and_changes_nothing(admin_client, existing, rsps, mock, expected):
     query = start(admin_client)
     if isinstance(mock.get("body"), Exception):
-        rsps.add(responses.POST, pd_oauth_token_url(), body=mock["body"])
+        rsps.add(responses.POST, token_url(), body=mock["body"])
     else:
         mock_token(rsps, **mock)
     page = page_of(callback(admin_client, code="c", state=query["state"]))
@@ -273,12 +266,6 @@ def test_a_failed_code_exchange_says_why_and_changes_nothing(admin_client, exist
     assert "Nothing was changed." in page
     assert unchanged(existing)
     assert not AuditEvent.objects.filter(action__startswith="oauth").exists()
-
-
-def pd_oauth_token_url():
-    from tests.pd_oauth import token_url
-
-    return token_url()
 
 
 def test_a_token_that_cannot_read_the_user_changes_nothing(admin_client, existing, rsps):

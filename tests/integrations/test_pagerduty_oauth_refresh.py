@@ -63,6 +63,30 @@ def test_an_invalid_grant_marks_the_connection_needs_reauth(org, rsps, admin_cli
     assert len(token_calls(rsps)) == 1
 
 
+def test_a_rotated_client_secret_asks_the_admin_to_connect_again(org, rsps):
+    connection = make_oauth_connection(org, expires_in=timedelta(minutes=10))
+    mock_token(rsps, status=401, json={"error": "invalid_client"})
+
+    assert connection_refresh_tokens(connection_id=connection.pk) == "refused"
+
+    connection.refresh_from_db()
+    assert connection.status == "needs_reauth"
+    assert "Disconnect, then connect again with the app's current Client ID and Client Secret." in connection.last_error
+
+
+def test_a_missing_operator_app_keeps_the_refresh_token_for_later(org, rsps, settings):
+    connection = make_oauth_connection(org, expires_in=timedelta(minutes=10), oauth_uses_operator_app=True)
+    settings.PAGERDUTY_OAUTH_ENABLED = False  # e.g. a deploy lost the environment
+
+    assert connection_refresh_tokens(connection_id=connection.pk) == "misconfigured"
+
+    connection.refresh_from_db()
+    assert connection.status == "active" and connection.refresh_token == REFRESH
+    assert connection.last_refresh_result == "failed"
+    assert "PagerDuty OAuth is not enabled" in connection.last_refresh_error
+    assert token_calls(rsps) == []
+
+
 def test_a_transient_failure_is_recorded_and_raised_for_a_retry(org, rsps):
     connection = make_oauth_connection(org, expires_in=timedelta(minutes=10))
     mock_token(rsps, status=503, body="<html>maintenance</html>")
