@@ -259,6 +259,7 @@ def _finish_claimed_login(login: PagerDutyOAuthLogin, *, code: str, actor) -> Pa
         connection.oauth_client_id = app.client_id
         connection.oauth_client_secret = "" if app.uses_operator_app else app.client_secret
         _apply_tokens(connection, tokens)
+        connection.scopes = " ".join(tokens.scopes)  # a new grant: no scope reported means none known
         connection.connected_by = actor if getattr(actor, "is_authenticated", False) else None
         services._apply_identity(connection, found)
         connection.save()
@@ -289,7 +290,7 @@ def _apply_tokens(connection: PagerDutyConnection, tokens: identity.TokenSet) ->
     if tokens.refresh_token:
         connection.refresh_token = tokens.refresh_token
     connection.token_expires_at = tokens.expires_at
-    if tokens.scopes:
+    if tokens.scopes:  # a refresh that does not repeat the scope keeps the granted ones
         connection.scopes = " ".join(tokens.scopes)
     connection.last_refreshed_at = timezone.now()
     connection.last_refresh_result = PagerDutyConnection.RefreshResult.OK
