@@ -135,10 +135,8 @@ def connection_connect_api_key(*, organization, api_key: str, region: str = "us"
 
 
 def _clear_oauth_credentials(connection: PagerDutyConnection) -> None:
-    """Drop OAuth credentials when switching to an API key (fields exist once OAuth support is in)."""
-    for name, empty in (("access_token", ""), ("refresh_token", ""), ("token_expires_at", None)):
-        if hasattr(connection, name):
-            setattr(connection, name, empty)
+    """Drop OAuth credentials (tokens, client secret) when switching to an API key."""
+    connection.clear_oauth()
 
 
 class NotConnected(Exception):
