@@ -91,10 +91,18 @@ class FakeIdentity:
         form = _form(request)
         if form.get("decision") == "approve":
             code = secrets.token_urlsafe(12)
-            self.codes[code] = {"challenge": form["code_challenge"], "redirect_uri": form["redirect_uri"], "used": False}
+            self.codes[code] = {
+                "challenge": form["code_challenge"],
+                "redirect_uri": form["redirect_uri"],
+                "used": False,
+            }
             query = {"code": code, "state": form["state"]}
         else:
-            query = {"error": "access_denied", "error_description": "The user denied the request", "state": form["state"]}
+            query = {
+                "error": "access_denied",
+                "error_description": "The user denied the request",
+                "state": form["state"],
+            }
         return 302, b"", {"Location": f"{form['redirect_uri']}?{urlencode(query)}"}
 
     def token(self, fake, request, match):

@@ -205,7 +205,6 @@ def unverified_claims(id_token: str) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-
 # --- Revocation: PagerDuty documents none; used only if the identity service advertises one ------
 
 
@@ -214,7 +213,9 @@ def revocation_endpoint() -> str:
     endpoint on the identity service itself is trusted with a token and the client secret."""
     try:
         response = requests.get(
-            identity_url(DISCOVERY_PATH), headers={"Accept": "application/json"}, timeout=(5, settings.PAGERDUTY_TIMEOUT)
+            identity_url(DISCOVERY_PATH),
+            headers={"Accept": "application/json"},
+            timeout=(5, settings.PAGERDUTY_TIMEOUT),
         )
         data = response.json() if response.status_code == 200 else {}
     except (requests.RequestException, ValueError):

@@ -65,9 +65,7 @@ class PagerDutyConnection(models.Model):
     token_expires_at = models.DateTimeField(null=True, blank=True)
     scopes = models.CharField(max_length=500, blank=True, default="", help_text="Granted scopes, space-separated.")
     last_refreshed_at = models.DateTimeField(null=True, blank=True)
-    last_refresh_result = models.CharField(
-        max_length=20, blank=True, default="", choices=RefreshResult.choices
-    )
+    last_refresh_result = models.CharField(max_length=20, blank=True, default="", choices=RefreshResult.choices)
     last_refresh_error = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:

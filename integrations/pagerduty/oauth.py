@@ -160,12 +160,18 @@ def oauth_login_start(*, organization, app: OAuthApp, user=None, session=None, r
 
 def _claim_login(*, organization, user, state: str, session_state: str | None) -> PagerDutyOAuthLogin:
     if not state:
-        raise OAuthLoginError("PagerDuty sent the sign-in back without a state, so Roster cannot trust it.", code="missing_state")
+        raise OAuthLoginError(
+            "PagerDuty sent the sign-in back without a state, so Roster cannot trust it.", code="missing_state"
+        )
     login = PagerDutyOAuthLogin.objects.filter(state_hash=_state_hash(state)).first()
     if login is None or login.organization_id != organization.pk:
-        raise OAuthLoginError("The sign-in did not come from a login Roster started (unknown state).", code="forged_state")
+        raise OAuthLoginError(
+            "The sign-in did not come from a login Roster started (unknown state).", code="forged_state"
+        )
     if login.used_at is not None:
-        raise OAuthLoginError("This sign-in was already used. Start again with Connect with OAuth.", code="reused_state")
+        raise OAuthLoginError(
+            "This sign-in was already used. Start again with Connect with OAuth.", code="reused_state"
+        )
     if login.created_at < timezone.now() - LOGIN_TTL:
         raise OAuthLoginError(
             f"The sign-in expired (it must finish within {int(LOGIN_TTL.total_seconds() // 60)} minutes). Start again.",
@@ -178,7 +184,9 @@ def _claim_login(*, organization, user, state: str, session_state: str | None) -
             )
     claimed = PagerDutyOAuthLogin.objects.filter(pk=login.pk, used_at=None).update(used_at=timezone.now())
     if claimed != 1:
-        raise OAuthLoginError("This sign-in was already used. Start again with Connect with OAuth.", code="reused_state")
+        raise OAuthLoginError(
+            "This sign-in was already used. Start again with Connect with OAuth.", code="reused_state"
+        )
     return login
 
 
@@ -217,11 +225,7 @@ def _finish_claimed_login(login: PagerDutyOAuthLogin, *, code: str, actor) -> Pa
     if not code:
         raise OAuthLoginError("PagerDuty sent the sign-in back without an authorization code.", code="missing_code")
     try:
-        app = (
-            operator_app()
-            if login.uses_operator_app
-            else organization_app(login.client_id, login.client_secret)
-        )
+        app = operator_app() if login.uses_operator_app else organization_app(login.client_id, login.client_secret)
     except OAuthNotAvailable as error:
         raise OAuthLoginError(error.message, code="oauth_not_available") from error
     try:
@@ -261,7 +265,7 @@ def _finish_claimed_login(login: PagerDutyOAuthLogin, *, code: str, actor) -> Pa
         _apply_tokens(connection, tokens)
         connection.scopes = " ".join(tokens.scopes)  # a new grant: no scope reported means none known
         connection.connected_by = actor if getattr(actor, "is_authenticated", False) else None
-        services._apply_identity(connection, found)
+        services.apply_identity(connection, found)
         connection.save()
         missing = missing_scopes(connection.scope_list)
         audit_record(
@@ -366,7 +370,11 @@ def connection_refresh_tokens(
                 provider=services.PROVIDER,
                 action="oauth_refresh",
                 summary="Refreshed the OAuth token"
-                + (f" (valid until {connection.token_expires_at:%Y-%m-%d %H:%M} UTC)" if connection.token_expires_at else ""),
+                + (
+                    f" (valid until {connection.token_expires_at:%Y-%m-%d %H:%M} UTC)"
+                    if connection.token_expires_at
+                    else ""
+                ),
             )
     if failure is not None:
         raise failure
@@ -461,7 +469,11 @@ def revoke_tokens(connection: PagerDutyConnection) -> bool:
         app = app_for_connection(connection)
     except OAuthNotAvailable:
         return False
-    tokens = [(t, hint) for t, hint in ((connection.refresh_token, "refresh_token"), (connection.access_token, "access_token")) if t]
+    tokens = [
+        (t, hint)
+        for t, hint in ((connection.refresh_token, "refresh_token"), (connection.access_token, "access_token"))
+        if t
+    ]
     endpoint = identity.revocation_endpoint() if tokens else ""
     if not endpoint:
         return False

@@ -121,7 +121,12 @@ def test_the_disconnect_confirmation_says_where_to_revoke(admin_client, org):
 
 
 def discovery(rsps, status=200, **document):
-    rsps.add(responses.GET, f"{settings.PAGERDUTY_IDENTITY_URL}/.well-known/openid-configuration", json=document, status=status)
+    rsps.add(
+        responses.GET,
+        f"{settings.PAGERDUTY_IDENTITY_URL}/.well-known/openid-configuration",
+        json=document,
+        status=status,
+    )
 
 
 def test_disconnect_deletes_the_tokens_and_pending_logins(admin_client, org, rsps):
@@ -148,7 +153,10 @@ def test_disconnect_revokes_the_tokens_when_the_identity_service_advertises_an_e
     admin_client.post("/settings/integrations/pagerduty/disconnect/", {"confirm": "on"})
 
     revoked = [form_of(c) for c in rsps.calls if c.request.url == endpoint]
-    assert [(r["token"], r["token_type_hint"]) for r in revoked] == [(REFRESH, "refresh_token"), (ACCESS, "access_token")]
+    assert [(r["token"], r["token_type_hint"]) for r in revoked] == [
+        (REFRESH, "refresh_token"),
+        (ACCESS, "access_token"),
+    ]
     assert {r["client_id"] for r in revoked} == {CLIENT_ID}
     assert "OAuth tokens revoked at PagerDuty" in AuditEvent.objects.get(organization=org, action="disconnect").summary
     assert not PagerDutyConnection.objects.filter(organization=org).exists()

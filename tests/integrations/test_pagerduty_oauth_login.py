@@ -114,9 +114,7 @@ def test_the_whole_flow_connects_and_shows_who_authorized_it(admin_client, org, 
     assert connection.oauth_client_secret == CLIENT_SECRET
     # Encrypted at rest, and never shown or logged.
     with db_connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT access_token, refresh_token, oauth_client_secret FROM pagerduty_pagerdutyconnection"
-        )
+        cursor.execute("SELECT access_token, refresh_token, oauth_client_secret FROM pagerduty_pagerdutyconnection")
         raw = " ".join(cursor.fetchone())
     for secret in (ACCESS, REFRESH, CLIENT_SECRET, verifier, "auth-code-123"):
         assert secret not in raw
@@ -320,7 +318,10 @@ def test_the_operators_app_connects_without_asking_for_credentials(admin_client,
     ("env", "expected"),
     [
         ({}, "PagerDuty OAuth is not enabled"),
-        ({"PAGERDUTY_OAUTH_ENABLED": True, "PAGERDUTY_CLIENT_ID": "id"}, "Missing OAuth credentials: PAGERDUTY_CLIENT_SECRET is not set."),
+        (
+            {"PAGERDUTY_OAUTH_ENABLED": True, "PAGERDUTY_CLIENT_ID": "id"},
+            "Missing OAuth credentials: PAGERDUTY_CLIENT_SECRET is not set.",
+        ),
         (
             {"PAGERDUTY_OAUTH_ENABLED": True},
             "Missing OAuth credentials: PAGERDUTY_CLIENT_ID and PAGERDUTY_CLIENT_SECRET are not set.",

@@ -27,7 +27,12 @@ def test_a_refresh_saves_the_new_tokens_and_the_new_refresh_token(org, rsps, cap
     assert connection_refresh_tokens(connection_id=connection.pk) == "refreshed"
 
     assert token_calls(rsps) == [
-        {"grant_type": "refresh_token", "refresh_token": REFRESH, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": REFRESH,
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        }
     ]
     connection.refresh_from_db()
     assert (connection.access_token, connection.refresh_token) == (NEW_ACCESS, NEW_REFRESH)
