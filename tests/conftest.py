@@ -9,6 +9,20 @@ from accounts.services import organization_create
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def _celery_in_process(request):
+    """Tasks run in-process, except in tests that use a real worker (`real_celery_worker`)."""
+    from config.celery import app
+
+    if "real_celery_worker" in request.fixturenames:
+        yield
+        return
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, False
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
 @pytest.fixture
 def rsps():
     """Every outbound HTTP call must be mocked: an unexpected call fails the test."""

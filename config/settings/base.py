@@ -92,6 +92,15 @@ PAGERDUTY_TIMEOUT = env.float("PAGERDUTY_TIMEOUT", default=10.0)
 PAGERDUTY_RETRIES = env.int("PAGERDUTY_RETRIES", default=3)
 PAGERDUTY_MAX_RETRY_WAIT = env.float("PAGERDUTY_MAX_RETRY_WAIT", default=10.0)
 PAGERDUTY_RETRY_BACKOFF = env.float("PAGERDUTY_RETRY_BACKOFF", default=0.5)
+# PagerDuty OAuth 2.0 (integrations/pagerduty/oauth.py). The operator's app is optional: without
+# it each organization pastes its own app's Client ID/Secret. A Classic app (many PagerDuty
+# accounts) asks for PAGERDUTY_OAUTH_SCOPES=read; a scoped app for the default list.
+PAGERDUTY_OAUTH_ENABLED = env.bool("PAGERDUTY_OAUTH_ENABLED", default=False)
+PAGERDUTY_CLIENT_ID = env("PAGERDUTY_CLIENT_ID", default="")
+PAGERDUTY_CLIENT_SECRET = env("PAGERDUTY_CLIENT_SECRET", default="")
+PAGERDUTY_OAUTH_SCOPES = env("PAGERDUTY_OAUTH_SCOPES", default="openid schedules.read teams.read users.read")
+# Refresh an OAuth token this many seconds before it expires.
+PAGERDUTY_OAUTH_REFRESH_MARGIN = env.int("PAGERDUTY_OAUTH_REFRESH_MARGIN", default=3600)
 
 # Rotations: how often beat syncs PagerDuty schedules (seconds), how far ahead, how long a looked-up
 # PagerDuty user is trusted, and the per-worker rate of schedule syncs (PagerDuty allows 960/min per key).
@@ -121,6 +130,11 @@ CELERY_BEAT_SCHEDULE = {
     "pagerduty-validate-connections": {
         "task": "integrations.pagerduty.tasks.start_validate_connections",
         "schedule": timedelta(hours=6),
+    },
+    # Every 5 minutes: refresh OAuth tokens that expire within PAGERDUTY_OAUTH_REFRESH_MARGIN.
+    "pagerduty-refresh-tokens": {
+        "task": "integrations.pagerduty.tasks.start_refresh_tokens",
+        "schedule": timedelta(minutes=5),
     },
     # Every ROSTER_SYNC_INTERVAL seconds (5 minutes by default): sync every bound rotation.
     "rotations-sync": {

@@ -1,5 +1,10 @@
+import os
+
 from .base import *  # noqa: F403
 from .base import env
+
+# Tests run a fake identity service on http://127.0.0.1; oauthlib insists on https otherwise.
+os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
 
 # A fixed key for the test suite only.
 FIELD_ENCRYPTION_KEY = "nSNuHu8hkzQjfZF2rZ8p3vJZ0R2mX4oqQb9g3VQyG3E="

@@ -18,6 +18,14 @@ HEALTH_FIELDS = [
     "validated_at",
     "last_error",
     "last_error_at",
+    # OAuth: expiry and the last refresh's result; never a token or the client secret.
+    "oauth_uses_operator_app",
+    "oauth_client_id",
+    "scopes",
+    "token_expires_at",
+    "last_refreshed_at",
+    "last_refresh_result",
+    "last_refresh_error",
     "updated_at",
 ]
 
@@ -44,9 +52,11 @@ class PagerDutyConnectionAdmin(admin.ModelAdmin):
         "account_subdomain",
         "key_last4",
         "validated_at",
+        "token_expires_at",
+        "last_refresh_result",
         "last_error",
     ]
-    list_filter = ["status", "auth_type", "region"]
+    list_filter = ["status", "auth_type", "region", "last_refresh_result"]
     search_fields = ["organization__name", "organization__slug", "account_subdomain", "external_user_email"]
     fields = ["organization", *HEALTH_FIELDS]
     readonly_fields = fields

@@ -9,6 +9,9 @@ Everything else calls a `PagerDutyClient` and catches the typed errors below. Th
   instead of holding a worker;
 - walks every page of classic offset pagination;
 - on a 401, when given `on_unauthorized` (OAuth), asks it for fresh credentials once and retries once.
+
+PagerDuty's OAuth identity service (authorize URL, code exchange, refresh) is spoken to by the
+sibling module identity.py, which raises this module's errors; no other module does PagerDuty HTTP.
 """
 
 from __future__ import annotations

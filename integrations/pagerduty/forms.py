@@ -36,3 +36,37 @@ def connect_form(data=None) -> ApiKeyForm:
 
 def rotate_form(data=None, *, region: str | None = None) -> ApiKeyForm:
     return ApiKeyForm(data, auto_id="pd-rotate-%s", initial={"region": region} if region else None)
+
+
+class OAuthConnectForm(forms.Form):
+    """Connect with OAuth. Client ID/Secret are the organization's own app; leave both empty to use
+    the operator's app (when the server has one)."""
+
+    client_id = forms.CharField(label="Client ID", required=False, max_length=200, strip=True)
+    client_secret = forms.CharField(
+        label="Client Secret",
+        required=False,
+        max_length=500,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    region = forms.ChoiceField(
+        label="Service region", choices=PagerDutyConnection.Region.choices, initial=PagerDutyConnection.Region.US
+    )
+
+    def __init__(self, *args, operator_app_ready: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.operator_app_ready = operator_app_ready
+
+    def clean(self):
+        data = super().clean()
+        client_id, client_secret = data.get("client_id"), data.get("client_secret")
+        if bool(client_id) != bool(client_secret):
+            raise forms.ValidationError("Enter both the Client ID and the Client Secret of your PagerDuty app.")
+        if not client_id and not self.operator_app_ready:
+            raise forms.ValidationError("Enter the Client ID and Client Secret of your organization's PagerDuty app.")
+        return data
+
+
+def oauth_connect_form(data=None, *, operator_app_ready: bool = False) -> OAuthConnectForm:
+    return OAuthConnectForm(data, auto_id="pd-oauth-%s", operator_app_ready=operator_app_ready)

@@ -22,6 +22,11 @@ class PagerDutyConnection(models.Model):
         INVALID = "invalid", "Invalid credentials"
         NEEDS_REAUTH = "needs_reauth", "Needs re-authorization"
 
+    class RefreshResult(models.TextChoices):
+        OK = "ok", "Refreshed"
+        FAILED = "failed", "Failed (will retry)"
+        REFUSED = "refused", "Refused by PagerDuty (re-authorize)"
+
     organization = models.OneToOneField(
         "accounts.Organization", on_delete=models.CASCADE, related_name="pagerduty_connection"
     )
@@ -49,11 +54,37 @@ class PagerDutyConnection(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # --- OAuth 2.0 (auth_type "oauth"): see oauth.py. Tokens and the client secret are encrypted.
+    oauth_uses_operator_app = models.BooleanField(
+        default=False, help_text="True: the server's app (PAGERDUTY_CLIENT_ID); False: the organization's own app."
+    )
+    oauth_client_id = models.CharField(max_length=200, blank=True, default="")
+    oauth_client_secret = EncryptedTextField(blank=True, default="")
+    access_token = EncryptedTextField(blank=True, default="")
+    refresh_token = EncryptedTextField(blank=True, default="")
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.CharField(max_length=500, blank=True, default="", help_text="Granted scopes, space-separated.")
+    last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    last_refresh_result = models.CharField(max_length=20, blank=True, default="", choices=RefreshResult.choices)
+    last_refresh_error = models.CharField(max_length=500, blank=True, default="")
+
     class Meta:
         verbose_name = "PagerDuty connection"
 
     def __str__(self):
         return f"PagerDuty for {self.organization} ({self.get_status_display()})"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+    def clear_oauth(self) -> None:
+        """Forget every OAuth credential (switching to an API key)."""
+        self.oauth_uses_operator_app = False
+        self.oauth_client_id = self.oauth_client_secret = ""
+        self.access_token = self.refresh_token = self.scopes = ""
+        self.token_expires_at = self.last_refreshed_at = None
+        self.last_refresh_result = self.last_refresh_error = ""
 
     @property
     def display_name(self) -> str:
@@ -62,3 +93,29 @@ class PagerDutyConnection(models.Model):
         if self.account_subdomain:
             return f"{self.account_subdomain}.pagerduty.com"
         return "PagerDuty"
+
+
+class PagerDutyOAuthLogin(models.Model):
+    """A login started with "Connect with OAuth" and not yet finished: single use, short-lived.
+
+    Only a hash of the `state` is stored; the state itself sits in the admin's session. The PKCE
+    verifier and the app's client secret are encrypted and deleted once the login is used.
+    """
+
+    state_hash = models.CharField(max_length=64, unique=True)
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    bound_to_session = models.BooleanField(default=True, help_text="False when started by an API token.")
+    region = models.CharField(max_length=2, choices=PagerDutyConnection.Region.choices, default="us")
+    code_verifier = EncryptedTextField(blank=True, default="")
+    uses_operator_app = models.BooleanField(default=False)
+    client_id = models.CharField(max_length=200, blank=True, default="")
+    client_secret = EncryptedTextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "PagerDuty OAuth login in progress"
+
+    def __str__(self):
+        return f"OAuth login for {self.organization_id} started {self.created_at:%Y-%m-%d %H:%M}"

@@ -3,7 +3,7 @@
 from integrations.audit import audit_recent
 from integrations.registry import Provider
 
-from .forms import DisconnectForm, connect_form, rotate_form
+from .forms import DisconnectForm, connect_form, oauth_connect_form, rotate_form
 from .services import PROVIDER as PROVIDER_KEY
 from .services import disconnect_warnings, get_connection
 
@@ -24,8 +24,13 @@ def capability_rows(capabilities: dict) -> list[tuple[str, str, str]]:
 
 
 def card_context(request, organization) -> dict:
+    from .oauth import operator_app_problem
+    from .views_oauth import card_context as oauth_card_context
+
     connection = get_connection(organization)
     return {
+        **oauth_card_context(request, organization, connection),
+        "pd_oauth_form": oauth_connect_form(operator_app_ready=not operator_app_problem()),
         "pd": connection,
         "pd_capabilities": capability_rows(connection.capabilities) if connection else [],
         "pd_audit": audit_recent(organization=organization, provider=PROVIDER_KEY, limit=5),

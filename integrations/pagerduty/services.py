@@ -79,7 +79,7 @@ def identify(client: pd.PagerDutyClient) -> Identity:
     return identity
 
 
-def _apply_identity(connection: PagerDutyConnection, identity: Identity) -> None:
+def apply_identity(connection: PagerDutyConnection, identity: Identity) -> None:
     connection.is_account_key = identity.is_account_key
     connection.external_user_id = identity.user_id
     connection.external_user_name = identity.user_name
@@ -114,14 +114,8 @@ def connection_connect_api_key(*, organization, api_key: str, region: str = "us"
             organization=organization
         ).first() or PagerDutyConnection(organization=organization)
         replaced = connection.pk is not None
-        connection.auth_type = PagerDutyConnection.AuthType.API_KEY
-        connection.region = region
-        connection.api_key = api_key
-        connection.key_last4 = last4(api_key)
         connection.connected_by = actor if getattr(actor, "is_authenticated", False) else None
-        _clear_oauth_credentials(connection)
-        _apply_identity(connection, identity)
-        connection.save()
+        _store_api_key(connection, api_key=api_key, region=region, identity=identity)
         audit_record(
             organization=organization,
             provider=PROVIDER,
@@ -134,11 +128,15 @@ def connection_connect_api_key(*, organization, api_key: str, region: str = "us"
     return connection
 
 
-def _clear_oauth_credentials(connection: PagerDutyConnection) -> None:
-    """Drop OAuth credentials when switching to an API key (fields exist once OAuth support is in)."""
-    for name, empty in (("access_token", ""), ("refresh_token", ""), ("token_expires_at", None)):
-        if hasattr(connection, name):
-            setattr(connection, name, empty)
+def _store_api_key(connection: PagerDutyConnection, *, api_key: str, region: str, identity: Identity) -> None:
+    """Save a validated API key and who it acts as; OAuth credentials (tokens, client secret) go."""
+    connection.auth_type = PagerDutyConnection.AuthType.API_KEY
+    connection.region = region
+    connection.api_key = api_key
+    connection.key_last4 = last4(api_key)
+    connection.clear_oauth()
+    apply_identity(connection, identity)
+    connection.save()
 
 
 class NotConnected(Exception):
@@ -158,13 +156,7 @@ def connection_rotate_api_key(
     with transaction.atomic():
         connection = PagerDutyConnection.objects.select_for_update().get(pk=current.pk)
         old_last4 = connection.key_last4
-        connection.auth_type = PagerDutyConnection.AuthType.API_KEY
-        connection.region = region
-        connection.api_key = api_key
-        connection.key_last4 = last4(api_key)
-        _clear_oauth_credentials(connection)
-        _apply_identity(connection, identity)
-        connection.save()
+        _store_api_key(connection, api_key=api_key, region=region, identity=identity)
         audit_record(
             organization=organization,
             provider=PROVIDER,
@@ -227,7 +219,7 @@ def connection_revalidate(*, connection: PagerDutyConnection, actor=None) -> Pag
         connection_record_error(connection, error)
         raise
     was = connection.status
-    _apply_identity(connection, identity)
+    apply_identity(connection, identity)
     connection.save()
     if actor is not None or was != connection.status:
         audit_record(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_oauth
 
 app_name = "pagerduty"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("rotate-key/", views.rotate_key, name="rotate_key"),
     path("disconnect/", views.disconnect, name="disconnect"),
     path("refresh/", views.refresh, name="refresh"),
+    path("oauth/connect/", views_oauth.oauth_connect, name="oauth_connect"),
 ]

@@ -1,0 +1,488 @@
+"""Connect PagerDuty with OAuth 2.0, and keep its tokens fresh.
+
+Where the OAuth app comes from:
+- the organization's own app (a scoped app registered in its PagerDuty account; PagerDuty lets a
+  scoped app work only on that account): Client ID + Secret pasted in the Connect dialog, stored
+  encrypted on the connection;
+- the operator's app: PAGERDUTY_OAUTH_ENABLED + PAGERDUTY_CLIENT_ID + PAGERDUTY_CLIENT_SECRET in
+  the environment. Serving many PagerDuty accounts needs a Classic app, whose scope is `read`:
+  the operator then sets PAGERDUTY_OAUTH_SCOPES=read (default: the scoped list).
+
+The login: `oauth_login_start` stores a single-use pending login (hash of `state`, PKCE verifier
+and client secret encrypted) and puts the state in the admin's session; `oauth_login_finish`
+checks the state against both, exchanges the code at once (it lives 30 s), asks PagerDuty who
+authorized it, and only then replaces the connection's credentials.
+
+Refresh: `connection_refresh_tokens` claims the connection row (SELECT ... FOR UPDATE; the beat
+task skips a row another worker holds) so one refresh token is never used twice, and saves the
+new tokens in the same transaction. `invalid_grant` marks the connection needs_reauth.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.audit import audit_record
+
+from . import client as pd
+from . import identity, services
+from .models import PagerDutyConnection, PagerDutyOAuthLogin
+
+log = logging.getLogger(__name__)
+
+ORG_APP_SCOPES = ("openid", "schedules.read", "teams.read", "users.read")
+REQUIRED_SCOPES = ("schedules.read", "users.read")
+CLASSIC_SCOPES = ("read", "write")  # a Classic app's `read` covers every read endpoint
+LOGIN_TTL = timedelta(minutes=10)
+SESSION_KEY = "pagerduty_oauth_state"
+CALLBACK_PATH = "/api/integrations/pagerduty/login/callback"
+
+NOT_ENABLED = "PagerDuty OAuth is not enabled"
+REVOKE_HELP = (
+    "PagerDuty documents no endpoint to revoke OAuth tokens (Roster revokes them only if PagerDuty's "
+    "identity service advertises one): to be sure Roster is cut off on PagerDuty's side too, open the "
+    "app in PagerDuty (Integrations → App Registration) and click “Revoke All Tokens”."
+)
+REAUTH_HELP = "Click Refresh Connection to sign in to PagerDuty again."
+NEW_APP_HELP = "Disconnect, then connect again with the app's current Client ID and Client Secret."
+
+
+class OAuthNotAvailable(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class OAuthLoginError(Exception):
+    """A login that cannot finish. `message` is for the admin; nothing was changed."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message = f"{message} Nothing was changed."
+        self.code = code
+
+
+@dataclass(frozen=True)
+class OAuthApp:
+    client_id: str
+    client_secret: str
+    uses_operator_app: bool
+
+    @property
+    def scopes(self) -> list[str]:
+        return requested_scopes(operator=self.uses_operator_app)
+
+
+# --- Configuration --------------------------------------------------------------------------------
+
+
+def operator_app_problem() -> str:
+    """Why the operator's app cannot be used ("" when it can)."""
+    if not settings.PAGERDUTY_OAUTH_ENABLED:
+        return f"{NOT_ENABLED} on this Roster server (PAGERDUTY_OAUTH_ENABLED is not set)."
+    missing = [name for name in ("PAGERDUTY_CLIENT_ID", "PAGERDUTY_CLIENT_SECRET") if not getattr(settings, name)]
+    if missing:
+        return f"Missing OAuth credentials: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set."
+    return ""
+
+
+def operator_app() -> OAuthApp:
+    problem = operator_app_problem()
+    if problem:
+        raise OAuthNotAvailable(problem)
+    return OAuthApp(settings.PAGERDUTY_CLIENT_ID, settings.PAGERDUTY_CLIENT_SECRET, uses_operator_app=True)
+
+
+def organization_app(client_id: str, client_secret: str) -> OAuthApp:
+    return OAuthApp(client_id.strip(), client_secret.strip(), uses_operator_app=False)
+
+
+def app_for_connection(connection: PagerDutyConnection) -> OAuthApp:
+    if connection.oauth_uses_operator_app:
+        return operator_app()
+    if not (connection.oauth_client_id and connection.oauth_client_secret):
+        raise OAuthNotAvailable("This connection has no OAuth app credentials; disconnect and connect again.")
+    return organization_app(connection.oauth_client_id, connection.oauth_client_secret)
+
+
+def redirect_url() -> str:
+    return f"{settings.PUBLIC_BASE_URL}{CALLBACK_PATH}"
+
+
+def requested_scopes(*, operator: bool) -> list[str]:
+    return settings.PAGERDUTY_OAUTH_SCOPES.split() if operator else list(ORG_APP_SCOPES)
+
+
+def missing_scopes(scopes: list[str]) -> list[str]:
+    if any(s in scopes for s in CLASSIC_SCOPES):
+        return []
+    return [s for s in REQUIRED_SCOPES if s not in scopes]
+
+
+def _state_hash(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+# --- The login flow -------------------------------------------------------------------------------
+
+
+def oauth_login_start(*, organization, app: OAuthApp, user=None, session=None, region: str = "us") -> str:
+    """Record a pending login and return PagerDuty's authorize URL. With a session, bind the state to it."""
+    state = secrets.token_urlsafe(32)
+    verifier, challenge = identity.new_pkce_pair()
+    url = identity.authorization_url(
+        client_id=app.client_id, redirect_uri=redirect_url(), scopes=app.scopes, state=state, code_challenge=challenge
+    )
+    PagerDutyOAuthLogin.objects.create(
+        state_hash=_state_hash(state),
+        organization=organization,
+        user=user if getattr(user, "is_authenticated", False) else None,
+        bound_to_session=session is not None,
+        region=region,
+        code_verifier=verifier,
+        uses_operator_app=app.uses_operator_app,
+        client_id=app.client_id,
+        client_secret="" if app.uses_operator_app else app.client_secret,
+    )
+    if session is not None:
+        session[SESSION_KEY] = state
+    return url
+
+
+def _claim_login(*, organization, user, state: str, session_state: str | None) -> PagerDutyOAuthLogin:
+    if not state:
+        raise OAuthLoginError(
+            "PagerDuty sent the sign-in back without a state, so Roster cannot trust it.", code="missing_state"
+        )
+    login = PagerDutyOAuthLogin.objects.filter(state_hash=_state_hash(state)).first()
+    if login is None or login.organization_id != organization.pk:
+        raise OAuthLoginError(
+            "The sign-in did not come from a login Roster started (unknown state).", code="forged_state"
+        )
+    if login.used_at is not None:
+        raise OAuthLoginError(
+            "This sign-in was already used. Start again with Connect with OAuth.", code="reused_state"
+        )
+    if login.created_at < timezone.now() - LOGIN_TTL:
+        raise OAuthLoginError(
+            f"The sign-in expired (it must finish within {int(LOGIN_TTL.total_seconds() // 60)} minutes). Start again.",
+            code="expired_state",
+        )
+    if login.bound_to_session:
+        if not session_state or not hmac.compare_digest(session_state, state) or login.user_id != user.pk:
+            raise OAuthLoginError(
+                "The sign-in was started in another browser session, so Roster cannot trust it.", code="forged_state"
+            )
+    claimed = PagerDutyOAuthLogin.objects.filter(pk=login.pk, used_at=None).update(used_at=timezone.now())
+    if claimed != 1:
+        raise OAuthLoginError(
+            "This sign-in was already used. Start again with Connect with OAuth.", code="reused_state"
+        )
+    return login
+
+
+def _region_from_claims(claims: dict, default: str) -> str:
+    region = str(claims.get("region") or "").lower()
+    aud = str(claims.get("aud") or "")
+    if region == "eu" or ".eu.pagerduty" in aud:
+        return "eu"
+    if region == "us":
+        return "us"
+    return default
+
+
+def oauth_login_finish(*, organization, user, params, session) -> PagerDutyConnection:
+    """Finish a login from PagerDuty's redirect. Raises OAuthLoginError, leaving any connection as it was."""
+    state = params.get("state") or ""
+    session_state = session.pop(SESSION_KEY, None) if session is not None else None
+    if params.get("error"):
+        if state:  # burn the pending login, if it was ours
+            PagerDutyOAuthLogin.objects.filter(state_hash=_state_hash(state), organization=organization).update(
+                used_at=timezone.now(), code_verifier="", client_secret=""
+            )
+        error = params.get("error")
+        said = f": {params['error_description']}" if params.get("error_description") else ""
+        if error == "access_denied":
+            raise OAuthLoginError(f"PagerDuty access was denied{said}.", code="access_denied")
+        raise OAuthLoginError(f"PagerDuty did not authorize Roster ({error}){said}.", code="authorization_error")
+    login = _claim_login(organization=organization, user=user, state=state, session_state=session_state)
+    try:
+        return _finish_claimed_login(login, code=params.get("code") or "", actor=user)
+    finally:
+        PagerDutyOAuthLogin.objects.filter(pk=login.pk).update(code_verifier="", client_secret="")
+
+
+def _finish_claimed_login(login: PagerDutyOAuthLogin, *, code: str, actor) -> PagerDutyConnection:
+    if not code:
+        raise OAuthLoginError("PagerDuty sent the sign-in back without an authorization code.", code="missing_code")
+    try:
+        app = operator_app() if login.uses_operator_app else organization_app(login.client_id, login.client_secret)
+    except OAuthNotAvailable as error:
+        raise OAuthLoginError(error.message, code="oauth_not_available") from error
+    try:
+        tokens = identity.exchange_code(
+            client_id=app.client_id,
+            client_secret=app.client_secret,
+            redirect_uri=redirect_url(),
+            code=code,
+            code_verifier=login.code_verifier,
+        )
+    except pd.PagerDutyError as error:
+        raise OAuthLoginError(
+            f"PagerDuty did not exchange the authorization code: {error.message}", code="exchange_failed"
+        ) from error
+    region = _region_from_claims(tokens.claims, login.region)
+    try:
+        found = services.identify(pd.PagerDutyClient.for_oauth_token(tokens.access_token, region=region))
+    except pd.PagerDutyError as error:
+        raise OAuthLoginError(
+            f"PagerDuty issued a token, but Roster could not look up who authorized it: {error.message}",
+            code="identity_failed",
+        ) from error
+    if not found.subdomain:
+        found.subdomain = str(tokens.claims.get("subdomain") or "")
+    organization = login.organization
+    with transaction.atomic():
+        connection = PagerDutyConnection.objects.select_for_update().filter(
+            organization=organization
+        ).first() or PagerDutyConnection(organization=organization)
+        was = connection.auth_type if connection.pk else None
+        connection.auth_type = PagerDutyConnection.AuthType.OAUTH
+        connection.region = region
+        connection.api_key = connection.key_last4 = ""
+        connection.oauth_uses_operator_app = app.uses_operator_app
+        connection.oauth_client_id = app.client_id
+        connection.oauth_client_secret = "" if app.uses_operator_app else app.client_secret
+        _apply_tokens(connection, tokens)
+        connection.scopes = " ".join(tokens.scopes)  # a new grant: no scope reported means none known
+        connection.connected_by = actor if getattr(actor, "is_authenticated", False) else None
+        services.apply_identity(connection, found)
+        connection.save()
+        missing = missing_scopes(connection.scope_list)
+        audit_record(
+            organization=organization,
+            provider=services.PROVIDER,
+            action="oauth_reauthorize" if was == PagerDutyConnection.AuthType.OAUTH else "oauth_connect",
+            actor=actor,
+            summary=(
+                ("Re-authorized" if was == PagerDutyConnection.AuthType.OAUTH else "Connected")
+                + f" with OAuth as {connection.display_name}"
+                + (f" (missing scopes: {', '.join(missing)})" if missing else "")
+                + (" (replacing the API key connection)" if was == PagerDutyConnection.AuthType.API_KEY else "")
+            ),
+            detail={
+                "auth_type": "oauth",
+                "app": "operator" if app.uses_operator_app else "organization",
+                "scopes": connection.scope_list,
+                "region": region,
+            },
+        )
+    return connection
+
+
+def _apply_tokens(connection: PagerDutyConnection, tokens: identity.TokenSet) -> None:
+    connection.access_token = tokens.access_token
+    if tokens.refresh_token:
+        connection.refresh_token = tokens.refresh_token
+    connection.token_expires_at = tokens.expires_at
+    if tokens.scopes:  # a refresh that does not repeat the scope keeps the granted ones
+        connection.scopes = " ".join(tokens.scopes)
+    connection.last_refreshed_at = timezone.now()
+    connection.last_refresh_result = PagerDutyConnection.RefreshResult.OK
+    connection.last_refresh_error = ""
+
+
+# --- Refresh --------------------------------------------------------------------------------------
+
+
+def refresh_due(connection: PagerDutyConnection, *, now=None) -> bool:
+    if connection.token_expires_at is None:
+        return True
+    margin = timedelta(seconds=settings.PAGERDUTY_OAUTH_REFRESH_MARGIN)
+    return connection.token_expires_at <= (now or timezone.now()) + margin
+
+
+def due_for_refresh():
+    """OAuth connections whose token expires within the margin (the beat task's selector)."""
+    margin = timedelta(seconds=settings.PAGERDUTY_OAUTH_REFRESH_MARGIN)
+    return PagerDutyConnection.objects.filter(
+        auth_type=PagerDutyConnection.AuthType.OAUTH, status=PagerDutyConnection.Status.ACTIVE
+    ).exclude(token_expires_at__gt=timezone.now() + margin)
+
+
+def connection_refresh_tokens(
+    *, connection_id: int, force: bool = False, seen_access_token: str | None = None, wait: bool = False
+) -> str:
+    """Refresh one connection's tokens. Returns what happened: "refreshed", "not_due", "skipped"
+    (another worker holds the row, or it is gone), "already_refreshed" (the caller's token is no
+    longer the current one), "needs_reauth", "refused" or "misconfigured" (the operator's app is
+    gone from the environment). Transient failures are recorded, then raised.
+
+    `wait=False` (beat) skips a row another worker is refreshing; `wait=True` (a call that met a 401)
+    waits for it and then sees its fresh token via `seen_access_token`.
+    """
+    failure: pd.PagerDutyError | None = None
+    with transaction.atomic():
+        connection = (
+            PagerDutyConnection.objects.select_for_update(skip_locked=not wait)
+            .select_related("organization")
+            .filter(pk=connection_id, auth_type=PagerDutyConnection.AuthType.OAUTH)
+            .first()
+        )
+        if connection is None:
+            return "skipped"
+        if seen_access_token is not None and connection.access_token != seen_access_token:
+            return "already_refreshed"
+        if connection.status == PagerDutyConnection.Status.NEEDS_REAUTH or not connection.refresh_token:
+            return "needs_reauth"
+        if not force and not refresh_due(connection):
+            return "not_due"
+        try:
+            app = app_for_connection(connection)
+            tokens = identity.refresh(
+                client_id=app.client_id, client_secret=app.client_secret, refresh_token=connection.refresh_token
+            )
+        except (identity.InvalidGrant, identity.InvalidClient) as error:
+            _mark_needs_reauth(connection, error)
+            return "refused"
+        except OAuthNotAvailable as error:
+            # The operator's app is missing from the environment (a bad deploy?): the refresh token
+            # is still good, so keep it and try again on the next beat once the settings are back.
+            _record_refresh_failure(connection, error.message)
+            return "misconfigured"
+        except pd.PagerDutyError as error:
+            _record_refresh_failure(connection, error.message)
+            failure = error
+        else:
+            _apply_tokens(connection, tokens)
+            connection.save()
+            audit_record(
+                organization=connection.organization,
+                provider=services.PROVIDER,
+                action="oauth_refresh",
+                summary="Refreshed the OAuth token"
+                + (
+                    f" (valid until {connection.token_expires_at:%Y-%m-%d %H:%M} UTC)"
+                    if connection.token_expires_at
+                    else ""
+                ),
+            )
+    if failure is not None:
+        raise failure
+    return "refreshed"
+
+
+def _record_refresh_failure(connection: PagerDutyConnection, message: str) -> None:
+    connection.last_refresh_result = PagerDutyConnection.RefreshResult.FAILED
+    connection.last_refresh_error = message[:500]
+    connection.save(update_fields=["last_refresh_result", "last_refresh_error", "updated_at"])
+
+
+def _mark_needs_reauth(connection: PagerDutyConnection, error: identity.OAuthError) -> None:
+    help_text = NEW_APP_HELP if isinstance(error, identity.InvalidClient) else REAUTH_HELP
+    connection.status = PagerDutyConnection.Status.NEEDS_REAUTH
+    connection.last_refresh_result = PagerDutyConnection.RefreshResult.REFUSED
+    connection.last_refresh_error = error.message[:500]
+    connection.last_error = f"{error.message} {help_text}"[:500]
+    connection.last_error_at = timezone.now()
+    connection.save()
+    audit_record(
+        organization=connection.organization,
+        provider=services.PROVIDER,
+        action="oauth_refresh_refused",
+        summary="PagerDuty refused to refresh the OAuth token: needs re-authorization",
+        detail={"error": getattr(error, "oauth_error", "") or getattr(error, "code", "")},
+    )
+
+
+def oauth_client_for(connection: PagerDutyConnection) -> pd.PagerDutyClient:
+    """A client acting with the connection's access token. A 401 refreshes once and retries once;
+    a token already past its expiry is refreshed before the first call."""
+    if connection.token_expires_at and connection.token_expires_at <= timezone.now():
+        _refresh_and_reload(connection)
+
+    def on_unauthorized() -> str | None:
+        if _refresh_and_reload(connection):
+            return pd.bearer_auth(connection.access_token)
+        return None
+
+    return pd.PagerDutyClient.for_oauth_token(
+        connection.access_token, region=connection.region, on_unauthorized=on_unauthorized
+    )
+
+
+def _refresh_and_reload(connection: PagerDutyConnection) -> bool:
+    """Refresh (or pick up another worker's refresh) and reload `connection`. True if the token changed."""
+    seen = connection.access_token
+    connection_refresh_tokens(connection_id=connection.pk, force=True, seen_access_token=seen, wait=True)
+    connection.refresh_from_db()
+    return bool(connection.access_token) and connection.access_token != seen
+
+
+# --- Hooks registered from apps.py ----------------------------------------------------------------
+
+
+def status_extension(connection: PagerDutyConnection) -> dict:
+    if connection.auth_type != PagerDutyConnection.AuthType.OAUTH:
+        return {}
+    return {
+        "oauthApp": "operator" if connection.oauth_uses_operator_app else "organization",
+        "scopes": connection.scope_list,
+        "missingScopes": missing_scopes(connection.scope_list),
+        "tokenExpiresAt": connection.token_expires_at.isoformat() if connection.token_expires_at else None,
+        "lastRefreshedAt": connection.last_refreshed_at.isoformat() if connection.last_refreshed_at else None,
+        "lastRefreshResult": connection.last_refresh_result or None,
+    }
+
+
+def disconnect_warning(organization) -> str:
+    connection = services.get_connection(organization)
+    if connection is None or connection.auth_type != PagerDutyConnection.AuthType.OAUTH:
+        return ""
+    return f"Roster deletes its OAuth tokens and client secret. {REVOKE_HELP}"
+
+
+def disconnect_hook(organization) -> str:
+    """Inside the disconnect transaction: drop pending logins (they hold client secrets), and revoke
+    the tokens if the identity service advertises a revocation endpoint."""
+    PagerDutyOAuthLogin.objects.filter(organization=organization).delete()
+    connection = PagerDutyConnection.objects.filter(organization=organization).first()
+    if connection is None or connection.auth_type != PagerDutyConnection.AuthType.OAUTH:
+        return ""
+    if revoke_tokens(connection):
+        return "OAuth tokens revoked at PagerDuty and deleted"
+    return "OAuth tokens deleted; revoke them in PagerDuty's App Registration"
+
+
+def revoke_tokens(connection: PagerDutyConnection) -> bool:
+    """Best effort: True only if every token was revoked at an advertised endpoint."""
+    try:
+        app = app_for_connection(connection)
+    except OAuthNotAvailable:
+        return False
+    tokens = [
+        (t, hint)
+        for t, hint in ((connection.refresh_token, "refresh_token"), (connection.access_token, "access_token"))
+        if t
+    ]
+    endpoint = identity.revocation_endpoint() if tokens else ""
+    if not endpoint:
+        return False
+    results = [
+        identity.revoke(endpoint=endpoint, client_id=app.client_id, client_secret=app.client_secret, token=t, hint=hint)
+        for t, hint in tokens
+    ]
+    return all(results)
+
+
+def delete_stale_logins() -> int:
+    return PagerDutyOAuthLogin.objects.filter(created_at__lt=timezone.now() - timedelta(days=1)).delete()[0]

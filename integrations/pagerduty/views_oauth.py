@@ -1,0 +1,99 @@
+"""Connect with OAuth: the dialog's form, PagerDuty's redirect back, and Refresh Connection for
+OAuth connections. Thin views over oauth.py; every outcome lands the admin back on the card."""
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.access import get_org_for_admin
+from integrations.views import render_integrations_page
+
+from . import client as pd
+from . import oauth
+from .forms import oauth_connect_form
+from .models import PagerDutyConnection
+from .views import _dialog_redirect
+
+log = logging.getLogger(__name__)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def oauth_connect(request):
+    org = get_org_for_admin(request)
+    if request.method == "GET":
+        return _dialog_redirect("pagerduty-connect")
+    form = oauth_connect_form(request.POST, operator_app_ready=not oauth.operator_app_problem())
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            app = (
+                oauth.organization_app(data["client_id"], data["client_secret"])
+                if data["client_id"]
+                else oauth.operator_app()
+            )
+            url = oauth.oauth_login_start(
+                organization=org, app=app, user=request.user, session=request.session, region=data["region"]
+            )
+        except (oauth.OAuthNotAvailable, pd.PagerDutyError) as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect(url)
+    return render_integrations_page(request, open_dialog="pagerduty-connect", extra={"pd_oauth_form": form})
+
+
+@login_required
+@require_GET
+def oauth_callback(request):
+    """PagerDuty's redirect back: {PUBLIC_BASE_URL}/api/integrations/pagerduty/login/callback."""
+    org = get_org_for_admin(request)
+    try:
+        connection = oauth.oauth_login_finish(
+            organization=org, user=request.user, params=request.GET, session=request.session
+        )
+    except oauth.OAuthLoginError as error:
+        log.info("PagerDuty OAuth login for organization %s failed: %s", org.pk, error.code)
+        messages.error(request, error.message)
+        return redirect("integrations:index")
+    messages.success(request, f"PagerDuty connected with OAuth as {connection.display_name}.")
+    missing = oauth.missing_scopes(connection.scope_list)
+    if missing:
+        messages.warning(request, f"PagerDuty did not grant the scopes Roster needs: {', '.join(missing)}.")
+    return redirect("integrations:index")
+
+
+def refresh_with_login(request, connection):
+    """views.REFRESH_OVERRIDES: Refresh Connection on an OAuth connection runs the login again; the
+    tokens are replaced only when it succeeds."""
+    if connection.auth_type != PagerDutyConnection.AuthType.OAUTH:
+        return None
+    try:
+        url = oauth.oauth_login_start(
+            organization=connection.organization,
+            app=oauth.app_for_connection(connection),
+            user=request.user,
+            session=request.session,
+            region=connection.region,
+        )
+    except (oauth.OAuthNotAvailable, pd.PagerDutyError) as error:
+        messages.error(request, f"Refresh failed: {error.message}")
+        return redirect("integrations:index")
+    return redirect(url)
+
+
+def card_context(request, organization, connection) -> dict:
+    """The OAuth parts of the PagerDuty card and its Connect dialog."""
+    problem = oauth.operator_app_problem()
+    context = {
+        "pd_oauth_operator_problem": problem,
+        "pd_oauth_redirect_url": oauth.redirect_url(),
+        "pd_oauth_scopes": " ".join(oauth.requested_scopes(operator=not problem)),
+        "pd_oauth_org_scopes": " ".join(oauth.ORG_APP_SCOPES),
+        "pd_oauth_missing_scopes": [],
+    }
+    if connection is not None and connection.auth_type == PagerDutyConnection.AuthType.OAUTH:
+        context["pd_oauth_missing_scopes"] = oauth.missing_scopes(connection.scope_list)
+    return context

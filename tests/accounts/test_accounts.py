@@ -1,0 +1,130 @@
+"""Organizations, sign-in, API tokens and the management commands scripts rely on."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accounts.models import ApiToken, Membership, Organization, User, hash_token
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_organization_prints_the_slug_and_makes_an_admin(monkeypatch):
+    monkeypatch.setenv("ADMIN_PW", "s3cret-password!")
+    out = io.StringIO()
+    call_command(
+        "create_organization", "Acme Corp", "--admin", "Ops@Acme.example", "--password-env", "ADMIN_PW", stdout=out
+    )
+    slug = out.getvalue().strip()
+    assert slug == "acme-corp"
+    org = Organization.objects.get(slug=slug)
+    membership = Membership.objects.get(organization=org)
+    assert membership.role == "admin"
+    assert membership.user.email == "ops@acme.example"
+    assert membership.user.check_password("s3cret-password!")
+
+
+def test_a_second_org_with_the_same_name_gets_its_own_slug(monkeypatch):
+    monkeypatch.setenv("ADMIN_PW", "s3cret-password!")
+    outs = []
+    for _ in range(2):
+        out = io.StringIO()
+        call_command(
+            "create_organization", "Acme", "--admin", "a@acme.example", "--password-env", "ADMIN_PW", stdout=out
+        )
+        outs.append(out.getvalue().strip())
+    assert outs == ["acme", "acme-2"]
+
+
+def test_create_organization_refuses_an_empty_password_variable(monkeypatch):
+    monkeypatch.delenv("NOPE", raising=False)
+    with pytest.raises(CommandError, match="NOPE is empty or unset"):
+        call_command("create_organization", "Acme", "--admin", "a@acme.example", "--password-env", "NOPE")
+
+
+def test_create_api_token_prints_a_token_that_is_stored_only_hashed(org):
+    out = io.StringIO()
+    call_command("create_api_token", org.slug, stdout=out)
+    raw = out.getvalue().strip()
+    assert raw.startswith("rst_")
+    token = ApiToken.objects.get(organization=org)
+    assert token.token_hash == hash_token(raw)
+    assert token.last4 == raw[-4:]
+    assert raw not in str(ApiToken.objects.values_list())
+
+
+def test_create_api_token_for_an_unknown_org_fails_clearly(db):
+    with pytest.raises(CommandError, match="No organization with slug 'nope'"):
+        call_command("create_api_token", "nope")
+
+
+def test_people_sign_in_with_their_email(client, org):
+    response = client.post("/accounts/login/", {"username": "admin@acme.example", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == "/settings/integrations/"
+
+
+def test_bootstrap_demo_creates_a_staff_admin_once(db):
+    out = io.StringIO()
+    call_command("bootstrap_demo", stdout=out)
+    assert "Sign in at /accounts/login/ as admin@example.com with password: " in out.getvalue()
+    assert User.objects.get(email="admin@example.com").is_staff
+    out = io.StringIO()
+    call_command("bootstrap_demo", stdout=out)
+    assert "already present" in out.getvalue()
+    assert Organization.objects.count() == 1
+
+
+def test_an_admin_creates_a_token_that_is_shown_once(admin_client, org):
+    page = admin_client.post("/settings/api-tokens/", {"name": "deploy"}).content.decode()
+    token = ApiToken.objects.get(organization=org)
+    assert "Copy this token now; it will not be shown again." in page
+    shown = page.split('aria-label="New API token"')[0].rsplit('value="', 1)[1].split('"')[0]
+    assert hash_token(shown) == token.token_hash
+    again = admin_client.get("/settings/api-tokens/").content.decode()
+    assert shown not in again
+    assert token.last4 in again
+
+
+def test_a_revoked_token_stops_working(admin_client, client, org):
+    from accounts.services import api_token_create
+
+    token, raw = api_token_create(organization=org, name="deploy")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    assert client.get("/api/integrations/pagerduty/", **auth).status_code == 200
+    page = admin_client.post(f"/settings/api-tokens/{token.id}/delete/", follow=True).content.decode()
+    assert "The API token was revoked." in page
+    assert client.get("/api/integrations/pagerduty/", **auth).status_code == 401
+
+
+def test_members_cannot_manage_tokens(member_client):
+    assert member_client.get("/settings/api-tokens/").status_code == 403
+    assert member_client.post("/settings/api-tokens/", {"name": "x"}).status_code == 403
+
+
+def test_an_admin_cannot_revoke_another_orgs_token(client, admin_user, other_org):
+    from accounts.services import api_token_create
+
+    theirs, _ = api_token_create(organization=other_org, name="theirs")
+    client.force_login(admin_user)
+    client.post(f"/settings/api-tokens/{theirs.id}/delete/")
+    assert ApiToken.objects.filter(pk=theirs.pk).exists()
+
+
+def test_a_person_in_two_orgs_switches_between_them(client, admin_user, other_org):
+    Membership.objects.create(user=admin_user, organization=other_org, role="member")
+    client.force_login(admin_user)
+    assert "only admins can change integrations" not in client.get("/settings/integrations/").content.decode()
+    client.post("/organizations/switch/", {"organization_id": other_org.id})
+    page = client.get("/settings/integrations/").content.decode()
+    assert "Globex" in page
+    assert "only admins can change integrations" in page
+
+
+def test_switching_to_an_org_you_do_not_belong_to_does_nothing(client, admin_user, other_org):
+    client.force_login(admin_user)
+    client.post("/organizations/switch/", {"organization_id": other_org.id})
+    assert "Globex" not in client.get("/settings/integrations/").content.decode()

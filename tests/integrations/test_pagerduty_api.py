@@ -1,0 +1,174 @@
+"""The JSON API for scripts: /api/integrations/pagerduty/."""
+
+import json
+
+import pytest
+import responses
+
+from accounts.services import api_token_create
+from integrations.pagerduty.models import PagerDutyConnection
+from tests import pd_mocks
+
+URL = "/api/integrations/pagerduty/"
+KEY = "u+AbCdEfGhIjKlMnOp1234"
+NEW_KEY = "u+ZyXwVuTsRqPoNmLk9876"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def token(org):
+    return api_token_create(organization=org, name="script")[1]
+
+
+def call(client, method, token=None, body=None, url=URL):
+    kwargs = {"content_type": "application/json"}
+    if token:
+        kwargs["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    if body is not None:
+        kwargs["data"] = json.dumps(body)
+    return getattr(client, method.lower())(url, **kwargs)
+
+
+def test_status_says_not_connected(client, token):
+    response = call(client, "GET", token)
+    assert response.status_code == 200
+    assert response.json() == {"connected": False, "status": "not_connected"}
+
+
+def test_a_script_connects_with_a_token_and_reads_the_status(client, token, rsps):
+    pd_mocks.mock_valid_user_key(rsps, name="Earline Greenholt", email="earline@acme.example", subdomain="acme")
+    response = call(client, "POST", token, {"token": KEY})
+    assert response.status_code == 201
+    status = call(client, "GET", token).json()
+    assert status["connected"] is True
+    assert status["status"] == "active"
+    assert status["authType"] == "api_key"
+    assert status["displayName"] == "Earline Greenholt"
+    assert status["externalUserName"] == "Earline Greenholt"
+    assert status["externalUserEmail"] == "earline@acme.example"
+    assert status["accountSubdomain"] == "acme"
+    assert status["keyLast4"] == "1234"
+    assert status["capabilities"] == {
+        "read_users": "yes",
+        "read_schedules": "yes",
+        "read_teams": "yes",
+        "write": "unknown",
+    }
+    assert status["validatedAt"]
+    assert KEY not in json.dumps(status)
+
+
+def test_an_invalid_key_is_a_json_error_with_a_stable_code(client, token, org, rsps):
+    pd_mocks.mock_unauthorized(rsps)
+    response = call(client, "POST", token, {"token": KEY})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_api_key"
+    assert body["message"].startswith("Unauthorized: Invalid or expired API token")
+    assert not PagerDutyConnection.objects.filter(organization=org).exists()
+
+
+def test_rate_limiting_is_a_503_with_retry_after(client, token, rsps):
+    rsps.add(responses.GET, pd_mocks.api("/users/me"), status=429, json={}, headers={"ratelimit-reset": "12"})
+    response = call(client, "POST", token, {"token": KEY})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "12"
+    assert response.json()["code"] == "pagerduty_rate_limited"
+
+
+def test_pagerduty_down_is_a_502(client, token, rsps):
+    rsps.add(responses.GET, pd_mocks.api("/users/me"), status=502, body="bad gateway")
+    response = call(client, "POST", token, {"token": KEY})
+    assert response.status_code == 502
+    assert response.json()["code"] == "pagerduty_unavailable"
+
+
+def test_patch_rotates_and_a_failed_rotation_keeps_the_old_key(client, token, org, rsps):
+    pd_mocks.mock_valid_user_key(rsps)
+    call(client, "POST", token, {"token": KEY})
+    assert call(client, "PATCH", token, {"token": NEW_KEY}).json()["keyLast4"] == "9876"
+
+    rsps.replace(responses.GET, pd_mocks.api("/users/me"), json=pd_mocks.UNAUTHORIZED_BODY, status=401)
+    response = call(client, "PATCH", token, {"token": "u+another-bad-key"})
+    assert response.status_code == 400
+    assert PagerDutyConnection.objects.get(organization=org).api_key == NEW_KEY
+
+
+def test_post_when_connected_is_a_conflict_and_patch_when_not_is_404(client, token, rsps):
+    assert call(client, "PATCH", token, {"token": KEY}).json()["code"] == "not_connected"
+    pd_mocks.mock_valid_user_key(rsps)
+    call(client, "POST", token, {"token": KEY})
+    response = call(client, "POST", token, {"token": NEW_KEY})
+    assert response.status_code == 409
+    assert response.json()["code"] == "already_connected"
+
+
+def test_delete_disconnects(client, token, org, rsps):
+    pd_mocks.mock_valid_user_key(rsps)
+    call(client, "POST", token, {"token": KEY})
+    response = call(client, "DELETE", token)
+    assert response.status_code == 200
+    assert response.json()["connected"] is False
+    assert not PagerDutyConnection.objects.filter(organization=org).exists()
+    assert call(client, "DELETE", token).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({}, "invalid_request"),
+        ({"token": "short"}, "invalid_request"),
+        ({"token": KEY, "region": "mars"}, "invalid_request"),
+    ],
+)
+def test_bad_requests_are_explained(client, token, body, code):
+    response = call(client, "POST", token, body)
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+
+
+def test_malformed_json_is_a_400(client, token):
+    response = client.post(URL, data="{nope", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_json"
+
+
+def test_no_credentials_is_a_401_and_a_revoked_token_too(client, org):
+    assert call(client, "GET").status_code == 401
+    assert call(client, "GET").json()["code"] == "authentication_required"
+    response = call(client, "GET", "rst_not-a-real-token")
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_token"
+
+
+def test_members_get_403_from_the_api(member_client):
+    response = call(member_client, "GET")
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+
+
+def test_a_session_needs_the_csrf_token_for_writes(admin_user, rsps):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    response = call(client, "POST", body={"token": KEY})
+    assert response.status_code == 403
+    assert response.json()["code"] == "csrf_failed"
+
+
+def test_an_org_token_only_reaches_its_own_org(client, org, other_org, rsps):
+    pd_mocks.mock_valid_user_key(rsps, name="Acme Person")
+    acme_token = api_token_create(organization=org, name="a")[1]
+    globex_token = api_token_create(organization=other_org, name="g")[1]
+    call(client, "POST", acme_token, {"token": KEY})
+    assert call(client, "GET", globex_token).json() == {"connected": False, "status": "not_connected"}
+    call(client, "DELETE", globex_token)
+    assert PagerDutyConnection.objects.filter(organization=org).exists()
+
+
+def test_unsupported_methods_are_405(client, token):
+    response = call(client, "PUT", token, {"token": KEY})
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
