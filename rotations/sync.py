@@ -198,13 +198,14 @@ def record_native_handoffs(*, now: dt.datetime | None = None) -> int:
 # --- the sync ----------------------------------------------------------------------------------
 
 
+NEEDS_REAUTH_MESSAGE = "PagerDuty needs re-authorization (Settings → Integrations): showing the last known schedule."
+
+
 def _usable_client(connection: PagerDutyConnection | None) -> pd.PagerDutyClient:
     if connection is None:
         raise SyncBlocked("PagerDuty is not connected: showing the last known schedule.")
     if connection.status == PagerDutyConnection.Status.NEEDS_REAUTH:
-        raise SyncBlocked(
-            "PagerDuty needs re-authorization (Settings → Integrations): showing the last known schedule."
-        )
+        raise SyncBlocked(NEEDS_REAUTH_MESSAGE)
     if connection.status == PagerDutyConnection.Status.INVALID:
         raise SyncBlocked(
             "PagerDuty refused the stored credentials (Settings → Integrations): showing the last known schedule."
@@ -266,6 +267,11 @@ def sync_schedule(
         _record_failure(rotations, run, error, now, pagerduty_schedule_missing=True)
         return run
     except pd.PagerDutyError as error:
+        if connection is not None and isinstance(error, pd.Unauthorized):
+            connection.refresh_from_db()
+            if connection.status == PagerDutyConnection.Status.NEEDS_REAUTH:
+                # OAuth: the refresh PagerDuty refused already put its own message on the card.
+                error = SyncBlocked(NEEDS_REAUTH_MESSAGE)
         _record_failure(rotations, run, error, now)
         if connection is not None and isinstance(error, pd.Unauthorized | pd.Forbidden):
             connection_record_error(connection, error)

@@ -451,3 +451,25 @@ def test_native_rotations_record_their_handoffs_from_the_beat(native, frozen):
         "Bo Chen <bo@acme.example>",
         "Cy Diaz <cy@acme.example>",
     )
+
+
+def test_an_oauth_token_pagerduty_no_longer_refreshes_keeps_the_last_known_schedule(org, frozen, rsps, admin_client):
+    from tests.pd_oauth import make_oauth_connection, mock_token
+
+    connection = make_oauth_connection(org)
+    rotation = bound(org)
+    Shift.objects.create(
+        rotation=rotation, start=NOW - H, end=NOW + H, person_name="Ana Ortiz", pagerduty_user_id=ANA[0]
+    )
+    pds.mock_v2(rsps, "PI7DH85", {"error": {"message": "Unauthorized", "code": 2006}}, status=401)
+    mock_token(rsps, status=400, json={"error": "invalid_grant", "error_description": "refresh token revoked"})
+
+    result = run(org)
+
+    connection.refresh_from_db()
+    assert connection.status == "needs_reauth"
+    assert result.ok is False
+    rotation.refresh_from_db()
+    assert "needs re-authorization" in rotation.last_sync_error
+    assert Shift.objects.filter(rotation=rotation).count() == 1
+    assert "Ana Ortiz" in admin_client.get(f"/rotations/{rotation.pk}/").content.decode()
