@@ -92,6 +92,12 @@ class Rotation(models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
     @property
+    def cadence_label(self) -> str:
+        unit = "day" if self.cadence_unit == self.CadenceUnit.DAYS else "week"
+        every = unit if self.cadence_count == 1 else f"{self.cadence_count} {unit}s"
+        return f"Every {every} at {self.handoff_time:%H:%M}"
+
+    @property
     def period_days(self) -> int:
         return self.cadence_count * (7 if self.cadence_unit == self.CadenceUnit.WEEKS else 1)
 

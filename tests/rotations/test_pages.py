@@ -25,8 +25,10 @@ def page(client, url):
     return response.content.decode()
 
 
-def test_the_nav_links_to_rotations(admin_client):
-    assert '<a href="/rotations/">Rotations</a>' in page(admin_client, "/rotations/")
+def test_the_nav_links_to_rotations_and_the_list_says_each_cadence(admin_client, native):
+    html = page(admin_client, "/rotations/")
+    assert '<a href="/rotations/">Rotations</a>' in html
+    assert "Every day at 09:00" in html
 
 
 def test_an_admin_creates_a_rotation_with_members_and_sees_who_is_on_call(admin_client, org, frozen):
