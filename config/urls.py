@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("settings/integrations/", include("integrations.urls")),
     path("api/", include(api_patterns)),
+    path("", include("webhooks.urls")),
 ]
