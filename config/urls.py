@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 api_patterns = [
     path("integrations/pagerduty/", include("integrations.pagerduty.api_urls")),
+    path("", include("webhooks.api_urls")),
 ]
 
 urlpatterns = [
