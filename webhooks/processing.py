@@ -62,16 +62,39 @@ def parse_event(body: bytes) -> dict:
     return data["event"]
 
 
-def _occurred_at(event: dict, fallback: datetime) -> datetime:
-    value = event.get("occurred_at")
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+def _datetime(value) -> datetime | None:
+    """An aware datetime from an ISO 8601 string; None for anything else (or an impossible date)."""
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
     if parsed is None:
-        return fallback
+        return None
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.utc)
 
 
+def _occurred_at(event: dict, fallback: datetime) -> datetime:
+    return _datetime(event.get("occurred_at")) or fallback
+
+
+def clean_text(value, limit: int) -> str:
+    """Text safe for any database column: a string, without NUL characters, at most `limit` long."""
+    return value.replace("\x00", "")[:limit] if isinstance(value, str) else ""
+
+
+def _clean_json(value):
+    """A JSON value with NUL characters removed from its strings (PostgreSQL's jsonb refuses them)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_clean_json(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean_json(k): _clean_json(v) for k, v in value.items()}
+    return value
+
+
 def _text(value, limit: int) -> str:
-    return str(value)[:limit] if value not in (None, "") else ""
+    return clean_text(str(value), limit) if value not in (None, "") else ""
 
 
 def _refs(items) -> list[dict]:
@@ -84,10 +107,10 @@ def _refs(items) -> list[dict]:
 
 def incident_fields(data: dict) -> dict:
     """Incident model fields from an `incident` object as PagerDuty's webhooks carry it."""
-    created = parse_datetime(data["created_at"]) if isinstance(data.get("created_at"), str) else None
+    created = _datetime(data.get("created_at"))
     number = data.get("number")
     return {
-        "number": number if isinstance(number, int) and number >= 0 else None,
+        "number": number if isinstance(number, int) and not isinstance(number, bool) and 0 <= number < 2**31 else None,
         "title": _text(data.get("title"), 1000),
         "status": _text(data.get("status"), 20),
         "urgency": _text(data.get("urgency"), 20),
@@ -179,7 +202,7 @@ def _custom_field(item: dict) -> dict:
         "name": _text(item.get("name"), 255),
         "data_type": _text(item.get("data_type"), 40),
         "field_type": _text(item.get("field_type"), 40),
-        "value": item.get("value"),
+        "value": _clean_json(item.get("value")),
     }
 
 

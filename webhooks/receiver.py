@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from . import signature
+from .processing import clean_text
 from .models import Delivery, WebhookEndpoint
 from .services import _same_delivery, active_secrets
 from .tasks import enqueue
@@ -37,13 +38,9 @@ def _not_found() -> HttpResponse:
     return HttpResponse("Not Found", status=404, content_type="text/plain")
 
 
-def _clip(value, limit: int) -> str:
-    return value[:limit] if isinstance(value, str) else ""
-
-
 def _headers(request) -> dict:
     kept = {name: request.headers.get(name) for name in KEPT_HEADERS if request.headers.get(name) is not None}
-    return {name: value[:2000] for name, value in kept.items()}
+    return {name: clean_text(value, 2000) for name, value in kept.items()}
 
 
 def _body(request) -> bytes | None:
@@ -90,9 +87,9 @@ def receive(request, endpoint_id: str):
         "organization_id": endpoint.organization_id,
         "raw_body": body,
         "headers": headers,
-        "webhook_id": _clip(headers.get("X-Webhook-Id"), 100),
-        "event_id": _clip(event.get("id"), 100),
-        "event_type": _clip(event.get("event_type"), 100),
+        "webhook_id": clean_text(headers.get("X-Webhook-Id"), 100),
+        "event_id": clean_text(event.get("id"), 100),
+        "event_type": clean_text(event.get("event_type"), 100),
         "incident_ref": _incident_ref(event),
         "received_at": timezone.now(),
     }
@@ -112,9 +109,9 @@ def receive(request, endpoint_id: str):
 def _incident_ref(event: dict) -> str:
     data = event.get("data") if isinstance(event.get("data"), dict) else {}
     if data.get("type") == "incident":
-        return _clip(data.get("id"), 40)
+        return clean_text(data.get("id"), 40)
     incident = data.get("incident")
-    return _clip(incident.get("id"), 40) if isinstance(incident, dict) else ""
+    return clean_text(incident.get("id"), 40) if isinstance(incident, dict) else ""
 
 
 def _store(fields: dict) -> JsonResponse:

@@ -124,3 +124,14 @@ def test_equal_timestamps_never_move_a_status_backwards(deliver, webhook_secret)
     deliver(fixture("incident.resolved", occurred_at=same))
     deliver(fixture("incident.acknowledged", occurred_at=same))
     assert Incident.objects.get().status == "resolved"
+
+
+def test_nul_characters_in_a_signed_event_are_dropped_not_fatal(deliver, webhook_secret):
+    body = fixture("incident.custom_field_values.updated")
+    body["event"]["id"] += "\x00"
+    body["event"]["data"]["custom_fields"][0]["value"] = {"nested": "pro\x00duction"}
+    body["event"]["data"]["incident"]["id"] = "PNUL\x001"
+    assert deliver(body).status_code == 202
+    incident = Incident.objects.get()
+    assert incident.pagerduty_id == "PNUL1"
+    assert incident.custom_fields[0]["value"] == {"nested": "production"}
