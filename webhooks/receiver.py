@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from . import signature
-from .processing import clean_text
 from .models import Delivery, WebhookEndpoint
+from .processing import clean_text
 from .services import _same_delivery, active_secrets
 from .tasks import enqueue
 
