@@ -324,3 +324,19 @@ class PagerDutyClient:
         except PagerDutyError:
             return "unknown"
         return "yes"
+
+    # -- webhooks (V3 subscriptions) --
+
+    def create_webhook_subscription(self, *, url: str, events: list[str], description: str) -> dict:
+        """`POST /webhook_subscriptions`, account-wide. The response's `delivery_method.secret` is the
+        signing secret, shown this once. Raises Forbidden for read-only keys or a missing scope."""
+        body = {
+            "webhook_subscription": {
+                "type": "webhook_subscription",
+                "delivery_method": {"type": "http_delivery_method", "url": url},
+                "description": description,
+                "events": events,
+                "filter": {"type": "account_reference"},
+            }
+        }
+        return self.post("/webhook_subscriptions", json=body).get("webhook_subscription") or {}
