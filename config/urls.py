@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -10,6 +11,8 @@ api_patterns = [
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="integrations:index", permanent=False), name="home"),
     path("admin/", admin.site.urls),
+    # Liveness for load balancers; also the trivial view bench/webhooks.py compares against.
+    path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("accounts.urls")),
     path("settings/integrations/", include("integrations.urls")),

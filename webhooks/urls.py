@@ -7,7 +7,7 @@ app_name = "webhooks"
 urlpatterns = [
     path("webhooks/pagerduty/<str:endpoint_id>/", receiver.receive, name="receive"),
     path("incidents/", views.incidents, name="incidents"),
-    path("incidents/<str:pagerduty_id>/", views.incident, name="incident"),
+    path("incidents/<path:pagerduty_id>/", views.incident, name="incident"),
     path("settings/integrations/pagerduty/webhook-secrets/", views.secret_add, name="secret_add"),
     path(
         "settings/integrations/pagerduty/webhook-secrets/<int:secret_id>/remove/",

@@ -67,3 +67,10 @@ def test_another_organizations_incident_is_a_404(outsider_client, two_incidents)
 
 def test_anonymous_visitors_are_sent_to_sign_in(client, db):
     assert client.get("/incidents/").status_code == 302
+
+
+def test_an_odd_incident_id_still_renders_every_page(admin_client, deliver, webhook_secret):
+    deliver(fixture("incident.triggered", data__id="P/ODD 1?"))
+    assert admin_client.get("/settings/integrations/").status_code == 200
+    assert 'href="/incidents/P/ODD%201%3F/"' in admin_client.get("/incidents/").content.decode()
+    assert "A little bump in the road" in admin_client.get("/incidents/P/ODD%201%3F/").content.decode()
