@@ -54,6 +54,8 @@ def bench_env(args) -> dict:
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{args.port}",
         "LOG_LEVEL": "WARNING",
         "WEBHOOK_SWEEP_AFTER_SECONDS": "10",
+        # A message the killed worker held unacknowledged is swept once stale: 30 s here, not 5 min.
+        "WEBHOOK_SWEEP_STALE_SECONDS": "30",
     }
 
 

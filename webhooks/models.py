@@ -77,6 +77,9 @@ class Delivery(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
     error = models.CharField(max_length=500, blank=True, default="")
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Set when queuing failed (broker down): the sweeper re-queues these within seconds, and
+    # anything else left unprocessed only once it is clearly stale (so a backlog is not doubled).
+    enqueue_failed = models.BooleanField(default=False)
     received_at = models.DateTimeField(db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 

@@ -22,34 +22,35 @@ def process_delivery(delivery_id: int) -> str | None:
 
 def enqueue(delivery_id: int) -> bool:
     """Queue a delivery for processing. A broker failure is logged, never raised: the delivery is
-    already stored, and the sweeper will queue it again."""
+    already stored, flagged, and the sweeper queues it again."""
     try:
         process_delivery.apply_async((delivery_id,), retry=False)
     except Exception:
         log.warning("Could not queue webhook delivery %s; the sweeper will pick it up", delivery_id, exc_info=True)
+        Delivery.objects.filter(pk=delivery_id).update(enqueue_failed=True)
         return False
     return True
 
 
-def unprocessed_deliveries(*, older_than: timedelta):
-    """Stored deliveries nobody has processed yet (or that failed and may be retried)."""
-    cutoff = timezone.now() - older_than
-    return Delivery.objects.filter(
-        Q(status=Delivery.Status.RECEIVED) | Q(status=Delivery.Status.FAILED, attempts__lt=processing.MAX_ATTEMPTS),
-        verified=True,
-        received_at__lt=cutoff,
-    ).order_by("received_at")
+def unprocessed_deliveries(*, now=None):
+    """Stored deliveries to queue again: those whose queuing failed (after a few seconds), and any
+    other left unprocessed or failed once it is stale (a lost message, a crash before queuing)."""
+    now = now or timezone.now()
+    pending = Q(status=Delivery.Status.RECEIVED) | Q(
+        status=Delivery.Status.FAILED, attempts__lt=processing.MAX_ATTEMPTS
+    )
+    due = Q(enqueue_failed=True, received_at__lt=now - timedelta(seconds=settings.WEBHOOK_SWEEP_AFTER_SECONDS)) | Q(
+        received_at__lt=now - timedelta(seconds=settings.WEBHOOK_SWEEP_STALE_SECONDS)
+    )
+    return Delivery.objects.filter(pending, due, verified=True).order_by("received_at")
 
 
 @shared_task
 def sweep_deliveries() -> int:
-    """Beat: queue every stored-but-unprocessed delivery older than a few seconds."""
-    ids = list(
-        unprocessed_deliveries(older_than=timedelta(seconds=settings.WEBHOOK_SWEEP_AFTER_SECONDS)).values_list(
-            "id", flat=True
-        )[: settings.WEBHOOK_SWEEP_BATCH]
-    )
-    queued = sum(enqueue(i) for i in ids)
+    """Beat, every minute: queue stored-but-unprocessed deliveries (see unprocessed_deliveries)."""
+    ids = list(unprocessed_deliveries().values_list("id", flat=True)[: settings.WEBHOOK_SWEEP_BATCH])
+    queued = [i for i in ids if enqueue(i)]
+    Delivery.objects.filter(pk__in=queued, enqueue_failed=True).update(enqueue_failed=False)
     if ids:
-        log.info("Sweeper queued %s of %s unprocessed webhook deliveries", queued, len(ids))
-    return queued
+        log.info("Sweeper queued %s of %s unprocessed webhook deliveries", len(queued), len(ids))
+    return len(queued)

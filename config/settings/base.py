@@ -126,7 +126,8 @@ CELERY_BEAT_SCHEDULE = {
 # unverified deliveries an organization may hold before it saves a secret, and the sweeper's pace.
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
 WEBHOOK_MAX_HELD = env.int("WEBHOOK_MAX_HELD", default=100)
-WEBHOOK_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_SWEEP_AFTER_SECONDS", default=10)
+WEBHOOK_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_SWEEP_AFTER_SECONDS", default=10)  # queuing failed
+WEBHOOK_SWEEP_STALE_SECONDS = env.int("WEBHOOK_SWEEP_STALE_SECONDS", default=300)  # queued, never processed
 WEBHOOK_SWEEP_BATCH = env.int("WEBHOOK_SWEEP_BATCH", default=2000)
 
 LOGGING = {

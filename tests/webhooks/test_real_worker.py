@@ -28,7 +28,7 @@ def test_with_the_broker_down_the_delivery_is_stored_answered_2xx_and_later_swep
     response = deliver(fixture("incident.triggered"))
     assert response.status_code == 202
     delivery = Delivery.objects.get()
-    assert delivery.status == "received"
+    assert (delivery.status, delivery.enqueue_failed) == ("received", True)
     assert "the sweeper will pick it up" in captured_logs.text
     monkeypatch.undo()  # the broker is back
 
