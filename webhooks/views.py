@@ -4,6 +4,7 @@ Thin views over services.py and selectors.py."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import get_org_for_admin, get_org_for_member
@@ -21,7 +22,7 @@ def _back_to_card():
 def secret_add(request):
     org = get_org_for_admin(request)
     if request.method != "POST":
-        return redirect("/settings/integrations/?dialog=webhook-secret")
+        return redirect(f"{reverse('integrations:index')}?dialog=webhook-secret")
     form = secret_form(request.POST)
     if form.is_valid():
         try:

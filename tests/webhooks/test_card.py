@@ -117,3 +117,8 @@ def test_a_refused_delivery_shows_why_on_the_card(admin_client, deliver, webhook
     deliver(fixture("incident.triggered"), secrets=["an-old-secret-value"])
     page = admin_client.get(PAGE).content.decode()
     assert "the signature matched none of the saved secrets (answered 401; check the saved secret)" in page
+
+
+def test_the_add_secret_dialog_opens_without_javascript(admin_client):
+    response = admin_client.get(PAGE + "pagerduty/webhook-secrets/", follow=True)
+    assert '<dialog id="webhook-secret" aria-labelledby="webhook-secret-title" open>' in response.content.decode()
