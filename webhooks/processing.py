@@ -196,6 +196,26 @@ def apply_incident_event(delivery: Delivery, event: dict, occurred_at: datetime)
     return incident
 
 
+def rest_incident_fields(data: dict) -> dict:
+    """Incident model fields from the REST API's incident (`GET /incidents/{id}`)."""
+    assignees = [a.get("assignee") for a in data.get("assignments") or [] if isinstance(a, dict)]
+    return incident_fields({**data, "number": data.get("incident_number"), "assignees": assignees})
+
+
+def apply_fetched_incident(incident_pk: int, data: dict, fetched_at: datetime) -> Incident | None:
+    """Fill a stub with what PagerDuty's API returned, unless a webhook event filled it meanwhile."""
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().filter(pk=incident_pk).first()
+        if incident is None or not incident.is_stub or incident.state_as_of is not None:
+            return incident
+        for name, value in rest_incident_fields(data).items():
+            setattr(incident, name, value)
+        incident.state_as_of = fetched_at
+        incident.is_stub = False
+        incident.save()
+        return incident
+
+
 def _custom_field(item: dict) -> dict:
     return {
         "id": _text(item.get("id"), 40),
@@ -213,6 +233,10 @@ def apply_custom_fields(delivery: Delivery, event: dict, occurred_at: datetime) 
     if not pagerduty_id:
         raise Skip("the custom field event names no incident")
     incident = _locked_incident(delivery.organization_id, pagerduty_id, _text(ref.get("html_url"), 500))
+    if incident.is_stub and incident.state_as_of is None:
+        from .tasks import queue_fetch  # tasks imports this module
+
+        transaction.on_commit(lambda pk=incident.pk: queue_fetch(pk))
     newer = incident.custom_fields_as_of is None or occurred_at >= incident.custom_fields_as_of
     changed = [_custom_field(i) for i in data.get("changed_custom_fields") or [] if isinstance(i, dict)]
     names = ", ".join(f"{c['name']} = {c['value']}" for c in changed) or "custom fields updated"

@@ -9,8 +9,11 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations.pagerduty import client as pd
+from integrations.pagerduty.services import client_for, get_connection
+
 from . import processing
-from .models import Delivery
+from .models import Delivery, Incident
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,33 @@ def enqueue(delivery_id: int) -> bool:
         Delivery.objects.filter(pk=delivery_id).update(enqueue_failed=True)
         return False
     return True
+
+
+@shared_task(autoretry_for=(pd.RateLimited, pd.Unavailable), retry_backoff=30, retry_backoff_max=600, max_retries=5)
+def fetch_incident(incident_id: int) -> str:
+    """Fill an incident known only by reference (a custom-field event came first) from the API."""
+    incident = Incident.objects.select_related("organization").filter(pk=incident_id).first()
+    if incident is None or not incident.is_stub:
+        return "gone" if incident is None else "known"
+    connection = get_connection(incident.organization)
+    if connection is None:
+        return "not connected"
+    try:
+        data = client_for(connection).get_incident(incident.pagerduty_id)
+    except pd.PagerDutyError as error:
+        if not error.permanent:
+            raise
+        log.info("Could not fetch incident %s from PagerDuty: %s", incident.pagerduty_id, error.code)
+        return error.code
+    processing.apply_fetched_incident(incident.pk, data, timezone.now())
+    return "fetched"
+
+
+def queue_fetch(incident_id: int) -> None:
+    try:
+        fetch_incident.apply_async((incident_id,), retry=False)
+    except Exception:
+        log.warning("Could not queue a fetch of incident %s", incident_id, exc_info=True)
 
 
 def unprocessed_deliveries(*, now=None):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import requests
 from django.conf import settings
@@ -340,3 +340,7 @@ class PagerDutyClient:
             }
         }
         return self.post("/webhook_subscriptions", json=body).get("webhook_subscription") or {}
+
+    def get_incident(self, incident_id: str) -> dict:
+        """`GET /incidents/{id}` (fills in an incident known only by reference from a webhook)."""
+        return self.get(f"/incidents/{quote(incident_id, safe='')}").get("incident") or {}

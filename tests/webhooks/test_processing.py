@@ -135,3 +135,53 @@ def test_nul_characters_in_a_signed_event_are_dropped_not_fatal(deliver, webhook
     incident = Incident.objects.get()
     assert incident.pagerduty_id == "PNUL1"
     assert incident.custom_fields[0]["value"] == {"nested": "production"}
+
+
+@pytest.fixture
+def connected(org):
+    from integrations.pagerduty.models import PagerDutyConnection
+
+    return PagerDutyConnection.objects.create(
+        organization=org, auth_type="api_key", api_key="u+AbCdEfGhIjKlMnOp1234", key_last4="1234"
+    )
+
+
+def _rest_incident(incident_id="PBAZLIU") -> dict:
+    import json
+    from pathlib import Path
+
+    body = json.loads((Path(__file__).parent / "fixtures" / "rest-get-incident.json").read_text())
+    body["incident"]["id"] = incident_id
+    return body
+
+
+def test_a_stub_is_filled_from_the_api_when_a_connection_exists(deliver, webhook_secret, connected, rsps):
+    import responses
+
+    from tests import pd_mocks
+
+    rsps.add(responses.GET, pd_mocks.api("/incidents/PBAZLIU"), json=_rest_incident())
+    deliver(fixture("incident.custom_field_values.updated"))
+
+    incident = Incident.objects.get(pagerduty_id="PBAZLIU")
+    assert not incident.is_stub
+    assert (incident.number, incident.title, incident.status) == (1234, "The server is on fire.", "acknowledged")
+    assert incident.assignees == [{"id": "PXPGF42", "summary": "Earline Greenholt"}]
+    assert [f["value"] for f in incident.custom_fields] == ["production", "US"]
+
+
+def test_a_refused_fetch_leaves_the_stub_for_its_next_event(deliver, webhook_secret, connected, rsps):
+    import responses
+
+    from tests import pd_mocks
+
+    rsps.add(responses.GET, pd_mocks.api("/incidents/PBAZLIU"), status=403, json={"error": {"message": "Forbidden"}})
+    deliver(fixture("incident.custom_field_values.updated"))
+    assert Incident.objects.get(pagerduty_id="PBAZLIU").is_stub
+    assert Delivery.objects.get().status == "processed"
+
+
+def test_without_a_connection_nothing_is_fetched(deliver, webhook_secret, rsps):
+    deliver(fixture("incident.custom_field_values.updated"))
+    assert not rsps.calls
+    assert Incident.objects.get(pagerduty_id="PBAZLIU").is_stub
