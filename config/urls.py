@@ -1,18 +1,23 @@
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 api_patterns = [
     path("integrations/pagerduty/", include("integrations.pagerduty.api_urls")),
     path("rotations/", include("rotations.api_urls")),
+    path("", include("webhooks.api_urls")),
 ]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="integrations:index", permanent=False), name="home"),
     path("admin/", admin.site.urls),
+    # Liveness for load balancers; also the trivial view bench/webhooks.py compares against.
+    path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("accounts.urls")),
     path("settings/integrations/", include("integrations.urls")),
     path("rotations/", include("rotations.urls")),
     path("api/", include(api_patterns)),
+    path("", include("webhooks.urls")),
 ]

@@ -141,7 +141,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rotations.tasks.start_sync",
         "schedule": timedelta(seconds=ROSTER_SYNC_INTERVAL),
     },
+    # Every minute: queue webhook deliveries that were stored but never processed (broker was down).
+    "webhooks-sweep-deliveries": {
+        "task": "webhooks.tasks.sweep_deliveries",
+        "schedule": timedelta(minutes=1),
+    },
 }
+
+# Webhooks: the largest body accepted (PagerDuty guarantees 55 KB, best effort 256 KB), how many
+# unverified deliveries an organization may hold before it saves a secret, and the sweeper's pace.
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
+WEBHOOK_MAX_HELD = env.int("WEBHOOK_MAX_HELD", default=100)
+WEBHOOK_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_SWEEP_AFTER_SECONDS", default=10)  # queuing failed
+WEBHOOK_SWEEP_STALE_SECONDS = env.int("WEBHOOK_SWEEP_STALE_SECONDS", default=300)  # queued, never processed
+WEBHOOK_SWEEP_BATCH = env.int("WEBHOOK_SWEEP_BATCH", default=2000)
 
 LOGGING = {
     "version": 1,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import requests
 from django.conf import settings
@@ -410,6 +410,26 @@ class PagerDutyClient:
     def get_user(self, user_id: str) -> dict:
         """`GET /users/{id}`: {id, name, email, ...}."""
         return self.get(f"/users/{user_id}").get("user") or {}
+
+    # -- webhooks (V3 subscriptions) --
+
+    def create_webhook_subscription(self, *, url: str, events: list[str], description: str) -> dict:
+        """`POST /webhook_subscriptions`, account-wide. The response's `delivery_method.secret` is the
+        signing secret, shown this once. Raises Forbidden for read-only keys or a missing scope."""
+        body = {
+            "webhook_subscription": {
+                "type": "webhook_subscription",
+                "delivery_method": {"type": "http_delivery_method", "url": url},
+                "description": description,
+                "events": events,
+                "filter": {"type": "account_reference"},
+            }
+        }
+        return self.post("/webhook_subscriptions", json=body).get("webhook_subscription") or {}
+
+    def get_incident(self, incident_id: str) -> dict:
+        """`GET /incidents/{id}` (fills in an incident known only by reference from a webhook)."""
+        return self.get(f"/incidents/{quote(incident_id, safe='')}").get("incident") or {}
 
 
 def _schedule_item(schedule: dict, kind: str) -> dict:

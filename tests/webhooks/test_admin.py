@@ -1,0 +1,79 @@
+"""Django admin: deliveries with their result and a reprocess action, incidents with timelines."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from webhooks.models import Delivery, Incident
+
+from .conftest import SECRET, fixture
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client, db):
+    user = User.objects.create_superuser(email="support@roster.example", password="x-support-password")
+    client.force_login(user)
+    return client
+
+
+def test_support_sees_deliveries_with_their_result(staff_client, deliver, webhook_secret):
+    deliver(fixture("incident.triggered"))
+    deliver(fixture("service.updated"))
+    page = staff_client.get(reverse("admin:webhooks_delivery_changelist")).content.decode()
+    assert "incident.triggered" in page and "Processed" in page
+    assert "Roster does not use service.updated events" in page
+    detail = staff_client.get(reverse("admin:webhooks_delivery_change", args=[Delivery.objects.first().pk]))
+    assert detail.status_code == 200
+    assert SECRET not in detail.content.decode()
+
+
+def test_reprocess_queues_deliveries_again_without_applying_twice(
+    staff_client, deliver, webhook_secret, django_capture_on_commit_callbacks
+):
+    deliver(fixture("incident.triggered"))
+    deliver(fixture("incident.resolved"))
+    Incident.objects.update(status="triggered", state_as_of=None)  # as if the resolve had been lost
+    Delivery.objects.filter(event_type="incident.resolved").update(status="failed", error="boom")
+    Incident.objects.get().events.filter(event_type="incident.resolved").delete()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:webhooks_delivery_changelist"),
+            {"action": "reprocess", "_selected_action": list(Delivery.objects.values_list("pk", flat=True))},
+            follow=True,
+        )
+
+    assert "Queued 2 deliveries for processing." in response.content.decode()
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"processed"}
+    incident = Incident.objects.get()
+    assert incident.status == "resolved"
+    assert incident.events.count() == 2
+
+
+def test_reprocess_leaves_held_deliveries_alone(staff_client, deliver, endpoint, django_capture_on_commit_callbacks):
+    deliver(fixture("incident.triggered"))
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(
+            reverse("admin:webhooks_delivery_changelist"),
+            {"action": "reprocess", "_selected_action": list(Delivery.objects.values_list("pk", flat=True))},
+        )
+    assert Delivery.objects.get().status == "held"
+    assert not Incident.objects.exists()
+
+
+def test_support_sees_an_incident_with_its_timeline(staff_client, deliver, webhook_secret):
+    deliver(fixture("incident.triggered"))
+    deliver(fixture("incident.acknowledged"))
+    page = staff_client.get(
+        reverse("admin:webhooks_incident_change", args=[Incident.objects.get().pk])
+    ).content.decode()
+    assert "Timeline" in page
+    assert "incident.triggered: triggered" in page and "incident.acknowledged: acknowledged" in page
+
+
+def test_the_organization_admin_shows_secrets_by_last_4_only(staff_client, org, webhook_secret):
+    page = staff_client.get(reverse("admin:accounts_organization_change", args=[org.pk])).content.decode()
+    assert "7Qz9" in page
+    assert SECRET not in page

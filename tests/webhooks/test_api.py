@@ -1,0 +1,112 @@
+"""The JSON API: webhook URL and secrets (admins), incidents (members), scoped to one organization."""
+
+import pytest
+
+from accounts.services import api_token_create
+from webhooks.models import WebhookSecret
+
+from .conftest import SECRET, fixture
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bearer(org):
+    _, raw = api_token_create(organization=org, name="script")
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+def test_scripts_get_the_webhook_url_and_events(client, bearer, org):
+    data = client.get("/api/integrations/pagerduty/webhook-url", **bearer).json()
+    from webhooks.services import endpoint_for
+
+    assert data["url"] == f"https://roster.example.com/webhooks/pagerduty/{endpoint_for(org).public_id}/"
+    assert data["events"] == [
+        "incident.triggered",
+        "incident.acknowledged",
+        "incident.resolved",
+        "incident.custom_field_values.updated",
+    ]
+    assert data["secrets"] == [] and data["heldDeliveries"] == 0 and data["lastTestReceivedAt"] is None
+
+
+def test_scripts_add_and_delete_a_secret_and_never_see_it_again(client, bearer, org):
+    created = client.post(
+        "/api/integrations/pagerduty/webhook-secrets",
+        {"secret": SECRET, "label": "prod"},
+        content_type="application/json",
+        **bearer,
+    )
+    assert created.status_code == 201
+    body = created.json()
+    assert (body["label"], body["last4"]) == ("prod", "7Qz9")
+    listed = client.get("/api/integrations/pagerduty/webhook-url", **bearer)
+    assert [s["last4"] for s in listed.json()["secrets"]] == ["7Qz9"]
+    assert SECRET not in created.content.decode() + listed.content.decode()
+
+    deleted = client.delete(f"/api/integrations/pagerduty/webhook-secrets/{body['id']}", **bearer)
+    assert deleted.status_code == 204
+    assert not WebhookSecret.objects.exists()
+    again = client.delete(f"/api/integrations/pagerduty/webhook-secrets/{body['id']}", **bearer)
+    assert again.status_code == 404
+
+
+def test_a_bad_secret_gets_a_json_error(client, bearer):
+    response = client.post(
+        "/api/integrations/pagerduty/webhook-secrets", {"secret": 12345678}, content_type="application/json", **bearer
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_secret"
+
+
+def test_members_may_not_see_the_url_or_change_secrets(member_client, org):
+    assert member_client.get("/api/integrations/pagerduty/webhook-url").status_code == 403
+    response = member_client.post(
+        "/api/integrations/pagerduty/webhook-secrets", {"secret": SECRET}, content_type="application/json"
+    )
+    assert response.status_code in (403,)  # CSRF or role: refused either way
+    assert not WebhookSecret.objects.exists()
+
+
+def test_incidents_are_listed_filtered_and_shown_with_their_timeline(client, bearer, deliver, webhook_secret):
+    deliver(fixture("incident.triggered"))
+    deliver(fixture("incident.acknowledged"))
+    deliver(
+        fixture(
+            "incident.triggered",
+            data__id="POTHER1",
+            data__number=3,
+            id="ev-other",
+            data__service={"id": "PSVC2", "summary": "Billing"},
+        )
+    )
+
+    everything = client.get("/api/incidents/", **bearer).json()["incidents"]
+    assert {i["id"] for i in everything} == {"PGR0VU2", "POTHER1"}
+    acked = client.get("/api/incidents/?status=acknowledged", **bearer).json()["incidents"]
+    assert [i["id"] for i in acked] == ["PGR0VU2"]
+    billing = client.get("/api/incidents/?service=PSVC2", **bearer).json()["incidents"]
+    assert [i["id"] for i in billing] == ["POTHER1"]
+
+    detail = client.get("/api/incidents/PGR0VU2/", **bearer).json()
+    assert detail["status"] == "acknowledged"
+    assert detail["service"] == {"id": "PF9KMXH", "name": "API Service"}
+    assert detail["escalationPolicy"] == {"id": "PUS0KTE", "name": "Default"}
+    assert detail["assignees"] == [{"id": "PTUXL6G", "name": "User 123"}]
+    assert detail["htmlUrl"] == "https://acme.pagerduty.com/incidents/PGR0VU2"
+    assert [e["type"] for e in detail["timeline"]] == ["incident.triggered", "incident.acknowledged"]
+
+
+def test_an_unknown_status_filter_is_a_400(client, bearer):
+    assert client.get("/api/incidents/?status=nope", **bearer).status_code == 400
+
+
+def test_another_organizations_incidents_are_invisible(deliver, webhook_secret, outsider_client):
+    deliver(fixture("incident.triggered"))
+    assert outsider_client.get("/api/incidents/").json()["incidents"] == []
+    assert outsider_client.get("/api/incidents/PGR0VU2/").status_code == 404
+
+
+def test_members_can_read_incidents(member_client, deliver, webhook_secret):
+    deliver(fixture("incident.triggered"))
+    assert [i["id"] for i in member_client.get("/api/incidents/").json()["incidents"]] == ["PGR0VU2"]

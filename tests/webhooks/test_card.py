@@ -1,0 +1,124 @@
+"""The webhook section of the PagerDuty card, as admins and members see it."""
+
+import re
+
+import pytest
+
+from integrations.models import AuditEvent
+from webhooks.models import WebhookEndpoint, WebhookSecret
+
+from .conftest import SECRET, fixture
+
+pytestmark = pytest.mark.django_db
+PAGE = "/settings/integrations/"
+
+
+def test_admins_see_the_webhook_url_with_a_copy_button_and_the_events(admin_client, org):
+    page = admin_client.get(PAGE).content.decode()
+    endpoint = WebhookEndpoint.objects.get(organization=org)  # created when first shown
+    url = f"https://roster.example.com/webhooks/pagerduty/{endpoint.public_id}/"
+    assert f'value="{url}"' in page
+    assert '<button type="button" data-copy="wh-url">Copy</button>' in page
+    for event in (
+        "incident.triggered",
+        "incident.acknowledged",
+        "incident.resolved",
+        "incident.custom_field_values.updated",
+    ):
+        assert f"<code>{event}</code>" in page
+    assert "None yet: deliveries are held" in page
+
+
+def test_the_endpoint_id_is_long_random_and_stable(admin_client, org, other_org):
+    admin_client.get(PAGE)
+    admin_client.get(PAGE)
+    from webhooks.services import endpoint_for
+
+    ours, theirs = endpoint_for(org).public_id, endpoint_for(other_org).public_id
+    assert WebhookEndpoint.objects.filter(organization=org).count() == 1
+    assert len(ours) >= 32 and ours != theirs
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", ours)
+
+
+def test_members_see_deliveries_but_not_the_url_or_controls(member_client, org):
+    page = member_client.get(PAGE).content.decode()
+    assert "Incident webhooks (V3)" in page
+    assert 'data-testid="wh-url"' not in page
+    assert "Add signing secret" not in page
+
+
+def test_pasting_a_secret_saves_it_and_shows_only_its_last_4(admin_client, org, captured_logs):
+    response = admin_client.post(
+        PAGE + "pagerduty/webhook-secrets/", {"secret": SECRET, "label": "Production"}, follow=True
+    )
+    page = response.content.decode()
+    assert "Signing secret ending in 7Qz9 saved." in page
+    assert "Production ending in <code>7Qz9</code>" in page
+    assert SECRET not in page
+    assert SECRET not in captured_logs.text
+    assert WebhookSecret.objects.get(organization=org).secret == SECRET
+    assert "Added a webhook signing secret ending in 7Qz9 (Production)" in page  # the card's history
+
+
+def test_a_refused_secret_reopens_the_dialog_without_echoing_it(admin_client, org):
+    response = admin_client.post(PAGE + "pagerduty/webhook-secrets/", {"secret": "has spaces in it", "label": ""})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert '<dialog id="webhook-secret" aria-labelledby="webhook-secret-title" open>' in page
+    assert "A signing secret has no spaces" in page
+    assert "has spaces in it" not in page
+    assert not WebhookSecret.objects.exists()
+
+
+def test_removing_a_secret_is_audited(admin_client, org, webhook_secret):
+    page = admin_client.post(
+        PAGE + f"pagerduty/webhook-secrets/{webhook_secret.pk}/remove/", follow=True
+    ).content.decode()
+    assert "Signing secret removed." in page
+    assert not WebhookSecret.objects.exists()
+    assert AuditEvent.objects.filter(organization=org, action="webhook_secret_remove").exists()
+
+
+def test_members_and_outsiders_cannot_change_secrets(member_client, webhook_secret, client, outsider):
+    assert member_client.post(PAGE + "pagerduty/webhook-secrets/", {"secret": "member-secret-123"}).status_code == 403
+    assert member_client.post(PAGE + f"pagerduty/webhook-secrets/{webhook_secret.pk}/remove/").status_code == 403
+    client.force_login(outsider)
+    client.post(PAGE + f"pagerduty/webhook-secrets/{webhook_secret.pk}/remove/")
+    assert WebhookSecret.objects.filter(pk=webhook_secret.pk).exists()
+    assert not WebhookSecret.objects.filter(secret="member-secret-123").exists()
+
+
+def test_the_card_counts_held_deliveries(admin_client, deliver, endpoint):
+    deliver(fixture("incident.triggered"))
+    deliver(fixture("incident.resolved"))
+    page = admin_client.get(PAGE).content.decode()
+    assert "2 held until a signing secret is saved" in page
+
+
+def test_a_test_notification_shows_as_test_received_at(admin_client, deliver, webhook_secret):
+    assert "none received yet" in admin_client.get(PAGE).content.decode()
+    deliver(fixture("pagey.ping"))
+    page = admin_client.get(PAGE).content.decode()
+    assert re.search(r'data-testid="wh-ping">test received at <time datetime="[^"]+">\d{4}-\d\d-\d\d', page)
+
+
+def test_the_card_lists_the_last_deliveries_with_their_result(admin_client, deliver, webhook_secret):
+    deliver(fixture("incident.triggered"))
+    deliver(fixture("service.updated"))
+    page = admin_client.get(PAGE).content.decode()
+    table = page[page.index('data-testid="wh-deliveries"') :]
+    assert "<code>incident.triggered</code>" in table
+    assert '<a href="/incidents/PGR0VU2/">PGR0VU2</a>' in table
+    assert "Processed" in table
+    assert "Stored, not used by Roster: Roster does not use service.updated events" in table
+
+
+def test_a_refused_delivery_shows_why_on_the_card(admin_client, deliver, webhook_secret):
+    deliver(fixture("incident.triggered"), secrets=["an-old-secret-value"])
+    page = admin_client.get(PAGE).content.decode()
+    assert "the signature matched none of the saved secrets (answered 401; check the saved secret)" in page
+
+
+def test_the_add_secret_dialog_opens_without_javascript(admin_client):
+    response = admin_client.get(PAGE + "pagerduty/webhook-secrets/", follow=True)
+    assert '<dialog id="webhook-secret" aria-labelledby="webhook-secret-title" open>' in response.content.decode()

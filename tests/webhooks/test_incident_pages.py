@@ -1,0 +1,76 @@
+"""The Incidents pages: list with filters, detail with the event timeline."""
+
+import pytest
+
+from .conftest import fixture
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_incidents(deliver, webhook_secret):
+    deliver(fixture("incident.triggered"))
+    deliver(fixture("incident.resolved"))
+    deliver(fixture("incident.acknowledged"))  # late: not applied
+    deliver(
+        fixture(
+            "incident.triggered",
+            id="ev-other",
+            data__id="POTHER1",
+            data__number=3,
+            data__title="Billing is slow",
+            data__service={"id": "PSVC2", "summary": "Billing"},
+        )
+    )
+
+
+def test_the_nav_links_to_incidents(member_client):
+    assert '<a href="/incidents/">Incidents</a>' in member_client.get("/incidents/").content.decode()
+
+
+def test_the_list_shows_every_column_and_filters_by_status_and_service(member_client, two_incidents):
+    page = member_client.get("/incidents/").content.decode()
+    for text in ("A little bump in the road", "Billing is slow", "high", "P1", "API Service", "Default", "User 123"):
+        assert text in page
+    assert 'href="https://acme.pagerduty.com/incidents/PGR0VU2"' in page
+
+    resolved = member_client.get("/incidents/?status=resolved").content.decode()
+    assert "A little bump in the road" in resolved and "Billing is slow" not in resolved
+    billing = member_client.get("/incidents/?service=PSVC2").content.decode()
+    assert "Billing is slow" in billing and "A little bump in the road" not in billing
+    assert '<option value="PSVC2" selected>Billing</option>' in billing
+
+
+def test_the_detail_page_shows_the_timeline_and_marks_late_events(member_client, two_incidents):
+    page = member_client.get("/incidents/PGR0VU2/").content.decode()
+    assert 'data-testid="incident-status">resolved<' in page
+    timeline = page[page.index('data-testid="timeline"') :]
+    assert (
+        timeline.index("incident.triggered")
+        < timeline.index("incident.acknowledged")
+        < timeline.index("incident.resolved")
+    )
+    assert "(arrived after a newer event; not applied)" in timeline
+
+
+def test_custom_fields_show_on_both_pages(member_client, deliver, webhook_secret):
+    deliver(fixture("incident.custom_field_values.updated"))
+    assert "environment: production; region: US" in member_client.get("/incidents/").content.decode()
+    detail = member_client.get("/incidents/PBAZLIU/").content.decode()
+    assert "Known only by reference so far" in detail
+
+
+def test_another_organizations_incident_is_a_404(outsider_client, two_incidents):
+    assert outsider_client.get("/incidents/PGR0VU2/").status_code == 404
+    assert "A little bump" not in outsider_client.get("/incidents/").content.decode()
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, db):
+    assert client.get("/incidents/").status_code == 302
+
+
+def test_an_odd_incident_id_still_renders_every_page(admin_client, deliver, webhook_secret):
+    deliver(fixture("incident.triggered", data__id="P/ODD 1?"))
+    assert admin_client.get("/settings/integrations/").status_code == 200
+    assert 'href="/incidents/P/ODD%201%3F/"' in admin_client.get("/incidents/").content.decode()
+    assert "A little bump in the road" in admin_client.get("/incidents/P/ODD%201%3F/").content.decode()

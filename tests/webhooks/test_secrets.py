@@ -1,0 +1,75 @@
+"""Signing secrets: held deliveries settled when a secret is saved; encrypted; audited without the secret."""
+
+import pytest
+from django.db import connection
+
+from integrations.models import AuditEvent
+from webhooks import services
+from webhooks.models import Delivery, Incident, WebhookSecret
+
+from .conftest import SECRET, fixture
+
+pytestmark = pytest.mark.django_db
+
+
+def test_saving_a_secret_processes_held_deliveries_it_verifies_and_discards_the_rest(
+    deliver, endpoint, org, django_capture_on_commit_callbacks
+):
+    deliver(fixture("incident.triggered"))  # signed with the secret the admin is about to paste
+    deliver(fixture("incident.acknowledged"), secrets=["a-forger-guessed-this"])
+    deliver(fixture("incident.resolved"), signature="")
+    assert Delivery.objects.filter(status="held").count() == 3
+    assert not Incident.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _, settled = services.webhook_secret_add(organization=org, secret=SECRET, label="prod")
+
+    assert settled == {"released": 1, "discarded": 2}
+    assert Incident.objects.get().status == "triggered"
+    statuses = dict(Delivery.objects.values_list("event_type", "status"))
+    assert statuses == {
+        "incident.triggered": "processed",
+        "incident.acknowledged": "rejected",
+        "incident.resolved": "rejected",
+    }
+    assert not any(bytes(b) for b in Delivery.objects.filter(status="rejected").values_list("raw_body", flat=True))
+
+
+def test_a_held_redelivery_is_processed_once(deliver, endpoint, org, django_capture_on_commit_callbacks):
+    body = fixture("incident.triggered")
+    deliver(body, webhook_id="wh-1")
+    deliver(body, webhook_id="wh-1")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.webhook_secret_add(organization=org, secret=SECRET)
+    assert sorted(Delivery.objects.values_list("status", flat=True)) == ["processed", "skipped"]
+    assert Incident.objects.get().events.count() == 1
+
+
+def test_the_secret_is_encrypted_at_rest_and_audited_by_its_last_4_only(org):
+    row, _ = services.webhook_secret_add(organization=org, secret=SECRET, label="prod")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT secret FROM webhooks_webhooksecret WHERE id = %s", [row.pk])
+        (raw,) = cursor.fetchone()
+    assert SECRET not in raw
+    assert WebhookSecret.objects.get().secret == SECRET
+    services.webhook_secret_remove(organization=org, secret_id=row.pk)
+    events = list(AuditEvent.objects.filter(organization=org).values_list("summary", "detail"))
+    assert {summary for summary, _ in events} == {
+        "Added a webhook signing secret ending in 7Qz9 (prod)",
+        "Removed the webhook signing secret ending in 7Qz9 (prod)",
+    }
+    assert SECRET not in repr(events)
+
+
+def test_a_removed_secret_no_longer_verifies(deliver, webhook_secret, org):
+    services.webhook_secret_add(organization=org, secret="the-next-secret-123")
+    services.webhook_secret_remove(organization=org, secret_id=webhook_secret.pk)
+    assert deliver(fixture("incident.triggered")).status_code == 401
+    assert deliver(fixture("incident.triggered"), secrets=["the-next-secret-123"]).status_code == 202
+
+
+@pytest.mark.parametrize("bad", ["", "short", "has a space inside"])
+def test_a_blank_short_or_spaced_secret_is_refused(org, bad):
+    with pytest.raises(services.InvalidSecret):
+        services.webhook_secret_add(organization=org, secret=bad)
+    assert not WebhookSecret.objects.exists()

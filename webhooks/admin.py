@@ -1,0 +1,111 @@
+"""Django admin for support staff: deliveries with their result and a "reprocess" action,
+incidents with their timelines. Never a secret: signing secrets show by their last 4 only."""
+
+from django.contrib import admin, messages
+from django.db import transaction
+
+from integrations.registry import register_admin_inline
+
+from .models import Delivery, Incident, IncidentEvent, WebhookEndpoint, WebhookSecret
+from .tasks import enqueue
+
+
+class WebhookEndpointInline(admin.StackedInline):
+    model = WebhookEndpoint
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = readonly_fields = ["public_id", "last_ping_at", "last_rejected_at", "last_rejected_reason", "created_at"]
+    verbose_name = "PagerDuty webhook endpoint"
+
+
+class WebhookSecretInline(admin.TabularInline):
+    model = WebhookSecret
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = readonly_fields = ["label", "last4", "subscription_id", "created_by", "created_at"]
+    verbose_name_plural = "Webhook signing secrets (last 4 only)"
+
+
+register_admin_inline(WebhookEndpointInline)
+register_admin_inline(WebhookSecretInline)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "organization", "event_type", "incident_ref", "status", "error", "attempts"]
+    list_filter = ["status", "event_type", "verified"]
+    search_fields = ["organization__name", "organization__slug", "event_id", "webhook_id", "incident_ref"]
+    date_hierarchy = "received_at"
+    actions = ["reprocess"]
+    fields = readonly_fields = [
+        "organization",
+        "status",
+        "error",
+        "attempts",
+        "verified",
+        "event_type",
+        "event_id",
+        "webhook_id",
+        "incident_ref",
+        "received_at",
+        "processed_at",
+        "headers",
+        "body_text",
+    ]
+
+    @admin.display(description="Body")
+    def body_text(self, obj):
+        return obj.body_text
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Reprocess the selected deliveries")
+    def reprocess(self, request, queryset):
+        """Queue verified deliveries again. Processing is idempotent: events already on an
+        incident's timeline are not applied twice; held or discarded ones are left alone."""
+        with transaction.atomic():
+            ids = list(queryset.filter(verified=True).exclude(status=Delivery.Status.HELD).values_list("id", flat=True))
+            Delivery.objects.filter(id__in=ids).update(status=Delivery.Status.RECEIVED, error="", attempts=0)
+            for pk in ids:
+                transaction.on_commit(lambda pk=pk: enqueue(pk))
+        skipped = queryset.count() - len(ids)
+        self.message_user(
+            request,
+            f"Queued {len(ids)} deliveries for processing."
+            + (f" {skipped} held or unsigned ones were left alone." if skipped else ""),
+            messages.SUCCESS,
+        )
+
+
+class IncidentEventInline(admin.TabularInline):
+    model = IncidentEvent
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = readonly_fields = ["occurred_at", "event_type", "summary", "agent", "applied", "event_id", "delivery"]
+    ordering = ["occurred_at", "id"]
+    verbose_name_plural = "Timeline"
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = [
+        "pagerduty_id",
+        "number",
+        "title",
+        "status",
+        "urgency",
+        "service_name",
+        "organization",
+        "state_as_of",
+    ]
+    list_filter = ["status", "urgency", "is_stub"]
+    search_fields = ["pagerduty_id", "title", "organization__name", "service_name", "incident_key"]
+    inlines = [IncidentEventInline]
+    readonly_fields = [f.name for f in Incident._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

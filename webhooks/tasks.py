@@ -1,0 +1,86 @@
+"""Celery tasks: take primary keys, re-fetch, return quietly if the row is gone. The work lives in
+processing.py."""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.pagerduty import client as pd
+from integrations.pagerduty.services import client_for, get_connection
+
+from . import processing
+from .models import Delivery, Incident
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def process_delivery(delivery_id: int) -> str | None:
+    return processing.process_delivery(delivery_id)
+
+
+def enqueue(delivery_id: int) -> bool:
+    """Queue a delivery for processing. A broker failure is logged, never raised: the delivery is
+    already stored, flagged, and the sweeper queues it again."""
+    try:
+        process_delivery.apply_async((delivery_id,), retry=False)
+    except Exception:
+        log.warning("Could not queue webhook delivery %s; the sweeper will pick it up", delivery_id, exc_info=True)
+        Delivery.objects.filter(pk=delivery_id).update(enqueue_failed=True)
+        return False
+    return True
+
+
+@shared_task(autoretry_for=(pd.RateLimited, pd.Unavailable), retry_backoff=30, retry_backoff_max=600, max_retries=5)
+def fetch_incident(incident_id: int) -> str:
+    """Fill an incident known only by reference (a custom-field event came first) from the API."""
+    incident = Incident.objects.select_related("organization").filter(pk=incident_id).first()
+    if incident is None or not incident.is_stub:
+        return "gone" if incident is None else "known"
+    connection = get_connection(incident.organization)
+    if connection is None:
+        return "not connected"
+    try:
+        data = client_for(connection).get_incident(incident.pagerduty_id)
+    except pd.PagerDutyError as error:
+        if not error.permanent:
+            raise
+        log.info("Could not fetch incident %s from PagerDuty: %s", incident.pagerduty_id, error.code)
+        return error.code
+    processing.apply_fetched_incident(incident.pk, data, timezone.now())
+    return "fetched"
+
+
+def queue_fetch(incident_id: int) -> None:
+    try:
+        fetch_incident.apply_async((incident_id,), retry=False)
+    except Exception:
+        log.warning("Could not queue a fetch of incident %s", incident_id, exc_info=True)
+
+
+def unprocessed_deliveries(*, now=None):
+    """Stored deliveries to queue again: those whose queuing failed (after a few seconds), and any
+    other left unprocessed or failed once it is stale (a lost message, a crash before queuing)."""
+    now = now or timezone.now()
+    pending = Q(status=Delivery.Status.RECEIVED) | Q(
+        status=Delivery.Status.FAILED, attempts__lt=processing.MAX_ATTEMPTS
+    )
+    due = Q(enqueue_failed=True, received_at__lt=now - timedelta(seconds=settings.WEBHOOK_SWEEP_AFTER_SECONDS)) | Q(
+        received_at__lt=now - timedelta(seconds=settings.WEBHOOK_SWEEP_STALE_SECONDS)
+    )
+    return Delivery.objects.filter(pending, due, verified=True).order_by("received_at")
+
+
+@shared_task
+def sweep_deliveries() -> int:
+    """Beat, every minute: queue stored-but-unprocessed deliveries (see unprocessed_deliveries)."""
+    ids = list(unprocessed_deliveries().values_list("id", flat=True)[: settings.WEBHOOK_SWEEP_BATCH])
+    queued = [i for i in ids if enqueue(i)]
+    Delivery.objects.filter(pk__in=queued, enqueue_failed=True).update(enqueue_failed=False)
+    if ids:
+        log.info("Sweeper queued %s of %s unprocessed webhook deliveries", len(queued), len(ids))
+    return len(queued)

@@ -1,0 +1,96 @@
+"""Pages: the webhook actions on the PagerDuty card, and the Incidents list and detail.
+Thin views over services.py and selectors.py."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import get_org_for_admin, get_org_for_member
+from integrations.views import render_integrations_page
+
+from . import selectors, services
+from .forms import secret_form
+
+
+def _back_to_card():
+    return redirect("integrations:index")
+
+
+@login_required
+def secret_add(request):
+    org = get_org_for_admin(request)
+    if request.method != "POST":
+        return redirect(f"{reverse('integrations:index')}?dialog=webhook-secret")
+    form = secret_form(request.POST)
+    if form.is_valid():
+        try:
+            row, settled = services.webhook_secret_add(
+                organization=org,
+                secret=form.cleaned_data["secret"],
+                label=form.cleaned_data["label"],
+                actor=request.user,
+            )
+        except services.InvalidSecret as error:
+            form.add_error("secret", str(error))
+        else:
+            note = ""
+            if settled["released"] or settled["discarded"]:
+                note = (
+                    f" Held deliveries: {settled['released']} verified and processed, {settled['discarded']} discarded."
+                )
+            messages.success(request, f"Signing secret ending in {row.last4} saved.{note}")
+            return _back_to_card()
+    request.wh_secret_form = form
+    return render_integrations_page(request, open_dialog="webhook-secret", status=400)
+
+
+@login_required
+@require_POST
+def secret_remove(request, secret_id: int):
+    org = get_org_for_admin(request)
+    if services.webhook_secret_remove(organization=org, secret_id=secret_id, actor=request.user):
+        messages.success(request, "Signing secret removed. Deliveries signed only with it are now refused.")
+    else:
+        messages.error(request, "That secret was already removed.")
+    return _back_to_card()
+
+
+@login_required
+@require_POST
+def create_subscription(request):
+    org = get_org_for_admin(request)
+    try:
+        row = services.webhook_subscription_create(organization=org, actor=request.user)
+    except services.SubscriptionError as error:
+        return render_integrations_page(request, extra={"wh_subscription_error": error}, status=400)
+    messages.success(request, f"PagerDuty subscription created; its signing secret (ending in {row.last4}) is saved.")
+    return _back_to_card()
+
+
+@login_required
+@require_GET
+def incidents(request):
+    org = get_org_for_member(request)
+    status = request.GET.get("status", "")
+    service = request.GET.get("service", "")
+    return render(
+        request,
+        "webhooks/incidents.html",
+        {
+            "incidents": selectors.incidents(organization=org, status=status, service=service)[:200],
+            "statuses": selectors.STATUSES,
+            "services": selectors.services(organization=org),
+            "status": status,
+            "service": service,
+        },
+    )
+
+
+@login_required
+@require_GET
+def incident(request, pagerduty_id: str):
+    org = get_org_for_member(request)
+    item = get_object_or_404(selectors.incidents(organization=org), pagerduty_id=pagerduty_id)
+    return render(request, "webhooks/incident.html", {"incident": item, "events": item.events.all()})
