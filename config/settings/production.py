@@ -11,3 +11,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Keep database connections open between requests (checked before reuse) unless DATABASE_URL
+# says otherwise with ?conn_max_age=.
+DATABASES["default"].setdefault("CONN_MAX_AGE", 60)  # noqa: F405
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
