@@ -3,13 +3,11 @@
 import pytest
 
 from integrations.pagerduty.models import PagerDutyConnection
-from tests.rotations.conftest import celery_in_process  # noqa: F401  (the bind's sync runs in-process)
 from tests.rotations.fake_schedules import FakeSchedule, install
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("celery_in_process"),
 ]
 
 

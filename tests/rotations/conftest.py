@@ -27,15 +27,3 @@ def native(org, frozen):
         handoff_time=dt.time(9, 0),
         start_date=dt.date(2026, 3, 1),
     )
-
-
-@pytest.fixture(autouse=True)
-def celery_in_process():
-    """These tests run enqueued tasks in-process, even in the services suite where REDIS_URL is set
-    (the real-worker test lives in tests/services/)."""
-    from config.celery import app
-
-    was = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = was

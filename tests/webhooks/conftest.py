@@ -32,20 +32,6 @@ def encode(body) -> bytes:
     return body if isinstance(body, bytes) else json.dumps(body).encode()
 
 
-@pytest.fixture(autouse=True)
-def _eager_celery(request):
-    """Outside the `services` suite, tasks run in-process even when REDIS_URL is set."""
-    if request.node.get_closest_marker("services"):
-        yield
-        return
-    from config.celery import app
-
-    was = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = was
-
-
 @pytest.fixture
 def endpoint(org):
     return services.endpoint_for(org)
