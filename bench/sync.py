@@ -22,6 +22,7 @@ DB = Path(tempfile.gettempdir()) / "roster-bench-sync.sqlite3"
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
 os.environ["DATABASE_URL"] = f"sqlite:///{DB}"
 os.environ.pop("REDIS_URL", None)  # Celery runs in-process: the beat task's fan-out runs here
+os.environ.setdefault("LOG_LEVEL", "WARNING")  # figures, not task logs
 
 
 def main() -> None:
