@@ -144,6 +144,8 @@ def rotation(request, rotation_id: int):
             elif found.is_bound:
                 services.rotation_unbind(rotation=found)
             found = _get(request, rotation_id)
+        if "members" in data:
+            services.members_set(rotation=found, members=_members(data))
         if changes:
             services.rotation_update(rotation=found, **changes)
     except services.RotationError as error:

@@ -144,6 +144,31 @@ def member_remove(*, rotation: Rotation, member_id: int) -> None:
         raise RotationError("No such member.", "not_found")
 
 
+@transaction.atomic
+def members_set(*, rotation: Rotation, members: list[tuple[str, str]]) -> list[Member]:
+    """Make the members exactly `members`, in that order (the round-robin order). People already
+    in the rotation are kept by email (their past shifts stay theirs); the others are removed."""
+    cleaned = [_clean_member(name, email) for name, email in members]
+    emails = [email for _, email in cleaned]
+    if len(set(emails)) != len(emails):
+        raise RotationError("Each email can be a member only once.", "duplicate_member")
+    rotation.members.exclude(email__in=emails).delete()
+    existing = {m.email: m for m in rotation.members.all()}
+    kept = []
+    for position, (name, email) in enumerate(cleaned):
+        member = existing.get(email)
+        if member is None:
+            member = Member.objects.create(rotation=rotation, name=name, email=email, position=position)
+            Shift.objects.filter(rotation=rotation, member__isnull=True, person_email__iexact=email).update(
+                member=member
+            )
+        elif (member.name, member.position) != (name, position):
+            member.name, member.position = name, position
+            member.save(update_fields=["name", "position"])
+        kept.append(member)
+    return kept
+
+
 def _native_only(rotation: Rotation, what: str) -> None:
     if rotation.is_bound:
         raise RotationError(

@@ -216,3 +216,36 @@ def test_support_staff_see_rotations_and_sync_runs_in_django_admin(client, org, 
         assert client.get(url).status_code == 200, url
     assert "Unauthorized" in client.get("/admin/rotations/syncrun/").content.decode()
     assert "Rotations (PagerDuty sync)" in client.get(f"/admin/accounts/organization/{org.pk}/change/").content.decode()
+
+
+def test_patch_replaces_the_members_in_the_given_order_keeping_known_people(api, native, frozen):
+    ana = native.members.get(email="ana@acme.example")
+    response = api.patch(
+        f"{native.pk}/",
+        {
+            "members": [
+                {"name": "Cy Diaz", "email": "cy@acme.example"},
+                {"name": "Ana O.", "email": "ANA@acme.example"},
+                {"name": "Di Eng", "email": "di@acme.example"},
+            ]
+        },
+    )
+    assert response.status_code == 200
+    members = response.json()["members"]
+    assert [(m["name"], m["email"]) for m in members] == [
+        ("Cy Diaz", "cy@acme.example"),
+        ("Ana O.", "ana@acme.example"),
+        ("Di Eng", "di@acme.example"),
+    ]
+    assert native.members.get(email="ana@acme.example").pk == ana.pk  # the same person, renamed
+    assert not native.members.filter(email="bo@acme.example").exists()
+
+
+def test_patch_refuses_the_same_email_twice_and_changes_nothing(api, native, frozen):
+    response = api.patch(
+        f"{native.pk}/",
+        {"members": [{"name": "A", "email": "a@acme.example"}, {"name": "B", "email": "A@acme.example"}]},
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "duplicate_member"
+    assert native.members.count() == 3
