@@ -68,6 +68,11 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/settings/integrations/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
+# Email (password resets): printed to the console unless EMAIL_URL is set, e.g.
+# smtp+tls://user:password@smtp.example.com:587
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Roster <roster@localhost>")
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -128,3 +128,11 @@ def test_switching_to_an_org_you_do_not_belong_to_does_nothing(client, admin_use
     client.force_login(admin_user)
     client.post("/organizations/switch/", {"organization_id": other_org.id})
     assert "Globex" not in client.get("/settings/integrations/").content.decode()
+
+
+def test_a_person_who_forgot_their_password_gets_a_reset_link_by_email(client, admin_user, mailoutbox):
+    assert "Forgot your password?" in client.get("/accounts/login/").content.decode()
+    response = client.post("/accounts/password_reset/", {"email": admin_user.email})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    assert "/accounts/reset/" in mailoutbox[0].body

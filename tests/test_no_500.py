@@ -1,0 +1,66 @@
+"""Every page and endpoint, poked by every kind of visitor with every method and an empty or junk
+body, answers without a server error (PagerDuty itself unreachable: `rsps` mocks nothing)."""
+
+import re
+
+import pytest
+from django.urls import URLResolver, get_resolver
+
+from rotations import services as rotation_services
+
+pytestmark = pytest.mark.django_db
+
+ARG = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def _patterns(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _patterns(p.url_patterns, prefix + str(p.pattern))
+        else:
+            yield prefix + str(p.pattern)
+
+
+def _urls(ids: dict) -> list[str]:
+    urls = []
+    for pattern in _patterns(get_resolver().url_patterns):
+        if pattern.startswith(("admin/", "accounts/reset/", "accounts/logout/")):  # logging out would end the visit
+            continue
+        for value in (ids, {}):
+            urls.append(
+                "/"
+                + ARG.sub(
+                    lambda m, value=value: (
+                        str(value.get(m.group(2), 999_999)) if m.group(1) == "int" else "NOPE-x%2F..%2F"
+                    ),
+                    pattern,
+                )
+            )
+    return sorted(set(urls))
+
+
+@pytest.mark.parametrize("who", ["anonymous", "member", "admin", "outsider"])
+def test_no_url_answers_a_server_error(client, who, org, admin_user, member_user, outsider, rsps):
+    rotation = rotation_services.rotation_create(
+        organization=org, name="Ops", time_zone="UTC", members=[("Ana", "ana@acme.example")]
+    )
+    member = rotation.members.get()
+    ids = {"rotation_id": rotation.pk, "member_id": member.pk}
+    user = {"member": member_user, "admin": admin_user, "outsider": outsider}.get(who)
+    if user is not None:
+        client.force_login(user)
+    client.raise_request_exception = False
+    failures = []
+    for url in _urls(ids):
+        for method in ("get", "post", "patch", "delete"):
+            bodies = (
+                (None,)
+                if method == "get"
+                else (None, "{not json", '{"token": 5, "name": [], "members": "x", "secret": null}')
+            )
+            for body in bodies:
+                kwargs = {"data": body, "content_type": "application/json"} if body is not None else {}
+                response = getattr(client, method)(url, **kwargs)
+                if response.status_code >= 500:
+                    failures.append((method.upper(), url, body, response.status_code))
+    assert failures == []
