@@ -120,7 +120,8 @@ class Server:
     def start_worker(self):
         log = open(self.logdir / "celery.log", "a")  # noqa: SIM115
         self.worker = subprocess.Popen(
-            [str(VENV_BIN / "celery"), "-A", "config", "worker", "-B", "--concurrency", "2", "--loglevel", "warning"]
+            [str(VENV_BIN / "celery"), "-A", "config", "worker", "-B", "--loglevel", "warning"]
+            + ["--pool", self.worker_pool, "--concurrency", "2" if self.worker_pool == "prefork" else "4"]
             + ["--schedule", str(self.logdir / "beat-schedule"), "--without-gossip", "--without-mingle"],
             cwd=ROOT,
             env=self.env,
@@ -241,6 +242,7 @@ def main():
     parser.add_argument("--duration", type=float, help="seconds per throughput measurement")
     parser.add_argument("--burst", type=int, help="deliveries in the worker-restart burst")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--worker-pool", choices=["prefork", "threads"], default="prefork", help="Celery pool")
     parser.add_argument("--web-workers", type=int, default=max(2, (os.cpu_count() or 1) + 1))
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8765")))
     parser.add_argument(
@@ -270,8 +272,9 @@ def main():
     template = json.loads(FIXTURE.read_text())
     logdir = Path(tempfile.mkdtemp(prefix="roster-bench-"))
     server = Server(env, args.port, args.web_workers, logdir)
+    server.worker_pool = args.worker_pool
     print(
-        f"Roster webhook bench: gunicorn {args.web_workers} sync workers on 127.0.0.1:{args.port}, PostgreSQL "
+        f"Roster webhook bench: Celery {args.worker_pool} pool, gunicorn {args.web_workers} sync workers on 127.0.0.1:{args.port}, PostgreSQL "
         f"{urlparse(args.database_url).path.lstrip('/')}, Redis {args.redis_url}, {os.cpu_count()} CPUs, "
         f"concurrency {args.concurrency}; logs in {logdir}"
     )
