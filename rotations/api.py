@@ -54,6 +54,15 @@ def _error(error: services.RotationError) -> ApiError:
     return ApiError(status, error.code, error.message)
 
 
+def _parse(parser, value: str):
+    """parser(value), or None when the value is not one (Django's parsers raise ValueError for a
+    well-formed but impossible date or time, such as 2026-02-30 or 25:00)."""
+    try:
+        return parser(value)
+    except ValueError:
+        return None
+
+
 def _cadence_changes(data: dict) -> dict:
     cadence = data.get("cadence")
     if cadence is None:
@@ -68,12 +77,12 @@ def _cadence_changes(data: dict) -> dict:
     if "unit" in cadence:
         changes["cadence_unit"] = cadence["unit"]
     if "handoffTime" in cadence:
-        parsed = parse_time(str(cadence["handoffTime"]))
+        parsed = _parse(parse_time, str(cadence["handoffTime"]))
         if parsed is None:
             raise ApiError(400, "invalid_request", "cadence.handoffTime must be HH:MM.")
         changes["handoff_time"] = parsed
     if "startDate" in cadence:
-        parsed = parse_date(str(cadence["startDate"]))
+        parsed = _parse(parse_date, str(cadence["startDate"]))
         if parsed is None:
             raise ApiError(400, "invalid_request", "cadence.startDate must be YYYY-MM-DD.")
         changes["start_date"] = parsed
@@ -184,7 +193,7 @@ def _moment(request, name: str, default: dt.datetime) -> dt.datetime:
     raw = request.GET.get(name)
     if not raw:
         return default
-    parsed = parse_datetime(raw.replace(" ", "+"))
+    parsed = _parse(parse_datetime, raw.replace(" ", "+"))
     if parsed is None:
         raise ApiError(400, "invalid_request", f"{name} must be an ISO 8601 date-time.")
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.UTC)
@@ -194,11 +203,14 @@ def _moment(request, name: str, default: dt.datetime) -> dt.datetime:
 def shifts(request, rotation_id: int):
     now = timezone.now()
     since = _moment(request, "since", now)
-    until = _moment(request, "until", since + dt.timedelta(days=selectors.UPCOMING_DAYS))
-    if until <= since or until - since > MAX_RANGE:
-        raise ApiError(400, "invalid_range", "until must be after since, at most 93 days later.")
-    found = selectors.rotation_for(request.organization, rotation_id, now=since, until=until)
-    slots = selectors.timeline(found, since=since, until=until)
+    try:
+        until = _moment(request, "until", since + dt.timedelta(days=selectors.UPCOMING_DAYS))
+        if until <= since or until - since > MAX_RANGE:
+            raise ApiError(400, "invalid_range", "until must be after since, at most 93 days later.")
+        found = selectors.rotation_for(request.organization, rotation_id, now=since, until=until)
+        slots = selectors.timeline(found, since=since, until=until)
+    except OverflowError as error:  # a window at the very end of the calendar (year 9999)
+        raise ApiError(400, "invalid_range", "since and until must be dates before the year 9999.") from error
     return JsonResponse(
         {
             "since": since.isoformat(),

@@ -176,7 +176,10 @@ def member_remove(request, rotation_id: int, member_id: int):
 @require_POST
 def skip(request, rotation_id: int):
     rotation = _admin_rotation(request, rotation_id)
-    turn_start = parse_datetime(request.POST.get("turn_start", ""))
+    try:
+        turn_start = parse_datetime(request.POST.get("turn_start", ""))
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        turn_start = None
     if turn_start is None:
         messages.error(request, "Choose a turn to skip.")
     else:

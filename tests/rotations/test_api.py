@@ -249,3 +249,27 @@ def test_patch_refuses_the_same_email_twice_and_changes_nothing(api, native, fro
     assert response.status_code == 400
     assert response.json()["code"] == "duplicate_member"
     assert native.members.count() == 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "since=2026-13-01T00:00:00Z",
+        "since=2026-02-30T09:00:00Z",
+        "until=2026-03-07T25:00:00Z",
+        "since=9999-12-31T00:00:00Z",
+    ],
+)
+def test_shifts_with_an_impossible_date_is_a_clear_error_not_a_server_error(api, native, frozen, query):
+    response = api.get(f"{native.pk}/shifts?{query}")
+    assert response.status_code == 400
+    assert response.json()["code"] in ("invalid_request", "invalid_range")
+
+
+@pytest.mark.parametrize("cadence", [{"startDate": "2026-02-30"}, {"handoffTime": "25:99"}])
+def test_patch_with_an_impossible_date_or_time_is_a_clear_error_and_changes_nothing(api, native, frozen, cadence):
+    response = api.patch(f"{native.pk}/", {"cadence": cadence})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_request"
+    native.refresh_from_db()
+    assert (native.start_date, native.handoff_time) == (dt.date(2026, 3, 1), dt.time(9, 0))

@@ -319,3 +319,12 @@ def test_a_sync_lost_on_the_way_does_not_show_as_running_for_ever(admin_client, 
     frozen.move_to(NOW + dt.timedelta(minutes=11))
     html = page(admin_client, f"/rotations/{native.pk}/")
     assert 'data-testid="sync-running"' not in html and "Sync now</button>" in html
+
+
+def test_skipping_a_turn_at_an_impossible_time_is_refused_without_a_server_error(admin_client, native, frozen):
+    response = admin_client.post(
+        f"/rotations/{native.pk}/skip/", {"turn_start": "2026-13-01T09:00:00-05:00"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Choose a turn to skip." in response.content.decode()
+    assert not native.skips.exists()
