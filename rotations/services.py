@@ -19,6 +19,8 @@ from .models import Member, Override, Rotation, Shift, Skip, validate_time_zone
 
 CADENCE_FIELDS = ("cadence_unit", "cadence_count", "handoff_time", "start_date")
 EDITABLE_FIELDS = ("name", "description", "time_zone", *CADENCE_FIELDS)
+NAME_MAX = Rotation._meta.get_field("name").max_length
+MEMBER_EMAIL_MAX = Member._meta.get_field("email").max_length
 
 
 class RotationError(Exception):
@@ -34,6 +36,8 @@ def _clean_member(name: str, email: str) -> tuple[str, str]:
         validate_email(email)
     except ValidationError as exc:
         raise RotationError(f"“{email}” is not an email address.") from exc
+    if len(email) > MEMBER_EMAIL_MAX:  # validate_email allows 320; the column holds 254
+        raise RotationError(f"An email address can be at most {MEMBER_EMAIL_MAX} characters.")
     if not name:
         raise RotationError(f"A name is needed for {email}.")
     return name[:200], email
@@ -46,6 +50,8 @@ def _validate(rotation: Rotation) -> None:
         raise RotationError(exc.messages[0], "invalid_time_zone") from exc
     if not rotation.name.strip():
         raise RotationError("A rotation needs a name.")
+    if len(rotation.name) > NAME_MAX:
+        raise RotationError(f"A rotation name can be at most {NAME_MAX} characters.")
     if rotation.cadence_unit not in Rotation.CadenceUnit.values:
         raise RotationError("The cadence is every N days or every N weeks.")
     if not isinstance(rotation.cadence_count, int) or not 1 <= rotation.cadence_count <= 365:

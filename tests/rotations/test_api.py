@@ -273,3 +273,18 @@ def test_patch_with_an_impossible_date_or_time_is_a_clear_error_and_changes_noth
     assert response.json()["code"] == "invalid_request"
     native.refresh_from_db()
     assert (native.start_date, native.handoff_time) == (dt.date(2026, 3, 1), dt.time(9, 0))
+
+
+def test_patch_refuses_a_name_longer_than_a_rotation_name_can_be(api, native, frozen):
+    response = api.patch(f"{native.pk}/", {"name": "x" * 201})
+    assert response.status_code == 400
+    native.refresh_from_db()
+    assert native.name == "Platform"
+
+
+def test_a_member_email_longer_than_can_be_stored_is_refused(api, native, frozen):
+    too_long = "b" * 64 + "@" + ".".join(["c" * 60] * 3) + ".example"  # 254+ characters, still valid syntax
+    assert len(too_long) > 254
+    response = api.patch(f"{native.pk}/", {"members": [{"name": "Bo", "email": too_long}]})
+    assert response.status_code == 400
+    assert [m.email for m in native.members.all()] == ["ana@acme.example", "bo@acme.example", "cy@acme.example"]
