@@ -97,6 +97,14 @@ def _text(value, limit: int) -> str:
     return clean_text(str(value), limit) if value not in (None, "") else ""
 
 
+def incident_id(value) -> str:
+    """A PagerDuty incident id, or "" when the value cannot be one: ids are printable, and one with
+    a line break could not be put in an /incidents/<id>/ link (NoReverseMatch, a 500 on every page
+    that lists it)."""
+    text = _text(value, 40)
+    return text if text.isprintable() else ""
+
+
 def _refs(items) -> list[dict]:
     return [
         {"id": _text(i.get("id"), 40), "summary": _text(i.get("summary"), 255)}
@@ -170,7 +178,7 @@ def _timeline_entry(incident, delivery, event, occurred_at, *, applied: bool, su
 
 def apply_incident_event(delivery: Delivery, event: dict, occurred_at: datetime) -> Incident:
     data = event["data"]
-    pagerduty_id = _text(data.get("id"), 40)
+    pagerduty_id = incident_id(data.get("id"))
     if not pagerduty_id:
         raise Skip("the incident has no id")
     fields = incident_fields(data)
@@ -229,7 +237,7 @@ def _custom_field(item: dict) -> dict:
 def apply_custom_fields(delivery: Delivery, event: dict, occurred_at: datetime) -> Incident:
     data = event["data"]
     ref = _ref(data.get("incident"))
-    pagerduty_id = _text(ref.get("id"), 40)
+    pagerduty_id = incident_id(ref.get("id"))
     if not pagerduty_id:
         raise Skip("the custom field event names no incident")
     incident = _locked_incident(delivery.organization_id, pagerduty_id, _text(ref.get("html_url"), 500))

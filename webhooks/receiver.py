@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import signature
 from .models import Delivery, WebhookEndpoint
-from .processing import clean_text
+from .processing import clean_text, incident_id
 from .services import active_secrets
 from .tasks import enqueue
 
@@ -110,9 +110,9 @@ def receive(request, endpoint_id: str):
 def _incident_ref(event: dict) -> str:
     data = event.get("data") if isinstance(event.get("data"), dict) else {}
     if data.get("type") == "incident":
-        return clean_text(data.get("id"), 40)
+        return incident_id(data.get("id"))
     incident = data.get("incident")
-    return clean_text(incident.get("id"), 40) if isinstance(incident, dict) else ""
+    return incident_id(incident.get("id")) if isinstance(incident, dict) else ""
 
 
 def _store(fields: dict) -> JsonResponse:

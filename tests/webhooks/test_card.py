@@ -122,3 +122,14 @@ def test_a_refused_delivery_shows_why_on_the_card(admin_client, deliver, webhook
 def test_the_add_secret_dialog_opens_without_javascript(admin_client):
     response = admin_client.get(PAGE + "pagerduty/webhook-secrets/", follow=True)
     assert '<dialog id="webhook-secret" aria-labelledby="webhook-secret-title" open>' in response.content.decode()
+
+
+def test_a_held_delivery_with_a_line_break_in_its_incident_id_does_not_break_the_settings_page(
+    admin_client, member_client, deliver, endpoint
+):
+    # Before a secret is saved anyone holding the URL can post; the card must still render.
+    deliver(fixture("incident.triggered", data__id="PGR0VU2\nX"))
+    deliver(fixture("incident.custom_field_values.updated", data__incident={"id": "Q1\nX", "type": "incident"}))
+    response = admin_client.get(PAGE)
+    assert response.status_code == 200
+    assert "2 held until a signing secret is saved" in response.content.decode()

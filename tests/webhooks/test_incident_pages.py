@@ -2,6 +2,8 @@
 
 import pytest
 
+from webhooks.models import Incident
+
 from .conftest import fixture
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +76,12 @@ def test_an_odd_incident_id_still_renders_every_page(admin_client, deliver, webh
     assert admin_client.get("/settings/integrations/").status_code == 200
     assert 'href="/incidents/P/ODD%201%3F/"' in admin_client.get("/incidents/").content.decode()
     assert "A little bump in the road" in admin_client.get("/incidents/P/ODD%201%3F/").content.decode()
+
+
+def test_an_incident_id_with_a_line_break_is_not_stored_so_the_incidents_list_still_renders(
+    member_client, deliver, webhook_secret
+):
+    deliver(fixture("incident.triggered", data__id="PGR0VU2\nX"))
+    response = member_client.get("/incidents/")
+    assert response.status_code == 200
+    assert not Incident.objects.exists()
