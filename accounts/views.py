@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from .access import get_org_for_admin, memberships_for
@@ -16,7 +17,12 @@ def switch_organization(request):
         if str(m.organization_id) == wanted:
             request.session["organization_id"] = m.organization_id
             break
-    return redirect(request.POST.get("next") or "integrations:index")
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    return redirect(next_url or "integrations:index")
 
 
 @login_required

@@ -130,6 +130,22 @@ def test_switching_to_an_org_you_do_not_belong_to_does_nothing(client, admin_use
     assert "Globex" not in client.get("/settings/integrations/").content.decode()
 
 
+@pytest.mark.parametrize("next_url", ["https://evil.example/phish", "//evil.example/phish", "/\\evil.example"])
+def test_switching_organization_never_redirects_to_another_site(client, admin_user, other_org, next_url):
+    Membership.objects.create(user=admin_user, organization=other_org, role="member")
+    client.force_login(admin_user)
+    response = client.post("/organizations/switch/", {"organization_id": other_org.id, "next": next_url})
+    assert response.status_code == 302
+    assert response["Location"] == "/settings/integrations/"
+
+
+def test_switching_organization_returns_to_the_page_it_came_from(client, admin_user, other_org):
+    Membership.objects.create(user=admin_user, organization=other_org, role="member")
+    client.force_login(admin_user)
+    response = client.post("/organizations/switch/", {"organization_id": other_org.id, "next": "/rotations/"})
+    assert response["Location"] == "/rotations/"
+
+
 def test_a_person_who_forgot_their_password_gets_a_reset_link_by_email(client, admin_user, mailoutbox):
     assert "Forgot your password?" in client.get("/accounts/login/").content.decode()
     response = client.post("/accounts/password_reset/", {"email": admin_user.email})
