@@ -21,6 +21,7 @@ CADENCE_FIELDS = ("cadence_unit", "cadence_count", "handoff_time", "start_date")
 EDITABLE_FIELDS = ("name", "description", "time_zone", *CADENCE_FIELDS)
 NAME_MAX = Rotation._meta.get_field("name").max_length
 MEMBER_EMAIL_MAX = Member._meta.get_field("email").max_length
+FIRST_TURN_YEARS = (1900, 2999)
 
 
 class RotationError(Exception):
@@ -56,6 +57,12 @@ def _validate(rotation: Rotation) -> None:
         raise RotationError("The cadence is every N days or every N weeks.")
     if not isinstance(rotation.cadence_count, int) or not 1 <= rotation.cadence_count <= 365:
         raise RotationError("The cadence count must be a whole number from 1 to 365.")
+    if not FIRST_TURN_YEARS[0] <= rotation.start_date.year <= FIRST_TURN_YEARS[1]:
+        # At the calendar's edges the first handoff in UTC is before year 1 or after 9999: every
+        # page showing the rotation, and the handoff beat for all organizations, would overflow.
+        raise RotationError(
+            f"The first turn must be between the years {FIRST_TURN_YEARS[0]} and {FIRST_TURN_YEARS[1]}."
+        )
 
 
 @transaction.atomic

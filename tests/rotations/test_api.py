@@ -288,3 +288,11 @@ def test_a_member_email_longer_than_can_be_stored_is_refused(api, native, frozen
     response = api.patch(f"{native.pk}/", {"members": [{"name": "Bo", "email": too_long}]})
     assert response.status_code == 400
     assert [m.email for m in native.members.all()] == ["ana@acme.example", "bo@acme.example", "cy@acme.example"]
+
+
+def test_a_script_cannot_start_a_rotation_in_year_one(api, native, frozen):
+    created = api.post("", {"name": "X", "timeZone": "Asia/Tokyo", "cadence": {"startDate": "0001-01-01"}})
+    assert created.status_code == 400
+    assert created.json()["message"] == "The first turn must be between the years 1900 and 2999."
+    assert api.patch(f"{native.pk}/", {"cadence": {"startDate": "0001-01-01"}}).status_code == 400
+    assert Rotation.objects.get().start_date == dt.date(2026, 3, 1)

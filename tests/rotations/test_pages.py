@@ -328,3 +328,40 @@ def test_skipping_a_turn_at_an_impossible_time_is_refused_without_a_server_error
     assert response.status_code == 200
     assert "Choose a turn to skip." in response.content.decode()
     assert not native.skips.exists()
+
+
+def test_a_first_turn_at_the_edge_of_the_calendar_is_refused_so_pages_and_handoffs_keep_working(
+    admin_client, org, other_org, frozen
+):
+    # 0001-01-01 00:00 in Tokyo is before year 1 in UTC: it used to be saved, then every rotations
+    # page of the organization and the handoff beat (for every organization) raised OverflowError.
+    form = {
+        "name": "Ops",
+        "time_zone": "Asia/Tokyo",
+        "cadence_count": "1",
+        "cadence_unit": "weeks",
+        "handoff_time": "00:00",
+        "start_date": "0001-01-01",
+        "members": "Ana <ana@acme.example>",
+    }
+    response = admin_client.post("/rotations/new/", form)
+    assert response.status_code == 200
+    assert "The first turn must be between the years 1900 and 2999." in response.content.decode()
+    assert not Rotation.objects.exists()
+    assert admin_client.get("/rotations/").status_code == 200
+
+
+def test_editing_the_first_turn_to_the_year_9999_is_refused(admin_client, native, frozen):
+    form = {
+        "name": "Platform",
+        "description": "",
+        "time_zone": "America/New_York",
+        "cadence_count": "1",
+        "cadence_unit": "days",
+        "handoff_time": "23:00",
+        "start_date": "9999-12-31",
+    }
+    page = admin_client.post(f"/rotations/{native.pk}/edit/", form, follow=True).content.decode()
+    assert "The first turn must be between the years 1900 and 2999." in page
+    native.refresh_from_db()
+    assert native.start_date == dt.date(2026, 3, 1)
