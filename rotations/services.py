@@ -191,6 +191,9 @@ def _native_only(rotation: Rotation, what: str) -> None:
 
 def skip_create(*, rotation: Rotation, turn_start: dt.datetime) -> Skip:
     _native_only(rotation, "skip turns")
+    if not FIRST_TURN_YEARS[0] <= turn_start.year <= FIRST_TURN_YEARS[1]:
+        # Every page and the handoff beat compute the turn of each skip: year 9999 would overflow.
+        raise RotationError("That is not a turn of this rotation.")
     skip, _ = Skip.objects.get_or_create(rotation=rotation, turn_start=turn_start)
     return skip
 

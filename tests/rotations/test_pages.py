@@ -365,3 +365,12 @@ def test_editing_the_first_turn_to_the_year_9999_is_refused(admin_client, native
     assert "The first turn must be between the years 1900 and 2999." in page
     native.refresh_from_db()
     assert native.start_date == dt.date(2026, 3, 1)
+
+
+def test_a_skip_at_the_end_of_the_calendar_is_refused_so_the_rotations_list_keeps_working(admin_client, native, frozen):
+    response = admin_client.post(
+        f"/rotations/{native.pk}/skip/", {"turn_start": "9999-12-31T23:00:00-12:00"}, follow=True
+    )
+    assert "That is not a turn of this rotation." in response.content.decode()
+    assert not native.skips.exists()
+    assert admin_client.get("/rotations/").status_code == 200
