@@ -7,6 +7,7 @@ message a person can act on.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import zoneinfo
 
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from .models import Member, Override, Rotation, Shift, Skip, validate_time_zone
 
 CADENCE_FIELDS = ("cadence_unit", "cadence_count", "handoff_time", "start_date")
 EDITABLE_FIELDS = ("name", "description", "time_zone", *CADENCE_FIELDS)
+log = logging.getLogger(__name__)
 NAME_MAX = Rotation._meta.get_field("name").max_length
 MEMBER_EMAIL_MAX = Member._meta.get_field("email").max_length
 FIRST_TURN_YEARS = (1900, 2999)
@@ -202,6 +204,8 @@ def override_create(*, rotation: Rotation, member_id: int, start: dt.datetime, e
     _native_only(rotation, "add overrides")
     if end <= start:
         raise RotationError("An override must end after it starts.")
+    if not (FIRST_TURN_YEARS[0] <= start.year and end.year <= FIRST_TURN_YEARS[1]):
+        raise RotationError(f"An override must fall between the years {FIRST_TURN_YEARS[0]} and {FIRST_TURN_YEARS[1]}.")
     member = rotation.members.filter(pk=member_id).first()
     if member is None:
         raise RotationError("Choose a member of this rotation.")
@@ -292,12 +296,28 @@ def rotation_request_sync(*, rotation: Rotation) -> None:
     schedule when the transaction commits (the task clears the mark)."""
     if not rotation.is_bound:
         raise RotationError("Only a rotation that follows a PagerDuty schedule syncs.", "not_bound")
-    from .tasks import sync_schedule
-
     now = timezone.now()
     Rotation.objects.filter(
         organization_id=rotation.organization_id, pagerduty_schedule_id=rotation.pagerduty_schedule_id
     ).update(sync_state=Rotation.SyncState.QUEUED, sync_requested_at=now)
     rotation.sync_state, rotation.sync_requested_at = Rotation.SyncState.QUEUED, now
     org_id, schedule_id = rotation.organization_id, rotation.pagerduty_schedule_id
-    transaction.on_commit(lambda: sync_schedule.delay(org_id, schedule_id))
+    transaction.on_commit(lambda: _enqueue_sync(org_id, schedule_id))
+
+
+def _enqueue_sync(organization_id: int, schedule_id: str) -> None:
+    """Queue a schedule sync. If the broker is down, say so on the rotations instead of failing
+    the request: the beat sync picks the schedule up again once the broker is back."""
+    from .tasks import sync_schedule
+
+    try:
+        sync_schedule.delay(organization_id, schedule_id)
+    except Exception:
+        log.warning(
+            "Could not queue a sync of schedule %s for organization %s", schedule_id, organization_id, exc_info=True
+        )
+        Rotation.objects.filter(organization_id=organization_id, pagerduty_schedule_id=schedule_id).update(
+            sync_state=Rotation.SyncState.IDLE,
+            last_sync_error_at=timezone.now(),
+            last_sync_error="The sync could not be queued (the task queue is unavailable); it will run at the next scheduled sync.",
+        )

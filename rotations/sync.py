@@ -296,7 +296,7 @@ def sync_schedule(
     Rotation.objects.filter(pk__in=[r.pk for r in rotations]).update(
         pagerduty_schedule_name=schedule["name"][:255],
         pagerduty_schedule_kind=schedule["kind"],
-        pagerduty_schedule_url=schedule["html_url"][:500],
+        pagerduty_schedule_url=pd.web_link(schedule["html_url"])[:500],
         pagerduty_schedule_missing=False,
         last_sync_at=now,
         last_sync_ok=True,

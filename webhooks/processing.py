@@ -23,6 +23,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from integrations.pagerduty import client as pd
+
 from .models import Delivery, Incident, IncidentEvent, WebhookEndpoint
 
 log = logging.getLogger(__name__)
@@ -129,7 +131,7 @@ def incident_fields(data: dict) -> dict:
         "escalation_policy_name": _text(_ref(data.get("escalation_policy")).get("summary"), 255),
         "assignees": _refs(data.get("assignees")),
         "teams": _refs(data.get("teams")),
-        "html_url": _text(data.get("html_url"), 500),
+        "html_url": _text(pd.web_link(data.get("html_url")), 500),
         "incident_key": _text(data.get("incident_key"), 255),
         "resolve_reason": _text(data.get("resolve_reason"), 500),
         "pagerduty_created_at": created,
@@ -240,7 +242,7 @@ def apply_custom_fields(delivery: Delivery, event: dict, occurred_at: datetime) 
     pagerduty_id = incident_id(ref.get("id"))
     if not pagerduty_id:
         raise Skip("the custom field event names no incident")
-    incident = _locked_incident(delivery.organization_id, pagerduty_id, _text(ref.get("html_url"), 500))
+    incident = _locked_incident(delivery.organization_id, pagerduty_id, _text(pd.web_link(ref.get("html_url")), 500))
     if incident.is_stub and incident.state_as_of is None:
         from .tasks import queue_fetch  # tasks imports this module
 

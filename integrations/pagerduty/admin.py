@@ -63,3 +63,8 @@ class PagerDutyConnectionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Disconnecting also unbinds rotations, clears OAuth state and records the audit: an admin
+        # of the organization does it from Settings → Integrations, never a bare row delete here.
+        return False

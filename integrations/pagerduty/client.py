@@ -166,6 +166,14 @@ def bearer_auth(token: str) -> str:
     return f"Bearer {token}"
 
 
+def web_link(url: str | None) -> str:
+    """A PagerDuty `html_url` fit for an <a href>: http(s) only, so a crafted `javascript:` URL in a
+    payload never becomes a link."""
+    if not isinstance(url, str):
+        return ""
+    return url if urlparse(url.strip()).scheme in ("http", "https") else ""
+
+
 def subdomain_from_html_url(html_url: str | None) -> str | None:
     """`https://acme.pagerduty.com/users/P1` → `acme` (also `acme.eu.pagerduty.com`)."""
     if not html_url:

@@ -110,10 +110,12 @@ def connection_connect_api_key(*, organization, api_key: str, region: str = "us"
     api_key = api_key.strip()
     identity = identify(pd.PagerDutyClient.for_api_key(api_key, region=region))
     with transaction.atomic():
-        connection = PagerDutyConnection.objects.select_for_update().filter(
-            organization=organization
-        ).first() or PagerDutyConnection(organization=organization)
-        replaced = connection.pk is not None
+        # get_or_create: two admins connecting at once both end here, one creates, the other
+        # waits for the row lock and updates it (no IntegrityError, no 500).
+        connection, created = PagerDutyConnection.objects.select_for_update().get_or_create(
+            organization=organization, defaults={"auth_type": PagerDutyConnection.AuthType.API_KEY}
+        )
+        replaced = not created
         connection.connected_by = actor if getattr(actor, "is_authenticated", False) else None
         _store_api_key(connection, api_key=api_key, region=region, identity=identity)
         audit_record(

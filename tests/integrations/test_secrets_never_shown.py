@@ -100,3 +100,11 @@ def test_no_log_line_shows_the_key(captured_logs, admin_client, org, rsps):
     for record in captured_logs.records:
         assert SECRET not in record.getMessage()
     assert SECRET not in captured_logs.text
+
+
+def test_support_staff_cannot_bypass_disconnect_by_deleting_the_row_in_admin(admin_client, admin_user, connected):
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    response = admin_client.post(f"/admin/pagerduty/pagerdutyconnection/{connected.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    assert PagerDutyConnection.objects.filter(pk=connected.pk).exists()

@@ -214,6 +214,39 @@ def test_sync_now_shows_the_sync_running_until_the_worker_finishes(
     assert 'data-testid="sync-running"' not in html and "Sync now</button>" in html
 
 
+def test_sync_now_with_the_task_queue_down_says_so_instead_of_failing(
+    admin_client, native, frozen, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from rotations.tasks import sync_schedule
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(sync_schedule, "delay", broker_down)
+    pds.connect(native.organization)
+    Rotation.objects.filter(pk=native.pk).update(pagerduty_schedule_id="PI7DH85", pagerduty_schedule_kind="v2")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/rotations/{native.pk}/sync/")
+    assert response.status_code == 302
+    html = page(admin_client, f"/rotations/{native.pk}/")
+    assert 'data-testid="sync-running"' not in html
+    assert "The sync could not be queued" in html
+
+
+def test_an_override_beyond_the_calendar_is_refused_without_a_server_error(admin_client, native, frozen):
+    member = native.members.first()
+    with pytest.raises(services.RotationError, match="between the years 1900 and 2999"):
+        services.override_create(
+            rotation=native,
+            member_id=member.pk,
+            start=dt.datetime(9999, 12, 31, 20, tzinfo=dt.UTC),
+            end=dt.datetime(9999, 12, 31, 23, tzinfo=dt.UTC),
+        )
+    assert not Override.objects.exists()
+
+
 def test_unbinding_returns_the_rotation_to_its_cadence_keeping_members(admin_client, native):
     Rotation.objects.filter(pk=native.pk).update(pagerduty_schedule_id="PI7DH85")
     Shift.objects.create(rotation=native, start=NOW, end=NOW + H, person_name="Zed")

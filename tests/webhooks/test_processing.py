@@ -185,3 +185,12 @@ def test_without_a_connection_nothing_is_fetched(deliver, webhook_secret, rsps):
     deliver(fixture("incident.custom_field_values.updated"))
     assert not rsps.calls
     assert Incident.objects.get(pagerduty_id="PBAZLIU").is_stub
+
+
+def test_a_javascript_link_in_a_signed_payload_never_becomes_a_link(deliver, webhook_secret, admin_client):
+    deliver(fixture("incident.triggered", data__html_url="javascript:alert(document.cookie)"))
+    incident = Incident.objects.get()
+    assert incident.html_url == ""
+    html = admin_client.get(f"/incidents/{incident.pagerduty_id}/").content.decode()
+    assert "javascript:" not in html
+    assert incident.pagerduty_id in html
