@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote, urlparse
 
@@ -185,6 +186,15 @@ def subdomain_from_html_url(html_url: str | None) -> str | None:
     return None
 
 
+@contextmanager
+def _unreadable(what: str):
+    """A response whose shape is not PagerDuty's documented one is a (temporary) outage, not a 500."""
+    try:
+        yield
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise Unavailable(f"PagerDuty sent {what} Roster could not read.") from exc
+
+
 def _error_message(response) -> tuple[str, object]:
     """PagerDuty errors are `{"error": {"message", "code", "errors"}}` or `{"error": "text"}`."""
     try:
@@ -343,16 +353,17 @@ class PagerDutyClient:
         Items: {id, name, time_zone, teams, html_url, kind ("v2"|"v3")}. v3 list items are bare
         references (no time zone or team). An account without v3 (400/402/403/404) lists only v2."""
         params = {"query": query} if query else None
-        found = [_schedule_item(s, "v2") for s in self.paginate("/schedules", "schedules", params=params)]
-        seen = {s["id"] for s in found}
-        try:
-            found += [
-                _schedule_item(s, "v3")
-                for s in self.paginate("/v3/schedules", "schedules", params=params)
-                if s["id"] not in seen
-            ]
-        except (BadRequest, NotFound, Forbidden, PaymentRequired):
-            pass
+        with _unreadable("a schedule list"):
+            found = [_schedule_item(s, "v2") for s in self.paginate("/schedules", "schedules", params=params)]
+            seen = {s["id"] for s in found}
+            try:
+                found += [
+                    _schedule_item(s, "v3")
+                    for s in self.paginate("/v3/schedules", "schedules", params=params)
+                    if s["id"] not in seen
+                ]
+            except (BadRequest, NotFound, Forbidden, PaymentRequired):
+                pass
         return found
 
     def get_schedule_window(self, schedule_id: str, since: str, until: str, *, kind: str = "") -> dict:
@@ -364,11 +375,12 @@ class PagerDutyClient:
         order = {"v2": ("v2", "v3"), "v3": ("v3", "v2")}.get(kind, ("v3", "v2"))
         for attempt, which in enumerate(order):
             try:
-                return (
-                    self._schedule_v3(schedule_id, since, until)
-                    if which == "v3"
-                    else self._schedule_v2(schedule_id, since, until)
-                )
+                with _unreadable("a schedule"):
+                    return (
+                        self._schedule_v3(schedule_id, since, until)
+                        if which == "v3"
+                        else self._schedule_v2(schedule_id, since, until)
+                    )
             except (BadRequest, NotFound) as error:
                 last = attempt == len(order) - 1
                 if last or (kind and isinstance(error, NotFound)):

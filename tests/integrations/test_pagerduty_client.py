@@ -142,3 +142,16 @@ def test_a_second_401_is_not_retried_again(rsps):
 )
 def test_the_subdomain_is_read_from_html_urls(url, subdomain):
     assert pd.subdomain_from_html_url(url) == subdomain
+
+
+def test_a_schedule_in_an_undocumented_shape_is_an_outage_not_a_crash(rsps, client):
+    rsps.add(responses.GET, pd_mocks.api("/schedules"), json={"schedules": [{"name": "no id"}], "more": False})
+    with pytest.raises(pd.Unavailable, match="could not read"):
+        client.list_schedules()
+    rsps.add(
+        responses.GET,
+        pd_mocks.api("/schedules/P1"),
+        json={"schedule": {"final_schedule": {"rendered_schedule_entries": [{"end": "2026-01-01T00:00:00Z"}]}}},
+    )
+    with pytest.raises(pd.Unavailable, match="could not read"):
+        client.get_schedule_window("P1", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", kind="v2")
