@@ -7,9 +7,6 @@ import tempfile
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-# Playwright's sync API runs an event loop in this thread; Django's ORM (used by the live server's
-# test data set-up) must be allowed to run beside it.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +17,9 @@ def browser():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an event loop in this thread; Django's ORM (the tests' own data
+    # set-up) must be allowed to run beside it — for browser tests only.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     profile = tempfile.mkdtemp(prefix="roster-chromium-")
     with sync_playwright() as p:
         browser = p.chromium.launch(
@@ -38,6 +38,7 @@ def browser():
         yield browser
         browser.close()
     shutil.rmtree(profile, ignore_errors=True)
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
