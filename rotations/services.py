@@ -7,7 +7,6 @@ message a person can act on.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import zoneinfo
 
 from django.core.exceptions import ValidationError
@@ -20,7 +19,6 @@ from .models import Member, Override, Rotation, Shift, Skip, validate_time_zone
 
 CADENCE_FIELDS = ("cadence_unit", "cadence_count", "handoff_time", "start_date")
 EDITABLE_FIELDS = ("name", "description", "time_zone", *CADENCE_FIELDS)
-log = logging.getLogger(__name__)
 NAME_MAX = Rotation._meta.get_field("name").max_length
 MEMBER_EMAIL_MAX = Member._meta.get_field("email").max_length
 FIRST_TURN_YEARS = (1900, 2999)
@@ -308,14 +306,12 @@ def rotation_request_sync(*, rotation: Rotation) -> None:
 def _enqueue_sync(organization_id: int, schedule_id: str) -> None:
     """Queue a schedule sync. If the broker is down, say so on the rotations instead of failing
     the request: the beat sync picks the schedule up again once the broker is back."""
+    from config.celery import enqueue_or_log
+
     from .tasks import sync_schedule
 
-    try:
-        sync_schedule.delay(organization_id, schedule_id)
-    except Exception:
-        log.warning(
-            "Could not queue a sync of schedule %s for organization %s", schedule_id, organization_id, exc_info=True
-        )
+    what = f"a sync of schedule {schedule_id} for organization {organization_id}"
+    if not enqueue_or_log(sync_schedule, organization_id, schedule_id, what=what):
         Rotation.objects.filter(organization_id=organization_id, pagerduty_schedule_id=schedule_id).update(
             sync_state=Rotation.SyncState.IDLE,
             last_sync_error_at=timezone.now(),

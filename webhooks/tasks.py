@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from config.celery import enqueue_or_log
 from integrations.pagerduty import client as pd
 from integrations.pagerduty.services import client_for, get_connection
 
@@ -26,13 +27,12 @@ def process_delivery(delivery_id: int) -> str | None:
 def enqueue(delivery_id: int) -> bool:
     """Queue a delivery for processing. A broker failure is logged, never raised: the delivery is
     already stored, flagged, and the sweeper queues it again."""
-    try:
-        process_delivery.apply_async((delivery_id,), retry=False)
-    except Exception:
-        log.warning("Could not queue webhook delivery %s; the sweeper will pick it up", delivery_id, exc_info=True)
-        Delivery.objects.filter(pk=delivery_id).update(enqueue_failed=True)
-        return False
-    return True
+    if enqueue_or_log(
+        process_delivery, delivery_id, what=f"webhook delivery {delivery_id}; the sweeper will pick it up"
+    ):
+        return True
+    Delivery.objects.filter(pk=delivery_id).update(enqueue_failed=True)
+    return False
 
 
 @shared_task(autoretry_for=(pd.RateLimited, pd.Unavailable), retry_backoff=30, retry_backoff_max=600, max_retries=5)
@@ -56,10 +56,7 @@ def fetch_incident(incident_id: int) -> str:
 
 
 def queue_fetch(incident_id: int) -> None:
-    try:
-        fetch_incident.apply_async((incident_id,), retry=False)
-    except Exception:
-        log.warning("Could not queue a fetch of incident %s", incident_id, exc_info=True)
+    enqueue_or_log(fetch_incident, incident_id, what=f"a fetch of incident {incident_id}")
 
 
 def unprocessed_deliveries(*, now=None):

@@ -224,7 +224,7 @@ def test_sync_now_with_the_task_queue_down_says_so_instead_of_failing(
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(sync_schedule, "delay", broker_down)
+    monkeypatch.setattr(sync_schedule, "apply_async", broker_down)
     pds.connect(native.organization)
     Rotation.objects.filter(pk=native.pk).update(pagerduty_schedule_id="PI7DH85", pagerduty_schedule_kind="v2")
     with django_capture_on_commit_callbacks(execute=True):
