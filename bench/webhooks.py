@@ -5,13 +5,17 @@
 
 It serves the app with gunicorn on 127.0.0.1 against PostgreSQL (its own database, migrated
 first), runs a Celery worker with beat on Redis, and from this (second) process:
-1. fires signed deliveries and, in the same run, requests to the trivial `/healthz` view, with
-   the same concurrency, and prints requests/s and p50/p99 latency for both;
+1. measures, with the worker running and then stopped, in interleaved rounds at the same
+   concurrency: the trivial `/healthz` view, a store-only floor (bench/urls.py: one INSERT of the
+   body and a 202, nothing else — the least any durable receiver does) and signed deliveries to
+   the receiver; prints requests/s, p50/p99 latency and the CPU each part of the machine
+   (gunicorn, PostgreSQL, this load generator, the Celery worker, Redis) spent per request;
 2. fires a burst of deliveries, kills the worker (SIGKILL) a third of the way in and starts it
    again at two thirds, then waits for the queue and the sweeper to drain and prints how many
    accepted deliveries were lost (stored or processed rows short of the 2xx answers).
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/roster_bench),
-BENCH_REDIS_URL (default redis://127.0.0.1:6379/13), BENCH_PORT (default 8765).
+BENCH_REDIS_URL (default redis://127.0.0.1:6379/13), BENCH_PORT (default 8765), BENCH_GUNICORN_CONF
+(a gunicorn config file added to the command line, e.g. hooks that profile each worker).
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ STATUSES = ["triggered", "acknowledged", "resolved"]
 def bench_env(args) -> dict:
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
         # Persistent connections, as a production deployment would set them (see .env.example).
         "DATABASE_URL": f"{args.database_url}?conn_max_age=60&conn_health_checks=true",
         "REDIS_URL": args.redis_url,
@@ -101,7 +105,8 @@ class Server:
                 "--workers",
                 str(self.workers),
             ]
-            + ["--log-level", "warning", "--backlog", "2048"],
+            + ["--log-level", "warning", "--backlog", "2048"]
+            + (["-c", os.environ["BENCH_GUNICORN_CONF"]] if os.environ.get("BENCH_GUNICORN_CONF") else []),
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -222,6 +227,93 @@ def fire(port: int, jobs, concurrency: int, *, duration: float | None = None, on
     return latencies, statuses, time.monotonic() - start
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(server) -> dict[str, float]:
+    """CPU time (user + system) used so far by each part of the run, read from /proc."""
+    groups = {server.web.pid: "gunicorn"}
+    if server.worker and server.worker.poll() is None:
+        groups[server.worker.pid] = "celery"
+    totals: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        pid, pgid = int(entry.name), int(fields[2])
+        if pid == os.getpid():
+            part = "load generator"
+        elif pgid in groups:
+            part = groups[pgid]
+        elif comm.startswith("postgres"):
+            part = "postgres"
+        elif comm.startswith("redis"):
+            part = "redis"
+        else:
+            continue
+        totals[part] = totals.get(part, 0.0) + (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return totals
+
+
+def cpu_per_request(before: dict, after: dict, requests: int) -> str:
+    parts = [
+        f"{part} {(after.get(part, 0) - before.get(part, 0)) / requests * 1000:.2f}"
+        for part in ("gunicorn", "postgres", "load generator", "celery", "redis")
+    ]
+    total = sum(after.get(p, 0) - before.get(p, 0) for p in after) / requests * 1000
+    return f"CPU ms per request: {', '.join(parts)}; total {total:.2f}"
+
+
+class Measure:
+    """Requests, latencies, statuses, elapsed time and CPU time summed over rounds."""
+
+    def __init__(self):
+        self.latencies, self.statuses, self.elapsed, self.cpu = [], {}, 0.0, {}
+
+    def add(self, server, run):
+        before = cpu_seconds(server)
+        latencies, statuses, elapsed = run()
+        after = cpu_seconds(server)
+        self.latencies += latencies
+        self.elapsed += elapsed
+        for key, value in statuses.items():
+            self.statuses[key] = self.statuses.get(key, 0) + value
+        for part in after:
+            self.cpu[part] = self.cpu.get(part, 0.0) + after[part] - before.get(part, 0.0)
+
+    def print(self, label) -> float:
+        rate = report(label, self.latencies, self.statuses, self.elapsed)
+        print(f"  {'':<22} {cpu_per_request({}, self.cpu, len(self.latencies))}")
+        return rate
+
+
+class Deliveries:
+    """Signed deliveries made before the clock starts (signing is the sender's work, not the
+    receiver's), then made on the fly if a run outlasts them. Each has a new event and webhook id."""
+
+    def __init__(self, template, run, count):
+        self.template, self.run, self.n = template, run, 0
+        self.ready = [make_delivery(template, n, run) for n in range(count)]
+
+    def __iter__(self):
+        while True:
+            yield self.next()
+
+    def next(self):
+        self.n += 1
+        return self.ready.pop() if self.ready else make_delivery(self.template, 10**9 + self.n, self.run)
+
+    def unsigned(self):
+        while True:
+            body, _ = self.next()
+            yield body, {"Content-Type": "application/json"}
+
+
 def percentile(values, p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else float("nan")
@@ -242,6 +334,7 @@ def main():
     parser.add_argument("--duration", type=float, help="seconds per throughput measurement")
     parser.add_argument("--burst", type=int, help="deliveries in the worker-restart burst")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rounds", type=int, help="interleaved rounds per view (default 3; 2 with --quick)")
     parser.add_argument("--worker-pool", choices=["prefork", "threads"], default="prefork", help="Celery pool")
     parser.add_argument("--web-workers", type=int, default=max(2, (os.cpu_count() or 1) + 1))
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8765")))
@@ -253,6 +346,7 @@ def main():
     args = parser.parse_args()
     duration = args.duration or (4.0 if args.quick else 15.0)
     burst = args.burst or (2_000 if args.quick else 10_000)
+    args.rounds = args.rounds or (2 if args.quick else 3)
 
     env = bench_env(args)
     os.environ.update(env)
@@ -283,21 +377,38 @@ def main():
         server.start_worker()
         server.wait_for_worker()
 
-        # 1. Throughput and latency, the trivial view and the receiver in the same run.
-        print(f"\n1. {duration:.0f} s each at concurrency {args.concurrency} (worker running)")
-        request(args.port, "GET", "/healthz")
-        trivial = report(
-            "GET /healthz",
-            *fire(args.port, iter(lambda: ("GET", "/healthz", None, None), None), args.concurrency, duration=duration),
-        )
+        # 1. Throughput, latency and CPU: the trivial view, the store-only floor and the receiver,
+        # interleaved in rounds so that a noisy neighbour hurts all three alike.
         run = uuid.uuid4().hex[:8]
-        deliveries = (("POST", path, *make_delivery(template, n, run)) for n in range(10**9))
-        receiver = report("POST signed delivery", *fire(args.port, deliveries, args.concurrency, duration=duration))
-        server.kill_worker()
-        alone = report("  same, worker stopped", *fire(args.port, deliveries, args.concurrency, duration=duration))
-        print(
-            f"  receiver / trivial view throughput: {receiver / trivial:.0%} ({alone / trivial:.0%} with the worker stopped)"
-        )
+        deliveries = Deliveries(template, run, count=int(1500 * duration) * 2)
+        targets = {
+            "GET /healthz": lambda: iter(lambda: ("GET", "/healthz", None, None), None),
+            "POST store-only floor": lambda: (
+                ("POST", f"/bench/store-only/{org_id}", body, headers) for body, headers in deliveries.unsigned()
+            ),
+            "POST signed delivery": lambda: (("POST", path, body, headers) for body, headers in deliveries),
+        }
+        rates = {}
+        for phase in ("worker running", "worker stopped"):
+            if phase == "worker stopped":
+                server.kill_worker()
+            print(
+                f"\n1. {phase}: {args.rounds} rounds of {duration / args.rounds:.1f} s per view, concurrency {args.concurrency}"
+            )
+            totals = {label: Measure() for label in targets}
+            for _ in range(args.rounds):
+                for label, jobs in targets.items():
+                    totals[label].add(
+                        server,
+                        lambda jobs=jobs: fire(args.port, jobs(), args.concurrency, duration=duration / args.rounds),
+                    )
+            for label, measure in totals.items():
+                rates[phase, label] = measure.print(label)
+            trivial, floor, receiver = (rates[phase, label] for label in targets)
+            print(
+                f"  receiver / trivial view: {receiver / trivial:.0%}   store-only floor / trivial view: {floor / trivial:.0%}"
+                f"   receiver / store-only floor: {receiver / floor:.0%}"
+            )
         server.start_worker()
         server.wait_for_worker()
 

@@ -69,8 +69,8 @@ class DeliveryAdmin(admin.ModelAdmin):
         with transaction.atomic():
             ids = list(queryset.filter(verified=True).exclude(status=Delivery.Status.HELD).values_list("id", flat=True))
             Delivery.objects.filter(id__in=ids).update(status=Delivery.Status.RECEIVED, error="", attempts=0)
-            for pk in ids:
-                transaction.on_commit(lambda pk=pk: enqueue(pk))
+            if ids:
+                transaction.on_commit(lambda: enqueue(ids))
         skipped = queryset.count() - len(ids)
         self.message_user(
             request,

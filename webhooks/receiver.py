@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import json
 import logging
-from contextlib import nullcontext
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from . import signature
+from . import intake, signature
 from .models import Delivery, WebhookEndpoint
 from .processing import clean_text, incident_id
-from .services import active_secrets
-from .tasks import enqueue
+from .tasks import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +63,7 @@ def receive(request, endpoint_id: str):
         response = _answer(405, "Only POST.")
         response["Allow"] = "POST"
         return response
-    endpoint = WebhookEndpoint.objects.filter(public_id=endpoint_id).only("id", "organization_id").first()
+    endpoint = intake.endpoint(endpoint_id)
     if endpoint is None:
         return _not_found()
     body = _body(request)
@@ -83,7 +80,6 @@ def receive(request, endpoint_id: str):
         return _answer(400, 'Not a PagerDuty V3 webhook: expected {"event": {...}}.')
 
     headers = _headers(request)
-    secrets = active_secrets(endpoint.organization_id)
     fields = {
         "organization_id": endpoint.organization_id,
         "raw_body": body,
@@ -94,9 +90,9 @@ def receive(request, endpoint_id: str):
         "incident_ref": _incident_ref(event),
         "received_at": timezone.now(),
     }
-    if not secrets:
+    if not endpoint.secrets:
         return _hold(endpoint, fields)
-    if not signature.verify(body, headers.get("X-PagerDuty-Signature"), secrets):
+    if not signature.verify(body, headers.get("X-PagerDuty-Signature"), endpoint.secrets):
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
             last_rejected_at=fields["received_at"],
             last_rejected_reason="missing signature"
@@ -116,22 +112,17 @@ def _incident_ref(event: dict) -> str:
 
 
 def _store(fields: dict) -> JsonResponse:
-    # The unique constraints on (organization, webhook id) and (organization, event id) are the
-    # deduplication: no look-up first, so a new delivery costs one INSERT. Requests run in
-    # autocommit, so that INSERT is committed when it returns, without BEGIN/COMMIT round trips
-    # (15% of the receiver's time); inside an outer transaction a savepoint keeps a duplicate
-    # from breaking it. on_commit queues once the row is committed.
-    in_transaction = transaction.get_connection().in_atomic_block
-    try:
-        with transaction.atomic() if in_transaction else nullcontext():
-            delivery = Delivery.objects.create(verified=True, status=Delivery.Status.RECEIVED, **fields)
-    except IntegrityError:
+    # One INSERT, committed when it returns (requests run in autocommit), whose unique
+    # constraints on (organization, webhook id) and (organization, event id) are the
+    # deduplication: no look-up first. Processing is queued once the row is committed.
+    delivery_id = intake.insert_delivery(verified=True, status=Delivery.Status.RECEIVED, **fields)
+    if delivery_id is None:
         return _answer(200, "Already received.")
-    transaction.on_commit(lambda: enqueue(delivery.pk))
+    enqueue_on_commit(delivery_id)
     return _answer(202, "Accepted.")
 
 
-def _hold(endpoint: WebhookEndpoint, fields: dict) -> JsonResponse:
+def _hold(endpoint: intake.Endpoint, fields: dict) -> JsonResponse:
     """No secret yet: keep the delivery (up to a bound) until an admin saves one."""
     held = Delivery.objects.filter(organization_id=endpoint.organization_id, status=Delivery.Status.HELD)
     if held.count() >= settings.WEBHOOK_MAX_HELD:

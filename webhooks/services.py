@@ -107,7 +107,8 @@ def webhook_secret_remove(*, organization, secret_id: int, actor=None) -> bool:
 def settle_held_deliveries(organization) -> dict:
     """Verify held deliveries against the current secrets (call inside a transaction)."""
     secrets = active_secrets(organization)
-    released = discarded = 0
+    released: list[int] = []
+    discarded = 0
     held = Delivery.objects.select_for_update().filter(organization=organization, status=Delivery.Status.HELD)
     for delivery in held.order_by("received_at", "id"):
         body = bytes(delivery.raw_body)
@@ -125,13 +126,14 @@ def settle_held_deliveries(organization) -> dict:
         if delivery.verified:
             delivery.status = Delivery.Status.RECEIVED
             delivery.save(update_fields=["status", "verified"])
-            transaction.on_commit(lambda pk=delivery.pk: enqueue(pk))
-            released += 1
+            released.append(delivery.pk)
         else:
             delivery.status = Delivery.Status.SKIPPED
             delivery.error = "A redelivery of an event already received."
             delivery.save(update_fields=["status", "error"])
-    return {"released": released, "discarded": discarded}
+    if released:
+        transaction.on_commit(lambda: enqueue(released))
+    return {"released": len(released), "discarded": discarded}
 
 
 def _same_delivery(webhook_id: str, event_id: str) -> Q:

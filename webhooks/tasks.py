@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -17,22 +18,43 @@ from . import processing
 from .models import Delivery, Incident
 
 log = logging.getLogger(__name__)
+# Deliveries per message the sweeper sends: enough to save per-message overhead, few enough that
+# both worker processes share a backlog.
+SWEEP_MESSAGE_SIZE = 50
+
+
+@shared_task(acks_late=True)
+def process_deliveries(delivery_ids: list[int]) -> dict[str, int]:
+    """Process a batch of stored deliveries (the relay and the sweeper queue batches: one message
+    per batch, not per delivery). Each is processed on its own; one failing fails only itself."""
+    outcomes: dict[str, int] = {}
+    for delivery_id in delivery_ids:
+        outcome = str(processing.process_delivery(delivery_id))
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
 
 
 @shared_task(acks_late=True)
 def process_delivery(delivery_id: int) -> str | None:
+    """One delivery: messages queued by an earlier release are still understood."""
     return processing.process_delivery(delivery_id)
 
 
-def enqueue(delivery_id: int) -> bool:
-    """Queue a delivery for processing. A broker failure is logged, never raised: the delivery is
-    already stored, flagged, and the sweeper queues it again."""
-    if enqueue_or_log(
-        process_delivery, delivery_id, what=f"webhook delivery {delivery_id}; the sweeper will pick it up"
-    ):
+def enqueue(delivery_ids: list[int]) -> bool:
+    """Queue deliveries for processing, as one message. A broker failure is logged, never raised:
+    the deliveries are already stored; they are flagged, and the sweeper queues them again."""
+    what = f"{len(delivery_ids)} webhook deliveries ({delivery_ids[0]}…); the sweeper will pick them up"
+    if enqueue_or_log(process_deliveries, list(delivery_ids), what=what):
         return True
-    Delivery.objects.filter(pk=delivery_id).update(enqueue_failed=True)
+    Delivery.objects.filter(pk__in=delivery_ids).update(enqueue_failed=True)
     return False
+
+
+def enqueue_on_commit(delivery_id: int) -> None:
+    """Once the current transaction commits, hand the delivery to the relay (see relay.py)."""
+    from .relay import relay
+
+    transaction.on_commit(lambda: relay.submit(delivery_id))
 
 
 @shared_task(autoretry_for=(pd.RateLimited, pd.Unavailable), retry_backoff=30, retry_backoff_max=600, max_retries=5)
@@ -76,7 +98,11 @@ def unprocessed_deliveries(*, now=None):
 def sweep_deliveries() -> int:
     """Beat, every minute: queue stored-but-unprocessed deliveries (see unprocessed_deliveries)."""
     ids = list(unprocessed_deliveries().values_list("id", flat=True)[: settings.WEBHOOK_SWEEP_BATCH])
-    queued = [i for i in ids if enqueue(i)]
+    queued: list[int] = []
+    for start in range(0, len(ids), SWEEP_MESSAGE_SIZE):
+        batch = ids[start : start + SWEEP_MESSAGE_SIZE]
+        if enqueue(batch):
+            queued += batch
     Delivery.objects.filter(pk__in=queued, enqueue_failed=True).update(enqueue_failed=False)
     if ids:
         log.info("Sweeper queued %s of %s unprocessed webhook deliveries", len(queued), len(ids))

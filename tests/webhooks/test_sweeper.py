@@ -20,7 +20,7 @@ def broker_down(monkeypatch):
     def refuse(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.process_delivery, "apply_async", refuse)
+    monkeypatch.setattr(tasks.process_deliveries, "apply_async", refuse)
     return monkeypatch
 
 
@@ -47,7 +47,7 @@ def test_the_sweeper_queues_a_failed_enqueue_after_a_few_seconds(deliver, webhoo
 
 
 def test_a_queued_delivery_is_swept_only_once_stale(deliver, webhook_secret, settings, monkeypatch):
-    monkeypatch.setattr(tasks.process_delivery, "apply_async", lambda *a, **k: None)  # queued, not yet run
+    monkeypatch.setattr(tasks.process_deliveries, "apply_async", lambda *a, **k: None)  # queued, not yet run
     deliver(fixture("incident.triggered"))
     monkeypatch.undo()
     _age(settings.WEBHOOK_SWEEP_AFTER_SECONDS + 1)
