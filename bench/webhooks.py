@@ -230,12 +230,12 @@ def fire(port: int, jobs, concurrency: int, *, duration: float | None = None, on
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(server) -> dict[str, float]:
-    """CPU time (user + system) used so far by each part of the run, read from /proc."""
+def cpu_seconds(server) -> dict[int, tuple[str, float]]:
+    """CPU time (user + system) used so far by each process of the run, by pid, read from /proc."""
     groups = {server.web.pid: "gunicorn"}
     if server.worker and server.worker.poll() is None:
         groups[server.worker.pid] = "celery"
-    totals: dict[str, float] = {}
+    found: dict[int, tuple[str, float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -256,17 +256,33 @@ def cpu_seconds(server) -> dict[str, float]:
             part = "redis"
         else:
             continue
-        totals[part] = totals.get(part, 0.0) + (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    return totals
+        found[pid] = (part, (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
+    return found
 
 
-def cpu_per_request(before: dict, after: dict, requests: int) -> str:
+def cpu_used(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds per part between two snapshots. A process that exited in between (a killed
+    worker's database connection) is missing from `after`, so its share is left out, never negative."""
+    used: dict[str, float] = {}
+    for pid, (part, seconds) in after.items():
+        used[part] = used.get(part, 0.0) + seconds - (before[pid][1] if pid in before else 0.0)
+    return used
+
+
+def cpu_per_request(used: dict, requests: int) -> str:
     parts = [
-        f"{part} {(after.get(part, 0) - before.get(part, 0)) / requests * 1000:.2f}"
+        f"{part} {used.get(part, 0) / requests * 1000:.2f}"
         for part in ("gunicorn", "postgres", "load generator", "celery", "redis")
     ]
-    total = sum(after.get(p, 0) - before.get(p, 0) for p in after) / requests * 1000
-    return f"CPU ms per request: {', '.join(parts)}; total {total:.2f}"
+    return f"CPU ms per request: {', '.join(parts)}; total {sum(used.values()) / requests * 1000:.2f}"
+
+
+def wait_until_processed(deliveries, timeout: float) -> float:
+    """Wait until none of `deliveries` waits for processing; the seconds it took."""
+    start = time.monotonic()
+    while deliveries.filter(status="received").exists() and time.monotonic() - start < timeout:
+        time.sleep(0.2)
+    return time.monotonic() - start
 
 
 class Measure:
@@ -278,17 +294,17 @@ class Measure:
     def add(self, server, run):
         before = cpu_seconds(server)
         latencies, statuses, elapsed = run()
-        after = cpu_seconds(server)
+        used = cpu_used(before, cpu_seconds(server))
         self.latencies += latencies
         self.elapsed += elapsed
         for key, value in statuses.items():
             self.statuses[key] = self.statuses.get(key, 0) + value
-        for part in after:
-            self.cpu[part] = self.cpu.get(part, 0.0) + after[part] - before.get(part, 0.0)
+        for part, seconds in used.items():
+            self.cpu[part] = self.cpu.get(part, 0.0) + seconds
 
     def print(self, label) -> float:
         rate = report(label, self.latencies, self.statuses, self.elapsed)
-        print(f"  {'':<22} {cpu_per_request({}, self.cpu, len(self.latencies))}")
+        print(f"  {'':<22} {cpu_per_request(self.cpu, len(self.latencies))}")
         return rate
 
 
@@ -398,6 +414,10 @@ def main():
             totals = {label: Measure() for label in targets}
             for _ in range(args.rounds):
                 for label, jobs in targets.items():
+                    if phase == "worker running":
+                        # Each round starts with the queue drained, so a round is not charged
+                        # for processing the previous one's deliveries.
+                        wait_until_processed(Delivery.objects.filter(organization_id=org_id, verified=True), timeout=120)
                     totals[label].add(
                         server,
                         lambda jobs=jobs: fire(args.port, jobs(), args.concurrency, duration=duration / args.rounds),
