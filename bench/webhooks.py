@@ -417,7 +417,9 @@ def main():
                     if phase == "worker running":
                         # Each round starts with the queue drained, so a round is not charged
                         # for processing the previous one's deliveries.
-                        wait_until_processed(Delivery.objects.filter(organization_id=org_id, verified=True), timeout=120)
+                        wait_until_processed(
+                            Delivery.objects.filter(organization_id=org_id, verified=True), timeout=120
+                        )
                     totals[label].add(
                         server,
                         lambda jobs=jobs: fire(args.port, jobs(), args.concurrency, duration=duration / args.rounds),
