@@ -37,7 +37,9 @@ def test_ids_held_by_the_relay_are_published_when_the_process_exits(settings):
         "REDIS_URL": url,
         "WEBHOOK_RELAY_LINGER": "60",  # the thread would wait a minute: only the exit publishes
     }
-    done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert "held [101, 102]" in done.stdout
 
