@@ -6,7 +6,8 @@ id to this relay; a thread in each process publishes every id gathered during th
 `WEBHOOK_RELAY_LINGER` seconds as one `process_deliveries` task. Nothing depends on the thread
 for durability: the row is committed before its id reaches the relay, a failed publish flags the
 rows for the sweeper within seconds, and if the process dies before publishing, the sweeper
-queues what was left unprocessed once it is stale. On exit the process publishes what it holds.
+queues what was left unprocessed once it is stale. On exit (gunicorn's graceful stop) the
+process publishes what it holds.
 
 With no broker (tasks run in-process), ids are handed on at once, in the request.
 """
@@ -17,6 +18,7 @@ import atexit
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,7 @@ class Relay:
         while True:
             self._wake.wait()
             # Gather what else arrives meanwhile: one message per batch, not per delivery.
-            threading.Event().wait(self._linger())
+            time.sleep(self._linger())
             self._wake.clear()
             try:
                 self.flush()
