@@ -25,12 +25,17 @@ def secret_json(row: WebhookSecret) -> dict:
 def webhook_url(request):
     org = request.organization
     endpoint = services.endpoint_for(org)
+    backlog = services.backlog(org)
     return JsonResponse(
         {
             "url": services.webhook_url(endpoint),
             "events": processing.SUBSCRIBED_EVENTS,
             "secrets": [secret_json(s) for s in WebhookSecret.objects.filter(organization=org)],
             "heldDeliveries": services.held_count(org),
+            "waitingDeliveries": backlog.waiting,
+            "oldestWaitingAt": _iso(backlog.oldest_waiting_at),
+            "processingStalled": backlog.stalled,
+            "failedDeliveries": backlog.given_up,
             "lastTestReceivedAt": _iso(endpoint.last_ping_at),
         }
     )

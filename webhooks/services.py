@@ -3,10 +3,14 @@ API and tests call. Secrets are never logged or returned: only their last 4 char
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Min, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from integrations.audit import audit_record
 from integrations.pagerduty import client as pd
@@ -36,6 +40,32 @@ def webhook_url(endpoint: WebhookEndpoint) -> str:
 
 def held_count(organization) -> int:
     return Delivery.objects.filter(organization=organization, status=Delivery.Status.HELD).count()
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Verified deliveries not processed yet, for the card: an admin sees processing stall (the
+    worker is down) without reading logs."""
+
+    waiting: int  # stored, not processed yet (including failures the sweeper will retry)
+    oldest_waiting_at: datetime | None
+    given_up: int  # failed MAX_ATTEMPTS times: Django admin can reprocess them
+    stalled: bool  # the oldest has waited longer than WEBHOOK_BACKLOG_WARN_SECONDS
+
+
+def backlog(organization, *, now: datetime | None = None) -> Backlog:
+    retry = Q(status=Delivery.Status.FAILED, attempts__lt=processing.MAX_ATTEMPTS)
+    waiting = Q(status=Delivery.Status.RECEIVED) | retry
+    given_up = Q(status=Delivery.Status.FAILED, attempts__gte=processing.MAX_ATTEMPTS)
+    row = Delivery.objects.filter(organization=organization, verified=True).aggregate(
+        waiting=Count("id", filter=waiting),
+        oldest=Min("received_at", filter=waiting),
+        given_up=Count("id", filter=given_up),
+    )
+    now = now or timezone.now()
+    oldest = row["oldest"]
+    stalled = oldest is not None and (now - oldest).total_seconds() > settings.WEBHOOK_BACKLOG_WARN_SECONDS
+    return Backlog(waiting=row["waiting"], oldest_waiting_at=oldest, given_up=row["given_up"], stalled=stalled)
 
 
 def active_secrets(organization) -> list[str]:

@@ -160,6 +160,8 @@ WEBHOOK_MAX_HELD = env.int("WEBHOOK_MAX_HELD", default=100)
 WEBHOOK_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_SWEEP_AFTER_SECONDS", default=10)  # queuing failed
 WEBHOOK_SWEEP_STALE_SECONDS = env.int("WEBHOOK_SWEEP_STALE_SECONDS", default=300)  # queued, never processed
 WEBHOOK_SWEEP_BATCH = env.int("WEBHOOK_SWEEP_BATCH", default=2000)
+# The card warns that processing is behind once a delivery has waited this long.
+WEBHOOK_BACKLOG_WARN_SECONDS = env.int("WEBHOOK_BACKLOG_WARN_SECONDS", default=120)
 WEBHOOK_RELAY_LINGER = env.float("WEBHOOK_RELAY_LINGER", default=0.05)  # seconds a web process gathers ids per message
 
 LOGGING = {

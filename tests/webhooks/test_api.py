@@ -28,6 +28,21 @@ def test_scripts_get_the_webhook_url_and_events(client, bearer, org):
         "incident.custom_field_values.updated",
     ]
     assert data["secrets"] == [] and data["heldDeliveries"] == 0 and data["lastTestReceivedAt"] is None
+    assert (data["waitingDeliveries"], data["oldestWaitingAt"], data["processingStalled"]) == (0, None, False)
+    assert data["failedDeliveries"] == 0
+
+
+def test_scripts_see_deliveries_waiting_for_the_worker(client, bearer, deliver, webhook_secret, monkeypatch):
+    from webhooks import tasks
+    from webhooks.models import Delivery
+
+    monkeypatch.setattr(tasks.process_deliveries, "apply_async", lambda *a, **k: None)  # no worker
+    deliver(fixture("incident.triggered"))
+    data = client.get("/api/integrations/pagerduty/webhook-url", **bearer).json()
+    received_at = Delivery.objects.get().received_at
+    assert data["waitingDeliveries"] == 1
+    assert data["oldestWaitingAt"] == received_at.isoformat()
+    assert data["processingStalled"] is False
 
 
 def test_scripts_add_and_delete_a_secret_and_never_see_it_again(client, bearer, org):

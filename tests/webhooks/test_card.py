@@ -133,3 +133,49 @@ def test_a_held_delivery_with_a_line_break_in_its_incident_id_does_not_break_the
     response = admin_client.get(PAGE)
     assert response.status_code == 200
     assert "2 held until a signing secret is saved" in response.content.decode()
+
+
+def _backlog_text(page: str) -> str:
+    start = page.index('data-testid="wh-backlog"')
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page[start : page.index("</dd>", start)]))
+
+
+def test_the_card_says_when_every_delivery_is_processed(admin_client, deliver, webhook_secret):
+    deliver(fixture("incident.triggered"))
+    assert "all received deliveries are processed" in _backlog_text(admin_client.get(PAGE).content.decode())
+
+
+def test_the_card_shows_deliveries_waiting_and_warns_when_processing_is_behind(
+    admin_client, deliver, webhook_secret, monkeypatch, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from webhooks import tasks
+    from webhooks.models import Delivery
+
+    monkeypatch.setattr(tasks.process_deliveries, "apply_async", lambda *a, **k: None)  # no worker
+    deliver(fixture("incident.triggered"))
+    deliver(fixture("incident.acknowledged"))
+
+    oldest = Delivery.objects.order_by("received_at").first().received_at
+    text = _backlog_text(admin_client.get(PAGE).content.decode())
+    assert f"2 waiting to be processed, the oldest received at {oldest:%Y-%m-%d %H:%M:%S} UTC" in text
+    assert "Processing is behind" not in text
+
+    Delivery.objects.update(received_at=timezone.now() - timedelta(seconds=settings.WEBHOOK_BACKLOG_WARN_SECONDS + 60))
+    page = admin_client.get(PAGE).content.decode()
+    assert 'data-testid="wh-backlog" class="warning"' in page
+    assert ". Processing is behind: check that Roster's worker (Celery) is running." in _backlog_text(page)
+
+
+def test_the_card_counts_deliveries_that_could_not_be_processed(admin_client, deliver, webhook_secret):
+    from webhooks.models import Delivery
+    from webhooks.processing import MAX_ATTEMPTS
+
+    deliver(fixture("incident.triggered"))
+    Delivery.objects.update(status="failed", attempts=MAX_ATTEMPTS, error="OperationalError: the database went away")
+    text = _backlog_text(admin_client.get(PAGE).content.decode())
+    assert "all received deliveries are processed" in text
+    assert "1 could not be processed after repeated attempts" in text
