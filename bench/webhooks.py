@@ -1,7 +1,7 @@
 """Benchmark the webhook receiver (not a test: it prints figures, it asserts nothing).
 
-    .venv/bin/python bench/webhooks.py            # ~3 minutes
-    .venv/bin/python bench/webhooks.py --quick    # ~1 minute, smaller numbers
+    .venv/bin/python bench/webhooks.py            # ~5 minutes
+    .venv/bin/python bench/webhooks.py --quick    # ~1.5 minutes, smaller numbers
 
 It serves the app with gunicorn on 127.0.0.1 against PostgreSQL (its own database, migrated
 first), runs a Celery worker with beat on Redis, and from this (second) process:
