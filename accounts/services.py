@@ -176,16 +176,25 @@ def invitation_check(invitation: Invitation) -> None:
         raise InvitationUnavailable(f"This invitation has expired. Ask an admin of {name} to invite you again.")
 
 
-def _invitation_claim(invitation: Invitation, user: User) -> Membership:
-    """Mark the invitation used and add the membership, once: call inside a transaction."""
+def _invitation_claim(invitation: Invitation) -> None:
+    """Mark the invitation used, once: call inside a transaction. A concurrent claim waits for this
+    one's row lock, then matches no row (already used) and raises InvitationUnavailable."""
     now = timezone.now()
     claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True, expires_at__gt=now).update(
-        accepted_at=now, accepted_by=user
+        accepted_at=now
     )
     if not claimed:
-        invitation.refresh_from_db()
-        invitation_check(invitation)
-        raise InvitationUnavailable("This invitation can no longer be accepted.")  # revoked meanwhile
+        current = Invitation.objects.select_related("organization").filter(pk=invitation.pk).first()
+        if current is not None:
+            invitation_check(current)
+        raise InvitationUnavailable(
+            f"This invitation was revoked. Ask an admin of {invitation.organization.name} to invite you again."
+        )
+
+
+def _invitation_join(invitation: Invitation, user: User) -> Membership:
+    """After a successful claim: the membership with the invited role (an existing one is kept)."""
+    Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
     membership, created = Membership.objects.get_or_create(
         user=user, organization=invitation.organization, defaults={"role": invitation.role}
     )
@@ -210,7 +219,8 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
             "Sign out, then open the link again."
         )
     with transaction.atomic():
-        return _invitation_claim(invitation, user)
+        _invitation_claim(invitation)
+        return _invitation_join(invitation, user)
 
 
 def invitation_accept_new_user(
@@ -221,29 +231,38 @@ def invitation_accept_new_user(
     user = User(email=invitation.email, first_name=first_name.strip(), last_name=last_name.strip())
     password_validation.validate_password(password, user)
     with transaction.atomic():
+        _invitation_claim(invitation)  # first, so a double submit fails here instead of on the user's email
         if User.objects.filter(email__iexact=invitation.email).exists():
             raise WrongAccount(f"An account for {invitation.email} already exists. Sign in, then open the link again.")
         user.set_password(password)
         user.save()
-        return _invitation_claim(invitation, user)
+        return _invitation_join(invitation, user)
 
 
-def _locked_membership(organization: Organization, user_id: int) -> Membership | None:
-    return (
+def _locked_membership(organization: Organization, user_id: int) -> tuple[Membership | None, int]:
+    """Call inside a transaction. Locks the organization's admin rows (in id order, so concurrent role
+    changes queue instead of deadlocking), then the member's row; returns it and the number of admins.
+    Two admins demoting each other at once: the second waits, then counts one admin and is refused."""
+    admins = (
         Membership.objects.select_for_update()
+        .filter(organization=organization, role=Membership.Role.ADMIN)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    admin_count = len(list(admins))
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
         .select_related("user")
         .filter(organization=organization, user_id=user_id)
         .first()
     )
+    return membership, admin_count
 
 
-def _refuse_losing_the_last_admin(organization: Organization, membership: Membership, doing: str) -> None:
-    """Locks the organization's admin rows, so two admins demoting each other cannot both succeed."""
-    if not membership.is_admin:
-        return
-    admins = list(Membership.objects.select_for_update().filter(organization=organization, role=Membership.Role.ADMIN))
-    if len(admins) <= 1:
-        raise LastAdmin(f"You cannot {doing} the last admin of {organization.name}. Make someone else an admin first.")
+def _refuse_losing_the_last_admin(membership: Membership, admin_count: int, doing: str) -> None:
+    if membership.is_admin and admin_count <= 1:
+        name = membership.organization.name
+        raise LastAdmin(f"You cannot {doing} the last admin of {name}. Make someone else an admin first.")
 
 
 def membership_change_role(*, organization: Organization, user_id: int, role: str, actor=None) -> Membership | None:
@@ -251,11 +270,11 @@ def membership_change_role(*, organization: Organization, user_id: int, role: st
     if role not in Membership.Role.values:
         raise MemberError(f"The role must be one of: {', '.join(Membership.Role.values)}.")
     with transaction.atomic():
-        membership = _locked_membership(organization, user_id)
+        membership, admin_count = _locked_membership(organization, user_id)
         if membership is None or membership.role == role:
             return membership
         if role != Membership.Role.ADMIN:
-            _refuse_losing_the_last_admin(organization, membership, "demote")
+            _refuse_losing_the_last_admin(membership, admin_count, "demote")
         membership.role = role
         membership.save(update_fields=["role"])
         audit_record(
@@ -273,10 +292,10 @@ def membership_remove(*, organization: Organization, user_id: int, actor=None) -
     """Removes the membership only: the person keeps their account and other organizations.
     Returns the removed membership, or None when the user is not a member of this organization."""
     with transaction.atomic():
-        membership = _locked_membership(organization, user_id)
+        membership, admin_count = _locked_membership(organization, user_id)
         if membership is None:
             return None
-        _refuse_losing_the_last_admin(organization, membership, "remove")
+        _refuse_losing_the_last_admin(membership, admin_count, "remove")
         membership.delete()
         audit_record(
             organization=organization,

@@ -152,6 +152,14 @@ def test_a_new_account_cannot_be_created_twice_from_one_link(org):
     assert Membership.objects.filter(organization=org, user__email="new@acme.example").count() == 1
 
 
+def test_an_invitation_revoked_while_the_page_was_open_cannot_be_accepted(org, outsider):
+    invitation = services.invitation_for_token(new_token(org, outsider.email))
+    services.invitation_revoke(organization=org, invitation_id=invitation.pk)
+    with pytest.raises(services.InvitationUnavailable, match="This invitation was revoked. Ask an admin of Acme"):
+        services.invitation_accept(invitation=invitation, user=outsider)
+    assert not Membership.objects.filter(organization=org, user=outsider).exists()
+
+
 def test_an_unknown_or_revoked_link_is_not_found(admin_client, client, org):
     _, token = invite(admin_client)
     invitation = Invitation.objects.get()
