@@ -279,3 +279,15 @@ def test_an_admin_cannot_see_or_change_another_orgs_members(outsider_client, org
 
 def test_the_navigation_links_to_members(member_client):
     assert '<a href="/settings/members/">Members</a>' in member_client.get("/settings/integrations/").content.decode()
+
+
+def test_django_admin_lists_invitations_without_the_token(client, org):
+    token = new_token(org)
+    invitation = Invitation.objects.get()
+    client.force_login(User.objects.create_superuser(email="support@roster.example", password=PASSWORD))
+    listing = client.get("/admin/accounts/invitation/").content.decode()
+    detail = client.get(f"/admin/accounts/invitation/{invitation.pk}/change/").content.decode()
+    assert "new@acme.example" in listing
+    for page in (listing, detail):
+        assert token not in page
+        assert invitation.token_hash not in page
