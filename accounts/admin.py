@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import ApiToken, Membership, Organization, User
+from .models import ApiToken, Invitation, Membership, Organization, User
 
 
 @admin.register(User)
@@ -57,3 +57,24 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: admins invite from Settings → Members. The token is never stored, its hash never shown."""
+
+    list_display = ["email", "organization", "role", "expires_at", "used"]
+    list_filter = ["role"]
+    search_fields = ["email", "organization__name", "organization__slug"]
+    fields = ["organization", "email", "role", "invited_by", "created_at", "expires_at", "accepted_at", "accepted_by"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(boolean=True, description="Used")
+    def used(self, obj):
+        return obj.accepted_at is not None

@@ -77,6 +77,11 @@ def _authenticate(request):
     request.is_org_admin = membership.is_admin
 
 
+def api_actor(request):
+    """Who acts, for audit records: the signed-in user, or the API token by its last 4 characters."""
+    return request.user if request.user.is_authenticated else f"API token …{request.api_token.last4}"
+
+
 def api_view(methods: list[str], *, admin_methods: tuple[str, ...] | str = "all"):
     """Decorate a JSON view: only `methods`, authenticated, admins only for `admin_methods`."""
 

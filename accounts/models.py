@@ -3,6 +3,7 @@ import secrets
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.text import slugify
 
 
@@ -114,3 +115,48 @@ class ApiToken(models.Model):
             organization=organization, name=name, token_hash=hash_token(raw), last4=raw[-4:], created_by=created_by
         )
         return token, raw
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self):
+        """Not accepted yet (expired ones included: an admin re-sends or revokes them)."""
+        return self.filter(accepted_at__isnull=True)
+
+
+class Invitation(models.Model):
+    """An invitation to join an organization. Only the SHA-256 hash of its token is stored."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=models.Q(accepted_at__isnull=True),
+                name="one_pending_invitation_per_email",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.email} to {self.organization} ({self.role})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @staticmethod
+    def new_token() -> tuple[str, str]:
+        """A raw token for the accept link and the hash to store."""
+        raw = secrets.token_urlsafe(32)
+        return raw, hash_token(raw)

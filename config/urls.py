@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 api_patterns = [
     path("integrations/pagerduty/", include("integrations.pagerduty.api_urls")),
     path("rotations/", include("rotations.api_urls")),
+    path("members/", include("accounts.api_urls")),
     path("", include("webhooks.api_urls")),
 ]
 

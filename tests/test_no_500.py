@@ -6,6 +6,7 @@ import re
 import pytest
 from django.urls import URLResolver, get_resolver
 
+from accounts import services as account_services
 from rotations import services as rotation_services
 
 pytestmark = pytest.mark.django_db
@@ -30,8 +31,8 @@ def _urls(ids: dict) -> list[str]:
             urls.append(
                 "/"
                 + ARG.sub(
-                    lambda m, value=value: (
-                        str(value.get(m.group(2), 999_999)) if m.group(1) == "int" else "NOPE-x%2F..%2F"
+                    lambda m, value=value: str(
+                        value.get(m.group(2), 999_999 if m.group(1) == "int" else "NOPE-x%2F..%2F")
                     ),
                     pattern,
                 )
@@ -45,7 +46,14 @@ def test_no_url_answers_a_server_error(client, who, org, admin_user, member_user
         organization=org, name="Ops", time_zone="UTC", members=[("Ana", "ana@acme.example")]
     )
     member = rotation.members.get()
-    ids = {"rotation_id": rotation.pk, "member_id": member.pk}
+    invitation = account_services.invitation_create(organization=org, email="new@acme.example", role="member")
+    ids = {
+        "rotation_id": rotation.pk,
+        "member_id": member.pk,
+        "user_id": member_user.pk,
+        "invitation_id": invitation.invitation.pk,
+        "token": invitation.accept_url.rstrip("/").rsplit("/", 1)[1],
+    }
     user = {"member": member_user, "admin": admin_user, "outsider": outsider}.get(who)
     if user is not None:
         client.force_login(user)

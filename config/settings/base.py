@@ -68,7 +68,7 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/settings/integrations/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-# Email (password resets): printed to the console unless EMAIL_URL is set, e.g.
+# Email (password resets, invitations): printed to the console unless EMAIL_URL is set, e.g.
 # smtp+tls://user:password@smtp.example.com:587
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Roster <roster@localhost>")
@@ -113,6 +113,9 @@ ROSTER_SYNC_INTERVAL = env.int("ROSTER_SYNC_INTERVAL", default=300)
 ROSTER_SYNC_LOOKAHEAD_DAYS = env.int("ROSTER_SYNC_LOOKAHEAD_DAYS", default=15)
 ROSTER_PAGERDUTY_USER_CACHE_HOURS = env.int("ROSTER_PAGERDUTY_USER_CACHE_HOURS", default=24)
 ROSTER_SYNC_RATE_LIMIT = env("ROSTER_SYNC_RATE_LIMIT", default="8/s")
+
+# Settings → Members: how many days an invitation link stays valid.
+ROSTER_INVITATION_DAYS = env.int("ROSTER_INVITATION_DAYS", default=7)
 
 # Celery: with no REDIS_URL, tasks run in-process (eager), so the app needs nothing else to run.
 REDIS_URL = env("REDIS_URL", default="")

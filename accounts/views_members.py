@@ -1,0 +1,170 @@
+"""Settings → Members and the invitation accept page: thin views over services.py. Every change is a
+POST form; a GET of an action shows the members page with its dialog open, so all works without JS."""
+
+import functools
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods
+
+from . import selectors, services
+from .access import get_org_for_admin, get_org_for_member, is_admin
+from .forms import InviteForm, JoinForm, RoleForm
+from .models import Membership, User
+
+
+def _members_page(request, org, *, invite_form=None, new_invitation=None, open_dialog: str = ""):
+    return render(
+        request,
+        "accounts/members.html",
+        {
+            "organization": org,
+            "can_manage": is_admin(request),
+            "members": selectors.organization_members(org),
+            "invitations": selectors.pending_invitations(org),
+            "invite_form": invite_form or InviteForm(),
+            "role_choices": Membership.Role.choices,
+            "new_invitation": new_invitation,
+            "open_dialog": open_dialog or request.GET.get("dialog", ""),
+            "invitation_days": settings.ROSTER_INVITATION_DAYS,
+        },
+    )
+
+
+def _dialog_redirect(dialog: str):
+    return redirect(f"{reverse('accounts:members')}?dialog={dialog}")
+
+
+@login_required
+def members(request):
+    return _members_page(request, get_org_for_member(request))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_invite(request):
+    org = get_org_for_admin(request)
+    if request.method == "GET":
+        return _dialog_redirect("invite")
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            new = services.invitation_create(
+                organization=org, email=form.cleaned_data["email"], role=form.cleaned_data["role"], actor=request.user
+            )
+        except services.MemberError as error:
+            form.add_error("email", error.message)
+        else:
+            email = new.invitation.email
+            if new.emailed:
+                messages.success(request, f"Invitation emailed to {email}.")
+            else:
+                messages.warning(request, f"The email to {email} could not be sent: copy the link below to them.")
+            return _members_page(request, org, new_invitation=new)
+    return _members_page(request, org, invite_form=form, open_dialog="invite")
+
+
+def member_action(dialog: str):
+    """A POST action of Settings → Members (admins): `action(request, org, **ids)` returns the success
+    message, or None when the row is not this organization's (404). A GET opens `dialog` instead."""
+
+    def decorator(action):
+        @login_required
+        @require_http_methods(["GET", "POST"])
+        @functools.wraps(action)
+        def view(request, **ids):
+            org = get_org_for_admin(request)
+            if request.method == "GET":
+                return _dialog_redirect(dialog.format(**ids))
+            try:
+                done = action(request, org, **ids)
+            except services.MemberError as error:
+                messages.error(request, error.message)
+                return redirect("accounts:members")
+            if done is None:
+                raise Http404("No such member or invitation in this organization.")
+            messages.success(request, done)
+            return redirect("accounts:members")
+
+        return view
+
+    return decorator
+
+
+@member_action("role-{user_id}")
+def member_role(request, org, user_id: int):
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        raise services.MemberError("Choose a role: admin or member.")
+    role = form.cleaned_data["role"]
+    membership = services.membership_change_role(organization=org, user_id=user_id, role=role, actor=request.user)
+    return membership and f"{membership.user.email} is now {membership.get_role_display().lower()}."
+
+
+@member_action("remove-{user_id}")
+def member_remove(request, org, user_id: int):
+    membership = services.membership_remove(organization=org, user_id=user_id, actor=request.user)
+    return membership and f"{membership.user.email} was removed from {org.name}."
+
+
+@member_action("revoke-{invitation_id}")
+def invitation_revoke(request, org, invitation_id: int):
+    invitation = services.invitation_revoke(organization=org, invitation_id=invitation_id, actor=request.user)
+    return invitation and f"The invitation to {invitation.email} was revoked; its link no longer works."
+
+
+def _joined(request, membership: Membership):
+    request.session["organization_id"] = membership.organization_id
+    messages.success(request, f"Welcome to {membership.organization.name}.")
+    return redirect("integrations:index")
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request, token: str):
+    """The link in the invitation email. Pages about a usable invitation answer 200, so Django's
+    request log (it logs the path of every 4xx) never records a token that still works."""
+    invitation = services.invitation_for_token(token)
+    if invitation is None:
+        return render(request, "accounts/invitation.html", {"state": "unknown"}, status=404)
+    page = {"invitation": invitation, "organization": invitation.organization}
+    try:
+        services.invitation_check(invitation)
+    except services.InvitationUnavailable as error:
+        return render(
+            request, "accounts/invitation.html", {**page, "state": "gone", "error": error.message}, status=410
+        )
+    user = request.user
+    if user.is_authenticated:
+        if services.normalize_email(user.email) != invitation.email:
+            return render(request, "accounts/invitation.html", {**page, "state": "wrong_account"})
+        if request.method == "POST":
+            try:
+                membership = services.invitation_accept(invitation=invitation, user=user)
+            except services.MemberError as error:
+                return render(
+                    request, "accounts/invitation.html", {**page, "state": "gone", "error": error.message}, status=410
+                )
+            return _joined(request, membership)
+        return render(request, "accounts/invitation.html", {**page, "state": "join"})
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        login_url = f"{reverse('login')}?{urlencode({'next': request.path})}"
+        return render(request, "accounts/invitation.html", {**page, "state": "sign_in", "login_url": login_url})
+    form = JoinForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.invitation_accept_new_user(invitation=invitation, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error("password", error)
+        except services.MemberError as error:
+            form.add_error(None, error.message)
+        else:
+            login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            return _joined(request, membership)
+    return render(request, "accounts/invitation.html", {**page, "state": "sign_up", "form": form})

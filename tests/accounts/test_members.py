@@ -1,0 +1,293 @@
+"""Settings → Members: admins invite people by email, change roles and remove members; the invited
+person joins from the emailed link. Personas: an admin, a member, an outsider (admin of another org)."""
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from accounts import services
+from accounts.models import Invitation, Membership, User, hash_token
+from integrations.models import AuditEvent
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+LINK = re.compile(r"https://roster\.example\.com/invitations/([A-Za-z0-9_-]+)/")
+
+
+def invite(admin_client, email="new@acme.example", role="member"):
+    page = admin_client.post("/settings/members/invite/", {"email": email, "role": role}).content.decode()
+    return page, LINK.search(page).group(1)
+
+
+def path(token):
+    return f"/invitations/{token}/"
+
+
+def test_an_invited_person_gets_an_email_and_joins_with_a_new_account(
+    admin_client, client, org, mailoutbox, captured_logs
+):
+    page, token = invite(admin_client, "New@Acme.example", role="admin")
+    assert "Invitation emailed to new@acme.example." in page
+    assert "it will not be shown again" in page
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.to == ["new@acme.example"]
+    assert "admin@acme.example invited you to join Acme on Roster as admin." in mail.body
+    assert f"https://roster.example.com/invitations/{token}/" in mail.body
+    invitation = Invitation.objects.get(organization=org)
+    assert invitation.token_hash == hash_token(token)
+    assert token not in str(Invitation.objects.values_list())
+
+    listing = admin_client.get("/settings/members/").content.decode()
+    assert "new@acme.example" in listing
+    assert token not in listing
+
+    client.logout()
+    form = client.get(path(token)).content.decode()
+    assert "Choose your name and a password for <strong>new@acme.example</strong>" in form
+    response = client.post(path(token), {"first_name": "Nia", "last_name": "Newton", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == "/settings/integrations/"
+    user = User.objects.get(email="new@acme.example")
+    assert user.get_full_name() == "Nia Newton"
+    assert user.check_password(PASSWORD)
+    assert Membership.objects.get(user=user, organization=org).role == "admin"
+    assert "Welcome to Acme." in client.get("/settings/integrations/").content.decode()
+    invitation.refresh_from_db()
+    assert invitation.accepted_by == user
+    assert token not in captured_logs.text
+    assert PASSWORD not in captured_logs.text
+
+
+def test_a_weak_password_is_refused_and_nothing_is_created(client, admin_client, org):
+    _, token = invite(admin_client)
+    client.logout()
+    page = client.post(path(token), {"first_name": "Nia", "password": "password"}).content.decode()
+    assert "This password is too common." in page
+    assert not User.objects.filter(email="new@acme.example").exists()
+    assert Invitation.objects.get().accepted_at is None
+
+
+def test_an_existing_user_signs_in_then_joins_and_works_in_the_new_org(client, admin_client, org, outsider):
+    _, token = invite(admin_client, "ADMIN@globex.example")
+    client.logout()
+    page = client.get(path(token)).content.decode()
+    assert "You already have a Roster account for admin@globex.example: sign in to accept." in page
+    assert f"/accounts/login/?next=%2Finvitations%2F{token}%2F" in page
+
+    client.force_login(outsider)
+    page = client.get(path(token)).content.decode()
+    assert "Join Acme</button>" in page
+    response = client.post(path(token))
+    assert response["Location"] == "/settings/integrations/"
+    assert Membership.objects.get(user=outsider, organization=org).role == "member"
+    assert outsider.memberships.count() == 2
+    assert "The people in Acme." in client.get("/settings/members/").content.decode()
+
+
+def new_token(org, email="new@acme.example", role="member"):
+    return services.invitation_create(organization=org, email=email, role=role).accept_url.rstrip("/").rsplit("/", 1)[1]
+
+
+def test_someone_signed_in_as_another_email_is_told_to_sign_out(member_client, org):
+    token = new_token(org)
+    page = member_client.get(path(token)).content.decode()
+    assert "This invitation is for <strong>new@acme.example</strong>, but you are signed in as" in page
+    assert "Sign out</button>" in page
+    member_client.post(path(token))
+    assert Invitation.objects.get().accepted_at is None
+    assert not User.objects.filter(email="new@acme.example").exists()
+
+
+def test_an_expired_invitation_says_to_ask_an_admin_again(admin_client, client, org):
+    _, token = invite(admin_client)
+    client.logout()
+    with time_machine.travel(timezone.now() + timedelta(days=7, minutes=1)):
+        response = client.get(path(token))
+        assert response.status_code == 410
+        assert "This invitation has expired. Ask an admin of Acme to invite you again." in response.content.decode()
+        response = client.post(path(token), {"first_name": "Nia", "password": PASSWORD})
+        assert response.status_code == 410
+    assert not User.objects.filter(email="new@acme.example").exists()
+
+
+def test_the_expiry_follows_the_setting(admin_client, settings, org):
+    settings.ROSTER_INVITATION_DAYS = 2
+    invite(admin_client)
+    left = Invitation.objects.get().expires_at - timezone.now()
+    assert timedelta(days=1, hours=23) < left <= timedelta(days=2)
+
+
+def test_a_link_works_once(admin_client, client, org, member_user):
+    _, token = invite(admin_client)
+    client.logout()
+    client.post(path(token), {"first_name": "Nia", "password": PASSWORD})
+    client.logout()
+    response = client.get(path(token))
+    assert response.status_code == 410
+    assert "This invitation was already used. Ask an admin of Acme to invite you again." in response.content.decode()
+    assert Membership.objects.filter(organization=org).count() == 3
+
+
+def test_accepting_twice_creates_one_membership(org, outsider):
+    token = new_token(org, outsider.email)
+    first, second = services.invitation_for_token(token), services.invitation_for_token(token)  # both loaded unused
+    services.invitation_accept(invitation=first, user=outsider)
+    with pytest.raises(services.InvitationUnavailable):
+        services.invitation_accept(invitation=second, user=outsider)
+    assert Membership.objects.filter(organization=org, user=outsider).count() == 1
+
+
+def test_a_new_account_cannot_be_created_twice_from_one_link(org):
+    token = new_token(org)
+    first, second = services.invitation_for_token(token), services.invitation_for_token(token)
+    services.invitation_accept_new_user(invitation=first, first_name="Nia", password=PASSWORD)
+    with pytest.raises(services.MemberError):
+        services.invitation_accept_new_user(invitation=second, first_name="Nia", password=PASSWORD)
+    assert User.objects.filter(email="new@acme.example").count() == 1
+    assert Membership.objects.filter(organization=org, user__email="new@acme.example").count() == 1
+
+
+def test_an_invitation_revoked_while_the_page_was_open_cannot_be_accepted(org, outsider):
+    invitation = services.invitation_for_token(new_token(org, outsider.email))
+    services.invitation_revoke(organization=org, invitation_id=invitation.pk)
+    with pytest.raises(services.InvitationUnavailable, match="This invitation was revoked. Ask an admin of Acme"):
+        services.invitation_accept(invitation=invitation, user=outsider)
+    assert not Membership.objects.filter(organization=org, user=outsider).exists()
+
+
+def test_an_unknown_or_revoked_link_is_not_found(admin_client, client, org):
+    _, token = invite(admin_client)
+    invitation = Invitation.objects.get()
+    page = admin_client.post(f"/settings/members/invitations/{invitation.id}/revoke/", follow=True).content.decode()
+    assert "The invitation to new@acme.example was revoked; its link no longer works." in page
+    client.logout()
+    for link in (path(token), path("made-up")):
+        response = client.get(link)
+        assert response.status_code == 404
+        assert "ask an admin of the organization to invite you again" in response.content.decode()
+        assert "Acme" not in response.content.decode()
+
+
+def test_inviting_again_replaces_the_link_and_the_expiry(admin_client, client, org, mailoutbox):
+    _, old = invite(admin_client, "new@acme.example")
+    first_expiry = Invitation.objects.get().expires_at
+    with time_machine.travel(timezone.now() + timedelta(days=3)):
+        _, new = invite(admin_client, "NEW@acme.example", role="admin")
+    invitation = Invitation.objects.get()
+    assert invitation.expires_at > first_expiry
+    assert invitation.role == "admin"
+    assert len(mailoutbox) == 2
+    client.logout()
+    assert client.get(path(old)).status_code == 404
+    assert client.get(path(new)).status_code == 200
+
+
+def test_inviting_a_member_is_a_form_error(admin_client, member_user, mailoutbox):
+    response = admin_client.post("/settings/members/invite/", {"email": "Member@Acme.example", "role": "member"})
+    page = response.content.decode()
+    assert "member@acme.example is already a member of Acme." in page
+    assert '<dialog id="invite" aria-labelledby="invite-title" open>' in page
+    assert not Invitation.objects.exists()
+    assert mailoutbox == []
+
+
+def test_when_email_fails_the_admin_copies_the_link(admin_client, org, monkeypatch):
+    def down(**kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(services, "send_mail", down)
+    page, token = invite(admin_client)
+    assert "The email to new@acme.example could not be sent: copy the link below to them." in page
+    assert Invitation.objects.get().token_hash == hash_token(token)
+
+
+def test_dialogs_open_without_javascript(admin_client, member_user):
+    assert admin_client.get("/settings/members/invite/")["Location"] == "/settings/members/?dialog=invite"
+    page = admin_client.get("/settings/members/?dialog=invite").content.decode()
+    assert '<dialog id="invite" aria-labelledby="invite-title" open>' in page
+    page = admin_client.get(f"/settings/members/?dialog=remove-{member_user.id}").content.decode()
+    assert f'<dialog id="remove-{member_user.id}" aria-labelledby="remove-{member_user.id}-title" open>' in page
+    assert f'<dialog id="role-{member_user.id}" aria-labelledby="role-{member_user.id}-title">' in page
+
+
+def test_an_admin_changes_roles_and_removes_a_member_who_keeps_their_account(admin_client, org, member_user, other_org):
+    Membership.objects.create(user=member_user, organization=other_org, role="member")
+    page = admin_client.post(f"/settings/members/{member_user.id}/role/", {"role": "admin"}, follow=True)
+    assert "member@acme.example is now admin." in page.content.decode()
+    assert Membership.objects.get(user=member_user, organization=org).role == "admin"
+    page = admin_client.post(f"/settings/members/{member_user.id}/remove/", follow=True).content.decode()
+    assert "member@acme.example was removed from Acme." in page
+    assert not Membership.objects.filter(user=member_user, organization=org).exists()
+    assert Membership.objects.filter(user=member_user, organization=other_org).exists()
+    assert User.objects.filter(pk=member_user.pk).exists()
+    assert list(AuditEvent.objects.filter(organization=org, provider="roster").values_list("action", flat=True)) == [
+        "member_remove",
+        "member_role_change",
+    ]
+
+
+def test_the_last_admin_cannot_be_removed_or_demoted(admin_client, admin_user, org, member_user):
+    page = admin_client.post(f"/settings/members/{admin_user.id}/role/", {"role": "member"}, follow=True)
+    assert "You cannot demote the last admin of Acme. Make someone else an admin first." in page.content.decode()
+    page = admin_client.post(f"/settings/members/{admin_user.id}/remove/", follow=True)
+    assert "You cannot remove the last admin of Acme." in page.content.decode()
+    assert Membership.objects.get(user=admin_user, organization=org).role == "admin"
+
+
+def test_the_last_admin_check_counts_only_this_org(org, admin_user, other_org):
+    Membership.objects.create(user=admin_user, organization=other_org, role="admin")
+    with pytest.raises(services.LastAdmin):
+        services.membership_remove(organization=org, user_id=admin_user.id)
+
+
+def test_members_see_the_list_without_controls_and_cannot_change_anything(member_client, org, admin_user, member_user):
+    invitation = services.invitation_create(organization=org, email="new@acme.example", role="member").invitation
+    page = member_client.get("/settings/members/").content.decode()
+    assert "admin@acme.example" in page
+    assert "new@acme.example" in page
+    assert "Only admins can invite, change roles or remove members." in page
+    assert "Invite someone" not in page
+    assert "<dialog" not in page
+    for url, data in [
+        ("/settings/members/invite/", {"email": "x@acme.example", "role": "admin"}),
+        (f"/settings/members/{member_user.id}/role/", {"role": "admin"}),
+        (f"/settings/members/{admin_user.id}/remove/", {}),
+        (f"/settings/members/invitations/{invitation.id}/revoke/", {}),
+    ]:
+        assert member_client.post(url, data).status_code == 403
+    assert Membership.objects.get(user=member_user).role == "member"
+    assert Invitation.objects.count() == 1
+    assert Membership.objects.filter(organization=org).count() == 2
+
+
+def test_an_admin_cannot_see_or_change_another_orgs_members(outsider_client, org, admin_user, member_user):
+    invitation = services.invitation_create(organization=org, email="new@acme.example", role="member").invitation
+    page = outsider_client.get("/settings/members/").content.decode()
+    assert "admin@globex.example" in page
+    assert "acme.example" not in page
+    assert outsider_client.post(f"/settings/members/{member_user.id}/role/", {"role": "admin"}).status_code == 404
+    assert outsider_client.post(f"/settings/members/{admin_user.id}/remove/").status_code == 404
+    assert outsider_client.post(f"/settings/members/invitations/{invitation.id}/revoke/").status_code == 404
+    assert Membership.objects.filter(organization=org).count() == 2
+    assert Invitation.objects.filter(pk=invitation.pk).exists()
+
+
+def test_the_navigation_links_to_members(member_client):
+    assert '<a href="/settings/members/">Members</a>' in member_client.get("/settings/integrations/").content.decode()
+
+
+def test_django_admin_lists_invitations_without_the_token(client, org):
+    token = new_token(org)
+    invitation = Invitation.objects.get()
+    client.force_login(User.objects.create_superuser(email="support@roster.example", password=PASSWORD))
+    listing = client.get("/admin/accounts/invitation/").content.decode()
+    detail = client.get(f"/admin/accounts/invitation/{invitation.pk}/change/").content.decode()
+    assert "new@acme.example" in listing
+    for page in (listing, detail):
+        assert token not in page
+        assert invitation.token_hash not in page
