@@ -46,6 +46,7 @@ test-services: $(STAMP) services ## Run the whole suite against real PostgreSQL,
 worker: $(STAMP) ## Run a Celery worker with beat (needs REDIS_URL)
 	$(VENV)/bin/celery -A config worker -B --loglevel=info
 
-lint: $(STAMP) ## ruff, and no model change without its migration
+lint: $(STAMP) ## ruff (checks and formatting), and no model change without its migration
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run

@@ -12,7 +12,7 @@ class AuditEventInline(admin.TabularInline):
     can_delete = False
     ordering = ["-created_at"]
     max_num = 0
-    verbose_name_plural = "Integration audit trail"
+    verbose_name_plural = "Audit trail (integrations, members)"
 
 
 register_admin_inline(AuditEventInline)

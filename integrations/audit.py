@@ -2,7 +2,8 @@ from .models import AuditEvent
 
 
 def audit_record(*, organization, provider: str, action: str, summary: str, actor=None, detail=None) -> AuditEvent:
-    """Record an integration change. Callers pass last-4 digits at most, never a secret."""
+    """Record a change to an integration or to the organization itself (provider "roster": members,
+    invitations). Callers pass last-4 digits at most, never a secret."""
     if actor is not None and getattr(actor, "is_authenticated", False):
         label = actor.email
     elif actor is None:

@@ -62,7 +62,7 @@ def test_support_staff_see_connection_health_in_the_admin(admin_client, admin_us
     page = admin_client.get(f"/admin/accounts/organization/{org.pk}/change/").content.decode()
     assert "PagerDuty connection health" in page
     assert "Earline Greenholt" in page
-    assert "Integration audit trail" in page
+    assert "Audit trail (integrations, members)" in page
     assert "Connected with a REST API key ending in" in page
 
 
