@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from . import once
 from .access import get_org_for_admin, memberships_for
 from .forms import ApiTokenForm
 from .services import api_token_create, api_token_revoke
@@ -29,15 +30,15 @@ def switch_organization(request):
 def api_tokens(request):
     org = get_org_for_admin(request)
     form = ApiTokenForm(request.POST or None)
-    new_token = None
     if request.method == "POST" and form.is_valid():
-        _, new_token = api_token_create(organization=org, name=form.cleaned_data["name"], created_by=request.user)
-        form = ApiTokenForm()
+        _, raw = api_token_create(organization=org, name=form.cleaned_data["name"], created_by=request.user)
+        once.keep(request, "api_token", raw)  # shown once by the GET below; a reload makes no second token
+        return redirect("accounts:api_tokens")
     tokens = org.api_tokens.select_related("created_by")
     return render(
         request,
         "accounts/api_tokens.html",
-        {"form": form, "tokens": tokens, "new_token": new_token, "organization": org},
+        {"form": form, "tokens": tokens, "new_token": once.take(request, "api_token"), "organization": org},
     )
 
 

@@ -11,16 +11,17 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
-from . import selectors, services
+from . import once, selectors, services
 from .access import get_org_for_admin, get_org_for_member, is_admin
 from .forms import InviteForm, JoinForm, RoleForm
 from .models import Membership, User
 
 
-def _members_page(request, org, *, invite_form=None, new_invitation=None, open_dialog: str = ""):
+def _members_page(request, org, *, invite_form=None, open_dialog: str = ""):
     return render(
         request,
         "accounts/members.html",
@@ -31,11 +32,17 @@ def _members_page(request, org, *, invite_form=None, new_invitation=None, open_d
             "invitations": selectors.pending_invitations(org),
             "invite_form": invite_form or InviteForm(),
             "role_choices": Membership.Role.choices,
-            "new_invitation": new_invitation,
+            "new_invitation": _new_invitation(request),
             "open_dialog": open_dialog or request.GET.get("dialog", ""),
             "invitation_days": settings.ROSTER_INVITATION_DAYS,
         },
     )
+
+
+def _new_invitation(request) -> dict | None:
+    """The link of the invitation just created, once (see once.py)."""
+    kept = once.take(request, "invitation")
+    return {**kept, "expires_at": parse_datetime(kept["expires_at"])} if kept else None
 
 
 def _dialog_redirect(dialog: str):
@@ -67,7 +74,13 @@ def member_invite(request):
                 messages.success(request, f"Invitation emailed to {email}.")
             else:
                 messages.warning(request, f"The email to {email} could not be sent: copy the link below to them.")
-            return _members_page(request, org, new_invitation=new)
+            # Shown once by the page this redirects to: a reload there cannot re-send the invitation.
+            once.keep(
+                request,
+                "invitation",
+                {"email": email, "url": new.accept_url, "expires_at": new.invitation.expires_at.isoformat()},
+            )
+            return redirect("accounts:members")
     return _members_page(request, org, invite_form=form, open_dialog="invite")
 
 

@@ -1,6 +1,7 @@
 """Settings → Members: admins invite people by email, change roles and remove members; the invited
 person joins from the emailed link. Personas: an admin, a member, an outsider (admin of another org)."""
 
+import json
 import re
 from datetime import timedelta
 
@@ -19,7 +20,7 @@ LINK = re.compile(r"https://roster\.example\.com/invitations/([A-Za-z0-9_-]+)/")
 
 
 def invite(admin_client, email="new@acme.example", role="member"):
-    page = admin_client.post("/settings/members/invite/", {"email": email, "role": role}).content.decode()
+    page = admin_client.post("/settings/members/invite/", {"email": email, "role": role}, follow=True).content.decode()
     return page, LINK.search(page).group(1)
 
 
@@ -291,3 +292,19 @@ def test_django_admin_lists_invitations_without_the_token(client, org):
     for page in (listing, detail):
         assert token not in page
         assert invitation.token_hash not in page
+
+
+def test_the_link_is_shown_after_a_redirect_so_a_reload_never_re_sends_the_invitation(admin_client, mailoutbox):
+    response = admin_client.post("/settings/members/invite/", {"email": "new@acme.example", "role": "member"})
+    assert (response.status_code, response["Location"]) == (302, "/settings/members/")
+    first_link = Invitation.objects.get().token_hash
+    # Waiting in the session for the page, the link is encrypted like every stored secret.
+    assert "/invitations/" not in json.dumps(dict(admin_client.session))
+
+    shown = admin_client.get("/settings/members/").content.decode()
+    token = LINK.search(shown).group(1)
+    assert hash_token(token) == first_link
+    reloaded = admin_client.get("/settings/members/").content.decode()
+    assert token not in reloaded and "it will not be shown again" not in reloaded
+    assert Invitation.objects.get().token_hash == first_link  # the emailed link still works
+    assert len(mailoutbox) == 1

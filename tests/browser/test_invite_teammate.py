@@ -1,0 +1,47 @@
+"""In Debian's chromium: an admin invites a teammate from Settings → Members with the keyboard,
+copies the link, and the teammate opens it, creates an account and lands in the organization."""
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import Membership
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_admin_invites_a_teammate_who_joins_from_the_link(signed_in_page, browser, org, live_server, mailoutbox):
+    page = signed_in_page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page.get_by_role("link", name="Members").click()
+    expect(page.get_by_role("heading", name="Settings → Members")).to_be_visible()
+
+    page.get_by_role("link", name="Invite someone").focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name=f"Invite someone to {org.name}")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Email").fill("Teammate@Example.com")
+    dialog.get_by_label("Role").select_option("member")
+    dialog.get_by_role("button", name="Send invitation").click()
+
+    link = page.get_by_label("Invitation link").input_value()
+    page.get_by_role("button", name="Copy").click()
+    assert page.evaluate("navigator.clipboard.readText()") == link
+    expect(page.get_by_test_id("invitations")).to_contain_text("teammate@example.com")
+    assert [m.to for m in mailoutbox] == [["teammate@example.com"]]
+    assert link.removeprefix("https://roster.example.com") in mailoutbox[0].body
+
+    page.reload()  # shown once
+    expect(page.get_by_label("Invitation link")).to_have_count(0)
+
+    teammate = browser.new_context(base_url=live_server.url).new_page()
+    teammate.goto(link.removeprefix("https://roster.example.com"))
+    expect(teammate.get_by_role("heading", name=f"Join {org.name}")).to_be_visible()
+    teammate.get_by_label("First name").fill("Tess")
+    teammate.get_by_label("Password").fill("a-long-enough-passphrase-19")
+    teammate.get_by_role("button", name="Create my account and join").click()
+    teammate.wait_for_url("**/settings/integrations/")
+    assert Membership.objects.get(organization=org, user__email="teammate@example.com").role == "member"
+
+    teammate.goto(link.removeprefix("https://roster.example.com"))  # single use
+    expect(teammate.get_by_role("heading", name="This invitation can no longer be used")).to_be_visible()
+    teammate.context.close()
