@@ -139,7 +139,7 @@ def _joined(request, membership: Membership):
     return redirect("integrations:index")
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])  # HEAD: mail scanners check links; a 405 would log the token
 def invitation(request, token: str):
     """The link in the invitation email. Pages about a usable invitation answer 200, so Django's
     request log (it logs the path of every 4xx) never records a token that still works."""

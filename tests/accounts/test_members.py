@@ -116,6 +116,14 @@ def test_an_expired_invitation_says_to_ask_an_admin_again(admin_client, client, 
     assert not User.objects.filter(email="new@acme.example").exists()
 
 
+def test_a_link_checker_s_head_request_is_answered_and_never_logs_a_working_token(client, org, captured_logs):
+    # Mail scanners and link previews send HEAD before the person clicks: a 405 would be logged with the path.
+    token = new_token(org)
+    assert client.head(path(token)).status_code == 200
+    assert token not in captured_logs.text
+    assert Invitation.objects.get().accepted_at is None
+
+
 def test_the_expiry_follows_the_setting(admin_client, settings, org):
     settings.ROSTER_INVITATION_DAYS = 2
     invite(admin_client)
