@@ -66,6 +66,8 @@ def test_members_list_members_and_invitations(member_client, org, admin_user):
     "body,code",
     [
         ({"email": "nope"}, "invalid_request"),
+        ({"email": "nul\u0000@acme.example"}, "invalid_request"),  # PostgreSQL refuses NUL: was a 500 there
+        ({"email": "@"}, "invalid_request"),
         ({"email": "a@b.example", "role": "owner"}, "invalid_request"),
         ({}, "invalid_request"),
     ],
