@@ -41,6 +41,8 @@ def _endpoint_sql() -> str:
 
 def endpoint(public_id: str) -> Endpoint | None:
     """The endpoint with this public id and its organization's signing secrets, in one query."""
+    if "\x00" in public_id:  # no id has one, and PostgreSQL refuses it in a query (anyone may post here)
+        return None
     with connection.cursor() as cursor:
         cursor.execute(_endpoint_sql(), [public_id])
         rows = cursor.fetchall()

@@ -53,3 +53,10 @@ def test_the_endpoint_comes_with_its_organizations_secrets_oldest_first(org, end
         ["first-secret-1234", "second-secret-5678"],
     )
     assert intake.endpoint("no-such-endpoint") is None
+
+
+def test_an_endpoint_id_with_a_nul_character_is_simply_not_found(client, endpoint):
+    # Anyone may post to any URL; PostgreSQL refuses NUL in a query (a 500 there before).
+    assert intake.endpoint(endpoint.public_id + "\x00") is None
+    response = client.post("/webhooks/pagerduty/ab%00cd/", data="{}", content_type="application/json")
+    assert response.status_code == 404
