@@ -46,7 +46,20 @@ def json_body(request) -> dict:
         raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from exc
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    if _has_nul(data):
+        # PostgreSQL cannot store text containing NUL: refuse it here rather than fail in the database.
+        raise ApiError(400, "invalid_request", "Text values may not contain NUL characters.")
     return data
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _authenticate(request):

@@ -38,11 +38,12 @@ class Relay:
         self._inline = inline
         self._thread_cleanup = thread_cleanup
         self._start_fresh()
+        # Per process: a forked child (gunicorn --preload, Celery prefork) inherits neither the
+        # parent's thread nor, usefully, its lock or ids; it starts empty before any of its
+        # threads runs, and publishes only its own ids.
+        os.register_at_fork(after_in_child=self._start_fresh)
 
     def _start_fresh(self) -> None:
-        # Per process: a fork (gunicorn --preload, Celery prefork) inherits no thread, so the
-        # child starts its own rather than waiting on its parent's.
-        self._pid = os.getpid()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._pending: list[int] = []
@@ -53,8 +54,6 @@ class Relay:
         if self._inline():
             self._publish([delivery_id])
             return
-        if self._pid != os.getpid():
-            self._start_fresh()
         with self._lock:
             self._pending.append(delivery_id)
             if self._thread is None or not self._thread.is_alive():
@@ -68,8 +67,6 @@ class Relay:
 
     def flush(self) -> None:
         """Publish every id held now (the thread does this; so does the process on exit)."""
-        if self._pid != os.getpid():
-            return
         with self._lock:
             ids, self._pending = self._pending, []
         if ids:

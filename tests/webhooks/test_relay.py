@@ -72,16 +72,24 @@ def test_flush_publishes_what_is_held_as_the_process_exits():
     assert recorder.batches == [[4, 5]]
 
 
-def test_a_forked_process_starts_its_own_relay_and_does_not_publish_its_parents_ids(monkeypatch):
+def test_a_forked_process_starts_its_own_relay_and_does_not_publish_its_parents_ids():
+    import os
+
     recorder = Recorder()
     relay = _relay(recorder, linger=60)
-    relay.submit(1)  # held by the "parent"
-    monkeypatch.setattr("webhooks.relay.os.getpid", lambda: -1)  # now we are the child
-    relay.flush()
-    assert recorder.batches == []  # the parent's ids are the parent's to publish
-
-    relay.submit(2)
-    assert relay.pending() == [2]
+    relay.submit(1)  # held by the parent
+    child = os.fork()
+    if child == 0:  # the child: nothing inherited, its own ids only
+        ok = False
+        try:
+            relay.flush()
+            relay.submit(2)
+            ok = recorder.batches == [] and relay.pending() == [2]
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert relay.pending() == [1]  # the parent still holds its own
 
 
 def test_when_queuing_fails_every_delivery_of_the_batch_is_flagged_for_the_sweeper(
