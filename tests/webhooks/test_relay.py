@@ -20,11 +20,12 @@ class Recorder:
 
     def __init__(self, failures=0):
         self.batches, self.failures = [], failures
-        self.published = threading.Event()
+        self.published, self.failed = threading.Event(), threading.Event()
 
     def __call__(self, ids):
         if self.failures:
             self.failures -= 1
+            self.failed.set()
             raise RuntimeError("broker unreachable")
         self.batches.append(list(ids))
         self.published.set()
@@ -56,7 +57,7 @@ def test_a_publish_that_raises_does_not_stop_the_relay():
     recorder = Recorder(failures=1)
     relay = _relay(recorder, linger=0.05)
     relay.submit(1)
-    threading.Event().wait(0.3)  # the first batch fails (the publisher has flagged the rows)
+    assert recorder.failed.wait(5)  # the first batch fails (the publisher has flagged the rows)
     relay.submit(2)
 
     assert recorder.published.wait(5)
