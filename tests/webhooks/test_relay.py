@@ -37,7 +37,7 @@ def _relay(recorder, *, linger=0.2, inline=False):
 
 def test_deliveries_submitted_together_are_published_as_one_batch():
     recorder = Recorder()
-    relay = _relay(recorder)
+    relay = _relay(recorder, linger=1.0)  # ample for three submits to land in one batch
     for delivery_id in (1, 2, 3):
         relay.submit(delivery_id)
 
