@@ -90,6 +90,11 @@ def _authenticate(request):
     request.is_org_admin = membership.is_admin
 
 
+def iso(value) -> str | None:
+    """A datetime for JSON (ISO 8601), or None."""
+    return value.isoformat() if value else None
+
+
 def api_actor(request):
     """Who acts, for audit records: the signed-in user, or the API token by its last 4 characters."""
     return request.user if request.user.is_authenticated else f"API token …{request.api_token.last4}"

@@ -5,14 +5,10 @@ from django.core.validators import validate_email
 from django.http import HttpResponse, JsonResponse
 
 from . import selectors, services
-from .api import ApiError, api_actor, api_view, json_body
+from .api import ApiError, api_actor, api_view, iso, json_body
 from .models import Invitation, Membership
 
 ROLES = ", ".join(Membership.Role.values)
-
-
-def _iso(value):
-    return value.isoformat() if value else None
 
 
 def member_json(m: Membership) -> dict:
@@ -21,7 +17,7 @@ def member_json(m: Membership) -> dict:
         "email": m.user.email,
         "name": m.user.get_full_name(),
         "role": m.role,
-        "joinedAt": _iso(m.created_at),
+        "joinedAt": iso(m.created_at),
     }
 
 
@@ -31,8 +27,8 @@ def invitation_json(i: Invitation) -> dict:
         "email": i.email,
         "role": i.role,
         "invitedBy": i.invited_by.email if i.invited_by else None,
-        "createdAt": _iso(i.created_at),
-        "expiresAt": _iso(i.expires_at),
+        "createdAt": iso(i.created_at),
+        "expiresAt": iso(i.expires_at),
         "expired": i.is_expired,
     }
 

@@ -3,22 +3,14 @@
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 
-from accounts.api import ApiError, api_view, json_body
+from accounts.api import ApiError, api_actor, api_view, iso, json_body
 
 from . import processing, selectors, services
 from .models import WebhookSecret
 
 
-def _iso(value):
-    return value.isoformat() if value else None
-
-
-def _actor(request):
-    return request.user if request.user.is_authenticated else f"API token …{request.api_token.last4}"
-
-
 def secret_json(row: WebhookSecret) -> dict:
-    return {"id": row.pk, "label": row.label, "last4": row.last4, "createdAt": _iso(row.created_at)}
+    return {"id": row.pk, "label": row.label, "last4": row.last4, "createdAt": iso(row.created_at)}
 
 
 @api_view(["GET"])
@@ -33,10 +25,10 @@ def webhook_url(request):
             "secrets": [secret_json(s) for s in WebhookSecret.objects.filter(organization=org)],
             "heldDeliveries": services.held_count(org),
             "waitingDeliveries": backlog.waiting,
-            "oldestWaitingAt": _iso(backlog.oldest_waiting_at),
+            "oldestWaitingAt": iso(backlog.oldest_waiting_at),
             "processingStalled": backlog.stalled,
             "failedDeliveries": backlog.given_up,
-            "lastTestReceivedAt": _iso(endpoint.last_ping_at),
+            "lastTestReceivedAt": iso(endpoint.last_ping_at),
         }
     )
 
@@ -49,7 +41,7 @@ def webhook_secrets(request):
         raise ApiError(400, "invalid_request", "label must be a string.")
     try:
         row, settled = services.webhook_secret_add(
-            organization=request.organization, secret=data.get("secret"), label=label, actor=_actor(request)
+            organization=request.organization, secret=data.get("secret"), label=label, actor=api_actor(request)
         )
     except services.InvalidSecret as error:
         raise ApiError(400, "invalid_secret", str(error)) from error
@@ -61,7 +53,7 @@ def webhook_secrets(request):
 @api_view(["DELETE"])
 def webhook_secret(request, secret_id: int):
     if not services.webhook_secret_remove(
-        organization=request.organization, secret_id=secret_id, actor=_actor(request)
+        organization=request.organization, secret_id=secret_id, actor=api_actor(request)
     ):
         raise ApiError(404, "not_found", "No such webhook secret.")
     return HttpResponse(status=204)
@@ -82,8 +74,8 @@ def incident_json(incident, *, with_events: bool = False) -> dict:
         "assignees": [{"id": a.get("id"), "name": a.get("summary")} for a in incident.assignees],
         "customFields": [{"name": f.get("name"), "value": f.get("value")} for f in incident.custom_fields],
         "htmlUrl": incident.html_url or None,
-        "createdAt": _iso(incident.pagerduty_created_at),
-        "updatedAt": _iso(incident.state_as_of),
+        "createdAt": iso(incident.pagerduty_created_at),
+        "updatedAt": iso(incident.state_as_of),
         "known": not incident.is_stub,
     }
     if with_events:
@@ -91,7 +83,7 @@ def incident_json(incident, *, with_events: bool = False) -> dict:
             {
                 "eventId": e.event_id,
                 "type": e.event_type,
-                "occurredAt": _iso(e.occurred_at),
+                "occurredAt": iso(e.occurred_at),
                 "agent": e.agent or None,
                 "summary": e.summary,
                 "applied": e.applied,

@@ -2,7 +2,7 @@
 
 from django.http import JsonResponse
 
-from accounts.api import ApiError, api_view, json_body
+from accounts.api import ApiError, api_actor, api_view, json_body
 
 from . import client as pd
 from . import services
@@ -37,7 +37,7 @@ def _key_and_region(request) -> tuple[str, str | None]:
 @api_view(["GET", "POST", "PATCH", "DELETE"])
 def connection(request):
     org = request.organization
-    actor = request.user if request.user.is_authenticated else f"API token …{request.api_token.last4}"
+    actor = api_actor(request)
     if request.method == "GET":
         return JsonResponse(services.connection_status(org))
     if request.method == "DELETE":
