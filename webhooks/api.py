@@ -23,7 +23,7 @@ def webhook_url(request):
             "url": services.webhook_url(endpoint),
             "events": processing.SUBSCRIBED_EVENTS,
             "secrets": [secret_json(s) for s in WebhookSecret.objects.filter(organization=org)],
-            "heldDeliveries": services.held_count(org),
+            "heldDeliveries": backlog.held,
             "waitingDeliveries": backlog.waiting,
             "oldestWaitingAt": iso(backlog.oldest_waiting_at),
             "processingStalled": backlog.stalled,

@@ -21,7 +21,6 @@ def card_context(request, organization) -> dict:
         "wh_secrets": list(
             WebhookSecret.objects.filter(organization=organization).only("id", "label", "last4", "created_at")
         ),
-        "wh_held": services.held_count(organization),
         "wh_backlog": services.backlog(organization),
         "wh_deliveries": deliveries,
         "wh_can_create_subscription": admin and get_connection(organization) is not None,

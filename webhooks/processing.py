@@ -19,7 +19,7 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -43,6 +43,13 @@ STATUS_RANK = {"triggered": 0, "acknowledged": 1, "resolved": 2}
 # Deliveries in these states are done: processing them again changes nothing.
 FINAL = (Delivery.Status.PROCESSED, Delivery.Status.SKIPPED, Delivery.Status.REJECTED)
 MAX_ATTEMPTS = 5
+# Verified deliveries still to be processed: received, or failed and to be tried again. The sweeper
+# queues these; the card counts them.
+WAITING = Q(verified=True) & (
+    Q(status=Delivery.Status.RECEIVED) | Q(status=Delivery.Status.FAILED, attempts__lt=MAX_ATTEMPTS)
+)
+# Verified deliveries given up on after MAX_ATTEMPTS (Django admin can reprocess them).
+GIVEN_UP = Q(verified=True, status=Delivery.Status.FAILED, attempts__gte=MAX_ATTEMPTS)
 # Fields an older event may still fill in when Roster does not know them (they do not change
 # during an incident's life); everything else only moves forward.
 FILL_IF_UNKNOWN = ("number", "title", "html_url", "incident_key", "pagerduty_created_at", "service_id", "service_name")

@@ -38,15 +38,12 @@ def webhook_url(endpoint: WebhookEndpoint) -> str:
     return settings.PUBLIC_BASE_URL + reverse("webhooks:receive", args=[endpoint.public_id])
 
 
-def held_count(organization) -> int:
-    return Delivery.objects.filter(organization=organization, status=Delivery.Status.HELD).count()
-
-
 @dataclass(frozen=True)
 class Backlog:
-    """Verified deliveries not processed yet, for the card: an admin sees processing stall (the
-    worker is down) without reading logs."""
+    """Deliveries not processed yet, for the card and the API: an admin sees processing stall (the
+    worker is down) or deliveries held for a secret without reading logs."""
 
+    held: int  # unverified, held until a signing secret is saved
     waiting: int  # stored, not processed yet (including failures the sweeper will retry)
     oldest_waiting_at: datetime | None
     given_up: int  # failed MAX_ATTEMPTS times: Django admin can reprocess them
@@ -54,18 +51,19 @@ class Backlog:
 
 
 def backlog(organization, *, now: datetime | None = None) -> Backlog:
-    retry = Q(status=Delivery.Status.FAILED, attempts__lt=processing.MAX_ATTEMPTS)
-    waiting = Q(status=Delivery.Status.RECEIVED) | retry
-    given_up = Q(status=Delivery.Status.FAILED, attempts__gte=processing.MAX_ATTEMPTS)
-    row = Delivery.objects.filter(organization=organization, verified=True).aggregate(
-        waiting=Count("id", filter=waiting),
-        oldest=Min("received_at", filter=waiting),
-        given_up=Count("id", filter=given_up),
+    """One query over the organization's deliveries."""
+    row = Delivery.objects.filter(organization=organization).aggregate(
+        held=Count("id", filter=Q(status=Delivery.Status.HELD)),
+        waiting=Count("id", filter=processing.WAITING),
+        oldest=Min("received_at", filter=processing.WAITING),
+        given_up=Count("id", filter=processing.GIVEN_UP),
     )
     now = now or timezone.now()
     oldest = row["oldest"]
     stalled = oldest is not None and (now - oldest).total_seconds() > settings.WEBHOOK_BACKLOG_WARN_SECONDS
-    return Backlog(waiting=row["waiting"], oldest_waiting_at=oldest, given_up=row["given_up"], stalled=stalled)
+    return Backlog(
+        held=row["held"], waiting=row["waiting"], oldest_waiting_at=oldest, given_up=row["given_up"], stalled=stalled
+    )
 
 
 def active_secrets(organization) -> list[str]:

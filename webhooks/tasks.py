@@ -85,13 +85,10 @@ def unprocessed_deliveries(*, now=None):
     """Stored deliveries to queue again: those whose queuing failed (after a few seconds), and any
     other left unprocessed or failed once it is stale (a lost message, a crash before queuing)."""
     now = now or timezone.now()
-    pending = Q(status=Delivery.Status.RECEIVED) | Q(
-        status=Delivery.Status.FAILED, attempts__lt=processing.MAX_ATTEMPTS
-    )
     due = Q(enqueue_failed=True, received_at__lt=now - timedelta(seconds=settings.WEBHOOK_SWEEP_AFTER_SECONDS)) | Q(
         received_at__lt=now - timedelta(seconds=settings.WEBHOOK_SWEEP_STALE_SECONDS)
     )
-    return Delivery.objects.filter(pending, due, verified=True).order_by("received_at")
+    return Delivery.objects.filter(processing.WAITING, due).order_by("received_at")
 
 
 @shared_task
