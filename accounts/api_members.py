@@ -1,11 +1,10 @@
 """JSON API for Settings → Members: the list (members), invitations and role changes (admins)."""
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.http import HttpResponse, JsonResponse
 
 from . import selectors, services
 from .api import ApiError, api_actor, api_view, iso, json_body
+from .forms import InviteForm
 from .models import Invitation, Membership
 
 ROLES = ", ".join(Membership.Role.values)
@@ -46,15 +45,6 @@ def _string(data: dict, name: str) -> str:
     return value
 
 
-def _is_email(value: str) -> bool:
-    """As the page's form checks it (no NUL either, which PostgreSQL refuses)."""
-    try:
-        validate_email(value)
-    except ValidationError:
-        return False
-    return True
-
-
 @api_view(["GET"], admin_methods=())
 def members(request):
     org = request.organization
@@ -69,15 +59,18 @@ def members(request):
 @api_view(["POST"])
 def invitations(request):
     data = json_body(request)
-    email = _string(data, "email").strip()
-    role = data.get("role", Membership.Role.MEMBER)
-    if len(email) > 254 or not _is_email(email):
+    # Checked by the page's own form: the same email and role rules for both.
+    form = InviteForm({"email": _string(data, "email"), "role": data.get("role", Membership.Role.MEMBER)})
+    if "email" in form.errors:
         raise ApiError(400, "invalid_request", "email must be an email address.")
-    if role not in Membership.Role.values:
+    if "role" in form.errors:
         raise ApiError(400, "invalid_request", f"role must be one of: {ROLES}.")
     try:
         new = services.invitation_create(
-            organization=request.organization, email=email, role=role, actor=api_actor(request)
+            organization=request.organization,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            actor=api_actor(request),
         )
     except services.MemberError as error:
         raise _error(error) from error
