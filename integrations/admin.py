@@ -7,8 +7,7 @@ from .registry import register_admin_inline
 class AuditEventInline(admin.TabularInline):
     model = AuditEvent
     extra = 0
-    fields = ["created_at", "provider", "actor_label", "summary"]
-    readonly_fields = fields
+    readonly_fields = fields = ("created_at", "provider", "actor_label", "summary")
     can_delete = False
     ordering = ["-created_at"]
     max_num = 0

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models, transaction
 from django.db.models.functions import Cast
 from encrypted_model_fields import fields as encrypted
@@ -50,6 +51,8 @@ def encrypted_columns() -> Iterator[tuple[type[models.Model], models.Field]]:
 
 def _keys() -> tuple[Fernet, MultiFernet]:
     configured = settings.FIELD_ENCRYPTION_KEY
+    if not configured:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY is not set.")
     keys = [Fernet(k) for k in (configured if isinstance(configured, list | tuple) else [configured])]
     return keys[0], MultiFernet(keys)
 

@@ -14,8 +14,7 @@ class MemberInline(admin.TabularInline):
 class HandoffInline(admin.TabularInline):
     model = Handoff
     extra = 0
-    fields = ["at", "from_label", "to_label", "recorded_at"]
-    readonly_fields = fields
+    readonly_fields = fields = ("at", "from_label", "to_label", "recorded_at")
     can_delete = False
     max_num = 0
     ordering = ["-at"]
@@ -86,8 +85,7 @@ class RotationSyncInline(admin.TabularInline):
 
     model = Rotation
     extra = 0
-    fields = ["name", "pagerduty_schedule_id", "last_sync_at", "last_sync_ok", "last_sync_error"]
-    readonly_fields = fields
+    readonly_fields = fields = ("name", "pagerduty_schedule_id", "last_sync_at", "last_sync_ok", "last_sync_error")
     can_delete = False
     max_num = 0
     verbose_name_plural = "Rotations (PagerDuty sync)"

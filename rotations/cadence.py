@@ -16,18 +16,22 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 UTC = dt.UTC
 
+# Whoever is on call: a member, a PagerDuty person, a test's string. Anything hashable.
+W = TypeVar("W", bound=Hashable)
+
 
 @dataclass(frozen=True)
-class Slot:
+class Slot(Generic[W]):
     """Someone (`who`, any hashable; None = nobody: a gap) on call from `start` to `end` (UTC)."""
 
     start: dt.datetime
     end: dt.datetime
-    who: Hashable | None
+    who: W | None
     override: bool = False
 
 
@@ -55,12 +59,12 @@ class Cadence:
 
 def turns(
     cadence: Cadence,
-    members: Sequence[Hashable],
+    members: Sequence[W],
     *,
     since: dt.datetime,
     until: dt.datetime,
     skipped: Iterable[dt.datetime] = (),
-) -> list[Slot]:
+) -> list[Slot[W]]:
     """Round-robin turns overlapping [since, until), not clipped. Before the first turn, or with
     no members, nobody is on call (a gap slot)."""
     if since >= until:
@@ -69,7 +73,7 @@ def turns(
     if not members:
         return [Slot(since, until, None)]
     skipped_turns = sorted({cadence.turn_at(t) for t in skipped if t >= first})
-    slots: list[Slot] = []
+    slots: list[Slot[W]] = []
     if since < first:
         slots.append(Slot(since, min(first, until), None))
     k = max(cadence.turn_at(since), 0)
@@ -83,11 +87,11 @@ def turns(
     return slots
 
 
-def apply_overrides(slots: list[Slot], overrides: Iterable[tuple[dt.datetime, dt.datetime, Hashable]]) -> list[Slot]:
+def apply_overrides(slots: list[Slot[W]], overrides: Iterable[tuple[dt.datetime, dt.datetime, W]]) -> list[Slot[W]]:
     """Cut each override into the slots it covers; later overrides win where they overlap."""
     result = list(slots)
     for o_start, o_end, who in sorted(overrides, key=lambda o: o[0]):
-        cut: list[Slot] = []
+        cut: list[Slot[W]] = []
         for slot in result:
             if slot.end <= o_start or slot.start >= o_end:
                 cut.append(slot)
@@ -101,15 +105,15 @@ def apply_overrides(slots: list[Slot], overrides: Iterable[tuple[dt.datetime, dt
     return result
 
 
-def on_call_at(slots: Iterable[Slot], instant: dt.datetime) -> list[Slot]:
+def on_call_at(slots: Iterable[Slot[W]], instant: dt.datetime) -> list[Slot[W]]:
     """Slots in progress at `instant` (several when shifts overlap)."""
     return [s for s in slots if s.start <= instant < s.end]
 
 
-def merge_adjacent(slots: Sequence[Slot]) -> list[Slot]:
+def merge_adjacent(slots: Sequence[Slot[W]]) -> list[Slot[W]]:
     """Join back-to-back slots of the same person (so an override by the on-call person, or a
     PagerDuty entry split by a layer boundary, is not a handoff)."""
-    merged: list[Slot] = []
+    merged: list[Slot[W]] = []
     for slot in sorted(slots, key=lambda s: (s.start, s.end)):
         if merged and merged[-1].who == slot.who and merged[-1].end == slot.start:
             merged[-1] = Slot(merged[-1].start, slot.end, slot.who, merged[-1].override or slot.override)
@@ -119,17 +123,17 @@ def merge_adjacent(slots: Sequence[Slot]) -> list[Slot]:
 
 
 def handoffs(
-    slots: Sequence[Slot], *, since: dt.datetime, until: dt.datetime
-) -> list[tuple[dt.datetime, frozenset, frozenset]]:
+    slots: Sequence[Slot[W]], *, since: dt.datetime, until: dt.datetime
+) -> list[tuple[dt.datetime, frozenset[W], frozenset[W]]]:
     """Instants in [since, until) where the set of people on call changes: (at, before, after).
     An empty set is a gap. Works with overlapping slots (a sweep over start and end events)."""
-    events: dict[dt.datetime, list[tuple[int, Hashable]]] = {}
+    events: dict[dt.datetime, list[tuple[int, W]]] = {}
     for s in slots:
         if s.who is not None and s.end > s.start:
             events.setdefault(s.start, []).append((1, s.who))
             events.setdefault(s.end, []).append((-1, s.who))
-    active: Counter = Counter()
-    result = []
+    active: Counter[W] = Counter()
+    result: list[tuple[dt.datetime, frozenset[W], frozenset[W]]] = []
     for at in sorted(events):
         before = frozenset(active)
         for delta, who in events[at]:

@@ -69,5 +69,5 @@ class OverrideForm(forms.Form):
 
     def __init__(self, *args, rotation, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["member"].choices = [(m.pk, m.name) for m in rotation.members.all()]
+        self.fields["member"].choices = [(m.pk, m.name) for m in rotation.members.all()]  # type: ignore[attr-defined]
         self.fields["start"].help_text = self.fields["end"].help_text = f"In {rotation.time_zone}."

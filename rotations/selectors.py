@@ -77,7 +77,7 @@ def rotation_for(organization, rotation_id: int, *, now: dt.datetime, until: dt.
     return get_object_or_404(rotations_for(organization, now=now, until=until), pk=rotation_id)
 
 
-def timeline(rotation: Rotation, *, since: dt.datetime, until: dt.datetime) -> list[cadence.Slot]:
+def timeline(rotation: Rotation, *, since: dt.datetime, until: dt.datetime) -> list[cadence.Slot[Person]]:
     """Slots overlapping [since, until); `who` is a Person or None (a gap). Uses prefetched rows
     (see rotations_for) when the window fits inside them."""
     members = list(rotation.members.all())
@@ -115,11 +115,10 @@ class OnCall:
         return not self.people
 
 
-def on_call_now(rotation: Rotation, *, now: dt.datetime, slots: list[cadence.Slot] | None = None) -> OnCall:
+def on_call_now(rotation: Rotation, *, now: dt.datetime, slots: list[cadence.Slot[Person]] | None = None) -> OnCall:
     if slots is None:
         slots = timeline(rotation, since=now, until=now + dt.timedelta(days=UPCOMING_DAYS))
-    current = [s for s in cadence.on_call_at(slots, now) if s.who is not None]
-    people = sorted({s.who for s in current}, key=lambda p: p.name)
+    people = sorted({who for s in cadence.on_call_at(slots, now) if (who := s.who) is not None}, key=lambda p: p.name)
     changes = [
         at
         for at, _, _ in cadence.handoffs(
@@ -136,7 +135,9 @@ class UpcomingHandoff:
     people: list[Person]  # empty: a gap starts
 
 
-def upcoming_handoffs(rotation: Rotation, *, now: dt.datetime, slots: list[cadence.Slot]) -> list[UpcomingHandoff]:
+def upcoming_handoffs(
+    rotation: Rotation, *, now: dt.datetime, slots: list[cadence.Slot[Person]]
+) -> list[UpcomingHandoff]:
     until = now + dt.timedelta(days=UPCOMING_DAYS)
     return [
         UpcomingHandoff(at=at, people=sorted(after, key=lambda p: p.name))
@@ -144,7 +145,7 @@ def upcoming_handoffs(rotation: Rotation, *, now: dt.datetime, slots: list[caden
     ]
 
 
-def unmatched_people(slots: list[cadence.Slot]) -> list[Person]:
+def unmatched_people(slots: list[cadence.Slot[Person]]) -> list[Person]:
     """PagerDuty users on the schedule who match no member (shown with an Add button)."""
     seen = {s.who.key: s.who for s in slots if s.who is not None and not s.who.matched}
     return sorted(seen.values(), key=lambda p: p.name)
@@ -164,7 +165,7 @@ def sync_history(rotation: Rotation, limit: int = 10) -> list[SyncRun]:
     )
 
 
-def shift_rows(slots: list[cadence.Slot]) -> list[dict]:
+def shift_rows(slots: list[cadence.Slot[Person]]) -> list[dict]:
     """Slots as the JSON API shows them (camelCase; a gap has `gap: true` and no person)."""
     return [
         {

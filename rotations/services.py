@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -19,8 +20,8 @@ from .models import Member, Override, Rotation, Shift, Skip, validate_time_zone
 
 CADENCE_FIELDS = ("cadence_unit", "cadence_count", "handoff_time", "start_date")
 EDITABLE_FIELDS = ("name", "description", "time_zone", *CADENCE_FIELDS)
-NAME_MAX = Rotation._meta.get_field("name").max_length
-MEMBER_EMAIL_MAX = Member._meta.get_field("email").max_length
+NAME_MAX: int = Rotation._meta.get_field("name").max_length or 200
+MEMBER_EMAIL_MAX: int = Member._meta.get_field("email").max_length or 254
 FIRST_TURN_YEARS = (1900, 2999)
 
 
@@ -72,7 +73,7 @@ def rotation_create(
     name: str,
     time_zone: str,
     description: str = "",
-    members: list[tuple[str, str]] = (),
+    members: Sequence[tuple[str, str]] = (),
     cadence_unit: str = Rotation.CadenceUnit.WEEKS,
     cadence_count: int = 1,
     handoff_time: dt.time = dt.time(9, 0),

@@ -130,7 +130,7 @@ def edit(request, rotation_id: int):
     rotation = _admin_rotation(request, rotation_id)
     form = RotationForm(request.POST, instance=rotation, read_only_cadence=rotation.is_bound)
     if not form.is_valid():
-        messages.error(request, "Not saved: " + "; ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, "Not saved: " + "; ".join(str(e) for errors in form.errors.values() for e in errors))
         return _back(rotation.pk)
     fresh = selectors.rotation_for(rotation.organization, rotation.pk, now=timezone.now())
     changes = {f: form.cleaned_data[f] for f in services.EDITABLE_FIELDS if f in form.cleaned_data}

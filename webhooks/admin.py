@@ -15,7 +15,7 @@ class WebhookEndpointInline(admin.StackedInline):
     extra = 0
     max_num = 0
     can_delete = False
-    fields = readonly_fields = ["public_id", "last_ping_at", "last_rejected_at", "last_rejected_reason", "created_at"]
+    fields = readonly_fields = ("public_id", "last_ping_at", "last_rejected_at", "last_rejected_reason", "created_at")
     verbose_name = "PagerDuty webhook endpoint"
 
 
@@ -24,7 +24,7 @@ class WebhookSecretInline(admin.TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
-    fields = readonly_fields = ["label", "last4", "subscription_id", "created_by", "created_at"]
+    fields = readonly_fields = ("label", "last4", "subscription_id", "created_by", "created_at")
     verbose_name_plural = "Webhook signing secrets (last 4 only)"
 
 
@@ -39,7 +39,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     search_fields = ["organization__name", "organization__slug", "event_id", "webhook_id", "incident_ref"]
     date_hierarchy = "received_at"
     actions = ["reprocess"]
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "organization",
         "status",
         "error",
@@ -53,7 +53,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "processed_at",
         "headers",
         "body_text",
-    ]
+    )
 
     @admin.display(description="Body")
     def body_text(self, obj):
@@ -85,7 +85,7 @@ class IncidentEventInline(admin.TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
-    fields = readonly_fields = ["occurred_at", "event_type", "summary", "agent", "applied", "event_id", "delivery"]
+    fields = readonly_fields = ("occurred_at", "event_type", "summary", "agent", "applied", "event_id", "delivery")
     ordering = ["occurred_at", "id"]
     verbose_name_plural = "Timeline"
 

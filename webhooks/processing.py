@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -79,7 +80,7 @@ def _datetime(value) -> datetime | None:
         return None
     if parsed is None:
         return None
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.utc)
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
 
 def _occurred_at(event: dict, fallback: datetime) -> datetime:
@@ -253,7 +254,7 @@ def apply_custom_fields(delivery: Delivery, event: dict, occurred_at: datetime) 
     if incident.is_stub and incident.state_as_of is None:
         from .tasks import queue_fetch  # tasks imports this module
 
-        transaction.on_commit(lambda pk=incident.pk: queue_fetch(pk))
+        transaction.on_commit(partial(queue_fetch, incident.pk))
     newer = incident.custom_fields_as_of is None or occurred_at >= incident.custom_fields_as_of
     changed = [_custom_field(i) for i in data.get("changed_custom_fields") or [] if isinstance(i, dict)]
     names = ", ".join(f"{c['name']} = {c['value']}" for c in changed) or "custom fields updated"

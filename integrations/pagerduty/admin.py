@@ -5,7 +5,7 @@ from integrations.registry import register_admin_inline
 from .models import PagerDutyConnection
 
 # Never a credential field: only last-4 digits and health.
-HEALTH_FIELDS = [
+HEALTH_FIELDS = (
     "status",
     "auth_type",
     "region",
@@ -27,7 +27,7 @@ HEALTH_FIELDS = [
     "last_refresh_result",
     "last_refresh_error",
     "updated_at",
-]
+)
 
 
 class PagerDutyConnectionInline(admin.StackedInline):
@@ -35,8 +35,7 @@ class PagerDutyConnectionInline(admin.StackedInline):
     extra = 0
     max_num = 0
     can_delete = False
-    fields = HEALTH_FIELDS
-    readonly_fields = HEALTH_FIELDS
+    fields = readonly_fields = HEALTH_FIELDS
     verbose_name = "PagerDuty connection health"
 
 
@@ -58,8 +57,7 @@ class PagerDutyConnectionAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "auth_type", "region", "last_refresh_result"]
     search_fields = ["organization__name", "organization__slug", "account_subdomain", "external_user_email"]
-    fields = ["organization", *HEALTH_FIELDS]
-    readonly_fields = fields
+    fields = readonly_fields = ("organization", *HEALTH_FIELDS)
 
     def has_add_permission(self, request):
         return False

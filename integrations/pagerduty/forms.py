@@ -59,7 +59,7 @@ class OAuthConnectForm(forms.Form):
         self.operator_app_ready = operator_app_ready
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         client_id, client_secret = data.get("client_id"), data.get("client_secret")
         if bool(client_id) != bool(client_secret):
             raise forms.ValidationError("Enter both the Client ID and the Client Secret of your PagerDuty app.")

@@ -194,3 +194,10 @@ def test_a_javascript_link_in_a_signed_payload_never_becomes_a_link(deliver, web
     html = admin_client.get(f"/incidents/{incident.pagerduty_id}/").content.decode()
     assert "javascript:" not in html
     assert incident.pagerduty_id in html
+
+
+def test_an_event_time_without_an_offset_is_read_as_utc(deliver, webhook_secret):
+    deliver(fixture("incident.triggered", occurred_at="2020-10-02T18:40:00"))
+    incident = Incident.objects.get()
+    assert incident.status == "triggered"
+    assert incident.events.get().occurred_at.isoformat() == "2020-10-02T18:40:00+00:00"
