@@ -80,7 +80,7 @@ def openapi() -> OpenAPI:
     formats = {"tzinfo": _is_time_zone, "url": _is_web_url}
     return OpenAPI.from_dict(
         _strict(spec_dict()),
-        config=Config(spec_validator_cls=None, extra_format_validators=formats, extra_format_unmarshallers={}),
+        config=Config(spec_validator_cls=None, extra_format_validators=formats),
     )
 
 
