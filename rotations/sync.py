@@ -5,7 +5,9 @@ window computed from a single `now` (PagerDuty renders nothing when since and un
 microseconds). Users are looked up by id through a per-organization cache. The stored shifts are
 replaced only when they differ from PagerDuty's final schedule, so a second run changes nothing.
 Uncovered time is stored as a gap, never as the previous person. A failure keeps the last known
-shifts and records the error on each rotation (and, for refused credentials, on the card).
+shifts and records the error on each rotation (and, for refused credentials, on the card); an
+answer the client cannot read (no final schedule, entries without times or people) is such a
+failure, never an empty schedule.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from integrations.pagerduty import client as pd
 from integrations.pagerduty.models import PagerDutyConnection
@@ -44,13 +45,6 @@ def window(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
 
 def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse(value: str) -> dt.datetime:
-    parsed = parse_datetime(value)
-    if parsed is None:
-        raise pd.Unavailable(f"PagerDuty sent a time Roster could not read: {value!r}")
-    return parsed.astimezone(dt.UTC)
 
 
 # --- users ------------------------------------------------------------------------------------
@@ -108,7 +102,7 @@ def _desired_shifts(
     by_email = {m.email.lower(): m for m in rotation.members.all()}
     shifts = []
     for e in entries:
-        start, end = _parse(e["start"]), _parse(e["end"])
+        start, end = e["start"], e["end"]
         if end <= start or end <= since or start >= until:
             continue
         if e["user_id"] is None:
@@ -219,6 +213,8 @@ def _record_failure(rotations: list[Rotation], run: SyncRun, error: pd.PagerDuty
         message = "The PagerDuty schedule was deleted (or these credentials can no longer see it)."
     elif isinstance(error, pd.RateLimited):
         message = f"{error.message} The sync will resume by itself."
+    elif isinstance(error, pd.UnreadableResponse):
+        message = f"{error.message} Showing the last known schedule; the sync will try again."
     Rotation.objects.filter(pk__in=[r.pk for r in rotations]).update(
         last_sync_at=now,
         last_sync_ok=False,

@@ -1,7 +1,10 @@
 """The only module that speaks HTTP to PagerDuty's REST API.
 
 Everything else calls a `PagerDutyClient` and catches the typed errors below. The client:
-- sends the v2 Accept header and `Token token=` (API key) or `Bearer` (OAuth) auth;
+- sends what PagerDuty's OpenAPI spec requires of every v2 operation (the versioning `Accept`
+  header and `Content-Type: application/json`, GETs included) and `Token token=` (API key) or
+  `Bearer` (OAuth) auth; tests/integrations/test_pagerduty_spec.py checks every request shape
+  against the spec;
 - puts a timeout on every call;
 - retries 429 and 5xx with backoff through urllib3's `Retry`, honouring `Retry-After` and
   PagerDuty's `ratelimit-reset`, but never waits longer than `PAGERDUTY_MAX_RETRY_WAIT` for one
@@ -16,6 +19,7 @@ sibling module identity.py, which raises this module's errors; no other module d
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +28,7 @@ from urllib.parse import quote, urlparse
 
 import requests
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
@@ -31,6 +36,7 @@ from urllib3.util.retry import Retry
 log = logging.getLogger(__name__)
 
 ACCEPT = "application/vnd.pagerduty+json;version=2"
+CONTENT_TYPE = "application/json"  # required by the spec on every v2 operation, GETs included
 MAX_OFFSET = 10_000  # PagerDuty answers 400 when offset + limit exceeds this
 
 
@@ -43,12 +49,15 @@ class PagerDutyError(Exception):
     code = "pagerduty_error"
     permanent = False  # a permanent error will not go away by retrying
 
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None, detail=None):
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None, detail=None, said: str = ""
+    ):
         super().__init__(message)
         self.message = message
         self.status = status
         self.retry_after = retry_after
         self.detail = detail
+        self.said = said  # PagerDuty's own words, when it gave any
 
 
 class BadRequest(PagerDutyError):
@@ -88,6 +97,13 @@ class RateLimited(PagerDutyError):
 
 class Unavailable(PagerDutyError):
     code = "pagerduty_unavailable"
+
+
+class UnreadableResponse(Unavailable):
+    """PagerDuty answered, but in a shape Roster cannot read (e.g. a schedule without its final
+    schedule). Never taken for an empty answer; retried like an outage."""
+
+    code = "pagerduty_unreadable_response"
 
 
 # --- Retries ------------------------------------------------------------------------------------
@@ -148,7 +164,9 @@ def build_session() -> requests.Session:
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    session.headers.update({"Accept": ACCEPT, "User-Agent": "Roster/1.0 (+PagerDuty integration)"})
+    session.headers.update(
+        {"Accept": ACCEPT, "Content-Type": CONTENT_TYPE, "User-Agent": "Roster/1.0 (+PagerDuty integration)"}
+    )
     return session
 
 
@@ -192,7 +210,7 @@ def _unreadable(what: str):
     try:
         yield
     except (KeyError, TypeError, AttributeError, IndexError) as exc:
-        raise Unavailable(f"PagerDuty sent {what} Roster could not read.") from exc
+        raise UnreadableResponse(f"PagerDuty sent {what} Roster could not read.") from exc
 
 
 def _error_message(response) -> tuple[str, object]:
@@ -269,8 +287,13 @@ class PagerDutyClient:
         raise self._error_for(response)
 
     def _error_for(self, response) -> PagerDutyError:
-        status = response.status_code
         text, detail = _error_message(response)
+        error = self._error_from(response, text, detail)
+        error.said = text
+        return error
+
+    def _error_from(self, response, text: str, detail) -> PagerDutyError:
+        status = response.status_code
         log.info("PagerDuty %s %s answered %s", response.request.method, urlparse(response.url).path, status)
         if status == 400 and "account-level" in text.lower():
             return AccountLevelKey(text, status=status, detail=detail)
@@ -327,8 +350,32 @@ class PagerDutyClient:
     # -- endpoints Roster uses --
 
     def current_user(self) -> dict:
-        """`GET /users/me`. Raises AccountLevelKey for account-level API keys."""
-        return self.get("/users/me").get("user") or {}
+        """`GET /users/me`. Raises AccountLevelKey for account-level API keys, which PagerDuty answers
+        with a 400 saying "account-level". A 400 in other words is checked with a probe: if
+        `GET /users?limit=1` works, the key is valid but not a user's, so account-level too; if the
+        probe is refused as well, the key is invalid (Unauthorized, saying what both calls answered)."""
+        try:
+            return self.get("/users/me").get("user") or {}
+        except AccountLevelKey:
+            raise
+        except BadRequest as error:
+            if error.status != 400:
+                raise
+            refused = error
+        try:
+            self.first_user()
+        except (Unauthorized, RateLimited, Unavailable):
+            raise  # a refused key says so itself; PagerDuty's trouble is not the key's fault
+        except PagerDutyError as probe:
+            answered = f"HTTP {probe.status}" if probe.status else "an error"
+            raise Unauthorized(
+                "PagerDuty accepted this key neither as a user's key nor as an account-level key: "
+                f"GET /users/me answered HTTP 400 ({refused.said or 'no reason given'}) and GET /users answered "
+                f"{answered} ({probe.said or probe.message})",
+                status=refused.status,
+                detail=refused.detail,
+            ) from probe
+        raise AccountLevelKey(refused.said or refused.message, status=refused.status, detail=refused.detail)
 
     def first_user(self) -> dict | None:
         users = self.get("/users", limit=1).get("users") or []
@@ -368,10 +415,12 @@ class PagerDutyClient:
 
     def get_schedule_window(self, schedule_id: str, since: str, until: str, *, kind: str = "") -> dict:
         """PagerDuty's final schedule (layers and overrides applied) overlapping [since, until).
-        Returns {kind, name, time_zone, html_url, entries: [{start, end, user_id|None, user_name}]};
-        `user_id` None is a gap (v3 `empty_member`). Entries are not clipped (`overflow=true`) and
-        may overlap (v3). With `kind` unknown, tries v3 then falls back to v2 on 400/404; a known
-        kind that answers 400 (a schedule upgraded to v3) is retried as the other kind."""
+        Returns {kind, name, time_zone, html_url, entries: [{start, end, user_id|None, user_name}]},
+        `start` and `end` as UTC datetimes (an open end is `until`); `user_id` None is a gap (v3
+        `empty_member`). Entries are not clipped (`overflow=true`) and may overlap (v3). An answer
+        without its final schedule, or with entries Roster cannot read, raises UnreadableResponse:
+        it is never taken for "nobody on call". With `kind` unknown, tries v3 then falls back to v2
+        on 400/404; a known kind that answers 400 (a schedule upgraded to v3) is retried as the other."""
         order = {"v2": ("v2", "v3"), "v3": ("v3", "v2")}.get(kind, ("v3", "v2"))
         for attempt, which in enumerate(order):
             try:
@@ -388,48 +437,56 @@ class PagerDutyClient:
         raise NotFound("PagerDuty has no such schedule.")  # pragma: no cover
 
     def _schedule_v2(self, schedule_id: str, since: str, until: str) -> dict:
-        body = self.get(f"/schedules/{schedule_id}", since=since, until=until, overflow="true", time_zone="UTC")
-        schedule = body.get("schedule") or {}
-        entries = [
-            {
-                "start": e["start"],
-                "end": e.get("end") or until,
-                "user_id": (e.get("user") or {}).get("id"),
-                "user_name": (e.get("user") or {}).get("summary") or "",
-            }
-            for e in (schedule.get("final_schedule") or {}).get("rendered_schedule_entries") or []
-        ]
-        return {
-            "kind": "v2",
-            "name": schedule.get("name") or schedule.get("summary") or schedule_id,
-            "time_zone": schedule.get("time_zone") or "",
-            "html_url": schedule.get("html_url") or "",
-            "entries": entries,
-        }
+        body = self.get(
+            f"/schedules/{_segment(schedule_id)}", since=since, until=until, overflow="true", time_zone="UTC"
+        )
+        read = _ScheduleReader(schedule_id, body, until)
+        entries = []
+        for e in read.final_entries("rendered_schedule_entries"):
+            user = e.get("user")
+            if not isinstance(user, dict) or not isinstance(user.get("id"), str) or not user["id"]:
+                raise read.unreadable("with an on-call entry that names no person (user.id)")
+            entries.append(
+                {
+                    "start": read.moment(e, "start"),
+                    "end": read.moment(e, "end"),
+                    "user_id": user["id"],
+                    "user_name": str(user.get("summary") or ""),
+                }
+            )
+        return read.result("v2", entries)
 
     def _schedule_v3(self, schedule_id: str, since: str, until: str) -> dict:
         body = self.get(
-            f"/v3/schedules/{schedule_id}", since=since, until=until, overflow="true", **{"include[]": "final_schedule"}
+            f"/v3/schedules/{_segment(schedule_id)}",
+            since=since,
+            until=until,
+            overflow="true",
+            **{"include[]": "final_schedule"},
         )
-        schedule = body.get("schedule") or {}
+        read = _ScheduleReader(schedule_id, body, until)
         entries = []
-        for a in (schedule.get("final_schedule") or {}).get("computed_shift_assignments") or []:
-            member = a.get("member") or {}
-            user_id = member.get("user_id") if member.get("type") == "user_member" else None
+        for a in read.final_entries("computed_shift_assignments"):
+            member = a.get("member")
+            kind = member.get("type") if isinstance(member, dict) else None
+            if kind not in ("user_member", "empty_member"):
+                raise read.unreadable("with a shift whose member Roster does not know (member.type)")
+            user_id = member.get("user_id") if kind == "user_member" else None
+            if kind == "user_member" and (not isinstance(user_id, str) or not user_id):
+                raise read.unreadable("with a shift that names no person (member.user_id)")
             entries.append(
-                {"start": a["start_time"], "end": a.get("end_time") or until, "user_id": user_id, "user_name": ""}
+                {
+                    "start": read.moment(a, "start_time"),
+                    "end": read.moment(a, "end_time"),
+                    "user_id": user_id,
+                    "user_name": "",
+                }
             )
-        return {
-            "kind": "v3",
-            "name": schedule.get("name") or schedule_id,
-            "time_zone": schedule.get("time_zone") or "",
-            "html_url": schedule.get("html_url") or "",
-            "entries": entries,
-        }
+        return read.result("v3", entries)
 
     def get_user(self, user_id: str) -> dict:
         """`GET /users/{id}`: {id, name, email, ...}."""
-        return self.get(f"/users/{user_id}").get("user") or {}
+        return self.get(f"/users/{_segment(user_id)}").get("user") or {}
 
     # -- webhooks (V3 subscriptions) --
 
@@ -449,7 +506,66 @@ class PagerDutyClient:
 
     def get_incident(self, incident_id: str) -> dict:
         """`GET /incidents/{id}` (fills in an incident known only by reference from a webhook)."""
-        return self.get(f"/incidents/{quote(incident_id, safe='')}").get("incident") or {}
+        return self.get(f"/incidents/{_segment(incident_id)}").get("incident") or {}
+
+
+def _segment(value: str) -> str:
+    """An id as one path segment: an id with a `/` or `?` cannot reach another endpoint."""
+    return quote(value, safe="")
+
+
+class _ScheduleReader:
+    """Reads one schedule answer; anything not in PagerDuty's documented shape is UnreadableResponse
+    naming what was missing, so the sync records it instead of storing "nobody on call"."""
+
+    def __init__(self, schedule_id: str, body: dict, until: str):
+        self.schedule_id = schedule_id
+        self.until = until
+        schedule = body.get("schedule") if isinstance(body, dict) else None
+        if not isinstance(schedule, dict):
+            raise self.unreadable("without the schedule (schedule)")
+        self.schedule = schedule
+
+    def unreadable(self, what: str) -> UnreadableResponse:
+        return UnreadableResponse(
+            f"PagerDuty sent schedule {self.schedule_id} {what}, so Roster cannot tell who is on call."
+        )
+
+    def final_entries(self, key: str) -> list[dict]:
+        final = self.schedule.get("final_schedule")
+        if not isinstance(final, dict):
+            raise self.unreadable("without its final schedule (final_schedule)")
+        entries = final.get(key)
+        if not isinstance(entries, list):
+            raise self.unreadable(f"without its on-call entries (final_schedule.{key})")
+        if not all(isinstance(e, dict) for e in entries):
+            raise self.unreadable(f"with an on-call entry that is not an object (final_schedule.{key})")
+        return entries
+
+    def moment(self, entry: dict, key: str) -> dt.datetime:
+        """A time with its UTC offset, as a UTC datetime. A present but null end is open: `until`."""
+        if key not in entry:
+            raise self.unreadable(f"with an on-call entry missing its {key}")
+        value = entry[key]
+        if value is None and key in ("end", "end_time"):
+            value = self.until
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.tzinfo is None:
+            raise self.unreadable(f"with a time Roster cannot read ({key} {str(value)[:40]!r})")
+        return parsed.astimezone(dt.UTC)
+
+    def result(self, kind: str, entries: list[dict]) -> dict:
+        s = self.schedule
+        return {
+            "kind": kind,
+            "name": str(s.get("name") or s.get("summary") or self.schedule_id),
+            "time_zone": str(s.get("time_zone") or ""),
+            "html_url": str(s.get("html_url") or ""),
+            "entries": entries,
+        }
 
 
 def _schedule_item(schedule: dict, kind: str) -> dict:

@@ -473,3 +473,80 @@ def test_an_oauth_token_pagerduty_no_longer_refreshes_keeps_the_last_known_sched
     assert "needs re-authorization" in rotation.last_sync_error
     assert Shift.objects.filter(rotation=rotation).count() == 1
     assert "Ana Ortiz" in admin_client.get(f"/rotations/{rotation.pk}/").content.decode()
+
+
+def without_final_schedule(body: dict) -> dict:
+    del body["schedule"]["final_schedule"]
+    return body
+
+
+def with_unreadable_time(body: dict) -> dict:
+    body["schedule"]["final_schedule"]["rendered_schedule_entries"][0]["end"] = "tomorrow morning"
+    return body
+
+
+def with_nameless_entry(body: dict) -> dict:
+    del body["schedule"]["final_schedule"]["rendered_schedule_entries"][0]["user"]
+    return body
+
+
+@pytest.mark.parametrize(
+    ("spoil", "said"),
+    [
+        (without_final_schedule, "PagerDuty sent schedule PI7DH85 without its final schedule (final_schedule)"),
+        (with_unreadable_time, "with a time Roster cannot read (end 'tomorrow morning')"),
+        (with_nameless_entry, "with an on-call entry that names no person (user.id)"),
+    ],
+)
+def test_a_classic_schedule_roster_cannot_read_is_a_sync_error_on_the_rotation_and_the_card_not_nobody_on_call(
+    org, connected, frozen, rsps, admin_client, spoil, said
+):
+    from integrations.pagerduty.client import UnreadableResponse
+
+    rotation = bound(org)
+    pds.mock_v2(rsps, "PI7DH85", pds.v2_schedule("PI7DH85", [pds.entry(ANA[0], ANA[1], NOW - H, NOW + 5 * H)]))
+    pds.mock_users(rsps, PEOPLE)
+    run(org)
+    before = stored(rotation)
+    spoilt = spoil(pds.v2_schedule("PI7DH85", [pds.entry(BO[0], BO[1], NOW - H, NOW + 5 * H)]))
+    rsps.replace(responses.GET, api("/schedules/PI7DH85"), json=spoilt)
+
+    with pytest.raises(UnreadableResponse):  # retried by the task like an outage
+        run(org)
+
+    assert stored(rotation) == before
+    rotation.refresh_from_db()
+    assert rotation.last_sync_ok is False
+    assert said in rotation.last_sync_error
+    assert rotation.last_sync_error.endswith("Showing the last known schedule; the sync will try again.")
+    assert SyncRun.objects.get(ok=False).error_code == "pagerduty_unreadable_response"
+    card = admin_client.get("/settings/integrations/").content.decode()
+    assert "Platform</a>: sync failed — PagerDuty sent schedule PI7DH85" in card
+    page = admin_client.get(f"/rotations/{rotation.pk}/").content.decode()
+    assert said.replace("'", "&#x27;") in page
+    current = admin_client.get(f"/api/rotations/{rotation.pk}/current").json()
+    assert current["gap"] is False and [p["name"] for p in current["onCall"]] == ["Ana Ortiz"]
+
+
+def test_a_shift_based_schedule_answered_without_its_final_schedule_is_a_sync_error_not_nobody_on_call(
+    org, connected, frozen, rsps, admin_client
+):
+    from integrations.pagerduty.client import UnreadableResponse
+
+    rotation = bound(org, schedule_id="PS1A2B3C", kind="v3")
+    Shift.objects.create(
+        rotation=rotation, start=NOW - H, end=NOW + H, person_name="Ana Ortiz", pagerduty_user_id=ANA[0]
+    )
+    body = pds.v3_schedule("PS1A2B3C", [])
+    del body["schedule"]["final_schedule"]  # e.g. `include[]=final_schedule` ignored
+    pds.mock_v3(rsps, "PS1A2B3C", body)
+
+    with pytest.raises(UnreadableResponse):
+        run(org, "PS1A2B3C")
+
+    rotation.refresh_from_db()
+    assert rotation.last_sync_ok is False
+    assert "PagerDuty sent schedule PS1A2B3C without its final schedule (final_schedule)" in rotation.last_sync_error
+    assert not Shift.objects.filter(rotation=rotation, is_gap=True).exists()
+    current = admin_client.get(f"/api/rotations/{rotation.pk}/current").json()
+    assert [p["name"] for p in current["onCall"]] == ["Ana Ortiz"]
