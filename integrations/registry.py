@@ -5,9 +5,13 @@ A provider (PagerDuty today; Opsgenie or Google Calendar tomorrow) is one packag
 
     registry.register(Provider(key="pagerduty", name="PagerDuty", ...))
 
-Other apps add sections to a provider's card (the webhook URL, bound rotations) with
-`register_card_section`, and read-only Django admin inlines with `register_admin_inline`,
-so the page and the admin never import a provider by name.
+Other apps plug into a provider without the provider importing them:
+- `register_card_section`: a section of the provider's card (the webhook URL, bound rotations);
+- `register_disconnect_hook`: what a disconnect does to the app's rows (rotations unbind), and
+  the line the disconnect dialog shows about it. It runs inside the provider's disconnect
+  transaction, after every network call: a hook does database work only;
+- `register_admin_inline`: a read-only Django admin inline on the organization.
+So the page and the admin never import a provider by name.
 """
 
 from collections.abc import Callable
@@ -35,10 +39,19 @@ class CardSection:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class DisconnectHook:
+    # (organization) -> a sentence for the disconnect dialog, or "" when nothing is affected
+    describe: Callable[[object], str]
+    # (organization) -> a phrase for the audit summary, or "": inside the disconnect transaction
+    apply: Callable[[object], str]
+
+
 @dataclass
 class _Registry:
     providers: dict[str, Provider] = field(default_factory=dict)
     sections: dict[str, list[CardSection]] = field(default_factory=dict)
+    disconnect_hooks: dict[str, list[DisconnectHook]] = field(default_factory=dict)
     inlines: list = field(default_factory=list)
 
 
@@ -54,6 +67,16 @@ def register_card_section(provider_key: str, section: CardSection) -> None:
     if section not in sections:
         sections.append(section)
         sections.sort(key=lambda s: s.order)
+
+
+def register_disconnect_hook(provider_key: str, hook: DisconnectHook) -> None:
+    hooks = _registry.disconnect_hooks.setdefault(provider_key, [])
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+def disconnect_hooks(provider_key: str) -> list[DisconnectHook]:
+    return list(_registry.disconnect_hooks.get(provider_key, []))
 
 
 def register_admin_inline(inline_class) -> None:

@@ -1,5 +1,6 @@
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from accounts.access import get_org_for_member, is_admin
 
@@ -18,6 +19,11 @@ def render_integrations_page(request, *, open_dialog: str = "", extra: dict | No
         {"organization": org, "cards": cards, "can_manage": shared["can_manage"]},
         status=status,
     )
+
+
+def redirect_to_dialog(dialog: str):
+    """Back to Settings → Integrations with a provider's dialog open (GET on a dialog's POST URL, no-JS)."""
+    return redirect(f"{reverse('integrations:index')}?dialog={dialog}")
 
 
 @login_required

@@ -6,12 +6,12 @@ class RotationsConfig(AppConfig):
 
     def ready(self):
         from integrations import registry
-        from integrations.pagerduty import services as pd_services
+        from integrations.pagerduty.models import PROVIDER
 
         from . import card, services
 
-        if services.rotations_unbind_all not in pd_services.DISCONNECT_HOOKS:
-            pd_services.DISCONNECT_HOOKS.append(services.rotations_unbind_all)
-        if services.disconnect_warning not in pd_services.DISCONNECT_WARNINGS:
-            pd_services.DISCONNECT_WARNINGS.append(services.disconnect_warning)
-        registry.register_card_section("pagerduty", card.SECTION)
+        # Disconnecting PagerDuty returns bound rotations to their own cadence.
+        registry.register_disconnect_hook(
+            PROVIDER, registry.DisconnectHook(describe=services.disconnect_warning, apply=services.rotations_unbind_all)
+        )
+        registry.register_card_section(PROVIDER, card.SECTION)

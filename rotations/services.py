@@ -223,7 +223,7 @@ def rotation_bind(
     *, rotation: Rotation, schedule_id: str, schedule_name: str = "", schedule_kind: str = ""
 ) -> Rotation:
     """Follow a PagerDuty schedule from now on; a sync is enqueued when the transaction commits."""
-    from integrations.pagerduty.services import get_connection
+    from integrations.pagerduty.selectors import get_connection
 
     schedule_id = (schedule_id or "").strip()
     if not schedule_id.isalnum() or len(schedule_id) > 40:
@@ -270,7 +270,7 @@ def rotation_unbind(*, rotation: Rotation) -> Rotation:
 
 
 def rotations_unbind_all(organization) -> str:
-    """DISCONNECT_HOOKS entry: every bound rotation returns to its cadence, members kept."""
+    """Disconnect hook (registry): every bound rotation returns to its cadence, members kept."""
     bound = Rotation.objects.filter(organization=organization).exclude(pagerduty_schedule_id="")
     count = bound.count()
     if not count:
@@ -281,7 +281,7 @@ def rotations_unbind_all(organization) -> str:
 
 
 def disconnect_warning(organization) -> str:
-    """DISCONNECT_WARNINGS entry, shown in the disconnect confirmation."""
+    """Disconnect hook (registry): the line shown in the disconnect confirmation."""
     count = Rotation.objects.filter(organization=organization).exclude(pagerduty_schedule_id="").count()
     if not count:
         return ""

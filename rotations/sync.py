@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from integrations.pagerduty import client as pd
 from integrations.pagerduty.models import PagerDutyConnection
-from integrations.pagerduty.services import client_for, connection_record_error, get_connection
+from integrations.pagerduty.selectors import get_connection
+from integrations.pagerduty.services import client_for, connection_record_error
 
 from . import cadence
 from .models import Handoff, PagerDutyUser, Rotation, Shift, SyncRun

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import get_org_for_admin, get_org_for_member, is_admin
 from integrations.pagerduty import client as pd
-from integrations.pagerduty.services import client_for, get_connection
+from integrations.pagerduty.selectors import get_connection
+from integrations.pagerduty.services import client_for
 
 from . import selectors, services
 from .forms import MemberForm, OverrideForm, RotationCreateForm, RotationForm

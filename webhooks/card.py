@@ -1,7 +1,7 @@
 """The webhook section of the PagerDuty card (registered from WebhooksConfig.ready())."""
 
 from accounts.access import is_admin
-from integrations.pagerduty.services import get_connection
+from integrations.pagerduty.selectors import get_connection
 
 from . import processing, services
 from .forms import secret_form

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from integrations.audit import audit_record
 from integrations.pagerduty import client as pd
-from integrations.pagerduty.services import client_for, get_connection
+from integrations.pagerduty.selectors import get_connection
+from integrations.pagerduty.services import client_for
 
 from . import processing, signature
 from .models import Delivery, WebhookEndpoint, WebhookSecret

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from config.celery import enqueue_or_log
 from integrations.pagerduty import client as pd
-from integrations.pagerduty.services import client_for, get_connection
+from integrations.pagerduty.selectors import get_connection
+from integrations.pagerduty.services import client_for
 
 from . import processing
 from .models import Delivery, Incident

@@ -2,11 +2,14 @@
 
 from django.http import JsonResponse
 
-from accounts.api import ApiError, api_actor, api_view, json_body
+from accounts.api import ApiError, api_actor, api_view, iso, json_body
 
 from . import client as pd
 from . import services
+from .credentials import UNAUTHORIZED_HELP
 from .models import PagerDutyConnection
+from .oauth import missing_scopes
+from .selectors import get_connection
 
 REGIONS = {choice for choice, _ in PagerDutyConnection.Region.choices}
 
@@ -14,13 +17,46 @@ REGIONS = {choice for choice, _ in PagerDutyConnection.Region.choices}
 def api_error_for(error: pd.PagerDutyError) -> ApiError:
     """Map a PagerDuty failure to our API's status codes. PagerDuty's own 401 is not *our* 401."""
     if isinstance(error, pd.Unauthorized):
-        return ApiError(400, "invalid_api_key", f"{error.message}. {services.UNAUTHORIZED_HELP}")
+        return ApiError(400, "invalid_api_key", f"{error.message}. {UNAUTHORIZED_HELP}")
     if isinstance(error, pd.RateLimited):
         headers = {"Retry-After": str(int((error.retry_after or 60) + 0.999))}
         return ApiError(503, error.code, error.message + " Nothing was saved.", headers=headers)
     if isinstance(error, pd.Unavailable):
         return ApiError(502, error.code, error.message + " Nothing was saved.")
     return ApiError(400, error.code, error.message)
+
+
+def status_json(organization) -> dict:
+    """The connection's state as the JSON API shows it. Never a secret."""
+    connection = get_connection(organization)
+    if connection is None:
+        return {"connected": False, "status": "not_connected"}
+    data = {
+        "connected": True,
+        "status": connection.status,
+        "displayName": connection.display_name,
+        "authType": connection.auth_type,
+        "region": connection.region,
+        "isAccountKey": connection.is_account_key,
+        "externalUserEmail": connection.external_user_email or None,
+        "externalUserName": connection.external_user_name or None,
+        "accountSubdomain": connection.account_subdomain or None,
+        "capabilities": connection.capabilities,
+        "validatedAt": iso(connection.validated_at),
+        "keyLast4": connection.key_last4 or None,
+        "lastError": connection.last_error or None,
+        "lastErrorAt": iso(connection.last_error_at),
+    }
+    if connection.auth_type == PagerDutyConnection.AuthType.OAUTH:
+        data |= {
+            "oauthApp": "operator" if connection.oauth_uses_operator_app else "organization",
+            "scopes": connection.scope_list,
+            "missingScopes": missing_scopes(connection.scope_list),
+            "tokenExpiresAt": iso(connection.token_expires_at),
+            "lastRefreshedAt": iso(connection.last_refreshed_at),
+            "lastRefreshResult": connection.last_refresh_result or None,
+        }
+    return data
 
 
 def _key_and_region(request) -> tuple[str, str | None]:
@@ -39,23 +75,23 @@ def connection(request):
     org = request.organization
     actor = api_actor(request)
     if request.method == "GET":
-        return JsonResponse(services.connection_status(org))
+        return JsonResponse(status_json(org))
     if request.method == "DELETE":
         if not services.connection_disconnect(organization=org, actor=actor):
             raise ApiError(404, "not_connected", services.NotConnected.message)
-        return JsonResponse(services.connection_status(org))
+        return JsonResponse(status_json(org))
     token, region = _key_and_region(request)
     try:
         if request.method == "POST":
-            if services.get_connection(org) is not None:
+            if get_connection(org) is not None:
                 raise ApiError(
                     409, "already_connected", "PagerDuty is already connected; PATCH to rotate the key or DELETE first."
                 )
             services.connection_connect_api_key(organization=org, api_key=token, region=region or "us", actor=actor)
-            return JsonResponse(services.connection_status(org), status=201)
+            return JsonResponse(status_json(org), status=201)
         services.connection_rotate_api_key(organization=org, api_key=token, region=region, actor=actor)
     except pd.PagerDutyError as error:
         raise api_error_for(error) from error
     except services.NotConnected as error:
         raise ApiError(404, "not_connected", error.message) from error
-    return JsonResponse(services.connection_status(org))
+    return JsonResponse(status_json(org))

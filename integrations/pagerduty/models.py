@@ -1,6 +1,9 @@
 from django.db import models
 from encrypted_model_fields.fields import EncryptedTextField
 
+# The provider key: the registry entry, the audit trail, card sections.
+PROVIDER = "pagerduty"
+
 
 class PagerDutyConnection(models.Model):
     """An organization's link to its PagerDuty account. At most one per organization.

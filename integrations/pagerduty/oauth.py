@@ -34,8 +34,9 @@ from django.utils import timezone
 from integrations.audit import audit_record
 
 from . import client as pd
-from . import identity, services
-from .models import PagerDutyConnection, PagerDutyOAuthLogin
+from . import identity
+from .credentials import apply_identity, identify
+from .models import PROVIDER, PagerDutyConnection, PagerDutyOAuthLogin
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +243,7 @@ def _finish_claimed_login(login: PagerDutyOAuthLogin, *, code: str, actor) -> Pa
         ) from error
     region = _region_from_claims(tokens.claims, login.region)
     try:
-        found = services.identify(pd.PagerDutyClient.for_oauth_token(tokens.access_token, region=region))
+        found = identify(pd.PagerDutyClient.for_oauth_token(tokens.access_token, region=region))
     except pd.PagerDutyError as error:
         raise OAuthLoginError(
             f"PagerDuty issued a token, but Roster could not look up who authorized it: {error.message}",
@@ -265,12 +266,12 @@ def _finish_claimed_login(login: PagerDutyOAuthLogin, *, code: str, actor) -> Pa
         _apply_tokens(connection, tokens)
         connection.scopes = " ".join(tokens.scopes)  # a new grant: no scope reported means none known
         connection.connected_by = actor if getattr(actor, "is_authenticated", False) else None
-        services.apply_identity(connection, found)
+        apply_identity(connection, found)
         connection.save()
         missing = missing_scopes(connection.scope_list)
         audit_record(
             organization=organization,
-            provider=services.PROVIDER,
+            provider=PROVIDER,
             action="oauth_reauthorize" if was == PagerDutyConnection.AuthType.OAUTH else "oauth_connect",
             actor=actor,
             summary=(
@@ -367,7 +368,7 @@ def connection_refresh_tokens(
             connection.save()
             audit_record(
                 organization=connection.organization,
-                provider=services.PROVIDER,
+                provider=PROVIDER,
                 action="oauth_refresh",
                 summary="Refreshed the OAuth token"
                 + (
@@ -397,7 +398,7 @@ def _mark_needs_reauth(connection: PagerDutyConnection, error: identity.OAuthErr
     connection.save()
     audit_record(
         organization=connection.organization,
-        provider=services.PROVIDER,
+        provider=PROVIDER,
         action="oauth_refresh_refused",
         summary="PagerDuty refused to refresh the OAuth token: needs re-authorization",
         detail={"error": getattr(error, "oauth_error", "") or getattr(error, "code", "")},
@@ -428,39 +429,24 @@ def _refresh_and_reload(connection: PagerDutyConnection) -> bool:
     return bool(connection.access_token) and connection.access_token != seen
 
 
-# --- Hooks registered from apps.py ----------------------------------------------------------------
+# --- Disconnect (called by services.connection_disconnect) ---------------------------------------
 
 
-def status_extension(connection: PagerDutyConnection) -> dict:
-    if connection.auth_type != PagerDutyConnection.AuthType.OAUTH:
-        return {}
-    return {
-        "oauthApp": "operator" if connection.oauth_uses_operator_app else "organization",
-        "scopes": connection.scope_list,
-        "missingScopes": missing_scopes(connection.scope_list),
-        "tokenExpiresAt": connection.token_expires_at.isoformat() if connection.token_expires_at else None,
-        "lastRefreshedAt": connection.last_refreshed_at.isoformat() if connection.last_refreshed_at else None,
-        "lastRefreshResult": connection.last_refresh_result or None,
-    }
-
-
-def disconnect_warning(organization) -> str:
-    connection = services.get_connection(organization)
-    if connection is None or connection.auth_type != PagerDutyConnection.AuthType.OAUTH:
-        return ""
+def disconnect_warning() -> str:
     return f"Roster deletes its OAuth tokens and client secret. {REVOKE_HELP}"
 
 
-def disconnect_hook(organization) -> str:
-    """Inside the disconnect transaction: drop pending logins (they hold client secrets), and revoke
-    the tokens if the identity service advertises a revocation endpoint."""
-    PagerDutyOAuthLogin.objects.filter(organization=organization).delete()
-    connection = PagerDutyConnection.objects.filter(organization=organization).first()
-    if connection is None or connection.auth_type != PagerDutyConnection.AuthType.OAUTH:
-        return ""
+def revoke_on_disconnect(connection: PagerDutyConnection) -> str:
+    """Revoke the tokens if the identity service advertises a revocation endpoint (a network call:
+    made before the disconnect locks the row). Returns the audit note."""
     if revoke_tokens(connection):
         return "OAuth tokens revoked at PagerDuty and deleted"
     return "OAuth tokens deleted; revoke them in PagerDuty's App Registration"
+
+
+def delete_pending_logins(organization) -> None:
+    """Pending logins hold client secrets: a disconnect drops them."""
+    PagerDutyOAuthLogin.objects.filter(organization=organization).delete()
 
 
 def revoke_tokens(connection: PagerDutyConnection) -> bool:

@@ -4,8 +4,9 @@ from integrations.audit import audit_recent
 from integrations.registry import Provider
 
 from .forms import DisconnectForm, connect_form, oauth_connect_form, rotate_form
-from .services import PROVIDER as PROVIDER_KEY
-from .services import disconnect_warnings, get_connection
+from .models import PROVIDER as PROVIDER_KEY
+from .selectors import get_connection
+from .services import disconnect_warnings
 
 CAPABILITY_LABELS = {
     "read_users": "Read users",

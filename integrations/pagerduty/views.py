@@ -4,31 +4,29 @@ a GET shows the page with the matching dialog open, so everything works without 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import get_org_for_admin
-from integrations.views import render_integrations_page
+from integrations.views import redirect_to_dialog, render_integrations_page
 
 from . import client as pd
-from . import services
+from . import services, views_oauth
+from .credentials import UNAUTHORIZED_HELP
 from .forms import DisconnectForm, connect_form, rotate_form
+from .models import PagerDutyConnection
+from .selectors import get_connection
 
 
 def _error_text(error: pd.PagerDutyError) -> str:
     if isinstance(error, pd.Unauthorized):
-        return f"{error.message}. {services.UNAUTHORIZED_HELP}"
+        return f"{error.message}. {UNAUTHORIZED_HELP}"
     return f"{error.message} Nothing was saved."
-
-
-def _dialog_redirect(dialog: str):
-    return redirect(f"{reverse('integrations:index')}?dialog={dialog}")
 
 
 def _key_form_view(request, *, dialog: str, form_name: str, make_form, action):
     org = get_org_for_admin(request)
     if request.method == "GET":
-        return _dialog_redirect(dialog)
+        return redirect_to_dialog(dialog)
     form = make_form(request.POST)
     if form.is_valid():
         try:
@@ -75,7 +73,7 @@ def rotate_key(request):
 def disconnect(request):
     org = get_org_for_admin(request)
     if request.method == "GET":
-        return _dialog_redirect("pagerduty-disconnect")
+        return redirect_to_dialog("pagerduty-disconnect")
     form = DisconnectForm(request.POST)
     if not form.is_valid():
         return render_integrations_page(request, open_dialog="pagerduty-disconnect", extra={"pd_disconnect_form": form})
@@ -89,14 +87,12 @@ def disconnect(request):
 def refresh(request):
     """Refresh Connection: check the stored credentials again (OAuth runs the login flow instead)."""
     org = get_org_for_admin(request)
-    connection = services.get_connection(org)
+    connection = get_connection(org)
     if connection is None:
         messages.error(request, services.NotConnected.message)
         return redirect("integrations:index")
-    for hook in REFRESH_OVERRIDES:
-        response = hook(request, connection)
-        if response is not None:
-            return response
+    if connection.auth_type == PagerDutyConnection.AuthType.OAUTH:
+        return views_oauth.refresh_with_login(request, connection)
     try:
         services.connection_revalidate(connection=connection, actor=request.user)
     except pd.PagerDutyError as error:
@@ -104,7 +100,3 @@ def refresh(request):
     else:
         messages.success(request, "Connection refreshed: PagerDuty accepted the credentials.")
     return redirect("integrations:index")
-
-
-# (request, connection) -> HttpResponse | None. OAuth registers one that restarts the login flow.
-REFRESH_OVERRIDES: list = []

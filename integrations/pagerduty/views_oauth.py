@@ -9,13 +9,12 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import get_org_for_admin
-from integrations.views import render_integrations_page
+from integrations.views import redirect_to_dialog, render_integrations_page
 
 from . import client as pd
 from . import oauth
 from .forms import oauth_connect_form
 from .models import PagerDutyConnection
-from .views import _dialog_redirect
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +24,7 @@ log = logging.getLogger(__name__)
 def oauth_connect(request):
     org = get_org_for_admin(request)
     if request.method == "GET":
-        return _dialog_redirect("pagerduty-connect")
+        return redirect_to_dialog("pagerduty-connect")
     form = oauth_connect_form(request.POST, operator_app_ready=not oauth.operator_app_problem())
     if form.is_valid():
         data = form.cleaned_data
@@ -66,10 +65,8 @@ def oauth_callback(request):
 
 
 def refresh_with_login(request, connection):
-    """views.REFRESH_OVERRIDES: Refresh Connection on an OAuth connection runs the login again; the
-    tokens are replaced only when it succeeds."""
-    if connection.auth_type != PagerDutyConnection.AuthType.OAUTH:
-        return None
+    """Refresh Connection on an OAuth connection runs the login again; the tokens are replaced
+    only when it succeeds."""
     try:
         url = oauth.oauth_login_start(
             organization=connection.organization,
