@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import responses
 from django.conf import settings
+from django.db import connection as db_connection
 from django.test import Client
 
 from accounts.services import api_token_create
@@ -199,3 +200,22 @@ def test_django_admin_shows_expiry_and_refresh_result_but_no_token(client, org, 
     assert "Last refresh result" in pages[2]
     for page in pages:
         assert no_secret_in(page)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_disconnect_revokes_tokens_before_any_transaction_holds_the_connection_row(admin_client, org, rsps):
+    make_oauth_connection(org)
+    endpoint = f"{settings.PAGERDUTY_IDENTITY_URL}/oauth/revoke"
+    discovery(rsps, revocation_endpoint=endpoint)
+    in_transaction = []
+
+    def revoke(request):
+        in_transaction.append(db_connection.in_atomic_block)
+        return (200, {}, "{}")
+
+    rsps.add_callback(responses.POST, endpoint, callback=revoke)
+
+    admin_client.post("/settings/integrations/pagerduty/disconnect/", {"confirm": "on"})
+
+    assert in_transaction == [False, False]
+    assert not PagerDutyConnection.objects.filter(organization=org).exists()
