@@ -60,7 +60,12 @@ class SigninAttemptHandler(AxesDatabaseHandler):
 
     def user_logged_in(self, sender, request, user, **kwargs):
         super().user_logged_in(sender, request, user, **kwargs)
-        self.reset_attempts(username=normalize_email(user.get_username()))
+        forget_failed_sign_ins(user)
+
+
+def forget_failed_sign_ins(user) -> None:
+    """Clear the failed sign-ins counted for this account (from any address)."""
+    AxesProxyHandler.reset_attempts(username=normalize_email(user.get_username()))
 
 
 def _lockout(request, credentials) -> tuple[datetime | None, bool]:

@@ -15,3 +15,13 @@ class PasswordResetView(auth_views.PasswordResetView):
             response.status_code = 429
             return response
         return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's "set a new password" page from the emailed link. Setting one also lifts a sign-in
+    lockout of the account: its owner has shown they read its email."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        signin.forget_failed_sign_ins(form.user)
+        return response

@@ -137,6 +137,17 @@ def test_support_unlocks_an_account_with_axes_reset(client, admin_user):
     assert sign_in(client, admin_user.email, PASSWORD).status_code == 302
 
 
+def test_setting_a_new_password_from_the_emailed_link_lifts_the_lock(client, admin_user, mailoutbox):
+    fail(client, 5)
+    assert reset(client, admin_user.email).status_code == 302
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+/)", mailoutbox[0].body).group(1)
+    form = client.get(link, follow=True)
+    new_password = "a brand new passphrase 2026"
+    done = client.post(form.redirect_chain[-1][0], {"new_password1": new_password, "new_password2": new_password})
+    assert done["Location"] == "/accounts/reset/done/"
+    assert sign_in(client, admin_user.email, new_password).status_code == 302
+
+
 def test_the_admin_login_is_throttled_and_says_when_to_try_again(client):
     support = User.objects.create_superuser(email="support@roster.example", password=PASSWORD)
     with time_machine.travel(NOON, tick=False):
