@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.test import Client
 
 from accounts import services
 from accounts.models import User
@@ -130,9 +131,14 @@ def test_behind_a_configured_proxy_the_address_is_the_one_the_proxy_saw(client, 
     assert allowed.status_code == 302
 
 
-def test_support_unlocks_an_account_with_axes_reset(client, admin_user):
+def test_support_sees_the_locked_account_in_the_admin_and_unlocks_it_with_axes_reset(client, admin_user):
     fail(client, 5)
     assert sign_in(client, admin_user.email, PASSWORD).status_code == 429
+    support = Client()
+    support.force_login(User.objects.create_superuser(email="support@roster.example", password=PASSWORD))
+    listing = support.get("/admin/axes/accessattempt/").content.decode()
+    assert "admin@acme.example" in listing and "192.0.2.10" in listing
+    assert WRONG not in listing
     call_command("axes_reset_username", admin_user.email)
     assert sign_in(client, admin_user.email, PASSWORD).status_code == 302
 
