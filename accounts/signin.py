@@ -39,9 +39,25 @@ def client_ip(request) -> str | None:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return None
+    if proxies == 0 and "HTTP_X_FORWARDED_FOR" in request.META and (ip.is_private or ip.is_loopback):
+        _warn_about_an_unconfigured_proxy(address)
     if ip.version == 6:
         return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
     return str(ip)
+
+
+_warned_about_proxy = False
+
+
+def _warn_about_an_unconfigured_proxy(address: str) -> None:
+    global _warned_about_proxy
+    if not _warned_about_proxy:
+        _warned_about_proxy = True
+        log.warning(
+            "Requests come through a proxy (%s, with X-Forwarded-For) but ROSTER_TRUSTED_PROXY_COUNT is 0: every "
+            "client has the proxy's address, so a few failed sign-ins lock everyone out. Set it (README → Operations).",
+            address,
+        )
 
 
 def attempted_email(request, credentials: dict | None) -> str | None:
@@ -92,7 +108,7 @@ def _lockout(request, credentials) -> tuple[datetime | None, bool]:
 
 
 def try_again_after(ends_at: datetime) -> str:
-    """ "Try again after 20:15 UTC (in 14 minutes)." — rounded up to the minute, so never too early."""
+    """The sentence "Try again after 20:15 UTC (in 14 minutes).", rounded up to the minute: never too early."""
     now = timezone.now()
     at = ends_at.astimezone(UTC)
     if at.second or at.microsecond:

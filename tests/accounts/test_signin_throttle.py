@@ -120,6 +120,15 @@ def test_a_forwarded_for_header_does_not_change_the_address_unless_a_proxy_is_co
     )
 
 
+def test_an_operator_who_forgot_to_configure_the_proxy_is_warned_once(client, admin_user, monkeypatch, caplog):
+    monkeypatch.setattr("accounts.signin._warned_about_proxy", False)
+    sign_in(client, "someone@acme.example", WRONG, "10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    sign_in(client, "someone@acme.example", WRONG, "10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    warnings = [r.getMessage() for r in caplog.records if "ROSTER_TRUSTED_PROXY_COUNT is 0" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "every client has the proxy's address" in warnings[0]
+
+
 def test_behind_a_configured_proxy_the_address_is_the_one_the_proxy_saw(client, admin_user, settings):
     settings.ROSTER_TRUSTED_PROXY_COUNT = 1
     proxy = "10.0.0.2"
