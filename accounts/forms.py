@@ -28,5 +28,5 @@ class JoinForm(forms.Form):
         label="Password",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 8 characters, not a common password.",
+        help_text="At least 8 characters, not a common password, not only digits, not like your name or email.",
     )

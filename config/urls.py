@@ -3,6 +3,8 @@ from django.http import HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts.views_signin import PasswordResetConfirmView, PasswordResetView
+
 api_patterns = [
     path("integrations/pagerduty/", include("integrations.pagerduty.api_urls")),
     path("rotations/", include("rotations.api_urls")),
@@ -15,6 +17,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Liveness for load balancers; also the trivial view bench/webhooks.py compares against.
     path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
+    path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),  # throttled
+    path("accounts/reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("accounts.urls")),
     path("settings/integrations/", include("integrations.urls")),

@@ -23,6 +23,14 @@ def _celery_in_process(request):
     app.conf.task_always_eager, app.conf.task_eager_propagates = saved
 
 
+@pytest.fixture(autouse=True)
+def _own_throttle_counts(settings):
+    """Each test counts password-reset requests afresh, also in a Redis cache shared between runs."""
+    import uuid
+
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex}:"
+
+
 @pytest.fixture
 def rsps():
     """Every outbound HTTP call must be mocked: an unexpected call fails the test."""

@@ -17,6 +17,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "encrypted_model_fields",
+    "axes",  # sign-in throttling (see "Sign-in throttling" below)
     "accounts",
     "integrations",
     "integrations.pagerduty",
@@ -35,6 +36,7 @@ MIDDLEWARE = [
     "accounts.middleware.CurrentOrganizationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a refused sign-in into the sign-in page saying when
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -62,8 +64,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes refuses sign-in (the site's and the admin's) while an account or address is locked out;
+# ModelBackend then checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/settings/integrations/"
@@ -132,6 +142,34 @@ CELERY_TASK_TIME_LIMIT = 180
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TIMEZONE = "UTC"
+
+# Sign-in throttling (README → Operations). After ROSTER_LOGIN_FAILURE_LIMIT failed sign-ins for one
+# account, or from one address, within ROSTER_LOGIN_COOLOFF_MINUTES, sign-in for it (site and admin) is
+# refused, even with the right password, until that long after the last failure; the sign-in page says
+# when. A successful sign-in clears the account's count. django-axes counts in the database.
+ROSTER_LOGIN_FAILURE_LIMIT = env.int("ROSTER_LOGIN_FAILURE_LIMIT", default=5)
+ROSTER_LOGIN_COOLOFF_MINUTES = env.int("ROSTER_LOGIN_COOLOFF_MINUTES", default=15)
+# Behind N reverse proxies that each append to X-Forwarded-For, the client's address is the Nth entry
+# from the right. 0 (the default): REMOTE_ADDR, and X-Forwarded-For (anyone can send one) is ignored.
+ROSTER_TRUSTED_PROXY_COUNT = env.int("ROSTER_TRUSTED_PROXY_COUNT", default=0)
+AXES_FAILURE_LIMIT = ROSTER_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=ROSTER_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: the account, or the address
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a refused attempt does not move the retry time
+AXES_HANDLER = "accounts.signin.SigninAttemptHandler"
+AXES_USERNAME_CALLABLE = "accounts.signin.attempted_email"
+AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.signin.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # no row (address, browser) kept for every successful sign-in
+AXES_VERBOSE = False  # no start-up banner; failures and lockouts are still logged (addresses masked)
+# Password-reset requests are limited the same way per address and per email (django-ratelimit), counted
+# in the cache: with REDIS_URL (production) Django's RedisCache, shared by every gunicorn worker; without
+# it each process counts on its own (LocMemCache), which is enough for development only.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES["default"]["KEY_PREFIX"] = "roster"
 
 # The beat schedule: one dict, each entry says how often it runs.
 CELERY_BEAT_SCHEDULE = {
