@@ -1,7 +1,10 @@
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.http import HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
+
+from accounts.forms import SignInForm
 
 api_patterns = [
     path("integrations/pagerduty/", include("integrations.pagerduty.api_urls")),
@@ -15,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Liveness for load balancers; also the trivial view bench/webhooks.py compares against.
     path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
+    path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("accounts.urls")),
     path("settings/integrations/", include("integrations.urls")),
