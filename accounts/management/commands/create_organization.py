@@ -19,7 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--password-env", help="Read a new admin's password from this environment variable.")
 
     def handle(self, *args, name, admin, password_env=None, **options):
-        if User.objects.filter(email__iexact=normalize_email(admin)).exists():
+        admin = normalize_email(admin)
+        if User.objects.filter(email__iexact=admin).exists():
             # Setting it would hand the account to whoever runs this command, not to who owns the address.
             self.stderr.write(
                 f"{admin} already has a Roster account: it becomes the admin with its own password (left unchanged)."
