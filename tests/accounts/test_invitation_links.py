@@ -165,3 +165,16 @@ def test_create_organization_with_an_existing_account_says_so_and_leaves_its_pas
     assert admin_user.check_password(PASSWORD)
     assert not admin_user.check_password("an-operator-chosen-password-9")
     assert Membership.objects.get(user=admin_user, organization__slug="initech").role == "admin"
+
+
+def test_inviting_again_once_mail_works_sends_a_link_nobody_saw(admin_client, org, mail_down, mailoutbox):
+    admin_client.post("/settings/members/invite/", {"email": "new@acme.example", "role": "member"})
+    assert Invitation.objects.get().link_shown is True
+    mail_down.undo()
+    page = admin_client.post("/settings/members/invite/", {"email": "new@acme.example", "role": "member"}, follow=True)
+    assert INVITATION_LINK.search(page.content.decode()) is None
+    assert Invitation.objects.get().link_shown is False
+    link = INVITATION_LINK.search(mailoutbox[0].body).group(1)
+    response = Client().post(link, {"first_name": "Nia", "password": PASSWORD})
+    assert response["Location"] == "/settings/integrations/"
+    assert User.objects.get(email="new@acme.example").email_confirmed is True
