@@ -73,7 +73,9 @@ def member_invite(request):
             if new.emailed:
                 # The link goes to the mailbox only: whoever opens it shows they control the address.
                 messages.success(request, f"Invitation emailed to {email}.")
-                once.take(request, "invitation")  # a link still waiting to be shown no longer works
+                waiting = once.take(request, "invitation")
+                if waiting and waiting["email"] != email:  # another invitation's link: still to be shown
+                    once.keep(request, "invitation", waiting)
             else:
                 messages.warning(request, f"The email to {email} could not be sent: copy the link below to them.")
                 # Shown once by the page this redirects to (a reload cannot re-send the invitation); an
