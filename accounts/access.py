@@ -40,8 +40,11 @@ def get_org_for_member(request) -> Organization:
 
 def get_org_for_admin(request) -> Organization:
     """The current organization, for its admins only; 403 for members."""
-    if getattr(request, "api_token", None) is not None:
-        return request.api_token.organization  # tokens are created by admins and act as admins
+    token = getattr(request, "api_token", None)
+    if token is not None:
+        if not token.allows(token.Scope.ADMIN):
+            raise PermissionDenied("This API token's scope does not include admin.")
+        return token.organization
     membership = current_membership(request)
     if membership is None:
         raise Http404("You are not a member of any organization.")
@@ -51,7 +54,8 @@ def get_org_for_admin(request) -> Organization:
 
 
 def is_admin(request) -> bool:
-    if getattr(request, "api_token", None) is not None:
-        return True
+    token = getattr(request, "api_token", None)
+    if token is not None:
+        return token.allows(token.Scope.ADMIN)
     membership = current_membership(request)
     return bool(membership and membership.is_admin)

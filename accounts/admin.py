@@ -7,12 +7,15 @@ from .models import ApiToken, Invitation, Membership, Organization, User
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "is_staff", "is_active"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "email_confirmed"]
     search_fields = ["email", "first_name", "last_name"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name")}),
-        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (
+            "Permissions",
+            {"fields": ("is_active", "email_confirmed", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
@@ -27,7 +30,7 @@ class MembershipInline(admin.TabularInline):
 class ApiTokenInline(admin.TabularInline):
     model = ApiToken
     extra = 0
-    fields = ["name", "last4", "created_by", "created_at", "last_used_at"]
+    fields = ["name", "scope", "last4", "created_by", "created_at", "expires_at", "last_used_at"]
     readonly_fields = fields
     can_delete = True
 
@@ -50,9 +53,19 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "organization", "last4", "created_at", "last_used_at"]
+    list_display = ["name", "organization", "scope", "last4", "created_at", "expires_at", "last_used_at"]
     search_fields = ["name", "organization__name", "organization__slug"]
-    fields = ["organization", "name", "last4", "created_by", "created_at", "last_used_at"]
+    fields = [
+        "organization",
+        "name",
+        "scope",
+        "last4",
+        "created_by",
+        "by_operator",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request):
@@ -66,7 +79,17 @@ class InvitationAdmin(admin.ModelAdmin):
     list_display = ["email", "organization", "role", "expires_at", "used"]
     list_filter = ["role"]
     search_fields = ["email", "organization__name", "organization__slug"]
-    fields = ["organization", "email", "role", "invited_by", "created_at", "expires_at", "accepted_at", "accepted_by"]
+    fields = [
+        "organization",
+        "email",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "link_shown",
+        "accepted_at",
+        "accepted_by",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request):

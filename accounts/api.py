@@ -1,7 +1,8 @@
 """A tiny JSON API layer shared by every app: authentication, JSON bodies and `{code, message}` errors.
 
 Scripts authenticate with `Authorization: Bearer <organization API token>`; a browser session works
-too (then unsafe methods need the CSRF token, as for any form).
+too (then unsafe methods need the CSRF token, as for any form). A token may do what its scope allows,
+as each route declares (`api_view(..., scopes=...)`); a session user what their role allows.
 """
 
 import functools
@@ -14,7 +15,8 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from .access import current_membership
-from .services import api_token_authenticate
+from .models import ApiToken
+from .services import TokenRefused, api_token_authenticate
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +68,15 @@ def _authenticate(request):
     """Sets request.organization and request.is_org_admin, or raises ApiError(401/403)."""
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        token = api_token_authenticate(header.removeprefix("Bearer ").strip())
+        try:
+            token = api_token_authenticate(header.removeprefix("Bearer ").strip())
+        except TokenRefused as refused:
+            raise ApiError(401, refused.problem.code, refused.problem.message) from refused
         if token is None:
             raise ApiError(401, "invalid_token", "The API token is invalid or has been revoked.")
         request.api_token = token
         request.organization = token.organization
-        request.is_org_admin = True
+        request.is_org_admin = token.allows(ApiToken.Scope.ADMIN)  # what views show: a read token sees a member's view
         return
     if not request.user.is_authenticated:
         raise ApiError(
@@ -100,8 +105,26 @@ def api_actor(request):
     return request.user if request.user.is_authenticated else f"API token …{request.api_token.last4}"
 
 
-def api_view(methods: list[str], *, admin_methods: tuple[str, ...] | str = "all"):
-    """Decorate a JSON view: only `methods`, authenticated, admins only for `admin_methods`."""
+def _check_scope(token: ApiToken, needed: str) -> None:
+    if not token.allows(needed):
+        raise ApiError(
+            403,
+            "insufficient_scope",
+            f"This API token has the {token.scope} scope; this call needs {needed}. "
+            f"Create a token with the {needed} scope in Settings → API tokens.",
+            extra={"requiredScope": needed},
+        )
+
+
+def api_view(methods: list[str], *, admin_methods: tuple[str, ...] | str = "all", scopes: dict[str, str] | None = None):
+    """Decorate a JSON view: only `methods`, authenticated. Session users: admins only for
+    `admin_methods`. API tokens: each method needs the scope `scopes` names for it ("read", "write"),
+    and any method it does not name needs "admin": a route that forgets to declare stays admin-only."""
+    scopes = scopes or {}
+    unknown = set(scopes) - set(methods) or set(scopes.values()) - set(ApiToken.Scope.values)
+    if unknown:
+        raise ValueError(f"api_view scopes: unknown method or scope {sorted(unknown)}")
+    token_scopes = {method: scopes.get(method, ApiToken.Scope.ADMIN) for method in methods}
 
     def decorator(view):
         @csrf_exempt
@@ -116,8 +139,9 @@ def api_view(methods: list[str], *, admin_methods: tuple[str, ...] | str = "all"
                         headers={"Allow": ", ".join(methods)},
                     )
                 _authenticate(request)
-                needs_admin = admin_methods == "all" or request.method in admin_methods
-                if needs_admin and not request.is_org_admin:
+                if getattr(request, "api_token", None) is not None:
+                    _check_scope(request.api_token, token_scopes[request.method])
+                elif (admin_methods == "all" or request.method in admin_methods) and not request.is_org_admin:
                     raise ApiError(403, "forbidden", "Only organization admins can do this.")
                 return view(request, *args, **kwargs)
             except ApiError as exc:
@@ -127,6 +151,7 @@ def api_view(methods: list[str], *, admin_methods: tuple[str, ...] | str = "all"
             except PermissionDenied:
                 return error(403, "forbidden", "You do not have permission to do this.")
 
+        wrapper.token_scopes = token_scopes  # read by the tests that check every route
         return wrapper
 
     return decorator

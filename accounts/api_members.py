@@ -45,7 +45,7 @@ def _string(data: dict, name: str) -> str:
     return value
 
 
-@api_view(["GET"], admin_methods=())
+@api_view(["GET"], admin_methods=(), scopes={"GET": "read"})
 def members(request):
     org = request.organization
     return JsonResponse(
@@ -74,10 +74,9 @@ def invitations(request):
         )
     except services.MemberError as error:
         raise _error(error) from error
-    # The accept URL carries the token: this response is the only place it is ever returned.
-    return JsonResponse(
-        {**invitation_json(new.invitation), "acceptUrl": new.accept_url, "emailSent": new.emailed}, status=201
-    )
+    # The accept link is only emailed, never returned: a token (or its thief) must not get the invitee's
+    # account. When sending failed, an admin re-sends it from Settings → Members, where it is shown.
+    return JsonResponse({**invitation_json(new.invitation), "emailSent": new.emailed}, status=201)
 
 
 @api_view(["DELETE"])

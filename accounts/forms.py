@@ -1,10 +1,33 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core import signing
 
-from .models import Membership
+from .models import ApiToken, Membership
+
+SCOPE_HELP = {
+    ApiToken.Scope.READ: "Read: read what members may read (rotations, on-call, incidents, members).",
+    ApiToken.Scope.WRITE: "Write: read, and create, change, sync and delete rotations.",
+    ApiToken.Scope.ADMIN: "Admin: everything an admin can do, including the PagerDuty connection, "
+    "webhook secrets, members and invitations.",
+}
 
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, label="Token name", help_text="What the token is for, e.g. “deploy script”.")
+    scope = forms.ChoiceField(
+        choices=[(value, SCOPE_HELP[value]) for value in ApiToken.Scope.values],
+        initial=ApiToken.Scope.READ,
+        widget=forms.RadioSelect,
+        label="Scope",
+        help_text="Give a script no more than it needs.",
+    )
+    expires_in_days = forms.IntegerField(
+        min_value=1,
+        max_value=3650,
+        required=False,
+        label="Expires after (days)",
+        help_text="Leave empty for a token that works until it is revoked.",
+    )
 
 
 ROLE_CHOICES = Membership.Role.choices
@@ -29,4 +52,36 @@ class JoinForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="At least 8 characters, not a common password, not only digits, not like your name or email.",
+    )
+
+
+class SignInForm(AuthenticationForm):
+    """The sign-in form: also refuses an account whose email address is not confirmed yet (the
+    password was right, so saying why reveals nothing to a stranger), with a signed value the page
+    sends back to ask for the link again."""
+
+    unconfirmed_email = ""
+    resend_token = ""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not user.email_confirmed:
+            self.unconfirmed_email = user.email
+            self.resend_token = signing.dumps(user.pk, salt=RESEND_SALT)
+            raise forms.ValidationError(
+                "Confirm your email address first: we sent a link to %(email)s.",
+                code="email_unconfirmed",
+                params={"email": user.email},
+            )
+
+
+RESEND_SALT = "accounts.forms.resend-confirmation"
+
+
+class ConfirmEmailForm(forms.Form):
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="The password chosen when the account was created.",
     )

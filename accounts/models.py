@@ -35,6 +35,10 @@ class User(AbstractUser):
     username = None
     email = models.EmailField("email address", unique=True)
 
+    # False only for an account created from an invitation link that was shown to an admin (its
+    # email could not be sent): who set the password has not shown they read that mailbox yet.
+    email_confirmed = models.BooleanField(default=True)
+
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
 
@@ -90,9 +94,18 @@ def hash_token(raw: str) -> str:
 
 
 class ApiToken(models.Model):
-    """An organization API token for scripts. Only its SHA-256 hash is stored; it is shown once."""
+    """An organization API token for scripts. Only its SHA-256 hash is stored; it is shown once.
+
+    Its scope limits what it may do (each includes the ones before it); an admin's token works while
+    that person is an admin of the organization; an operator's (`manage.py create_api_token`) has no
+    creator and stays valid."""
 
     PREFIX = "rst_"
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Write"
+        ADMIN = "admin", "Admin"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
@@ -101,6 +114,9 @@ class ApiToken(models.Model):
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    by_operator = models.BooleanField(default=False, editable=False)  # created without a creator to vouch for it
 
     class Meta:
         ordering = ["-created_at"]
@@ -108,11 +124,27 @@ class ApiToken(models.Model):
     def __str__(self):
         return f"{self.name} (…{self.last4})"
 
+    def allows(self, scope: str) -> bool:
+        """Whether this token's scope includes `scope` (read < write < admin)."""
+        order = self.Scope.values
+        return order.index(self.scope) >= order.index(scope)
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
     @classmethod
-    def generate(cls, *, organization, name, created_by=None) -> tuple["ApiToken", str]:
+    def generate(cls, *, organization, name, scope, expires_at=None, created_by=None) -> tuple["ApiToken", str]:
         raw = cls.PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(
-            organization=organization, name=name, token_hash=hash_token(raw), last4=raw[-4:], created_by=created_by
+            organization=organization,
+            name=name,
+            token_hash=hash_token(raw),
+            last4=raw[-4:],
+            scope=scope,
+            expires_at=expires_at,
+            created_by=created_by,
+            by_operator=created_by is None,
         )
         return token, raw
 
@@ -135,6 +167,9 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The email could not be sent, so the link was shown to the inviting admin: an account created
+    # from it must confirm its address before it can sign in.
+    link_shown = models.BooleanField(default=False)
 
     objects = InvitationQuerySet.as_manager()
 

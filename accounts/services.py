@@ -4,11 +4,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from integrations.audit import audit_record
 
@@ -21,22 +24,35 @@ AUDIT_PROVIDER = "roster"  # the audit trail's name for changes to Roster itself
 
 @transaction.atomic
 def organization_create(*, name: str, admin_email: str, password: str | None = None) -> Organization:
-    """Create an organization and make `admin_email` its first admin (creating the user if new)."""
+    """Create an organization and make `admin_email` its first admin. A new account gets `password`;
+    an existing one is left alone (whoever runs this must not be able to take over an account)."""
     org = Organization.objects.create(name=name, slug=Organization.unique_slug_for(name))
-    email = admin_email.strip().lower()
-    user = User.objects.filter(email=email).first()
+    email = normalize_email(admin_email)
+    user = User.objects.filter(email__iexact=email).first()
     if user is None:
         user = User.objects.create_user(email=email, password=password)
-    elif password:
-        user.set_password(password)
-        user.save(update_fields=["password"])
     Membership.objects.create(user=user, organization=org, role=Membership.Role.ADMIN)
     return org
 
 
-def api_token_create(*, organization: Organization, name: str, created_by=None) -> tuple[ApiToken, str]:
-    """Returns the token row and the raw token, which is never stored and must be shown only once."""
-    return ApiToken.generate(organization=organization, name=name or "API token", created_by=created_by)
+def api_token_create(
+    *,
+    organization: Organization,
+    name: str,
+    scope: str = ApiToken.Scope.READ,
+    expires_in_days: int | None = None,
+    created_by=None,
+) -> tuple[ApiToken, str]:
+    """Returns the token row and the raw token, which is never stored and must be shown only once.
+    Without `created_by` it is an operator's token (command line): no admin's departure ends it."""
+    if scope not in ApiToken.Scope.values:
+        raise ValueError(f"The scope must be one of: {', '.join(ApiToken.Scope.values)}.")
+    if expires_in_days is not None and expires_in_days < 1:
+        raise ValueError("A token expires after at least 1 day.")
+    expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
+    return ApiToken.generate(
+        organization=organization, name=name or "API token", scope=scope, expires_at=expires_at, created_by=created_by
+    )
 
 
 def api_token_revoke(*, organization: Organization, token_id: int) -> bool:
@@ -44,13 +60,69 @@ def api_token_revoke(*, organization: Organization, token_id: int) -> bool:
     return bool(deleted)
 
 
+@dataclass(frozen=True)
+class TokenProblem:
+    """Why a token no longer works, in words for the API (401) and the API tokens page."""
+
+    code: str
+    message: str
+
+
+def _admin_ids(organization: Organization) -> set[int]:
+    return set(
+        Membership.objects.filter(
+            organization=organization, role=Membership.Role.ADMIN, user__is_active=True
+        ).values_list("user_id", flat=True)
+    )
+
+
+def api_token_problem(token: ApiToken, *, admin_ids: set[int] | None = None) -> TokenProblem | None:
+    """None while the token works. `admin_ids` (the organization's active admins) saves a query per token."""
+    if token.is_expired:
+        return TokenProblem(
+            "token_expired",
+            f"The API token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC. Create a new one in Settings → API tokens.",
+        )
+    if token.by_operator:
+        return None
+    if admin_ids is None:
+        admin_ids = _admin_ids(token.organization)
+    if token.created_by_id in admin_ids:
+        return None
+    who = token.created_by.email if token.created_by_id else "the admin who created it"
+    return TokenProblem(
+        "token_creator_not_admin",
+        f"The API token stopped working: {who} is no longer an admin of {token.organization.name}. "
+        "An admin can create a new one in Settings → API tokens.",
+    )
+
+
+class TokenRefused(Exception):
+    def __init__(self, problem: TokenProblem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
 def api_token_authenticate(raw: str) -> ApiToken | None:
+    """The token for `raw`, or None when there is no such token; raises TokenRefused when it exists
+    but no longer works (expired, or its creator is no longer an admin)."""
     if not raw or not raw.startswith(ApiToken.PREFIX):
         return None
-    token = ApiToken.objects.select_related("organization").filter(token_hash=hash_token(raw)).first()
-    if token is not None:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    token = ApiToken.objects.select_related("organization", "created_by").filter(token_hash=hash_token(raw)).first()
+    if token is None:
+        return None
+    problem = api_token_problem(token)
+    if problem is not None:
+        raise TokenRefused(problem)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return token
+
+
+def api_tokens_with_problems(organization: Organization) -> list[tuple[ApiToken, TokenProblem | None]]:
+    """The organization's tokens for the API tokens page, each with why it no longer works (or None)."""
+    admin_ids = _admin_ids(organization)
+    tokens = organization.api_tokens.select_related("created_by", "organization")
+    return [(t, api_token_problem(t, admin_ids=admin_ids)) for t in tokens]
 
 
 # Settings → Members: invitations and memberships. Every change is audited; no token or password is.
@@ -95,7 +167,9 @@ def invitation_accept_url(raw_token: str) -> str:
 @dataclass(frozen=True)
 class NewInvitation:
     invitation: Invitation
-    accept_url: str  # holds the raw token: show it once to the admin who invited, never store it
+    # Holds the raw token. Emailed to the invitee; shown once to the inviting admin on the page only
+    # when the email could not be sent (then `invitation.link_shown`). Never returned by the API.
+    accept_url: str
     emailed: bool
 
 
@@ -114,7 +188,13 @@ def invitation_create(*, organization: Organization, email: str, role: str, acto
             organization=organization,
             email=email,
             accepted_at=None,
-            defaults={"role": role, "token_hash": token_hash, "invited_by": invited_by, "expires_at": expires_at},
+            defaults={
+                "role": role,
+                "token_hash": token_hash,
+                "invited_by": invited_by,
+                "expires_at": expires_at,
+                "link_shown": False,
+            },
         )
         audit_record(
             organization=organization,
@@ -125,22 +205,32 @@ def invitation_create(*, organization: Organization, email: str, role: str, acto
             detail={"email": email, "role": role, "invitation_id": invitation.pk},
         )
     url = invitation_accept_url(raw)
-    return NewInvitation(invitation=invitation, accept_url=url, emailed=_invitation_email(invitation, url))
+    emailed = _invitation_email(invitation, url)
+    if not emailed:
+        # The admin will see the link: an account made from it must still prove it reads this mailbox.
+        Invitation.objects.filter(pk=invitation.pk).update(link_shown=True)
+        invitation.link_shown = True
+    return NewInvitation(invitation=invitation, accept_url=url, emailed=emailed)
+
+
+def _send(*, to: str, subject: str, template: str, context: dict, what: str) -> bool:
+    """Send one email; False (logged without its content) when it could not be sent."""
+    try:
+        send_mail(subject=subject, message=render_to_string(template, context), from_email=None, recipient_list=[to])
+    except Exception as exc:  # noqa: BLE001  (a mail outage must not lose the invitation or the account)
+        log.warning("Could not email %s: %s", what, type(exc).__name__)
+        return False
+    return True
 
 
 def _invitation_email(invitation: Invitation, url: str) -> bool:
-    context = {"invitation": invitation, "organization": invitation.organization, "url": url}
-    try:
-        send_mail(
-            subject=f"Join {invitation.organization.name} on Roster",
-            message=render_to_string("accounts/email/invitation.txt", context),
-            from_email=None,
-            recipient_list=[invitation.email],
-        )
-    except Exception as exc:  # noqa: BLE001  (a mail outage must not lose the invitation: the admin copies the link)
-        log.warning("Could not email invitation %s: %s", invitation.pk, type(exc).__name__)
-        return False
-    return True
+    return _send(
+        to=invitation.email,
+        subject=f"Join {invitation.organization.name} on Roster",
+        template="accounts/email/invitation.txt",
+        context={"invitation": invitation, "organization": invitation.organization, "url": url},
+        what=f"invitation {invitation.pk}",
+    )
 
 
 def invitation_revoke(*, organization: Organization, invitation_id: int, actor=None) -> Invitation | None:
@@ -235,8 +325,65 @@ def invitation_accept_new_user(
         if User.objects.filter(email__iexact=invitation.email).exists():
             raise WrongAccount(f"An account for {invitation.email} already exists. Sign in, then open the link again.")
         user.set_password(password)
+        # Whoever used a link an admin saw has not shown they read this mailbox: they confirm first.
+        user.email_confirmed = not invitation.link_shown
         user.save()
-        return _invitation_join(invitation, user)
+        membership = _invitation_join(invitation, user)
+    if not user.email_confirmed:
+        email_confirmation_send(user=user)
+    return membership
+
+
+# Email confirmation: an account made from a link an admin saw signs in only after its owner follows
+# the link emailed to the address, and gives the password chosen for it (so a link forwarded to, or
+# clicked by, someone who did not set that password confirms nothing).
+
+
+class _EmailConfirmationTokens(PasswordResetTokenGenerator):
+    key_salt = "accounts.services.EmailConfirmation"
+
+    def _make_hash_value(self, user, timestamp):
+        # Changes once confirmed (single use) or when the password or address changes.
+        return f"{user.pk}{user.password}{user.email}{user.email_confirmed}{timestamp}"
+
+
+email_confirmation_tokens = _EmailConfirmationTokens()
+
+
+def email_confirmation_url(user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return settings.PUBLIC_BASE_URL + reverse(
+        "accounts:confirm_email", args=[uid, email_confirmation_tokens.make_token(user)]
+    )
+
+
+def email_confirmation_send(*, user: User) -> bool:
+    """Email the confirmation link to an unconfirmed account; False when it could not be sent."""
+    if user.email_confirmed:
+        return False
+    return _send(
+        to=user.email,
+        subject="Confirm your email address for Roster",
+        template="accounts/email/confirm_email.txt",
+        context={"user": user, "url": email_confirmation_url(user)},
+        what=f"the confirmation link of user {user.pk}",
+    )
+
+
+def email_confirmation_user(uidb64: str, token: str) -> User | None:
+    """The unconfirmed account the link is for, or None when the link does not work (any more)."""
+    try:
+        user = User.objects.filter(pk=int(urlsafe_base64_decode(uidb64).decode())).first()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if user is None or user.email_confirmed or not email_confirmation_tokens.check_token(user, token):
+        return None
+    return user
+
+
+def email_confirm(*, user: User) -> None:
+    User.objects.filter(pk=user.pk).update(email_confirmed=True)
+    user.email_confirmed = True
 
 
 def _locked_membership(organization: Organization, user_id: int) -> tuple[Membership | None, int]:

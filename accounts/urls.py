@@ -17,5 +17,7 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path("invitations/<str:token>/", views_members.invitation, name="invitation"),
+    path("confirm-email/resend/", views.confirm_email_resend, name="confirm_email_resend"),
+    path("confirm-email/<str:uidb64>/<str:token>/", views.confirm_email, name="confirm_email"),
     path("organizations/switch/", views.switch_organization, name="switch_organization"),
 ]

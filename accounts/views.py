@@ -1,13 +1,16 @@
 from django.contrib import messages
+from django.contrib.auth import authenticate, login
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from . import once
+from . import once, services
 from .access import get_org_for_admin, memberships_for
-from .forms import ApiTokenForm
-from .services import api_token_create, api_token_revoke
+from .forms import RESEND_SALT, ApiTokenForm, ConfirmEmailForm
+from .models import User
+from .services import api_token_create, api_token_revoke, api_tokens_with_problems
 
 
 @login_required
@@ -31,14 +34,18 @@ def api_tokens(request):
     org = get_org_for_admin(request)
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        _, raw = api_token_create(organization=org, name=form.cleaned_data["name"], created_by=request.user)
+        _, raw = api_token_create(organization=org, created_by=request.user, **form.cleaned_data)
         once.keep(request, "api_token", raw)  # shown once by the GET below; a reload makes no second token
         return redirect("accounts:api_tokens")
-    tokens = org.api_tokens.select_related("created_by")
     return render(
         request,
         "accounts/api_tokens.html",
-        {"form": form, "tokens": tokens, "new_token": once.take(request, "api_token"), "organization": org},
+        {
+            "form": form,
+            "tokens": api_tokens_with_problems(org),
+            "new_token": once.take(request, "api_token"),
+            "organization": org,
+        },
     )
 
 
@@ -49,3 +56,42 @@ def api_token_delete(request, token_id: int):
     if api_token_revoke(organization=org, token_id=token_id):
         messages.success(request, "The API token was revoked. Scripts using it will now get 401.")
     return redirect("accounts:api_tokens")
+
+
+# Email confirmation (accounts made from an invitation link an admin saw; see services.py).
+
+
+@require_http_methods(["GET", "HEAD", "POST"])  # GET only shows the page: a mail scanner confirms nothing
+def confirm_email(request, uidb64: str, token: str):
+    user = services.email_confirmation_user(uidb64, token)
+    if user is None:
+        return render(request, "accounts/confirm_email.html", {"state": "invalid"}, status=404)
+    form = ConfirmEmailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        signed_in = authenticate(request, username=user.email, password=form.cleaned_data["password"])
+        if signed_in is None or signed_in.pk != user.pk:
+            form.add_error("password", "That is not the password chosen for this account.")
+        else:
+            services.email_confirm(user=signed_in)
+            login(request, signed_in)
+            messages.success(request, f"{user.email} is confirmed. Welcome to Roster.")
+            return redirect("integrations:index")
+    return render(request, "accounts/confirm_email.html", {"state": "confirm", "account": user, "form": form})
+
+
+@require_POST
+def confirm_email_resend(request):
+    """From the sign-in page, after the right password for an unconfirmed account (a signed value)."""
+    try:
+        user_id = signing.loads(request.POST.get("token", ""), salt=RESEND_SALT, max_age=3600)
+    except signing.BadSignature:
+        messages.error(request, "Sign in again to ask for a new confirmation link.")
+        return redirect("login")
+    user = User.objects.filter(pk=user_id, email_confirmed=False).first()
+    if user is None:
+        messages.success(request, "This email address is already confirmed: sign in.")
+    elif services.email_confirmation_send(user=user):
+        messages.success(request, f"We sent a new confirmation link to {user.email}.")
+    else:
+        messages.error(request, "The email could not be sent. Try again in a few minutes.")
+    return redirect("login")

@@ -71,15 +71,20 @@ def member_invite(request):
         else:
             email = new.invitation.email
             if new.emailed:
+                # The link goes to the mailbox only: whoever opens it shows they control the address.
                 messages.success(request, f"Invitation emailed to {email}.")
+                waiting = once.take(request, "invitation")
+                if waiting and waiting["email"] != email:  # another invitation's link: still to be shown
+                    once.keep(request, "invitation", waiting)
             else:
                 messages.warning(request, f"The email to {email} could not be sent: copy the link below to them.")
-            # Shown once by the page this redirects to: a reload there cannot re-send the invitation.
-            once.keep(
-                request,
-                "invitation",
-                {"email": email, "url": new.accept_url, "expires_at": new.invitation.expires_at.isoformat()},
-            )
+                # Shown once by the page this redirects to (a reload cannot re-send the invitation); an
+                # account created from it must confirm its address by email before it can sign in.
+                once.keep(
+                    request,
+                    "invitation",
+                    {"email": email, "url": new.accept_url, "expires_at": new.invitation.expires_at.isoformat()},
+                )
             return redirect("accounts:members")
     return _members_page(request, org, invite_form=form, open_dialog="invite")
 
@@ -178,6 +183,8 @@ def invitation(request, token: str):
         except services.MemberError as error:
             form.add_error(None, error.message)
         else:
+            if not membership.user.email_confirmed:
+                return render(request, "accounts/invitation.html", {**page, "state": "confirm_email"})
             login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
             return _joined(request, membership)
     return render(request, "accounts/invitation.html", {**page, "state": "sign_up", "form": form})

@@ -1,8 +1,10 @@
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.http import HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts.forms import SignInForm
 from accounts.views_signin import PasswordResetConfirmView, PasswordResetView
 
 api_patterns = [
@@ -19,6 +21,7 @@ urlpatterns = [
     path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),  # throttled
     path("accounts/reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("accounts.urls")),
     path("settings/integrations/", include("integrations.urls")),

@@ -107,7 +107,7 @@ def _get(request, rotation_id: int) -> Rotation:
     return selectors.rotation_for(request.organization, rotation_id, now=timezone.now())
 
 
-@api_view(["GET", "POST"], admin_methods=WRITE_METHODS)
+@api_view(["GET", "POST"], admin_methods=WRITE_METHODS, scopes={"GET": "read", "POST": "write"})
 def rotations(request):
     if request.method == "GET":
         found = selectors.rotations_for(request.organization, now=timezone.now())
@@ -130,7 +130,9 @@ def rotations(request):
     return JsonResponse(rotation_json(_get(request, rotation.pk)), status=201)
 
 
-@api_view(["GET", "PATCH", "DELETE"], admin_methods=WRITE_METHODS)
+@api_view(
+    ["GET", "PATCH", "DELETE"], admin_methods=WRITE_METHODS, scopes={"GET": "read", "PATCH": "write", "DELETE": "write"}
+)
 def rotation(request, rotation_id: int):
     found = _get(request, rotation_id)
     if request.method == "GET":
@@ -162,7 +164,7 @@ def rotation(request, rotation_id: int):
     return JsonResponse(rotation_json(_get(request, rotation_id)))
 
 
-@api_view(["POST"], admin_methods=WRITE_METHODS)
+@api_view(["POST"], admin_methods=WRITE_METHODS, scopes={"POST": "write"})
 def sync(request, rotation_id: int):
     found = _get(request, rotation_id)
     try:
@@ -172,7 +174,7 @@ def sync(request, rotation_id: int):
     return JsonResponse({"id": found.pk, "sync": {"state": "running"}}, status=202)
 
 
-@api_view(["GET"], admin_methods=())
+@api_view(["GET"], admin_methods=(), scopes={"GET": "read"})
 def current(request, rotation_id: int):
     found = _get(request, rotation_id)
     now = timezone.now()
@@ -199,7 +201,7 @@ def _moment(request, name: str, default: dt.datetime) -> dt.datetime:
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.UTC)
 
 
-@api_view(["GET"], admin_methods=())
+@api_view(["GET"], admin_methods=(), scopes={"GET": "read"})
 def shifts(request, rotation_id: int):
     now = timezone.now()
     since = _moment(request, "since", now)

@@ -93,7 +93,7 @@ def incident_json(incident, *, with_events: bool = False) -> dict:
     return data
 
 
-@api_view(["GET"], admin_methods=())
+@api_view(["GET"], admin_methods=(), scopes={"GET": "read"})
 def incidents(request):
     status = request.GET.get("status", "")
     if status and status not in selectors.STATUSES:
@@ -102,7 +102,7 @@ def incidents(request):
     return JsonResponse({"incidents": [incident_json(i) for i in rows[:500]]})
 
 
-@api_view(["GET"], admin_methods=())
+@api_view(["GET"], admin_methods=(), scopes={"GET": "read"})
 def incident(request, pagerduty_id: str):
     row = get_object_or_404(selectors.incidents(organization=request.organization), pagerduty_id=pagerduty_id)
     return JsonResponse(incident_json(row, with_events=True))

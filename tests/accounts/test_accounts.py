@@ -79,7 +79,7 @@ def test_bootstrap_demo_creates_a_staff_admin_once(db):
 
 
 def test_an_admin_creates_a_token_that_is_shown_once(admin_client, org):
-    page = admin_client.post("/settings/api-tokens/", {"name": "deploy"}, follow=True).content.decode()
+    page = admin_client.post("/settings/api-tokens/", {"name": "deploy", "scope": "read"}, follow=True).content.decode()
     token = ApiToken.objects.get(organization=org)
     assert "Copy this token now; it will not be shown again." in page
     shown = page.split('aria-label="New API token"')[0].rsplit('value="', 1)[1].split('"')[0]
@@ -92,7 +92,7 @@ def test_an_admin_creates_a_token_that_is_shown_once(admin_client, org):
 def test_a_revoked_token_stops_working(admin_client, client, org):
     from accounts.services import api_token_create
 
-    token, raw = api_token_create(organization=org, name="deploy")
+    token, raw = api_token_create(organization=org, name="deploy", scope="admin")
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     assert client.get("/api/integrations/pagerduty/", **auth).status_code == 200
     page = admin_client.post(f"/settings/api-tokens/{token.id}/delete/", follow=True).content.decode()
@@ -155,7 +155,7 @@ def test_a_person_who_forgot_their_password_gets_a_reset_link_by_email(client, a
 
 
 def test_reloading_after_creating_a_token_creates_no_second_token(admin_client, org):
-    response = admin_client.post("/settings/api-tokens/", {"name": "deploy"})
+    response = admin_client.post("/settings/api-tokens/", {"name": "deploy", "scope": "read"})
     assert (response.status_code, response["Location"]) == (302, "/settings/api-tokens/")
     assert admin_client.get("/settings/api-tokens/").content.decode().count('aria-label="New API token"') == 1
     assert 'aria-label="New API token"' not in admin_client.get("/settings/api-tokens/").content.decode()

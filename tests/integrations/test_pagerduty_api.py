@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def token(org):
-    return api_token_create(organization=org, name="script")[1]
+    return api_token_create(organization=org, name="script", scope="admin")[1]
 
 
 def call(client, method, token=None, body=None, url=URL):
@@ -160,8 +160,8 @@ def test_a_session_needs_the_csrf_token_for_writes(admin_user, rsps):
 
 def test_an_org_token_only_reaches_its_own_org(client, org, other_org, rsps):
     pd_mocks.mock_valid_user_key(rsps, name="Acme Person")
-    acme_token = api_token_create(organization=org, name="a")[1]
-    globex_token = api_token_create(organization=other_org, name="g")[1]
+    acme_token = api_token_create(organization=org, name="a", scope="admin")[1]
+    globex_token = api_token_create(organization=other_org, name="g", scope="admin")[1]
     call(client, "POST", acme_token, {"token": KEY})
     assert call(client, "GET", globex_token).json() == {"connected": False, "status": "not_connected"}
     call(client, "DELETE", globex_token)

@@ -69,7 +69,7 @@ def test_the_login_api_returns_an_authorize_url_bound_to_the_session(admin_clien
 
 
 def test_a_login_started_with_an_api_token_is_finished_by_a_signed_in_admin(org, admin_user, outsider, rsps):
-    _, raw = api_token_create(organization=org, name="script")
+    _, raw = api_token_create(organization=org, name="script", scope="admin")
     script = Client()
     response = script.post(
         LOGIN_API,

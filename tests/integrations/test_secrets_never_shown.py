@@ -78,7 +78,7 @@ def test_a_failed_rotation_does_not_echo_the_key(admin_client, connected, rsps):
 
 
 def test_no_json_answer_shows_the_key(client, org, connected, rsps):
-    token = api_token_create(organization=org, name="t")[1]
+    token = api_token_create(organization=org, name="t", scope="admin")[1]
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}", "content_type": "application/json"}
     bodies = [client.get("/api/integrations/pagerduty/", **auth).content.decode()]
     rsps.replace(responses.GET, pd_mocks.api("/users/me"), json=pd_mocks.UNAUTHORIZED_BODY, status=401)

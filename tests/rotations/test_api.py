@@ -16,7 +16,7 @@ H = dt.timedelta(hours=1)
 
 @pytest.fixture
 def token(org):
-    return api_token_create(organization=org, name="script")[1]
+    return api_token_create(organization=org, name="script", scope="admin")[1]
 
 
 @pytest.fixture

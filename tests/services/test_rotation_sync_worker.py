@@ -26,7 +26,7 @@ def test_sync_now_lands_shifts_through_the_real_worker(real_celery_worker, org, 
         organization=org, name="Platform", time_zone="Europe/Paris", members=[("Ana", "ana@acme.example")]
     )
     Rotation.objects.filter(pk=rotation.pk).update(pagerduty_schedule_id="PSHIFT1")
-    token = api_token_create(organization=org, name="script")[1]
+    token = api_token_create(organization=org, name="script", scope="admin")[1]
 
     response = client.post(f"/api/rotations/{rotation.pk}/sync", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 202

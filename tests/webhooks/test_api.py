@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def bearer(org):
-    _, raw = api_token_create(organization=org, name="script")
+    _, raw = api_token_create(organization=org, name="script", scope="admin")
     return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
 

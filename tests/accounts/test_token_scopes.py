@@ -1,0 +1,253 @@
+"""Organization API tokens have scopes (read < write < admin), may expire, and work only while the
+admin who created them is an admin. Every route under /api/ is found from the URL resolver, so a
+new route is checked here without anyone remembering to add it."""
+
+import importlib
+import io
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.apps import apps
+from django.core.management import call_command
+from django.urls import URLResolver, get_resolver
+from django.utils import timezone
+
+from accounts import services
+from accounts.models import ApiToken, Membership
+
+pytestmark = pytest.mark.django_db
+
+SCOPES = ["read", "write", "admin"]
+
+# Under /api/ but not the JSON API: PagerDuty sends the admin's browser back here (session only).
+BROWSER_PAGES = {"api/integrations/pagerduty/login/callback"}
+
+# The issue's policy. Every other route and method needs admin.
+NOT_ADMIN = {
+    ("api/rotations/", "GET"): "read",
+    ("api/rotations/", "POST"): "write",
+    ("api/rotations/<int:rotation_id>/", "GET"): "read",
+    ("api/rotations/<int:rotation_id>/", "PATCH"): "write",
+    ("api/rotations/<int:rotation_id>/", "DELETE"): "write",
+    ("api/rotations/<int:rotation_id>/sync", "POST"): "write",
+    ("api/rotations/<int:rotation_id>/current", "GET"): "read",
+    ("api/rotations/<int:rotation_id>/shifts", "GET"): "read",
+    ("api/incidents/", "GET"): "read",
+    ("api/incidents/<path:pagerduty_id>/", "GET"): "read",
+    ("api/members/", "GET"): "read",
+}
+
+
+def _walk(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _walk(p.url_patterns, prefix + str(p.pattern))
+        else:
+            yield prefix + str(p.pattern), p.callback
+
+
+def api_routes() -> dict[str, object]:
+    return {route: view for route, view in _walk(get_resolver().url_patterns) if route.startswith("api/")}
+
+
+def json_routes() -> list[tuple[str, str, str]]:
+    """(route, method, scope the route declares) for every JSON API route and method."""
+    found = []
+    for route, view in api_routes().items():
+        if route not in BROWSER_PAGES:
+            found += [(route, method, scope) for method, scope in view.token_scopes.items()]
+    return found
+
+
+def url(route: str) -> str:
+    return "/" + re.sub(r"<(?:int:)\w+>", "999999", re.sub(r"<(?:str:|path:)?\w+>", "P1234", route))
+
+
+def bearer(org, scope, **kwargs) -> dict:
+    _, raw = services.api_token_create(organization=org, name=f"{scope} script", scope=scope, **kwargs)
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+def call(client, method, path, **auth):
+    if method == "GET":
+        return client.get(path, **auth)
+    return getattr(client, method.lower())(path, data="{}", content_type="application/json", **auth)
+
+
+def test_every_route_under_api_is_a_json_view_that_declares_its_token_scopes():
+    routes = api_routes()
+    assert len(routes) > 10
+    assert {r for r, view in routes.items() if not hasattr(view, "token_scopes")} == BROWSER_PAGES
+
+
+@pytest.mark.parametrize(("route", "method", "needed"), json_routes())
+@pytest.mark.parametrize("scope", SCOPES)
+def test_a_token_outside_the_route_s_scope_gets_403_naming_the_scope_needed(client, org, route, method, needed, scope):
+    response = call(client, method, url(route), **bearer(org, scope))
+    assert response.status_code < 500
+    body = response.json() if response.headers.get("Content-Type") == "application/json" else {}
+    if SCOPES.index(scope) < SCOPES.index(needed):
+        assert response.status_code == 403
+        assert body["code"] == "insufficient_scope"
+        assert body["requiredScope"] == needed
+        assert f"this call needs {needed}" in body["message"]
+    else:
+        assert body.get("code") not in ("insufficient_scope", "forbidden", "invalid_token")
+
+
+@pytest.mark.parametrize(("route", "method", "needed"), json_routes())
+def test_each_route_needs_the_scope_the_policy_gives_it(route, method, needed):
+    assert needed == NOT_ADMIN.get((route, method), "admin")
+
+
+@pytest.mark.parametrize(("route", "method", "needed"), [r for r in json_routes() if r[1] == "GET"])
+def test_a_read_token_reads_exactly_what_a_member_may_read(member_client, route, method, needed):
+    forbidden_to_members = member_client.get(url(route)).status_code == 403
+    assert needed == ("admin" if forbidden_to_members else "read")
+
+
+def test_a_route_that_forgets_to_declare_its_scope_is_admin_only_for_tokens():
+    from accounts.api import api_view
+
+    @api_view(["GET", "POST"], scopes={"GET": "read"})
+    def view(request):
+        pass
+
+    assert view.token_scopes == {"GET": "read", "POST": "admin"}
+    with pytest.raises(ValueError):
+        api_view(["GET"], scopes={"GET": "everything"})
+    with pytest.raises(ValueError):
+        api_view(["GET"], scopes={"POST": "read"})
+
+
+def test_a_read_token_cannot_invite_an_attacker_or_remove_an_admin(client, org, admin_user, member_user):
+    auth = bearer(org, "read")
+    response = call(client, "post", "/api/members/invitations", **auth)
+    assert response.status_code == 403
+    assert response.json()["requiredScope"] == "admin"
+    assert client.delete(f"/api/members/{admin_user.pk}", **auth).status_code == 403
+    assert Membership.objects.filter(user=admin_user, organization=org, role="admin").exists()
+    assert org.invitations.count() == 0
+
+
+def test_a_write_token_creates_a_rotation_but_cannot_touch_the_pagerduty_connection(client, org):
+    auth = bearer(org, "write")
+    body = '{"name": "Primary", "timeZone": "UTC", "members": [{"name": "Ann", "email": "ann@acme.example"}]}'
+    created = client.post("/api/rotations/", data=body, content_type="application/json", **auth)
+    assert created.status_code == 201
+    response = client.delete("/api/integrations/pagerduty/", **auth)
+    assert (response.status_code, response.json()["code"]) == (403, "insufficient_scope")
+
+
+def test_create_api_token_takes_a_scope_and_an_expiry_and_defaults_to_read(org):
+    out = io.StringIO()
+    call_command("create_api_token", org.slug, "--scope", "write", "--expires-days", "30", stdout=out)
+    token = ApiToken.objects.get()
+    assert (token.scope, token.by_operator, token.created_by) == ("write", True, None)
+    assert timedelta(days=29, hours=23) < token.expires_at - timezone.now() <= timedelta(days=30)
+    call_command("create_api_token", org.slug, "--name", "plain", stdout=io.StringIO())
+    plain = ApiToken.objects.get(name="plain")
+    assert (plain.scope, plain.expires_at) == ("read", None)
+
+
+def test_an_expired_token_is_a_401_token_expired(client, org):
+    auth = bearer(org, "admin", expires_in_days=1)
+    assert client.get("/api/members/", **auth).status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)):
+        response = client.get("/api/members/", **auth)
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_expired"
+    assert "expired on" in response.json()["message"]
+
+
+def test_an_admin_creates_a_scoped_expiring_token_on_the_page(admin_client, client, org):
+    admin_client.post("/settings/api-tokens/", {"name": "ci", "scope": "write", "expires_in_days": "7"})
+    page = admin_client.get("/settings/api-tokens/").content.decode()
+    raw = page.split('aria-label="New API token"')[0].rsplit('value="', 1)[1].split('"')[0]
+    token = ApiToken.objects.get()
+    assert (token.scope, token.created_by.email, token.by_operator) == ("write", "admin@acme.example", False)
+    row = page.split('data-testid="tokens"')[1]
+    assert "<td>Write</td>" in row
+    assert token.expires_at.strftime("%Y-%m-%d") in row
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    assert client.post("/api/rotations/999/sync", **auth).status_code == 404
+    assert client.get("/api/integrations/pagerduty/", **auth).json()["code"] == "insufficient_scope"
+
+
+def test_the_page_refuses_an_unknown_scope(admin_client):
+    page = admin_client.post("/settings/api-tokens/", {"name": "ci", "scope": "root"}).content.decode()
+    assert "Select a valid choice." in page
+    assert not ApiToken.objects.exists()
+
+
+def _demote(org, user):
+    services.membership_change_role(organization=org, user_id=user.pk, role="member")
+
+
+def _remove(org, user):
+    services.membership_remove(organization=org, user_id=user.pk)
+
+
+def _deactivate(org, user):
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+
+
+@pytest.mark.parametrize("stop_being_admin", [_demote, _remove, _deactivate])
+def test_a_token_stops_working_when_its_creator_stops_being_an_admin_and_the_page_says_so(
+    client, org, admin_user, member_user, stop_being_admin
+):
+    token, raw = services.api_token_create(organization=org, name="ci", scope="admin", created_by=admin_user)
+    operator_token, operator_raw = services.api_token_create(organization=org, name="ops", scope="read")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    assert client.get("/api/members/", **auth).status_code == 200
+    services.membership_change_role(organization=org, user_id=member_user.pk, role="admin")
+    stop_being_admin(org, admin_user)
+
+    response = client.get("/api/members/", **auth)
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_creator_not_admin"
+    assert "admin@acme.example is no longer an admin of Acme" in response.json()["message"]
+    # An operator's token (command line) has no creator: it keeps working.
+    assert client.get("/api/members/", HTTP_AUTHORIZATION=f"Bearer {operator_raw}").status_code == 200
+
+    client.force_login(member_user)
+    page = client.get("/settings/api-tokens/").content.decode()
+    problems = re.findall(r'data-testid="token-problem">([^<]*)<', page)
+    assert problems == [
+        "The API token stopped working: admin@acme.example is no longer an admin of Acme. "
+        "An admin can create a new one in Settings → API tokens."
+    ]
+
+
+def test_a_token_made_admin_again_works_again(client, org, admin_user, member_user):
+    _, raw = services.api_token_create(organization=org, name="ci", scope="read", created_by=admin_user)
+    services.membership_change_role(organization=org, user_id=member_user.pk, role="admin")
+    _demote(org, admin_user)
+    assert client.get("/api/members/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+    services.membership_change_role(organization=org, user_id=admin_user.pk, role="admin")
+    assert client.get("/api/members/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+
+
+def test_a_token_whose_creator_s_account_was_deleted_stops_working(client, org, admin_user, member_user):
+    _, raw = services.api_token_create(organization=org, name="ci", scope="read", created_by=admin_user)
+    services.membership_change_role(organization=org, user_id=member_user.pk, role="admin")
+    admin_user.delete()
+    response = client.get("/api/members/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert (response.status_code, response.json()["code"]) == (401, "token_creator_not_admin")
+
+
+def test_the_upgrade_makes_every_existing_token_admin_so_no_script_breaks(org, admin_user):
+    migration = importlib.import_module("accounts.migrations.0003_token_scopes_and_email_confirmation")
+    by_admin, _ = ApiToken.generate(organization=org, name="old ci", scope="read", created_by=admin_user)
+    by_command, _ = ApiToken.generate(organization=org, name="old cron", scope="read")
+    ApiToken.objects.update(by_operator=False)  # as the new column starts on upgrade
+
+    migration.existing_tokens_become_admin(apps, None)
+
+    by_admin.refresh_from_db()
+    by_command.refresh_from_db()
+    assert (by_admin.scope, by_admin.by_operator) == ("admin", False)
+    assert (by_command.scope, by_command.by_operator) == ("admin", True)
