@@ -1,7 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import ApiToken, Invitation, Membership, Organization, User
+from .models import ApiToken, AuditEvent, Invitation, Membership, Organization, User
+
+# Read-only inlines other apps add to an organization's admin page (connection health, rotations'
+# sync, webhook endpoint): the extension point lives here, at the bottom, so accounts imports no app.
+_organization_inlines: list[type[admin.options.InlineModelAdmin]] = []
+
+
+def register_organization_inline(inline_class: type[admin.options.InlineModelAdmin]) -> None:
+    if inline_class not in _organization_inlines:
+        _organization_inlines.append(inline_class)
 
 
 @admin.register(User)
@@ -38,6 +47,16 @@ class ApiTokenInline(admin.TabularInline):
         return False
 
 
+class AuditEventInline(admin.TabularInline):
+    model = AuditEvent
+    extra = 0
+    readonly_fields = fields = ("created_at", "provider", "actor_label", "summary")
+    can_delete = False
+    ordering = ["-created_at"]
+    max_num = 0
+    verbose_name_plural = "Audit trail (integrations, members)"
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "created_at"]
@@ -45,10 +64,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     inlines = [MembershipInline, ApiTokenInline]
 
     def get_inlines(self, request, obj):
-        # Other apps add read-only inlines (connection health, audit, ...) through this registry.
-        from integrations.registry import admin_inlines
-
-        return [*self.inlines, *admin_inlines()]
+        return [*self.inlines, AuditEventInline, *_organization_inlines]
 
 
 @admin.register(ApiToken)
@@ -101,3 +117,17 @@ class InvitationAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="Used")
     def used(self, obj):
         return obj.accepted_at is not None
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "organization", "provider", "action", "actor_label", "summary"]
+    list_filter = ["provider", "action"]
+    search_fields = ["organization__name", "organization__slug", "actor_label", "summary"]
+    readonly_fields = ["organization", "provider", "action", "actor", "actor_label", "summary", "detail", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

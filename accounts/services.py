@@ -13,8 +13,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
-from integrations.audit import audit_record
-
+from .audit import audit_record
 from .models import ApiToken, Invitation, Membership, Organization, User, hash_token
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ Other apps plug into a provider without the provider importing them:
 - `register_disconnect_hook`: what a disconnect does to the app's rows (rotations unbind), and
   the line the disconnect dialog shows about it. It runs inside the provider's disconnect
   transaction, after every network call: a hook does database work only;
-- `register_admin_inline`: a read-only Django admin inline on the organization.
-So the page and the admin never import a provider by name.
+So the page never imports a provider by name. (Read-only Django admin inlines on an organization
+go through `accounts.admin.register_organization_inline`.)
 """
 
 from collections.abc import Callable
@@ -52,7 +52,6 @@ class _Registry:
     providers: dict[str, Provider] = field(default_factory=dict)
     sections: dict[str, list[CardSection]] = field(default_factory=dict)
     disconnect_hooks: dict[str, list[DisconnectHook]] = field(default_factory=dict)
-    inlines: list = field(default_factory=list)
 
 
 _registry = _Registry()
@@ -79,21 +78,12 @@ def disconnect_hooks(provider_key: str) -> list[DisconnectHook]:
     return list(_registry.disconnect_hooks.get(provider_key, []))
 
 
-def register_admin_inline(inline_class) -> None:
-    if inline_class not in _registry.inlines:
-        _registry.inlines.append(inline_class)
-
-
 def providers() -> list[Provider]:
     return sorted(_registry.providers.values(), key=lambda p: (p.order, p.name))
 
 
 def get(key: str) -> Provider:
     return _registry.providers[key]
-
-
-def admin_inlines() -> list:
-    return list(_registry.inlines)
 
 
 def render_card(request: HttpRequest, organization, provider: Provider, extra: dict | None = None) -> str:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from integrations.registry import register_admin_inline
+from accounts.admin import register_organization_inline
 
 from .models import Handoff, Member, PagerDutyUser, Rotation, Shift, SyncRun
 
@@ -91,4 +91,4 @@ class RotationSyncInline(admin.TabularInline):
     verbose_name_plural = "Rotations (PagerDuty sync)"
 
 
-register_admin_inline(RotationSyncInline)
+register_organization_inline(RotationSyncInline)

@@ -4,7 +4,7 @@ incidents with their timelines. Never a secret: signing secrets show by their la
 from django.contrib import admin, messages
 from django.db import transaction
 
-from integrations.registry import register_admin_inline
+from accounts.admin import register_organization_inline
 
 from .models import Delivery, Incident, IncidentEvent, WebhookEndpoint, WebhookSecret
 from .tasks import enqueue
@@ -28,8 +28,8 @@ class WebhookSecretInline(admin.TabularInline):
     verbose_name_plural = "Webhook signing secrets (last 4 only)"
 
 
-register_admin_inline(WebhookEndpointInline)
-register_admin_inline(WebhookSecretInline)
+register_organization_inline(WebhookEndpointInline)
+register_organization_inline(WebhookSecretInline)
 
 
 @admin.register(Delivery)

@@ -12,7 +12,7 @@ from django.db.models import Count, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.audit import audit_record
+from accounts.audit import audit_record
 from integrations.pagerduty import client as pd
 from integrations.pagerduty.selectors import get_connection
 from integrations.pagerduty.services import client_for

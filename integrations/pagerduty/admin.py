@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from integrations.registry import register_admin_inline
+from accounts.admin import register_organization_inline
 
 from .models import PagerDutyConnection
 
@@ -39,7 +39,7 @@ class PagerDutyConnectionInline(admin.StackedInline):
     verbose_name = "PagerDuty connection health"
 
 
-register_admin_inline(PagerDutyConnectionInline)
+register_organization_inline(PagerDutyConnectionInline)
 
 
 @admin.register(PagerDutyConnection)

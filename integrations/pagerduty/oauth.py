@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.audit import audit_record
+from accounts.audit import audit_record
 
 from . import client as pd
 from . import identity

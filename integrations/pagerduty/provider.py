@@ -1,6 +1,6 @@
 """How PagerDuty appears on Settings → Integrations (the registry entry and its card context)."""
 
-from integrations.audit import audit_recent
+from accounts.audit import audit_recent
 from integrations.registry import Provider
 
 from .forms import DisconnectForm, connect_form, oauth_connect_form, rotate_form

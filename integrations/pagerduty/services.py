@@ -12,8 +12,8 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.audit import audit_record
 from integrations import registry
-from integrations.audit import audit_record
 
 from . import client as pd
 from . import oauth

@@ -11,8 +11,7 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import Invitation, Membership, User, hash_token
-from integrations.models import AuditEvent
+from accounts.models import AuditEvent, Invitation, Membership, User, hash_token
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

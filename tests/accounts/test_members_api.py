@@ -5,8 +5,7 @@ import json
 import pytest
 
 from accounts import services
-from accounts.models import Invitation, Membership, hash_token
-from integrations.models import AuditEvent
+from accounts.models import AuditEvent, Invitation, Membership, hash_token
 
 pytestmark = pytest.mark.django_db
 

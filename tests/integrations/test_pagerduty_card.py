@@ -4,7 +4,7 @@ import pytest
 import requests
 import responses
 
-from integrations.models import AuditEvent
+from accounts.models import AuditEvent
 from integrations.pagerduty.models import PagerDutyConnection
 from tests import pd_mocks
 

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db import connection as db_connection
 from django.test import Client
 
+from accounts.models import AuditEvent
 from accounts.services import api_token_create
-from integrations.models import AuditEvent
 from integrations.pagerduty.models import PagerDutyConnection, PagerDutyOAuthLogin
 from tests import pd_mocks
 from tests.pd_oauth import (

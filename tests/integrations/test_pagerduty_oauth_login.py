@@ -11,7 +11,7 @@ from django.db import connection as db_connection
 from django.test import Client
 from django.utils import timezone
 
-from integrations.models import AuditEvent
+from accounts.models import AuditEvent
 from integrations.pagerduty.models import PagerDutyConnection, PagerDutyOAuthLogin
 from tests import pd_mocks
 from tests.pd_oauth import (

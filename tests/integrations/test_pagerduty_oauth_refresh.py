@@ -6,7 +6,7 @@ import pytest
 import responses
 from django.utils import timezone
 
-from integrations.models import AuditEvent
+from accounts.models import AuditEvent
 from integrations.pagerduty import client as pd
 from integrations.pagerduty import services, tasks
 from integrations.pagerduty.models import PagerDutyConnection

@@ -46,7 +46,7 @@ def test_no_page_shows_the_key(admin_client, admin_user, connected, org):
         "/admin/accounts/organization/?q=acme",
         "/admin/pagerduty/pagerdutyconnection/",
         f"/admin/pagerduty/pagerdutyconnection/{connected.pk}/change/",
-        "/admin/integrations/auditevent/",
+        "/admin/accounts/auditevent/",
     ]
     for url in pages:
         response = admin_client.get(url)

@@ -266,7 +266,7 @@ def test_disconnecting_pagerduty_warns_then_unbinds_rotations_keeping_members(ad
     admin_client.post("/settings/integrations/pagerduty/disconnect/", {"confirm": "on"})
     assert not Rotation.objects.exclude(pagerduty_schedule_id="").exists()
     assert Member.objects.filter(rotation=native).count() == 3
-    from integrations.models import AuditEvent
+    from accounts.models import AuditEvent
 
     assert "2 rotations returned to their own cadence" in AuditEvent.objects.get(action="disconnect").summary
 

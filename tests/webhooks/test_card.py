@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from integrations.models import AuditEvent
+from accounts.models import AuditEvent
 from webhooks.models import WebhookEndpoint, WebhookSecret
 
 from .conftest import SECRET, fixture

@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from integrations.models import AuditEvent
+from accounts.models import AuditEvent
 from webhooks import services
 from webhooks.models import Delivery, Incident, WebhookSecret
 
