@@ -15,6 +15,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from .access import current_membership
+from .actor import Actor
 from .models import ApiToken
 from .services import TokenRefused, api_token_authenticate
 
@@ -100,9 +101,9 @@ def iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
-def api_actor(request):
-    """Who acts, for audit records: the signed-in user, or the API token by its last 4 characters."""
-    return request.user if request.user.is_authenticated else f"API token …{request.api_token.last4}"
+def api_actor(request) -> Actor:
+    """Who acts, for audit records: the API token (by its last 4 characters), or the signed-in user."""
+    return Actor.of_request(request)
 
 
 def _check_scope(token: ApiToken, needed: str) -> None:

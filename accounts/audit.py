@@ -1,21 +1,19 @@
+from .actor import SYSTEM, Actor
 from .models import AuditEvent
 
 
-def audit_record(*, organization, provider: str, action: str, summary: str, actor=None, detail=None) -> AuditEvent:
+def audit_record(
+    *, organization, provider: str, action: str, summary: str, actor: Actor | None = None, detail=None
+) -> AuditEvent:
     """Record a change to an integration or to the organization itself (provider "roster": members,
-    invitations). Callers pass last-4 digits at most, never a secret."""
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        label = actor.email
-    elif actor is None:
-        label = "system"
-    else:
-        label = str(actor)
+    invitations). Callers pass last-4 digits at most, never a secret. No actor: Roster itself."""
+    actor = actor or SYSTEM
     return AuditEvent.objects.create(
         organization=organization,
         provider=provider,
         action=action,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        actor_label=label,
+        actor=actor.user,
+        actor_label=actor.label,
         summary=summary,
         detail=detail or {},
     )

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from .actor import Actor
 from .audit import audit_record
 from .models import ApiToken, Invitation, Membership, Organization, User, hash_token
 
@@ -172,7 +173,9 @@ class NewInvitation:
     emailed: bool
 
 
-def invitation_create(*, organization: Organization, email: str, role: str, actor=None) -> NewInvitation:
+def invitation_create(
+    *, organization: Organization, email: str, role: str, actor: Actor | None = None
+) -> NewInvitation:
     """Invite `email` to the organization (a pending invitation for it gets a new link and expiry) and email the link."""
     email = normalize_email(email)
     if role not in Membership.Role.values:
@@ -180,7 +183,7 @@ def invitation_create(*, organization: Organization, email: str, role: str, acto
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise AlreadyMember(f"{email} is already a member of {organization.name}.")
     raw, token_hash = Invitation.new_token()
-    invited_by = actor if getattr(actor, "is_authenticated", False) else None
+    invited_by = actor.user if actor else None
     expires_at = timezone.now() + timedelta(days=settings.ROSTER_INVITATION_DAYS)
     with transaction.atomic():
         invitation, created = Invitation.objects.update_or_create(
@@ -232,7 +235,9 @@ def _invitation_email(invitation: Invitation, url: str) -> bool:
     )
 
 
-def invitation_revoke(*, organization: Organization, invitation_id: int, actor=None) -> Invitation | None:
+def invitation_revoke(
+    *, organization: Organization, invitation_id: int, actor: Actor | None = None
+) -> Invitation | None:
     """The revoked invitation (its link stops working), or None when this organization has no such pending one."""
     with transaction.atomic():
         invitation = Invitation.objects.pending().filter(organization=organization, pk=invitation_id).first()
@@ -292,7 +297,7 @@ def _invitation_join(invitation: Invitation, user: User) -> Membership:
             organization=invitation.organization,
             provider=AUDIT_PROVIDER,
             action="invitation_accept",
-            actor=user,
+            actor=Actor.person(user),
             summary=f"{user.email} joined as {membership.get_role_display().lower()}",
             detail={"email": user.email, "role": membership.role, "invitation_id": invitation.pk},
         )
@@ -411,7 +416,9 @@ def _refuse_losing_the_last_admin(membership: Membership, admin_count: int, doin
         raise LastAdmin(f"You cannot {doing} the last admin of {name}. Make someone else an admin first.")
 
 
-def membership_change_role(*, organization: Organization, user_id: int, role: str, actor=None) -> Membership | None:
+def membership_change_role(
+    *, organization: Organization, user_id: int, role: str, actor: Actor | None = None
+) -> Membership | None:
     """None when the user is not a member of this organization."""
     if role not in Membership.Role.values:
         raise MemberError(f"The role must be one of: {', '.join(Membership.Role.values)}.")
@@ -434,7 +441,7 @@ def membership_change_role(*, organization: Organization, user_id: int, role: st
     return membership
 
 
-def membership_remove(*, organization: Organization, user_id: int, actor=None) -> Membership | None:
+def membership_remove(*, organization: Organization, user_id: int, actor: Actor | None = None) -> Membership | None:
     """Removes the membership only: the person keeps their account and other organizations.
     Returns the removed membership, or None when the user is not a member of this organization."""
     with transaction.atomic():

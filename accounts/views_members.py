@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import once, selectors, services
 from .access import get_org_for_admin, get_org_for_member, is_admin
+from .actor import Actor
 from .forms import InviteForm, JoinForm, RoleForm
 from .models import Membership, User
 
@@ -64,7 +65,10 @@ def member_invite(request):
     if form.is_valid():
         try:
             new = services.invitation_create(
-                organization=org, email=form.cleaned_data["email"], role=form.cleaned_data["role"], actor=request.user
+                organization=org,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                actor=Actor.of_request(request),
             )
         except services.MemberError as error:
             form.add_error("email", error.message)
@@ -122,19 +126,23 @@ def member_role(request, org, user_id: int):
     if not form.is_valid():
         raise services.MemberError("Choose a role: admin or member.")
     role = form.cleaned_data["role"]
-    membership = services.membership_change_role(organization=org, user_id=user_id, role=role, actor=request.user)
+    membership = services.membership_change_role(
+        organization=org, user_id=user_id, role=role, actor=Actor.of_request(request)
+    )
     return membership and f"{membership.user.email} is now {membership.get_role_display().lower()}."
 
 
 @member_action("remove-{user_id}")
 def member_remove(request, org, user_id: int):
-    membership = services.membership_remove(organization=org, user_id=user_id, actor=request.user)
+    membership = services.membership_remove(organization=org, user_id=user_id, actor=Actor.of_request(request))
     return membership and f"{membership.user.email} was removed from {org.name}."
 
 
 @member_action("revoke-{invitation_id}")
 def invitation_revoke(request, org, invitation_id: int):
-    invitation = services.invitation_revoke(organization=org, invitation_id=invitation_id, actor=request.user)
+    invitation = services.invitation_revoke(
+        organization=org, invitation_id=invitation_id, actor=Actor.of_request(request)
+    )
     return invitation and f"The invitation to {invitation.email} was revoked; its link no longer works."
 
 

@@ -12,6 +12,7 @@ from django.db.models import Count, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.actor import Actor
 from accounts.audit import audit_record
 from integrations.pagerduty import client as pd
 from integrations.pagerduty.selectors import get_connection
@@ -85,7 +86,7 @@ def _secret_text(secret) -> str:
 
 
 def webhook_secret_add(
-    *, organization, secret: str, label: str = "", actor=None, subscription_id: str = ""
+    *, organization, secret: str, label: str = "", actor: Actor | None = None, subscription_id: str = ""
 ) -> tuple[WebhookSecret, dict]:
     """Save a signing secret, then settle held deliveries: those it (or another secret) verifies
     are processed, the rest discarded. Returns the secret and {"released": n, "discarded": n}."""
@@ -98,7 +99,7 @@ def webhook_secret_add(
             label=label,
             last4=secret[-4:],
             subscription_id=subscription_id,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=actor.user if actor else None,
         )
         settled = settle_held_deliveries(organization)
         audit_record(
@@ -115,7 +116,7 @@ def webhook_secret_add(
     return row, settled
 
 
-def webhook_secret_remove(*, organization, secret_id: int, actor=None) -> bool:
+def webhook_secret_remove(*, organization, secret_id: int, actor: Actor | None = None) -> bool:
     with transaction.atomic():
         row = WebhookSecret.objects.select_for_update().filter(organization=organization, pk=secret_id).first()
         if row is None:
@@ -191,7 +192,7 @@ class SubscriptionError(Exception):
         self.show_manual_steps = show_manual_steps
 
 
-def webhook_subscription_create(*, organization, actor=None) -> WebhookSecret:
+def webhook_subscription_create(*, organization, actor: Actor | None = None) -> WebhookSecret:
     """Create an account-wide V3 subscription to our URL in PagerDuty and store its secret."""
     connection = get_connection(organization)
     if connection is None:

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import get_org_for_admin, get_org_for_member
+from accounts.actor import Actor
 from integrations.views import render_integrations_page
 
 from . import selectors, services
@@ -30,7 +31,7 @@ def secret_add(request):
                 organization=org,
                 secret=form.cleaned_data["secret"],
                 label=form.cleaned_data["label"],
-                actor=request.user,
+                actor=Actor.of_request(request),
             )
         except services.InvalidSecret as error:
             form.add_error("secret", str(error))
@@ -50,7 +51,7 @@ def secret_add(request):
 @require_POST
 def secret_remove(request, secret_id: int):
     org = get_org_for_admin(request)
-    if services.webhook_secret_remove(organization=org, secret_id=secret_id, actor=request.user):
+    if services.webhook_secret_remove(organization=org, secret_id=secret_id, actor=Actor.of_request(request)):
         messages.success(request, "Signing secret removed. Deliveries signed only with it are now refused.")
     else:
         messages.error(request, "That secret was already removed.")
@@ -62,7 +63,7 @@ def secret_remove(request, secret_id: int):
 def create_subscription(request):
     org = get_org_for_admin(request)
     try:
-        row = services.webhook_subscription_create(organization=org, actor=request.user)
+        row = services.webhook_subscription_create(organization=org, actor=Actor.of_request(request))
     except services.SubscriptionError as error:
         return render_integrations_page(request, extra={"wh_subscription_error": error}, status=400)
     messages.success(request, f"PagerDuty subscription created; its signing secret (ending in {row.last4}) is saved.")

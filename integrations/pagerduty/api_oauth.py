@@ -27,7 +27,7 @@ def oauth_login(request):
         url = oauth.oauth_login_start(
             organization=request.organization,
             app=app,
-            user=request.user,
+            user=request.user if request.user.is_authenticated else None,
             session=request.session if request.user.is_authenticated else None,
             region=region,
         )

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.actor import Actor
 from accounts.audit import audit_record
 
 from . import client as pd
@@ -146,7 +147,7 @@ def oauth_login_start(*, organization, app: OAuthApp, user=None, session=None, r
     PagerDutyOAuthLogin.objects.create(
         state_hash=_state_hash(state),
         organization=organization,
-        user=user if getattr(user, "is_authenticated", False) else None,
+        user=user,
         bound_to_session=session is not None,
         region=region,
         code_verifier=verifier,
@@ -217,12 +218,12 @@ def oauth_login_finish(*, organization, user, params, session) -> PagerDutyConne
         raise OAuthLoginError(f"PagerDuty did not authorize Roster ({error}){said}.", code="authorization_error")
     login = _claim_login(organization=organization, user=user, state=state, session_state=session_state)
     try:
-        return _finish_claimed_login(login, code=params.get("code") or "", actor=user)
+        return _finish_claimed_login(login, code=params.get("code") or "", actor=Actor.person(user))
     finally:
         PagerDutyOAuthLogin.objects.filter(pk=login.pk).update(code_verifier="", client_secret="")
 
 
-def _finish_claimed_login(login: PagerDutyOAuthLogin, *, code: str, actor) -> PagerDutyConnection:
+def _finish_claimed_login(login: PagerDutyOAuthLogin, *, code: str, actor: Actor) -> PagerDutyConnection:
     if not code:
         raise OAuthLoginError("PagerDuty sent the sign-in back without an authorization code.", code="missing_code")
     try:
@@ -265,7 +266,7 @@ def _finish_claimed_login(login: PagerDutyOAuthLogin, *, code: str, actor) -> Pa
         connection.oauth_client_secret = "" if app.uses_operator_app else app.client_secret
         _apply_tokens(connection, tokens)
         connection.scopes = " ".join(tokens.scopes)  # a new grant: no scope reported means none known
-        connection.connected_by = actor if getattr(actor, "is_authenticated", False) else None
+        connection.connected_by = actor.user if actor else None
         apply_identity(connection, found)
         connection.save()
         missing = missing_scopes(connection.scope_list)

@@ -12,6 +12,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.actor import Actor
 from accounts.audit import audit_record
 from integrations import registry
 
@@ -31,7 +32,9 @@ def client_for(connection: PagerDutyConnection) -> pd.PagerDutyClient:
     return pd.PagerDutyClient.for_api_key(connection.api_key, region=connection.region)
 
 
-def connection_connect_api_key(*, organization, api_key: str, region: str = "us", actor=None) -> PagerDutyConnection:
+def connection_connect_api_key(
+    *, organization, api_key: str, region: str = "us", actor: Actor | None = None
+) -> PagerDutyConnection:
     """Connect (or reconnect) with a REST API key, validated against PagerDuty before saving."""
     api_key = api_key.strip()
     identity = identify(pd.PagerDutyClient.for_api_key(api_key, region=region))
@@ -42,7 +45,7 @@ def connection_connect_api_key(*, organization, api_key: str, region: str = "us"
             organization=organization, defaults={"auth_type": PagerDutyConnection.AuthType.API_KEY}
         )
         replaced = not created
-        connection.connected_by = actor if getattr(actor, "is_authenticated", False) else None
+        connection.connected_by = actor.user if actor else None
         _store_api_key(connection, api_key=api_key, region=region, identity=identity)
         audit_record(
             organization=organization,
@@ -72,7 +75,7 @@ class NotConnected(Exception):
 
 
 def connection_rotate_api_key(
-    *, organization, api_key: str, region: str | None = None, actor=None
+    *, organization, api_key: str, region: str | None = None, actor: Actor | None = None
 ) -> PagerDutyConnection:
     """Replace the API key. The new key is validated first; on failure the old one stays untouched."""
     current = get_connection(organization)
@@ -105,7 +108,7 @@ def disconnect_warnings(organization) -> list[str]:
     return [w for w in warnings if w]
 
 
-def connection_disconnect(*, organization, actor=None) -> bool:
+def connection_disconnect(*, organization, actor: Actor | None = None) -> bool:
     """Delete the connection and its credentials. Returns False when there was nothing to delete.
 
     OAuth tokens are revoked at PagerDuty first (best effort, a network call), so no row lock is
@@ -147,7 +150,7 @@ def connection_record_error(connection: PagerDutyConnection, error: pd.PagerDuty
     connection.save(update_fields=fields)
 
 
-def connection_revalidate(*, connection: PagerDutyConnection, actor=None) -> PagerDutyConnection:
+def connection_revalidate(*, connection: PagerDutyConnection, actor: Actor | None = None) -> PagerDutyConnection:
     """Check the stored credentials again and refresh who they act as. Errors are recorded, then raised."""
     try:
         identity = identify(client_for(connection))

@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import get_org_for_admin
+from accounts.actor import Actor
 from integrations.views import redirect_to_dialog, render_integrations_page
 
 from . import client as pd
@@ -45,7 +46,7 @@ def _key_form_view(request, *, dialog: str, form_name: str, make_form, action):
 def connect(request):
     def action(org, data):
         connection = services.connection_connect_api_key(
-            organization=org, api_key=data["api_key"], region=data["region"], actor=request.user
+            organization=org, api_key=data["api_key"], region=data["region"], actor=Actor.of_request(request)
         )
         messages.success(request, f"PagerDuty connected as {connection.display_name}.")
 
@@ -59,7 +60,7 @@ def connect(request):
 def rotate_key(request):
     def action(org, data):
         connection = services.connection_rotate_api_key(
-            organization=org, api_key=data["api_key"], region=data["region"], actor=request.user
+            organization=org, api_key=data["api_key"], region=data["region"], actor=Actor.of_request(request)
         )
         messages.success(request, f"API key updated; now using the key ending in {connection.key_last4}.")
 
@@ -77,7 +78,7 @@ def disconnect(request):
     form = DisconnectForm(request.POST)
     if not form.is_valid():
         return render_integrations_page(request, open_dialog="pagerduty-disconnect", extra={"pd_disconnect_form": form})
-    if services.connection_disconnect(organization=org, actor=request.user):
+    if services.connection_disconnect(organization=org, actor=Actor.of_request(request)):
         messages.success(request, "PagerDuty disconnected. Its credentials were deleted from Roster.")
     return redirect("integrations:index")
 
@@ -94,7 +95,7 @@ def refresh(request):
     if connection.auth_type == PagerDutyConnection.AuthType.OAUTH:
         return views_oauth.refresh_with_login(request, connection)
     try:
-        services.connection_revalidate(connection=connection, actor=request.user)
+        services.connection_revalidate(connection=connection, actor=Actor.of_request(request))
     except pd.PagerDutyError as error:
         messages.error(request, f"Refresh failed: {_error_text(error)}")
     else:

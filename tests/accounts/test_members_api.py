@@ -5,6 +5,7 @@ import json
 import pytest
 
 from accounts import services
+from accounts.actor import Actor
 from accounts.models import AuditEvent, Invitation, Membership, hash_token
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +53,7 @@ def test_a_script_invites_and_the_link_goes_only_to_the_mailbox(client, org, tok
 
 
 def test_members_list_members_and_invitations(member_client, org, admin_user):
-    services.invitation_create(organization=org, email="new@acme.example", role="member", actor=admin_user)
+    services.invitation_create(organization=org, email="new@acme.example", role="member", actor=Actor.person(admin_user))
     body = member_client.get("/api/members/").json()
     assert [(m["email"], m["role"]) for m in body["members"]] == [
         ("admin@acme.example", "admin"),
@@ -139,3 +140,11 @@ def test_another_orgs_token_sees_and_changes_nothing_here(client, org, admin_use
         assert response.json()["code"] == "not_found"
     assert Invitation.objects.filter(pk=invitation.pk).exists()
     assert Membership.objects.filter(organization=org).count() == 2
+
+
+def test_a_call_with_both_a_session_and_a_token_is_audited_as_the_token(admin_client, org, token_auth):
+    response = send(admin_client, "post", "/api/members/invitations", {"email": "new@acme.example"}, **token_auth)
+    assert response.status_code == 201
+    event = AuditEvent.objects.get(organization=org, action="invitation_create")
+    assert event.actor_label.startswith("API token …")
+    assert event.actor is None

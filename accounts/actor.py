@@ -1,0 +1,37 @@
+"""Who acts, for the audit trail and the `created_by`/`connected_by` columns: a signed-in person,
+an organization API token, or Roster itself (beat, the worker, a management command)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from .models import ApiToken, User
+
+
+@dataclass(frozen=True)
+class Actor:
+    label: str  # what the audit trail shows, kept when the user is deleted
+    user: User | None = None  # the person, when a person acted
+
+    @classmethod
+    def person(cls, user: User) -> Actor:
+        return cls(label=user.email, user=user)
+
+    @classmethod
+    def token(cls, token: ApiToken) -> Actor:
+        return cls(label=f"API token …{token.last4}")
+
+    @classmethod
+    def of_request(cls, request: HttpRequest) -> Actor:
+        """The API token when the request was authenticated by one, else the signed-in person."""
+        token = getattr(request, "api_token", None)
+        if token is not None:
+            return cls.token(token)
+        return cls.person(request.user)  # type: ignore[arg-type]  # views that call this require a sign-in
+
+
+SYSTEM = Actor(label="system")
