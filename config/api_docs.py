@@ -2,9 +2,12 @@
 from it on the server: no script, no CDN). Also the JSON 404 for unknown URLs under /api/."""
 
 import json
+import re
 
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found
 
@@ -44,6 +47,11 @@ def schema(request):
     return JsonResponse(api_schema.build(), json_dumps_params={"ensure_ascii": False})
 
 
+def _text(value: str) -> str:
+    """A description for the page: escaped, with `backticks` as <code>."""
+    return mark_safe(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(value)))  # noqa: S308 (escaped first)
+
+
 def _pretty(value) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
@@ -80,7 +88,7 @@ def _operation(doc: dict, path: str, method: str, operation: dict) -> dict:
         responses.append(
             {
                 "status": status,
-                "description": response["description"],
+                "description": _text(response["description"]),
                 "media": _media(doc, response.get("content", {})),
             }
         )
@@ -89,7 +97,7 @@ def _operation(doc: dict, path: str, method: str, operation: dict) -> dict:
         "method": method.upper(),
         "path": path,
         "summary": operation.get("summary", ""),
-        "description": operation.get("description", ""),
+        "description": _text(operation.get("description", "")),
         "public": operation.get("security") == [],
         "parameters": [
             {
@@ -98,7 +106,7 @@ def _operation(doc: dict, path: str, method: str, operation: dict) -> dict:
                 "required": p.get("required", False),
                 "type": p.get("schema", {}).get("type", ""),
                 "enum": p.get("schema", {}).get("enum"),
-                "description": p.get("description", ""),
+                "description": _text(p.get("description", "")),
             }
             for p in parameters
         ],
@@ -110,10 +118,13 @@ def _operation(doc: dict, path: str, method: str, operation: dict) -> dict:
 @require_GET
 def docs(request):
     doc = api_schema.build()
-    groups = {tag["name"]: {"tag": tag, "operations": []} for tag in doc["tags"]}
+    groups = {
+        tag["name"]: {"tag": {**tag, "description": _text(tag["description"])}, "operations": []} for tag in doc["tags"]
+    }
     for path, method, operation in api_schema.operations(doc):
         groups[operation["tags"][0]]["operations"].append(_operation(doc, path, method, operation))
-    return render(request, "api/docs.html", {"info": doc["info"], "groups": list(groups.values())})
+    info = {**doc["info"], "description": _text(doc["info"]["description"])}
+    return render(request, "api/docs.html", {"info": info, "groups": list(groups.values())})
 
 
 def not_found(request, exception):
