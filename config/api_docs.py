@@ -76,6 +76,30 @@ def _media(doc: dict, content: dict) -> list[dict]:
     return shown
 
 
+def _type(doc: dict, schema: dict) -> str:
+    schema = api_schema.resolve(doc, schema)
+    if "anyOf" in schema:
+        return " or ".join(_type(doc, part) for part in schema["anyOf"])
+    if schema.get("type") == "array":
+        return f"array of {_type(doc, schema.get('items', {}))}"
+    return schema.get("format") or schema.get("type") or "any"
+
+
+def _fields(doc: dict, content: dict) -> list[dict]:
+    """The top-level fields of a JSON request body, for the page."""
+    schema = api_schema.resolve(doc, content.get("application/json", {}).get("schema", {}))
+    return [
+        {
+            "name": name,
+            "type": _type(doc, sub),
+            "required": name in schema.get("required", []),
+            "enum": api_schema.resolve(doc, sub).get("enum"),
+            "description": _text(api_schema.resolve(doc, sub).get("description", "")),
+        }
+        for name, sub in schema.get("properties", {}).items()
+    ]
+
+
 def _operation(doc: dict, path: str, method: str, operation: dict) -> dict:
     parameters = [
         api_schema.resolve(doc, p)
@@ -110,7 +134,13 @@ def _operation(doc: dict, path: str, method: str, operation: dict) -> dict:
             }
             for p in parameters
         ],
-        "body": None if not body else {"required": body.get("required", False), "media": _media(doc, body["content"])},
+        "body": None
+        if not body
+        else {
+            "required": body.get("required", False),
+            "fields": _fields(doc, body["content"]),
+            "media": _media(doc, body["content"]),
+        },
         "responses": responses,
     }
 

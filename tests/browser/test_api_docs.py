@@ -23,6 +23,7 @@ def test_the_api_docs_page_reads_at_phone_and_laptop_widths_without_sideways_scr
     expect(operation).to_be_in_viewport()
     expect(operation.get_by_role("heading", name="PATCH /api/rotations/{rotation_id}/")).to_be_visible()
     expect(operation).to_contain_text("rotation_id")
+    expect(operation.get_by_role("definition").filter(has_text="An IANA time zone.")).to_be_visible()
     operation.get_by_text("application/json · Rotation", exact=True).click()
     expect(operation.get_by_label("Example 200 response")).to_contain_text('"timeZone": "Europe/London"')
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
