@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-services services worker lint check
+.PHONY: help run test test-services services worker lint check fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ test-services: $(STAMP) services ## Run the whole suite against real PostgreSQL,
 
 worker: $(STAMP) ## Run a Celery worker with beat (needs REDIS_URL)
 	$(VENV)/bin/celery -A config worker -B --loglevel=info
+
+fuzz: $(STAMP) ## Fuzz the JSON API with Schemathesis against a live app (own SQLite database; about a minute)
+	$(PY) bin/fuzz-api $(FUZZ_ARGS)
 
 lint: $(STAMP) ## ruff (checks and formatting), and no model change without its migration
 	$(VENV)/bin/ruff check .

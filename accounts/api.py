@@ -21,6 +21,8 @@ from .services import TokenRefused, api_token_authenticate
 
 log = logging.getLogger(__name__)
 
+MAX_ID = 2**63 - 1  # the largest primary key any supported database stores
+
 
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, *, headers: dict | None = None, extra: dict | None = None):
@@ -144,6 +146,8 @@ def api_view(methods: list[str], *, admin_methods: tuple[str, ...] | str = "all"
                     _check_scope(request.api_token, token_scopes[request.method])
                 elif (admin_methods == "all" or request.method in admin_methods) and not request.is_org_admin:
                     raise ApiError(403, "forbidden", "Only organization admins can do this.")
+                if any(isinstance(v, int) and v > MAX_ID for v in kwargs.values()):
+                    raise Http404  # no row has such an id; the database would refuse to compare it (a 500)
                 return view(request, *args, **kwargs)
             except ApiError as exc:
                 return exc.response()

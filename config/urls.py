@@ -7,7 +7,11 @@ from django.views.generic import RedirectView
 from accounts.forms import SignInForm
 from accounts.views_signin import PasswordResetConfirmView, PasswordResetView
 
+from . import api_docs
+
 api_patterns = [
+    path("schema/", api_docs.schema, name="api_schema"),
+    path("docs/", api_docs.docs, name="api_docs"),
     path("integrations/pagerduty/", include("integrations.pagerduty.api_urls")),
     path("rotations/", include("rotations.api_urls")),
     path("members/", include("accounts.api_urls")),
@@ -29,3 +33,6 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("", include("webhooks.urls")),
 ]
+
+# A JSON `{"code", "message"}` 404 under /api/ (a script reads `code`); Django's page elsewhere.
+handler404 = "config.api_docs.not_found"

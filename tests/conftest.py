@@ -187,3 +187,7 @@ def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise AssertionError("condition not met in time")
+
+
+# Every /api/ response any test sees must match the API description (see tests/openapi_contract.py).
+from tests.openapi_contract import validate_api_responses  # noqa: E402, F401

@@ -62,10 +62,15 @@ def status_json(organization) -> dict:
 def _key_and_region(request) -> tuple[str, str | None]:
     data = json_body(request)
     token = data.get("token") or data.get("apiKey")
-    if not isinstance(token, str) or len(token.strip()) < 8 or any(c.isspace() for c in token.strip()):
+    if (
+        not isinstance(token, str)
+        or len(token.strip()) < 8
+        or not token.strip().isascii()  # it travels in an HTTP header
+        or any(c.isspace() for c in token.strip())
+    ):
         raise ApiError(400, "invalid_request", 'Send {"token": "<PagerDuty REST API key>"}.')
     region = data.get("region")
-    if region is not None and region not in REGIONS:
+    if region is not None and (not isinstance(region, str) or region not in REGIONS):
         raise ApiError(400, "invalid_request", f"region must be one of: {', '.join(sorted(REGIONS))}.")
     return token.strip(), region
 

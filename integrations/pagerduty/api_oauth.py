@@ -20,7 +20,7 @@ def oauth_login(request):
     if not isinstance(client_id, str) or not isinstance(client_secret, str) or bool(client_id) != bool(client_secret):
         raise ApiError(400, "invalid_request", 'Send both "clientId" and "clientSecret" (your own app), or neither.')
     region = data.get("region") or "us"
-    if region not in REGIONS:
+    if not isinstance(region, str) or region not in REGIONS:
         raise ApiError(400, "invalid_request", f"region must be one of: {', '.join(sorted(REGIONS))}.")
     try:
         app = oauth.organization_app(client_id, client_secret) if client_id else oauth.operator_app()
