@@ -118,12 +118,12 @@ SCHEMAS = {
         "required": [*_INVITATION_PROPERTIES, "emailSent"],
         "properties": {
             **_INVITATION_PROPERTIES,
-            "emailSent": {"type": "boolean"},
-            "acceptUrl": {
-                "type": "string",
-                "description": "The link itself, returned this once only (not every deployment returns it).",
+            "emailSent": {
+                "type": "boolean",
+                "description": "Whether the link was emailed. The link itself is never returned.",
             },
         },
+        "additionalProperties": False,
     },
     "MemberList": {
         "type": "object",

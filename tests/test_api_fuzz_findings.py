@@ -13,7 +13,7 @@ TOO_BIG = 2**63  # one past the largest id a database stores
 
 @pytest.fixture
 def bearer(org):
-    return {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(organization=org, name='fuzz')[1]}"}
+    return {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(organization=org, name='fuzz', scope='admin')[1]}"}
 
 
 def send(client, method, url, bearer, body):
