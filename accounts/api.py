@@ -57,6 +57,43 @@ def json_body(request) -> dict:
     return data
 
 
+def form_data(form_class, data: dict, fields: dict[str, str], **form_kwargs) -> dict:
+    """Validate a JSON body with the page's own form, so a page and its API share one set of rules.
+
+    `fields` maps JSON names to the form's field names; a JSON key that is absent (or null) is left to
+    the form's own required/initial rules. A value that is not a string is refused. Errors are a 400
+    `invalid_request` naming the JSON field, with every field's messages in `errors`."""
+    values, errors = {}, {}
+    for json_name, field_name in fields.items():
+        value = data.get(json_name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            errors[json_name] = [f"{json_name} must be a string."]
+        else:
+            values[field_name] = value
+    form = form_class(values, **form_kwargs)
+    if not form.is_valid() or errors:
+        to_json = {field_name: json_name for json_name, field_name in fields.items()}
+        for field_name, messages in form.errors.get_json_data().items():
+            json_name = to_json.get(field_name, "request")
+            if json_name not in errors:
+                errors[json_name] = [_field_message(form, field_name, json_name, m) for m in messages]
+        first = next(iter(errors.values()))[0]
+        raise ApiError(400, "invalid_request", first, extra={"errors": errors})
+    return form.cleaned_data
+
+
+def _field_message(form, field_name: str, json_name: str, error: dict) -> str:
+    field = form.fields.get(field_name)
+    if error["code"] == "invalid_choice" and field is not None:
+        allowed = ", ".join(sorted(str(value) for value, _ in field.choices if value != ""))
+        return f"{json_name} must be one of: {allowed}."
+    if error["code"] == "required":
+        return f"{json_name} is required."
+    return error["message"] if field_name == "__all__" else f"{json_name}: {error['message']}"
+
+
 def _has_nul(value) -> bool:
     if isinstance(value, str):
         return "\x00" in value

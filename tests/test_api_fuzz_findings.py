@@ -35,7 +35,8 @@ def test_a_region_that_is_not_a_string_is_a_400(client, bearer, rsps, method, ur
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_request"
-    assert "region must be one of: eu, us." in response.json()["message"]
+    assert response.json()["message"] == "region must be a string."
+    assert response.json()["errors"] == {"region": ["region must be a string."]}
 
 
 def test_an_api_key_with_characters_no_http_header_can_carry_is_a_400(client, bearer, rsps):

@@ -2,16 +2,15 @@
 
 from django.http import JsonResponse
 
-from accounts.api import ApiError, api_actor, api_view, iso, json_body
+from accounts.api import ApiError, api_actor, api_view, form_data, iso, json_body
 
 from . import client as pd
 from . import services
 from .credentials import UNAUTHORIZED_HELP
+from .forms import ApiKeyForm
 from .models import PagerDutyConnection
 from .oauth import missing_scopes
 from .selectors import get_connection
-
-REGIONS = {choice for choice, _ in PagerDutyConnection.Region.choices}
 
 
 def api_error_for(error: pd.PagerDutyError) -> ApiError:
@@ -60,19 +59,14 @@ def status_json(organization) -> dict:
 
 
 def _key_and_region(request) -> tuple[str, str | None]:
+    """The key and region from the body, checked by the Connect dialog's own form (no region: None)."""
     data = json_body(request)
-    token = data.get("token") or data.get("apiKey")
-    if (
-        not isinstance(token, str)
-        or len(token.strip()) < 8
-        or not token.strip().isascii()  # it travels in an HTTP header
-        or any(c.isspace() for c in token.strip())
-    ):
-        raise ApiError(400, "invalid_request", 'Send {"token": "<PagerDuty REST API key>"}.')
-    region = data.get("region")
-    if region is not None and (not isinstance(region, str) or region not in REGIONS):
-        raise ApiError(400, "invalid_request", f"region must be one of: {', '.join(sorted(REGIONS))}.")
-    return token.strip(), region
+    body = {"token": data.get("token") or data.get("apiKey"), "region": data.get("region")}
+    region_sent = body["region"] is not None
+    cleaned = form_data(
+        ApiKeyForm, body if region_sent else {**body, "region": "us"}, {"token": "api_key", "region": "region"}
+    )
+    return cleaned["api_key"], cleaned["region"] if region_sent else None
 
 
 @api_view(["GET", "POST", "PATCH", "DELETE"])

@@ -6,22 +6,25 @@ bound to the organization, and the callback then needs a signed-in admin of that
 
 from django.http import JsonResponse
 
-from accounts.api import ApiError, api_view, json_body
+from accounts.api import ApiError, api_view, form_data, json_body
 
 from . import client as pd
 from . import oauth
-from .api import REGIONS, api_error_for
+from .api import api_error_for
+from .forms import OAuthConnectForm
 
 
 @api_view(["POST"])
 def oauth_login(request):
-    data = json_body(request)
-    client_id, client_secret = data.get("clientId") or "", data.get("clientSecret") or ""
-    if not isinstance(client_id, str) or not isinstance(client_secret, str) or bool(client_id) != bool(client_secret):
-        raise ApiError(400, "invalid_request", 'Send both "clientId" and "clientSecret" (your own app), or neither.')
-    region = data.get("region") or "us"
-    if not isinstance(region, str) or region not in REGIONS:
-        raise ApiError(400, "invalid_request", f"region must be one of: {', '.join(sorted(REGIONS))}.")
+    # The Connect dialog's own form; with neither Client ID nor Secret, the operator's app (if the
+    # server has none, oauth.operator_app says why).
+    cleaned = form_data(
+        OAuthConnectForm,
+        {"region": "us", **{k: v for k, v in json_body(request).items() if v not in (None, "")}},
+        {"clientId": "client_id", "clientSecret": "client_secret", "region": "region"},
+        operator_app_ready=True,
+    )
+    client_id, client_secret, region = cleaned["client_id"], cleaned["client_secret"], cleaned["region"]
     try:
         app = oauth.organization_app(client_id, client_secret) if client_id else oauth.operator_app()
         url = oauth.oauth_login_start(

@@ -23,6 +23,8 @@ class ApiKeyForm(forms.Form):
         key = self.cleaned_data["api_key"]
         if any(c.isspace() for c in key):
             raise forms.ValidationError("An API key has no spaces; paste only the key.")
+        if not key.isascii():  # it travels in an HTTP header
+            raise forms.ValidationError("An API key has only letters, digits and punctuation; paste only the key.")
         return key
 
 

@@ -172,3 +172,32 @@ def test_unsupported_methods_are_405(client, token):
     response = call(client, "PUT", token, {"token": KEY})
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"token": "abc def ghijklmn"}, "token", "token: An API key has no spaces; paste only the key."),
+        ({"token": "u+abcdEFGH1234567é"}, "token", "token: An API key has only letters, digits and punctuation"),
+        ({"token": "u+abcdEFGH12345678", "region": "mars"}, "region", "region must be one of: eu, us."),
+        ({}, "token", "token is required."),
+    ],
+)
+def test_the_api_checks_a_key_with_the_connect_dialog_s_rules(client, org, rsps, body, field, message):
+    _, raw = api_token_create(organization=org, name="script", scope="admin")
+    response = client.post(
+        "/api/integrations/pagerduty/", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}"
+    )
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(message)
+    assert list(response.json()["errors"]) == [field]
+    assert not rsps.calls  # nothing reached PagerDuty
+
+
+def test_a_key_with_characters_no_header_can_carry_is_refused_on_the_page_too(admin_client, rsps):
+    response = admin_client.post(
+        "/settings/integrations/pagerduty/connect/", {"api_key": "u+abcdEFGH1234567é", "region": "us"}
+    )
+    assert response.status_code == 200
+    assert "An API key has only letters, digits and punctuation" in response.content.decode()
+    assert not rsps.calls
