@@ -4,15 +4,13 @@ The whole product on one machine: SQLite, and Celery with an embedded broker unl
 so `bin/run` starts a worker with beat beside the web server and periodic jobs run as in production.
 """
 
-from pathlib import Path
-
 from .base import *  # noqa: F403
 from .base import BASE_DIR, DATABASES, REDIS_URL, env
 
 if not REDIS_URL:
     # kombu's filesystem transport: messages are files in one directory, shared by the web server
     # (publishing) and the worker (consuming); no extra dependency, nothing else to run.
-    ROSTER_BROKER_DIR = Path(env("ROSTER_BROKER_DIR", default=str(BASE_DIR / "var" / "celery-broker")))
+    ROSTER_BROKER_DIR = BASE_DIR / env("ROSTER_BROKER_DIR", default="var/celery-broker")  # relative to manage.py
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(ROSTER_BROKER_DIR / "queue"),
