@@ -1,11 +1,14 @@
 """`make run` is the whole product: its worker with beat (bin/worker) on the embedded broker, with the
 development settings and a SQLite file, re-syncs a bound rotation every ROSTER_SYNC_INTERVAL with no
-click, against the fake PagerDuty server. Runs in the plain `make test` suite (no Redis, no PostgreSQL)."""
+click (against the fake PagerDuty server), and processes a webhook delivery its web server stored.
+Runs in the plain `make test` suite (no Redis, no PostgreSQL)."""
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -28,7 +31,13 @@ rotation = services.rotation_create(
     organization=org, name="Platform", time_zone="Europe/Paris", members=[("Ana", "ana@acme.example")]
 )
 Rotation.objects.filter(pk=rotation.pk).update(pagerduty_schedule_id="PSHIFT1")
+
+from webhooks import services as webhooks
+webhooks.webhook_secret_add(organization=org, secret=SECRET)
+print("endpoint:", webhooks.endpoint_for(org).public_id)
 """
+SECRET = "whsec-embedded-worker-test-0001"
+DELIVERY = ROOT / "tests" / "webhooks" / "fixtures" / "incident.triggered.json"
 
 
 @pytest.fixture
@@ -48,13 +57,22 @@ def development_env(tmp_path, fake_pagerduty) -> dict:
         "PAGERDUTY_API_URL": fake_pagerduty.url,
         "PAGERDUTY_EU_API_URL": fake_pagerduty.url,
         "LOG_LEVEL": "INFO",
+        # The sweeper re-queues nothing during a test: only the web process's relay hands a delivery on.
+        "WEBHOOK_SWEEP_AFTER_SECONDS": "3600",
+        "WEBHOOK_SWEEP_STALE_SECONDS": "3600",
     }
 
 
-def manage(env: dict, *args: str) -> None:
-    subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "python"), "manage.py", *args], cwd=ROOT, env=env, check=True, timeout=300
-    )
+def manage(env: dict, *args: str) -> str:
+    return subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 @pytest.fixture
@@ -94,7 +112,8 @@ def bound_rotation(development_env, fake_pagerduty):
         users={"PANA001": ("Ana Ortiz", "ana@acme.example")},
     )
     manage(development_env, "migrate", "--noinput", "-v0")
-    manage(development_env, "shell", "-c", SETUP)
+    output = manage(development_env, "shell", "-c", f"SECRET = {SECRET!r}\n{SETUP}")
+    return output.split("endpoint: ")[1].strip()
 
 
 def test_a_bound_rotation_follows_pagerduty_with_no_click(bound_rotation, worker_with_beat, fake_pagerduty, tmp_path):
@@ -104,3 +123,59 @@ def test_a_bound_rotation_follows_pagerduty_with_no_click(bound_rotation, worker
     wait_for(lambda: fake_pagerduty.calls[schedule] >= 2, timeout=120)
 
     assert shifts_in(tmp_path / "roster.sqlite3") > 0, worker_with_beat.read_text()
+
+
+@pytest.fixture
+def web_server(development_env, tmp_path):
+    """runserver, as `make run` starts it, on a free port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with open(tmp_path / "web.log", "w") as log:
+        proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "python"), "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=development_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for(lambda: answers(url + "/healthz"), timeout=120)
+            yield url
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=60)
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def delivery_statuses(database: Path) -> list[str]:
+    with sqlite3.connect(database) as connection:
+        return [row[0] for row in connection.execute("SELECT status FROM webhooks_delivery")]
+
+
+def test_a_webhook_stored_by_the_web_server_is_processed_by_the_worker(
+    bound_rotation, worker_with_beat, web_server, tmp_path
+):
+    from webhooks.signature import header_for
+
+    body = DELIVERY.read_bytes()
+    request = urllib.request.Request(
+        f"{web_server}/webhooks/pagerduty/{bound_rotation}/",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "X-PagerDuty-Signature": header_for(body, [SECRET])},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 202
+
+    # The web process's relay queues it on the embedded broker; the worker processes it.
+    wait_for(lambda: delivery_statuses(tmp_path / "roster.sqlite3") == ["processed"], timeout=120)
