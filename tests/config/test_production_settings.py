@@ -29,9 +29,11 @@ ENTRY_POINTS = {
 }
 
 
-def start(args: list[str], env_file: str = "", **env: str) -> subprocess.CompletedProcess:
+def start(
+    args: list[str], env_file: str = "", program: str = sys.executable, **env: str
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, *args],
+        [program, *args],
         check=False,
         cwd=ROOT,
         env={"PATH": os.environ["PATH"], "ROSTER_ENV_FILE": env_file, **env},
@@ -70,6 +72,15 @@ def test_each_entry_point_refuses_to_start_without_a_secret_key(entry_point):
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
     assert "settings:" not in result.stdout
+
+
+def test_gunicorn_exits_without_a_secret_key(tmp_path):
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    args = ["config.wsgi", "--bind", "127.0.0.1:0", f"--control-socket={tmp_path / 'gunicorn.ctl'}"]
+    result = start(args, program=gunicorn, **without("SECRET_KEY"))
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
 
 
 @pytest.mark.parametrize("variable", ["REDIS_URL", "FIELD_ENCRYPTION_KEY"])
