@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PORT ?= 8000
 
 .DEFAULT_GOAL := help
 .PHONY: help run test test-services services worker lint check fuzz
@@ -17,34 +18,26 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
 
-.env:
-	@$(PY) -c "import secrets; from cryptography.fernet import Fernet; print('# Development settings written by make run; see .env.example.'); print('DEBUG=true'); print('SECRET_KEY=' + secrets.token_urlsafe(40)); print('FIELD_ENCRYPTION_KEY=' + Fernet.generate_key().decode())" > .env
-	@echo "Wrote .env with a new development encryption key."
+run: $(STAMP) ## Run the whole product on http://127.0.0.1:8000 (PORT=...; SQLite, web server, Celery worker and beat)
+	@PORT=$(PORT) bin/run
 
-run: $(STAMP) .env ## Run the app on http://127.0.0.1:8000 (SQLite; Celery in-process unless REDIS_URL is set)
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py bootstrap_demo
-	@if [ -n "$$REDIS_URL" ]; then \
-	  echo "REDIS_URL is set: starting a Celery worker with beat beside the web server."; \
-	  $(VENV)/bin/celery -A config worker -B --loglevel=info & trap "kill $$!" EXIT; \
-	  $(PY) manage.py runserver 127.0.0.1:8000; \
-	else \
-	  $(PY) manage.py runserver 127.0.0.1:8000; \
-	fi
+# The suite is hermetic: the test settings, whatever the shell says, and no DATABASE_URL or REDIS_URL
+# but those test-services passes (config/env.py reads no .env under the test settings).
+TEST_ENV := env -u DATABASE_URL -u REDIS_URL DJANGO_SETTINGS_MODULE=config.settings.test
 
 test: $(STAMP) ## Run the test suite (SQLite, in-process Celery, browser tests in Debian's chromium)
-	$(VENV)/bin/pytest -m "not services" $(PYTEST_ARGS)
+	$(TEST_ENV) $(VENV)/bin/pytest -m "not services" $(PYTEST_ARGS)
 
 services: ## Start the local PostgreSQL and Redis if they are not running
 	@bin/ensure-services
 
 test-services: $(STAMP) services ## Run the whole suite against real PostgreSQL, Redis and a Celery worker
-	DATABASE_URL=$${SERVICES_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
+	$(TEST_ENV) DATABASE_URL=$${SERVICES_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
 	REDIS_URL=$${SERVICES_REDIS_URL:-redis://127.0.0.1:6379/15} \
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-worker: $(STAMP) ## Run a Celery worker with beat (needs REDIS_URL)
-	$(VENV)/bin/celery -A config worker -B --loglevel=info
+worker: $(STAMP) ## Run a Celery worker with beat alone (make run starts one already)
+	@mkdir -p var && bin/worker --schedule=var/celerybeat-schedule
 
 fuzz: $(STAMP) ## Fuzz the JSON API with Schemathesis against a live app (own SQLite database; about a minute)
 	$(PY) bin/fuzz-api $(FUZZ_ARGS)

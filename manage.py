@@ -1,10 +1,11 @@
 #!/usr/bin/env python
-import os
 import sys
 
 
 def main():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    from config.env import use_settings
+
+    use_settings()  # .env first, then production unless it or the environment names other settings
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -1,9 +1,10 @@
 import logging
-import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+from config.env import use_settings
+
+use_settings()  # .env first, then production unless it or the environment names other settings
 
 app = Celery("roster")
 app.config_from_object("django.conf:settings", namespace="CELERY")

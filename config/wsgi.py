@@ -1,6 +1,6 @@
-import os
-
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+from config.env import use_settings
+
+use_settings()  # .env first, then production unless it or the environment names other settings
 application = get_wsgi_application()

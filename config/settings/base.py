@@ -1,9 +1,15 @@
 from datetime import timedelta  # noqa: F401  (used by beat entries added per app)
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.env import BASE_DIR, env
 
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-secret-key-change-me")
 DEBUG = env.bool("DEBUG", default=False)
+# Required unless DEBUG: a server never signs sessions with a key that is in the source.
+SECRET_KEY = env("SECRET_KEY", default="")
+if not SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured("SECRET_KEY is not set: set it in the environment (see .env.example).")
+SECRET_KEY = SECRET_KEY or "development-only-insecure-key"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PUBLIC_BASE_URL])
@@ -27,6 +33,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "config.middleware.reject_nul_characters",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -38,6 +45,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a refused sign-in into the sign-in page saying when
 ]
+
+# Content-Security-Policy on every response (django-csp): only this site's own scripts, styles,
+# images and fonts (no inline script or style in the templates); no framing, as X-Frame-Options says.
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'self'"], "frame-ancestors": ["'none'"]}}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -128,7 +139,8 @@ ROSTER_SYNC_RATE_LIMIT = env("ROSTER_SYNC_RATE_LIMIT", default="8/s")
 # Settings → Members: how many days an invitation link stays valid.
 ROSTER_INVITATION_DAYS = env.int("ROSTER_INVITATION_DAYS", default=7)
 
-# Celery: with no REDIS_URL, tasks run in-process (eager), so the app needs nothing else to run.
+# Celery: Redis when REDIS_URL is set. Without it tasks run in-process here and in the test settings;
+# the development settings use an embedded broker instead and production requires REDIS_URL.
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

@@ -1,8 +1,27 @@
+"""Production: the settings `gunicorn config.wsgi`, `celery -A config` and manage.py use unless told
+otherwise. Each required variable missing stops the start with a message naming it."""
+
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env
 
+
+def required(name: str, why: str) -> str:
+    value = env(name, default="")
+    if not value:
+        raise ImproperlyConfigured(f"{name} is not set: {why} (see .env.example and README's Deploy).")
+    return value
+
+
 DEBUG = False
-SECRET_KEY = env("SECRET_KEY")
+SECRET_KEY = required("SECRET_KEY", "production never signs sessions with a key from the source")
+# Celery through Redis: a web request never runs a task in-process, and beat runs the periodic jobs.
+REDIS_URL = required("REDIS_URL", "production queues tasks for the worker and beat through Redis")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = False
+# Checked here for a clear message; base.py reads it (one key, or NEW,OLD while rotating).
+required("FIELD_ENCRYPTION_KEY", "API keys, OAuth tokens and webhook secrets are stored encrypted with it")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
