@@ -39,8 +39,7 @@ class MembershipInline(admin.TabularInline):
 class ApiTokenInline(admin.TabularInline):
     model = ApiToken
     extra = 0
-    fields = ["name", "scope", "last4", "created_by", "created_at", "expires_at", "last_used_at"]
-    readonly_fields = fields
+    readonly_fields = fields = ("name", "scope", "last4", "created_by", "created_at", "expires_at", "last_used_at")
     can_delete = True
 
     def has_add_permission(self, request, obj=None):
@@ -71,7 +70,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "organization", "scope", "last4", "created_at", "expires_at", "last_used_at"]
     search_fields = ["name", "organization__name", "organization__slug"]
-    fields = [
+    readonly_fields = fields = (
         "organization",
         "name",
         "scope",
@@ -81,8 +80,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "created_at",
         "expires_at",
         "last_used_at",
-    ]
-    readonly_fields = fields
+    )
 
     def has_add_permission(self, request):
         return False
@@ -95,7 +93,7 @@ class InvitationAdmin(admin.ModelAdmin):
     list_display = ["email", "organization", "role", "expires_at", "used"]
     list_filter = ["role"]
     search_fields = ["email", "organization__name", "organization__slug"]
-    fields = [
+    readonly_fields = fields = (
         "organization",
         "email",
         "role",
@@ -105,8 +103,7 @@ class InvitationAdmin(admin.ModelAdmin):
         "link_shown",
         "accepted_at",
         "accepted_by",
-    ]
-    readonly_fields = fields
+    )
 
     def has_add_permission(self, request):
         return False

@@ -15,7 +15,7 @@ SCOPE_HELP = {
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, label="Token name", help_text="What the token is for, e.g. “deploy script”.")
     scope = forms.ChoiceField(
-        choices=[(value, SCOPE_HELP[value]) for value in ApiToken.Scope.values],
+        choices=[(scope.value, SCOPE_HELP[scope]) for scope in ApiToken.Scope],
         initial=ApiToken.Scope.READ,
         widget=forms.RadioSelect,
         label="Scope",

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def _create_user(self, email, password, **extra):
@@ -33,7 +33,7 @@ class UserManager(BaseUserManager):
 class User(AbstractUser):
     """A person who signs in. The email address is the username."""
 
-    username = None
+    username = None  # type: ignore[assignment]  # the email address is the username
     email = models.EmailField("email address", unique=True)
 
     # False only for an account created from an invitation link that was shown to an admin (its
@@ -43,7 +43,7 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc,assignment]  # the email-as-username manager
 
     def __str__(self):
         return self.email

@@ -89,7 +89,7 @@ def api_token_problem(token: ApiToken, *, admin_ids: set[int] | None = None) -> 
         admin_ids = _admin_ids(token.organization)
     if token.created_by_id in admin_ids:
         return None
-    who = token.created_by.email if token.created_by_id else "the admin who created it"
+    who = token.created_by.email if token.created_by else "the admin who created it"
     return TokenProblem(
         "token_creator_not_admin",
         f"The API token stopped working: {who} is no longer an admin of {token.organization.name}. "

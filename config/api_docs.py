@@ -148,7 +148,7 @@ def _operation(doc: dict, path: str, method: str, operation: dict) -> dict:
 @require_GET
 def docs(request):
     doc = api_schema.build()
-    groups = {
+    groups: dict[str, dict] = {
         tag["name"]: {"tag": {**tag, "description": _text(tag["description"])}, "operations": []} for tag in doc["tags"]
     }
     for path, method, operation in api_schema.operations(doc):

@@ -216,7 +216,7 @@ def example_for(doc: dict, schema: dict, depth: int = 0):
     for key in ("anyOf", "oneOf", "allOf"):
         if key in schema:
             if key == "allOf":
-                merged = {}
+                merged: dict = {}
                 for part in schema[key]:
                     merged.update(example_for(doc, part, depth + 1) or {})
                 return merged
@@ -234,8 +234,8 @@ def example_for(doc: dict, schema: dict, depth: int = 0):
         "boolean": True,
         "null": None,
     }.get(
-        kind,
+        str(kind),
         {"date-time": "2026-01-05T09:00:00+00:00", "date": "2026-01-05", "email": "ada@example.com"}.get(
-            schema.get("format"), "string"
+            str(schema.get("format")), "string"
         ),
     )

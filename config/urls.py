@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.http import HttpResponse
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 
 from accounts.forms import SignInForm
@@ -9,7 +9,7 @@ from accounts.views_signin import PasswordResetConfirmView, PasswordResetView
 
 from . import api_docs
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("schema/", api_docs.schema, name="api_schema"),
     path("docs/", api_docs.docs, name="api_docs"),
     path("integrations/pagerduty/", include("integrations.pagerduty.api_urls")),

@@ -468,7 +468,9 @@ class PagerDutyClient:
         entries = []
         for a in read.final_entries("computed_shift_assignments"):
             member = a.get("member")
-            kind = member.get("type") if isinstance(member, dict) else None
+            if not isinstance(member, dict):
+                raise read.unreadable("with a shift whose member Roster does not know (member.type)")
+            kind = member.get("type")
             if kind not in ("user_member", "empty_member"):
                 raise read.unreadable("with a shift whose member Roster does not know (member.type)")
             user_id = member.get("user_id") if kind == "user_member" else None

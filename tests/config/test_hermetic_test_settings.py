@@ -9,8 +9,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DUMP = (
-    "import django, json; django.setup(); from django.conf import settings; "
-    "print(json.dumps({k: repr(getattr(settings, k)) for k in dir(settings) if k.isupper()}))"
+    "import django, json, re; django.setup(); from django.conf import settings; "
+    # A lazy object's repr carries its memory address, which differs between any two processes.
+    "print(json.dumps({k: re.sub(' at 0x[0-9a-f]+', '', repr(getattr(settings, k))) for k in dir(settings) if k.isupper()}))"
 )
 HOSTILE = {
     "DEBUG": "true",
@@ -26,6 +27,9 @@ HOSTILE = {
     "WEBHOOK_MAX_HELD": "1",
     "WEBHOOK_RELAY_LINGER": "5",
     "ROSTER_BROKER_DIR": "/nonexistent/broker",
+    "ROSTER_LOGIN_FAILURE_LIMIT": "1000",
+    "ROSTER_TRUSTED_PROXY_COUNT": "3",
+    "SLACK_CLIENT_ID": "a-developers-slack-app",
 }
 
 
