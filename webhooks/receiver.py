@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from . import intake, signature
-from .models import Delivery, WebhookEndpoint
+from .models import Delivery, WebhookEndpoint, WebhookSecret
 from .processing import clean_text, incident_id
 from .tasks import enqueue_on_commit
 
@@ -162,6 +162,10 @@ def _hold(endpoint: intake.Endpoint, fields: dict) -> JsonResponse:
     with transaction.atomic():
         if not WebhookEndpoint.objects.select_for_update().filter(pk=endpoint.pk).values_list("pk", flat=True):
             return _not_found()  # removed since it was read
+        if WebhookSecret.objects.filter(organization_id=endpoint.organization_id).exists():
+            # A secret was saved (and held deliveries settled) since the endpoint was read: held
+            # now, this one would wait forever. The retry is checked against the secret.
+            return _retry_later("A signing secret was just saved; retry.")
         full = _held_count(endpoint.organization_id) >= cap
         if not full:
             Delivery.objects.create(verified=False, status=Delivery.Status.HELD, **fields)
@@ -169,12 +173,16 @@ def _hold(endpoint: intake.Endpoint, fields: dict) -> JsonResponse:
         log.warning(
             "Organization %s holds %s unverified deliveries; refusing more (503)", endpoint.organization_id, cap
         )
-        response = _answer(
-            503, f"{cap} deliveries are already held until a signing secret is saved in Roster; retry later."
+        return _retry_later(
+            f"{cap} deliveries are already held until a signing secret is saved in Roster; retry later."
         )
-        response["Retry-After"] = str(HELD_FULL_RETRY_AFTER)
-        return response
     return _answer(202, "Held until a signing secret is saved in Roster.")
+
+
+def _retry_later(message: str) -> JsonResponse:
+    response = _answer(503, message)
+    response["Retry-After"] = str(HELD_FULL_RETRY_AFTER)
+    return response
 
 
 def _held_count(organization_id: int) -> int:

@@ -275,3 +275,44 @@ def test_the_secret_never_reaches_the_logs(deliver, webhook_secret, captured_log
     deliver(fixture("incident.triggered"))
     deliver(fixture("incident.triggered"), secrets=["wrong-secret-value"])
     assert SECRET not in captured_logs.text
+
+
+@pytest.mark.parametrize("secret_saved", [True, False], ids=["signed", "held"])
+def test_a_delivery_the_database_could_not_store_is_answered_500_for_pagerduty_to_retry(
+    client, deliver, endpoint, org, monkeypatch, secret_saved
+):
+    from django.db import OperationalError
+
+    import webhooks.receiver
+    from webhooks.services import webhook_secret_add
+
+    if secret_saved:
+        webhook_secret_add(organization=org, secret=SECRET)
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(webhooks.receiver.intake, "insert_delivery", database_down)
+    monkeypatch.setattr(webhooks.receiver.Delivery.objects, "create", database_down)
+    client.raise_request_exception = False
+    assert deliver(fixture("incident.triggered")).status_code == 500
+    assert not Delivery.objects.exists()
+
+
+def test_a_delivery_read_as_unsigned_just_as_a_secret_is_saved_is_not_held_but_retried(
+    deliver, endpoint, org, monkeypatch
+):
+    import webhooks.receiver
+    from webhooks import intake
+    from webhooks.services import webhook_secret_add
+
+    stale = intake.endpoint(endpoint.public_id)  # read before the secret existed
+    webhook_secret_add(organization=org, secret=SECRET)
+    monkeypatch.setattr(webhooks.receiver.intake, "endpoint", lambda public_id: stale)
+    response = deliver(fixture("incident.triggered"))
+    assert response.status_code == 503 and response["Retry-After"]
+    assert not Delivery.objects.exists()
+
+    monkeypatch.undo()
+    assert deliver(fixture("incident.triggered")).status_code == 202  # PagerDuty's retry
+    assert Delivery.objects.get().status == "processed"
