@@ -1,6 +1,6 @@
 """Benchmark the webhook receiver (not a test: it prints figures, it asserts nothing).
 
-    .venv/bin/python bench/webhooks.py            # ~8 minutes
+    .venv/bin/python bench/webhooks.py            # ~13 minutes
     .venv/bin/python bench/webhooks.py --quick    # ~4 minutes, smaller numbers
 
 It starts its own PostgreSQL cluster (initdb in a temporary directory, port 5544) and its own
