@@ -47,12 +47,15 @@ def json_body(request) -> dict:
         return {}
     try:
         data = json.loads(request.body)
+        # PostgreSQL cannot store text containing NUL: refuse it here rather than fail in the database.
+        has_nul = isinstance(data, dict) and _has_nul(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from exc
+    except RecursionError as exc:  # e.g. 200,000 "[": nested deeper than any request of ours
+        raise ApiError(400, "invalid_json", "The request body is nested too deeply.") from exc
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
-    if _has_nul(data):
-        # PostgreSQL cannot store text containing NUL: refuse it here rather than fail in the database.
+    if has_nul:
         raise ApiError(400, "invalid_request", "Text values may not contain NUL characters.")
     return data
 

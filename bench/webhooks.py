@@ -1,21 +1,27 @@
 """Benchmark the webhook receiver (not a test: it prints figures, it asserts nothing).
 
-    .venv/bin/python bench/webhooks.py            # ~5 minutes
-    .venv/bin/python bench/webhooks.py --quick    # ~1.5 minutes, smaller numbers
+    .venv/bin/python bench/webhooks.py            # ~13 minutes
+    .venv/bin/python bench/webhooks.py --quick    # ~4 minutes, smaller numbers
 
-It serves the app with gunicorn on 127.0.0.1 against PostgreSQL (its own database, migrated
-first), runs a Celery worker with beat on Redis, and from this (second) process:
+It starts its own PostgreSQL cluster (initdb in a temporary directory, port 5544) and its own
+redis-server (port 6390), never the machine's shared ones, since its fault phases stop them; it
+serves the app with gunicorn on 127.0.0.1 against that PostgreSQL (database migrated first), runs a
+Celery worker with beat on that Redis, and from this (second) process:
 1. measures, with the worker running and then stopped, in interleaved rounds at the same
    concurrency: the trivial `/healthz` view, a store-only floor (bench/urls.py: one INSERT of the
    body and a 202, nothing else — the least any durable receiver does) and signed deliveries to
    the receiver; prints requests/s, p50/p99 latency and the CPU each part of the machine
    (gunicorn, PostgreSQL, this load generator, the Celery worker, Redis) spent per request;
-2. fires a burst of deliveries, kills the worker (SIGKILL) a third of the way in and starts it
-   again at two thirds, then waits for the queue and the sweeper to drain and prints how many
-   accepted deliveries were lost (stored or processed rows short of the 2xx answers).
-Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/roster_bench),
-BENCH_REDIS_URL (default redis://127.0.0.1:6379/13), BENCH_PORT (default 8765), BENCH_GUNICORN_CONF
-(a gunicorn config file added to the command line, e.g. hooks that profile each worker).
+2. fires bursts of deliveries, each with a fault: (a) the worker killed (SIGKILL) a third of the
+   way in and started again at two thirds; (b) Redis stopped (unsaved: its queue is lost) for the
+   middle third, so deliveries are stored and then queued by the sweeper; (c) PostgreSQL stopped
+   mid-burst and started again a second later, while the receiver must answer 5xx, never 2xx for
+   a delivery it did not store. Deliveries answered otherwise than 2xx are sent once more after
+   the burst, as PagerDuty retries them. For each burst it prints answered 2xx / stored /
+   processed / lost (answered 2xx but not stored, or stored but never processed): the goal is 0.
+Environment: BENCH_PG_PORT (default 5544), BENCH_REDIS_PORT (default 6390), BENCH_PORT (gunicorn,
+default 8765), BENCH_GUNICORN_CONF (a gunicorn config file added to the command line, e.g. hooks
+that profile each worker).
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.services import OwnPostgres, OwnRedis  # noqa: E402
+
 VENV_BIN = Path(sys.executable).parent
 SECRET = "bench-signing-secret-0001"
 FIXTURE = ROOT / "tests" / "webhooks" / "fixtures" / "incident.triggered.json"
@@ -93,6 +101,10 @@ class Server:
     def __init__(self, env, port: int, workers: int, logdir: Path):
         self.env, self.port, self.workers, self.logdir = env, port, workers, logdir
         self.web = self.worker = None
+        self.worker_wanted = False
+        self.worker_restarts = 0
+        self._supervisor = None
+        self._worker_lock = threading.Lock()
 
     def start_web(self):
         log = open(self.logdir / "gunicorn.log", "w")  # noqa: SIM115
@@ -123,6 +135,27 @@ class Server:
         raise RuntimeError(f"gunicorn did not start; see {self.logdir / 'gunicorn.log'}")
 
     def start_worker(self):
+        with self._worker_lock:
+            self.worker_wanted = True
+            self._spawn_worker()
+        if self._supervisor is None:
+            self._supervisor = threading.Thread(target=self._supervise, daemon=True)
+            self._supervisor.start()
+
+    def _supervise(self):
+        """Start the worker again when it exits on its own, as the process manager running the
+        Procfile does (Celery's worker exits on some broker connection losses)."""
+        while True:
+            time.sleep(0.5)
+            worker = self.worker
+            if self.worker_wanted and worker is not None and worker.poll() is not None:
+                self.worker_restarts += 1
+                print(
+                    f"  (the worker exited by itself, code {worker.returncode}; started again, as a process manager would)"
+                )
+                self._spawn_worker()
+
+    def _spawn_worker(self):
         log = open(self.logdir / "celery.log", "a")  # noqa: SIM115
         self.worker = subprocess.Popen(
             [str(VENV_BIN / "celery"), "-A", "config", "worker", "-B", "--loglevel", "warning"]
@@ -140,16 +173,24 @@ class Server:
 
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if app.control.ping(timeout=0.5):
-                return
+            try:
+                if app.control.ping(timeout=0.5):
+                    return
+            except Exception:  # noqa: BLE001  (Redis was restarted under this process's connection)
+                app.pool.force_close_all()
+                time.sleep(0.5)
         raise RuntimeError(f"the Celery worker did not start; see {self.logdir / 'celery.log'}")
 
     def kill_worker(self):
-        if self.worker and self.worker.poll() is None:
-            os.killpg(self.worker.pid, signal.SIGKILL)
-            self.worker.wait()
+        with self._worker_lock:
+            self.worker_wanted = False
+            if self.worker and self.worker.poll() is None:
+                os.killpg(self.worker.pid, signal.SIGKILL)
+                self.worker.wait()
 
     def stop(self):
+        with self._worker_lock:
+            self.worker_wanted = False
         for proc in (self.web, self.worker):
             if proc and proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -189,9 +230,9 @@ def make_delivery(template: dict, n: int, run: str) -> tuple[bytes, dict]:
     return body, headers
 
 
-def fire(port: int, jobs, concurrency: int, *, duration: float | None = None, on_sent=None):
-    """Run `jobs` (an iterator of (method, path, body, headers)) with `concurrency` threads.
-    Returns (latencies in seconds, status counts, elapsed)."""
+def fire(port: int, jobs, concurrency: int, *, duration: float | None = None, on_sent=None, on_answer=None):
+    """Run `jobs` (an iterator of (method, path, body, headers)) with `concurrency` threads;
+    `on_answer(job, status)` hears each answer. Returns (latencies in seconds, status counts, elapsed)."""
     lock = threading.Lock()
     latencies, statuses = [], {}
     iterator = iter(jobs)
@@ -218,6 +259,8 @@ def fire(port: int, jobs, concurrency: int, *, duration: float | None = None, on
             with lock:
                 latencies.append(elapsed)
                 statuses[status] = statuses.get(status, 0) + 1
+            if on_answer:
+                on_answer(job, status)
             if on_sent:
                 on_sent(count)
 
@@ -231,8 +274,10 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(server) -> dict[int, tuple[str, float]]:
-    """CPU time (user + system) used so far by each process of the run, by pid, read from /proc."""
+    """CPU time (user + system) used so far by each process of the run, by pid, read from /proc:
+    the bench's own PostgreSQL and Redis only, not the machine's shared ones."""
     groups = {server.web.pid: "gunicorn"}
+    postmaster, redis = server.postgres.postmaster_pid(), server.redis.pid()
     if server.worker and server.worker.poll() is None:
         groups[server.worker.pid] = "celery"
     found: dict[int, tuple[str, float]] = {}
@@ -245,14 +290,14 @@ def cpu_seconds(server) -> dict[int, tuple[str, float]]:
             continue
         comm = raw[raw.index("(") + 1 : raw.rindex(")")]
         fields = raw[raw.rindex(")") + 2 :].split()
-        pid, pgid = int(entry.name), int(fields[2])
+        pid, ppid, pgid = int(entry.name), int(fields[1]), int(fields[2])
         if pid == os.getpid():
             part = "load generator"
         elif pgid in groups:
             part = groups[pgid]
-        elif comm.startswith("postgres"):
+        elif postmaster in (pid, ppid) and comm.startswith("postgres"):
             part = "postgres"
-        elif comm.startswith("redis"):
+        elif pid == redis:
             part = "redis"
         else:
             continue
@@ -346,24 +391,36 @@ def report(label, latencies, statuses, elapsed):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smaller numbers (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="smaller numbers (about 4 minutes)")
     parser.add_argument("--duration", type=float, help="seconds per throughput measurement")
-    parser.add_argument("--burst", type=int, help="deliveries in the worker-restart burst")
+    parser.add_argument("--burst", type=int, help="deliveries in each fault burst (default 10,000; 2,000 with --quick)")
+    parser.add_argument(
+        "--drain-timeout", type=float, default=300, help="seconds to wait for a burst to be processed (default 300)"
+    )
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--rounds", type=int, help="interleaved rounds per view (default 3; 2 with --quick)")
     parser.add_argument("--worker-pool", choices=["prefork", "threads"], default="prefork", help="Celery pool")
     parser.add_argument("--web-workers", type=int, default=max(2, (os.cpu_count() or 1) + 1))
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8765")))
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/roster_bench"),
-    )
-    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
+    parser.add_argument("--pg-port", type=int, default=int(os.environ.get("BENCH_PG_PORT", "5544")))
+    parser.add_argument("--redis-port", type=int, default=int(os.environ.get("BENCH_REDIS_PORT", "6390")))
     args = parser.parse_args()
     duration = args.duration or (4.0 if args.quick else 15.0)
     burst = args.burst or (2_000 if args.quick else 10_000)
     args.rounds = args.rounds or (2 if args.quick else 3)
 
+    postgres, redis = OwnPostgres(args.pg_port), OwnRedis(args.redis_port)
+    try:
+        postgres.start()
+        redis.start()
+        args.database_url, args.redis_url = postgres.url, redis.url
+        run_bench(args, postgres, redis, duration=duration, burst=burst)
+    finally:
+        redis.drop()
+        postgres.drop()
+
+
+def run_bench(args, postgres: OwnPostgres, redis: OwnRedis, *, duration: float, burst: int):
     env = bench_env(args)
     os.environ.update(env)
     ensure_database(args.database_url)
@@ -372,8 +429,6 @@ def main():
     import django
 
     django.setup()
-    from django.db.models import Count
-
     from config.celery import app
     from webhooks.models import Delivery
 
@@ -383,10 +438,11 @@ def main():
     logdir = Path(tempfile.mkdtemp(prefix="roster-bench-"))
     server = Server(env, args.port, args.web_workers, logdir)
     server.worker_pool = args.worker_pool
+    server.postgres, server.redis = postgres, redis
     print(
-        f"Roster webhook bench: Celery {args.worker_pool} pool, gunicorn {args.web_workers} sync workers on 127.0.0.1:{args.port}, PostgreSQL "
-        f"{urlparse(args.database_url).path.lstrip('/')}, Redis {args.redis_url}, {os.cpu_count()} CPUs, "
-        f"concurrency {args.concurrency}; logs in {logdir}"
+        f"Roster webhook bench: Celery {args.worker_pool} pool, gunicorn {args.web_workers} sync workers on 127.0.0.1:{args.port}, "
+        f"its own PostgreSQL (127.0.0.1:{postgres.port}, {postgres.dir}) and Redis ({args.redis_url}), "
+        f"{os.cpu_count()} CPUs, concurrency {args.concurrency}; logs in {logdir}"
     )
     try:
         server.start_web()
@@ -434,46 +490,127 @@ def main():
         server.start_worker()
         server.wait_for_worker()
 
-        # 2. A burst with the worker killed a third of the way in and started again at two thirds.
-        print(
-            f"\n2. Burst of {burst} deliveries; the worker is killed (SIGKILL) at {burst // 3} and restarted at {2 * burst // 3}"
-        )
-        run = uuid.uuid4().hex[:8]
-        before = Delivery.objects.filter(organization_id=org_id).count()
-
-        def on_sent(count):
-            if count == burst // 3:
-                server.kill_worker()
-                print(f"  worker killed after {count} sent")
-            elif count == 2 * burst // 3:
-                server.start_worker()
-                print(f"  worker restarted after {count} sent")
-
-        jobs = (("POST", path, *make_delivery(template, n, run)) for n in range(burst))
-        latencies, statuses, elapsed = fire(args.port, jobs, args.concurrency, on_sent=on_sent)
-        report("burst", latencies, statuses, elapsed)
-        accepted = sum(v for k, v in statuses.items() if isinstance(k, int) and 200 <= k < 300)
-        ours = Delivery.objects.filter(organization_id=org_id, event_id__startswith=f"{run}-")
-        stored = ours.count()
-        print(f"  answered 2xx: {accepted}; stored: {stored} (deliveries before the burst: {before})")
-        done_states = ["processed", "skipped"]
-        wait_start = time.monotonic()
-        timeout = 240
-        while time.monotonic() - wait_start < timeout:
-            done = ours.filter(status__in=done_states).count()
-            if done >= stored:
-                break
-            time.sleep(1)
-        done = ours.filter(status__in=done_states).count()
-        left = dict(ours.exclude(status__in=done_states).values_list("status").annotate(n=Count("id")))
-        print(
-            f"  processed: {done} of {stored}, {time.monotonic() - wait_start:.1f} s after the burst ended; unfinished by status: {left or 'none'}"
-        )
-        print(
-            f"  LOST (answered 2xx but not stored, or stored but never processed): {accepted - stored + (stored - done)}"
-        )
+        # 2. Bursts, each with a fault; deliveries answered otherwise are sent again, as PagerDuty would.
+        third = burst // 3
+        phases = [
+            (
+                "a. worker killed",
+                f"the worker is killed (SIGKILL) at {third} sent and restarted at {2 * third}",
+                {third: ("worker killed", server.kill_worker), 2 * third: ("worker restarted", server.start_worker)},
+            ),
+            (
+                "b. Redis stopped",
+                f"Redis is stopped (its queue lost) at {third} sent and started again at {2 * third}",
+                {third: ("Redis stopped", redis.stop), 2 * third: ("Redis started", redis.start)},
+            ),
+            (
+                "c. PostgreSQL restarted",
+                f"PostgreSQL is stopped at {burst // 2} sent and started again a second later",
+                {burst // 2: ("PostgreSQL stopped and started again", lambda: restart_postgres(postgres))},
+            ),
+        ]
+        results = []
+        for label, what, faults in phases:
+            print(f"\n2{label[0]}. Burst of {burst} deliveries; {what}")
+            results.append(
+                (
+                    label,
+                    burst_with_fault(
+                        args,
+                        path=path,
+                        org_id=org_id,
+                        template=template,
+                        size=burst,
+                        faults=faults,
+                        timeout=args.drain_timeout,
+                    ),
+                )
+            )
+        print("\nFault bursts (lost = answered 2xx but not stored, or stored but never processed; goal 0):")
+        print(f"  {'phase':<24} {'sent':>6} {'2xx':>6} {'retried':>8} {'stored':>7} {'processed':>9} {'lost':>5}")
+        for label, r in results:
+            print(
+                f"  {label:<24} {r['sent']:>6} {r['2xx']:>6} {r['first not 2xx']:>8} {r['stored']:>7}"
+                f" {r['processed']:>9} {r['lost']:>5}"
+            )
     finally:
         server.stop()
+
+
+def restart_postgres(postgres: OwnPostgres) -> None:
+    postgres.stop()
+    time.sleep(1)
+    postgres.start()
+
+
+def burst_with_fault(args, *, path: str, org_id: int, template: dict, size: int, faults: dict, timeout: float) -> dict:
+    """Fire `size` deliveries; when `faults` has the number sent so far, run its action (in a thread
+    of its own, so the load goes on meanwhile). Then send again, once, each delivery answered
+    otherwise than 2xx (PagerDuty retries 5xx and timeouts), wait for processing and count."""
+    from django.db import connection
+    from django.db.models import Count
+
+    from webhooks.models import Delivery
+
+    run = uuid.uuid4().hex[:8]
+    jobs = [("POST", path, *make_delivery(template, n, run)) for n in range(size)]
+    event_of = {job[3]["X-Webhook-Id"]: f"{run}-{n}" for n, job in enumerate(jobs)}
+    answers: dict[str, object] = {}
+    actions = []
+
+    def on_answer(job, status):
+        answers[event_of[job[3]["X-Webhook-Id"]]] = status
+
+    def on_sent(count):
+        if count in faults:
+            label, action = faults[count]
+            thread = threading.Thread(target=action)
+            thread.start()
+            actions.append(thread)
+            print(f"  {label} after {count} sent")
+
+    latencies, statuses, elapsed = fire(args.port, jobs, args.concurrency, on_sent=on_sent, on_answer=on_answer)
+    for thread in actions:
+        thread.join()
+    report("burst", latencies, statuses, elapsed)
+
+    def ok(status) -> bool:
+        return isinstance(status, int) and 200 <= status < 300
+
+    first_not_ok = [job for job in jobs if not ok(answers.get(event_of[job[3]["X-Webhook-Id"]]))]
+    if first_not_ok:
+        retried = fire(args.port, first_not_ok, args.concurrency, on_answer=on_answer)[1]
+        print(f"  sent again (as PagerDuty retries): {len(first_not_ok)}; answered {retried}")
+    accepted = {event for event, status in answers.items() if ok(status)}
+
+    connection.close()  # PostgreSQL may have been restarted under this process's connection
+    ours = Delivery.objects.filter(organization_id=org_id, event_id__startswith=f"{run}-")
+    done_states = ["processed", "skipped"]
+    wait_start = time.monotonic()
+    while time.monotonic() - wait_start < timeout:
+        if not ours.exclude(status__in=done_states).exists():
+            break
+        time.sleep(1)
+    stored = set(ours.values_list("event_id", flat=True))
+    processed = set(ours.filter(status__in=done_states).values_list("event_id", flat=True))
+    left = dict(ours.exclude(status__in=done_states).values_list("status").annotate(n=Count("id")))
+    lost = len(accepted - stored) + len(stored - processed)
+    print(
+        f"  answered 2xx: {len(accepted)} of {size}; stored: {len(stored)}; processed: {len(processed)}, "
+        f"{time.monotonic() - wait_start:.1f} s after the burst ended; unfinished by status: {left or 'none'}"
+    )
+    print(
+        f"  LOST: {lost} (answered 2xx but not stored: {len(accepted - stored)}; "
+        f"stored but never processed: {len(stored - processed)})"
+    )
+    return {
+        "sent": size,
+        "2xx": len(accepted),
+        "first not 2xx": len(first_not_ok),
+        "stored": len(stored),
+        "processed": len(processed),
+        "lost": lost,
+    }
 
 
 if __name__ == "__main__":

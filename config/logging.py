@@ -1,15 +1,16 @@
 """Logging filters. Django logs the path of every 4xx/5xx response (`django.request`) and of CSRF
 failures (`django.security.csrf`); an invitation link's path holds a token that lets its holder
-join an organization, so it is redacted before any handler writes it."""
+join an organization, and a webhook URL's path holds the endpoint id that lets its holder post
+deliveries to an organization, so both are redacted before any handler writes them."""
 
 import logging
 import re
 
-INVITATION_PATH = re.compile(r"(/invitations/)[^/\s?#]+")
+SECRET_PATHS = re.compile(r"(/invitations/|/webhooks/pagerduty/)[^/\s?#]+")
 
 
 def redact(text: str) -> str:
-    return INVITATION_PATH.sub(r"\1[redacted]", text)
+    return SECRET_PATHS.sub(r"\1[redacted]", text)
 
 
 class RedactInvitationTokens(logging.Filter):

@@ -43,3 +43,16 @@ def test_a_csrf_failure_on_an_invitation_link_logs_no_token(console_output):
     logged = console_output.getvalue()
     assert "Forbidden (CSRF" in logged
     assert TOKEN not in logged
+
+
+def test_a_refused_webhook_delivery_logs_the_path_without_the_endpoint_id(client, org, console_output):
+    from webhooks.services import endpoint_for, webhook_secret_add
+
+    endpoint = endpoint_for(org)
+    webhook_secret_add(organization=org, secret="whsec-redaction-test-1", label="")
+    response = client.post(f"/webhooks/pagerduty/{endpoint.public_id}/", b"{}", content_type="application/json")
+    assert response.status_code == 401  # unsigned: Django logs "Unauthorized: <path>"
+    assert client.get(f"/webhooks/pagerduty/{endpoint.public_id}/").status_code == 405
+    logged = console_output.getvalue()
+    assert logged.count("/webhooks/pagerduty/[redacted]/") == 2
+    assert endpoint.public_id not in logged

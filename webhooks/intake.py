@@ -11,9 +11,11 @@ encrypted, binary, JSON and date columns read and write exactly as the ORM does.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 
 from django.db import connection
+from django.utils import timezone
 
 from .models import Delivery, WebhookEndpoint, WebhookSecret
 
@@ -23,6 +25,7 @@ class Endpoint:
     pk: int
     organization_id: int
     secrets: list[str]  # decrypted, oldest first; empty until an admin saves one
+    last_rejected_at: datetime | None = None  # when a delivery was last refused for its signature
 
 
 @cache
@@ -31,7 +34,7 @@ def _endpoint_sql() -> str:
     quote = connection.ops.quote_name
     # Only table and column names from the models go into the text; values are parameters.
     return (
-        f"SELECT e.{quote('id')}, e.{quote('organization_id')}, s.{quote('secret')}"
+        f"SELECT e.{quote('id')}, e.{quote('organization_id')}, e.{quote('last_rejected_at')}, s.{quote('secret')}"
         f" FROM {quote(endpoint.db_table)} e"
         f" LEFT JOIN {quote(secret.db_table)} s ON s.{quote('organization_id')} = e.{quote('organization_id')}"
         f" WHERE e.{quote('public_id')} = %s"
@@ -49,8 +52,15 @@ def endpoint(public_id: str) -> Endpoint | None:
     if not rows:
         return None
     field = WebhookSecret._meta.get_field("secret")
-    secrets = [field.from_db_value(value, None, connection) for _, _, value in rows if value is not None]
-    return Endpoint(pk=rows[0][0], organization_id=rows[0][1], secrets=secrets)
+    secrets = [field.from_db_value(value, None, connection) for *_, value in rows if value is not None]
+    return Endpoint(pk=rows[0][0], organization_id=rows[0][1], secrets=secrets, last_rejected_at=_aware(rows[0][2]))
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back a stored datetime without its zone (it is UTC); PostgreSQL with it."""
+    if value is not None and timezone.is_naive(value):
+        return timezone.make_aware(value, UTC)
+    return value
 
 
 @cache

@@ -93,6 +93,9 @@ def webhook_secret_add(
     secret = _secret_text(secret)
     label = (label or "").strip()[:100]
     with transaction.atomic():
+        # The receiver holds unsigned deliveries under this lock: none is held between the
+        # settling below and the commit, where it would wait for a secret that already exists.
+        list(WebhookEndpoint.objects.select_for_update().filter(organization=organization).values_list("pk"))
         row = WebhookSecret.objects.create(
             organization=organization,
             secret=secret,

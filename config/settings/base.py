@@ -210,7 +210,8 @@ CELERY_BEAT_SCHEDULE = {
 # Webhooks: the largest body accepted (PagerDuty guarantees 55 KB, best effort 256 KB), how many
 # unverified deliveries an organization may hold before it saves a secret, and the sweeper's pace.
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
-WEBHOOK_MAX_HELD = env.int("WEBHOOK_MAX_HELD", default=100)
+WEBHOOK_MAX_HELD = env.int("WEBHOOK_MAX_HELD", default=100)  # then 503: PagerDuty retries
+WEBHOOK_MAX_HELD_BODY_BYTES = env.int("WEBHOOK_MAX_HELD_BODY_BYTES", default=256 * 1024)  # unsigned: held
 WEBHOOK_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_SWEEP_AFTER_SECONDS", default=10)  # queuing failed
 WEBHOOK_SWEEP_STALE_SECONDS = env.int("WEBHOOK_SWEEP_STALE_SECONDS", default=300)  # queued, never processed
 WEBHOOK_SWEEP_BATCH = env.int("WEBHOOK_SWEEP_BATCH", default=2000)

@@ -202,20 +202,39 @@ def _region_from_claims(claims: dict, default: str) -> str:
     return default
 
 
+# The error codes of RFC 6749 §4.1.2.1: anything else in `error` is shown as a generic failure.
+AUTHORIZATION_ERRORS = {
+    "invalid_request",
+    "unauthorized_client",
+    "unsupported_response_type",
+    "invalid_scope",
+    "server_error",
+    "temporarily_unavailable",
+}
+
+
 def oauth_login_finish(*, organization, user, params, session) -> PagerDutyConnection:
-    """Finish a login from PagerDuty's redirect. Raises OAuthLoginError, leaving any connection as it was."""
+    """Finish a login from PagerDuty's redirect. Raises OAuthLoginError, leaving any connection as it was.
+
+    Anyone can send an admin's browser here with any parameters: the page shows only fixed text
+    (never PagerDuty's `error_description`, which the link's author chooses), and a callback whose
+    state is not the pending login of this session changes nothing, so it cannot cancel the login
+    the admin is in the middle of."""
     state = params.get("state") or ""
-    session_state = session.pop(SESSION_KEY, None) if session is not None else None
+    session_state = session.get(SESSION_KEY) if session is not None else None
+    ours = bool(state and session_state) and hmac.compare_digest(str(session_state), state)
+    if ours:
+        session.pop(SESSION_KEY, None)  # single use, whatever happens next
     if params.get("error"):
-        if state:  # burn the pending login, if it was ours
+        if ours:  # the admin's own login came back refused: burn it
             PagerDutyOAuthLogin.objects.filter(state_hash=_state_hash(state), organization=organization).update(
                 used_at=timezone.now(), code_verifier="", client_secret=""
             )
         error = params.get("error")
-        said = f": {params['error_description']}" if params.get("error_description") else ""
         if error == "access_denied":
-            raise OAuthLoginError(f"PagerDuty access was denied{said}.", code="access_denied")
-        raise OAuthLoginError(f"PagerDuty did not authorize Roster ({error}){said}.", code="authorization_error")
+            raise OAuthLoginError("PagerDuty access was denied.", code="access_denied")
+        shown = f" ({error})" if error in AUTHORIZATION_ERRORS else ""
+        raise OAuthLoginError(f"PagerDuty did not authorize Roster{shown}.", code="authorization_error")
     login = _claim_login(organization=organization, user=user, state=state, session_state=session_state)
     try:
         return _finish_claimed_login(login, code=params.get("code") or "", actor=Actor.person(user))

@@ -175,10 +175,44 @@ def test_a_denied_consent_says_so_and_changes_nothing(admin_client, existing, rs
     )
     page = page_of(response)
     assert response.redirect_chain[-1][0] == "/settings/integrations/"
-    assert "PagerDuty access was denied: The user denied the request. Nothing was changed." in page
+    assert "PagerDuty access was denied. Nothing was changed." in page
+    assert "The user denied the request" not in page  # the link's author chose that text
     assert unchanged(existing)
     assert token_calls(rsps) == []
     assert PagerDutyOAuthLogin.objects.get().used_at is not None  # the state is spent
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        ("server_error", "PagerDuty did not authorize Roster (server_error). Nothing was changed."),
+        ("<b>Call+555-0100+for+help</b>", "PagerDuty did not authorize Roster. Nothing was changed."),
+    ],
+)
+def test_a_pagerduty_error_shows_fixed_text_never_the_callers_description(admin_client, existing, rsps, error, shown):
+    query = start(admin_client)
+    description = "Your account is locked. Call +1 555 0100 to unlock it"
+    page = page_of(callback(admin_client, error=error, error_description=description, state=query["state"]))
+    assert shown in page
+    assert "555" not in page and "locked" not in page
+    assert unchanged(existing) and token_calls(rsps) == []
+
+
+@pytest.mark.parametrize("params", [{"error": "access_denied"}, {"code": "c"}], ids=["error", "code"])
+def test_a_callback_with_a_state_not_of_this_session_leaves_the_pending_login_usable(admin_client, org, rsps, params):
+    query = start(admin_client)
+    other = Client()
+    other.force_login(PagerDutyOAuthLogin.objects.get().user)
+    someone_elses = start(other)  # a genuine pending login, but not this browser's
+    for state in ("forged-state-value-that-roster-never-issued", someone_elses["state"], ""):
+        callback(admin_client, state=state, **params)
+    assert PagerDutyOAuthLogin.objects.filter(used_at=None).count() == 2  # nothing was spent
+
+    mock_token(rsps)
+    pd_mocks.mock_valid_user_key(rsps)
+    page = page_of(callback(admin_client, code="c", state=query["state"]))
+    assert "PagerDuty connected with OAuth" in page
+    assert PagerDutyConnection.objects.get(organization=org).auth_type == PagerDutyConnection.AuthType.OAUTH
 
 
 def test_it_rejects_a_missing_state(admin_client, existing, rsps):

@@ -125,14 +125,20 @@ def test_the_add_secret_dialog_opens_without_javascript(admin_client):
 
 
 def test_a_held_delivery_with_a_line_break_in_its_incident_id_does_not_break_the_settings_page(
-    admin_client, member_client, deliver, endpoint
+    admin_user, member_user, deliver, endpoint
 ):
+    from django.test import Client
+
     # Before a secret is saved anyone holding the URL can post; the card must still render.
     deliver(fixture("incident.triggered", data__id="PGR0VU2\nX"))
     deliver(fixture("incident.custom_field_values.updated", data__incident={"id": "Q1\nX", "type": "incident"}))
-    response = admin_client.get(PAGE)
+    admin, member = Client(), Client()
+    admin.force_login(admin_user)
+    member.force_login(member_user)
+    response = admin.get(PAGE)
     assert response.status_code == 200
     assert "2 held until a signing secret is saved" in response.content.decode()
+    assert member.get(PAGE).status_code == 200
 
 
 def _backlog_text(page: str) -> str:
@@ -179,3 +185,55 @@ def test_the_card_counts_deliveries_that_could_not_be_processed(admin_client, de
     text = _backlog_text(admin_client.get(PAGE).content.decode())
     assert "all received deliveries are processed" in text
     assert "1 could not be processed after repeated attempts" in text
+
+
+def test_unsigned_deliveries_are_shown_to_admins_only(client, admin_user, member_user, deliver, org, endpoint):
+    from django.test import Client
+
+    from webhooks.services import webhook_secret_add
+
+    admin, member = Client(), Client()
+    admin.force_login(admin_user)
+    member.force_login(member_user)
+    deliver(fixture("incident.triggered", data__title="Unsigned words"), secrets=["anyone-at-all"])
+
+    page = member.get(PAGE).content.decode()
+    assert 'data-testid="wh-held"' not in page and "held until" not in page
+    assert 'data-testid="wh-deliveries"' not in page and "No deliveries yet" in page
+    page = admin.get(PAGE).content.decode()
+    assert "1 held until a signing secret is saved" in page
+    assert "Held until a signing secret is saved" in page[page.index('data-testid="wh-deliveries"') :]
+
+    webhook_secret_add(organization=org, secret=SECRET)  # the held one matches none: discarded
+    deliver(fixture("incident.triggered"), secrets=["a-forged-secret"])  # refused
+    deliver(fixture("incident.acknowledged"))  # signed
+
+    page = member.get(PAGE).content.decode()
+    table = page[page.index('data-testid="wh-deliveries"') :]
+    assert "<code>incident.acknowledged</code>" in table
+    assert "<code>incident.triggered</code>" not in table and "Discarded" not in table
+    assert 'data-testid="wh-rejected"' not in page and "answered 401" not in page
+    page = admin.get(PAGE).content.decode()
+    assert "Discarded: signature did not match" in page
+    assert "the signature matched none of the saved secrets (answered 401" in page
+
+
+def test_a_full_held_store_says_pagerduty_will_retry(admin_client, deliver, endpoint, settings):
+    settings.WEBHOOK_MAX_HELD = 1
+    page = admin_client.get(PAGE).content.decode()
+    assert "up to 1; after that Roster answers 503 and PagerDuty retries them (for up to 48 hours)" in page
+    deliver(fixture("incident.triggered"))
+    assert deliver(fixture("incident.resolved")).status_code == 503
+    page = admin_client.get(PAGE).content.decode()
+    held = re.search(r'data-testid="wh-held" class="warning">([^<]+)<', page).group(1)
+    assert held == (
+        "1 held, the most Roster keeps: newer deliveries are refused (503) and PagerDuty retries them "
+        "for up to 48 hours. Save a signing secret to receive them."
+    )
+
+
+def test_members_find_no_incident_from_a_held_delivery(member_client, deliver, endpoint):
+    deliver(fixture("incident.triggered"), secrets=["anyone-at-all"])
+    assert member_client.get("/incidents/PGR0VU2/").status_code == 404
+    assert "PGR0VU2" not in member_client.get("/incidents/").content.decode()
+    assert member_client.get("/api/incidents/").json() == {"incidents": []}

@@ -4,6 +4,7 @@ PagerDuty signs them."""
 import json
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from webhooks.models import Delivery, Incident, WebhookEndpoint
@@ -166,11 +167,93 @@ def test_without_a_secret_the_delivery_is_held_and_answered_202(deliver, endpoin
     assert not Incident.objects.exists()
 
 
-def test_held_deliveries_are_bounded_per_organization(deliver, endpoint, org, settings):
+def test_when_the_held_store_is_full_deliveries_are_refused_with_503_for_pagerduty_to_retry(
+    deliver, endpoint, org, settings
+):
     settings.WEBHOOK_MAX_HELD = 3
-    for _ in range(5):
-        assert deliver(fixture("pagey.ping")).status_code == 202
-    assert Delivery.objects.filter(organization=org, status="held").count() == 3
+    for n in range(3):
+        assert deliver(fixture("pagey.ping", id=f"ping-{n}")).status_code == 202
+    refused = deliver(fixture("incident.triggered"), secrets=[SECRET], webhook_id="wh-late")
+    assert refused.status_code == 503
+    assert int(refused["Retry-After"]) > 0
+    assert "retry" in refused.json()["message"]
+    assert Delivery.objects.filter(organization=org).count() == 3
+
+    # PagerDuty retries it after the admin saved the secret: it is stored and processed.
+    from webhooks.services import webhook_secret_add
+
+    webhook_secret_add(organization=org, secret=SECRET)
+    assert deliver(fixture("incident.triggered"), secrets=[SECRET], webhook_id="wh-late").status_code == 202
+    assert Incident.objects.get(organization=org).title == "A little bump in the road"
+
+
+def test_a_held_body_is_capped_at_256_kib_by_default(deliver, endpoint, org):
+    big = fixture("incident.triggered", data__title="x" * (256 * 1024))
+    assert deliver(big).status_code == 413
+    assert deliver(fixture("incident.triggered", data__title="x" * (250 * 1024))).status_code == 202
+    assert Delivery.objects.filter(organization=org, status="held").count() == 1
+
+
+def test_a_signed_body_may_be_larger_than_a_held_one(deliver, webhook_secret, org, settings):
+    settings.WEBHOOK_MAX_HELD_BODY_BYTES = 1024
+    assert deliver(fixture("incident.triggered", data__title="x" * 4000)).status_code == 202
+
+
+def test_the_held_body_cap_follows_its_setting(deliver, endpoint, org, settings):
+    settings.WEBHOOK_MAX_HELD_BODY_BYTES = 1024
+    response = deliver(fixture("incident.triggered", data__title="x" * 4000))
+    assert response.status_code == 413
+    assert response.json()["message"] == "The body is over 1024 bytes."
+    assert not Delivery.objects.exists()
+
+
+NESTED = b"[" * 200_000
+
+
+@pytest.mark.parametrize("body", [NESTED, b'{"event": ' + NESTED], ids=["array", "in-event"])
+def test_deeply_nested_json_is_a_400_signed_or_held(deliver, endpoint, org, body):
+    assert deliver(body).status_code == 400  # no secret yet: it would be held
+    from webhooks.services import webhook_secret_add
+
+    webhook_secret_add(organization=org, secret=SECRET)
+    assert deliver(body).status_code == 400  # signed with the saved secret
+    assert not Delivery.objects.exists()
+
+
+def test_with_a_secret_an_unsigned_body_is_refused_before_it_is_read_as_json(deliver, webhook_secret, monkeypatch):
+    import webhooks.receiver
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("parsed an unsigned body")
+
+    monkeypatch.setattr(webhooks.receiver.json, "loads", no_parsing)
+    assert deliver(NESTED, signature="").status_code == 401
+    assert deliver(b"{not json", secrets=["someone-elses-secret"]).status_code == 401
+
+
+def test_refused_requests_write_to_the_database_at_most_once_a_minute(deliver, webhook_secret, org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with time_machine.travel("2026-03-01 10:00:00Z", tick=False):
+        assert deliver(fixture("incident.triggered"), signature="").status_code == 401
+    first = WebhookEndpoint.objects.get(organization=org)
+    assert (first.last_rejected_at.isoformat(), first.last_rejected_reason) == (
+        "2026-03-01T10:00:00+00:00",
+        "missing signature",
+    )
+    with time_machine.travel("2026-03-01 10:00:59Z", tick=False), CaptureQueriesContext(connection) as queries:
+        for _ in range(20):
+            assert deliver(fixture("incident.triggered"), secrets=["forged-secret-1"]).status_code == 401
+    writes = [q["sql"] for q in queries.captured_queries if not q["sql"].lstrip().upper().startswith("SELECT")]
+    assert writes == []
+    assert WebhookEndpoint.objects.get(organization=org).last_rejected_at == first.last_rejected_at
+
+    with time_machine.travel("2026-03-01 10:01:01Z", tick=False):
+        assert deliver(fixture("incident.triggered"), secrets=["forged-secret-1"]).status_code == 401
+    later = WebhookEndpoint.objects.get(organization=org)
+    assert later.last_rejected_at.isoformat() == "2026-03-01T10:01:01+00:00"
+    assert later.last_rejected_reason == "the signature matched none of the saved secrets"
 
 
 def test_an_unknown_event_type_is_stored_and_skipped(deliver, webhook_secret, org):
@@ -192,3 +275,44 @@ def test_the_secret_never_reaches_the_logs(deliver, webhook_secret, captured_log
     deliver(fixture("incident.triggered"))
     deliver(fixture("incident.triggered"), secrets=["wrong-secret-value"])
     assert SECRET not in captured_logs.text
+
+
+@pytest.mark.parametrize("secret_saved", [True, False], ids=["signed", "held"])
+def test_a_delivery_the_database_could_not_store_is_answered_500_for_pagerduty_to_retry(
+    client, deliver, endpoint, org, monkeypatch, secret_saved
+):
+    from django.db import OperationalError
+
+    import webhooks.receiver
+    from webhooks.services import webhook_secret_add
+
+    if secret_saved:
+        webhook_secret_add(organization=org, secret=SECRET)
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(webhooks.receiver.intake, "insert_delivery", database_down)
+    monkeypatch.setattr(webhooks.receiver.Delivery.objects, "create", database_down)
+    client.raise_request_exception = False
+    assert deliver(fixture("incident.triggered")).status_code == 500
+    assert not Delivery.objects.exists()
+
+
+def test_a_delivery_read_as_unsigned_just_as_a_secret_is_saved_is_not_held_but_retried(
+    deliver, endpoint, org, monkeypatch
+):
+    import webhooks.receiver
+    from webhooks import intake
+    from webhooks.services import webhook_secret_add
+
+    stale = intake.endpoint(endpoint.public_id)  # read before the secret existed
+    webhook_secret_add(organization=org, secret=SECRET)
+    monkeypatch.setattr(webhooks.receiver.intake, "endpoint", lambda public_id: stale)
+    response = deliver(fixture("incident.triggered"))
+    assert response.status_code == 503 and response["Retry-After"]
+    assert not Delivery.objects.exists()
+
+    monkeypatch.undo()
+    assert deliver(fixture("incident.triggered")).status_code == 202  # PagerDuty's retry
+    assert Delivery.objects.get().status == "processed"

@@ -1,0 +1,146 @@
+"""The bench's own PostgreSQL and Redis, on ports of their own, so that its fault phases can stop
+and restart them without touching the machine's shared servers (other people's work, CI).
+
+`OwnPostgres` is a throw-away cluster made with initdb in a temporary directory (trust
+authentication on 127.0.0.1 only), run by the `postgres` user when the bench runs as root;
+`OwnRedis` is a redis-server with no persistence. Both are removed by `drop()`/`stop()`.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _wait_for_port(port: int, *, up: bool, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _port_free(port) != up:
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"port {port} did not {'open' if up else 'close'} within {timeout} s")
+
+
+def _pg_bin() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    if found:
+        return Path(found[-1]).parent
+    pg_ctl = shutil.which("pg_ctl")
+    if pg_ctl:
+        return Path(pg_ctl).parent
+    raise RuntimeError("PostgreSQL's pg_ctl and initdb are needed (apt-get install postgresql)")
+
+
+class OwnPostgres:
+    def __init__(self, port: int):
+        if not _port_free(port):
+            raise RuntimeError(f"port {port} is in use: choose another with --pg-port")
+        self.port = port
+        self.bin = _pg_bin()
+        self.dir = Path(tempfile.mkdtemp(prefix="roster-bench-pg-"))
+        self.data = self.dir / "data"
+        self.log = self.dir / "postgres.log"
+        self.run_as = None
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            self.run_as = "postgres"
+            user = pwd.getpwnam("postgres")
+            os.chown(self.dir, user.pw_uid, user.pw_gid)
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/roster_bench"
+
+    def _run(self, *args: str) -> None:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if self.run_as:
+            command = ["runuser", "-u", self.run_as, "--", *command]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def _ctl(self, action: str) -> None:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.dir} -c max_connections=200"
+        )
+        self._run("pg_ctl", action, "-D", str(self.data), "-l", str(self.log), "-w", "-m", "fast", "-o", options)
+
+    def start(self) -> None:
+        if not self.data.exists():
+            self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        self._ctl("start")
+        _wait_for_port(self.port, up=True)
+
+    def stop(self) -> None:
+        self._ctl("stop")
+
+    def restart(self) -> None:
+        """Stop (fast: open connections are cut) and start again; returns once it accepts connections."""
+        self._ctl("restart")
+
+    def postmaster_pid(self) -> int | None:
+        try:
+            return int((self.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def drop(self) -> None:
+        if self.postmaster_pid() is not None:
+            try:
+                self.stop()
+            except subprocess.CalledProcessError:
+                pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class OwnRedis:
+    def __init__(self, port: int):
+        if not _port_free(port):
+            raise RuntimeError(f"port {port} is in use: choose another with --redis-port")
+        self.port = port
+        self.dir = Path(tempfile.mkdtemp(prefix="roster-bench-redis-"))
+        self.pidfile = self.dir / "redis.pid"
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        subprocess.run(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+            + ["--daemonize", "yes", "--pidfile", str(self.pidfile), "--dir", str(self.dir)]
+            + ["--logfile", str(self.dir / "redis.log")],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        _wait_for_port(self.port, up=True)
+
+    def pid(self) -> int | None:
+        try:
+            return int(self.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def stop(self) -> None:
+        """Shut it down without saving: whatever was queued in it is gone, as in a crash."""
+        subprocess.run(
+            ["redis-cli", "-p", str(self.port), "shutdown", "nosave"],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_for_port(self.port, up=False)
+
+    def drop(self) -> None:
+        if not _port_free(self.port):
+            self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
