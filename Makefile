@@ -42,7 +42,9 @@ worker: $(STAMP) ## Run a Celery worker with beat alone (make run starts one alr
 fuzz: $(STAMP) ## Fuzz the JSON API with Schemathesis against a live app (own SQLite database; about a minute)
 	$(PY) bin/fuzz-api $(FUZZ_ARGS)
 
-lint: $(STAMP) ## ruff (checks and formatting), and no model change without its migration
+lint: $(STAMP) ## ruff (checks, formatting), mypy, import layers, no model change without its migration
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(TEST_ENV) $(VENV)/bin/mypy accounts config integrations rotations webhooks
+	$(VENV)/bin/lint-imports
+	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run

@@ -85,13 +85,13 @@ def ensure_database(url: str) -> None:
 def setup_organization():
     """A fresh bench organization with a signing secret; returns (endpoint path, organization id)."""
     from accounts.models import Organization
-    from webhooks import services
+    from webhooks import selectors, services
     from webhooks.models import Delivery, Incident
 
     org, _ = Organization.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
     Delivery.objects.filter(organization=org).delete()
     Incident.objects.filter(organization=org).delete()
-    if not services.active_secrets(org):
+    if not selectors.active_secrets(org):
         services.webhook_secret_add(organization=org, secret=SECRET, label="bench")
     endpoint = services.endpoint_for(org)
     return f"/webhooks/pagerduty/{endpoint.public_id}/", org.pk

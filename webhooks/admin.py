@@ -7,7 +7,7 @@ from django.db import transaction
 from accounts.admin import register_organization_inline
 
 from .models import Delivery, Incident, IncidentEvent, WebhookEndpoint, WebhookSecret
-from .tasks import enqueue
+from .queueing import queue_deliveries
 
 
 class WebhookEndpointInline(admin.StackedInline):
@@ -70,7 +70,7 @@ class DeliveryAdmin(admin.ModelAdmin):
             ids = list(queryset.filter(verified=True).exclude(status=Delivery.Status.HELD).values_list("id", flat=True))
             Delivery.objects.filter(id__in=ids).update(status=Delivery.Status.RECEIVED, error="", attempts=0)
             if ids:
-                transaction.on_commit(lambda: enqueue(ids))
+                transaction.on_commit(lambda: queue_deliveries(ids))
         skipped = queryset.count() - len(ids)
         self.message_user(
             request,

@@ -17,7 +17,7 @@ def secret_json(row: WebhookSecret) -> dict:
 def webhook_url(request):
     org = request.organization
     endpoint = services.endpoint_for(org)
-    backlog = services.backlog(org)
+    backlog = selectors.backlog(org)
     return JsonResponse(
         {
             "url": services.webhook_url(endpoint),
@@ -41,7 +41,7 @@ def webhook_secrets(request):
         raise ApiError(400, "invalid_request", "label must be a string.")
     try:
         row, settled = services.webhook_secret_add(
-            organization=request.organization, secret=data.get("secret"), label=label, actor=api_actor(request)
+            organization=request.organization, secret=data.get("secret") or "", label=label, actor=api_actor(request)
         )
     except services.InvalidSecret as error:
         raise ApiError(400, "invalid_secret", str(error)) from error

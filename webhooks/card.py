@@ -5,7 +5,7 @@ from django.conf import settings
 from accounts.access import is_admin
 from integrations.pagerduty.selectors import get_connection
 
-from . import processing, services
+from . import processing, selectors, services
 from .forms import secret_form
 from .models import Delivery, WebhookSecret
 
@@ -26,7 +26,7 @@ def card_context(request, organization) -> dict:
         "wh_secrets": list(
             WebhookSecret.objects.filter(organization=organization).only("id", "label", "last4", "created_at")
         ),
-        "wh_backlog": services.backlog(organization),
+        "wh_backlog": selectors.backlog(organization),
         "wh_max_held": settings.WEBHOOK_MAX_HELD,
         "wh_deliveries": deliveries,
         "wh_can_create_subscription": admin and get_connection(organization) is not None,

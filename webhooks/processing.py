@@ -20,13 +20,14 @@ from datetime import UTC, datetime
 from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from integrations.pagerduty import client as pd
 
 from .models import Delivery, Incident, IncidentEvent, WebhookEndpoint
+from .queueing import queue_fetch
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +44,6 @@ PING_EVENT = "pagey.ping"
 STATUS_RANK = {"triggered": 0, "acknowledged": 1, "resolved": 2}
 # Deliveries in these states are done: processing them again changes nothing.
 FINAL = (Delivery.Status.PROCESSED, Delivery.Status.SKIPPED, Delivery.Status.REJECTED)
-MAX_ATTEMPTS = 5
-# Verified deliveries still to be processed: received, or failed and to be tried again. The sweeper
-# queues these; the card counts them.
-WAITING = Q(verified=True) & (
-    Q(status=Delivery.Status.RECEIVED) | Q(status=Delivery.Status.FAILED, attempts__lt=MAX_ATTEMPTS)
-)
-# Verified deliveries given up on after MAX_ATTEMPTS (Django admin can reprocess them).
-GIVEN_UP = Q(verified=True, status=Delivery.Status.FAILED, attempts__gte=MAX_ATTEMPTS)
 # Fields an older event may still fill in when Roster does not know them (they do not change
 # during an incident's life); everything else only moves forward.
 FILL_IF_UNKNOWN = ("number", "title", "html_url", "incident_key", "pagerduty_created_at", "service_id", "service_name")
@@ -252,8 +245,6 @@ def apply_custom_fields(delivery: Delivery, event: dict, occurred_at: datetime) 
         raise Skip("the custom field event names no incident")
     incident = _locked_incident(delivery.organization_id, pagerduty_id, _text(pd.web_link(ref.get("html_url")), 500))
     if incident.is_stub and incident.state_as_of is None:
-        from .tasks import queue_fetch  # tasks imports this module
-
         transaction.on_commit(partial(queue_fetch, incident.pk))
     newer = incident.custom_fields_as_of is None or occurred_at >= incident.custom_fields_as_of
     changed = [_custom_field(i) for i in data.get("changed_custom_fields") or [] if isinstance(i, dict)]

@@ -21,6 +21,10 @@ import threading
 import time
 from collections.abc import Callable
 
+from django.db import transaction
+
+from .queueing import queue_deliveries
+
 log = logging.getLogger(__name__)
 
 
@@ -87,9 +91,7 @@ class Relay:
 
 
 def _publish(ids: list[int]) -> None:
-    from .tasks import enqueue
-
-    enqueue(ids)
+    queue_deliveries(ids)
 
 
 def _close_thread_connections() -> None:
@@ -114,3 +116,8 @@ def _inline() -> bool:
 
 relay = Relay(_publish, linger=_linger, inline=_inline, thread_cleanup=_close_thread_connections)
 atexit.register(relay.flush)
+
+
+def queue_processing_on_commit(delivery_id: int) -> None:
+    """Once the current transaction commits, hand the delivery to this process's relay."""
+    transaction.on_commit(lambda: relay.submit(delivery_id))

@@ -3,14 +3,10 @@ API and tests call. Secrets are never logged or returned: only their last 4 char
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
@@ -20,7 +16,8 @@ from integrations.pagerduty.services import client_for
 
 from . import processing, signature
 from .models import Delivery, WebhookEndpoint, WebhookSecret
-from .tasks import enqueue
+from .queueing import queue_deliveries
+from .selectors import active_secrets
 
 PROVIDER = "pagerduty"
 MIN_SECRET_LENGTH = 8
@@ -38,38 +35,6 @@ def endpoint_for(organization) -> WebhookEndpoint:
 
 def webhook_url(endpoint: WebhookEndpoint) -> str:
     return settings.PUBLIC_BASE_URL + reverse("webhooks:receive", args=[endpoint.public_id])
-
-
-@dataclass(frozen=True)
-class Backlog:
-    """Deliveries not processed yet, for the card and the API: an admin sees processing stall (the
-    worker is down) or deliveries held for a secret without reading logs."""
-
-    held: int  # unverified, held until a signing secret is saved
-    waiting: int  # stored, not processed yet (including failures the sweeper will retry)
-    oldest_waiting_at: datetime | None
-    given_up: int  # failed MAX_ATTEMPTS times: Django admin can reprocess them
-    stalled: bool  # the oldest has waited longer than WEBHOOK_BACKLOG_WARN_SECONDS
-
-
-def backlog(organization, *, now: datetime | None = None) -> Backlog:
-    """One query over the organization's deliveries."""
-    row = Delivery.objects.filter(organization=organization).aggregate(
-        held=Count("id", filter=Q(status=Delivery.Status.HELD)),
-        waiting=Count("id", filter=processing.WAITING),
-        oldest=Min("received_at", filter=processing.WAITING),
-        given_up=Count("id", filter=processing.GIVEN_UP),
-    )
-    now = now or timezone.now()
-    oldest = row["oldest"]
-    stalled = oldest is not None and (now - oldest).total_seconds() > settings.WEBHOOK_BACKLOG_WARN_SECONDS
-    return Backlog(
-        held=row["held"], waiting=row["waiting"], oldest_waiting_at=oldest, given_up=row["given_up"], stalled=stalled
-    )
-
-
-def active_secrets(organization) -> list[str]:
-    return [s.secret for s in WebhookSecret.objects.filter(organization=organization)]
 
 
 def _secret_text(secret) -> str:
@@ -165,7 +130,7 @@ def settle_held_deliveries(organization) -> dict:
             delivery.error = "A redelivery of an event already received."
             delivery.save(update_fields=["status", "error"])
     if released:
-        transaction.on_commit(lambda: enqueue(released))
+        transaction.on_commit(lambda: queue_deliveries(released))
     return {"released": len(released), "discarded": discarded}
 
 

@@ -2,21 +2,18 @@
 processing.py."""
 
 import logging
-from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from config.celery import enqueue_or_log
 from integrations.pagerduty import client as pd
 from integrations.pagerduty.selectors import get_connection
 from integrations.pagerduty.services import client_for
 
-from . import processing
+from . import processing, selectors
 from .models import Delivery, Incident
+from .queueing import queue_deliveries
 
 log = logging.getLogger(__name__)
 # Deliveries per message the sweeper sends: enough to save per-message overhead, few enough that
@@ -33,29 +30,6 @@ def process_deliveries(delivery_ids: list[int]) -> dict[str, int]:
         outcome = str(processing.process_delivery(delivery_id))
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
-
-
-@shared_task(acks_late=True)
-def process_delivery(delivery_id: int) -> str | None:
-    """One delivery: messages queued by an earlier release are still understood."""
-    return processing.process_delivery(delivery_id)
-
-
-def enqueue(delivery_ids: list[int]) -> bool:
-    """Queue deliveries for processing, as one message. A broker failure is logged, never raised:
-    the deliveries are already stored; they are flagged, and the sweeper queues them again."""
-    what = f"{len(delivery_ids)} webhook deliveries ({delivery_ids[0]}…); the sweeper will pick them up"
-    if enqueue_or_log(process_deliveries, list(delivery_ids), what=what):
-        return True
-    Delivery.objects.filter(pk__in=delivery_ids).update(enqueue_failed=True)
-    return False
-
-
-def enqueue_on_commit(delivery_id: int) -> None:
-    """Once the current transaction commits, hand the delivery to the relay (see relay.py)."""
-    from .relay import relay
-
-    transaction.on_commit(lambda: relay.submit(delivery_id))
 
 
 @shared_task(autoretry_for=(pd.RateLimited, pd.Unavailable), retry_backoff=30, retry_backoff_max=600, max_retries=5)
@@ -78,28 +52,14 @@ def fetch_incident(incident_id: int) -> str:
     return "fetched"
 
 
-def queue_fetch(incident_id: int) -> None:
-    enqueue_or_log(fetch_incident, incident_id, what=f"a fetch of incident {incident_id}")
-
-
-def unprocessed_deliveries(*, now=None):
-    """Stored deliveries to queue again: those whose queuing failed (after a few seconds), and any
-    other left unprocessed or failed once it is stale (a lost message, a crash before queuing)."""
-    now = now or timezone.now()
-    due = Q(enqueue_failed=True, received_at__lt=now - timedelta(seconds=settings.WEBHOOK_SWEEP_AFTER_SECONDS)) | Q(
-        received_at__lt=now - timedelta(seconds=settings.WEBHOOK_SWEEP_STALE_SECONDS)
-    )
-    return Delivery.objects.filter(processing.WAITING, due).order_by("received_at")
-
-
 @shared_task
 def sweep_deliveries() -> int:
     """Beat, every minute: queue stored-but-unprocessed deliveries (see unprocessed_deliveries)."""
-    ids = list(unprocessed_deliveries().values_list("id", flat=True)[: settings.WEBHOOK_SWEEP_BATCH])
+    ids = list(selectors.unprocessed_deliveries().values_list("id", flat=True)[: settings.WEBHOOK_SWEEP_BATCH])
     queued: list[int] = []
     for start in range(0, len(ids), SWEEP_MESSAGE_SIZE):
         batch = ids[start : start + SWEEP_MESSAGE_SIZE]
-        if enqueue(batch):
+        if queue_deliveries(batch):
             queued += batch
     Delivery.objects.filter(pk__in=queued, enqueue_failed=True).update(enqueue_failed=False)
     if ids:

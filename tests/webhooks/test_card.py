@@ -178,7 +178,7 @@ def test_the_card_shows_deliveries_waiting_and_warns_when_processing_is_behind(
 
 def test_the_card_counts_deliveries_that_could_not_be_processed(admin_client, deliver, webhook_secret):
     from webhooks.models import Delivery
-    from webhooks.processing import MAX_ATTEMPTS
+    from webhooks.selectors import MAX_ATTEMPTS
 
     deliver(fixture("incident.triggered"))
     Delivery.objects.update(status="failed", attempts=MAX_ATTEMPTS, error="OperationalError: the database went away")

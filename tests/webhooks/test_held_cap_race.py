@@ -29,7 +29,7 @@ def test_concurrent_deliveries_never_hold_more_than_the_cap(org, url, settings, 
     # for the wait to give up, when they cannot: they queue behind the lock): unlocked, all six
     # would see 0 held and all be kept.
     counted = threading.Barrier(senders)
-    real_count = webhooks.receiver._held_count
+    real_count = webhooks.intake._held_count
 
     def count_then_wait(organization_id):
         held = real_count(organization_id)

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from webhooks import intake
+from webhooks import intake, selectors
 from webhooks.models import Delivery
 
 pytestmark = pytest.mark.django_db
@@ -43,20 +43,20 @@ def test_a_field_the_model_does_not_have_is_refused(org):
 def test_the_endpoint_comes_with_its_organizations_secrets_oldest_first(org, endpoint):
     from webhooks.services import webhook_secret_add
 
-    assert intake.endpoint(endpoint.public_id).secrets == []
+    assert selectors.receiving_endpoint(endpoint.public_id).secrets == []
     webhook_secret_add(organization=org, secret="first-secret-1234")
     webhook_secret_add(organization=org, secret="second-secret-5678")
-    found = intake.endpoint(endpoint.public_id)
+    found = selectors.receiving_endpoint(endpoint.public_id)
     assert (found.pk, found.organization_id, found.secrets) == (
         endpoint.pk,
         org.pk,
         ["first-secret-1234", "second-secret-5678"],
     )
-    assert intake.endpoint("no-such-endpoint") is None
+    assert selectors.receiving_endpoint("no-such-endpoint") is None
 
 
 def test_an_endpoint_id_with_a_nul_character_is_simply_not_found(client, endpoint):
     # Anyone may post to any URL; PostgreSQL refuses NUL in a query (a 500 there before).
-    assert intake.endpoint(endpoint.public_id + "\x00") is None
+    assert selectors.receiving_endpoint(endpoint.public_id + "\x00") is None
     response = client.post("/webhooks/pagerduty/ab%00cd/", data="{}", content_type="application/json")
     assert response.status_code == 400  # refused before any view (config/middleware.py)

@@ -221,12 +221,12 @@ def test_deeply_nested_json_is_a_400_signed_or_held(deliver, endpoint, org, body
 
 
 def test_with_a_secret_an_unsigned_body_is_refused_before_it_is_read_as_json(deliver, webhook_secret, monkeypatch):
-    import webhooks.receiver
+    import webhooks.intake
 
     def no_parsing(*args, **kwargs):
         raise AssertionError("parsed an unsigned body")
 
-    monkeypatch.setattr(webhooks.receiver.json, "loads", no_parsing)
+    monkeypatch.setattr(webhooks.intake.json, "loads", no_parsing)
     assert deliver(NESTED, signature="").status_code == 401
     assert deliver(b"{not json", secrets=["someone-elses-secret"]).status_code == 401
 
@@ -283,7 +283,7 @@ def test_a_delivery_the_database_could_not_store_is_answered_500_for_pagerduty_t
 ):
     from django.db import OperationalError
 
-    import webhooks.receiver
+    import webhooks.intake
     from webhooks.services import webhook_secret_add
 
     if secret_saved:
@@ -292,8 +292,7 @@ def test_a_delivery_the_database_could_not_store_is_answered_500_for_pagerduty_t
     def database_down(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(webhooks.receiver.intake, "insert_delivery", database_down)
-    monkeypatch.setattr(webhooks.receiver.Delivery.objects, "create", database_down)
+    monkeypatch.setattr(webhooks.intake, "insert_delivery", database_down)  # the one path for signed and held
     client.raise_request_exception = False
     assert deliver(fixture("incident.triggered")).status_code == 500
     assert not Delivery.objects.exists()
@@ -302,13 +301,13 @@ def test_a_delivery_the_database_could_not_store_is_answered_500_for_pagerduty_t
 def test_a_delivery_read_as_unsigned_just_as_a_secret_is_saved_is_not_held_but_retried(
     deliver, endpoint, org, monkeypatch
 ):
-    import webhooks.receiver
-    from webhooks import intake
+    import webhooks.intake
+    from webhooks import selectors
     from webhooks.services import webhook_secret_add
 
-    stale = intake.endpoint(endpoint.public_id)  # read before the secret existed
+    stale = selectors.receiving_endpoint(endpoint.public_id)  # read before the secret existed
     webhook_secret_add(organization=org, secret=SECRET)
-    monkeypatch.setattr(webhooks.receiver.intake, "endpoint", lambda public_id: stale)
+    monkeypatch.setattr(webhooks.intake, "receiving_endpoint", lambda public_id: stale)
     response = deliver(fixture("incident.triggered"))
     assert response.status_code == 503 and response["Retry-After"]
     assert not Delivery.objects.exists()

@@ -6,7 +6,7 @@ import threading
 import pytest
 from kombu.exceptions import OperationalError
 
-from webhooks import processing, tasks
+from webhooks import processing, queueing, tasks
 from webhooks.models import Delivery, Incident
 from webhooks.relay import Relay
 
@@ -105,7 +105,7 @@ def test_when_queuing_fails_every_delivery_of_the_batch_is_flagged_for_the_sweep
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(tasks.process_deliveries, "apply_async", broker_down)
-    assert tasks.enqueue(ids) is False
+    assert queueing.queue_deliveries(ids) is False
     assert sorted(Delivery.objects.filter(enqueue_failed=True).values_list("id", flat=True)) == sorted(ids)
     assert set(Delivery.objects.values_list("status", flat=True)) == {"received"}
 
