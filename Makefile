@@ -7,16 +7,26 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-services services worker lint check fuzz
+.PHONY: help run test test-services services worker lint check fuzz lock audit
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
+# requirements-dev.txt is the whole locked set (runtime + tools), every package pinned with its hashes:
+# pip installs exactly what CI tested or refuses.
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
 	@touch $(STAMP)
+
+LOCK := $(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
+lock: $(STAMP) ## Re-pin requirements.txt and requirements-dev.txt from the .in files (after editing them)
+	$(LOCK) --output-file=requirements.txt requirements.in
+	$(LOCK) --output-file=requirements-dev.txt requirements-dev.in
+
+audit: $(STAMP) ## pip-audit over the locked set: a known vulnerability with a fix fails
+	$(PY) bin/audit-deps requirements-dev.txt
 
 run: $(STAMP) ## Run the whole product on http://127.0.0.1:8000 (PORT=...; SQLite, web server, Celery worker and beat)
 	@PORT=$(PORT) bin/run
