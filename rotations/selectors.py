@@ -283,11 +283,19 @@ class BoundDays:
 def bound_days(rotation: Rotation, slots: list[cadence.Slot[Person]], *, now: dt.datetime) -> BoundDays:
     tz = rotation.tz
     merged = cadence.merge_adjacent(slots)
-    gaps = [(s.start.astimezone(tz).time(), s.end.astimezone(tz).time()) for s in merged if s.who is None]
-    whole_gaps = [s for s in merged if s.who is None and now <= s.start]
+    gaps = [s for s in merged if s.who is None]
+    hours = {(s.start.astimezone(tz).time(), s.end.astimezone(tz).time()) for s in gaps}
+    dates = [s.start.astimezone(tz).date() for s in gaps]
     daily_gap = None
-    if len(whole_gaps) >= 2 and len(set(gaps)) == 1 and all(s.end - s.start < dt.timedelta(days=1) for s in whole_gaps):
-        daily_gap = gaps[0]
+    if (
+        len(gaps) >= 2
+        and len(hours) == 1
+        and all(s.end - s.start < dt.timedelta(days=1) for s in gaps)
+        and all((b - a).days == 1 for a, b in zip(dates, dates[1:], strict=False))
+        and not any(s.start >= gaps[-1].end + dt.timedelta(days=1) for s in merged)
+    ):
+        # The same hours every day for as long as the shifts are known: said once.
+        daily_gap = hours.pop()
     days: dict[dt.date, list[cadence.Slot[Person]]] = {}
     for slot in merged:
         if slot.who is None and daily_gap is not None:

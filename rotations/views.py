@@ -31,6 +31,8 @@ from .forms import (
 )
 
 SCHEDULES_PER_PAGE = 25
+# The rotation page holds three forms: their fields' ids must differ (the settings form keeps id_*).
+MEMBER_IDS, OVERRIDE_IDS = "member_%s", "override_%s"
 
 
 def _summaries(rotations, now):
@@ -106,8 +108,8 @@ def _detail(request, rotation, **forms):
         "handoffs": selectors.handoff_history(rotation),
         "sync_runs": selectors.sync_history(rotation),
         "form": RotationForm(rotation=rotation),
-        "member_form": MemberForm(),
-        "override_form": OverrideForm(rotation=rotation),
+        "member_form": MemberForm(auto_id=MEMBER_IDS),
+        "override_form": OverrideForm(rotation=rotation, auto_id=OVERRIDE_IDS),
         "skip_error": "",
         "time_zones": TIME_ZONES,
         "can_manage": can_manage,
@@ -179,7 +181,7 @@ def delete(request, rotation_id: int):
 @require_POST
 def member_add(request, rotation_id: int):
     rotation = _admin_rotation(request, rotation_id)
-    form = MemberForm(request.POST)
+    form = MemberForm(request.POST, auto_id=MEMBER_IDS)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -231,7 +233,7 @@ def skip_delete(request, rotation_id: int, skip_id: int):
 @require_POST
 def override_add(request, rotation_id: int):
     rotation = _admin_rotation(request, rotation_id)
-    form = OverrideForm(request.POST, rotation=rotation)
+    form = OverrideForm(request.POST, rotation=rotation, auto_id=OVERRIDE_IDS)
     if form.is_valid():
         data = form.cleaned_data
         tz = rotation.tz
