@@ -111,7 +111,7 @@ def test_a_skipped_turn_names_who_was_skipped_and_who_takes_it_and_can_be_undone
     admin_client.post(f"/rotations/{native.pk}/skips/{skip.pk}/delete/")
     html = page(admin_client, f"/rotations/{native.pk}/")
     saturday = next(t for t in html.split('<li class="turn') if "Sat 7 Mar 09:00 EST" in t)
-    assert "skipped" not in saturday and '<span class="who">Ana Ortiz</span>' in saturday
+    assert "skipped" not in saturday and '<span class="turn-who">Ana Ortiz</span>' in saturday
 
 
 def test_members_see_skips_without_undo(member_client, native, frozen):
