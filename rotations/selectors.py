@@ -242,7 +242,7 @@ def native_turns(rotation: Rotation, *, now: dt.datetime, days: int = UPCOMING_D
     while (start := rule.turn_start(k)) < until:
         end = rule.turn_start(k + 1)
         shift = sum(1 for s in skipped_turns if s <= k)
-        skip = skips.get(k)
+        turn_skip = skips.get(k)
         covers = [
             Cover(
                 o, by_member[o.member_id].name if o.member_id in by_member else "", max(o.start, start), min(o.end, end)
@@ -255,8 +255,8 @@ def native_turns(rotation: Rotation, *, now: dt.datetime, days: int = UPCOMING_D
                 start=start,
                 end=end,
                 who=people[(k + shift) % len(people)],
-                skip=skip,
-                skipped=people[(k + shift - 1) % len(people)] if skip else None,
+                skip=turn_skip,
+                skipped=people[(k + shift - 1) % len(people)] if turn_skip else None,
                 covers=covers,
             )
         )

@@ -13,15 +13,10 @@ from rotations.models import Override, Rotation, Shift, Skip
 
 from .conftest import NOW
 from .fake_schedules import install_list, many_schedules
+from .test_pages import page
 
 pytestmark = pytest.mark.django_db
 H = dt.timedelta(hours=1)
-
-
-def page(client, url):
-    response = client.get(url)
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 def beside(html, field_id):
