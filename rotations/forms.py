@@ -42,7 +42,9 @@ class RotationForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     time_zone = time_zone_field()
     cadence_count = forms.IntegerField(label="Hand over every", initial=1, widget=forms.NumberInput(attrs={"min": 1}))
-    cadence_unit = forms.ChoiceField(label="Unit", choices=Rotation.CadenceUnit.choices, initial="weeks")
+    cadence_unit = forms.CharField(  # a <select>; which units exist is the service's rule
+        label="Unit", initial="weeks", widget=forms.Select(choices=Rotation.CadenceUnit.choices)
+    )
     handoff_time = forms.TimeField(initial="09:00", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     start_date = forms.DateField(
         label="First turn on", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

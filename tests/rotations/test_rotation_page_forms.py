@@ -224,3 +224,17 @@ def test_gaps_at_different_hours_stay_in_their_days(admin_client, org, frozen):
     html = page(admin_client, f"/rotations/{rotation.pk}/")
     timeline = html.split('id="timeline-title"')[1].split("</section>")[0]
     assert "daily" not in timeline and "No one on call</span>" in timeline
+
+
+def test_a_cadence_unit_the_service_does_not_know_is_refused_beside_the_unit(admin_client, native):
+    form = {
+        "name": "Platform",
+        "time_zone": "UTC",
+        "cadence_count": "1",
+        "cadence_unit": "months",
+        "handoff_time": "09:00",
+    }
+    html = admin_client.post(f"/rotations/{native.pk}/edit/", form).content.decode()
+    assert "The cadence is every N days or every N weeks." in beside(html, "id_cadence_unit")
+    native.refresh_from_db()
+    assert native.cadence_unit == "days"
