@@ -103,7 +103,6 @@ def _detail(request, rotation, **forms):
         "rotation": rotation,
         "members": list(rotation.members.all()),
         "on_call": selectors.on_call_now(rotation, now=now, slots=slots),
-        "upcoming": selectors.upcoming_handoffs(rotation, now=now, slots=slots),
         "unmatched": selectors.unmatched_people(slots),
         "handoffs": selectors.handoff_history(rotation),
         "sync_runs": selectors.sync_history(rotation),
