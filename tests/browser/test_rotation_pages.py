@@ -128,9 +128,12 @@ def test_a_skipped_turn_shows_on_the_timeline_and_can_be_undone(signed_in_page, 
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_a_new_rotation_is_created_with_a_searched_time_zone_and_fits_the_screen(signed_in_page, org, width):
+def test_a_new_rotation_takes_the_suggested_browser_time_zone_after_a_wrong_one_and_fits_the_screen(
+    signed_in_page, org, width
+):
     page = signed_in_page
     page.set_viewport_size({"width": width, "height": 900})
+    page.context.new_cdp_session(page).send("Emulation.setTimezoneOverride", {"timezoneId": "Asia/Tokyo"})
     page.goto("/rotations/new/")
     fits(page)
     page.get_by_label("Name").fill("Night")
@@ -139,7 +142,8 @@ def test_a_new_rotation_is_created_with_a_searched_time_zone_and_fits_the_screen
     expect(page.get_by_text("“Mars/Olympus” is not a time zone")).to_be_visible()
     expect(page.get_by_label("Name")).to_have_value("Night")
     fits(page)
-    page.get_by_label("Time zone").fill("Asia/Tokyo")
+    page.get_by_role("button", name="Use my time zone (Asia/Tokyo)").click()  # the browser's zone, suggested
+    expect(page.get_by_label("Time zone")).to_have_value("Asia/Tokyo")
     page.get_by_role("button", name="Create rotation").click()
     expect(page.get_by_text("Rotation “Night” created.")).to_be_visible()
     expect(page.locator(".page-head")).to_contain_text("Asia/Tokyo")
