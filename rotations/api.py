@@ -49,9 +49,26 @@ def rotation_json(rotation: Rotation) -> dict:
     }
 
 
+# The service's field names (RotationError.field) as the JSON body spells them.
+JSON_FIELDS = {
+    "name": "name",
+    "description": "description",
+    "time_zone": "timeZone",
+    "members": "members",
+    "cadence_count": "cadence.every",
+    "cadence_unit": "cadence.unit",
+    "handoff_time": "cadence.handoffTime",
+    "start_date": "cadence.startDate",
+    "schedule_id": "pagerdutyScheduleId",
+}
+
+
 def _error(error: services.RotationError) -> ApiError:
+    """The service's refusal as JSON: `{code, message}`, plus `errors: {jsonField: [message]}` when
+    the rule is about one field of the body."""
     status = 404 if error.code == "not_found" else 409 if error.code in ("cadence_read_only", "not_connected") else 400
-    return ApiError(status, error.code, error.message)
+    field = JSON_FIELDS.get(error.field or "")
+    return ApiError(status, error.code, error.message, extra={"errors": {field: [error.message]}} if field else None)
 
 
 def _parse(parser, value: str):

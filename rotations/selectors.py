@@ -10,7 +10,7 @@ from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from . import cadence
-from .models import Handoff, Member, Override, Rotation, Shift, SyncRun
+from .models import Handoff, Member, Override, Rotation, Shift, Skip, SyncRun
 
 UPCOMING_DAYS = 14
 
@@ -187,3 +187,119 @@ def person_json(person: Person) -> dict:
         "pagerdutyUserId": person.pagerduty_user_id or None,
         "matched": person.matched,
     }
+
+
+# --- the rotation page's timeline ----------------------------------------------------------------
+
+SHOWN_DAYS = 3  # a PagerDuty-bound rotation shows this many days, the rest behind "Show more"
+
+
+@dataclass
+class Cover:
+    """An override inside a turn: `who` covers [start, end)."""
+
+    override: Override
+    who: str
+    start: dt.datetime
+    end: dt.datetime
+
+
+@dataclass
+class Turn:
+    """One turn of a native rotation: whose it is, the skip that passed over someone (with who
+    that was), and the overrides that apply inside it."""
+
+    start: dt.datetime
+    end: dt.datetime
+    who: Person | None
+    skip: Skip | None = None
+    skipped: Person | None = None
+    covers: list[Cover] | None = None
+
+
+def native_turns(rotation: Rotation, *, now: dt.datetime, days: int = UPCOMING_DAYS) -> list[Turn]:
+    """The turn in progress and those starting in the next `days`, skips and overrides where they apply."""
+    people = [member_person(m) for m in rotation.members.all()]
+    if not people:
+        return []
+    rule = cadence.Cadence(
+        start_date=rotation.start_date,
+        handoff_time=rotation.handoff_time,
+        period_days=rotation.period_days,
+        tz=rotation.tz,
+    )
+    first = rule.turn_start(0)
+    skips: dict[int, Skip] = {}
+    for skip in rotation.skips.all():
+        if skip.turn_start >= first:
+            skips.setdefault(rule.turn_at(skip.turn_start), skip)
+    skipped_turns = sorted(skips)
+    until = now + dt.timedelta(days=days)
+    overrides = sorted(rotation.overrides.all(), key=lambda o: o.start)
+    by_member = {p.member_id: p for p in people}
+    turns = []
+    k = max(rule.turn_at(now), 0)
+    while (start := rule.turn_start(k)) < until:
+        end = rule.turn_start(k + 1)
+        shift = sum(1 for s in skipped_turns if s <= k)
+        turn_skip = skips.get(k)
+        covers = [
+            Cover(
+                o, by_member[o.member_id].name if o.member_id in by_member else "", max(o.start, start), min(o.end, end)
+            )
+            for o in overrides
+            if o.start < end and o.end > start
+        ]
+        turns.append(
+            Turn(
+                start=start,
+                end=end,
+                who=people[(k + shift) % len(people)],
+                skip=turn_skip,
+                skipped=people[(k + shift - 1) % len(people)] if turn_skip else None,
+                covers=covers,
+            )
+        )
+        k += 1
+    return turns
+
+
+@dataclass
+class Day:
+    day: dt.date
+    slots: list[cadence.Slot[Person]]
+
+
+@dataclass
+class BoundDays:
+    """A PagerDuty-bound rotation's shifts by local day; `daily_gap` is (start, end) local times
+    when nobody is on call at the same hours every day (said once instead of on every day)."""
+
+    shown: list[Day]
+    more: list[Day]
+    daily_gap: tuple[dt.time, dt.time] | None
+
+
+def bound_days(rotation: Rotation, slots: list[cadence.Slot[Person]], *, now: dt.datetime) -> BoundDays:
+    tz = rotation.tz
+    merged = cadence.merge_adjacent(slots)
+    gaps = [s for s in merged if s.who is None]
+    hours = {(s.start.astimezone(tz).time(), s.end.astimezone(tz).time()) for s in gaps}
+    dates = [s.start.astimezone(tz).date() for s in gaps]
+    daily_gap = None
+    if (
+        len(gaps) >= 2
+        and len(hours) == 1
+        and all(s.end - s.start < dt.timedelta(days=1) for s in gaps)
+        and all((b - a).days == 1 for a, b in zip(dates, dates[1:], strict=False))
+        and not any(s.start >= gaps[-1].end + dt.timedelta(days=1) for s in merged)
+    ):
+        # The same hours every day for as long as the shifts are known: said once.
+        daily_gap = hours.pop()
+    days: dict[dt.date, list[cadence.Slot[Person]]] = {}
+    for slot in merged:
+        if slot.who is None and daily_gap is not None:
+            continue
+        days.setdefault(max(slot.start, now).astimezone(tz).date(), []).append(slot)
+    ordered = [Day(day, day_slots) for day, day_slots in sorted(days.items())]
+    return BoundDays(shown=ordered[:SHOWN_DAYS], more=ordered[SHOWN_DAYS:], daily_gap=daily_gap)

@@ -26,10 +26,15 @@ FIRST_TURN_YEARS = (1900, 2999)
 
 
 class RotationError(Exception):
-    def __init__(self, message: str, code: str = "invalid_request"):
+    """A rule refused the change. `field` names the input it is about (the service's argument name:
+    "name", "time_zone", "cadence_count", "start_date", "members", "email", "member", "end", ...), so a
+    page shows the message beside that field and the API names its JSON key; None: the whole request."""
+
+    def __init__(self, message: str, code: str = "invalid_request", *, field: str | None = None):
         super().__init__(message)
         self.message = message
         self.code = code
+        self.field = field
 
 
 def _clean_member(name: str, email: str) -> tuple[str, str]:
@@ -37,32 +42,47 @@ def _clean_member(name: str, email: str) -> tuple[str, str]:
     try:
         validate_email(email)
     except ValidationError as exc:
-        raise RotationError(f"“{email}” is not an email address.") from exc
+        raise RotationError(f"“{email}” is not an email address.", field="email") from exc
     if len(email) > MEMBER_EMAIL_MAX:  # validate_email allows 320; the column holds 254
-        raise RotationError(f"An email address can be at most {MEMBER_EMAIL_MAX} characters.")
+        raise RotationError(f"An email address can be at most {MEMBER_EMAIL_MAX} characters.", field="email")
     if not name:
-        raise RotationError(f"A name is needed for {email}.")
+        raise RotationError(f"A name is needed for {email}.", field="name")
     return name[:200], email
+
+
+def _clean_members(members: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A whole member list (round-robin order): each person valid, each email once."""
+    try:
+        cleaned = [_clean_member(name, email) for name, email in members]
+    except RotationError as error:
+        raise RotationError(error.message, error.code, field="members") from error
+    emails = [email for _, email in cleaned]
+    if len(set(emails)) != len(emails):
+        raise RotationError("Each email can be a member only once.", "duplicate_member", field="members")
+    return cleaned
 
 
 def _validate(rotation: Rotation) -> None:
     try:
         validate_time_zone(rotation.time_zone)
     except ValidationError as exc:
-        raise RotationError(exc.messages[0], "invalid_time_zone") from exc
+        raise RotationError(exc.messages[0], "invalid_time_zone", field="time_zone") from exc
     if not rotation.name.strip():
-        raise RotationError("A rotation needs a name.")
+        raise RotationError("A rotation needs a name.", field="name")
     if len(rotation.name) > NAME_MAX:
-        raise RotationError(f"A rotation name can be at most {NAME_MAX} characters.")
+        raise RotationError(f"A rotation name can be at most {NAME_MAX} characters.", field="name")
     if rotation.cadence_unit not in Rotation.CadenceUnit.values:
-        raise RotationError("The cadence is every N days or every N weeks.")
+        raise RotationError("The cadence is every N days or every N weeks.", field="cadence_unit")
     if not isinstance(rotation.cadence_count, int) or not 1 <= rotation.cadence_count <= 365:
-        raise RotationError("The cadence count must be a whole number from 1 to 365.")
+        raise RotationError("The cadence count must be a whole number from 1 to 365.", field="cadence_count")
+    if rotation.start_date is None:
+        raise RotationError("Choose the day of the first turn.", field="start_date")
     if not FIRST_TURN_YEARS[0] <= rotation.start_date.year <= FIRST_TURN_YEARS[1]:
         # At the calendar's edges the first handoff in UTC is before year 1 or after 9999: every
         # page showing the rotation, and the handoff beat for all organizations, would overflow.
         raise RotationError(
-            f"The first turn must be between the years {FIRST_TURN_YEARS[0]} and {FIRST_TURN_YEARS[1]}."
+            f"The first turn must be between the years {FIRST_TURN_YEARS[0]} and {FIRST_TURN_YEARS[1]}.",
+            field="start_date",
         )
 
 
@@ -94,9 +114,7 @@ def rotation_create(
     )
     _validate(rotation)
     rotation.save()
-    cleaned = [_clean_member(n, e) for n, e in members]
-    if len({e for _, e in cleaned}) != len(cleaned):
-        raise RotationError("Each member needs a different email address.")
+    cleaned = _clean_members(members)
     Member.objects.bulk_create(
         [Member(rotation=rotation, name=n, email=e, position=i) for i, (n, e) in enumerate(cleaned)]
     )
@@ -146,7 +164,9 @@ def member_add(*, rotation: Rotation, name: str, email: str) -> Member:
         with transaction.atomic():
             member = Member.objects.create(rotation=rotation, name=name, email=email, position=position)
     except IntegrityError as exc:
-        raise RotationError(f"{email} is already a member of this rotation.", "duplicate_member") from exc
+        raise RotationError(
+            f"{email} is already a member of this rotation.", "duplicate_member", field="email"
+        ) from exc
     # Shifts synced before this person was a member now show them as a member.
     Shift.objects.filter(rotation=rotation, member__isnull=True, person_email__iexact=email).update(member=member)
     return member
@@ -162,10 +182,8 @@ def member_remove(*, rotation: Rotation, member_id: int) -> None:
 def members_set(*, rotation: Rotation, members: list[tuple[str, str]]) -> list[Member]:
     """Make the members exactly `members`, in that order (the round-robin order). People already
     in the rotation are kept by email (their past shifts stay theirs); the others are removed."""
-    cleaned = [_clean_member(name, email) for name, email in members]
+    cleaned = _clean_members(members)
     emails = [email for _, email in cleaned]
-    if len(set(emails)) != len(emails):
-        raise RotationError("Each email can be a member only once.", "duplicate_member")
     rotation.members.exclude(email__in=emails).delete()
     existing = {m.email: m for m in rotation.members.all()}
     kept = []
@@ -194,20 +212,27 @@ def skip_create(*, rotation: Rotation, turn_start: dt.datetime) -> Skip:
     _native_only(rotation, "skip turns")
     if not FIRST_TURN_YEARS[0] <= turn_start.year <= FIRST_TURN_YEARS[1]:
         # Every page and the handoff beat compute the turn of each skip: year 9999 would overflow.
-        raise RotationError("That is not a turn of this rotation.")
+        raise RotationError("That is not a turn of this rotation.", field="turn_start")
     skip, _ = Skip.objects.get_or_create(rotation=rotation, turn_start=turn_start)
     return skip
+
+
+def skip_delete(*, rotation: Rotation, skip_id: int) -> None:
+    """Undo a skip: the turn goes back to its person and the order after it moves back."""
+    Skip.objects.filter(rotation=rotation, pk=skip_id).delete()
 
 
 def override_create(*, rotation: Rotation, member_id: int, start: dt.datetime, end: dt.datetime) -> Override:
     _native_only(rotation, "add overrides")
     if end <= start:
-        raise RotationError("An override must end after it starts.")
+        raise RotationError("An override must end after it starts.", field="end")
     if not (FIRST_TURN_YEARS[0] <= start.year and end.year <= FIRST_TURN_YEARS[1]):
-        raise RotationError(f"An override must fall between the years {FIRST_TURN_YEARS[0]} and {FIRST_TURN_YEARS[1]}.")
+        raise RotationError(
+            f"An override must fall between the years {FIRST_TURN_YEARS[0]} and {FIRST_TURN_YEARS[1]}.", field="start"
+        )
     member = rotation.members.filter(pk=member_id).first()
     if member is None:
-        raise RotationError("Choose a member of this rotation.")
+        raise RotationError("Choose a member of this rotation.", field="member")
     return Override.objects.create(rotation=rotation, member=member, start=start, end=end)
 
 
@@ -227,7 +252,7 @@ def rotation_bind(
 
     schedule_id = (schedule_id or "").strip()
     if not schedule_id.isalnum() or len(schedule_id) > 40:
-        raise RotationError("That is not a PagerDuty schedule id.", "invalid_schedule")
+        raise RotationError("That is not a PagerDuty schedule id.", "invalid_schedule", field="schedule_id")
     if get_connection(rotation.organization) is None:
         raise RotationError("Connect PagerDuty (Settings → Integrations) before binding a schedule.", "not_connected")
     changed = schedule_id != rotation.pagerduty_schedule_id

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:rotation_id>/members/", views.member_add, name="member_add"),
     path("<int:rotation_id>/members/<int:member_id>/remove/", views.member_remove, name="member_remove"),
     path("<int:rotation_id>/skip/", views.skip, name="skip"),
+    path("<int:rotation_id>/skips/<int:skip_id>/delete/", views.skip_delete, name="skip_delete"),
     path("<int:rotation_id>/overrides/", views.override_add, name="override_add"),
     path("<int:rotation_id>/overrides/<int:override_id>/delete/", views.override_delete, name="override_delete"),
     path("<int:rotation_id>/schedules/", views.schedules, name="schedules"),

@@ -7,7 +7,9 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
@@ -18,7 +20,19 @@ from integrations.pagerduty.selectors import get_connection
 from integrations.pagerduty.services import client_for
 
 from . import selectors, services
-from .forms import MemberForm, OverrideForm, RotationCreateForm, RotationForm
+from .forms import (
+    TIME_ZONES,
+    MemberForm,
+    OverrideForm,
+    RotationCreateForm,
+    RotationForm,
+    focus_first_error,
+    show_error,
+)
+
+SCHEDULES_PER_PAGE = 25
+# The rotation page holds three forms: their fields' ids must differ (the settings form keeps id_*).
+MEMBER_IDS, OVERRIDE_IDS = "member_%s", "override_%s"
 
 
 def _summaries(rotations, now):
@@ -53,58 +67,67 @@ def index(request):
 def create(request):
     org = get_org_for_admin(request)
     form = RotationCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            rotation = services.rotation_create(
-                organization=org,
-                name=data["name"],
-                description=data["description"],
-                time_zone=data["time_zone"],
-                members=data["members"],
-                cadence_unit=data["cadence_unit"],
-                cadence_count=data["cadence_count"],
-                handoff_time=data["handoff_time"],
-                start_date=data["start_date"],
-            )
-        except services.RotationError as error:
-            form.add_error(None, error.message)
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                rotation = services.rotation_create(
+                    organization=org,
+                    name=data["name"],
+                    description=data["description"],
+                    time_zone=data["time_zone"],
+                    members=data["members"],
+                    cadence_unit=data["cadence_unit"],
+                    cadence_count=data["cadence_count"],
+                    handoff_time=data["handoff_time"],
+                    start_date=data["start_date"],
+                )
+            except services.RotationError as error:
+                show_error(form, error)
+            else:
+                messages.success(request, f"Rotation “{rotation.name}” created.")
+                return redirect("rotations:detail", rotation.pk)
         else:
-            messages.success(request, f"Rotation “{rotation.name}” created.")
-            return redirect("rotations:detail", rotation.pk)
-    return render(request, "rotations/create.html", {"form": form})
+            focus_first_error(form)
+    return render(request, "rotations/create.html", {"form": form, "time_zones": TIME_ZONES})
+
+
+def _detail(request, rotation, **forms):
+    """The rotation page (`rotation` as selectors.rotation_for returns it). A form that failed is
+    passed in (bound, errors beside its fields) and replaces the blank one, so the page re-renders
+    with the person's values kept."""
+    now = timezone.now()
+    slots = selectors.timeline(rotation, since=now, until=now + dt.timedelta(days=selectors.UPCOMING_DAYS))
+    can_manage = is_admin(request)
+    context = {
+        "rotation": rotation,
+        "members": list(rotation.members.all()),
+        "on_call": selectors.on_call_now(rotation, now=now, slots=slots),
+        "unmatched": selectors.unmatched_people(slots),
+        "handoffs": selectors.handoff_history(rotation),
+        "sync_runs": selectors.sync_history(rotation),
+        "form": RotationForm(rotation=rotation),
+        "member_form": MemberForm(auto_id=MEMBER_IDS),
+        "override_form": OverrideForm(rotation=rotation, auto_id=OVERRIDE_IDS),
+        "skip_error": "",
+        "time_zones": TIME_ZONES,
+        "can_manage": can_manage,
+        "connected": can_manage and get_connection(rotation.organization) is not None,
+        "now": now,
+        **forms,
+    }
+    if rotation.is_bound:
+        context["days"] = selectors.bound_days(rotation, slots, now=now)
+    else:
+        context["turns"] = selectors.native_turns(rotation, now=now)
+    return render(request, "rotations/detail.html", context)
 
 
 @login_required
 @require_GET
 def detail(request, rotation_id: int):
     org = get_org_for_member(request)
-    now = timezone.now()
-    rotation = selectors.rotation_for(org, rotation_id, now=now)
-    slots = selectors.timeline(rotation, since=now, until=now + dt.timedelta(days=selectors.UPCOMING_DAYS))
-    can_manage = is_admin(request)
-    native_turns = [] if rotation.is_bound else [s for s in slots if s.who is not None and not s.override][:8]
-    return render(
-        request,
-        "rotations/detail.html",
-        {
-            "rotation": rotation,
-            "members": list(rotation.members.all()),
-            "on_call": selectors.on_call_now(rotation, now=now, slots=slots),
-            "upcoming": selectors.upcoming_handoffs(rotation, now=now, slots=slots),
-            "unmatched": selectors.unmatched_people(slots),
-            "handoffs": selectors.handoff_history(rotation),
-            "sync_runs": selectors.sync_history(rotation),
-            "overrides": list(rotation.overrides.all()),
-            "native_turns": native_turns,
-            "form": RotationForm(instance=rotation, read_only_cadence=rotation.is_bound),
-            "member_form": MemberForm(),
-            "override_form": OverrideForm(rotation=rotation),
-            "can_manage": can_manage,
-            "connected": can_manage and get_connection(org) is not None,
-            "now": now,
-        },
-    )
+    return _detail(request, selectors.rotation_for(org, rotation_id, now=timezone.now()))
 
 
 def _admin_rotation(request, rotation_id):
@@ -112,8 +135,8 @@ def _admin_rotation(request, rotation_id):
     return selectors.rotation_for(org, rotation_id, now=timezone.now())
 
 
-def _back(rotation_id):
-    return redirect("rotations:detail", rotation_id)
+def _back(rotation_id, anchor: str = ""):
+    return redirect(reverse("rotations:detail", args=[rotation_id]) + (f"#{anchor}" if anchor else ""))
 
 
 def _run(request, action, success: str):
@@ -129,14 +152,19 @@ def _run(request, action, success: str):
 @require_POST
 def edit(request, rotation_id: int):
     rotation = _admin_rotation(request, rotation_id)
-    form = RotationForm(request.POST, instance=rotation, read_only_cadence=rotation.is_bound)
-    if not form.is_valid():
-        messages.error(request, "Not saved: " + "; ".join(str(e) for errors in form.errors.values() for e in errors))
-        return _back(rotation.pk)
-    fresh = selectors.rotation_for(rotation.organization, rotation.pk, now=timezone.now())
-    changes = {f: form.cleaned_data[f] for f in services.EDITABLE_FIELDS if f in form.cleaned_data}
-    _run(request, lambda: services.rotation_update(rotation=fresh, **changes), "Rotation saved.")
-    return _back(rotation.pk)
+    form = RotationForm(request.POST, rotation=rotation)
+    if form.is_valid():
+        changes = {f: form.cleaned_data[f] for f in services.EDITABLE_FIELDS if f in form.cleaned_data}
+        try:
+            services.rotation_update(rotation=rotation, **changes)
+        except services.RotationError as error:
+            show_error(form, error)
+        else:
+            messages.success(request, "Rotation saved.")
+            return _back(rotation.pk)
+    else:
+        focus_first_error(form)
+    return _detail(request, _admin_rotation(request, rotation_id), form=form)
 
 
 @login_required
@@ -152,17 +180,17 @@ def delete(request, rotation_id: int):
 @require_POST
 def member_add(request, rotation_id: int):
     rotation = _admin_rotation(request, rotation_id)
-    form = MemberForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Not added: a name and an email address are needed.")
-        return _back(rotation.pk)
-    data = form.cleaned_data
-    _run(
-        request,
-        lambda: services.member_add(rotation=rotation, name=data["name"], email=data["email"]),
-        f"{data['name']} added.",
-    )
-    return _back(rotation.pk)
+    form = MemberForm(request.POST, auto_id=MEMBER_IDS)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            member = services.member_add(rotation=rotation, name=data["name"], email=data["email"])
+        except services.RotationError as error:
+            show_error(form, error)
+        else:
+            messages.success(request, f"{member.name} added.")
+            return _back(rotation.pk, "members-title")
+    return _detail(request, rotation, member_form=form)
 
 
 @login_required
@@ -170,7 +198,7 @@ def member_add(request, rotation_id: int):
 def member_remove(request, rotation_id: int, member_id: int):
     rotation = _admin_rotation(request, rotation_id)
     _run(request, lambda: services.member_remove(rotation=rotation, member_id=member_id), "Member removed.")
-    return _back(rotation.pk)
+    return _back(rotation.pk, "members-title")
 
 
 @login_required
@@ -182,29 +210,43 @@ def skip(request, rotation_id: int):
     except ValueError:  # well-formed but impossible, e.g. month 13
         turn_start = None
     if turn_start is None:
-        messages.error(request, "Choose a turn to skip.")
-    else:
-        _run(request, lambda: services.skip_create(rotation=rotation, turn_start=turn_start), "Turn skipped.")
-    return _back(rotation.pk)
+        return _detail(request, rotation, skip_error="Choose a turn to skip.")
+    try:
+        services.skip_create(rotation=rotation, turn_start=turn_start)
+    except services.RotationError as error:
+        return _detail(request, rotation, skip_error=error.message)
+    messages.success(request, "Turn skipped.")
+    return _back(rotation.pk, "timeline-title")
+
+
+@login_required
+@require_POST
+def skip_delete(request, rotation_id: int, skip_id: int):
+    rotation = _admin_rotation(request, rotation_id)
+    services.skip_delete(rotation=rotation, skip_id=skip_id)
+    messages.success(request, "Skip undone: the turn is back with its person.")
+    return _back(rotation.pk, "timeline-title")
 
 
 @login_required
 @require_POST
 def override_add(request, rotation_id: int):
     rotation = _admin_rotation(request, rotation_id)
-    form = OverrideForm(request.POST, rotation=rotation)
-    if not form.is_valid():
-        messages.error(request, "Not added: choose a member, a start and an end.")
-        return _back(rotation.pk)
-    data = form.cleaned_data
-    tz = rotation.tz
-    start, end = (timezone.make_aware(timezone.make_naive(data[k]), tz) for k in ("start", "end"))
-    _run(
-        request,
-        lambda: services.override_create(rotation=rotation, member_id=data["member"], start=start, end=end),
-        "Override added.",
-    )
-    return _back(rotation.pk)
+    form = OverrideForm(request.POST, rotation=rotation, auto_id=OVERRIDE_IDS)
+    if form.is_valid():
+        data = form.cleaned_data
+        tz = rotation.tz
+        start, end = (timezone.make_aware(timezone.make_naive(data[k]), tz) for k in ("start", "end"))
+        try:
+            services.override_create(rotation=rotation, member_id=data["member"], start=start, end=end)
+        except services.RotationError as error:
+            show_error(form, error)
+        else:
+            messages.success(request, "Override added.")
+            return _back(rotation.pk, "timeline-title")
+    else:
+        focus_first_error(form)
+    return _detail(request, rotation, override_form=form)
 
 
 @login_required
@@ -213,13 +255,14 @@ def override_delete(request, rotation_id: int, override_id: int):
     rotation = _admin_rotation(request, rotation_id)
     services.override_delete(rotation=rotation, override_id=override_id)
     messages.success(request, "Override removed.")
-    return _back(rotation.pk)
+    return _back(rotation.pk, "timeline-title")
 
 
 @login_required
 @require_GET
 def schedules(request, rotation_id: int):
-    """The schedule picker: every PagerDuty schedule (classic and shift-based, all pages), searchable."""
+    """The schedule picker: PagerDuty's schedules (classic and shift-based) whose name matches the
+    search, sorted by name, SCHEDULES_PER_PAGE at a time."""
     rotation = _admin_rotation(request, rotation_id)
     query = request.GET.get("q", "").strip()[:100]
     connection = get_connection(rotation.organization)
@@ -228,11 +271,14 @@ def schedules(request, rotation_id: int):
         error = "PagerDuty is not connected: an admin can connect it in Settings → Integrations."
     else:
         try:
-            found = client_for(connection).list_schedules(query)
+            found = sorted(client_for(connection).list_schedules(query), key=lambda s: s["name"].casefold())
         except pd.PagerDutyError as exc:
             error = exc.message
+    page = Paginator(found, SCHEDULES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
-        request, "rotations/schedules.html", {"rotation": rotation, "schedules": found, "query": query, "error": error}
+        request,
+        "rotations/schedules.html",
+        {"rotation": rotation, "page": page, "total": len(found), "query": query, "error": error},
     )
 
 

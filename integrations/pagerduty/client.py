@@ -396,18 +396,20 @@ class PagerDutyClient:
     # -- rotations: schedules (classic v2 and shift-based v3) and users --
 
     def list_schedules(self, query: str = "") -> list[dict]:
-        """Every schedule the credentials can see, classic and shift-based, all pages of both.
-        Items: {id, name, time_zone, teams, html_url, kind ("v2"|"v3")}. v3 list items are bare
-        references (no time zone or team). An account without v3 (400/402/403/404) lists only v2."""
+        """Every schedule the credentials can see, classic and shift-based, all pages of both, whose
+        name contains `query` (any case). Items: {id, name, time_zone, teams, html_url, kind
+        ("v2"|"v3")}. v3 list items are bare references (no time zone or team). PagerDuty filters the
+        v2 list by `query`; the v3 list is sent it too but may answer every schedule, so its names are
+        filtered here as well. An account without v3 (400/402/403/404) lists only v2."""
         params = {"query": query} if query else None
         with _unreadable("a schedule list"):
             found = [_schedule_item(s, "v2") for s in self.paginate("/schedules", "schedules", params=params)]
             seen = {s["id"] for s in found}
             try:
                 found += [
-                    _schedule_item(s, "v3")
+                    item
                     for s in self.paginate("/v3/schedules", "schedules", params=params)
-                    if s["id"] not in seen
+                    if s["id"] not in seen and query.casefold() in (item := _schedule_item(s, "v3"))["name"].casefold()
                 ]
             except (BadRequest, NotFound, Forbidden, PaymentRequired):
                 pass

@@ -310,3 +310,23 @@ def test_an_admin_connecting_a_key_refused_by_both_calls_is_told_it_is_invalid_a
     assert "GET /users answered HTTP 403 (Access Denied)" in page
     assert "API Access Keys" in page  # what to check
     assert not PagerDutyConnection.objects.filter(organization=org).exists()
+
+
+def test_a_schedule_search_keeps_only_shift_based_schedules_whose_name_matches(rsps, pd_client):
+    rsps.add(
+        responses.GET,
+        pd_mocks.api("/schedules"),
+        json={"schedules": [], "more": False},
+        match=[matchers.query_param_matcher({"query": "night", "limit": "100", "offset": "0"})],
+    )
+    refs = [
+        {"id": f"PV3{n}", "type": "schedule_v3_reference", "summary": name}
+        for n, name in enumerate(["Nightly", "Day", "Late NIGHT"])
+    ]
+    rsps.add(
+        responses.GET,
+        pd_mocks.api("/v3/schedules"),
+        json={"schedules": refs, "more": False},  # the v3 list may answer every schedule whatever the query
+        match=[matchers.query_param_matcher({"query": "night", "limit": "100", "offset": "0"})],
+    )
+    assert [s["name"] for s in pd_client.list_schedules("night")] == ["Nightly", "Late NIGHT"]

@@ -80,3 +80,70 @@ def install(fake, *, schedules: dict[str, FakeSchedule], users: dict[str, tuple[
     fake.route("GET", r"/schedules/(?P<id>\w+)", v2)
     fake.route("GET", r"/v3/schedules/(?P<id>\w+)", v3)
     fake.route("GET", r"/users/(?P<id>\w+)", user)
+
+
+def install_list(fake, schedules: dict[str, FakeSchedule], *, teams: dict[str, str] | None = None) -> None:
+    """`GET /schedules` (v2 objects with time zone and team, filtered by `query` as PagerDuty does)
+    and `GET /v3/schedules` (bare references that ignore `query`, as the picker once showed), both
+    paged by limit/offset with `more`."""
+    teams = teams or {}
+
+    def paged(request, items):
+        limit, offset = int(request.param("limit", 100)), int(request.param("offset", 0))
+        page = items[offset : offset + limit]
+        return 200, {"schedules": page, "limit": limit, "offset": offset, "more": offset + limit < len(items)}
+
+    @authenticated
+    def v2_list(fake, request, match, who):
+        query = (request.param("query") or "").casefold()
+        return paged(
+            request,
+            [
+                {
+                    "id": sid,
+                    "type": "schedule",
+                    "name": s.name,
+                    "summary": s.name,
+                    "time_zone": s.time_zone,
+                    "html_url": f"https://{fake.subdomain}.pagerduty.com/schedules/{sid}",
+                    "teams": [{"id": f"T{sid}", "type": "team_reference", "summary": teams[sid]}]
+                    if sid in teams
+                    else [],
+                }
+                for sid, s in schedules.items()
+                if s.kind == "v2" and query in s.name.casefold()
+            ],
+        )
+
+    @authenticated
+    def v3_list(fake, request, match, who):
+        return paged(
+            request,
+            [
+                {
+                    "id": sid,
+                    "type": "schedule_v3_reference",
+                    "summary": s.name,
+                    "html_url": f"https://{fake.subdomain}.pagerduty.com/schedules/{sid}",
+                }
+                for sid, s in schedules.items()
+                if s.kind == "v3"
+            ],
+        )
+
+    fake.route("GET", r"/schedules", v2_list)
+    fake.route("GET", r"/v3/schedules", v3_list)
+
+
+def many_schedules(count: int = 132) -> tuple[dict[str, FakeSchedule], dict[str, str]]:
+    """`count` schedules: every fourth shift-based, the others classic in Berlin with a team."""
+    schedules = {
+        f"PS{n:04d}": FakeSchedule(
+            users=["PZED004"],
+            kind="v3" if n % 4 == 3 else "v2",
+            name=f"{'Shift' if n % 4 == 3 else 'Classic'} schedule {n:03d}",
+            time_zone="Europe/Berlin",
+        )
+        for n in range(count)
+    }
+    return schedules, {sid: "Ops" for sid, s in schedules.items() if s.kind == "v2"}

@@ -296,3 +296,20 @@ def test_a_script_cannot_start_a_rotation_in_year_one(api, native, frozen):
     assert created.json()["message"] == "The first turn must be between the years 1900 and 2999."
     assert api.patch(f"{native.pk}/", {"cadence": {"startDate": "0001-01-01"}}).status_code == 400
     assert Rotation.objects.get().start_date == dt.date(2026, 3, 1)
+
+
+def test_a_refused_value_is_named_by_its_json_field_with_the_same_message_as_the_page(api, native, frozen):
+    response = api.patch(f"{native.pk}/", {"cadence": {"every": 400}})
+    assert response.status_code == 400
+    message = "The cadence count must be a whole number from 1 to 365."
+    assert response.json() == {
+        "code": "invalid_request",
+        "message": message,
+        "errors": {"cadence.every": [message]},
+    }
+    bad_member = api.patch(f"{native.pk}/", {"members": [{"name": "Dan", "email": "dan@"}]}).json()
+    assert bad_member["errors"] == {"members": ["“dan@” is not an email address."]}
+    bad_zone = api.post("", {"name": "X", "timeZone": "Mars/Olympus"}).json()
+    assert bad_zone["code"] == "invalid_time_zone" and list(bad_zone["errors"]) == ["timeZone"]
+    native.refresh_from_db()
+    assert native.cadence_count == 1 and native.members.count() == 3

@@ -162,9 +162,11 @@ def test_handoffs_are_shown_at_the_same_local_time_across_a_dst_change(org, conn
     run(org)
 
     page = admin_client.get(f"/rotations/{rotation.pk}/").content.decode()
-    assert "Sat 7 Mar 09:00 EST" in page
-    assert "Sun 8 Mar 09:00 EDT" in page
-    assert "Mon 9 Mar 09:00 EDT" in page
+    days = {d.split("</h3>")[0]: d.split("</h3>")[1] for d in page.split('<h3 class="day">')[1:]}
+    assert "<time" in days["Saturday 7 March"] and "09:00 EST</time>–<time" in days["Saturday 7 March"]
+    assert "Sun 8 Mar 09:00 EDT" in days["Saturday 7 March"]  # the turn ends at 09:00 local on Sunday
+    assert "09:00 EDT</time>–<time" in days["Sunday 8 March"]
+    assert "09:00 EDT</time>–<time" in days["Monday 9 March"]
 
 
 def test_a_schedule_of_unknown_kind_falls_back_to_classic_and_remembers_it(org, connected, frozen, rsps):
