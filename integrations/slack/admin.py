@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from accounts.admin import register_organization_inline
 
-from .models import SlackConnection
+from .models import SlackConnection, SlackUser
 
 # Never the token: the workspace, the bot and health only.
 HEALTH_FIELDS = (
@@ -49,4 +49,17 @@ class SlackConnectionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # Disconnecting revokes the token at Slack and is audited: an organization admin does it
         # from Settings → Integrations, never a bare row delete here.
+        return False
+
+
+@admin.register(SlackUser)
+class SlackUserAdmin(admin.ModelAdmin):
+    """Who an email address is in a workspace, as Roster last looked it up. Deleting a row makes Roster
+    look the address up again."""
+
+    list_display = ["email", "team_id", "user_id", "looked_up_at"]
+    search_fields = ["email", "team_id", "user_id"]
+    fields = readonly_fields = ("team_id", "email", "user_id", "looked_up_at")
+
+    def has_add_permission(self, request):
         return False

@@ -66,3 +66,23 @@ class SlackOAuthLogin(models.Model):
 
     def __str__(self):
         return f"Slack install for {self.organization_id} started {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SlackUser(models.Model):
+    """Who an email address is in a Slack workspace (users.lookupByEmail), cached per workspace.
+
+    An empty `user_id` records that no Slack user had the address when it was looked up: it is
+    asked again once that answer is older than services.NOT_FOUND_RECHECK (people join Slack).
+    """
+
+    team_id = models.CharField(max_length=40)
+    email = models.CharField(max_length=254, help_text="Lower case.")
+    user_id = models.CharField(max_length=40, blank=True, default="")
+    looked_up_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "Slack user (cached look-up)"
+        constraints = [models.UniqueConstraint(fields=["team_id", "email"], name="slack_user_unique_per_workspace")]
+
+    def __str__(self):
+        return f"{self.email} in {self.team_id}: {self.user_id or 'not in Slack'}"

@@ -8,6 +8,8 @@ report any `client.NeedsReauth` with `connection_record_error`, which turns the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,8 +20,8 @@ from integrations import registry
 
 from . import client as slack
 from . import oauth
-from .models import PROVIDER, SlackConnection
-from .selectors import get_connection
+from .models import PROVIDER, SlackConnection, SlackUser
+from .selectors import SlackMatch, get_connection, normalize_email
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,8 @@ def connection_disconnect(*, organization, actor: Actor | None = None) -> bool:
         oauth.delete_pending_logins(organization)
         notes = [note, *(hook.apply(organization) for hook in registry.disconnect_hooks(PROVIDER))]
         team = connection.team_name or connection.team_id
+        if not SlackConnection.objects.filter(team_id=connection.team_id).exclude(pk=connection.pk).exists():
+            SlackUser.objects.filter(team_id=connection.team_id).delete()  # people's emails go with it
         connection.delete()
         audit_record(
             organization=organization,
@@ -119,3 +123,50 @@ def connection_disconnect(*, organization, actor: Actor | None = None) -> bool:
             detail={"team_id": current.team_id},
         )
     return True
+
+
+# --- People: who each email address is in Slack ---------------------------------------------------
+
+# An address Slack did not know is asked about again after this long (the person may have joined).
+NOT_FOUND_RECHECK = timedelta(hours=1)
+
+
+def slack_users_match(*, connection: SlackConnection, emails: Iterable[str]) -> SlackMatch:
+    """Match people to Slack users by email (users.lookupByEmail), cached per workspace.
+
+    A cached user id is used as it is (`slack_user_forget` drops one Slack refuses, so the next
+    match looks it up again); an address never looked up, or that Slack did not know over
+    NOT_FOUND_RECHECK ago, is looked up now. One person Slack does not know never stops the others.
+    If Slack is rate-limiting or down, the rest of the addresses keep what the cache knows and are
+    looked up on a later call. A dead token marks the connection (Reconnect Slack) and is raised, as
+    is a missing permission (users:read.email), recorded on the card.
+    """
+    wanted = list(dict.fromkeys(normalize_email(e) for e in emails if e and e.strip()))
+    cached = {u.email: u for u in SlackUser.objects.filter(team_id=connection.team_id, email__in=wanted)}
+    now = timezone.now()
+    due = [
+        e
+        for e in wanted
+        if e not in cached or (not cached[e].user_id and cached[e].looked_up_at <= now - NOT_FOUND_RECHECK)
+    ]
+    if due:
+        bot = client_for(connection)
+        for email in due:
+            try:
+                user_id = bot.users_lookup_by_email(email) or ""
+            except (slack.RateLimited, slack.Unavailable) as error:
+                log.info("Slack look-ups paused for connection %s: %s", connection.pk, error.code)
+                break
+            except slack.SlackError as error:
+                connection_record_error(connection, error)
+                raise
+            cached[email], _ = SlackUser.objects.update_or_create(
+                team_id=connection.team_id, email=email, defaults={"user_id": user_id, "looked_up_at": now}
+            )
+    linked = {e: cached[e].user_id for e in wanted if e in cached and cached[e].user_id}
+    return SlackMatch(linked=linked, unlinked=[e for e in wanted if e not in linked])
+
+
+def slack_user_forget(*, team_id: str, user_ids: Iterable[str]) -> int:
+    """Drop cached matches Slack refused (a deactivated account, `invalid_users`): looked up again next time."""
+    return SlackUser.objects.filter(team_id=team_id, user_id__in=list(user_ids)).delete()[0]
