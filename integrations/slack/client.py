@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.cache import cache
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest as RetryRequest
@@ -209,6 +211,8 @@ class SlackClient:
 
     def _call(self, method: Callable[..., SlackResponse], *, where: str = "", **params: Any) -> dict:
         name = getattr(method, "__name__", "call")
+        if self._team_id and settings.SLACK_PACING:
+            _pace(team_id=self._team_id, api=name.replace("_", "."), channel=where)
         try:
             response = method(**{k: v for k, v in params.items() if v is not None})
         except SlackApiError as exc:
@@ -327,6 +331,47 @@ class SlackClient:
         """Post `text` (mrkdwn) to a channel or, with a user id, as a direct message. Returns the ts."""
         data = self._call(self._web.chat_postMessage, channel=channel, text=text, where=channel)
         return str(data.get("ts") or "")
+
+
+# Slack's limits per workspace and method, in calls a minute (tiers 2, 3 and 4; chat.postMessage
+# about one a second per channel). See /work/shared/slack-api.md, "Rate limits".
+PER_MINUTE = {
+    "auth.test": 100,
+    "auth.revoke": 50,
+    "users.lookupByEmail": 50,
+    "usergroups.list": 20,
+    "usergroups.create": 20,
+    "usergroups.users.update": 20,
+    "conversations.list": 20,
+    "conversations.info": 50,
+    "conversations.setTopic": 20,
+    "chat.postMessage": 60,  # per channel
+}
+
+
+def _pace(*, team_id: str, api: str, channel: str) -> None:
+    """Stay within Slack's limits instead of meeting its 429s: count the calls of each method for each
+    workspace (and channel, for messages) per minute in the shared cache (Redis in production, so
+    every worker counts together). A call over the limit is not sent: it raises RateLimited with the
+    seconds left in the minute, and the caller (a Celery task) retries then. Never sleeps."""
+    limit = PER_MINUTE.get(api)
+    if limit is None:
+        return
+    now = time.time()
+    scope = channel if api == "chat.postMessage" else ""
+    key = f"slack-pace:{team_id}:{api}:{scope}:{int(now // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: a new minute
+        return
+    if count > limit:
+        wait = 60 - now % 60
+        raise RateLimited(
+            "paced",
+            f"Roster keeps to Slack's limit of {limit} {api} calls a minute; it will try again in {int(wait) + 1} s.",
+            retry_after=wait,
+        )
 
 
 def _mapped(response: SlackResponse, *, channel: str) -> SlackError:

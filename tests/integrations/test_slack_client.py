@@ -2,8 +2,10 @@
 the typed error (with plain words and the fix) every failure becomes."""
 
 import socket
+import uuid
 
 import pytest
+import time_machine
 
 from integrations.slack import client as slack
 from integrations.slack.client import SlackClient
@@ -257,3 +259,51 @@ def test_no_log_line_carries_the_token(fake_slack, captured_logs):
     with pytest.raises(slack.NeedsReauth):
         bot.auth_test()
     assert token not in captured_logs.text
+
+
+# --- pacing ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def paced(settings):
+    settings.SLACK_PACING = True
+    return lambda fake: SlackClient(fake.issue_token(), team_id=f"T{uuid.uuid4().hex[:10].upper()}")
+
+
+@time_machine.travel("2026-11-30 09:00:05+00:00", tick=False)
+def test_the_client_keeps_within_slacks_per_method_limit_without_calling_slack(fake_slack, paced):
+    bot = paced(fake_slack)
+    for _ in range(20):  # usergroups.list is tier 2: 20 a minute
+        bot.usergroups_list()
+    with pytest.raises(slack.RateLimited) as caught:
+        bot.usergroups_list()
+    assert fake_slack.calls["usergroups.list"] == 20
+    assert caught.value.code == "paced" and caught.value.retry_after == 55
+    assert "keeps to Slack's limit of 20 usergroups.list calls a minute" in caught.value.message
+    bot.auth_test()  # another method has its own budget
+    assert fake_slack.calls["auth.test"] == 1
+
+
+def test_the_pace_is_counted_per_workspace_and_starts_again_each_minute(fake_slack, paced):
+    with time_machine.travel("2026-11-30 09:00:05+00:00", tick=False):
+        first, second = paced(fake_slack), paced(fake_slack)
+        for _ in range(20):
+            first.usergroups_list()
+        second.usergroups_list()  # another workspace is not held back
+        with pytest.raises(slack.RateLimited):
+            first.usergroups_list()
+    with time_machine.travel("2026-11-30 09:01:00+00:00", tick=False):
+        first.usergroups_list()
+    assert fake_slack.calls["usergroups.list"] == 22
+
+
+@time_machine.travel("2026-11-30 09:00:05+00:00", tick=False)
+def test_messages_are_paced_per_channel(fake_slack, paced):
+    bot = paced(fake_slack)
+    for _ in range(60):
+        bot.chat_post_message(channel="C0OPS", text="hi")
+    with pytest.raises(slack.RateLimited):
+        bot.chat_post_message(channel="C0OPS", text="one too many")
+    bot.chat_post_message(channel="G0PRIVATE", text="another channel")
+    assert [m["channel"] for m in fake_slack.messages].count("C0OPS") == 60
+    assert fake_slack.messages[-1]["channel"] == "G0PRIVATE"
