@@ -14,6 +14,7 @@ import importlib
 
 FRAGMENTS = (
     "integrations.pagerduty.openapi",
+    "integrations.slack.openapi",
     "webhooks.openapi",
     "rotations.openapi",
     "accounts.openapi",

@@ -13,6 +13,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("schema/", api_docs.schema, name="api_schema"),
     path("docs/", api_docs.docs, name="api_docs"),
     path("integrations/pagerduty/", include("integrations.pagerduty.api_urls")),
+    path("integrations/slack/", include("integrations.slack.api_urls")),
     path("rotations/", include("rotations.api_urls")),
     path("members/", include("accounts.api_urls")),
     path("", include("webhooks.api_urls")),
@@ -29,6 +30,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("accounts.urls")),
     path("settings/integrations/", include("integrations.urls")),
+    path("integrations/slack/", include("integrations.slack.callback_urls")),  # Slack's OAuth redirect back
     path("rotations/", include("rotations.urls")),
     path("api/", include(api_patterns)),
     path("", include("webhooks.urls")),

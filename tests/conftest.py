@@ -101,6 +101,31 @@ def fake_pagerduty(settings):
         yield fake
 
 
+@pytest.fixture(autouse=True)
+def _slack_settings(settings):
+    """Slack settings never come from a developer's environment: no operator app unless a test (or
+    `fake_slack`) sets one, and an API URL where nothing listens."""
+    settings.SLACK_CLIENT_ID = settings.SLACK_CLIENT_SECRET = ""
+    settings.SLACK_API_URL = "http://127.0.0.1:9/api/"
+    settings.SLACK_AUTHORIZE_URL = "https://slack.example.invalid/oauth/v2/authorize"
+    settings.SLACK_MAX_RETRY_WAIT = 1
+    settings.SLACK_RATE_LIMIT_RETRIES = 2
+    settings.SLACK_PACING = False  # on in the tests of pacing only: the cache outlives a test
+
+
+@pytest.fixture
+def fake_slack(settings):
+    """A fake Slack Web API + OAuth server on 127.0.0.1 with the operator's app configured."""
+    from tests.fake_slack import FakeSlack
+
+    with FakeSlack() as fake:
+        settings.SLACK_API_URL = fake.api_url
+        settings.SLACK_AUTHORIZE_URL = fake.authorize_url
+        settings.SLACK_CLIENT_ID = fake.client_id
+        settings.SLACK_CLIENT_SECRET = fake.client_secret
+        yield fake
+
+
 @pytest.fixture
 def real_celery_worker(transactional_db, settings, fake_pagerduty):
     """A real Celery worker process on the test database and a real Redis (the `services` suite).

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "accounts",
     "integrations",
     "integrations.pagerduty",
+    "integrations.slack",
     "rotations",
     "webhooks",
 ]
@@ -129,6 +130,20 @@ PAGERDUTY_OAUTH_SCOPES = env("PAGERDUTY_OAUTH_SCOPES", default="openid schedules
 # Refresh an OAuth token this many seconds before it expires.
 PAGERDUTY_OAUTH_REFRESH_MARGIN = env.int("PAGERDUTY_OAUTH_REFRESH_MARGIN", default=3600)
 
+# Slack (integrations/slack/): the operator's Slack app ("Add to Slack"), and where Slack's Web API
+# and OAuth authorize page live (another Slack-compatible server, or a fake in tests).
+SLACK_CLIENT_ID = env("SLACK_CLIENT_ID", default="")
+SLACK_CLIENT_SECRET = env("SLACK_CLIENT_SECRET", default="")
+SLACK_API_URL = env("SLACK_API_URL", default="https://slack.com/api/").rstrip("/") + "/"
+SLACK_AUTHORIZE_URL = env("SLACK_AUTHORIZE_URL", default="https://slack.com/oauth/v2/authorize")
+SLACK_TIMEOUT = env.int("SLACK_TIMEOUT", default=10)
+# A 429 is retried in-process (slack_sdk's retry handler) only when Slack asks to wait at most this
+# many seconds, at most SLACK_RATE_LIMIT_RETRIES times; longer waits raise RateLimited to the caller.
+SLACK_MAX_RETRY_WAIT = env.int("SLACK_MAX_RETRY_WAIT", default=5)
+SLACK_RATE_LIMIT_RETRIES = env.int("SLACK_RATE_LIMIT_RETRIES", default=2)
+# The client keeps each workspace within Slack's per-method limits itself (counted in the cache).
+SLACK_PACING = env.bool("SLACK_PACING", default=True)
+
 # Rotations: how often beat syncs PagerDuty schedules (seconds), how far ahead, how long a looked-up
 # PagerDuty user is trusted, and the per-worker rate of schedule syncs (PagerDuty allows 960/min per key).
 ROSTER_SYNC_INTERVAL = env.int("ROSTER_SYNC_INTERVAL", default=300)
@@ -194,6 +209,11 @@ CELERY_BEAT_SCHEDULE = {
     "pagerduty-refresh-tokens": {
         "task": "integrations.pagerduty.tasks.start_refresh_tokens",
         "schedule": timedelta(minutes=5),
+    },
+    # Every 6 hours: re-check every active Slack connection (auth.test), so a removed app shows on the card.
+    "slack-validate-connections": {
+        "task": "integrations.slack.tasks.start_validate_connections",
+        "schedule": timedelta(hours=6),
     },
     # Every ROSTER_SYNC_INTERVAL seconds (5 minutes by default): sync every bound rotation.
     "rotations-sync": {

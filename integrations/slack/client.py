@@ -1,0 +1,407 @@
+"""The only place Roster speaks HTTP to Slack: a thin layer over slack_sdk's WebClient.
+
+Every call raises one typed error a caller can act on, with a message in plain words:
+- `NeedsReauth`: the token is dead (the app was removed, the token revoked, the account
+  deactivated): the connection needs "Reconnect Slack";
+- `RateLimited(retry_after)`: Slack's 429 after slack_sdk's retry handler gave up (or Slack asked
+  to wait longer than SLACK_MAX_RETRY_WAIT, so a worker never sleeps long): retry later;
+- `Unavailable`: a 5xx, a timeout, a network failure or an answer that is not Slack's JSON: retry;
+- `Permanent`: anything else Slack refused (`missing_scope`, `channel_not_found`,
+  `not_in_channel`, ...): retrying will not help until a person fixes it, and the message says how.
+
+Slack answers most errors with HTTP 200 and `{"ok": false, "error": "<code>"}`; slack_sdk turns
+those (and non-200 answers) into SlackApiError, which `_call` maps. The bot token never appears in
+an error message or a log line: slack_sdk's own request logging (DEBUG, with headers) goes to a
+logger pinned at INFO.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest as RetryRequest
+from slack_sdk.http_retry.response import HttpResponse as RetryResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web import SlackResponse, WebClient
+
+log = logging.getLogger(__name__)
+
+# slack_sdk logs each request with its headers (the bearer token) at DEBUG: never let that through.
+_SDK_LOG = logging.getLogger("integrations.slack.sdk")
+_SDK_LOG.setLevel(logging.INFO)
+
+NEEDS_REAUTH_CODES = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
+REAUTH_HELP = "Click Reconnect Slack to add Roster to the workspace again."
+MAX_PAGES = 50  # conversations.list: at most 50 pages of 200 channels for a picker
+
+# Plain words for what Slack refused, and the fix. `{channel}` is the channel's id or name.
+PERMANENT_MESSAGES = {
+    "missing_scope": "Roster's Slack app lacks a permission it needs{needed}. "
+    "Click Reconnect Slack to grant it (an operator may first need to add it to the Slack app).",
+    "channel_not_found": "Slack cannot find channel {channel}, or it is private and @Roster is not in it: "
+    "pick another channel, or invite @Roster to it (type /invite @Roster in the channel).",
+    "not_in_channel": "@Roster is not in channel {channel}: invite it (type /invite @Roster in the channel).",
+    "is_archived": "Channel {channel} is archived: pick another channel.",
+    "too_long": "The topic is longer than Slack's 250 characters: shorten the template.",
+    "no_users_provided": "Slack refuses to empty a user group: at least one person must stay in it.",
+    "invalid_users": "Slack refused some of the people (guests, bots and deactivated people cannot be in a user group).",
+    "permission_denied": "Slack lets only its admins change user groups in this workspace: a Slack admin must allow "
+    "everyone to manage user groups (Workspace settings → Permissions → User Groups).",
+    "plan_upgrade_required": "User groups need a paid Slack plan.",
+    "paid_teams_only": "User groups need a paid Slack plan.",
+    "name_already_exists": "A Slack user group with that name already exists: pick it, or choose another name.",
+    "handle_already_exists": "That @handle is already taken in Slack (by a user group, a channel or a person).",
+    "bad_handle": "Slack does not accept that @handle: use lower-case letters, digits, dots, dashes or underscores.",
+    "user_disabled": "That Slack account is deactivated.",
+    "users_not_found": "No Slack user has that email address.",
+    "msg_blocks_too_long": "The message is too long for Slack: shorten the template.",
+    "invalid_code": "Slack refused the authorization code (it was already used or is too old). Try Add to Slack again.",
+    "bad_redirect_uri": "Slack refused the redirect URL: the Slack app must list exactly the redirect URL shown on the card.",
+    "oauth_authorization_url_mismatch": "Slack refused the redirect URL: the Slack app must list exactly the "
+    "redirect URL shown on the card.",
+    "invalid_client_id": "Slack does not know SLACK_CLIENT_ID: the operator must set the Slack app's Client ID.",
+    "bad_client_secret": "Slack refused SLACK_CLIENT_SECRET: the operator must set the Slack app's current Client Secret.",
+}
+_CODE = re.compile(r"^[a-z0-9_.]{1,60}$")
+_SCOPES = re.compile(r"^[a-z0-9_.:,]{1,300}$")
+
+
+class SlackError(Exception):
+    """A Slack call failed. `code` is Slack's error code (or ours); `message` is for people."""
+
+    permanent = True
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class NeedsReauth(SlackError):
+    pass
+
+
+class RateLimited(SlackError):
+    permanent = False
+
+    def __init__(self, code: str, message: str, *, retry_after: float | None = None):
+        super().__init__(code, message)
+        self.retry_after = retry_after
+
+
+class Unavailable(SlackError):
+    permanent = False
+
+
+class Permanent(SlackError):
+    pass
+
+
+def safe_code(code: object) -> str:
+    """Slack's error code as we may repeat it: a short lower-case token, or "unknown"."""
+    return code if isinstance(code, str) and _CODE.match(code) else "unknown"
+
+
+def error_for(code: str, *, channel: str = "", needed: str = "") -> SlackError:
+    """The typed error for a Slack error code (also used for the OAuth redirect's `error`)."""
+    code = safe_code(code)
+    if code in NEEDS_REAUTH_CODES:
+        return NeedsReauth(
+            code,
+            f"Slack no longer accepts Roster's token ({code}): the app was removed or its token revoked. {REAUTH_HELP}",
+        )
+    if code == "ratelimited":
+        return RateLimited(code, "Slack is rate-limiting Roster; it will try again.")
+    if code in {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}:
+        return Unavailable(code, "Slack had a problem answering; Roster will try again.")
+    template = PERMANENT_MESSAGES.get(code)
+    if template is None:
+        return Permanent(code, f"Slack refused the request ({code}).")
+    return Permanent(code, template.format(channel=channel or "(unknown)", needed=f" ({needed})" if needed else ""))
+
+
+class _CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler (sleeps Retry-After, then retries), but only for short waits."""
+
+    def __init__(self, *, max_retry_count: int, max_wait: float):
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: RetryRequest,
+        response: RetryResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        wait = _retry_after({k.lower(): v[0] if isinstance(v, list) else v for k, v in response.headers.items()})
+        return wait is not None and wait <= self.max_wait
+
+
+def _retry_after(headers: dict) -> float | None:
+    value = headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Install:
+    """What oauth.v2.access returns for a bot install (the token stays in memory until saved)."""
+
+    access_token: str
+    scopes: list[str]
+    bot_user_id: str
+    app_id: str
+    team_id: str
+    team_name: str
+    enterprise_id: str
+
+
+@dataclass(frozen=True)
+class Identity:
+    """auth.test: who the token acts as."""
+
+    team_id: str
+    team_name: str
+    url: str
+    user_id: str
+    user: str
+    bot_id: str
+    enterprise_id: str
+
+
+class SlackClient:
+    """One workspace's bot token. `SlackClient.anonymous()` for oauth.v2.access (no token)."""
+
+    def __init__(self, token: str | None, *, team_id: str | None = None):
+        self._team_id = team_id or None
+        self._web = WebClient(
+            token=token,
+            base_url=settings.SLACK_API_URL,
+            timeout=settings.SLACK_TIMEOUT,
+            logger=_SDK_LOG,
+            retry_handlers=[
+                ConnectionErrorRetryHandler(max_retry_count=1),
+                _CappedRateLimitRetryHandler(
+                    max_retry_count=settings.SLACK_RATE_LIMIT_RETRIES, max_wait=settings.SLACK_MAX_RETRY_WAIT
+                ),
+            ],
+        )
+
+    @classmethod
+    def anonymous(cls) -> SlackClient:
+        return cls(None)
+
+    # --- the one place a call is made and its failure mapped ----------------------------------
+
+    def _call(self, method: Callable[..., SlackResponse], *, where: str = "", **params: Any) -> dict:
+        name = getattr(method, "__name__", "call")
+        if self._team_id and settings.SLACK_PACING:
+            _pace(team_id=self._team_id, api=name.replace("_", "."), channel=where)
+        try:
+            response = method(**{k: v for k, v in params.items() if v is not None})
+        except SlackApiError as exc:
+            raise _mapped(exc.response, channel=where) from None
+        except SlackClientError as exc:  # a malformed request or answer, not Slack's refusal
+            log.warning("Slack %s failed: %s", name, type(exc).__name__)
+            raise Unavailable("bad_response", "Slack answered with something Roster could not read.") from None
+        except (OSError, TimeoutError) as exc:  # URLError, connection reset, socket timeout
+            log.warning("Slack %s could not be reached: %s", name, type(exc).__name__)
+            raise Unavailable("unreachable", "Slack could not be reached; Roster will try again.") from None
+        data = response.data
+        if not isinstance(data, dict):
+            raise Unavailable("bad_response", "Slack answered with something Roster could not read.")
+        return data
+
+    # --- OAuth --------------------------------------------------------------------------------
+
+    def oauth_v2_access(self, *, client_id: str, client_secret: str, code: str, redirect_uri: str) -> Install:
+        data = self._call(
+            self._web.oauth_v2_access,
+            client_id=client_id,
+            client_secret=client_secret,
+            code=code,
+            redirect_uri=redirect_uri,
+        )
+        token = data.get("access_token")
+        if not isinstance(token, str) or not token or data.get("token_type", "bot") != "bot":
+            raise Permanent("no_bot_token", "Slack did not return a bot token. Try Add to Slack again.")
+        team = data.get("team") or {}
+        enterprise = data.get("enterprise") or {}
+        return Install(
+            access_token=token,
+            scopes=[s for s in str(data.get("scope") or "").split(",") if s],
+            bot_user_id=str(data.get("bot_user_id") or ""),
+            app_id=str(data.get("app_id") or ""),
+            team_id=str(team.get("id") or ""),
+            team_name=str(team.get("name") or ""),
+            enterprise_id=str(enterprise.get("id") or ""),
+        )
+
+    def auth_test(self) -> Identity:
+        data = self._call(self._web.auth_test)
+        return Identity(
+            team_id=str(data.get("team_id") or ""),
+            team_name=str(data.get("team") or ""),
+            url=str(data.get("url") or ""),
+            user_id=str(data.get("user_id") or ""),
+            user=str(data.get("user") or ""),
+            bot_id=str(data.get("bot_id") or ""),
+            enterprise_id=str(data.get("enterprise_id") or ""),
+        )
+
+    def auth_revoke(self) -> bool:
+        return bool(self._call(self._web.auth_revoke).get("revoked"))
+
+    # --- people and user groups ---------------------------------------------------------------
+
+    def users_lookup_by_email(self, email: str) -> str | None:
+        """The Slack user id for an email address, or None when no (active) user has it."""
+        try:
+            data = self._call(self._web.users_lookupByEmail, email=email)
+        except Permanent as error:
+            if error.code == "users_not_found":
+                return None
+            raise
+        user = data.get("user") or {}
+        if user.get("deleted") or user.get("is_bot"):
+            return None
+        return str(user.get("id") or "") or None
+
+    def usergroups_list(self, *, include_disabled: bool = False) -> list[dict]:
+        data = self._call(self._web.usergroups_list, include_disabled=include_disabled, team_id=self._team_id)
+        return list(data.get("usergroups") or [])
+
+    def usergroups_create(self, *, name: str, handle: str) -> dict:
+        data = self._call(self._web.usergroups_create, name=name, handle=handle, team_id=self._team_id)
+        return dict(data.get("usergroup") or {})
+
+    def usergroups_users_update(self, *, usergroup: str, users: Iterable[str]) -> dict:
+        users = list(users)
+        if not users:  # Slack refuses an empty list: say so without a call
+            raise error_for("no_users_provided")
+        data = self._call(self._web.usergroups_users_update, usergroup=usergroup, users=users, team_id=self._team_id)
+        return dict(data.get("usergroup") or {})
+
+    # --- channels and messages ----------------------------------------------------------------
+
+    def conversations_list(self, *, include_private: bool = True) -> list[dict]:
+        """Channels for a picker (not archived), every page up to MAX_PAGES."""
+        types = "public_channel,private_channel" if include_private else "public_channel"
+        channels: list[dict] = []
+        cursor = None
+        for _ in range(MAX_PAGES):
+            data = self._call(
+                self._web.conversations_list,
+                types=types,
+                exclude_archived=True,
+                limit=200,
+                cursor=cursor,
+                team_id=self._team_id,
+            )
+            channels += data.get("channels") or []
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return channels
+
+    def conversations_info(self, *, channel: str) -> dict:
+        return dict(self._call(self._web.conversations_info, channel=channel, where=channel).get("channel") or {})
+
+    def conversations_set_topic(self, *, channel: str, topic: str) -> str:
+        data = self._call(self._web.conversations_setTopic, channel=channel, topic=topic, where=channel)
+        return str(((data.get("channel") or {}).get("topic") or {}).get("value", topic))
+
+    def chat_post_message(self, *, channel: str, text: str) -> str:
+        """Post `text` (mrkdwn) to a channel or, with a user id, as a direct message. Returns the ts."""
+        data = self._call(self._web.chat_postMessage, channel=channel, text=text, where=channel)
+        return str(data.get("ts") or "")
+
+
+# Slack's limits per workspace and method, in calls a minute (tiers 2, 3 and 4; chat.postMessage
+# about one a second per channel). See /work/shared/slack-api.md, "Rate limits".
+PER_MINUTE = {
+    "auth.test": 100,
+    "auth.revoke": 50,
+    "users.lookupByEmail": 50,
+    "usergroups.list": 20,
+    "usergroups.create": 20,
+    "usergroups.users.update": 20,
+    "conversations.list": 20,
+    "conversations.info": 50,
+    "conversations.setTopic": 20,
+    "chat.postMessage": 60,  # per channel
+}
+
+
+def _pace(*, team_id: str, api: str, channel: str) -> None:
+    """Stay within Slack's limits instead of meeting its 429s: count the calls of each method for each
+    workspace (and channel, for messages) per minute in the shared cache (Redis in production, so
+    every worker counts together). A call over the limit is not sent: it raises RateLimited with the
+    seconds left in the minute, and the caller (a Celery task) retries then. Never sleeps."""
+    limit = PER_MINUTE.get(api)
+    if limit is None:
+        return
+    now = time.time()
+    scope = channel if api == "chat.postMessage" else ""
+    key = f"slack-pace:{team_id}:{api}:{scope}:{int(now // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: a new minute
+        return
+    if count > limit:
+        wait = 60 - now % 60
+        raise RateLimited(
+            "paced",
+            f"Roster keeps to Slack's limit of {limit} {api} calls a minute; it will try again in {int(wait) + 1} s.",
+            retry_after=wait,
+        )
+
+
+def _mapped(response: SlackResponse, *, channel: str) -> SlackError:
+    status = response.status_code
+    headers = {str(k).lower(): v for k, v in (response.headers or {}).items()}
+    data = response.data if isinstance(response.data, dict) else {}
+    if status == 429:
+        retry_after = _retry_after(headers)
+        return RateLimited(
+            "ratelimited",
+            "Slack is rate-limiting Roster; it will try again"
+            + (f" in {int(retry_after)} s." if retry_after is not None else "."),
+            retry_after=retry_after,
+        )
+    if status != 200 or not data:
+        return Unavailable(f"http_{status}", f"Slack answered with an error (HTTP {status}); Roster will try again.")
+    needed = data.get("needed")
+    needed = needed if isinstance(needed, str) and _SCOPES.match(needed) else ""
+    return error_for(str(data.get("error") or "unknown"), channel=channel, needed=needed)
+
+
+def authorize_url(*, client_id: str, scopes: Iterable[str], redirect_uri: str, state: str) -> str:
+    """Slack's "Add to Slack" URL (URL-encoded; slack_sdk's AuthorizeUrlGenerator does not encode)."""
+    query = urlencode(
+        {
+            "client_id": client_id,
+            "scope": ",".join(scopes),
+            "user_scope": "",
+            "redirect_uri": redirect_uri,
+            "state": state,
+        }
+    )
+    return f"{settings.SLACK_AUTHORIZE_URL}?{query}"

@@ -1,0 +1,205 @@
+"""Add to Slack: Slack's OAuth v2 install flow with the operator's Slack app.
+
+`install_start` records a single-use pending install (only the SHA-256 of `state`), puts the state
+in the admin's session and returns Slack's authorize URL. `install_finish` checks Slack's redirect
+back against both (same organization, same person, same session, unused, under LOGIN_TTL old),
+exchanges the code at once with oauth.v2.access, asks auth.test who the bot is, and only then
+saves the bot token (encrypted). Every failure is an `InstallError` with a fixed sentence: Slack's
+own error text is never repeated to the admin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.actor import Actor
+from accounts.audit import audit_record
+
+from . import client as slack
+from .models import PROVIDER, SlackConnection, SlackOAuthLogin
+
+log = logging.getLogger(__name__)
+
+# Only what Roster's Slack features need (see /work/shared/slack-api.md): on-duty user groups,
+# matching people by email, channel pickers (public and private), topics, handoff messages and DMs.
+BOT_SCOPES = (
+    "usergroups:read",
+    "usergroups:write",
+    "users:read",
+    "users:read.email",
+    "channels:read",
+    "groups:read",
+    "channels:write.topic",
+    "groups:write.topic",
+    "chat:write",
+)
+LOGIN_TTL = timedelta(minutes=10)
+SESSION_KEY = "slack_oauth_state"
+CALLBACK_PATH = "/integrations/slack/callback"
+
+
+class NotConfigured(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InstallError(Exception):
+    """An install that cannot finish. `message` is for the admin; nothing was changed."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message = f"{message} Nothing was changed."
+        self.code = code
+
+
+def operator_app_problem() -> str:
+    """Why "Add to Slack" cannot work on this server ("" when it can). Said to admins."""
+    if settings.SLACK_CLIENT_ID and settings.SLACK_CLIENT_SECRET:
+        return ""
+    return "Slack isn't set up on this Roster server yet: the operator sets SLACK_CLIENT_ID and SLACK_CLIENT_SECRET."
+
+
+def redirect_url() -> str:
+    return f"{settings.PUBLIC_BASE_URL}{CALLBACK_PATH}"
+
+
+def missing_scopes(granted: list[str]) -> list[str]:
+    return [s for s in BOT_SCOPES if s not in granted]
+
+
+def _state_hash(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+def install_start(*, organization, user, session) -> str:
+    """Record a pending install bound to this session, organization and person; return Slack's URL."""
+    problem = operator_app_problem()
+    if problem:
+        raise NotConfigured(problem)
+    state = secrets.token_urlsafe(32)
+    SlackOAuthLogin.objects.create(state_hash=_state_hash(state), organization=organization, user=user)
+    session[SESSION_KEY] = state
+    return slack.authorize_url(
+        client_id=settings.SLACK_CLIENT_ID, scopes=BOT_SCOPES, redirect_uri=redirect_url(), state=state
+    )
+
+
+# Slack's `error` on the redirect back, in fixed words (never Slack's text).
+_REDIRECT_ERRORS = {
+    "access_denied": "Slack access was denied: Roster was not added to the workspace.",
+    "invalid_scope": "Slack refused the permissions Roster asked for: the operator's Slack app must allow them.",
+}
+
+
+def install_finish(*, organization, user, params, session) -> SlackConnection:
+    """Finish an install from Slack's redirect. Raises InstallError, leaving any connection as it was."""
+    state = params.get("state") or ""
+    session_state = session.pop(SESSION_KEY, None)
+    if params.get("error"):
+        if state:  # burn the pending install, if it was ours
+            SlackOAuthLogin.objects.filter(state_hash=_state_hash(state), organization=organization).update(
+                used_at=timezone.now()
+            )
+        code = slack.safe_code(params.get("error"))
+        raise InstallError(
+            _REDIRECT_ERRORS.get(code, f"Slack did not add Roster to the workspace ({code})."),
+            code="authorization_error",
+        )
+    login = _claim(organization=organization, user=user, state=state, session_state=session_state)
+    return _finish(login, code=params.get("code") or "", actor=Actor.person(user))
+
+
+def _claim(*, organization, user, state: str, session_state: str | None) -> SlackOAuthLogin:
+    if not state:
+        raise InstallError(
+            "Slack sent the install back without a state, so Roster cannot trust it.", code="missing_state"
+        )
+    login = SlackOAuthLogin.objects.filter(state_hash=_state_hash(state)).first()
+    if login is None or login.organization_id != organization.pk:
+        raise InstallError(
+            "The install did not come from an Add to Slack started here (unknown state).", code="forged_state"
+        )
+    if login.used_at is not None:
+        raise InstallError("This install was already used. Click Add to Slack again.", code="reused_state")
+    if login.created_at < timezone.now() - LOGIN_TTL:
+        raise InstallError(
+            f"The install expired (it must finish within {int(LOGIN_TTL.total_seconds() // 60)} minutes). "
+            "Click Add to Slack again.",
+            code="expired_state",
+        )
+    if not session_state or not hmac.compare_digest(session_state, state) or login.user_id != user.pk:
+        raise InstallError(
+            "The install was started in another browser session, so Roster cannot trust it.", code="forged_state"
+        )
+    if SlackOAuthLogin.objects.filter(pk=login.pk, used_at=None).update(used_at=timezone.now()) != 1:
+        raise InstallError("This install was already used. Click Add to Slack again.", code="reused_state")
+    return login
+
+
+def _finish(login: SlackOAuthLogin, *, code: str, actor: Actor) -> SlackConnection:
+    if not code:
+        raise InstallError("Slack sent the install back without an authorization code.", code="missing_code")
+    problem = operator_app_problem()
+    if problem:
+        raise InstallError(problem, code="not_configured")
+    try:
+        install = slack.SlackClient.anonymous().oauth_v2_access(
+            client_id=settings.SLACK_CLIENT_ID,
+            client_secret=settings.SLACK_CLIENT_SECRET,
+            code=code,
+            redirect_uri=redirect_url(),
+        )
+        identity = slack.SlackClient(install.access_token, team_id=install.team_id).auth_test()
+    except slack.SlackError as error:
+        log.info("Slack install for organization %s failed: %s", login.organization_id, error.code)
+        raise InstallError(f"Slack did not complete the install: {error.message}", code="exchange_failed") from error
+    organization = login.organization
+    with transaction.atomic():
+        connection = SlackConnection.objects.select_for_update().filter(
+            organization=organization
+        ).first() or SlackConnection(organization=organization)
+        was = connection.team_name if connection.pk else None
+        connection.team_id = install.team_id or identity.team_id
+        connection.team_name = install.team_name or identity.team_name
+        connection.team_url = identity.url
+        connection.enterprise_id = install.enterprise_id or identity.enterprise_id
+        connection.app_id = install.app_id
+        connection.bot_user_id = install.bot_user_id or identity.user_id
+        connection.bot_id = identity.bot_id
+        connection.bot_name = identity.user
+        connection.bot_token = install.access_token
+        connection.scopes = ",".join(install.scopes)
+        connection.status = SlackConnection.Status.ACTIVE
+        connection.validated_at = timezone.now()
+        connection.last_error, connection.last_error_at = "", None
+        connection.connected_by = actor.user
+        connection.save()
+        missing = missing_scopes(connection.scope_list)
+        audit_record(
+            organization=organization,
+            provider=PROVIDER,
+            action="reconnect" if was is not None else "connect",
+            actor=actor,
+            summary=("Reconnected" if was is not None else "Added to")
+            + f" the Slack workspace {connection.team_name or connection.team_id}"
+            + (f" (missing scopes: {', '.join(missing)})" if missing else ""),
+            detail={"team_id": connection.team_id, "scopes": connection.scope_list},
+        )
+    return connection
+
+
+def delete_pending_logins(organization) -> None:
+    SlackOAuthLogin.objects.filter(organization=organization).delete()
+
+
+def delete_stale_logins() -> int:
+    return SlackOAuthLogin.objects.filter(created_at__lt=timezone.now() - timedelta(days=1)).delete()[0]

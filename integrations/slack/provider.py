@@ -1,0 +1,34 @@
+"""How Slack appears on Settings → Integrations (the registry entry and its card context)."""
+
+from accounts.audit import audit_recent
+from integrations.registry import Provider
+
+from .forms import DisconnectForm
+from .models import PROVIDER as PROVIDER_KEY
+from .oauth import BOT_SCOPES, missing_scopes, operator_app_problem, redirect_url
+from .selectors import get_connection
+from .services import disconnect_warnings
+
+
+def card_context(request, organization) -> dict:
+    connection = get_connection(organization)
+    return {
+        "slack": connection,
+        "slack_setup_problem": operator_app_problem(),
+        "slack_scopes": BOT_SCOPES,
+        "slack_redirect_url": redirect_url(),
+        "slack_missing_scopes": missing_scopes(connection.scope_list) if connection else [],
+        "slack_audit": audit_recent(organization=organization, provider=PROVIDER_KEY, limit=5),
+        "slack_disconnect_form": DisconnectForm(),
+        "slack_disconnect_warnings": disconnect_warnings(organization) if connection else [],
+    }
+
+
+PROVIDER = Provider(
+    key=PROVIDER_KEY,
+    name="Slack",
+    pitch="Rotations keep an on-duty user group, a channel topic and handoff messages current in Slack.",
+    card_template="integrations/slack/card.html",
+    card_context=card_context,
+    order=20,
+)

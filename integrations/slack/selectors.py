@@ -1,0 +1,43 @@
+"""Reads of the Slack connection and of who people are in Slack (no Slack call)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .models import SlackConnection, SlackUser
+
+
+def get_connection(organization) -> SlackConnection | None:
+    return SlackConnection.objects.filter(organization=organization).first()
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+@dataclass(frozen=True)
+class SlackMatch:
+    """People (by email) matched to Slack users: `linked` email → user id; `unlinked` in the order given."""
+
+    linked: dict[str, str] = field(default_factory=dict)
+    unlinked: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.linked) + len(self.unlinked)
+
+    def user_ids(self) -> list[str]:
+        return list(dict.fromkeys(self.linked.values()))
+
+
+def slack_match_cached(*, team_id: str, emails: Iterable[str]) -> SlackMatch:
+    """What the cache knows ("N of M linked to Slack" on a page): an address never looked up, or
+    that Slack did not know, counts as unlinked."""
+    wanted = list(dict.fromkeys(normalize_email(e) for e in emails if e and e.strip()))
+    known = dict(
+        SlackUser.objects.filter(team_id=team_id, email__in=wanted).exclude(user_id="").values_list("email", "user_id")
+    )
+    return SlackMatch(
+        linked={e: known[e] for e in wanted if e in known}, unlinked=[e for e in wanted if e not in known]
+    )

@@ -1,0 +1,172 @@
+"""Slack connection business rules: plain functions the views, API, tasks and tests call.
+
+Later senders (user groups, topics, messages) get their client from `client_for(connection)` and
+report any `client.NeedsReauth` with `connection_record_error`, which turns the card into
+"Reconnect Slack".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.actor import Actor
+from accounts.audit import audit_record
+from integrations import registry
+
+from . import client as slack
+from . import oauth
+from .models import PROVIDER, SlackConnection, SlackUser
+from .selectors import SlackMatch, get_connection, normalize_email
+
+log = logging.getLogger(__name__)
+
+
+class NotConnected(Exception):
+    message = "Slack is not connected for this organization."
+
+
+def client_for(connection: SlackConnection) -> slack.SlackClient:
+    return slack.SlackClient(connection.bot_token, team_id=connection.team_id or None)
+
+
+def connection_record_error(connection: SlackConnection, error: slack.SlackError) -> None:
+    """Record an error on the card. A dead token (`NeedsReauth`) marks the connection needs_reauth."""
+    fields = ["last_error", "last_error_at", "updated_at"]
+    connection.last_error = error.message[:500]
+    connection.last_error_at = timezone.now()
+    became_dead = isinstance(error, slack.NeedsReauth) and connection.status != SlackConnection.Status.NEEDS_REAUTH
+    if isinstance(error, slack.NeedsReauth):
+        connection.status = SlackConnection.Status.NEEDS_REAUTH
+        fields.append("status")
+    connection.save(update_fields=fields)
+    if became_dead:
+        audit_record(
+            organization=connection.organization,
+            provider=PROVIDER,
+            action="needs_reauth",
+            summary=f"Slack no longer accepts Roster's token ({error.code}): needs Reconnect Slack",
+            detail={"error": error.code},
+        )
+
+
+def connection_revalidate(*, connection: SlackConnection, actor: Actor | None = None) -> SlackConnection:
+    """Check the bot token with auth.test and refresh the workspace's name. Errors are recorded, then raised."""
+    try:
+        identity = client_for(connection).auth_test()
+    except slack.SlackError as error:
+        connection_record_error(connection, error)
+        raise
+    was = connection.status
+    connection.team_name = identity.team_name or connection.team_name
+    connection.team_url = identity.url or connection.team_url
+    connection.bot_name = identity.user or connection.bot_name
+    connection.bot_id = identity.bot_id or connection.bot_id
+    connection.status = SlackConnection.Status.ACTIVE
+    connection.validated_at = timezone.now()
+    connection.last_error, connection.last_error_at = "", None
+    connection.save()
+    if actor is not None or was != connection.status:
+        audit_record(
+            organization=connection.organization,
+            provider=PROVIDER,
+            action="revalidate",
+            actor=actor,
+            summary="Re-checked the Slack connection: active",
+        )
+    return connection
+
+
+def disconnect_warnings(organization) -> list[str]:
+    return [w for w in (hook.describe(organization) for hook in registry.disconnect_hooks(PROVIDER)) if w]
+
+
+def _revoke(connection: SlackConnection) -> str:
+    """auth.revoke on the bot token (a network call, made before any row lock). Returns the audit note."""
+    try:
+        revoked = client_for(connection).auth_revoke()
+    except slack.NeedsReauth:
+        return "the token was already dead at Slack"
+    except slack.SlackError as error:
+        log.info("Slack auth.revoke for organization %s failed: %s", connection.organization_id, error.code)
+        return f"Slack could not revoke the token ({error.code}): remove the app in Slack to be sure"
+    return "token revoked at Slack" if revoked else "Slack did not confirm the revocation"
+
+
+def connection_disconnect(*, organization, actor: Actor | None = None) -> bool:
+    """Revoke the bot token at Slack (best effort, no lock held), then delete the connection, pending
+    installs and run other apps' disconnect hooks in one transaction; audited. False when not connected."""
+    current = get_connection(organization)
+    if current is None:
+        return False
+    note = _revoke(current)
+    with transaction.atomic():
+        connection = SlackConnection.objects.select_for_update().filter(organization=organization).first()
+        if connection is None:
+            return False
+        oauth.delete_pending_logins(organization)
+        notes = [note, *(hook.apply(organization) for hook in registry.disconnect_hooks(PROVIDER))]
+        team = connection.team_name or connection.team_id
+        if not SlackConnection.objects.filter(team_id=connection.team_id).exclude(pk=connection.pk).exists():
+            SlackUser.objects.filter(team_id=connection.team_id).delete()  # people's emails go with it
+        connection.delete()
+        audit_record(
+            organization=organization,
+            provider=PROVIDER,
+            action="disconnect",
+            actor=actor,
+            summary=f"Disconnected the Slack workspace {team} ({'; '.join(n for n in notes if n)})",
+            detail={"team_id": current.team_id},
+        )
+    return True
+
+
+# --- People: who each email address is in Slack ---------------------------------------------------
+
+# An address Slack did not know is asked about again after this long (the person may have joined).
+NOT_FOUND_RECHECK = timedelta(hours=1)
+
+
+def slack_users_match(*, connection: SlackConnection, emails: Iterable[str]) -> SlackMatch:
+    """Match people to Slack users by email (users.lookupByEmail), cached per workspace.
+
+    A cached user id is used as it is (`slack_user_forget` drops one Slack refuses, so the next
+    match looks it up again); an address never looked up, or that Slack did not know over
+    NOT_FOUND_RECHECK ago, is looked up now. One person Slack does not know never stops the others.
+    If Slack is rate-limiting or down, the rest of the addresses keep what the cache knows and are
+    looked up on a later call. A dead token marks the connection (Reconnect Slack) and is raised, as
+    is a missing permission (users:read.email), recorded on the card.
+    """
+    wanted = list(dict.fromkeys(normalize_email(e) for e in emails if e and e.strip()))
+    cached = {u.email: u for u in SlackUser.objects.filter(team_id=connection.team_id, email__in=wanted)}
+    now = timezone.now()
+    due = [
+        e
+        for e in wanted
+        if e not in cached or (not cached[e].user_id and cached[e].looked_up_at <= now - NOT_FOUND_RECHECK)
+    ]
+    if due:
+        bot = client_for(connection)
+        for email in due:
+            try:
+                user_id = bot.users_lookup_by_email(email) or ""
+            except (slack.RateLimited, slack.Unavailable) as error:
+                log.info("Slack look-ups paused for connection %s: %s", connection.pk, error.code)
+                break
+            except slack.SlackError as error:
+                connection_record_error(connection, error)
+                raise
+            cached[email], _ = SlackUser.objects.update_or_create(
+                team_id=connection.team_id, email=email, defaults={"user_id": user_id, "looked_up_at": now}
+            )
+    linked = {e: cached[e].user_id for e in wanted if e in cached and cached[e].user_id}
+    return SlackMatch(linked=linked, unlinked=[e for e in wanted if e not in linked])
+
+
+def slack_user_forget(*, team_id: str, user_ids: Iterable[str]) -> int:
+    """Drop cached matches Slack refused (a deactivated account, `invalid_users`): looked up again next time."""
+    return SlackUser.objects.filter(team_id=team_id, user_id__in=list(user_ids)).delete()[0]

@@ -1,0 +1,433 @@
+"""A fake Slack Web API and OAuth server on 127.0.0.1 for tests, browser tests and benchmarks.
+
+Shaped from Slack's documented responses, quirks included: an error is HTTP 200 with
+`{"ok": false, "error": "<code>"}`; `usergroups.users.update` refuses an empty list; a topic over
+250 characters is `too_long`; a bot that is not in a channel gets `not_in_channel`; a 429 carries
+an integer `Retry-After` (inject one with `fail_next`). It records every call it saw (`calls`,
+`log`) so a test can assert "exactly once".
+
+    with FakeSlack() as fake:
+        settings.SLACK_API_URL = fake.api_url           # http://127.0.0.1:<port>/api/
+        settings.SLACK_AUTHORIZE_URL = fake.authorize_url
+
+Its authorize page (`/oauth/v2/authorize`) shows "Allow" and "Cancel" and redirects back to the
+`redirect_uri` with `code` + `state` (or `error=access_denied`), as Slack does.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import secrets
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlparse
+
+ALL_SCOPES = (
+    "usergroups:read,usergroups:write,users:read,users:read.email,chat:write,"
+    "channels:read,groups:read,channels:write.topic,groups:write.topic"
+)
+
+
+@dataclass
+class FakeCall:
+    method: str
+    params: dict
+    token: str
+
+
+@dataclass
+class FakeSlack:
+    client_id: str = "1111.2222"
+    client_secret: str = "fake-slack-client-secret"
+    team_id: str = "T0ACME"
+    team_name: str = "Acme Ops"
+    bot_user_id: str = "U0ROSTER"
+    bot_id: str = "B0ROSTER"
+    app_id: str = "A0ROSTER"
+    latency: float = 0.0
+    # email → user id; only these people exist in the workspace
+    users: dict = field(
+        default_factory=lambda: {
+            "ada@acme.example": "U0ADA",
+            "grace@acme.example": "U0GRACE",
+            "admin@acme.example": "U0ADM",
+        }
+    )
+    calls: Counter = field(default_factory=Counter)
+    log: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self._lock = threading.Lock()
+        self.tokens: dict[str, dict] = {}  # token → {"scopes": [...], "revoked": bool}
+        self.codes: dict[str, dict] = {}  # code → {"redirect_uri", "scopes", "used"}
+        self.usergroups: dict[str, dict] = {}
+        self.channels: dict[str, dict] = {}
+        self.messages: list[dict] = []
+        self._injected: dict[str, list[tuple[int, dict, dict]]] = {}
+        self.add_channel("C0OPS", "ops", bot_member=True)
+        self.add_channel("C0RANDOM", "random", bot_member=False)
+        self.add_channel("G0PRIVATE", "incident-leads", private=True, bot_member=True)
+
+    # -- configuration --
+
+    def add_channel(self, channel_id: str, name: str, *, private: bool = False, bot_member: bool = True) -> dict:
+        channel = {
+            "id": channel_id,
+            "name": name,
+            "is_channel": not private,
+            "is_group": private,
+            "is_private": private,
+            "is_archived": False,
+            "is_member": bot_member,
+            "topic": {"value": "", "creator": "", "last_set": 0},
+        }
+        self.channels[channel_id] = channel
+        return channel
+
+    def add_usergroup(self, group_id: str, name: str, handle: str, users: list[str] | None = None) -> dict:
+        group = {
+            "id": group_id,
+            "team_id": self.team_id,
+            "name": name,
+            "handle": handle,
+            "description": "",
+            "date_delete": 0,
+            "users": list(users or []),
+            "user_count": len(users or []),
+        }
+        self.usergroups[group_id] = group
+        return group
+
+    def issue_token(self, scopes: str = ALL_SCOPES) -> str:
+        token = "xoxb-fake-" + secrets.token_hex(12)
+        self.tokens[token] = {"scopes": scopes.split(","), "revoked": False}
+        return token
+
+    def revoke_all(self) -> None:
+        """As if the app were removed from the workspace."""
+        for info in self.tokens.values():
+            info["revoked"] = True
+
+    def fail_next(self, method: str, *, status: int = 200, body: dict | None = None, headers: dict | None = None):
+        """The next call of `method` answers this instead (e.g. a 429 with Retry-After)."""
+        self._injected.setdefault(method, []).append(
+            (status, body or {"ok": False, "error": "ratelimited"}, headers or {})
+        )
+
+    def calls_of(self, method: str) -> list[FakeCall]:
+        return [c for c in self.log if c.method == method]
+
+    # -- serving --
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    @property
+    def authorize_url(self) -> str:
+        return f"{self.url}/oauth/v2/authorize"
+
+    def __enter__(self) -> FakeSlack:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _reply(self, status: int, payload: bytes, content_type: str, headers: dict | None = None):
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def _handle(self):
+                parsed = urlparse(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                if parsed.path.startswith("/oauth/v2/authorize"):
+                    status, page, headers = fake.authorize_page(parsed.path, parse_qs(parsed.query))
+                    return self._reply(status, page.encode(), "text/html; charset=utf-8", headers)
+                if not parsed.path.startswith("/api/"):
+                    return self._reply(404, b"not found", "text/plain")
+                method = parsed.path.removeprefix("/api/")
+                params = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+                if "json" in (self.headers.get("Content-Type") or ""):
+                    params.update(json.loads(body or b"{}"))
+                else:
+                    params.update({k: v[0] for k, v in parse_qs(body.decode()).items()})
+                status, data, headers = fake.dispatch(method, params, self.headers.get("Authorization") or "")
+                self._reply(status, json.dumps(data).encode(), "application/json; charset=utf-8", headers)
+
+            do_GET = do_POST = _handle
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()
+
+    # -- OAuth --
+
+    def authorize_page(self, path: str, query: dict) -> tuple[int, str, dict]:
+        q = {k: v[0] for k, v in query.items()}
+        if q.get("client_id") != self.client_id:
+            return 400, "<h1>Invalid client_id parameter</h1>", {}
+        redirect_uri, state = q.get("redirect_uri", ""), q.get("state", "")
+        if path.endswith("/decide"):
+            if q.get("decision") == "allow":
+                code = "fake-code-" + secrets.token_hex(8)
+                self.codes[code] = {"redirect_uri": redirect_uri, "scopes": q.get("scope", ""), "used": False}
+                back = {"code": code, "state": state}
+            else:
+                back = {"error": "access_denied", "state": state}
+            return 302, "", {"Location": f"{redirect_uri}?{urlencode(back)}"}
+        scopes = "".join(f"<li>{html.escape(s)}</li>" for s in q.get("scope", "").split(",") if s)
+        hidden = "".join(
+            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+            for k, v in q.items()
+            if k in ("client_id", "scope", "redirect_uri", "state")
+        )
+        page = (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width'><title>Slack</title></head><body>"
+            f"<h1>Roster is requesting permission to access the {html.escape(self.team_name)} Slack workspace</h1>"
+            f"<ul>{scopes}</ul>"
+            f"<form method='get' action='/oauth/v2/authorize/decide'>{hidden}"
+            "<button name='decision' value='allow'>Allow</button> "
+            "<button name='decision' value='deny'>Cancel</button></form></body></html>"
+        )
+        return 200, page, {}
+
+    # -- the Web API --
+
+    def dispatch(self, method: str, params: dict, authorization: str) -> tuple[int, dict, dict]:
+        if self.latency:
+            time.sleep(self.latency)
+        token = authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ") else ""
+        with self._lock:
+            self.calls[method] += 1
+            self.log.append(FakeCall(method, dict(params), token))
+            injected = self._injected.get(method)
+            if injected:
+                return injected.pop(0)
+            if method == "oauth.v2.access":
+                return 200, self._oauth_v2_access(params, authorization), {}
+            handler = _METHODS.get(method)
+            if handler is None:
+                return 200, _err("unknown_method"), {}
+            if not token:
+                return 200, _err("not_authed"), {}
+            info = self.tokens.get(token)
+            if info is None:
+                return 200, _err("invalid_auth"), {}
+            if info["revoked"]:
+                return 200, _err("token_revoked"), {}
+            needed = _SCOPES.get(method)
+            if needed and not any(s in info["scopes"] for s in needed.split("|")):
+                return (
+                    200,
+                    {**_err("missing_scope"), "needed": needed.split("|")[0], "provided": ",".join(info["scopes"])},
+                    {},
+                )
+            return 200, handler(self, params, token), {}
+
+    def _oauth_v2_access(self, params: dict, authorization: str) -> dict:
+        client_id, client_secret = params.get("client_id", ""), params.get("client_secret", "")
+        if authorization.startswith("Basic "):
+            client_id, _, client_secret = base64.b64decode(authorization[6:]).decode().partition(":")
+        if client_id != self.client_id:
+            return _err("invalid_client_id")
+        if client_secret != self.client_secret:
+            return _err("bad_client_secret")
+        grant = self.codes.get(params.get("code", ""))
+        if grant is None or grant["used"]:
+            return _err("invalid_code")
+        grant["used"] = True
+        if params.get("redirect_uri", "") != grant["redirect_uri"]:
+            return _err("bad_redirect_uri")
+        token = self.issue_token(grant["scopes"])
+        return {
+            "ok": True,
+            "access_token": token,
+            "token_type": "bot",
+            "scope": grant["scopes"],
+            "bot_user_id": self.bot_user_id,
+            "app_id": self.app_id,
+            "team": {"name": self.team_name, "id": self.team_id},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": "U0ADM"},
+        }
+
+
+def _err(code: str) -> dict:
+    return {"ok": False, "error": code}
+
+
+def _auth_test(fake: FakeSlack, params: dict, token: str) -> dict:
+    return {
+        "ok": True,
+        "url": "https://acme-ops.slack.com/",
+        "team": fake.team_name,
+        "user": "roster",
+        "team_id": fake.team_id,
+        "user_id": fake.bot_user_id,
+        "bot_id": fake.bot_id,
+        "is_enterprise_install": False,
+    }
+
+
+def _auth_revoke(fake: FakeSlack, params: dict, token: str) -> dict:
+    if params.get("test") in ("1", "true", True):
+        return {"ok": True, "revoked": False}
+    fake.tokens[token]["revoked"] = True
+    return {"ok": True, "revoked": True}
+
+
+def _users_lookup_by_email(fake: FakeSlack, params: dict, token: str) -> dict:
+    user_id = fake.users.get(str(params.get("email", "")).lower())
+    if user_id is None:
+        return _err("users_not_found")
+    email = params["email"]
+    return {
+        "ok": True,
+        "user": {
+            "id": user_id,
+            "team_id": fake.team_id,
+            "name": email.split("@")[0],
+            "deleted": False,
+            "is_bot": False,
+            "profile": {"email": email, "real_name": email.split("@")[0].title()},
+        },
+    }
+
+
+def _usergroups_list(fake: FakeSlack, params: dict, token: str) -> dict:
+    groups = [
+        g for g in fake.usergroups.values() if params.get("include_disabled") in ("1", "true") or not g["date_delete"]
+    ]
+    return {"ok": True, "usergroups": [{k: v for k, v in g.items() if k != "users"} for g in groups]}
+
+
+def _usergroups_create(fake: FakeSlack, params: dict, token: str) -> dict:
+    name, handle = params.get("name", ""), params.get("handle", "")
+    if any(g["name"] == name for g in fake.usergroups.values()):
+        return _err("name_already_exists")
+    taken = {g["handle"] for g in fake.usergroups.values()} | {c["name"] for c in fake.channels.values()}
+    if handle in taken:
+        return _err("handle_already_exists")
+    group = fake.add_usergroup(f"S{len(fake.usergroups) + 1:05d}", name, handle)
+    return {"ok": True, "usergroup": group}
+
+
+def _usergroups_users_update(fake: FakeSlack, params: dict, token: str) -> dict:
+    group = fake.usergroups.get(params.get("usergroup", ""))
+    if group is None:
+        return _err("no_such_subteam")
+    users = [u for u in str(params.get("users", "")).split(",") if u]
+    if not users:
+        return _err("no_users_provided")
+    if any(u not in fake.users.values() for u in users):
+        return _err("invalid_users")
+    group["users"], group["user_count"] = users, len(users)
+    return {"ok": True, "usergroup": group}
+
+
+def _conversations_list(fake: FakeSlack, params: dict, token: str) -> dict:
+    types = str(params.get("types") or "public_channel").split(",")
+    wanted = [
+        c
+        for c in fake.channels.values()
+        if ("private_channel" if c["is_private"] else "public_channel") in types and not c["is_archived"]
+    ]
+    start = int(params.get("cursor") or 0)
+    limit = int(params.get("limit") or 100)
+    page = wanted[start : start + limit]
+    following = str(start + limit) if start + limit < len(wanted) else ""
+    return {"ok": True, "channels": page, "response_metadata": {"next_cursor": following}}
+
+
+def _channel_or_error(fake: FakeSlack, params: dict) -> dict | None:
+    channel = fake.channels.get(params.get("channel", ""))
+    if channel is None or (channel["is_private"] and not channel["is_member"]):
+        return None
+    return channel
+
+
+def _conversations_info(fake: FakeSlack, params: dict, token: str) -> dict:
+    channel = _channel_or_error(fake, params)
+    return {"ok": True, "channel": channel} if channel else _err("channel_not_found")
+
+
+def _conversations_set_topic(fake: FakeSlack, params: dict, token: str) -> dict:
+    channel = _channel_or_error(fake, params)
+    if channel is None:
+        return _err("channel_not_found")
+    if not channel["is_member"]:
+        return _err("not_in_channel")
+    topic = str(params.get("topic", ""))
+    if len(topic) > 250:
+        return _err("too_long")
+    channel["topic"] = {"value": topic, "creator": fake.bot_user_id, "last_set": int(time.time())}
+    return {"ok": True, "channel": channel}
+
+
+def _chat_post_message(fake: FakeSlack, params: dict, token: str) -> dict:
+    target = str(params.get("channel", ""))
+    if target in fake.users.values():  # a user id: a direct message from the app
+        channel_id = "D" + target[1:]
+    else:
+        channel = _channel_or_error(fake, params)
+        if channel is None:
+            return _err("channel_not_found")
+        if not channel["is_member"]:
+            return _err("not_in_channel")
+        channel_id = channel["id"]
+    ts = f"{time.time():.6f}"
+    message = {"type": "message", "text": params.get("text", ""), "user": fake.bot_user_id, "ts": ts}
+    fake.messages.append({"channel": channel_id, **message})
+    return {"ok": True, "channel": channel_id, "ts": ts, "message": message}
+
+
+_METHODS = {
+    "auth.test": _auth_test,
+    "auth.revoke": _auth_revoke,
+    "users.lookupByEmail": _users_lookup_by_email,
+    "usergroups.list": _usergroups_list,
+    "usergroups.create": _usergroups_create,
+    "usergroups.users.update": _usergroups_users_update,
+    "conversations.list": _conversations_list,
+    "conversations.info": _conversations_info,
+    "conversations.setTopic": _conversations_set_topic,
+    "chat.postMessage": _chat_post_message,
+}
+# The bot scope each method needs ("a|b": either).
+_SCOPES = {
+    "users.lookupByEmail": "users:read.email",
+    "usergroups.list": "usergroups:read",
+    "usergroups.create": "usergroups:write",
+    "usergroups.users.update": "usergroups:write",
+    "conversations.list": "channels:read|groups:read",
+    "conversations.info": "channels:read|groups:read",
+    "conversations.setTopic": "channels:write.topic|groups:write.topic",
+    "chat.postMessage": "chat:write",
+}

@@ -1,0 +1,217 @@
+"""A connected Slack workspace: Refresh, a revoked app turning the card into Reconnect Slack, the beat
+re-validation, Disconnect (revoked at Slack before any row lock), and the JSON API."""
+
+import json
+
+import pytest
+from django.db import connection as db_connection
+
+from accounts.models import AuditEvent
+from accounts.services import api_token_create
+from integrations.slack import client as slack
+from integrations.slack.models import SlackConnection, SlackOAuthLogin
+from integrations.slack.services import connection_record_error
+from integrations.slack.tasks import start_validate_connections
+from tests.integrations.slack_flow import (
+    URL,
+    make_connection,
+)
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/integrations/slack/"
+
+
+def card(client) -> str:
+    page = client.get(URL).content.decode()
+    start = page.index('id="slack"')
+    return page[start : page.index("</article>", start)]
+
+
+def test_refresh_checks_the_token_with_slack_and_updates_last_validated(admin_client, org, fake_slack):
+    connection = make_connection(org, fake_slack, team_name="Old name")
+    page = admin_client.post(f"{URL}slack/refresh/", follow=True).content.decode()
+    assert "Connection refreshed: Slack accepted Roster&#x27;s token." in page
+    connection.refresh_from_db()
+    assert connection.team_name == "Acme Ops" and connection.validated_at is not None
+    assert fake_slack.calls["auth.test"] == 1
+
+
+def test_a_removed_app_turns_the_card_into_reconnect_slack_with_the_reason(admin_client, org, fake_slack):
+    make_connection(org, fake_slack)
+    fake_slack.revoke_all()
+
+    page = admin_client.post(f"{URL}slack/refresh/", follow=True).content.decode()
+
+    assert "Refresh failed: Slack no longer accepts Roster&#x27;s token (token_revoked)" in page
+    html = card(admin_client)
+    assert "Needs re-authorization" in html
+    assert "Reconnect Slack</button>" in html
+    assert "Action needed:</strong> Slack no longer accepts Roster&#x27;s token (token_revoked)" in html
+    assert ">Refresh</button>" not in html
+    assert SlackConnection.objects.get().status == "needs_reauth"
+    assert AuditEvent.objects.filter(provider="slack", action="needs_reauth").count() == 1
+
+
+def test_a_dead_token_seen_by_any_call_marks_the_connection(org, fake_slack):
+    connection = make_connection(org, fake_slack)
+    try:
+        slack.SlackClient(connection.bot_token).auth_revoke()
+        slack.SlackClient(connection.bot_token).chat_post_message(channel="C0OPS", text="hi")
+    except slack.SlackError as error:
+        connection_record_error(connection, error)
+    connection.refresh_from_db()
+    assert connection.status == "needs_reauth"
+    assert "Click Reconnect Slack" in connection.last_error
+
+
+def test_beat_revalidates_active_connections_and_catches_a_removed_app(org, other_org, fake_slack):
+    alive = make_connection(org, fake_slack)
+    dead = make_connection(other_org, fake_slack, bot_token="xoxb-long-gone-token")
+
+    assert start_validate_connections.delay().get() == 2
+
+    alive.refresh_from_db()
+    dead.refresh_from_db()
+    assert alive.status == "active" and alive.validated_at is not None
+    assert dead.status == "needs_reauth" and "invalid_auth" in dead.last_error
+
+
+def test_a_slack_outage_is_shown_but_keeps_the_connection_active(admin_client, org, fake_slack):
+    make_connection(org, fake_slack)
+    fake_slack.fail_next("auth.test", status=500, body={"ok": False, "error": "internal_error"})
+
+    page = admin_client.post(f"{URL}slack/refresh/", follow=True).content.decode()
+
+    assert "Refresh failed: Slack answered with an error (HTTP 500); Roster will try again." in page
+    assert SlackConnection.objects.get().status == "active"
+
+
+def test_disconnect_asks_for_confirmation_first(admin_client, org, fake_slack):
+    make_connection(org, fake_slack)
+    html = card(admin_client)
+    assert "Disconnect Slack?" in html and "Yes, disconnect Slack" in html
+    page = admin_client.post(f"{URL}slack/disconnect/", {}).content.decode()
+    assert "Tick “Yes, disconnect Slack” to confirm." in page
+    assert '<dialog id="slack-disconnect" aria-labelledby="slack-disconnect-title" open>' in page
+    assert SlackConnection.objects.exists()
+    assert fake_slack.calls["auth.revoke"] == 0
+
+
+def test_disconnect_revokes_the_token_at_slack_then_deletes_it(admin_client, org, fake_slack):
+    connection = make_connection(org, fake_slack)
+    SlackOAuthLogin.objects.create(
+        state_hash="x" * 64, organization=org, user=connection.connected_by or org_admin(org)
+    )
+
+    page = admin_client.post(f"{URL}slack/disconnect/", {"confirm": "on"}, follow=True).content.decode()
+
+    assert "Slack disconnected. Roster revoked its token and deleted it." in page
+    assert fake_slack.tokens[connection.bot_token]["revoked"] is True
+    assert fake_slack.calls["auth.revoke"] == 1
+    assert not SlackConnection.objects.exists() and not SlackOAuthLogin.objects.exists()
+    event = AuditEvent.objects.get(provider="slack", action="disconnect")
+    assert event.summary == "Disconnected the Slack workspace Acme Ops (token revoked at Slack)"
+    assert "Add to Slack" in card(admin_client)
+
+
+def org_admin(org):
+    return org.memberships.get(role="admin").user
+
+
+def test_disconnect_still_deletes_the_token_when_slack_is_down(admin_client, org, fake_slack):
+    make_connection(org, fake_slack)
+    fake_slack.fail_next("auth.revoke", status=503, body={"ok": False, "error": "service_unavailable"})
+
+    admin_client.post(f"{URL}slack/disconnect/", {"confirm": "on"})
+
+    assert not SlackConnection.objects.exists()
+    summary = AuditEvent.objects.get(provider="slack", action="disconnect").summary
+    assert "Slack could not revoke the token (http_503): remove the app in Slack to be sure" in summary
+
+
+@pytest.mark.django_db(transaction=True)
+def test_disconnect_revokes_before_any_transaction_holds_the_connection_row(admin_client, org, fake_slack, monkeypatch):
+    make_connection(org, fake_slack)
+    in_transaction = []
+    real_revoke = slack.SlackClient.auth_revoke
+
+    def spy(self):
+        in_transaction.append(db_connection.in_atomic_block)
+        return real_revoke(self)
+
+    monkeypatch.setattr(slack.SlackClient, "auth_revoke", spy)
+
+    admin_client.post(f"{URL}slack/disconnect/", {"confirm": "on"})
+
+    assert in_transaction == [False]
+    assert not SlackConnection.objects.exists()
+
+
+def test_members_cannot_refresh_or_disconnect(member_client, org, fake_slack):
+    make_connection(org, fake_slack)
+    assert member_client.post(f"{URL}slack/refresh/").status_code == 403
+    assert member_client.post(f"{URL}slack/disconnect/", {"confirm": "on"}).status_code == 403
+    assert SlackConnection.objects.exists()
+    html = card(member_client)
+    assert "Acme Ops" in html and "Disconnect" not in html
+
+
+# --- JSON API --------------------------------------------------------------------------------------
+
+
+def bearer(org, scope: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(organization=org, name=scope, scope=scope)[1]}"}
+
+
+def test_the_api_shows_the_connection_status_never_the_token(client, org, fake_slack):
+    connection = make_connection(org, fake_slack, status="needs_reauth", last_error="Slack no longer accepts it")
+    response = client.get(API, **bearer(org, "admin"))
+    assert response.status_code == 200
+    data = response.json()
+    assert data["connected"] is True and data["status"] == "needs_reauth"
+    assert data["teamName"] == "Acme Ops" and data["botUserId"] == "U0ROSTER"
+    assert data["lastError"] == "Slack no longer accepts it"
+    assert "chat:write" in data["scopes"] and data["missingScopes"] == []
+    assert connection.bot_token not in response.content.decode()
+
+
+def test_the_api_says_not_connected_and_what_the_operator_must_set(client, org):
+    data = client.get(API, **bearer(org, "admin")).json()
+    assert data == {
+        "connected": False,
+        "status": "not_connected",
+        "setupProblem": "Slack isn't set up on this Roster server yet: the operator sets SLACK_CLIENT_ID and "
+        "SLACK_CLIENT_SECRET.",
+    }
+
+
+def test_the_api_disconnects_and_revokes(client, org, fake_slack):
+    connection = make_connection(org, fake_slack)
+    response = client.delete(API, **bearer(org, "admin"))
+    assert response.status_code == 200 and response.json()["connected"] is False
+    assert fake_slack.tokens[connection.bot_token]["revoked"] is True
+    assert client.delete(API, **bearer(org, "admin")).json()["code"] == "not_connected"
+
+
+@pytest.mark.parametrize("scope", ["read", "write"])
+def test_the_slack_api_needs_an_admin_token(client, org, fake_slack, scope):
+    make_connection(org, fake_slack)
+    for response in (client.get(API, **bearer(org, scope)), client.delete(API, **bearer(org, scope))):
+        assert response.status_code == 403
+        assert response.json()["code"] == "insufficient_scope"
+    assert SlackConnection.objects.exists()
+
+
+def test_a_member_session_cannot_read_the_slack_status(member_client, org, fake_slack):
+    make_connection(org, fake_slack)
+    response = member_client.get(API)
+    assert response.status_code == 403
+    assert json.loads(response.content)["code"] == "forbidden"
+
+
+def test_the_api_shows_only_the_callers_organization(client, org, other_org, fake_slack):
+    make_connection(other_org, fake_slack)
+    assert client.get(API, **bearer(org, "admin")).json()["connected"] is False
+    assert client.delete(API, **bearer(org, "admin")).status_code == 404
+    assert SlackConnection.objects.filter(organization=other_org).exists()
