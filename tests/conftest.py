@@ -5,6 +5,7 @@ import responses as responses_lib
 
 from accounts.models import Membership, Organization, User
 from accounts.services import organization_create
+from tests.factories import PagerDutyConnectionFactory
 
 PASSWORD = "correct horse battery staple"
 
@@ -64,6 +65,12 @@ def other_org(db) -> Organization:
 def outsider(other_org) -> User:
     """An admin of another organization."""
     return User.objects.get(email="admin@globex.example")
+
+
+@pytest.fixture
+def pd_connection(org):
+    """Acme connected to PagerDuty with an API key (no PagerDuty call made)."""
+    return PagerDutyConnectionFactory(organization=org)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import responses
 from django.conf import settings
 from django.utils import timezone
 
-from integrations.pagerduty.models import PagerDutyConnection
+from tests.factories import PagerDutyConnectionFactory
 
 CLIENT_ID = "org-app-client-id-7a1c"
 CLIENT_SECRET = "org-app-secret-SHOULD-NEVER-SHOW-9f2e"
@@ -63,9 +63,9 @@ def s256(verifier: str) -> str:
 
 
 def make_oauth_connection(org, *, expires_in=timedelta(days=1), status="active", scopes=SCOPES, **fields):
-    return PagerDutyConnection.objects.create(
+    return PagerDutyConnectionFactory(
         organization=org,
-        auth_type="oauth",
+        oauth=True,
         oauth_client_id=CLIENT_ID,
         oauth_client_secret=CLIENT_SECRET,
         access_token=ACCESS,

@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from integrations.pagerduty.models import PagerDutyConnection
+from tests.factories import PagerDutyConnectionFactory
 from tests.fake_identity import FakeIdentity
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -69,9 +70,9 @@ def test_denying_in_pagerduty_lands_back_on_the_card_unconnected(signed_in_page,
 def test_refresh_connection_re_authorizes_a_connection_that_needs_it(signed_in_page, fake_identity, org):
     from django.utils import timezone
 
-    PagerDutyConnection.objects.create(
+    PagerDutyConnectionFactory(
         organization=org,
-        auth_type="oauth",
+        oauth=True,
         status="needs_reauth",
         oauth_client_id=fake_identity.client_id,
         oauth_client_secret=fake_identity.client_secret,

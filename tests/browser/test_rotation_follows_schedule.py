@@ -2,7 +2,7 @@
 
 import pytest
 
-from integrations.pagerduty.models import PagerDutyConnection
+from tests.factories import PagerDutyConnectionFactory
 from tests.rotations.fake_schedules import FakeSchedule, install
 
 pytestmark = [
@@ -17,9 +17,7 @@ def test_an_admin_makes_a_rotation_follow_a_pagerduty_schedule(signed_in_page, o
         schedules={"PI7DH85": FakeSchedule(users=["PZED004"], turn_hours=24 * 365, name="Daily Engineering Rotation")},
         users={"PZED004": ("Zed Quinn", "zed@acme.example")},
     )
-    PagerDutyConnection.objects.create(
-        organization=org, auth_type="api_key", api_key="u+fakeUserKey0001", key_last4="0001"
-    )
+    PagerDutyConnectionFactory(organization=org, api_key="u+fakeUserKey0001")
     page = signed_in_page
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Rotations").click()

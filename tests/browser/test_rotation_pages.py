@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from integrations.pagerduty.models import PagerDutyConnection
 from rotations import services
+from tests.factories import PagerDutyConnectionFactory
 from tests.rotations.fake_schedules import install, install_list, many_schedules
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,9 +41,7 @@ def test_an_admin_finds_a_schedule_among_132_by_paging_and_searching_then_follow
     schedules, teams = many_schedules(132)
     install_list(fake_pagerduty, schedules, teams=teams)
     install(fake_pagerduty, schedules=schedules, users={"PZED004": ("Zed Quinn", "zed@acme.example")})
-    PagerDutyConnection.objects.create(
-        organization=org, auth_type="api_key", api_key="u+fakeUserKey0001", key_last4="0001"
-    )
+    PagerDutyConnectionFactory(organization=org, api_key="u+fakeUserKey0001")
     native = rotation(org)
     page = signed_in_page
     page.set_viewport_size({"width": width, "height": 900})

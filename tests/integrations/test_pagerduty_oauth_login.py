@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent
 from integrations.pagerduty.models import PagerDutyConnection, PagerDutyOAuthLogin
 from tests import pd_mocks
+from tests.factories import PagerDutyConnectionFactory
 from tests.pd_oauth import (
     ACCESS,
     CLIENT_ID,
@@ -153,9 +154,7 @@ def test_the_eu_region_comes_from_the_id_token(admin_client, org, rsps):
 @pytest.fixture
 def existing(org):
     """An API-key connection that a failed OAuth login must leave exactly as it was."""
-    return PagerDutyConnection.objects.create(
-        organization=org, auth_type="api_key", api_key=KEY, key_last4="1234", external_user_name="Old User"
-    )
+    return PagerDutyConnectionFactory(organization=org, api_key=KEY, external_user_name="Old User")
 
 
 def unchanged(connection) -> bool:

@@ -3,18 +3,16 @@
 import pytest
 import responses
 
-from integrations.pagerduty.models import PagerDutyConnection
 from integrations.pagerduty.tasks import start_validate_connections, validate_connection
 from tests import pd_mocks
+from tests.factories import PagerDutyConnectionFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def connection(org):
-    return PagerDutyConnection.objects.create(
-        organization=org, auth_type="api_key", api_key="u+key00001234", key_last4="1234"
-    )
+    return PagerDutyConnectionFactory(organization=org, api_key="u+key00001234")
 
 
 def test_a_revoked_key_is_marked_invalid_with_what_to_do(connection, rsps):

@@ -10,6 +10,7 @@ from django.db import connection as db
 from encrypted_model_fields import fields as encrypted
 
 from integrations.pagerduty.models import PagerDutyConnection
+from tests.factories import PagerDutyConnectionFactory
 from webhooks.models import WebhookSecret
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,7 @@ def use_keys(settings, monkeypatch):
 def stored(org, use_keys):
     """A connection and a webhook secret written under the OLD key."""
     use_keys(OLD)
-    conn = PagerDutyConnection.objects.create(organization=org, auth_type="api_key", api_key=API_KEY, key_last4="9876")
+    conn = PagerDutyConnectionFactory(organization=org, api_key=API_KEY)
     secret = WebhookSecret.objects.create(organization=org, secret=WEBHOOK_SECRET, last4="5432")
     return conn, secret
 

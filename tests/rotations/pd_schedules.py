@@ -8,15 +8,14 @@ import datetime as dt
 import responses
 
 from integrations.pagerduty.models import PagerDutyConnection
+from tests.factories import PagerDutyConnectionFactory
 from tests.pd_mocks import api, fixture  # noqa: F401
 
 KEY = "u+RotationsKey9876"
 
 
 def connect(org, **extra) -> PagerDutyConnection:
-    return PagerDutyConnection.objects.create(
-        organization=org, auth_type="api_key", api_key=KEY, key_last4=KEY[-4:], **extra
-    )
+    return PagerDutyConnectionFactory(organization=org, api_key=KEY, **extra)
 
 
 def iso(moment: dt.datetime | str) -> str:

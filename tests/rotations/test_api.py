@@ -6,6 +6,7 @@ import pytest
 
 from accounts.services import api_token_create
 from rotations.models import Rotation, Shift
+from tests.factories import RotationFactory
 
 from . import pd_schedules as pds
 from .conftest import NOW
@@ -117,7 +118,7 @@ def test_binding_without_a_pagerduty_connection_is_refused(api):
 
 def test_sync_enqueues_a_sync_and_says_it_is_running(api, org, django_capture_on_commit_callbacks):
     pds.connect(org)
-    rotation = Rotation.objects.create(organization=org, name="P", time_zone="UTC", pagerduty_schedule_id="PI7DH85")
+    rotation = RotationFactory(organization=org, name="P", pagerduty_schedule_id="PI7DH85")
     with django_capture_on_commit_callbacks(execute=False) as queued:
         response = api.post(f"{rotation.pk}/sync")
     assert response.status_code == 202 and response.json()["sync"]["state"] == "running"
@@ -130,7 +131,7 @@ def test_a_native_rotation_cannot_be_synced(api, native):
 
 
 def test_shifts_lists_turns_and_gaps_between_since_and_until(api, org, frozen):
-    rotation = Rotation.objects.create(organization=org, name="P", time_zone="UTC", pagerduty_schedule_id="PI7DH85")
+    rotation = RotationFactory(organization=org, name="P", pagerduty_schedule_id="PI7DH85")
     Shift.objects.create(
         rotation=rotation,
         start=NOW - H,
@@ -168,8 +169,8 @@ def test_anonymous_calls_are_refused(client, native):
 
 def test_no_page_json_or_log_line_shows_the_api_key(admin_client, org, rsps, frozen, captured_logs):
     pds.connect(org)
-    rotation = Rotation.objects.create(
-        organization=org, name="P", time_zone="UTC", pagerduty_schedule_id="PI7DH85", pagerduty_schedule_kind="v2"
+    rotation = RotationFactory(
+        organization=org, name="P", pagerduty_schedule_id="PI7DH85", pagerduty_schedule_kind="v2"
     )
     pds.mock_v2(rsps, "PI7DH85", {"error": {"message": "Unauthorized", "code": 2006}}, status=401)
     from rotations.tasks import sync_schedule

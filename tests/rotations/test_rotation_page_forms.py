@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from integrations.pagerduty.models import PagerDutyConnection
 from rotations import services
 from rotations.forms import TIME_ZONES
 from rotations.models import Override, Rotation, Shift, Skip
+from tests.factories import PagerDutyConnectionFactory
 
 from .conftest import NOW
 from .fake_schedules import install_list, many_schedules
@@ -28,9 +28,7 @@ def beside(html, field_id):
 def picker(native, fake_pagerduty):
     schedules, teams = many_schedules(132)
     install_list(fake_pagerduty, schedules, teams=teams)
-    PagerDutyConnection.objects.create(
-        organization=native.organization, auth_type="api_key", api_key="u+fakeUserKey0001", key_last4="0001"
-    )
+    PagerDutyConnectionFactory(organization=native.organization, api_key="u+fakeUserKey0001")
     return f"/rotations/{native.pk}/schedules/"
 
 

@@ -52,12 +52,9 @@ def stored(rotation):
     ]
 
 
-@pytest.fixture
-def connected(org):
-    return pds.connect(org)
-
-
-def test_a_multi_layer_schedule_with_an_override_is_stored_as_pagerdutys_final_schedule(org, connected, frozen, rsps):
+def test_a_multi_layer_schedule_with_an_override_is_stored_as_pagerdutys_final_schedule(
+    org, pd_connection, frozen, rsps
+):
     rotation = bound(org)
     day = dt.datetime(2026, 3, 6, 14, tzinfo=dt.UTC)  # 09:00 New York
     layer1 = [pds.entry(ANA[0], ANA[1], day - 24 * H, day), pds.entry(BO[0], BO[1], day, day + 24 * H)]
@@ -88,7 +85,7 @@ def test_a_multi_layer_schedule_with_an_override_is_stored_as_pagerdutys_final_s
     assert rotation.last_sync_ok is True and rotation.pagerduty_schedule_name == "Daily Engineering Rotation"
 
 
-def test_it_asks_for_one_window_computed_from_a_single_now(org, connected, frozen, rsps):
+def test_it_asks_for_one_window_computed_from_a_single_now(org, pd_connection, frozen, rsps):
     bound(org)
     call = pds.mock_v2(rsps, "PI7DH85", pds.v2_schedule("PI7DH85", []))
     run(org)
@@ -98,7 +95,7 @@ def test_it_asks_for_one_window_computed_from_a_single_now(org, connected, froze
     assert params["overflow"] == "true"
 
 
-def test_uncovered_time_is_stored_as_a_gap_never_as_the_previous_person(org, connected, frozen, rsps, admin_client):
+def test_uncovered_time_is_stored_as_a_gap_never_as_the_previous_person(org, pd_connection, frozen, rsps, admin_client):
     rotation = bound(org)
     pds.mock_v2(
         rsps,
@@ -118,7 +115,7 @@ def test_uncovered_time_is_stored_as_a_gap_never_as_the_previous_person(org, con
     assert current["until"] == (NOW + 3 * H).isoformat()
 
 
-def test_a_shift_based_schedule_with_a_gap_and_overlapping_shifts(org, connected, frozen, rsps, admin_client):
+def test_a_shift_based_schedule_with_a_gap_and_overlapping_shifts(org, pd_connection, frozen, rsps, admin_client):
     rotation = bound(org, schedule_id="PS1A2B3C", kind="")
     assignments = [
         pds.assignment(NOW - 4 * H, NOW + 2 * H, ANA[0]),
@@ -149,7 +146,7 @@ def frozen_at(moment):
     return time_machine.travel(moment, tick=False)
 
 
-def test_handoffs_are_shown_at_the_same_local_time_across_a_dst_change(org, connected, frozen, rsps, admin_client):
+def test_handoffs_are_shown_at_the_same_local_time_across_a_dst_change(org, pd_connection, frozen, rsps, admin_client):
     rotation = bound(org)
     # Daily at 09:00 New York: 14:00Z before Sunday 8 March, 13:00Z after.
     starts = [dt.datetime(2026, 3, d, 14 if d < 8 else 13, tzinfo=dt.UTC) for d in range(5, 12)]
@@ -169,7 +166,7 @@ def test_handoffs_are_shown_at_the_same_local_time_across_a_dst_change(org, conn
     assert "09:00 EDT</time>–<time" in days["Monday 9 March"]
 
 
-def test_a_schedule_of_unknown_kind_falls_back_to_classic_and_remembers_it(org, connected, frozen, rsps):
+def test_a_schedule_of_unknown_kind_falls_back_to_classic_and_remembers_it(org, pd_connection, frozen, rsps):
     rotation = bound(org, kind="")
     v3 = pds.mock_v3(rsps, "PI7DH85", pds.V2_ON_V3, status=400)
     v2 = pds.mock_v2(rsps, "PI7DH85", pds.v2_schedule("PI7DH85", [pds.entry(ANA[0], ANA[1], NOW - H, NOW + H)]))
@@ -182,7 +179,7 @@ def test_a_schedule_of_unknown_kind_falls_back_to_classic_and_remembers_it(org, 
 
 
 def test_rotations_bound_to_the_same_schedule_share_one_fetch_and_users_are_looked_up_once(
-    org, connected, frozen, rsps
+    org, pd_connection, frozen, rsps
 ):
     first, second = bound(org, name="Platform"), bound(org, name="Platform (copy)")
     bound(org, schedule_id="POTHER1", name="Other")
@@ -199,7 +196,7 @@ def test_rotations_bound_to_the_same_schedule_share_one_fetch_and_users_are_look
     assert stored(first) == stored(second) != []
 
 
-def test_a_sync_run_twice_changes_nothing(org, connected, frozen, rsps):
+def test_a_sync_run_twice_changes_nothing(org, pd_connection, frozen, rsps):
     rotation = bound(org)
     pds.mock_v2(
         rsps,
@@ -224,7 +221,7 @@ def mock_ana_then_bo(rsps):
     pds.mock_users(rsps, PEOPLE)
 
 
-def test_a_later_sync_during_a_gap_keeps_the_gap_where_it_began(org, connected, frozen, rsps):
+def test_a_later_sync_during_a_gap_keeps_the_gap_where_it_began(org, pd_connection, frozen, rsps):
     rotation = bound(org)
     final = [pds.entry(ANA[0], ANA[1], NOW - 5 * H, NOW - H), pds.entry(BO[0], BO[1], NOW + 3 * H, NOW + 8 * H)]
     pds.mock_v2(rsps, "PI7DH85", pds.v2_schedule("PI7DH85", final))
@@ -236,7 +233,7 @@ def test_a_later_sync_during_a_gap_keeps_the_gap_where_it_began(org, connected, 
     assert [(s[0], s[1]) for s in stored(rotation) if s[2]][0] == (NOW, NOW + 3 * H)  # not from NOW + H
 
 
-def test_two_overlapping_syncs_record_a_handoff_once(org, connected, frozen, rsps, monkeypatch):
+def test_two_overlapping_syncs_record_a_handoff_once(org, pd_connection, frozen, rsps, monkeypatch):
     rotation = bound(org)
     mock_ana_then_bo(rsps)
     # Both syncs read "no handoff yet" before either writes, as two overlapping workers would.
@@ -247,7 +244,7 @@ def test_two_overlapping_syncs_record_a_handoff_once(org, connected, frozen, rsp
     assert [(h.at, h.to_label) for h in handoffs] == [(NOW - 2 * H, "Ana Ortiz <ana@acme.example>")]
 
 
-def test_a_handoff_is_recorded_when_the_person_on_call_changes(org, connected, frozen, rsps):
+def test_a_handoff_is_recorded_when_the_person_on_call_changes(org, pd_connection, frozen, rsps):
     rotation = bound(org)
     mock_ana_then_bo(rsps)
     run(org)
@@ -259,7 +256,7 @@ def test_a_handoff_is_recorded_when_the_person_on_call_changes(org, connected, f
     ]
 
 
-def test_a_429_is_recorded_and_the_next_sync_succeeds_keeping_the_others_going(org, connected, frozen, rsps):
+def test_a_429_is_recorded_and_the_next_sync_succeeds_keeping_the_others_going(org, pd_connection, frozen, rsps):
     rotation = bound(org)
     other = bound(org, schedule_id="POTHER1", name="Other")
     limited = pds.mock_v2(
@@ -292,7 +289,7 @@ def test_a_429_is_recorded_and_the_next_sync_succeeds_keeping_the_others_going(o
     assert (rotation.last_sync_ok, rotation.last_sync_error, rotation.sync_state) == (True, "", "idle")
 
 
-def test_a_429_without_a_wait_is_retried_by_the_client_and_succeeds(org, connected, frozen, rsps):
+def test_a_429_without_a_wait_is_retried_by_the_client_and_succeeds(org, pd_connection, frozen, rsps):
     bound(org)
     url = api("/schedules/PI7DH85")
     rsps.add(responses.GET, url, json={"error": {"message": "Rate Limit Exceeded", "code": 2020}}, status=429)
@@ -302,7 +299,7 @@ def test_a_429_without_a_wait_is_retried_by_the_client_and_succeeds(org, connect
 
 
 def test_the_task_retries_a_throttled_sync_after_the_wait_pagerduty_asked_for(
-    org, connected, frozen, rsps, monkeypatch
+    org, pd_connection, frozen, rsps, monkeypatch
 ):
     from celery.exceptions import Retry
 
@@ -325,7 +322,7 @@ def test_the_task_retries_a_throttled_sync_after_the_wait_pagerduty_asked_for(
 
 
 def test_a_revoked_key_keeps_the_last_shifts_and_shows_the_error_on_the_rotation_and_the_card(
-    org, connected, frozen, rsps, admin_client
+    org, pd_connection, frozen, rsps, admin_client
 ):
     rotation = bound(org)
     pds.mock_v2(rsps, "PI7DH85", pds.v2_schedule("PI7DH85", [pds.entry(ANA[0], ANA[1], NOW - H, NOW + 5 * H)]))
@@ -349,7 +346,9 @@ def test_a_revoked_key_keeps_the_last_shifts_and_shows_the_error_on_the_rotation
     assert "Ana Ortiz" in page and "Unauthorized: Invalid or expired API token" in page
 
 
-def test_a_deleted_schedule_is_shown_as_deleted_not_as_an_empty_rotation(org, connected, frozen, rsps, admin_client):
+def test_a_deleted_schedule_is_shown_as_deleted_not_as_an_empty_rotation(
+    org, pd_connection, frozen, rsps, admin_client
+):
     rotation = bound(org)
     pds.mock_v2(rsps, "PI7DH85", pds.v2_schedule("PI7DH85", [pds.entry(ANA[0], ANA[1], NOW - H, NOW + 5 * H)]))
     pds.mock_users(rsps, PEOPLE)
@@ -382,7 +381,9 @@ def test_an_oauth_connection_needing_reauthorization_keeps_the_last_known_schedu
     assert Shift.objects.filter(rotation=rotation).count() == 1
 
 
-def test_an_unmatched_pagerduty_user_is_shown_and_can_be_added_in_one_click(org, connected, frozen, rsps, admin_client):
+def test_an_unmatched_pagerduty_user_is_shown_and_can_be_added_in_one_click(
+    org, pd_connection, frozen, rsps, admin_client
+):
     rotation = bound(org)
     pds.mock_v2(rsps, "PI7DH85", pds.v2_schedule("PI7DH85", [pds.entry(ZED[0], ZED[1], NOW - H, NOW + 5 * H)]))
     pds.mock_users(rsps, PEOPLE)
@@ -401,7 +402,7 @@ def test_an_unmatched_pagerduty_user_is_shown_and_can_be_added_in_one_click(org,
     assert run(org).changed is False  # the new member matches on the next sync too
 
 
-def test_each_sync_is_kept_in_the_sync_history(org, connected, frozen, rsps):
+def test_each_sync_is_kept_in_the_sync_history(org, pd_connection, frozen, rsps):
     bound(org)
     pds.mock_v2(rsps, "PI7DH85", pds.NOT_FOUND, status=404)
     pds.mock_v3(rsps, "PI7DH85", pds.NOT_FOUND, status=404)
@@ -412,7 +413,7 @@ def test_each_sync_is_kept_in_the_sync_history(org, connected, frozen, rsps):
 
 
 def test_pagerduty_being_down_keeps_the_last_shifts_and_the_task_retries_with_backoff(
-    org, connected, frozen, rsps, monkeypatch
+    org, pd_connection, frozen, rsps, monkeypatch
 ):
     from celery.exceptions import Retry
 
@@ -501,7 +502,7 @@ def with_nameless_entry(body: dict) -> dict:
     ],
 )
 def test_a_classic_schedule_roster_cannot_read_is_a_sync_error_on_the_rotation_and_the_card_not_nobody_on_call(
-    org, connected, frozen, rsps, admin_client, spoil, said
+    org, pd_connection, frozen, rsps, admin_client, spoil, said
 ):
     from integrations.pagerduty.client import UnreadableResponse
 
@@ -531,7 +532,7 @@ def test_a_classic_schedule_roster_cannot_read_is_a_sync_error_on_the_rotation_a
 
 
 def test_a_shift_based_schedule_answered_without_its_final_schedule_is_a_sync_error_not_nobody_on_call(
-    org, connected, frozen, rsps, admin_client
+    org, pd_connection, frozen, rsps, admin_client
 ):
     from integrations.pagerduty.client import UnreadableResponse
 

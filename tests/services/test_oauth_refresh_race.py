@@ -18,6 +18,7 @@ from integrations.pagerduty import services
 from integrations.pagerduty.models import PagerDutyConnection
 from integrations.pagerduty.tasks import refresh_connection_tokens, start_refresh_tokens
 from tests.conftest import wait_for
+from tests.factories import PagerDutyConnectionFactory
 from tests.fake_identity import FakeIdentity
 
 pytestmark = pytest.mark.services
@@ -35,9 +36,9 @@ def fake_identity(fake_pagerduty, settings):
 @pytest.fixture
 def oauth_connection(fake_identity, org):
     tokens = fake_identity.issue()
-    return PagerDutyConnection.objects.create(
+    return PagerDutyConnectionFactory(
         organization=org,
-        auth_type="oauth",
+        oauth=True,
         oauth_client_id=fake_identity.client_id,
         oauth_client_secret=fake_identity.client_secret,
         access_token=tokens["access_token"],

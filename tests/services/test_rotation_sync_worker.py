@@ -4,10 +4,10 @@ PagerDuty's shifts through the worker, against the fake PagerDuty server."""
 import pytest
 
 from accounts.services import api_token_create
-from integrations.pagerduty.models import PagerDutyConnection
 from rotations import services
 from rotations.models import Rotation, Shift
 from tests.conftest import wait_for
+from tests.factories import PagerDutyConnectionFactory
 from tests.rotations.fake_schedules import FakeSchedule, install
 
 pytestmark = pytest.mark.services
@@ -19,9 +19,7 @@ def test_sync_now_lands_shifts_through_the_real_worker(real_celery_worker, org, 
         schedules={"PSHIFT1": FakeSchedule(users=["PANA001", "PZED004"], kind="v3", gaps_every=5, name="Ops")},
         users={"PANA001": ("Ana Ortiz", "ana@acme.example"), "PZED004": ("Zed Quinn", "zed@elsewhere.example")},
     )
-    PagerDutyConnection.objects.create(
-        organization=org, auth_type="api_key", api_key="u+fakeUserKey0001", key_last4="0001"
-    )
+    PagerDutyConnectionFactory(organization=org, api_key="u+fakeUserKey0001")
     rotation = services.rotation_create(
         organization=org, name="Platform", time_zone="Europe/Paris", members=[("Ana", "ana@acme.example")]
     )

@@ -137,25 +137,16 @@ def test_nul_characters_in_a_signed_event_are_dropped_not_fatal(deliver, webhook
     assert incident.custom_fields[0]["value"] == {"nested": "production"}
 
 
-@pytest.fixture
-def connected(org):
-    from integrations.pagerduty.models import PagerDutyConnection
-
-    return PagerDutyConnection.objects.create(
-        organization=org, auth_type="api_key", api_key="u+AbCdEfGhIjKlMnOp1234", key_last4="1234"
-    )
-
-
 def _rest_incident(incident_id="PBAZLIU") -> dict:
     import json
     from pathlib import Path
 
-    body = json.loads((Path(__file__).parent / "fixtures" / "rest-get-incident.json").read_text())
+    body = json.loads((Path(__file__).parents[1] / "fixtures" / "pagerduty" / "incident.json").read_text())
     body["incident"]["id"] = incident_id
     return body
 
 
-def test_a_stub_is_filled_from_the_api_when_a_connection_exists(deliver, webhook_secret, connected, rsps):
+def test_a_stub_is_filled_from_the_api_when_a_connection_exists(deliver, webhook_secret, pd_connection, rsps):
     import responses
 
     from tests import pd_mocks
@@ -170,7 +161,7 @@ def test_a_stub_is_filled_from_the_api_when_a_connection_exists(deliver, webhook
     assert [f["value"] for f in incident.custom_fields] == ["production", "US"]
 
 
-def test_a_refused_fetch_leaves_the_stub_for_its_next_event(deliver, webhook_secret, connected, rsps):
+def test_a_refused_fetch_leaves_the_stub_for_its_next_event(deliver, webhook_secret, pd_connection, rsps):
     import responses
 
     from tests import pd_mocks
