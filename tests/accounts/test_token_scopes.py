@@ -170,7 +170,7 @@ def test_an_admin_creates_a_scoped_expiring_token_on_the_page(admin_client, clie
     token = ApiToken.objects.get()
     assert (token.scope, token.created_by.email, token.by_operator) == ("write", "admin@acme.example", False)
     row = page.split('data-testid="tokens"')[1]
-    assert "<td>Write</td>" in row
+    assert '<td data-label="Scope">Write</td>' in row
     assert token.expires_at.strftime("%Y-%m-%d") in row
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     assert client.post("/api/rotations/999/sync", **auth).status_code == 404
