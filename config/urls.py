@@ -1,7 +1,7 @@
 from django.contrib import admin
-from django.templatetags.static import static
 from django.contrib.auth.views import LoginView
 from django.http import HttpResponse, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
