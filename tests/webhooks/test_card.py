@@ -115,6 +115,14 @@ def test_the_card_lists_the_last_deliveries_with_their_result(admin_client, deli
     assert "Stored, not used by Roster: Roster does not use service.updated events" in table
 
 
+def test_a_held_deliverys_incident_is_named_but_not_linked_until_it_is_processed(admin_client, deliver, endpoint):
+    deliver(fixture("incident.triggered"))
+    page = admin_client.get(PAGE).content.decode()
+    table = page[page.index('data-testid="wh-deliveries"') :]
+    assert "PGR0VU2" in table
+    assert 'href="/incidents/PGR0VU2/"' not in table  # Roster has no page for it yet: the link was a 404
+
+
 def test_a_refused_delivery_shows_why_on_the_card(admin_client, deliver, webhook_secret):
     deliver(fixture("incident.triggered"), secrets=["an-old-secret-value"])
     page = admin_client.get(PAGE).content.decode()
