@@ -52,13 +52,7 @@ def page(browser, live_server):
 
 @pytest.fixture
 def signed_in_page(page, admin_user, live_server):
-    from tests.conftest import PASSWORD
-
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(admin_user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/settings/integrations/")
+    sign_in(page, admin_user.email)
     return page
 
 
