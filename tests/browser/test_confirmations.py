@@ -9,6 +9,8 @@ from accounts import services as accounts
 from accounts.models import ApiToken, Membership, User
 from integrations.pagerduty import services as pagerduty
 from integrations.pagerduty.models import PagerDutyConnection
+from rotations import services as rotations
+from rotations.models import Rotation
 from tests.browser.conftest import assert_fits
 from webhooks import services as webhooks
 from webhooks.models import WebhookSecret
@@ -125,3 +127,20 @@ def test_a_refused_invitation_comes_back_in_its_dialog_with_the_values_kept(admi
     field_at, error_at = email.bounding_box(), error.bounding_box()
     assert 0 <= error_at["y"] - (field_at["y"] + field_at["height"]) < 12
     assert_fits(page)
+
+
+def test_an_admin_deletes_a_rotation_after_confirming(admin_at_width, org):
+    rotation = rotations.rotation_create(
+        organization=org, name="Platform", time_zone="Europe/Paris", members=[("Ana", "ana@acme.example")]
+    )
+    page = admin_at_width
+    page.goto(f"/rotations/{rotation.pk}/")
+    confirm(
+        page,
+        opener=page.get_by_role("link", name="Delete rotation"),
+        title="Delete Platform?",
+        check="Yes, delete Platform",
+        button="Delete rotation",
+    )
+    expect(page.get_by_role("status")).to_contain_text("Rotation “Platform” deleted.")
+    assert not Rotation.objects.filter(pk=rotation.pk).exists()
