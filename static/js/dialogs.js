@@ -12,7 +12,7 @@
     const target =
       dialog.querySelector("[aria-invalid=true]") ||
       dialog.querySelector(`form:not([method=dialog]) :is(${FIELDS})`) ||
-      dialog.querySelector(`${FIELDS}, button:not(.dialog-close)`);
+      dialog.querySelector(`${FIELDS}, a[href], button:not(.dialog-close)`);
     if (target) target.focus();
   };
 
