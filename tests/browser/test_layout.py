@@ -89,3 +89,38 @@ def test_the_width_check_fails_on_a_page_wider_than_its_window(browser):
     with pytest.raises(AssertionError, match=r"600 px wide in a 390 px window; too wide: \['div#wide"):
         assert_fits(page)
     context.close()
+
+
+def test_support_reads_the_deliveries_list_at_1280_px(browser, live_server, org, other_org, admin_user):
+    from django.utils import timezone
+
+    from webhooks.models import Delivery
+
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    for organization, status in ((org, Delivery.Status.PROCESSED), (other_org, Delivery.Status.FAILED)):
+        Delivery.objects.create(
+            organization=organization,
+            raw_body=b"{}",
+            verified=True,
+            event_type="incident.custom_field_values.updated",
+            incident_ref="Q1SCREENSHOT0A",
+            status=status,
+            error="OperationalError: could not connect to server: Connection refused " * 5
+            if status == Delivery.Status.FAILED
+            else "",
+            received_at=timezone.now(),
+        )
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto("/admin/login/?next=/admin/webhooks/delivery/")
+    from tests.conftest import PASSWORD
+
+    page.get_by_label("Email").fill(admin_user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin/webhooks/delivery/")
+    expect(page.get_by_role("heading", name="Select webhook delivery to change")).to_be_visible()
+    expect(page.locator("#changelist-filter summary", has_text="By organization")).to_have_count(1)
+    assert_fits(page)
+    context.close()
