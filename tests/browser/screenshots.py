@@ -36,8 +36,7 @@ def test_screenshots_of_every_page(browser, live_server, org, admin_user, fake_p
     for width in WIDTHS:
         context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 860})
         contexts[width] = context.new_page()
-    signed_out = [(w, p) for w, p in contexts.items()]
-    for width, page in signed_out:
+    for width, page in contexts.items():
         page.goto("/accounts/login/")
         assert_fits(page)
         (OUT / str(width)).mkdir(parents=True, exist_ok=True)
@@ -45,6 +44,11 @@ def test_screenshots_of_every_page(browser, live_server, org, admin_user, fake_p
         sign_in(page, admin_user.email)
     saved = shoot(contexts, NOT_CONNECTED)
     saved += shoot(contexts, connected_pages(seed(org, admin_user)))
+    phone = contexts[min(WIDTHS)]
+    phone.goto("/rotations/")
+    phone.get_by_text("Menu", exact=True).click()  # the navigation, unfolded
+    phone.screenshot(path=str(OUT / str(min(WIDTHS)) / "menu-open.png"))
+    saved.append("menu-open")
     for page in contexts.values():
         page.context.close()
     print(f"\n{len(saved) + len(WIDTHS)} screenshots in {OUT}")
