@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-services services worker lint check fuzz lock audit
+.PHONY: help run test test-services services worker lint check fuzz lock audit screenshots
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ worker: $(STAMP) ## Run a Celery worker with beat alone (make run starts one alr
 
 fuzz: $(STAMP) ## Fuzz the JSON API with Schemathesis against a live app (own SQLite database; about a minute)
 	$(PY) bin/fuzz-api $(FUZZ_ARGS)
+
+screenshots: $(STAMP) ## PNGs of every page at 1280 and 390 px into test-artifacts/screenshots/ (seeded test app, fake PagerDuty)
+	$(TEST_ENV) ROSTER_REQUIRE_BROWSER=1 $(VENV)/bin/pytest -q -s -p no:randomly tests/browser/screenshots.py
 
 lint: $(STAMP) ## ruff (checks, formatting), mypy, import layers, no model change without its migration
 	$(VENV)/bin/ruff check .

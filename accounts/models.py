@@ -55,6 +55,8 @@ class Organization(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "organization"
+        verbose_name_plural = "organizations"
         ordering = ["name"]
 
     def __str__(self):
@@ -80,6 +82,8 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "membership"
+        verbose_name_plural = "memberships"
         constraints = [models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org")]
 
     def __str__(self):
@@ -120,6 +124,8 @@ class ApiToken(models.Model):
     by_operator = models.BooleanField(default=False, editable=False)  # created without a creator to vouch for it
 
     class Meta:
+        verbose_name = "API token"
+        verbose_name_plural = "API tokens"
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -175,6 +181,8 @@ class Invitation(models.Model):
     objects = InvitationQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "invitation"
+        verbose_name_plural = "invitations"
         ordering = ["email"]
         constraints = [
             models.UniqueConstraint(
@@ -212,6 +220,8 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = "audit event"
+        verbose_name_plural = "audit events"
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["organization", "provider", "-created_at"], name="audit_org_provider_created_idx")

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.views import LoginView
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 
@@ -22,6 +23,8 @@ api_patterns: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="integrations:index", permanent=False), name="home"),
     path("admin/", admin.site.urls),
+    # Browsers ask for /favicon.ico whatever the page says: the icon base.html links to.
+    path("favicon.ico", lambda request: HttpResponseRedirect(static("favicon.svg")), name="favicon"),
     # Liveness for load balancers; also the trivial view bench/webhooks.py compares against.
     path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),  # throttled

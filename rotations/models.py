@@ -70,6 +70,8 @@ class Rotation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "rotation"
+        verbose_name_plural = "rotations"
         ordering = ["name", "id"]
 
     def __str__(self):
@@ -110,6 +112,8 @@ class Member(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "rotation member"
+        verbose_name_plural = "rotation members"
         ordering = ["position", "id"]
         constraints = [models.UniqueConstraint(fields=["rotation", "email"], name="member_email_unique_per_rotation")]
 
@@ -125,6 +129,8 @@ class Skip(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "skipped turn"
+        verbose_name_plural = "skipped turns"
         ordering = ["turn_start"]
         constraints = [models.UniqueConstraint(fields=["rotation", "turn_start"], name="skip_unique_per_turn")]
 
@@ -142,6 +148,8 @@ class Override(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "override"
+        verbose_name_plural = "overrides"
         ordering = ["start"]
         constraints = [
             models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="override_ends_after_start")
@@ -164,6 +172,8 @@ class Shift(models.Model):
     person_email = models.CharField(max_length=254, blank=True, default="")
 
     class Meta:
+        verbose_name = "shift (from PagerDuty)"
+        verbose_name_plural = "shifts (from PagerDuty)"
         ordering = ["start", "end", "id"]
         indexes = [models.Index(fields=["rotation", "end"], name="shift_rotation_end")]
 
@@ -193,6 +203,8 @@ class Handoff(models.Model):
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "handoff"
+        verbose_name_plural = "handoffs"
         ordering = ["-at"]
         constraints = [models.UniqueConstraint(fields=["rotation", "at"], name="handoff_once_per_instant")]
 
@@ -211,6 +223,7 @@ class PagerDutyUser(models.Model):
 
     class Meta:
         verbose_name = "PagerDuty user (cached)"
+        verbose_name_plural = "PagerDuty users (cached)"
         constraints = [models.UniqueConstraint(fields=["organization", "pagerduty_id"], name="pd_user_unique_per_org")]
 
     def __str__(self):
@@ -232,6 +245,8 @@ class SyncRun(models.Model):
     changed = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = "schedule sync run"
+        verbose_name_plural = "schedule sync runs"
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["organization", "schedule_id", "-started_at"], name="syncrun_schedule")]
 

@@ -9,6 +9,9 @@ from accounts.admin import register_organization_inline
 from .models import Delivery, Incident, IncidentEvent, WebhookEndpoint, WebhookSecret
 from .queueing import queue_deliveries
 
+ERROR_CHARS = 60
+FINISHED = (Delivery.Status.PROCESSED, Delivery.Status.SKIPPED)
+
 
 class WebhookEndpointInline(admin.StackedInline):
     model = WebhookEndpoint
@@ -34,8 +37,9 @@ register_organization_inline(WebhookSecretInline)
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "organization", "event_type", "incident_ref", "status", "error", "attempts"]
-    list_filter = ["status", "event_type", "verified"]
+    list_display = ["received_at", "organization", "event_type", "incident_ref", "status", "short_error", "tries"]
+    list_filter = ["status", ("organization", admin.RelatedOnlyFieldListFilter), "event_type", "verified"]
+    list_select_related = ["organization"]
     search_fields = ["organization__name", "organization__slug", "event_id", "webhook_id", "incident_ref"]
     date_hierarchy = "received_at"
     actions = ["reprocess"]
@@ -43,7 +47,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "organization",
         "status",
         "error",
-        "attempts",
+        "tries",
         "verified",
         "event_type",
         "event_id",
@@ -54,6 +58,19 @@ class DeliveryAdmin(admin.ModelAdmin):
         "headers",
         "body_text",
     )
+
+    @admin.display(description="Error")
+    def short_error(self, obj):
+        """The list shows the error's start (the whole of it is on the delivery's page), so the
+        columns fit a 1280 px screen."""
+        return obj.error if len(obj.error) <= ERROR_CHARS else obj.error[: ERROR_CHARS - 1] + "…"
+
+    @admin.display(description="Attempts")
+    def tries(self, obj):
+        """How many times processing ran: the failed runs (stored in `attempts`) and the run that
+        finished it (processed, or stored as not used). A delivery processed at the first try shows 1;
+        one waiting or held shows the failures so far (0 if none)."""
+        return obj.attempts + (1 if obj.status in FINISHED else 0)
 
     @admin.display(description="Body")
     def body_text(self, obj):

@@ -30,6 +30,10 @@ class WebhookEndpoint(models.Model):
     last_rejected_reason = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = "PagerDuty webhook endpoint"
+        verbose_name_plural = "PagerDuty webhook endpoints"
+
     def __str__(self):
         return f"Webhook endpoint of {self.organization}"
 
@@ -47,6 +51,8 @@ class WebhookSecret(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "webhook signing secret"
+        verbose_name_plural = "webhook signing secrets"
         ordering = ["created_at", "id"]
 
     def __str__(self):
@@ -84,7 +90,8 @@ class Delivery(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name_plural = "deliveries"
+        verbose_name = "webhook delivery"
+        verbose_name_plural = "webhook deliveries"
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -138,6 +145,8 @@ class Incident(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "incident"
+        verbose_name_plural = "incidents"
         ordering = ["-pagerduty_created_at", "-first_seen_at"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "pagerduty_id"], name="webhooks_incident_unique_per_org")
@@ -161,6 +170,8 @@ class IncidentEvent(models.Model):
     applied = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = "incident event"
+        verbose_name_plural = "incident events"
         ordering = ["occurred_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["incident", "event_id"], name="webhooks_incidentevent_unique_event")

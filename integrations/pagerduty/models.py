@@ -73,6 +73,7 @@ class PagerDutyConnection(models.Model):
 
     class Meta:
         verbose_name = "PagerDuty connection"
+        verbose_name_plural = "PagerDuty connections"
 
     def __str__(self):
         return f"PagerDuty for {self.organization} ({self.get_status_display()})"
@@ -119,6 +120,7 @@ class PagerDutyOAuthLogin(models.Model):
 
     class Meta:
         verbose_name = "PagerDuty OAuth login in progress"
+        verbose_name_plural = "PagerDuty OAuth logins in progress"
 
     def __str__(self):
         return f"OAuth login for {self.organization_id} started {self.created_at:%Y-%m-%d %H:%M}"

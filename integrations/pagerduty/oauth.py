@@ -88,12 +88,16 @@ class OAuthApp:
 
 
 def operator_app_problem() -> str:
-    """Why the operator's app cannot be used ("" when it can)."""
+    """Why the operator's app cannot be used ("" when it can).
+
+    Said to an organization's admins, so it never names a server setting (the README does:
+    PAGERDUTY_OAUTH_ENABLED, PAGERDUTY_CLIENT_ID, PAGERDUTY_CLIENT_SECRET)."""
     if not settings.PAGERDUTY_OAUTH_ENABLED:
-        return f"{NOT_ENABLED} on this Roster server (PAGERDUTY_OAUTH_ENABLED is not set)."
-    missing = [name for name in ("PAGERDUTY_CLIENT_ID", "PAGERDUTY_CLIENT_SECRET") if not getattr(settings, name)]
-    if missing:
-        return f"Missing OAuth credentials: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set."
+        return f"{NOT_ENABLED}: your Roster operator hasn't enabled a shared PagerDuty app on this server."
+    if not (settings.PAGERDUTY_CLIENT_ID and settings.PAGERDUTY_CLIENT_SECRET):
+        return (
+            f"{NOT_ENABLED}: your Roster operator hasn't finished setting up the shared PagerDuty app on this server."
+        )
     return ""
 
 

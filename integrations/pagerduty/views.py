@@ -33,7 +33,8 @@ def _key_form_view(request, *, dialog: str, form_name: str, make_form, action):
         try:
             action(org, form.cleaned_data)
         except pd.PagerDutyError as error:
-            form.add_error(None, _error_text(error))
+            # A refused key is the key field's error (shown beside it, focused); the rest are the form's.
+            form.add_error("api_key" if isinstance(error, pd.Unauthorized) else None, _error_text(error))
         except services.NotConnected as error:
             form.add_error(None, error.message)
         else:
@@ -51,7 +52,7 @@ def connect(request):
         messages.success(request, f"PagerDuty connected as {connection.display_name}.")
 
     return _key_form_view(
-        request, dialog="pagerduty-connect", form_name="pd_connect_form", make_form=connect_form, action=action
+        request, dialog="pagerduty-connect-key", form_name="pd_connect_form", make_form=connect_form, action=action
     )
 
 

@@ -15,6 +15,7 @@ from . import client as pd
 from . import oauth
 from .forms import oauth_connect_form
 from .models import PagerDutyConnection
+from .selectors import get_connection
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 def oauth_connect(request):
     org = get_org_for_admin(request)
     if request.method == "GET":
-        return redirect_to_dialog("pagerduty-connect")
+        return redirect_to_dialog("pagerduty-connect-oauth")
     form = oauth_connect_form(request.POST, operator_app_ready=not oauth.operator_app_problem())
     if form.is_valid():
         data = form.cleaned_data
@@ -41,7 +42,7 @@ def oauth_connect(request):
             form.add_error(None, error.message)
         else:
             return redirect(url)
-    return render_integrations_page(request, open_dialog="pagerduty-connect", extra={"pd_oauth_form": form})
+    return render_integrations_page(request, open_dialog="pagerduty-connect-oauth", extra={"pd_oauth_form": form})
 
 
 @login_required
@@ -49,6 +50,8 @@ def oauth_connect(request):
 def oauth_callback(request):
     """PagerDuty's redirect back: {PUBLIC_BASE_URL}/api/integrations/pagerduty/login/callback."""
     org = get_org_for_admin(request)
+    before = get_connection(org)
+    refreshing = before is not None and before.auth_type == PagerDutyConnection.AuthType.OAUTH
     try:
         connection = oauth.oauth_login_finish(
             organization=org, user=request.user, params=request.GET, session=request.session
@@ -57,7 +60,10 @@ def oauth_callback(request):
         log.info("PagerDuty OAuth login for organization %s failed: %s", org.pk, error.code)
         messages.error(request, error.message)
         return redirect("integrations:index")
-    messages.success(request, f"PagerDuty connected with OAuth as {connection.display_name}.")
+    if refreshing:  # Refresh Connection on an OAuth connection runs this same login
+        messages.success(request, f"PagerDuty connection refreshed: signed in again as {connection.display_name}.")
+    else:
+        messages.success(request, f"PagerDuty connected with OAuth as {connection.display_name}.")
     missing = oauth.missing_scopes(connection.scope_list)
     if missing:
         messages.warning(request, f"PagerDuty did not grant the scopes Roster needs: {', '.join(missing)}.")
@@ -89,6 +95,8 @@ def card_context(request, organization, connection) -> dict:
         "pd_oauth_redirect_url": oauth.redirect_url(),
         "pd_oauth_scopes": " ".join(oauth.requested_scopes(operator=not problem)),
         "pd_oauth_org_scopes": " ".join(oauth.ORG_APP_SCOPES),
+        "pd_oauth_scope_list": oauth.requested_scopes(operator=not problem),
+        "pd_oauth_org_scope_list": list(oauth.ORG_APP_SCOPES),
         "pd_oauth_missing_scopes": [],
     }
     if connection is not None and connection.auth_type == PagerDutyConnection.AuthType.OAUTH:

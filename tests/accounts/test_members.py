@@ -207,7 +207,7 @@ def test_inviting_a_member_is_a_form_error(admin_client, member_user, mailoutbox
     response = admin_client.post("/settings/members/invite/", {"email": "Member@Acme.example", "role": "member"})
     page = response.content.decode()
     assert "member@acme.example is already a member of Acme." in page
-    assert '<dialog id="invite" aria-labelledby="invite-title" open>' in page
+    assert '<dialog id="invite" class="dialog" aria-labelledby="invite-title" open>' in page
     assert not Invitation.objects.exists()
     assert mailoutbox == []
 
@@ -225,10 +225,13 @@ def test_when_email_fails_the_admin_copies_the_link(admin_client, org, monkeypat
 def test_dialogs_open_without_javascript(admin_client, member_user):
     assert admin_client.get("/settings/members/invite/")["Location"] == "/settings/members/?dialog=invite"
     page = admin_client.get("/settings/members/?dialog=invite").content.decode()
-    assert '<dialog id="invite" aria-labelledby="invite-title" open>' in page
+    assert '<dialog id="invite" class="dialog" aria-labelledby="invite-title" open>' in page
     page = admin_client.get(f"/settings/members/?dialog=remove-{member_user.id}").content.decode()
-    assert f'<dialog id="remove-{member_user.id}" aria-labelledby="remove-{member_user.id}-title" open>' in page
-    assert f'<dialog id="role-{member_user.id}" aria-labelledby="role-{member_user.id}-title">' in page
+    assert (
+        f'<dialog id="remove-{member_user.id}" class="dialog" aria-labelledby="remove-{member_user.id}-title" open>'
+        in page
+    )
+    assert f'<dialog id="role-{member_user.id}" class="dialog" aria-labelledby="role-{member_user.id}-title">' in page
 
 
 def test_an_admin_changes_roles_and_removes_a_member_who_keeps_their_account(admin_client, org, member_user, other_org):

@@ -170,7 +170,7 @@ def test_an_admin_creates_a_scoped_expiring_token_on_the_page(admin_client, clie
     token = ApiToken.objects.get()
     assert (token.scope, token.created_by.email, token.by_operator) == ("write", "admin@acme.example", False)
     row = page.split('data-testid="tokens"')[1]
-    assert "<td>Write</td>" in row
+    assert '<td data-label="Scope">Write</td>' in row
     assert token.expires_at.strftime("%Y-%m-%d") in row
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     assert client.post("/api/rotations/999/sync", **auth).status_code == 404
@@ -252,3 +252,23 @@ def test_the_upgrade_makes_every_existing_token_admin_so_no_script_breaks(org, a
     by_command.refresh_from_db()
     assert (by_admin.scope, by_admin.by_operator) == ("admin", False)
     assert (by_command.scope, by_command.by_operator) == ("admin", True)
+
+
+def test_revoking_a_token_asks_first_even_without_javascript(admin_client, org, admin_user):
+    token, _ = services.api_token_create(organization=org, name="Nightly export", scope="read", created_by=admin_user)
+    page = admin_client.get("/settings/api-tokens/").content.decode()
+    assert f'href="?dialog=revoke-token-{token.pk}"' in page  # the Revoke button is a link to its confirmation
+    assert (
+        f'<dialog id="revoke-token-{token.pk}" class="dialog" aria-labelledby="revoke-token-{token.pk}-title">' in page
+    )
+    page = admin_client.get(f"/settings/api-tokens/?dialog=revoke-token-{token.pk}").content.decode()
+    assert (
+        f'<dialog id="revoke-token-{token.pk}" class="dialog" aria-labelledby="revoke-token-{token.pk}-title" open>'
+        in page
+    )
+    dialog = page[page.index(f'<dialog id="revoke-token-{token.pk}"') :]
+    assert f'<input type="checkbox" name="confirm" id="revoke-token-{token.pk}-confirm" required>' in dialog
+    assert (
+        f'<label for="revoke-token-{token.pk}-confirm">Yes, revoke the token ending in {token.last4}</label>' in dialog
+    )
+    assert f'action="/settings/api-tokens/{token.pk}/delete/"' in dialog

@@ -52,11 +52,66 @@ def page(browser, live_server):
 
 @pytest.fixture
 def signed_in_page(page, admin_user, live_server):
+    sign_in(page, admin_user.email)
+    return page
+
+
+# --- Layout: every page fits its screen -----------------------------------------------------------
+
+WIDTHS = (1280, 390)  # a laptop, a phone (iPhone 12–15)
+
+_OVERFLOW = """() => {
+  const width = window.innerWidth;
+  const wide = [...document.querySelectorAll("body *")]
+    .filter((e) => e.getBoundingClientRect().right > width + 1 && e.getClientRects().length)
+    .filter((e) => !e.closest(".table-scroll, .visually-hidden, dialog:not([open])"))
+    .slice(0, 5)
+    .map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}${e.className ? "." + String(e.className).split(" ").join(".") : ""} (right edge ${Math.round(e.getBoundingClientRect().right)})`);
+  const dialogs = [...document.querySelectorAll("dialog[open]")]
+    .filter((d) => d.getBoundingClientRect().width > width || d.scrollWidth > d.clientWidth + 1)
+    .map((d) => `dialog#${d.id} (${Math.round(d.getBoundingClientRect().width)} px, content ${d.scrollWidth} px)`);
+  return {scrollWidth: document.documentElement.scrollWidth, width, wide, dialogs};
+}"""
+
+
+def assert_fits(page) -> None:
+    """Fail when the page scrolls sideways (the document is wider than the window), or an open
+    dialog is wider than the screen or than itself; the message names the widest elements."""
+    found = page.evaluate(_OVERFLOW)
+    assert found["scrollWidth"] <= found["width"], (
+        f"{page.url} is {found['scrollWidth']} px wide in a {found['width']} px window; too wide: {found['wide']}"
+    )
+    assert not found["dialogs"], f"{page.url}: a dialog does not fit a {found['width']} px screen: {found['dialogs']}"
+
+
+@pytest.fixture(params=WIDTHS, ids=[f"{w}px" for w in WIDTHS])
+def width(request) -> int:
+    return request.param
+
+
+def sign_in(page, email: str) -> None:
     from tests.conftest import PASSWORD
 
     page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(admin_user.email)
+    page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/settings/integrations/")
-    return page
+
+
+@pytest.fixture
+def admin_at_width(browser, live_server, admin_user, width):
+    """A signed-in admin's page in a window `width` px wide (run at 1280 and at 390)."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    sign_in(page, admin_user.email)
+    yield page
+    context.close()
+
+
+def open_menu(page) -> None:
+    """On a phone the navigation is folded into Menu: open it (a no-op where it is shown)."""
+    menu = page.locator("details.menu")
+    if menu.locator("summary").is_visible() and menu.get_attribute("open") is None:
+        menu.locator("summary").click()

@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from integrations.pagerduty.models import PagerDutyConnection
+from tests.browser.conftest import assert_fits
 from tests.factories import PagerDutyConnectionFactory
 from tests.fake_identity import FakeIdentity
 
@@ -22,11 +23,15 @@ def open_oauth_login(page, identity, live_server):
     page.goto("/settings/integrations/")  # rendered again now that the settings point at the fakes
     card = page.locator("#pagerduty")
     card.get_by_role("link", name="Connect").click()
-    dialog = page.get_by_role("dialog", name="Connect PagerDuty")
+    page.get_by_role("dialog", name="Connect PagerDuty").get_by_role("link", name="Connect with OAuth").click()
+    dialog = page.get_by_role("dialog", name="Connect with OAuth")
     expect(dialog.get_by_test_id("pd-oauth-redirect-url")).to_have_text(
         f"{live_server.url}/api/integrations/pagerduty/login/callback"
     )
-    expect(dialog.get_by_test_id("pd-oauth-scopes")).to_have_text("openid schedules.read teams.read users.read")
+    expect(dialog.get_by_test_id("pd-oauth-scopes").locator("code")).to_have_text(
+        ["openid", "schedules.read", "teams.read", "users.read"]
+    )
+    assert_fits(page)
     dialog.get_by_label("Client ID").fill(identity.client_id)
     dialog.get_by_label("Client Secret").fill(identity.client_secret)
     dialog.get_by_role("button", name="Connect with OAuth").click()
@@ -35,8 +40,8 @@ def open_oauth_login(page, identity, live_server):
     return card
 
 
-def test_an_admin_connects_with_oauth_by_approving_in_pagerduty(signed_in_page, fake_identity, live_server, admin_user):
-    page = signed_in_page
+def test_an_admin_connects_with_oauth_by_approving_in_pagerduty(admin_at_width, fake_identity, live_server, admin_user):
+    page = admin_at_width
     card = open_oauth_login(page, fake_identity, live_server)
 
     page.get_by_role("button", name="Approve").click()
@@ -91,6 +96,7 @@ def test_refresh_connection_re_authorizes_a_connection_that_needs_it(signed_in_p
 
     page.wait_for_url("**/settings/integrations/")
     expect(card.get_by_test_id("pd-status")).to_have_text("Active")
+    expect(page.get_by_role("status")).to_contain_text("PagerDuty connection refreshed: signed in again as Earline")
     expect(card.get_by_test_id("pd-acting-as")).to_contain_text("Earline Greenholt")
     connection = PagerDutyConnection.objects.get(organization=org)
     assert connection.refresh_token in fake_identity.refresh_tokens and connection.last_error == ""

@@ -41,8 +41,14 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, db):
 
 def test_the_connect_dialog_opens_without_javascript(admin_client):
     page = admin_client.get(URL + "?dialog=pagerduty-connect").content.decode()
-    assert '<dialog id="pagerduty-connect" aria-labelledby="pagerduty-connect-title" open>' in page
-    assert "Connect with API Key" in page
+    assert '<dialog id="pagerduty-connect" class="dialog" aria-labelledby="pagerduty-connect-title" open>' in page
+    assert '<a class="choice" href="?dialog=pagerduty-connect-key"' in page
+    assert '<a class="choice" href="?dialog=pagerduty-connect-oauth"' in page
+    page = admin_client.get(URL + "?dialog=pagerduty-connect-key").content.decode()
+    assert (
+        '<dialog id="pagerduty-connect-key" class="dialog" aria-labelledby="pagerduty-connect-key-title" open>' in page
+    )
+    assert '<dialog id="pagerduty-connect" class="dialog" aria-labelledby="pagerduty-connect-title">' in page
 
 
 def test_connecting_a_user_key_shows_who_and_what(admin_client, org, rsps):
@@ -87,7 +93,12 @@ def test_an_invalid_key_is_refused_and_nothing_is_saved(admin_client, org, rsps)
     assert response.status_code == 200
     assert "Unauthorized: Invalid or expired API token" in page
     assert "API Access Keys" in page  # what to check
-    assert '<dialog id="pagerduty-connect" aria-labelledby="pagerduty-connect-title" open>' in page
+    assert (
+        '<dialog id="pagerduty-connect-key" class="dialog" aria-labelledby="pagerduty-connect-key-title" open>' in page
+    )
+    # The refusal is the key field's error: beside it, and named by its aria-describedby.
+    assert 'aria-invalid="true" aria-describedby="pd-connect-api_key_helptext pd-connect-api_key_error"' in page
+    assert '<span class="error" id="pd-connect-api_key_error">Unauthorized: Invalid or expired API token' in page
     assert not PagerDutyConnection.objects.filter(organization=org).exists()
     assert not AuditEvent.objects.exists()
 
@@ -141,7 +152,7 @@ def test_a_refused_new_key_leaves_the_old_key_active_and_untouched(admin_client,
     rsps.replace(responses.GET, pd_mocks.api("/users/me"), json=pd_mocks.UNAUTHORIZED_BODY, status=401)
     page = admin_client.post(f"{URL}pagerduty/rotate-key/", {"api_key": NEW_KEY, "region": "us"}).content.decode()
     assert "Unauthorized: Invalid or expired API token" in page
-    assert '<dialog id="pagerduty-rotate" aria-labelledby="pagerduty-rotate-title" open>' in page
+    assert '<dialog id="pagerduty-rotate" class="dialog" aria-labelledby="pagerduty-rotate-title" open>' in page
     after = PagerDutyConnection.objects.get(organization=org)
     assert after.api_key == KEY
     assert after.key_last4 == "1234"
@@ -153,7 +164,7 @@ def test_disconnect_asks_for_confirmation_then_deletes_the_credentials(admin_cli
     pd_mocks.mock_valid_user_key(rsps)
     connect(admin_client)
     page = admin_client.post(f"{URL}pagerduty/disconnect/", {}).content.decode()
-    assert '<dialog id="pagerduty-disconnect" aria-labelledby="pagerduty-disconnect-title" open>' in page
+    assert '<dialog id="pagerduty-disconnect" class="dialog" aria-labelledby="pagerduty-disconnect-title" open>' in page
     assert PagerDutyConnection.objects.filter(organization=org).exists()
 
     page = admin_client.post(f"{URL}pagerduty/disconnect/", {"confirm": "on"}, follow=True).content.decode()

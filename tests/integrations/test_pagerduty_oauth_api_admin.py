@@ -102,7 +102,10 @@ def test_the_login_api_explains_a_missing_operator_app(admin_client, settings):
     settings.PAGERDUTY_OAUTH_ENABLED = True
     settings.PAGERDUTY_CLIENT_SECRET = "operator-secret"
     response = admin_client.post(LOGIN_API, "{}", content_type="application/json")
-    assert response.json()["message"] == "Missing OAuth credentials: PAGERDUTY_CLIENT_ID is not set."
+    assert response.json()["message"] == (
+        "PagerDuty OAuth is not enabled: your Roster operator hasn't finished setting up the shared PagerDuty app "
+        "on this server."
+    )
     assert not PagerDutyOAuthLogin.objects.exists()
 
 

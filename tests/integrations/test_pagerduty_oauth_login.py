@@ -353,11 +353,11 @@ def test_the_operators_app_connects_without_asking_for_credentials(admin_client,
         ({}, "PagerDuty OAuth is not enabled"),
         (
             {"PAGERDUTY_OAUTH_ENABLED": True, "PAGERDUTY_CLIENT_ID": "id"},
-            "Missing OAuth credentials: PAGERDUTY_CLIENT_SECRET is not set.",
+            "your Roster operator hasn&#x27;t finished setting up the shared PagerDuty app",
         ),
         (
             {"PAGERDUTY_OAUTH_ENABLED": True},
-            "Missing OAuth credentials: PAGERDUTY_CLIENT_ID and PAGERDUTY_CLIENT_SECRET are not set.",
+            "your Roster operator hasn&#x27;t finished setting up the shared PagerDuty app",
         ),
     ],
     ids=["not-enabled", "no-secret", "nothing"],
@@ -365,8 +365,9 @@ def test_the_operators_app_connects_without_asking_for_credentials(admin_client,
 def test_an_unusable_operator_app_is_explained_without_a_500(admin_client, settings, env, expected):
     for name, value in env.items():
         setattr(settings, name, value)
-    page = page_of(admin_client.get(URL + "?dialog=pagerduty-connect"))
+    page = page_of(admin_client.get(URL + "?dialog=pagerduty-connect-oauth"))
     assert expected in page
+    assert "PAGERDUTY_" not in page  # an admin never sees the name of a server setting
     response = admin_client.post(CONNECT, {"client_id": "", "client_secret": "", "region": "us"})
     assert response.status_code == 200
     assert "Enter the Client ID and Client Secret of your organization" in page_of(response)
@@ -391,7 +392,8 @@ def test_refresh_connection_runs_the_login_again_and_replaces_tokens_only_on_suc
     mock_token(rsps, access="pdus+new-access", refresh="pdus+new-refresh")
     pd_mocks.mock_valid_user_key(rsps)
     page = page_of(callback(admin_client, code="c", state=query["state"]))
-    assert "PagerDuty connected with OAuth" in page
+    assert "PagerDuty connection refreshed: signed in again as" in page
+    assert "PagerDuty connected with OAuth" not in page
     connection.refresh_from_db()
     assert (connection.access_token, connection.refresh_token) == ("pdus+new-access", "pdus+new-refresh")
     assert AuditEvent.objects.filter(organization=org, action="oauth_reauthorize").exists()

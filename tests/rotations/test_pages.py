@@ -27,7 +27,7 @@ def page(client, url):
 
 def test_the_nav_links_to_rotations_and_the_list_says_each_cadence(admin_client, native):
     html = page(admin_client, "/rotations/")
-    assert '<a href="/rotations/">Rotations</a>' in html
+    assert '<a href="/rotations/" aria-current="page">Rotations</a>' in html
     assert "Every day at 09:00" in html
 
 

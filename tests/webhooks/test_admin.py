@@ -77,3 +77,45 @@ def test_the_organization_admin_shows_secrets_by_last_4_only(staff_client, org, 
     page = staff_client.get(reverse("admin:accounts_organization_change", args=[org.pk])).content.decode()
     assert "7Qz9" in page
     assert SECRET not in page
+
+
+def test_the_deliveries_list_counts_the_run_that_processed_a_delivery(staff_client, deliver, webhook_secret):
+    deliver(fixture("incident.triggered"))
+    page = staff_client.get(reverse("admin:webhooks_delivery_changelist")).content.decode()
+    assert 'class="column-tries"' in page
+    assert '<td class="field-tries">1</td>' in page  # processed at the first try: 1 attempt, not 0
+    Delivery.objects.update(status=Delivery.Status.FAILED, attempts=2, error="boom")
+    page = staff_client.get(reverse("admin:webhooks_delivery_changelist")).content.decode()
+    assert '<td class="field-tries">2</td>' in page  # two failed runs, still waiting
+    Delivery.objects.update(status=Delivery.Status.PROCESSED, error="")
+    page = staff_client.get(reverse("admin:webhooks_delivery_changelist")).content.decode()
+    assert '<td class="field-tries">3</td>' in page  # two failed runs, then the one that worked
+
+
+def test_the_deliveries_list_filters_by_organization_and_shortens_errors(staff_client, org, other_org):
+    from django.utils import timezone
+
+    for organization in (org, other_org):
+        Delivery.objects.create(
+            organization=organization,
+            raw_body=b"{}",
+            event_type=f"incident.{organization.slug}",
+            status=Delivery.Status.FAILED,
+            error="x" * 300,
+            received_at=timezone.now(),
+        )
+    url = reverse("admin:webhooks_delivery_changelist")
+    page = staff_client.get(url).content.decode()
+    assert "By organization" in page
+    assert "x" * 59 + "…" in page and "x" * 61 not in page  # the whole error is on the delivery's page
+    page = staff_client.get(url, {"organization__id__exact": other_org.pk}).content.decode()
+    rows = page[page.index('id="result_list"') : page.index("</table>", page.index('id="result_list"'))]
+    assert f'<td class="field-event_type">incident.{other_org.slug}</td>' in rows
+    assert f"incident.{org.slug}" not in rows
+
+
+def test_admin_names_its_models_in_words(staff_client):
+    page = staff_client.get(reverse("admin:index")).content.decode()
+    for name in ("PagerDuty users (cached)", "Webhook deliveries", "API tokens", "Schedule sync runs"):
+        assert name in page
+    assert "Pager duty" not in page and "Api token" not in page

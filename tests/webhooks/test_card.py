@@ -64,7 +64,7 @@ def test_a_refused_secret_reopens_the_dialog_without_echoing_it(admin_client, or
     response = admin_client.post(PAGE + "pagerduty/webhook-secrets/", {"secret": "has spaces in it", "label": ""})
     page = response.content.decode()
     assert response.status_code == 400
-    assert '<dialog id="webhook-secret" aria-labelledby="webhook-secret-title" open>' in page
+    assert '<dialog id="webhook-secret" class="dialog" aria-labelledby="webhook-secret-title" open>' in page
     assert "A signing secret has no spaces" in page
     assert "has spaces in it" not in page
     assert not WebhookSecret.objects.exists()
@@ -90,9 +90,11 @@ def test_members_and_outsiders_cannot_change_secrets(member_client, webhook_secr
 
 def test_the_card_counts_held_deliveries(admin_client, deliver, endpoint):
     deliver(fixture("incident.triggered"))
+    page = admin_client.get(PAGE).content.decode()
+    assert "1 delivery held until a signing secret is saved" in page
     deliver(fixture("incident.resolved"))
     page = admin_client.get(PAGE).content.decode()
-    assert "2 held until a signing secret is saved" in page
+    assert "2 deliveries held until a signing secret is saved" in page
 
 
 def test_a_test_notification_shows_as_test_received_at(admin_client, deliver, webhook_secret):
@@ -113,6 +115,14 @@ def test_the_card_lists_the_last_deliveries_with_their_result(admin_client, deli
     assert "Stored, not used by Roster: Roster does not use service.updated events" in table
 
 
+def test_a_held_deliverys_incident_is_named_but_not_linked_until_it_is_processed(admin_client, deliver, endpoint):
+    deliver(fixture("incident.triggered"))
+    page = admin_client.get(PAGE).content.decode()
+    table = page[page.index('data-testid="wh-deliveries"') :]
+    assert "PGR0VU2" in table
+    assert 'href="/incidents/PGR0VU2/"' not in table  # Roster has no page for it yet: the link was a 404
+
+
 def test_a_refused_delivery_shows_why_on_the_card(admin_client, deliver, webhook_secret):
     deliver(fixture("incident.triggered"), secrets=["an-old-secret-value"])
     page = admin_client.get(PAGE).content.decode()
@@ -121,7 +131,10 @@ def test_a_refused_delivery_shows_why_on_the_card(admin_client, deliver, webhook
 
 def test_the_add_secret_dialog_opens_without_javascript(admin_client):
     response = admin_client.get(PAGE + "pagerduty/webhook-secrets/", follow=True)
-    assert '<dialog id="webhook-secret" aria-labelledby="webhook-secret-title" open>' in response.content.decode()
+    assert (
+        '<dialog id="webhook-secret" class="dialog" aria-labelledby="webhook-secret-title" open>'
+        in response.content.decode()
+    )
 
 
 def test_a_held_delivery_with_a_line_break_in_its_incident_id_does_not_break_the_settings_page(
@@ -137,7 +150,7 @@ def test_a_held_delivery_with_a_line_break_in_its_incident_id_does_not_break_the
     member.force_login(member_user)
     response = admin.get(PAGE)
     assert response.status_code == 200
-    assert "2 held until a signing secret is saved" in response.content.decode()
+    assert "2 deliveries held until a signing secret is saved" in response.content.decode()
     assert member.get(PAGE).status_code == 200
 
 
@@ -167,7 +180,7 @@ def test_the_card_shows_deliveries_waiting_and_warns_when_processing_is_behind(
 
     oldest = Delivery.objects.order_by("received_at").first().received_at
     text = _backlog_text(admin_client.get(PAGE).content.decode())
-    assert f"2 waiting to be processed, the oldest received at {oldest:%Y-%m-%d %H:%M:%S} UTC" in text
+    assert f"2 deliveries waiting to be processed, the oldest received at {oldest:%Y-%m-%d %H:%M:%S} UTC" in text
     assert "Processing is behind" not in text
 
     Delivery.objects.update(received_at=timezone.now() - timedelta(seconds=settings.WEBHOOK_BACKLOG_WARN_SECONDS + 60))

@@ -27,7 +27,9 @@ def two_incidents(deliver, webhook_secret):
 
 
 def test_the_nav_links_to_incidents(member_client):
-    assert '<a href="/incidents/">Incidents</a>' in member_client.get("/incidents/").content.decode()
+    assert (
+        '<a href="/incidents/" aria-current="page">Incidents</a>' in member_client.get("/incidents/").content.decode()
+    )
 
 
 def test_the_list_shows_every_column_and_filters_by_status_and_service(member_client, two_incidents):

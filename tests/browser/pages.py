@@ -1,0 +1,127 @@
+"""Every page an admin clicks through, with data on it: used by test_layout.py (each fits at 1280
+and 390 px) and by screenshots.py (`make screenshots`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+PD_KEY = "u+fakeUserKey0001"  # a key tests/fake_pagerduty.py accepts
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str  # the screenshot's file name
+    path: str
+    dialog: str = ""  # the id of a dialog the page opens with ?dialog=
+
+
+# Before PagerDuty is connected.
+NOT_CONNECTED = [
+    Page("integrations-not-connected", "/settings/integrations/"),
+    Page("connect-choose", "/settings/integrations/?dialog=pagerduty-connect", "pagerduty-connect"),
+    Page("connect-api-key", "/settings/integrations/?dialog=pagerduty-connect-key", "pagerduty-connect-key"),
+    Page("connect-oauth", "/settings/integrations/?dialog=pagerduty-connect-oauth", "pagerduty-connect-oauth"),
+]
+
+
+def connected_pages(data: dict) -> list[Page]:
+    """The pages once `seed()` ran (its ids in `data`)."""
+    return [
+        Page("integrations", "/settings/integrations/"),
+        Page("edit-api-key", "/settings/integrations/?dialog=pagerduty-rotate", "pagerduty-rotate"),
+        Page("disconnect", "/settings/integrations/?dialog=pagerduty-disconnect", "pagerduty-disconnect"),
+        Page("add-signing-secret", "/settings/integrations/?dialog=webhook-secret", "webhook-secret"),
+        Page(
+            "remove-signing-secret",
+            f"/settings/integrations/?dialog=webhook-secret-remove-{data['secret_id']}",
+            f"webhook-secret-remove-{data['secret_id']}",
+        ),
+        Page("members", "/settings/members/"),
+        Page("invite", "/settings/members/?dialog=invite", "invite"),
+        Page("remove-member", f"/settings/members/?dialog=remove-{data['member_id']}", f"remove-{data['member_id']}"),
+        Page("api-tokens", "/settings/api-tokens/"),
+        Page(
+            "revoke-token",
+            f"/settings/api-tokens/?dialog=revoke-token-{data['token_id']}",
+            f"revoke-token-{data['token_id']}",
+        ),
+        Page("rotations", "/rotations/"),
+        Page("rotation-new", "/rotations/new/"),
+        Page("rotation", f"/rotations/{data['rotation_id']}/"),
+        Page("incidents", "/incidents/"),
+        Page("incident", f"/incidents/{data['incident_id']}/"),
+        Page("not-found", "/no-such-page/"),
+        Page("api-docs", "/api/docs/"),
+    ]
+
+
+def seed(org, admin) -> dict:
+    """Connect PagerDuty (the fake must be running) and give every page something to show."""
+    from accounts import services as accounts
+    from accounts.models import Membership, User
+    from integrations.pagerduty import services as pagerduty
+    from rotations import services as rotations
+    from webhooks import services as webhooks
+    from webhooks.models import Delivery, Incident, IncidentEvent
+
+    pagerduty.connection_connect_api_key(organization=org, api_key=PD_KEY, region="us", actor=None)
+    member = User.objects.create_user(
+        email="dana.longname-of-the-operations-team@acme.example", password="x-password-1234", first_name="Dana"
+    )
+    Membership.objects.create(user=member, organization=org, role=Membership.Role.MEMBER)
+    accounts.invitation_create(organization=org, email="new.hire@acme.example", role="member")
+    token, _ = accounts.api_token_create(organization=org, name="Deploy script", scope="write", created_by=admin)
+    rotation = rotations.rotation_create(
+        organization=org,
+        name="Primary on-call",
+        time_zone="Europe/London",
+        description="Who answers pages for the web shop.",
+        members=[("Alice Example", "alice@acme.example"), ("Bob Example", "bob@acme.example")],
+    )
+    secret, _ = webhooks.webhook_secret_add(
+        organization=org, secret="whsec-screenshot-secret-0001", label="PagerDuty subscription"
+    )
+    now = timezone.now()
+    incident = Incident.objects.create(
+        organization=org,
+        pagerduty_id="Q1SCREENSHOT0A",
+        number=1042,
+        title="Checkout latency above 2 s for customers in eu-west-1 (p99)",
+        status="acknowledged",
+        urgency="high",
+        priority="P2",
+        service_id="PSERVICE",
+        service_name="Checkout API",
+        escalation_policy_name="Web shop — primary then secondary",
+        assignees=[{"summary": "Earline Greenholt"}],
+        custom_fields=[{"name": "customer_impact", "value": "degraded"}],
+        html_url="https://acme.pagerduty.com/incidents/Q1SCREENSHOT0A",
+        state_as_of=now,
+    )
+    IncidentEvent.objects.create(
+        incident=incident,
+        event_id="01SCREENSHOTEVENT",
+        event_type="incident.acknowledged",
+        summary="Acknowledged by Earline Greenholt",
+        occurred_at=now - dt.timedelta(minutes=3),
+    )
+    for status, event_type in ((Delivery.Status.PROCESSED, "incident.acknowledged"), (Delivery.Status.HELD, "")):
+        Delivery.objects.create(
+            organization=org,
+            raw_body=b"{}",
+            verified=status == Delivery.Status.PROCESSED,
+            event_type=event_type,
+            incident_ref="Q1SCREENSHOT0A" if event_type else "",
+            status=status,
+            received_at=now - dt.timedelta(minutes=2),
+        )
+    return {
+        "member_id": member.id,
+        "token_id": token.id,
+        "rotation_id": rotation.id,
+        "incident_id": incident.pagerduty_id,
+        "secret_id": secret.pk,
+    }

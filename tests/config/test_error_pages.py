@@ -1,0 +1,47 @@
+"""403, 404 and 500 are Roster pages (styled, with a way back), and /favicon.ico is served."""
+
+from pathlib import Path
+
+from django.contrib.staticfiles import finders
+from django.test import RequestFactory
+from django.views.defaults import server_error
+
+
+def test_the_500_page_renders_without_a_database_or_request_context():
+    # No `db` fixture: pytest-django fails any query. Django's handler renders 500.html with an empty context.
+    response = server_error(RequestFactory().get("/rotations/"))
+    page = response.content.decode()
+    assert response.status_code == 500
+    assert "<h1>Something went wrong on our side</h1>" in page
+    assert 'href="/static/css/base.css"' in page
+    assert 'href="/">Go to Roster' in page
+
+
+def test_a_missing_page_is_a_roster_page_with_a_way_back(admin_client):
+    response = admin_client.get("/no-such-page/")
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert "<h1>Page not found</h1>" in page
+    assert 'href="/static/css/base.css"' in page
+    assert 'aria-label="Main"' in page  # the navigation is there: the person can go on
+
+
+def test_an_admin_only_action_is_a_403_page_that_says_who_can_do_it(member_client):
+    response = member_client.post("/settings/integrations/pagerduty/refresh/")
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "You can't do that here" in page
+    assert "This page or action is for admins of Acme" in page
+
+
+def test_the_api_keeps_its_json_404(admin_client):
+    response = admin_client.get("/api/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_favicon_ico_leads_to_the_icon(client, db):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/favicon.svg"
+    assert "<svg" in Path(finders.find("favicon.svg")).read_text()
