@@ -214,7 +214,7 @@ def test_unsigned_deliveries_are_shown_to_admins_only(client, admin_user, member
     assert 'data-testid="wh-held"' not in page and "held until" not in page
     assert 'data-testid="wh-deliveries"' not in page and "No deliveries yet" in page
     page = admin.get(PAGE).content.decode()
-    assert "1 held until a signing secret is saved" in page
+    assert "1 delivery held until a signing secret is saved" in page
     assert "Held until a signing secret is saved" in page[page.index('data-testid="wh-deliveries"') :]
 
     webhook_secret_add(organization=org, secret=SECRET)  # the held one matches none: discarded
