@@ -8,7 +8,7 @@ class WebhooksConfig(AppConfig):
     def ready(self):
         from integrations import registry
 
-        from . import card
+        from . import card, tasks  # noqa: F401  (tasks: registered in every process, so queueing by name finds them)
 
         registry.register_card_section(
             "pagerduty",
