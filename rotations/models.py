@@ -58,6 +58,13 @@ class Rotation(models.Model):
     pagerduty_schedule_kind = models.CharField(max_length=2, choices=ScheduleKind.choices, blank=True, default="")
     pagerduty_schedule_url = models.CharField(max_length=500, blank=True, default="")
     pagerduty_schedule_missing = models.BooleanField(default=False)
+    # The schedule followed before PagerDuty was disconnected: the rotation page offers to follow
+    # it again in one click once PagerDuty is connected again. Cleared by any new binding.
+    previous_pagerduty_schedule_id = models.CharField(max_length=40, blank=True, default="")
+    previous_pagerduty_schedule_name = models.CharField(max_length=255, blank=True, default="")
+    previous_pagerduty_schedule_kind = models.CharField(
+        max_length=2, choices=ScheduleKind.choices, blank=True, default=""
+    )
 
     sync_state = models.CharField(max_length=10, choices=SyncState.choices, default=SyncState.IDLE)
     sync_requested_at = models.DateTimeField(null=True, blank=True)

@@ -237,6 +237,9 @@ class PagerDutyClient:
     base_url: str
     on_unauthorized: Callable[[], str | None] | None = None
     session: requests.Session | None = None
+    # Called once, after the first request PagerDuty answers with success (clears a transient
+    # error recorded on the connection: services.client_for).
+    on_success: Callable[[], None] | None = None
 
     @classmethod
     def for_api_key(cls, key: str, *, region: str = "us") -> PagerDutyClient:
@@ -276,6 +279,9 @@ class PagerDutyClient:
                 return self.request(method, path, params=params, json=json, _retried_auth=True)
 
         if response.status_code < 400:
+            if self.on_success is not None:
+                hook, self.on_success = self.on_success, None
+                hook()
             if response.status_code == 204 or not response.content:
                 return {}
             try:

@@ -392,7 +392,7 @@ def test_refresh_connection_runs_the_login_again_and_replaces_tokens_only_on_suc
     mock_token(rsps, access="pdus+new-access", refresh="pdus+new-refresh")
     pd_mocks.mock_valid_user_key(rsps)
     page = page_of(callback(admin_client, code="c", state=query["state"]))
-    assert "PagerDuty connected with OAuth" in page
+    assert "Connection refreshed: signed in to PagerDuty again as Earline Greenholt." in page
     connection.refresh_from_db()
     assert (connection.access_token, connection.refresh_token) == ("pdus+new-access", "pdus+new-refresh")
     assert AuditEvent.objects.filter(organization=org, action="oauth_reauthorize").exists()
@@ -405,8 +405,8 @@ def test_a_needs_reauth_connection_shows_the_refresh_button(admin_client, org):
         last_error="PagerDuty refused the token refresh (invalid_grant). Click Refresh Connection to sign in to PagerDuty again.",
     )
     page = page_of(admin_client.get(URL))
-    assert 'data-testid="pd-status">Needs re-authorization<' in page
-    assert 'data-testid="pd-oauth-reauth"' in page
+    assert 'data-testid="pd-status">Action needed<' in page
+    assert 'data-testid="pd-health-action"' in page
     assert "Refresh Connection</button>" in page
     assert "Edit API Key</a>" not in page
     for secret in (ACCESS, REFRESH, CLIENT_SECRET):
