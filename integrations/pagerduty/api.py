@@ -6,11 +6,10 @@ from accounts.api import ApiError, api_actor, api_view, form_data, iso, json_bod
 
 from . import client as pd
 from . import services
-from .credentials import UNAUTHORIZED_HELP
+from .credentials import UNAUTHORIZED_HELP, DifferentAccount
 from .forms import ApiKeyForm
 from .models import PagerDutyConnection
 from .oauth import missing_scopes
-from .credentials import DifferentAccount
 from .selectors import connection_health, get_connection
 
 
