@@ -72,6 +72,8 @@ class Rotation(models.Model):
     last_sync_ok = models.BooleanField(null=True)
     last_sync_error = models.CharField(max_length=500, blank=True, default="")
     last_sync_error_at = models.DateTimeField(null=True, blank=True)
+    # The client error's code: a transient one (PagerDuty unreachable) shows as "retrying", not failed.
+    last_sync_error_code = models.CharField(max_length=60, blank=True, default="")
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -93,6 +95,13 @@ class Rotation(models.Model):
             and self.sync_requested_at is not None
             and timezone.now() - self.sync_requested_at < SYNC_STALE_AFTER
         )
+
+    @property
+    def sync_retrying(self) -> bool:
+        """The last sync failed for a reason that goes away by itself: Roster retries automatically."""
+        from integrations.pagerduty.selectors import TRANSIENT_ERROR_CODES
+
+        return self.last_sync_ok is False and self.last_sync_error_code in TRANSIENT_ERROR_CODES
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
