@@ -52,8 +52,9 @@ def webhook_secrets(request):
 
 @api_view(["DELETE"])
 def webhook_secret(request, secret_id: int):
-    if not services.webhook_secret_remove(
-        organization=request.organization, secret_id=secret_id, actor=api_actor(request)
+    if (
+        services.webhook_secret_remove(organization=request.organization, secret_id=secret_id, actor=api_actor(request))
+        is None
     ):
         raise ApiError(404, "not_found", "No such webhook secret.")
     return HttpResponse(status=204)

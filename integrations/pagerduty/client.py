@@ -512,6 +512,20 @@ class PagerDutyClient:
         }
         return self.post("/webhook_subscriptions", json=body).get("webhook_subscription") or {}
 
+    def find_webhook_subscriptions(self, url: str) -> list[dict]:
+        """`GET /webhook_subscriptions` (every page): the subscriptions delivering to `url`. PagerDuty
+        filters only by scope, so the URL is compared here."""
+        with _unreadable("a webhook subscription list"):
+            return [
+                s
+                for s in self.paginate("/webhook_subscriptions", "webhook_subscriptions")
+                if isinstance(s, dict) and (s.get("delivery_method") or {}).get("url") == url
+            ]
+
+    def delete_webhook_subscription(self, subscription_id: str) -> None:
+        """`DELETE /webhook_subscriptions/{id}` (Recreate removes the subscription it replaces)."""
+        self.request("DELETE", f"/webhook_subscriptions/{_segment(subscription_id)}")
+
     def get_incident(self, incident_id: str) -> dict:
         """`GET /incidents/{id}` (fills in an incident known only by reference from a webhook)."""
         return self.get(f"/incidents/{_segment(incident_id)}").get("incident") or {}
