@@ -39,8 +39,8 @@ def card_context(request, organization) -> dict:
     deliveries = Delivery.objects.filter(organization=organization)
     if not admin:  # unsigned deliveries (held, or discarded unverified) are anyone's words: admins only
         deliveries = deliveries.filter(verified=True)
-    deliveries = list(deliveries.defer("raw_body", "headers")[:LAST_DELIVERIES])
-    refs = {d.incident_ref for d in deliveries if d.incident_ref}
+    last = list(deliveries.defer("raw_body", "headers")[:LAST_DELIVERIES])
+    refs = {d.incident_ref for d in last if d.incident_ref}
     connection = get_connection(organization) if admin else None
     return {
         "wh_endpoint": endpoint,
@@ -51,7 +51,7 @@ def card_context(request, organization) -> dict:
         ),
         "wh_backlog": services.backlog(organization),
         "wh_max_held": settings.WEBHOOK_MAX_HELD,
-        "wh_deliveries": deliveries,
+        "wh_deliveries": last,
         # A held (or discarded) delivery names an incident Roster never stored: no link to a 404.
         "wh_known_incidents": set(
             Incident.objects.filter(organization=organization, pagerduty_id__in=refs).values_list(

@@ -6,16 +6,17 @@ from .models import PagerDutyConnection
 from .selectors import connection_health
 
 
-@admin.display(description="Health")
-def health(connection: PagerDutyConnection) -> str:
-    """The status the card shows (selectors.connection_health), in one line."""
-    found = connection_health(connection)
-    return " — ".join(part for part in (found.label, found.message) if part)
+class HealthColumn:
+    @admin.display(description="Health")
+    def health(self, connection: PagerDutyConnection) -> str:
+        """The status the card shows (selectors.connection_health), in one line."""
+        found = connection_health(connection)
+        return " — ".join(part for part in (found.label, found.message) if part)
 
 
 # Never a credential field: only last-4 digits and health.
 HEALTH_FIELDS = (
-    health,
+    "health",
     "status",
     "auth_type",
     "region",
@@ -41,7 +42,7 @@ HEALTH_FIELDS = (
 )
 
 
-class PagerDutyConnectionInline(admin.StackedInline):
+class PagerDutyConnectionInline(HealthColumn, admin.StackedInline):
     model = PagerDutyConnection
     extra = 0
     max_num = 0
@@ -54,10 +55,10 @@ register_organization_inline(PagerDutyConnectionInline)
 
 
 @admin.register(PagerDutyConnection)
-class PagerDutyConnectionAdmin(admin.ModelAdmin):
+class PagerDutyConnectionAdmin(HealthColumn, admin.ModelAdmin):
     list_display = [
         "organization",
-        health,
+        "health",
         "status",
         "auth_type",
         "account_subdomain",

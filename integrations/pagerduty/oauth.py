@@ -309,10 +309,7 @@ def _finish_claimed_login(login: PagerDutyOAuthLogin, *, code: str, actor: Actor
             action="oauth_reauthorize" if was == PagerDutyConnection.AuthType.OAUTH else "oauth_connect",
             actor=actor,
             summary=(
-                {
-                    PagerDutyConnection.AuthType.OAUTH: "Re-authorized with OAuth",
-                    PagerDutyConnection.AuthType.API_KEY: "Switched from a REST API key to OAuth",
-                }.get(was or "", "Connected with OAuth")
+                _LOGIN_VERBS.get(was or "", "Connected with OAuth")
                 + f" as {connection.display_name}"
                 + (f" (missing scopes: {', '.join(missing)})" if missing else "")
                 + ("; rotations kept" if was == PagerDutyConnection.AuthType.API_KEY else "")
@@ -326,6 +323,9 @@ def _finish_claimed_login(login: PagerDutyOAuthLogin, *, code: str, actor: Actor
         )
     connection.replaced_auth_type = was  # type: ignore[attr-defined]  # for the page's message only
     return connection
+
+
+_LOGIN_VERBS = {"oauth": "Re-authorized with OAuth", "api_key": "Switched from a REST API key to OAuth"}
 
 
 def _apply_tokens(connection: PagerDutyConnection, tokens: identity.TokenSet) -> None:
