@@ -12,6 +12,8 @@ from .models import PagerDutyConnection
 TRANSIENT_ERROR_CODES = frozenset({"pagerduty_unavailable", "pagerduty_rate_limited", "pagerduty_unreadable_response"})
 # The OAuth scopes without which rotations cannot follow schedules (see oauth.REQUIRED_SCOPES).
 _CLASSIC_SCOPES = ("read", "write")
+SIGN_IN_AGAIN = "Sign in to PagerDuty again"
+REPLACE_KEY = "Replace the API key"
 _REQUIRED_SCOPES = ("schedules.read", "users.read")
 
 
@@ -85,24 +87,21 @@ def connection_health(connection: PagerDutyConnection | None, *, organization=No
         return Health("not_connected", "Rotations cannot follow PagerDuty schedules until an admin connects it.")
     Status = PagerDutyConnection.Status
     is_oauth = connection.auth_type == PagerDutyConnection.AuthType.OAUTH
+    # What an admin clicks: an OAuth connection signs in again (Refresh Connection runs the login),
+    # an API key connection gets a new key (the Edit API Key dialog).
+    fix = SIGN_IN_AGAIN if is_oauth else REPLACE_KEY
     needed: tuple[str, str] | None = None
     if connection.status == Status.NEEDS_REAUTH:
-        needed = (
-            connection.last_error or "PagerDuty no longer accepts Roster's OAuth token.",
-            "Refresh Connection",
-        )
+        needed = (connection.last_error or "PagerDuty no longer accepts Roster's OAuth token.", SIGN_IN_AGAIN)
     elif connection.status == Status.INVALID:
-        needed = (
-            connection.last_error or "PagerDuty refused the stored credentials.",
-            "Edit API Key" if not is_oauth else "Refresh Connection",
-        )
+        needed = (connection.last_error or "PagerDuty refused the stored credentials.", fix)
     elif connection.last_error and not is_transient(connection):
-        needed = (connection.last_error, "Edit API Key" if not is_oauth else "Refresh Connection")
+        needed = (connection.last_error, fix)
     elif _missing_scopes(connection):
         needed = (
             f"PagerDuty did not grant the scopes Roster needs: {', '.join(_missing_scopes(connection))}. "
             "Add them to the app in PagerDuty.",
-            "Refresh Connection",
+            SIGN_IN_AGAIN,
         )
     if needed is not None:
         return Health(

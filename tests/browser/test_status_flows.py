@@ -130,7 +130,7 @@ def test_the_card_tells_degraded_from_action_needed(wide, org, member_user, brow
     connection.save()
     page.reload()
     expect(card.get_by_test_id("pd-status")).to_have_text("Action needed")
-    card.get_by_test_id("pd-health-action").get_by_role("link", name="Edit API Key").click()
+    card.get_by_test_id("pd-health-action").get_by_role("link", name="Replace the API key").click()
     expect(page.get_by_role("dialog", name="Edit API Key")).to_be_visible()
     fits(page)
 

@@ -169,7 +169,7 @@ def test_refresh_connection_rechecks_the_key_and_shows_a_revoked_one(admin_clien
     page = admin_client.post(f"{URL}pagerduty/refresh/", follow=True).content.decode()
     assert "PagerDuty refused the stored credentials: Unauthorized: Invalid or expired API token" in page
     assert 'data-testid="pd-status">Action needed<' in page
-    assert 'data-testid="pd-health"' in page and "Edit API Key</a>" in page
+    assert 'data-testid="pd-health"' in page and "Replace the API key</a>" in page
 
 
 def test_the_card_shows_a_history_of_changes(admin_client, rsps):

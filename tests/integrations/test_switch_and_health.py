@@ -177,7 +177,7 @@ def test_refused_credentials_are_action_needed_admins_get_the_button_members_the
     key_connection.save()
     html = page(admin_client)
     assert 'data-testid="pd-status">Action needed<' in html
-    assert 'data-testid="pd-health-action"' in html and "Edit API Key</a>" in html
+    assert 'data-testid="pd-health-action"' in html and "Replace the API key</a>" in html
     client.force_login(member_user)
     html = page(client)
     assert 'data-testid="pd-status">Action needed<' in html
@@ -224,7 +224,7 @@ def test_the_json_status_carries_the_same_health(client, org, admin_token, key_c
     key_connection.save()
     health = client.get("/api/integrations/pagerduty/", HTTP_AUTHORIZATION=f"Bearer {admin_token}").json()["health"]
     assert health["state"] == "action_needed" and health["label"] == "Action needed"
-    assert health["action"] == "Edit API Key" and health["fixers"] == ["admin@acme.example"]
+    assert health["action"] == "Replace the API key" and health["fixers"] == ["admin@acme.example"]
 
 
 def test_the_django_admin_shows_the_health(client, key_connection, django_user_model):
