@@ -273,9 +273,12 @@ def sync_schedule(
                 # OAuth: the refresh PagerDuty refused already put its own message on the card.
                 error = SyncBlocked(NEEDS_REAUTH_MESSAGE)
         _record_failure(rotations, run, error, now)
-        if connection is not None and isinstance(error, pd.Unauthorized | pd.Forbidden | pd.Unavailable):
+        connection_wide = isinstance(error, pd.Unauthorized | pd.Forbidden | pd.Unavailable) and not isinstance(
+            error, pd.UnreadableResponse
+        )
+        if connection is not None and connection_wide:
             # On the card too: refused credentials need an admin; PagerDuty down shows as Degraded
-            # until a later call succeeds (rate limits are the sync's own business).
+            # until a later call succeeds (rate limits and one unreadable schedule are the sync's own).
             connection_record_error(connection, error)
         log.info(
             "Sync of PagerDuty schedule %s for organization %s failed: %s", schedule_id, organization_id, error.code

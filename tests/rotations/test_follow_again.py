@@ -108,6 +108,7 @@ def test_sync_now_while_pagerduty_is_down_says_it_will_retry(
     assert "Roster retries automatically; showing the last known schedule." in html
     card = page(admin_client, "/settings/integrations/")
     assert 'data-testid="pd-status">Degraded<' in card
+    assert "Platform</a>: sync retrying — PagerDuty is having trouble" in card
 
     # Clicking again while PagerDuty is known to be down: queued, and says it will retry.
     with django_capture_on_commit_callbacks(execute=True):
