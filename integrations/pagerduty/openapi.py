@@ -19,7 +19,15 @@ _STATUS_EXAMPLE = {
     "keyLast4": "9xQz",
     "lastError": None,
     "lastErrorAt": None,
-    "health": {"state": "active", "label": "Active", "message": None, "action": None, "since": None, "fixers": []},
+    "health": {
+        "state": "active",
+        "label": "Active",
+        "message": None,
+        "action": None,
+        "since": None,
+        "fixers": [],
+        "help": None,
+    },
 }
 _KEY_EXAMPLE = {"token": "u+abcdEFGH12345678", "region": "us"}
 _PAGERDUTY_DOWN = {
@@ -177,7 +185,7 @@ SCHEMAS = {
     },
     "ConnectionHealth": {
         "type": "object",
-        "required": ["state", "label", "message", "action", "since", "fixers"],
+        "required": ["state", "label", "message", "action", "since", "fixers", "help"],
         "properties": {
             "state": {"type": "string", "enum": ["active", "degraded", "action_needed", "not_connected"]},
             "label": {"type": "string", "description": "As the card shows it: Active, Degraded, Action needed."},
@@ -191,6 +199,7 @@ SCHEMAS = {
                 "items": {"type": "string"},
                 "description": "The admins who can fix it (action_needed only).",
             },
+            "help": nullable({"type": "string", "description": "How an admin fixes it, when there is more to say."}),
         },
     },
     "ApiKeyRequest": {

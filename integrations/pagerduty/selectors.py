@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .credentials import UNAUTHORIZED_HELP
 from .models import PagerDutyConnection
 
 # Client error codes that go away by themselves: Roster retries, nobody has to act.
@@ -35,6 +36,7 @@ class Health:
     action: str = ""
     since: datetime | None = None
     fixers: list[str] = field(default_factory=list)
+    help: str = ""  # how to fix it, for the admins who can (members see `fixers` instead)
 
     LABELS = {
         "active": "Active",
@@ -55,6 +57,7 @@ class Health:
             "action": self.action or None,
             "since": self.since.isoformat() if self.since else None,
             "fixers": self.fixers,
+            "help": self.help or None,
         }
 
 
@@ -91,10 +94,16 @@ def connection_health(connection: PagerDutyConnection | None, *, organization=No
     # an API key connection gets a new key (the Edit API Key dialog).
     fix = SIGN_IN_AGAIN if is_oauth else REPLACE_KEY
     needed: tuple[str, str] | None = None
+    help_text = ""
     if connection.status == Status.NEEDS_REAUTH:
-        needed = (connection.last_error or "PagerDuty no longer accepts Roster's OAuth token.", SIGN_IN_AGAIN)
+        # The refusal itself, not the instructions appended for admins (members cannot act on them).
+        said = connection.last_refresh_error or "PagerDuty no longer accepts Roster's OAuth token."
+        needed = (said, SIGN_IN_AGAIN)
     elif connection.status == Status.INVALID:
-        needed = (connection.last_error or "PagerDuty refused the stored credentials.", fix)
+        said = connection.last_error or "PagerDuty refused the stored credentials."
+        if said.endswith(UNAUTHORIZED_HELP):
+            said, help_text = said.removesuffix(UNAUTHORIZED_HELP).rstrip(), UNAUTHORIZED_HELP
+        needed = (said, fix)
     elif connection.last_error and not is_transient(connection):
         needed = (connection.last_error, fix)
     elif _missing_scopes(connection):
@@ -110,6 +119,7 @@ def connection_health(connection: PagerDutyConnection | None, *, organization=No
             action=needed[1],
             since=connection.last_error_at,
             fixers=admin_names(organization or connection.organization),
+            help=help_text,
         )
     if is_transient(connection):
         return Health(

@@ -40,6 +40,7 @@ NOT_CONNECTED = {
         "action": None,
         "since": None,
         "fixers": [],
+        "help": None,
     },
 }
 

@@ -172,17 +172,34 @@ def test_pagerduty_unreachable_is_degraded_with_nothing_to_do(admin_client, key_
 def test_refused_credentials_are_action_needed_admins_get_the_button_members_the_admins_names(
     admin_client, member_user, client, org, key_connection
 ):
+    from integrations.pagerduty.credentials import UNAUTHORIZED_HELP
+
     key_connection.status = "invalid"
-    key_connection.last_error = "Unauthorized: Invalid or expired API token."
+    key_connection.last_error = f"Unauthorized: Invalid or expired API token. {UNAUTHORIZED_HELP}"
     key_connection.save()
     html = page(admin_client)
     assert 'data-testid="pd-status">Action needed<' in html
+    assert "Check that you pasted a REST API key" in html
     assert 'data-testid="pd-health-action"' in html and "Replace the API key</a>" in html
     client.force_login(member_user)
     html = page(client)
     assert 'data-testid="pd-status">Action needed<' in html
     assert "Only an admin can fix this: ask admin@acme.example." in html
     assert 'data-testid="pd-health-action"' not in html
+    assert "Check that you pasted" not in html  # instructions only for those who can act
+
+
+def test_members_see_no_instruction_to_click_what_they_cannot(member_client, org):
+    make_oauth_connection(
+        org,
+        status="needs_reauth",
+        last_refresh_error="PagerDuty refused the token refresh (invalid_grant).",
+        last_error="PagerDuty refused the token refresh (invalid_grant). Click Refresh Connection to sign in again.",
+    )
+    html = page(member_client)
+    assert "PagerDuty refused the token refresh (invalid_grant)." in html
+    assert "Click Refresh Connection" not in html and "Refresh Connection</button>" not in html
+    assert "Only an admin can fix this: ask admin@acme.example." in html
 
 
 def test_a_later_successful_call_clears_a_transient_error(admin_client, org, key_connection, rsps):
