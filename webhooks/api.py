@@ -29,6 +29,7 @@ def webhook_url(request):
             "processingStalled": backlog.stalled,
             "failedDeliveries": backlog.given_up,
             "lastTestReceivedAt": iso(endpoint.last_ping_at),
+            "subscriptionId": endpoint.subscription_id or None,
         }
     )
 

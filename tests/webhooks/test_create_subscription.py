@@ -86,6 +86,8 @@ def test_it_creates_an_account_wide_subscription_to_our_url_and_stores_the_secre
     assert "Subscription <code>PY1OL64</code> active" in page and "Recreate</button>" in page
     assert "Create the subscription for me</button>" not in page
     assert PagerDutyConnection.objects.get().capabilities["write"] == "yes"
+    status = admin_client.get("/api/integrations/pagerduty/webhook-url").json()
+    assert status["subscriptionId"] == "PY1OL64"
     assert CREATED_SECRET not in page and CREATED_SECRET not in captured_logs.text
 
 
