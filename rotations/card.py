@@ -9,7 +9,15 @@ def card_context(request, organization) -> dict:
     bound = list(
         Rotation.objects.filter(organization=organization)
         .exclude(pagerduty_schedule_id="")
-        .only("id", "name", "pagerduty_schedule_name", "pagerduty_schedule_id", "last_sync_ok", "last_sync_error")
+        .only(
+            "id",
+            "name",
+            "pagerduty_schedule_name",
+            "pagerduty_schedule_id",
+            "last_sync_ok",
+            "last_sync_error",
+            "last_sync_error_code",
+        )
         .order_by("name")
     )
     return {

@@ -58,6 +58,13 @@ class Rotation(models.Model):
     pagerduty_schedule_kind = models.CharField(max_length=2, choices=ScheduleKind.choices, blank=True, default="")
     pagerduty_schedule_url = models.CharField(max_length=500, blank=True, default="")
     pagerduty_schedule_missing = models.BooleanField(default=False)
+    # The schedule followed before PagerDuty was disconnected: the rotation page offers to follow
+    # it again in one click once PagerDuty is connected again. Cleared by any new binding.
+    previous_pagerduty_schedule_id = models.CharField(max_length=40, blank=True, default="")
+    previous_pagerduty_schedule_name = models.CharField(max_length=255, blank=True, default="")
+    previous_pagerduty_schedule_kind = models.CharField(
+        max_length=2, choices=ScheduleKind.choices, blank=True, default=""
+    )
 
     sync_state = models.CharField(max_length=10, choices=SyncState.choices, default=SyncState.IDLE)
     sync_requested_at = models.DateTimeField(null=True, blank=True)
@@ -65,6 +72,8 @@ class Rotation(models.Model):
     last_sync_ok = models.BooleanField(null=True)
     last_sync_error = models.CharField(max_length=500, blank=True, default="")
     last_sync_error_at = models.DateTimeField(null=True, blank=True)
+    # The client error's code: a transient one (PagerDuty unreachable) shows as "retrying", not failed.
+    last_sync_error_code = models.CharField(max_length=60, blank=True, default="")
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -88,6 +97,13 @@ class Rotation(models.Model):
             and self.sync_requested_at is not None
             and timezone.now() - self.sync_requested_at < SYNC_STALE_AFTER
         )
+
+    @property
+    def sync_retrying(self) -> bool:
+        """The last sync failed for a reason that goes away by itself: Roster retries automatically."""
+        from integrations.pagerduty.selectors import TRANSIENT_ERROR_CODES
+
+        return self.last_sync_ok is False and self.last_sync_error_code in TRANSIENT_ERROR_CODES
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from .models import Member, Override, Rotation, Shift, Skip, validate_time_zone
@@ -259,11 +259,13 @@ def rotation_bind(
     rotation.pagerduty_schedule_id = schedule_id
     rotation.pagerduty_schedule_name = schedule_name[:255] or ("" if changed else rotation.pagerduty_schedule_name)
     rotation.pagerduty_schedule_kind = schedule_kind if schedule_kind in ("v2", "v3") else ""
+    rotation.previous_pagerduty_schedule_id = rotation.previous_pagerduty_schedule_name = ""
+    rotation.previous_pagerduty_schedule_kind = ""
     if changed:
         rotation.pagerduty_schedule_url = ""
         rotation.pagerduty_schedule_missing = False
         rotation.last_sync_at = rotation.last_sync_ok = rotation.last_sync_error_at = None
-        rotation.last_sync_error = ""
+        rotation.last_sync_error = rotation.last_sync_error_code = ""
         rotation.shifts.all().delete()
     rotation.save()
     rotation_request_sync(rotation=rotation)
@@ -281,6 +283,7 @@ def _unbind_fields() -> dict:
         "last_sync_ok": None,
         "last_sync_error": "",
         "last_sync_error_at": None,
+        "last_sync_error_code": "",
         "updated_at": timezone.now(),
     }
 
@@ -295,24 +298,59 @@ def rotation_unbind(*, rotation: Rotation) -> Rotation:
 
 
 def rotations_unbind_all(organization) -> str:
-    """Disconnect hook (registry): every bound rotation returns to its cadence, members kept."""
+    """Disconnect hook (registry): every bound rotation returns to its cadence, members kept. Each
+    keeps the schedule it followed (`previous_pagerduty_schedule_*`) so its page offers to follow it
+    again once PagerDuty is connected again."""
     bound = Rotation.objects.filter(organization=organization).exclude(pagerduty_schedule_id="")
     count = bound.count()
     if not count:
         return ""
     Shift.objects.filter(rotation__in=bound).delete()
-    bound.update(**_unbind_fields())
+    bound.update(
+        previous_pagerduty_schedule_id=F("pagerduty_schedule_id"),
+        previous_pagerduty_schedule_name=F("pagerduty_schedule_name"),
+        previous_pagerduty_schedule_kind=F("pagerduty_schedule_kind"),
+        **_unbind_fields(),
+    )
     return f"{count} rotation{'s' * (count != 1)} returned to {'their' if count != 1 else 'its'} own cadence"
 
 
+NAMED_IN_WARNING = 10
+
+
 def disconnect_warning(organization) -> str:
-    """Disconnect hook (registry): the line shown in the disconnect confirmation."""
-    count = Rotation.objects.filter(organization=organization).exclude(pagerduty_schedule_id="").count()
-    if not count:
+    """Disconnect hook (registry): the line shown in the disconnect confirmation, naming the rotations."""
+    names = list(
+        Rotation.objects.filter(organization=organization)
+        .exclude(pagerduty_schedule_id="")
+        .order_by("name", "id")
+        .values_list("name", flat=True)
+    )
+    if not names:
         return ""
-    if count == 1:
-        return "1 rotation follows a PagerDuty schedule and will return to its own cadence."
-    return f"{count} rotations follow PagerDuty schedules and will return to their own cadence."
+    shown = [f"“{name}”" for name in names[:NAMED_IN_WARNING]]
+    if len(names) > NAMED_IN_WARNING:
+        shown.append(f"{len(names) - NAMED_IN_WARNING} more")
+    listed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    if len(names) == 1:
+        what = f"{listed} follows a PagerDuty schedule and will return to its own cadence"
+    else:
+        what = f"{listed} follow PagerDuty schedules and will return to their own cadence"
+    return f"{what}; once PagerDuty is connected again, each rotation's page offers to follow its schedule again."
+
+
+def rotation_follow_again(*, rotation: Rotation) -> Rotation:
+    """Follow again the schedule the rotation followed before PagerDuty was disconnected."""
+    if rotation.is_bound:
+        raise RotationError("This rotation already follows a PagerDuty schedule.", "already_bound")
+    if not rotation.previous_pagerduty_schedule_id:
+        raise RotationError("This rotation followed no PagerDuty schedule before.", "no_previous_schedule")
+    return rotation_bind(
+        rotation=rotation,
+        schedule_id=rotation.previous_pagerduty_schedule_id,
+        schedule_name=rotation.previous_pagerduty_schedule_name,
+        schedule_kind=rotation.previous_pagerduty_schedule_kind,
+    )
 
 
 def rotation_request_sync(*, rotation: Rotation) -> None:
@@ -327,6 +365,34 @@ def rotation_request_sync(*, rotation: Rotation) -> None:
     rotation.sync_state, rotation.sync_requested_at = Rotation.SyncState.QUEUED, now
     org_id, schedule_id = rotation.organization_id, rotation.pagerduty_schedule_id
     transaction.on_commit(lambda: _enqueue_sync(org_id, schedule_id))
+
+
+def rotation_sync_now(*, rotation: Rotation) -> tuple[str, str]:
+    """ "Sync now": request a sync unless the connection needs an admin first, and say honestly what
+    will happen. Returns (level, message): level "success", "warning" or "error"."""
+    from integrations.pagerduty.selectors import connection_health, get_connection
+
+    health = connection_health(get_connection(rotation.organization), organization=rotation.organization)
+    if health.state == "not_connected":
+        return (
+            "error",
+            "Not synced: PagerDuty is not connected (Settings → Integrations). Showing the last known schedule.",
+        )
+    if health.state == "action_needed":
+        return (
+            "error",
+            f"Not synced: PagerDuty needs an admin's attention in Settings → Integrations ({health.message}) "
+            "Showing the last known schedule.",
+        )
+    with transaction.atomic():
+        rotation_request_sync(rotation=rotation)
+    if health.state == "degraded":
+        return (
+            "warning",
+            "Sync queued, but PagerDuty could not be reached at the last attempt: Roster retries automatically "
+            "and shows the last known schedule meanwhile.",
+        )
+    return "success", "Sync requested: the schedule updates in a moment."
 
 
 def _enqueue_sync(organization_id: int, schedule_id: str) -> None:

@@ -216,11 +216,14 @@ def _record_failure(rotations: list[Rotation], run: SyncRun, error: pd.PagerDuty
         message = f"{error.message} The sync will resume by itself."
     elif isinstance(error, pd.UnreadableResponse):
         message = f"{error.message} Showing the last known schedule; the sync will try again."
+    elif isinstance(error, pd.Unavailable):
+        message = f"{error.message} Roster retries automatically; showing the last known schedule."
     Rotation.objects.filter(pk__in=[r.pk for r in rotations]).update(
         last_sync_at=now,
         last_sync_ok=False,
         last_sync_error=message[:500],
         last_sync_error_at=now,
+        last_sync_error_code=error.code[:60],
         sync_state=Rotation.SyncState.QUEUED if isinstance(error, pd.RateLimited) else Rotation.SyncState.IDLE,
         updated_at=now,
         **extra,
@@ -270,7 +273,12 @@ def sync_schedule(
                 # OAuth: the refresh PagerDuty refused already put its own message on the card.
                 error = SyncBlocked(NEEDS_REAUTH_MESSAGE)
         _record_failure(rotations, run, error, now)
-        if connection is not None and isinstance(error, pd.Unauthorized | pd.Forbidden):
+        connection_wide = isinstance(error, pd.Unauthorized | pd.Forbidden | pd.Unavailable) and not isinstance(
+            error, pd.UnreadableResponse
+        )
+        if connection is not None and connection_wide:
+            # On the card too: refused credentials need an admin; PagerDuty down shows as Degraded
+            # until a later call succeeds (rate limits and one unreadable schedule are the sync's own).
             connection_record_error(connection, error)
         log.info(
             "Sync of PagerDuty schedule %s for organization %s failed: %s", schedule_id, organization_id, error.code
@@ -298,6 +306,7 @@ def sync_schedule(
         last_sync_at=now,
         last_sync_ok=True,
         last_sync_error="",
+        last_sync_error_code="",
         sync_state=Rotation.SyncState.IDLE,
         updated_at=now,
     )

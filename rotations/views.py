@@ -313,5 +313,6 @@ def unbind(request, rotation_id: int):
 @require_POST
 def sync_now(request, rotation_id: int):
     rotation = _admin_rotation(request, rotation_id)
-    _run(request, lambda: services.rotation_request_sync(rotation=rotation), "Sync requested.")
+    level, text = services.rotation_sync_now(rotation=rotation)
+    getattr(messages, level)(request, text)
     return _back(rotation.pk)

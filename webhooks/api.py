@@ -29,6 +29,7 @@ def webhook_url(request):
             "processingStalled": backlog.stalled,
             "failedDeliveries": backlog.given_up,
             "lastTestReceivedAt": iso(endpoint.last_ping_at),
+            "subscriptionId": endpoint.subscription_id or None,
         }
     )
 
@@ -52,8 +53,9 @@ def webhook_secrets(request):
 
 @api_view(["DELETE"])
 def webhook_secret(request, secret_id: int):
-    if not services.webhook_secret_remove(
-        organization=request.organization, secret_id=secret_id, actor=api_actor(request)
+    if (
+        services.webhook_secret_remove(organization=request.organization, secret_id=secret_id, actor=api_actor(request))
+        is None
     ):
         raise ApiError(404, "not_found", "No such webhook secret.")
     return HttpResponse(status=204)

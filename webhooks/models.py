@@ -28,6 +28,12 @@ class WebhookEndpoint(models.Model):
     # says when the last one came, which is what an admin needs to spot a wrong secret.
     last_rejected_at = models.DateTimeField(null=True, blank=True)
     last_rejected_reason = models.CharField(max_length=200, blank=True, default="")
+    # The PagerDuty subscription Roster created (or found) for this URL: the card then offers
+    # Recreate instead of creating a second one. `subscription_claimed_at` is set by a conditional
+    # update while one admin's request talks to PagerDuty, so concurrent clicks create one.
+    subscription_id = models.CharField(max_length=40, blank=True, default="")
+    subscription_found_at = models.DateTimeField(null=True, blank=True)
+    subscription_claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

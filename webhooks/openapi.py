@@ -147,6 +147,13 @@ SCHEMAS = {
             "processingStalled": {"type": "boolean"},
             "failedDeliveries": {"type": "integer"},
             "lastTestReceivedAt": _DATE_TIME_OR_NULL,
+            "subscriptionId": nullable(
+                {
+                    "type": "string",
+                    "description": "The PagerDuty subscription Roster created or found for this URL "
+                    "(Create the subscription for me then offers Recreate instead).",
+                }
+            ),
         },
     },
     "Incident": {

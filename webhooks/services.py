@@ -3,16 +3,20 @@ API and tests call. Secrets are never logged or returned: only their last 4 char
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
 from integrations.pagerduty import client as pd
 from integrations.pagerduty.selectors import get_connection
-from integrations.pagerduty.services import client_for
+from integrations.pagerduty.services import client_for, connection_record_write_access
 
 from . import processing, signature
 from .models import Delivery, WebhookEndpoint, WebhookSecret
@@ -84,11 +88,18 @@ def webhook_secret_add(
     return row, settled
 
 
-def webhook_secret_remove(*, organization, secret_id: int, actor: Actor | None = None) -> bool:
+@dataclass(frozen=True)
+class RemovedSecret:
+    last4: str
+    remaining: int  # secrets left: none means new deliveries are held until one is saved
+
+
+def webhook_secret_remove(*, organization, secret_id: int, actor: Actor | None = None) -> RemovedSecret | None:
+    """Remove a signing secret. None when it was already gone."""
     with transaction.atomic():
         row = WebhookSecret.objects.select_for_update().filter(organization=organization, pk=secret_id).first()
         if row is None:
-            return False
+            return None
         last4, label = row.last4, row.label
         row.delete()
         audit_record(
@@ -99,7 +110,8 @@ def webhook_secret_remove(*, organization, secret_id: int, actor: Actor | None =
             summary=f"Removed the webhook signing secret ending in {last4}" + (f" ({label})" if label else ""),
             detail={"secret_last4": last4, "label": label},
         )
-    return True
+        remaining = WebhookSecret.objects.filter(organization=organization).count()
+    return RemovedSecret(last4=last4, remaining=remaining)
 
 
 def settle_held_deliveries(organization) -> dict:
@@ -160,37 +172,141 @@ class SubscriptionError(Exception):
         self.show_manual_steps = show_manual_steps
 
 
-def webhook_subscription_create(*, organization, actor: Actor | None = None) -> WebhookSecret:
-    """Create an account-wide V3 subscription to our URL in PagerDuty and store its secret."""
+@dataclass(frozen=True)
+class SubscriptionResult:
+    """What "Create the subscription for me" (or Recreate) did, for the page's message."""
+
+    subscription_id: str
+    created: bool  # False: a subscription to this URL already existed and was only recorded
+    secret_last4: str = ""
+    deleted: tuple[str, ...] = ()  # replaced subscriptions deleted in PagerDuty (Recreate)
+    not_deleted: tuple[str, ...] = ()  # replaced subscriptions PagerDuty did not delete
+
+
+# A claim older than this is from a request that died: another click may take over.
+SUBSCRIPTION_CLAIM_TTL = timedelta(minutes=2)
+
+
+def webhook_subscription_create(
+    *, organization, actor: Actor | None = None, recreate: bool = False
+) -> SubscriptionResult:
+    """Create an account-wide V3 subscription to our URL in PagerDuty and store its secret, once.
+
+    A subscription Roster created or found is recorded on the endpoint; another click then creates
+    nothing (Recreate replaces it: a new subscription, then the old ones deleted). Concurrent clicks
+    create one: the endpoint row is claimed by a conditional update (committed, so no row lock is held
+    while PagerDuty answers), then PagerDuty is asked for subscriptions to this URL, then one is
+    created, then recorded. A 403 records that the connection cannot write."""
     connection = get_connection(organization)
     if connection is None:
         raise SubscriptionError("Connect PagerDuty first, or create the subscription by hand.", show_manual_steps=True)
-    url = webhook_url(endpoint_for(organization))
+    endpoint = endpoint_for(organization)
+    if endpoint.subscription_id and not recreate:
+        raise SubscriptionError(
+            f"Subscription {endpoint.subscription_id} already delivers to this URL, so Roster created none. "
+            "Click Recreate to replace it with a new one."
+        )
+    now = timezone.now()
+    claimed = (
+        WebhookEndpoint.objects.filter(pk=endpoint.pk, subscription_id=endpoint.subscription_id)
+        .filter(Q(subscription_claimed_at=None) | Q(subscription_claimed_at__lt=now - SUBSCRIPTION_CLAIM_TTL))
+        .update(subscription_claimed_at=now)
+    )
+    if not claimed:
+        raise SubscriptionError(
+            "Another request is creating the subscription right now, so Roster created no second one. "
+            "Reload the page in a moment to see it."
+        )
     try:
-        subscription = client_for(connection).create_webhook_subscription(
+        return _subscription_create_claimed(connection, endpoint, actor=actor, recreate=recreate)
+    finally:
+        WebhookEndpoint.objects.filter(pk=endpoint.pk, subscription_claimed_at=now).update(subscription_claimed_at=None)
+
+
+def _subscription_create_claimed(connection, endpoint: WebhookEndpoint, *, actor, recreate: bool) -> SubscriptionResult:
+    organization = endpoint.organization
+    url = webhook_url(endpoint)
+    client = client_for(connection)
+    try:
+        existing: list[dict] | None = client.find_webhook_subscriptions(url)
+    except pd.Forbidden:
+        existing = None  # not allowed to list: the claim and the recorded id still prevent a duplicate
+    except pd.PagerDutyError as error:
+        raise SubscriptionError(
+            "PagerDuty could not list its webhook subscriptions, so Roster created none (it would risk a "
+            f"duplicate): {error.message}"
+        ) from error
+    if existing and not recreate:
+        found = str(existing[0].get("id") or "")[:40]
+        _record_subscription(
+            endpoint, found, actor=actor, summary=f"Found the webhook subscription {found} to this URL"
+        )
+        return SubscriptionResult(subscription_id=found, created=False)
+    try:
+        subscription = client.create_webhook_subscription(
             url=url, events=processing.SUBSCRIBED_EVENTS, description=f"Roster ({organization.name})"
         )
     except pd.Forbidden as error:
+        connection_record_write_access(connection, False)
         raise SubscriptionError(
             "PagerDuty refused to create the subscription: the connection is read-only or lacks the "
-            "webhook_subscriptions.write scope. Create it by hand instead:",
+            "webhook_subscriptions.write scope, so Roster will not offer this again for it. Create it by hand instead:",
             show_manual_steps=True,
         ) from error
     except pd.PagerDutyError as error:
-        raise SubscriptionError(f"PagerDuty could not create the subscription: {error.message}") from error
-    method = subscription.get("delivery_method") or {}
-    secret = method.get("secret")
-    if not secret:
         raise SubscriptionError(
-            "PagerDuty created the subscription but sent no signing secret. Delete it in PagerDuty and "
-            "create it by hand:",
+            f"PagerDuty could not create the subscription, so nothing was created: {error.message}"
+        ) from error
+    connection_record_write_access(connection, True)
+    new_id = str(subscription.get("id") or "")[:40]
+    secret = (subscription.get("delivery_method") or {}).get("secret")
+    if not secret:
+        _record_subscription(endpoint, new_id, actor=actor, summary=f"Created the webhook subscription {new_id}")
+        raise SubscriptionError(
+            f"PagerDuty created the subscription {new_id} but sent no signing secret, so its deliveries are held. "
+            "Click Recreate, or delete it in PagerDuty and create it by hand:",
             show_manual_steps=True,
         )
     row, _ = webhook_secret_add(
         organization=organization,
         secret=secret,
-        label=f"PagerDuty subscription {subscription.get('id', '')}".strip(),
+        label=f"PagerDuty subscription {new_id}".strip(),
         actor=actor,
-        subscription_id=str(subscription.get("id") or "")[:40],
+        subscription_id=new_id,
     )
-    return row
+    _record_subscription(endpoint, new_id, actor=actor, summary=f"Created the webhook subscription {new_id}")
+    replaced = {str(s.get("id") or "") for s in existing or []} | {endpoint.subscription_id}
+    deleted, not_deleted = [], []
+    for old in sorted(replaced - {new_id, ""}):
+        try:
+            client.delete_webhook_subscription(old)
+        except pd.NotFound:
+            pass  # already gone
+        except pd.PagerDutyError:
+            not_deleted.append(old)
+            continue
+        deleted.append(old)
+        for stale in WebhookSecret.objects.filter(organization=organization, subscription_id=old):
+            webhook_secret_remove(organization=organization, secret_id=stale.pk, actor=actor)
+    return SubscriptionResult(
+        subscription_id=new_id,
+        created=True,
+        secret_last4=row.last4,
+        deleted=tuple(deleted),
+        not_deleted=tuple(not_deleted),
+    )
+
+
+def _record_subscription(endpoint: WebhookEndpoint, subscription_id: str, *, actor, summary: str) -> None:
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        subscription_id=subscription_id, subscription_found_at=timezone.now()
+    )
+    endpoint.subscription_id = subscription_id
+    audit_record(
+        organization=endpoint.organization,
+        provider=PROVIDER,
+        action="webhook_subscription",
+        actor=actor,
+        summary=summary,
+        detail={"subscription_id": subscription_id},
+    )

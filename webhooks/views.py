@@ -36,12 +36,7 @@ def secret_add(request):
         except services.InvalidSecret as error:
             form.add_error("secret", str(error))
         else:
-            note = ""
-            if settled["released"] or settled["discarded"]:
-                note = (
-                    f" Held deliveries: {settled['released']} verified and processed, {settled['discarded']} discarded."
-                )
-            messages.success(request, f"Signing secret ending in {row.last4} saved.{note}")
+            messages.success(request, f"Signing secret ending in {row.last4} saved.{_settled_note(settled)}")
             return _back_to_card()
     request.wh_secret_form = form
     return render_integrations_page(request, open_dialog="webhook-secret", status=400)
@@ -51,11 +46,33 @@ def secret_add(request):
 @require_POST
 def secret_remove(request, secret_id: int):
     org = get_org_for_admin(request)
-    if services.webhook_secret_remove(organization=org, secret_id=secret_id, actor=Actor.of_request(request)):
-        messages.success(request, "Signing secret removed. Deliveries signed only with it are now refused.")
+    removed = services.webhook_secret_remove(organization=org, secret_id=secret_id, actor=Actor.of_request(request))
+    if removed is None:
+        messages.info(request, "That secret was already removed; nothing changed.")
+    elif removed.remaining:
+        messages.success(
+            request,
+            f"Signing secret ending in {removed.last4} removed. Deliveries signed only with it are now refused "
+            "(answered 401).",
+        )
     else:
-        messages.error(request, "That secret was already removed.")
+        messages.warning(
+            request,
+            f"Signing secret ending in {removed.last4} removed. No secret is left: new deliveries are held, not "
+            "processed, until a signing secret is saved.",
+        )
     return _back_to_card()
+
+
+def _settled_note(settled: dict) -> str:
+    parts = []
+    if settled["released"]:
+        n = settled["released"]
+        parts.append(f"{n} held deliver{'y' if n == 1 else 'ies'} verified and queued for processing")
+    if settled["discarded"]:
+        n = settled["discarded"]
+        parts.append(f"{n} discarded (signed with no saved secret)")
+    return f" {'; '.join(parts)}." if parts else ""
 
 
 @login_required
@@ -63,10 +80,30 @@ def secret_remove(request, secret_id: int):
 def create_subscription(request):
     org = get_org_for_admin(request)
     try:
-        row = services.webhook_subscription_create(organization=org, actor=Actor.of_request(request))
+        result = services.webhook_subscription_create(
+            organization=org, actor=Actor.of_request(request), recreate=request.POST.get("recreate") == "1"
+        )
     except services.SubscriptionError as error:
         return render_integrations_page(request, extra={"wh_subscription_error": error}, status=400)
-    messages.success(request, f"PagerDuty subscription created; its signing secret (ending in {row.last4}) is saved.")
+    if not result.created:
+        messages.info(
+            request,
+            f"Subscription {result.subscription_id} already delivers to this URL, so Roster created none. PagerDuty "
+            "shows a signing secret only when a subscription is created: paste it with Add signing secret if you "
+            "have it, or click Recreate.",
+        )
+        return _back_to_card()
+    text = f"PagerDuty subscription {result.subscription_id} created; its signing secret (ending in {result.secret_last4}) is saved."
+    if result.deleted:
+        text += f" Deleted the subscription it replaces ({', '.join(result.deleted)}) and its secret."
+    if result.not_deleted:
+        messages.warning(
+            request,
+            text + f" PagerDuty did not delete {', '.join(result.not_deleted)}: delete it in PagerDuty "
+            "(Integrations → Generic Webhooks) so events do not arrive twice.",
+        )
+    else:
+        messages.success(request, text)
     return _back_to_card()
 
 

@@ -3,9 +3,20 @@ from django.contrib import admin
 from accounts.admin import register_organization_inline
 
 from .models import PagerDutyConnection
+from .selectors import connection_health
+
+
+class HealthColumn:
+    @admin.display(description="Health")
+    def health(self, connection: PagerDutyConnection) -> str:
+        """The status the card shows (selectors.connection_health), in one line."""
+        found = connection_health(connection)
+        return " — ".join(part for part in (found.label, found.message) if part)
+
 
 # Never a credential field: only last-4 digits and health.
 HEALTH_FIELDS = (
+    "health",
     "status",
     "auth_type",
     "region",
@@ -18,6 +29,7 @@ HEALTH_FIELDS = (
     "validated_at",
     "last_error",
     "last_error_at",
+    "last_error_code",
     # OAuth: expiry and the last refresh's result; never a token or the client secret.
     "oauth_uses_operator_app",
     "oauth_client_id",
@@ -30,7 +42,7 @@ HEALTH_FIELDS = (
 )
 
 
-class PagerDutyConnectionInline(admin.StackedInline):
+class PagerDutyConnectionInline(HealthColumn, admin.StackedInline):
     model = PagerDutyConnection
     extra = 0
     max_num = 0
@@ -43,9 +55,10 @@ register_organization_inline(PagerDutyConnectionInline)
 
 
 @admin.register(PagerDutyConnection)
-class PagerDutyConnectionAdmin(admin.ModelAdmin):
+class PagerDutyConnectionAdmin(HealthColumn, admin.ModelAdmin):
     list_display = [
         "organization",
+        "health",
         "status",
         "auth_type",
         "account_subdomain",
@@ -53,7 +66,6 @@ class PagerDutyConnectionAdmin(admin.ModelAdmin):
         "validated_at",
         "token_expires_at",
         "last_refresh_result",
-        "last_error",
     ]
     list_filter = ["status", "auth_type", "region", "last_refresh_result"]
     search_fields = ["organization__name", "organization__slug", "account_subdomain", "external_user_email"]

@@ -6,11 +6,11 @@ from accounts.api import ApiError, api_actor, api_view, form_data, iso, json_bod
 
 from . import client as pd
 from . import services
-from .credentials import UNAUTHORIZED_HELP
+from .credentials import UNAUTHORIZED_HELP, DifferentAccount
 from .forms import ApiKeyForm
 from .models import PagerDutyConnection
 from .oauth import missing_scopes
-from .selectors import get_connection
+from .selectors import connection_health, get_connection
 
 
 def api_error_for(error: pd.PagerDutyError) -> ApiError:
@@ -29,7 +29,7 @@ def status_json(organization) -> dict:
     """The connection's state as the JSON API shows it. Never a secret."""
     connection = get_connection(organization)
     if connection is None:
-        return {"connected": False, "status": "not_connected"}
+        return {"connected": False, "status": "not_connected", "health": connection_health(None).as_json()}
     data = {
         "connected": True,
         "status": connection.status,
@@ -45,6 +45,7 @@ def status_json(organization) -> dict:
         "keyLast4": connection.key_last4 or None,
         "lastError": connection.last_error or None,
         "lastErrorAt": iso(connection.last_error_at),
+        "health": connection_health(connection, organization=organization).as_json(),
     }
     if connection.auth_type == PagerDutyConnection.AuthType.OAUTH:
         data |= {
@@ -76,7 +77,7 @@ def connection(request):
     if request.method == "GET":
         return JsonResponse(status_json(org))
     if request.method == "DELETE":
-        if not services.connection_disconnect(organization=org, actor=actor):
+        if services.connection_disconnect(organization=org, actor=actor) is None:
             raise ApiError(404, "not_connected", services.NotConnected.message)
         return JsonResponse(status_json(org))
     token, region = _key_and_region(request)
@@ -93,4 +94,6 @@ def connection(request):
         raise api_error_for(error) from error
     except services.NotConnected as error:
         raise ApiError(404, "not_connected", error.message) from error
+    except DifferentAccount as error:
+        raise ApiError(409, error.code, error.message) from error
     return JsonResponse(status_json(org))

@@ -237,6 +237,9 @@ class PagerDutyClient:
     base_url: str
     on_unauthorized: Callable[[], str | None] | None = None
     session: requests.Session | None = None
+    # Called once, after the first request PagerDuty answers with success (clears a transient
+    # error recorded on the connection: services.client_for).
+    on_success: Callable[[], None] | None = None
 
     @classmethod
     def for_api_key(cls, key: str, *, region: str = "us") -> PagerDutyClient:
@@ -276,6 +279,9 @@ class PagerDutyClient:
                 return self.request(method, path, params=params, json=json, _retried_auth=True)
 
         if response.status_code < 400:
+            if self.on_success is not None:
+                hook, self.on_success = self.on_success, None
+                hook()
             if response.status_code == 204 or not response.content:
                 return {}
             try:
@@ -507,6 +513,20 @@ class PagerDutyClient:
             }
         }
         return self.post("/webhook_subscriptions", json=body).get("webhook_subscription") or {}
+
+    def find_webhook_subscriptions(self, url: str) -> list[dict]:
+        """`GET /webhook_subscriptions` (every page): the subscriptions delivering to `url`. PagerDuty
+        filters only by scope, so the URL is compared here."""
+        with _unreadable("a webhook subscription list"):
+            return [
+                s
+                for s in self.paginate("/webhook_subscriptions", "webhook_subscriptions")
+                if isinstance(s, dict) and (s.get("delivery_method") or {}).get("url") == url
+            ]
+
+    def delete_webhook_subscription(self, subscription_id: str) -> None:
+        """`DELETE /webhook_subscriptions/{id}` (Recreate removes the subscription it replaces)."""
+        self.request("DELETE", f"/webhook_subscriptions/{_segment(subscription_id)}")
 
     def get_incident(self, incident_id: str) -> dict:
         """`GET /incidents/{id}` (fills in an incident known only by reference from a webhook)."""

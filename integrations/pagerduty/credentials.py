@@ -77,3 +77,37 @@ def apply_identity(connection: PagerDutyConnection, identity: Identity) -> None:
     connection.status = PagerDutyConnection.Status.ACTIVE
     connection.last_error = ""
     connection.last_error_at = None
+    connection.last_error_code = ""
+
+
+class DifferentAccount(Exception):
+    """New credentials belong to another PagerDuty account than the connection's: replacing them in
+    place would leave every rotation bound to schedules of the old account. Nothing is changed."""
+
+    code = "different_account"
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+        self.message = f"{reason} Nothing was changed."
+
+
+def account_label(subdomain: str, region: str) -> str:
+    if not subdomain:
+        return "an account Roster could not name"
+    return f"{subdomain}.{'eu.' if region == 'eu' else ''}pagerduty.com"
+
+
+def check_same_account(connection: PagerDutyConnection, *, subdomain: str, region: str) -> None:
+    """Raise DifferentAccount unless the new credentials' account is the connection's (same region,
+    same subdomain when both are known)."""
+    old = connection.account_subdomain.lower()
+    new = (subdomain or "").lower()
+    if region == connection.region and (not old or not new or old == new):
+        return
+    raise DifferentAccount(
+        f"These credentials belong to the PagerDuty account {account_label(new, region)}, but Roster is "
+        f"connected to {account_label(old, connection.region)}, whose schedules your rotations follow. "
+        "To use another PagerDuty account, disconnect first: each rotation then offers to follow its "
+        "schedule again."
+    )

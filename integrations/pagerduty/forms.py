@@ -10,7 +10,11 @@ class ApiKeyForm(forms.Form):
         min_length=8,
         max_length=200,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
-        help_text="A read-only key is enough. Roster never writes to PagerDuty with it.",
+        help_text=(
+            "A read-only key is enough to follow schedules. With a full-access key Roster can also "
+            "create the incident webhook subscription when an admin asks it to; it writes nothing "
+            "else to PagerDuty."
+        ),
     )
     region = forms.ChoiceField(
         label="Service region",
@@ -38,6 +42,10 @@ def connect_form(data=None) -> ApiKeyForm:
 
 def rotate_form(data=None, *, region: str | None = None) -> ApiKeyForm:
     return ApiKeyForm(data, auto_id="pd-rotate-%s", initial={"region": region} if region else None)
+
+
+def switch_key_form(data=None, *, region: str | None = None) -> ApiKeyForm:
+    return ApiKeyForm(data, auto_id="pd-switch-key-%s", initial={"region": region} if region else None)
 
 
 class OAuthConnectForm(forms.Form):
@@ -72,3 +80,7 @@ class OAuthConnectForm(forms.Form):
 
 def oauth_connect_form(data=None, *, operator_app_ready: bool = False) -> OAuthConnectForm:
     return OAuthConnectForm(data, auto_id="pd-oauth-%s", operator_app_ready=operator_app_ready)
+
+
+def switch_oauth_form(data=None, *, operator_app_ready: bool = False) -> OAuthConnectForm:
+    return OAuthConnectForm(data, auto_id="pd-switch-oauth-%s", operator_app_ready=operator_app_ready)

@@ -51,6 +51,9 @@ class PagerDutyConnection(models.Model):
     validated_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True, default="")
     last_error_at = models.DateTimeField(null=True, blank=True)
+    # The client error's code (e.g. "pagerduty_unavailable"): tells a transient error (PagerDuty
+    # unreachable, rate-limited: Roster retries by itself) from one a person must fix.
+    last_error_code = models.CharField(max_length=60, blank=True, default="")
     connected_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

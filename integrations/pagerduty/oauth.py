@@ -36,7 +36,7 @@ from accounts.audit import audit_record
 
 from . import client as pd
 from . import identity
-from .credentials import apply_identity, identify
+from .credentials import DifferentAccount, apply_identity, check_same_account, identify
 from .models import PROVIDER, PagerDutyConnection, PagerDutyOAuthLogin
 
 log = logging.getLogger(__name__)
@@ -126,6 +126,13 @@ def redirect_url() -> str:
 
 def requested_scopes(*, operator: bool) -> list[str]:
     return settings.PAGERDUTY_OAUTH_SCOPES.split() if operator else list(ORG_APP_SCOPES)
+
+
+def write_capability(scopes: list[str]) -> str:
+    """May the token create webhook subscriptions? "unknown" when PagerDuty reported no scopes."""
+    if not scopes:
+        return "unknown"
+    return "yes" if any(s in scopes for s in ("write", "webhook_subscriptions.write")) else "no"
 
 
 def missing_scopes(scopes: list[str]) -> list[str]:
@@ -281,6 +288,12 @@ def _finish_claimed_login(login: PagerDutyOAuthLogin, *, code: str, actor: Actor
             organization=organization
         ).first() or PagerDutyConnection(organization=organization)
         was = connection.auth_type if connection.pk else None
+        if was is not None:
+            # Switching or re-authorizing in place keeps every rotation's schedule: same account only.
+            try:
+                check_same_account(connection, subdomain=found.subdomain, region=region)
+            except DifferentAccount as error:
+                raise OAuthLoginError(error.reason, code=error.code) from error
         connection.auth_type = PagerDutyConnection.AuthType.OAUTH
         connection.region = region
         connection.api_key = connection.key_last4 = ""
@@ -291,6 +304,7 @@ def _finish_claimed_login(login: PagerDutyOAuthLogin, *, code: str, actor: Actor
         connection.scopes = " ".join(tokens.scopes)  # a new grant: no scope reported means none known
         connection.connected_by = actor.user if actor else None
         apply_identity(connection, found)
+        connection.capabilities = {**connection.capabilities, "write": write_capability(connection.scope_list)}
         connection.save()
         missing = missing_scopes(connection.scope_list)
         audit_record(
@@ -299,10 +313,10 @@ def _finish_claimed_login(login: PagerDutyOAuthLogin, *, code: str, actor: Actor
             action="oauth_reauthorize" if was == PagerDutyConnection.AuthType.OAUTH else "oauth_connect",
             actor=actor,
             summary=(
-                ("Re-authorized" if was == PagerDutyConnection.AuthType.OAUTH else "Connected")
-                + f" with OAuth as {connection.display_name}"
+                _LOGIN_VERBS.get(was or "", "Connected with OAuth")
+                + f" as {connection.display_name}"
                 + (f" (missing scopes: {', '.join(missing)})" if missing else "")
-                + (" (replacing the API key connection)" if was == PagerDutyConnection.AuthType.API_KEY else "")
+                + ("; rotations kept" if was == PagerDutyConnection.AuthType.API_KEY else "")
             ),
             detail={
                 "auth_type": "oauth",
@@ -311,7 +325,11 @@ def _finish_claimed_login(login: PagerDutyOAuthLogin, *, code: str, actor: Actor
                 "region": region,
             },
         )
+    connection.replaced_auth_type = was  # type: ignore[attr-defined]  # for the page's message only
     return connection
+
+
+_LOGIN_VERBS = {"oauth": "Re-authorized with OAuth", "api_key": "Switched from a REST API key to OAuth"}
 
 
 def _apply_tokens(connection: PagerDutyConnection, tokens: identity.TokenSet) -> None:

@@ -19,6 +19,15 @@ _STATUS_EXAMPLE = {
     "keyLast4": "9xQz",
     "lastError": None,
     "lastErrorAt": None,
+    "health": {
+        "state": "active",
+        "label": "Active",
+        "message": None,
+        "action": None,
+        "since": None,
+        "fixers": [],
+        "help": None,
+    },
 }
 _KEY_EXAMPLE = {"token": "u+abcdEFGH12345678", "region": "us"}
 _PAGERDUTY_DOWN = {
@@ -34,7 +43,10 @@ PATHS = {
             "operationId": "getPagerDutyConnection",
             "summary": "Connection status",
             "description": "Never a secret: the key shows as `keyLast4` only. OAuth connections add "
-            "`oauthApp`, `scopes`, `missingScopes`, `tokenExpiresAt`, `lastRefreshedAt`, `lastRefreshResult`.",
+            "`oauthApp`, `scopes`, `missingScopes`, `tokenExpiresAt`, `lastRefreshedAt`, `lastRefreshResult`. "
+            "`health` is the status the card shows: `active`; `degraded` (PagerDuty unreachable or "
+            "rate-limiting: Roster retries by itself, nothing to do); `action_needed` (`action` names what an "
+            "admin clicks in Settings → Integrations, `fixers` the admins who can); `not_connected`.",
             "responses": {
                 "200": json_response("The connection, or `connected: false`.", "ConnectionStatus", _STATUS_EXAMPLE)
             },
@@ -54,12 +66,22 @@ PATHS = {
         },
         "patch": {
             "operationId": "rotatePagerDutyKey",
-            "summary": "Rotate the REST API key",
-            "description": "The old key stays if PagerDuty refuses the new one.",
+            "summary": "Rotate the REST API key, or switch an OAuth connection to one",
+            "description": "Replaces the credentials in place: on an OAuth connection this switches to the "
+            "API key (Roster deletes its OAuth tokens). Every rotation keeps its PagerDuty schedule, so the key "
+            "must belong to the connection's PagerDuty account (409 `different_account` otherwise). The current "
+            "credentials stay if PagerDuty refuses the new key. To switch an API key connection to OAuth, "
+            "start an OAuth login (`POST /api/integrations/pagerduty/oauth/login`): it replaces the key when "
+            "the admin comes back, for the same account only.",
             "requestBody": json_body("ApiKeyRequest", _KEY_EXAMPLE),
             "responses": {
                 "200": json_response("The new key is in use.", "ConnectionStatus", _STATUS_EXAMPLE),
                 "404": error("PagerDuty is not connected.", "not_connected"),
+                "409": error(
+                    "The key belongs to another PagerDuty account than the connection's; nothing was changed "
+                    "(disconnect first to use another account).",
+                    "different_account",
+                ),
                 **_PAGERDUTY_DOWN,
             },
         },
@@ -80,7 +102,9 @@ PATHS = {
             "summary": "Start an OAuth login",
             "description": "With your own PagerDuty app (`clientId` and `clientSecret`) or, when both are "
             "omitted, the operator's. Open `authorizeUrl` in a signed-in admin's browser before "
-            "`expiresInSeconds` pass.",
+            "`expiresInSeconds` pass. On a connected organization the login replaces the credentials in place "
+            "(switching from an API key, or re-authorizing) and rotations keep their schedules; a login to "
+            "another PagerDuty account is refused and changes nothing.",
             "requestBody": json_body(
                 "OAuthLoginRequest",
                 {"clientId": "a1b2c3", "clientSecret": "s3cr3t-value", "region": "us"},
@@ -156,6 +180,26 @@ SCHEMAS = {
             "tokenExpiresAt": _DATE_TIME_OR_NULL,
             "lastRefreshedAt": _DATE_TIME_OR_NULL,
             "lastRefreshResult": _STRING_OR_NULL,
+            "health": {"$ref": "#/components/schemas/ConnectionHealth"},
+        },
+    },
+    "ConnectionHealth": {
+        "type": "object",
+        "required": ["state", "label", "message", "action", "since", "fixers", "help"],
+        "properties": {
+            "state": {"type": "string", "enum": ["active", "degraded", "action_needed", "not_connected"]},
+            "label": {"type": "string", "description": "As the card shows it: Active, Degraded, Action needed."},
+            "message": _STRING_OR_NULL,
+            "action": nullable(
+                {"type": "string", "description": "What an admin clicks on the card (action_needed only)."}
+            ),
+            "since": _DATE_TIME_OR_NULL,
+            "fixers": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "The admins who can fix it (action_needed only).",
+            },
+            "help": nullable({"type": "string", "description": "How an admin fixes it, when there is more to say."}),
         },
     },
     "ApiKeyRequest": {

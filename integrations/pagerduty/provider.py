@@ -3,9 +3,9 @@
 from accounts.audit import audit_recent
 from integrations.registry import Provider
 
-from .forms import DisconnectForm, connect_form, oauth_connect_form, rotate_form
+from .forms import DisconnectForm, connect_form, oauth_connect_form, rotate_form, switch_key_form, switch_oauth_form
 from .models import PROVIDER as PROVIDER_KEY
-from .selectors import get_connection
+from .selectors import connection_health, get_connection
 from .services import disconnect_warnings
 
 CAPABILITY_LABELS = {
@@ -29,10 +29,14 @@ def card_context(request, organization) -> dict:
     from .views_oauth import card_context as oauth_card_context
 
     connection = get_connection(organization)
+    operator_ready = not operator_app_problem()
     return {
         **oauth_card_context(request, organization, connection),
-        "pd_oauth_form": oauth_connect_form(operator_app_ready=not operator_app_problem()),
+        "pd_oauth_form": oauth_connect_form(operator_app_ready=operator_ready),
+        "pd_switch_oauth_form": switch_oauth_form(operator_app_ready=operator_ready),
+        "pd_switch_key_form": switch_key_form(region=connection.region if connection else None),
         "pd": connection,
+        "pd_health": connection_health(connection, organization=organization),
         "pd_capabilities": capability_rows(connection.capabilities) if connection else [],
         "pd_audit": audit_recent(organization=organization, provider=PROVIDER_KEY, limit=5),
         "pd_connect_form": connect_form(),

@@ -1,7 +1,137 @@
-"""Reads of the PagerDuty connection."""
+"""Reads of the PagerDuty connection, and its health: the one status model the card, the JSON
+status and Django admin show."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .credentials import UNAUTHORIZED_HELP
 from .models import PagerDutyConnection
+
+# Client error codes that go away by themselves: Roster retries, nobody has to act.
+TRANSIENT_ERROR_CODES = frozenset({"pagerduty_unavailable", "pagerduty_rate_limited", "pagerduty_unreadable_response"})
+# The OAuth scopes without which rotations cannot follow schedules (see oauth.REQUIRED_SCOPES).
+_CLASSIC_SCOPES = ("read", "write")
+SIGN_IN_AGAIN = "Sign in to PagerDuty again"
+REPLACE_KEY = "Replace the API key"
+_REQUIRED_SCOPES = ("schedules.read", "users.read")
 
 
 def get_connection(organization) -> PagerDutyConnection | None:
     return PagerDutyConnection.objects.filter(organization=organization).first()
+
+
+@dataclass(frozen=True)
+class Health:
+    """How the connection is doing, in plain words.
+
+    state: "active" | "degraded" (PagerDuty unreachable or throttling: Roster retries by itself,
+    nobody is asked to act) | "action_needed" (an admin must act: `action` names the button) |
+    "not_connected". `fixers` are the admins who can act, for members who cannot.
+    """
+
+    state: str
+    message: str = ""
+    action: str = ""
+    since: datetime | None = None
+    fixers: list[str] = field(default_factory=list)
+    help: str = ""  # how to fix it, for the admins who can (members see `fixers` instead)
+
+    LABELS = {
+        "active": "Active",
+        "degraded": "Degraded",
+        "action_needed": "Action needed",
+        "not_connected": "Not connected",
+    }
+
+    @property
+    def label(self) -> str:
+        return self.LABELS[self.state]
+
+    def as_json(self) -> dict:
+        return {
+            "state": self.state,
+            "label": self.label,
+            "message": self.message or None,
+            "action": self.action or None,
+            "since": self.since.isoformat() if self.since else None,
+            "fixers": self.fixers,
+            "help": self.help or None,
+        }
+
+
+def is_transient(connection: PagerDutyConnection) -> bool:
+    return bool(connection.last_error) and connection.last_error_code in TRANSIENT_ERROR_CODES
+
+
+def _missing_scopes(connection: PagerDutyConnection) -> list[str]:
+    scopes = connection.scope_list
+    if connection.auth_type != PagerDutyConnection.AuthType.OAUTH or any(s in scopes for s in _CLASSIC_SCOPES):
+        return []
+    return [s for s in _REQUIRED_SCOPES if s not in scopes]
+
+
+def admin_names(organization) -> list[str]:
+    """Who can fix a connection: the organization's admins, by name (email when no name)."""
+    from accounts.models import Membership
+
+    rows = (
+        Membership.objects.filter(organization=organization, role=Membership.Role.ADMIN)
+        .select_related("user")
+        .order_by("user__email")
+    )
+    return [m.user.get_full_name() or m.user.email for m in rows]
+
+
+def connection_health(connection: PagerDutyConnection | None, *, organization=None) -> Health:
+    """The connection's health. `organization` (or the connection's) names the admins who can fix it."""
+    if connection is None:
+        return Health("not_connected", "Rotations cannot follow PagerDuty schedules until an admin connects it.")
+    Status = PagerDutyConnection.Status
+    is_oauth = connection.auth_type == PagerDutyConnection.AuthType.OAUTH
+    # What an admin clicks: an OAuth connection signs in again (Refresh Connection runs the login),
+    # an API key connection gets a new key (the Edit API Key dialog).
+    fix = SIGN_IN_AGAIN if is_oauth else REPLACE_KEY
+    needed: tuple[str, str] | None = None
+    help_text = ""
+    if connection.status == Status.NEEDS_REAUTH:
+        # The refusal itself, not the instructions appended for admins (members cannot act on them).
+        said = connection.last_refresh_error or "PagerDuty no longer accepts Roster's OAuth token."
+        needed = (said, SIGN_IN_AGAIN)
+    elif connection.status == Status.INVALID:
+        said = connection.last_error or "PagerDuty refused the stored credentials."
+        if said.endswith(UNAUTHORIZED_HELP):
+            said, help_text = said.removesuffix(UNAUTHORIZED_HELP).rstrip(), UNAUTHORIZED_HELP
+        needed = (said, fix)
+    elif connection.last_error and not is_transient(connection):
+        needed = (connection.last_error, fix)
+    elif _missing_scopes(connection):
+        needed = (
+            f"PagerDuty did not grant the scopes Roster needs: {', '.join(_missing_scopes(connection))}. "
+            "Add them to the app in PagerDuty.",
+            SIGN_IN_AGAIN,
+        )
+    if needed is not None:
+        return Health(
+            "action_needed",
+            message=needed[0],
+            action=needed[1],
+            since=connection.last_error_at,
+            fixers=admin_names(organization or connection.organization),
+            help=help_text,
+        )
+    if is_transient(connection):
+        return Health(
+            "degraded",
+            message=f"{connection.last_error} Roster retries automatically; nothing to do.",
+            since=connection.last_error_at,
+        )
+    if is_oauth and connection.last_refresh_result == PagerDutyConnection.RefreshResult.FAILED:
+        return Health(
+            "degraded",
+            message=f"Roster could not refresh the OAuth token ({connection.last_refresh_error}). "
+            "It retries automatically; nothing to do.",
+            since=connection.last_refreshed_at,
+        )
+    return Health("active")

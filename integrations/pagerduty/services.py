@@ -18,18 +18,31 @@ from integrations import registry
 
 from . import client as pd
 from . import oauth
-from .credentials import UNAUTHORIZED_HELP, Identity, apply_identity, identify, last4
+from .credentials import UNAUTHORIZED_HELP, Identity, apply_identity, check_same_account, identify, last4
 from .models import PROVIDER, PagerDutyConnection
-from .selectors import get_connection
+from .selectors import TRANSIENT_ERROR_CODES, get_connection, is_transient
 
 log = logging.getLogger(__name__)
 
 
 def client_for(connection: PagerDutyConnection) -> pd.PagerDutyClient:
-    """A client acting with the connection's stored credentials (API key or OAuth token)."""
+    """A client acting with the connection's stored credentials (API key or OAuth token). While a
+    transient error (PagerDuty unreachable) is on the card, the first call PagerDuty answers clears it."""
     if connection.auth_type == PagerDutyConnection.AuthType.OAUTH:
-        return oauth.oauth_client_for(connection)
-    return pd.PagerDutyClient.for_api_key(connection.api_key, region=connection.region)
+        client = oauth.oauth_client_for(connection)
+    else:
+        client = pd.PagerDutyClient.for_api_key(connection.api_key, region=connection.region)
+    if is_transient(connection):
+        client.on_success = lambda: connection_clear_transient_error(connection)
+    return client
+
+
+def connection_clear_transient_error(connection: PagerDutyConnection) -> None:
+    """PagerDuty answered again: a transient error is history (one conditional UPDATE)."""
+    PagerDutyConnection.objects.filter(pk=connection.pk, last_error_code__in=TRANSIENT_ERROR_CODES).update(
+        last_error="", last_error_at=None, last_error_code="", updated_at=timezone.now()
+    )
+    connection.last_error, connection.last_error_at, connection.last_error_code = "", None, ""
 
 
 def connection_connect_api_key(
@@ -77,25 +90,38 @@ class NotConnected(Exception):
 def connection_rotate_api_key(
     *, organization, api_key: str, region: str | None = None, actor: Actor | None = None
 ) -> PagerDutyConnection:
-    """Replace the API key. The new key is validated first; on failure the old one stays untouched."""
+    """Replace the credentials with an API key, in place: a new key, or a switch from OAuth ("Switch
+    to API key"). The key is validated first and must belong to the connection's PagerDuty account
+    (DifferentAccount otherwise); on any failure the current credentials stay. Every rotation keeps
+    its schedule. Replaced OAuth tokens are revoked at PagerDuty after the commit (best effort)."""
     current = get_connection(organization)
     if current is None:
         raise NotConnected()
     api_key = api_key.strip()
     region = region or current.region
     identity = identify(pd.PagerDutyClient.for_api_key(api_key, region=region))
+    check_same_account(current, subdomain=identity.subdomain, region=region)
     with transaction.atomic():
         connection = PagerDutyConnection.objects.select_for_update().get(pk=current.pk)
+        check_same_account(connection, subdomain=identity.subdomain, region=region)
+        switching = connection.auth_type == PagerDutyConnection.AuthType.OAUTH
         old_last4 = connection.key_last4
         _store_api_key(connection, api_key=api_key, region=region, identity=identity)
+        if switching:
+            summary = f"Switched from OAuth to a REST API key ending in {connection.key_last4}; rotations kept"
+        else:
+            summary = f"Rotated the API key: …{old_last4 or '—'} → …{connection.key_last4}"
         audit_record(
             organization=organization,
             provider=PROVIDER,
-            action="rotate_key",
+            action="switch_to_api_key" if switching else "rotate_key",
             actor=actor,
-            summary=f"Rotated the API key: …{old_last4 or '—'} → …{connection.key_last4}",
+            summary=summary,
             detail={"old_key_last4": old_last4, "key_last4": connection.key_last4},
         )
+    if switching:
+        # `current` still holds the replaced tokens in memory; the database no longer does.
+        oauth.revoke_on_disconnect(current)
     return connection
 
 
@@ -108,20 +134,21 @@ def disconnect_warnings(organization) -> list[str]:
     return [w for w in warnings if w]
 
 
-def connection_disconnect(*, organization, actor: Actor | None = None) -> bool:
-    """Delete the connection and its credentials. Returns False when there was nothing to delete.
+def connection_disconnect(*, organization, actor: Actor | None = None) -> list[str] | None:
+    """Delete the connection and its credentials. Returns what else happened (phrases: rotations
+    unbound, OAuth tokens revoked or not), or None when there was nothing to delete.
 
     OAuth tokens are revoked at PagerDuty first (best effort, a network call), so no row lock is
     held while PagerDuty answers; then, in one transaction, other apps' disconnect hooks run
     (rotations unbind), pending logins and the connection are deleted, and the change is audited."""
     current = get_connection(organization)
     if current is None:
-        return False
+        return None
     oauth_note = oauth.revoke_on_disconnect(current) if current.auth_type == PagerDutyConnection.AuthType.OAUTH else ""
     with transaction.atomic():
         connection = PagerDutyConnection.objects.select_for_update().filter(organization=organization).first()
         if connection is None:
-            return False
+            return None
         oauth.delete_pending_logins(organization)
         notes = [oauth_note] if connection.auth_type == PagerDutyConnection.AuthType.OAUTH else []
         notes += [hook.apply(organization) for hook in registry.disconnect_hooks(PROVIDER)]
@@ -135,19 +162,28 @@ def connection_disconnect(*, organization, actor: Actor | None = None) -> bool:
             summary="Disconnected PagerDuty" + (f" ({'; '.join(n for n in notes if n)})" if any(notes) else ""),
             detail={"auth_type": auth_type, "key_last4": key_last4},
         )
-    return True
+    return [n for n in notes if n]
 
 
 def connection_record_error(connection: PagerDutyConnection, error: pd.PagerDutyError) -> None:
-    """Record an error on the card. Credentials PagerDuty refuses mark the connection invalid."""
+    """Record an error on the card. Credentials PagerDuty refuses mark the connection invalid; a
+    transient error (PagerDuty unreachable) shows as Degraded until a later call succeeds."""
     connection.last_error = error.message[:500]
     connection.last_error_at = timezone.now()
-    fields = ["last_error", "last_error_at", "updated_at"]
+    connection.last_error_code = error.code[:60]
+    fields = ["last_error", "last_error_at", "last_error_code", "updated_at"]
     if isinstance(error, pd.Unauthorized) and connection.auth_type == PagerDutyConnection.AuthType.API_KEY:
         connection.status = PagerDutyConnection.Status.INVALID
         connection.last_error = f"{error.message}. {UNAUTHORIZED_HELP}"[:500]
         fields.append("status")
     connection.save(update_fields=fields)
+
+
+def connection_record_write_access(connection: PagerDutyConnection, allowed: bool) -> None:
+    """What a write (creating a webhook subscription) taught Roster: capabilities["write"]."""
+    capabilities = {**connection.capabilities, "write": "yes" if allowed else "no"}
+    PagerDutyConnection.objects.filter(pk=connection.pk).update(capabilities=capabilities)
+    connection.capabilities = capabilities
 
 
 def connection_revalidate(*, connection: PagerDutyConnection, actor: Actor | None = None) -> PagerDutyConnection:
@@ -158,6 +194,8 @@ def connection_revalidate(*, connection: PagerDutyConnection, actor: Actor | Non
         connection_record_error(connection, error)
         raise
     was = connection.status
+    # The same credentials: what a write attempt taught Roster (capabilities["write"]) still holds.
+    identity.capabilities["write"] = connection.capabilities.get("write", "unknown")
     apply_identity(connection, identity)
     connection.save()
     if actor is not None or was != connection.status:

@@ -12,8 +12,8 @@ from integrations.views import redirect_to_dialog, render_integrations_page
 
 from . import client as pd
 from . import services, views_oauth
-from .credentials import UNAUTHORIZED_HELP
-from .forms import DisconnectForm, connect_form, rotate_form
+from .credentials import UNAUTHORIZED_HELP, DifferentAccount
+from .forms import DisconnectForm, connect_form, rotate_form, switch_key_form
 from .models import PagerDutyConnection
 from .selectors import get_connection
 
@@ -35,7 +35,7 @@ def _key_form_view(request, *, dialog: str, form_name: str, make_form, action):
         except pd.PagerDutyError as error:
             # A refused key is the key field's error (shown beside it, focused); the rest are the form's.
             form.add_error("api_key" if isinstance(error, pd.Unauthorized) else None, _error_text(error))
-        except services.NotConnected as error:
+        except (services.NotConnected, DifferentAccount) as error:
             form.add_error(None, error.message)
         else:
             return redirect("integrations:index")
@@ -72,6 +72,30 @@ def rotate_key(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+def switch_api_key(request):
+    """Switch to API key: an OAuth connection's credentials replaced in place, rotations kept."""
+
+    def action(org, data):
+        connection = services.connection_rotate_api_key(
+            organization=org, api_key=data["api_key"], region=data["region"], actor=Actor.of_request(request)
+        )
+        messages.success(
+            request,
+            f"Switched to the REST API key ending in {connection.key_last4}. Rotations keep following their "
+            "PagerDuty schedules; Roster deleted its OAuth tokens.",
+        )
+
+    return _key_form_view(
+        request,
+        dialog="pagerduty-switch-api-key",
+        form_name="pd_switch_key_form",
+        make_form=switch_key_form,
+        action=action,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def disconnect(request):
     org = get_org_for_admin(request)
     if request.method == "GET":
@@ -79,8 +103,12 @@ def disconnect(request):
     form = DisconnectForm(request.POST)
     if not form.is_valid():
         return render_integrations_page(request, open_dialog="pagerduty-disconnect", extra={"pd_disconnect_form": form})
-    if services.connection_disconnect(organization=org, actor=Actor.of_request(request)):
-        messages.success(request, "PagerDuty disconnected. Its credentials were deleted from Roster.")
+    notes = services.connection_disconnect(organization=org, actor=Actor.of_request(request))
+    if notes is None:
+        messages.info(request, "PagerDuty was already disconnected.")
+    else:
+        said = "".join(f" {note[0].upper()}{note[1:]}." for note in notes)
+        messages.success(request, f"PagerDuty disconnected; Roster deleted its credentials.{said}")
     return redirect("integrations:index")
 
 
@@ -98,7 +126,10 @@ def refresh(request):
     try:
         services.connection_revalidate(connection=connection, actor=Actor.of_request(request))
     except pd.PagerDutyError as error:
-        messages.error(request, f"Refresh failed: {_error_text(error)}")
+        if error.permanent:
+            messages.error(request, f"PagerDuty refused the stored credentials: {_error_text(error)}")
+        else:
+            messages.warning(request, f"Could not check the connection: {error.message} Roster retries automatically.")
     else:
         messages.success(request, "Connection refreshed: PagerDuty accepted the credentials.")
     return redirect("integrations:index")

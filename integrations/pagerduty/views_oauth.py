@@ -13,9 +13,8 @@ from integrations.views import redirect_to_dialog, render_integrations_page
 
 from . import client as pd
 from . import oauth
-from .forms import oauth_connect_form
+from .forms import oauth_connect_form, switch_oauth_form
 from .models import PagerDutyConnection
-from .selectors import get_connection
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +22,26 @@ log = logging.getLogger(__name__)
 @login_required
 @require_http_methods(["GET", "POST"])
 def oauth_connect(request):
+    return _start_login(
+        request, dialog="pagerduty-connect-oauth", form_name="pd_oauth_form", make_form=oauth_connect_form
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def switch_oauth(request):
+    """Switch to OAuth: the login replaces an API key connection's credentials in place when
+    PagerDuty sends the admin back (same account only; rotations kept)."""
+    return _start_login(
+        request, dialog="pagerduty-switch-oauth", form_name="pd_switch_oauth_form", make_form=switch_oauth_form
+    )
+
+
+def _start_login(request, *, dialog: str, form_name: str, make_form):
     org = get_org_for_admin(request)
     if request.method == "GET":
-        return redirect_to_dialog("pagerduty-connect-oauth")
-    form = oauth_connect_form(request.POST, operator_app_ready=not oauth.operator_app_problem())
+        return redirect_to_dialog(dialog)
+    form = make_form(request.POST, operator_app_ready=not oauth.operator_app_problem())
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -42,7 +57,7 @@ def oauth_connect(request):
             form.add_error(None, error.message)
         else:
             return redirect(url)
-    return render_integrations_page(request, open_dialog="pagerduty-connect-oauth", extra={"pd_oauth_form": form})
+    return render_integrations_page(request, open_dialog=dialog, extra={form_name: form})
 
 
 @login_required
@@ -50,8 +65,6 @@ def oauth_connect(request):
 def oauth_callback(request):
     """PagerDuty's redirect back: {PUBLIC_BASE_URL}/api/integrations/pagerduty/login/callback."""
     org = get_org_for_admin(request)
-    before = get_connection(org)
-    refreshing = before is not None and before.auth_type == PagerDutyConnection.AuthType.OAUTH
     try:
         connection = oauth.oauth_login_finish(
             organization=org, user=request.user, params=request.GET, session=request.session
@@ -60,7 +73,14 @@ def oauth_callback(request):
         log.info("PagerDuty OAuth login for organization %s failed: %s", org.pk, error.code)
         messages.error(request, error.message)
         return redirect("integrations:index")
-    if refreshing:  # Refresh Connection on an OAuth connection runs this same login
+    was = getattr(connection, "replaced_auth_type", None)
+    if was == PagerDutyConnection.AuthType.API_KEY:
+        messages.success(
+            request,
+            f"Switched to OAuth as {connection.display_name}. Rotations keep following their PagerDuty "
+            "schedules; Roster deleted the API key.",
+        )
+    elif was == PagerDutyConnection.AuthType.OAUTH:
         messages.success(request, f"PagerDuty connection refreshed: signed in again as {connection.display_name}.")
     else:
         messages.success(request, f"PagerDuty connected with OAuth as {connection.display_name}.")
@@ -82,7 +102,7 @@ def refresh_with_login(request, connection):
             region=connection.region,
         )
     except (oauth.OAuthNotAvailable, pd.PagerDutyError) as error:
-        messages.error(request, f"Refresh failed: {error.message}")
+        messages.error(request, f"Could not start the sign-in to PagerDuty: {error.message} Nothing was changed.")
         return redirect("integrations:index")
     return redirect(url)
 

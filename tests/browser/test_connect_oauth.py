@@ -89,7 +89,7 @@ def test_refresh_connection_re_authorizes_a_connection_that_needs_it(signed_in_p
     page = signed_in_page
     page.goto("/settings/integrations/")
     card = page.locator("#pagerduty")
-    expect(card.get_by_test_id("pd-status")).to_have_text("Needs re-authorization")
+    expect(card.get_by_test_id("pd-status")).to_have_text("Action needed")
 
     card.get_by_role("button", name="Refresh Connection").click()
     page.get_by_role("button", name="Approve").click()

@@ -30,10 +30,25 @@ def call(client, method, token=None, body=None, url=URL):
     return getattr(client, method.lower())(url, **kwargs)
 
 
+NOT_CONNECTED = {
+    "connected": False,
+    "status": "not_connected",
+    "health": {
+        "state": "not_connected",
+        "label": "Not connected",
+        "message": "Rotations cannot follow PagerDuty schedules until an admin connects it.",
+        "action": None,
+        "since": None,
+        "fixers": [],
+        "help": None,
+    },
+}
+
+
 def test_status_says_not_connected(client, token):
     response = call(client, "GET", token)
     assert response.status_code == 200
-    assert response.json() == {"connected": False, "status": "not_connected"}
+    assert response.json() == NOT_CONNECTED
 
 
 def test_a_script_connects_with_a_token_and_reads_the_status(client, token, rsps):
@@ -163,7 +178,7 @@ def test_an_org_token_only_reaches_its_own_org(client, org, other_org, rsps):
     acme_token = api_token_create(organization=org, name="a", scope="admin")[1]
     globex_token = api_token_create(organization=other_org, name="g", scope="admin")[1]
     call(client, "POST", acme_token, {"token": KEY})
-    assert call(client, "GET", globex_token).json() == {"connected": False, "status": "not_connected"}
+    assert call(client, "GET", globex_token).json() == NOT_CONNECTED
     call(client, "DELETE", globex_token)
     assert PagerDutyConnection.objects.filter(organization=org).exists()
 

@@ -178,9 +178,9 @@ def test_refresh_connection_rechecks_the_key_and_shows_a_revoked_one(admin_clien
     connect(admin_client)
     rsps.replace(responses.GET, pd_mocks.api("/users/me"), json=pd_mocks.UNAUTHORIZED_BODY, status=401)
     page = admin_client.post(f"{URL}pagerduty/refresh/", follow=True).content.decode()
-    assert "Refresh failed: Unauthorized: Invalid or expired API token" in page
-    assert 'data-testid="pd-status">Invalid credentials<' in page
-    assert 'data-testid="pd-error"' in page
+    assert "PagerDuty refused the stored credentials: Unauthorized: Invalid or expired API token" in page
+    assert 'data-testid="pd-status">Action needed<' in page
+    assert 'data-testid="pd-health"' in page and "Replace the API key</a>" in page
 
 
 def test_the_card_shows_a_history_of_changes(admin_client, rsps):

@@ -406,8 +406,8 @@ def test_a_needs_reauth_connection_shows_the_refresh_button(admin_client, org):
         last_error="PagerDuty refused the token refresh (invalid_grant). Click Refresh Connection to sign in to PagerDuty again.",
     )
     page = page_of(admin_client.get(URL))
-    assert 'data-testid="pd-status">Needs re-authorization<' in page
-    assert 'data-testid="pd-oauth-reauth"' in page
+    assert 'data-testid="pd-status">Action needed<' in page
+    assert 'data-testid="pd-health-action"' in page
     assert "Refresh Connection</button>" in page
     assert "Edit API Key</a>" not in page
     for secret in (ACCESS, REFRESH, CLIENT_SECRET):

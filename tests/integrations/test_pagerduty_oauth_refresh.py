@@ -61,7 +61,7 @@ def test_an_invalid_grant_marks_the_connection_needs_reauth(org, rsps, admin_cli
     assert "invalid_grant" in connection.last_error and "Refresh Connection" in connection.last_error
     assert AuditEvent.objects.filter(organization=org, action="oauth_refresh_refused").exists()
     page = admin_client.get("/settings/integrations/").content.decode()
-    assert 'data-testid="pd-status">Needs re-authorization<' in page
+    assert 'data-testid="pd-status">Action needed<' in page
     assert "Refresh Connection</button>" in page
     # No further attempts with a dead refresh token.
     assert connection_refresh_tokens(connection_id=connection.pk, force=True) == "needs_reauth"

@@ -283,6 +283,24 @@ CASES: dict[str, list[Case]] = {
         ),
     ],
     "get_user": [Case("by-id", get("/users/PXPGF42", fixture("user.json")), lambda c: c.get_user("PXPGF42"))],
+    "find_webhook_subscriptions": [
+        Case(
+            "every-page",
+            two_pages(
+                "/webhook_subscriptions",
+                "webhook_subscriptions",
+                [SUBSCRIPTION["webhook_subscription"], {**SUBSCRIPTION["webhook_subscription"], "id": "PY1OQWJ"}],
+            ),
+            lambda c: c.find_webhook_subscriptions("https://roster.example/w/x"),
+        )
+    ],
+    "delete_webhook_subscription": [
+        Case(
+            "by-id",
+            lambda rsps: rsps.add(responses.DELETE, api("/webhook_subscriptions/PY1OQWI"), status=204),
+            lambda c: c.delete_webhook_subscription("PY1OQWI"),
+        )
+    ],
     "get_incident": [Case("by-id", get("/incidents/PT4KHLK", INCIDENT), lambda c: c.get_incident("PT4KHLK"))],
     "create_webhook_subscription": [
         Case(

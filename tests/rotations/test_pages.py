@@ -265,7 +265,10 @@ def test_disconnecting_pagerduty_warns_then_unbinds_rotations_keeping_members(ad
     )
     Rotation.objects.filter(pk__in=[native.pk, other.pk]).update(pagerduty_schedule_id="PI7DH85")
     html = page(admin_client, "/settings/integrations/?dialog=pagerduty-disconnect")
-    assert "2 rotations follow PagerDuty schedules and will return to their own cadence." in html
+    assert (
+        "“Platform” and “Second” follow PagerDuty schedules and will return to their own cadence; once "
+        "PagerDuty is connected again, each rotation&#x27;s page offers to follow its schedule again." in html
+    )
     admin_client.post("/settings/integrations/pagerduty/disconnect/", {"confirm": "on"})
     assert not Rotation.objects.exclude(pagerduty_schedule_id="").exists()
     assert Member.objects.filter(rotation=native).count() == 3

@@ -74,9 +74,25 @@ def test_removing_a_secret_is_audited(admin_client, org, webhook_secret):
     page = admin_client.post(
         PAGE + f"pagerduty/webhook-secrets/{webhook_secret.pk}/remove/", follow=True
     ).content.decode()
-    assert "Signing secret removed." in page
+    assert (
+        "Signing secret ending in 7Qz9 removed. No secret is left: new deliveries are held, not processed, until "
+        "a signing secret is saved." in page
+    )
+    assert "are now refused" not in page
     assert not WebhookSecret.objects.exists()
     assert AuditEvent.objects.filter(organization=org, action="webhook_secret_remove").exists()
+
+
+def test_removing_one_of_two_secrets_says_deliveries_signed_only_with_it_are_refused(admin_client, org, webhook_secret):
+    from webhooks import services
+
+    services.webhook_secret_add(organization=org, secret="whsec-the-new-one-Ab12")
+    page = admin_client.post(
+        PAGE + f"pagerduty/webhook-secrets/{webhook_secret.pk}/remove/", follow=True
+    ).content.decode()
+    assert (
+        "Signing secret ending in 7Qz9 removed. Deliveries signed only with it are now refused (answered 401)." in page
+    )
 
 
 def test_members_and_outsiders_cannot_change_secrets(member_client, webhook_secret, client, outsider):
@@ -126,7 +142,45 @@ def test_a_held_deliverys_incident_is_named_but_not_linked_until_it_is_processed
 def test_a_refused_delivery_shows_why_on_the_card(admin_client, deliver, webhook_secret):
     deliver(fixture("incident.triggered"), secrets=["an-old-secret-value"])
     page = admin_client.get(PAGE).content.decode()
-    assert "the signature matched none of the saved secrets (answered 401; check the saved secret)" in page
+    assert (
+        "the signature matched none of the saved secrets (answered 401, and nothing verified since: check the saved "
+        "secret)" in page
+    )
+
+
+def test_a_refusal_followed_by_a_verified_delivery_is_history_not_an_alarm(admin_client, deliver, webhook_secret):
+    deliver(fixture("incident.triggered"), secrets=["an-old-secret-value"])
+    deliver(fixture("incident.triggered"))
+    page = admin_client.get(PAGE).content.decode()
+    assert '<dd data-testid="wh-rejected" class="warning">' not in page
+    assert "history — deliveries were verified or a secret saved since, or it is over a day old" in page
+
+
+def test_a_refusal_over_a_day_old_is_history(admin_client, org, deliver, webhook_secret):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    deliver(fixture("incident.triggered"), secrets=["an-old-secret-value"])
+    WebhookEndpoint.objects.update(last_rejected_at=timezone.now() - dt.timedelta(days=2))
+    page = admin_client.get(PAGE).content.decode()
+    assert '<dd data-testid="wh-rejected" class="warning">' not in page and 'data-testid="wh-rejected"' in page
+
+
+def test_a_held_deliverys_incident_is_not_a_link_to_a_missing_page(admin_client, org, deliver, endpoint):
+    deliver(fixture("incident.triggered"), secrets=[])  # no secret saved: held
+    page = admin_client.get(PAGE).content.decode()
+    incident_id = fixture("incident.triggered")["event"]["data"]["id"]
+    assert f"<td>{incident_id}</td>" in page
+    assert f'href="/incidents/{incident_id}/"' not in page
+
+
+def test_a_processed_deliverys_incident_links_to_its_page(admin_client, org, deliver, webhook_secret):
+    deliver(fixture("incident.triggered"))
+    incident_id = fixture("incident.triggered")["event"]["data"]["id"]
+    page = admin_client.get(PAGE).content.decode()
+    assert f'href="/incidents/{incident_id}/"' in page
+    assert admin_client.get(f"/incidents/{incident_id}/").status_code == 200
 
 
 def test_the_add_secret_dialog_opens_without_javascript(admin_client):

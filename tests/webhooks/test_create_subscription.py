@@ -7,11 +7,20 @@ import responses
 
 from integrations.pagerduty.models import PagerDutyConnection
 from tests import pd_mocks
-from webhooks.models import WebhookSecret
+from webhooks.models import WebhookEndpoint, WebhookSecret
+from webhooks.services import endpoint_for, webhook_url
 
 pytestmark = pytest.mark.django_db
 PAGE = "/settings/integrations/"
 CREATED_SECRET = "pd-returned-signing-secret-Xy12"
+
+
+def mock_no_subscription_yet(rsps, subscriptions=()):
+    rsps.add(
+        responses.GET,
+        pd_mocks.api("/webhook_subscriptions"),
+        json={"webhook_subscriptions": list(subscriptions), "limit": 100, "offset": 0, "more": False},
+    )
 
 
 def subscription_response(secret=CREATED_SECRET) -> dict:
@@ -52,11 +61,12 @@ def test_it_is_offered_only_when_a_connection_exists(admin_client, org):
 def test_it_creates_an_account_wide_subscription_to_our_url_and_stores_the_secret(
     admin_client, org, connected, rsps, captured_logs
 ):
+    mock_no_subscription_yet(rsps)
     rsps.add(responses.POST, pd_mocks.api("/webhook_subscriptions"), json=subscription_response())
     page = admin_client.post(PAGE + "pagerduty/webhook-subscription/", follow=True).content.decode()
 
-    sent = json.loads(rsps.calls[0].request.body)["webhook_subscription"]
-    from webhooks.services import endpoint_for
+    assert rsps.calls[0].request.method == "GET"
+    sent = json.loads(rsps.calls[1].request.body)["webhook_subscription"]
 
     assert sent["delivery_method"] == {
         "type": "http_delivery_method",
@@ -69,14 +79,20 @@ def test_it_creates_an_account_wide_subscription_to_our_url_and_stores_the_secre
         "incident.custom_field_values.updated",
     ]
     assert sent["filter"] == {"type": "account_reference"} and sent["type"] == "webhook_subscription"
-    assert rsps.calls[0].request.headers["Authorization"] == "Token token=u+AbCdEfGhIjKlMnOp1234"
+    assert rsps.calls[1].request.headers["Authorization"] == "Token token=u+AbCdEfGhIjKlMnOp1234"
     row = WebhookSecret.objects.get(organization=org)
     assert (row.secret, row.subscription_id) == (CREATED_SECRET, "PY1OL64")
-    assert "PagerDuty subscription created; its signing secret (ending in Xy12) is saved." in page
+    assert "PagerDuty subscription PY1OL64 created; its signing secret (ending in Xy12) is saved." in page
+    assert "Subscription <code>PY1OL64</code> active" in page and "Recreate</button>" in page
+    assert "Create the subscription for me</button>" not in page
+    assert PagerDutyConnection.objects.get().capabilities["write"] == "yes"
+    status = admin_client.get("/api/integrations/pagerduty/webhook-url").json()
+    assert status["subscriptionId"] == "PY1OL64"
     assert CREATED_SECRET not in page and CREATED_SECRET not in captured_logs.text
 
 
 def test_a_read_only_key_gets_an_explanation_and_the_manual_steps(admin_client, org, connected, rsps):
+    mock_no_subscription_yet(rsps)
     rsps.add(
         responses.POST,
         pd_mocks.api("/webhook_subscriptions"),
@@ -89,15 +105,100 @@ def test_a_read_only_key_gets_an_explanation_and_the_manual_steps(admin_client, 
     assert "the connection is read-only or lacks the webhook_subscriptions.write scope" in page
     assert "open Integrations → Generic Webhooks (v3) and click New Webhook." in page
     assert not WebhookSecret.objects.exists()
+    # Roster learned the connection cannot write: the button is gone, the card says why.
+    assert PagerDutyConnection.objects.get().capabilities["write"] == "no"
+    page = admin_client.get(PAGE).content.decode()
+    assert "Create the subscription for me</button>" not in page
+    assert 'data-testid="wh-no-write"' in page
 
 
 def test_pagerduty_being_down_is_a_message_not_a_500(admin_client, connected, rsps):
+    mock_no_subscription_yet(rsps)
     rsps.add(responses.POST, pd_mocks.api("/webhook_subscriptions"), status=503, json={})
     response = admin_client.post(PAGE + "pagerduty/webhook-subscription/")
     assert response.status_code == 400
-    assert "PagerDuty could not create the subscription" in response.content.decode()
+    assert "PagerDuty could not create the subscription, so nothing was created" in response.content.decode()
+    assert WebhookEndpoint.objects.get().subscription_claimed_at is None  # the next click may try again
 
 
-def test_members_cannot_create_a_subscription(member_client, connected, rsps):
-    assert member_client.post(PAGE + "pagerduty/webhook-subscription/").status_code == 403
-    assert not rsps.calls
+def test_pagerduty_down_while_listing_creates_nothing(admin_client, connected, rsps):
+    rsps.add(responses.GET, pd_mocks.api("/webhook_subscriptions"), status=503, json={})
+    response = admin_client.post(PAGE + "pagerduty/webhook-subscription/")
+    assert response.status_code == 400
+    assert "PagerDuty could not list its webhook subscriptions, so Roster created none" in response.content.decode()
+    assert [c.request.method for c in rsps.calls if c.request.method == "POST"] == []
+
+
+def test_a_second_click_creates_nothing(admin_client, org, connected, rsps):
+    mock_no_subscription_yet(rsps)
+    rsps.add(responses.POST, pd_mocks.api("/webhook_subscriptions"), json=subscription_response())
+    admin_client.post(PAGE + "pagerduty/webhook-subscription/")
+    response = admin_client.post(PAGE + "pagerduty/webhook-subscription/")
+    assert "Subscription PY1OL64 already delivers to this URL, so Roster created none." in response.content.decode()
+    assert len([c for c in rsps.calls if c.request.method == "POST"]) == 1
+    assert WebhookSecret.objects.count() == 1
+
+
+def test_a_subscription_made_by_hand_is_detected_not_duplicated(admin_client, org, connected, rsps):
+    url = webhook_url(endpoint_for(org))
+    other = {**subscription_response()["webhook_subscription"], "id": "PELSEWH"}
+    other["delivery_method"] = {**other["delivery_method"], "url": "https://elsewhere.example/hook", "secret": None}
+    ours = {**subscription_response()["webhook_subscription"], "id": "PBYHAND"}
+    ours["delivery_method"] = {**ours["delivery_method"], "url": url, "secret": None}
+    mock_no_subscription_yet(rsps, [other, ours])
+    page = admin_client.post(PAGE + "pagerduty/webhook-subscription/", follow=True).content.decode()
+    assert "Subscription PBYHAND already delivers to this URL, so Roster created none." in page
+    assert "Subscription <code>PBYHAND</code> active" in page
+    assert not [c for c in rsps.calls if c.request.method == "POST"]
+
+
+def test_recreate_replaces_the_subscription_and_its_secret(admin_client, org, connected, rsps):
+    mock_no_subscription_yet(rsps)
+    rsps.add(responses.POST, pd_mocks.api("/webhook_subscriptions"), json=subscription_response())
+    admin_client.post(PAGE + "pagerduty/webhook-subscription/")
+
+    url = webhook_url(endpoint_for(org))
+    old = {**subscription_response()["webhook_subscription"]}
+    old["delivery_method"] = {**old["delivery_method"], "url": url, "secret": None}
+    rsps.replace(
+        responses.GET,
+        pd_mocks.api("/webhook_subscriptions"),
+        json={"webhook_subscriptions": [old], "limit": 100, "offset": 0, "more": False},
+    )
+    new = subscription_response(secret="pd-second-signing-secret-Zw98")
+    new["webhook_subscription"]["id"] = "PNEWSUB"
+    rsps.replace(responses.POST, pd_mocks.api("/webhook_subscriptions"), json=new)
+    rsps.add(responses.DELETE, pd_mocks.api("/webhook_subscriptions/PY1OL64"), status=204)
+    page = admin_client.post(PAGE + "pagerduty/webhook-subscription/", {"recreate": "1"}, follow=True).content.decode()
+
+    assert (
+        "PagerDuty subscription PNEWSUB created; its signing secret (ending in Zw98) is saved. Deleted the "
+        "subscription it replaces (PY1OL64) and its secret." in page
+    )
+    assert list(WebhookSecret.objects.values_list("subscription_id", flat=True)) == ["PNEWSUB"]
+    assert WebhookEndpoint.objects.get().subscription_id == "PNEWSUB"
+
+
+def test_a_click_while_another_is_talking_to_pagerduty_creates_nothing(org, connected, rsps):
+    """The claim is a committed conditional update: a second click arriving while PagerDuty answers
+    the first one sees it and stops (no row lock is held meanwhile)."""
+    from webhooks import services
+
+    second = {}
+
+    def list_while_another_click_arrives(request):
+        try:
+            services.webhook_subscription_create(organization=org)
+        except services.SubscriptionError as error:
+            second["message"] = error.message
+        return 200, {}, json.dumps({"webhook_subscriptions": [], "limit": 100, "offset": 0, "more": False})
+
+    rsps.add_callback(responses.GET, pd_mocks.api("/webhook_subscriptions"), callback=list_while_another_click_arrives)
+    rsps.add(responses.POST, pd_mocks.api("/webhook_subscriptions"), json=subscription_response())
+
+    result = services.webhook_subscription_create(organization=org)
+
+    assert result.subscription_id == "PY1OL64"
+    assert second["message"].startswith("Another request is creating the subscription right now")
+    assert len([c for c in rsps.calls if c.request.method == "POST"]) == 1
+    assert WebhookEndpoint.objects.get().subscription_claimed_at is None
