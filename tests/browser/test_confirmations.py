@@ -103,7 +103,7 @@ def test_an_admin_disconnects_pagerduty_after_confirming(admin_at_width, org, fa
         check="Yes, disconnect PagerDuty",
         button="Disconnect",
     )
-    expect(page.get_by_role("status")).to_contain_text("PagerDuty disconnected.")
+    expect(page.get_by_role("status")).to_contain_text("PagerDuty disconnected; Roster deleted its credentials.")
     assert not PagerDutyConnection.objects.exists()
 
 

@@ -171,7 +171,7 @@ def test_a_held_deliverys_incident_is_not_a_link_to_a_missing_page(admin_client,
     deliver(fixture("incident.triggered"), secrets=[])  # no secret saved: held
     page = admin_client.get(PAGE).content.decode()
     incident_id = fixture("incident.triggered")["event"]["data"]["id"]
-    assert f"<td>{incident_id}</td>" in page
+    assert f'processed">{incident_id}</span></td>' in page
     assert f'href="/incidents/{incident_id}/"' not in page
 
 
