@@ -16,6 +16,7 @@ FRAGMENTS = (
     "integrations.pagerduty.openapi",
     "webhooks.openapi",
     "rotations.openapi",
+    "notifications.openapi",
     "accounts.openapi",
     "config.api_docs",
 )

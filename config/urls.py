@@ -14,6 +14,7 @@ api_patterns = [
     path("docs/", api_docs.docs, name="api_docs"),
     path("integrations/pagerduty/", include("integrations.pagerduty.api_urls")),
     path("rotations/", include("rotations.api_urls")),
+    path("", include("notifications.api_urls")),
     path("members/", include("accounts.api_urls")),
     path("", include("webhooks.api_urls")),
 ]

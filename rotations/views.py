@@ -17,7 +17,7 @@ from integrations.pagerduty import client as pd
 from integrations.pagerduty.selectors import get_connection
 from integrations.pagerduty.services import client_for
 
-from . import selectors, services
+from . import hooks, selectors, services
 from .forms import MemberForm, OverrideForm, RotationCreateForm, RotationForm
 
 
@@ -103,6 +103,7 @@ def detail(request, rotation_id: int):
             "can_manage": can_manage,
             "connected": can_manage and get_connection(org) is not None,
             "now": now,
+            **hooks.detail_context(rotation),  # sections of apps above rotations (notifications)
         },
     )
 

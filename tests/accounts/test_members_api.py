@@ -53,7 +53,9 @@ def test_a_script_invites_and_the_link_goes_only_to_the_mailbox(client, org, tok
 
 
 def test_members_list_members_and_invitations(member_client, org, admin_user):
-    services.invitation_create(organization=org, email="new@acme.example", role="member", actor=Actor.person(admin_user))
+    services.invitation_create(
+        organization=org, email="new@acme.example", role="member", actor=Actor.person(admin_user)
+    )
     body = member_client.get("/api/members/").json()
     assert [(m["email"], m["role"]) for m in body["members"]] == [
         ("admin@acme.example", "admin"),

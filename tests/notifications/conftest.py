@@ -1,0 +1,38 @@
+import datetime as dt
+
+import pytest
+import time_machine
+
+from rotations import services
+from tests.notifications import channel
+
+NOW = dt.datetime(2026, 3, 6, 12, 0, tzinfo=dt.UTC)  # Ana's turn (daily at 09:00 UTC, from 6 March)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def outbox():
+    box = channel.Outbox()
+    channel.install(box)
+    yield box
+    channel.uninstall()
+
+
+@pytest.fixture
+def rotation(org, frozen):
+    """A native daily rotation in UTC handing over at 09:00: Ana on 6 March, Bo on the 7th, Cy on the 8th."""
+    return services.rotation_create(
+        organization=org,
+        name="Platform",
+        time_zone="UTC",
+        members=[("Ana Ortiz", "ana@acme.example"), ("Bo Chen", "bo@acme.example"), ("Cy Diaz", "cy@acme.example")],
+        cadence_unit="days",
+        cadence_count=1,
+        handoff_time=dt.time(9, 0),
+        start_date=dt.date(2026, 3, 6),
+    )
