@@ -54,13 +54,13 @@ def sweep() -> dict[str, int]:
     """Beat, every minute: fan out handoffs no nudge reached, put rows a dead worker left `sending`
     back to pending, and queue waiting rows whose message never ran."""
     now = timezone.now()
-    fanned = 0
+    fanned = queued = 0
     for handoff_id in services.handoffs_to_fan_out(now=now).values_list("id", flat=True)[: services.SWEEP_BATCH]:
-        services.notifications_fan_out(handoff_id=handoff_id)
+        queued += enqueue_deliveries(services.notifications_fan_out(handoff_id=handoff_id))
         fanned += 1
     stuck = services.notifications_requeue_stuck(now=now)
     due = list(services.notifications_due(now=now).values_list("id", flat=True)[: services.SWEEP_BATCH])
-    queued = enqueue_deliveries(due)
-    if fanned or stuck or due:
+    queued += enqueue_deliveries(due)
+    if fanned or stuck or queued:
         log.info("Notification sweep: %s handoffs fanned out, %s stuck rows reset, %s queued", fanned, stuck, queued)
     return {"fannedOut": fanned, "stuck": stuck, "queued": queued}
