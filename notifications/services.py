@@ -193,6 +193,20 @@ def _skip_if_superseded(notification_id: int, now: dt.datetime) -> bool:
     return skipped > 0
 
 
+def _fan_out_later_handoffs(notification_id: int) -> None:
+    """Before a state is applied, make the rows of any later handoff not fanned out yet (recorded
+    while the worker was down), so the older state is skipped rather than applied first."""
+    later = Handoff.objects.filter(
+        rotation__notifications__pk=notification_id,
+        rotation__notifications__stateful=True,
+        rotation__notifications__status=Notification.Status.PENDING,
+        at__gt=F("rotation__notifications__source_at"),
+        notification_fanout__isnull=True,
+    ).order_by("at")
+    for handoff_id in later.values_list("pk", flat=True):
+        notifications_fan_out(handoff_id=handoff_id)
+
+
 def _claim(notification_id: int, now: dt.datetime) -> bool:
     return (
         Notification.objects.filter(
@@ -224,6 +238,7 @@ def notification_deliver(*, notification_id: int, now: dt.datetime | None = None
     """Deliver one notification if it is waiting and due: skip it when superseded, else claim it,
     call its channel's sender and record the result (see the module docstring)."""
     now = now or timezone.now()
+    _fan_out_later_handoffs(notification_id)
     if _skip_if_superseded(notification_id, now):
         return Outcome(Notification.Status.SKIPPED)
     if not _claim(notification_id, now):

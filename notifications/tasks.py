@@ -26,7 +26,7 @@ def enqueue_deliveries(ids: list[int], *, delay: float = 0) -> int:
     queued = []
     for notification_id in ids:
         try:
-            deliver.apply_async((notification_id,), countdown=delay or None, retry=False)
+            deliver.apply_async((notification_id,), countdown=delay, retry=False)
         except Exception:
             log.warning("Could not queue notification %s; the sweep will", notification_id, exc_info=True)
         else:
@@ -54,13 +54,14 @@ def sweep() -> dict[str, int]:
     """Beat, every minute: fan out handoffs no nudge reached, put rows a dead worker left `sending`
     back to pending, and queue waiting rows whose message never ran."""
     now = timezone.now()
-    fanned = queued = 0
-    for handoff_id in services.handoffs_to_fan_out(now=now).values_list("id", flat=True)[: services.SWEEP_BATCH]:
-        queued += enqueue_deliveries(services.notifications_fan_out(handoff_id=handoff_id))
-        fanned += 1
+    made: list[int] = []
+    handoffs = list(services.handoffs_to_fan_out(now=now).values_list("id", flat=True)[: services.SWEEP_BATCH])
+    for handoff_id in handoffs:  # all of them before any is queued: a later one supersedes an earlier one
+        made += services.notifications_fan_out(handoff_id=handoff_id)
+    fanned = len(handoffs)
     stuck = services.notifications_requeue_stuck(now=now)
     due = list(services.notifications_due(now=now).values_list("id", flat=True)[: services.SWEEP_BATCH])
-    queued += enqueue_deliveries(due)
+    queued = enqueue_deliveries(sorted(set(made) | set(due)))
     if fanned or stuck or queued:
         log.info("Notification sweep: %s handoffs fanned out, %s stuck rows reset, %s queued", fanned, stuck, queued)
     return {"fannedOut": fanned, "stuck": stuck, "queued": queued}

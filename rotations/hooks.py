@@ -12,6 +12,7 @@ register here from their AppConfig.ready(); rotations never imports them.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -47,7 +48,7 @@ def _notify(listener: Callable[[int], None], handoff_id: int) -> None:
 def handoff_recorded(handoff: Handoff) -> None:
     """Called by rotations when it inserted `handoff`: each listener runs once the transaction commits."""
     for listener in list(_handoff_listeners):
-        transaction.on_commit(lambda listener=listener: _notify(listener, handoff.pk))
+        transaction.on_commit(functools.partial(_notify, listener, handoff.pk))
 
 
 def detail_context(rotation: Rotation) -> dict:

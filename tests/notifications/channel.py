@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pytest
+
 from notifications import registry
 
 MESSAGE = registry.Kind("test.message", "Test handoff message")
@@ -40,3 +42,12 @@ def install(outbox: Outbox) -> None:
 def uninstall() -> None:
     registry.unregister_planner(plan)
     registry.unregister_sender("test")
+
+
+@pytest.fixture
+def outbox():
+    """The test channel, installed for one test (import this fixture where it is needed)."""
+    box = Outbox()
+    install(box)
+    yield box
+    uninstall()

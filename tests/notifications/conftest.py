@@ -9,18 +9,13 @@ from tests.notifications import channel
 NOW = dt.datetime(2026, 3, 6, 12, 0, tzinfo=dt.UTC)  # Ana's turn (daily at 09:00 UTC, from 6 March)
 
 
+outbox = channel.outbox  # the test channel's fixture
+
+
 @pytest.fixture
 def frozen():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture
-def outbox():
-    box = channel.Outbox()
-    channel.install(box)
-    yield box
-    channel.uninstall()
 
 
 @pytest.fixture

@@ -92,6 +92,22 @@ def test_two_handoffs_while_the_worker_is_down_apply_only_the_latest_state(rotat
     assert "Not applied: a later handoff set this again" in page
 
 
+def test_the_older_handoffs_nudge_arriving_first_never_applies_its_state(rotation, outbox, frozen):
+    sync.record_handoffs()
+    frozen.move_to(NOW + DAY)
+    sync.record_handoffs()  # both recorded while the worker was down
+    older, newer = Handoff.objects.order_by("at")
+
+    tasks.fan_out(older.pk)  # the older nudge is processed first
+    assert outbox.sent == []
+    tasks.fan_out(newer.pk)
+
+    assert outbox.sent == [
+        ("test.message", "room:ops", "Bo Chen <bo@acme.example>"),
+        ("test.state", "group:oncall", "Bo Chen <bo@acme.example>"),
+    ]
+
+
 def test_a_state_is_applied_at_a_handoff_with_no_newer_state_even_if_a_message_was_skipped(rotation, outbox, frozen):
     sync.record_handoffs()
     services.notifications_fan_out(handoff_id=Handoff.objects.get().pk)

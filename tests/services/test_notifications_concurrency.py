@@ -19,18 +19,13 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 THREADS = 4
 
 
+outbox = channel.outbox  # the test channel's fixture
+
+
 @pytest.fixture(autouse=True)
 def _postgresql(settings):
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         pytest.skip("needs PostgreSQL: run `make test-services`")
-
-
-@pytest.fixture
-def outbox():
-    box = channel.Outbox()
-    channel.install(box)
-    yield box
-    channel.uninstall()
 
 
 @pytest.fixture
