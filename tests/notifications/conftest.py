@@ -1,21 +1,14 @@
 import datetime as dt
 
 import pytest
-import time_machine
 
 from rotations import services
 from tests.notifications import channel
+from tests.rotations import conftest as rotations_conftest
 
-NOW = dt.datetime(2026, 3, 6, 12, 0, tzinfo=dt.UTC)  # Ana's turn (daily at 09:00 UTC, from 6 March)
-
-
+NOW = rotations_conftest.NOW  # Friday 6 March 2026, 12:00 UTC: Ana's turn in `rotation` below
+frozen = rotations_conftest.frozen
 outbox = channel.outbox  # the test channel's fixture
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
