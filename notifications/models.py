@@ -62,7 +62,7 @@ class HandoffFanout(models.Model):
     handoff = models.OneToOneField(
         "rotations.Handoff", primary_key=True, on_delete=models.CASCADE, related_name="notification_fanout"
     )
-    created = models.PositiveIntegerField(default=0)
+    planned = models.PositiveIntegerField(default=0)  # notifications its planners asked for
     fanned_out_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):

@@ -138,7 +138,7 @@ def notifications_fan_out(*, handoff_id: int) -> list[int]:
             planned=planned,
             base_payload=handoff_payload(handoff),
         )
-        HandoffFanout.objects.bulk_create([HandoffFanout(handoff=handoff, created=len(planned))], ignore_conflicts=True)
+        HandoffFanout.objects.bulk_create([HandoffFanout(handoff=handoff, planned=len(planned))], ignore_conflicts=True)
     return ids
 
 
