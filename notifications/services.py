@@ -8,7 +8,9 @@ process dies between the commit and the call), so the source of truth is the tab
 runs `tasks.sweep` every minute, which fans out every handoff recorded in the last
 SCAN_HOURS (24) that has no `HandoffFanout` row yet (an outbox scan, a cursor per row
 rather than a high-water mark: ids do not commit in order). So a handoff recorded while the worker
-was down is picked up when it is back; rotations never imports this app.
+was down is picked up when it is back; rotations never imports this app. (Why not fan out inside
+`record_handoff`: the sync's transaction would then hold channel settings and planners' reads, and
+rotations would import its caller. Why not only the scan: a handoff would wait up to a minute.)
 
 Fan-out (`notifications_fan_out`) asks each registered planner what the handoff makes and inserts
 one `Notification` per (source, channel, target, kind), ignoring conflicts: overlapping nudges,
@@ -22,7 +24,10 @@ minutes, then failed: 5 attempts over about an hour) or `registry.Permanent` (fa
 
 Superseded: a message (kind not stateful) whose handoff has a later handoff of the same rotation
 before it is delivered is skipped, not sent late. A stateful kind (a user group, a topic) delivers
-only the newest row per (rotation, channel, target, kind); older ones are skipped.
+only the newest row per (rotation, channel, target, kind); older ones are skipped (a handoff recorded
+later but not fanned out yet is fanned out first, so its row exists to supersede). An older state
+already being sent when the newer handoff arrives is not stopped: senders of stateful kinds apply the
+state current when they run, so the last write is right either way.
 
 Guarantees. A row is claimed by one worker at a time, and a row recorded as sent is never sent
 again (except by an admin's Resend). At-least-once window: if a worker dies after the sender
@@ -30,7 +35,8 @@ succeeded but before `sent` is recorded, the row stays `sending`; the sweeper pu
 sending longer than STALE_SECONDS (10 minutes) back to pending, and they are sent again. That is
 the one case a message can be sent twice; stateful kinds are idempotent there. Nothing is lost:
 rows are in the database before any message is queued, and the sweeper re-queues due rows whose
-message never ran.
+message never ran. The limit: a handoff whose nudge was lost and that the sweep did not reach within
+SCAN_HOURS (beat stopped for a day) is history, not news, and makes no notifications.
 """
 
 from __future__ import annotations
