@@ -17,7 +17,8 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from integrations.pagerduty import client as pd
@@ -25,8 +26,8 @@ from integrations.pagerduty.models import PagerDutyConnection
 from integrations.pagerduty.selectors import get_connection
 from integrations.pagerduty.services import client_for, connection_record_error
 
-from . import cadence
-from .models import Handoff, PagerDutyUser, Rotation, Shift, SyncRun
+from . import cadence, hooks
+from .models import Handoff, Override, PagerDutyUser, Rotation, Shift, SyncRun
 from .selectors import shift_person, timeline
 
 log = logging.getLogger(__name__)
@@ -154,38 +155,59 @@ def last_handoff(rotation: Rotation) -> Handoff | None:
 
 
 def record_handoff(rotation: Rotation, slots: list[cadence.Slot], now: dt.datetime) -> Handoff | None:
-    """Record a handoff when the people on call now differ from the last recorded ones. The
-    unique (rotation, at) constraint makes overlapping syncs record it once."""
+    """Record a handoff when the people on call now differ from the last recorded ones; returns it
+    only when this call inserted it. The rotation's row is locked while comparing and inserting, so
+    overlapping syncs and the handoff beat record one handoff, never two for the same change (the
+    unique (rotation, at) constraint is the last guard). Apps above (notifications) hear of each
+    new handoff through `hooks.handoff_recorded`, after the commit."""
     in_progress = cadence.on_call_at(slots, now)
     people = sorted({s.who for s in in_progress if s.who is not None}, key=lambda p: p.key)
     key = "|".join(p.key for p in people)
-    previous = last_handoff(rotation)
-    if previous is not None and previous.to_key == key:
-        return None
-    if in_progress:
-        at = max(s.start for s in in_progress if (s.who is None) == (not people))
-    else:
-        ended = [s.end for s in slots if s.end <= now]
-        at = max(ended) if ended else now.replace(microsecond=0)
-    if previous is not None and at <= previous.at:
-        at = now.replace(microsecond=0)
-    handoff = Handoff(
-        rotation=rotation,
-        at=at,
-        from_label=previous.to_label if previous else "",
-        to_label=", ".join(p.label for p in people),
-        to_key=key,
-    )
-    Handoff.objects.bulk_create([handoff], ignore_conflicts=True)
+    with transaction.atomic():
+        if not Rotation.objects.select_for_update().filter(pk=rotation.pk).exists():
+            return None  # deleted meanwhile
+        previous = last_handoff(rotation)
+        if previous is not None and previous.to_key == key:
+            return None
+        if in_progress:
+            at = max(s.start for s in in_progress if (s.who is None) == (not people))
+        else:
+            ended = [s.end for s in slots if s.end <= now]
+            at = max(ended) if ended else now.replace(microsecond=0)
+        if previous is not None and at <= previous.at:
+            at = now.replace(microsecond=0)
+        try:
+            with transaction.atomic():
+                handoff = Handoff.objects.create(
+                    rotation=rotation,
+                    at=at,
+                    from_label=previous.to_label if previous else "",
+                    to_label=", ".join(p.label for p in people),
+                    to_key=key,
+                )
+        except IntegrityError:
+            return None  # recorded by another process at the same instant
+        hooks.handoff_recorded(handoff)
     return handoff
 
 
-def record_native_handoffs(*, now: dt.datetime | None = None) -> int:
-    """Beat: record handoffs of native rotations (their turns need no PagerDuty call)."""
+def record_handoffs(*, now: dt.datetime | None = None) -> int:
+    """Beat, every minute: record the handoffs of native rotations (their turns, skips and
+    overrides need no PagerDuty call) and of bound rotations whose last sync succeeded, from their
+    stored shifts, so a handoff is recorded within a minute rather than at the next sync."""
     now = now or timezone.now()
     recorded = 0
-    for rotation in Rotation.objects.filter(pagerduty_schedule_id="").prefetch_related("members", "skips", "overrides"):
-        slots = timeline(rotation, since=now - dt.timedelta(days=1), until=now + dt.timedelta(days=1))
+    since, until = now - dt.timedelta(days=1), now + dt.timedelta(days=1)
+    rotations = Rotation.objects.filter(Q(pagerduty_schedule_id="") | Q(last_sync_ok=True)).prefetch_related(
+        "members",
+        "skips",
+        Prefetch("overrides", queryset=Override.objects.filter(end__gt=since, start__lt=until)),
+        Prefetch("shifts", queryset=Shift.objects.filter(end__gt=since, start__lt=until), to_attr="window_shifts"),
+    )
+    for rotation in rotations:
+        slots = timeline(rotation, since=since, until=until)
+        if rotation.is_bound:
+            slots = cadence.merge_adjacent(slots)
         recorded += record_handoff(rotation, slots, now) is not None
     return recorded
 

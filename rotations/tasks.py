@@ -2,7 +2,8 @@
 
 Beat runs `start_sync` every ROSTER_SYNC_INTERVAL seconds: it enqueues one `sync_schedule` per
 distinct (organization, PagerDuty schedule), so rotations bound to the same schedule share one
-fetch, and records native rotations' handoffs. A throttled sync (429) comes back after the wait
+fetch. Beat runs `record_handoffs` every minute: native rotations' handoffs (and bound ones' from
+their stored shifts) are recorded within a minute of happening. A throttled sync (429) comes back after the wait
 PagerDuty asked for; PagerDuty being down retries with backoff; neither affects other schedules.
 """
 
@@ -31,8 +32,12 @@ def start_sync() -> int:
     pairs = sync.bound_schedules()
     for organization_id, schedule_id in pairs:
         sync_schedule.delay(organization_id, schedule_id)
-    sync.record_native_handoffs()
     return len(pairs)
+
+
+@shared_task
+def record_handoffs() -> int:
+    return sync.record_handoffs()
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, rate_limit=settings.ROSTER_SYNC_RATE_LIMIT, acks_late=True)

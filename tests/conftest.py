@@ -1,3 +1,4 @@
+import contextlib
 import logging
 
 import pytest
@@ -139,6 +140,16 @@ def real_celery_worker(transactional_db, settings, fake_pagerduty):
 
     Tests using it are marked `services`; they need DATABASE_URL (PostgreSQL) and REDIS_URL.
     """
+    if not settings.REDIS_URL or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("needs PostgreSQL and Redis: run `make test-services`")
+    with celery_worker_process(settings) as proc:
+        yield proc
+
+
+@contextlib.contextmanager
+def celery_worker_process(settings, *, app_module: str = "config", extra_env: dict | None = None, purge: bool = True):
+    """Start a Celery worker (the Celery app in `app_module`) on the test database and Redis; stop it
+    on leaving. `purge` empties the queue first (a restart after the broker lost its messages)."""
     import os
     import signal
     import subprocess
@@ -148,8 +159,6 @@ def real_celery_worker(transactional_db, settings, fake_pagerduty):
 
     from config.celery import app
 
-    if not settings.REDIS_URL or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("needs PostgreSQL and Redis: run `make test-services`")
     db = settings.DATABASES["default"]
     env = {
         **os.environ,
@@ -159,8 +168,10 @@ def real_celery_worker(transactional_db, settings, fake_pagerduty):
         "PAGERDUTY_API_URL": settings.PAGERDUTY_API_URL,
         "PAGERDUTY_EU_API_URL": settings.PAGERDUTY_EU_API_URL,
         "PAGERDUTY_IDENTITY_URL": settings.PAGERDUTY_IDENTITY_URL,
+        **(extra_env or {}),
     }
-    app.control.purge()
+    if purge:
+        app.control.purge()
     root = Path(__file__).resolve().parent.parent
     log_path = root / "test-artifacts" / "celery-worker.log"
     log_path.parent.mkdir(exist_ok=True)
@@ -171,7 +182,7 @@ def real_celery_worker(transactional_db, settings, fake_pagerduty):
             "-m",
             "celery",
             "-A",
-            "config",
+            app_module,
             "worker",
             "--pool=solo",
             "--loglevel=info",

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "integrations.slack",
     "rotations",
     "webhooks",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +220,16 @@ CELERY_BEAT_SCHEDULE = {
     "rotations-sync": {
         "task": "rotations.tasks.start_sync",
         "schedule": timedelta(seconds=ROSTER_SYNC_INTERVAL),
+    },
+    # Every minute: record the handoffs that happened (native cadence, overrides, skips, stored shifts).
+    "rotations-record-handoffs": {
+        "task": "rotations.tasks.record_handoffs",
+        "schedule": timedelta(minutes=1),
+    },
+    # Every minute: fan out handoffs no nudge reached, reset rows a dead worker left sending, queue lost ones.
+    "notifications-sweep": {
+        "task": "notifications.tasks.sweep",
+        "schedule": timedelta(minutes=1),
     },
     # Every minute: queue webhook deliveries that were stored but never processed (broker was down).
     "webhooks-sweep-deliveries": {

@@ -35,6 +35,7 @@ NOT_ADMIN = {
     ("api/rotations/<int:rotation_id>/sync", "POST"): "write",
     ("api/rotations/<int:rotation_id>/current", "GET"): "read",
     ("api/rotations/<int:rotation_id>/shifts", "GET"): "read",
+    ("api/rotations/<int:rotation_id>/notifications", "GET"): "read",
     ("api/incidents/", "GET"): "read",
     ("api/incidents/<path:pagerduty_id>/", "GET"): "read",
     ("api/members/", "GET"): "read",

@@ -444,10 +444,10 @@ def pd_unavailable():
 
 
 def test_native_rotations_record_their_handoffs_from_the_beat(native, frozen):
-    assert sync.record_native_handoffs() == 1
-    assert sync.record_native_handoffs() == 0  # nothing changed
+    assert sync.record_handoffs() == 1
+    assert sync.record_handoffs() == 0  # nothing changed
     frozen.move_to(dt.datetime(2026, 3, 6, 15, tzinfo=dt.UTC))  # after the 09:00 New York handoff
-    assert sync.record_native_handoffs() == 1
+    assert sync.record_handoffs() == 1
     latest = Handoff.objects.filter(rotation=native).first()
     assert (latest.at, latest.from_label, latest.to_label) == (
         dt.datetime(2026, 3, 6, 14, tzinfo=dt.UTC),

@@ -1,0 +1,43 @@
+from django.contrib import admin, messages
+from django.db import transaction
+
+from accounts.actor import Actor
+
+from . import services, tasks
+from .models import Notification
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Read-only, except **Resend** (sends the chosen notifications again, now)."""
+
+    list_display = [
+        "created_at",
+        "rotation",
+        "kind",
+        "channel",
+        "target",
+        "status",
+        "attempts",
+        "sent_at",
+        "last_error",
+    ]
+    list_filter = ["status", "channel", "kind"]
+    search_fields = ["rotation__name", "target", "last_error", "organization__slug"]
+    list_select_related = ["rotation"]
+    actions = ["resend"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Resend the selected notifications")
+    def resend(self, request, queryset):
+        ids = services.notifications_resend(ids=queryset.values_list("id", flat=True), actor=Actor.of_request(request))
+        transaction.on_commit(lambda: tasks.enqueue_deliveries(ids))
+        messages.success(request, f"{len(ids)} notification(s) queued to be sent again.")

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "notifications"
+
+    def ready(self):
+        from rotations import hooks
+
+        from . import selectors, tasks
+
+        # A new handoff nudges its fan-out at once; the beat scan catches any nudge that was lost.
+        hooks.register_handoff_listener(tasks.nudge)
+        hooks.register_detail_context(selectors.rotation_page_context)

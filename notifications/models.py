@@ -1,0 +1,69 @@
+"""Notifications: one row per thing to tell someone about a handoff (or an upcoming shift), per
+target and kind, delivered once. See services.py for how rows are made and delivered."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class Notification(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    rotation = models.ForeignKey("rotations.Rotation", on_delete=models.CASCADE, related_name="notifications")
+    # The source: a handoff, or an upcoming shift (`source` = "shift:<start>:<person key>", no handoff).
+    handoff = models.ForeignKey(
+        "rotations.Handoff", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    source = models.CharField(max_length=200)  # "handoff:<id>" or a shift's identity
+    source_at = models.DateTimeField()  # the handoff's instant, or the shift's start: newer supersedes older
+    channel = models.CharField(max_length=40)  # "slack", "email", "webhook"
+    target = models.CharField(max_length=200)  # the channel's id of where it goes ("usergroup:S123")
+    kind = models.CharField(max_length=60)  # "slack.message", "slack.usergroup", "email.reminder"
+    stateful = models.BooleanField(default=False)  # sets state: only the newest per (rotation, target, kind)
+    payload = models.JSONField(default=dict, blank=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)  # when its task message should have run
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")  # plain words; why skipped or failed
+    sent_at = models.DateTimeField(null=True, blank=True)
+    resent_at = models.DateTimeField(null=True, blank=True)  # an admin asked to send it again
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rotation", "source", "channel", "target", "kind"], name="notification_once_per_target"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due"),
+            models.Index(fields=["rotation", "-created_at"], name="notification_recent"),
+            models.Index(fields=["rotation", "channel", "target", "kind", "source_at"], name="notification_state"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} to {self.channel}:{self.target} ({self.status})"
+
+
+class HandoffFanout(models.Model):
+    """This handoff's notifications were created (the scan skips it from then on)."""
+
+    handoff = models.OneToOneField(
+        "rotations.Handoff", primary_key=True, on_delete=models.CASCADE, related_name="notification_fanout"
+    )
+    planned = models.PositiveIntegerField(default=0)  # notifications its planners asked for
+    fanned_out_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Fan-out of handoff {self.handoff_id}"

@@ -1,0 +1,72 @@
+"""OpenAPI description of this app's JSON API (api.py); merged by config/api_schema.py."""
+
+from config.api_schema import int_path, json_response, nullable, ref
+
+from .models import Notification
+
+TAG = {
+    "name": "Notifications",
+    "description": "What Roster told people about each handoff (Slack, email, outgoing webhooks) and the result. "
+    "Members read.",
+}
+
+_STRING_OR_NULL = nullable({"type": "string"})
+_TIME_OR_NULL = nullable({"type": "string", "format": "date-time"})
+_EXAMPLE = {
+    "id": 81,
+    "channel": "slack",
+    "target": "channel:C024BE91L",
+    "kind": "slack.message",
+    "kindLabel": "Slack handoff message",
+    "handoffId": 12,
+    "sourceAt": "2026-01-12T09:00:00+00:00",
+    "status": "failed",
+    "attempts": 1,
+    "nextAttemptAt": None,
+    "lastError": "Roster is not in #ops: invite @Roster to #ops.",
+    "sentAt": None,
+    "createdAt": "2026-01-12T09:00:04+00:00",
+}
+
+PATHS = {
+    "/api/rotations/{rotation_id}/notifications": {
+        "parameters": [int_path("rotation_id", "The rotation's id.")],
+        "get": {
+            "operationId": "listRotationNotifications",
+            "summary": "A rotation's recent notifications",
+            "description": "The last 50, newest first: each with its channel, target, status "
+            "(`pending`, `sending`, `sent`, `failed`, `skipped`), attempts, next try and, when it failed or "
+            "was skipped, why in plain words.",
+            "responses": {
+                "200": json_response("Its recent notifications.", "NotificationList", {"notifications": [_EXAMPLE]})
+            },
+        },
+    },
+}
+
+SCHEMAS = {
+    "Notification": {
+        "type": "object",
+        "required": list(_EXAMPLE),
+        "properties": {
+            "id": {"type": "integer"},
+            "channel": {"type": "string", "description": "Where it goes: `slack`, `email`, `webhook`."},
+            "target": {"type": "string", "description": "The channel's own id of the recipient."},
+            "kind": {"type": "string"},
+            "kindLabel": {"type": "string"},
+            "handoffId": nullable({"type": "integer"}),
+            "sourceAt": {"type": "string", "format": "date-time", "description": "The handoff or shift it is about."},
+            "status": {"type": "string", "enum": list(Notification.Status.values)},
+            "attempts": {"type": "integer", "minimum": 0},
+            "nextAttemptAt": _TIME_OR_NULL,
+            "lastError": _STRING_OR_NULL,
+            "sentAt": _TIME_OR_NULL,
+            "createdAt": {"type": "string", "format": "date-time"},
+        },
+    },
+    "NotificationList": {
+        "type": "object",
+        "required": ["notifications"],
+        "properties": {"notifications": {"type": "array", "items": ref("Notification")}},
+    },
+}

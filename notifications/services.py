@@ -1,0 +1,329 @@
+"""Notifications: handoffs → rows → delivered once.
+
+How notifications learn of handoffs. rotations records every handoff (native cadence, overrides,
+skips, PagerDuty syncs) as a `Handoff` row, unique per rotation and instant, and calls the
+listeners registered in `rotations.hooks` once that insert commits. Our listener only *nudges*:
+it queues `tasks.fan_out(handoff_id)`. The nudge is fast but can be lost (the broker is down, the
+process dies between the commit and the call), so the source of truth is the table itself: beat
+runs `tasks.sweep` every minute, which fans out every handoff recorded in the last
+SCAN_HOURS (24) that has no `HandoffFanout` row yet (an outbox scan, a cursor per row
+rather than a high-water mark: ids do not commit in order). So a handoff recorded while the worker
+was down is picked up when it is back; rotations never imports this app. (Why not fan out inside
+`record_handoff`: the sync's transaction would then hold channel settings and planners' reads, and
+rotations would import its caller. Why not only the scan: a handoff would wait up to a minute.)
+
+Fan-out (`notifications_fan_out`) asks each registered planner what the handoff makes and inserts
+one `Notification` per (source, channel, target, kind), ignoring conflicts: overlapping nudges,
+scans and retries never make two rows.
+
+Delivery (`notification_deliver`) claims a row with a conditional update (pending and due →
+sending; the row count says whether this worker won, as healthchecks' sendalerts does), checks it
+is not superseded, calls the channel's sender and records the result. Senders raise
+`registry.RateLimited` (tried again after Retry-After), `registry.Transient` (backoff: 1, 5, 15, 40
+minutes, then failed: 5 attempts over about an hour) or `registry.Permanent` (failed, reason shown).
+
+Superseded: a message (kind not stateful) whose handoff has a later handoff of the same rotation
+before it is delivered is skipped, not sent late. A stateful kind (a user group, a topic) delivers
+only the newest row per (rotation, channel, target, kind); older ones are skipped (a handoff recorded
+later but not fanned out yet is fanned out first, so its row exists to supersede). An older state
+already being sent when the newer handoff arrives is not stopped: senders of stateful kinds apply the
+state current when they run, so the last write is right either way.
+
+Guarantees. A row is claimed by one worker at a time, and a row recorded as sent is never sent
+again (except by an admin's Resend). At-least-once window: if a worker dies after the sender
+succeeded but before `sent` is recorded, the row stays `sending`; the sweeper puts rows left
+sending longer than STALE_SECONDS (10 minutes) back to pending, and they are sent again. That is
+the one case a message can be sent twice; stateful kinds are idempotent there. Nothing is lost:
+rows are in the database before any message is queued, and the sweeper re-queues due rows whose
+message never ran. The limit: a handoff whose nudge was lost and that the sweep did not reach within
+SCAN_HOURS (beat stopped for a day) is history, not news, and makes no notifications.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from accounts.actor import Actor
+from accounts.audit import audit_record
+from rotations.models import Handoff, Rotation
+
+from . import registry
+from .models import HandoffFanout, Notification
+
+log = logging.getLogger(__name__)
+
+# Seconds to wait after a Transient failure, by attempts made so far; after the last, it fails.
+BACKOFF = (60, 300, 900, 2400)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+# Rate-limited answers are the service pacing us, not failing: give up only after this many.
+MAX_RATE_LIMITED_ATTEMPTS = 20
+ERROR_MAX = 500
+# The sweep fans out handoffs recorded in the last SCAN_HOURS that no nudge reached (older ones are
+# history, not news), puts rows `sending` for STALE_SECONDS back to pending (a delivery task is
+# killed after 60 s, so such a row's worker died), and queues waiting rows whose message should
+# have run REQUEUE_AFTER_SECONDS ago; at most SWEEP_BATCH of each per minute.
+SCAN_HOURS = 24
+STALE_SECONDS = 600
+REQUEUE_AFTER_SECONDS = 120
+SWEEP_BATCH = 1000
+
+
+# --- fan-out -----------------------------------------------------------------------------------
+
+
+def handoff_payload(handoff: Handoff) -> dict:
+    """What every notification of a handoff carries; planners add their own keys."""
+    return {
+        "rotation": {"id": handoff.rotation_id, "name": handoff.rotation.name},
+        "handoffId": handoff.pk,
+        "at": handoff.at.isoformat(),
+        "from": handoff.from_label or None,
+        "to": handoff.to_label or None,  # None: a gap, nobody on call
+    }
+
+
+def notifications_create(
+    *,
+    rotation: Rotation,
+    source: str,
+    source_at: dt.datetime,
+    planned: Iterable[registry.Planned],
+    handoff: Handoff | None = None,
+    base_payload: dict | None = None,
+) -> list[int]:
+    """Insert one row per planned notification, ignoring the ones that exist. Returns the ids of
+    this source's rows still waiting (to queue). Also what a reminder beat calls for a shift."""
+    rows = [
+        Notification(
+            organization_id=rotation.organization_id,
+            rotation=rotation,
+            handoff=handoff,
+            source=source,
+            source_at=source_at,
+            channel=p.channel,
+            target=p.target[:200],
+            kind=p.kind,
+            stateful=registry.kind(p.kind).stateful,
+            payload={**(base_payload or {}), **p.payload},
+        )
+        for p in planned
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return list(
+        Notification.objects.filter(rotation=rotation, source=source, status=Notification.Status.PENDING)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def notifications_fan_out(*, handoff_id: int) -> list[int]:
+    """Create the notifications of one handoff (idempotent). Returns the ids waiting to be sent."""
+    handoff = Handoff.objects.select_related("rotation").filter(pk=handoff_id).first()
+    if handoff is None:
+        return []
+    planned: list[registry.Planned] = []
+    for planner in registry.planners():
+        try:
+            planned += list(planner(handoff))
+        except Exception:
+            # One channel's broken settings must not stop the others; the scan does not retry it.
+            log.exception("A notification planner failed for handoff %s", handoff_id)
+    with transaction.atomic():
+        ids = notifications_create(
+            rotation=handoff.rotation,
+            handoff=handoff,
+            source=f"handoff:{handoff.pk}",
+            source_at=handoff.at,
+            planned=planned,
+            base_payload=handoff_payload(handoff),
+        )
+        HandoffFanout.objects.bulk_create([HandoffFanout(handoff=handoff, planned=len(planned))], ignore_conflicts=True)
+    return ids
+
+
+def handoffs_to_fan_out(*, now: dt.datetime) -> QuerySet[Handoff]:
+    since = now - dt.timedelta(hours=SCAN_HOURS)
+    return Handoff.objects.filter(recorded_at__gte=since, notification_fanout__isnull=True).order_by("recorded_at")
+
+
+# --- delivery ----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    status: str  # a Notification.Status, or "not_due" (someone else has it, or it is not time yet)
+    retry_in: float | None = None  # seconds until the next try, when one is planned
+
+
+def _newer_state():
+    return Notification.objects.filter(
+        rotation=OuterRef("rotation"),
+        channel=OuterRef("channel"),
+        target=OuterRef("target"),
+        kind=OuterRef("kind"),
+        source_at__gt=OuterRef("source_at"),
+    )
+
+
+def _later_handoff():
+    return Handoff.objects.filter(rotation=OuterRef("rotation"), at__gt=OuterRef("source_at"))
+
+
+def _skip_if_superseded(notification_id: int, now: dt.datetime) -> bool:
+    waiting = Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING, resent_at=None)
+    skipped = (
+        waiting.filter(stateful=True)
+        .filter(Exists(_newer_state()))
+        .update(
+            status=Notification.Status.SKIPPED,
+            last_error="Not applied: a later handoff set this again before it could be delivered.",
+            claimed_at=now,
+        )
+    )
+    skipped += (
+        waiting.filter(stateful=False, handoff__isnull=False)
+        .filter(Exists(_later_handoff()))
+        .update(
+            status=Notification.Status.SKIPPED,
+            last_error="Not sent: a later handoff happened before it could be delivered, so it would have been late.",
+            claimed_at=now,
+        )
+    )
+    return skipped > 0
+
+
+def _fan_out_later_handoffs(notification_id: int) -> None:
+    """Before a state is applied, make the rows of any later handoff not fanned out yet (recorded
+    while the worker was down), so the older state is skipped rather than applied first."""
+    later = Handoff.objects.filter(
+        rotation__notifications__pk=notification_id,
+        rotation__notifications__stateful=True,
+        rotation__notifications__status=Notification.Status.PENDING,
+        at__gt=F("rotation__notifications__source_at"),
+        notification_fanout__isnull=True,
+    ).order_by("at")
+    for handoff_id in later.values_list("pk", flat=True):
+        notifications_fan_out(handoff_id=handoff_id)
+
+
+def _claim(notification_id: int, now: dt.datetime) -> bool:
+    return (
+        Notification.objects.filter(
+            pk=notification_id, status=Notification.Status.PENDING, next_attempt_at__lte=now
+        ).update(status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+        == 1
+    )
+
+
+def _record(row: Notification, **fields) -> None:
+    # Only while still ours: the sweeper may have given a long-stuck row to another worker.
+    Notification.objects.filter(pk=row.pk, status=Notification.Status.SENDING, claimed_at=row.claimed_at).update(
+        **fields
+    )
+
+
+def _retry(row: Notification, now: dt.datetime, wait: float, reason: str) -> Outcome:
+    at = now + dt.timedelta(seconds=wait)
+    _record(row, status=Notification.Status.PENDING, next_attempt_at=at, queued_at=at, last_error=reason[:ERROR_MAX])
+    return Outcome(Notification.Status.PENDING, retry_in=wait)
+
+
+def _fail(row: Notification, reason: str) -> Outcome:
+    _record(row, status=Notification.Status.FAILED, last_error=reason[:ERROR_MAX])
+    return Outcome(Notification.Status.FAILED)
+
+
+def notification_deliver(*, notification_id: int, now: dt.datetime | None = None) -> Outcome:
+    """Deliver one notification if it is waiting and due: skip it when superseded, else claim it,
+    call its channel's sender and record the result (see the module docstring)."""
+    now = now or timezone.now()
+    _fan_out_later_handoffs(notification_id)
+    if _skip_if_superseded(notification_id, now):
+        return Outcome(Notification.Status.SKIPPED)
+    if not _claim(notification_id, now):
+        return Outcome("not_due")
+    row = Notification.objects.select_related("rotation", "handoff").get(pk=notification_id)
+    send = registry.sender(row.channel)
+    if send is None:
+        return _fail(row, f"Roster has no way to send to “{row.channel}” (that channel is not installed).")
+    try:
+        send(row)
+    except registry.RateLimited as limited:
+        if row.attempts >= MAX_RATE_LIMITED_ATTEMPTS:
+            return _fail(row, f"Gave up after {row.attempts} attempts: {limited.reason}")
+        wait = max(float(limited.retry_after), 1.0)
+        return _retry(row, now, wait, f"{limited.reason} Trying again in {round(wait)} s.")
+    except registry.Permanent as permanent:
+        return _fail(row, permanent.reason)
+    except Exception as error:
+        reason = error.reason if isinstance(error, registry.SendError) else "An unexpected error occurred."
+        if not isinstance(error, registry.SendError):
+            log.exception("Sender for %s failed on notification %s", row.channel, row.pk)
+        if row.attempts >= MAX_ATTEMPTS:
+            return _fail(row, f"Gave up after {row.attempts} attempts: {reason}")
+        return _retry(row, now, BACKOFF[row.attempts - 1], reason)
+    _record(row, status=Notification.Status.SENT, sent_at=timezone.now(), last_error="")
+    return Outcome(Notification.Status.SENT)
+
+
+# --- the sweeper and resend --------------------------------------------------------------------
+
+
+def notifications_requeue_stuck(*, now: dt.datetime) -> int:
+    """Rows left `sending` longer than STALE_SECONDS (10 minutes) (the worker died mid-send) go
+    back to pending: they will be sent again (the at-least-once window, see the module docstring)."""
+    stale = now - dt.timedelta(seconds=STALE_SECONDS)
+    return Notification.objects.filter(status=Notification.Status.SENDING, claimed_at__lt=stale).update(
+        status=Notification.Status.PENDING,
+        next_attempt_at=now,
+        queued_at=None,
+        last_error="The worker stopped while sending this; trying again.",
+    )
+
+
+def notifications_due(*, now: dt.datetime) -> QuerySet[Notification]:
+    """Waiting rows whose task message should have run by now and did not (lost, or never queued)."""
+    lost = now - dt.timedelta(seconds=REQUEUE_AFTER_SECONDS)
+    return (
+        Notification.objects.filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(queued_at=None) | Q(queued_at__lt=lost))
+        .order_by("id")
+    )
+
+
+def notifications_mark_queued(*, ids: list[int], at: dt.datetime) -> None:
+    Notification.objects.filter(pk__in=ids, status=Notification.Status.PENDING).update(queued_at=at)
+
+
+def notifications_resend(*, ids: Iterable[int], actor: Actor | None) -> list[int]:
+    """An admin sends these again now, whatever became of them (a sent one is sent once more)."""
+    now = timezone.now()
+    rows = list(
+        Notification.objects.filter(pk__in=list(ids))
+        .exclude(status=Notification.Status.SENDING)
+        .select_related("rotation__organization")
+    )
+    Notification.objects.filter(pk__in=[r.pk for r in rows]).update(
+        status=Notification.Status.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        queued_at=None,
+        last_error="",
+        resent_at=now,
+    )
+    for row in rows:
+        audit_record(
+            organization=row.rotation.organization,
+            provider="roster",
+            action="notification_resend",
+            summary=f"Resent {registry.kind(row.kind).label} to {row.channel} {row.target} (rotation “{row.rotation}”)",
+            actor=actor,
+        )
+    return [r.pk for r in rows]

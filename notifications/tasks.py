@@ -1,0 +1,67 @@
+"""Celery tasks: take primary keys, re-fetch, return quietly if the row is gone. The work is in
+services.py (read its docstring for how handoffs become delivered notifications)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from config.celery import enqueue_or_log
+
+from . import services
+
+log = logging.getLogger(__name__)
+
+
+def nudge(handoff_id: int) -> None:
+    """rotations.hooks listener, after the handoff's commit: fan it out now (the sweep catches a lost one)."""
+    enqueue_or_log(fan_out, handoff_id, what=f"the notifications of handoff {handoff_id}; the sweep will")
+
+
+def enqueue_deliveries(ids: list[int], *, delay: float = 0) -> int:
+    """Queue one delivery task per row; a row whose message could not be queued waits for the sweep."""
+    queued = []
+    for notification_id in ids:
+        try:
+            deliver.apply_async((notification_id,), countdown=delay, retry=False)
+        except Exception:
+            log.warning("Could not queue notification %s; the sweep will", notification_id, exc_info=True)
+        else:
+            queued.append(notification_id)
+    if queued:
+        services.notifications_mark_queued(ids=queued, at=timezone.now() + dt.timedelta(seconds=delay))
+    return len(queued)
+
+
+@shared_task(acks_late=True)
+def fan_out(handoff_id: int) -> int:
+    return enqueue_deliveries(services.notifications_fan_out(handoff_id=handoff_id))
+
+
+@shared_task(acks_late=True, soft_time_limit=30, time_limit=60)
+def deliver(notification_id: int) -> str:
+    outcome = services.notification_deliver(notification_id=notification_id)
+    if outcome.retry_in is not None:
+        enqueue_deliveries([notification_id], delay=outcome.retry_in)
+    return str(outcome.status)
+
+
+@shared_task
+def sweep() -> dict[str, int]:
+    """Beat, every minute: fan out handoffs no nudge reached, put rows a dead worker left `sending`
+    back to pending, and queue waiting rows whose message never ran."""
+    now = timezone.now()
+    made: list[int] = []
+    handoffs = list(services.handoffs_to_fan_out(now=now).values_list("id", flat=True)[: services.SWEEP_BATCH])
+    for handoff_id in handoffs:  # all of them before any is queued: a later one supersedes an earlier one
+        made += services.notifications_fan_out(handoff_id=handoff_id)
+    fanned = len(handoffs)
+    stuck = services.notifications_requeue_stuck(now=now)
+    due = list(services.notifications_due(now=now).values_list("id", flat=True)[: services.SWEEP_BATCH])
+    queued = enqueue_deliveries(sorted(set(made) | set(due)))
+    if fanned or stuck or queued:
+        log.info("Notification sweep: %s handoffs fanned out, %s stuck rows reset, %s queued", fanned, stuck, queued)
+    return {"fannedOut": fanned, "stuck": stuck, "queued": queued}
