@@ -4,7 +4,7 @@ back through another (no cycles), counting imports inside functions too."""
 import grimp
 import pytest
 
-APPS = ("config", "accounts", "integrations", "rotations", "webhooks")
+APPS = ("config", "accounts", "integrations", "rotations", "webhooks", "notifications")
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +33,10 @@ def test_no_module_of_roster_is_part_of_an_import_cycle(graph):
         ("integrations", "webhooks"),
         ("rotations", "webhooks"),
         ("webhooks", "rotations"),
+        ("rotations", "notifications"),
+        ("webhooks", "notifications"),
+        ("integrations", "notifications"),
+        ("accounts", "notifications"),
     ],
 )
 def test_an_app_never_imports_an_app_above_it(graph, lower, upper):
