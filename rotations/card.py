@@ -2,24 +2,11 @@
 
 from integrations.registry import CardSection
 
-from .models import Rotation
+from . import selectors
 
 
 def card_context(request, organization) -> dict:
-    bound = list(
-        Rotation.objects.filter(organization=organization)
-        .exclude(pagerduty_schedule_id="")
-        .only(
-            "id",
-            "name",
-            "pagerduty_schedule_name",
-            "pagerduty_schedule_id",
-            "last_sync_ok",
-            "last_sync_error",
-            "last_sync_error_code",
-        )
-        .order_by("name")
-    )
+    bound = selectors.bound_rotations(organization)
     return {
         "bound_rotations": bound,
         "failing_rotations": [r for r in bound if r.last_sync_ok is False],

@@ -303,3 +303,21 @@ def bound_days(rotation: Rotation, slots: list[cadence.Slot[Person]], *, now: dt
         days.setdefault(max(slot.start, now).astimezone(tz).date(), []).append(slot)
     ordered = [Day(day, day_slots) for day, day_slots in sorted(days.items())]
     return BoundDays(shown=ordered[:SHOWN_DAYS], more=ordered[SHOWN_DAYS:], daily_gap=daily_gap)
+
+
+def bound_rotations(organization) -> list[Rotation]:
+    """Rotations that follow a PagerDuty schedule, with what the card shows of their sync."""
+    return list(
+        Rotation.objects.filter(organization=organization)
+        .exclude(pagerduty_schedule_id="")
+        .only(
+            "id",
+            "name",
+            "pagerduty_schedule_name",
+            "pagerduty_schedule_id",
+            "last_sync_ok",
+            "last_sync_error",
+            "last_sync_error_code",
+        )
+        .order_by("name")
+    )

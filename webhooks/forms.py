@@ -1,25 +1,28 @@
 from django import forms
 
-from .services import MIN_SECRET_LENGTH
+from .services import InvalidSecret, webhook_secret_check
 
 
 class SecretForm(forms.Form):
     secret = forms.CharField(
         label="Signing secret",
         strip=True,
-        min_length=MIN_SECRET_LENGTH,
         max_length=500,
+        required=False,  # an empty secret is refused by the service's rule below, in its words
         # Never rendered back into the page, even after an error.
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
+        widget=forms.PasswordInput(
+            render_value=False, attrs={"autocomplete": "off", "spellcheck": "false", "required": True}
+        ),
         help_text="PagerDuty shows it once, when the webhook subscription is created.",
     )
     label = forms.CharField(label="Label (optional)", required=False, max_length=100)
 
     def clean_secret(self):
-        secret = self.cleaned_data["secret"]
-        if any(c.isspace() for c in secret):
-            raise forms.ValidationError("A signing secret has no spaces; paste only the secret.")
-        return secret
+        # The service's rule, so the page and the API refuse the same secrets with the same words.
+        try:
+            return webhook_secret_check(self.cleaned_data["secret"])
+        except InvalidSecret as error:
+            raise forms.ValidationError(str(error)) from error
 
 
 def secret_form(data=None) -> SecretForm:

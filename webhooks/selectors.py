@@ -138,3 +138,41 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is not None and timezone.is_naive(value):
         return timezone.make_aware(value, UTC)
     return value
+
+
+# --- The webhook section of the PagerDuty card ----------------------------------------------------
+
+# A refused delivery older than this, or followed by a verified one or a new secret, is history.
+REFUSAL_NEWS_FOR = timedelta(hours=24)
+
+
+def last_deliveries(organization, *, verified_only: bool, limit: int) -> list[Delivery]:
+    """The newest deliveries; unsigned ones (held, or discarded unverified) are anyone's words, for admins only."""
+    deliveries = Delivery.objects.filter(organization=organization)
+    if verified_only:
+        deliveries = deliveries.filter(verified=True)
+    return list(deliveries.defer("raw_body", "headers")[:limit])
+
+
+def secrets_shown(organization) -> list[WebhookSecret]:
+    return list(WebhookSecret.objects.filter(organization=organization).only("id", "label", "last4", "created_at"))
+
+
+def known_incidents(organization, refs: set[str]) -> set[str]:
+    """Which of these incident ids Roster has stored (a held delivery's incident has no page yet)."""
+    if not refs:
+        return set()
+    return set(
+        Incident.objects.filter(organization=organization, pagerduty_id__in=refs).values_list("pagerduty_id", flat=True)
+    )
+
+
+def refusal_is_news(endpoint: WebhookEndpoint, organization) -> bool:
+    """Should "Last refused" alarm the admin? Only while nothing has worked since the refusal."""
+    at = endpoint.last_rejected_at
+    if at is None or timezone.now() - at > REFUSAL_NEWS_FOR:
+        return False
+    verified_since = Delivery.objects.filter(organization=organization, verified=True, received_at__gt=at).exists()
+    return (
+        not verified_since and not WebhookSecret.objects.filter(organization=organization, created_at__gt=at).exists()
+    )

@@ -41,7 +41,8 @@ def webhook_url(endpoint: WebhookEndpoint) -> str:
     return settings.PUBLIC_BASE_URL + reverse("webhooks:receive", args=[endpoint.public_id])
 
 
-def _secret_text(secret) -> str:
+def webhook_secret_check(secret) -> str:
+    """The rule for a signing secret, for the page's form and the API alike: the cleaned secret, or InvalidSecret."""
     if (
         not isinstance(secret, str)
         or len(secret.strip()) < MIN_SECRET_LENGTH
@@ -59,7 +60,7 @@ def webhook_secret_add(
 ) -> tuple[WebhookSecret, dict]:
     """Save a signing secret, then settle held deliveries: those it (or another secret) verifies
     are processed, the rest discarded. Returns the secret and {"released": n, "discarded": n}."""
-    secret = _secret_text(secret)
+    secret = webhook_secret_check(secret)
     label = (label or "").strip()[:100]
     with transaction.atomic():
         # The receiver holds unsigned deliveries under this lock: none is held between the

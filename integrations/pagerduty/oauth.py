@@ -354,14 +354,6 @@ def refresh_due(connection: PagerDutyConnection, *, now=None) -> bool:
     return connection.token_expires_at <= (now or timezone.now()) + margin
 
 
-def due_for_refresh():
-    """OAuth connections whose token expires within the margin (the beat task's selector)."""
-    margin = timedelta(seconds=settings.PAGERDUTY_OAUTH_REFRESH_MARGIN)
-    return PagerDutyConnection.objects.filter(
-        auth_type=PagerDutyConnection.AuthType.OAUTH, status=PagerDutyConnection.Status.ACTIVE
-    ).exclude(token_expires_at__gt=timezone.now() + margin)
-
-
 def connection_refresh_tokens(
     *, connection_id: int, force: bool = False, seen_access_token: str | None = None, wait: bool = False
 ) -> str:

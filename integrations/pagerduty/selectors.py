@@ -4,7 +4,10 @@ status and Django admin show."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
 
 from .credentials import UNAUTHORIZED_HELP
 from .models import PagerDutyConnection
@@ -135,3 +138,11 @@ def connection_health(connection: PagerDutyConnection | None, *, organization=No
             since=connection.last_refreshed_at,
         )
     return Health("active")
+
+
+def due_for_refresh():
+    """OAuth connections whose token expires within the margin (the beat task's selector)."""
+    margin = timedelta(seconds=settings.PAGERDUTY_OAUTH_REFRESH_MARGIN)
+    return PagerDutyConnection.objects.filter(
+        auth_type=PagerDutyConnection.AuthType.OAUTH, status=PagerDutyConnection.Status.ACTIVE
+    ).exclude(token_expires_at__gt=timezone.now() + margin)

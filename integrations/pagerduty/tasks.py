@@ -6,7 +6,7 @@ import logging
 from celery import shared_task
 
 from . import client as pd
-from . import oauth
+from . import oauth, selectors
 from .models import PagerDutyConnection
 from .services import connection_revalidate
 
@@ -46,7 +46,7 @@ def start_refresh_tokens() -> int:
     """Beat: enqueue one refresh per OAuth connection whose token expires within the margin, and
     delete pending OAuth logins older than a day."""
     oauth.delete_stale_logins()
-    ids = list(oauth.due_for_refresh().values_list("id", flat=True))
+    ids = list(selectors.due_for_refresh().values_list("id", flat=True))
     for connection_id in ids:
         refresh_connection_tokens.delay(connection_id)
     return len(ids)

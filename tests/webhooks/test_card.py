@@ -65,7 +65,7 @@ def test_a_refused_secret_reopens_the_dialog_without_echoing_it(admin_client, or
     page = response.content.decode()
     assert response.status_code == 400
     assert '<dialog id="webhook-secret" class="dialog" aria-labelledby="webhook-secret-title" open>' in page
-    assert "A signing secret has no spaces" in page
+    assert "Paste the signing secret PagerDuty showed when the webhook subscription was created" in page
     assert "has spaces in it" not in page
     assert not WebhookSecret.objects.exists()
 

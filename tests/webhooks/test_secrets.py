@@ -73,3 +73,22 @@ def test_a_blank_short_or_spaced_secret_is_refused(org, bad):
     with pytest.raises(services.InvalidSecret):
         services.webhook_secret_add(organization=org, secret=bad)
     assert not WebhookSecret.objects.exists()
+
+
+@pytest.mark.parametrize("secret", ["short", "has a space in it", "   "])
+def test_the_page_and_the_api_refuse_a_secret_with_the_same_words(admin_client, org, secret):
+    from accounts.services import api_token_create
+
+    _, raw = api_token_create(organization=org, name="script", scope="admin")
+    api = admin_client.post(
+        "/api/integrations/pagerduty/webhook-secrets",
+        {"secret": secret},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    page = admin_client.post("/settings/integrations/pagerduty/webhook-secrets/", {"secret": secret})
+    assert api.status_code == 400
+    message = api.json()["message"]
+    assert message.startswith("Paste the signing secret PagerDuty showed")
+    assert message in page.content.decode()
+    assert not WebhookSecret.objects.exists()
