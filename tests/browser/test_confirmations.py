@@ -144,3 +144,23 @@ def test_an_admin_deletes_a_rotation_after_confirming(admin_at_width, org):
     )
     expect(page.get_by_role("status")).to_contain_text("Rotation “Platform” deleted.")
     assert not Rotation.objects.filter(pk=rotation.pk).exists()
+
+
+def test_an_admin_removes_someone_from_a_rotation_after_confirming(admin_at_width, org):
+    rotation = rotations.rotation_create(
+        organization=org,
+        name="Platform",
+        time_zone="Europe/Paris",
+        members=[("Ana", "ana@acme.example"), ("Bo", "bo@acme.example")],
+    )
+    page = admin_at_width
+    page.goto(f"/rotations/{rotation.pk}/")
+    confirm(
+        page,
+        opener=page.get_by_role("link", name="Remove Bo"),
+        title="Remove Bo?",
+        check="Yes, remove Bo",
+        button="Remove",
+    )
+    expect(page.get_by_test_id("members")).not_to_contain_text("Bo")
+    assert list(rotation.members.values_list("name", flat=True)) == ["Ana"]
