@@ -8,7 +8,7 @@ import pytest
 from django.db import connection as db_connection
 from django.test import Client
 
-import webhooks.receiver
+import webhooks.intake
 from webhooks.models import Delivery
 
 from .conftest import encode, fixture
@@ -39,7 +39,7 @@ def test_concurrent_deliveries_never_hold_more_than_the_cap(org, url, settings, 
             pass
         return held
 
-    monkeypatch.setattr(webhooks.receiver, "_held_count", count_then_wait)
+    monkeypatch.setattr(webhooks.intake, "_held_count", count_then_wait)
 
     def send(n):
         try:
