@@ -24,6 +24,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, urlparse
 
 import requests
@@ -32,6 +33,9 @@ from django.utils.dateparse import parse_datetime
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
+
+# A JSON object as PagerDuty sends it.
+JSON = dict[str, Any]
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +54,13 @@ class PagerDutyError(Exception):
     permanent = False  # a permanent error will not go away by retrying
 
     def __init__(
-        self, message: str, *, status: int | None = None, retry_after: float | None = None, detail=None, said: str = ""
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        detail: object = None,
+        said: str = "",
     ):
         super().__init__(message)
         self.message = message
@@ -109,7 +119,7 @@ class UnreadableResponse(Unavailable):
 # --- Retries ------------------------------------------------------------------------------------
 
 
-def _server_wait(response) -> float | None:
+def _server_wait(response: Any) -> float | None:
     """Seconds the server asked us to wait: `Retry-After`, else PagerDuty's `ratelimit-reset`."""
     for header in ("Retry-After", "ratelimit-reset"):
         value = response.headers.get(header)
@@ -125,19 +135,27 @@ def _server_wait(response) -> float | None:
 class PagerDutyRetry(Retry):
     """urllib3 Retry that also reads `ratelimit-reset` and refuses to sleep past `max_wait`."""
 
-    def __init__(self, *args, max_wait: float = 10.0, **kwargs):
+    def __init__(self, *args: Any, max_wait: float = 10.0, **kwargs: Any) -> None:
         self.max_wait = max_wait
         super().__init__(*args, **kwargs)
 
-    def new(self, **kw):
+    def new(self, **kw: Any) -> PagerDutyRetry:
         new = super().new(**kw)
         new.max_wait = self.max_wait
         return new
 
-    def get_retry_after(self, response):
+    def get_retry_after(self, response: Any) -> float | None:
         return _server_wait(response)
 
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+    def increment(  # type: ignore[override]  # urllib3's own signature, untyped there
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> Retry:
         if response is not None:
             wait = _server_wait(response)
             if wait is not None and wait > self.max_wait:
@@ -174,7 +192,7 @@ def build_session() -> requests.Session:
 
 
 def api_url_for_region(region: str) -> str:
-    return settings.PAGERDUTY_EU_API_URL if region == "eu" else settings.PAGERDUTY_API_URL
+    return str(settings.PAGERDUTY_EU_API_URL if region == "eu" else settings.PAGERDUTY_API_URL)
 
 
 def api_key_auth(key: str) -> str:
@@ -205,7 +223,7 @@ def subdomain_from_html_url(html_url: str | None) -> str | None:
 
 
 @contextmanager
-def _unreadable(what: str):
+def _unreadable(what: str) -> Iterator[None]:
     """A response whose shape is not PagerDuty's documented one is a (temporary) outage, not a 500."""
     try:
         yield
@@ -213,7 +231,7 @@ def _unreadable(what: str):
         raise UnreadableResponse(f"PagerDuty sent {what} Roster could not read.") from exc
 
 
-def _error_message(response) -> tuple[str, object]:
+def _error_message(response: requests.Response) -> tuple[str, object]:
     """PagerDuty errors are `{"error": {"message", "code", "errors"}}` or `{"error": "text"}`."""
     try:
         body = response.json()
@@ -246,7 +264,9 @@ class PagerDutyClient:
         return cls(auth_header=api_key_auth(key), base_url=api_url_for_region(region))
 
     @classmethod
-    def for_oauth_token(cls, token: str, *, region: str = "us", on_unauthorized=None) -> PagerDutyClient:
+    def for_oauth_token(
+        cls, token: str, *, region: str = "us", on_unauthorized: Callable[[], str | None] | None = None
+    ) -> PagerDutyClient:
         return cls(auth_header=bearer_auth(token), base_url=api_url_for_region(region), on_unauthorized=on_unauthorized)
 
     # -- transport --
@@ -256,7 +276,15 @@ class PagerDutyClient:
             self.session = build_session()
         return self.session
 
-    def request(self, method: str, path: str, *, params=None, json=None, _retried_auth: bool = False) -> dict:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: JSON | None = None,
+        json: JSON | None = None,
+        _retried_auth: bool = False,
+    ) -> JSON:
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         try:
             response = self._session().request(
@@ -285,20 +313,21 @@ class PagerDutyClient:
             if response.status_code == 204 or not response.content:
                 return {}
             try:
-                return response.json()
+                body: JSON = response.json()
+                return body
             except ValueError as exc:
                 raise Unavailable(
                     "PagerDuty sent a response Roster could not read.", status=response.status_code
                 ) from exc
         raise self._error_for(response)
 
-    def _error_for(self, response) -> PagerDutyError:
+    def _error_for(self, response: requests.Response) -> PagerDutyError:
         text, detail = _error_message(response)
         error = self._error_from(response, text, detail)
         error.said = text
         return error
 
-    def _error_from(self, response, text: str, detail) -> PagerDutyError:
+    def _error_from(self, response: requests.Response, text: str, detail: object) -> PagerDutyError:
         status = response.status_code
         log.info("PagerDuty %s %s answered %s", response.request.method, urlparse(response.url).path, status)
         if status == 400 and "account-level" in text.lower():
@@ -334,13 +363,13 @@ class PagerDutyClient:
             detail=detail,
         )
 
-    def get(self, path: str, **params) -> dict:
+    def get(self, path: str, **params: Any) -> JSON:
         return self.request("GET", path, params=params or None)
 
-    def post(self, path: str, json: dict) -> dict:
+    def post(self, path: str, json: JSON) -> JSON:
         return self.request("POST", path, json=json)
 
-    def paginate(self, path: str, key: str, *, params: dict | None = None, limit: int = 100) -> Iterator[dict]:
+    def paginate(self, path: str, key: str, *, params: JSON | None = None, limit: int = 100) -> Iterator[JSON]:
         """Every item of a classic (offset) paginated list, one request per page."""
         offset = 0
         while True:
@@ -355,7 +384,7 @@ class PagerDutyClient:
 
     # -- endpoints Roster uses --
 
-    def current_user(self) -> dict:
+    def current_user(self) -> JSON:
         """`GET /users/me`. Raises AccountLevelKey for account-level API keys, which PagerDuty answers
         with a 400 saying "account-level". A 400 in other words is checked with a probe: if
         `GET /users?limit=1` works, the key is valid but not a user's, so account-level too; if the
@@ -383,7 +412,7 @@ class PagerDutyClient:
             ) from probe
         raise AccountLevelKey(refused.said or refused.message, status=refused.status, detail=refused.detail)
 
-    def first_user(self) -> dict | None:
+    def first_user(self) -> JSON | None:
         users = self.get("/users", limit=1).get("users") or []
         return users[0] if users else None
 
@@ -401,7 +430,7 @@ class PagerDutyClient:
 
     # -- rotations: schedules (classic v2 and shift-based v3) and users --
 
-    def list_schedules(self, query: str = "") -> list[dict]:
+    def list_schedules(self, query: str = "") -> list[JSON]:
         """Every schedule the credentials can see, classic and shift-based, all pages of both, whose
         name contains `query` (any case). Items: {id, name, time_zone, teams, html_url, kind
         ("v2"|"v3")}. v3 list items are bare references (no time zone or team). PagerDuty filters the
@@ -421,7 +450,7 @@ class PagerDutyClient:
                 pass
         return found
 
-    def get_schedule_window(self, schedule_id: str, since: str, until: str, *, kind: str = "") -> dict:
+    def get_schedule_window(self, schedule_id: str, since: str, until: str, *, kind: str = "") -> JSON:
         """PagerDuty's final schedule (layers and overrides applied) overlapping [since, until).
         Returns {kind, name, time_zone, html_url, entries: [{start, end, user_id|None, user_name}]},
         `start` and `end` as UTC datetimes (an open end is `until`); `user_id` None is a gap (v3
@@ -444,7 +473,7 @@ class PagerDutyClient:
                     raise
         raise NotFound("PagerDuty has no such schedule.")  # pragma: no cover
 
-    def _schedule_v2(self, schedule_id: str, since: str, until: str) -> dict:
+    def _schedule_v2(self, schedule_id: str, since: str, until: str) -> JSON:
         body = self.get(
             f"/schedules/{_segment(schedule_id)}", since=since, until=until, overflow="true", time_zone="UTC"
         )
@@ -464,7 +493,7 @@ class PagerDutyClient:
             )
         return read.result("v2", entries)
 
-    def _schedule_v3(self, schedule_id: str, since: str, until: str) -> dict:
+    def _schedule_v3(self, schedule_id: str, since: str, until: str) -> JSON:
         body = self.get(
             f"/v3/schedules/{_segment(schedule_id)}",
             since=since,
@@ -494,13 +523,13 @@ class PagerDutyClient:
             )
         return read.result("v3", entries)
 
-    def get_user(self, user_id: str) -> dict:
+    def get_user(self, user_id: str) -> JSON:
         """`GET /users/{id}`: {id, name, email, ...}."""
         return self.get(f"/users/{_segment(user_id)}").get("user") or {}
 
     # -- webhooks (V3 subscriptions) --
 
-    def create_webhook_subscription(self, *, url: str, events: list[str], description: str) -> dict:
+    def create_webhook_subscription(self, *, url: str, events: list[str], description: str) -> JSON:
         """`POST /webhook_subscriptions`, account-wide. The response's `delivery_method.secret` is the
         signing secret, shown this once. Raises Forbidden for read-only keys or a missing scope."""
         body = {
@@ -514,7 +543,7 @@ class PagerDutyClient:
         }
         return self.post("/webhook_subscriptions", json=body).get("webhook_subscription") or {}
 
-    def find_webhook_subscriptions(self, url: str) -> list[dict]:
+    def find_webhook_subscriptions(self, url: str) -> list[JSON]:
         """`GET /webhook_subscriptions` (every page): the subscriptions delivering to `url`. PagerDuty
         filters only by scope, so the URL is compared here."""
         with _unreadable("a webhook subscription list"):
@@ -528,7 +557,7 @@ class PagerDutyClient:
         """`DELETE /webhook_subscriptions/{id}` (Recreate removes the subscription it replaces)."""
         self.request("DELETE", f"/webhook_subscriptions/{_segment(subscription_id)}")
 
-    def get_incident(self, incident_id: str) -> dict:
+    def get_incident(self, incident_id: str) -> JSON:
         """`GET /incidents/{id}` (fills in an incident known only by reference from a webhook)."""
         return self.get(f"/incidents/{_segment(incident_id)}").get("incident") or {}
 
@@ -542,7 +571,7 @@ class _ScheduleReader:
     """Reads one schedule answer; anything not in PagerDuty's documented shape is UnreadableResponse
     naming what was missing, so the sync records it instead of storing "nobody on call"."""
 
-    def __init__(self, schedule_id: str, body: dict, until: str):
+    def __init__(self, schedule_id: str, body: JSON, until: str):
         self.schedule_id = schedule_id
         self.until = until
         schedule = body.get("schedule") if isinstance(body, dict) else None
@@ -555,7 +584,7 @@ class _ScheduleReader:
             f"PagerDuty sent schedule {self.schedule_id} {what}, so Roster cannot tell who is on call."
         )
 
-    def final_entries(self, key: str) -> list[dict]:
+    def final_entries(self, key: str) -> list[JSON]:
         final = self.schedule.get("final_schedule")
         if not isinstance(final, dict):
             raise self.unreadable("without its final schedule (final_schedule)")
@@ -566,7 +595,7 @@ class _ScheduleReader:
             raise self.unreadable(f"with an on-call entry that is not an object (final_schedule.{key})")
         return entries
 
-    def moment(self, entry: dict, key: str) -> dt.datetime:
+    def moment(self, entry: JSON, key: str) -> dt.datetime:
         """A time with its UTC offset, as a UTC datetime. A present but null end is open: `until`."""
         if key not in entry:
             raise self.unreadable(f"with an on-call entry missing its {key}")
@@ -581,7 +610,7 @@ class _ScheduleReader:
             raise self.unreadable(f"with a time Roster cannot read ({key} {str(value)[:40]!r})")
         return parsed.astimezone(dt.UTC)
 
-    def result(self, kind: str, entries: list[dict]) -> dict:
+    def result(self, kind: str, entries: list[JSON]) -> JSON:
         s = self.schedule
         return {
             "kind": kind,
@@ -592,7 +621,7 @@ class _ScheduleReader:
         }
 
 
-def _schedule_item(schedule: dict, kind: str) -> dict:
+def _schedule_item(schedule: JSON, kind: str) -> JSON:
     """A schedule list item (v2 object or v3 reference) as the schedule picker shows it."""
     return {
         "id": schedule["id"],
