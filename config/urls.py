@@ -36,6 +36,7 @@ urlpatterns = [
     path("settings/integrations/", include("integrations.urls")),
     path("integrations/slack/", include("integrations.slack.callback_urls")),  # Slack's OAuth redirect back
     path("rotations/", include("rotations.urls")),
+    path("", include("rotations.feed_urls")),  # /cal/<token>.ics: private calendar feeds
     path("api/", include(api_patterns)),
     path("", include("webhooks.urls")),
 ]
