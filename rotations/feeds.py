@@ -7,7 +7,8 @@ Only the SHA-256 hash of a feed's token is stored; the URL is shown once. Each e
   so it survives re-syncs and recomputations: a calendar client keeps the same event.
 - A moved shift keeps its UID when its start and person stay (its end moved) and its `SEQUENCE`
   grows: SEQUENCE is the rotation's *version*, the seconds since 2020 of the latest change Roster
-  knows of (the rotation edited, an override or skip added, a PagerDuty sync). It only grows.
+  knows of (the rotation edited, a member, override or skip added or removed, a PagerDuty sync).
+  It only grows: removals bump the rotation's `updated_at` (services._schedule_changed).
   `DTSTAMP` is that same instant, so an unchanged rotation renders byte-identical (hence the ETag).
 """
 
@@ -143,6 +144,7 @@ def _version(rotation: Rotation) -> dt.datetime:
     stamps = [rotation.updated_at, rotation.last_sync_at or EPOCH]
     stamps += [o.created_at for o in rotation.overrides.all()]
     stamps += [s.created_at for s in rotation.skips.all()]
+    stamps += [m.created_at for m in rotation.members.all()]  # removals bump updated_at (services)
     return max(stamps)
 
 

@@ -85,6 +85,13 @@ def test_uids_survive_a_resync_and_a_moved_shift_gets_a_higher_sequence(client, 
     assert str(moved["UID"]) == str(before[ana_start]["UID"])
     assert moved.decoded("SEQUENCE") > before[ana_start].decoded("SEQUENCE")
 
+    frozen.shift(dt.timedelta(minutes=5))
+    services.override_delete(rotation=native, override_id=native.overrides.get().pk)
+    back = {e.decoded("DTSTART"): e for e in events(parse(client.get(path_of(raw))))}[ana_start]
+    assert back.decoded("DTEND") == dt.datetime(2026, 3, 8, 13, 0, tzinfo=UTC)
+    assert str(back["UID"]) == str(moved["UID"])
+    assert back.decoded("SEQUENCE") > moved.decoded("SEQUENCE")  # moved back: never a lower SEQUENCE
+
 
 def test_the_person_feed_lists_my_shifts_in_every_rotation_of_the_organization(client, org, native, admin_user):
     RotationFactory(organization=org, name="Database", members=[("Admin", "ADMIN@acme.example")])
