@@ -3,7 +3,8 @@ or per person (their shifts in every rotation of the organization, matched by em
 
 Only the SHA-256 hash of a feed's token is stored; the URL is shown once. Each event is one shift:
 
-- `UID` is derived from the rotation id, the shift's start and the person's key (never a row id),
+- `UID` is derived from the rotation id, the shift's start and the person's key (a gap: its end;
+  never a row id),
   so it survives re-syncs and recomputations: a calendar client keeps the same event.
 - A moved shift keeps its UID when its start and person stay (its end moved) and its `SEQUENCE`
   grows: SEQUENCE is the rotation's *version*, the seconds since 2020 of the latest change Roster
@@ -149,35 +150,56 @@ def _version(rotation: Rotation) -> dt.datetime:
 
 
 def _uid(event: Event) -> str:
-    key = event.who.key if event.who is not None else "nobody"
-    digest = hashlib.sha256(f"{event.rotation.pk}|{event.start.isoformat()}|{key}".encode()).hexdigest()[:32]
+    # A gap is keyed by its end: its start may be the window's (moving) start, its end is a handoff.
+    if event.who is None:
+        key = f"{event.rotation.pk}|gap-until|{event.end.isoformat()}"
+    else:
+        key = f"{event.rotation.pk}|{event.start.isoformat()}|{event.who.key}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     host = settings.PUBLIC_BASE_URL.split("://", 1)[-1].split("/", 1)[0]
     return f"{digest}@{host}"
 
 
-def feed_events(feed: CalendarFeed, *, now: dt.datetime) -> tuple[list[Event], list[Rotation]]:
-    """The feed's shifts in [now - 30 days, now + 180 days): a constant number of queries."""
+def window_now(now: dt.datetime) -> dt.datetime:
+    """The feed's window moves by whole hours (its refresh interval), so a feed stays byte-identical,
+    and its ETag valid, for up to an hour when nothing changed."""
+    return now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def feed_rotations(feed: CalendarFeed, *, now: dt.datetime) -> list[Rotation]:
+    """The rotations a feed covers, with what [now - 30 days, now + 180 days) needs prefetched:
+    a constant number of queries however many rotations."""
     since, until = now - dt.timedelta(days=DAYS_BACK), now + dt.timedelta(days=DAYS_AHEAD)
     rotations = selectors.rotations_for(feed.organization, now=since, until=until)
-    email = feed.user.email.lower() if feed.user is not None else ""
     if feed.kind == CalendarFeed.Kind.ROTATION:
-        rotations = rotations.filter(pk=feed.rotation_id or 0)
-    else:
-        rotations = rotations.filter(members__email__iexact=email).distinct()
-    rotations_list = list(rotations)
+        return list(rotations.filter(pk=feed.rotation_id or 0))
+    email = feed.user.email if feed.user is not None else ""
+    return list(rotations.filter(members__email__iexact=email).distinct())
+
+
+def feed_etag(feed: CalendarFeed, rotations: list[Rotation], *, now: dt.datetime) -> str:
+    """Changes whenever the rendered feed may change (the window, a rotation's version, the feed's
+    options, the person's email), so a matching If-None-Match is answered without rendering."""
+    parts = [str(feed.pk), str(feed.alarm_minutes), feed.user.email if feed.user else "", now.isoformat()]
+    parts += [f"{r.pk}:{r.name}:{_version(r).isoformat()}" for r in rotations]
+    return '"' + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32] + '"'
+
+
+def feed_events(feed: CalendarFeed, rotations: list[Rotation], *, now: dt.datetime) -> list[Event]:
+    since, until = now - dt.timedelta(days=DAYS_BACK), now + dt.timedelta(days=DAYS_AHEAD)
+    email = feed.user.email.lower() if feed.user is not None else ""
     events: list[Event] = []
-    for rotation in rotations_list:
+    for rotation in rotations:
         for slot in selectors.timeline(rotation, since=since, until=until):
-            if feed.kind == CalendarFeed.Kind.PERSON:
-                if slot.who is None or slot.who.email.lower() != email:
-                    continue
+            if feed.kind == CalendarFeed.Kind.PERSON and (slot.who is None or slot.who.email.lower() != email):
+                continue
             events.append(Event(rotation=rotation, start=slot.start, end=slot.end, who=slot.who))
     events.sort(key=lambda e: (e.start, e.rotation.pk))
-    return events, rotations_list
+    return events
 
 
-def render_feed(feed: CalendarFeed, *, now: dt.datetime) -> bytes:
-    events, rotations = feed_events(feed, now=now)
+def render_feed(feed: CalendarFeed, rotations: list[Rotation], *, now: dt.datetime) -> bytes:
+    events = feed_events(feed, rotations, now=now)
     versions = {r.pk: _version(r) for r in rotations}
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Roster//Calendar feed//EN")

@@ -3,8 +3,6 @@ pages that create, show once, regenerate and revoke them."""
 
 from __future__ import annotations
 
-import hashlib
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseNotModified
@@ -26,13 +24,16 @@ def calendar_feed(request, token: str):
     feed = feeds.calendar_feed_for_token(token)
     if feed is None:
         raise Http404()  # unknown and revoked look the same
-    body = feeds.render_feed(feed, now=timezone.now())
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    wanted = [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]
-    if etag in wanted or "W/" + etag in wanted:
+    now = feeds.window_now(timezone.now())
+    rotations = feeds.feed_rotations(feed, now=now)
+    etag = feeds.feed_etag(feed, rotations, now=now)
+    wanted = [t.strip().removeprefix("W/") for t in request.headers.get("If-None-Match", "").split(",")]
+    if etag in wanted:  # the calendar already has this: no rendering
         response: HttpResponse = HttpResponseNotModified()
     else:
-        response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+        response = HttpResponse(
+            feeds.render_feed(feed, rotations, now=now), content_type="text/calendar; charset=utf-8"
+        )
         response["Content-Disposition"] = 'inline; filename="roster.ics"'
     response["ETag"] = etag
     response["Cache-Control"] = "private, max-age=300"

@@ -111,14 +111,25 @@ def test_an_alarm_chosen_on_the_feed_reminds_before_each_shift(client, native, a
     assert alarm.decoded("TRIGGER") == -dt.timedelta(minutes=30)
 
 
-def test_a_client_holding_the_etag_gets_304(client, rotation_feed):
+def test_a_client_holding_the_etag_gets_304_until_a_shift_changes(client, native, rotation_feed, frozen):
     _, raw = rotation_feed
     first = client.get(path_of(raw))
+    frozen.shift(dt.timedelta(minutes=20))  # the same hour: the same feed
     again = client.get(path_of(raw), headers={"If-None-Match": first["ETag"]})
     assert again.status_code == 304
     assert again.content == b""
     stale = client.get(path_of(raw), headers={"If-None-Match": '"something-else"'})
     assert stale.status_code == 200
+    bo = native.members.get(email="bo@acme.example")
+    services.override_create(
+        rotation=native,
+        member_id=bo.pk,
+        start=dt.datetime(2026, 3, 10, 0, 0, tzinfo=UTC),
+        end=dt.datetime(2026, 3, 10, 6, 0, tzinfo=UTC),
+    )
+    changed = client.get(path_of(raw), headers={"If-None-Match": first["ETag"]})
+    assert changed.status_code == 200
+    assert changed["ETag"] != first["ETag"]
 
 
 def test_unknown_and_revoked_feeds_are_a_404_revealing_nothing(client, native, rotation_feed, admin_user):
