@@ -27,6 +27,11 @@ def path_of(raw: str) -> str:
     return f"/cal/{raw}.ics"
 
 
+def _override(rotation, email: str, start: dt.datetime, *, hours: int):
+    member = rotation.members.get(email=email)
+    services.override_create(rotation=rotation, member_id=member.pk, start=start, end=start + dt.timedelta(hours=hours))
+
+
 @pytest.fixture
 def rotation_feed(native, admin_user):
     return feeds.calendar_feed_create(organization=native.organization, rotation=native, actor=Actor.person(admin_user))
@@ -72,13 +77,7 @@ def test_uids_survive_a_resync_and_a_moved_shift_gets_a_higher_sequence(client, 
     assert {str(e["UID"]) for e in before.values()} == {str(e["UID"]) for e in again.values()}
     frozen.shift(dt.timedelta(hours=1))
     ana_start = dt.datetime(2026, 3, 7, 14, 0, tzinfo=UTC)
-    ana = native.members.get(email="ana@acme.example")
-    services.override_create(
-        rotation=native,
-        member_id=ana.pk,
-        start=dt.datetime(2026, 3, 8, 13, 0, tzinfo=UTC),
-        end=dt.datetime(2026, 3, 8, 20, 0, tzinfo=UTC),
-    )
+    _override(native, "ana@acme.example", dt.datetime(2026, 3, 8, 13, 0, tzinfo=UTC), hours=7)
     after = {e.decoded("DTSTART"): e for e in events(parse(client.get(path_of(raw))))}
     moved = after[ana_start]
     assert moved.decoded("DTEND") == dt.datetime(2026, 3, 8, 20, 0, tzinfo=UTC)
@@ -120,13 +119,7 @@ def test_a_client_holding_the_etag_gets_304_until_a_shift_changes(client, native
     assert again.content == b""
     stale = client.get(path_of(raw), headers={"If-None-Match": '"something-else"'})
     assert stale.status_code == 200
-    bo = native.members.get(email="bo@acme.example")
-    services.override_create(
-        rotation=native,
-        member_id=bo.pk,
-        start=dt.datetime(2026, 3, 10, 0, 0, tzinfo=UTC),
-        end=dt.datetime(2026, 3, 10, 6, 0, tzinfo=UTC),
-    )
+    _override(native, "bo@acme.example", dt.datetime(2026, 3, 10, 0, 0, tzinfo=UTC), hours=6)
     changed = client.get(path_of(raw), headers={"If-None-Match": first["ETag"]})
     assert changed.status_code == 200
     assert changed["ETag"] != first["ETag"]
