@@ -2,7 +2,9 @@
 
 In-process (Django's test client through the full middleware stack, its own SQLite database, one
 thread), so figures compare views, not servers: `/healthz`, the feed rendered in full, and the
-feed answered 304 to `If-None-Match` (the calendar client polling an unchanged feed). Prints
+feed answered 304 to `If-None-Match` (the calendar client polling an unchanged feed). "cold" renders
+every time (the cache cleared before each request); "cached" is a client without an ETag served
+the body rendered for the same ETag. Prints
 requests/s and p50/p99 latency for each, and the SQL queries per feed request.
 
     .venv/bin/python bench/feeds.py [--requests 200] [--rotations 10]
@@ -28,9 +30,13 @@ os.environ.pop("REDIS_URL", None)
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 
-def measure(client, path: str, n: int, headers: dict | None = None, status: int = 200) -> list[float]:
+def measure(client, path: str, n: int, *, headers: dict | None = None, status: int = 200, cold=False) -> list[float]:
+    from django.core.cache import cache
+
     took = []
     for _ in range(n):
+        if cold:
+            cache.clear()
         start = time.perf_counter()
         response = client.get(path, headers=headers or {})
         took.append(time.perf_counter() - start)
@@ -90,8 +96,12 @@ def main() -> None:
     )
     measure(client, "/healthz", 20)  # warm-up
     report("/healthz", measure(client, "/healthz", args.requests))
-    report("feed (full render)", measure(client, path, args.requests))
-    report("feed If-None-Match (304)", measure(client, path, args.requests, {"If-None-Match": first["ETag"]}, 304))
+    report("feed cold (full render)", measure(client, path, max(args.requests // 10, 2), cold=True))
+    report("feed cached", measure(client, path, args.requests))
+    report(
+        "feed If-None-Match (304)",
+        measure(client, path, args.requests, headers={"If-None-Match": first["ETag"]}, status=304),
+    )
 
 
 if __name__ == "__main__":

@@ -180,7 +180,7 @@ def feed_rotations(feed: CalendarFeed, *, now: dt.datetime) -> list[Rotation]:
 def feed_etag(feed: CalendarFeed, rotations: list[Rotation], *, now: dt.datetime) -> str:
     """Changes whenever the rendered feed may change (the window, a rotation's version, the feed's
     options, the person's email), so a matching If-None-Match is answered without rendering."""
-    parts = [str(feed.pk), str(feed.alarm_minutes), feed.user.email if feed.user else "", now.isoformat()]
+    parts = [feed.token_hash, str(feed.alarm_minutes), feed.user.email if feed.user else "", now.isoformat()]
     parts += [f"{r.pk}:{r.name}:{_version(r).isoformat()}" for r in rotations]
     return '"' + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32] + '"'
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,9 +32,12 @@ def calendar_feed(request, token: str):
     if etag in wanted:  # the calendar already has this: no rendering
         response: HttpResponse = HttpResponseNotModified()
     else:
-        response = HttpResponse(
-            feeds.render_feed(feed, rotations, now=now), content_type="text/calendar; charset=utf-8"
+        # Rendering ~1,000 events with icalendar takes a few hundred ms: kept for the hour, keyed by
+        # the ETag (which changes with anything the feed shows), so a client without one is cheap too.
+        body = cache.get_or_set(
+            f"calendar-feed:{etag}", lambda: feeds.render_feed(feed, rotations, now=now), timeout=3600
         )
+        response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = 'inline; filename="roster.ics"'
     response["ETag"] = etag
     response["Cache-Control"] = "private, max-age=300"
