@@ -17,6 +17,7 @@ FRAGMENTS = (
     "integrations.slack.openapi",
     "webhooks.openapi",
     "rotations.openapi",
+    "rotations.openapi_feeds",
     "notifications.openapi",
     "accounts.openapi",
     "config.api_docs",

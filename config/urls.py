@@ -16,6 +16,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("integrations/pagerduty/", include("integrations.pagerduty.api_urls")),
     path("integrations/slack/", include("integrations.slack.api_urls")),
     path("rotations/", include("rotations.api_urls")),
+    path("", include("rotations.api_feed_urls")),  # calendar feeds
     path("", include("notifications.api_urls")),
     path("members/", include("accounts.api_urls")),
     path("", include("webhooks.api_urls")),
@@ -36,6 +37,7 @@ urlpatterns = [
     path("settings/integrations/", include("integrations.urls")),
     path("integrations/slack/", include("integrations.slack.callback_urls")),  # Slack's OAuth redirect back
     path("rotations/", include("rotations.urls")),
+    path("", include("rotations.feed_urls")),  # /cal/<token>.ics: private calendar feeds
     path("api/", include(api_patterns)),
     path("", include("webhooks.urls")),
 ]

@@ -268,3 +268,45 @@ class SyncRun(models.Model):
 
     def __str__(self):
         return f"Sync of {self.schedule_id} at {self.started_at:%Y-%m-%d %H:%M}Z"
+
+
+class CalendarFeed(models.Model):
+    """A private iCalendar subscription URL: one rotation's shifts, or one person's shifts in every
+    rotation of the organization (matched by email). Only the SHA-256 hash of its token is stored;
+    the URL is shown once. A revoked feed answers 404 like an unknown one."""
+
+    class Kind(models.TextChoices):
+        ROTATION = "rotation", "Rotation"
+        PERSON = "person", "Person"
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    rotation = models.ForeignKey(
+        Rotation, null=True, blank=True, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    last4 = models.CharField(max_length=4, editable=False)
+    alarm_minutes = models.PositiveIntegerField(null=True, blank=True)  # a VALARM this long before each shift
+    created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "calendar feed"
+        verbose_name_plural = "calendar feeds"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(kind="rotation", rotation__isnull=False, user__isnull=True))
+                | models.Q(kind="person", rotation__isnull=True, user__isnull=False),
+                name="calendar_feed_rotation_or_person",
+            )
+        ]
+
+    def __str__(self):
+        return f"Calendar feed ({self.kind}) …{self.last4}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -152,6 +152,13 @@ def rotation_update(*, rotation: Rotation, **changes) -> Rotation:
     return rotation
 
 
+def _schedule_changed(rotation: Rotation) -> None:
+    """Bump `updated_at` when who is on call changes without the rotation row being saved (a member,
+    skip or override removed, members reordered): calendar feeds derive SEQUENCE from it, which
+    must only grow."""
+    Rotation.objects.filter(pk=rotation.pk).update(updated_at=timezone.now())
+
+
 def rotation_delete(*, rotation: Rotation) -> None:
     rotation.delete()
 
@@ -176,6 +183,7 @@ def member_remove(*, rotation: Rotation, member_id: int) -> None:
     deleted, _ = Member.objects.filter(rotation=rotation, pk=member_id).delete()
     if not deleted:
         raise RotationError("No such member.", "not_found")
+    _schedule_changed(rotation)
 
 
 @transaction.atomic
@@ -198,6 +206,7 @@ def members_set(*, rotation: Rotation, members: list[tuple[str, str]]) -> list[M
             member.name, member.position = name, position
             member.save(update_fields=["name", "position"])
         kept.append(member)
+    _schedule_changed(rotation)
     return kept
 
 
@@ -220,6 +229,7 @@ def skip_create(*, rotation: Rotation, turn_start: dt.datetime) -> Skip:
 def skip_delete(*, rotation: Rotation, skip_id: int) -> None:
     """Undo a skip: the turn goes back to its person and the order after it moves back."""
     Skip.objects.filter(rotation=rotation, pk=skip_id).delete()
+    _schedule_changed(rotation)
 
 
 def override_create(*, rotation: Rotation, member_id: int, start: dt.datetime, end: dt.datetime) -> Override:
@@ -238,6 +248,7 @@ def override_create(*, rotation: Rotation, member_id: int, start: dt.datetime, e
 
 def override_delete(*, rotation: Rotation, override_id: int) -> None:
     Override.objects.filter(rotation=rotation, pk=override_id).delete()
+    _schedule_changed(rotation)
 
 
 # --- PagerDuty binding -------------------------------------------------------------------------

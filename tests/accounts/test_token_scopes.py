@@ -39,6 +39,12 @@ NOT_ADMIN = {
     ("api/incidents/", "GET"): "read",
     ("api/incidents/<path:pagerduty_id>/", "GET"): "read",
     ("api/members/", "GET"): "read",
+    ("api/rotations/<int:rotation_id>/calendar", "GET"): "read",
+    ("api/rotations/<int:rotation_id>/calendar", "POST"): "write",
+    ("api/rotations/<int:rotation_id>/calendar", "DELETE"): "write",
+    ("api/me/calendar", "GET"): "read",
+    ("api/me/calendar", "POST"): "write",
+    ("api/me/calendar", "DELETE"): "write",
 }
 
 

@@ -51,6 +51,7 @@ def connected_pages(data: dict) -> list[Page]:
         Page("rotations", "/rotations/"),
         Page("rotation-new", "/rotations/new/"),
         Page("rotation", f"/rotations/{data['rotation_id']}/"),
+        Page("my-calendar", "/rotations/my-calendar/"),
         Page("incidents", "/incidents/"),
         Page("incident", f"/incidents/{data['incident_id']}/"),
         Page("not-found", "/no-such-page/"),

@@ -1,0 +1,7 @@
+"""The public calendar feed, mounted at the site root: `/cal/<token>.ics` (the token is the credential)."""
+
+from django.urls import path
+
+from .views_feeds import calendar_feed
+
+urlpatterns = [path("cal/<str:token>.ics", calendar_feed, name="calendar_feed")]

@@ -1,0 +1,240 @@
+"""Calendar feeds (iCalendar, RFC 5545): a private subscription URL per rotation (everyone's shifts)
+or per person (their shifts in every rotation of the organization, matched by email).
+
+Only the SHA-256 hash of a feed's token is stored; the URL is shown once. Each event is one shift:
+
+- `UID` is derived from the rotation id, the shift's start and the person's key (a gap: its end;
+  never a row id),
+  so it survives re-syncs and recomputations: a calendar client keeps the same event.
+- A moved shift keeps its UID when its start and person stay (its end moved) and its `SEQUENCE`
+  grows: SEQUENCE is the rotation's *version*, the seconds since 2020 of the latest change Roster
+  knows of (the rotation edited, a member, override or skip added or removed, a PagerDuty sync).
+  It only grows: removals bump the rotation's `updated_at` (services._schedule_changed).
+  `DTSTAMP` is that same instant, so an unchanged rotation renders byte-identical (hence the ETag).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import icalendar
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.actor import Actor
+from accounts.audit import audit_record
+from accounts.models import hash_token
+
+from . import selectors
+from .models import CalendarFeed, Rotation
+
+DAYS_BACK = 30
+DAYS_AHEAD = 180
+TOKEN_PREFIX = "cal_"
+EPOCH = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+REFRESH = dt.timedelta(hours=1)
+
+
+def feed_url(raw_token: str) -> str:
+    return f"{settings.PUBLIC_BASE_URL}/cal/{raw_token}.ics"
+
+
+def webcal_url(raw_token: str) -> str:
+    return "webcal://" + feed_url(raw_token).split("://", 1)[1]
+
+
+# --- services -------------------------------------------------------------------------------------
+
+
+def _new(*, organization, kind: str, rotation=None, user=None, alarm_minutes=None, actor: Actor | None):
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    feed = CalendarFeed.objects.create(
+        organization=organization,
+        kind=kind,
+        rotation=rotation,
+        user=user,
+        token_hash=hash_token(raw),
+        last4=raw[-4:],
+        alarm_minutes=alarm_minutes,
+        created_by=actor.user if actor else None,
+    )
+    return feed, raw
+
+
+def _active(*, organization, rotation=None, user=None):
+    qs = CalendarFeed.objects.filter(organization=organization, revoked_at__isnull=True)
+    return qs.filter(rotation=rotation) if rotation is not None else qs.filter(user=user)
+
+
+def _describe(rotation=None, user=None) -> str:
+    return f"rotation “{rotation.name}”" if rotation is not None else f"{user.email}’s shifts"
+
+
+def calendar_feed_create(
+    *, organization, rotation: Rotation | None = None, user=None, alarm_minutes: int | None = None, actor: Actor | None
+) -> tuple[CalendarFeed, str]:
+    """A new feed for a rotation or a person, replacing (revoking) the active one: returns it and its raw
+    token, to show once. Used for both Create and Regenerate."""
+    kind = CalendarFeed.Kind.ROTATION if rotation is not None else CalendarFeed.Kind.PERSON
+    with transaction.atomic():
+        replaced = _active(organization=organization, rotation=rotation, user=user).update(revoked_at=timezone.now())
+        feed, raw = _new(
+            organization=organization, kind=kind, rotation=rotation, user=user, alarm_minutes=alarm_minutes, actor=actor
+        )
+        audit_record(
+            organization=organization,
+            provider="roster",
+            action="calendar_feed.regenerated" if replaced else "calendar_feed.created",
+            summary=f"Calendar feed …{feed.last4} for {_describe(rotation, user)} "
+            + ("regenerated" if replaced else "created"),
+            actor=actor,
+            detail={"kind": kind, "last4": feed.last4, "rotation_id": rotation.pk if rotation else None},
+        )
+    return feed, raw
+
+
+def calendar_feed_revoke(*, organization, rotation: Rotation | None = None, user=None, actor: Actor | None) -> int:
+    """Revoke the active feed of a rotation or person (its URL answers 404 from now on)."""
+    with transaction.atomic():
+        feeds = list(_active(organization=organization, rotation=rotation, user=user).select_for_update())
+        for feed in feeds:
+            feed.revoked_at = timezone.now()
+            feed.save(update_fields=["revoked_at"])
+            audit_record(
+                organization=organization,
+                provider="roster",
+                action="calendar_feed.revoked",
+                summary=f"Calendar feed …{feed.last4} for {_describe(rotation, user)} revoked",
+                actor=actor,
+                detail={"kind": feed.kind, "last4": feed.last4, "rotation_id": rotation.pk if rotation else None},
+            )
+    return len(feeds)
+
+
+def calendar_feed_active(*, organization, rotation: Rotation | None = None, user=None) -> CalendarFeed | None:
+    return _active(organization=organization, rotation=rotation, user=user).first()
+
+
+def calendar_feed_for_token(raw: str) -> CalendarFeed | None:
+    """The active feed of a raw token, or None (unknown and revoked look the same)."""
+    return (
+        CalendarFeed.objects.filter(token_hash=hash_token(raw), revoked_at__isnull=True)
+        .select_related("organization", "user")
+        .first()
+    )
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    rotation: Rotation
+    start: dt.datetime
+    end: dt.datetime
+    who: selectors.Person | None  # None: nobody on call
+
+
+def _version(rotation: Rotation) -> dt.datetime:
+    """The latest change Roster knows of for this rotation (uses prefetched overrides and skips)."""
+    stamps = [rotation.updated_at, rotation.last_sync_at or EPOCH]
+    stamps += [o.created_at for o in rotation.overrides.all()]
+    stamps += [s.created_at for s in rotation.skips.all()]
+    stamps += [m.created_at for m in rotation.members.all()]  # removals bump updated_at (services)
+    return max(stamps)
+
+
+def _uid(event: Event) -> str:
+    # A gap is keyed by its end: its start may be the window's (moving) start, its end is a handoff.
+    if event.who is None:
+        key = f"{event.rotation.pk}|gap-until|{event.end.isoformat()}"
+    else:
+        key = f"{event.rotation.pk}|{event.start.isoformat()}|{event.who.key}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    host = settings.PUBLIC_BASE_URL.split("://", 1)[-1].split("/", 1)[0]
+    return f"{digest}@{host}"
+
+
+def window_now(now: dt.datetime) -> dt.datetime:
+    """The feed's window moves by whole hours (its refresh interval), so a feed stays byte-identical,
+    and its ETag valid, for up to an hour when nothing changed."""
+    return now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def feed_rotations(feed: CalendarFeed, *, now: dt.datetime) -> list[Rotation]:
+    """The rotations a feed covers, with what [now - 30 days, now + 180 days) needs prefetched:
+    a constant number of queries however many rotations."""
+    since, until = now - dt.timedelta(days=DAYS_BACK), now + dt.timedelta(days=DAYS_AHEAD)
+    rotations = selectors.rotations_for(feed.organization, now=since, until=until)
+    if feed.kind == CalendarFeed.Kind.ROTATION:
+        return list(rotations.filter(pk=feed.rotation_id or 0))
+    email = feed.user.email if feed.user is not None else ""
+    return list(rotations.filter(members__email__iexact=email).distinct())
+
+
+def feed_etag(feed: CalendarFeed, rotations: list[Rotation], *, now: dt.datetime) -> str:
+    """Changes whenever the rendered feed may change (the window, a rotation's version, the feed's
+    options, the person's email), so a matching If-None-Match is answered without rendering."""
+    parts = [feed.token_hash, str(feed.alarm_minutes), feed.user.email if feed.user else "", now.isoformat()]
+    parts += [f"{r.pk}:{r.name}:{_version(r).isoformat()}" for r in rotations]
+    return '"' + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32] + '"'
+
+
+def feed_events(feed: CalendarFeed, rotations: list[Rotation], *, now: dt.datetime) -> list[Event]:
+    since, until = now - dt.timedelta(days=DAYS_BACK), now + dt.timedelta(days=DAYS_AHEAD)
+    email = feed.user.email.lower() if feed.user is not None else ""
+    events: list[Event] = []
+    for rotation in rotations:
+        for slot in selectors.timeline(rotation, since=since, until=until):
+            if feed.kind == CalendarFeed.Kind.PERSON and (slot.who is None or slot.who.email.lower() != email):
+                continue
+            events.append(Event(rotation=rotation, start=slot.start, end=slot.end, who=slot.who))
+    events.sort(key=lambda e: (e.start, e.rotation.pk))
+    return events
+
+
+def render_feed(feed: CalendarFeed, rotations: list[Rotation], *, now: dt.datetime) -> bytes:
+    events = feed_events(feed, rotations, now=now)
+    versions = {r.pk: _version(r) for r in rotations}
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Roster//Calendar feed//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if feed.kind == CalendarFeed.Kind.ROTATION and rotations:
+        cal.add("x-wr-calname", f"On call: {rotations[0].name}")
+    else:
+        cal.add("x-wr-calname", "My on-call shifts")
+    cal.add("refresh-interval", icalendar.vDuration(REFRESH), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", icalendar.vDuration(REFRESH))
+    for event in events:
+        version = versions[event.rotation.pk]
+        vevent = icalendar.Event()
+        vevent.add("uid", _uid(event))
+        vevent.add("dtstamp", version.astimezone(dt.UTC))
+        vevent.add("sequence", max(0, int((version - EPOCH).total_seconds())))
+        vevent.add("dtstart", event.start.astimezone(dt.UTC))
+        vevent.add("dtend", event.end.astimezone(dt.UTC))
+        if feed.kind == CalendarFeed.Kind.PERSON:
+            summary = f"On call: {event.rotation.name}"
+        elif event.who is None:
+            summary = "Nobody on call"
+        else:
+            summary = f"{event.who.name} on call"
+        vevent.add("summary", summary)
+        vevent.add("transp", "TRANSPARENT")
+        link = settings.PUBLIC_BASE_URL + reverse("rotations:detail", args=[event.rotation.pk])
+        vevent.add("url", link)
+        vevent.add("description", f"{event.rotation.name}: {link}")
+        if feed.alarm_minutes and event.who is not None:
+            alarm = icalendar.Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", summary)
+            alarm.add("trigger", -dt.timedelta(minutes=feed.alarm_minutes))
+            vevent.add_component(alarm)
+        cal.add_component(vevent)
+    return cal.to_ical()

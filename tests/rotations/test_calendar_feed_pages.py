@@ -1,0 +1,59 @@
+import re
+
+import pytest
+
+from accounts.models import AuditEvent
+
+
+def _shown_url(page) -> str:
+    match = re.search(r'value="(https://roster\.example\.com/cal/[^"]+\.ics)" id="calendar-url"', page)
+    assert match, "no feed URL on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def member(client, member_user):
+    client.force_login(member_user)
+    return client
+
+
+def test_a_member_creates_the_rotation_s_calendar_url_and_sees_it_only_once(member, native):
+    answer = member.post(f"/rotations/{native.pk}/calendar/", {"alarm_minutes": "60"}, follow=True)
+    page = answer.content.decode()
+    url = _shown_url(page)
+    assert "it will not be shown again" in page
+    assert 'href="webcal://roster.example.com/cal/' in page
+    assert "From URL" in page
+    assert "with a reminder 60 minutes before each shift" in page
+    assert b"BEGIN:VALARM" in member.get(url.removeprefix("https://roster.example.com")).content
+    again = member.get(f"/rotations/{native.pk}/").content.decode()
+    assert url not in again and "A feed is active" in again and "Regenerate URL" in again
+
+
+def test_regenerate_and_revoke_from_the_rotation_page(member, native):
+    first = _shown_url(member.post(f"/rotations/{native.pk}/calendar/", follow=True).content.decode())
+    second = _shown_url(member.post(f"/rotations/{native.pk}/calendar/", follow=True).content.decode())
+    assert member.get(first.removeprefix("https://roster.example.com")).status_code == 404
+    unconfirmed = member.post(f"/rotations/{native.pk}/calendar/revoke/", follow=True).content.decode()
+    assert "Tick the box to confirm" in unconfirmed
+    assert member.get(second.removeprefix("https://roster.example.com")).status_code == 200
+    done = member.post(f"/rotations/{native.pk}/calendar/revoke/", {"confirm": "on"}, follow=True).content.decode()
+    assert "its URL no longer works" in done and "Create calendar URL" in done
+    assert member.get(second.removeprefix("https://roster.example.com")).status_code == 404
+    assert AuditEvent.objects.filter(action="calendar_feed.revoked", actor_label="member@acme.example").exists()
+
+
+def test_my_shifts_page_makes_a_personal_feed_reachable_from_the_rotations_list(member, native):
+    assert "My shifts in my calendar" in member.get("/rotations/").content.decode()
+    page = member.post("/rotations/my-calendar/", follow=True).content.decode()
+    assert "member@acme.example" in page
+    url = _shown_url(page)
+    assert member.get(url.removeprefix("https://roster.example.com")).status_code == 200
+    done = member.post("/rotations/my-calendar/revoke/", {"confirm": "on"}, follow=True).content.decode()
+    assert "its URL no longer works" in done
+    assert member.get(url.removeprefix("https://roster.example.com")).status_code == 404
+
+
+def test_another_organization_cannot_make_a_feed_of_my_rotation(client, native, outsider):
+    client.force_login(outsider)
+    assert client.post(f"/rotations/{native.pk}/calendar/").status_code == 404
