@@ -36,6 +36,7 @@ urlpatterns = [
     path("settings/integrations/", include("integrations.urls")),
     path("integrations/slack/", include("integrations.slack.callback_urls")),  # Slack's OAuth redirect back
     path("rotations/", include("rotations.urls")),
+    path("rotations/", include("notifications.urls")),  # a rotation's Slack section
     path("api/", include(api_patterns)),
     path("", include("webhooks.urls")),
 ]

@@ -13,3 +13,4 @@ class NotificationsConfig(AppConfig):
         hooks.register_handoff_listener(tasks.nudge)
         hooks.register_detail_context(selectors.rotation_page_context)
         slack.install()
+        hooks.register_detail_context(slack.page_context)

@@ -14,6 +14,7 @@ Stateful senders apply the state current when they run (the rotation's latest ha
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import string
 from collections.abc import Iterable, Iterator
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 
 from accounts.actor import Actor
@@ -388,3 +390,81 @@ def linked(rotation: Rotation, connection: SlackConnection) -> tuple[int, int, l
     emails: Iterable[str] = rotation.members.values_list("email", flat=True)
     match = slack_match_cached(team_id=connection.team_id, emails=emails)
     return len(match.linked), match.total, match.unlinked
+
+
+# --- the rotation page ---------------------------------------------------------------------------
+
+PICKERS_SECONDS = 300
+
+
+def pickers(connection: SlackConnection) -> tuple[list[dict], list[dict], str]:
+    """The workspace's user groups and channels for the page's pickers, cached a few minutes per
+    workspace: (groups, channels, a note when Slack could not list them)."""
+    server = hashlib.sha256(settings.SLACK_API_URL.encode()).hexdigest()[:12]  # another Slack, other lists
+    key = f"slack-pickers:{server}:{connection.team_id}:{connection.pk}"
+    found = cache.get(key)
+    if found is None:
+        bot = client_for(connection)
+        try:
+            groups = [
+                {"id": g.get("id"), "label": f"@{g.get('handle')} ({g.get('name')})"} for g in bot.usergroups_list()
+            ]
+            channels = [
+                {"id": c.get("id"), "label": f"#{c.get('name')}" + (" (private)" if c.get("is_private") else "")}
+                for c in bot.conversations_list()
+            ]
+        except slack.SlackError as error:
+            return [], [], f"Slack could not list user groups and channels: {error.message}"
+        found = (groups, channels)
+        cache.set(key, found, PICKERS_SECONDS)
+    return found[0], found[1], ""
+
+
+def _with_current(options: list[dict], current: str) -> list[dict]:
+    if current and all(o["id"] != current for o in options):
+        return [{"id": current, "label": current}, *options]
+    return options
+
+
+def page_context(rotation: Rotation) -> dict:
+    """rotations.hooks detail context: the rotation page's Slack section (only when Slack is connected)."""
+    connection = get_connection(rotation.organization_id)
+    if connection is None:
+        return {"slack": None}
+    config = rotation_slack_get(rotation) or RotationSlack(rotation=rotation)
+    groups, channels, note = pickers(connection)
+    linked_count, total, unlinked = linked(rotation, connection)
+    return {
+        "slack": {
+            "connection": connection,
+            "config": config,
+            "groups": _with_current(groups, config.usergroup_id),
+            "topic_channels": _with_current(channels, config.topic_channel_id),
+            "message_channels": _with_current(channels, config.message_channel_id),
+            "note": note,
+            "linked": linked_count,
+            "total": total,
+            "unlinked": unlinked,
+            "placeholders": [f"{{{p}}}" for p in PLACEHOLDERS],
+            "previews": [
+                (label, render(template, SAMPLE))
+                for label, template in (
+                    ("Topic", config.topic_template),
+                    ("On duty", config.on_duty_template),
+                    ("Off duty", config.off_duty_template),
+                )
+                if template
+            ],
+        }
+    }
+
+
+def match_members(rotation: Rotation) -> None:
+    """Look the rotation's members up in Slack now (best effort), so the page's "N of M linked" is current."""
+    connection = _usable_connection(rotation)
+    if connection is None:
+        return
+    try:
+        slack_users_match(connection=connection, emails=rotation.members.values_list("email", flat=True))
+    except slack.SlackError:
+        pass  # recorded on the Slack card; the count stays what the cache knows

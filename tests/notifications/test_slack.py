@@ -4,6 +4,7 @@ the on-duty user group, the channel topic (only while it is still Roster's) and 
 import datetime as dt
 
 import pytest
+from django.test import Client
 
 from accounts.models import AuditEvent
 from notifications import services, tasks
@@ -207,3 +208,68 @@ def test_a_test_message_is_posted_and_audited(slack_team, fake_slack):
     assert text.startswith("(Test) <@U0ADA> is on call for Platform")
     assert fake_slack.messages[-1]["text"] == text
     assert AuditEvent.objects.filter(provider="slack", action="test_message").count() == 1
+
+
+# --- the rotation page ---------------------------------------------------------------------------
+
+
+def test_the_rotation_page_has_no_slack_section_until_slack_is_connected(team, member_client):
+    page = member_client.get(f"/rotations/{team.pk}/").content.decode()
+    assert 'data-testid="rotation-slack"' not in page
+
+
+def test_an_admin_picks_the_group_and_channels_from_slack_and_sees_who_is_linked(
+    team, org, fake_slack, admin_client, member_user
+):
+    make_connection(org, fake_slack)
+    fake_slack.add_usergroup("S0ONCALL", "Platform on call", "platform-oncall", ["U0ADM"])
+    rotation_services.member_add(rotation=team, name="Nemo Nobody", email="nemo@acme.example")
+
+    page = admin_client.get(f"/rotations/{team.pk}/").content.decode()
+    assert '<option value="S0ONCALL">@platform-oncall (Platform on call)</option>' in page
+    assert '<option value="C0OPS">#ops</option>' in page and "#incident-leads (private)" in page
+
+    response = admin_client.post(
+        f"/rotations/{team.pk}/slack/",
+        {
+            "usergroup_id": "S0ONCALL",
+            "gap_behaviour": "keep",
+            "permanent_member_ids": "U0ADM",
+            "topic_channel_id": "C0OPS",
+            "topic_template": "On call: {person}",
+            "message_channel_id": "C0OPS",
+            "on_duty_template": "{person} is on call for {rotation}",
+            "off_duty_template": "",
+        },
+    )
+    assert response.status_code == 302
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Slack settings saved." in page
+    assert "2 of 3 linked to Slack: not linked (no Slack user with that email): nemo@acme.example." in page
+    assert "On call: &lt;@U0123456789&gt;" in page  # the preview, with sample values
+    assert '<option value="S0ONCALL" selected>' in page
+    assert RotationSlack.objects.get().permanent_member_ids == ["U0ADM"]
+
+    member_client = Client()  # admin_client and member_client are one client
+    member_client.force_login(member_user)
+    member_page = member_client.get(f"/rotations/{team.pk}/").content.decode()
+    assert "2 of 3 linked to Slack" in member_page
+    assert "Save Slack settings" not in member_page and "Send test message" not in member_page
+    assert member_client.post(f"/rotations/{team.pk}/slack/", {"usergroup_id": ""}).status_code in (403, 404)
+    assert RotationSlack.objects.get().usergroup_id == "S0ONCALL"
+
+
+def test_a_template_with_an_unknown_placeholder_is_not_saved_and_the_page_says_why(slack_team, admin_client):
+    response = admin_client.post(f"/rotations/{slack_team.pk}/slack/", {"on_duty_template": "{who} is on"}, follow=True)
+    assert "Slack settings not saved: Unknown placeholder {who}" in response.content.decode()
+    assert RotationSlack.objects.get().on_duty_template.startswith("{person} is on call")
+
+
+def test_send_test_message_posts_to_the_channel_or_says_why_not(slack_team, fake_slack, admin_client):
+    response = admin_client.post(f"/rotations/{slack_team.pk}/slack/test/", follow=True)
+    assert "Test message sent to Slack." in response.content.decode()
+    assert fake_slack.messages[-1]["text"].startswith("(Test) ")
+
+    fake_slack.channels["C0OPS"]["is_member"] = False
+    response = admin_client.post(f"/rotations/{slack_team.pk}/slack/test/", follow=True)
+    assert "Test message not sent: @Roster is not in channel C0OPS: invite it" in response.content.decode()
