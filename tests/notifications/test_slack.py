@@ -24,20 +24,6 @@ MINUTE = dt.timedelta(minutes=1)
 
 
 @pytest.fixture
-def team(org, frozen):
-    return rotation_services.rotation_create(
-        organization=org,
-        name="Platform",
-        time_zone="UTC",
-        members=[("Ada Lovelace", "ada@acme.example"), ("Grace Hopper", "grace@acme.example")],
-        cadence_unit="days",
-        cadence_count=1,
-        handoff_time=dt.time(9, 0),
-        start_date=dt.date(2026, 3, 6),
-    )
-
-
-@pytest.fixture
 def slack_team(team, org, fake_slack, admin_user):
     make_connection(org, fake_slack)
     fake_slack.add_usergroup("S0ONCALL", "Platform on call", "platform-oncall", ["U0ADM"])
