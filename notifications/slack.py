@@ -370,7 +370,11 @@ def send_test_message(*, rotation: Rotation, actor: Actor | None) -> str:
     connection = _usable_connection(rotation)
     if connection is None or config is None or not config.message_channel_id:
         raise registry.Permanent("Pick a message channel first (and connect Slack).")
-    latest = _latest(rotation) or Handoff(rotation=rotation, at=dt.datetime.now(dt.UTC))
+    now = dt.datetime.now(dt.UTC)
+    on_call = timeline(rotation, since=now, until=now + dt.timedelta(seconds=1))
+    label = ", ".join(dict.fromkeys(s.who.label for s in on_call if s.who is not None))  # who is on call now
+    recorded = _latest(rotation)
+    latest = recorded if recorded and recorded.to_label == label else Handoff(rotation=rotation, at=now, to_label=label)
     text = "(Test) " + render(
         config.on_duty_template or "{person} is on call for {rotation}.", values_for(latest, connection)
     )
