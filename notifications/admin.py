@@ -4,7 +4,7 @@ from django.db import transaction
 from accounts.actor import Actor
 
 from . import services, tasks
-from .models import Notification
+from .models import Notification, RotationSlack
 
 
 @admin.register(Notification)
@@ -41,3 +41,17 @@ class NotificationAdmin(admin.ModelAdmin):
         ids = services.notifications_resend(ids=queryset.values_list("id", flat=True), actor=Actor.of_request(request))
         transaction.on_commit(lambda: tasks.enqueue_deliveries(ids))
         messages.success(request, f"{len(ids)} notification(s) queued to be sent again.")
+
+
+@admin.register(RotationSlack)
+class RotationSlackAdmin(admin.ModelAdmin):
+    """Read-only: rotations' Slack settings change on the rotation page or the API (validated and audited)."""
+
+    list_display = ["rotation", "usergroup_id", "topic_channel_id", "message_channel_id", "gap_behaviour", "updated_at"]
+    search_fields = ["rotation__name", "usergroup_id", "topic_channel_id", "message_channel_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -5,10 +5,14 @@ from __future__ import annotations
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 
+from accounts.actor import Actor
 from accounts.api import api_view
+from integrations.slack.selectors import get_connection
+from rotations import hooks
 from rotations.models import Rotation
 
-from . import selectors
+from . import selectors, slack
+from .models import RotationSlack
 
 API_LIMIT = 50
 
@@ -18,3 +22,77 @@ def rotation_notifications(request, rotation_id: int):
     rotation = get_object_or_404(Rotation, organization=request.organization, pk=rotation_id)
     rows = selectors.recent_notifications(rotation, limit=API_LIMIT)
     return JsonResponse({"notifications": [selectors.notification_json(n) for n in rows]})
+
+
+# --- the rotation JSON's "slack" key (registered with rotations.hooks.register_json_field) -------
+
+# JSON key → setting; "messageTemplates" holds three of them.
+SLACK_KEYS = {
+    "userGroupId": "usergroup_id",
+    "topicChannelId": "topic_channel_id",
+    "topicTemplate": "topic_template",
+    "messageChannelId": "message_channel_id",
+    "reminderHours": "reminder_hours",
+    "permanentMemberIds": "permanent_member_ids",
+    "gapBehaviour": "gap_behaviour",
+}
+TEMPLATE_KEYS = {"onDuty": "on_duty_template", "offDuty": "off_duty_template", "reminder": "reminder_template"}
+READ_ONLY = ("linked", "total", "unlinked")
+JSON_NAMES = {v: f"slack.{k}" for k, v in SLACK_KEYS.items()} | {
+    v: f"slack.messageTemplates.{k}" for k, v in TEMPLATE_KEYS.items()
+}
+
+
+def slack_json(rotation: Rotation) -> dict | None:
+    """The rotation's Slack settings, every key present (null when unset); null when Slack is not connected."""
+    connection = get_connection(rotation.organization_id)
+    if connection is None:
+        return None
+    config = slack.rotation_slack_get(rotation) or RotationSlack(rotation=rotation)
+    linked, total, unlinked = slack.linked(rotation, connection)
+    return {
+        **{key: getattr(config, field) or None for key, field in SLACK_KEYS.items()},
+        "permanentMemberIds": list(config.permanent_member_ids),
+        "gapBehaviour": config.gap_behaviour,
+        "messageTemplates": {key: getattr(config, field) or None for key, field in TEMPLATE_KEYS.items()},
+        "linked": linked,
+        "total": total,
+        "unlinked": unlinked,
+    }
+
+
+def _refuse(message: str, field: str = "slack") -> hooks.JsonFieldError:
+    return hooks.JsonFieldError(message, field=field)
+
+
+def slack_patch(rotation: Rotation, value: object, actor: Actor | None) -> None:
+    """PATCH `slack`: any subset of its keys; null turns a part off (`"slack": null` turns all off)."""
+    if get_connection(rotation.organization_id) is None:
+        raise hooks.JsonFieldError(
+            "Connect Slack first (Settings → Integrations).", field="slack", code="not_connected", status=409
+        )
+    if value is None:
+        value = {key: None for key in SLACK_KEYS} | {"messageTemplates": None}
+    if not isinstance(value, dict):
+        raise _refuse("slack must be an object (or null).")
+    changes: dict = {}
+    for key, given in value.items():
+        if key in SLACK_KEYS:
+            changes[SLACK_KEYS[key]] = given
+        elif key == "messageTemplates":
+            templates = {k: None for k in TEMPLATE_KEYS} if given is None else given
+            if not isinstance(templates, dict) or not set(templates) <= set(TEMPLATE_KEYS):
+                raise _refuse(
+                    "slack.messageTemplates must be {onDuty, offDuty, reminder} (or null).", "slack.messageTemplates"
+                )
+            changes |= {TEMPLATE_KEYS[k]: v for k, v in templates.items()}
+        elif key not in READ_ONLY:
+            raise _refuse(f"slack has no key “{key[:40]}”.", f"slack.{key[:40]}")
+    try:
+        slack.rotation_slack_update(rotation=rotation, actor=actor, changes=changes)
+    except slack.SlackSettingsError as error:
+        raise _refuse(error.message, JSON_NAMES.get(error.field, "slack")) from error
+
+
+def install() -> None:
+    hooks.register_json_field(hooks.JsonField("slack", slack_json, slack_patch))

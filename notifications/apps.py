@@ -7,8 +7,11 @@ class NotificationsConfig(AppConfig):
     def ready(self):
         from rotations import hooks
 
-        from . import selectors, tasks
+        from . import api, selectors, slack, tasks
 
         # A new handoff nudges its fan-out at once; the beat scan catches any nudge that was lost.
         hooks.register_handoff_listener(tasks.nudge)
         hooks.register_detail_context(selectors.rotation_page_context)
+        slack.install()
+        hooks.register_detail_context(slack.page_context)
+        api.install()  # the rotation JSON's "slack" key

@@ -67,3 +67,39 @@ class HandoffFanout(models.Model):
 
     def __str__(self):
         return f"Fan-out of handoff {self.handoff_id}"
+
+
+class RotationSlack(models.Model):
+    """A rotation's Slack settings (validated in `notifications.slack.rotation_slack_update`).
+
+    `last_topic` is the topic Roster set last on the topic channel: Roster changes the topic only
+    while the channel still shows it (a topic a person edited is left alone). `group_note` and
+    `topic_note` say, in plain words, what Roster did not do and why (a gap, an edited topic)."""
+
+    class Gap(models.TextChoices):
+        KEEP = "keep", "Keep the group as it was"
+        DISABLE = "disable", "Disable the group"
+
+    rotation = models.OneToOneField("rotations.Rotation", on_delete=models.CASCADE, related_name="slack_settings")
+    usergroup_id = models.CharField(max_length=40, blank=True, default="")
+    topic_channel_id = models.CharField(max_length=40, blank=True, default="")
+    topic_template = models.CharField(max_length=500, blank=True, default="")
+    message_channel_id = models.CharField(max_length=40, blank=True, default="")
+    on_duty_template = models.CharField(max_length=2000, blank=True, default="")
+    off_duty_template = models.CharField(max_length=2000, blank=True, default="")
+    reminder_template = models.CharField(max_length=2000, blank=True, default="")
+    reminder_hours = models.PositiveSmallIntegerField(null=True, blank=True)
+    permanent_member_ids = models.JSONField(default=list, blank=True)
+    gap_behaviour = models.CharField(max_length=10, choices=Gap.choices, default=Gap.KEEP)
+    last_topic = models.CharField(max_length=500, blank=True, default="")
+    group_disabled = models.BooleanField(default=False)
+    group_note = models.CharField(max_length=500, blank=True, default="")
+    topic_note = models.CharField(max_length=500, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "rotation's Slack settings"
+        verbose_name_plural = "rotations' Slack settings"
+
+    def __str__(self):
+        return f"Slack settings of rotation {self.rotation_id}"

@@ -70,3 +70,62 @@ SCHEMAS = {
         "properties": {"notifications": {"type": "array", "items": ref("Notification")}},
     },
 }
+
+_PLACEHOLDERS = "Placeholders: {rotation}, {person}, {next}, {since}, {until}, {schedule_url}."
+_TEMPLATES = {
+    "type": "object",
+    "required": ["onDuty", "offDuty", "reminder"],
+    "properties": {
+        "onDuty": nullable({"type": "string", "description": "Posted at each handoff. " + _PLACEHOLDERS}),
+        "offDuty": nullable({"type": "string", "description": "Posted at each handoff, about who goes off duty."}),
+        "reminder": nullable({"type": "string", "description": "Stored; the reminder direct message comes later."}),
+    },
+}
+_SLACK_WRITABLE = {
+    "userGroupId": nullable(
+        {"type": "string", "description": "The on-duty user group (kept equal to who is on call)."}
+    ),
+    "topicChannelId": nullable({"type": "string"}),
+    "topicTemplate": nullable(
+        {"type": "string", "description": "At most 250 characters once rendered. " + _PLACEHOLDERS}
+    ),
+    "messageChannelId": nullable({"type": "string", "description": "Where on/off-duty messages go."}),
+    "reminderHours": nullable({"type": "integer", "minimum": 1, "maximum": 168}),
+    "permanentMemberIds": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "Slack user ids always in the group.",
+    },
+    "gapBehaviour": {
+        "type": "string",
+        "enum": ["keep", "disable"],
+        "description": "Nobody on call: keep the group as it was (Slack refuses an empty group) or disable it.",
+    },
+}
+SCHEMAS |= {
+    "RotationSlack": {
+        "type": "object",
+        "description": "The rotation's Slack settings (null when Slack is not connected); every key present, null when unset.",
+        "required": [*_SLACK_WRITABLE, "messageTemplates", "linked", "total", "unlinked"],
+        "properties": {
+            **_SLACK_WRITABLE,
+            "messageTemplates": _TEMPLATES,
+            "linked": {"type": "integer", "description": "Members matched to a Slack user by email (read-only)."},
+            "total": {"type": "integer", "description": "Members (read-only)."},
+            "unlinked": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Emails with no Slack user (read-only).",
+            },
+        },
+    },
+    "RotationSlackUpdate": {
+        "type": "object",
+        "description": 'Any subset; null turns a part off, `"slack": null` turns all off. Read-only keys are ignored. '
+        "409 `not_connected` without Slack.",
+        "properties": {
+            **_SLACK_WRITABLE,
+            "messageTemplates": nullable({**_TEMPLATES, "required": []}),
+        },
+    },
+}

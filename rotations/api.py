@@ -8,9 +8,10 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
 
+from accounts.actor import Actor
 from accounts.api import ApiError, api_view, json_body
 
-from . import selectors, services
+from . import hooks, selectors, services
 from .models import Rotation
 
 MAX_RANGE = dt.timedelta(days=93)
@@ -18,6 +19,10 @@ WRITE_METHODS = ("POST", "PATCH", "DELETE")
 
 
 def rotation_json(rotation: Rotation) -> dict:
+    return _core_json(rotation) | {f.key: f.read(rotation) for f in hooks.json_fields()}  # apps above add keys
+
+
+def _core_json(rotation: Rotation) -> dict:
     return {
         "id": rotation.pk,
         "name": rotation.name,
@@ -159,6 +164,13 @@ def rotation(request, rotation_id: int):
         return HttpResponse(status=204)
     data = _strings(json_body(request), "name", "timeZone", "description")
     changes = {**_cadence_changes(data)}
+    for extra in hooks.json_fields():
+        if extra.key in data and extra.write is not None:
+            try:
+                extra.write(found, data[extra.key], Actor.of_request(request))
+            except hooks.JsonFieldError as refused:
+                extra_errors = {"errors": {refused.field: [refused.message]}}
+                raise ApiError(refused.status, refused.code, refused.message, extra=extra_errors) from refused
     for key, field in (("name", "name"), ("description", "description"), ("timeZone", "time_zone")):
         if key in data:
             changes[field] = data[key]

@@ -8,6 +8,11 @@ register here from their AppConfig.ready(); rotations never imports them.
   call), so it also scans Handoff rows on its own schedule.
 - `register_detail_context(fn)`: `fn(rotation)` returns extra context for the rotation page
   (`templates/rotations/detail.html` includes the app's partial that reads it).
+- `register_json_field(JsonField(key, read, write))`: an extra key of the rotation's JSON
+  (`/api/rotations/...`): `read(rotation)` gives its value; `write(rotation, value, actor)` applies a
+  PATCH of it (before the rotation's own fields), raising `JsonFieldError` to refuse it (a 400, or
+  the error's status, with `errors: {field: [message]}`). The app describes the key's schema in
+  its openapi.py; rotations/openapi.py refers to it by name (`slack` → RotationSlack).
 """
 
 from __future__ import annotations
@@ -15,11 +20,14 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
 if TYPE_CHECKING:
+    from accounts.actor import Actor
+
     from .models import Handoff, Rotation
 
 log = logging.getLogger(__name__)
@@ -56,3 +64,27 @@ def detail_context(rotation: Rotation) -> dict:
     for fn in _detail_contexts:
         context.update(fn(rotation))
     return context
+
+
+class JsonFieldError(Exception):
+    def __init__(self, message: str, *, field: str, code: str = "invalid_request", status: int = 400):
+        super().__init__(message)
+        self.message, self.field, self.code, self.status = message, field, code, status
+
+
+@dataclass(frozen=True)
+class JsonField:
+    key: str
+    read: Callable[[Rotation], Any]
+    write: Callable[[Rotation, Any, Actor | None], None] | None = None
+
+
+_json_fields: dict[str, JsonField] = {}
+
+
+def register_json_field(field: JsonField) -> None:
+    _json_fields[field.key] = field
+
+
+def json_fields() -> list[JsonField]:
+    return list(_json_fields.values())

@@ -19,6 +19,7 @@ _ROTATION_EXAMPLE = {
     "pagerdutyScheduleId": None,
     "pagerduty": None,
     "sync": {"state": "idle", "lastSyncAt": None, "ok": None, "error": None},
+    "slack": None,
 }
 _CREATE_EXAMPLE = {
     "name": "Platform primary",
@@ -158,6 +159,7 @@ SCHEMAS = {
             "pagerdutyScheduleId",
             "pagerduty",
             "sync",
+            "slack",
         ],
         "properties": {
             "id": {"type": "integer"},
@@ -206,6 +208,7 @@ SCHEMAS = {
                     "error": _STRING_OR_NULL,
                 },
             },
+            "slack": nullable(ref("RotationSlack")),  # notifications adds it (rotations.hooks.register_json_field)
         },
     },
     "RotationList": {
@@ -226,6 +229,7 @@ SCHEMAS = {
         "properties": {
             **_WRITABLE,
             "pagerdutyScheduleId": nullable({"type": "string", "description": "A schedule id binds; null unbinds."}),
+            "slack": nullable(ref("RotationSlackUpdate")),
         },
     },
     "SyncStarted": {

@@ -352,6 +352,17 @@ def _usergroups_users_update(fake: FakeSlack, params: dict, token: str) -> dict:
     return {"ok": True, "usergroup": group}
 
 
+def _usergroups_switch(enabled: bool):
+    def switch(fake: FakeSlack, params: dict, token: str) -> dict:
+        group = fake.usergroups.get(params.get("usergroup", ""))
+        if group is None:
+            return _err("no_such_subteam")
+        group["date_delete"] = 0 if enabled else int(time.time())
+        return {"ok": True, "usergroup": group}
+
+    return switch
+
+
 def _conversations_list(fake: FakeSlack, params: dict, token: str) -> dict:
     types = str(params.get("types") or "public_channel").split(",")
     wanted = [
@@ -415,6 +426,8 @@ _METHODS = {
     "usergroups.list": _usergroups_list,
     "usergroups.create": _usergroups_create,
     "usergroups.users.update": _usergroups_users_update,
+    "usergroups.disable": _usergroups_switch(False),
+    "usergroups.enable": _usergroups_switch(True),
     "conversations.list": _conversations_list,
     "conversations.info": _conversations_info,
     "conversations.setTopic": _conversations_set_topic,
@@ -426,6 +439,8 @@ _SCOPES = {
     "usergroups.list": "usergroups:read",
     "usergroups.create": "usergroups:write",
     "usergroups.users.update": "usergroups:write",
+    "usergroups.disable": "usergroups:write",
+    "usergroups.enable": "usergroups:write",
     "conversations.list": "channels:read|groups:read",
     "conversations.info": "channels:read|groups:read",
     "conversations.setTopic": "channels:write.topic|groups:write.topic",

@@ -298,6 +298,13 @@ class SlackClient:
         data = self._call(self._web.usergroups_users_update, usergroup=usergroup, users=users, team_id=self._team_id)
         return dict(data.get("usergroup") or {})
 
+    def usergroups_disable(self, *, usergroup: str) -> None:
+        """Disable a user group (a gap, when the rotation's admin chose that)."""
+        self._call(self._web.usergroups_disable, usergroup=usergroup, team_id=self._team_id)
+
+    def usergroups_enable(self, *, usergroup: str) -> None:
+        self._call(self._web.usergroups_enable, usergroup=usergroup, team_id=self._team_id)
+
     # --- channels and messages ----------------------------------------------------------------
 
     def conversations_list(self, *, include_private: bool = True) -> list[dict]:
@@ -342,6 +349,8 @@ PER_MINUTE = {
     "usergroups.list": 20,
     "usergroups.create": 20,
     "usergroups.users.update": 20,
+    "usergroups.disable": 20,
+    "usergroups.enable": 20,
     "conversations.list": 20,
     "conversations.info": 50,
     "conversations.setTopic": 20,

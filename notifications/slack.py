@@ -1,0 +1,474 @@
+"""A rotation's Slack: its settings (validated once, here), and the Slack channel of notifications.
+
+At each handoff the planner asks for, per rotation with Slack settings and a Slack connection:
+- `slack.usergroup` (stateful): the user group's members = whoever is on call now (+ permanent ids);
+- `slack.topic` (stateful): the topic channel's topic, from the template, changed only while the
+  channel still shows the topic Roster set last (a person's edit is left alone, and said so);
+- `slack.on_duty` / `slack.off_duty` (messages, once per handoff) to the message channel.
+
+The senders call Slack through `integrations.slack`'s client and turn its typed errors into
+notifications' (429 → RateLimited, 5xx/network → Transient, the rest → Permanent with the fix).
+Stateful senders apply the state current when they run (the rotation's latest handoff).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import string
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.urls import reverse
+
+from accounts.actor import Actor
+from accounts.audit import audit_record
+from integrations.slack import client as slack
+from integrations.slack.models import PROVIDER, SlackConnection
+from integrations.slack.selectors import get_connection, slack_match_cached
+from integrations.slack.services import client_for, connection_record_error, slack_users_match
+from rotations.models import Handoff, Rotation
+from rotations.selectors import timeline
+
+from . import registry
+from .models import Notification, RotationSlack
+
+CHANNEL = "slack"
+USERGROUP = registry.Kind("slack.usergroup", "Slack on-duty user group", stateful=True)
+TOPIC = registry.Kind("slack.topic", "Slack channel topic", stateful=True)
+ON_DUTY = registry.Kind("slack.on_duty", "Slack on-duty message")
+OFF_DUTY = registry.Kind("slack.off_duty", "Slack off-duty message")
+KINDS = (USERGROUP, TOPIC, ON_DUTY, OFF_DUTY)
+
+PLACEHOLDERS = ("rotation", "person", "next", "since", "until", "schedule_url")
+TOPIC_MAX = 250
+SAMPLE = {
+    "rotation": "Platform on-call",
+    "person": "<@U0123456789>",
+    "next": "<@U0987654321>",
+    "since": "Mon 2 Mar 09:00",
+    "until": "Mon 9 Mar 09:00",
+    "schedule_url": "https://roster.example.com/rotations/12345/",
+}
+_PERSON = re.compile(r"\s*([^,<]*?)\s*<([^<>\s]+@[^<>\s]+)>|\s*([^,<>]+)")
+_SLACK_ID = re.compile(r"^[A-Z0-9]{2,40}$")
+
+
+class SlackSettingsError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+# --- settings ----------------------------------------------------------------------------------
+
+TEXT_FIELDS = (
+    "usergroup_id",
+    "topic_channel_id",
+    "topic_template",
+    "message_channel_id",
+    "on_duty_template",
+    "off_duty_template",
+    "reminder_template",
+)
+TEMPLATE_FIELDS = ("topic_template", "on_duty_template", "off_duty_template", "reminder_template")
+ID_FIELDS = ("usergroup_id", "topic_channel_id", "message_channel_id")
+
+
+def render(template: str, values: dict[str, str]) -> str:
+    return template.format_map({name: values.get(name, "") for name in PLACEHOLDERS})
+
+
+def validate_template(field: str, template: str) -> None:
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError:
+        raise SlackSettingsError(field, "Unbalanced { or }: write {{ or }} for a literal brace.") from None
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in PLACEHOLDERS or spec or conversion:
+            allowed = ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+            raise SlackSettingsError(field, f"Unknown placeholder {{{name}}}: use {allowed}.")
+
+
+def _audit(rotation: Rotation, actor: Actor | None, action: str, summary: str, **detail: Any) -> None:
+    audit_record(
+        organization=rotation.organization,
+        provider=PROVIDER,
+        action=action,
+        actor=actor,
+        summary=summary,
+        detail={"rotation": rotation.pk, **detail},
+    )
+
+
+def rotation_slack_get(rotation: Rotation) -> RotationSlack | None:
+    return RotationSlack.objects.filter(rotation=rotation).first()
+
+
+def _clean(field: str, value: Any) -> Any:
+    if field in TEXT_FIELDS:
+        value = "" if value is None else value
+        if not isinstance(value, str):
+            raise SlackSettingsError(field, "Must be text.")
+        value = value.strip()
+        if field in ID_FIELDS and value and not _SLACK_ID.match(value):
+            raise SlackSettingsError(field, "Not a Slack id (like C0123ABCD or S0123ABCD).")
+        if field in TEMPLATE_FIELDS:
+            validate_template(field, value)
+            if len(value) > (500 if field == "topic_template" else 2000):  # the model's max_length
+                raise SlackSettingsError(field, "Too long.")
+        if field == "topic_template" and len(render(value, SAMPLE)) > TOPIC_MAX:
+            raise SlackSettingsError(
+                field, f"The topic would be longer than Slack's {TOPIC_MAX} characters: shorten the template."
+            )
+        return value
+    if field == "reminder_hours":
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 168):
+            raise SlackSettingsError(field, "A whole number of hours from 1 to 168, or null.")
+        return value
+    if field == "permanent_member_ids":
+        value = [] if value is None else value
+        if not isinstance(value, list) or not all(isinstance(v, str) and _SLACK_ID.match(v) for v in value):
+            raise SlackSettingsError(field, "A list of Slack user ids (like U0123ABCD).")
+        return list(dict.fromkeys(value))[:50]
+    if field == "gap_behaviour":
+        value = value or RotationSlack.Gap.KEEP
+        if value not in RotationSlack.Gap.values:
+            raise SlackSettingsError(field, "Either “keep” or “disable”.")
+        return value
+    raise SlackSettingsError(field, "Not a Slack setting.")
+
+
+def rotation_slack_update(*, rotation: Rotation, actor: Actor | None, changes: dict[str, Any]) -> RotationSlack:
+    """Change some of a rotation's Slack settings (model field names; None or "" turns a part off).
+    Raises SlackSettingsError naming the field. Audited (provider "slack")."""
+    current = rotation_slack_get(rotation) or RotationSlack(rotation=rotation)
+    changed: list[str] = []
+    for field, given in changes.items():
+        value = _clean(field, given)
+        if getattr(current, field) != value:
+            setattr(current, field, value)
+            changed.append(field)
+            if field == "topic_channel_id":
+                current.last_topic, current.topic_note = "", ""
+            if field == "usergroup_id":
+                current.group_note, current.group_disabled = "", False
+    if changed:
+        current.save()
+        _audit(
+            rotation,
+            actor,
+            "rotation_settings",
+            f"Changed the Slack settings of rotation “{rotation.name}”: {', '.join(changed)}",
+            fields=changed,
+        )
+    return current
+
+
+# --- planner -----------------------------------------------------------------------------------
+
+
+def _usable_connection(rotation: Rotation) -> SlackConnection | None:
+    connection = get_connection(rotation.organization_id)
+    if connection is None or connection.status != SlackConnection.Status.ACTIVE:
+        return None
+    return connection
+
+
+def plan(handoff: Handoff) -> Iterator[registry.Planned]:
+    config = rotation_slack_get(handoff.rotation)
+    if config is None or _usable_connection(handoff.rotation) is None:
+        return
+    if config.usergroup_id:
+        yield registry.Planned(CHANNEL, f"usergroup:{config.usergroup_id}", USERGROUP.key)
+    if config.topic_channel_id and config.topic_template:
+        yield registry.Planned(CHANNEL, f"topic:{config.topic_channel_id}", TOPIC.key)
+    if config.message_channel_id:
+        if handoff.to_label and config.on_duty_template:
+            yield registry.Planned(CHANNEL, f"channel:{config.message_channel_id}", ON_DUTY.key)
+        if handoff.from_label and config.off_duty_template:
+            yield registry.Planned(CHANNEL, f"channel:{config.message_channel_id}", OFF_DUTY.key)
+
+
+# --- senders -----------------------------------------------------------------------------------
+
+
+def people(label: str) -> list[tuple[str, str]]:
+    """(name, email) of each person in a handoff label ("Ana <ana@x>, Bo"); email "" when none."""
+    found = []
+    for match in _PERSON.finditer(label or ""):
+        name, email, bare = match.group(1), match.group(2), match.group(3)
+        if email:
+            found.append((name or email, email.lower()))
+        elif bare and bare.strip():
+            found.append((bare.strip(), ""))
+    return found
+
+
+@contextmanager
+def _as_send_errors(connection: SlackConnection) -> Iterator[None]:
+    try:
+        yield
+    except slack.RateLimited as error:
+        raise registry.RateLimited(error.retry_after or 30.0, error.message) from None
+    except slack.Unavailable as error:
+        raise registry.Transient(error.message) from None
+    except slack.SlackError as error:  # NeedsReauth, Permanent
+        if isinstance(error, slack.NeedsReauth):
+            connection_record_error(connection, error)
+        raise registry.Permanent(error.message) from None
+
+
+def _context(row: Notification) -> tuple[RotationSlack, SlackConnection]:
+    config = rotation_slack_get(row.rotation)
+    connection = _usable_connection(row.rotation)
+    if connection is None:
+        raise registry.Permanent("Slack is not connected (or needs Reconnect Slack) on Settings → Integrations.")
+    if config is None:
+        raise registry.Permanent("This rotation no longer has Slack settings.")
+    return config, connection
+
+
+def _mentions(connection: SlackConnection, label: str) -> list[str]:
+    """Each person as a Slack mention when matched by email, else by name."""
+    found = people(label)
+    match = slack_users_match(connection=connection, emails=[e for _, e in found if e])
+    return [f"<@{match.linked[e]}>" if e in match.linked else name for name, e in found]
+
+
+def _when(rotation: Rotation, at: dt.datetime | None) -> str:
+    return at.astimezone(rotation.tz).strftime("%a %-d %b %H:%M") if at else ""
+
+
+def _next_turn(handoff: Handoff) -> tuple[dt.datetime | None, str]:
+    """When the shift that starts at this handoff ends, and who comes next (a label), as far as known."""
+    slots = sorted(
+        timeline(handoff.rotation, since=handoff.at, until=handoff.at + dt.timedelta(days=30)), key=lambda s: s.start
+    )
+    current = {s.who.label for s in slots if s.who is not None and s.start <= handoff.at < s.end}
+    for slot in slots:
+        if slot.start > handoff.at and (slot.who.label if slot.who else "") not in current:
+            return slot.start, slot.who.label if slot.who else ""
+    return None, ""
+
+
+def values_for(handoff: Handoff, connection: SlackConnection) -> dict[str, str]:
+    rotation = handoff.rotation
+    try:
+        until, next_label = _next_turn(handoff)
+    except Exception:  # a rotation's timeline must not stop its message
+        until, next_label = None, ""
+    return {
+        "rotation": rotation.name,
+        "person": ", ".join(_mentions(connection, handoff.to_label)) or "nobody",
+        "next": ", ".join(_mentions(connection, next_label)) or "nobody",
+        "since": _when(rotation, handoff.at),
+        "until": _when(rotation, until),
+        "schedule_url": settings.PUBLIC_BASE_URL + reverse("rotations:detail", args=[rotation.pk]),
+    }
+
+
+def _latest(rotation: Rotation) -> Handoff | None:
+    return Handoff.objects.filter(rotation=rotation).select_related("rotation").order_by("-at").first()
+
+
+def _send_usergroup(row: Notification, config: RotationSlack, connection: SlackConnection) -> None:
+    latest = _latest(row.rotation)
+    bot = client_for(connection)
+    with _as_send_errors(connection):
+        emails = [e for _, e in people(latest.to_label if latest else "") if e]
+        ids = list(
+            dict.fromkeys(
+                [*slack_users_match(connection=connection, emails=emails).user_ids(), *config.permanent_member_ids]
+            )
+        )
+        if not ids:
+            if config.gap_behaviour == RotationSlack.Gap.DISABLE:
+                bot.usergroups_disable(usergroup=config.usergroup_id)
+                config.group_disabled = True
+                note = "Nobody is on call: Roster disabled the user group until someone is."
+            else:
+                note = "Nobody is on call: Slack refuses an empty user group, so Roster kept it as it was."
+            config.group_note = note
+            config.save(update_fields=["group_disabled", "group_note", "updated_at"])
+            return
+        if config.group_disabled:
+            bot.usergroups_enable(usergroup=config.usergroup_id)
+        bot.usergroups_users_update(usergroup=config.usergroup_id, users=ids)
+    config.group_disabled, config.group_note = False, ""
+    config.save(update_fields=["group_disabled", "group_note", "updated_at"])
+
+
+def _send_topic(row: Notification, config: RotationSlack, connection: SlackConnection) -> None:
+    latest = _latest(row.rotation)
+    if latest is None:
+        return
+    channel = config.topic_channel_id
+    bot = client_for(connection)
+    with _as_send_errors(connection):
+        topic = render(config.topic_template, values_for(latest, connection))[:TOPIC_MAX]
+        now = str((bot.conversations_info(channel=channel).get("topic") or {}).get("value") or "")
+        if now == topic:
+            return
+        if now and now != config.last_topic:
+            note = (
+                "Someone changed the channel's topic since Roster set it, so Roster leaves it alone. "
+                "Clear the topic (or set it back to Roster's) for Roster to keep it current again."
+            )
+            config.topic_note = note
+            config.save(update_fields=["topic_note", "updated_at"])
+            raise registry.Permanent(note)
+        config.last_topic = bot.conversations_set_topic(channel=channel, topic=topic)[:500]
+    config.topic_note = ""
+    config.save(update_fields=["last_topic", "topic_note", "updated_at"])
+
+
+def _send_message(row: Notification, config: RotationSlack, connection: SlackConnection) -> None:
+    handoff = row.handoff
+    if handoff is None:
+        return
+    template = config.on_duty_template if row.kind == ON_DUTY.key else config.off_duty_template
+    values = values_for(handoff, connection)
+    if row.kind == OFF_DUTY.key:  # the person going off duty
+        values = {**values, "person": ", ".join(_mentions(connection, handoff.from_label)) or "nobody"}
+    with _as_send_errors(connection):
+        client_for(connection).chat_post_message(channel=row.target.split(":", 1)[1], text=render(template, values))
+
+
+def send(row: Notification) -> None:
+    config, connection = _context(row)
+    senders = {
+        USERGROUP.key: _send_usergroup,
+        TOPIC.key: _send_topic,
+        ON_DUTY.key: _send_message,
+        OFF_DUTY.key: _send_message,
+    }
+    sender = senders.get(row.kind)
+    if sender is None:
+        raise registry.Permanent(f"Roster does not know how to send “{row.kind}” to Slack.")
+    sender(row, config, connection)
+
+
+def install() -> None:
+    for kind in KINDS:
+        registry.register_kind(kind)
+    registry.register_planner(plan)
+    registry.register_sender(CHANNEL, send)
+
+
+def send_test_message(*, rotation: Rotation, actor: Actor | None) -> str:
+    """Post the on-duty template, filled with who is on call now, to the message channel. Returns
+    what was posted; raises registry.SendError with the reason in plain words."""
+    config = rotation_slack_get(rotation)
+    connection = _usable_connection(rotation)
+    if connection is None or config is None or not config.message_channel_id:
+        raise registry.Permanent("Pick a message channel first (and connect Slack).")
+    now = dt.datetime.now(dt.UTC)
+    on_call = timeline(rotation, since=now, until=now + dt.timedelta(seconds=1))
+    label = ", ".join(dict.fromkeys(s.who.label for s in on_call if s.who is not None))  # who is on call now
+    recorded = _latest(rotation)
+    latest = recorded if recorded and recorded.to_label == label else Handoff(rotation=rotation, at=now, to_label=label)
+    text = "(Test) " + render(
+        config.on_duty_template or "{person} is on call for {rotation}.", values_for(latest, connection)
+    )
+    with _as_send_errors(connection):
+        client_for(connection).chat_post_message(channel=config.message_channel_id, text=text)
+    _audit(
+        rotation,
+        actor,
+        "test_message",
+        f"Sent a test message for rotation “{rotation.name}” to {config.message_channel_id}",
+    )
+    return text
+
+
+def linked(rotation: Rotation, connection: SlackConnection) -> tuple[int, int, list[str]]:
+    """How many of the rotation's members are linked to Slack (from the cache): (linked, total, unlinked emails)."""
+    emails: Iterable[str] = rotation.members.values_list("email", flat=True)
+    match = slack_match_cached(team_id=connection.team_id, emails=emails)
+    return len(match.linked), match.total, match.unlinked
+
+
+# --- the rotation page ---------------------------------------------------------------------------
+
+PICKERS_SECONDS = 300
+
+
+def pickers(connection: SlackConnection) -> tuple[list[dict], list[dict], str]:
+    """The workspace's user groups and channels for the page's pickers, cached a few minutes per
+    workspace: (groups, channels, a note when Slack could not list them)."""
+    server = hashlib.sha256(settings.SLACK_API_URL.encode()).hexdigest()[:12]  # another Slack, other lists
+    key = f"slack-pickers:{server}:{connection.team_id}:{connection.pk}"
+    found = cache.get(key)
+    if found is None:
+        bot = client_for(connection)
+        try:
+            groups = [
+                {"id": g.get("id"), "label": f"@{g.get('handle')} ({g.get('name')})"} for g in bot.usergroups_list()
+            ]
+            channels = [
+                {"id": c.get("id"), "label": f"#{c.get('name')}" + (" (private)" if c.get("is_private") else "")}
+                for c in bot.conversations_list()
+            ]
+        except slack.SlackError as error:
+            return [], [], f"Slack could not list user groups and channels: {error.message}"
+        found = (groups, channels)
+        cache.set(key, found, PICKERS_SECONDS)
+    return found[0], found[1], ""
+
+
+def _with_current(options: list[dict], current: str) -> list[dict]:
+    if current and all(o["id"] != current for o in options):
+        return [{"id": current, "label": current}, *options]
+    return options
+
+
+def page_context(rotation: Rotation) -> dict:
+    """rotations.hooks detail context: the rotation page's Slack section (only when Slack is connected)."""
+    connection = get_connection(rotation.organization_id)
+    if connection is None:
+        return {"slack": None}
+    config = rotation_slack_get(rotation) or RotationSlack(rotation=rotation)
+    groups, channels, note = pickers(connection)
+    linked_count, total, unlinked = linked(rotation, connection)
+    return {
+        "slack": {
+            "connection": connection,
+            "config": config,
+            "groups": _with_current(groups, config.usergroup_id),
+            "topic_channels": _with_current(channels, config.topic_channel_id),
+            "message_channels": _with_current(channels, config.message_channel_id),
+            "note": note,
+            "linked": linked_count,
+            "total": total,
+            "unlinked": unlinked,
+            "placeholders": [f"{{{p}}}" for p in PLACEHOLDERS],
+            "previews": [
+                (label, render(template, SAMPLE))
+                for label, template in (
+                    ("Topic", config.topic_template),
+                    ("On duty", config.on_duty_template),
+                    ("Off duty", config.off_duty_template),
+                )
+                if template
+            ],
+        }
+    }
+
+
+def match_members(rotation: Rotation) -> None:
+    """Look the rotation's members up in Slack now (best effort), so the page's "N of M linked" is current."""
+    connection = _usable_connection(rotation)
+    if connection is None:
+        return
+    try:
+        slack_users_match(connection=connection, emails=rotation.members.values_list("email", flat=True))
+    except slack.SlackError:
+        pass  # recorded on the Slack card; the count stays what the cache knows

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "notifications"
+urlpatterns = [
+    path("<int:rotation_id>/slack/", views.save, name="slack_save"),
+    path("<int:rotation_id>/slack/test/", views.test_message, name="slack_test"),
+]

@@ -1,0 +1,69 @@
+"""The rotation page's Slack section: thin POST views that redirect back (admins only)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.access import get_org_for_admin
+from accounts.actor import Actor
+from rotations.models import Rotation
+from rotations.selectors import rotation_for
+
+from . import registry, slack
+
+# Form field → setting; an empty field turns that part off.
+FORM_FIELDS = {
+    "usergroup_id": "usergroup_id",
+    "topic_channel_id": "topic_channel_id",
+    "topic_template": "topic_template",
+    "message_channel_id": "message_channel_id",
+    "on_duty_template": "on_duty_template",
+    "off_duty_template": "off_duty_template",
+    "gap_behaviour": "gap_behaviour",
+}
+
+
+def _rotation(request: HttpRequest, rotation_id: int) -> Rotation:
+    return rotation_for(get_org_for_admin(request), rotation_id, now=timezone.now())
+
+
+def _back(rotation: Rotation) -> HttpResponse:
+    return redirect(reverse("rotations:detail", args=[rotation.pk]) + "#slack-title")
+
+
+@login_required
+@require_POST
+def save(request: HttpRequest, rotation_id: int) -> HttpResponse:
+    rotation = _rotation(request, rotation_id)
+    changes: dict = {field: request.POST.get(name, "") for name, field in FORM_FIELDS.items() if name in request.POST}
+    if "permanent_member_ids" in request.POST:
+        changes["permanent_member_ids"] = [
+            v for v in request.POST["permanent_member_ids"].replace(",", " ").split() if v
+        ]
+    try:
+        slack.rotation_slack_update(rotation=rotation, actor=Actor.of_request(request), changes=changes)
+    except slack.SlackSettingsError as error:
+        messages.error(request, f"Slack settings not saved: {error.message}")
+        return _back(rotation)
+    slack.match_members(rotation)
+    messages.success(request, "Slack settings saved.")
+    return _back(rotation)
+
+
+@login_required
+@require_POST
+def test_message(request: HttpRequest, rotation_id: int) -> HttpResponse:
+    rotation = _rotation(request, rotation_id)
+    try:
+        slack.send_test_message(rotation=rotation, actor=Actor.of_request(request))
+    except registry.SendError as error:
+        messages.error(request, f"Test message not sent: {error.reason}")
+    else:
+        messages.success(request, "Test message sent to Slack.")
+    return _back(rotation)

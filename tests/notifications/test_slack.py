@@ -1,0 +1,261 @@
+"""A rotation's Slack settings, and each handoff applied to Slack once (against tests/fake_slack.py):
+the on-duty user group, the channel topic (only while it is still Roster's) and handoff messages."""
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from accounts.models import AuditEvent
+from notifications import services, tasks
+from notifications.models import Notification, RotationSlack
+from notifications.slack import SlackSettingsError, rotation_slack_update, send_test_message
+from rotations import services as rotation_services
+from rotations.models import Handoff
+from tests.integrations.slack_flow import make_connection
+from tests.notifications.conftest import NOW
+
+pytestmark = pytest.mark.django_db
+
+ADA = "Ada Lovelace <ada@acme.example>"
+GRACE = "Grace Hopper <grace@acme.example>"
+NOBODY = "Nemo Nobody <nemo@acme.example>"
+MINUTE = dt.timedelta(minutes=1)
+
+
+@pytest.fixture
+def slack_team(team, org, fake_slack, admin_user):
+    make_connection(org, fake_slack)
+    fake_slack.add_usergroup("S0ONCALL", "Platform on call", "platform-oncall", ["U0ADM"])
+    rotation_slack_update(
+        rotation=team,
+        actor=None,
+        changes={
+            "usergroup_id": "S0ONCALL",
+            "topic_channel_id": "C0OPS",
+            "topic_template": "On call: {person} until {until}",
+            "message_channel_id": "C0OPS",
+            "on_duty_template": "{person} is on call for {rotation} until {until}; next: {next}",
+            "off_duty_template": "{person} is off duty",
+        },
+    )
+    return team
+
+
+def hand_off(rotation, at, to, frm=""):
+    handoff = Handoff.objects.create(rotation=rotation, at=at, to_label=to, from_label=frm)
+    tasks.fan_out(handoff.pk)
+    return handoff
+
+
+def results(rotation):
+    return {n.kind: (n.status, n.last_error) for n in Notification.objects.filter(rotation=rotation)}
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+
+def test_settings_refuse_an_unknown_placeholder_and_a_topic_slack_would_find_too_long(team):
+    with pytest.raises(SlackSettingsError, match=r"Unknown placeholder \{who\}"):
+        rotation_slack_update(rotation=team, actor=None, changes={"on_duty_template": "{who} is on"})
+    with pytest.raises(SlackSettingsError, match="longer than Slack's 250 characters"):
+        rotation_slack_update(rotation=team, actor=None, changes={"topic_template": "x" * 220 + "{schedule_url}"})
+    with pytest.raises(SlackSettingsError, match="keep"):
+        rotation_slack_update(rotation=team, actor=None, changes={"gap_behaviour": "empty"})
+    assert not RotationSlack.objects.exists()
+
+
+def test_changing_slack_settings_is_audited_and_null_turns_a_part_off(team, admin_user):
+    from accounts.actor import Actor
+
+    rotation_slack_update(rotation=team, actor=Actor.person(admin_user), changes={"usergroup_id": "S0ONCALL"})
+    rotation_slack_update(rotation=team, actor=None, changes={"usergroup_id": None, "reminder_hours": 2})
+
+    config = RotationSlack.objects.get(rotation=team)
+    assert (config.usergroup_id, config.reminder_hours) == ("", 2)
+    events = AuditEvent.objects.filter(provider="slack", action="rotation_settings").order_by("id")
+    assert [e.summary for e in events] == [
+        "Changed the Slack settings of rotation “Platform”: usergroup_id",
+        "Changed the Slack settings of rotation “Platform”: usergroup_id, reminder_hours",
+    ]
+
+
+# --- handoffs ------------------------------------------------------------------------------------
+
+
+def test_a_handoff_updates_the_group_the_topic_and_posts_once_even_when_synced_again(slack_team, fake_slack):
+    handoff = hand_off(slack_team, NOW - MINUTE, ADA, frm=GRACE)
+
+    assert fake_slack.usergroups["S0ONCALL"]["users"] == ["U0ADA"]
+    assert fake_slack.channels["C0OPS"]["topic"]["value"] == "On call: <@U0ADA> until Sat 7 Mar 09:00"
+    assert [m["text"] for m in fake_slack.messages] == [
+        "<@U0ADA> is on call for Platform until Sat 7 Mar 09:00; next: <@U0GRACE>",
+        "<@U0GRACE> is off duty",
+    ]
+    # An overlapping sync, a retry, the sweep: nothing is sent again.
+    tasks.fan_out(handoff.pk)
+    tasks.sweep()
+    for row in Notification.objects.all():
+        services.notification_deliver(notification_id=row.pk)
+    assert fake_slack.calls["usergroups.users.update"] == 1
+    assert fake_slack.calls["conversations.setTopic"] == 1
+    assert fake_slack.calls["chat.postMessage"] == 2
+    assert {status for status, _ in results(slack_team).values()} == {"sent"}
+
+
+def test_an_unmatched_person_never_stops_the_others_and_permanent_members_stay(slack_team, fake_slack):
+    rotation_slack_update(rotation=slack_team, actor=None, changes={"permanent_member_ids": ["U0ADM"]})
+
+    hand_off(slack_team, NOW - MINUTE, f"{NOBODY}, {GRACE}")
+
+    assert fake_slack.usergroups["S0ONCALL"]["users"] == ["U0GRACE", "U0ADM"]
+    assert fake_slack.messages[0]["text"].startswith("Nemo Nobody, <@U0GRACE> is on call")
+
+
+def test_a_topic_a_person_edited_is_left_alone_and_the_rotation_says_so(slack_team, fake_slack, member_client):
+    hand_off(slack_team, NOW - 2 * MINUTE, ADA)
+    fake_slack.channels["C0OPS"]["topic"]["value"] = "Freeze until Monday – ask Ana"
+
+    hand_off(slack_team, NOW - MINUTE, GRACE, frm=ADA)
+
+    assert fake_slack.channels["C0OPS"]["topic"]["value"] == "Freeze until Monday – ask Ana"
+    assert fake_slack.calls["conversations.setTopic"] == 1
+    assert "Someone changed the channel's topic" in RotationSlack.objects.get().topic_note
+    page = member_client.get(f"/rotations/{slack_team.pk}/").content.decode()
+    assert "Someone changed the channel&#x27;s topic since Roster set it" in page
+    assert fake_slack.usergroups["S0ONCALL"]["users"] == ["U0GRACE"]  # the rest still happened
+
+
+def test_a_gap_keeps_the_group_as_it_was_and_says_so(slack_team, fake_slack):
+    hand_off(slack_team, NOW - 2 * MINUTE, ADA)
+    hand_off(slack_team, NOW - MINUTE, "", frm=ADA)
+
+    assert fake_slack.usergroups["S0ONCALL"]["users"] == ["U0ADA"]
+    assert fake_slack.calls["usergroups.users.update"] == 1
+    assert "Slack refuses an empty user group, so Roster kept it" in RotationSlack.objects.get().group_note
+    assert [m["text"] for m in fake_slack.messages][-1] == "<@U0ADA> is off duty"
+
+
+def test_a_gap_disables_the_group_when_the_admin_chose_that_and_the_next_person_enables_it(slack_team, fake_slack):
+    rotation_slack_update(rotation=slack_team, actor=None, changes={"gap_behaviour": "disable"})
+    hand_off(slack_team, NOW - 3 * MINUTE, "")
+    assert fake_slack.usergroups["S0ONCALL"]["date_delete"] != 0
+
+    hand_off(slack_team, NOW - MINUTE, GRACE)
+
+    assert fake_slack.usergroups["S0ONCALL"]["date_delete"] == 0
+    assert fake_slack.usergroups["S0ONCALL"]["users"] == ["U0GRACE"]
+
+
+def test_a_channel_roster_is_not_in_is_shown_on_the_rotation_in_plain_words(slack_team, fake_slack, member_client):
+    rotation_slack_update(rotation=slack_team, actor=None, changes={"message_channel_id": "C0RANDOM"})
+
+    hand_off(slack_team, NOW - MINUTE, ADA)
+
+    status, reason = results(slack_team)["slack.on_duty"]
+    assert status == "failed"
+    assert reason == "@Roster is not in channel C0RANDOM: invite it (type /invite @Roster in the channel)."
+    page = member_client.get(f"/rotations/{slack_team.pk}/").content.decode()
+    assert "invite it (type /invite @Roster in the channel)" in page
+
+
+def test_slack_rate_limiting_is_retried_after_its_retry_after(slack_team, fake_slack):
+    fake_slack.fail_next("chat.postMessage", status=429, headers={"Retry-After": "30"})
+
+    hand_off(slack_team, NOW - MINUTE, ADA)
+
+    row = Notification.objects.get(kind="slack.on_duty")
+    assert row.status == "pending" and "rate-limiting" in row.last_error
+    assert row.next_attempt_at == NOW + dt.timedelta(seconds=30)
+    assert fake_slack.messages == []
+
+
+def test_slack_down_is_tried_again_later(slack_team, fake_slack):
+    fake_slack.fail_next("usergroups.users.update", status=503, body={})
+
+    hand_off(slack_team, NOW - MINUTE, ADA)
+
+    row = Notification.objects.get(kind="slack.usergroup")
+    assert row.status == "pending" and "HTTP 503" in row.last_error
+
+
+def test_a_rotation_without_slack_settings_makes_no_slack_notifications(team, org, fake_slack):
+    make_connection(org, fake_slack)
+    hand_off(team, NOW - MINUTE, ADA)
+    assert not Notification.objects.filter(channel="slack").exists()
+    assert fake_slack.log == []
+
+
+def test_a_test_message_is_posted_and_audited(slack_team, fake_slack):
+    hand_off(slack_team, NOW - MINUTE, ADA)
+
+    text = send_test_message(rotation=slack_team, actor=None)
+
+    assert text.startswith("(Test) <@U0ADA> is on call for Platform")
+    assert fake_slack.messages[-1]["text"] == text
+    assert AuditEvent.objects.filter(provider="slack", action="test_message").count() == 1
+
+
+# --- the rotation page ---------------------------------------------------------------------------
+
+
+def test_the_rotation_page_has_no_slack_section_until_slack_is_connected(team, member_client):
+    page = member_client.get(f"/rotations/{team.pk}/").content.decode()
+    assert 'data-testid="rotation-slack"' not in page
+
+
+def test_an_admin_picks_the_group_and_channels_from_slack_and_sees_who_is_linked(
+    team, org, fake_slack, admin_client, member_user
+):
+    make_connection(org, fake_slack)
+    fake_slack.add_usergroup("S0ONCALL", "Platform on call", "platform-oncall", ["U0ADM"])
+    rotation_services.member_add(rotation=team, name="Nemo Nobody", email="nemo@acme.example")
+
+    page = admin_client.get(f"/rotations/{team.pk}/").content.decode()
+    assert '<option value="S0ONCALL">@platform-oncall (Platform on call)</option>' in page
+    assert '<option value="C0OPS">#ops</option>' in page and "#incident-leads (private)" in page
+
+    response = admin_client.post(
+        f"/rotations/{team.pk}/slack/",
+        {
+            "usergroup_id": "S0ONCALL",
+            "gap_behaviour": "keep",
+            "permanent_member_ids": "U0ADM",
+            "topic_channel_id": "C0OPS",
+            "topic_template": "On call: {person}",
+            "message_channel_id": "C0OPS",
+            "on_duty_template": "{person} is on call for {rotation}",
+            "off_duty_template": "",
+        },
+    )
+    assert response.status_code == 302
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Slack settings saved." in page
+    assert "2 of 3 linked to Slack: not linked (no Slack user with that email): nemo@acme.example." in page
+    assert "On call: &lt;@U0123456789&gt;" in page  # the preview, with sample values
+    assert '<option value="S0ONCALL" selected>' in page
+    assert RotationSlack.objects.get().permanent_member_ids == ["U0ADM"]
+
+    member_client = Client()  # admin_client and member_client are one client
+    member_client.force_login(member_user)
+    member_page = member_client.get(f"/rotations/{team.pk}/").content.decode()
+    assert "2 of 3 linked to Slack" in member_page
+    assert "Save Slack settings" not in member_page and "Send test message" not in member_page
+    assert member_client.post(f"/rotations/{team.pk}/slack/", {"usergroup_id": ""}).status_code in (403, 404)
+    assert RotationSlack.objects.get().usergroup_id == "S0ONCALL"
+
+
+def test_a_template_with_an_unknown_placeholder_is_not_saved_and_the_page_says_why(slack_team, admin_client):
+    response = admin_client.post(f"/rotations/{slack_team.pk}/slack/", {"on_duty_template": "{who} is on"}, follow=True)
+    assert "Slack settings not saved: Unknown placeholder {who}" in response.content.decode()
+    assert RotationSlack.objects.get().on_duty_template.startswith("{person} is on call")
+
+
+def test_send_test_message_posts_to_the_channel_or_says_why_not(slack_team, fake_slack, admin_client):
+    response = admin_client.post(f"/rotations/{slack_team.pk}/slack/test/", follow=True)
+    assert "Test message sent to Slack." in response.content.decode()
+    assert fake_slack.messages[-1]["text"].startswith("(Test) ")
+
+    fake_slack.channels["C0OPS"]["is_member"] = False
+    response = admin_client.post(f"/rotations/{slack_team.pk}/slack/test/", follow=True)
+    assert "Test message not sent: @Roster is not in channel C0OPS: invite it" in response.content.decode()

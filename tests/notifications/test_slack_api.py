@@ -1,0 +1,95 @@
+"""The rotation JSON's `slack` object: GET shows every key (null when unset), PATCH any subset, null
+turns a part off; validated like the page; null when Slack is not connected."""
+
+import pytest
+
+from accounts.models import AuditEvent
+from accounts.services import api_token_create
+from notifications.models import RotationSlack
+from tests.integrations.slack_flow import make_connection
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(client, org):
+    token = api_token_create(organization=org, name="script", scope="admin")[1]
+
+    def call(method, path, body=None):
+        kwargs = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+        if body is not None:
+            kwargs.update(data=body, content_type="application/json")
+        return getattr(client, method)(f"/api/rotations/{path}", **kwargs)
+
+    return call
+
+
+EMPTY = {
+    "userGroupId": None,
+    "topicChannelId": None,
+    "topicTemplate": None,
+    "messageChannelId": None,
+    "messageTemplates": {"onDuty": None, "offDuty": None, "reminder": None},
+    "reminderHours": None,
+    "permanentMemberIds": [],
+    "gapBehaviour": "keep",
+    "linked": 0,
+    "total": 2,
+    "unlinked": ["ada@acme.example", "grace@acme.example"],
+}
+
+
+def test_without_slack_the_rotation_json_says_slack_is_null_and_a_patch_is_refused(api, team):
+    assert api("get", f"{team.pk}/").json()["slack"] is None
+    response = api("patch", f"{team.pk}/", {"slack": {"userGroupId": "S0ONCALL"}})
+    assert response.status_code == 409 and response.json()["code"] == "not_connected"
+
+
+def test_a_script_sets_part_of_the_slack_settings_and_null_turns_a_part_off(api, team, org, fake_slack):
+    make_connection(org, fake_slack)
+    assert api("get", f"{team.pk}/").json()["slack"] == EMPTY
+
+    response = api(
+        "patch",
+        f"{team.pk}/",
+        {
+            "slack": {
+                "userGroupId": "S0ONCALL",
+                "messageChannelId": "C0OPS",
+                "messageTemplates": {"onDuty": "{person} is on call"},
+                "reminderHours": 2,
+            }
+        },
+    )
+    assert response.status_code == 200, response.content
+    slack = response.json()["slack"]
+    assert (slack["userGroupId"], slack["messageChannelId"], slack["reminderHours"]) == ("S0ONCALL", "C0OPS", 2)
+    assert slack["messageTemplates"] == {"onDuty": "{person} is on call", "offDuty": None, "reminder": None}
+
+    slack = api("patch", f"{team.pk}/", {"slack": {"userGroupId": None, "name": "ignored?"}})
+    assert slack.status_code == 400 and slack.json()["errors"] == {"slack.name": ["slack has no key “name”."]}
+    slack = api("patch", f"{team.pk}/", {"slack": {"userGroupId": None}}).json()["slack"]
+    assert slack["userGroupId"] is None and slack["messageChannelId"] == "C0OPS"
+
+    assert api("patch", f"{team.pk}/", {"slack": None}).json()["slack"] == EMPTY
+    assert AuditEvent.objects.filter(provider="slack", action="rotation_settings").count() == 3
+
+
+def test_a_template_slack_would_refuse_is_a_400_naming_the_field(api, team, org, fake_slack):
+    make_connection(org, fake_slack)
+    response = api("patch", f"{team.pk}/", {"slack": {"topicTemplate": "{who}"}, "name": "Renamed"})
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["slack.topicTemplate"]
+    assert "Unknown placeholder {who}" in response.json()["message"]
+    assert not RotationSlack.objects.exists()
+    assert api("get", f"{team.pk}/").json()["name"] == "Platform"  # nothing of the PATCH applied
+
+
+def test_a_member_reads_the_slack_settings_and_cannot_change_them(client, member_user, team, org, fake_slack):
+    make_connection(org, fake_slack)
+    client.force_login(member_user)
+    assert client.get(f"/api/rotations/{team.pk}/").json()["slack"]["total"] == 2
+    response = client.patch(
+        f"/api/rotations/{team.pk}/", {"slack": {"userGroupId": "S0X"}}, content_type="application/json"
+    )
+    assert response.status_code == 403
