@@ -78,6 +78,11 @@ def disconnect_hooks(provider_key: str) -> list[DisconnectHook]:
     return list(_registry.disconnect_hooks.get(provider_key, []))
 
 
+def disconnect_descriptions(provider_key: str, organization) -> list[str]:
+    """What other apps say a disconnect of this provider will affect (for its confirmation dialog)."""
+    return [line for line in (hook.describe(organization) for hook in disconnect_hooks(provider_key)) if line]
+
+
 def providers() -> list[Provider]:
     return sorted(_registry.providers.values(), key=lambda p: (p.order, p.name))
 

@@ -11,8 +11,8 @@ from integrations.slack.selectors import get_connection
 from rotations import hooks
 from rotations.models import Rotation
 
-from . import selectors, slack
-from .models import RotationSlack
+from . import registry, selectors, slack
+from .models import Notification, RotationSlack
 
 API_LIMIT = 50
 
@@ -21,7 +21,7 @@ API_LIMIT = 50
 def rotation_notifications(request, rotation_id: int):
     rotation = get_object_or_404(Rotation, organization=request.organization, pk=rotation_id)
     rows = selectors.recent_notifications(rotation, limit=API_LIMIT)
-    return JsonResponse({"notifications": [selectors.notification_json(n) for n in rows]})
+    return JsonResponse({"notifications": [notification_json(n) for n in rows]})
 
 
 # --- the rotation JSON's "slack" key (registered with rotations.hooks.register_json_field) -------
@@ -96,3 +96,21 @@ def slack_patch(rotation: Rotation, value: object, actor: Actor | None) -> None:
 
 def install() -> None:
     hooks.register_json_field(hooks.JsonField("slack", slack_json, slack_patch))
+
+
+def notification_json(n: Notification) -> dict:
+    return {
+        "id": n.pk,
+        "channel": n.channel,
+        "target": n.target,
+        "kind": n.kind,
+        "kindLabel": registry.kind(n.kind).label,
+        "handoffId": n.handoff_id,
+        "sourceAt": n.source_at.isoformat(),
+        "status": n.status,
+        "attempts": n.attempts,
+        "nextAttemptAt": n.next_attempt_at.isoformat() if n.status == Notification.Status.PENDING else None,
+        "lastError": n.last_error or None,
+        "sentAt": n.sent_at.isoformat() if n.sent_at else None,
+        "createdAt": n.created_at.isoformat(),
+    }

@@ -21,21 +21,3 @@ def rotation_page_context(rotation: Rotation) -> dict:
             {"row": n, "kind_label": registry.kind(n.kind).label} for n in recent_notifications(rotation)
         ]
     }
-
-
-def notification_json(n: Notification) -> dict:
-    return {
-        "id": n.pk,
-        "channel": n.channel,
-        "target": n.target,
-        "kind": n.kind,
-        "kindLabel": registry.kind(n.kind).label,
-        "handoffId": n.handoff_id,
-        "sourceAt": n.source_at.isoformat(),
-        "status": n.status,
-        "attempts": n.attempts,
-        "nextAttemptAt": n.next_attempt_at.isoformat() if n.status == Notification.Status.PENDING else None,
-        "lastError": n.last_error or None,
-        "sentAt": n.sent_at.isoformat() if n.sent_at else None,
-        "createdAt": n.created_at.isoformat(),
-    }

@@ -128,10 +128,10 @@ def connection_rotate_api_key(
 def disconnect_warnings(organization) -> list[str]:
     """What a disconnect will affect, for its confirmation dialog."""
     connection = get_connection(organization)
-    warnings = [hook.describe(organization) for hook in registry.disconnect_hooks(PROVIDER)]
+    warnings = registry.disconnect_descriptions(PROVIDER, organization)
     if connection is not None and connection.auth_type == PagerDutyConnection.AuthType.OAUTH:
         warnings.append(oauth.disconnect_warning())
-    return [w for w in warnings if w]
+    return warnings
 
 
 def connection_disconnect(*, organization, actor: Actor | None = None) -> list[str] | None:

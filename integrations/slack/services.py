@@ -82,7 +82,7 @@ def connection_revalidate(*, connection: SlackConnection, actor: Actor | None = 
 
 
 def disconnect_warnings(organization) -> list[str]:
-    return [w for w in (hook.describe(organization) for hook in registry.disconnect_hooks(PROVIDER)) if w]
+    return registry.disconnect_descriptions(PROVIDER, organization)
 
 
 def _revoke(connection: SlackConnection) -> str:
