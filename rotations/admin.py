@@ -1,8 +1,7 @@
 from django.contrib import admin
 
-from accounts.admin import register_organization_inline
-
 from accounts.actor import Actor
+from accounts.admin import register_organization_inline
 
 from .feeds import calendar_feed_revoke
 from .models import CalendarFeed, Handoff, Member, PagerDutyUser, Rotation, Shift, SyncRun
