@@ -91,7 +91,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
     list_filter = ["kind", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["organization__name", "organization__slug", "rotation__name", "user__email", "last4"]
     list_select_related = ["organization", "rotation", "user"]
-    fields = readonly_fields = [
+    readonly_fields = [
         "organization",
         "kind",
         "rotation",
@@ -102,6 +102,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
         "created_at",
         "revoked_at",
     ]
+    fields = tuple(readonly_fields)
     actions = ["revoke"]
 
     def has_add_permission(self, request):
