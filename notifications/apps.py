@@ -11,6 +11,7 @@ class NotificationsConfig(AppConfig):
 
         # A new handoff nudges its fan-out at once; the beat scan catches any nudge that was lost.
         hooks.register_handoff_listener(tasks.nudge)
+        hooks.register_shifts_listener(tasks.nudge_shifts)  # a sync moved shifts: diff them now
         hooks.register_detail_context(selectors.rotation_page_context)
         slack.install()
         hooks.register_detail_context(slack.page_context)

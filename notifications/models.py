@@ -103,3 +103,17 @@ class RotationSlack(models.Model):
 
     def __str__(self):
         return f"Slack settings of rotation {self.rotation_id}"
+
+
+class ShiftSnapshot(models.Model):
+    """A watched rotation's shifts over the next days as last seen (`upcoming.shift_changes_scan`):
+    the next scan diffs against it to find shifts that moved. `shifts` is a list of
+    [start iso, end iso, person key, name, email]; `version` grows with each change found."""
+
+    rotation = models.OneToOneField("rotations.Rotation", on_delete=models.CASCADE, related_name="shift_snapshot")
+    shifts = models.JSONField(default=list, blank=True)
+    taken_at = models.DateTimeField()
+    version = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"Shift snapshot of rotation {self.rotation_id} (v{self.version})"
