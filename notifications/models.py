@@ -117,3 +117,39 @@ class ShiftSnapshot(models.Model):
 
     def __str__(self):
         return f"Shift snapshot of rotation {self.rotation_id} (v{self.version})"
+
+
+class RotationEmailSettings(models.Model):
+    """A rotation's email reminder defaults (set by admins): what a person who made no choice of
+    their own gets. Both off unless an admin turns them on."""
+
+    rotation = models.OneToOneField("rotations.Rotation", on_delete=models.CASCADE, related_name="email_settings")
+    reminder_hours = models.PositiveSmallIntegerField(null=True, blank=True)  # None: no reminder
+    shift_moved = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "rotation's email reminder defaults"
+        verbose_name_plural = "rotations' email reminder defaults"
+
+    def __str__(self):
+        return f"Email reminder defaults of rotation {self.rotation_id}"
+
+
+class EmailReminder(models.Model):
+    """One person's own choice of shift emails from one rotation (by email, lower-case); it replaces
+    the rotation's defaults for them. Unsubscribing stores both off."""
+
+    rotation = models.ForeignKey("rotations.Rotation", on_delete=models.CASCADE, related_name="email_reminders")
+    email = models.EmailField()
+    reminder_hours = models.PositiveSmallIntegerField(null=True, blank=True)  # None: no reminder
+    shift_moved = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "email reminder choice"
+        verbose_name_plural = "email reminder choices"
+        constraints = [models.UniqueConstraint(fields=["rotation", "email"], name="email_reminder_once_per_person")]
+
+    def __str__(self):
+        return f"Email reminders of {self.email} for rotation {self.rotation_id}"
