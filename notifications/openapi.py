@@ -155,7 +155,13 @@ _TEMPLATES = {
     "properties": {
         "onDuty": nullable({"type": "string", "description": "Posted at each handoff. " + _PLACEHOLDERS}),
         "offDuty": nullable({"type": "string", "description": "Posted at each handoff, about who goes off duty."}),
-        "reminder": nullable({"type": "string", "description": "Stored; the reminder direct message comes later."}),
+        "reminder": nullable(
+            {
+                "type": "string",
+                "description": "A direct message to the person `reminderHours` before their shift (a default "
+                "text when null). " + _PLACEHOLDERS,
+            }
+        ),
     },
 }
 _SLACK_WRITABLE = {

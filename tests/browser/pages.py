@@ -64,8 +64,8 @@ def seed(org, admin) -> dict:
     """Connect PagerDuty (the fake must be running) and give every page something to show."""
     from accounts import services as accounts
     from accounts.models import Membership, User
-    from notifications import email
     from integrations.pagerduty import services as pagerduty
+    from notifications import email
     from rotations import services as rotations
     from webhooks import services as webhooks
     from webhooks.models import Delivery, Incident, IncidentEvent
