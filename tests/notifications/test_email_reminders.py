@@ -259,3 +259,54 @@ def test_the_json_api_shows_and_changes_my_reminders_and_the_defaults(paris, mem
         "reminderHours": None,
         "shiftMoved": True,
     }
+
+
+def test_a_pagerduty_override_found_by_a_resync_emails_the_person_whose_shift_moved(
+    org, pd_connection, frozen, rsps, django_capture_on_commit_callbacks
+):
+    from rotations import sync
+    from tests.rotations import pd_schedules as pds
+
+    rotation = rotations.rotation_create(
+        organization=org, name="Bound", time_zone="America/New_York", members=[("Bo Chen", "bo@acme.example")]
+    )
+    Rotation.objects.filter(pk=rotation.pk).update(pagerduty_schedule_id="PI7DH85", pagerduty_schedule_kind="v2")
+    turn_on(rotation, "bo@acme.example", moved=True)
+    pds.mock_users(rsps, {"PANA001": ("Ana Ortiz", "ana@acme.example"), "PBO0002": ("Bo Chen", "bo@acme.example")})
+    schedule = pds.mock_v2(
+        rsps,
+        "PI7DH85",
+        pds.v2_schedule(
+            "PI7DH85",
+            [
+                pds.entry("PANA001", "Ana Ortiz", NOW - 2 * H, NOW + 20 * H),
+                pds.entry("PBO0002", "Bo Chen", NOW + 20 * H, NOW + 44 * H),
+            ],
+        ),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        sync.sync_schedule(organization_id=org.pk, schedule_id="PI7DH85")  # the nudge takes the snapshot
+
+    # In PagerDuty, Ana takes the first 6 hours of Bo's shift (an override); the next sync sees it.
+    rsps.remove(schedule)
+    pds.mock_v2(
+        rsps,
+        "PI7DH85",
+        pds.v2_schedule(
+            "PI7DH85",
+            [
+                pds.entry("PANA001", "Ana Ortiz", NOW - 2 * H, NOW + 26 * H),
+                pds.entry("PBO0002", "Bo Chen", NOW + 26 * H, NOW + 44 * H),
+            ],
+        ),
+    )
+    frozen.move_to(NOW + dt.timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        sync.sync_schedule(organization_id=org.pk, schedule_id="PI7DH85")
+    assert len(mail.outbox) == 1  # no beat yet: the sync's nudge found it
+    tasks.upcoming()  # and beat's scan does not repeat it
+
+    assert [m.to for m in mail.outbox] == [["bo@acme.example"]]
+    # New York springs forward on Sunday 8 March: the shift ends at 08:00 UTC, 04:00 local.
+    assert "No longer yours:\n  Sat 7 Mar 2026 03:00 – Sun 8 Mar 2026 04:00\n" in mail.outbox[0].body
+    assert "Now yours:\n  Sat 7 Mar 2026 09:00 – Sun 8 Mar 2026 04:00\n" in mail.outbox[0].body
