@@ -119,14 +119,23 @@ class ShiftSnapshot(models.Model):
         return f"Shift snapshot of rotation {self.rotation_id} (v{self.version})"
 
 
-class RotationEmailSettings(models.Model):
+class ReminderChoice(models.Model):
+    """Which shift emails: a reminder `reminder_hours` before each shift (None: none), and an email
+    when a shift moves."""
+
+    reminder_hours = models.PositiveSmallIntegerField(null=True, blank=True)
+    shift_moved = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class RotationEmailSettings(ReminderChoice):
     """A rotation's email reminder defaults (set by admins): what a person who made no choice of
     their own gets. Both off unless an admin turns them on."""
 
     rotation = models.OneToOneField("rotations.Rotation", on_delete=models.CASCADE, related_name="email_settings")
-    reminder_hours = models.PositiveSmallIntegerField(null=True, blank=True)  # None: no reminder
-    shift_moved = models.BooleanField(default=False)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = "rotation's email reminder defaults"
@@ -136,15 +145,12 @@ class RotationEmailSettings(models.Model):
         return f"Email reminder defaults of rotation {self.rotation_id}"
 
 
-class EmailReminder(models.Model):
+class EmailReminder(ReminderChoice):
     """One person's own choice of shift emails from one rotation (by email, lower-case); it replaces
     the rotation's defaults for them. Unsubscribing stores both off."""
 
     rotation = models.ForeignKey("rotations.Rotation", on_delete=models.CASCADE, related_name="email_reminders")
     email = models.EmailField()
-    reminder_hours = models.PositiveSmallIntegerField(null=True, blank=True)  # None: no reminder
-    shift_moved = models.BooleanField(default=False)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = "email reminder choice"

@@ -83,7 +83,14 @@ def _reminder_changes(request: HttpRequest) -> dict:
     return {"reminder_hours": hours, "shift_moved": bool(request.POST.get("shift_moved"))}
 
 
-def _back_to_reminders(rotation: Rotation) -> HttpResponse:
+def _reminders_saved(request: HttpRequest, rotation: Rotation, save, *, done: str, failed: str) -> HttpResponse:
+    """Run `save()`; flash `done`, or `failed` with the service's reason; back to the section."""
+    try:
+        save()
+    except email.ReminderError as error:
+        messages.error(request, f"{failed}: {error.message}")
+    else:
+        messages.success(request, done)
     return redirect(reverse("rotations:detail", args=[rotation.pk]) + "#reminders-title")
 
 
@@ -93,18 +100,14 @@ def reminders_save(request: HttpRequest, rotation_id: int) -> HttpResponse:
     """A signed-in person's own email reminders for this rotation (by their account email)."""
     rotation = rotation_for(get_org_for_member(request), rotation_id, now=timezone.now())
     changes = {"follow_default": True} if request.POST.get("follow_default") else _reminder_changes(request)
-    try:
-        email.reminder_set(
-            rotation=rotation,
-            email=getattr(request.user, "email", ""),
-            actor=Actor.of_request(request),
-            changes=changes,
-        )
-    except email.ReminderError as error:
-        messages.error(request, f"Reminders not saved: {error.message}")
-    else:
-        messages.success(request, "Your email reminders are saved.")
-    return _back_to_reminders(rotation)
+    address, actor = getattr(request.user, "email", ""), Actor.of_request(request)
+    return _reminders_saved(
+        request,
+        rotation,
+        lambda: email.reminder_set(rotation=rotation, email=address, actor=actor, changes=changes),
+        done="Your email reminders are saved.",
+        failed="Reminders not saved",
+    )
 
 
 @login_required
@@ -112,13 +115,14 @@ def reminders_save(request: HttpRequest, rotation_id: int) -> HttpResponse:
 def reminders_defaults(request: HttpRequest, rotation_id: int) -> HttpResponse:
     """Admins: what people who made no choice of their own get."""
     rotation = _rotation(request, rotation_id)
-    try:
-        email.defaults_set(rotation=rotation, actor=Actor.of_request(request), changes=_reminder_changes(request))
-    except email.ReminderError as error:
-        messages.error(request, f"Defaults not saved: {error.message}")
-    else:
-        messages.success(request, "The rotation's reminder defaults are saved.")
-    return _back_to_reminders(rotation)
+    changes, actor = _reminder_changes(request), Actor.of_request(request)
+    return _reminders_saved(
+        request,
+        rotation,
+        lambda: email.defaults_set(rotation=rotation, actor=actor, changes=changes),
+        done="The rotation's reminder defaults are saved.",
+        failed="Defaults not saved",
+    )
 
 
 @csrf_exempt  # the POST comes from a mail client (RFC 8058 one-click) or this page, without a session

@@ -6,13 +6,17 @@ import re
 import smtplib
 
 import pytest
+import responses
 from django.core import mail
 
 from notifications import email, services, tasks, upcoming
 from notifications.models import EmailReminder, Notification
 from rotations import services as rotations
+from rotations import sync
 from rotations.models import Rotation, Shift
-from tests.notifications.conftest import NOW
+from tests.notifications.conftest import NOW, daily
+from tests.pd_mocks import api
+from tests.rotations import pd_schedules as pds
 
 pytestmark = pytest.mark.django_db
 
@@ -22,16 +26,8 @@ H = dt.timedelta(hours=1)
 @pytest.fixture
 def paris(org, frozen):
     """Daily in Paris at 09:00 local (08:00 UTC in March): Ana on 6 March, Bo on the 7th, Cy on the 8th."""
-    return rotations.rotation_create(
-        organization=org,
-        name="Platform",
-        time_zone="Europe/Paris",
-        members=[("Ana Ortiz", "ana@acme.example"), ("Bo Chen", "bo@acme.example"), ("Cy Diaz", "cy@acme.example")],
-        cadence_unit="days",
-        cadence_count=1,
-        handoff_time=dt.time(9, 0),
-        start_date=dt.date(2026, 3, 6),
-    )
+    people = [("Ana Ortiz", "ana@acme.example"), ("Bo Chen", "bo@acme.example"), ("Cy Diaz", "cy@acme.example")]
+    return daily(org, people, time_zone="Europe/Paris")
 
 
 def turn_on(rotation, address, *, hours=None, moved=False):
@@ -264,45 +260,27 @@ def test_the_json_api_shows_and_changes_my_reminders_and_the_defaults(paris, mem
 def test_a_pagerduty_override_found_by_a_resync_emails_the_person_whose_shift_moved(
     org, pd_connection, frozen, rsps, django_capture_on_commit_callbacks
 ):
-    from rotations import sync
-    from tests.rotations import pd_schedules as pds
-
     rotation = rotations.rotation_create(
         organization=org, name="Bound", time_zone="America/New_York", members=[("Bo Chen", "bo@acme.example")]
     )
     Rotation.objects.filter(pk=rotation.pk).update(pagerduty_schedule_id="PI7DH85", pagerduty_schedule_kind="v2")
     turn_on(rotation, "bo@acme.example", moved=True)
     pds.mock_users(rsps, {"PANA001": ("Ana Ortiz", "ana@acme.example"), "PBO0002": ("Bo Chen", "bo@acme.example")})
-    schedule = pds.mock_v2(
-        rsps,
-        "PI7DH85",
-        pds.v2_schedule(
-            "PI7DH85",
-            [
-                pds.entry("PANA001", "Ana Ortiz", NOW - 2 * H, NOW + 20 * H),
-                pds.entry("PBO0002", "Bo Chen", NOW + 20 * H, NOW + 44 * H),
-            ],
-        ),
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        sync.sync_schedule(organization_id=org.pk, schedule_id="PI7DH85")  # the nudge takes the snapshot
 
-    # In PagerDuty, Ana takes the first 6 hours of Bo's shift (an override); the next sync sees it.
-    rsps.remove(schedule)
-    pds.mock_v2(
-        rsps,
-        "PI7DH85",
-        pds.v2_schedule(
-            "PI7DH85",
-            [
-                pds.entry("PANA001", "Ana Ortiz", NOW - 2 * H, NOW + 26 * H),
-                pds.entry("PBO0002", "Bo Chen", NOW + 26 * H, NOW + 44 * H),
-            ],
-        ),
-    )
+    def sync_with_bo_from(hours: int):
+        """PagerDuty's final schedule: Ana until NOW + `hours`, then Bo until NOW + 44 hours; then a sync."""
+        entries = [
+            pds.entry("PANA001", "Ana Ortiz", NOW - 2 * H, NOW + hours * H),
+            pds.entry("PBO0002", "Bo Chen", NOW + hours * H, NOW + 44 * H),
+        ]
+        rsps.replace(responses.GET, api("/schedules/PI7DH85"), json=pds.v2_schedule("PI7DH85", entries))
+        with django_capture_on_commit_callbacks(execute=True):
+            sync.sync_schedule(organization_id=org.pk, schedule_id="PI7DH85")
+
+    pds.mock_v2(rsps, "PI7DH85", {})
+    sync_with_bo_from(20)  # the sync's nudge takes the snapshot
     frozen.move_to(NOW + dt.timedelta(minutes=5))
-    with django_capture_on_commit_callbacks(execute=True):
-        sync.sync_schedule(organization_id=org.pk, schedule_id="PI7DH85")
+    sync_with_bo_from(26)  # in PagerDuty, Ana took the first 6 hours of Bo's shift (an override)
     assert len(mail.outbox) == 1  # no beat yet: the sync's nudge found it
     tasks.upcoming()  # and beat's scan does not repeat it
 
