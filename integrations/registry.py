@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
+from accounts.audit import audit_recent
+
 
 @dataclass(frozen=True)
 class Provider:
@@ -89,6 +91,19 @@ def providers() -> list[Provider]:
 
 def get(key: str) -> Provider:
     return _registry.providers[key]
+
+
+def connection_card_context(
+    prefix: str, *, provider_key: str, organization, connected: bool, disconnect_form, disconnect_warnings
+) -> dict:
+    """What every provider's card shows the same way, under `<prefix>_…`: the last five audit events,
+    the Disconnect dialog's form and, when connected, what a disconnect will affect
+    (`disconnect_warnings(organization)`)."""
+    return {
+        f"{prefix}_audit": audit_recent(organization=organization, provider=provider_key, limit=5),
+        f"{prefix}_disconnect_form": disconnect_form,
+        f"{prefix}_disconnect_warnings": disconnect_warnings(organization) if connected else [],
+    }
 
 
 def render_card(request: HttpRequest, organization, provider: Provider, extra: dict | None = None) -> str:
