@@ -3,13 +3,11 @@ digits and health). A provider's admin.py subclasses these and names its model a
 
 from django.contrib import admin
 
+from accounts.admin import ReadOnlyInline
 
-class ConnectionInline(admin.StackedInline):
+
+class ConnectionInline(ReadOnlyInline, admin.StackedInline):
     """The connection's health on its organization's admin page (accounts.admin.register_organization_inline)."""
-
-    extra = 0
-    max_num = 0
-    can_delete = False
 
 
 class ConnectionAdmin(admin.ModelAdmin):

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accounts.admin import register_organization_inline
+from accounts.admin import ReadOnlyInline, register_organization_inline
 
 from .models import Handoff, Member, PagerDutyUser, Rotation, Shift, SyncRun
 
@@ -11,12 +11,9 @@ class MemberInline(admin.TabularInline):
     fields = ["position", "name", "email"]
 
 
-class HandoffInline(admin.TabularInline):
+class HandoffInline(ReadOnlyInline, admin.TabularInline):
     model = Handoff
-    extra = 0
     readonly_fields = fields = ("at", "from_label", "to_label", "recorded_at")
-    can_delete = False
-    max_num = 0
     ordering = ["-at"]
 
 
@@ -80,14 +77,11 @@ class PagerDutyUserAdmin(admin.ModelAdmin):
     search_fields = ["pagerduty_id", "name", "email", "organization__name"]
 
 
-class RotationSyncInline(admin.TabularInline):
+class RotationSyncInline(ReadOnlyInline, admin.TabularInline):
     """On the Organization admin: each rotation's binding and sync health."""
 
     model = Rotation
-    extra = 0
     readonly_fields = fields = ("name", "pagerduty_schedule_id", "last_sync_at", "last_sync_ok", "last_sync_error")
-    can_delete = False
-    max_num = 0
     verbose_name_plural = "Rotations (PagerDuty sync)"
 
 

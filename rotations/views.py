@@ -4,6 +4,7 @@ POST form that redirects back; members see everything, only admins change anythi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -141,13 +142,25 @@ def _back(rotation_id, anchor: str = ""):
     return redirect(reverse("rotations:detail", args=[rotation_id]) + (f"#{anchor}" if anchor else ""))
 
 
-def _run(request, action, success: str):
-    try:
-        action()
-    except services.RotationError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, success)
+def rotation_action(anchor: str = ""):
+    """A POST button on a rotation's page (admins): `action(request, rotation, **ids)` does it and
+    returns what the page says; a RotationError is said as an error. Back to the page at `anchor`."""
+
+    def decorator(action):
+        @login_required
+        @require_POST
+        @functools.wraps(action)
+        def view(request, rotation_id: int, **ids):
+            rotation = _admin_rotation(request, rotation_id)
+            try:
+                messages.success(request, action(request, rotation, **ids))
+            except services.RotationError as error:
+                messages.error(request, error.message)
+            return _back(rotation.pk, anchor)
+
+        return view
+
+    return decorator
 
 
 @login_required
@@ -195,12 +208,10 @@ def member_add(request, rotation_id: int):
     return _detail(request, rotation, member_form=form)
 
 
-@login_required
-@require_POST
-def member_remove(request, rotation_id: int, member_id: int):
-    rotation = _admin_rotation(request, rotation_id)
-    _run(request, lambda: services.member_remove(rotation=rotation, member_id=member_id), "Member removed.")
-    return _back(rotation.pk, "members-title")
+@rotation_action("members-title")
+def member_remove(request, rotation, member_id: int):
+    services.member_remove(rotation=rotation, member_id=member_id)
+    return "Member removed."
 
 
 @login_required
@@ -221,13 +232,10 @@ def skip(request, rotation_id: int):
     return _back(rotation.pk, "timeline-title")
 
 
-@login_required
-@require_POST
-def skip_delete(request, rotation_id: int, skip_id: int):
-    rotation = _admin_rotation(request, rotation_id)
+@rotation_action("timeline-title")
+def skip_delete(request, rotation, skip_id: int):
     services.skip_delete(rotation=rotation, skip_id=skip_id)
-    messages.success(request, "Skip undone: the turn is back with its person.")
-    return _back(rotation.pk, "timeline-title")
+    return "Skip undone: the turn is back with its person."
 
 
 @login_required
@@ -251,13 +259,10 @@ def override_add(request, rotation_id: int):
     return _detail(request, rotation, override_form=form)
 
 
-@login_required
-@require_POST
-def override_delete(request, rotation_id: int, override_id: int):
-    rotation = _admin_rotation(request, rotation_id)
+@rotation_action("timeline-title")
+def override_delete(request, rotation, override_id: int):
     services.override_delete(rotation=rotation, override_id=override_id)
-    messages.success(request, "Override removed.")
-    return _back(rotation.pk, "timeline-title")
+    return "Override removed."
 
 
 @login_required
@@ -284,31 +289,22 @@ def schedules(request, rotation_id: int):
     )
 
 
-@login_required
-@require_POST
-def bind(request, rotation_id: int):
-    rotation = _admin_rotation(request, rotation_id)
+@rotation_action()
+def bind(request, rotation):
     data = request.POST
-    _run(
-        request,
-        lambda: services.rotation_bind(
-            rotation=rotation,
-            schedule_id=data.get("schedule_id", ""),
-            schedule_name=data.get("schedule_name", ""),
-            schedule_kind=data.get("schedule_kind", ""),
-        ),
-        "Now following the PagerDuty schedule. A sync is running.",
+    services.rotation_bind(
+        rotation=rotation,
+        schedule_id=data.get("schedule_id", ""),
+        schedule_name=data.get("schedule_name", ""),
+        schedule_kind=data.get("schedule_kind", ""),
     )
-    return _back(rotation.pk)
+    return "Now following the PagerDuty schedule. A sync is running."
 
 
-@login_required
-@require_POST
-def unbind(request, rotation_id: int):
-    rotation = _admin_rotation(request, rotation_id)
+@rotation_action()
+def unbind(request, rotation):
     services.rotation_unbind(rotation=rotation)
-    messages.success(request, "No longer following PagerDuty: the rotation uses its own cadence again.")
-    return _back(rotation.pk)
+    return "No longer following PagerDuty: the rotation uses its own cadence again."
 
 
 @login_required
