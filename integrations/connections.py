@@ -75,6 +75,24 @@ def validate_one(model, connection_id: int, *, revalidate: Callable, error_type:
     return connection.status
 
 
+class SetupProblem(Exception):
+    """The provider's OAuth app cannot be used (not set up on this server, or not for this
+    connection): `message` says why, to an organization's admin."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class SignInError(Exception):
+    """A sign-in (install) that cannot finish. `message` is for the admin; nothing was changed."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message = f"{message} Nothing was changed."
+        self.code = code
+
+
 def state_hash(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 

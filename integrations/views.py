@@ -75,11 +75,12 @@ def refresh_view(request, *, get_connection: Callable, not_connected: str, refre
 
 
 def finish_sign_in(request, *, finish: Callable, error_type: type[Exception], log_what: str):
-    """A provider's OAuth redirect back: `finish(org)` saves the connection and returns it; its
-    `error_type` (with `message` and `code`) is said to the admin and logged, and gives None."""
+    """A provider's OAuth redirect back: `finish(organization=, user=, params=, session=)` checks the
+    pending login, saves the connection and returns it; its `error_type` (with `message` and `code`)
+    is said to the admin and logged, and gives None."""
     org = get_org_for_admin(request)
     try:
-        return finish(org)
+        return finish(organization=org, user=request.user, params=request.GET, session=request.session)
     except error_type as error:
         log.info("%s for organization %s failed: %s", log_what, org.pk, getattr(error, "code", ""))
         messages.error(request, getattr(error, "message", str(error)))

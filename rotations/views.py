@@ -163,23 +163,38 @@ def rotation_action(anchor: str = ""):
     return decorator
 
 
+def _form_post(
+    request, rotation, form, *, save, form_name: str, anchor: str = "", focus_first: bool = True, shown=None
+):
+    """A form on a rotation's page: `save(cleaned_data)` returns what the page says, and the browser
+    goes back to `anchor`; a RotationError is shown on the form. Otherwise the page again with the
+    form's errors (the first one focused), for `shown` (the rotation as stored) or `rotation`."""
+    if form.is_valid():
+        try:
+            said = save(form.cleaned_data)
+        except services.RotationError as error:
+            show_error(form, error)
+        else:
+            messages.success(request, said)
+            return _back(rotation.pk, anchor)
+    elif focus_first:
+        focus_first_error(form)
+    return _detail(request, shown() if shown else rotation, **{form_name: form})
+
+
 @login_required
 @require_POST
 def edit(request, rotation_id: int):
     rotation = _admin_rotation(request, rotation_id)
+
+    def save(data):
+        services.rotation_update(rotation=rotation, **{f: data[f] for f in services.EDITABLE_FIELDS if f in data})
+        return "Rotation saved."
+
     form = RotationForm(request.POST, rotation=rotation)
-    if form.is_valid():
-        changes = {f: form.cleaned_data[f] for f in services.EDITABLE_FIELDS if f in form.cleaned_data}
-        try:
-            services.rotation_update(rotation=rotation, **changes)
-        except services.RotationError as error:
-            show_error(form, error)
-        else:
-            messages.success(request, "Rotation saved.")
-            return _back(rotation.pk)
-    else:
-        focus_first_error(form)
-    return _detail(request, _admin_rotation(request, rotation_id), form=form)
+    return _form_post(
+        request, rotation, form, save=save, form_name="form", shown=lambda: _admin_rotation(request, rotation_id)
+    )
 
 
 @login_required
@@ -195,17 +210,14 @@ def delete(request, rotation_id: int):
 @require_POST
 def member_add(request, rotation_id: int):
     rotation = _admin_rotation(request, rotation_id)
+
+    def save(data):
+        return f"{services.member_add(rotation=rotation, name=data['name'], email=data['email']).name} added."
+
     form = MemberForm(request.POST, auto_id=MEMBER_IDS)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            member = services.member_add(rotation=rotation, name=data["name"], email=data["email"])
-        except services.RotationError as error:
-            show_error(form, error)
-        else:
-            messages.success(request, f"{member.name} added.")
-            return _back(rotation.pk, "members-title")
-    return _detail(request, rotation, member_form=form)
+    return _form_post(
+        request, rotation, form, save=save, form_name="member_form", anchor="members-title", focus_first=False
+    )
 
 
 @rotation_action("members-title")
@@ -242,21 +254,14 @@ def skip_delete(request, rotation, skip_id: int):
 @require_POST
 def override_add(request, rotation_id: int):
     rotation = _admin_rotation(request, rotation_id)
+
+    def save(data):
+        start, end = (timezone.make_aware(timezone.make_naive(data[k]), rotation.tz) for k in ("start", "end"))
+        services.override_create(rotation=rotation, member_id=data["member"], start=start, end=end)
+        return "Override added."
+
     form = OverrideForm(request.POST, rotation=rotation, auto_id=OVERRIDE_IDS)
-    if form.is_valid():
-        data = form.cleaned_data
-        tz = rotation.tz
-        start, end = (timezone.make_aware(timezone.make_naive(data[k]), tz) for k in ("start", "end"))
-        try:
-            services.override_create(rotation=rotation, member_id=data["member"], start=start, end=end)
-        except services.RotationError as error:
-            show_error(form, error)
-        else:
-            messages.success(request, "Override added.")
-            return _back(rotation.pk, "timeline-title")
-    else:
-        focus_first_error(form)
-    return _detail(request, rotation, override_form=form)
+    return _form_post(request, rotation, form, save=save, form_name="override_form", anchor="timeline-title")
 
 
 @rotation_action("timeline-title")

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
-from integrations.connections import PendingLogins
+from integrations.connections import PendingLogins, SetupProblem, SignInError
 
 from . import client as pd
 from . import identity
@@ -57,19 +57,12 @@ REAUTH_HELP = "Click Refresh Connection to sign in to PagerDuty again."
 NEW_APP_HELP = "Disconnect, then connect again with the app's current Client ID and Client Secret."
 
 
-class OAuthNotAvailable(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class OAuthNotAvailable(SetupProblem):
+    pass
 
 
-class OAuthLoginError(Exception):
-    """A login that cannot finish. `message` is for the admin; nothing was changed."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = f"{message} Nothing was changed."
-        self.code = code
+class OAuthLoginError(SignInError):
+    pass
 
 
 LOGINS = PendingLogins(

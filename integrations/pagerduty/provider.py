@@ -1,6 +1,6 @@
 """How PagerDuty appears on Settings → Integrations (the registry entry and its card context)."""
 
-from integrations.registry import Provider, connection_card_context
+from integrations.registry import Disconnect, Provider
 
 from .forms import DisconnectForm, connect_form, oauth_connect_form, rotate_form, switch_key_form, switch_oauth_form
 from .models import PROVIDER as PROVIDER_KEY
@@ -39,14 +39,6 @@ def card_context(request, organization) -> dict:
         "pd_capabilities": capability_rows(connection.capabilities) if connection else [],
         "pd_connect_form": connect_form(),
         "pd_rotate_form": rotate_form(region=connection.region if connection else None),
-        **connection_card_context(
-            "pd",
-            provider_key=PROVIDER_KEY,
-            organization=organization,
-            connected=connection is not None,
-            disconnect_form=DisconnectForm(),
-            disconnect_warnings=disconnect_warnings,
-        ),
     }
 
 
@@ -57,4 +49,6 @@ PROVIDER = Provider(
     card_template="integrations/pagerduty/card.html",
     card_context=card_context,
     order=10,
+    prefix="pd",
+    disconnect=Disconnect(DisconnectForm, disconnect_warnings),
 )

@@ -1,6 +1,8 @@
 """Settings → Integrations → PagerDuty: thin views over services.py. Every action is a POST form;
 a GET shows the page with the matching dialog open, so everything works without JavaScript."""
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.views.decorators.http import require_http_methods
@@ -22,70 +24,57 @@ def _error_text(error: pd.PagerDutyError) -> str:
     return f"{error.message} Nothing was saved."
 
 
-def _key_view(request, *, dialog: str, form_name: str, make_form, service, said):
-    """A dialog that saves a REST API key with `service` (validated at PagerDuty first), then says `said(connection)`."""
+def key_dialog(dialog: str, form_name: str, make_form, service):
+    """A dialog that saves a REST API key with `service` (validated at PagerDuty first); the decorated
+    function says what the page shows once it is saved, from the connection."""
 
-    def act(org, form):
-        try:
-            connection = service(
-                organization=org,
-                api_key=form.cleaned_data["api_key"],
-                region=form.cleaned_data["region"],
-                actor=Actor.of_request(request),
-            )
-        except pd.PagerDutyError as error:
-            # A refused key is the key field's error (shown beside it, focused); the rest are the form's.
-            form.add_error("api_key" if isinstance(error, pd.Unauthorized) else None, _error_text(error))
-        except (services.NotConnected, DifferentAccount) as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, said(connection))
-            return back_to_integrations()
-        return None
+    def decorator(said):
+        @login_required
+        @require_http_methods(["GET", "POST"])
+        @functools.wraps(said)
+        def view(request):
+            def act(org, form):
+                data = form.cleaned_data
+                try:
+                    connection = service(
+                        organization=org,
+                        api_key=data["api_key"],
+                        region=data["region"],
+                        actor=Actor.of_request(request),
+                    )
+                except pd.PagerDutyError as error:
+                    # A refused key is the key field's error (shown beside it, focused); the rest are the form's.
+                    form.add_error("api_key" if isinstance(error, pd.Unauthorized) else None, _error_text(error))
+                except (services.NotConnected, DifferentAccount) as error:
+                    form.add_error(None, error.message)
+                else:
+                    messages.success(request, said(connection))
+                    return back_to_integrations()
+                return None
 
-    return dialog_view(request, dialog=dialog, form_name=form_name, make_form=make_form, act=act)
+            return dialog_view(request, dialog=dialog, form_name=form_name, make_form=make_form, act=act)
 
+        return view
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def connect(request):
-    return _key_view(
-        request,
-        dialog="pagerduty-connect-key",
-        form_name="pd_connect_form",
-        make_form=connect_form,
-        service=services.connection_connect_api_key,
-        said=lambda connection: f"PagerDuty connected as {connection.display_name}.",
-    )
+    return decorator
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def rotate_key(request):
-    return _key_view(
-        request,
-        dialog="pagerduty-rotate",
-        form_name="pd_rotate_form",
-        make_form=rotate_form,
-        service=services.connection_rotate_api_key,
-        said=lambda connection: f"API key updated; now using the key ending in {connection.key_last4}.",
-    )
+@key_dialog("pagerduty-connect-key", "pd_connect_form", connect_form, services.connection_connect_api_key)
+def connect(connection):
+    return f"PagerDuty connected as {connection.display_name}."
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def switch_api_key(request):
+@key_dialog("pagerduty-rotate", "pd_rotate_form", rotate_form, services.connection_rotate_api_key)
+def rotate_key(connection):
+    return f"API key updated; now using the key ending in {connection.key_last4}."
+
+
+@key_dialog("pagerduty-switch-api-key", "pd_switch_key_form", switch_key_form, services.connection_rotate_api_key)
+def switch_api_key(connection):
     """Switch to API key: an OAuth connection's credentials replaced in place, rotations kept."""
-    return _key_view(
-        request,
-        dialog="pagerduty-switch-api-key",
-        form_name="pd_switch_key_form",
-        make_form=switch_key_form,
-        service=services.connection_rotate_api_key,
-        said=lambda connection: (
-            f"Switched to the REST API key ending in {connection.key_last4}. Rotations keep following their "
-            "PagerDuty schedules; Roster deleted its OAuth tokens."
-        ),
+    return (
+        f"Switched to the REST API key ending in {connection.key_last4}. Rotations keep following their "
+        "PagerDuty schedules; Roster deleted its OAuth tokens."
     )
 
 

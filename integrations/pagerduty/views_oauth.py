@@ -63,12 +63,7 @@ def _start_login(request, *, dialog: str, form_name: str, make_form):
 def oauth_callback(request):
     """PagerDuty's redirect back: {PUBLIC_BASE_URL}/api/integrations/pagerduty/login/callback."""
     connection = finish_sign_in(
-        request,
-        finish=lambda org: oauth.oauth_login_finish(
-            organization=org, user=request.user, params=request.GET, session=request.session
-        ),
-        error_type=oauth.OAuthLoginError,
-        log_what="PagerDuty OAuth login",
+        request, finish=oauth.oauth_login_finish, error_type=oauth.OAuthLoginError, log_what="PagerDuty OAuth login"
     )
     if connection is None:
         return back_to_integrations()

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
-from integrations.connections import PendingLogins
+from integrations.connections import PendingLogins, SetupProblem, SignInError
 
 from . import client as slack
 from .models import PROVIDER, SlackConnection, SlackOAuthLogin
@@ -43,19 +43,12 @@ SESSION_KEY = "slack_oauth_state"
 CALLBACK_PATH = "/integrations/slack/callback"
 
 
-class NotConfigured(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class NotConfigured(SetupProblem):
+    pass
 
 
-class InstallError(Exception):
-    """An install that cannot finish. `message` is for the admin; nothing was changed."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = f"{message} Nothing was changed."
-        self.code = code
+class InstallError(SignInError):
+    pass
 
 
 LOGINS = PendingLogins(

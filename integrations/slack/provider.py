@@ -1,6 +1,6 @@
 """How Slack appears on Settings → Integrations (the registry entry and its card context)."""
 
-from integrations.registry import Provider, connection_card_context
+from integrations.registry import Disconnect, Provider
 
 from .forms import DisconnectForm
 from .models import PROVIDER as PROVIDER_KEY
@@ -17,14 +17,6 @@ def card_context(request, organization) -> dict:
         "slack_scopes": BOT_SCOPES,
         "slack_redirect_url": redirect_url(),
         "slack_missing_scopes": missing_scopes(connection.scope_list) if connection else [],
-        **connection_card_context(
-            "slack",
-            provider_key=PROVIDER_KEY,
-            organization=organization,
-            connected=connection is not None,
-            disconnect_form=DisconnectForm(),
-            disconnect_warnings=disconnect_warnings,
-        ),
     }
 
 
@@ -35,4 +27,6 @@ PROVIDER = Provider(
     card_template="integrations/slack/card.html",
     card_context=card_context,
     order=20,
+    prefix="slack",
+    disconnect=Disconnect(DisconnectForm, disconnect_warnings),
 )

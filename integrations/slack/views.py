@@ -40,12 +40,7 @@ def install(request):
 def callback(request):
     """Slack's redirect back: {PUBLIC_BASE_URL}/integrations/slack/callback."""
     connection = finish_sign_in(
-        request,
-        finish=lambda org: oauth.install_finish(
-            organization=org, user=request.user, params=request.GET, session=request.session
-        ),
-        error_type=oauth.InstallError,
-        log_what="Slack install",
+        request, finish=oauth.install_finish, error_type=oauth.InstallError, log_what="Slack install"
     )
     if connection is not None:
         messages.success(request, f"Slack connected to the workspace {connection.team_name or connection.team_id}.")
