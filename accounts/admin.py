@@ -8,6 +8,15 @@ from .models import ApiToken, AuditEvent, Invitation, Membership, Organization, 
 _organization_inlines: list[type[admin.options.InlineModelAdmin]] = []
 
 
+class ReadOnlyInline(admin.options.InlineModelAdmin):
+    """A mixin for inlines that only show rows (support staff read; the app's pages change them):
+    `class XInline(ReadOnlyInline, admin.TabularInline)` with `fields = readonly_fields = (...)`."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+
 def register_organization_inline(inline_class: type[admin.options.InlineModelAdmin]) -> None:
     if inline_class not in _organization_inlines:
         _organization_inlines.append(inline_class)
@@ -46,13 +55,10 @@ class ApiTokenInline(admin.TabularInline):
         return False
 
 
-class AuditEventInline(admin.TabularInline):
+class AuditEventInline(ReadOnlyInline, admin.TabularInline):
     model = AuditEvent
-    extra = 0
     readonly_fields = fields = ("created_at", "provider", "actor_label", "summary")
-    can_delete = False
     ordering = ["-created_at"]
-    max_num = 0
     verbose_name_plural = "Audit trail (integrations, members)"
 
 

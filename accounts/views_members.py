@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from . import once, selectors, services
 from .access import get_org_for_admin, get_org_for_member, is_admin
 from .actor import Actor
+from .dialogs import dialog_post
 from .forms import InviteForm, JoinForm, RoleForm
 from .models import Membership, User
 
@@ -58,11 +59,7 @@ def members(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def member_invite(request):
-    org = get_org_for_admin(request)
-    if request.method == "GET":
-        return _dialog_redirect("invite")
-    form = InviteForm(request.POST)
-    if form.is_valid():
+    def act(org, form):
         try:
             new = services.invitation_create(
                 organization=org,
@@ -72,25 +69,33 @@ def member_invite(request):
             )
         except services.MemberError as error:
             form.add_error("email", error.message)
+            return None
+        email = new.invitation.email
+        if new.emailed:
+            # The link goes to the mailbox only: whoever opens it shows they control the address.
+            messages.success(request, f"Invitation emailed to {email}.")
+            waiting = once.take(request, "invitation")
+            if waiting and waiting["email"] != email:  # another invitation's link: still to be shown
+                once.keep(request, "invitation", waiting)
         else:
-            email = new.invitation.email
-            if new.emailed:
-                # The link goes to the mailbox only: whoever opens it shows they control the address.
-                messages.success(request, f"Invitation emailed to {email}.")
-                waiting = once.take(request, "invitation")
-                if waiting and waiting["email"] != email:  # another invitation's link: still to be shown
-                    once.keep(request, "invitation", waiting)
-            else:
-                messages.warning(request, f"The email to {email} could not be sent: copy the link below to them.")
-                # Shown once by the page this redirects to (a reload cannot re-send the invitation); an
-                # account created from it must confirm its address by email before it can sign in.
-                once.keep(
-                    request,
-                    "invitation",
-                    {"email": email, "url": new.accept_url, "expires_at": new.invitation.expires_at.isoformat()},
-                )
-            return redirect("accounts:members")
-    return _members_page(request, org, invite_form=form, open_dialog="invite")
+            messages.warning(request, f"The email to {email} could not be sent: copy the link below to them.")
+            # Shown once by the page this redirects to (a reload cannot re-send the invitation); an
+            # account created from it must confirm its address by email before it can sign in.
+            once.keep(
+                request,
+                "invitation",
+                {"email": email, "url": new.accept_url, "expires_at": new.invitation.expires_at.isoformat()},
+            )
+        return redirect("accounts:members")
+
+    return dialog_post(
+        request,
+        page_url=reverse("accounts:members"),
+        dialog="invite",
+        make_form=InviteForm,
+        act=act,
+        render_open=lambda org, form: _members_page(request, org, invite_form=form, open_dialog="invite"),
+    )
 
 
 def member_action(dialog: str):

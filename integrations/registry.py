@@ -20,6 +20,17 @@ from dataclasses import dataclass, field
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
+from accounts.audit import audit_recent
+
+
+@dataclass(frozen=True)
+class Disconnect:
+    """A provider's Disconnect dialog: its form (a class, called with no data) and
+    `warnings(organization)`, what a disconnect will affect."""
+
+    form: Callable[[], object]
+    warnings: Callable[[object], list[str]]
+
 
 @dataclass(frozen=True)
 class Provider:
@@ -27,9 +38,13 @@ class Provider:
     name: str
     pitch: str
     card_template: str
-    # (request, organization) -> dict of context for the card template
+    # (request, organization) -> dict of context for the card template; the connection under `prefix`
     card_context: Callable[[HttpRequest, object], dict]
     order: int = 100
+    # With a Disconnect, the card also gets `<prefix>_audit` (its last five audit events),
+    # `<prefix>_disconnect_form` and `<prefix>_disconnect_warnings` (when connected).
+    prefix: str = ""
+    disconnect: Disconnect | None = None
 
 
 @dataclass(frozen=True)
@@ -91,8 +106,22 @@ def get(key: str) -> Provider:
     return _registry.providers[key]
 
 
+def _connection_context(provider: Provider, organization, connection) -> dict:
+    """What every provider's card shows the same way (see Provider.disconnect)."""
+    if provider.disconnect is None:
+        return {}
+    return {
+        f"{provider.prefix}_audit": audit_recent(organization=organization, provider=provider.key, limit=5),
+        f"{provider.prefix}_disconnect_form": provider.disconnect.form(),
+        f"{provider.prefix}_disconnect_warnings": (
+            provider.disconnect.warnings(organization) if connection is not None else []
+        ),
+    }
+
+
 def render_card(request: HttpRequest, organization, provider: Provider, extra: dict | None = None) -> str:
     context = {"provider": provider, "organization": organization, **provider.card_context(request, organization)}
+    context.update(_connection_context(provider, organization, context.get(provider.prefix)))
     if extra:
         context.update(extra)
     context["sections_html"] = [

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from accounts.actor import Actor
-from accounts.admin import register_organization_inline
+from accounts.admin import ReadOnlyInline, register_organization_inline
 
 from .feeds import calendar_feed_revoke
 from .models import CalendarFeed, Handoff, Member, PagerDutyUser, Rotation, Shift, SyncRun
@@ -13,12 +13,9 @@ class MemberInline(admin.TabularInline):
     fields = ["position", "name", "email"]
 
 
-class HandoffInline(admin.TabularInline):
+class HandoffInline(ReadOnlyInline, admin.TabularInline):
     model = Handoff
-    extra = 0
     readonly_fields = fields = ("at", "from_label", "to_label", "recorded_at")
-    can_delete = False
-    max_num = 0
     ordering = ["-at"]
 
 
@@ -82,6 +79,7 @@ class PagerDutyUserAdmin(admin.ModelAdmin):
     search_fields = ["pagerduty_id", "name", "email", "organization__name"]
 
 
+<<<<<<< HEAD
 @admin.register(CalendarFeed)
 class CalendarFeedAdmin(admin.ModelAdmin):
     """Support staff see which feeds exist and can revoke one (audited, as from the page); the
@@ -123,13 +121,13 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
 
 class RotationSyncInline(admin.TabularInline):
+=======
+class RotationSyncInline(ReadOnlyInline, admin.TabularInline):
+>>>>>>> dedupe
     """On the Organization admin: each rotation's binding and sync health."""
 
     model = Rotation
-    extra = 0
     readonly_fields = fields = ("name", "pagerduty_schedule_id", "last_sync_at", "last_sync_ok", "last_sync_error")
-    can_delete = False
-    max_num = 0
     verbose_name_plural = "Rotations (PagerDuty sync)"
 
 

@@ -4,6 +4,7 @@ POST form that redirects back; members see everything, only admins change anythi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -141,32 +142,59 @@ def _back(rotation_id, anchor: str = ""):
     return redirect(reverse("rotations:detail", args=[rotation_id]) + (f"#{anchor}" if anchor else ""))
 
 
-def _run(request, action, success: str):
-    try:
-        action()
-    except services.RotationError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, success)
+def rotation_action(anchor: str = ""):
+    """A POST button on a rotation's page (admins): `action(request, rotation, **ids)` does it and
+    returns what the page says; a RotationError is said as an error. Back to the page at `anchor`."""
+
+    def decorator(action):
+        @login_required
+        @require_POST
+        @functools.wraps(action)
+        def view(request, rotation_id: int, **ids):
+            rotation = _admin_rotation(request, rotation_id)
+            try:
+                messages.success(request, action(request, rotation, **ids))
+            except services.RotationError as error:
+                messages.error(request, error.message)
+            return _back(rotation.pk, anchor)
+
+        return view
+
+    return decorator
+
+
+def _form_post(
+    request, rotation, form, *, save, form_name: str, anchor: str = "", focus_first: bool = True, shown=None
+):
+    """A form on a rotation's page: `save(cleaned_data)` returns what the page says, and the browser
+    goes back to `anchor`; a RotationError is shown on the form. Otherwise the page again with the
+    form's errors (the first one focused), for `shown` (the rotation as stored) or `rotation`."""
+    if form.is_valid():
+        try:
+            said = save(form.cleaned_data)
+        except services.RotationError as error:
+            show_error(form, error)
+        else:
+            messages.success(request, said)
+            return _back(rotation.pk, anchor)
+    elif focus_first:
+        focus_first_error(form)
+    return _detail(request, shown() if shown else rotation, **{form_name: form})
 
 
 @login_required
 @require_POST
 def edit(request, rotation_id: int):
     rotation = _admin_rotation(request, rotation_id)
+
+    def save(data):
+        services.rotation_update(rotation=rotation, **{f: data[f] for f in services.EDITABLE_FIELDS if f in data})
+        return "Rotation saved."
+
     form = RotationForm(request.POST, rotation=rotation)
-    if form.is_valid():
-        changes = {f: form.cleaned_data[f] for f in services.EDITABLE_FIELDS if f in form.cleaned_data}
-        try:
-            services.rotation_update(rotation=rotation, **changes)
-        except services.RotationError as error:
-            show_error(form, error)
-        else:
-            messages.success(request, "Rotation saved.")
-            return _back(rotation.pk)
-    else:
-        focus_first_error(form)
-    return _detail(request, _admin_rotation(request, rotation_id), form=form)
+    return _form_post(
+        request, rotation, form, save=save, form_name="form", shown=lambda: _admin_rotation(request, rotation_id)
+    )
 
 
 @login_required
@@ -182,25 +210,20 @@ def delete(request, rotation_id: int):
 @require_POST
 def member_add(request, rotation_id: int):
     rotation = _admin_rotation(request, rotation_id)
+
+    def save(data):
+        return f"{services.member_add(rotation=rotation, name=data['name'], email=data['email']).name} added."
+
     form = MemberForm(request.POST, auto_id=MEMBER_IDS)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            member = services.member_add(rotation=rotation, name=data["name"], email=data["email"])
-        except services.RotationError as error:
-            show_error(form, error)
-        else:
-            messages.success(request, f"{member.name} added.")
-            return _back(rotation.pk, "members-title")
-    return _detail(request, rotation, member_form=form)
+    return _form_post(
+        request, rotation, form, save=save, form_name="member_form", anchor="members-title", focus_first=False
+    )
 
 
-@login_required
-@require_POST
-def member_remove(request, rotation_id: int, member_id: int):
-    rotation = _admin_rotation(request, rotation_id)
-    _run(request, lambda: services.member_remove(rotation=rotation, member_id=member_id), "Member removed.")
-    return _back(rotation.pk, "members-title")
+@rotation_action("members-title")
+def member_remove(request, rotation, member_id: int):
+    services.member_remove(rotation=rotation, member_id=member_id)
+    return "Member removed."
 
 
 @login_required
@@ -221,43 +244,30 @@ def skip(request, rotation_id: int):
     return _back(rotation.pk, "timeline-title")
 
 
-@login_required
-@require_POST
-def skip_delete(request, rotation_id: int, skip_id: int):
-    rotation = _admin_rotation(request, rotation_id)
+@rotation_action("timeline-title")
+def skip_delete(request, rotation, skip_id: int):
     services.skip_delete(rotation=rotation, skip_id=skip_id)
-    messages.success(request, "Skip undone: the turn is back with its person.")
-    return _back(rotation.pk, "timeline-title")
+    return "Skip undone: the turn is back with its person."
 
 
 @login_required
 @require_POST
 def override_add(request, rotation_id: int):
     rotation = _admin_rotation(request, rotation_id)
+
+    def save(data):
+        start, end = (timezone.make_aware(timezone.make_naive(data[k]), rotation.tz) for k in ("start", "end"))
+        services.override_create(rotation=rotation, member_id=data["member"], start=start, end=end)
+        return "Override added."
+
     form = OverrideForm(request.POST, rotation=rotation, auto_id=OVERRIDE_IDS)
-    if form.is_valid():
-        data = form.cleaned_data
-        tz = rotation.tz
-        start, end = (timezone.make_aware(timezone.make_naive(data[k]), tz) for k in ("start", "end"))
-        try:
-            services.override_create(rotation=rotation, member_id=data["member"], start=start, end=end)
-        except services.RotationError as error:
-            show_error(form, error)
-        else:
-            messages.success(request, "Override added.")
-            return _back(rotation.pk, "timeline-title")
-    else:
-        focus_first_error(form)
-    return _detail(request, rotation, override_form=form)
+    return _form_post(request, rotation, form, save=save, form_name="override_form", anchor="timeline-title")
 
 
-@login_required
-@require_POST
-def override_delete(request, rotation_id: int, override_id: int):
-    rotation = _admin_rotation(request, rotation_id)
+@rotation_action("timeline-title")
+def override_delete(request, rotation, override_id: int):
     services.override_delete(rotation=rotation, override_id=override_id)
-    messages.success(request, "Override removed.")
-    return _back(rotation.pk, "timeline-title")
+    return "Override removed."
 
 
 @login_required
@@ -284,31 +294,22 @@ def schedules(request, rotation_id: int):
     )
 
 
-@login_required
-@require_POST
-def bind(request, rotation_id: int):
-    rotation = _admin_rotation(request, rotation_id)
+@rotation_action()
+def bind(request, rotation):
     data = request.POST
-    _run(
-        request,
-        lambda: services.rotation_bind(
-            rotation=rotation,
-            schedule_id=data.get("schedule_id", ""),
-            schedule_name=data.get("schedule_name", ""),
-            schedule_kind=data.get("schedule_kind", ""),
-        ),
-        "Now following the PagerDuty schedule. A sync is running.",
+    services.rotation_bind(
+        rotation=rotation,
+        schedule_id=data.get("schedule_id", ""),
+        schedule_name=data.get("schedule_name", ""),
+        schedule_kind=data.get("schedule_kind", ""),
     )
-    return _back(rotation.pk)
+    return "Now following the PagerDuty schedule. A sync is running."
 
 
-@login_required
-@require_POST
-def unbind(request, rotation_id: int):
-    rotation = _admin_rotation(request, rotation_id)
+@rotation_action()
+def unbind(request, rotation):
     services.rotation_unbind(rotation=rotation)
-    messages.success(request, "No longer following PagerDuty: the rotation uses its own cadence again.")
-    return _back(rotation.pk)
+    return "No longer following PagerDuty: the rotation uses its own cadence again."
 
 
 @login_required

@@ -1,5 +1,8 @@
 import contextlib
 import logging
+import os
+import signal
+import subprocess
 
 import pytest
 import responses as responses_lib
@@ -48,6 +51,14 @@ def org(db) -> Organization:
 @pytest.fixture
 def admin_user(org) -> User:
     return User.objects.get(email="admin@acme.example")
+
+
+@pytest.fixture
+def staff_client(admin_client, admin_user):
+    """Acme's admin, signed in, who is also support staff (the Django admin)."""
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    return admin_client
 
 
 @pytest.fixture
@@ -150,9 +161,6 @@ def real_celery_worker(transactional_db, settings, fake_pagerduty):
 def celery_worker_process(settings, *, app_module: str = "config", extra_env: dict | None = None, purge: bool = True):
     """Start a Celery worker (the Celery app in `app_module`) on the test database and Redis; stop it
     on leaving. `purge` empties the queue first (a restart after the broker lost its messages)."""
-    import os
-    import signal
-    import subprocess
     import sys
     import time
     from pathlib import Path
@@ -211,12 +219,28 @@ def celery_worker_process(settings, *, app_module: str = "config", extra_env: di
     try:
         yield proc
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_process_group(proc, timeout=20)
         log_file.close()
+
+
+def stop_process_group(proc, *, timeout: float) -> None:
+    """SIGTERM a process started with start_new_session=True and its children; SIGKILL them if they
+    have not exited after `timeout` seconds."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def assert_no_page_shows(client, urls: list[str], secrets) -> None:
+    """Each page answers 200 and shows none of `secrets` (whole)."""
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        for secret in secrets:
+            assert secret not in response.content.decode(), url
 
 
 def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):

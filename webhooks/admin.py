@@ -4,7 +4,7 @@ incidents with their timelines. Never a secret: signing secrets show by their la
 from django.contrib import admin, messages
 from django.db import transaction
 
-from accounts.admin import register_organization_inline
+from accounts.admin import ReadOnlyInline, register_organization_inline
 
 from .models import Delivery, Incident, IncidentEvent, WebhookEndpoint, WebhookSecret
 from .queueing import queue_deliveries
@@ -13,20 +13,14 @@ ERROR_CHARS = 60
 FINISHED = (Delivery.Status.PROCESSED, Delivery.Status.SKIPPED)
 
 
-class WebhookEndpointInline(admin.StackedInline):
+class WebhookEndpointInline(ReadOnlyInline, admin.StackedInline):
     model = WebhookEndpoint
-    extra = 0
-    max_num = 0
-    can_delete = False
     fields = readonly_fields = ("public_id", "last_ping_at", "last_rejected_at", "last_rejected_reason", "created_at")
     verbose_name = "PagerDuty webhook endpoint"
 
 
-class WebhookSecretInline(admin.TabularInline):
+class WebhookSecretInline(ReadOnlyInline, admin.TabularInline):
     model = WebhookSecret
-    extra = 0
-    max_num = 0
-    can_delete = False
     fields = readonly_fields = ("label", "last4", "subscription_id", "created_by", "created_at")
     verbose_name_plural = "Webhook signing secrets (last 4 only)"
 
@@ -97,11 +91,8 @@ class DeliveryAdmin(admin.ModelAdmin):
         )
 
 
-class IncidentEventInline(admin.TabularInline):
+class IncidentEventInline(ReadOnlyInline, admin.TabularInline):
     model = IncidentEvent
-    extra = 0
-    max_num = 0
-    can_delete = False
     fields = readonly_fields = ("occurred_at", "event_type", "summary", "agent", "applied", "event_id", "delivery")
     ordering = ["occurred_at", "id"]
     verbose_name_plural = "Timeline"

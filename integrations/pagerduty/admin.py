@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from accounts.admin import register_organization_inline
+from integrations.admin import ConnectionAdmin, ConnectionInline
 
 from .models import PagerDutyConnection
 from .selectors import connection_health
@@ -42,11 +43,8 @@ HEALTH_FIELDS = (
 )
 
 
-class PagerDutyConnectionInline(HealthColumn, admin.StackedInline):
+class PagerDutyConnectionInline(HealthColumn, ConnectionInline):
     model = PagerDutyConnection
-    extra = 0
-    max_num = 0
-    can_delete = False
     fields = readonly_fields = HEALTH_FIELDS
     verbose_name = "PagerDuty connection health"
 
@@ -55,7 +53,7 @@ register_organization_inline(PagerDutyConnectionInline)
 
 
 @admin.register(PagerDutyConnection)
-class PagerDutyConnectionAdmin(HealthColumn, admin.ModelAdmin):
+class PagerDutyConnectionAdmin(HealthColumn, ConnectionAdmin):
     list_display = [
         "organization",
         "health",
@@ -68,13 +66,5 @@ class PagerDutyConnectionAdmin(HealthColumn, admin.ModelAdmin):
         "last_refresh_result",
     ]
     list_filter = ["status", "auth_type", "region", "last_refresh_result"]
-    search_fields = ["organization__name", "organization__slug", "account_subdomain", "external_user_email"]
+    search_fields = [*ConnectionAdmin.search_fields, "account_subdomain", "external_user_email"]
     fields = readonly_fields = ("organization", *HEALTH_FIELDS)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Disconnecting also unbinds rotations, clears OAuth state and records the audit: an admin
-        # of the organization does it from Settings → Integrations, never a bare row delete here.
-        return False

@@ -3,6 +3,7 @@
 from django.http import JsonResponse
 
 from accounts.api import ApiError, api_actor, api_view, form_data, iso, json_body
+from integrations.api import connection_status_json, not_connected
 
 from . import client as pd
 from . import services
@@ -30,23 +31,19 @@ def status_json(organization) -> dict:
     connection = get_connection(organization)
     if connection is None:
         return {"connected": False, "status": "not_connected", "health": connection_health(None).as_json()}
-    data = {
-        "connected": True,
-        "status": connection.status,
-        "displayName": connection.display_name,
-        "authType": connection.auth_type,
-        "region": connection.region,
-        "isAccountKey": connection.is_account_key,
-        "externalUserEmail": connection.external_user_email or None,
-        "externalUserName": connection.external_user_name or None,
-        "accountSubdomain": connection.account_subdomain or None,
-        "capabilities": connection.capabilities,
-        "validatedAt": iso(connection.validated_at),
-        "keyLast4": connection.key_last4 or None,
-        "lastError": connection.last_error or None,
-        "lastErrorAt": iso(connection.last_error_at),
-        "health": connection_health(connection, organization=organization).as_json(),
-    }
+    data = connection_status_json(
+        connection,
+        displayName=connection.display_name,
+        authType=connection.auth_type,
+        region=connection.region,
+        isAccountKey=connection.is_account_key,
+        externalUserEmail=connection.external_user_email or None,
+        externalUserName=connection.external_user_name or None,
+        accountSubdomain=connection.account_subdomain or None,
+        capabilities=connection.capabilities,
+        keyLast4=connection.key_last4 or None,
+        health=connection_health(connection, organization=organization).as_json(),
+    )
     if connection.auth_type == PagerDutyConnection.AuthType.OAUTH:
         data |= {
             "oauthApp": "operator" if connection.oauth_uses_operator_app else "organization",
@@ -78,7 +75,7 @@ def connection(request):
         return JsonResponse(status_json(org))
     if request.method == "DELETE":
         if services.connection_disconnect(organization=org, actor=actor) is None:
-            raise ApiError(404, "not_connected", services.NotConnected.message)
+            raise not_connected(services.NotConnected.message)
         return JsonResponse(status_json(org))
     token, region = _key_and_region(request)
     try:
@@ -93,7 +90,7 @@ def connection(request):
     except pd.PagerDutyError as error:
         raise api_error_for(error) from error
     except services.NotConnected as error:
-        raise ApiError(404, "not_connected", error.message) from error
+        raise not_connected(error.message) from error
     except DifferentAccount as error:
         raise ApiError(409, error.code, error.message) from error
     return JsonResponse(status_json(org))

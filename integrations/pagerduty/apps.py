@@ -1,14 +1,7 @@
-from django.apps import AppConfig
+from integrations import apps  # not the class itself: Django picks the one AppConfig of this module
 
 
-class PagerDutyConfig(AppConfig):
+class PagerDutyConfig(apps.ProviderConfig):
     name = "integrations.pagerduty"
     label = "pagerduty"
     verbose_name = "PagerDuty"
-
-    def ready(self):
-        from integrations import registry
-
-        from . import provider
-
-        registry.register(provider.PROVIDER)

@@ -147,33 +147,32 @@ def _token_call(action: str, call) -> TokenSet:
 
 def exchange_code(*, client_id: str, client_secret: str, redirect_uri: str, code: str, code_verifier: str) -> TokenSet:
     """`grant_type=authorization_code` with PKCE. The code lives 30 seconds: call this at once."""
-    session = _session(client_id, redirect_uri)
-    return _token_call(
+    return _token_request(
         "authorization code",
-        lambda: session.fetch_token(
-            identity_url(TOKEN_PATH),
-            code=code,
-            code_verifier=code_verifier,
-            include_client_id=True,
-            client_secret=client_secret,
-            headers={"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"},
-            timeout=(5, settings.PAGERDUTY_TIMEOUT),
-        ),
+        _session(client_id, redirect_uri).fetch_token,
+        client_secret=client_secret,
+        code=code,
+        code_verifier=code_verifier,
+        include_client_id=True,
+        headers={"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"},
     )
 
 
 def refresh(*, client_id: str, client_secret: str, refresh_token: str) -> TokenSet:
     """`grant_type=refresh_token`. PagerDuty answers with a NEW refresh token: never reuse the old one."""
-    session = _session(client_id)
-    return _token_call(
+    return _token_request(
         "token refresh",
-        lambda: session.refresh_token(
-            identity_url(TOKEN_PATH),
-            refresh_token=refresh_token,
-            client_id=client_id,
-            client_secret=client_secret,
-            timeout=(5, settings.PAGERDUTY_TIMEOUT),
-        ),
+        _session(client_id).refresh_token,
+        client_secret=client_secret,
+        refresh_token=refresh_token,
+        client_id=client_id,
+    )
+
+
+def _token_request(action: str, session_call, **params) -> TokenSet:
+    """POST to the token endpoint with the session's `fetch_token` or `refresh_token`."""
+    return _token_call(
+        action, lambda: session_call(identity_url(TOKEN_PATH), timeout=(5, settings.PAGERDUTY_TIMEOUT), **params)
     )
 
 

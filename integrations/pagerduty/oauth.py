@@ -20,7 +20,6 @@ new tokens in the same transaction. `invalid_grant` marks the connection needs_r
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import secrets
@@ -33,6 +32,7 @@ from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
+from integrations.connections import PendingLogins, SetupProblem, SignInError
 
 from . import client as pd
 from . import identity
@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 ORG_APP_SCOPES = ("openid", "schedules.read", "teams.read", "users.read")
 REQUIRED_SCOPES = ("schedules.read", "users.read")
 CLASSIC_SCOPES = ("read", "write")  # a Classic app's `read` covers every read endpoint
-LOGIN_TTL = timedelta(minutes=10)
 SESSION_KEY = "pagerduty_oauth_state"
 CALLBACK_PATH = "/api/integrations/pagerduty/login/callback"
 
@@ -58,19 +57,25 @@ REAUTH_HELP = "Click Refresh Connection to sign in to PagerDuty again."
 NEW_APP_HELP = "Disconnect, then connect again with the app's current Client ID and Client Secret."
 
 
-class OAuthNotAvailable(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class OAuthNotAvailable(SetupProblem):
+    pass
 
 
-class OAuthLoginError(Exception):
-    """A login that cannot finish. `message` is for the admin; nothing was changed."""
+class OAuthLoginError(SignInError):
+    pass
 
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = f"{message} Nothing was changed."
-        self.code = code
+
+LOGINS = PendingLogins(
+    model=PagerDutyOAuthLogin,
+    error=OAuthLoginError,
+    session_key=SESSION_KEY,
+    provider="PagerDuty",
+    flow="sign-in",
+    origin="a login Roster started",
+    again="Start again with Connect with OAuth.",
+    expired_again="Start again.",
+)
+LOGIN_TTL = LOGINS.ttl
 
 
 @dataclass(frozen=True)
@@ -141,10 +146,6 @@ def missing_scopes(scopes: list[str]) -> list[str]:
     return [s for s in REQUIRED_SCOPES if s not in scopes]
 
 
-def _state_hash(state: str) -> str:
-    return hashlib.sha256(state.encode()).hexdigest()
-
-
 # --- The login flow -------------------------------------------------------------------------------
 
 
@@ -155,10 +156,11 @@ def oauth_login_start(*, organization, app: OAuthApp, user=None, session=None, r
     url = identity.authorization_url(
         client_id=app.client_id, redirect_uri=redirect_url(), scopes=app.scopes, state=state, code_challenge=challenge
     )
-    PagerDutyOAuthLogin.objects.create(
-        state_hash=_state_hash(state),
+    LOGINS.start(
         organization=organization,
         user=user,
+        state=state,
+        session=session,
         bound_to_session=session is not None,
         region=region,
         code_verifier=verifier,
@@ -166,41 +168,7 @@ def oauth_login_start(*, organization, app: OAuthApp, user=None, session=None, r
         client_id=app.client_id,
         client_secret="" if app.uses_operator_app else app.client_secret,
     )
-    if session is not None:
-        session[SESSION_KEY] = state
     return url
-
-
-def _claim_login(*, organization, user, state: str, session_state: str | None) -> PagerDutyOAuthLogin:
-    if not state:
-        raise OAuthLoginError(
-            "PagerDuty sent the sign-in back without a state, so Roster cannot trust it.", code="missing_state"
-        )
-    login = PagerDutyOAuthLogin.objects.filter(state_hash=_state_hash(state)).first()
-    if login is None or login.organization_id != organization.pk:
-        raise OAuthLoginError(
-            "The sign-in did not come from a login Roster started (unknown state).", code="forged_state"
-        )
-    if login.used_at is not None:
-        raise OAuthLoginError(
-            "This sign-in was already used. Start again with Connect with OAuth.", code="reused_state"
-        )
-    if login.created_at < timezone.now() - LOGIN_TTL:
-        raise OAuthLoginError(
-            f"The sign-in expired (it must finish within {int(LOGIN_TTL.total_seconds() // 60)} minutes). Start again.",
-            code="expired_state",
-        )
-    if login.bound_to_session:
-        if not session_state or not hmac.compare_digest(session_state, state) or login.user_id != user.pk:
-            raise OAuthLoginError(
-                "The sign-in was started in another browser session, so Roster cannot trust it.", code="forged_state"
-            )
-    claimed = PagerDutyOAuthLogin.objects.filter(pk=login.pk, used_at=None).update(used_at=timezone.now())
-    if claimed != 1:
-        raise OAuthLoginError(
-            "This sign-in was already used. Start again with Connect with OAuth.", code="reused_state"
-        )
-    return login
 
 
 def _region_from_claims(claims: dict, default: str) -> str:
@@ -238,15 +206,13 @@ def oauth_login_finish(*, organization, user, params, session) -> PagerDutyConne
         session.pop(SESSION_KEY, None)  # single use, whatever happens next
     if params.get("error"):
         if ours:  # the admin's own login came back refused: burn it
-            PagerDutyOAuthLogin.objects.filter(state_hash=_state_hash(state), organization=organization).update(
-                used_at=timezone.now(), code_verifier="", client_secret=""
-            )
+            LOGINS.burn(organization=organization, state=state, code_verifier="", client_secret="")
         error = params.get("error")
         if error == "access_denied":
             raise OAuthLoginError("PagerDuty access was denied.", code="access_denied")
         shown = f" ({error})" if error in AUTHORIZATION_ERRORS else ""
         raise OAuthLoginError(f"PagerDuty did not authorize Roster{shown}.", code="authorization_error")
-    login = _claim_login(organization=organization, user=user, state=state, session_state=session_state)
+    login = LOGINS.claim(organization=organization, user=user, state=state, session_state=session_state)
     try:
         return _finish_claimed_login(login, code=params.get("code") or "", actor=Actor.person(user))
     finally:
@@ -255,7 +221,7 @@ def oauth_login_finish(*, organization, user, params, session) -> PagerDutyConne
 
 def _finish_claimed_login(login: PagerDutyOAuthLogin, *, code: str, actor: Actor) -> PagerDutyConnection:
     if not code:
-        raise OAuthLoginError("PagerDuty sent the sign-in back without an authorization code.", code="missing_code")
+        raise LOGINS.missing_code()
     try:
         app = operator_app() if login.uses_operator_app else organization_app(login.client_id, login.client_secret)
     except OAuthNotAvailable as error:
@@ -480,7 +446,7 @@ def revoke_on_disconnect(connection: PagerDutyConnection) -> str:
 
 def delete_pending_logins(organization) -> None:
     """Pending logins hold client secrets: a disconnect drops them."""
-    PagerDutyOAuthLogin.objects.filter(organization=organization).delete()
+    LOGINS.delete_for(organization)
 
 
 def revoke_tokens(connection: PagerDutyConnection) -> bool:
@@ -505,4 +471,4 @@ def revoke_tokens(connection: PagerDutyConnection) -> bool:
 
 
 def delete_stale_logins() -> int:
-    return PagerDutyOAuthLogin.objects.filter(created_at__lt=timezone.now() - timedelta(days=1)).delete()[0]
+    return LOGINS.delete_stale()

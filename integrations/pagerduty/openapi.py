@@ -1,6 +1,7 @@
 """OpenAPI description of this app's JSON API (api.py, api_oauth.py); merged by config/api_schema.py."""
 
 from config.api_schema import error, json_body, json_response, nullable
+from integrations.api import DATE_TIME_OR_NULL, STRING_OR_NULL, connection_status_schema
 
 TAG = {"name": "PagerDuty connection", "description": "Connect PagerDuty with a REST API key or OAuth (admins)."}
 
@@ -152,48 +153,38 @@ PATHS = {
     },
 }
 
-_STRING_OR_NULL = nullable({"type": "string"})
-_DATE_TIME_OR_NULL = nullable({"type": "string", "format": "date-time"})
 
 SCHEMAS = {
-    "ConnectionStatus": {
-        "type": "object",
-        "required": ["connected", "status"],
-        "properties": {
-            "connected": {"type": "boolean"},
-            "status": {"type": "string", "enum": ["not_connected", "active", "invalid", "needs_reauth"]},
-            "displayName": {"type": "string"},
-            "authType": {"type": "string", "enum": ["api_key", "oauth"]},
-            "region": {"type": "string", "enum": ["us", "eu"]},
-            "isAccountKey": {"type": "boolean"},
-            "externalUserEmail": _STRING_OR_NULL,
-            "externalUserName": _STRING_OR_NULL,
-            "accountSubdomain": _STRING_OR_NULL,
-            "capabilities": {"type": "object"},
-            "validatedAt": _DATE_TIME_OR_NULL,
-            "keyLast4": nullable({"type": "string", "maxLength": 4}),
-            "lastError": _STRING_OR_NULL,
-            "lastErrorAt": _DATE_TIME_OR_NULL,
-            "oauthApp": {"type": "string", "enum": ["operator", "organization"]},
-            "scopes": {"type": "array", "items": {"type": "string"}},
-            "missingScopes": {"type": "array", "items": {"type": "string"}},
-            "tokenExpiresAt": _DATE_TIME_OR_NULL,
-            "lastRefreshedAt": _DATE_TIME_OR_NULL,
-            "lastRefreshResult": _STRING_OR_NULL,
-            "health": {"$ref": "#/components/schemas/ConnectionHealth"},
-        },
-    },
+    "ConnectionStatus": connection_status_schema(
+        ["active", "invalid", "needs_reauth"],
+        displayName={"type": "string"},
+        authType={"type": "string", "enum": ["api_key", "oauth"]},
+        region={"type": "string", "enum": ["us", "eu"]},
+        isAccountKey={"type": "boolean"},
+        externalUserEmail=STRING_OR_NULL,
+        externalUserName=STRING_OR_NULL,
+        accountSubdomain=STRING_OR_NULL,
+        capabilities={"type": "object"},
+        keyLast4=nullable({"type": "string", "maxLength": 4}),
+        oauthApp={"type": "string", "enum": ["operator", "organization"]},
+        scopes={"type": "array", "items": {"type": "string"}},
+        missingScopes={"type": "array", "items": {"type": "string"}},
+        tokenExpiresAt=DATE_TIME_OR_NULL,
+        lastRefreshedAt=DATE_TIME_OR_NULL,
+        lastRefreshResult=STRING_OR_NULL,
+        health={"$ref": "#/components/schemas/ConnectionHealth"},
+    ),
     "ConnectionHealth": {
         "type": "object",
         "required": ["state", "label", "message", "action", "since", "fixers", "help"],
         "properties": {
             "state": {"type": "string", "enum": ["active", "degraded", "action_needed", "not_connected"]},
             "label": {"type": "string", "description": "As the card shows it: Active, Degraded, Action needed."},
-            "message": _STRING_OR_NULL,
+            "message": STRING_OR_NULL,
             "action": nullable(
                 {"type": "string", "description": "What an admin clicks on the card (action_needed only)."}
             ),
-            "since": _DATE_TIME_OR_NULL,
+            "since": DATE_TIME_OR_NULL,
             "fixers": {
                 "type": "array",
                 "items": {"type": "string"},

@@ -1,7 +1,6 @@
 """How PagerDuty appears on Settings → Integrations (the registry entry and its card context)."""
 
-from accounts.audit import audit_recent
-from integrations.registry import Provider
+from integrations.registry import Disconnect, Provider
 
 from .forms import DisconnectForm, connect_form, oauth_connect_form, rotate_form, switch_key_form, switch_oauth_form
 from .models import PROVIDER as PROVIDER_KEY
@@ -38,11 +37,8 @@ def card_context(request, organization) -> dict:
         "pd": connection,
         "pd_health": connection_health(connection, organization=organization),
         "pd_capabilities": capability_rows(connection.capabilities) if connection else [],
-        "pd_audit": audit_recent(organization=organization, provider=PROVIDER_KEY, limit=5),
         "pd_connect_form": connect_form(),
         "pd_rotate_form": rotate_form(region=connection.region if connection else None),
-        "pd_disconnect_form": DisconnectForm(),
-        "pd_disconnect_warnings": disconnect_warnings(organization) if connection else [],
     }
 
 
@@ -53,4 +49,6 @@ PROVIDER = Provider(
     card_template="integrations/pagerduty/card.html",
     card_context=card_context,
     order=10,
+    prefix="pd",
+    disconnect=Disconnect(DisconnectForm, disconnect_warnings),
 )

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.actor import Actor
 from accounts.audit import audit_record
 from integrations import registry
+from integrations.connections import audit_revalidation, disconnect_hook_notes, locked_connection
 
 from . import client as pd
 from . import oauth
@@ -145,13 +146,12 @@ def connection_disconnect(*, organization, actor: Actor | None = None) -> list[s
     if current is None:
         return None
     oauth_note = oauth.revoke_on_disconnect(current) if current.auth_type == PagerDutyConnection.AuthType.OAUTH else ""
-    with transaction.atomic():
-        connection = PagerDutyConnection.objects.select_for_update().filter(organization=organization).first()
+    with locked_connection(PagerDutyConnection, organization) as connection:
         if connection is None:
             return None
         oauth.delete_pending_logins(organization)
         notes = [oauth_note] if connection.auth_type == PagerDutyConnection.AuthType.OAUTH else []
-        notes += [hook.apply(organization) for hook in registry.disconnect_hooks(PROVIDER)]
+        notes += disconnect_hook_notes(PROVIDER, organization)
         auth_type, key_last4 = connection.auth_type, connection.key_last4
         connection.delete()
         audit_record(
@@ -198,12 +198,5 @@ def connection_revalidate(*, connection: PagerDutyConnection, actor: Actor | Non
     identity.capabilities["write"] = connection.capabilities.get("write", "unknown")
     apply_identity(connection, identity)
     connection.save()
-    if actor is not None or was != connection.status:
-        audit_record(
-            organization=connection.organization,
-            provider=PROVIDER,
-            action="revalidate",
-            actor=actor,
-            summary="Re-checked the connection: active",
-        )
+    audit_revalidation(connection, provider=PROVIDER, was=was, actor=actor, summary="Re-checked the connection: active")
     return connection

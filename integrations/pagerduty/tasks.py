@@ -1,44 +1,32 @@
 """Celery tasks. Each takes primary keys, re-fetches, and returns quietly if the row is gone;
 the work itself is a plain function in services.py."""
 
-import logging
-
 from celery import shared_task
+
+from integrations.connections import enqueue_each, validate_one
 
 from . import client as pd
 from . import oauth, selectors
 from .models import PagerDutyConnection
 from .services import connection_revalidate
 
-log = logging.getLogger(__name__)
-
 
 @shared_task
 def start_validate_connections() -> int:
     """Beat: enqueue one validation per active API-key connection."""
-    ids = list(
+    return enqueue_each(
         PagerDutyConnection.objects.filter(
             status=PagerDutyConnection.Status.ACTIVE, auth_type=PagerDutyConnection.AuthType.API_KEY
-        ).values_list("id", flat=True)
+        ),
+        validate_connection,
     )
-    for connection_id in ids:
-        validate_connection.delay(connection_id)
-    return len(ids)
 
 
 @shared_task(autoretry_for=(pd.RateLimited, pd.Unavailable), retry_backoff=30, retry_backoff_max=600, max_retries=5)
 def validate_connection(connection_id: int) -> str:
-    connection = PagerDutyConnection.objects.select_related("organization").filter(pk=connection_id).first()
-    if connection is None:
-        return "gone"
-    try:
-        connection_revalidate(connection=connection)
-    except pd.PagerDutyError as error:
-        if not error.permanent:
-            raise  # retried with backoff; the error is already on the card
-        log.info("PagerDuty connection %s failed validation: %s", connection_id, error.code)
-        return connection.status
-    return connection.status
+    return validate_one(
+        PagerDutyConnection, connection_id, revalidate=connection_revalidate, error_type=pd.PagerDutyError
+    )
 
 
 @shared_task
@@ -46,10 +34,7 @@ def start_refresh_tokens() -> int:
     """Beat: enqueue one refresh per OAuth connection whose token expires within the margin, and
     delete pending OAuth logins older than a day."""
     oauth.delete_stale_logins()
-    ids = list(selectors.due_for_refresh().values_list("id", flat=True))
-    for connection_id in ids:
-        refresh_connection_tokens.delay(connection_id)
-    return len(ids)
+    return enqueue_each(selectors.due_for_refresh(), refresh_connection_tokens)
 
 
 @shared_task(autoretry_for=(pd.RateLimited, pd.Unavailable), retry_backoff=30, retry_backoff_max=600, max_retries=5)

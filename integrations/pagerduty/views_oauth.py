@@ -1,22 +1,17 @@
 """Connect with OAuth: the dialog's form, PagerDuty's redirect back, and Refresh Connection for
 OAuth connections. Thin views over oauth.py; every outcome lands the admin back on the card."""
 
-import logging
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.access import get_org_for_admin
-from integrations.views import redirect_to_dialog, render_integrations_page
+from integrations.views import back_to_integrations, dialog_view, finish_sign_in, warn_missing_scopes
 
 from . import client as pd
 from . import oauth
 from .forms import oauth_connect_form, switch_oauth_form
 from .models import PagerDutyConnection
-
-log = logging.getLogger(__name__)
 
 
 @login_required
@@ -38,11 +33,7 @@ def switch_oauth(request):
 
 
 def _start_login(request, *, dialog: str, form_name: str, make_form):
-    org = get_org_for_admin(request)
-    if request.method == "GET":
-        return redirect_to_dialog(dialog)
-    form = make_form(request.POST, operator_app_ready=not oauth.operator_app_problem())
-    if form.is_valid():
+    def act(org, form):
         data = form.cleaned_data
         try:
             app = (
@@ -55,24 +46,27 @@ def _start_login(request, *, dialog: str, form_name: str, make_form):
             )
         except (oauth.OAuthNotAvailable, pd.PagerDutyError) as error:
             form.add_error(None, error.message)
-        else:
-            return redirect(url)
-    return render_integrations_page(request, open_dialog=dialog, extra={form_name: form})
+            return None
+        return redirect(url)
+
+    return dialog_view(
+        request,
+        dialog=dialog,
+        form_name=form_name,
+        make_form=lambda data: make_form(data, operator_app_ready=not oauth.operator_app_problem()),
+        act=act,
+    )
 
 
 @login_required
 @require_GET
 def oauth_callback(request):
     """PagerDuty's redirect back: {PUBLIC_BASE_URL}/api/integrations/pagerduty/login/callback."""
-    org = get_org_for_admin(request)
-    try:
-        connection = oauth.oauth_login_finish(
-            organization=org, user=request.user, params=request.GET, session=request.session
-        )
-    except oauth.OAuthLoginError as error:
-        log.info("PagerDuty OAuth login for organization %s failed: %s", org.pk, error.code)
-        messages.error(request, error.message)
-        return redirect("integrations:index")
+    connection = finish_sign_in(
+        request, finish=oauth.oauth_login_finish, error_type=oauth.OAuthLoginError, log_what="PagerDuty OAuth login"
+    )
+    if connection is None:
+        return back_to_integrations()
     was = getattr(connection, "replaced_auth_type", None)
     if was == PagerDutyConnection.AuthType.API_KEY:
         messages.success(
@@ -84,10 +78,8 @@ def oauth_callback(request):
         messages.success(request, f"PagerDuty connection refreshed: signed in again as {connection.display_name}.")
     else:
         messages.success(request, f"PagerDuty connected with OAuth as {connection.display_name}.")
-    missing = oauth.missing_scopes(connection.scope_list)
-    if missing:
-        messages.warning(request, f"PagerDuty did not grant the scopes Roster needs: {', '.join(missing)}.")
-    return redirect("integrations:index")
+    warn_missing_scopes(request, oauth.missing_scopes(connection.scope_list), provider="PagerDuty")
+    return back_to_integrations()
 
 
 def refresh_with_login(request, connection):
@@ -103,7 +95,7 @@ def refresh_with_login(request, connection):
         )
     except (oauth.OAuthNotAvailable, pd.PagerDutyError) as error:
         messages.error(request, f"Could not start the sign-in to PagerDuty: {error.message} Nothing was changed.")
-        return redirect("integrations:index")
+        return back_to_integrations()
     return redirect(url)
 
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from accounts.admin import register_organization_inline
+from integrations.admin import ConnectionAdmin, ConnectionInline
 
 from .models import SlackConnection, SlackUser
 
@@ -24,11 +25,8 @@ HEALTH_FIELDS = (
 )
 
 
-class SlackConnectionInline(admin.StackedInline):
+class SlackConnectionInline(ConnectionInline):
     model = SlackConnection
-    extra = 0
-    max_num = 0
-    can_delete = False
     fields = readonly_fields = HEALTH_FIELDS
     verbose_name = "Slack connection health"
 
@@ -37,19 +35,11 @@ register_organization_inline(SlackConnectionInline)
 
 
 @admin.register(SlackConnection)
-class SlackConnectionAdmin(admin.ModelAdmin):
+class SlackConnectionAdmin(ConnectionAdmin):
     list_display = ["organization", "status", "team_name", "team_id", "bot_name", "validated_at", "last_error"]
     list_filter = ["status"]
-    search_fields = ["organization__name", "organization__slug", "team_name", "team_id"]
+    search_fields = [*ConnectionAdmin.search_fields, "team_name", "team_id"]
     fields = readonly_fields = ("organization", *HEALTH_FIELDS)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Disconnecting revokes the token at Slack and is audited: an organization admin does it
-        # from Settings → Integrations, never a bare row delete here.
-        return False
 
 
 @admin.register(SlackUser)

@@ -2,7 +2,8 @@
 
 from django.http import JsonResponse
 
-from accounts.api import ApiError, api_actor, api_view, iso
+from accounts.api import api_actor, api_view
+from integrations.api import connection_status_json, not_connected
 
 from . import services
 from .oauth import missing_scopes, operator_app_problem
@@ -14,22 +15,18 @@ def status_json(organization) -> dict:
     connection = get_connection(organization)
     if connection is None:
         return {"connected": False, "status": "not_connected", "setupProblem": operator_app_problem() or None}
-    return {
-        "connected": True,
-        "status": connection.status,
-        "teamId": connection.team_id,
-        "teamName": connection.team_name,
-        "teamUrl": connection.team_url or None,
-        "enterpriseId": connection.enterprise_id or None,
-        "appId": connection.app_id or None,
-        "botUserId": connection.bot_user_id or None,
-        "botName": connection.bot_name or None,
-        "scopes": connection.scope_list,
-        "missingScopes": missing_scopes(connection.scope_list),
-        "validatedAt": iso(connection.validated_at),
-        "lastError": connection.last_error or None,
-        "lastErrorAt": iso(connection.last_error_at),
-    }
+    return connection_status_json(
+        connection,
+        teamId=connection.team_id,
+        teamName=connection.team_name,
+        teamUrl=connection.team_url or None,
+        enterpriseId=connection.enterprise_id or None,
+        appId=connection.app_id or None,
+        botUserId=connection.bot_user_id or None,
+        botName=connection.bot_name or None,
+        scopes=connection.scope_list,
+        missingScopes=missing_scopes(connection.scope_list),
+    )
 
 
 @api_view(["GET", "DELETE"])
@@ -37,5 +34,5 @@ def connection(request):
     org = request.organization
     if request.method == "DELETE":
         if not services.connection_disconnect(organization=org, actor=api_actor(request)):
-            raise ApiError(404, "not_connected", services.NotConnected.message)
+            raise not_connected(services.NotConnected.message)
     return JsonResponse(status_json(org))

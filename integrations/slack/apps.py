@@ -1,14 +1,7 @@
-from django.apps import AppConfig
+from integrations import apps  # not the class itself: Django picks the one AppConfig of this module
 
 
-class SlackConfig(AppConfig):
+class SlackConfig(apps.ProviderConfig):
     name = "integrations.slack"
     label = "slack"
     verbose_name = "Slack"
-
-    def ready(self):
-        from integrations import registry
-
-        from . import provider
-
-        registry.register(provider.PROVIDER)

@@ -10,11 +10,8 @@ own error text is never repeated to the admin.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import secrets
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -22,6 +19,7 @@ from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
+from integrations.connections import PendingLogins, SetupProblem, SignInError
 
 from . import client as slack
 from .models import PROVIDER, SlackConnection, SlackOAuthLogin
@@ -41,24 +39,29 @@ BOT_SCOPES = (
     "groups:write.topic",
     "chat:write",
 )
-LOGIN_TTL = timedelta(minutes=10)
 SESSION_KEY = "slack_oauth_state"
 CALLBACK_PATH = "/integrations/slack/callback"
 
 
-class NotConfigured(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class NotConfigured(SetupProblem):
+    pass
 
 
-class InstallError(Exception):
-    """An install that cannot finish. `message` is for the admin; nothing was changed."""
+class InstallError(SignInError):
+    pass
 
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = f"{message} Nothing was changed."
-        self.code = code
+
+LOGINS = PendingLogins(
+    model=SlackOAuthLogin,
+    error=InstallError,
+    session_key=SESSION_KEY,
+    provider="Slack",
+    flow="install",
+    origin="an Add to Slack started here",
+    again="Click Add to Slack again.",
+    expired_again="Click Add to Slack again.",
+)
+LOGIN_TTL = LOGINS.ttl
 
 
 def operator_app_problem() -> str:
@@ -76,18 +79,13 @@ def missing_scopes(granted: list[str]) -> list[str]:
     return [s for s in BOT_SCOPES if s not in granted]
 
 
-def _state_hash(state: str) -> str:
-    return hashlib.sha256(state.encode()).hexdigest()
-
-
 def install_start(*, organization, user, session) -> str:
     """Record a pending install bound to this session, organization and person; return Slack's URL."""
     problem = operator_app_problem()
     if problem:
         raise NotConfigured(problem)
     state = secrets.token_urlsafe(32)
-    SlackOAuthLogin.objects.create(state_hash=_state_hash(state), organization=organization, user=user)
-    session[SESSION_KEY] = state
+    LOGINS.start(organization=organization, user=user, state=state, session=session)
     return slack.authorize_url(
         client_id=settings.SLACK_CLIENT_ID, scopes=BOT_SCOPES, redirect_uri=redirect_url(), state=state
     )
@@ -106,48 +104,19 @@ def install_finish(*, organization, user, params, session) -> SlackConnection:
     session_state = session.pop(SESSION_KEY, None)
     if params.get("error"):
         if state:  # burn the pending install, if it was ours
-            SlackOAuthLogin.objects.filter(state_hash=_state_hash(state), organization=organization).update(
-                used_at=timezone.now()
-            )
+            LOGINS.burn(organization=organization, state=state)
         code = slack.safe_code(params.get("error"))
         raise InstallError(
             _REDIRECT_ERRORS.get(code, f"Slack did not add Roster to the workspace ({code})."),
             code="authorization_error",
         )
-    login = _claim(organization=organization, user=user, state=state, session_state=session_state)
+    login = LOGINS.claim(organization=organization, user=user, state=state, session_state=session_state)
     return _finish(login, code=params.get("code") or "", actor=Actor.person(user))
-
-
-def _claim(*, organization, user, state: str, session_state: str | None) -> SlackOAuthLogin:
-    if not state:
-        raise InstallError(
-            "Slack sent the install back without a state, so Roster cannot trust it.", code="missing_state"
-        )
-    login = SlackOAuthLogin.objects.filter(state_hash=_state_hash(state)).first()
-    if login is None or login.organization_id != organization.pk:
-        raise InstallError(
-            "The install did not come from an Add to Slack started here (unknown state).", code="forged_state"
-        )
-    if login.used_at is not None:
-        raise InstallError("This install was already used. Click Add to Slack again.", code="reused_state")
-    if login.created_at < timezone.now() - LOGIN_TTL:
-        raise InstallError(
-            f"The install expired (it must finish within {int(LOGIN_TTL.total_seconds() // 60)} minutes). "
-            "Click Add to Slack again.",
-            code="expired_state",
-        )
-    if not session_state or not hmac.compare_digest(session_state, state) or login.user_id != user.pk:
-        raise InstallError(
-            "The install was started in another browser session, so Roster cannot trust it.", code="forged_state"
-        )
-    if SlackOAuthLogin.objects.filter(pk=login.pk, used_at=None).update(used_at=timezone.now()) != 1:
-        raise InstallError("This install was already used. Click Add to Slack again.", code="reused_state")
-    return login
 
 
 def _finish(login: SlackOAuthLogin, *, code: str, actor: Actor) -> SlackConnection:
     if not code:
-        raise InstallError("Slack sent the install back without an authorization code.", code="missing_code")
+        raise LOGINS.missing_code()
     problem = operator_app_problem()
     if problem:
         raise InstallError(problem, code="not_configured")
@@ -198,8 +167,8 @@ def _finish(login: SlackOAuthLogin, *, code: str, actor: Actor) -> SlackConnecti
 
 
 def delete_pending_logins(organization) -> None:
-    SlackOAuthLogin.objects.filter(organization=organization).delete()
+    LOGINS.delete_for(organization)
 
 
 def delete_stale_logins() -> int:
-    return SlackOAuthLogin.objects.filter(created_at__lt=timezone.now() - timedelta(days=1)).delete()[0]
+    return LOGINS.delete_stale()

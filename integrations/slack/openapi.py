@@ -1,6 +1,7 @@
 """OpenAPI description of the Slack connection's JSON API (api.py); merged by config/api_schema.py."""
 
-from config.api_schema import error, json_response, nullable
+from config.api_schema import error, json_response
+from integrations.api import STRING_OR_NULL, connection_status_schema
 
 TAG = {
     "name": "Slack connection",
@@ -49,29 +50,20 @@ PATHS = {
     },
 }
 
-_STRING_OR_NULL = nullable({"type": "string"})
-_DATE_TIME_OR_NULL = nullable({"type": "string", "format": "date-time"})
+_STRINGS = {"type": "array", "items": {"type": "string"}}
 
 SCHEMAS = {
-    "SlackConnectionStatus": {
-        "type": "object",
-        "required": ["connected", "status"],
-        "properties": {
-            "connected": {"type": "boolean"},
-            "status": {"type": "string", "enum": ["not_connected", "active", "needs_reauth"]},
-            "setupProblem": _STRING_OR_NULL,
-            "teamId": {"type": "string"},
-            "teamName": {"type": "string"},
-            "teamUrl": _STRING_OR_NULL,
-            "enterpriseId": _STRING_OR_NULL,
-            "appId": _STRING_OR_NULL,
-            "botUserId": _STRING_OR_NULL,
-            "botName": _STRING_OR_NULL,
-            "scopes": {"type": "array", "items": {"type": "string"}},
-            "missingScopes": {"type": "array", "items": {"type": "string"}},
-            "validatedAt": _DATE_TIME_OR_NULL,
-            "lastError": _STRING_OR_NULL,
-            "lastErrorAt": _DATE_TIME_OR_NULL,
-        },
-    },
+    "SlackConnectionStatus": connection_status_schema(
+        ["active", "needs_reauth"],
+        setupProblem=STRING_OR_NULL,
+        teamId={"type": "string"},
+        teamName={"type": "string"},
+        teamUrl=STRING_OR_NULL,
+        enterpriseId=STRING_OR_NULL,
+        appId=STRING_OR_NULL,
+        botUserId=STRING_OR_NULL,
+        botName=STRING_OR_NULL,
+        scopes=_STRINGS,
+        missingScopes=_STRINGS,
+    ),
 }

@@ -1,7 +1,6 @@
 """How Slack appears on Settings → Integrations (the registry entry and its card context)."""
 
-from accounts.audit import audit_recent
-from integrations.registry import Provider
+from integrations.registry import Disconnect, Provider
 
 from .forms import DisconnectForm
 from .models import PROVIDER as PROVIDER_KEY
@@ -18,9 +17,6 @@ def card_context(request, organization) -> dict:
         "slack_scopes": BOT_SCOPES,
         "slack_redirect_url": redirect_url(),
         "slack_missing_scopes": missing_scopes(connection.scope_list) if connection else [],
-        "slack_audit": audit_recent(organization=organization, provider=PROVIDER_KEY, limit=5),
-        "slack_disconnect_form": DisconnectForm(),
-        "slack_disconnect_warnings": disconnect_warnings(organization) if connection else [],
     }
 
 
@@ -31,4 +27,6 @@ PROVIDER = Provider(
     card_template="integrations/slack/card.html",
     card_context=card_context,
     order=20,
+    prefix="slack",
+    disconnect=Disconnect(DisconnectForm, disconnect_warnings),
 )

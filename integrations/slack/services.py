@@ -11,12 +11,12 @@ import logging
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
 from integrations import registry
+from integrations.connections import audit_revalidation, disconnect_hook_notes, locked_connection
 
 from . import client as slack
 from . import oauth
@@ -70,14 +70,9 @@ def connection_revalidate(*, connection: SlackConnection, actor: Actor | None = 
     connection.validated_at = timezone.now()
     connection.last_error, connection.last_error_at = "", None
     connection.save()
-    if actor is not None or was != connection.status:
-        audit_record(
-            organization=connection.organization,
-            provider=PROVIDER,
-            action="revalidate",
-            actor=actor,
-            summary="Re-checked the Slack connection: active",
-        )
+    audit_revalidation(
+        connection, provider=PROVIDER, was=was, actor=actor, summary="Re-checked the Slack connection: active"
+    )
     return connection
 
 
@@ -104,12 +99,11 @@ def connection_disconnect(*, organization, actor: Actor | None = None) -> bool:
     if current is None:
         return False
     note = _revoke(current)
-    with transaction.atomic():
-        connection = SlackConnection.objects.select_for_update().filter(organization=organization).first()
+    with locked_connection(SlackConnection, organization) as connection:
         if connection is None:
             return False
         oauth.delete_pending_logins(organization)
-        notes = [note, *(hook.apply(organization) for hook in registry.disconnect_hooks(PROVIDER))]
+        notes = [note, *disconnect_hook_notes(PROVIDER, organization)]
         team = connection.team_name or connection.team_id
         if not SlackConnection.objects.filter(team_id=connection.team_id).exclude(pk=connection.pk).exists():
             SlackUser.objects.filter(team_id=connection.team_id).delete()  # people's emails go with it

@@ -110,6 +110,17 @@ def admin_at_width(browser, live_server, admin_user, width):
     context.close()
 
 
+def back_on_the_card(page, card, *, said: str, status: str) -> None:
+    """A provider sent the browser back: Settings → Integrations says `said`, and the card (whose
+    status line is data-testid="<prefix>-status") shows `status`."""
+    from playwright.sync_api import expect
+
+    page.wait_for_url("**/settings/integrations/")
+    expect(page.get_by_role("status")).to_contain_text(said)
+    prefix = "pd" if card.get_attribute("id") == "pagerduty" else card.get_attribute("id")
+    expect(card.get_by_test_id(f"{prefix}-status")).to_have_text(status)
+
+
 def open_menu(page) -> None:
     """On a phone the navigation is folded into Menu: open it (a no-op where it is shown)."""
     menu = page.locator("details.menu")

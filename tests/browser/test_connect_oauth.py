@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from integrations.pagerduty.models import PagerDutyConnection
-from tests.browser.conftest import assert_fits
+from tests.browser.conftest import assert_fits, back_on_the_card
 from tests.factories import PagerDutyConnectionFactory
 from tests.fake_identity import FakeIdentity
 
@@ -46,9 +46,7 @@ def test_an_admin_connects_with_oauth_by_approving_in_pagerduty(admin_at_width, 
 
     page.get_by_role("button", name="Approve").click()
 
-    page.wait_for_url("**/settings/integrations/")
-    expect(page.get_by_role("status")).to_contain_text("PagerDuty connected with OAuth as Earline Greenholt.")
-    expect(card.get_by_test_id("pd-status")).to_have_text("Active")
+    back_on_the_card(page, card, said="PagerDuty connected with OAuth as Earline Greenholt.", status="Active")
     expect(card.get_by_test_id("pd-auth-type")).to_have_text("OAuth 2.0")
     expect(card.get_by_test_id("pd-acting-as")).to_contain_text("Earline Greenholt <earline@acme.example>")
     expect(card.get_by_test_id("pd-subdomain")).to_have_text("acme.pagerduty.com")
@@ -66,9 +64,7 @@ def test_denying_in_pagerduty_lands_back_on_the_card_unconnected(signed_in_page,
 
     page.get_by_role("button", name="Deny").click()
 
-    page.wait_for_url("**/settings/integrations/")
-    expect(page.get_by_role("status")).to_contain_text("PagerDuty access was denied. Nothing was changed.")
-    expect(card.get_by_test_id("pd-status")).to_have_text("Not connected")
+    back_on_the_card(page, card, said="PagerDuty access was denied. Nothing was changed.", status="Not connected")
     assert not PagerDutyConnection.objects.exists()
 
 
@@ -94,9 +90,7 @@ def test_refresh_connection_re_authorizes_a_connection_that_needs_it(signed_in_p
     card.get_by_role("button", name="Refresh Connection").click()
     page.get_by_role("button", name="Approve").click()
 
-    page.wait_for_url("**/settings/integrations/")
-    expect(card.get_by_test_id("pd-status")).to_have_text("Active")
-    expect(page.get_by_role("status")).to_contain_text("PagerDuty connection refreshed: signed in again as Earline")
+    back_on_the_card(page, card, said="PagerDuty connection refreshed: signed in again as Earline", status="Active")
     expect(card.get_by_test_id("pd-acting-as")).to_contain_text("Earline Greenholt")
     connection = PagerDutyConnection.objects.get(organization=org)
     assert connection.refresh_token in fake_identity.refresh_tokens and connection.last_error == ""

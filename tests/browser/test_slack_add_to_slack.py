@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from integrations.slack.models import SlackConnection
+from tests.browser.conftest import back_on_the_card
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,9 +38,7 @@ def test_an_admin_adds_roster_to_slack_and_disconnects_it(signed_in_page, fake_s
     assert page.url.startswith(f"{fake_slack.authorize_url}?")
     page.get_by_role("button", name="Allow").click()
 
-    page.wait_for_url("**/settings/integrations/")
-    expect(page.get_by_role("status")).to_contain_text("Slack connected to the workspace Acme Ops.")
-    expect(card.get_by_test_id("slack-status")).to_have_text("Active")
+    back_on_the_card(page, card, said="Slack connected to the workspace Acme Ops.", status="Active")
     expect(card.get_by_test_id("slack-workspace")).to_contain_text("Acme Ops")
     expect(card.get_by_test_id("slack-bot")).to_contain_text("@roster")
     expect(card.get_by_test_id("slack-scopes-granted")).to_contain_text("usergroups:write")

@@ -4,7 +4,6 @@ click (against the fake PagerDuty server), and processes a webhook delivery its 
 Runs in the plain `make test` suite (no Redis, no PostgreSQL)."""
 
 import os
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import wait_for
+from tests.conftest import stop_process_group, wait_for
 from tests.rotations.fake_schedules import FakeSchedule, install
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,12 +90,7 @@ def worker_with_beat(development_env, tmp_path):
         try:
             yield log_path
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            stop_process_group(proc, timeout=60)
 
 
 def shifts_in(database: Path) -> int:
@@ -145,8 +139,7 @@ def web_server(development_env, tmp_path):
             wait_for(lambda: answers(url + "/healthz"), timeout=120)
             yield url
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=60)
+            stop_process_group(proc, timeout=60)
 
 
 def answers(url: str) -> bool:

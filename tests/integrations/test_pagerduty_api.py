@@ -99,9 +99,14 @@ def test_pagerduty_down_is_a_502(client, token, rsps):
     assert response.json()["code"] == "pagerduty_unavailable"
 
 
-def test_patch_rotates_and_a_failed_rotation_keeps_the_old_key(client, token, org, rsps):
+@pytest.fixture
+def connected(client, token, rsps):
+    """Connected through the API itself (POST with a key PagerDuty accepts)."""
     pd_mocks.mock_valid_user_key(rsps)
     call(client, "POST", token, {"token": KEY})
+
+
+def test_patch_rotates_and_a_failed_rotation_keeps_the_old_key(client, token, org, rsps, connected):
     assert call(client, "PATCH", token, {"token": NEW_KEY}).json()["keyLast4"] == "9876"
 
     rsps.replace(responses.GET, pd_mocks.api("/users/me"), json=pd_mocks.UNAUTHORIZED_BODY, status=401)
@@ -119,9 +124,7 @@ def test_post_when_connected_is_a_conflict_and_patch_when_not_is_404(client, tok
     assert response.json()["code"] == "already_connected"
 
 
-def test_delete_disconnects(client, token, org, rsps):
-    pd_mocks.mock_valid_user_key(rsps)
-    call(client, "POST", token, {"token": KEY})
+def test_delete_disconnects(client, token, org, connected):
     response = call(client, "DELETE", token)
     assert response.status_code == 200
     assert response.json()["connected"] is False

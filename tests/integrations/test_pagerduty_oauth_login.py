@@ -228,22 +228,21 @@ def test_it_rejects_a_forged_state(admin_client, existing, rsps):
     assert unchanged(existing) and token_calls(rsps) == []
 
 
-def test_it_rejects_a_state_started_in_another_browser_session(client, admin_user, existing, rsps):
-    first = Client()
-    first.force_login(admin_user)
-    query = start(first)
-    client.force_login(admin_user)  # same admin, another browser: no state in this session
+@pytest.mark.parametrize(
+    ("started_by", "said"),
+    [
+        # the same admin in another browser: no state in this session
+        ("admin_user", "started in another browser session"),
+        ("outsider", "did not come from a login Roster started"),  # another organization's admin
+    ],
+)
+def test_it_rejects_a_state_started_elsewhere(request, client, admin_user, existing, rsps, started_by, said):
+    elsewhere = Client()
+    elsewhere.force_login(request.getfixturevalue(started_by))
+    query = start(elsewhere)
+    client.force_login(admin_user)
     page = page_of(callback(client, code="c", state=query["state"]))
-    assert "started in another browser session" in page
-    assert unchanged(existing) and token_calls(rsps) == []
-
-
-def test_it_rejects_a_state_of_another_organization(admin_client, outsider, existing, rsps):
-    other = Client()
-    other.force_login(outsider)
-    query = start(other)
-    page = page_of(callback(admin_client, code="c", state=query["state"]))
-    assert "did not come from a login Roster started" in page
+    assert said in page
     assert unchanged(existing) and token_calls(rsps) == []
 
 

@@ -11,6 +11,7 @@ from accounts.services import api_token_create
 from integrations.pagerduty.models import PagerDutyConnection
 from integrations.pagerduty.tasks import validate_connection
 from tests import pd_mocks
+from tests.conftest import assert_no_page_shows
 
 SECRET = "u+SeCrEtKeyNeverShown7qZ9"
 
@@ -34,9 +35,7 @@ def test_the_key_is_encrypted_at_rest(connected):
     assert PagerDutyConnection.objects.get(pk=connected.pk).api_key == SECRET
 
 
-def test_no_page_shows_the_key(admin_client, admin_user, connected, org):
-    admin_user.is_staff = admin_user.is_superuser = True
-    admin_user.save()
+def test_no_page_shows_the_key(staff_client, connected, org):
     pages = [
         "/settings/integrations/",
         "/settings/integrations/?dialog=pagerduty-rotate",
@@ -48,18 +47,13 @@ def test_no_page_shows_the_key(admin_client, admin_user, connected, org):
         f"/admin/pagerduty/pagerdutyconnection/{connected.pk}/change/",
         "/admin/accounts/auditevent/",
     ]
-    for url in pages:
-        response = admin_client.get(url)
-        assert response.status_code == 200, url
-        assert SECRET not in response.content.decode(), url
+    assert_no_page_shows(staff_client, pages, [SECRET])
 
 
-def test_support_staff_see_connection_health_in_the_admin(admin_client, admin_user, connected, org):
-    admin_user.is_staff = admin_user.is_superuser = True
-    admin_user.save()
-    listing = admin_client.get("/admin/accounts/organization/?q=Acme").content.decode()
+def test_support_staff_see_connection_health_in_the_admin(staff_client, connected, org):
+    listing = staff_client.get("/admin/accounts/organization/?q=Acme").content.decode()
     assert f"/admin/accounts/organization/{org.pk}/change/" in listing
-    page = admin_client.get(f"/admin/accounts/organization/{org.pk}/change/").content.decode()
+    page = staff_client.get(f"/admin/accounts/organization/{org.pk}/change/").content.decode()
     assert "PagerDuty connection health" in page
     assert "Earline Greenholt" in page
     assert "Audit trail (integrations, members)" in page
@@ -102,9 +96,7 @@ def test_no_log_line_shows_the_key(captured_logs, admin_client, org, rsps):
     assert SECRET not in captured_logs.text
 
 
-def test_support_staff_cannot_bypass_disconnect_by_deleting_the_row_in_admin(admin_client, admin_user, connected):
-    admin_user.is_staff = admin_user.is_superuser = True
-    admin_user.save()
-    response = admin_client.post(f"/admin/pagerduty/pagerdutyconnection/{connected.pk}/delete/", {"post": "yes"})
+def test_support_staff_cannot_bypass_disconnect_by_deleting_the_row_in_admin(staff_client, connected):
+    response = staff_client.post(f"/admin/pagerduty/pagerdutyconnection/{connected.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
     assert PagerDutyConnection.objects.filter(pk=connected.pk).exists()

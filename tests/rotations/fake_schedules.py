@@ -44,14 +44,22 @@ def _window(request):
     return since, until
 
 
+def _find(schedules: dict[str, FakeSchedule], match, kind: str, wrong_kind: dict):
+    """The schedule the URL names and None, or None and PagerDuty's answer for a missing one or one of the other kind."""
+    schedule = schedules.get(match["id"])
+    if schedule is None:
+        return None, (404, pds.NOT_FOUND)
+    if schedule.kind != kind:
+        return None, (400, wrong_kind)
+    return schedule, None
+
+
 def install(fake, *, schedules: dict[str, FakeSchedule], users: dict[str, tuple[str, str]]) -> None:
     @authenticated
     def v2(fake, request, match, who):
-        schedule = schedules.get(match["id"])
-        if schedule is None:
-            return 404, pds.NOT_FOUND
-        if schedule.kind != "v2":
-            return 400, pds.V2_ON_V3
+        schedule, refused = _find(schedules, match, "v2", pds.V2_ON_V3)
+        if refused:
+            return refused
         entries = [
             pds.entry(uid, users[uid][0], start, end) for start, end, uid in schedule.render(*_window(request)) if uid
         ]
@@ -61,11 +69,11 @@ def install(fake, *, schedules: dict[str, FakeSchedule], users: dict[str, tuple[
 
     @authenticated
     def v3(fake, request, match, who):
-        schedule = schedules.get(match["id"])
-        if schedule is None:
-            return 404, pds.NOT_FOUND
-        if schedule.kind != "v3":
-            return 400, {"error": {"message": "Invalid Input Provided", "code": 2001}}
+        schedule, refused = _find(
+            schedules, match, "v3", {"error": {"message": "Invalid Input Provided", "code": 2001}}
+        )
+        if refused:
+            return refused
         assignments = [pds.assignment(start, end, uid) for start, end, uid in schedule.render(*_window(request))]
         return 200, pds.v3_schedule(
             match["id"], assignments, name=schedule.name or match["id"], time_zone=schedule.time_zone
