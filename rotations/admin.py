@@ -79,7 +79,6 @@ class PagerDutyUserAdmin(admin.ModelAdmin):
     search_fields = ["pagerduty_id", "name", "email", "organization__name"]
 
 
-<<<<<<< HEAD
 @admin.register(CalendarFeed)
 class CalendarFeedAdmin(admin.ModelAdmin):
     """Support staff see which feeds exist and can revoke one (audited, as from the page); the
@@ -120,10 +119,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
         self.message_user(request, f"{revoked} calendar feed(s) revoked.")
 
 
-class RotationSyncInline(admin.TabularInline):
-=======
 class RotationSyncInline(ReadOnlyInline, admin.TabularInline):
->>>>>>> dedupe
     """On the Organization admin: each rotation's binding and sync health."""
 
     model = Rotation
