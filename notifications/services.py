@@ -23,7 +23,8 @@ is not superseded, calls the channel's sender and records the result. Senders ra
 minutes, then failed: 5 attempts over about an hour) or `registry.Permanent` (failed, reason shown).
 
 Superseded: a message (kind not stateful) whose handoff has a later handoff of the same rotation
-before it is delivered is skipped, not sent late. A stateful kind (a user group, a topic) delivers
+before it is delivered is skipped, not sent late (unless its kind is `supersedable=False`: an
+outgoing webhook reports every handoff). A stateful kind (a user group, a topic) delivers
 only the newest row per (rotation, channel, target, kind); older ones are skipped (a handoff recorded
 later but not fanned out yet is fanned out first, so its row exists to supersede). An older state
 already being sent when the newer handoff arrives is not stopped: senders of stateful kinds apply the
@@ -189,6 +190,7 @@ def _skip_if_superseded(notification_id: int, now: dt.datetime) -> bool:
     )
     skipped += (
         waiting.filter(stateful=False, handoff__isnull=False)
+        .exclude(kind__in=registry.unsupersedable_kinds())
         .filter(Exists(_later_handoff()))
         .update(
             status=Notification.Status.SKIPPED,
