@@ -7,7 +7,7 @@ from standardwebhooks import Webhook
 from outgoing import services
 from outgoing.models import Delivery
 from tests.outgoing.receiver import decode
-from tests.webhooks.conftest import deliver, endpoint, fixture, url, webhook_secret  # noqa: F401
+from tests.webhooks.conftest import fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ def test_an_ingested_pagerduty_event_is_relayed_once_to_each_subscribed_endpoint
     other_org,
     receiver,
     deliver,
-    webhook_secret,  # noqa: F811
+    webhook_secret,
 ):
     subscribed, secret = services.endpoint_create(organization=org, url=receiver.url, events=["incident.updated"])
     services.endpoint_create(organization=org, url=receiver.url + "?handoffs", events=["rotation.handoff"])
