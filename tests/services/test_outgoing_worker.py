@@ -48,8 +48,8 @@ def test_a_handoff_during_a_worker_outage_is_delivered_once_after_the_restart(
     worker,
     receiver,
     org,
-    rotation,
-    nudge_survives,  # noqa: F811  (the imported fixture)
+    rotation,  # noqa: F811  (the imported fixture)
+    nudge_survives,
 ):
     _, secret = outgoing.endpoint_create(organization=org, url=receiver.url, events=["rotation.handoff"])
     with worker(purge=True):
