@@ -40,7 +40,8 @@ urlpatterns = [
     path("integrations/slack/", include("integrations.slack.callback_urls")),  # Slack's OAuth redirect back
     path("rotations/", include("rotations.urls")),
     path("", include("rotations.feed_urls")),  # /cal/<token>.ics: private calendar feeds
-    path("rotations/", include("notifications.urls")),  # a rotation's Slack section
+    path("rotations/", include("notifications.urls")),  # a rotation's Slack and reminders sections
+    path("", include("notifications.unsubscribe_urls")),  # /unsubscribe/<token>/ from reminder emails
     path("api/", include(api_patterns)),
     path("", include("webhooks.urls")),
 ]

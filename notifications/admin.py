@@ -4,7 +4,7 @@ from django.db import transaction
 from accounts.actor import Actor
 
 from . import services, tasks
-from .models import Notification, RotationSlack
+from .models import EmailReminder, Notification, RotationEmailSettings, RotationSlack
 
 
 @admin.register(Notification)
@@ -55,3 +55,25 @@ class RotationSlackAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Reminder choices change on the rotation page, the API or the unsubscribe link (audited)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RotationEmailSettings)
+class RotationEmailSettingsAdmin(ReadOnlyAdmin):
+    list_display = ["rotation", "reminder_hours", "shift_moved", "updated_at"]
+    search_fields = ["rotation__name"]
+
+
+@admin.register(EmailReminder)
+class EmailReminderAdmin(ReadOnlyAdmin):
+    list_display = ["email", "rotation", "reminder_hours", "shift_moved", "updated_at"]
+    search_fields = ["email", "rotation__name"]

@@ -1,4 +1,6 @@
-"""JSON API: GET /api/rotations/<id>/notifications (members; a `read` token)."""
+"""JSON API: GET /api/rotations/<id>/notifications (members; a `read` token); a person's own email
+reminders (GET/PATCH /api/rotations/<id>/reminders/me) and the rotation's defaults
+(GET/PATCH /api/rotations/<id>/reminders/defaults, PATCH by admins)."""
 
 from __future__ import annotations
 
@@ -6,12 +8,12 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 
 from accounts.actor import Actor
-from accounts.api import api_view
+from accounts.api import ApiError, api_actor, api_view, json_body
 from integrations.slack.selectors import get_connection
 from rotations import hooks
 from rotations.models import Rotation
 
-from . import registry, selectors, slack
+from . import email, registry, selectors, slack
 from .models import Notification, RotationSlack
 
 API_LIMIT = 50
@@ -22,6 +24,76 @@ def rotation_notifications(request, rotation_id: int):
     rotation = get_object_or_404(Rotation, organization=request.organization, pk=rotation_id)
     rows = selectors.recent_notifications(rotation, limit=API_LIMIT)
     return JsonResponse({"notifications": [notification_json(n) for n in rows]})
+
+
+# --- email reminders -----------------------------------------------------------------------------
+
+REMINDER_KEYS = {"reminderHours": "reminder_hours", "shiftMoved": "shift_moved", "followDefault": "follow_default"}
+
+
+def _rotation(request, rotation_id: int) -> Rotation:
+    return get_object_or_404(Rotation, organization=request.organization, pk=rotation_id)
+
+
+def _reminder_changes(request, allowed: tuple[str, ...]) -> dict:
+    body = json_body(request)
+    unknown = [k for k in body if k not in allowed]
+    if unknown:
+        raise ApiError(400, "invalid_request", f"Unknown key “{unknown[0][:40]}”: use {', '.join(allowed)}.")
+    return {REMINDER_KEYS[k]: v for k, v in body.items()}
+
+
+def _refused(error: email.ReminderError) -> ApiError:
+    names = {v: k for k, v in REMINDER_KEYS.items()}
+    field = names.get(error.field, error.field)
+    return ApiError(400, "invalid_request", f"{field}: {error.message}", extra={"errors": {field: [error.message]}})
+
+
+def my_reminders_json(mine: dict) -> dict:
+    return {
+        "email": mine["email"],
+        "reminderHours": mine["reminder_hours"],
+        "shiftMoved": mine["shift_moved"],
+        "followsDefault": mine["follows_default"],
+        "defaults": {"reminderHours": mine["default_reminder_hours"], "shiftMoved": mine["default_shift_moved"]},
+    }
+
+
+@api_view(["GET", "PATCH"], admin_methods=(), scopes={"GET": "read", "PATCH": "write"})
+def my_reminders(request, rotation_id: int):
+    rotation = _rotation(request, rotation_id)
+    token = getattr(request, "api_token", None)
+    user = token.created_by if token is not None else request.user
+    if user is None or not user.email:
+        raise ApiError(
+            409, "no_person", "This API token was created by an operator and acts for no person: sign in instead."
+        )
+    if request.method == "GET":
+        return JsonResponse(my_reminders_json(email.mine(rotation, user.email)))
+    changes = _reminder_changes(request, ("reminderHours", "shiftMoved", "followDefault"))
+    try:
+        mine = email.reminder_set(
+            rotation=rotation, email=user.email, actor=api_actor(request), changes=changes, via="API"
+        )
+    except email.ReminderError as error:
+        raise _refused(error) from error
+    return JsonResponse(my_reminders_json(mine))
+
+
+@api_view(["GET", "PATCH"], admin_methods=("PATCH",), scopes={"GET": "read"})
+def reminder_defaults(request, rotation_id: int):
+    rotation = _rotation(request, rotation_id)
+    if request.method == "PATCH":
+        try:
+            email.defaults_set(
+                rotation=rotation,
+                actor=api_actor(request),
+                changes=_reminder_changes(request, ("reminderHours", "shiftMoved")),
+            )
+        except email.ReminderError as error:
+            raise _refused(error) from error
+    defaults = email.defaults_get(rotation)
+    return JsonResponse({"reminderHours": defaults.reminder_hours, "shiftMoved": defaults.shift_moved})
 
 
 # --- the rotation JSON's "slack" key (registered with rotations.hooks.register_json_field) -------

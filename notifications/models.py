@@ -103,3 +103,59 @@ class RotationSlack(models.Model):
 
     def __str__(self):
         return f"Slack settings of rotation {self.rotation_id}"
+
+
+class ShiftSnapshot(models.Model):
+    """A watched rotation's shifts over the next days as last seen (`upcoming.shift_changes_scan`):
+    the next scan diffs against it to find shifts that moved. `shifts` is a list of
+    [start iso, end iso, person key, name, email]; `version` grows with each change found."""
+
+    rotation = models.OneToOneField("rotations.Rotation", on_delete=models.CASCADE, related_name="shift_snapshot")
+    shifts = models.JSONField(default=list, blank=True)
+    taken_at = models.DateTimeField()
+    version = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"Shift snapshot of rotation {self.rotation_id} (v{self.version})"
+
+
+class ReminderChoice(models.Model):
+    """Which shift emails: a reminder `reminder_hours` before each shift (None: none), and an email
+    when a shift moves."""
+
+    reminder_hours = models.PositiveSmallIntegerField(null=True, blank=True)
+    shift_moved = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class RotationEmailSettings(ReminderChoice):
+    """A rotation's email reminder defaults (set by admins): what a person who made no choice of
+    their own gets. Both off unless an admin turns them on."""
+
+    rotation = models.OneToOneField("rotations.Rotation", on_delete=models.CASCADE, related_name="email_settings")
+
+    class Meta:
+        verbose_name = "rotation's email reminder defaults"
+        verbose_name_plural = "rotations' email reminder defaults"
+
+    def __str__(self):
+        return f"Email reminder defaults of rotation {self.rotation_id}"
+
+
+class EmailReminder(ReminderChoice):
+    """One person's own choice of shift emails from one rotation (by email, lower-case); it replaces
+    the rotation's defaults for them. Unsubscribing stores both off."""
+
+    rotation = models.ForeignKey("rotations.Rotation", on_delete=models.CASCADE, related_name="email_reminders")
+    email = models.EmailField()
+
+    class Meta:
+        verbose_name = "email reminder choice"
+        verbose_name_plural = "email reminder choices"
+        constraints = [models.UniqueConstraint(fields=["rotation", "email"], name="email_reminder_once_per_person")]
+
+    def __str__(self):
+        return f"Email reminders of {self.email} for rotation {self.rotation_id}"

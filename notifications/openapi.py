@@ -1,13 +1,14 @@
 """OpenAPI description of this app's JSON API (api.py); merged by config/api_schema.py."""
 
-from config.api_schema import int_path, json_response, nullable, ref
+from config.api_schema import error, int_path, json_body, json_response, nullable, ref
 
 from .models import Notification
 
 TAG = {
     "name": "Notifications",
     "description": "What Roster told people about each handoff (Slack, email, outgoing webhooks) and the result. "
-    "Members read.",
+    "Members read. Email reminders: each person's own (before a shift, when a shift moves) and the rotation's "
+    "defaults for people who made no choice (admins change them).",
 }
 
 _STRING_OR_NULL = nullable({"type": "string"})
@@ -44,7 +45,83 @@ PATHS = {
     },
 }
 
+_ROTATION = [int_path("rotation_id", "The rotation's id.")]
+_HOURS = nullable({"type": "integer", "minimum": 1, "maximum": 168, "description": "null: no reminder."})
+_DEFAULTS = {"reminderHours": 12, "shiftMoved": False}
+_MINE = {
+    "email": "ana@acme.example",
+    "reminderHours": 12,
+    "shiftMoved": True,
+    "followsDefault": False,
+    "defaults": {"reminderHours": None, "shiftMoved": False},
+}
+PATHS |= {
+    "/api/rotations/{rotation_id}/reminders/me": {
+        "parameters": _ROTATION,
+        "get": {
+            "operationId": "getMyReminders",
+            "summary": "My email reminders for a rotation",
+            "description": "For the signed-in person (or the person who created the API token), by their account "
+            "email: a reminder `reminderHours` before each of their shifts, and an email when a shift of theirs "
+            "moves. `followsDefault`: no choice of their own, the rotation's defaults apply.",
+            "responses": {
+                "200": json_response("Their reminders.", "MyReminders", _MINE),
+                "409": error("An operator's API token acts for no person.", "no_person"),
+            },
+        },
+        "patch": {
+            "operationId": "updateMyReminders",
+            "summary": "Change my email reminders for a rotation",
+            "description": "Any subset; `followDefault: true` drops the person's own choice (the defaults apply again).",
+            "requestBody": json_body("MyRemindersUpdate", {"reminderHours": 12, "shiftMoved": True}),
+            "responses": {
+                "200": json_response("Their reminders now.", "MyReminders", _MINE),
+                "409": error("An operator's API token acts for no person.", "no_person"),
+            },
+        },
+    },
+    "/api/rotations/{rotation_id}/reminders/defaults": {
+        "parameters": _ROTATION,
+        "get": {
+            "operationId": "getReminderDefaults",
+            "summary": "A rotation's email reminder defaults",
+            "description": "What people who made no choice of their own get (both off unless an admin turns them on).",
+            "responses": {"200": json_response("The defaults.", "ReminderDefaults", _DEFAULTS)},
+        },
+        "patch": {
+            "operationId": "updateReminderDefaults",
+            "summary": "Change a rotation's email reminder defaults (admins)",
+            "requestBody": json_body("ReminderDefaults", _DEFAULTS),
+            "responses": {"200": json_response("The defaults now.", "ReminderDefaults", _DEFAULTS)},
+        },
+    },
+}
+
 SCHEMAS = {
+    "ReminderDefaults": {
+        "type": "object",
+        "required": ["reminderHours", "shiftMoved"],
+        "properties": {"reminderHours": _HOURS, "shiftMoved": {"type": "boolean"}},
+    },
+    "MyReminders": {
+        "type": "object",
+        "required": list(_MINE),
+        "properties": {
+            "email": {"type": "string"},
+            "reminderHours": _HOURS,
+            "shiftMoved": {"type": "boolean"},
+            "followsDefault": {"type": "boolean"},
+            "defaults": ref("ReminderDefaults"),
+        },
+    },
+    "MyRemindersUpdate": {
+        "type": "object",
+        "properties": {
+            "reminderHours": _HOURS,
+            "shiftMoved": {"type": "boolean"},
+            "followDefault": {"type": "boolean", "description": "true: drop my own choice."},
+        },
+    },
     "Notification": {
         "type": "object",
         "required": list(_EXAMPLE),
@@ -78,7 +155,13 @@ _TEMPLATES = {
     "properties": {
         "onDuty": nullable({"type": "string", "description": "Posted at each handoff. " + _PLACEHOLDERS}),
         "offDuty": nullable({"type": "string", "description": "Posted at each handoff, about who goes off duty."}),
-        "reminder": nullable({"type": "string", "description": "Stored; the reminder direct message comes later."}),
+        "reminder": nullable(
+            {
+                "type": "string",
+                "description": "A direct message to the person `reminderHours` before their shift (a default "
+                "text when null). " + _PLACEHOLDERS,
+            }
+        ),
     },
 }
 _SLACK_WRITABLE = {

@@ -7,8 +7,25 @@ importing them. A channel's app registers from its AppConfig.ready():
 
 - A **planner** says which notifications a handoff makes: one `Planned(channel, target, kind,
   payload)` per thing to do (a channel message, a user group update, a webhook delivery). It reads
-  the channel's own settings for the rotation; it sends nothing. An upcoming-shift reminder is
-  planned by the channel's own beat through `services.notifications_create` with a shift source.
+  the channel's own settings for the rotation; it sends nothing.
+- An **upcoming planner** (`register_upcoming_planner(plan, leads=leads)`, see `upcoming.py`) says
+  which reminders a shift about to start makes: `plan(rotation, shift)` yields `Planned` for an
+  `upcoming.UpcomingShift` (`start`, `end`, `person` with `key`/`name`/`email`, `lead`: how long
+  until it starts, `source`, `payload()`), and `leads()` answers, in one query for every rotation,
+  how far ahead the channel wants to hear of a rotation's shifts (`{rotation_id: timedelta}`). The
+  beat `notifications.tasks.upcoming` looks each minute at the shifts starting within the largest
+  lead of each rotation and calls every upcoming planner once per shift and scan; each row is made
+  once per (shift, channel, target, kind) (source `shift:<start>:<person key>`), so a planner yields
+  a reminder whenever `shift.lead` is within its own lead time. `shift.cache` is a dict shared by
+  one scan: load what the planner reads for every rotation once. A reminder whose shift no longer
+  exists (moved, overridden, re-synced away) or has already started when it is delivered is
+  skipped with the reason, never sent.
+- A **shift-changed planner** (`register_shift_changed_planner(plan, watched=watched)`):
+  `watched()` returns the ids of rotations someone wants to hear about (one query); their next 7
+  days of shifts are kept as a snapshot and diffed each minute (and after each PagerDuty sync that
+  changed shifts). `plan(rotation, change)` yields `Planned` for an `upcoming.ShiftChange`
+  (`person`, `before` and `after`: that person's (start, end) shifts in the compared window,
+  `source` "moved:...", unique per change, so scans never repeat it; `payload()`).
 - A **kind** is `stateful` when it sets state (a user group's members, a topic): only the newest
   notification of a (rotation, target, kind) is delivered, older ones are skipped; a message
   (stateful=False) of a handoff superseded by a later one is skipped, never sent late, unless its
@@ -22,14 +39,17 @@ importing them. A channel's app registers from its AppConfig.ready():
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rotations.models import Handoff
+    import datetime as dt
+
+    from rotations.models import Handoff, Rotation
 
     from .models import Notification
+    from .upcoming import ShiftChange, UpcomingShift
 
 
 class SendError(Exception):
@@ -73,6 +93,10 @@ class Planned:
 
 Sender = Callable[["Notification"], None]
 Planner = Callable[["Handoff"], Iterable[Planned]]
+UpcomingPlanner = Callable[["Rotation", "UpcomingShift"], Iterable[Planned]]
+Leads = Callable[[], Mapping[int, "dt.timedelta"]]  # {rotation id: how far ahead}, one query
+ShiftChangedPlanner = Callable[["Rotation", "ShiftChange"], Iterable[Planned]]
+Watched = Callable[[], Iterable[int]]  # rotation ids, one query
 
 
 @dataclass
@@ -80,6 +104,8 @@ class _Registry:
     senders: dict[str, Sender] = field(default_factory=dict)
     planners: list[Planner] = field(default_factory=list)
     kinds: dict[str, Kind] = field(default_factory=dict)
+    upcoming: dict[UpcomingPlanner, Leads] = field(default_factory=dict)
+    shift_changed: dict[ShiftChangedPlanner, Watched] = field(default_factory=dict)
 
 
 _registry = _Registry()
@@ -101,6 +127,48 @@ def register_planner(planner: Planner) -> None:
 def unregister_planner(planner: Planner) -> None:
     if planner in _registry.planners:
         _registry.planners.remove(planner)
+
+
+def register_upcoming_planner(planner: UpcomingPlanner, *, leads: Leads) -> None:
+    """`planner(rotation, shift)` yields the reminders of a shift about to start; `leads()` maps
+    rotation ids to how long before a shift the channel wants to hear of it."""
+    _registry.upcoming[planner] = leads
+
+
+def unregister_upcoming_planner(planner: UpcomingPlanner) -> None:
+    _registry.upcoming.pop(planner, None)
+
+
+def upcoming_planners() -> list[UpcomingPlanner]:
+    return list(_registry.upcoming)
+
+
+def upcoming_leads() -> dict[int, dt.timedelta]:
+    """The largest lead any channel asks for, per rotation (rotations nobody asks for are absent)."""
+    merged: dict[int, dt.timedelta] = {}
+    for leads in list(_registry.upcoming.values()):
+        for rotation_id, lead in leads().items():
+            if lead and lead.total_seconds() > 0 and (rotation_id not in merged or lead > merged[rotation_id]):
+                merged[rotation_id] = lead
+    return merged
+
+
+def register_shift_changed_planner(planner: ShiftChangedPlanner, *, watched: Watched) -> None:
+    """`planner(rotation, change)` yields what a moved shift makes; `watched()` gives the ids of
+    the rotations the channel wants to hear about."""
+    _registry.shift_changed[planner] = watched
+
+
+def unregister_shift_changed_planner(planner: ShiftChangedPlanner) -> None:
+    _registry.shift_changed.pop(planner, None)
+
+
+def shift_changed_planners() -> list[ShiftChangedPlanner]:
+    return list(_registry.shift_changed)
+
+
+def shift_watched() -> set[int]:
+    return {rotation_id for watched in list(_registry.shift_changed.values()) for rotation_id in watched()}
 
 
 def register_kind(kind: Kind) -> None:

@@ -22,6 +22,10 @@ is not superseded, calls the channel's sender and records the result. Senders ra
 `registry.RateLimited` (tried again after Retry-After), `registry.Transient` (backoff: 1, 5, 15, 40
 minutes, then failed: 5 attempts over about an hour) or `registry.Permanent` (failed, reason shown).
 
+Upcoming shifts (reminders, moved shifts) are made by `upcoming.py` through `notifications_create`;
+a reminder (source "shift:...") whose shift has started or no longer exists when it is delivered
+is skipped with the reason.
+
 Superseded: a message (kind not stateful) whose handoff has a later handoff of the same rotation
 before it is delivered is skipped, not sent late (unless its kind is `supersedable=False`: an
 outgoing webhook reports every handoff). A stateful kind (a user group, a topic) delivers
@@ -201,6 +205,41 @@ def _skip_if_superseded(notification_id: int, now: dt.datetime) -> bool:
     return skipped > 0
 
 
+def _skip_if_shift_gone(notification_id: int, now: dt.datetime) -> bool:
+    """A reminder of an upcoming shift (source "shift:...") whose shift has started, or no longer
+    exists (moved, overridden, skipped, re-synced away), is skipped with the reason, not sent."""
+    from .upcoming import shift_still_there  # upcoming makes rows through this module
+
+    row = (
+        Notification.objects.filter(
+            pk=notification_id, status=Notification.Status.PENDING, resent_at=None, source__startswith="shift:"
+        )
+        .select_related("rotation")
+        .first()
+    )
+    shift = (row.payload.get("shift") or {}) if row is not None else {}
+    if row is None or not shift.get("start"):
+        return False
+    start = dt.datetime.fromisoformat(shift["start"])
+    if start <= now:
+        reason = "Not sent: the shift had already started when it could be delivered."
+    else:
+        try:
+            there = shift_still_there(row.rotation, start=start, person_key=(shift.get("person") or {}).get("key", ""))
+        except Exception:
+            log.exception("Could not check the shift of notification %s", notification_id)
+            return False
+        if there:
+            return False
+        reason = "Not sent: this shift no longer exists (it moved, or someone else took it)."
+    return (
+        Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING).update(
+            status=Notification.Status.SKIPPED, last_error=reason, claimed_at=now
+        )
+        > 0
+    )
+
+
 def _fan_out_later_handoffs(notification_id: int) -> None:
     """Before a state is applied, make the rows of any later handoff not fanned out yet (recorded
     while the worker was down), so the older state is skipped rather than applied first."""
@@ -247,7 +286,7 @@ def notification_deliver(*, notification_id: int, now: dt.datetime | None = None
     call its channel's sender and record the result (see the module docstring)."""
     now = now or timezone.now()
     _fan_out_later_handoffs(notification_id)
-    if _skip_if_superseded(notification_id, now):
+    if _skip_if_superseded(notification_id, now) or _skip_if_shift_gone(notification_id, now):
         return Outcome(Notification.Status.SKIPPED)
     if not _claim(notification_id, now):
         return Outcome("not_due")

@@ -6,6 +6,11 @@ At each handoff the planner asks for, per rotation with Slack settings and a Sla
   channel still shows the topic Roster set last (a person's edit is left alone, and said so);
 - `slack.on_duty` / `slack.off_duty` (messages, once per handoff) to the message channel.
 
+Before a shift (through the upcoming core, `upcoming.py`): `slack.reminder`, the reminder template as
+a direct message to the person (chat.postMessage with their Slack user id), `reminder_hours` before
+their shift, once per shift; only for a person with an email Slack knows (matched when sent; someone
+Slack was asked about and does not know is not planned).
+
 The senders call Slack through `integrations.slack`'s client and turn its typed errors into
 notifications' (429 → RateLimited, 5xx/network → Transient, the rest → Permanent with the fix).
 Stateful senders apply the state current when they run (the rotation's latest handoff).
@@ -28,7 +33,7 @@ from django.urls import reverse
 from accounts.actor import Actor
 from accounts.audit import audit_record
 from integrations.slack import client as slack
-from integrations.slack.models import PROVIDER, SlackConnection
+from integrations.slack.models import PROVIDER, SlackConnection, SlackUser
 from integrations.slack.selectors import get_connection, slack_match_cached
 from integrations.slack.services import client_for, connection_record_error, slack_users_match
 from rotations.models import Handoff, Rotation
@@ -36,13 +41,16 @@ from rotations.selectors import timeline
 
 from . import registry
 from .models import Notification, RotationSlack
+from .upcoming import UpcomingShift
 
 CHANNEL = "slack"
 USERGROUP = registry.Kind("slack.usergroup", "Slack on-duty user group", stateful=True)
 TOPIC = registry.Kind("slack.topic", "Slack channel topic", stateful=True)
 ON_DUTY = registry.Kind("slack.on_duty", "Slack on-duty message")
 OFF_DUTY = registry.Kind("slack.off_duty", "Slack off-duty message")
-KINDS = (USERGROUP, TOPIC, ON_DUTY, OFF_DUTY)
+REMINDER = registry.Kind("slack.reminder", "Slack reminder before a shift (direct message)")
+KINDS = (USERGROUP, TOPIC, ON_DUTY, OFF_DUTY, REMINDER)
+DEFAULT_REMINDER = "Reminder: your {rotation} on-call shift starts {since} (until {until}). {schedule_url}"
 
 PLACEHOLDERS = ("rotation", "person", "next", "since", "until", "schedule_url")
 TOPIC_MAX = 250
@@ -197,6 +205,47 @@ def plan(handoff: Handoff) -> Iterator[registry.Planned]:
             yield registry.Planned(CHANNEL, f"channel:{config.message_channel_id}", OFF_DUTY.key)
 
 
+# --- the reminder before a shift (registry.register_upcoming_planner) ---------------------------
+
+
+def reminder_leads() -> dict[int, dt.timedelta]:
+    """Each rotation's `reminder_hours` (one query)."""
+    return {
+        rotation_id: dt.timedelta(hours=hours)
+        for rotation_id, hours in RotationSlack.objects.filter(reminder_hours__isnull=False).values_list(
+            "rotation_id", "reminder_hours"
+        )
+        if hours
+    }
+
+
+def _reminder_context(rotation: Rotation, cache: dict) -> tuple[RotationSlack | None, set[str]]:
+    """This scan's view (read once per scan and organization): the rotation's settings and the
+    addresses its workspace was asked about and does not know."""
+    if "slack" not in cache:
+        cache["slack"] = {c.rotation_id: c for c in RotationSlack.objects.filter(reminder_hours__isnull=False)}
+    key = ("slack-unknown", rotation.organization_id)
+    if key not in cache:
+        connection = _usable_connection(rotation)
+        cache[key] = (
+            None
+            if connection is None
+            else set(SlackUser.objects.filter(team_id=connection.team_id, user_id="").values_list("email", flat=True))
+        )
+    config = cache["slack"].get(rotation.pk)
+    unknown = cache[key]
+    return (config, unknown) if unknown is not None else (None, set())
+
+
+def plan_reminder(rotation: Rotation, shift: UpcomingShift) -> Iterator[registry.Planned]:
+    config, unknown = _reminder_context(rotation, shift.cache)
+    email = (shift.person.email or "").lower()
+    if config is None or not config.reminder_hours or not email or email in unknown:
+        return
+    if shift.lead <= dt.timedelta(hours=config.reminder_hours):
+        yield registry.Planned(CHANNEL, f"dm:{email}", REMINDER.key)
+
+
 # --- senders -----------------------------------------------------------------------------------
 
 
@@ -342,6 +391,31 @@ def _send_message(row: Notification, config: RotationSlack, connection: SlackCon
         client_for(connection).chat_post_message(channel=row.target.split(":", 1)[1], text=render(template, values))
 
 
+def _send_reminder(row: Notification, config: RotationSlack, connection: SlackConnection) -> None:
+    shift = row.payload["shift"]
+    rotation = row.rotation
+    email = row.target.split(":", 1)[1]
+    start, end = dt.datetime.fromisoformat(shift["start"]), dt.datetime.fromisoformat(shift["end"])
+    with _as_send_errors(connection):
+        user_id = slack_users_match(connection=connection, emails=[email]).linked.get(email)
+        if not user_id:
+            raise registry.Permanent(
+                f"No Slack user has the email {email}, so {shift['person']['name']} gets no reminder: "
+                "use the same email in Slack and in Roster."
+            )
+        after = [s.who.label for s in timeline(rotation, since=end, until=end + dt.timedelta(seconds=1)) if s.who]
+        values = {
+            "rotation": rotation.name,
+            "person": f"<@{user_id}>",
+            "next": ", ".join(_mentions(connection, ", ".join(after))) or "nobody",
+            "since": _when(rotation, start),
+            "until": _when(rotation, end),
+            "schedule_url": settings.PUBLIC_BASE_URL + reverse("rotations:detail", args=[rotation.pk]),
+        }
+        text = render(config.reminder_template or DEFAULT_REMINDER, values)
+        client_for(connection).chat_post_message(channel=user_id, text=text)
+
+
 def send(row: Notification) -> None:
     config, connection = _context(row)
     senders = {
@@ -349,6 +423,7 @@ def send(row: Notification) -> None:
         TOPIC.key: _send_topic,
         ON_DUTY.key: _send_message,
         OFF_DUTY.key: _send_message,
+        REMINDER.key: _send_reminder,
     }
     sender = senders.get(row.kind)
     if sender is None:
@@ -360,6 +435,7 @@ def install() -> None:
     for kind in KINDS:
         registry.register_kind(kind)
     registry.register_planner(plan)
+    registry.register_upcoming_planner(plan_reminder, leads=reminder_leads)
     registry.register_sender(CHANNEL, send)
 
 

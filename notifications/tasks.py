@@ -12,6 +12,7 @@ from django.utils import timezone
 from config.celery import enqueue_or_log
 
 from . import services
+from . import upcoming as upcoming_module
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,11 @@ def enqueue_deliveries(ids: list[int], *, delay: float = 0) -> int:
     if queued:
         services.notifications_mark_queued(ids=queued, at=timezone.now() + dt.timedelta(seconds=delay))
     return len(queued)
+
+
+def nudge_shifts(rotation_ids: list[int]) -> None:
+    """rotations.hooks shifts listener: a sync changed these rotations' shifts; look for moved ones now."""
+    enqueue_or_log(shifts_changed, rotation_ids, what=f"the moved-shift scan of rotations {rotation_ids}; beat will")
 
 
 @shared_task(acks_late=True)
@@ -65,3 +71,24 @@ def sweep() -> dict[str, int]:
     if fanned or stuck or queued:
         log.info("Notification sweep: %s handoffs fanned out, %s stuck rows reset, %s queued", fanned, stuck, queued)
     return {"fannedOut": fanned, "stuck": stuck, "queued": queued}
+
+
+@shared_task
+def upcoming() -> dict[str, int]:
+    """Beat, every minute: make the reminders of shifts about to start and the rows of shifts that
+    moved (see upcoming.py), and queue them."""
+    now = timezone.now()
+    reminders = upcoming_module.upcoming_scan(now=now)
+    moved = upcoming_module.shift_changes_scan(now=now)
+    queued = enqueue_deliveries(sorted(set(reminders) | set(moved)))
+    if reminders or moved:
+        log.info(
+            "Upcoming shifts: %s reminders, %s moved-shift notifications, %s queued", len(reminders), len(moved), queued
+        )
+    return {"reminders": len(reminders), "moved": len(moved), "queued": queued}
+
+
+@shared_task
+def shifts_changed(rotation_ids: list[int]) -> int:
+    """After a sync changed these rotations' shifts: diff them now rather than at the next minute."""
+    return enqueue_deliveries(upcoming_module.shift_changes_scan(rotation_ids=rotation_ids))

@@ -1,21 +1,23 @@
-"""The rotation page's Slack section: thin POST views that redirect back (admins only)."""
+"""The rotation page's Slack and Email reminders sections: thin POST views that redirect back; the
+unsubscribe page of reminder emails (no sign-in)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.access import get_org_for_admin
+from accounts.access import get_org_for_admin, get_org_for_member
 from accounts.actor import Actor
 from rotations.models import Rotation
 from rotations.selectors import rotation_for
 
-from . import registry, slack
+from . import email, registry, slack
 
 # Form field → setting; an empty field turns that part off.
 FORM_FIELDS = {
@@ -67,3 +69,76 @@ def test_message(request: HttpRequest, rotation_id: int) -> HttpResponse:
     else:
         messages.success(request, "Test message sent to Slack.")
     return _back(rotation)
+
+
+# --- email reminders -----------------------------------------------------------------------------
+
+
+def _reminder_changes(request: HttpRequest) -> dict:
+    """The section's form: a checkbox and hours for the reminder, a checkbox for moved shifts."""
+    hours: int | str | None = None
+    if request.POST.get("reminder_on"):
+        given = request.POST.get("reminder_hours", "").strip()
+        hours = int(given) if given.isdigit() and len(given) < 6 else given  # else: refused, with why
+    return {"reminder_hours": hours, "shift_moved": bool(request.POST.get("shift_moved"))}
+
+
+def _reminders_saved(request: HttpRequest, rotation: Rotation, save, *, done: str, failed: str) -> HttpResponse:
+    """Run `save()`; flash `done`, or `failed` with the service's reason; back to the section."""
+    try:
+        save()
+    except email.ReminderError as error:
+        messages.error(request, f"{failed}: {error.message}")
+    else:
+        messages.success(request, done)
+    return redirect(reverse("rotations:detail", args=[rotation.pk]) + "#reminders-title")
+
+
+@login_required
+@require_POST
+def reminders_save(request: HttpRequest, rotation_id: int) -> HttpResponse:
+    """A signed-in person's own email reminders for this rotation (by their account email)."""
+    rotation = rotation_for(get_org_for_member(request), rotation_id, now=timezone.now())
+    changes = {"follow_default": True} if request.POST.get("follow_default") else _reminder_changes(request)
+    address, actor = getattr(request.user, "email", ""), Actor.of_request(request)
+    return _reminders_saved(
+        request,
+        rotation,
+        lambda: email.reminder_set(rotation=rotation, email=address, actor=actor, changes=changes),
+        done="Your email reminders are saved.",
+        failed="Reminders not saved",
+    )
+
+
+@login_required
+@require_POST
+def reminders_defaults(request: HttpRequest, rotation_id: int) -> HttpResponse:
+    """Admins: what people who made no choice of their own get."""
+    rotation = _rotation(request, rotation_id)
+    changes, actor = _reminder_changes(request), Actor.of_request(request)
+    return _reminders_saved(
+        request,
+        rotation,
+        lambda: email.defaults_set(rotation=rotation, actor=actor, changes=changes),
+        done="The rotation's reminder defaults are saved.",
+        failed="Defaults not saved",
+    )
+
+
+@csrf_exempt  # the POST comes from a mail client (RFC 8058 one-click) or this page, without a session
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks to confirm (link scanners must not unsubscribe anyone); POST unsubscribes at once."""
+    found = email.unsubscribe_read(token)
+    if found is None:
+        return render(request, "notifications/unsubscribe.html", {"state": "unknown"}, status=404)
+    rotation, address = found
+    if request.method == "POST":
+        one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+        email.unsubscribe(rotation=rotation, email=address, via="one-click" if one_click else "unsubscribe page")
+        return render(
+            request, "notifications/unsubscribe.html", {"state": "done", "rotation": rotation, "email": address}
+        )
+    return render(
+        request, "notifications/unsubscribe.html", {"state": "confirm", "rotation": rotation, "email": address}
+    )

@@ -6,6 +6,9 @@ register here from their AppConfig.ready(); rotations never imports them.
   nudge (queue a task): a listener that fails is logged and the others still run, and a listener
   must not be the only way it learns of handoffs (a process can die between the commit and the
   call), so it also scans Handoff rows on its own schedule.
+- `register_shifts_listener(fn)`: `fn(rotation_ids)` runs after the transaction in which a
+  PagerDuty sync changed these rotations' stored shifts commits (a nudge, like a handoff listener:
+  the listener's own scan is the source of truth).
 - `register_detail_context(fn)`: `fn(rotation)` returns extra context for the rotation page
   (`templates/rotations/detail.html` includes the app's partial that reads it).
 - `register_json_field(JsonField(key, read, write))`: an extra key of the rotation's JSON
@@ -34,6 +37,25 @@ log = logging.getLogger(__name__)
 
 _handoff_listeners: list[Callable[[int], None]] = []
 _detail_contexts: list[Callable[[Rotation], dict]] = []
+_shifts_listeners: list[Callable[[list[int]], None]] = []
+
+
+def register_shifts_listener(listener: Callable[[list[int]], None]) -> None:
+    if listener not in _shifts_listeners:
+        _shifts_listeners.append(listener)
+
+
+def _notify_shifts(listener: Callable[[list[int]], None], rotation_ids: list[int]) -> None:
+    try:
+        listener(rotation_ids)
+    except Exception:
+        log.exception("A shifts listener failed for rotations %s (its own scan will find the change)", rotation_ids)
+
+
+def shifts_changed(rotation_ids: list[int]) -> None:
+    """Called by a sync that replaced these rotations' shifts: each listener runs once it commits."""
+    for listener in list(_shifts_listeners):
+        transaction.on_commit(functools.partial(_notify_shifts, listener, list(rotation_ids)))
 
 
 def register_handoff_listener(listener: Callable[[int], None]) -> None:

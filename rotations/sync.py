@@ -315,7 +315,9 @@ def sync_schedule(
             default=since,
         )
         desired = _desired_shifts(rotation, schedule["entries"], people, since=since, until=until, gap_from=gap_from)
-        run.changed |= _replace_shifts(rotation, desired, since)
+        if _replace_shifts(rotation, desired, since):
+            run.changed = True
+            hooks.shifts_changed([rotation.pk])
         run.shifts += len(desired)
         members = {m.pk: m for m in rotation.members.all()}
         slots = [cadence.Slot(s.start, s.end, shift_person(s, members)) for s in desired]

@@ -232,6 +232,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.sweep",
         "schedule": timedelta(minutes=1),
     },
+    # Every minute: reminders of shifts about to start, and notifications of shifts that moved.
+    "notifications-upcoming": {
+        "task": "notifications.tasks.upcoming",
+        "schedule": timedelta(minutes=1),
+    },
     # Every minute: queue webhook deliveries that were stored but never processed (broker was down).
     "webhooks-sweep-deliveries": {
         "task": "webhooks.tasks.sweep_deliveries",

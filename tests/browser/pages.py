@@ -60,6 +60,7 @@ def connected_pages(data: dict) -> list[Page]:
         Page("rotation-new", "/rotations/new/"),
         Page("rotation", f"/rotations/{data['rotation_id']}/"),
         Page("my-calendar", "/rotations/my-calendar/"),
+        Page("unsubscribe", f"/unsubscribe/{data['unsubscribe_token']}/"),
         Page("incidents", "/incidents/"),
         Page("incident", f"/incidents/{data['incident_id']}/"),
         Page("not-found", "/no-such-page/"),
@@ -72,6 +73,7 @@ def seed(org, admin) -> dict:
     from accounts import services as accounts
     from accounts.models import Membership, User
     from integrations.pagerduty import services as pagerduty
+    from notifications import email
     from rotations import services as rotations
     from webhooks import services as webhooks
     from webhooks.models import Delivery, Incident, IncidentEvent
@@ -135,6 +137,7 @@ def seed(org, admin) -> dict:
         "rotation_id": rotation.id,
         "incident_id": incident.pagerduty_id,
         "secret_id": secret.pk,
+        "unsubscribe_token": email.unsubscribe_token(rotation.id, "alice@acme.example"),
     }
 
 

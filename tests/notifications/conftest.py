@@ -11,12 +11,12 @@ frozen = rotations_conftest.frozen
 outbox = channel.outbox  # the test channel's fixture
 
 
-def daily(org, people):
-    """A native daily rotation "Platform" in UTC handing over at 09:00, the first person's turn on 6 March."""
+def daily(org, people, *, time_zone="UTC"):
+    """A native daily rotation "Platform" (UTC unless said) handing over at 09:00 local, the first person's turn on 6 March."""
     return services.rotation_create(
         organization=org,
         name="Platform",
-        time_zone="UTC",
+        time_zone=time_zone,
         members=people,
         cadence_unit="days",
         cadence_count=1,

@@ -1,0 +1,284 @@
+"""Upcoming shifts: reminders before a shift starts, and "a shift of yours moved" events, for native
+and PagerDuty-bound rotations alike (both read through `rotations.selectors.timeline`).
+
+Reminders. Each channel registers `registry.register_upcoming_planner(plan, leads=leads)`. Beat runs
+`tasks.upcoming` every minute: `upcoming_scan` asks every channel's `leads()` (one query each) how
+far ahead it wants to hear of each rotation's shifts, loads those rotations with their members,
+skips, overrides and stored shifts in a fixed number of queries, and for each shift starting
+within the rotation's largest lead calls every upcoming planner with an `UpcomingShift`. Rows are
+made by `services.notifications_create` with source `shift:<start>:<person key>`, unique per
+(shift, channel, target, kind): a planner yields its reminder whenever `shift.lead` (how long until
+the shift starts) is within its own lead, and the scans of the following minutes, overlapping
+scans and retries never make a second row. Rows that exist already are found in one query per
+scan, so a quiet minute inserts nothing. When the reminder is delivered, a shift that no longer
+exists (moved, overridden, skipped, re-synced away) or has started is skipped with the reason
+(`services.notification_deliver`).
+
+Moved shifts. Each channel registers `registry.register_shift_changed_planner(plan, watched=watched)`.
+For every watched rotation the scan keeps a `ShiftSnapshot` of its next WATCH_DAYS of shifts; each
+minute (and after a PagerDuty sync changed a rotation's shifts) the current shifts are diffed with
+it over the window both cover, per person: a person whose shifts there differ is one `ShiftChange`
+(`before`, `after`), whose rows have source `moved:<snapshot version>:<person key>:<digest>` and are
+made in the same transaction that stores the new snapshot, so a re-scan never repeats a change. A
+snapshot older than a day is retaken so the compared window stays near WATCH_DAYS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from rotations import cadence
+from rotations.models import Override, Rotation, Shift
+from rotations.selectors import Person, timeline
+
+from . import registry, services
+from .models import Notification, ShiftSnapshot
+
+log = logging.getLogger(__name__)
+
+MAX_LEAD = dt.timedelta(days=7)  # no channel hears of a shift earlier than this
+WATCH_DAYS = 7
+RETAKE_AFTER = dt.timedelta(days=1)
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat()
+
+
+def person_payload(person: Person) -> dict:
+    return {"key": person.key, "name": person.name, "email": person.email or None}
+
+
+@dataclass(frozen=True)
+class UpcomingShift:
+    """Someone's shift that starts `lead` from now (as of the scan)."""
+
+    rotation_id: int
+    start: dt.datetime
+    end: dt.datetime
+    person: Person
+    lead: dt.timedelta
+    cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # shared by one scan
+
+    @property
+    def source(self) -> str:
+        return f"shift:{iso(self.start)}:{self.person.key}"
+
+    def payload(self) -> dict:
+        """What every reminder of this shift carries (`services` checks `shift` when delivering)."""
+        return {"shift": {"start": iso(self.start), "end": iso(self.end), "person": person_payload(self.person)}}
+
+
+@dataclass(frozen=True)
+class ShiftChange:
+    """Within [window_start, window_end), `person`'s shifts `before` are no longer, `after` are new
+    (a shift cut short is in both: as it was, and as it is)."""
+
+    rotation_id: int
+    person: Person
+    before: tuple[tuple[dt.datetime, dt.datetime], ...]
+    after: tuple[tuple[dt.datetime, dt.datetime], ...]
+    window_start: dt.datetime
+    window_end: dt.datetime
+    version: int
+    cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def source(self) -> str:
+        text = repr(
+            (self.person.key, [(iso(a), iso(b)) for a, b in self.before], [(iso(a), iso(b)) for a, b in self.after])
+        )
+        return f"moved:{self.version}:{self.person.key}:{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+    def payload(self) -> dict:
+        return {
+            "person": person_payload(self.person),
+            "before": [{"start": iso(a), "end": iso(b)} for a, b in self.before],
+            "after": [{"start": iso(a), "end": iso(b)} for a, b in self.after],
+            "window": {"start": iso(self.window_start), "end": iso(self.window_end)},
+        }
+
+
+def rotations_with_window(ids: Iterable[int], *, since: dt.datetime, until: dt.datetime) -> QuerySet[Rotation]:
+    """Rotations with what `timeline` reads over [since, until) prefetched: a fixed number of queries."""
+    return Rotation.objects.filter(pk__in=list(ids)).prefetch_related(
+        "members",
+        "skips",
+        Prefetch("overrides", queryset=Override.objects.filter(end__gt=since, start__lt=until)),
+        Prefetch("shifts", queryset=Shift.objects.filter(end__gt=since, start__lt=until), to_attr="window_shifts"),
+    )
+
+
+def people_slots(rotation: Rotation, *, since: dt.datetime, until: dt.datetime) -> list[cadence.Slot[Person]]:
+    """Who is on call when over [since, until), back-to-back slots of one person joined, gaps left out."""
+    return [s for s in cadence.merge_adjacent(timeline(rotation, since=since, until=until)) if s.who is not None]
+
+
+def _plan(planners: list, rotation: Rotation, event) -> list[registry.Planned]:
+    planned: list[registry.Planned] = []
+    for planner in planners:
+        try:
+            planned += list(planner(rotation, event))
+        except Exception:
+            # One channel's broken settings must not stop the others.
+            log.exception("An upcoming-shift planner failed for rotation %s", rotation.pk)
+    return planned
+
+
+def _existing(keys: set[tuple[int, str]]) -> set[tuple]:
+    if not keys:
+        return set()
+    return set(
+        Notification.objects.filter(rotation_id__in={r for r, _ in keys}, source__in={s for _, s in keys}).values_list(
+            "rotation_id", "source", "channel", "target", "kind"
+        )
+    )
+
+
+# --- reminders ---------------------------------------------------------------------------------
+
+
+def upcoming_scan(*, now: dt.datetime | None = None) -> list[int]:
+    """Make the reminders of shifts starting within each rotation's largest lead (idempotent).
+    Returns the ids of the rows made and still waiting (to queue)."""
+    now = now or timezone.now()
+    planners = registry.upcoming_planners()
+    leads = {r: min(lead, MAX_LEAD) for r, lead in registry.upcoming_leads().items()}
+    if not planners or not leads:
+        return []
+    cache: dict = {}
+    found: list[tuple[Rotation, UpcomingShift, list[registry.Planned]]] = []
+    for rotation in rotations_with_window(leads, since=now, until=now + max(leads.values())):
+        horizon = now + leads[rotation.pk]
+        try:
+            slots = people_slots(rotation, since=now, until=horizon + dt.timedelta(seconds=1))
+        except Exception:
+            log.exception("Could not read the upcoming shifts of rotation %s", rotation.pk)
+            continue
+        for slot in slots:
+            if now < slot.start <= horizon and slot.who is not None:
+                shift = UpcomingShift(rotation.pk, slot.start, slot.end, slot.who, slot.start - now, cache)
+                planned = _plan(planners, rotation, shift)
+                if planned:
+                    found.append((rotation, shift, planned))
+    existing = _existing({(rotation.pk, shift.source) for rotation, shift, _ in found})
+    made: list[int] = []
+    for rotation, shift, planned in found:
+        new = [p for p in planned if (rotation.pk, shift.source, p.channel, p.target[:200], p.kind) not in existing]
+        if new:
+            made += services.notifications_create(
+                rotation=rotation,
+                source=shift.source,
+                source_at=shift.start,
+                planned=new,
+                base_payload={"rotation": {"id": rotation.pk, "name": rotation.name}, **shift.payload()},
+            )
+    return made
+
+
+def shift_still_there(rotation: Rotation, *, start: dt.datetime, person_key: str) -> bool:
+    """Does `person_key` still start a shift at `start` (what a reminder of it was made for)?"""
+    slots = people_slots(rotation, since=start - dt.timedelta(seconds=1), until=start + dt.timedelta(seconds=1))
+    return any(s.start == start and s.who is not None and s.who.key == person_key for s in slots)
+
+
+# --- moved shifts ------------------------------------------------------------------------------
+
+
+def snapshot_rows(slots: list[cadence.Slot[Person]]) -> list[list]:
+    return [
+        [iso(s.start), s.end.astimezone(dt.UTC).isoformat(), s.who.key, s.who.name, s.who.email] for s in slots if s.who
+    ]
+
+
+def _by_person(rows: list[list], since: dt.datetime, until: dt.datetime) -> dict[str, tuple[Person, tuple]]:
+    found: dict[str, tuple[Person, list]] = {}
+    for start_s, end_s, key, name, email in rows:
+        start, end = max(dt.datetime.fromisoformat(start_s), since), min(dt.datetime.fromisoformat(end_s), until)
+        if start < end:
+            person, intervals = found.setdefault(key, (Person(key=key, name=name, email=email), []))
+            intervals.append((start, end))
+    return {key: (person, tuple(sorted(intervals))) for key, (person, intervals) in found.items()}
+
+
+def diff(old: list[list], new: list[list], *, since: dt.datetime, until: dt.datetime):
+    """(person, before, after) for each person whose shifts within [since, until) differ: `before`
+    their shifts there that are no longer, `after` their new ones."""
+    before, after = _by_person(old, since, until), _by_person(new, since, until)
+    for key in sorted(set(before) | set(after)):
+        was, now = before.get(key, (None, ())), after.get(key, (None, ()))
+        if was[1] != now[1]:  # only the shifts that changed: the others are the same on both sides
+            gone = tuple(i for i in was[1] if i not in now[1])
+            new_ones = tuple(i for i in now[1] if i not in was[1])
+            yield (now[0] or was[0]), gone, new_ones
+
+
+def shift_changes_scan(*, now: dt.datetime | None = None, rotation_ids: Iterable[int] | None = None) -> list[int]:
+    """Diff each watched rotation's upcoming shifts with its snapshot; make the rows of each change
+    and store the new snapshot together. Returns the ids of rows made and waiting."""
+    now = now or timezone.now()
+    planners = registry.shift_changed_planners()
+    watched = registry.shift_watched() if planners else set()
+    if rotation_ids is not None:
+        watched &= set(rotation_ids)
+    if not watched:
+        return []
+    until = now + dt.timedelta(days=WATCH_DAYS)
+    snapshots = {s.rotation_id: s for s in ShiftSnapshot.objects.filter(rotation_id__in=watched)}
+    cache: dict = {}
+    fresh: list[ShiftSnapshot] = []
+    retake: list[ShiftSnapshot] = []
+    made: list[int] = []
+    for rotation in rotations_with_window(watched, since=now, until=until):
+        try:
+            rows = snapshot_rows(people_slots(rotation, since=now, until=until))
+        except Exception:
+            log.exception("Could not read the upcoming shifts of rotation %s", rotation.pk)
+            continue
+        old = snapshots.get(rotation.pk)
+        if old is None:
+            fresh.append(ShiftSnapshot(rotation=rotation, shifts=rows, taken_at=now))
+            continue
+        window_end = min(old.taken_at + dt.timedelta(days=WATCH_DAYS), until)
+        changes = [
+            ShiftChange(rotation.pk, person, before, after, now, window_end, old.version + 1, cache)
+            for person, before, after in diff(old.shifts, rows, since=now, until=window_end)
+        ]
+        if changes:
+            made += _record_changes(rotation, old, changes, planners=planners, rows=rows, now=now)
+        elif now - old.taken_at >= RETAKE_AFTER:
+            old.shifts, old.taken_at = rows, now
+            retake.append(old)
+    ShiftSnapshot.objects.bulk_create(fresh, ignore_conflicts=True)
+    ShiftSnapshot.objects.bulk_update(retake, ["shifts", "taken_at"])
+    return made
+
+
+def _record_changes(
+    rotation: Rotation, old: ShiftSnapshot, changes: list[ShiftChange], *, planners: list, rows: list, now: dt.datetime
+) -> list[int]:
+    made: list[int] = []
+    with transaction.atomic():
+        # Another scan found the same change first: its rows exist (same sources); only one stores the version.
+        ShiftSnapshot.objects.filter(pk=old.pk, version=old.version).update(
+            shifts=rows, taken_at=now, version=old.version + 1
+        )
+        for change in changes:
+            planned = _plan(planners, rotation, change)
+            if planned:
+                made += services.notifications_create(
+                    rotation=rotation,
+                    source=change.source,
+                    source_at=now,
+                    planned=planned,
+                    base_payload={"rotation": {"id": rotation.pk, "name": rotation.name}, **change.payload()},
+                )
+    return made
