@@ -12,7 +12,15 @@ from accounts.api import ApiError, api_view, iso, json_body
 from . import selectors, services
 from .models import Delivery, Endpoint
 
-WRITABLE = ("url", "events", "description", "enabled")
+# JSON name → the service's name.
+WRITABLE = {
+    "url": "url",
+    "events": "events",
+    "description": "description",
+    "upcomingLeadMinutes": "upcoming_lead_minutes",
+    "enabled": "enabled",
+}
+JSON_NAMES = {v: k for k, v in WRITABLE.items()}
 
 
 def endpoint_json(endpoint: Endpoint) -> dict:
@@ -21,6 +29,7 @@ def endpoint_json(endpoint: Endpoint) -> dict:
         "url": endpoint.url,
         "events": list(endpoint.events),
         "description": endpoint.description,
+        "upcomingLeadMinutes": endpoint.upcoming_lead_minutes,
         "secretLast4": endpoint.secret_last4,
         "enabled": endpoint.enabled,
         "disabledReason": endpoint.disabled_reason or None,
@@ -46,7 +55,7 @@ def delivery_json(delivery: Delivery) -> dict:
 
 
 def _refused(error: services.EndpointError) -> ApiError:
-    field = error.field or "request"
+    field = JSON_NAMES.get(error.field or "", error.field or "request")
     return ApiError(400, error.code, error.message, extra={"errors": {field: [error.message]}})
 
 
@@ -61,6 +70,7 @@ def endpoints(request):
             url=data.get("url"),
             events=data.get("events"),
             description=data.get("description"),
+            upcoming_lead_minutes=data.get("upcomingLeadMinutes"),
             actor=Actor.of_request(request),
         )
     except services.EndpointError as refused:
@@ -80,7 +90,8 @@ def endpoint(request, endpoint_id: int):
         if unknown:
             raise ApiError(400, "invalid_request", f"Unknown field {unknown[0]!r}: send any of {', '.join(WRITABLE)}.")
         try:
-            services.endpoint_update(endpoint=found, changes=data, actor=Actor.of_request(request))
+            changes = {WRITABLE[key]: value for key, value in data.items()}
+            services.endpoint_update(endpoint=found, changes=changes, actor=Actor.of_request(request))
         except services.EndpointError as refused:
             raise _refused(refused) from refused
     return JsonResponse(endpoint_json(found))

@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import EVENT_TYPES
+from .models import DEFAULT_LEAD_MINUTES, EVENT_TYPES
 
 
 class EndpointForm(forms.Form):
@@ -16,6 +16,12 @@ class EndpointForm(forms.Form):
         label="Events", choices=list(EVENT_TYPES.items()), widget=forms.CheckboxSelectMultiple
     )
     description = forms.CharField(label="Description", max_length=200, required=False)
+    upcoming_lead_minutes = forms.IntegerField(
+        label="Upcoming shift lead time (minutes)",
+        initial=DEFAULT_LEAD_MINUTES,
+        required=False,
+        help_text="For rotation.upcoming: how long before a shift starts it is sent.",
+    )
 
 
 class ConfirmForm(forms.Form):

@@ -9,8 +9,11 @@ from encrypted_model_fields.fields import EncryptedTextField
 
 EVENT_TYPES = {
     "rotation.handoff": "Handoff: who is on call changed",
+    "rotation.upcoming": "Upcoming shift: someone's shift starts within the lead time",
+    "rotation.shift_changed": "Shift changed: someone's shifts in the next 7 days moved",
     "incident.updated": "Incident updated (from PagerDuty)",
 }
+DEFAULT_LEAD_MINUTES = 60
 
 
 class Endpoint(models.Model):
@@ -20,6 +23,8 @@ class Endpoint(models.Model):
     url = models.URLField(max_length=2000)
     events = models.JSONField(default=list)  # event type keys (EVENT_TYPES)
     description = models.CharField(max_length=200, blank=True, default="")
+    # rotation.upcoming: how long before a shift starts it is sent.
+    upcoming_lead_minutes = models.PositiveIntegerField(default=DEFAULT_LEAD_MINUTES)
     secret = EncryptedTextField()  # "whsec_..." (Standard Webhooks); shown once, then its last 4
     secret_last4 = models.CharField(max_length=4)
     enabled = models.BooleanField(default=True)

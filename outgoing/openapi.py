@@ -7,7 +7,8 @@ from .models import EVENT_TYPES, Delivery
 
 TAG = {
     "name": "Outgoing webhooks",
-    "description": "Endpoints Roster POSTs events to (`rotation.handoff`, `incident.updated`), signed per "
+    "description": "Endpoints Roster POSTs events to (`rotation.handoff`, `rotation.upcoming`, "
+    "`rotation.shift_changed`, `incident.updated`), signed per "
     "Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`), and each endpoint's "
     "delivery log. Admins only. The event bodies are the `OutgoingWebhookEvent*` schemas.",
 }
@@ -18,6 +19,7 @@ _ENDPOINT_EXAMPLE = {
     "url": "https://hooks.example.com/roster",
     "events": ["rotation.handoff"],
     "description": "Status page",
+    "upcomingLeadMinutes": 60,
     "secretLast4": "Qk0=",
     "enabled": True,
     "disabledReason": None,
@@ -88,7 +90,7 @@ PATHS = {
         "patch": {
             "operationId": "updateWebhookEndpoint",
             "summary": "Change an endpoint",
-            "description": "Any of `url`, `events`, `description`, `enabled`. Enabling a disabled endpoint "
+            "description": "Any of `url`, `events`, `description`, `upcomingLeadMinutes`, `enabled`. Enabling a disabled endpoint "
             "clears its failure record; its waiting deliveries are sent.",
             "requestBody": json_body("OutgoingWebhookEndpointUpdate", {"enabled": False}),
             "responses": {
@@ -133,6 +135,12 @@ _ENDPOINT_PROPS = {
     "url": {"type": "string", "format": "uri"},
     "events": _EVENTS,
     "description": {"type": "string"},
+    "upcomingLeadMinutes": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 10080,
+        "description": "rotation.upcoming: minutes before a shift starts (default 60).",
+    },
     "secretLast4": {"type": "string", "description": "The last 4 characters of the signing secret."},
     "enabled": {"type": "boolean"},
     "disabledReason": nullable({"type": "string"}),
@@ -140,6 +148,18 @@ _ENDPOINT_PROPS = {
     "createdAt": {"type": "string", "format": "date-time"},
 }
 _PERSON = nullable({"type": "string", "description": "“Name <email>”; null: nobody on call."})
+_ROTATION = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
+_SHIFT_PERSON = {
+    "type": "object",
+    "properties": {"key": {"type": "string"}, "name": {"type": "string"}, "email": nullable({"type": "string"})},
+}
+_SPAN = {
+    "type": "object",
+    "properties": {
+        "start": {"type": "string", "format": "date-time"},
+        "end": {"type": "string", "format": "date-time"},
+    },
+}
 SCHEMAS = {
     "OutgoingWebhookEndpoint": {"type": "object", "required": list(_ENDPOINT_PROPS), "properties": _ENDPOINT_PROPS},
     "OutgoingWebhookEndpointCreated": {
@@ -159,6 +179,12 @@ SCHEMAS = {
             "url": {"type": "string", "description": "https:// (http:// only in development)."},
             "events": _EVENTS,
             "description": {"type": "string", "maxLength": 200},
+            "upcomingLeadMinutes": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 10080,
+                "description": "rotation.upcoming: minutes before a shift starts (default 60).",
+            },
         },
     },
     "OutgoingWebhookEndpointUpdate": {
@@ -167,6 +193,12 @@ SCHEMAS = {
             "url": {"type": "string"},
             "events": _EVENTS,
             "description": {"type": "string", "maxLength": 200},
+            "upcomingLeadMinutes": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 10080,
+                "description": "rotation.upcoming: minutes before a shift starts (default 60).",
+            },
             "enabled": {"type": "boolean"},
         },
     },
@@ -204,14 +236,58 @@ SCHEMAS = {
                 "type": "object",
                 "required": ["rotation", "handoffId", "at", "from", "to"],
                 "properties": {
-                    "rotation": {
-                        "type": "object",
-                        "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
-                    },
+                    "rotation": _ROTATION,
                     "handoffId": {"type": "integer"},
                     "at": {"type": "string", "format": "date-time"},
                     "from": _PERSON,
                     "to": _PERSON,
+                },
+            },
+        },
+    },
+    "OutgoingWebhookEventUpcoming": {
+        "type": "object",
+        "description": "`rotation.upcoming`: someone's shift starts within the endpoint's lead time (sent once "
+        "per shift; not sent when the shift moved or started before it could be).",
+        "required": ["type", "timestamp", "data"],
+        "properties": {
+            "type": {"const": "rotation.upcoming"},
+            "timestamp": {"type": "string", "format": "date-time", "description": "When the shift starts."},
+            "data": {
+                "type": "object",
+                "required": ["rotation", "shift", "leadMinutes"],
+                "properties": {
+                    "rotation": _ROTATION,
+                    "shift": {
+                        "type": "object",
+                        "properties": {
+                            "start": {"type": "string", "format": "date-time"},
+                            "end": {"type": "string", "format": "date-time"},
+                            "person": _SHIFT_PERSON,
+                        },
+                    },
+                    "leadMinutes": {"type": "integer"},
+                },
+            },
+        },
+    },
+    "OutgoingWebhookEventShiftChanged": {
+        "type": "object",
+        "description": "`rotation.shift_changed`: a person's shifts in the next 7 days changed (an override, a "
+        "skip, a PagerDuty re-sync): `before` are no longer, `after` are new, within `window`.",
+        "required": ["type", "timestamp", "data"],
+        "properties": {
+            "type": {"const": "rotation.shift_changed"},
+            "timestamp": {"type": "string", "format": "date-time"},
+            "data": {
+                "type": "object",
+                "required": ["rotation", "person", "before", "after", "window"],
+                "properties": {
+                    "rotation": _ROTATION,
+                    "person": _SHIFT_PERSON,
+                    "before": {"type": "array", "items": _SPAN},
+                    "after": {"type": "array", "items": _SPAN},
+                    "window": _SPAN,
                 },
             },
         },

@@ -42,7 +42,7 @@ from accounts.audit import audit_record
 from accounts.models import Membership
 
 from . import safe_http
-from .models import EVENT_TYPES, Delivery, Endpoint
+from .models import DEFAULT_LEAD_MINUTES, EVENT_TYPES, Delivery, Endpoint
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ REQUEUE_AFTER_SECONDS = 60
 SWEEP_BATCH = 500
 ERROR_MAX = 500
 MAX_ENDPOINTS = 20  # per organization
+MAX_LEAD_MINUTES = 7 * 24 * 60  # notifications.upcoming hears of shifts at most 7 days ahead
 PROVIDER = "roster"  # audit trail: Roster's own settings
 
 
@@ -102,9 +103,23 @@ def clean_description(description) -> str:
     return description.strip()
 
 
-def endpoint_create(*, organization, url, events, description="", actor: Actor | None = None) -> tuple[Endpoint, str]:
+def clean_lead(minutes) -> int:
+    if minutes is None:
+        return DEFAULT_LEAD_MINUTES
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_LEAD_MINUTES:
+        raise EndpointError(
+            f"The lead time is a whole number of minutes from 1 to {MAX_LEAD_MINUTES} (7 days).",
+            field="upcoming_lead_minutes",
+        )
+    return minutes
+
+
+def endpoint_create(
+    *, organization, url, events, description="", upcoming_lead_minutes=None, actor: Actor | None = None
+) -> tuple[Endpoint, str]:
     """A new endpoint and its signing secret (returned this once; stored encrypted)."""
     url, events, description = clean_url(url), clean_events(events), clean_description(description)
+    lead = clean_lead(upcoming_lead_minutes)
     if Endpoint.objects.filter(organization=organization).count() >= MAX_ENDPOINTS:
         raise EndpointError(f"An organization has at most {MAX_ENDPOINTS} webhook endpoints.", code="limit_reached")
     secret = new_secret()
@@ -113,6 +128,7 @@ def endpoint_create(*, organization, url, events, description="", actor: Actor |
         url=url,
         events=events,
         description=description,
+        upcoming_lead_minutes=lead,
         secret=secret,
         secret_last4=secret[-4:],
         created_by=actor.user if actor else None,
@@ -128,13 +144,15 @@ def endpoint_create(*, organization, url, events, description="", actor: Actor |
 
 
 def endpoint_update(*, endpoint: Endpoint, changes: dict, actor: Actor | None = None) -> Endpoint:
-    """Change any of url, events, description, enabled (re-enabling clears the failure record)."""
+    """Change any of url, events, description, upcoming_lead_minutes, enabled (re-enabling clears the failure record)."""
     if "url" in changes:
         endpoint.url = clean_url(changes["url"])
     if "events" in changes:
         endpoint.events = clean_events(changes["events"])
     if "description" in changes:
         endpoint.description = clean_description(changes["description"])
+    if "upcoming_lead_minutes" in changes:
+        endpoint.upcoming_lead_minutes = clean_lead(changes["upcoming_lead_minutes"])
     if "enabled" in changes:
         if not isinstance(changes["enabled"], bool):
             raise EndpointError("enabled must be true or false.", field="enabled")

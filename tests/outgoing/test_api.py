@@ -63,7 +63,7 @@ def test_events_must_be_known(admin_client):
     response = create(admin_client, events=["rotation.everything"])
     assert response.status_code == 400
     assert response.json()["errors"]["events"] == [
-        "Unknown event 'rotation.everything': choose from rotation.handoff, incident.updated."
+        "Unknown event 'rotation.everything': choose from rotation.handoff, rotation.upcoming, rotation.shift_changed, incident.updated."
     ]
     assert create(admin_client, events=[]).json()["errors"]["events"] == ["Choose at least one event."]
 
@@ -93,3 +93,17 @@ def test_send_test_event_is_signed_and_logged(admin_client, receiver, django_cap
     ]
     assert deliveries[0]["latencyMs"] is not None
     assert Delivery.objects.get().event_id == receiver.received[0].headers["webhook-id"]
+
+
+def test_the_upcoming_lead_time_is_minutes_from_1_to_a_week(admin_client):
+    refused = create(admin_client, events=["rotation.upcoming"], upcomingLeadMinutes=0)
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {
+        "upcomingLeadMinutes": ["The lead time is a whole number of minutes from 1 to 10080 (7 days)."]
+    }
+    created = create(admin_client, events=["rotation.upcoming"]).json()
+    assert created["upcomingLeadMinutes"] == 60
+    changed = admin_client.patch(
+        f"/api/webhook-endpoints/{created['id']}", {"upcomingLeadMinutes": 90}, content_type="application/json"
+    )
+    assert changed.json()["upcomingLeadMinutes"] == 90
