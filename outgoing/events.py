@@ -55,27 +55,26 @@ def plan(handoff):
         yield registry.Planned(CHANNEL, f"endpoint:{endpoint.pk}", KIND.key)
 
 
-def _organizations(event_type: str) -> dict[int, list[Endpoint]]:
-    found: dict[int, list[Endpoint]] = {}
-    for endpoint in Endpoint.objects.filter(enabled=True):
-        if event_type in endpoint.events:
-            found.setdefault(endpoint.organization_id, []).append(endpoint)
-    return found
+def _subscribed_rotations(event_type: str) -> list[tuple[int, int]]:
+    """(rotation id, lead minutes) for each enabled endpoint of each rotation's organization that
+    wants `event_type`: one query (rotations joined to their organization's endpoints)."""
+    prefix = "organization__outgoing_webhook_endpoints__"
+    rows = Rotation.objects.filter(**{f"{prefix}enabled": True}).values_list(
+        "id", f"{prefix}events", f"{prefix}upcoming_lead_minutes"
+    )
+    return [(rotation_id, lead) for rotation_id, wanted, lead in rows if event_type in (wanted or [])]
 
 
 def leads() -> dict[int, dt.timedelta]:
-    """Per rotation, the longest lead time of its organization's rotation.upcoming endpoints (two queries)."""
-    longest = {
-        org: max(e.upcoming_lead_minutes for e in endpoints)
-        for org, endpoints in _organizations("rotation.upcoming").items()
-    }
-    rotations = Rotation.objects.filter(organization_id__in=list(longest)).values_list("id", "organization_id")
-    return {rotation_id: dt.timedelta(minutes=longest[org]) for rotation_id, org in rotations}
+    """Per rotation, the longest lead time of its organization's rotation.upcoming endpoints (one query)."""
+    longest: dict[int, int] = {}
+    for rotation_id, lead in _subscribed_rotations("rotation.upcoming"):
+        longest[rotation_id] = max(lead, longest.get(rotation_id, 0))
+    return {rotation_id: dt.timedelta(minutes=minutes) for rotation_id, minutes in longest.items()}
 
 
 def watched() -> set[int]:
-    orgs = list(_organizations("rotation.shift_changed"))
-    return set(Rotation.objects.filter(organization_id__in=orgs).values_list("id", flat=True))
+    return {rotation_id for rotation_id, _ in _subscribed_rotations("rotation.shift_changed")}
 
 
 def plan_upcoming(rotation, shift):

@@ -124,7 +124,7 @@ def check_url(url: str, *, resolve_host: bool = True) -> str:
 def _connect(conn: HTTPConnection) -> socket.socket:
     """Open the socket to a vetted address of conn.host (what urllib3's _new_conn would do)."""
     last: OSError | None = None
-    for family, ip in resolve(conn.host, conn.port or 443):
+    for _family, ip in resolve(conn.host, conn.port or 443):
         try:
             return urllib3_connection.create_connection(
                 (ip, conn.port or 443),
@@ -134,7 +134,6 @@ def _connect(conn: HTTPConnection) -> socket.socket:
             )
         except OSError as error:  # try the next vetted address
             last = error
-        del family
     raise last or OSError(f"Could not connect to {conn.host}")
 
 
