@@ -9,6 +9,8 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from config.celery import enqueue_each
+
 from . import services
 from .models import Delivery
 
@@ -19,14 +21,7 @@ SHORT_WAIT = 60  # seconds
 
 def enqueue(ids: list[int], *, delay: float = 0) -> int:
     """Queue one delivery task per row; a row whose message could not be queued waits for the sweep."""
-    queued = []
-    for delivery_id in ids:
-        try:
-            deliver.apply_async((delivery_id,), countdown=delay, retry=False)
-        except Exception:
-            log.warning("Could not queue webhook delivery %s; the sweep will", delivery_id, exc_info=True)
-        else:
-            queued.append(delivery_id)
+    queued = enqueue_each(deliver, ids, delay=delay, what="webhook delivery")
     if queued:
         services.mark_queued(ids=queued, at=timezone.now() + dt.timedelta(seconds=delay))
     return len(queued)

@@ -10,6 +10,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks import Webhook
 
+from tests.openapi_contract import _validator
+
+# Each event type's schema in outgoing/openapi.py.
+SCHEMAS = {
+    "rotation.handoff": "OutgoingWebhookEventHandoff",
+    "rotation.upcoming": "OutgoingWebhookEventUpcoming",
+    "rotation.shift_changed": "OutgoingWebhookEventShiftChanged",
+    "incident.updated": "OutgoingWebhookEventIncident",
+    "webhook.test": "OutgoingWebhookEventTest",
+}
+
 
 @dataclass
 class Received:
@@ -26,8 +37,16 @@ class Receiver:
     answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
 
     def verified(self, secret: str) -> list[dict]:
-        """Every body whose signature `secret` verifies (raises on one that does not)."""
-        return [Webhook(secret).verify(r.body, r.headers) for r in self.received]
+        """Every body, its signature verified with `secret` and its shape with the API description's
+        `OutgoingWebhookEvent*` schema for its type (raises on one that does not match)."""
+        return [described(Webhook(secret).verify(r.body, r.headers)) for r in self.received]
+
+
+def described(body: dict) -> dict:
+    """The body, checked against the API description's schema for its type (an AssertionError if not)."""
+    problems = [e.message for e in _validator(("components", "schemas", SCHEMAS[body["type"]])).iter_errors(body)]
+    assert not problems, f"a {body['type']} body differs from its description: {problems}"
+    return body
 
 
 def start() -> tuple[ThreadingHTTPServer, Receiver]:

@@ -17,7 +17,7 @@ from outgoing.models import Delivery, Endpoint
 from rotations import sync
 from rotations.models import Handoff
 from tests.outgoing.conftest import NOW
-from tests.outgoing.receiver import decode
+from tests.outgoing.receiver import decode, described
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def test_a_handoff_is_one_signed_delivery_per_endpoint_across_two_sweeps(
 
     assert sorted(r.path for r in receiver.received) == ["/hook", "/hook?b"]
     by_path = {r.path: r for r in receiver.received}
-    body = Webhook(first_secret).verify(by_path["/hook"].body, by_path["/hook"].headers)  # each its own secret
+    body = described(Webhook(first_secret).verify(by_path["/hook"].body, by_path["/hook"].headers))  # its own secret
     assert Webhook(second_secret).verify(by_path["/hook?b"].body, by_path["/hook?b"].headers) == body
     with pytest.raises(WebhookVerificationError):
         Webhook(second_secret).verify(by_path["/hook"].body, by_path["/hook"].headers)

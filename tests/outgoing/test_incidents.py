@@ -6,7 +6,7 @@ from standardwebhooks import Webhook
 
 from outgoing import services
 from outgoing.models import Delivery
-from tests.outgoing.receiver import decode
+from tests.outgoing.receiver import decode, described
 from tests.webhooks.conftest import fixture
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def test_an_ingested_pagerduty_event_is_relayed_once_to_each_subscribed_endpoint
 
     assert [r.path for r in receiver.received] == ["/hook"]
     sent = receiver.received[0]
-    payload = Webhook(secret).verify(sent.body, sent.headers)
+    payload = described(Webhook(secret).verify(sent.body, sent.headers))
     assert payload == decode(sent)
     assert payload["type"] == "incident.updated"
     event = body["event"]

@@ -11,6 +11,7 @@ from outgoing import events, services, tasks
 from outgoing.models import Delivery
 from rotations import services as rotations
 from tests.outgoing.conftest import NOW
+from tests.outgoing.receiver import described
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def test_an_upcoming_shift_is_sent_once_within_each_endpoint_s_lead_time(
 
     assert [r.path for r in receiver.received] == ["/hook?day", "/hook"]
     sent = receiver.received[1]
-    body = Webhook(secret).verify(sent.body, sent.headers)
+    body = described(Webhook(secret).verify(sent.body, sent.headers))
     bo = rotation.members.get(email="bo@acme.example")
     assert body == {
         "type": "rotation.upcoming",
