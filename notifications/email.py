@@ -33,7 +33,7 @@ from rotations.models import Rotation
 
 from . import registry
 from .models import EmailReminder, Notification, RotationEmailSettings
-from .upcoming import ShiftChange, UpcomingShift
+from .registry import ShiftChange, UpcomingShift
 
 CHANNEL = "email"
 REMINDER = registry.Kind("email.reminder", "Email reminder before a shift")

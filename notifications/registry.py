@@ -10,7 +10,7 @@ importing them. A channel's app registers from its AppConfig.ready():
   the channel's own settings for the rotation; it sends nothing.
 - An **upcoming planner** (`register_upcoming_planner(plan, leads=leads)`, see `upcoming.py`) says
   which reminders a shift about to start makes: `plan(rotation, shift)` yields `Planned` for an
-  `upcoming.UpcomingShift` (`start`, `end`, `person` with `key`/`name`/`email`, `lead`: how long
+  `registry.UpcomingShift` (`start`, `end`, `person` with `key`/`name`/`email`, `lead`: how long
   until it starts, `source`, `payload()`), and `leads()` answers, in one query for every rotation,
   how far ahead the channel wants to hear of a rotation's shifts (`{rotation_id: timedelta}`). The
   beat `notifications.tasks.upcoming` looks each minute at the shifts starting within the largest
@@ -23,7 +23,7 @@ importing them. A channel's app registers from its AppConfig.ready():
 - A **shift-changed planner** (`register_shift_changed_planner(plan, watched=watched)`):
   `watched()` returns the ids of rotations someone wants to hear about (one query); their next 7
   days of shifts are kept as a snapshot and diffed each minute (and after each PagerDuty sync that
-  changed shifts). `plan(rotation, change)` yields `Planned` for an `upcoming.ShiftChange`
+  changed shifts). `plan(rotation, change)` yields `Planned` for an `registry.ShiftChange`
   (`person`, `before` and `after`: that person's (start, end) shifts in the compared window,
   `source` "moved:...", unique per change, so scans never repeat it; `payload()`).
 - A **kind** is `stateful` when it sets state (a user group's members, a topic): only the newest
@@ -39,17 +39,17 @@ importing them. A channel's app registers from its AppConfig.ready():
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     from rotations.models import Handoff, Rotation
+    from rotations.selectors import Person
 
     from .models import Notification
-    from .upcoming import ShiftChange, UpcomingShift
 
 
 class SendError(Exception):
@@ -89,6 +89,67 @@ class Planned:
     target: str  # the channel's own id of where it goes: "usergroup:S123", "channel:C42", an endpoint id
     kind: str
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+# --- what upcoming-shift planners are given (made by upcoming.py) ---------------------------------
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat()
+
+
+def person_payload(person: Person) -> dict:
+    return {"key": person.key, "name": person.name, "email": person.email or None}
+
+
+@dataclass(frozen=True)
+class UpcomingShift:
+    """Someone's shift that starts `lead` from now (as of the scan)."""
+
+    rotation_id: int
+    start: dt.datetime
+    end: dt.datetime
+    person: Person
+    lead: dt.timedelta
+    cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # shared by one scan
+
+    @property
+    def source(self) -> str:
+        return f"shift:{iso(self.start)}:{self.person.key}"
+
+    def payload(self) -> dict:
+        """What every reminder of this shift carries (`services` checks `shift` when delivering)."""
+        return {"shift": {"start": iso(self.start), "end": iso(self.end), "person": person_payload(self.person)}}
+
+
+@dataclass(frozen=True)
+class ShiftChange:
+    """Within [window_start, window_end), `person`'s shifts `before` are no longer, `after` are new
+    (a shift cut short is in both: as it was, and as it is)."""
+
+    rotation_id: int
+    person: Person
+    before: tuple[tuple[dt.datetime, dt.datetime], ...]
+    after: tuple[tuple[dt.datetime, dt.datetime], ...]
+    window_start: dt.datetime
+    window_end: dt.datetime
+    version: int
+    cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def source(self) -> str:
+        text = repr(
+            (self.person.key, [(iso(a), iso(b)) for a, b in self.before], [(iso(a), iso(b)) for a, b in self.after])
+        )
+        return f"moved:{self.version}:{self.person.key}:{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+    def payload(self) -> dict:
+        return {
+            "person": person_payload(self.person),
+            "before": [{"start": iso(a), "end": iso(b)} for a, b in self.before],
+            "after": [{"start": iso(a), "end": iso(b)} for a, b in self.after],
+            "window": {"start": iso(self.window_start), "end": iso(self.window_end)},
+        }
 
 
 Sender = Callable[["Notification"], None]

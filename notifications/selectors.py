@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from rotations import cadence
 from rotations.models import Rotation
+from rotations.selectors import Person, timeline
 
 from . import registry
 from .models import Notification
@@ -21,3 +25,17 @@ def rotation_page_context(rotation: Rotation) -> dict:
             {"row": n, "kind_label": registry.kind(n.kind).label} for n in recent_notifications(rotation)
         ]
     }
+
+
+# --- upcoming shifts (upcoming.py makes their reminders; services checks one is still there) ---
+
+
+def people_slots(rotation: Rotation, *, since: dt.datetime, until: dt.datetime) -> list[cadence.Slot[Person]]:
+    """Who is on call when over [since, until), back-to-back slots of one person joined, gaps left out."""
+    return [s for s in cadence.merge_adjacent(timeline(rotation, since=since, until=until)) if s.who is not None]
+
+
+def shift_still_there(rotation: Rotation, *, start: dt.datetime, person_key: str) -> bool:
+    """Does `person_key` still start a shift at `start` (what a reminder of it was made for)?"""
+    slots = people_slots(rotation, since=start - dt.timedelta(seconds=1), until=start + dt.timedelta(seconds=1))
+    return any(s.start == start and s.who is not None and s.who.key == person_key for s in slots)

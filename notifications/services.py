@@ -61,6 +61,7 @@ from rotations.models import Handoff, Rotation
 
 from . import registry
 from .models import HandoffFanout, Notification
+from .selectors import shift_still_there
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +209,6 @@ def _skip_if_superseded(notification_id: int, now: dt.datetime) -> bool:
 def _skip_if_shift_gone(notification_id: int, now: dt.datetime) -> bool:
     """A reminder of an upcoming shift (source "shift:...") whose shift has started, or no longer
     exists (moved, overridden, skipped, re-synced away), is skipped with the reason, not sent."""
-    from .upcoming import shift_still_there  # upcoming makes rows through this module
-
     row = (
         Notification.objects.filter(
             pk=notification_id, status=Notification.Status.PENDING, resent_at=None, source__startswith="shift:"

@@ -41,7 +41,7 @@ from rotations.selectors import timeline
 
 from . import registry
 from .models import Notification, RotationSlack
-from .upcoming import UpcomingShift
+from .registry import UpcomingShift
 
 CHANNEL = "slack"
 USERGROUP = registry.Kind("slack.usergroup", "Slack on-duty user group", stateful=True)

@@ -26,10 +26,8 @@ snapshot older than a day is retaken so the compared window stays near WATCH_DAY
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
@@ -37,74 +35,18 @@ from django.utils import timezone
 
 from rotations import cadence
 from rotations.models import Override, Rotation, Shift
-from rotations.selectors import Person, timeline
+from rotations.selectors import Person
 
 from . import registry, services
 from .models import Notification, ShiftSnapshot
+from .registry import ShiftChange, UpcomingShift, iso
+from .selectors import people_slots
 
 log = logging.getLogger(__name__)
 
 MAX_LEAD = dt.timedelta(days=7)  # no channel hears of a shift earlier than this
 WATCH_DAYS = 7
 RETAKE_AFTER = dt.timedelta(days=1)
-
-
-def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat()
-
-
-def person_payload(person: Person) -> dict:
-    return {"key": person.key, "name": person.name, "email": person.email or None}
-
-
-@dataclass(frozen=True)
-class UpcomingShift:
-    """Someone's shift that starts `lead` from now (as of the scan)."""
-
-    rotation_id: int
-    start: dt.datetime
-    end: dt.datetime
-    person: Person
-    lead: dt.timedelta
-    cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # shared by one scan
-
-    @property
-    def source(self) -> str:
-        return f"shift:{iso(self.start)}:{self.person.key}"
-
-    def payload(self) -> dict:
-        """What every reminder of this shift carries (`services` checks `shift` when delivering)."""
-        return {"shift": {"start": iso(self.start), "end": iso(self.end), "person": person_payload(self.person)}}
-
-
-@dataclass(frozen=True)
-class ShiftChange:
-    """Within [window_start, window_end), `person`'s shifts `before` are no longer, `after` are new
-    (a shift cut short is in both: as it was, and as it is)."""
-
-    rotation_id: int
-    person: Person
-    before: tuple[tuple[dt.datetime, dt.datetime], ...]
-    after: tuple[tuple[dt.datetime, dt.datetime], ...]
-    window_start: dt.datetime
-    window_end: dt.datetime
-    version: int
-    cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
-
-    @property
-    def source(self) -> str:
-        text = repr(
-            (self.person.key, [(iso(a), iso(b)) for a, b in self.before], [(iso(a), iso(b)) for a, b in self.after])
-        )
-        return f"moved:{self.version}:{self.person.key}:{hashlib.sha256(text.encode()).hexdigest()[:12]}"
-
-    def payload(self) -> dict:
-        return {
-            "person": person_payload(self.person),
-            "before": [{"start": iso(a), "end": iso(b)} for a, b in self.before],
-            "after": [{"start": iso(a), "end": iso(b)} for a, b in self.after],
-            "window": {"start": iso(self.window_start), "end": iso(self.window_end)},
-        }
 
 
 def rotations_with_window(ids: Iterable[int], *, since: dt.datetime, until: dt.datetime) -> QuerySet[Rotation]:
@@ -115,11 +57,6 @@ def rotations_with_window(ids: Iterable[int], *, since: dt.datetime, until: dt.d
         Prefetch("overrides", queryset=Override.objects.filter(end__gt=since, start__lt=until)),
         Prefetch("shifts", queryset=Shift.objects.filter(end__gt=since, start__lt=until), to_attr="window_shifts"),
     )
-
-
-def people_slots(rotation: Rotation, *, since: dt.datetime, until: dt.datetime) -> list[cadence.Slot[Person]]:
-    """Who is on call when over [since, until), back-to-back slots of one person joined, gaps left out."""
-    return [s for s in cadence.merge_adjacent(timeline(rotation, since=since, until=until)) if s.who is not None]
 
 
 def _plan(planners: list, rotation: Rotation, event) -> list[registry.Planned]:
@@ -182,12 +119,6 @@ def upcoming_scan(*, now: dt.datetime | None = None) -> list[int]:
                 base_payload={"rotation": {"id": rotation.pk, "name": rotation.name}, **shift.payload()},
             )
     return made
-
-
-def shift_still_there(rotation: Rotation, *, start: dt.datetime, person_key: str) -> bool:
-    """Does `person_key` still start a shift at `start` (what a reminder of it was made for)?"""
-    slots = people_slots(rotation, since=start - dt.timedelta(seconds=1), until=start + dt.timedelta(seconds=1))
-    return any(s.start == start and s.who is not None and s.who.key == person_key for s in slots)
 
 
 # --- moved shifts ------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 from django.contrib import admin
 
+from accounts.actor import Actor
 from accounts.admin import register_organization_inline
 
-from .models import Handoff, Member, PagerDutyUser, Rotation, Shift, SyncRun
+from .feeds import calendar_feed_revoke
+from .models import CalendarFeed, Handoff, Member, PagerDutyUser, Rotation, Shift, SyncRun
 
 
 class MemberInline(admin.TabularInline):
@@ -78,6 +80,46 @@ class ShiftAdmin(admin.ModelAdmin):
 class PagerDutyUserAdmin(admin.ModelAdmin):
     list_display = ["pagerduty_id", "name", "email", "organization", "fetched_at"]
     search_fields = ["pagerduty_id", "name", "email", "organization__name"]
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Support staff see which feeds exist and can revoke one (audited, as from the page); the
+    token is never stored, only its hash and last 4 characters, and the hash is not shown."""
+
+    list_display = ["__str__", "organization", "kind", "rotation", "user", "created_at", "revoked_at"]
+    list_filter = ["kind", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["organization__name", "organization__slug", "rotation__name", "user__email", "last4"]
+    list_select_related = ["organization", "rotation", "user"]
+    readonly_fields = [
+        "organization",
+        "kind",
+        "rotation",
+        "user",
+        "last4",
+        "alarm_minutes",
+        "created_by",
+        "created_at",
+        "revoked_at",
+    ]
+    fields = tuple(readonly_fields)
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke the selected calendar feeds (their URLs answer 404)")
+    def revoke(self, request, queryset):
+        revoked = sum(
+            calendar_feed_revoke(
+                organization=feed.organization, rotation=feed.rotation, user=feed.user, actor=Actor.of_request(request)
+            )
+            for feed in queryset.filter(revoked_at__isnull=True).select_related("organization", "rotation", "user")
+        )
+        self.message_user(request, f"{revoked} calendar feed(s) revoked.")
 
 
 class RotationSyncInline(admin.TabularInline):

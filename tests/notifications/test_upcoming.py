@@ -28,7 +28,7 @@ class Reminders:
     leads: dict[int, dt.timedelta] = field(default_factory=dict)
     watched: set[int] = field(default_factory=set)
     sent: list[tuple[str, str]] = field(default_factory=list)
-    changes: list[upcoming.ShiftChange] = field(default_factory=list)
+    changes: list[registry.ShiftChange] = field(default_factory=list)
 
     def plan(self, rotation, shift):
         if shift.lead <= self.leads[rotation.pk]:

@@ -57,3 +57,23 @@ def test_my_shifts_page_makes_a_personal_feed_reachable_from_the_rotations_list(
 def test_another_organization_cannot_make_a_feed_of_my_rotation(client, native, outsider):
     client.force_login(outsider)
     assert client.post(f"/rotations/{native.pk}/calendar/").status_code == 404
+
+
+def test_support_staff_see_feeds_in_django_admin_and_revoke_one_without_seeing_its_token(client, native):
+    from accounts.models import User
+    from rotations.feeds import calendar_feed_create
+
+    feed, raw = calendar_feed_create(organization=native.organization, rotation=native, actor=None)
+    staff = User.objects.create_superuser(email="support@roster.example", password="x")
+    client.force_login(staff)
+    listing = client.get("/admin/rotations/calendarfeed/").content.decode()
+    assert f"…{feed.last4}" in listing and raw not in listing and feed.token_hash not in listing
+    detail = client.get(f"/admin/rotations/calendarfeed/{feed.pk}/change/").content.decode()
+    assert raw not in detail and feed.token_hash not in detail
+    done = client.post(
+        "/admin/rotations/calendarfeed/", {"action": "revoke", "_selected_action": [feed.pk]}, follow=True
+    ).content.decode()
+    assert "1 calendar feed(s) revoked." in done
+    assert client.get(f"/cal/{raw}.ics").status_code == 404
+    revoked = AuditEvent.objects.get(action="calendar_feed.revoked")
+    assert revoked.actor_label == "support@roster.example"
