@@ -82,7 +82,8 @@ def _endpoint(org):
 
 
 def _event(endpoint, event_id="evt_1"):
-    return services.deliveries_create(endpoints=[endpoint], event_id=event_id, event_type="webhook.test", data={})[0]
+    data = {"message": "A test event from Roster.", "endpointId": endpoint.pk, "sentBy": None}
+    return services.deliveries_create(endpoints=[endpoint], event_id=event_id, event_type="webhook.test", data=data)[0]
 
 
 @responses.activate
