@@ -19,6 +19,7 @@ FRAGMENTS = (
     "rotations.openapi",
     "rotations.openapi_feeds",
     "notifications.openapi",
+    "outgoing.openapi",
     "accounts.openapi",
     "config.api_docs",
 )

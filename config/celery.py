@@ -21,3 +21,17 @@ def enqueue_or_log(task, *args, what: str) -> bool:
         logging.getLogger(__name__).warning("Could not queue %s", what, exc_info=True)
         return False
     return True
+
+
+def enqueue_each(task, ids: list[int], *, delay: float = 0, what: str) -> list[int]:
+    """Send `task(id)` for each id (after `delay` seconds) without retrying; returns the ids queued.
+    One that could not be queued is logged (as `what`): the caller's sweep queues it later."""
+    queued = []
+    for item in ids:
+        try:
+            task.apply_async((item,), countdown=delay, retry=False)
+        except Exception:
+            logging.getLogger(__name__).warning("Could not queue %s %s; the sweep will", what, item, exc_info=True)
+        else:
+            queued.append(item)
+    return queued

@@ -20,6 +20,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("notifications.api_urls")),
     path("members/", include("accounts.api_urls")),
     path("", include("webhooks.api_urls")),
+    path("", include("outgoing.api_urls")),
 ]
 
 urlpatterns = [
@@ -35,6 +36,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("accounts.urls")),
     path("settings/integrations/", include("integrations.urls")),
+    path("settings/webhooks/", include("outgoing.urls")),
     path("integrations/slack/", include("integrations.slack.callback_urls")),  # Slack's OAuth redirect back
     path("rotations/", include("rotations.urls")),
     path("", include("rotations.feed_urls")),  # /cal/<token>.ics: private calendar feeds

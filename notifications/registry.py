@@ -28,7 +28,8 @@ importing them. A channel's app registers from its AppConfig.ready():
   `source` "moved:...", unique per change, so scans never repeat it; `payload()`).
 - A **kind** is `stateful` when it sets state (a user group's members, a topic): only the newest
   notification of a (rotation, target, kind) is delivered, older ones are skipped; a message
-  (stateful=False) of a handoff superseded by a later one is skipped, never sent late.
+  (stateful=False) of a handoff superseded by a later one is skipped, never sent late, unless its
+  kind says `supersedable=False` (an outgoing webhook: every handoff is an event a script wants).
 - A **sender** delivers one notification: it returns on success, or raises `RateLimited(retry_after)`
   (tried again then), `Transient(reason)` (tried again with backoff, 5 attempts over about an hour)
   or `Permanent(reason)` (failed; `reason` is shown on the rotation page in plain words, with the
@@ -78,6 +79,8 @@ class Kind:
     key: str
     label: str
     stateful: bool = False
+    # False: a message of a handoff superseded by a later one is still sent (every handoff counts).
+    supersedable: bool = True
 
 
 @dataclass(frozen=True)
@@ -243,3 +246,8 @@ def planners() -> list[Planner]:
 
 def kind(key: str) -> Kind:
     return _registry.kinds.get(key) or Kind(key=key, label=key)
+
+
+def unsupersedable_kinds() -> list[str]:
+    """Keys of the message kinds sent for every handoff, even one a later handoff superseded."""
+    return [k.key for k in _registry.kinds.values() if not k.supersedable and not k.stateful]

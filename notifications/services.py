@@ -27,7 +27,8 @@ a reminder (source "shift:...") whose shift has started or no longer exists when
 is skipped with the reason.
 
 Superseded: a message (kind not stateful) whose handoff has a later handoff of the same rotation
-before it is delivered is skipped, not sent late. A stateful kind (a user group, a topic) delivers
+before it is delivered is skipped, not sent late (unless its kind is `supersedable=False`: an
+outgoing webhook reports every handoff). A stateful kind (a user group, a topic) delivers
 only the newest row per (rotation, channel, target, kind); older ones are skipped (a handoff recorded
 later but not fanned out yet is fanned out first, so its row exists to supersede). An older state
 already being sent when the newer handoff arrives is not stopped: senders of stateful kinds apply the
@@ -194,6 +195,7 @@ def _skip_if_superseded(notification_id: int, now: dt.datetime) -> bool:
     )
     skipped += (
         waiting.filter(stateful=False, handoff__isnull=False)
+        .exclude(kind__in=registry.unsupersedable_kinds())
         .filter(Exists(_later_handoff()))
         .update(
             status=Notification.Status.SKIPPED,

@@ -9,7 +9,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from config.celery import enqueue_or_log
+from config.celery import enqueue_each, enqueue_or_log
 
 from . import services
 from . import upcoming as upcoming_module
@@ -24,14 +24,7 @@ def nudge(handoff_id: int) -> None:
 
 def enqueue_deliveries(ids: list[int], *, delay: float = 0) -> int:
     """Queue one delivery task per row; a row whose message could not be queued waits for the sweep."""
-    queued = []
-    for notification_id in ids:
-        try:
-            deliver.apply_async((notification_id,), countdown=delay, retry=False)
-        except Exception:
-            log.warning("Could not queue notification %s; the sweep will", notification_id, exc_info=True)
-        else:
-            queued.append(notification_id)
+    queued = enqueue_each(deliver, ids, delay=delay, what="notification")
     if queued:
         services.notifications_mark_queued(ids=queued, at=timezone.now() + dt.timedelta(seconds=delay))
     return len(queued)

@@ -10,6 +10,7 @@ Rules:
 - Other event types are stored and skipped.
 - Processing is idempotent: a delivery is claimed under a row lock, and an event already on an
   incident's timeline is not applied twice.
+- Each event added to a timeline is told to `hooks` listeners once committed (outgoing webhooks).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from django.utils.dateparse import parse_datetime
 
 from integrations.pagerduty import client as pd
 
+from . import hooks
 from .models import Delivery, Incident, IncidentEvent, WebhookEndpoint
 from .queueing import queue_fetch
 
@@ -166,7 +168,7 @@ def _timeline_entry(incident, delivery, event, occurred_at, *, applied: bool, su
     event_id = _text(event.get("id"), 100) or f"delivery-{delivery.pk}"
     if IncidentEvent.objects.filter(incident=incident, event_id=event_id).exists():
         return False
-    IncidentEvent.objects.create(
+    entry = IncidentEvent.objects.create(
         incident=incident,
         delivery=delivery,
         event_id=event_id,
@@ -176,6 +178,7 @@ def _timeline_entry(incident, delivery, event, occurred_at, *, applied: bool, su
         summary=summary[:500],
         applied=applied,
     )
+    hooks.incident_event_recorded(entry.pk)
     return True
 
 

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "rotations",
     "webhooks",
     "notifications",
+    "outgoing",
 ]
 
 MIDDLEWARE = [
@@ -241,7 +242,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.tasks.sweep_deliveries",
         "schedule": timedelta(minutes=1),
     },
+    # Every minute: queue due outgoing webhook deliveries (one per endpoint, round-robin), free stuck ones.
+    "outgoing-sweep": {
+        "task": "outgoing.tasks.sweep",
+        "schedule": timedelta(minutes=1),
+    },
 }
+
+# Outgoing webhooks: true lets endpoints on loopback and private networks receive (tests, on-premises).
+OUTGOING_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("OUTGOING_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
 
 # Webhooks: the largest body accepted (PagerDuty guarantees 55 KB, best effort 256 KB), how many
 # unverified deliveries an organization may hold before it saves a secret, and the sweeper's pace.

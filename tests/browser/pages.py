@@ -48,6 +48,14 @@ def connected_pages(data: dict) -> list[Page]:
             f"/settings/api-tokens/?dialog=revoke-token-{data['token_id']}",
             f"revoke-token-{data['token_id']}",
         ),
+        Page("webhooks", "/settings/webhooks/"),
+        Page("webhook-add", "/settings/webhooks/?dialog=add-endpoint", "add-endpoint"),
+        Page("webhook-endpoint", f"/settings/webhooks/{data['outgoing_endpoint_id']}/"),
+        Page(
+            "webhook-endpoint-delete",
+            f"/settings/webhooks/{data['outgoing_endpoint_id']}/?dialog=delete-endpoint",
+            "delete-endpoint",
+        ),
         Page("rotations", "/rotations/"),
         Page("rotation-new", "/rotations/new/"),
         Page("rotation", f"/rotations/{data['rotation_id']}/"),
@@ -121,7 +129,9 @@ def seed(org, admin) -> dict:
             status=status,
             received_at=now - dt.timedelta(minutes=2),
         )
+    endpoint = outgoing_seed(org)
     return {
+        "outgoing_endpoint_id": endpoint.pk,
         "member_id": member.id,
         "token_id": token.id,
         "rotation_id": rotation.id,
@@ -129,3 +139,38 @@ def seed(org, admin) -> dict:
         "secret_id": secret.pk,
         "unsubscribe_token": email.unsubscribe_token(rotation.id, "alice@acme.example"),
     }
+
+
+def outgoing_seed(org):
+    """An outgoing webhook endpoint with a long URL and a log of each status."""
+    from outgoing.models import Delivery, Endpoint
+
+    endpoint = Endpoint.objects.create(
+        organization=org,
+        url="https://hooks.status-page.example.com/integrations/roster/on-call-changes/0123456789abcdef",
+        events=["rotation.handoff", "incident.updated"],
+        description="Status page: who is on call",
+        secret="whsec_c2NyZWVuc2hvdC1zZWNyZXQtMDAwMQ==",
+        secret_last4="MQ==",
+        failing_since=timezone.now() - dt.timedelta(hours=2),
+    )
+    now = timezone.now()
+    rows = [
+        ("evt_handoff_1", Delivery.Status.DELIVERED, 204, 83, ""),
+        ("evt_handoff_2", Delivery.Status.PENDING, 503, 1204, "The endpoint answered 503 (a server error)."),
+        ("evt_incident_3", Delivery.Status.FAILED, 410, 41, "The endpoint answered 410; Roster does not retry a 410."),
+    ]
+    for n, (event_id, status, code, latency, error) in enumerate(rows):
+        Delivery.objects.create(
+            endpoint=endpoint,
+            event_id=event_id,
+            event_type="incident.updated" if "incident" in event_id else "rotation.handoff",
+            payload={},
+            status=status,
+            attempts=n + 1,
+            response_code=code,
+            latency_ms=latency,
+            error=error,
+            next_attempt_at=now + dt.timedelta(minutes=5) if status == Delivery.Status.PENDING else None,
+        )
+    return endpoint

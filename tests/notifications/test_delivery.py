@@ -92,6 +92,28 @@ def test_two_handoffs_while_the_worker_is_down_apply_only_the_latest_state(rotat
     assert "Not applied: a later handoff set this again" in page
 
 
+def test_a_kind_that_is_not_supersedable_is_sent_for_every_handoff(rotation, outbox, frozen):
+    every = registry.Kind("test.every", "Test event for every handoff", supersedable=False)
+    registry.register_kind(every)
+
+    def plan_every(handoff):
+        yield registry.Planned("test", "hook:1", every.key)
+
+    registry.register_planner(plan_every)
+    try:
+        sync.record_handoffs()  # Ana
+        frozen.move_to(NOW + DAY)
+        sync.record_handoffs()  # Bo; the worker was down for both
+        tasks.sweep()
+    finally:
+        registry.unregister_planner(plan_every)
+    assert [to for kind, _, to in outbox.sent if kind == "test.every"] == [
+        "Ana Ortiz <ana@acme.example>",
+        "Bo Chen <bo@acme.example>",
+    ]
+    assert [to for kind, _, to in outbox.sent if kind == "test.message"] == ["Bo Chen <bo@acme.example>"]
+
+
 def test_the_older_handoffs_nudge_arriving_first_never_applies_its_state(rotation, outbox, frozen):
     sync.record_handoffs()
     frozen.move_to(NOW + DAY)

@@ -1,0 +1,59 @@
+"""Celery tasks: take primary keys, re-fetch, return quietly when the row is gone. The work is in
+services.py (its docstring says how a delivery is tried, retried and kept fair)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from config.celery import enqueue_each
+
+from . import services
+from .models import Delivery
+
+log = logging.getLogger(__name__)
+
+SHORT_WAIT = 60  # seconds
+
+
+def enqueue(ids: list[int], *, delay: float = 0) -> int:
+    """Queue one delivery task per row; a row whose message could not be queued waits for the sweep."""
+    queued = enqueue_each(deliver, ids, delay=delay, what="webhook delivery")
+    if queued:
+        services.mark_queued(ids=queued, at=timezone.now() + dt.timedelta(seconds=delay))
+    return len(queued)
+
+
+# The HTTP call is bounded by services.TIMEOUT (connect and read); the limits only catch a stuck worker.
+@shared_task(acks_late=True, soft_time_limit=30, time_limit=60)
+def deliver(delivery_id: int) -> str:
+    result = services.delivery_attempt(delivery_id=delivery_id)
+    if result == "not_due":
+        return result
+    row = Delivery.objects.filter(pk=delivery_id).values("endpoint_id", "next_attempt_at", "status").first()
+    if row is None:
+        return result
+    if row["status"] == Delivery.Status.PENDING and row["next_attempt_at"]:
+        wait = max((row["next_attempt_at"] - timezone.now()).total_seconds(), 0)
+        if wait <= SHORT_WAIT:  # a later try is queued by the sweep when due (no hours-long countdowns)
+            enqueue([delivery_id], delay=wait)
+    # The endpoint is free again: its next waiting delivery goes now (one in flight per endpoint).
+    next_id = services.next_due(endpoint_id=row["endpoint_id"], now=timezone.now())
+    if next_id is not None:
+        enqueue([next_id])
+    return result
+
+
+@shared_task
+def sweep() -> dict[str, int]:
+    """Beat, every minute: free what a dead worker left busy, then queue the oldest due delivery of
+    each idle endpoint (round-robin across endpoints)."""
+    now = timezone.now()
+    stuck = services.requeue_stuck(now=now)
+    queued = enqueue(services.due_round_robin(now=now))
+    if stuck or queued:
+        log.info("Outgoing webhook sweep: %s stuck rows reset, %s queued", stuck, queued)
+    return {"stuck": stuck, "queued": queued}

@@ -1,0 +1,95 @@
+"""Settings → Webhooks (admins): endpoints, their secrets (shown once) and delivery logs."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts import once
+from accounts.access import get_org_for_admin
+from accounts.actor import Actor
+from rotations.forms import show_error
+
+from . import selectors, services
+from .forms import ConfirmForm, EndpointForm
+
+ONCE_KEY = "webhook_secret"
+
+
+@login_required
+def endpoints(request):
+    org = get_org_for_admin(request)
+    form = EndpointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            endpoint, secret = services.endpoint_create(
+                organization=org, actor=Actor.of_request(request), **form.cleaned_data
+            )
+        except services.EndpointError as refused:
+            show_error(form, refused)
+        else:
+            once.keep(request, ONCE_KEY, {"endpoint": endpoint.pk, "secret": secret})
+            return redirect("outgoing:endpoint", endpoint_id=endpoint.pk)
+    context = {
+        "organization": org,
+        "endpoints": selectors.endpoints(org),
+        "form": form,
+        "open_dialog": "add-endpoint" if form.is_bound else None,
+    }
+    return render(request, "outgoing/endpoints.html", context, status=400 if form.is_bound else 200)
+
+
+@login_required
+def endpoint(request, endpoint_id: int):
+    org = get_org_for_admin(request)
+    found = selectors.endpoint_get(org, endpoint_id)
+    kept = once.take(request, ONCE_KEY)
+    new_secret = kept["secret"] if kept and kept.get("endpoint") == found.pk else None
+    return render(
+        request,
+        "outgoing/endpoint.html",
+        {"organization": org, "endpoint": found, "deliveries": selectors.deliveries(found), "new_secret": new_secret},
+    )
+
+
+@login_required
+@require_POST
+def endpoint_test(request, endpoint_id: int):
+    found = selectors.endpoint_get(get_org_for_admin(request), endpoint_id)
+    services.endpoint_send_test(endpoint=found, actor=Actor.of_request(request))
+    messages.success(request, "A test event is on its way; its result shows in the log below.")
+    return redirect("outgoing:endpoint", endpoint_id=found.pk)
+
+
+@login_required
+@require_POST
+def endpoint_enabled(request, endpoint_id: int):
+    found = selectors.endpoint_get(get_org_for_admin(request), endpoint_id)
+    enable = request.POST.get("enabled") == "on"
+    services.endpoint_update(endpoint=found, changes={"enabled": enable}, actor=Actor.of_request(request))
+    messages.success(request, "Enabled: waiting events are sent now." if enable else "Disabled: nothing is sent to it.")
+    return redirect("outgoing:endpoint", endpoint_id=found.pk)
+
+
+@login_required
+@require_POST
+def endpoint_delete(request, endpoint_id: int):
+    found = selectors.endpoint_get(get_org_for_admin(request), endpoint_id)
+    if not ConfirmForm(request.POST).is_valid():
+        messages.error(request, "Tick the box to confirm the deletion.")
+        return redirect("outgoing:endpoint", endpoint_id=found.pk)
+    services.endpoint_delete(endpoint=found, actor=Actor.of_request(request))
+    messages.success(request, f"The endpoint {found.url} was deleted; nothing more is sent to it.")
+    return redirect("outgoing:endpoints")
+
+
+@login_required
+@require_POST
+def delivery_resend(request, endpoint_id: int, delivery_id: int):
+    found = selectors.endpoint_get(get_org_for_admin(request), endpoint_id)
+    delivery = selectors.delivery_get(found, delivery_id)
+    if services.delivery_resend(delivery=delivery, actor=Actor.of_request(request)):
+        messages.success(request, f"{delivery.event_type} {delivery.event_id} is being sent again.")
+    else:
+        messages.error(request, "That delivery is being sent right now; try again in a moment.")
+    return redirect("outgoing:endpoint", endpoint_id=found.pk)

@@ -1,0 +1,59 @@
+"""In Debian's chromium, on a phone and a desktop: an admin adds a webhook endpoint on Settings →
+Webhooks, copies its signing secret (shown once), sends a test event to a local receiver that
+verifies the signature, and sees it delivered in the log."""
+
+import pytest
+from playwright.sync_api import expect
+
+from outgoing.models import Endpoint
+from tests.browser.conftest import assert_fits
+from tests.outgoing import receiver as receiver_mod
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
+    settings.DEBUG = True  # the local receiver speaks http
+    server, rec = receiver_mod.start()
+    yield rec
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_admin_adds_an_endpoint_and_sends_a_test_event(admin_at_width, receiver):
+    page = admin_at_width
+    page.goto("/settings/integrations/")
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="Webhooks").click()
+    expect(page.get_by_role("heading", name="Webhooks", exact=True)).to_be_visible()
+    assert_fits(page)
+
+    page.get_by_role("link", name="Add endpoint").click()
+    dialog = page.get_by_role("dialog", name="Add a webhook endpoint")
+    dialog.get_by_label("URL").fill("https://169.254.169.254/latest")
+    dialog.get_by_label("rotation.handoff", exact=False).check()
+    dialog.get_by_role("button", name="Add endpoint").click()
+    dialog = page.get_by_role("dialog", name="Add a webhook endpoint")
+    expect(dialog.get_by_text("169.254.169.254 is a link-local address", exact=False)).to_be_visible()
+    assert dialog.get_by_label("URL").get_attribute("aria-invalid") == "true"
+    assert_fits(page)
+
+    dialog.get_by_label("URL").fill(receiver.url)
+    dialog.get_by_role("button", name="Add endpoint").click()
+    secret = page.get_by_label("Signing secret").input_value()
+    endpoint = Endpoint.objects.get()
+    assert secret.startswith("whsec_") and secret == endpoint.secret
+    expect(page.get_by_text(f"ends in {secret[-4:]}")).to_be_visible()
+    assert_fits(page)
+
+    page.get_by_role("button", name="Send test event").click()
+    expect(page.get_by_text("A test event is on its way")).to_be_visible()
+    (body,) = receiver.verified(secret)
+    assert body["type"] == "webhook.test"
+    page.reload()  # the secret was shown once; the log shows the delivery
+    expect(page.get_by_label("Signing secret")).to_have_count(0)
+    row = page.get_by_test_id("deliveries").get_by_role("row").filter(has_text="webhook.test")
+    expect(row).to_contain_text("Delivered")
+    expect(row).to_contain_text("204")
+    assert_fits(page)

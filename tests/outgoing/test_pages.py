@@ -1,0 +1,81 @@
+"""Settings → Webhooks, server-rendered: admins only; errors beside the field; the secret once;
+disable, enable, delete (confirmed), resend."""
+
+import pytest
+
+from accounts.models import AuditEvent
+from outgoing import services
+from outgoing.models import Delivery, Endpoint
+
+pytestmark = pytest.mark.django_db
+
+URL = "https://93.184.216.34/hook"
+
+
+def test_members_cannot_open_the_page(member_client):
+    assert member_client.get("/settings/webhooks/").status_code == 403
+
+
+def test_an_unsafe_url_is_shown_beside_the_field_with_the_dialog_open(admin_client):
+    response = admin_client.post(
+        "/settings/webhooks/", {"url": "https://[::ffff:127.0.0.1]/", "events": ["rotation.handoff"]}
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert (
+        'id="id_url_error">::ffff:127.0.0.1 is a loopback address (this server itself); Roster does not send webhooks there.'
+        in page
+    )
+    assert "<dialog" in page and " open" in page.split("<dialog", 1)[1].split(">", 1)[0]
+    assert not Endpoint.objects.exists()
+
+
+def test_the_secret_is_shown_once_after_adding(admin_client):
+    response = admin_client.post(
+        "/settings/webhooks/", {"url": URL, "events": ["rotation.handoff"], "description": "Status"}
+    )
+    endpoint = Endpoint.objects.get()
+    assert response.url == f"/settings/webhooks/{endpoint.pk}/"
+    first = admin_client.get(response.url).content.decode()
+    assert endpoint.secret in first
+    again = admin_client.get(response.url).content.decode()
+    assert endpoint.secret not in again
+    assert f"ends in <code>{endpoint.secret_last4}</code>" in again
+    listing = admin_client.get("/settings/webhooks/").content.decode()
+    assert URL in listing and endpoint.secret not in listing
+
+
+def test_disable_enable_and_a_confirmed_delete(admin_client, org):
+    endpoint, _ = services.endpoint_create(organization=org, url=URL, events=["rotation.handoff"])
+    admin_client.post(f"/settings/webhooks/{endpoint.pk}/enabled/")
+    assert "Disabled by admin@acme.example." in admin_client.get(f"/settings/webhooks/{endpoint.pk}/").content.decode()
+    admin_client.post(f"/settings/webhooks/{endpoint.pk}/enabled/", {"enabled": "on"})
+    endpoint.refresh_from_db()
+    assert endpoint.enabled
+    admin_client.post(f"/settings/webhooks/{endpoint.pk}/delete/")  # not confirmed
+    assert Endpoint.objects.exists()
+    response = admin_client.post(f"/settings/webhooks/{endpoint.pk}/delete/", {"confirm": "on"})
+    assert response.url == "/settings/webhooks/"
+    assert not Endpoint.objects.exists()
+    assert AuditEvent.objects.filter(action="webhook_endpoint_delete").exists()
+
+
+def test_resend_puts_a_failed_delivery_back_in_line(admin_client, org):
+    endpoint, _ = services.endpoint_create(organization=org, url=URL, events=["rotation.handoff"])
+    (delivery_id,) = services.deliveries_create(
+        endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={}
+    )
+    Delivery.objects.filter(pk=delivery_id).update(status="failed", attempts=3, error="The endpoint answered 410.")
+    page = admin_client.get(f"/settings/webhooks/{endpoint.pk}/").content.decode()
+    assert "The endpoint answered 410." in page and "Resend" in page
+    admin_client.post(f"/settings/webhooks/{endpoint.pk}/deliveries/{delivery_id}/resend/")
+    row = Delivery.objects.get()
+    assert (row.status, row.attempts, row.error) == ("pending", 0, "")
+
+
+def test_another_organization_s_endpoint_is_not_found(client, outsider, org):
+    endpoint, _ = services.endpoint_create(organization=org, url=URL, events=["rotation.handoff"])
+    client.force_login(outsider)
+    assert client.get(f"/settings/webhooks/{endpoint.pk}/").status_code == 404
+    assert client.post(f"/settings/webhooks/{endpoint.pk}/delete/", {"confirm": "on"}).status_code == 404
+    assert Endpoint.objects.exists()

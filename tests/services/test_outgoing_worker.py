@@ -1,0 +1,70 @@
+"""With PostgreSQL, Redis and a real Celery worker: a handoff recorded while the worker is down
+reaches a webhook endpoint exactly once, signed, after the worker starts again, whether the queued
+nudge survived the outage or was lost (then the beat sweeps find it)."""
+
+import time
+
+import pytest
+
+from notifications import tasks as notification_tasks
+from outgoing import services as outgoing
+from outgoing import tasks as outgoing_tasks
+from outgoing.models import Delivery
+from tests.conftest import celery_worker_process, wait_for
+from tests.outgoing import receiver as receiver_mod
+from tests.services.test_notifications_worker import hand_over_to, rotation  # noqa: F401
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+WORKER_APP = "tests.services.outgoing_worker"
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.DEBUG = True
+    settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
+    server, rec = receiver_mod.start()
+    yield rec
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def worker(settings):
+    from config.celery import app
+
+    if not settings.REDIS_URL or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("needs PostgreSQL and Redis: run `make test-services`")
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, False
+    yield lambda *, purge: celery_worker_process(settings, app_module=WORKER_APP, purge=purge)
+    app.conf.task_always_eager = eager
+
+
+def sent_to(receiver, secret) -> list[str]:
+    return [body["data"]["to"] for body in receiver.verified(secret)]
+
+
+@pytest.mark.parametrize("nudge_survives", [True, False], ids=["nudge kept by the broker", "nudge lost"])
+def test_a_handoff_during_a_worker_outage_is_delivered_once_after_the_restart(
+    worker,
+    receiver,
+    org,
+    rotation,  # noqa: F811  (the imported fixture)
+    nudge_survives,
+):
+    _, secret = outgoing.endpoint_create(organization=org, url=receiver.url, events=["rotation.handoff"])
+    with worker(purge=True):
+        hand_over_to(rotation, "ana@acme.example")
+        wait_for(lambda: len(receiver.received) == 1, timeout=60)
+
+    hand_over_to(rotation, "bo@acme.example")  # the worker is down
+
+    with worker(purge=not nudge_survives):
+        if not nudge_survives:
+            notification_tasks.sweep.delay()  # what beat does every minute
+            outgoing_tasks.sweep.delay()
+        wait_for(lambda: Delivery.objects.filter(status="delivered").count() == 2, timeout=60)
+        notification_tasks.sweep.delay()  # later beat ticks find nothing more to send
+        outgoing_tasks.sweep.delay()
+        time.sleep(3)
+
+    assert sent_to(receiver, secret) == ["Ana Ortiz <ana@acme.example>", "Bo Chen <bo@acme.example>"]
