@@ -24,7 +24,7 @@ def test_a_person_who_keeps_mistyping_their_password_sees_when_to_try_again(page
             expect(alert).to_have_text("Your email and password didn't match. Please try again.")
 
     lockout = re.compile(
-        r"^Too many failed sign-ins for this account\. Try again after \d\d:\d\d UTC \(in 1[56] minutes\)\.$"
+        r"^Too many failed sign-ins for this account\. Try again after (\d{4}-\d\d-\d\d )?\d\d:\d\d UTC \(in 1[56] minutes\)\.$"
     )
     expect(alert).to_have_text(lockout)
     expect(page.get_by_label("Email")).to_have_value(admin_user.email)
