@@ -174,6 +174,37 @@ def test_a_taken_handle_is_explained(fake_slack, bot):
     assert "already taken" in caught.value.message
 
 
+def test_usergroups_disable_and_enable_a_group(fake_slack, bot):
+    fake_slack.add_usergroup("S1", "Ops", "ops", ["U0ADA"])
+    bot.usergroups_disable(usergroup="S1")
+    assert fake_slack.usergroups["S1"]["date_delete"] > 0
+    assert bot.usergroups_list() == []  # a disabled group is listed only when asked for
+    assert [g["id"] for g in bot.usergroups_list(include_disabled=True)] == ["S1"]
+    bot.usergroups_enable(usergroup="S1")
+    assert fake_slack.usergroups["S1"]["date_delete"] == 0
+    assert [g["id"] for g in bot.usergroups_list()] == ["S1"]
+    assert [c.params["usergroup"] for c in fake_slack.calls_of("usergroups.disable")] == ["S1"]
+    assert [c.params["team_id"] for c in fake_slack.calls_of("usergroups.enable")] == ["T0ACME"]
+    assert fake_slack.usergroups["S1"]["users"] == ["U0ADA"]  # members are kept through it
+
+
+def test_disabling_a_group_slack_does_not_know_is_permanent(fake_slack, bot):
+    with pytest.raises(slack.Permanent) as caught:
+        bot.usergroups_disable(usergroup="S0GONE")
+    assert caught.value.code == "no_such_subteam"
+    with pytest.raises(slack.Permanent):
+        bot.usergroups_enable(usergroup="S0GONE")
+
+
+def test_only_slack_admins_may_switch_groups_in_some_workspaces(fake_slack, bot):
+    fake_slack.add_usergroup("S1", "Ops", "ops", ["U0ADA"])
+    fake_slack.fail_next("usergroups.disable", body={"ok": False, "error": "permission_denied"})
+    with pytest.raises(slack.Permanent) as caught:
+        bot.usergroups_disable(usergroup="S1")
+    assert "a Slack admin must allow everyone to manage user groups" in caught.value.message
+    assert fake_slack.usergroups["S1"]["date_delete"] == 0
+
+
 def test_emptying_a_user_group_is_refused_without_asking_slack(fake_slack, bot):
     fake_slack.add_usergroup("S1", "Ops", "ops", ["U0ADA"])
     with pytest.raises(slack.Permanent) as caught:
