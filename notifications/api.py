@@ -45,11 +45,22 @@ JSON_NAMES = {v: f"slack.{k}" for k, v in SLACK_KEYS.items()} | {
 
 def slack_json(rotation: Rotation) -> dict | None:
     """The rotation's Slack settings, every key present (null when unset); null when Slack is not connected."""
-    connection = get_connection(rotation.organization_id)
+    return slack_json_many([rotation])[rotation.pk]
+
+
+def slack_json_many(rotations: list[Rotation]) -> dict[int, dict | None]:
+    """`slack_json` of many rotations of one organization in a constant number of queries."""
+    if not rotations:
+        return {}
+    connection = get_connection(rotations[0].organization_id)
     if connection is None:
-        return None
-    config = slack.rotation_slack_get(rotation) or RotationSlack(rotation=rotation)
-    linked, total, unlinked = slack.linked(rotation, connection)
+        return {r.pk: None for r in rotations}
+    configs = slack.rotation_slack_many(rotations)
+    counts = slack.linked_many(rotations, connection)
+    return {r.pk: _slack_object(configs[r.pk], *counts[r.pk]) for r in rotations}
+
+
+def _slack_object(config: RotationSlack, linked: int, total: int, unlinked: list[str]) -> dict:
     return {
         **{key: getattr(config, field) or None for key, field in SLACK_KEYS.items()},
         "permanentMemberIds": list(config.permanent_member_ids),
@@ -95,7 +106,7 @@ def slack_patch(rotation: Rotation, value: object, actor: Actor | None) -> None:
 
 
 def install() -> None:
-    hooks.register_json_field(hooks.JsonField("slack", slack_json, slack_patch))
+    hooks.register_json_field(hooks.JsonField("slack", slack_json, slack_patch, read_many=slack_json_many))
 
 
 def notification_json(n: Notification) -> dict:

@@ -29,7 +29,7 @@ from accounts.actor import Actor
 from accounts.audit import audit_record
 from integrations.slack import client as slack
 from integrations.slack.models import PROVIDER, SlackConnection
-from integrations.slack.selectors import get_connection, slack_match_cached
+from integrations.slack.selectors import get_connection, normalize_email, slack_match_cached
 from integrations.slack.services import client_for, connection_record_error, slack_users_match
 from rotations.models import Handoff, Rotation
 from rotations.selectors import timeline
@@ -391,9 +391,26 @@ def send_test_message(*, rotation: Rotation, actor: Actor | None) -> str:
 
 def linked(rotation: Rotation, connection: SlackConnection) -> tuple[int, int, list[str]]:
     """How many of the rotation's members are linked to Slack (from the cache): (linked, total, unlinked emails)."""
-    emails: Iterable[str] = rotation.members.values_list("email", flat=True)
-    match = slack_match_cached(team_id=connection.team_id, emails=emails)
-    return len(match.linked), match.total, match.unlinked
+    return linked_many([rotation], connection)[rotation.pk]
+
+
+def linked_many(rotations: Iterable[Rotation], connection: SlackConnection) -> dict[int, tuple[int, int, list[str]]]:
+    """`linked` for many rotations in one read of the cache (members prefetched or not)."""
+    emails = {r.pk: [m.email for m in r.members.all()] for r in rotations}
+    known = slack_match_cached(team_id=connection.team_id, emails=[e for found in emails.values() for e in found])
+    counts = {}
+    for rotation_id, found in emails.items():
+        wanted = list(dict.fromkeys(normalize_email(e) for e in found if e and e.strip()))
+        unlinked = [e for e in wanted if e not in known.linked]
+        counts[rotation_id] = (len(wanted) - len(unlinked), len(wanted), unlinked)
+    return counts
+
+
+def rotation_slack_many(rotations: Iterable[Rotation]) -> dict[int, RotationSlack]:
+    """Each rotation's Slack settings (unsaved defaults when it has none), in one query."""
+    rotations = list(rotations)
+    saved = {c.rotation_id: c for c in RotationSlack.objects.filter(rotation__in=rotations)}
+    return {r.pk: saved.get(r.pk) or RotationSlack(rotation=r) for r in rotations}
 
 
 # --- the rotation page ---------------------------------------------------------------------------
