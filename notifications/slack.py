@@ -35,6 +35,7 @@ from rotations.models import Handoff, Rotation
 from rotations.selectors import timeline
 
 from . import registry
+from .forms import NewUserGroupForm
 from .models import Notification, RotationSlack
 
 CHANNEL = "slack"
@@ -59,10 +60,14 @@ _SLACK_ID = re.compile(r"^[A-Z0-9]{2,40}$")
 
 
 class SlackSettingsError(ValueError):
-    def __init__(self, field: str, message: str):
+    """A setting refused (`code` "invalid_request"), or Slack refused to do it ("slack_refused") or
+    could not answer ("slack_unavailable"); `field` is the setting it is about."""
+
+    def __init__(self, field: str, message: str, *, code: str = "invalid_request"):
         super().__init__(message)
         self.field = field
         self.message = message
+        self.code = code
 
 
 # --- settings ----------------------------------------------------------------------------------
@@ -170,6 +175,80 @@ def rotation_slack_update(*, rotation: Rotation, actor: Actor | None, changes: d
             fields=changed,
         )
     return current
+
+
+# "Create @handle": a new on-duty user group, made in Slack and bound to the rotation.
+NEW_GROUP_HANDLE, NEW_GROUP_NAME = "new_group_handle", "new_group_name"
+_HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+_CREATE_FIELD = {"name_already_exists": NEW_GROUP_NAME}  # Slack's other refusals are about the handle
+
+
+def rotation_slack_create_usergroup(
+    *, rotation: Rotation, actor: Actor | None, handle: str, name: str = ""
+) -> RotationSlack:
+    """Create the user group `@handle` in Slack (usergroups.create), make it the rotation's on-duty
+    group and fill it with whoever is on call now (best effort: the next handoff does it otherwise).
+    `name` defaults to "<rotation> on call". Raises SlackSettingsError on NEW_GROUP_HANDLE or
+    NEW_GROUP_NAME with Slack's refusal in plain words. Audited."""
+    handle = (handle or "").strip().removeprefix("@").lower() if isinstance(handle, str) else ""
+    name = (name.strip() if isinstance(name, str) else "") or f"{rotation.name} on call"[:255]
+    if not _HANDLE.match(handle):
+        raise SlackSettingsError(
+            NEW_GROUP_HANDLE,
+            "A @handle of up to 80 lower-case letters, digits, dots, dashes or underscores (like ops-oncall).",
+        )
+    if len(name) > 255:
+        raise SlackSettingsError(NEW_GROUP_NAME, "At most 255 characters.")
+    connection = _usable_connection(rotation)
+    if connection is None:
+        raise SlackSettingsError(
+            NEW_GROUP_HANDLE, "Connect Slack first (or Reconnect Slack) on Settings → Integrations."
+        )
+    bot = client_for(connection)
+    try:
+        group = bot.usergroups_create(name=name, handle=handle)
+    except slack.SlackError as error:
+        if isinstance(error, slack.NeedsReauth):
+            connection_record_error(connection, error)
+        if not error.permanent:
+            raise SlackSettingsError(
+                NEW_GROUP_HANDLE,
+                f"Slack could not create @{handle} just now ({error.code}): try again in a minute.",
+                code="slack_unavailable",
+            ) from None
+        raise SlackSettingsError(
+            _CREATE_FIELD.get(error.code, NEW_GROUP_HANDLE), error.message, code="slack_refused"
+        ) from None
+    group_id = str(group.get("id") or "")
+    if not _SLACK_ID.match(group_id):
+        raise SlackSettingsError(NEW_GROUP_HANDLE, "Slack did not say which group it created.", code="slack_refused")
+    _audit(
+        rotation,
+        actor,
+        "usergroup_create",
+        f"Created the Slack user group @{handle} for rotation “{rotation.name}”",
+        usergroup=group_id,
+    )
+    cache.delete(_pickers_key(connection))  # the picker lists the new group
+    config = rotation_slack_update(rotation=rotation, actor=actor, changes={"usergroup_id": group_id})
+    _fill_new_group(rotation, config, connection)
+    return config
+
+
+def _fill_new_group(rotation: Rotation, config: RotationSlack, connection: SlackConnection) -> None:
+    emails = [e for _, e in people(_on_call_label(rotation, dt.datetime.now(dt.UTC))) if e]
+    try:
+        ids = [*slack_users_match(connection=connection, emails=emails).user_ids(), *config.permanent_member_ids]
+        if ids:
+            client_for(connection).usergroups_users_update(
+                usergroup=config.usergroup_id, users=list(dict.fromkeys(ids))
+            )
+            return
+        note = "Nobody on call is linked to Slack yet: Roster fills the group at the next handoff."
+    except slack.SlackError as error:
+        note = f"Roster created the group but could not fill it yet: {error.message}"
+    config.group_note = note[:500]
+    config.save(update_fields=["group_note", "updated_at"])
 
 
 # --- planner -----------------------------------------------------------------------------------
@@ -363,6 +442,12 @@ def install() -> None:
     registry.register_sender(CHANNEL, send)
 
 
+def _on_call_label(rotation: Rotation, now: dt.datetime) -> str:
+    """Who is on call now, as a handoff label ("Ada <ada@x>, Bo <bo@x>")."""
+    on_call = timeline(rotation, since=now, until=now + dt.timedelta(seconds=1))
+    return ", ".join(dict.fromkeys(s.who.label for s in on_call if s.who is not None))
+
+
 def send_test_message(*, rotation: Rotation, actor: Actor | None) -> str:
     """Post the on-duty template, filled with who is on call now, to the message channel. Returns
     what was posted; raises registry.SendError with the reason in plain words."""
@@ -371,8 +456,7 @@ def send_test_message(*, rotation: Rotation, actor: Actor | None) -> str:
     if connection is None or config is None or not config.message_channel_id:
         raise registry.Permanent("Pick a message channel first (and connect Slack).")
     now = dt.datetime.now(dt.UTC)
-    on_call = timeline(rotation, since=now, until=now + dt.timedelta(seconds=1))
-    label = ", ".join(dict.fromkeys(s.who.label for s in on_call if s.who is not None))  # who is on call now
+    label = _on_call_label(rotation, now)
     recorded = _latest(rotation)
     latest = recorded if recorded and recorded.to_label == label else Handoff(rotation=rotation, at=now, to_label=label)
     text = "(Test) " + render(
@@ -418,11 +502,15 @@ def rotation_slack_many(rotations: Iterable[Rotation]) -> dict[int, RotationSlac
 PICKERS_SECONDS = 300
 
 
+def _pickers_key(connection: SlackConnection) -> str:
+    server = hashlib.sha256(settings.SLACK_API_URL.encode()).hexdigest()[:12]  # another Slack, other lists
+    return f"slack-pickers:{server}:{connection.team_id}:{connection.pk}"
+
+
 def pickers(connection: SlackConnection) -> tuple[list[dict], list[dict], str]:
     """The workspace's user groups and channels for the page's pickers, cached a few minutes per
     workspace: (groups, channels, a note when Slack could not list them)."""
-    server = hashlib.sha256(settings.SLACK_API_URL.encode()).hexdigest()[:12]  # another Slack, other lists
-    key = f"slack-pickers:{server}:{connection.team_id}:{connection.pk}"
+    key = _pickers_key(connection)
     found = cache.get(key)
     if found is None:
         bot = client_for(connection)
@@ -467,6 +555,7 @@ def page_context(rotation: Rotation) -> dict:
             "total": total,
             "unlinked": unlinked,
             "placeholders": [f"{{{p}}}" for p in PLACEHOLDERS],
+            "group_form": NewUserGroupForm(),
             "previews": [
                 (label, render(template, SAMPLE))
                 for label, template in (

@@ -6,4 +6,5 @@ app_name = "notifications"
 urlpatterns = [
     path("<int:rotation_id>/slack/", views.save, name="slack_save"),
     path("<int:rotation_id>/slack/test/", views.test_message, name="slack_test"),
+    path("<int:rotation_id>/slack/usergroup/", views.create_usergroup, name="slack_create_usergroup"),
 ]

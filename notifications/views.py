@@ -14,8 +14,13 @@ from accounts.access import get_org_for_admin
 from accounts.actor import Actor
 from rotations.models import Rotation
 from rotations.selectors import rotation_for
+from rotations.views import render_detail
 
 from . import registry, slack
+from .forms import NewUserGroupForm
+
+NEW_GROUP_DIALOG = "slack-new-group"
+NEW_GROUP_FIELDS = {slack.NEW_GROUP_HANDLE: "handle", slack.NEW_GROUP_NAME: "name"}  # the service's → the form's
 
 # Form field → setting; an empty field turns that part off.
 FORM_FIELDS = {
@@ -67,3 +72,26 @@ def test_message(request: HttpRequest, rotation_id: int) -> HttpResponse:
     else:
         messages.success(request, "Test message sent to Slack.")
     return _back(rotation)
+
+
+@login_required
+@require_POST
+def create_usergroup(request: HttpRequest, rotation_id: int) -> HttpResponse:
+    """ "Create @handle": on a refusal the page comes back with the dialog open and Slack's words beside the field."""
+    rotation = _rotation(request, rotation_id)
+    form = NewUserGroupForm(request.POST)
+    if form.is_valid():
+        try:
+            slack.rotation_slack_create_usergroup(
+                rotation=rotation,
+                actor=Actor.of_request(request),
+                handle=form.cleaned_data["handle"],
+                name=form.cleaned_data["name"],
+            )
+        except slack.SlackSettingsError as error:
+            form.add_error(NEW_GROUP_FIELDS.get(error.field, "handle"), error.message)
+        else:
+            handle = form.cleaned_data["handle"].strip().removeprefix("@").lower()
+            messages.success(request, f"Created @{handle} in Slack; Roster keeps its members to whoever is on call.")
+            return _back(rotation)
+    return render_detail(request, rotation, slack_group_form=form, open_dialog=NEW_GROUP_DIALOG)

@@ -50,6 +50,10 @@ class FakeSlack:
     bot_id: str = "B0ROSTER"
     app_id: str = "A0ROSTER"
     latency: float = 0.0
+    # A free workspace has no user groups (paid_teams_only); in some, only Slack admins may change
+    # them, so a bot's usergroups.create/update/disable/enable get permission_denied.
+    paid_plan: bool = True
+    groups_admins_only: bool = False
     # email → user id; only these people exist in the workspace
     users: dict = field(
         default_factory=lambda: {
@@ -322,13 +326,26 @@ def _users_lookup_by_email(fake: FakeSlack, params: dict, token: str) -> dict:
 
 
 def _usergroups_list(fake: FakeSlack, params: dict, token: str) -> dict:
+    if not fake.paid_plan:
+        return _err("plan_upgrade_required")
     groups = [
         g for g in fake.usergroups.values() if params.get("include_disabled") in ("1", "true") or not g["date_delete"]
     ]
     return {"ok": True, "usergroups": [{k: v for k, v in g.items() if k != "users"} for g in groups]}
 
 
+def _group_write_refused(fake: FakeSlack) -> dict | None:
+    if not fake.paid_plan:
+        return _err("paid_teams_only")
+    if fake.groups_admins_only:
+        return _err("permission_denied")
+    return None
+
+
 def _usergroups_create(fake: FakeSlack, params: dict, token: str) -> dict:
+    refused = _group_write_refused(fake)
+    if refused:
+        return refused
     name, handle = params.get("name", ""), params.get("handle", "")
     if any(g["name"] == name for g in fake.usergroups.values()):
         return _err("name_already_exists")
@@ -340,6 +357,9 @@ def _usergroups_create(fake: FakeSlack, params: dict, token: str) -> dict:
 
 
 def _usergroups_users_update(fake: FakeSlack, params: dict, token: str) -> dict:
+    refused = _group_write_refused(fake)
+    if refused:
+        return refused
     group = fake.usergroups.get(params.get("usergroup", ""))
     if group is None:
         return _err("no_such_subteam")
@@ -354,6 +374,9 @@ def _usergroups_users_update(fake: FakeSlack, params: dict, token: str) -> dict:
 
 def _usergroups_switch(enabled: bool):
     def switch(fake: FakeSlack, params: dict, token: str) -> dict:
+        refused = _group_write_refused(fake)
+        if refused:
+            return refused
         group = fake.usergroups.get(params.get("usergroup", ""))
         if group is None:
             return _err("no_such_subteam")
