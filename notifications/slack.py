@@ -556,17 +556,28 @@ def page_context(rotation: Rotation) -> dict:
             "unlinked": unlinked,
             "placeholders": [f"{{{p}}}" for p in PLACEHOLDERS],
             "group_form": NewUserGroupForm(),
-            "previews": [
-                (label, render(template, SAMPLE))
-                for label, template in (
-                    ("Topic", config.topic_template),
-                    ("On duty", config.on_duty_template),
-                    ("Off duty", config.off_duty_template),
-                )
-                if template
-            ],
+            "previews": previews({field: getattr(config, field) for field, _ in PREVIEWED}),
         }
     }
+
+
+PREVIEWED = (("topic_template", "Topic"), ("on_duty_template", "On duty"), ("off_duty_template", "Off duty"))
+
+
+def previews(templates: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each non-empty template filled with sample values, in page order, as {field, label, text,
+    error}; a template that would not be saved says why instead (`error` true, `text` the reason)."""
+    found = []
+    for field, label in PREVIEWED:
+        template = templates.get(field)
+        if not isinstance(template, str) or not template.strip():
+            continue
+        try:
+            text, error = render(_clean(field, template), SAMPLE), False
+        except SlackSettingsError as refused:
+            text, error = refused.message, True
+        found.append({"field": field, "label": label, "text": text, "error": error})
+    return found
 
 
 def match_members(rotation: Rotation) -> None:

@@ -6,5 +6,6 @@ app_name = "notifications"
 urlpatterns = [
     path("<int:rotation_id>/slack/", views.save, name="slack_save"),
     path("<int:rotation_id>/slack/test/", views.test_message, name="slack_test"),
+    path("<int:rotation_id>/slack/preview/", views.preview, name="slack_preview"),
     path("<int:rotation_id>/slack/usergroup/", views.create_usergroup, name="slack_create_usergroup"),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -95,3 +95,12 @@ def create_usergroup(request: HttpRequest, rotation_id: int) -> HttpResponse:
             messages.success(request, f"Created @{handle} in Slack; Roster keeps its members to whoever is on call.")
             return _back(rotation)
     return render_detail(request, rotation, slack_group_form=form, open_dialog=NEW_GROUP_DIALOG)
+
+
+@login_required
+@require_POST
+def preview(request: HttpRequest, rotation_id: int) -> JsonResponse:
+    """The Slack section's preview as the admin types (static/js/slack-preview.js): the templates
+    posted, filled with sample values, or why one would not be saved. Saves nothing."""
+    _rotation(request, rotation_id)
+    return JsonResponse({"previews": slack.previews({field: request.POST.get(field) for field, _ in slack.PREVIEWED})})
