@@ -358,9 +358,14 @@ def _latest(rotation: Rotation) -> Handoff | None:
     return Handoff.objects.filter(rotation=rotation).select_related("rotation").order_by("-at").first()
 
 
+def _bot(row: Notification, connection: SlackConnection) -> slack.SlackClient:
+    """The client for a notification: a retry after Roster's own pacing keeps its place in the queue."""
+    return client_for(connection).with_ticket(f"notification:{row.pk}")
+
+
 def _send_usergroup(row: Notification, config: RotationSlack, connection: SlackConnection) -> None:
     latest = _latest(row.rotation)
-    bot = client_for(connection)
+    bot = _bot(row, connection)
     with _as_send_errors(connection):
         emails = [e for _, e in people(latest.to_label if latest else "") if e]
         ids = list(
@@ -390,8 +395,9 @@ def _send_topic(row: Notification, config: RotationSlack, connection: SlackConne
     if latest is None:
         return
     channel = config.topic_channel_id
-    bot = client_for(connection)
+    bot = _bot(row, connection)
     with _as_send_errors(connection):
+        bot.reserve("conversations.setTopic")  # wait for its turn before reading the channel, not after
         topic = render(config.topic_template, values_for(latest, connection))[:TOPIC_MAX]
         now = str((bot.conversations_info(channel=channel).get("topic") or {}).get("value") or "")
         if now == topic:
@@ -418,7 +424,7 @@ def _send_message(row: Notification, config: RotationSlack, connection: SlackCon
     if row.kind == OFF_DUTY.key:  # the person going off duty
         values = {**values, "person": ", ".join(_mentions(connection, handoff.from_label)) or "nobody"}
     with _as_send_errors(connection):
-        client_for(connection).chat_post_message(channel=row.target.split(":", 1)[1], text=render(template, values))
+        _bot(row, connection).chat_post_message(channel=row.target.split(":", 1)[1], text=render(template, values))
 
 
 def send(row: Notification) -> None:
