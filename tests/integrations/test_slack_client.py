@@ -379,3 +379,21 @@ def test_reserve_holds_back_before_the_calls_that_lead_up_to_it(fake_slack, pace
         topic.conversations_info(channel="C0OPS")
         topic.conversations_set_topic(channel="C0OPS", topic="On call: Grace")  # its place, held
     assert fake_slack.calls["conversations.setTopic"] == 11
+
+
+def test_the_fake_enforces_slacks_tier_limits_with_429_and_retry_after(fake_slack, bot):
+    fake_slack.rate_limits = True
+    for _ in range(20):  # tier 2: a minute's worth at once, then 429
+        bot.usergroups_list()
+    with pytest.raises(slack.RateLimited) as caught:
+        bot.usergroups_list()
+    assert caught.value.code == "ratelimited" and caught.value.retry_after in (3, 4)
+    assert fake_slack.throttled["usergroups.list"] == 1
+    assert [c.status for c in fake_slack.calls_of("usergroups.list")][-1] == 429
+    for _ in range(3):  # messages: bursts of 3 per channel, then one a second
+        bot.chat_post_message(channel="C0OPS", text="hi")
+    bot.chat_post_message(channel="G0PRIVATE", text="another channel")
+    assert fake_slack.throttled["chat.postMessage"] == 0
+    bot.chat_post_message(channel="C0OPS", text="too fast: 429, Retry-After 1, which slack_sdk waits for")
+    assert fake_slack.throttled["chat.postMessage"] == 1
+    assert len(fake_slack.messages) == 5
