@@ -16,16 +16,20 @@ from tests.integrations.slack_flow import make_connection
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def platform(org):
+NEMO = ("Nemo Nobody", "nemo@acme.example")  # Slack does not know him
+
+
+def platform(org, *, second=NEMO, start_date=None):
+    """A daily rotation "Platform" in UTC handing over at 00:00: Ada from `start_date` (today), then `second`."""
     return services.rotation_create(
         organization=org,
         name="Platform",
         time_zone="UTC",
-        members=[("Ada Lovelace", "ada@acme.example"), ("Nemo Nobody", "nemo@acme.example")],
+        members=[("Ada Lovelace", "ada@acme.example"), second],
         cadence_unit="days",
         cadence_count=1,
         handoff_time=dt.time(0, 0),
-        start_date=timezone.now().date(),
+        start_date=start_date or timezone.now().date(),
     )
 
 

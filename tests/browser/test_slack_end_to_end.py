@@ -11,9 +11,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from notifications import tasks as notification_tasks
-from rotations import services
 from rotations.sync import record_handoffs
 from tests.browser.conftest import assert_fits
+from tests.browser.test_rotation_slack import platform
 from tests.browser.test_slack_add_to_slack import no_sideways_scroll
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,16 +25,8 @@ def test_add_to_slack_bind_a_rotation_and_a_handoff_reaches_slack_once(
     settings.PUBLIC_BASE_URL = live_server.url
     fake_slack.add_usergroup("S0ONCALL", "Platform on call", "platform-oncall", ["U0ADM"])
     today = timezone.now().astimezone(dt.UTC).date()
-    rotation = services.rotation_create(  # Ada yesterday, Grace from 00:00 UTC today
-        organization=org,
-        name="Platform",
-        time_zone="UTC",
-        members=[("Ada Lovelace", "ada@acme.example"), ("Grace Hopper", "grace@acme.example")],
-        cadence_unit="days",
-        cadence_count=1,
-        handoff_time=dt.time(0, 0),
-        start_date=today - dt.timedelta(days=1),
-    )
+    grace = ("Grace Hopper", "grace@acme.example")
+    rotation = platform(org, second=grace, start_date=today - dt.timedelta(days=1))  # Ada yesterday, Grace today
     yesterday_noon = dt.datetime.combine(today - dt.timedelta(days=1), dt.time(12, 0), tzinfo=dt.UTC)
     assert record_handoffs(now=yesterday_noon) == 1  # Ada's turn, recorded before Slack was connected
 
