@@ -233,6 +233,7 @@ def main() -> None:
     parser.add_argument("--pg-port", type=int, default=int(os.environ.get("BENCH_PG_PORT", "5547")))
     parser.add_argument("--redis-port", type=int, default=int(os.environ.get("BENCH_REDIS_PORT", "6393")))
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped: still clean up (and report nothing)
 
     postgres, redis = OwnPostgres(args.pg_port), OwnRedis(args.redis_port)
     worker = None
@@ -280,7 +281,7 @@ def main() -> None:
                     break
                 if time.time() >= next_print:
                     print(f"  {time.time() - t0:5.0f} s: {made} notifications, {waiting} waiting, {dict(outcomes())}")
-                    next_print += 15
+                    next_print = time.time() + 15
                 time.sleep(1)
             report(fake, ids, t0, time.time() - t0, args)
         finally:

@@ -389,6 +389,9 @@ PACES = {
     "chat.postMessage": Pace(1, 1),  # per channel
 }
 MAX_QUEUE_SECONDS = 6 * 3600  # a call is never queued further ahead than this
+# A caller that comes back up to this many slots after its own (a busy worker) still goes at once:
+# its slot's budget went unused, so Slack's bucket has it. Later than that, it queues again.
+LATE_SLOTS = 1
 
 
 def _pace(*, team_id: str, api: str, channel: str, ticket: str, keep: bool = False) -> None:
@@ -400,7 +403,7 @@ def _pace(*, team_id: str, api: str, channel: str, ticket: str, keep: bool = Fal
     that slot, and its place is kept under `ticket` (the caller's identity, e.g. a notification),
     so when the caller comes back then it goes at once, ahead of newcomers: 1,000 queued calls are
     each retried once, at their turn, not all at every turn. A place whose slot went by unused is
-    given up, and the caller queues again. `keep`: take the place now but leave it for the call of
+    given up (LATE_SLOTS after it), and the caller queues again. `keep`: take the place now but leave it for the call of
     `api` that follows (SlackClient.reserve). Never sleeps."""
     pace = PACES.get(api)
     if pace is None:
@@ -410,7 +413,7 @@ def _pace(*, team_id: str, api: str, channel: str, ticket: str, keep: bool = Fal
     base = f"slack-pace:{team_id}:{api}:{channel if api == 'chat.postMessage' else ''}"
     ticket_key = f"{base}:ticket:{ticket}"
     slot = cache.get(ticket_key)
-    if not isinstance(slot, int) or slot < current:
+    if not isinstance(slot, int) or slot < current - LATE_SLOTS:
         slot = _take_place(base, pace, current)
     start = slot * pace.seconds
     if start > now:

@@ -397,3 +397,26 @@ def test_the_fake_enforces_slacks_tier_limits_with_429_and_retry_after(fake_slac
     bot.chat_post_message(channel="C0OPS", text="too fast: 429, Retry-After 1, which slack_sdk waits for")
     assert fake_slack.throttled["chat.postMessage"] == 1
     assert len(fake_slack.messages) == 5
+
+
+def test_a_caller_back_late_goes_at_once_within_a_slot_and_queues_again_after(fake_slack, paced):
+    team = paced(fake_slack)._team_id
+
+    def caller(ticket):
+        return SlackClient(fake_slack.issue_token(), team_id=team, ticket=ticket)
+
+    with time_machine.travel("2026-11-30 09:00:05+00:00", tick=False):
+        for n in range(12):  # 0-9 go now; 10 and 11 get places at 09:00:30
+            try:
+                caller(f"n{n}").usergroups_list()
+            except slack.RateLimited:
+                pass
+    with time_machine.travel("2026-11-30 09:01:10+00:00", tick=False):  # a slot late: still its place
+        caller("n10").usergroups_list()
+    with time_machine.travel("2026-11-30 09:01:40+00:00", tick=False):  # two slots late: behind the others
+        for n in range(10):
+            caller(f"new{n}").usergroups_list()
+        with pytest.raises(slack.RateLimited) as late:
+            caller("n11").usergroups_list()
+        assert late.value.retry_after == 20
+    assert fake_slack.calls["usergroups.list"] == 21
