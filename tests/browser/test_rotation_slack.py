@@ -33,6 +33,17 @@ def platform(org, *, second=NEMO, start_date=None):
     )
 
 
+def bind_slack(section, *, off_duty: str = "") -> None:
+    """Fill the rotation page's Slack section: @platform-oncall, #ops for the topic and the messages."""
+    section.get_by_label("On-duty user group").select_option(label="@platform-oncall (Platform on call)")
+    section.get_by_label("Topic channel").select_option(label="#ops")
+    section.get_by_label("Topic template").fill("On call: {person} until {until}")
+    section.get_by_label("Handoff message channel").select_option(label="#ops")
+    section.get_by_label("On-duty message").fill("{person} is on call for {rotation}")
+    if off_duty:
+        section.get_by_label("Off-duty message").fill(off_duty)
+
+
 def test_an_admin_binds_slack_on_the_rotation_page_and_sends_a_test_message(signed_in_page, org, fake_slack, width):
     make_connection(org, fake_slack)
     fake_slack.add_usergroup("S0ONCALL", "Platform on call", "platform-oncall", ["U0ADM"])
@@ -42,11 +53,7 @@ def test_an_admin_binds_slack_on_the_rotation_page_and_sends_a_test_message(sign
     page.goto(f"/rotations/{rotation.pk}/")
 
     section = page.get_by_test_id("rotation-slack")
-    section.get_by_label("On-duty user group").select_option(label="@platform-oncall (Platform on call)")
-    section.get_by_label("Topic channel").select_option(label="#ops")
-    section.get_by_label("Topic template").fill("On call: {person} until {until}")
-    section.get_by_label("Handoff message channel").select_option(label="#ops")
-    section.get_by_label("On-duty message").fill("{person} is on call for {rotation}")
+    bind_slack(section)
     assert_fits(page)
     section.get_by_role("button", name="Save Slack settings").click()
 

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from notifications import tasks as notification_tasks
 from rotations.sync import record_handoffs
 from tests.browser.conftest import assert_fits
-from tests.browser.test_rotation_slack import platform
+from tests.browser.test_rotation_slack import bind_slack, platform
 from tests.browser.test_slack_add_to_slack import no_sideways_scroll
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,12 +43,7 @@ def test_add_to_slack_bind_a_rotation_and_a_handoff_reaches_slack_once(
 
     page.goto(f"/rotations/{rotation.pk}/")
     section = page.get_by_test_id("rotation-slack")
-    section.get_by_label("On-duty user group").select_option(label="@platform-oncall (Platform on call)")
-    section.get_by_label("Topic channel").select_option(label="#ops")
-    section.get_by_label("Topic template").fill("On call: {person} until {until}")
-    section.get_by_label("Handoff message channel").select_option(label="#ops")
-    section.get_by_label("On-duty message").fill("{person} is on call for {rotation}")
-    section.get_by_label("Off-duty message").fill("{person} is off duty, thanks!")
+    bind_slack(section, off_duty="{person} is off duty, thanks!")
     assert_fits(page)
     section.get_by_role("button", name="Save Slack settings").click()
     expect(page.get_by_role("status")).to_contain_text("Slack settings saved.")
