@@ -110,18 +110,33 @@ SLACK_KEYS = {
 }
 TEMPLATE_KEYS = {"onDuty": "on_duty_template", "offDuty": "off_duty_template", "reminder": "reminder_template"}
 READ_ONLY = ("linked", "total", "unlinked")
-JSON_NAMES = {v: f"slack.{k}" for k, v in SLACK_KEYS.items()} | {
-    v: f"slack.messageTemplates.{k}" for k, v in TEMPLATE_KEYS.items()
-}
+CREATE_KEY = "createUserGroup"  # write-only: {"handle", "name"?} makes a new group in Slack and binds it
+JSON_NAMES = (
+    {v: f"slack.{k}" for k, v in SLACK_KEYS.items()}
+    | {v: f"slack.messageTemplates.{k}" for k, v in TEMPLATE_KEYS.items()}
+    | {slack.NEW_GROUP_HANDLE: f"slack.{CREATE_KEY}.handle", slack.NEW_GROUP_NAME: f"slack.{CREATE_KEY}.name"}
+)
+STATUS = {"slack_refused": 409, "slack_unavailable": 503}
 
 
 def slack_json(rotation: Rotation) -> dict | None:
     """The rotation's Slack settings, every key present (null when unset); null when Slack is not connected."""
-    connection = get_connection(rotation.organization_id)
+    return slack_json_many([rotation])[rotation.pk]
+
+
+def slack_json_many(rotations: list[Rotation]) -> dict[int, dict | None]:
+    """`slack_json` of many rotations of one organization in a constant number of queries."""
+    if not rotations:
+        return {}
+    connection = get_connection(rotations[0].organization_id)
     if connection is None:
-        return None
-    config = slack.rotation_slack_get(rotation) or RotationSlack(rotation=rotation)
-    linked, total, unlinked = slack.linked(rotation, connection)
+        return {r.pk: None for r in rotations}
+    configs = slack.rotation_slack_many(rotations)
+    counts = slack.linked_many(rotations, connection)
+    return {r.pk: _slack_object(configs[r.pk], *counts[r.pk]) for r in rotations}
+
+
+def _slack_object(config: RotationSlack, linked: int, total: int, unlinked: list[str]) -> dict:
     return {
         **{key: getattr(config, field) or None for key, field in SLACK_KEYS.items()},
         "permanentMemberIds": list(config.permanent_member_ids),
@@ -148,7 +163,16 @@ def slack_patch(rotation: Rotation, value: object, actor: Actor | None) -> None:
     if not isinstance(value, dict):
         raise _refuse("slack must be an object (or null).")
     changes: dict = {}
+    create = value.get(CREATE_KEY)
+    if create is not None and (
+        not isinstance(create, dict) or not set(create) <= {"handle", "name"} or "userGroupId" in value
+    ):
+        raise _refuse(
+            f"slack.{CREATE_KEY} must be {{handle, name?}}, without slack.userGroupId.", f"slack.{CREATE_KEY}"
+        )
     for key, given in value.items():
+        if key == CREATE_KEY:
+            continue
         if key in SLACK_KEYS:
             changes[SLACK_KEYS[key]] = given
         elif key == "messageTemplates":
@@ -162,12 +186,21 @@ def slack_patch(rotation: Rotation, value: object, actor: Actor | None) -> None:
             raise _refuse(f"slack has no key “{key[:40]}”.", f"slack.{key[:40]}")
     try:
         slack.rotation_slack_update(rotation=rotation, actor=actor, changes=changes)
+        if create is not None:  # after the other settings passed: a refused PATCH creates nothing in Slack
+            slack.rotation_slack_create_usergroup(
+                rotation=rotation, actor=actor, handle=create.get("handle") or "", name=create.get("name") or ""
+            )
     except slack.SlackSettingsError as error:
-        raise _refuse(error.message, JSON_NAMES.get(error.field, "slack")) from error
+        raise hooks.JsonFieldError(
+            error.message,
+            field=JSON_NAMES.get(error.field, "slack"),
+            code=error.code,
+            status=STATUS.get(error.code, 400),
+        ) from error
 
 
 def install() -> None:
-    hooks.register_json_field(hooks.JsonField("slack", slack_json, slack_patch))
+    hooks.register_json_field(hooks.JsonField("slack", slack_json, slack_patch, read_many=slack_json_many))
 
 
 def notification_json(n: Notification) -> dict:

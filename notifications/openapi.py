@@ -209,6 +209,22 @@ SCHEMAS |= {
         "properties": {
             **_SLACK_WRITABLE,
             "messageTemplates": nullable({**_TEMPLATES, "required": []}),
+            "createUserGroup": {
+                "type": "object",
+                "required": ["handle"],
+                "additionalProperties": False,
+                "description": "Write-only. Roster creates the user group `@handle` in Slack (usergroups.create), "
+                "makes it the on-duty group (`userGroupId`) and fills it with whoever is on call now. Not with "
+                "`userGroupId`. Slack's refusal is a 409 `slack_refused` naming `slack.createUserGroup.handle` or "
+                "`.name` in `errors`, in plain words (`name_already_exists`, `handle_already_exists`, "
+                "`permission_denied`, `missing_scope`, `paid_teams_only`); Slack unreachable or rate-limiting: "
+                "503 `slack_unavailable`.",
+                "properties": {
+                    "handle": {"type": "string", "description": "Without the @: lower-case letters, digits, . - _"},
+                    "name": {"type": "string", "description": "Defaults to “<rotation> on call”."},
+                },
+                "example": {"handle": "platform-oncall", "name": "Platform on call"},
+            },
         },
     },
 }

@@ -34,12 +34,13 @@ from accounts.actor import Actor
 from accounts.audit import audit_record
 from integrations.slack import client as slack
 from integrations.slack.models import PROVIDER, SlackConnection, SlackUser
-from integrations.slack.selectors import get_connection, slack_match_cached
+from integrations.slack.selectors import get_connection, normalize_email, slack_match_cached
 from integrations.slack.services import client_for, connection_record_error, slack_users_match
 from rotations.models import Handoff, Rotation
 from rotations.selectors import timeline
 
 from . import registry
+from .forms import NewUserGroupForm
 from .models import Notification, RotationSlack
 from .registry import UpcomingShift
 
@@ -67,10 +68,14 @@ _SLACK_ID = re.compile(r"^[A-Z0-9]{2,40}$")
 
 
 class SlackSettingsError(ValueError):
-    def __init__(self, field: str, message: str):
+    """A setting refused (`code` "invalid_request"), or Slack refused to do it ("slack_refused") or
+    could not answer ("slack_unavailable"); `field` is the setting it is about."""
+
+    def __init__(self, field: str, message: str, *, code: str = "invalid_request"):
         super().__init__(message)
         self.field = field
         self.message = message
+        self.code = code
 
 
 # --- settings ----------------------------------------------------------------------------------
@@ -178,6 +183,80 @@ def rotation_slack_update(*, rotation: Rotation, actor: Actor | None, changes: d
             fields=changed,
         )
     return current
+
+
+# "Create @handle": a new on-duty user group, made in Slack and bound to the rotation.
+NEW_GROUP_HANDLE, NEW_GROUP_NAME = "new_group_handle", "new_group_name"
+_HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+_CREATE_FIELD = {"name_already_exists": NEW_GROUP_NAME}  # Slack's other refusals are about the handle
+
+
+def rotation_slack_create_usergroup(
+    *, rotation: Rotation, actor: Actor | None, handle: str, name: str = ""
+) -> RotationSlack:
+    """Create the user group `@handle` in Slack (usergroups.create), make it the rotation's on-duty
+    group and fill it with whoever is on call now (best effort: the next handoff does it otherwise).
+    `name` defaults to "<rotation> on call". Raises SlackSettingsError on NEW_GROUP_HANDLE or
+    NEW_GROUP_NAME with Slack's refusal in plain words. Audited."""
+    handle = (handle or "").strip().removeprefix("@").lower() if isinstance(handle, str) else ""
+    name = (name.strip() if isinstance(name, str) else "") or f"{rotation.name} on call"[:255]
+    if not _HANDLE.match(handle):
+        raise SlackSettingsError(
+            NEW_GROUP_HANDLE,
+            "A @handle of up to 80 lower-case letters, digits, dots, dashes or underscores (like ops-oncall).",
+        )
+    if len(name) > 255:
+        raise SlackSettingsError(NEW_GROUP_NAME, "At most 255 characters.")
+    connection = _usable_connection(rotation)
+    if connection is None:
+        raise SlackSettingsError(
+            NEW_GROUP_HANDLE, "Connect Slack first (or Reconnect Slack) on Settings → Integrations."
+        )
+    bot = client_for(connection)
+    try:
+        group = bot.usergroups_create(name=name, handle=handle)
+    except slack.SlackError as error:
+        if isinstance(error, slack.NeedsReauth):
+            connection_record_error(connection, error)
+        if not error.permanent:
+            raise SlackSettingsError(
+                NEW_GROUP_HANDLE,
+                f"Slack could not create @{handle} just now ({error.code}): try again in a minute.",
+                code="slack_unavailable",
+            ) from None
+        raise SlackSettingsError(
+            _CREATE_FIELD.get(error.code, NEW_GROUP_HANDLE), error.message, code="slack_refused"
+        ) from None
+    group_id = str(group.get("id") or "")
+    if not _SLACK_ID.match(group_id):
+        raise SlackSettingsError(NEW_GROUP_HANDLE, "Slack did not say which group it created.", code="slack_refused")
+    _audit(
+        rotation,
+        actor,
+        "usergroup_create",
+        f"Created the Slack user group @{handle} for rotation “{rotation.name}”",
+        usergroup=group_id,
+    )
+    cache.delete(_pickers_key(connection))  # the picker lists the new group
+    config = rotation_slack_update(rotation=rotation, actor=actor, changes={"usergroup_id": group_id})
+    _fill_new_group(rotation, config, connection)
+    return config
+
+
+def _fill_new_group(rotation: Rotation, config: RotationSlack, connection: SlackConnection) -> None:
+    emails = [e for _, e in people(_on_call_label(rotation, dt.datetime.now(dt.UTC))) if e]
+    try:
+        ids = [*slack_users_match(connection=connection, emails=emails).user_ids(), *config.permanent_member_ids]
+        if ids:
+            client_for(connection).usergroups_users_update(
+                usergroup=config.usergroup_id, users=list(dict.fromkeys(ids))
+            )
+            return
+        note = "Nobody on call is linked to Slack yet: Roster fills the group at the next handoff."
+    except slack.SlackError as error:
+        note = f"Roster created the group but could not fill it yet: {error.message}"
+    config.group_note = note[:500]
+    config.save(update_fields=["group_note", "updated_at"])
 
 
 # --- planner -----------------------------------------------------------------------------------
@@ -328,9 +407,14 @@ def _latest(rotation: Rotation) -> Handoff | None:
     return Handoff.objects.filter(rotation=rotation).select_related("rotation").order_by("-at").first()
 
 
+def _bot(row: Notification, connection: SlackConnection) -> slack.SlackClient:
+    """The client for a notification: a retry after Roster's own pacing keeps its place in the queue."""
+    return client_for(connection).with_ticket(f"notification:{row.pk}")
+
+
 def _send_usergroup(row: Notification, config: RotationSlack, connection: SlackConnection) -> None:
     latest = _latest(row.rotation)
-    bot = client_for(connection)
+    bot = _bot(row, connection)
     with _as_send_errors(connection):
         emails = [e for _, e in people(latest.to_label if latest else "") if e]
         ids = list(
@@ -360,8 +444,9 @@ def _send_topic(row: Notification, config: RotationSlack, connection: SlackConne
     if latest is None:
         return
     channel = config.topic_channel_id
-    bot = client_for(connection)
+    bot = _bot(row, connection)
     with _as_send_errors(connection):
+        bot.reserve("conversations.setTopic")  # wait for its turn before reading the channel, not after
         topic = render(config.topic_template, values_for(latest, connection))[:TOPIC_MAX]
         now = str((bot.conversations_info(channel=channel).get("topic") or {}).get("value") or "")
         if now == topic:
@@ -388,7 +473,7 @@ def _send_message(row: Notification, config: RotationSlack, connection: SlackCon
     if row.kind == OFF_DUTY.key:  # the person going off duty
         values = {**values, "person": ", ".join(_mentions(connection, handoff.from_label)) or "nobody"}
     with _as_send_errors(connection):
-        client_for(connection).chat_post_message(channel=row.target.split(":", 1)[1], text=render(template, values))
+        _bot(row, connection).chat_post_message(channel=row.target.split(":", 1)[1], text=render(template, values))
 
 
 def _send_reminder(row: Notification, config: RotationSlack, connection: SlackConnection) -> None:
@@ -439,6 +524,12 @@ def install() -> None:
     registry.register_sender(CHANNEL, send)
 
 
+def _on_call_label(rotation: Rotation, now: dt.datetime) -> str:
+    """Who is on call now, as a handoff label ("Ada <ada@x>, Bo <bo@x>")."""
+    on_call = timeline(rotation, since=now, until=now + dt.timedelta(seconds=1))
+    return ", ".join(dict.fromkeys(s.who.label for s in on_call if s.who is not None))
+
+
 def send_test_message(*, rotation: Rotation, actor: Actor | None) -> str:
     """Post the on-duty template, filled with who is on call now, to the message channel. Returns
     what was posted; raises registry.SendError with the reason in plain words."""
@@ -447,8 +538,7 @@ def send_test_message(*, rotation: Rotation, actor: Actor | None) -> str:
     if connection is None or config is None or not config.message_channel_id:
         raise registry.Permanent("Pick a message channel first (and connect Slack).")
     now = dt.datetime.now(dt.UTC)
-    on_call = timeline(rotation, since=now, until=now + dt.timedelta(seconds=1))
-    label = ", ".join(dict.fromkeys(s.who.label for s in on_call if s.who is not None))  # who is on call now
+    label = _on_call_label(rotation, now)
     recorded = _latest(rotation)
     latest = recorded if recorded and recorded.to_label == label else Handoff(rotation=rotation, at=now, to_label=label)
     text = "(Test) " + render(
@@ -467,9 +557,26 @@ def send_test_message(*, rotation: Rotation, actor: Actor | None) -> str:
 
 def linked(rotation: Rotation, connection: SlackConnection) -> tuple[int, int, list[str]]:
     """How many of the rotation's members are linked to Slack (from the cache): (linked, total, unlinked emails)."""
-    emails: Iterable[str] = rotation.members.values_list("email", flat=True)
-    match = slack_match_cached(team_id=connection.team_id, emails=emails)
-    return len(match.linked), match.total, match.unlinked
+    return linked_many([rotation], connection)[rotation.pk]
+
+
+def linked_many(rotations: Iterable[Rotation], connection: SlackConnection) -> dict[int, tuple[int, int, list[str]]]:
+    """`linked` for many rotations in one read of the cache (members prefetched or not)."""
+    emails = {r.pk: [m.email for m in r.members.all()] for r in rotations}
+    known = slack_match_cached(team_id=connection.team_id, emails=[e for found in emails.values() for e in found])
+    counts = {}
+    for rotation_id, found in emails.items():
+        wanted = list(dict.fromkeys(normalize_email(e) for e in found if e and e.strip()))
+        unlinked = [e for e in wanted if e not in known.linked]
+        counts[rotation_id] = (len(wanted) - len(unlinked), len(wanted), unlinked)
+    return counts
+
+
+def rotation_slack_many(rotations: Iterable[Rotation]) -> dict[int, RotationSlack]:
+    """Each rotation's Slack settings (unsaved defaults when it has none), in one query."""
+    rotations = list(rotations)
+    saved = {c.rotation_id: c for c in RotationSlack.objects.filter(rotation__in=rotations)}
+    return {r.pk: saved.get(r.pk) or RotationSlack(rotation=r) for r in rotations}
 
 
 # --- the rotation page ---------------------------------------------------------------------------
@@ -477,11 +584,15 @@ def linked(rotation: Rotation, connection: SlackConnection) -> tuple[int, int, l
 PICKERS_SECONDS = 300
 
 
+def _pickers_key(connection: SlackConnection) -> str:
+    server = hashlib.sha256(settings.SLACK_API_URL.encode()).hexdigest()[:12]  # another Slack, other lists
+    return f"slack-pickers:{server}:{connection.team_id}:{connection.pk}"
+
+
 def pickers(connection: SlackConnection) -> tuple[list[dict], list[dict], str]:
     """The workspace's user groups and channels for the page's pickers, cached a few minutes per
     workspace: (groups, channels, a note when Slack could not list them)."""
-    server = hashlib.sha256(settings.SLACK_API_URL.encode()).hexdigest()[:12]  # another Slack, other lists
-    key = f"slack-pickers:{server}:{connection.team_id}:{connection.pk}"
+    key = _pickers_key(connection)
     found = cache.get(key)
     if found is None:
         bot = client_for(connection)
@@ -526,17 +637,29 @@ def page_context(rotation: Rotation) -> dict:
             "total": total,
             "unlinked": unlinked,
             "placeholders": [f"{{{p}}}" for p in PLACEHOLDERS],
-            "previews": [
-                (label, render(template, SAMPLE))
-                for label, template in (
-                    ("Topic", config.topic_template),
-                    ("On duty", config.on_duty_template),
-                    ("Off duty", config.off_duty_template),
-                )
-                if template
-            ],
+            "group_form": NewUserGroupForm(),
+            "previews": previews({field: getattr(config, field) for field, _ in PREVIEWED}),
         }
     }
+
+
+PREVIEWED = (("topic_template", "Topic"), ("on_duty_template", "On duty"), ("off_duty_template", "Off duty"))
+
+
+def previews(templates: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each non-empty template filled with sample values, in page order, as {field, label, text,
+    error}; a template that would not be saved says why instead (`error` true, `text` the reason)."""
+    found = []
+    for field, label in PREVIEWED:
+        template = templates.get(field)
+        if not isinstance(template, str) or not template.strip():
+            continue
+        try:
+            text, error = render(_clean(field, template), SAMPLE), False
+        except SlackSettingsError as refused:
+            text, error = refused.message, True
+        found.append({"field": field, "label": label, "text": text, "error": error})
+    return found
 
 
 def match_members(rotation: Rotation) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,8 +16,13 @@ from accounts.access import get_org_for_admin, get_org_for_member
 from accounts.actor import Actor
 from rotations.models import Rotation
 from rotations.selectors import rotation_for
+from rotations.views import render_detail
 
 from . import email, registry, slack
+from .forms import NewUserGroupForm
+
+NEW_GROUP_DIALOG = "slack-new-group"
+NEW_GROUP_FIELDS = {slack.NEW_GROUP_HANDLE: "handle", slack.NEW_GROUP_NAME: "name"}  # the service's → the form's
 
 # Form field → setting; an empty field turns that part off.
 FORM_FIELDS = {
@@ -142,3 +147,35 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request, "notifications/unsubscribe.html", {"state": "confirm", "rotation": rotation, "email": address}
     )
+
+
+@login_required
+@require_POST
+def create_usergroup(request: HttpRequest, rotation_id: int) -> HttpResponse:
+    """ "Create @handle": on a refusal the page comes back with the dialog open and Slack's words beside the field."""
+    rotation = _rotation(request, rotation_id)
+    form = NewUserGroupForm(request.POST)
+    if form.is_valid():
+        try:
+            slack.rotation_slack_create_usergroup(
+                rotation=rotation,
+                actor=Actor.of_request(request),
+                handle=form.cleaned_data["handle"],
+                name=form.cleaned_data["name"],
+            )
+        except slack.SlackSettingsError as error:
+            form.add_error(NEW_GROUP_FIELDS.get(error.field, "handle"), error.message)
+        else:
+            handle = form.cleaned_data["handle"].strip().removeprefix("@").lower()
+            messages.success(request, f"Created @{handle} in Slack; Roster keeps its members to whoever is on call.")
+            return _back(rotation)
+    return render_detail(request, rotation, slack_group_form=form, open_dialog=NEW_GROUP_DIALOG)
+
+
+@login_required
+@require_POST
+def preview(request: HttpRequest, rotation_id: int) -> JsonResponse:
+    """The Slack section's preview as the admin types (static/js/slack-preview.js): the templates
+    posted, filled with sample values, or why one would not be saved. Saves nothing."""
+    _rotation(request, rotation_id)
+    return JsonResponse({"previews": slack.previews({field: request.POST.get(field) for field, _ in slack.PREVIEWED})})

@@ -16,6 +16,8 @@ register here from their AppConfig.ready(); rotations never imports them.
   PATCH of it (before the rotation's own fields), raising `JsonFieldError` to refuse it (a 400, or
   the error's status, with `errors: {field: [message]}`). The app describes the key's schema in
   its openapi.py; rotations/openapi.py refers to it by name (`slack` → RotationSlack).
+  `read_many(rotations)` (optional) gives the values of many rotations at once ({rotation id:
+  value}) in a constant number of queries: the list `GET /api/rotations/` uses it.
 """
 
 from __future__ import annotations
@@ -99,6 +101,13 @@ class JsonField:
     key: str
     read: Callable[[Rotation], Any]
     write: Callable[[Rotation, Any, Actor | None], None] | None = None
+    read_many: Callable[[list[Rotation]], dict[int, Any]] | None = None
+
+    def values(self, rotations: list[Rotation]) -> dict[int, Any]:
+        """{rotation id: value} for every rotation (one batch when the app gives `read_many`)."""
+        if self.read_many is not None:
+            return self.read_many(rotations)
+        return {r.pk: self.read(r) for r in rotations}
 
 
 _json_fields: dict[str, JsonField] = {}

@@ -29,7 +29,8 @@ _CREATE_EXAMPLE = {
 }
 _CONFLICT = error(
     "The cadence is read-only while the rotation follows a PagerDuty schedule (`cadence_read_only`), or "
-    "binding a schedule needs a PagerDuty connection (`not_connected`).",
+    "binding a schedule needs a PagerDuty connection (`not_connected`), or Slack refused "
+    "`slack.createUserGroup` (`slack_refused`).",
 )
 
 PATHS = {
@@ -67,6 +68,7 @@ PATHS = {
             "responses": {
                 "200": json_response("The updated rotation.", "Rotation", _ROTATION_EXAMPLE),
                 "409": _CONFLICT,
+                "503": error("Slack could not be reached to create `slack.createUserGroup`.", "slack_unavailable"),
             },
         },
         "delete": {

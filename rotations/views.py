@@ -126,6 +126,12 @@ def _detail(request, rotation, **forms):
     return render(request, "rotations/detail.html", context)
 
 
+def render_detail(request, rotation, **context):
+    """The rotation page for apps above rotations: a form of theirs that failed (bound, errors beside
+    its fields) and `open_dialog` go in `context`."""
+    return _detail(request, rotation, **context)
+
+
 @login_required
 @require_GET
 def detail(request, rotation_id: int):

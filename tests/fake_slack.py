@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import secrets
 import threading
 import time
@@ -38,6 +39,44 @@ class FakeCall:
     method: str
     params: dict
     token: str
+    at: float = field(default_factory=time.time)
+    status: int = 0  # what the fake answered: 200, 429, ...
+    ok: bool = False  # Slack's "ok"
+
+
+# Slack's limits per method and workspace, enforced when `FakeSlack(rate_limits=True)`: a token
+# bucket holding a minute's worth (Slack allows short bursts) refilled at the tier's rate, and for
+# chat.postMessage one a second per channel with bursts of MESSAGE_BURST. Over them: HTTP 429,
+# `{"ok": false, "error": "ratelimited"}` and an integer Retry-After, as Slack answers.
+PER_MINUTE = {
+    "auth.test": 100,
+    "users.lookupByEmail": 50,
+    "usergroups.list": 20,
+    "usergroups.create": 20,
+    "usergroups.users.update": 20,
+    "usergroups.disable": 20,
+    "usergroups.enable": 20,
+    "conversations.list": 20,
+    "conversations.info": 50,
+    "conversations.setTopic": 20,
+}
+MESSAGE_BURST = 3
+
+
+class _Bucket:
+    def __init__(self, capacity: float, per_second: float):
+        self.capacity, self.per_second = capacity, per_second
+        self.tokens, self.at = capacity, time.monotonic()
+
+    def take(self) -> float:
+        """0 when a call may go now (and counts it), else the seconds until one may."""
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.per_second)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.per_second
 
 
 @dataclass
@@ -50,6 +89,10 @@ class FakeSlack:
     bot_id: str = "B0ROSTER"
     app_id: str = "A0ROSTER"
     latency: float = 0.0
+    # A free workspace has no user groups (paid_teams_only); in some, only Slack admins may change
+    # them, so a bot's usergroups.create/update/disable/enable get permission_denied.
+    paid_plan: bool = True
+    groups_admins_only: bool = False
     # email → user id; only these people exist in the workspace
     users: dict = field(
         default_factory=lambda: {
@@ -60,6 +103,8 @@ class FakeSlack:
     )
     calls: Counter = field(default_factory=Counter)
     log: list = field(default_factory=list)
+    rate_limits: bool = False  # enforce Slack's tier limits (PER_MINUTE): 429 + Retry-After beyond them
+    throttled: Counter = field(default_factory=Counter)  # 429s answered, per method
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -69,6 +114,7 @@ class FakeSlack:
         self.channels: dict[str, dict] = {}
         self.messages: list[dict] = []
         self._injected: dict[str, list[tuple[int, dict, dict]]] = {}
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
         self.add_channel("C0OPS", "ops", bot_member=True)
         self.add_channel("C0RANDOM", "random", bot_member=False)
         self.add_channel("G0PRIVATE", "incident-leads", private=True, bot_member=True)
@@ -225,30 +271,50 @@ class FakeSlack:
         token = authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ") else ""
         with self._lock:
             self.calls[method] += 1
-            self.log.append(FakeCall(method, dict(params), token))
-            injected = self._injected.get(method)
-            if injected:
-                return injected.pop(0)
-            if method == "oauth.v2.access":
-                return 200, self._oauth_v2_access(params, authorization), {}
-            handler = _METHODS.get(method)
-            if handler is None:
-                return 200, _err("unknown_method"), {}
-            if not token:
-                return 200, _err("not_authed"), {}
-            info = self.tokens.get(token)
-            if info is None:
-                return 200, _err("invalid_auth"), {}
-            if info["revoked"]:
-                return 200, _err("token_revoked"), {}
-            needed = _SCOPES.get(method)
-            if needed and not any(s in info["scopes"] for s in needed.split("|")):
-                return (
-                    200,
-                    {**_err("missing_scope"), "needed": needed.split("|")[0], "provided": ",".join(info["scopes"])},
-                    {},
-                )
-            return 200, handler(self, params, token), {}
+            call = FakeCall(method, dict(params), token)
+            self.log.append(call)
+            status, data, headers = self._answer(method, params, authorization, token)
+            call.status, call.ok = status, bool(data.get("ok"))
+            return status, data, headers
+
+    def _over_limit(self, method: str, params: dict) -> float:
+        if method == "chat.postMessage":
+            key, capacity, per_second = (method, str(params.get("channel", ""))), MESSAGE_BURST, 1.0
+        elif method in PER_MINUTE:
+            key, capacity, per_second = (method, ""), PER_MINUTE[method], PER_MINUTE[method] / 60
+        else:
+            return 0.0
+        bucket = self._buckets.get(key) or self._buckets.setdefault(key, _Bucket(capacity, per_second))
+        return bucket.take()
+
+    def _answer(self, method: str, params: dict, authorization: str, token: str) -> tuple[int, dict, dict]:
+        injected = self._injected.get(method)
+        if injected:
+            return injected.pop(0)
+        wait = self._over_limit(method, params) if self.rate_limits else 0.0
+        if wait:
+            self.throttled[method] += 1
+            return 429, _err("ratelimited"), {"Retry-After": str(math.ceil(wait))}
+        if method == "oauth.v2.access":
+            return 200, self._oauth_v2_access(params, authorization), {}
+        handler = _METHODS.get(method)
+        if handler is None:
+            return 200, _err("unknown_method"), {}
+        if not token:
+            return 200, _err("not_authed"), {}
+        info = self.tokens.get(token)
+        if info is None:
+            return 200, _err("invalid_auth"), {}
+        if info["revoked"]:
+            return 200, _err("token_revoked"), {}
+        needed = _SCOPES.get(method)
+        if needed and not any(s in info["scopes"] for s in needed.split("|")):
+            return (
+                200,
+                {**_err("missing_scope"), "needed": needed.split("|")[0], "provided": ",".join(info["scopes"])},
+                {},
+            )
+        return 200, handler(self, params, token), {}
 
     def _oauth_v2_access(self, params: dict, authorization: str) -> dict:
         client_id, client_secret = params.get("client_id", ""), params.get("client_secret", "")
@@ -322,13 +388,26 @@ def _users_lookup_by_email(fake: FakeSlack, params: dict, token: str) -> dict:
 
 
 def _usergroups_list(fake: FakeSlack, params: dict, token: str) -> dict:
+    if not fake.paid_plan:
+        return _err("plan_upgrade_required")
     groups = [
         g for g in fake.usergroups.values() if params.get("include_disabled") in ("1", "true") or not g["date_delete"]
     ]
     return {"ok": True, "usergroups": [{k: v for k, v in g.items() if k != "users"} for g in groups]}
 
 
+def _group_write_refused(fake: FakeSlack) -> dict | None:
+    if not fake.paid_plan:
+        return _err("paid_teams_only")
+    if fake.groups_admins_only:
+        return _err("permission_denied")
+    return None
+
+
 def _usergroups_create(fake: FakeSlack, params: dict, token: str) -> dict:
+    refused = _group_write_refused(fake)
+    if refused:
+        return refused
     name, handle = params.get("name", ""), params.get("handle", "")
     if any(g["name"] == name for g in fake.usergroups.values()):
         return _err("name_already_exists")
@@ -340,6 +419,9 @@ def _usergroups_create(fake: FakeSlack, params: dict, token: str) -> dict:
 
 
 def _usergroups_users_update(fake: FakeSlack, params: dict, token: str) -> dict:
+    refused = _group_write_refused(fake)
+    if refused:
+        return refused
     group = fake.usergroups.get(params.get("usergroup", ""))
     if group is None:
         return _err("no_such_subteam")
@@ -354,6 +436,9 @@ def _usergroups_users_update(fake: FakeSlack, params: dict, token: str) -> dict:
 
 def _usergroups_switch(enabled: bool):
     def switch(fake: FakeSlack, params: dict, token: str) -> dict:
+        refused = _group_write_refused(fake)
+        if refused:
+            return refused
         group = fake.usergroups.get(params.get("usergroup", ""))
         if group is None:
             return _err("no_such_subteam")

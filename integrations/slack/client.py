@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -188,8 +189,11 @@ class Identity:
 class SlackClient:
     """One workspace's bot token. `SlackClient.anonymous()` for oauth.v2.access (no token)."""
 
-    def __init__(self, token: str | None, *, team_id: str | None = None):
+    def __init__(self, token: str | None, *, team_id: str | None = None, ticket: str | None = None):
         self._team_id = team_id or None
+        # Who holds this client's places in the pace's queue (see _pace): a caller that comes back
+        # after RateLimited (a notification's retry) passes the same ticket to keep its place.
+        self._ticket = ticket or uuid.uuid4().hex
         self._web = WebClient(
             token=token,
             base_url=settings.SLACK_API_URL,
@@ -207,12 +211,23 @@ class SlackClient:
     def anonymous(cls) -> SlackClient:
         return cls(None)
 
+    def with_ticket(self, ticket: str) -> SlackClient:
+        """This client, keeping its places in the pace's queue under `ticket` across retries."""
+        self._ticket = ticket
+        return self
+
+    def reserve(self, api: str, *, channel: str = "") -> None:
+        """Take a place for the next call of `api` (e.g. "conversations.setTopic") now, before the
+        calls that lead up to it: RateLimited is raised before any of them is made."""
+        if self._team_id and settings.SLACK_PACING:
+            _pace(team_id=self._team_id, api=api, channel=channel, ticket=self._ticket, keep=True)
+
     # --- the one place a call is made and its failure mapped ----------------------------------
 
     def _call(self, method: Callable[..., SlackResponse], *, where: str = "", **params: Any) -> dict:
         name = getattr(method, "__name__", "call")
         if self._team_id and settings.SLACK_PACING:
-            _pace(team_id=self._team_id, api=name.replace("_", "."), channel=where)
+            _pace(team_id=self._team_id, api=name.replace("_", "."), channel=where, ticket=self._ticket)
         try:
             response = method(**{k: v for k, v in params.items() if v is not None})
         except SlackApiError as exc:
@@ -340,47 +355,107 @@ class SlackClient:
         return str(data.get("ts") or "")
 
 
-# Slack's limits per workspace and method, in calls a minute (tiers 2, 3 and 4; chat.postMessage
-# about one a second per channel). See /work/shared/slack-api.md, "Rate limits".
-PER_MINUTE = {
-    "auth.test": 100,
-    "auth.revoke": 50,
-    "users.lookupByEmail": 50,
-    "usergroups.list": 20,
-    "usergroups.create": 20,
-    "usergroups.users.update": 20,
-    "usergroups.disable": 20,
-    "usergroups.enable": 20,
-    "conversations.list": 20,
-    "conversations.info": 50,
-    "conversations.setTopic": 20,
-    "chat.postMessage": 60,  # per channel
+@dataclass(frozen=True)
+class Pace:
+    """At most `calls` calls in each slot of `seconds` (slots numbered from the epoch). Keeping to it
+    keeps within a limit of calls/seconds with bursts of up to `calls`: in any stretch of L seconds
+    it makes at most L * calls / seconds + calls calls, which Slack's per-minute limits allow as
+    long as `calls` is at most its burst (about a minute's worth; we take half)."""
+
+    calls: int
+    seconds: float
+
+    @property
+    def per_minute(self) -> int:
+        return round(self.calls * 60 / self.seconds)
+
+
+# Slack's limits per workspace and method (tier 2: 20 a minute, tier 3: 50, tier 4: 100;
+# chat.postMessage about one a second per channel, counted per channel). See
+# /work/shared/slack-api.md, "Rate limits".
+_TIER2, _TIER3, _TIER4 = Pace(10, 30), Pace(25, 30), Pace(50, 30)
+PACES = {
+    "auth.test": _TIER4,
+    "auth.revoke": _TIER3,
+    "users.lookupByEmail": _TIER3,
+    "usergroups.list": _TIER2,
+    "usergroups.create": _TIER2,
+    "usergroups.users.update": _TIER2,
+    "usergroups.disable": _TIER2,
+    "usergroups.enable": _TIER2,
+    "conversations.list": _TIER2,
+    "conversations.info": _TIER3,
+    "conversations.setTopic": _TIER2,
+    "chat.postMessage": Pace(1, 1),  # per channel
 }
+MAX_QUEUE_SECONDS = 6 * 3600  # a call is never queued further ahead than this
+# A caller that comes back up to this many slots after its own (a busy worker) still goes at once:
+# its slot's budget went unused, so Slack's bucket has it. Later than that, it queues again.
+LATE_SLOTS = 1
 
 
-def _pace(*, team_id: str, api: str, channel: str) -> None:
-    """Stay within Slack's limits instead of meeting its 429s: count the calls of each method for each
-    workspace (and channel, for messages) per minute in the shared cache (Redis in production, so
-    every worker counts together). A call over the limit is not sent: it raises RateLimited with the
-    seconds left in the minute, and the caller (a Celery task) retries then. Never sleeps."""
-    limit = PER_MINUTE.get(api)
-    if limit is None:
+def _pace(*, team_id: str, api: str, channel: str, ticket: str, keep: bool = False) -> None:
+    """Stay within Slack's limits instead of meeting its 429s, for every worker together: calls of
+    each method for each workspace (and channel, for messages) take places in slots of time
+    (PACES), counted in the shared cache (Redis in production; `cache.incr` is atomic there).
+
+    A call whose place is in a later slot is not sent: it raises RateLimited with the seconds until
+    that slot, and its place is kept under `ticket` (the caller's identity, e.g. a notification),
+    so when the caller comes back then it goes at once, ahead of newcomers: 1,000 queued calls are
+    each retried once, at their turn, not all at every turn. A place whose slot went by unused is
+    given up (LATE_SLOTS after it), and the caller queues again. `keep`: take the place now but leave it for the call of
+    `api` that follows (SlackClient.reserve). Never sleeps."""
+    pace = PACES.get(api)
+    if pace is None:
         return
     now = time.time()
-    scope = channel if api == "chat.postMessage" else ""
-    key = f"slack-pace:{team_id}:{api}:{scope}:{int(now // 60)}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr: a new minute
-        return
-    if count > limit:
-        wait = 60 - now % 60
+    current = int(now // pace.seconds)
+    base = f"slack-pace:{team_id}:{api}:{channel if api == 'chat.postMessage' else ''}"
+    ticket_key = f"{base}:ticket:{ticket}"
+    slot = cache.get(ticket_key)
+    if not isinstance(slot, int) or slot < current - LATE_SLOTS:
+        slot = _take_place(base, pace, current)
+    start = slot * pace.seconds
+    if start > now:
+        cache.set(ticket_key, slot, timeout=int(start - now + pace.seconds) + 60)
+        wait = start - now
         raise RateLimited(
             "paced",
-            f"Roster keeps to Slack's limit of {limit} {api} calls a minute; it will try again in {int(wait) + 1} s.",
+            f"Roster keeps to Slack's limit of {pace.per_minute} {api} calls a minute; "
+            f"it will try again in {int(wait) + 1} s.",
             retry_after=wait,
         )
+    if keep:
+        cache.set(ticket_key, slot, timeout=int(pace.seconds) + 60)
+    else:
+        cache.delete(ticket_key)
+
+
+def _take_place(base: str, pace: Pace, current: int) -> int:
+    """The first slot from now with room, counting this call in it. Slots before `:next` are full."""
+    hint_key = f"{base}:next"
+    hint = cache.get(hint_key)
+    first = max(current, hint if isinstance(hint, int) else current)
+    last = current + int(MAX_QUEUE_SECONDS // pace.seconds)
+    for slot in range(first, last):
+        key = f"{base}:{slot}"
+        timeout = int((slot - current + 2) * pace.seconds) + 60
+        cache.add(key, 0, timeout=timeout)
+        try:
+            taken = cache.incr(key)
+        except ValueError:  # gone between add and incr (evicted): count it afresh
+            cache.add(key, 1, timeout=timeout)
+            taken = 1
+        if taken >= pace.calls:
+            cache.set(hint_key, slot + 1, timeout=timeout)
+        if taken <= pace.calls:
+            return slot
+    raise RateLimited(
+        "paced",
+        f"Roster has more {base.split(':')[2]} calls queued than Slack's limit lets through in "
+        f"{MAX_QUEUE_SECONDS // 3600} hours; it will try again later.",
+        retry_after=float(MAX_QUEUE_SECONDS),
+    )
 
 
 def _mapped(response: SlackResponse, *, channel: str) -> SlackError:

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from notifications.models import RotationSlack
 from rotations import services
 from tests.browser.conftest import assert_fits
 from tests.integrations.slack_flow import make_connection
@@ -15,29 +16,44 @@ from tests.integrations.slack_flow import make_connection
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_admin_binds_slack_on_the_rotation_page_and_sends_a_test_message(signed_in_page, org, fake_slack, width):
-    make_connection(org, fake_slack)
-    fake_slack.add_usergroup("S0ONCALL", "Platform on call", "platform-oncall", ["U0ADM"])
-    rotation = services.rotation_create(
+NEMO = ("Nemo Nobody", "nemo@acme.example")  # Slack does not know him
+
+
+def platform(org, *, second=NEMO, start_date=None):
+    """A daily rotation "Platform" in UTC handing over at 00:00: Ada from `start_date` (today), then `second`."""
+    return services.rotation_create(
         organization=org,
         name="Platform",
         time_zone="UTC",
-        members=[("Ada Lovelace", "ada@acme.example"), ("Nemo Nobody", "nemo@acme.example")],
+        members=[("Ada Lovelace", "ada@acme.example"), second],
         cadence_unit="days",
         cadence_count=1,
         handoff_time=dt.time(0, 0),
-        start_date=timezone.now().date(),
+        start_date=start_date or timezone.now().date(),
     )
-    page = signed_in_page
-    page.set_viewport_size({"width": width, "height": 900})
-    page.goto(f"/rotations/{rotation.pk}/")
 
-    section = page.get_by_test_id("rotation-slack")
+
+def bind_slack(section, *, off_duty: str = "") -> None:
+    """Fill the rotation page's Slack section: @platform-oncall, #ops for the topic and the messages."""
     section.get_by_label("On-duty user group").select_option(label="@platform-oncall (Platform on call)")
     section.get_by_label("Topic channel").select_option(label="#ops")
     section.get_by_label("Topic template").fill("On call: {person} until {until}")
     section.get_by_label("Handoff message channel").select_option(label="#ops")
     section.get_by_label("On-duty message").fill("{person} is on call for {rotation}")
+    if off_duty:
+        section.get_by_label("Off-duty message").fill(off_duty)
+
+
+def test_an_admin_binds_slack_on_the_rotation_page_and_sends_a_test_message(signed_in_page, org, fake_slack, width):
+    make_connection(org, fake_slack)
+    fake_slack.add_usergroup("S0ONCALL", "Platform on call", "platform-oncall", ["U0ADM"])
+    rotation = platform(org)
+    page = signed_in_page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"/rotations/{rotation.pk}/")
+
+    section = page.get_by_test_id("rotation-slack")
+    bind_slack(section)
     assert_fits(page)
     section.get_by_role("button", name="Save Slack settings").click()
 
@@ -52,3 +68,49 @@ def test_an_admin_binds_slack_on_the_rotation_page_and_sends_a_test_message(sign
     assert fake_slack.calls["chat.postMessage"] == 1
     assert fake_slack.messages[0]["text"].startswith("(Test) <@U0ADA> is on call for Platform")
     assert_fits(page)
+
+
+def test_the_preview_follows_the_template_as_the_admin_types(signed_in_page, org, fake_slack, width):
+    make_connection(org, fake_slack)
+    rotation = platform(org)
+    page = signed_in_page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"/rotations/{rotation.pk}/")
+    section = page.get_by_test_id("rotation-slack")
+    previews = section.get_by_test_id("slack-previews")
+    expect(previews).to_be_hidden()  # no template yet
+
+    section.get_by_label("Topic template").press_sequentially("On call: {person} for {rotation}")
+    expect(previews).to_contain_text("On call: <@U0123456789> for Platform on-call")
+    section.get_by_label("On-duty message").fill("{who} takes over")
+    expect(previews).to_contain_text("Unknown placeholder {who}")
+    assert_fits(page)
+    section.get_by_label("On-duty message").fill("")
+    expect(previews).not_to_contain_text("Unknown placeholder")
+    assert RotationSlack.objects.filter(rotation=rotation).exclude(topic_template="").count() == 0  # not saved
+
+
+def test_an_admin_creates_the_on_duty_group_in_a_dialog(signed_in_page, org, fake_slack, width):
+    make_connection(org, fake_slack)
+    fake_slack.add_usergroup("S0OPS", "Ops on call", "ops-oncall")
+    rotation = platform(org)
+    page = signed_in_page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"/rotations/{rotation.pk}/")
+    page.get_by_test_id("slack-new-group-open").click()
+    dialog = page.get_by_role("dialog", name="Create a user group in Slack")
+    dialog.get_by_label("@handle").fill("ops-oncall")
+    assert_fits(page)
+    dialog.get_by_role("button", name="Create group").click()
+
+    expect(dialog).to_be_visible()  # back, open, with Slack's words beside the field
+    expect(dialog.get_by_label("@handle")).to_have_value("ops-oncall")
+    expect(dialog.locator("#slack-new-group-handle_error")).to_contain_text("That @handle is already taken in Slack")
+    assert_fits(page)
+    dialog.get_by_label("@handle").fill("platform-oncall")
+    dialog.get_by_role("button", name="Create group").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Created @platform-oncall in Slack")
+    section = page.get_by_test_id("rotation-slack")
+    expect(section.get_by_label("On-duty user group")).to_have_value(RotationSlack.objects.get().usergroup_id)
+    assert [g["users"] for g in fake_slack.usergroups.values() if g["handle"] == "platform-oncall"] == [["U0ADA"]]

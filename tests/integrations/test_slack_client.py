@@ -174,6 +174,37 @@ def test_a_taken_handle_is_explained(fake_slack, bot):
     assert "already taken" in caught.value.message
 
 
+def test_usergroups_disable_and_enable_a_group(fake_slack, bot):
+    fake_slack.add_usergroup("S1", "Ops", "ops", ["U0ADA"])
+    bot.usergroups_disable(usergroup="S1")
+    assert fake_slack.usergroups["S1"]["date_delete"] > 0
+    assert bot.usergroups_list() == []  # a disabled group is listed only when asked for
+    assert [g["id"] for g in bot.usergroups_list(include_disabled=True)] == ["S1"]
+    bot.usergroups_enable(usergroup="S1")
+    assert fake_slack.usergroups["S1"]["date_delete"] == 0
+    assert [g["id"] for g in bot.usergroups_list()] == ["S1"]
+    assert [c.params["usergroup"] for c in fake_slack.calls_of("usergroups.disable")] == ["S1"]
+    assert [c.params["team_id"] for c in fake_slack.calls_of("usergroups.enable")] == ["T0ACME"]
+    assert fake_slack.usergroups["S1"]["users"] == ["U0ADA"]  # members are kept through it
+
+
+def test_disabling_a_group_slack_does_not_know_is_permanent(fake_slack, bot):
+    with pytest.raises(slack.Permanent) as caught:
+        bot.usergroups_disable(usergroup="S0GONE")
+    assert caught.value.code == "no_such_subteam"
+    with pytest.raises(slack.Permanent):
+        bot.usergroups_enable(usergroup="S0GONE")
+
+
+def test_only_slack_admins_may_switch_groups_in_some_workspaces(fake_slack, bot):
+    fake_slack.add_usergroup("S1", "Ops", "ops", ["U0ADA"])
+    fake_slack.fail_next("usergroups.disable", body={"ok": False, "error": "permission_denied"})
+    with pytest.raises(slack.Permanent) as caught:
+        bot.usergroups_disable(usergroup="S1")
+    assert "a Slack admin must allow everyone to manage user groups" in caught.value.message
+    assert fake_slack.usergroups["S1"]["date_delete"] == 0
+
+
 def test_emptying_a_user_group_is_refused_without_asking_slack(fake_slack, bot):
     fake_slack.add_usergroup("S1", "Ops", "ops", ["U0ADA"])
     with pytest.raises(slack.Permanent) as caught:
@@ -273,37 +304,119 @@ def paced(settings):
 @time_machine.travel("2026-11-30 09:00:05+00:00", tick=False)
 def test_the_client_keeps_within_slacks_per_method_limit_without_calling_slack(fake_slack, paced):
     bot = paced(fake_slack)
-    for _ in range(20):  # usergroups.list is tier 2: 20 a minute
+    for _ in range(10):  # usergroups.list is tier 2, 20 a minute: 10 each half minute
         bot.usergroups_list()
     with pytest.raises(slack.RateLimited) as caught:
         bot.usergroups_list()
-    assert fake_slack.calls["usergroups.list"] == 20
-    assert caught.value.code == "paced" and caught.value.retry_after == 55
+    assert fake_slack.calls["usergroups.list"] == 10
+    assert caught.value.code == "paced" and caught.value.retry_after == 25  # the next half minute
     assert "keeps to Slack's limit of 20 usergroups.list calls a minute" in caught.value.message
     bot.auth_test()  # another method has its own budget
     assert fake_slack.calls["auth.test"] == 1
 
 
-def test_the_pace_is_counted_per_workspace_and_starts_again_each_minute(fake_slack, paced):
+def test_the_pace_is_counted_per_workspace_and_starts_again_each_slot(fake_slack, paced):
     with time_machine.travel("2026-11-30 09:00:05+00:00", tick=False):
         first, second = paced(fake_slack), paced(fake_slack)
-        for _ in range(20):
+        for _ in range(10):
             first.usergroups_list()
         second.usergroups_list()  # another workspace is not held back
         with pytest.raises(slack.RateLimited):
             first.usergroups_list()
-    with time_machine.travel("2026-11-30 09:01:00+00:00", tick=False):
-        first.usergroups_list()
-    assert fake_slack.calls["usergroups.list"] == 22
+    with time_machine.travel("2026-11-30 09:00:30+00:00", tick=False):
+        first.usergroups_list()  # its place, kept
+        first.with_ticket("another-caller").usergroups_list()
+    assert fake_slack.calls["usergroups.list"] == 13
 
 
 @time_machine.travel("2026-11-30 09:00:05+00:00", tick=False)
 def test_messages_are_paced_per_channel(fake_slack, paced):
     bot = paced(fake_slack)
-    for _ in range(60):
-        bot.chat_post_message(channel="C0OPS", text="hi")
-    with pytest.raises(slack.RateLimited):
-        bot.chat_post_message(channel="C0OPS", text="one too many")
+    bot.chat_post_message(channel="C0OPS", text="hi")
+    with pytest.raises(slack.RateLimited) as caught:
+        bot.with_ticket("second").chat_post_message(channel="C0OPS", text="one a second")
+    assert caught.value.retry_after == 1
     bot.chat_post_message(channel="G0PRIVATE", text="another channel")
-    assert [m["channel"] for m in fake_slack.messages].count("C0OPS") == 60
-    assert fake_slack.messages[-1]["channel"] == "G0PRIVATE"
+    assert [m["channel"] for m in fake_slack.messages] == ["C0OPS", "G0PRIVATE"]
+
+
+def test_a_caller_held_back_keeps_its_place_and_comes_back_once_at_its_turn(fake_slack, paced):
+    """1,000 queued calls are each retried once, at their turn, not all of them at every turn."""
+    team = paced(fake_slack)._team_id  # one workspace, a client per notification
+    waits = {}
+    with time_machine.travel("2026-11-30 09:00:05+00:00", tick=False):
+        for n in range(35):
+            caller = SlackClient(fake_slack.issue_token(), team_id=team, ticket=f"notification:{n}")
+            try:
+                caller.usergroups_list()
+            except slack.RateLimited as held:
+                waits[n] = held.retry_after
+        assert fake_slack.calls["usergroups.list"] == 10
+        assert [waits[n] for n in (10, 19, 20, 29, 30, 34)] == [25, 25, 55, 55, 85, 85]
+        with pytest.raises(slack.RateLimited) as again:  # too early: the same place, not a new one
+            SlackClient(fake_slack.issue_token(), team_id=team, ticket="notification:30").usergroups_list()
+        assert again.value.retry_after == 85
+    with time_machine.travel("2026-11-30 09:00:31+00:00", tick=False):
+        with pytest.raises(slack.RateLimited) as newcomer:  # the places of this half minute are taken
+            SlackClient(fake_slack.issue_token(), team_id=team, ticket="newcomer").usergroups_list()
+        assert newcomer.value.retry_after == 59  # in 09:01:30's half minute, behind notifications 30-34
+        for n in range(10, 20):
+            SlackClient(fake_slack.issue_token(), team_id=team, ticket=f"notification:{n}").usergroups_list()
+    assert fake_slack.calls["usergroups.list"] == 20
+
+
+@time_machine.travel("2026-11-30 09:00:05+00:00", tick=False)
+def test_reserve_holds_back_before_the_calls_that_lead_up_to_it(fake_slack, paced):
+    bot = paced(fake_slack)
+    for _ in range(10):
+        bot.conversations_set_topic(channel="C0OPS", topic="On call: Ada")
+    topic = bot.with_ticket("notification:7")
+    with pytest.raises(slack.RateLimited):
+        topic.reserve("conversations.setTopic")
+    assert fake_slack.calls["conversations.info"] == 0
+    with time_machine.travel("2026-11-30 09:00:30+00:00", tick=False):
+        topic.reserve("conversations.setTopic")
+        topic.conversations_info(channel="C0OPS")
+        topic.conversations_set_topic(channel="C0OPS", topic="On call: Grace")  # its place, held
+    assert fake_slack.calls["conversations.setTopic"] == 11
+
+
+def test_the_fake_enforces_slacks_tier_limits_with_429_and_retry_after(fake_slack, bot):
+    fake_slack.rate_limits = True
+    for _ in range(20):  # tier 2: a minute's worth at once, then 429
+        bot.usergroups_list()
+    with pytest.raises(slack.RateLimited) as caught:
+        bot.usergroups_list()
+    assert caught.value.code == "ratelimited" and caught.value.retry_after in (3, 4)
+    assert fake_slack.throttled["usergroups.list"] == 1
+    assert [c.status for c in fake_slack.calls_of("usergroups.list")][-1] == 429
+    for _ in range(3):  # messages: bursts of 3 per channel, then one a second
+        bot.chat_post_message(channel="C0OPS", text="hi")
+    bot.chat_post_message(channel="G0PRIVATE", text="another channel")
+    assert fake_slack.throttled["chat.postMessage"] == 0
+    bot.chat_post_message(channel="C0OPS", text="too fast: 429, Retry-After 1, which slack_sdk waits for")
+    assert fake_slack.throttled["chat.postMessage"] == 1
+    assert len(fake_slack.messages) == 5
+
+
+def test_a_caller_back_late_goes_at_once_within_a_slot_and_queues_again_after(fake_slack, paced):
+    team = paced(fake_slack)._team_id
+
+    def caller(ticket):
+        return SlackClient(fake_slack.issue_token(), team_id=team, ticket=ticket)
+
+    with time_machine.travel("2026-11-30 09:00:05+00:00", tick=False):
+        for n in range(12):  # 0-9 go now; 10 and 11 get places at 09:00:30
+            try:
+                caller(f"n{n}").usergroups_list()
+            except slack.RateLimited:
+                pass
+    with time_machine.travel("2026-11-30 09:01:10+00:00", tick=False):  # a slot late: still its place
+        caller("n10").usergroups_list()
+    with time_machine.travel("2026-11-30 09:01:40+00:00", tick=False):  # two slots late: behind the others
+        for n in range(10):
+            caller(f"new{n}").usergroups_list()
+        with pytest.raises(slack.RateLimited) as late:
+            caller("n11").usergroups_list()
+        assert late.value.retry_after == 20
+    assert fake_slack.calls["usergroups.list"] == 21

@@ -259,3 +259,29 @@ def test_send_test_message_posts_to_the_channel_or_says_why_not(slack_team, fake
     fake_slack.channels["C0OPS"]["is_member"] = False
     response = admin_client.post(f"/rotations/{slack_team.pk}/slack/test/", follow=True)
     assert "Test message not sent: @Roster is not in channel C0OPS: invite it" in response.content.decode()
+
+
+def test_the_preview_endpoint_fills_the_typed_templates_without_saving_them(slack_team, admin_client):
+    response = admin_client.post(
+        f"/rotations/{slack_team.pk}/slack/preview/",
+        {"topic_template": "On call: {person}", "on_duty_template": "{who} is on", "off_duty_template": ""},
+    )
+    assert response.status_code == 200
+    assert response.json()["previews"] == [
+        {"field": "topic_template", "label": "Topic", "text": "On call: <@U0123456789>", "error": False},
+        {
+            "field": "on_duty_template",
+            "label": "On duty",
+            "text": "Unknown placeholder {who}: use {rotation}, {person}, {next}, {since}, {until}, {schedule_url}.",
+            "error": True,
+        },
+    ]
+    long = admin_client.post(f"/rotations/{slack_team.pk}/slack/preview/", {"topic_template": "x" * 240 + "{person}"})
+    assert long.json()["previews"][0]["text"].startswith("The topic would be longer than Slack's 250 characters")
+    assert RotationSlack.objects.get().topic_template == "On call: {person} until {until}"  # nothing saved
+
+
+def test_only_admins_ask_for_a_preview(slack_team, member_client):
+    response = member_client.post(f"/rotations/{slack_team.pk}/slack/preview/", {"topic_template": "{person}"})
+    assert response.status_code in (403, 404)
+    assert member_client.get(f"/rotations/{slack_team.pk}/slack/preview/").status_code in (403, 404, 405)

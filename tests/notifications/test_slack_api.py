@@ -93,3 +93,38 @@ def test_a_member_reads_the_slack_settings_and_cannot_change_them(client, member
         f"/api/rotations/{team.pk}/", {"slack": {"userGroupId": "S0X"}}, content_type="application/json"
     )
     assert response.status_code == 403
+
+
+def _rotations_with_slack(org, count):
+    from integrations.slack.models import SlackUser
+    from tests.notifications.conftest import daily
+
+    for email, user_id in (("ada@acme.example", "U0ADA"), ("grace@acme.example", "U0GRACE")):
+        SlackUser.objects.get_or_create(
+            team_id="T0ACME", email=email, defaults={"user_id": user_id, "looked_up_at": "2026-03-01T00:00:00Z"}
+        )
+    for n in range(count):
+        rotation = daily(org, [("Ada Lovelace", "ada@acme.example"), (f"P{n}", f"p{n}@acme.example")])
+        RotationSlack.objects.create(rotation=rotation, usergroup_id=f"S{n:04d}", topic_template="{person}")
+
+
+QUERIES_FOR_THE_LIST = 10  # the token (read, touch), rotations + 4 prefetches; Slack: connection, settings, people
+
+
+def test_the_rotations_list_reads_every_slack_object_in_the_same_number_of_queries(
+    api, org, fake_slack, frozen, django_assert_max_num_queries
+):
+    make_connection(org, fake_slack)
+    _rotations_with_slack(org, 1)
+    with django_assert_max_num_queries(QUERIES_FOR_THE_LIST):
+        one = api("get", "").json()["rotations"]
+    assert [r["slack"]["userGroupId"] for r in one] == ["S0000"]
+    assert (one[0]["slack"]["linked"], one[0]["slack"]["unlinked"]) == (1, ["p0@acme.example"])
+
+    _rotations_with_slack(org, 19)
+    with django_assert_max_num_queries(QUERIES_FOR_THE_LIST):
+        twenty = api("get", "").json()["rotations"]
+    assert len(twenty) == 20
+    assert {r["slack"]["userGroupId"] for r in twenty} == {f"S{n:04d}" for n in range(19)} | {"S0000"}
+    assert all(r["slack"]["linked"] == 1 and r["slack"]["total"] == 2 for r in twenty)
+    assert all(r["slack"] == api("get", f"{r['id']}/").json()["slack"] for r in twenty[:3])  # as one rotation reads
