@@ -643,7 +643,12 @@ def page_context(rotation: Rotation) -> dict:
     }
 
 
-PREVIEWED = (("topic_template", "Topic"), ("on_duty_template", "On duty"), ("off_duty_template", "Off duty"))
+PREVIEWED = (
+    ("topic_template", "Topic"),
+    ("on_duty_template", "On duty"),
+    ("off_duty_template", "Off duty"),
+    ("reminder_template", "Reminder (direct message)"),
+)
 
 
 def previews(templates: dict[str, Any]) -> list[dict[str, Any]]:

@@ -32,8 +32,18 @@ FORM_FIELDS = {
     "message_channel_id": "message_channel_id",
     "on_duty_template": "on_duty_template",
     "off_duty_template": "off_duty_template",
+    "reminder_template": "reminder_template",
     "gap_behaviour": "gap_behaviour",
 }
+
+
+def _hours(value: str) -> int | str | None:
+    """The form's reminder hours: empty turns the reminder off; anything not a number is passed on
+    as it is, for the service to refuse with its reason."""
+    value = value.strip()
+    if not value:
+        return None
+    return int(value) if value.isdigit() and len(value) < 6 else value
 
 
 def _rotation(request: HttpRequest, rotation_id: int) -> Rotation:
@@ -49,6 +59,8 @@ def _back(rotation: Rotation) -> HttpResponse:
 def save(request: HttpRequest, rotation_id: int) -> HttpResponse:
     rotation = _rotation(request, rotation_id)
     changes: dict = {field: request.POST.get(name, "") for name, field in FORM_FIELDS.items() if name in request.POST}
+    if "reminder_hours" in request.POST:
+        changes["reminder_hours"] = _hours(request.POST["reminder_hours"])
     if "permanent_member_ids" in request.POST:
         changes["permanent_member_ids"] = [
             v for v in request.POST["permanent_member_ids"].replace(",", " ").split() if v

@@ -285,3 +285,24 @@ def test_only_admins_ask_for_a_preview(slack_team, member_client):
     response = member_client.post(f"/rotations/{slack_team.pk}/slack/preview/", {"topic_template": "{person}"})
     assert response.status_code in (403, 404)
     assert member_client.get(f"/rotations/{slack_team.pk}/slack/preview/").status_code in (403, 404, 405)
+
+
+def test_an_admin_sets_the_reminder_direct_message_on_the_page_and_sees_its_preview(slack_team, admin_client):
+    response = admin_client.post(
+        f"/rotations/{slack_team.pk}/slack/",
+        {"reminder_hours": "12", "reminder_template": "Heads up {person}: {rotation} starts {since}"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Slack settings saved." in page
+    settings = RotationSlack.objects.get()
+    assert (settings.reminder_hours, settings.reminder_template) == (12, "Heads up {person}: {rotation} starts {since}")
+    assert 'name="reminder_hours" type="number" min="1" max="168" inputmode="numeric" value="12"' in page
+    assert "Reminder (direct message)" in page and "Heads up &lt;@U0123456789&gt;: Platform on-call starts" in page
+
+    refused = admin_client.post(f"/rotations/{slack_team.pk}/slack/", {"reminder_hours": "400"}, follow=True)
+    assert "Slack settings not saved: A whole number of hours from 1 to 168, or null." in refused.content.decode()
+    assert RotationSlack.objects.get().reminder_hours == 12
+
+    admin_client.post(f"/rotations/{slack_team.pk}/slack/", {"reminder_hours": ""})
+    assert RotationSlack.objects.get().reminder_hours is None
