@@ -5,6 +5,7 @@ makes a second); it carries its own retry schedule (services.BACKOFF) and the re
 """
 
 from django.db import models
+from django.utils import timezone
 from encrypted_model_fields.fields import EncryptedTextField
 
 EVENT_TYPES = {
@@ -78,3 +79,17 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.event_type} {self.event_id} to {self.endpoint_id}"
+
+
+class IncidentEventRelay(models.Model):
+    """This incident timeline entry was relayed as incident.updated (the sweep's scan skips it from
+    then on). Made with the deliveries, in one transaction, also when no endpoint wanted it."""
+
+    incident_event = models.OneToOneField(
+        "webhooks.IncidentEvent", primary_key=True, on_delete=models.CASCADE, related_name="outgoing_relay"
+    )
+    deliveries = models.PositiveIntegerField(default=0)  # endpoints it was relayed to
+    relayed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Relay of incident event {self.incident_event_id}"

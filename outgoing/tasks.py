@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from config.celery import enqueue_each
 
-from . import services
+from . import events, services
 from .models import Delivery
 
 log = logging.getLogger(__name__)
@@ -49,11 +49,15 @@ def deliver(delivery_id: int) -> str:
 
 @shared_task
 def sweep() -> dict[str, int]:
-    """Beat, every minute: free what a dead worker left busy, then queue the oldest due delivery of
-    each idle endpoint (round-robin across endpoints)."""
+    """Beat, every minute: relay incident events whose listener never ran (events.py), free what a
+    dead worker left busy, then queue the oldest due delivery of each idle endpoint (round-robin
+    across endpoints)."""
     now = timezone.now()
+    relayed = events.relay_missed_incident_events(now=now)
     stuck = services.requeue_stuck(now=now)
     queued = enqueue(services.due_round_robin(now=now))
-    if stuck or queued:
-        log.info("Outgoing webhook sweep: %s stuck rows reset, %s queued", stuck, queued)
-    return {"stuck": stuck, "queued": queued}
+    if relayed or stuck or queued:
+        log.info(
+            "Outgoing webhook sweep: %s incident events relayed, %s stuck rows reset, %s queued", relayed, stuck, queued
+        )
+    return {"relayed": relayed, "stuck": stuck, "queued": queued}

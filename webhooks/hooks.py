@@ -5,6 +5,12 @@ register here from their AppConfig.ready(); webhooks never imports them.
   added an `IncidentEvent` to an incident's timeline commits (once per event: a replayed PagerDuty
   delivery adds nothing, so calls nobody). The listener should be quick (insert rows, queue a
   task); one that fails is logged and the others still run.
+
+The call is a nudge, not a guarantee: it is lost when the process dies between the commit and the
+call. A listener that must not miss an event treats `IncidentEvent` as its outbox, as notifications
+does handoffs: it marks each entry it handled (a row of its own, in the transaction of its work) and
+a periodic scan handles recent entries with no mark (outgoing: `events.incident_events_to_relay`,
+from its beat sweep). webhooks knows nothing of either.
 """
 
 from __future__ import annotations

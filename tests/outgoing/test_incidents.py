@@ -1,7 +1,11 @@
 """incident.updated: each event PagerDuty sends Roster about an incident is relayed once to every
 endpoint subscribed to it (a replayed PagerDuty delivery relays nothing more)."""
 
+import datetime as dt
+
 import pytest
+import time_machine
+from django.utils import timezone
 from standardwebhooks import Webhook
 
 from outgoing import services
@@ -44,3 +48,56 @@ def test_an_ingested_pagerduty_event_is_relayed_once_to_each_subscribed_endpoint
         "incident.acknowledged",
         "incident.resolved",
     ]
+
+
+def test_an_event_whose_listener_never_ran_is_relayed_once_by_the_sweep(
+    org, receiver, deliver, webhook_secret, monkeypatch, django_capture_on_commit_callbacks
+):
+    from outgoing import tasks
+    from webhooks import processing
+
+    services.endpoint_create(organization=org, url=receiver.url, events=["incident.updated"])
+    with monkeypatch.context() as dying:  # the process dies between the commit and the listener call
+        dying.setattr(processing.hooks, "incident_event_recorded", lambda event_id: None)
+        assert deliver(fixture("incident.acknowledged")).status_code == 202
+    assert not Delivery.objects.exists() and receiver.received == []
+
+    relayed = []
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            relayed.append(tasks.sweep()["relayed"])
+    assert relayed == [1, 0]
+
+    delivery = Delivery.objects.get()
+    assert (delivery.event_type, delivery.status) == ("incident.updated", "delivered")
+    assert [decode(r)["data"]["event"]["type"] for r in receiver.received] == ["incident.acknowledged"]
+
+
+def test_the_sweep_does_not_relay_again_what_the_listener_relayed(
+    org, receiver, deliver, webhook_secret, django_capture_on_commit_callbacks
+):
+    from outgoing import events, tasks
+
+    services.endpoint_create(organization=org, url=receiver.url, events=["incident.updated"])
+    deliver(fixture("incident.acknowledged"))
+    assert Delivery.objects.count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.sweep()["relayed"] == 0
+    assert events.incident_events_to_relay(now=timezone.now()) == []
+    assert Delivery.objects.count() == 1 and len(receiver.received) == 1
+
+
+def test_the_sweep_leaves_events_older_than_its_window(
+    org, receiver, deliver, webhook_secret, monkeypatch, django_capture_on_commit_callbacks
+):
+    from outgoing import events, tasks
+    from webhooks import processing
+
+    services.endpoint_create(organization=org, url=receiver.url, events=["incident.updated"])
+    monkeypatch.setattr(processing.hooks, "incident_event_recorded", lambda event_id: None)
+    deliver(fixture("incident.acknowledged"))
+    later = timezone.now() + dt.timedelta(hours=events.RELAY_SCAN_HOURS, minutes=1)
+    assert events.incident_events_to_relay(now=later) == []
+    with time_machine.travel(later, tick=False), django_capture_on_commit_callbacks(execute=True):
+        tasks.sweep()
+    assert not Delivery.objects.exists()
