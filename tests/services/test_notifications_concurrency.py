@@ -30,8 +30,14 @@ def _postgresql(settings):
 
 @pytest.fixture
 def rotation(org):
+    # Started yesterday: Ana is on call whatever the time of day the test runs (a rotation starting
+    # today would have nobody on call before its 09:00 handoff).
     return rotation_services.rotation_create(
-        organization=org, name="Platform", time_zone="UTC", members=[("Ana Ortiz", "ana@acme.example")]
+        organization=org,
+        name="Platform",
+        time_zone="UTC",
+        members=[("Ana Ortiz", "ana@acme.example")],
+        start_date=dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1),
     )
 
 
