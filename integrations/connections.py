@@ -51,6 +51,19 @@ def disconnect_hook_notes(provider: str, organization) -> list[str]:
     return [hook.apply(organization) for hook in registry.disconnect_hooks(provider)]
 
 
+def audit_disconnect(
+    *, organization, provider: str, actor: Actor | None, what: str, notes: list[str], detail: dict
+) -> list[str]:
+    """The disconnect's audit line: `what` and, in brackets, the notes that say something (tokens
+    revoked or not, rotations unbound). Returns those notes, for the page."""
+    said = [note for note in notes if note]
+    summary = what + (f" ({'; '.join(said)})" if said else "")
+    audit_record(
+        organization=organization, provider=provider, action="disconnect", actor=actor, summary=summary, detail=detail
+    )
+    return said
+
+
 def enqueue_each(rows, task) -> int:
     """Beat fan-out: one `task.delay(id)` per row of the queryset."""
     ids = list(rows.values_list("id", flat=True))

@@ -269,9 +269,17 @@ def _record(row: Notification, **fields) -> None:
     )
 
 
-def _retry(row: Notification, now: dt.datetime, wait: float, reason: str) -> Outcome:
+def _retry(row: Notification, now: dt.datetime, wait: float, reason: str, *, attempted: bool = True) -> Outcome:
     at = now + dt.timedelta(seconds=wait)
-    _record(row, status=Notification.Status.PENDING, next_attempt_at=at, queued_at=at, last_error=reason[:ERROR_MAX])
+    fields = {} if attempted else {"attempts": F("attempts") - 1}  # held in Roster's own queue: not an attempt
+    _record(
+        row,
+        status=Notification.Status.PENDING,
+        next_attempt_at=at,
+        queued_at=at,
+        last_error=reason[:ERROR_MAX],
+        **fields,
+    )
     return Outcome(Notification.Status.PENDING, retry_in=wait)
 
 
@@ -296,10 +304,11 @@ def notification_deliver(*, notification_id: int, now: dt.datetime | None = None
     try:
         send(row)
     except registry.RateLimited as limited:
-        if row.attempts >= MAX_RATE_LIMITED_ATTEMPTS:
+        if not limited.queued and row.attempts >= MAX_RATE_LIMITED_ATTEMPTS:
             return _fail(row, f"Gave up after {row.attempts} attempts: {limited.reason}")
         wait = max(float(limited.retry_after), 1.0)
-        return _retry(row, now, wait, f"{limited.reason} Trying again in {round(wait)} s.")
+        reason = f"{limited.reason} Trying again in {round(wait)} s."
+        return _retry(row, now, wait, reason, attempted=not limited.queued)
     except registry.Permanent as permanent:
         return _fail(row, permanent.reason)
     except Exception as error:

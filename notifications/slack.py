@@ -345,7 +345,7 @@ def _as_send_errors(connection: SlackConnection) -> Iterator[None]:
     try:
         yield
     except slack.RateLimited as error:
-        raise registry.RateLimited(error.retry_after or 30.0, error.message) from None
+        raise registry.RateLimited(error.retry_after or 30.0, error.message, queued=error.code == "paced") from None
     except slack.Unavailable as error:
         raise registry.Transient(error.message) from None
     except slack.SlackError as error:  # NeedsReauth, Permanent

@@ -95,8 +95,9 @@ def _reminder_changes(request: HttpRequest) -> dict:
     """The section's form: a checkbox and hours for the reminder, a checkbox for moved shifts."""
     hours: int | str | None = None
     if request.POST.get("reminder_on"):
-        given = request.POST.get("reminder_hours", "").strip()
-        hours = int(given) if given.isdigit() and len(given) < 6 else given  # else: refused, with why
+        hours = _hours(request.POST.get("reminder_hours", ""))
+        if hours is None:  # checked with no hours: refused, with why
+            hours = ""
     return {"reminder_hours": hours, "shift_moved": bool(request.POST.get("shift_moved"))}
 
 

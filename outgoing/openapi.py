@@ -130,17 +130,18 @@ PATHS = {
 }
 
 _EVENTS = {"type": "array", "items": {"type": "string", "enum": list(EVENT_TYPES)}, "minItems": 1}
+_LEAD_MINUTES = {
+    "type": "integer",
+    "minimum": 1,
+    "maximum": 10080,
+    "description": "rotation.upcoming: minutes before a shift starts (default 60).",
+}
 _ENDPOINT_PROPS = {
     "id": {"type": "integer"},
     "url": {"type": "string", "format": "uri"},
     "events": _EVENTS,
     "description": {"type": "string"},
-    "upcomingLeadMinutes": {
-        "type": "integer",
-        "minimum": 1,
-        "maximum": 10080,
-        "description": "rotation.upcoming: minutes before a shift starts (default 60).",
-    },
+    "upcomingLeadMinutes": _LEAD_MINUTES,
     "secretLast4": {"type": "string", "description": "The last 4 characters of the signing secret."},
     "enabled": {"type": "boolean"},
     "disabledReason": nullable({"type": "string"}),
@@ -190,12 +191,7 @@ SCHEMAS = {
             "url": {"type": "string", "description": "https:// (http:// only in development)."},
             "events": _EVENTS,
             "description": {"type": "string", "maxLength": 200},
-            "upcomingLeadMinutes": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": 10080,
-                "description": "rotation.upcoming: minutes before a shift starts (default 60).",
-            },
+            "upcomingLeadMinutes": _LEAD_MINUTES,
         },
     },
     "OutgoingWebhookEndpointUpdate": {
@@ -204,12 +200,7 @@ SCHEMAS = {
             "url": {"type": "string"},
             "events": _EVENTS,
             "description": {"type": "string", "maxLength": 200},
-            "upcomingLeadMinutes": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": 10080,
-                "description": "rotation.upcoming: minutes before a shift starts (default 60).",
-            },
+            "upcomingLeadMinutes": _LEAD_MINUTES,
             "enabled": {"type": "boolean"},
         },
     },

@@ -418,13 +418,19 @@ def _usergroups_create(fake: FakeSlack, params: dict, token: str) -> dict:
     return {"ok": True, "usergroup": group}
 
 
-def _usergroups_users_update(fake: FakeSlack, params: dict, token: str) -> dict:
+def _writable_group(fake: FakeSlack, params: dict) -> dict:
+    """The user group `params` names, or Slack's refusal (an `{"ok": false}` body) to change it."""
     refused = _group_write_refused(fake)
     if refused:
         return refused
     group = fake.usergroups.get(params.get("usergroup", ""))
-    if group is None:
-        return _err("no_such_subteam")
+    return _err("no_such_subteam") if group is None else group
+
+
+def _usergroups_users_update(fake: FakeSlack, params: dict, token: str) -> dict:
+    group = _writable_group(fake, params)
+    if "ok" in group:  # refused
+        return group
     users = [u for u in str(params.get("users", "")).split(",") if u]
     if not users:
         return _err("no_users_provided")
@@ -436,12 +442,9 @@ def _usergroups_users_update(fake: FakeSlack, params: dict, token: str) -> dict:
 
 def _usergroups_switch(enabled: bool):
     def switch(fake: FakeSlack, params: dict, token: str) -> dict:
-        refused = _group_write_refused(fake)
-        if refused:
-            return refused
-        group = fake.usergroups.get(params.get("usergroup", ""))
-        if group is None:
-            return _err("no_such_subteam")
+        group = _writable_group(fake, params)
+        if "ok" in group:  # refused
+            return group
         group["date_delete"] = 0 if enabled else int(time.time())
         return {"ok": True, "usergroup": group}
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.actor import Actor
 from accounts.audit import audit_record
 from integrations import registry
-from integrations.connections import audit_revalidation, disconnect_hook_notes, locked_connection
+from integrations.connections import audit_disconnect, audit_revalidation, disconnect_hook_notes, locked_connection
 
 from . import client as pd
 from . import oauth
@@ -154,15 +154,15 @@ def connection_disconnect(*, organization, actor: Actor | None = None) -> list[s
         notes += disconnect_hook_notes(PROVIDER, organization)
         auth_type, key_last4 = connection.auth_type, connection.key_last4
         connection.delete()
-        audit_record(
+        said = audit_disconnect(
             organization=organization,
             provider=PROVIDER,
-            action="disconnect",
             actor=actor,
-            summary="Disconnected PagerDuty" + (f" ({'; '.join(n for n in notes if n)})" if any(notes) else ""),
+            what="Disconnected PagerDuty",
+            notes=notes,
             detail={"auth_type": auth_type, "key_last4": key_last4},
         )
-    return [n for n in notes if n]
+    return said
 
 
 def connection_record_error(connection: PagerDutyConnection, error: pd.PagerDutyError) -> None:

@@ -389,22 +389,22 @@ PACES = {
     "chat.postMessage": Pace(1, 1),  # per channel
 }
 MAX_QUEUE_SECONDS = 6 * 3600  # a call is never queued further ahead than this
-# A caller that comes back up to this many slots after its own (a busy worker) still goes at once:
-# its slot's budget went unused, so Slack's bucket has it. Later than that, it queues again.
-LATE_SLOTS = 1
 
 
 def _pace(*, team_id: str, api: str, channel: str, ticket: str, keep: bool = False) -> None:
     """Stay within Slack's limits instead of meeting its 429s, for every worker together: calls of
-    each method for each workspace (and channel, for messages) take places in slots of time
-    (PACES), counted in the shared cache (Redis in production; `cache.incr` is atomic there).
+    each method for each workspace (and channel, for messages) are counted in slots of time
+    (PACES), in the shared cache (Redis in production; `cache.incr` is atomic there).
 
-    A call whose place is in a later slot is not sent: it raises RateLimited with the seconds until
-    that slot, and its place is kept under `ticket` (the caller's identity, e.g. a notification),
-    so when the caller comes back then it goes at once, ahead of newcomers: 1,000 queued calls are
-    each retried once, at their turn, not all at every turn. A place whose slot went by unused is
-    given up (LATE_SLOTS after it), and the caller queues again. `keep`: take the place now but leave it for the call of
-    `api` that follows (SlackClient.reserve). Never sleeps."""
+    Two counts per slot. Places (`{base}:{slot}`): a caller that cannot go now takes the first slot
+    with a free place and is told to come back then (RateLimited with the seconds until it), its
+    place kept under `ticket` (the caller's identity, e.g. a notification), so 1,000 queued calls
+    are each retried once, at their turn, not all at every turn. Calls (`{base}:calls:{slot}`): what
+    was actually sent in the slot, never more than `pace.calls`, whoever sends it. A caller whose
+    slot has come goes if the slot has a call left; one back late (a busy worker) keeps its place at
+    the front and takes a call its slot's absent callers left, or the next slot's, so a slot whose
+    callers were late is not wasted and a late caller never queues again at the back. `keep`: take
+    the call now but leave it for the call of `api` that follows (SlackClient.reserve). Never sleeps."""
     pace = PACES.get(api)
     if pace is None:
         return
@@ -412,42 +412,51 @@ def _pace(*, team_id: str, api: str, channel: str, ticket: str, keep: bool = Fal
     current = int(now // pace.seconds)
     base = f"slack-pace:{team_id}:{api}:{channel if api == 'chat.postMessage' else ''}"
     ticket_key = f"{base}:ticket:{ticket}"
-    slot = cache.get(ticket_key)
-    if not isinstance(slot, int) or slot < current - LATE_SLOTS:
-        slot = _take_place(base, pace, current)
-    start = slot * pace.seconds
-    if start > now:
-        cache.set(ticket_key, slot, timeout=int(start - now + pace.seconds) + 60)
-        wait = start - now
-        raise RateLimited(
-            "paced",
-            f"Roster keeps to Slack's limit of {pace.per_minute} {api} calls a minute; "
-            f"it will try again in {int(wait) + 1} s.",
-            retry_after=wait,
-        )
-    if keep:
-        cache.set(ticket_key, slot, timeout=int(pace.seconds) + 60)
-    else:
+    held = cache.get(ticket_key)
+    if held == "counted":  # reserve() took this call's place and counted it
         cache.delete(ticket_key)
+        return
+    slot = held if isinstance(held, int) else _take_place(base, pace, current)
+    start = slot * pace.seconds
+    if start <= now and _count(f"{base}:calls:{current}", pace, current) <= pace.calls:
+        if keep:
+            cache.set(ticket_key, "counted", timeout=int(pace.seconds) + 60)
+        else:
+            cache.delete(ticket_key)
+        return
+    # Not yet its turn, or its turn came and this slot's calls are made: come back at the next
+    # slot, ahead of the newcomers queued behind it.
+    wait = start - now if start > now else (current + 1) * pace.seconds - now
+    cache.set(ticket_key, slot, timeout=int(wait + pace.seconds) + 60)
+    raise RateLimited(
+        "paced",
+        f"Roster keeps to Slack's limit of {pace.per_minute} {api} calls a minute; "
+        f"it will try again in {int(wait) + 1} s.",
+        retry_after=wait,
+    )
+
+
+def _count(key: str, pace: Pace, current: int, *, slot: int | None = None) -> int:
+    """Add one to the count at `key` (slot `slot`, the current one by default) and return it."""
+    timeout = int(((slot if slot is not None else current) - current + 2) * pace.seconds) + 60
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # gone between add and incr (evicted): count it afresh
+        cache.add(key, 1, timeout=timeout)
+        return 1
 
 
 def _take_place(base: str, pace: Pace, current: int) -> int:
-    """The first slot from now with room, counting this call in it. Slots before `:next` are full."""
+    """The first slot from now with a free place, taking it. Slots before `:next` are full."""
     hint_key = f"{base}:next"
     hint = cache.get(hint_key)
     first = max(current, hint if isinstance(hint, int) else current)
     last = current + int(MAX_QUEUE_SECONDS // pace.seconds)
     for slot in range(first, last):
-        key = f"{base}:{slot}"
-        timeout = int((slot - current + 2) * pace.seconds) + 60
-        cache.add(key, 0, timeout=timeout)
-        try:
-            taken = cache.incr(key)
-        except ValueError:  # gone between add and incr (evicted): count it afresh
-            cache.add(key, 1, timeout=timeout)
-            taken = 1
+        taken = _count(f"{base}:{slot}", pace, current, slot=slot)
         if taken >= pace.calls:
-            cache.set(hint_key, slot + 1, timeout=timeout)
+            cache.set(hint_key, slot + 1, timeout=int((slot - current + 2) * pace.seconds) + 60)
         if taken <= pace.calls:
             return slot
     raise RateLimited(

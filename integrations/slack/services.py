@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.actor import Actor
 from accounts.audit import audit_record
 from integrations import registry
-from integrations.connections import audit_revalidation, disconnect_hook_notes, locked_connection
+from integrations.connections import audit_disconnect, audit_revalidation, disconnect_hook_notes, locked_connection
 
 from . import client as slack
 from . import oauth
@@ -108,12 +108,12 @@ def connection_disconnect(*, organization, actor: Actor | None = None) -> bool:
         if not SlackConnection.objects.filter(team_id=connection.team_id).exclude(pk=connection.pk).exists():
             SlackUser.objects.filter(team_id=connection.team_id).delete()  # people's emails go with it
         connection.delete()
-        audit_record(
+        audit_disconnect(
             organization=organization,
             provider=PROVIDER,
-            action="disconnect",
             actor=actor,
-            summary=f"Disconnected the Slack workspace {team} ({'; '.join(n for n in notes if n)})",
+            what=f"Disconnected the Slack workspace {team}",
+            notes=notes,
             detail={"team_id": current.team_id},
         )
     return True

@@ -399,24 +399,39 @@ def test_the_fake_enforces_slacks_tier_limits_with_429_and_retry_after(fake_slac
     assert len(fake_slack.messages) == 5
 
 
-def test_a_caller_back_late_goes_at_once_within_a_slot_and_queues_again_after(fake_slack, paced):
+def test_a_caller_back_late_keeps_its_place_at_the_front_and_no_slot_makes_more_than_its_calls(fake_slack, paced):
+    """A busy worker brings a held caller back slots after its turn: it takes a call that slot's
+    absent callers left, or waits for the next slot, never queueing again behind the newcomers."""
     team = paced(fake_slack)._team_id
 
     def caller(ticket):
         return SlackClient(fake_slack.issue_token(), team_id=team, ticket=ticket)
 
+    def held(ticket):
+        with pytest.raises(slack.RateLimited) as caught:
+            caller(ticket).usergroups_list()
+        assert caught.value.code == "paced"
+        return caught.value.retry_after
+
     with time_machine.travel("2026-11-30 09:00:05+00:00", tick=False):
-        for n in range(12):  # 0-9 go now; 10 and 11 get places at 09:00:30
-            try:
-                caller(f"n{n}").usergroups_list()
-            except slack.RateLimited:
-                pass
-    with time_machine.travel("2026-11-30 09:01:10+00:00", tick=False):  # a slot late: still its place
-        caller("n10").usergroups_list()
-    with time_machine.travel("2026-11-30 09:01:40+00:00", tick=False):  # two slots late: behind the others
         for n in range(10):
+            caller(f"n{n}").usergroups_list()
+        assert [held(f"n{n}") for n in range(10, 15)] == [25] * 5  # places at 09:00:30
+    with time_machine.travel("2026-11-30 09:01:40+00:00", tick=False):  # two slots late
+        for n in range(10, 13):
+            caller(f"n{n}").usergroups_list()  # the 09:01:30 slot had calls left: they go at once
+        for n in range(7):
+            caller(f"new{n}").usergroups_list()  # newcomers while calls are left
+        assert held("new7") == 20  # a place in this slot, whose 10 calls are made: the next slot
+        assert held("n13") == 20  # the same for the late caller: the next slot, not the back
+        assert fake_slack.calls["usergroups.list"] == 20
+    with time_machine.travel("2026-11-30 09:02:00+00:00", tick=False):
+        caller("n13").usergroups_list()
+        caller("n14").usergroups_list()
+        for n in range(8, 16):  # 8 newcomers take the 8 calls left in this slot
             caller(f"new{n}").usergroups_list()
-        with pytest.raises(slack.RateLimited) as late:
-            caller("n11").usergroups_list()
-        assert late.value.retry_after == 20
-    assert fake_slack.calls["usergroups.list"] == 21
+        assert held("new7") == 30  # back after them: the slot's calls are made, so 09:02:30's
+        assert fake_slack.calls["usergroups.list"] == 30
+    with time_machine.travel("2026-11-30 09:02:30+00:00", tick=False):
+        caller("new7").usergroups_list()
+    assert fake_slack.calls["usergroups.list"] == 31

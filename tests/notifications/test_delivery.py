@@ -210,6 +210,34 @@ def test_a_rate_limited_send_waits_as_long_as_it_was_asked(rotation, outbox, fro
     assert services.notification_deliver(notification_id=row.pk).status == "sent"
 
 
+def test_a_send_held_in_roster_own_queue_is_no_attempt_and_never_gives_up(rotation, outbox, frozen):
+    """A channel's own pacing (Slack's queue, thousands of calls deep) may hold a row many times:
+    those holds are not attempts, while the service's own 429s still count towards giving up."""
+    holds = services.MAX_RATE_LIMITED_ATTEMPTS + 5
+    outbox.failures = [registry.RateLimited(30, "Queued behind other calls.", queued=True) for _ in range(holds)]
+    sync.record_handoffs()
+    services.notifications_fan_out(handoff_id=Handoff.objects.get().pk)
+    row = one()
+    at = NOW
+    for _ in range(holds):
+        assert services.notification_deliver(notification_id=row.pk).status == "pending"
+        at += dt.timedelta(seconds=30)
+        frozen.move_to(at)
+    row.refresh_from_db()
+    assert row.attempts == 0 and "Queued behind other calls. Trying again in 30 s." in row.last_error
+    assert services.notification_deliver(notification_id=row.pk).status == "sent"
+
+    outbox.failures = [registry.RateLimited(30) for _ in range(holds)]
+    Notification.objects.filter(pk=row.pk).update(status=Notification.Status.PENDING, next_attempt_at=at, attempts=0)
+    for _ in range(services.MAX_RATE_LIMITED_ATTEMPTS):
+        outcome = services.notification_deliver(notification_id=row.pk)
+        at += dt.timedelta(seconds=30)
+        frozen.move_to(at)
+    row.refresh_from_db()
+    assert outcome.status == row.status == "failed"
+    assert row.last_error.startswith(f"Gave up after {services.MAX_RATE_LIMITED_ATTEMPTS} attempts")
+
+
 def test_a_permanent_error_is_recorded_in_plain_words_and_not_retried(rotation, outbox, frozen, member_client):
     outbox.failures = [registry.Permanent("Roster is not in #ops: invite @Roster to #ops.")]
     sync.record_handoffs()

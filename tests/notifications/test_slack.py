@@ -170,6 +170,27 @@ def test_slack_rate_limiting_is_retried_after_its_retry_after(slack_team, fake_s
     assert fake_slack.messages == []
 
 
+def test_a_group_update_held_by_roster_pace_waits_its_turn_and_is_not_an_attempt(slack_team, fake_slack, settings):
+    from django.core.cache import cache
+
+    from integrations.slack.client import SlackClient
+
+    settings.SLACK_PACING = True
+    cache.clear()  # the pace is counted in the cache, which outlives a test
+    busy = SlackClient(fake_slack.issue_token(), team_id=fake_slack.team_id)
+    for _ in range(10):  # another rotation's updates took this half minute's 10 calls
+        busy.usergroups_users_update(usergroup="S0ONCALL", users=["U0ADM"])
+
+    hand_off(slack_team, NOW - MINUTE, ADA)
+
+    row = Notification.objects.get(kind="slack.usergroup")
+    assert row.status == "pending" and row.attempts == 0
+    assert "keeps to Slack's limit of 20 usergroups.users.update calls a minute" in row.last_error
+    assert row.next_attempt_at == NOW + dt.timedelta(seconds=30)  # the next half minute (NOW is 12:00:00)
+    assert fake_slack.calls["usergroups.users.update"] == 10 and fake_slack.throttled == {}
+    cache.clear()
+
+
 def test_slack_down_is_tried_again_later(slack_team, fake_slack):
     fake_slack.fail_next("usergroups.users.update", status=503, body={})
 
