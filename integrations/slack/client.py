@@ -413,8 +413,9 @@ def _pace(*, team_id: str, api: str, channel: str, ticket: str, keep: bool = Fal
     base = f"slack-pace:{team_id}:{api}:{channel if api == 'chat.postMessage' else ''}"
     ticket_key = f"{base}:ticket:{ticket}"
     held = cache.get(ticket_key)
-    if held == "counted":  # reserve() took this call's place and counted it
-        cache.delete(ticket_key)
+    if held == "counted":  # reserve() counted this call: it goes (a reserve() again keeps it for the call)
+        if not keep:
+            cache.delete(ticket_key)
         return
     slot = held if isinstance(held, int) else _take_place(base, pace, current)
     start = slot * pace.seconds

@@ -376,9 +376,13 @@ def test_reserve_holds_back_before_the_calls_that_lead_up_to_it(fake_slack, pace
     assert fake_slack.calls["conversations.info"] == 0
     with time_machine.travel("2026-11-30 09:00:30+00:00", tick=False):
         topic.reserve("conversations.setTopic")
+        topic.reserve("conversations.setTopic")  # back again (the channel read was held): still its call
+        for n in range(9):  # the slot's other 9 calls
+            other = SlackClient(fake_slack.issue_token(), team_id=topic._team_id, ticket=f"other:{n}")
+            other.conversations_set_topic(channel="C0OPS", topic="On call: Ada")
         topic.conversations_info(channel="C0OPS")
-        topic.conversations_set_topic(channel="C0OPS", topic="On call: Grace")  # its place, held
-    assert fake_slack.calls["conversations.setTopic"] == 11
+        topic.conversations_set_topic(channel="C0OPS", topic="On call: Grace")  # its call, counted when reserved
+    assert fake_slack.calls["conversations.setTopic"] == 20
 
 
 def test_the_fake_enforces_slacks_tier_limits_with_429_and_retry_after(fake_slack, bot):
