@@ -133,18 +133,18 @@ def slack_json_many(rotations: list[Rotation]) -> dict[int, dict | None]:
         return {r.pk: None for r in rotations}
     configs = slack.rotation_slack_many(rotations)
     counts = slack.linked_many(rotations, connection)
-    return {r.pk: _slack_object(configs[r.pk], *counts[r.pk]) for r in rotations}
+    return {r.pk: _slack_object(configs[r.pk], counts[r.pk]) for r in rotations}
 
 
-def _slack_object(config: RotationSlack, linked: int, total: int, unlinked: list[str]) -> dict:
+def _slack_object(config: RotationSlack, members: slack.Linked) -> dict:
     return {
         **{key: getattr(config, field) or None for key, field in SLACK_KEYS.items()},
         "permanentMemberIds": list(config.permanent_member_ids),
         "gapBehaviour": config.gap_behaviour,
         "messageTemplates": {key: getattr(config, field) or None for key, field in TEMPLATE_KEYS.items()},
-        "linked": linked,
-        "total": total,
-        "unlinked": unlinked,
+        "linked": members.linked,
+        "total": members.total,
+        "unlinked": members.unlinked,
     }
 
 

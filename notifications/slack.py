@@ -24,6 +24,7 @@ import re
 import string
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -555,12 +556,28 @@ def send_test_message(*, rotation: Rotation, actor: Actor | None) -> str:
     return text
 
 
-def linked(rotation: Rotation, connection: SlackConnection) -> tuple[int, int, list[str]]:
-    """How many of the rotation's members are linked to Slack (from the cache): (linked, total, unlinked emails)."""
+@dataclass(frozen=True)
+class Linked:
+    """How many of a rotation's members are linked to Slack, from the cache: `unlinked` emails are
+    not linked; `unchecked`, those of them never looked up in Slack yet (a member just added)."""
+
+    linked: int
+    total: int
+    unlinked: list[str]
+    unchecked: list[str]
+
+    @property
+    def not_found(self) -> list[str]:
+        """Looked up, and Slack has no user with that email."""
+        return [e for e in self.unlinked if e not in self.unchecked]
+
+
+def linked(rotation: Rotation, connection: SlackConnection) -> Linked:
+    """How many of the rotation's members are linked to Slack (from the cache)."""
     return linked_many([rotation], connection)[rotation.pk]
 
 
-def linked_many(rotations: Iterable[Rotation], connection: SlackConnection) -> dict[int, tuple[int, int, list[str]]]:
+def linked_many(rotations: Iterable[Rotation], connection: SlackConnection) -> dict[int, Linked]:
     """`linked` for many rotations in one read of the cache (members prefetched or not)."""
     emails = {r.pk: [m.email for m in r.members.all()] for r in rotations}
     known = slack_match_cached(team_id=connection.team_id, emails=[e for found in emails.values() for e in found])
@@ -568,7 +585,8 @@ def linked_many(rotations: Iterable[Rotation], connection: SlackConnection) -> d
     for rotation_id, found in emails.items():
         wanted = list(dict.fromkeys(normalize_email(e) for e in found if e and e.strip()))
         unlinked = [e for e in wanted if e not in known.linked]
-        counts[rotation_id] = (len(wanted) - len(unlinked), len(wanted), unlinked)
+        unchecked = [e for e in unlinked if e in known.unchecked]
+        counts[rotation_id] = Linked(len(wanted) - len(unlinked), len(wanted), unlinked, unchecked)
     return counts
 
 
@@ -624,7 +642,6 @@ def page_context(rotation: Rotation) -> dict:
         return {"slack": None}
     config = rotation_slack_get(rotation) or RotationSlack(rotation=rotation)
     groups, channels, note = pickers(connection)
-    linked_count, total, unlinked = linked(rotation, connection)
     return {
         "slack": {
             "connection": connection,
@@ -633,9 +650,7 @@ def page_context(rotation: Rotation) -> dict:
             "topic_channels": _with_current(channels, config.topic_channel_id),
             "message_channels": _with_current(channels, config.message_channel_id),
             "note": note,
-            "linked": linked_count,
-            "total": total,
-            "unlinked": unlinked,
+            "members": linked(rotation, connection),
             "placeholders": [f"{{{p}}}" for p in PLACEHOLDERS],
             "group_form": NewUserGroupForm(),
             "previews": previews({field: getattr(config, field) for field, _ in PREVIEWED}),

@@ -18,10 +18,12 @@ def normalize_email(email: str) -> str:
 
 @dataclass(frozen=True)
 class SlackMatch:
-    """People (by email) matched to Slack users: `linked` email → user id; `unlinked` in the order given."""
+    """People (by email) matched to Slack users: `linked` email → user id; `unlinked` in the order
+    given; `unchecked`, those of `unlinked` never looked up in Slack yet (from the cache only)."""
 
     linked: dict[str, str] = field(default_factory=dict)
     unlinked: list[str] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -33,11 +35,11 @@ class SlackMatch:
 
 def slack_match_cached(*, team_id: str, emails: Iterable[str]) -> SlackMatch:
     """What the cache knows ("N of M linked to Slack" on a page): an address never looked up, or
-    that Slack did not know, counts as unlinked."""
+    that Slack did not know, counts as unlinked; one never looked up is also `unchecked`."""
     wanted = list(dict.fromkeys(normalize_email(e) for e in emails if e and e.strip()))
-    known = dict(
-        SlackUser.objects.filter(team_id=team_id, email__in=wanted).exclude(user_id="").values_list("email", "user_id")
-    )
+    looked_up = dict(SlackUser.objects.filter(team_id=team_id, email__in=wanted).values_list("email", "user_id"))
     return SlackMatch(
-        linked={e: known[e] for e in wanted if e in known}, unlinked=[e for e in wanted if e not in known]
+        linked={e: looked_up[e] for e in wanted if looked_up.get(e)},
+        unlinked=[e for e in wanted if not looked_up.get(e)],
+        unchecked=[e for e in wanted if e not in looked_up],
     )

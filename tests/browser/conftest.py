@@ -84,6 +84,19 @@ def assert_fits(page) -> None:
     assert not found["dialogs"], f"{page.url}: a dialog does not fit a {found['width']} px screen: {found['dialogs']}"
 
 
+_UNSTYLED = """() => [...document.querySelectorAll("input, select, textarea")]
+  .filter((e) => !["hidden", "checkbox", "radio", "submit", "button"].includes(e.type) && e.offsetParent !== null)
+  .filter((e) => parseFloat(getComputedStyle(e).paddingTop) < 4 || getComputedStyle(e).borderTopLeftRadius === "0px")
+  .map((e) => `${e.tagName.toLowerCase()}#${e.id || e.name}`)"""
+
+
+def assert_fields_styled(page) -> None:
+    """Fail when a visible text field, list or text area has the browser's bare look (base.css
+    styles fields by type: an <input> without one is missed)."""
+    bare = page.evaluate(_UNSTYLED)
+    assert not bare, f"{page.url}: fields without Roster's style (a missing type=?): {bare}"
+
+
 @pytest.fixture(params=WIDTHS, ids=[f"{w}px" for w in WIDTHS])
 def width(request) -> int:
     return request.param

@@ -33,6 +33,7 @@ def connected_pages(data: dict) -> list[Page]:
         Page("integrations", "/settings/integrations/"),
         Page("edit-api-key", "/settings/integrations/?dialog=pagerduty-rotate", "pagerduty-rotate"),
         Page("disconnect", "/settings/integrations/?dialog=pagerduty-disconnect", "pagerduty-disconnect"),
+        Page("slack-disconnect", "/settings/integrations/?dialog=slack-disconnect", "slack-disconnect"),
         Page("add-signing-secret", "/settings/integrations/?dialog=webhook-secret", "webhook-secret"),
         Page(
             "remove-signing-secret",
@@ -59,6 +60,7 @@ def connected_pages(data: dict) -> list[Page]:
         Page("rotations", "/rotations/"),
         Page("rotation-new", "/rotations/new/"),
         Page("rotation", f"/rotations/{data['rotation_id']}/"),
+        Page("slack-new-group", f"/rotations/{data['rotation_id']}/?dialog=slack-new-group", "slack-new-group"),
         Page("my-calendar", "/rotations/my-calendar/"),
         Page("unsubscribe", f"/unsubscribe/{data['unsubscribe_token']}/"),
         Page("incidents", "/incidents/"),
@@ -68,8 +70,9 @@ def connected_pages(data: dict) -> list[Page]:
     ]
 
 
-def seed(org, admin) -> dict:
-    """Connect PagerDuty (the fake must be running) and give every page something to show."""
+def seed(org, admin, slack) -> dict:
+    """Connect PagerDuty and Slack (both fakes must be running; `slack` is the FakeSlack) and give
+    every page something to show."""
     from accounts import services as accounts
     from accounts.models import Membership, User
     from integrations.pagerduty import services as pagerduty
@@ -130,6 +133,7 @@ def seed(org, admin) -> dict:
             received_at=now - dt.timedelta(minutes=2),
         )
     endpoint = outgoing_seed(org)
+    slack_seed(org, rotation, slack)
     return {
         "outgoing_endpoint_id": endpoint.pk,
         "member_id": member.id,
@@ -174,3 +178,44 @@ def outgoing_seed(org):
             next_attempt_at=now + dt.timedelta(minutes=5) if status == Delivery.Status.PENDING else None,
         )
     return endpoint
+
+
+def slack_seed(org, rotation, fake):
+    """Slack connected; the rotation bound to a user group and #ops, one person not in the workspace,
+    and its last Slack actions: one sent, one refused in plain words."""
+    from notifications.models import Notification, RotationSlack
+    from tests.integrations.slack_flow import make_connection
+
+    fake.users["alice@acme.example"] = "U0ALICE"
+    fake.add_usergroup("S0ONCALL", "Web shop on call", "webshop-oncall", ["U0ALICE"])
+    make_connection(org, fake)
+    RotationSlack.objects.create(
+        rotation=rotation,
+        usergroup_id="S0ONCALL",
+        topic_channel_id="C0OPS",
+        topic_template="On call: {person} until {until}",
+        message_channel_id="C0RANDOM",
+        on_duty_template="{person} is on call for {rotation} until {until}",
+        off_duty_template="{person} is off duty; {next} takes over",
+        reminder_hours=12,
+        group_note="Nobody is on call now: @webshop-oncall keeps its members until someone is.",
+    )
+    now = timezone.now()
+    rows = [
+        ("usergroup:S0ONCALL", "slack.usergroup", Notification.Status.SENT, ""),
+        ("channel:C0RANDOM", "slack.on_duty", Notification.Status.FAILED, "Roster is not in #random: invite @roster."),
+    ]
+    for target, kind, status, error in rows:
+        Notification.objects.create(
+            organization=org,
+            rotation=rotation,
+            source="handoff:screenshot",
+            source_at=now - dt.timedelta(hours=1),
+            channel="slack",
+            target=target,
+            kind=kind,
+            status=status,
+            attempts=1,
+            last_error=error,
+            sent_at=now if status == Notification.Status.SENT else None,
+        )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import WIDTHS, assert_fits, sign_in
+from tests.browser.conftest import WIDTHS, assert_fields_styled, assert_fits, sign_in
 from tests.browser.pages import NOT_CONNECTED, connected_pages, seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,13 +25,14 @@ def shoot(contexts: dict, targets) -> list[str]:
             if target.dialog:
                 page.locator(f"dialog#{target.dialog}").wait_for(state="visible")
             assert_fits(page)
+            assert_fields_styled(page)
             path = folder / f"{target.name}.png"
             page.screenshot(path=str(path), full_page=not target.dialog)
             saved.append(str(path.relative_to(OUT.parents[1])))
     return saved
 
 
-def test_screenshots_of_every_page(browser, live_server, org, admin_user, fake_pagerduty):
+def test_screenshots_of_every_page(browser, live_server, org, admin_user, fake_pagerduty, fake_slack):
     contexts = {}
     for width in WIDTHS:
         context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 860})
@@ -43,7 +44,7 @@ def test_screenshots_of_every_page(browser, live_server, org, admin_user, fake_p
         page.screenshot(path=str(OUT / str(width) / "sign-in.png"), full_page=True)
         sign_in(page, admin_user.email)
     saved = shoot(contexts, NOT_CONNECTED)
-    saved += shoot(contexts, connected_pages(seed(org, admin_user)))
+    saved += shoot(contexts, connected_pages(seed(org, admin_user, fake_slack)))
     phone = contexts[min(WIDTHS)]
     phone.goto("/rotations/")
     phone.get_by_text("Menu", exact=True).click()  # the navigation, unfolded

@@ -5,7 +5,7 @@ settings pages share a sub-navigation."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_fits, open_menu
+from tests.browser.conftest import assert_fields_styled, assert_fits, open_menu
 from tests.browser.pages import NOT_CONNECTED, connected_pages, seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,13 +20,14 @@ def visit(page, target) -> None:
         # Opened as a modal: the rest of the page is inert behind it.
         assert page.evaluate(f"document.getElementById('{target.dialog}').matches(':modal')")
     assert_fits(page)
+    assert_fields_styled(page)
 
 
-def test_every_page_fits_the_screen(admin_at_width, org, admin_user, fake_pagerduty):
+def test_every_page_fits_the_screen(admin_at_width, org, admin_user, fake_pagerduty, fake_slack):
     page = admin_at_width
     for target in NOT_CONNECTED:
         visit(page, target)
-    data = seed(org, admin_user)
+    data = seed(org, admin_user, fake_slack)
     for target in connected_pages(data):
         visit(page, target)
 

@@ -252,7 +252,7 @@ def test_an_admin_picks_the_group_and_channels_from_slack_and_sees_who_is_linked
     assert response.status_code == 302
     page = admin_client.get(response["Location"]).content.decode()
     assert "Slack settings saved." in page
-    assert "2 of 3 linked to Slack: not linked (no Slack user with that email): nemo@acme.example." in page
+    assert "2 of 3 linked to Slack; not linked (no Slack user with that email): nemo@acme.example." in page
     assert "On call: &lt;@U0123456789&gt;" in page  # the preview, with sample values
     assert '<option value="S0ONCALL" selected>' in page
     assert RotationSlack.objects.get().permanent_member_ids == ["U0ADM"]
@@ -264,6 +264,31 @@ def test_an_admin_picks_the_group_and_channels_from_slack_and_sees_who_is_linked
     assert "Save Slack settings" not in member_page and "Send test message" not in member_page
     assert member_client.post(f"/rotations/{team.pk}/slack/", {"usergroup_id": ""}).status_code in (403, 404)
     assert RotationSlack.objects.get().usergroup_id == "S0ONCALL"
+
+
+def test_a_member_added_later_shows_as_not_looked_up_yet_until_a_save_looks_them_up(
+    team, org, fake_slack, admin_client
+):
+    make_connection(org, fake_slack)
+    admin_client.post(f"/rotations/{team.pk}/slack/", {"gap_behaviour": "keep"})  # looks Ada and Grace up
+    rotation_services.member_add(rotation=team, name="Nemo Nobody", email="nemo@acme.example")
+    rotation_services.member_add(rotation=team, name="The Admin", email="admin@acme.example")
+    lookups = fake_slack.calls["users.lookupByEmail"]
+
+    page = admin_client.get(f"/rotations/{team.pk}/").content.decode()
+    assert (
+        "2 of 4 linked to Slack; not looked up in Slack yet: nemo@acme.example, admin@acme.example (Roster looks"
+        in page
+    )
+    assert "no Slack user with that email" not in page  # nobody has asked Slack about them
+    assert fake_slack.calls["users.lookupByEmail"] == lookups  # the page itself never calls Slack
+
+    admin_client.post(f"/rotations/{team.pk}/slack/", {"gap_behaviour": "keep"})
+    page = admin_client.get(f"/rotations/{team.pk}/").content.decode()
+    assert "3 of 4 linked to Slack; not linked (no Slack user with that email): nemo@acme.example." in page
+    assert "not looked up" not in page
+    found = admin_client.get(f"/api/rotations/{team.pk}/").json()["slack"]
+    assert (found["linked"], found["total"], found["unlinked"]) == (3, 4, ["nemo@acme.example"])
 
 
 def test_a_template_with_an_unknown_placeholder_is_not_saved_and_the_page_says_why(slack_team, admin_client):
