@@ -34,6 +34,9 @@ def _own_throttle_counts(settings):
     import uuid
 
     settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex}:"
+    from config import limits
+
+    limits.clear()
 
 
 @pytest.fixture

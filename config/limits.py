@@ -1,0 +1,58 @@
+"""Rate limits shared by every process that counts them (the `limits` package, moving window).
+
+One place for every limit Roster keeps: counters live in the Redis the cache and broker use
+(`REDIS_URL`), so every gunicorn and Celery process counts together; without Redis (the test settings,
+`make run`'s single web process) they live in this process's memory.
+
+    refused = config.limits.hit("5/minute", "test-event", str(org.pk))
+    if refused:
+        ...  # answer 429 with Retry-After: refused.retry_after
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from limits import parse
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+NAMESPACE = "roster"
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A hit over the limit: how long until the window lets one more through."""
+
+    retry_after: int  # whole seconds, at least 1
+
+
+@cache
+def _limiter(redis_url: str) -> MovingWindowRateLimiter:
+    storage: Storage = storage_from_string(redis_url) if redis_url else MemoryStorage()
+    return MovingWindowRateLimiter(storage)
+
+
+def limiter() -> MovingWindowRateLimiter:
+    """The moving-window limiter on the shared storage (for callers that need `test()` or stats)."""
+    return _limiter(settings.REDIS_URL or "")
+
+
+def hit(rate: str, *keys: str) -> Refused | None:
+    """Count one hit of `rate` (e.g. "10/hour") for `keys`; None when allowed, else how long to wait."""
+    item = parse(rate)
+    lim = limiter()
+    if lim.hit(item, NAMESPACE, *keys):
+        return None
+    reset_at, _remaining = lim.get_window_stats(item, NAMESPACE, *keys)
+    return Refused(retry_after=max(1, math.ceil(reset_at - time.time())))
+
+
+def clear() -> None:
+    """Forget every count (tests: each starts afresh)."""
+    storage = limiter().storage
+    storage.reset()
