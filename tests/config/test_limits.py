@@ -1,4 +1,6 @@
 from config import limits as L
+
+
 def test_hit_counts_within_the_window_and_says_when_to_retry():
     L.clear()
     assert L.hit("2/minute", "a") is None
