@@ -33,7 +33,8 @@ class Refused:
 
 @cache
 def _limiter(redis_url: str) -> MovingWindowRateLimiter:
-    storage: Storage = storage_from_string(redis_url) if redis_url else MemoryStorage()
+    storage = storage_from_string(redis_url) if redis_url else MemoryStorage()
+    assert isinstance(storage, Storage)  # the synchronous storage for a redis:// URL
     return MovingWindowRateLimiter(storage)
 
 
