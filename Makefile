@@ -58,6 +58,6 @@ screenshots: $(STAMP) ## PNGs of every page at 1280 and 390 px into test-artifac
 lint: $(STAMP) ## ruff (checks, formatting), mypy, import layers, no model change without its migration
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(TEST_ENV) $(VENV)/bin/mypy accounts config integrations rotations webhooks notifications outgoing
+	$(TEST_ENV) $(VENV)/bin/mypy accounts config integrations rotations webhooks notifications outgoing ops
 	$(VENV)/bin/lint-imports
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run

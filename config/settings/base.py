@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "webhooks",
     "notifications",
     "outgoing",
+    "ops",
 ]
 
 MIDDLEWARE = [
