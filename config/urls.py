@@ -33,6 +33,7 @@ urlpatterns = [
     path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
     # Readiness for load balancers and Kubernetes (database, migrations, broker, beat): 200 or 503 with JSON.
     path("readyz", ops_views.readyz, name="readyz"),
+    path("metrics", ops_views.metrics, name="metrics"),  # Prometheus, with METRICS_TOKEN
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),  # throttled
     path("accounts/reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),
