@@ -5,7 +5,6 @@ prometheus-client's multiprocess mode)."""
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 from collections.abc import Iterator
 
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
@@ -33,109 +32,89 @@ def celery_queue_lengths() -> dict[str, int]:
 class RosterCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         snap = selectors.snapshot()
-        orgs = list(snap.organizations.values())
+        figures = snap.figures[selectors.ALL]
 
-        lags = [o.sync_lag_seconds for o in orgs if o.sync_lag_seconds is not None]
-        lag = GaugeMetricFamily(
+        yield _gauge(
             "roster_sync_lag_seconds",
             "The oldest bound rotation's time since its last successful PagerDuty sync (0 when none is bound).",
+            figures.sync_lag_seconds or 0.0,
         )
-        lag.add_metric([], max(lags, default=0.0))
-        yield lag
-
-        deliveries = CounterMetricFamily(
+        yield _family(
+            CounterMetricFamily,
             "roster_webhook_deliveries",
             "PagerDuty webhook deliveries stored, by outcome (the delivery's status; counted in the database).",
-            labels=["outcome"],
+            ["outcome"],
+            {(status,): n for status, n in figures.webhook_deliveries.items()},
         )
-        by_status: dict[str, int] = defaultdict(int)
-        for o in orgs:
-            for status, n in o.webhook_deliveries.items():
-                by_status[status] += n
-        for status, n in sorted(by_status.items()):
-            deliveries.add_metric([status], n)
-        yield deliveries
         yield _gauge(
-            "roster_webhook_backlog",
-            "Webhook deliveries received and not yet processed.",
-            sum(o.webhook_backlog for o in orgs),
+            "roster_webhook_backlog", "Webhook deliveries received and not yet processed.", figures.webhook_backlog
         )
         yield _gauge(
             "roster_webhook_oldest_waiting_seconds",
-            "Age of the oldest unprocessed webhook delivery.",
-            max((o.webhook_oldest_waiting_seconds or 0.0 for o in orgs), default=0.0),
+            "Age of the oldest unprocessed webhook delivery (0 when none waits).",
+            figures.webhook_oldest_waiting_seconds or 0.0,
         )
         yield _gauge(
-            "roster_webhook_held",
-            "Webhook deliveries held until a signing secret is saved.",
-            sum(o.webhook_held for o in orgs),
+            "roster_webhook_held", "Webhook deliveries held until a signing secret is saved.", figures.webhook_held
         )
-
-        notifications = CounterMetricFamily(
+        yield _family(
+            CounterMetricFamily,
             "roster_notifications",
             "Notifications (Slack, email, outgoing webhooks) by channel and status (counted in the database).",
-            labels=["channel", "status"],
+            ["channel", "status"],
+            {key: float(n) for key, n in figures.notifications.items()},
         )
-        by_key: dict[tuple[str, str], int] = defaultdict(int)
-        oldest: dict[str, float] = defaultdict(float)
-        for o in orgs:
-            for key, n in o.notifications.items():
-                by_key[key] += n
-            for channel, age in o.oldest_pending_seconds.items():
-                oldest[channel] = max(oldest[channel], age)
-        for (channel, status), n in sorted(by_key.items()):
-            notifications.add_metric([channel, status], n)
-        yield notifications
         yield _gauge(
             "roster_notifications_pending",
             "Notifications waiting to be sent or being sent.",
-            sum(o.notifications_pending for o in orgs),
+            figures.notifications_pending,
         )
-        pending_age = GaugeMetricFamily(
+        yield _family(
+            GaugeMetricFamily,
             "roster_notification_oldest_pending_seconds",
             "Age of the oldest notification still waiting, by channel.",
-            labels=["channel"],
+            ["channel"],
+            {(channel,): age for channel, age in figures.oldest_pending_seconds.items()},
         )
-        for channel, age in sorted(oldest.items()):
-            pending_age.add_metric([channel], age)
-        yield pending_age
-
-        connections = GaugeMetricFamily(
-            "roster_connections", "Provider connections by health.", labels=["provider", "health"]
+        yield _family(
+            GaugeMetricFamily,
+            "roster_connections",
+            "Provider connections by health.",
+            ["provider", "health"],
+            {(p, h): figures.connections.get((p, h), 0) for p in PROVIDERS for h in HEALTH_STATES},
         )
-        counts: dict[tuple[str, str], int] = defaultdict(int)
-        for o in orgs:
-            for provider, state in o.connections.items():
-                counts[(provider, state)] += 1
-        for provider in PROVIDERS:
-            for state in HEALTH_STATES:
-                connections.add_metric([provider, state], counts[(provider, state)])
-        yield connections
-
-        beat = GaugeMetricFamily(
+        yield _family(
+            GaugeMetricFamily,
             "roster_beat_last_run_timestamp_seconds",
             "When a worker last started each periodic job (Unix time).",
-            labels=["task"],
+            ["task"],
+            {(task,): at.timestamp() for task, at in snap.beat.items()},
         )
-        for task, at in sorted(snap.beat.items()):
-            beat.add_metric([task], at.timestamp())
-        yield beat
-
-        queues = GaugeMetricFamily("roster_celery_queue_length", "Tasks waiting in the broker.", labels=["queue"])
         try:
             lengths = celery_queue_lengths()
         except Exception:  # the broker is down: roster_ready{part="broker"} says so
             lengths = {}
-        for queue, n in lengths.items():
-            queues.add_metric([queue], n)
-        yield queues
-
-        ready = GaugeMetricFamily(
-            "roster_ready", "1 when the part is ready (as /readyz checks it), else 0.", labels=["part"]
+        yield _family(
+            GaugeMetricFamily,
+            "roster_celery_queue_length",
+            "Tasks waiting in the broker.",
+            ["queue"],
+            {(queue,): n for queue, n in lengths.items()},
         )
-        for part in readiness.check():
-            ready.add_metric([part.name], 1 if part.ok else 0)
-        yield ready
+        yield _family(
+            GaugeMetricFamily,
+            "roster_ready",
+            "1 when the part is ready (as /readyz checks it), else 0.",
+            ["part"],
+            {(part.name,): 1 if part.ok else 0 for part in readiness.check()},
+        )
+
+
+def _family(kind, name: str, documentation: str, labels: list[str], values: dict[tuple[str, ...], float]) -> Metric:
+    family = kind(name, documentation, labels=labels)
+    for label_values, value in sorted(values.items()):
+        family.add_metric(list(label_values), value)
+    return family
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
