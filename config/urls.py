@@ -26,6 +26,7 @@ api_patterns: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="integrations:index", permanent=False), name="home"),
+    path("admin/status/", ops_views.system_status, name="system_status"),  # Django admin → System status
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico whatever the page says: the icon base.html links to.
     path("favicon.ico", lambda request: HttpResponseRedirect(static("favicon.svg")), name="favicon"),
