@@ -33,6 +33,14 @@ def invitation_json(i: Invitation) -> dict:
 
 
 def _error(error: services.MemberError) -> ApiError:
+    if isinstance(error, services.RateLimited):
+        return ApiError(
+            429,
+            error.code,
+            error.message,
+            headers={"Retry-After": str(error.retry_after)},
+            extra={"errors": {"email": [error.message]}},
+        )
     return ApiError(
         409 if isinstance(error, services.LastAdmin | services.AlreadyMember) else 400, error.code, error.message
     )

@@ -100,7 +100,16 @@ def endpoint(request, endpoint_id: int):
 @api_view(["POST"])
 def endpoint_test(request, endpoint_id: int):
     found = selectors.endpoint_get(request.organization, endpoint_id)
-    delivery = services.endpoint_send_test(endpoint=found, actor=Actor.of_request(request))
+    try:
+        delivery = services.endpoint_send_test(endpoint=found, actor=Actor.of_request(request))
+    except services.RateLimited as refused:
+        raise ApiError(
+            429,
+            refused.code,
+            refused.message,
+            headers={"Retry-After": str(refused.retry_after)},
+            extra={"errors": {"request": [refused.message]}},
+        ) from refused
     delivery.refresh_from_db()
     return JsonResponse(delivery_json(delivery), status=202)
 

@@ -41,6 +41,7 @@ from standardwebhooks.webhooks import Webhook
 from accounts.actor import Actor
 from accounts.audit import audit_record
 from accounts.models import Membership
+from config import limits
 
 from . import safe_http
 from .models import DEFAULT_LEAD_MINUTES, EVENT_TYPES, Delivery, Endpoint
@@ -60,12 +61,21 @@ ERROR_MAX = 500
 MAX_ENDPOINTS = 20  # per organization
 MAX_LEAD_MINUTES = 7 * 24 * 60  # notifications.upcoming hears of shifts at most 7 days ahead
 PROVIDER = "roster"  # audit trail: Roster's own settings
+TEST_EVENT_RATE = "5/minute"  # per organization (config.limits)
 
 
 class EndpointError(Exception):
     def __init__(self, message: str, code: str = "invalid_request", field: str | None = None):
         super().__init__(message)
         self.message, self.code, self.field = message, code, field
+
+
+class RateLimited(EndpointError):
+    """Too many of something: try again after `retry_after` seconds (the message says when)."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message, code="rate_limited")
+        self.retry_after = retry_after
 
 
 # --- endpoints ---------------------------------------------------------------------------------
@@ -223,7 +233,11 @@ def deliveries_create(
 
 
 def endpoint_send_test(*, endpoint: Endpoint, actor: Actor | None = None) -> Delivery:
-    """A `webhook.test` event for this endpoint alone, delivered like any other (its log shows it)."""
+    """A `webhook.test` event for this endpoint alone, delivered like any other (its log shows it);
+    RateLimited after TEST_EVENT_RATE of the organization's test events."""
+    refused = limits.hit(TEST_EVENT_RATE, "outgoing-test-event", str(endpoint.organization_id))
+    if refused:
+        raise RateLimited(f"Too many test events: try again in {refused.wait_words()}.", refused.retry_after)
     event_id = f"evt_test_{secrets.token_hex(8)}"
     data = {"message": "A test event from Roster.", "endpointId": endpoint.pk, "sentBy": actor.label if actor else None}
     ids = deliveries_create(endpoints=[endpoint], event_id=event_id, event_type="webhook.test", data=data)
