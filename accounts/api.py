@@ -38,6 +38,17 @@ class ApiError(Exception):
         return response
 
 
+def rate_limited(message: str, retry_after: int, *, field: str = "request") -> ApiError:
+    """A 429 `rate_limited` (config.limits refused): Retry-After, and the message under `errors[field]`."""
+    return ApiError(
+        429,
+        "rate_limited",
+        message,
+        headers={"Retry-After": str(retry_after)},
+        extra={"errors": {field: [message]}},
+    )
+
+
 def error(status: int, code: str, message: str) -> JsonResponse:
     return ApiError(status, code, message).response()
 

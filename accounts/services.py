@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from config import limits
+
 from .actor import Actor
 from .audit import audit_record
 from .models import ApiToken, Invitation, Membership, Organization, User, hash_token
@@ -20,6 +22,9 @@ from .models import ApiToken, Invitation, Membership, Organization, User, hash_t
 log = logging.getLogger(__name__)
 
 AUDIT_PROVIDER = "roster"  # the audit trail's name for changes to Roster itself (members, invitations)
+# Emails to one address (config.limits): invitations per organization, confirmation links per account.
+INVITATION_EMAIL_RATE = "10/hour"
+CONFIRMATION_EMAIL_RATE = "10/hour"
 
 
 @transaction.atomic
@@ -156,6 +161,23 @@ class WrongAccount(MemberError):
     code = "wrong_account"
 
 
+class RateLimited(MemberError):
+    """Too many emails to one address: nothing was changed or sent; try again after `retry_after` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _email_allowed(rate: str, kind: str, *keys: str) -> None:
+    """Count one email; RateLimited when over `rate` for these keys (the last is the address)."""
+    refused = limits.hit(rate, kind, *keys)
+    if refused:
+        raise RateLimited(f"Too many emails to {keys[-1]}: try again in {refused.wait_words()}.", refused.retry_after)
+
+
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
@@ -176,12 +198,15 @@ class NewInvitation:
 def invitation_create(
     *, organization: Organization, email: str, role: str, actor: Actor | None = None
 ) -> NewInvitation:
-    """Invite `email` to the organization (a pending invitation for it gets a new link and expiry) and email the link."""
+    """Invite `email` to the organization (a pending invitation for it gets a new link and expiry) and email the link.
+    RateLimited (nothing changed) after INVITATION_EMAIL_RATE invitations to the address from this organization."""
     email = normalize_email(email)
     if role not in Membership.Role.values:
         raise MemberError(f"The role must be one of: {', '.join(Membership.Role.values)}.")
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise AlreadyMember(f"{email} is already a member of {organization.name}.")
+    # Before the new link replaces the old: a refused re-send leaves the emailed link working.
+    _email_allowed(INVITATION_EMAIL_RATE, "invitation-email", str(organization.pk), email)
     raw, token_hash = Invitation.new_token()
     invited_by = actor.user if actor else None
     expires_at = timezone.now() + timedelta(days=settings.ROSTER_INVITATION_DAYS)
@@ -334,7 +359,10 @@ def invitation_accept_new_user(
         user.save()
         membership = _invitation_join(invitation, user)
     if not user.email_confirmed:
-        email_confirmation_send(user=user)
+        try:
+            email_confirmation_send(user=user)
+        except RateLimited:
+            pass  # the sign-in page offers to send it again
     return membership
 
 
@@ -362,9 +390,11 @@ def email_confirmation_url(user: User) -> str:
 
 
 def email_confirmation_send(*, user: User) -> bool:
-    """Email the confirmation link to an unconfirmed account; False when it could not be sent."""
+    """Email the confirmation link to an unconfirmed account; False when it could not be sent,
+    RateLimited after CONFIRMATION_EMAIL_RATE links to its address."""
     if user.email_confirmed:
         return False
+    _email_allowed(CONFIRMATION_EMAIL_RATE, "confirmation-email", normalize_email(user.email))
     return _send(
         to=user.email,
         subject="Confirm your email address for Roster",

@@ -136,6 +136,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "created_at",
         "delivered_at",
         "body",
+        "answer",
     ]
     fields = tuple(readonly_fields)
     actions = ["resend"]
@@ -157,6 +158,10 @@ class DeliveryAdmin(admin.ModelAdmin):
     @admin.display(description="Body (as sent, unsigned)")
     def body(self, obj: Delivery):
         return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False))
+
+    @admin.display(description="Answer's body (its first 64 KiB at most)")
+    def answer(self, obj: Delivery):
+        return format_html("<pre>{}</pre>", obj.response_body) if obj.response_body else "—"
 
     @admin.action(description="Resend the selected deliveries now (as Resend on the endpoint's page)")
     def resend(self, request, queryset):

@@ -253,8 +253,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Outgoing webhooks: true lets endpoints on loopback and private networks receive (tests, on-premises).
+# Outgoing webhooks: true lets endpoints on loopback and private networks, on any port, receive (tests,
+# on-premises); otherwise only the ports listed (an endpoint URL's port, or its scheme's default).
 OUTGOING_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("OUTGOING_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
+OUTGOING_WEBHOOKS_ALLOWED_PORTS = env.list("OUTGOING_WEBHOOKS_ALLOWED_PORTS", cast=int, default=[443, 80])
 
 # Webhooks: the largest body accepted (PagerDuty guarantees 55 KB, best effort 256 KB), how many
 # unverified deliveries an organization may hold before it saves a secret, and the sweeper's pace.
