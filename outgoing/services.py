@@ -40,6 +40,7 @@ from standardwebhooks.webhooks import Webhook
 from accounts.actor import Actor
 from accounts.audit import audit_record
 from accounts.models import Membership
+from accounts.text import line_break_problem
 
 from . import safe_http
 from .models import DEFAULT_LEAD_MINUTES, EVENT_TYPES, Delivery, Endpoint
@@ -100,6 +101,8 @@ def clean_description(description) -> str:
         return ""
     if not isinstance(description, str) or len(description) > 200:
         raise EndpointError("The description is text of 200 characters at most.", field="description")
+    if problem := line_break_problem(description.strip(), what="A description"):
+        raise EndpointError(problem, field="description")
     return description.strip()
 
 
