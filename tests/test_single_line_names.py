@@ -20,7 +20,7 @@ MESSAGE = "A rotation name must be on one line: remove the line break."
 
 
 def beside(html: str, field_id: str) -> str:
-    return html.split(f'<label for="{field_id}">')[1].split("</p>")[0]
+    return html.split(f'<label for="{field_id}">')[1].split("</p>", maxsplit=1)[0]
 
 
 @pytest.fixture
