@@ -175,6 +175,15 @@ def _check_scope(token: ApiToken, needed: str) -> None:
         )
 
 
+def require_scope(request, needed: str) -> None:
+    """Inside a view: a token needs `needed` for this part of the call (a key of the body that asks
+    more than the method's scope, as a rotation's `slack` settings need admin). A 403
+    `insufficient_scope` otherwise; a session user's role was checked by `api_view`."""
+    token = getattr(request, "api_token", None)
+    if token is not None:
+        _check_scope(token, needed)
+
+
 def api_view(methods: list[str], *, admin_methods: tuple[str, ...] | str = "all", scopes: dict[str, str] | None = None):
     """Decorate a JSON view: only `methods`, authenticated. Session users: admins only for
     `admin_methods`. API tokens: each method needs the scope `scopes` names for it ("read", "write"),

@@ -18,6 +18,7 @@ from config import limits
 from .actor import Actor
 from .audit import audit_record
 from .models import ApiToken, Invitation, Membership, Organization, User, hash_token
+from .text import line_break_problem
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,25 @@ INVITATION_EMAIL_RATE = "10/hour"
 CONFIRMATION_EMAIL_RATE = "10/hour"
 
 
+class InputRefused(ValueError):
+    """A rule refused an input; `field` names it (the service's argument name) for the form or the JSON."""
+
+    def __init__(self, message: str, *, field: str):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+def _one_line(value: str, *, field: str, what: str) -> str:
+    if problem := line_break_problem(value, what=what):
+        raise InputRefused(problem, field=field)
+    return value
+
+
 @transaction.atomic
 def organization_create(*, name: str, admin_email: str, password: str | None = None) -> Organization:
     """Create an organization and make `admin_email` its first admin. A new account gets `password`;
     an existing one is left alone (whoever runs this must not be able to take over an account)."""
+    name = _one_line(name.strip(), field="name", what="An organization name")
     org = Organization.objects.create(name=name, slug=Organization.unique_slug_for(name))
     email = normalize_email(admin_email)
     user = User.objects.filter(email__iexact=email).first()
@@ -50,6 +66,7 @@ def api_token_create(
 ) -> tuple[ApiToken, str]:
     """Returns the token row and the raw token, which is never stored and must be shown only once.
     Without `created_by` it is an operator's token (command line): no admin's departure ends it."""
+    name = _one_line((name or "").strip(), field="name", what="A token name")
     if scope not in ApiToken.Scope.values:
         raise ValueError(f"The scope must be one of: {', '.join(ApiToken.Scope.values)}.")
     if expires_in_days is not None and expires_in_days < 1:
@@ -347,7 +364,9 @@ def invitation_accept_new_user(
 ) -> Membership:
     """Create the invited person's account (validated password) and their membership."""
     invitation_check(invitation)
-    user = User(email=invitation.email, first_name=first_name.strip(), last_name=last_name.strip())
+    first_name = _one_line(first_name.strip(), field="first_name", what="A first name")
+    last_name = _one_line(last_name.strip(), field="last_name", what="A last name")
+    user = User(email=invitation.email, first_name=first_name, last_name=last_name)
     password_validation.validate_password(password, user)
     with transaction.atomic():
         _invitation_claim(invitation)  # first, so a double submit fails here instead of on the user's email

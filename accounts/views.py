@@ -11,7 +11,7 @@ from . import once, services
 from .access import get_org_for_admin, memberships_for
 from .forms import RESEND_SALT, ApiTokenForm, ConfirmEmailForm
 from .models import User
-from .services import api_token_create, api_token_revoke, api_tokens_with_problems
+from .services import InputRefused, api_token_create, api_token_revoke, api_tokens_with_problems
 
 
 @login_required
@@ -35,9 +35,13 @@ def api_tokens(request):
     org = get_org_for_admin(request)
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        _, raw = api_token_create(organization=org, created_by=request.user, **form.cleaned_data)
-        once.keep(request, "api_token", raw)  # shown once by the GET below; a reload makes no second token
-        return redirect("accounts:api_tokens")
+        try:
+            _, raw = api_token_create(organization=org, created_by=request.user, **form.cleaned_data)
+        except InputRefused as refused:
+            form.add_error(refused.field, refused.message)
+        else:
+            once.keep(request, "api_token", raw)  # shown once by the GET below; a reload makes no second token
+            return redirect("accounts:api_tokens")
     return render(
         request,
         "accounts/api_tokens.html",

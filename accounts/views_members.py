@@ -200,6 +200,8 @@ def invitation(request, token: str):
             membership = services.invitation_accept_new_user(invitation=invitation, **form.cleaned_data)
         except ValidationError as error:
             form.add_error("password", error)
+        except services.InputRefused as refused:
+            form.add_error(refused.field, refused.message)
         except services.MemberError as error:
             form.add_error(None, error.message)
         else:

@@ -41,6 +41,7 @@ from standardwebhooks.webhooks import Webhook
 from accounts.actor import Actor
 from accounts.audit import audit_record
 from accounts.models import Membership
+from accounts.text import line_break_problem
 from config import limits
 
 from . import safe_http
@@ -111,6 +112,8 @@ def clean_description(description) -> str:
         return ""
     if not isinstance(description, str) or len(description) > 200:
         raise EndpointError("The description is text of 200 characters at most.", field="description")
+    if problem := line_break_problem(description.strip(), what="A description"):
+        raise EndpointError(problem, field="description")
     return description.strip()
 
 

@@ -52,8 +52,16 @@ MIDDLEWARE = [
 ]
 
 # Content-Security-Policy on every response (django-csp): only this site's own scripts, styles,
-# images and fonts (no inline script or style in the templates); no framing, as X-Frame-Options says.
-CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'self'"], "frame-ancestors": ["'none'"]}}
+# images and fonts (no inline script or style in the templates); no framing, as X-Frame-Options says;
+# forms post only here, and no <base> tag may move relative URLs elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
