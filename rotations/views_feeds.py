@@ -88,7 +88,11 @@ def _alarm(request) -> int | None:
 def _create(request, *, rotation=None):
     org = rotation.organization if rotation is not None else get_org_for_member(request)
     _, raw = feeds.calendar_feed_create(
-        organization=org, rotation=rotation, user=request.user, alarm_minutes=_alarm(request), actor=Actor.of_request(request)
+        organization=org,
+        rotation=rotation,
+        user=request.user,
+        alarm_minutes=_alarm(request),
+        actor=Actor.of_request(request),
     )
     once.keep(request, _once_key(rotation), raw)  # shown once by the GET after the redirect
 
@@ -98,7 +102,9 @@ def _revoke(request, *, rotation=None) -> None:
         messages.error(request, "Tick the box to confirm, then Revoke.")
         return
     org = rotation.organization if rotation is not None else get_org_for_member(request)
-    if feeds.calendar_feed_revoke(organization=org, rotation=rotation, user=request.user, actor=Actor.of_request(request)):
+    if feeds.calendar_feed_revoke(
+        organization=org, rotation=rotation, user=request.user, actor=Actor.of_request(request)
+    ):
         messages.success(request, "Calendar feed revoked: its URL no longer works.")
 
 

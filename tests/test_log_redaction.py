@@ -88,5 +88,7 @@ def test_the_development_server_s_request_lines_redact_feed_and_unsubscribe_toke
     finally:
         for handler, stream in streams:
             handler.stream = stream  # type: ignore[attr-defined]
-    assert "GET /cal/[redacted] " in logged and "HEAD /cal/[redacted] " in logged and "/unsubscribe/[redacted]/" in logged
+    assert (
+        "GET /cal/[redacted] " in logged and "HEAD /cal/[redacted] " in logged and "/unsubscribe/[redacted]/" in logged
+    )
     assert FEED_TOKEN not in logged and TOKEN not in logged
