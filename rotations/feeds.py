@@ -80,10 +80,10 @@ def _active(*, organization, rotation=None, user=None):
 
 
 def _describe(feed: CalendarFeed) -> str:
-    if feed.kind == CalendarFeed.Kind.PERSON:
-        return f"{feed.user.email}’s shifts"
-    owner = "made by an API token" if feed.user is None else f"{feed.user.email}’s"
-    return f"rotation “{feed.rotation.name}” ({owner})"
+    owner = feed.user.email if feed.user is not None else ""
+    if feed.rotation is None:  # a person feed
+        return f"{owner}’s shifts"
+    return f"rotation “{feed.rotation.name}” ({owner + '’s' if owner else 'made by an API token'})"
 
 
 def _audit_revoked(feed: CalendarFeed, *, actor: Actor | None, why: str = "") -> None:
