@@ -56,6 +56,15 @@ def test_a_429_asking_for_a_long_wait_is_not_slept_on_it_is_raised_with_retry_af
     assert fake_slack.calls["usergroups.list"] == 1
 
 
+@time_machine.travel("2026-10-21 07:28:00+00:00", tick=False)
+def test_a_429_whose_retry_after_is_an_http_date_waits_until_then(fake_slack, bot):
+    fake_slack.fail_next("usergroups.list", status=429, headers={"Retry-After": "Wed, 21 Oct 2026 07:30:00 GMT"})
+    with pytest.raises(slack.RateLimited) as caught:
+        bot.usergroups_list()
+    assert caught.value.retry_after == 120 and "try again in 120 s" in caught.value.message
+    assert fake_slack.calls["usergroups.list"] == 1
+
+
 def test_retries_on_429_are_capped(fake_slack, bot, settings):
     for _ in range(5):
         fake_slack.fail_next("auth.test", status=429, headers={"Retry-After": "0"})
