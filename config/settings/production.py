@@ -29,7 +29,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # HTTPS only. The redirect can be left to the proxy (SECURE_SSL_REDIRECT=false); /healthz stays
 # reachable over plain HTTP for load-balancer probes.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 STORAGES = {
