@@ -4,7 +4,7 @@ back through another (no cycles), counting imports inside functions too."""
 import grimp
 import pytest
 
-APPS = ("config", "accounts", "integrations", "rotations", "webhooks", "notifications", "outgoing")
+APPS = ("config", "accounts", "integrations", "rotations", "webhooks", "notifications", "outgoing", "ops")
 
 
 @pytest.fixture(scope="module")
