@@ -421,14 +421,9 @@ def _latest(rotation: Rotation) -> Handoff | None:
     return Handoff.objects.filter(rotation=rotation).select_related("rotation").order_by("-at").first()
 
 
-def _bot(row: Notification, connection: SlackConnection) -> slack.SlackClient:
-    """The client for a notification: a retry after Roster's own pacing keeps its place in the queue."""
-    return client_for(connection).with_ticket(f"notification:{row.pk}")
-
-
 def _send_usergroup(row: Notification, config: RotationSlack, connection: SlackConnection) -> None:
     latest = _latest(row.rotation)
-    bot = _bot(row, connection)
+    bot = client_for(connection)
     with _as_send_errors(connection):
         emails = [e for _, e in people(latest.to_label if latest else "") if e]
         ids = list(
@@ -458,9 +453,9 @@ def _send_topic(row: Notification, config: RotationSlack, connection: SlackConne
     if latest is None:
         return
     channel = config.topic_channel_id
-    bot = _bot(row, connection)
+    bot = client_for(connection)
     with _as_send_errors(connection):
-        bot.reserve("conversations.setTopic")  # wait for its turn before reading the channel, not after
+        bot.pace("conversations.setTopic", channel=channel)  # its turn first, then read the channel
         topic = render(config.topic_template, values_for(latest, connection))[:TOPIC_MAX]
         now = str((bot.conversations_info(channel=channel).get("topic") or {}).get("value") or "")
         if now == topic:
@@ -473,7 +468,7 @@ def _send_topic(row: Notification, config: RotationSlack, connection: SlackConne
             config.topic_note = note
             config.save(update_fields=["topic_note", "updated_at"])
             raise registry.Permanent(note)
-        config.last_topic = bot.conversations_set_topic(channel=channel, topic=topic)[:500]
+        config.last_topic = bot.conversations_set_topic(channel=channel, topic=topic, counted=True)[:500]
     config.topic_note = ""
     config.save(update_fields=["last_topic", "topic_note", "updated_at"])
 
@@ -487,7 +482,7 @@ def _send_message(row: Notification, config: RotationSlack, connection: SlackCon
     if row.kind == OFF_DUTY.key:  # the person going off duty
         values = {**values, "person": ", ".join(_mentions(connection, handoff.from_label)) or "nobody"}
     with _as_send_errors(connection):
-        _bot(row, connection).chat_post_message(channel=row.target.split(":", 1)[1], text=render(template, values))
+        client_for(connection).chat_post_message(channel=row.target.split(":", 1)[1], text=render(template, values))
 
 
 def _send_reminder(row: Notification, config: RotationSlack, connection: SlackConnection) -> None:

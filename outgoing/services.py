@@ -28,7 +28,6 @@ import logging
 import secrets
 import time
 from collections.abc import Iterable
-from email.utils import parsedate_to_datetime
 
 import requests
 from django.conf import settings
@@ -42,7 +41,8 @@ from accounts.actor import Actor
 from accounts.audit import audit_record
 from accounts.models import Membership
 from accounts.text import line_break_problem
-from config import limits
+from config import limits, retry_after
+from config.celery import app, enqueue_each
 
 from . import safe_http
 from .models import DEFAULT_LEAD_MINUTES, EVENT_TYPES, Delivery, Endpoint
@@ -231,7 +231,7 @@ def deliveries_create(
             "id", flat=True
         )
     )
-    transaction.on_commit(lambda: _queue(ids))
+    transaction.on_commit(lambda: enqueue(ids))
     return ids
 
 
@@ -263,20 +263,25 @@ def delivery_resend(*, delivery: Delivery, actor: Actor | None = None) -> bool:
             summary=f"Resent {delivery.event_type} {delivery.event_id} to {delivery.endpoint.url}",
             actor=actor,
         )
-        transaction.on_commit(lambda: _queue([delivery.pk]))
+        transaction.on_commit(lambda: enqueue([delivery.pk]))
     return bool(done)
 
 
-def _queue(ids: list[int]) -> None:
-    from . import tasks  # tasks import this module
+DELIVER = "outgoing.tasks.deliver"  # queued by name: the tasks module imports this one
 
-    tasks.enqueue(ids)
+
+def enqueue(ids: list[int], *, delay: float = 0) -> int:
+    """Queue one delivery task per row; a row whose message could not be queued waits for the sweep."""
+    queued = enqueue_each(app.signature(DELIVER), ids, delay=delay, what="webhook delivery")
+    if queued:
+        mark_queued(ids=queued, at=timezone.now() + dt.timedelta(seconds=delay))
+    return len(queued)
 
 
 def _queue_next(endpoint_id: int) -> None:
     next_id = next_due(endpoint_id=endpoint_id, now=timezone.now())
     if next_id:
-        _queue([next_id])
+        enqueue([next_id])
 
 
 # --- delivering one --------------------------------------------------------------------------
@@ -307,18 +312,6 @@ def _claim(delivery_id: int, now: dt.datetime) -> Delivery | None:
         Endpoint.objects.filter(pk=endpoint_id, busy_since=now).update(busy_since=None)
         return None
     return Delivery.objects.select_related("endpoint__organization").get(pk=delivery_id)
-
-
-def _retry_after(response: safe_http.Answer) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        return max((parsedate_to_datetime(value) - timezone.now()).total_seconds(), 0.0)
-    except (TypeError, ValueError):
-        return None
 
 
 def response_text(body: bytes) -> str:
@@ -356,7 +349,7 @@ def _send(endpoint: Endpoint, delivery: Delivery, now: dt.datetime) -> tuple[str
     if status == 429:
         return "retry", fields | {
             "error": "The endpoint answered 429 Too Many Requests.",
-            "wait": _retry_after(response),
+            "wait": retry_after.seconds(response.headers.get("Retry-After"), maximum=MAX_RETRY_AFTER),
         }
     if status >= 500:
         return "retry", fields | {"error": f"The endpoint answered {status} (a server error)."}

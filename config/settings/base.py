@@ -153,7 +153,7 @@ SLACK_TIMEOUT = env.int("SLACK_TIMEOUT", default=10)
 # many seconds, at most SLACK_RATE_LIMIT_RETRIES times; longer waits raise RateLimited to the caller.
 SLACK_MAX_RETRY_WAIT = env.int("SLACK_MAX_RETRY_WAIT", default=5)
 SLACK_RATE_LIMIT_RETRIES = env.int("SLACK_RATE_LIMIT_RETRIES", default=2)
-# The client keeps each workspace within Slack's per-method limits itself (counted in the cache).
+# The client keeps each workspace within Slack's per-method limits itself (config.limits, moving windows).
 SLACK_PACING = env.bool("SLACK_PACING", default=True)
 
 # Rotations: how often beat syncs PagerDuty schedules (seconds), how far ahead, how long a looked-up

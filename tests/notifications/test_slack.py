@@ -207,25 +207,32 @@ def test_slack_rate_limiting_is_retried_after_its_retry_after(slack_team, fake_s
     assert fake_slack.messages == []
 
 
-def test_a_group_update_held_by_roster_pace_waits_its_turn_and_is_not_an_attempt(slack_team, fake_slack, settings):
-    from django.core.cache import cache
-
+def test_a_group_update_held_by_roster_pace_waits_for_the_window_and_is_not_an_attempt(
+    slack_team, fake_slack, settings, frozen
+):
     from integrations.slack.client import SlackClient
 
     settings.SLACK_PACING = True
-    cache.clear()  # the pace is counted in the cache, which outlives a test
     busy = SlackClient(fake_slack.issue_token(), team_id=fake_slack.team_id)
-    for _ in range(10):  # another rotation's updates took this half minute's 10 calls
-        busy.usergroups_users_update(usergroup="S0ONCALL", users=["U0ADM"])
+    fake_slack.add_usergroup("S0OTHER", "Other on call", "other-oncall", ["U0ADM"])
+    frozen.move_to(NOW - dt.timedelta(seconds=20.5))
+    for _ in range(20):  # other rotations' updates took the workspace's 20 a minute, 20.5 s ago
+        busy.usergroups_users_update(usergroup="S0OTHER", users=["U0ADM"])
+    frozen.move_to(NOW)
 
     hand_off(slack_team, NOW - MINUTE, ADA)
 
     row = Notification.objects.get(kind="slack.usergroup")
     assert row.status == "pending" and row.attempts == 0
-    assert "keeps to Slack's limit of 20 usergroups.users.update calls a minute" in row.last_error
-    assert row.next_attempt_at == NOW + dt.timedelta(seconds=30)  # the next half minute (NOW is 12:00:00)
-    assert fake_slack.calls["usergroups.users.update"] == 10 and fake_slack.throttled == {}
-    cache.clear()
+    assert "keeps to Slack's limit of 20 per minute usergroups.users.update calls" in row.last_error
+    assert row.next_attempt_at == NOW + dt.timedelta(seconds=40)  # when the window frees (39.5 s, rounded up)
+    assert fake_slack.calls["usergroups.users.update"] == 20 and fake_slack.throttled == {}
+    assert results(slack_team)["slack.on_duty"][0] == "sent"  # a message has its own budget
+
+    frozen.move_to(row.next_attempt_at)
+    assert services.notification_deliver(notification_id=row.pk).status == "sent"
+    row.refresh_from_db()
+    assert row.attempts == 1 and fake_slack.usergroups["S0ONCALL"]["users"] == ["U0ADA"]
 
 
 def test_slack_down_is_tried_again_later(slack_team, fake_slack):
