@@ -46,10 +46,11 @@ test: $(STAMP) ## Run the test suite (SQLite, in-process Celery, browser tests i
 services: ## Start the local PostgreSQL and Redis if they are not running
 	@bin/ensure-services
 
-# What needs PostgreSQL, Redis or a real worker: the `services` tests, and every test that uses the database
-# again on PostgreSQL (`database`, set by tests/conftest.py), except the browser tests and those that start
-# processes of their own (`make test` runs those once). Worker gwN uses Redis database N past SERVICES_REDIS_URL's.
-SERVICES_TESTS := services or (database and not browser and not subprocess)
+# What needs PostgreSQL, Redis or a real worker: the `services` tests, those that count in the cache or
+# config.limits again on Redis (`redis`), and every test that uses the database again on PostgreSQL
+# (`database`, set by tests/conftest.py), except the browser tests and those that start processes of
+# their own (`make test` runs those once). Worker gwN uses Redis database N past SERVICES_REDIS_URL's.
+SERVICES_TESTS := services or redis or (database and not browser and not subprocess)
 
 test-services: $(STAMP) services ## Run what needs PostgreSQL, Redis or a Celery worker against real ones (2 processes)
 	$(TEST_ENV) DATABASE_URL=$${SERVICES_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \

@@ -301,6 +301,7 @@ def paced(settings):
     return lambda fake: SlackClient(fake.issue_token(), team_id=f"T{uuid.uuid4().hex[:10].upper()}")
 
 
+@pytest.mark.redis
 @time_machine.travel("2026-11-30 09:00:05+00:00", tick=False)
 def test_the_client_keeps_within_slacks_per_method_limit_without_calling_slack(fake_slack, paced):
     bot = paced(fake_slack)
@@ -315,6 +316,7 @@ def test_the_client_keeps_within_slacks_per_method_limit_without_calling_slack(f
     assert fake_slack.calls["auth.test"] == 1
 
 
+@pytest.mark.redis
 def test_the_pace_is_counted_per_workspace_and_starts_again_each_slot(fake_slack, paced):
     with time_machine.travel("2026-11-30 09:00:05+00:00", tick=False):
         first, second = paced(fake_slack), paced(fake_slack)
@@ -329,6 +331,7 @@ def test_the_pace_is_counted_per_workspace_and_starts_again_each_slot(fake_slack
     assert fake_slack.calls["usergroups.list"] == 13
 
 
+@pytest.mark.redis
 @time_machine.travel("2026-11-30 09:00:05+00:00", tick=False)
 def test_messages_are_paced_per_channel(fake_slack, paced):
     bot = paced(fake_slack)
@@ -340,6 +343,7 @@ def test_messages_are_paced_per_channel(fake_slack, paced):
     assert [m["channel"] for m in fake_slack.messages] == ["C0OPS", "G0PRIVATE"]
 
 
+@pytest.mark.redis
 def test_a_caller_held_back_keeps_its_place_and_comes_back_once_at_its_turn(fake_slack, paced):
     """1,000 queued calls are each retried once, at their turn, not all of them at every turn."""
     team = paced(fake_slack)._team_id  # one workspace, a client per notification
@@ -365,6 +369,7 @@ def test_a_caller_held_back_keeps_its_place_and_comes_back_once_at_its_turn(fake
     assert fake_slack.calls["usergroups.list"] == 20
 
 
+@pytest.mark.redis
 @time_machine.travel("2026-11-30 09:00:05+00:00", tick=False)
 def test_reserve_holds_back_before_the_calls_that_lead_up_to_it(fake_slack, paced):
     bot = paced(fake_slack)
@@ -403,6 +408,7 @@ def test_the_fake_enforces_slacks_tier_limits_with_429_and_retry_after(fake_slac
     assert len(fake_slack.messages) == 5
 
 
+@pytest.mark.redis
 def test_a_caller_back_late_keeps_its_place_at_the_front_and_no_slot_makes_more_than_its_calls(fake_slack, paced):
     """A busy worker brings a held caller back slots after its turn: it takes a call that slot's
     absent callers left, or waits for the next slot, never queueing again behind the newcomers."""
