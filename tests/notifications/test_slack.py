@@ -103,6 +103,43 @@ def test_a_handoff_updates_the_group_the_topic_and_posts_once_even_when_synced_a
     assert {status for status, _ in results(slack_team).values()} == {"sent"}
 
 
+def test_a_channel_with_empty_templates_posts_the_default_texts_at_a_handoff(slack_team, fake_slack):
+    """Choosing the channel is enough: the same default as "Send test message", never silence."""
+    rotation_slack_update(rotation=slack_team, actor=None, changes={"on_duty_template": "", "off_duty_template": None})
+
+    hand_off(slack_team, NOW - MINUTE, ADA, frm=GRACE)
+
+    assert [m["text"] for m in fake_slack.messages] == [
+        "<@U0ADA> is on call for Platform until Sat 7 Mar 09:00.",
+        "<@U0GRACE> is off duty for Platform.",
+    ]
+    assert results(slack_team)["slack.on_duty"] == ("sent", "")
+    assert send_test_message(rotation=slack_team, actor=None).startswith(
+        "(Test) <@U0ADA> is on call for Platform until "
+    )
+
+
+def test_the_page_shows_the_default_texts_as_placeholders_and_previews_them(slack_team, admin_client):
+    rotation_slack_update(rotation=slack_team, actor=None, changes={"on_duty_template": "", "off_duty_template": ""})
+
+    page = admin_client.get(f"/rotations/{slack_team.pk}/").content.decode()
+
+    assert 'placeholder="{person} is on call for {rotation} until {until}."' in page
+    assert 'placeholder="{person} is off duty for {rotation}."' in page
+    assert "On duty (default)" in page
+    assert "&lt;@U0123456789&gt; is on call for Platform on-call until Mon 9 Mar 09:00." in page
+    assert "&lt;@U0123456789&gt; is off duty for Platform on-call." in page
+    preview = admin_client.post(
+        f"/rotations/{slack_team.pk}/slack/preview/", {"message_channel_id": "C0OPS", "off_duty_template": "Bye"}
+    ).json()["previews"]
+    assert [(p["label"], p["text"]) for p in preview] == [
+        ("On duty (default)", "<@U0123456789> is on call for Platform on-call until Mon 9 Mar 09:00."),
+        ("Off duty", "Bye"),
+    ]
+    no_channel = admin_client.post(f"/rotations/{slack_team.pk}/slack/preview/", {"message_channel_id": ""})
+    assert no_channel.json()["previews"] == []  # nothing is posted, so no default is shown
+
+
 def test_an_unmatched_person_never_stops_the_others_and_permanent_members_stay(slack_team, fake_slack):
     rotation_slack_update(rotation=slack_team, actor=None, changes={"permanent_member_ids": ["U0ADM"]})
 
