@@ -7,6 +7,10 @@ import pytest
 APPS = ("config", "accounts", "integrations", "rotations", "webhooks", "notifications", "outgoing", "ops")
 
 
+# One xdist worker runs the whole file: the module-scoped fixture is built once.
+pytestmark = pytest.mark.xdist_group("test_architecture")
+
+
 @pytest.fixture(scope="module")
 def graph():
     return grimp.build_graph(*APPS)

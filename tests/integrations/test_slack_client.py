@@ -317,6 +317,7 @@ def held(call) -> slack.RateLimited:
     return caught.value
 
 
+@pytest.mark.redis
 @time_machine.travel("2026-11-30 09:00:05+00:00", tick=False)
 def test_the_client_keeps_within_slacks_per_method_limit_without_calling_slack(fake_slack, paced):
     bot = paced(fake_slack)
@@ -330,6 +331,7 @@ def test_the_client_keeps_within_slacks_per_method_limit_without_calling_slack(f
     assert fake_slack.calls["auth.test"] == 1
 
 
+@pytest.mark.redis
 def test_the_window_moves_no_minute_ever_holds_more_calls_than_the_limit(fake_slack, paced):
     bot = paced(fake_slack)
     with time_machine.travel("2026-11-30 09:00:05+00:00", tick=False):
@@ -348,6 +350,7 @@ def test_the_window_moves_no_minute_ever_holds_more_calls_than_the_limit(fake_sl
     assert fake_slack.calls["usergroups.list"] == 30
 
 
+@pytest.mark.redis
 @time_machine.travel("2026-11-30 09:00:05+00:00", tick=False)
 def test_two_workspaces_do_not_share_a_budget(fake_slack, paced):
     first, second = paced(fake_slack), paced(fake_slack)
@@ -360,6 +363,7 @@ def test_two_workspaces_do_not_share_a_budget(fake_slack, paced):
     assert fake_slack.calls["usergroups.list"] == 40
 
 
+@pytest.mark.redis
 @time_machine.travel("2026-11-30 09:00:05+00:00", tick=False)
 def test_messages_are_paced_per_channel(fake_slack, paced):
     bot = paced(fake_slack)
@@ -369,6 +373,7 @@ def test_messages_are_paced_per_channel(fake_slack, paced):
     assert [m["channel"] for m in fake_slack.messages] == ["C0OPS", "G0PRIVATE"]
 
 
+@pytest.mark.redis
 @time_machine.travel("2026-11-30 09:00:05+00:00", tick=False)
 def test_pace_holds_back_before_the_calls_that_lead_up_to_it_and_counts_the_call_once(fake_slack, paced):
     bot = paced(fake_slack)
