@@ -41,3 +41,31 @@ def request_metrics(get_response):
         return response
 
     return middleware
+
+
+def request_context(get_response):
+    """Give each request an id for its log lines (and the tasks it queues), answered in `X-Request-ID`.
+    A proxy's `X-Request-ID` is kept only behind a trusted proxy (`ROSTER_TRUSTED_PROXY_COUNT` above 0)
+    and when it is a plain token; otherwise, as anyone can send the header, Roster makes its own.
+    The context lasts until `request_finished`, so Django's own line for a 4xx/5xx answer (logged after
+    the middleware) carries it too."""
+    import uuid
+
+    from django.conf import settings
+    from django.core.signals import request_finished
+
+    from . import logging as log_context
+
+    request_finished.connect(log_context.clear_on_finish, dispatch_uid="roster.log_context.clear")
+
+    def middleware(request):
+        given = request.headers.get("X-Request-ID", "")
+        trusted = settings.ROSTER_TRUSTED_PROXY_COUNT > 0 and log_context.REQUEST_ID.fullmatch(given)
+        request_id = given if trusted else uuid.uuid4().hex
+        request.request_id = request_id
+        log_context.start(request_id=request_id)
+        response = get_response(request)
+        response["X-Request-ID"] = request_id
+        return response
+
+    return middleware

@@ -36,7 +36,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.middleware.request_metrics",  # first: it times the whole answer
+    "config.middleware.request_context",  # first: the request id on every log line and in X-Request-ID
+    "config.middleware.request_metrics",  # it times the whole answer
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.middleware.reject_nul_characters",
@@ -172,6 +173,8 @@ ROSTER_INVITATION_DAYS = env.int("ROSTER_INVITATION_DAYS", default=7)
 # the development settings use an embedded broker instead and production requires REDIS_URL.
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Workers log through LOGGING below (LOG_FORMAT, redaction, request ids), not Celery's own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
@@ -278,11 +281,16 @@ WEBHOOK_SWEEP_BATCH = env.int("WEBHOOK_SWEEP_BATCH", default=2000)
 WEBHOOK_BACKLOG_WARN_SECONDS = env.int("WEBHOOK_BACKLOG_WARN_SECONDS", default=120)
 WEBHOOK_RELAY_LINGER = env.float("WEBHOOK_RELAY_LINGER", default=0.05)  # seconds a web process gathers ids per message
 
+# LOG_FORMAT=json: one JSON object a line (timestamp, level, logger, message, request_id,
+# organization_id, task_name, task_id), Django's request and runserver lines included; plain otherwise.
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
+_JSON_LOGS = LOG_FORMAT == "json"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "config.logging.JsonFormatter"},
         "django.server": {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
@@ -292,10 +300,21 @@ LOGGING = {
     # Every handler redacts secret paths (invitation, webhook, calendar feed, unsubscribe) from what
     # it writes (config/logging.py). Django's default handlers for `django` and `django.server` have no
     # such filter, so both loggers are given ours instead.
-    "filters": {"redact_tokens": {"()": "config.logging.RedactInvitationTokens"}},
+    "filters": {
+        "redact_tokens": {"()": "config.logging.RedactInvitationTokens"},
+        "context": {"()": "config.logging.AddContext"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
-        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["redact_tokens"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if _JSON_LOGS else "plain",
+            "filters": ["redact_tokens", "context"],
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if _JSON_LOGS else "django.server",
+            "filters": ["redact_tokens", "context"],
+        },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
