@@ -30,6 +30,14 @@ HTTP_REQUESTS = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 
+CHANGE_VISIBLE = Histogram(
+    "roster_change_visible_seconds",
+    "Time from a change Roster knows the moment of to the rotation showing it, by source (sync_now: a "
+    "person's Sync now until the synced shifts are stored).",
+    ["source"],
+    buckets=(1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0),
+)
+
 
 def pagerduty_outcome(status: int | None) -> str:
     """The outcome label for a PagerDuty answer's status (None: no answer at all)."""
