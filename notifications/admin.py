@@ -13,6 +13,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     list_display = [
         "created_at",
+        "organization",
         "rotation",
         "kind",
         "channel",

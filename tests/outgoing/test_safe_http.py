@@ -7,8 +7,10 @@ import socket
 import pytest
 import requests
 
+from notifications import services as engine
+from notifications.models import Notification
 from outgoing import safe_http, services
-from outgoing.models import Delivery
+from outgoing.selectors import Delivery
 from tests.outgoing.receiver import start
 
 pytestmark = pytest.mark.django_db
@@ -110,9 +112,11 @@ def test_a_delivery_to_an_address_that_became_unsafe_fails_without_retry(org, mo
         organization=org, url="https://hooks.example.com/x", events=["rotation.handoff"]
     )
     fake_dns(monkeypatch, {"hooks.example.com": ["10.0.0.7"]})
-    ids = services.deliveries_create(endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={})
-    assert services.delivery_attempt(delivery_id=ids[0]) == "failed"
-    row = Delivery.objects.get()
+    ids = services.events_create(
+        organization_id=org.pk, endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={}
+    )
+    assert engine.notification_deliver(notification_id=ids[0]).status == "failed"
+    row = Delivery(Notification.objects.get())
     assert (
         row.error
         == "Refused: hooks.example.com resolves to 10.0.0.7 is a private network address; Roster does not send webhooks there."
@@ -123,10 +127,12 @@ def test_a_delivery_to_an_address_that_became_unsafe_fails_without_retry(org, mo
 def test_a_redirect_is_not_followed(org, receiver):
     receiver.answers.append((302, {"Location": receiver.url + "/elsewhere"}))
     endpoint, _ = services.endpoint_create(organization=org, url=receiver.url, events=["rotation.handoff"])
-    ids = services.deliveries_create(endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={})
-    assert services.delivery_attempt(delivery_id=ids[0]) == "failed"
+    ids = services.events_create(
+        organization_id=org.pk, endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={}
+    )
+    assert engine.notification_deliver(notification_id=ids[0]).status == "failed"
     assert [r.path for r in receiver.received] == ["/hook"]
-    row = Delivery.objects.get()
+    row = Delivery(Notification.objects.get())
     assert (row.response_code, row.status) == (302, "failed")
     assert "does not follow redirects" in row.error
 
