@@ -218,7 +218,7 @@ def _in(delta: dt.timedelta) -> str:
 
 def compose(row: Notification, *, now: dt.datetime | None = None) -> EmailMessage:
     """The email a notification row sends: plain text, the shift times in the rotation's time zone."""
-    rotation = row.rotation
+    rotation = row.the_rotation
     email = row.target.removeprefix("email:")
     link = settings.PUBLIC_BASE_URL + reverse("rotations:detail", args=[rotation.pk])
     stop = unsubscribe_url(rotation.pk, email)
@@ -265,8 +265,8 @@ def still_wanted(row: Notification) -> bool:
     """Unsubscribed (or turned off) since the row was made: not sent."""
     email = row.target.removeprefix("email:")
     choice: RotationEmailSettings | EmailReminder | None = (
-        EmailReminder.objects.filter(rotation_id=row.rotation_id, email=email).first()
-        or RotationEmailSettings.objects.filter(rotation_id=row.rotation_id).first()
+        EmailReminder.objects.filter(rotation_id=row.the_rotation.pk, email=email).first()
+        or RotationEmailSettings.objects.filter(rotation_id=row.the_rotation.pk).first()
     )
     if choice is None:
         return False

@@ -3,8 +3,13 @@ target and kind, delivered once. See services.py for how rows are made and deliv
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from rotations.models import Rotation
 
 
 class Notification(models.Model):
@@ -67,6 +72,13 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.kind} to {self.channel}:{self.target} ({self.status})"
+
+    @property
+    def the_rotation(self) -> Rotation:
+        """The rotation of a rotation's notification (a handoff's, a shift's: Slack, email)."""
+        if self.rotation is None:
+            raise LookupError(f"Notification {self.pk} is an event of no rotation.")
+        return self.rotation
 
 
 class HandoffFanout(models.Model):

@@ -109,9 +109,12 @@ def notifications_create(
     this source's rows still waiting (to queue). Also what a reminder beat calls for a shift, and
     outgoing for an event of no rotation (an incident's, a test: `rotation` None, `organization_id`)."""
     planned = list(planned)
+    organization_id = rotation.organization_id if rotation is not None else organization_id
+    if organization_id is None:
+        raise ValueError("A notification of no rotation needs its organization_id.")
     rows = [
         Notification(
-            organization_id=rotation.organization_id if rotation else organization_id,
+            organization_id=organization_id,
             rotation=rotation,
             handoff=handoff,
             source=source,
@@ -228,7 +231,7 @@ def _skip_if_shift_gone(notification_id: int, now: dt.datetime) -> bool:
         reason = "Not sent: the shift had already started when it could be delivered."
     else:
         try:
-            there = shift_still_there(row.rotation, start=start, person_key=(shift.get("person") or {}).get("key", ""))
+            there = shift_still_there(row.the_rotation, start=start, person_key=(shift.get("person") or {}).get("key", ""))
         except Exception:
             log.exception("Could not check the shift of notification %s", notification_id)
             return False

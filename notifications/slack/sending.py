@@ -44,8 +44,8 @@ def _as_send_errors(connection: SlackConnection) -> Iterator[None]:
 
 
 def _context(row: Notification) -> tuple[RotationSlack, SlackConnection]:
-    config = rotation_slack_get(row.rotation)
-    connection = usable_connection(row.rotation)
+    config = rotation_slack_get(row.the_rotation)
+    connection = usable_connection(row.the_rotation)
     if connection is None:
         raise registry.SendError(
             "Slack is not connected (or needs Reconnect Slack) on Settings → Integrations.", permanent=True
@@ -104,7 +104,7 @@ def _bot(row: Notification, connection: SlackConnection) -> slack.SlackClient:
 
 
 def _send_usergroup(row: Notification, config: RotationSlack, connection: SlackConnection) -> None:
-    latest = _latest(row.rotation)
+    latest = _latest(row.the_rotation)
     bot = _bot(row, connection)
     with _as_send_errors(connection):
         emails = [e for _, e in people(latest.to_label if latest else "") if e]
@@ -131,7 +131,7 @@ def _send_usergroup(row: Notification, config: RotationSlack, connection: SlackC
 
 
 def _send_topic(row: Notification, config: RotationSlack, connection: SlackConnection) -> None:
-    latest = _latest(row.rotation)
+    latest = _latest(row.the_rotation)
     if latest is None:
         return
     channel = config.topic_channel_id
@@ -169,7 +169,7 @@ def _send_message(row: Notification, config: RotationSlack, connection: SlackCon
 
 def _send_reminder(row: Notification, config: RotationSlack, connection: SlackConnection) -> None:
     shift = row.payload["shift"]
-    rotation = row.rotation
+    rotation = row.the_rotation
     email = row.target.split(":", 1)[1]
     start, end = dt.datetime.fromisoformat(shift["start"]), dt.datetime.fromisoformat(shift["end"])
     with _as_send_errors(connection):
