@@ -231,7 +231,9 @@ def _skip_if_shift_gone(notification_id: int, now: dt.datetime) -> bool:
         reason = "Not sent: the shift had already started when it could be delivered."
     else:
         try:
-            there = shift_still_there(row.the_rotation, start=start, person_key=(shift.get("person") or {}).get("key", ""))
+            there = shift_still_there(
+                row.the_rotation, start=start, person_key=(shift.get("person") or {}).get("key", "")
+            )
         except Exception:
             log.exception("Could not check the shift of notification %s", notification_id)
             return False
