@@ -55,9 +55,11 @@ fuzz: $(STAMP) ## Fuzz the JSON API with Schemathesis against a live app (own SQ
 screenshots: $(STAMP) ## PNGs of every page at 1280 and 390 px into test-artifacts/screenshots/ (seeded test app, fake PagerDuty)
 	$(TEST_ENV) ROSTER_REQUIRE_BROWSER=1 $(VENV)/bin/pytest -q -s -p no:randomly tests/browser/screenshots.py
 
-lint: $(STAMP) ## ruff (checks, formatting), mypy, import layers, no model change without its migration
+lint: $(STAMP) ## ruff (checks, formatting), mypy, import layers, no model change without its migration, alert rules (promtool)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(TEST_ENV) $(VENV)/bin/mypy accounts config integrations rotations webhooks notifications outgoing ops
 	$(VENV)/bin/lint-imports
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
+	@command -v promtool >/dev/null || { echo "promtool is missing: apt-get install prometheus (Debian's package)" >&2; exit 1; }
+	promtool check rules docs/alerts.yml

@@ -26,6 +26,7 @@ api_patterns: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="integrations:index", permanent=False), name="home"),
+    path("admin/status/", ops_views.system_status, name="system_status"),  # Django admin → System status
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico whatever the page says: the icon base.html links to.
     path("favicon.ico", lambda request: HttpResponseRedirect(static("favicon.svg")), name="favicon"),
@@ -33,6 +34,7 @@ urlpatterns = [
     path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
     # Readiness for load balancers and Kubernetes (database, migrations, broker, beat): 200 or 503 with JSON.
     path("readyz", ops_views.readyz, name="readyz"),
+    path("metrics", ops_views.metrics, name="metrics"),  # Prometheus, with METRICS_TOKEN
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),  # throttled
     path("accounts/reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.request_metrics",  # first: it times the whole answer
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.middleware.reject_nul_characters",
@@ -149,6 +150,8 @@ SLACK_PACING = env.bool("SLACK_PACING", default=True)
 
 # Rotations: how often beat syncs PagerDuty schedules (seconds), how far ahead, how long a looked-up
 # PagerDuty user is trusted, and the per-worker rate of schedule syncs (PagerDuty allows 960/min per key).
+# GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, /metrics is a 404.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 ROSTER_SYNC_INTERVAL = env.int("ROSTER_SYNC_INTERVAL", default=300)
 ROSTER_SYNC_LOOKAHEAD_DAYS = env.int("ROSTER_SYNC_LOOKAHEAD_DAYS", default=15)
 ROSTER_PAGERDUTY_USER_CACHE_HOURS = env.int("ROSTER_PAGERDUTY_USER_CACHE_HOURS", default=24)
