@@ -38,6 +38,17 @@ class ApiError(Exception):
         return response
 
 
+def rate_limited(message: str, retry_after: int, *, field: str = "request") -> ApiError:
+    """A 429 `rate_limited` (config.limits refused): Retry-After, and the message under `errors[field]`."""
+    return ApiError(
+        429,
+        "rate_limited",
+        message,
+        headers={"Retry-After": str(retry_after)},
+        extra={"errors": {field: [message]}},
+    )
+
+
 def error(status: int, code: str, message: str) -> JsonResponse:
     return ApiError(status, code, message).response()
 
@@ -162,6 +173,15 @@ def _check_scope(token: ApiToken, needed: str) -> None:
             f"Create a token with the {needed} scope in Settings → API tokens.",
             extra={"requiredScope": needed},
         )
+
+
+def require_scope(request, needed: str) -> None:
+    """Inside a view: a token needs `needed` for this part of the call (a key of the body that asks
+    more than the method's scope, as a rotation's `slack` settings need admin). A 403
+    `insufficient_scope` otherwise; a session user's role was checked by `api_view`."""
+    token = getattr(request, "api_token", None)
+    if token is not None:
+        _check_scope(token, needed)
 
 
 def api_view(methods: list[str], *, admin_methods: tuple[str, ...] | str = "all", scopes: dict[str, str] | None = None):

@@ -3,7 +3,7 @@
 from django.http import HttpResponse, JsonResponse
 
 from . import selectors, services
-from .api import ApiError, api_actor, api_view, iso, json_body
+from .api import ApiError, api_actor, api_view, iso, json_body, rate_limited
 from .forms import InviteForm
 from .models import Invitation, Membership
 
@@ -33,6 +33,8 @@ def invitation_json(i: Invitation) -> dict:
 
 
 def _error(error: services.MemberError) -> ApiError:
+    if isinstance(error, services.RateLimited):
+        return rate_limited(error.message, error.retry_after, field="email")
     return ApiError(
         409 if isinstance(error, services.LastAdmin | services.AlreadyMember) else 400, error.code, error.message
     )

@@ -57,6 +57,14 @@ PATHS = {
                     {**_INVITATION_EXAMPLE, "emailSent": True},
                 ),
                 "409": error("That person is already a member.", "already_member"),
+                "429": {
+                    **error(
+                        "Too many emails to that address (10 an hour per organization): nothing was changed. "
+                        "`Retry-After` says when to try again.",
+                        "rate_limited",
+                    ),
+                    "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+                },
             },
         }
     },

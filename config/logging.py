@@ -1,12 +1,15 @@
-"""Logging filters. Django logs the path of every 4xx/5xx response (`django.request`) and of CSRF
-failures (`django.security.csrf`); an invitation link's path holds a token that lets its holder
-join an organization, and a webhook URL's path holds the endpoint id that lets its holder post
-deliveries to an organization, so both are redacted before any handler writes them."""
+"""Logging filters. Django logs the path of every 4xx/5xx response (`django.request`), of CSRF
+failures and disallowed hosts (`django.security.*`) and, under runserver, of every request
+(`django.server`). Some paths hold a credential: an invitation link's token (joins an organization),
+a webhook URL's endpoint id (posts deliveries to it), a calendar feed's token (`/cal/<token>.ics`:
+reads shifts) and a reminder email's unsubscribe token (`/unsubscribe/<token>/`). Each is redacted
+before any handler writes it: every handler in settings.LOGGING has this filter, and settings route
+`django` and `django.server` to such handlers (Django's own defaults have no filter)."""
 
 import logging
 import re
 
-SECRET_PATHS = re.compile(r"(/invitations/|/webhooks/pagerduty/)[^/\s?#]+")
+SECRET_PATHS = re.compile(r"(/invitations/|/webhooks/pagerduty/|/cal/|/unsubscribe/)[^/\s?#]+")
 
 
 def redact(text: str) -> str:

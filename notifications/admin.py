@@ -9,7 +9,9 @@ from .models import EmailReminder, Notification, RotationEmailSettings, Rotation
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     """Read-only, except **Resend** (sends the chosen notifications again, now): Slack, email and
-    outgoing webhook deliveries alike (a webhook's has `response_code`; its target is "endpoint:<id>")."""
+    outgoing webhook deliveries alike (a webhook's has `response_code` and `response_body`; its target
+    is "endpoint:<id>"). Staff need the "Can resend notifications" permission
+    (`notifications.resend_notification`; a superuser has it)."""
 
     list_display = [
         "created_at",
@@ -38,7 +40,10 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Resend the selected notifications")
+    def has_resend_permission(self, request) -> bool:
+        return request.user.has_perm("notifications.resend_notification")
+
+    @admin.action(description="Resend the selected notifications", permissions=["resend"])
     def resend(self, request, queryset):
         ids = tasks.resend(queryset.values_list("id", flat=True), actor=Actor.of_request(request))
         messages.success(request, f"{len(ids)} notification(s) queued to be sent again.")

@@ -205,7 +205,9 @@ def slack_patch(rotation: Rotation, value: object, actor: Actor | None) -> None:
 
 
 def install() -> None:
-    hooks.register_json_field(hooks.JsonField("slack", slack_json, slack_patch, read_many=slack_json_many))
+    hooks.register_json_field(
+        hooks.JsonField("slack", slack_json, slack_patch, read_many=slack_json_many, write_scope="admin")
+    )
 
 
 def notification_json(n: Notification) -> dict:

@@ -49,10 +49,14 @@ class Notification(models.Model):
     # The last attempt's answer, when the channel reports one (an outgoing webhook's HTTP status).
     response_code = models.PositiveIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    # The start of the last answer's body: at most 64 KiB were read (outgoing.safe_http.MAX_RESPONSE_BYTES).
+    response_body = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Rows are read-only in Django admin (no change permission): its Resend action needs this.
+        permissions = [("resend_notification", "Can resend notifications")]
         constraints = [
             models.UniqueConstraint(
                 fields=["rotation", "source", "channel", "target", "kind"], name="notification_once_per_target"

@@ -24,7 +24,7 @@ first: that is a condition of the claim, released when the attempt ends. `send()
 `registry.SendError`: `permanent` (failed, reason shown), `retry_after` (tried again then, up to
 `Channel.rate_limited_attempts`), else tried again after the channel's `backoff` (Slack and email:
 1, 5, 15, 40 minutes, then failed; webhooks: about 24 hours). The channel's `send()` may set
-`response_code` and `latency_ms` on the row; they are recorded with the result.
+`response_code`, `latency_ms` and `response_body` on the row; they are recorded with the result.
 
 Upcoming shifts (reminders, moved shifts) are made by `upcoming.py` through `notifications_create`;
 a reminder (source "shift:...") whose shift has started or no longer exists when it is delivered
@@ -279,6 +279,7 @@ def _claim(notification_id: int, now: dt.datetime) -> tuple[Notification, regist
         attempts=F("attempts") + 1,
         response_code=None,
         latency_ms=None,
+        response_body="",
     )
     if not claimed:
         if channel is not None:
@@ -290,13 +291,13 @@ def _claim(notification_id: int, now: dt.datetime) -> tuple[Notification, regist
 def _record(row: Notification, **fields) -> None:
     # Only while still ours: the sweeper may have given a long-stuck row to another worker.
     Notification.objects.filter(pk=row.pk, status=Notification.Status.SENDING, claimed_at=row.claimed_at).update(
-        response_code=row.response_code, latency_ms=row.latency_ms, **fields
+        response_code=row.response_code, latency_ms=row.latency_ms, response_body=row.response_body, **fields
     )
 
 
 def _retry(row: Notification, now: dt.datetime, wait: float, reason: str, *, attempted: bool = True) -> Outcome:
     at = now + dt.timedelta(seconds=wait)
-    fields = {} if attempted else {"attempts": F("attempts") - 1}  # held in Roster's own queue: not an attempt
+    fields = {} if attempted else {"attempts": F("attempts") - 1}  # held by Roster's own pacing: not an attempt
     _record(
         row,
         status=Notification.Status.PENDING,

@@ -82,10 +82,12 @@ class EndpointAdmin(admin.ModelAdmin):
             changed += 1
         return changed
 
-    @admin.action(description="Enable the selected endpoints (their waiting deliveries are sent)")
+    @admin.action(
+        description="Enable the selected endpoints (their waiting deliveries are sent)", permissions=["change"]
+    )
     def enable(self, request, queryset):
         self.message_user(request, f"{self._set_enabled(request, queryset, True)} endpoint(s) enabled.")
 
-    @admin.action(description="Disable the selected endpoints (nothing is sent to them)")
+    @admin.action(description="Disable the selected endpoints (nothing is sent to them)", permissions=["change"])
     def disable(self, request, queryset):
         self.message_user(request, f"{self._set_enabled(request, queryset, False)} endpoint(s) disabled.")

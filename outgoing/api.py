@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.http import HttpResponse, JsonResponse
 
 from accounts.actor import Actor
-from accounts.api import ApiError, api_view, iso, json_body
+from accounts.api import ApiError, api_view, iso, json_body, rate_limited
 
 from . import selectors, services
 from .models import Endpoint
@@ -100,7 +100,10 @@ def endpoint(request, endpoint_id: int):
 @api_view(["POST"])
 def endpoint_test(request, endpoint_id: int):
     found = selectors.endpoint_get(request.organization, endpoint_id)
-    row = services.endpoint_send_test(endpoint=found, actor=Actor.of_request(request))
+    try:
+        row = services.endpoint_send_test(endpoint=found, actor=Actor.of_request(request))
+    except services.RateLimited as refused:
+        raise rate_limited(refused.message, refused.retry_after) from refused
     return JsonResponse(delivery_json(selectors.delivery_get(found, row.pk)), status=202)
 
 

@@ -13,7 +13,9 @@ endpoint) and what the body's `data` is made of.
 
 Sending (`send`): the body (`{"type", "timestamp", "data"}`) is signed per Standard Webhooks
 (`webhook-id`, `webhook-timestamp`, `webhook-signature` v1 HMAC-SHA256) and POSTed through
-`safe_http` (the SSRF guard; redirects not followed), TIMEOUT seconds to connect and to read.
+`safe_http` (the SSRF guard, its port rule included, checked again at each delivery; redirects not
+followed; at most 64 KiB of the answer is read and kept, in `response_body`, then the connection is
+closed), TIMEOUT seconds to connect and to read.
 - 2xx: sent; the endpoint is healthy again (`failing_since` cleared).
 - a timeout, a connection error, 5xx or 429: tried again after BACKOFF[attempts - 1] (or the
   429's Retry-After, when longer), for about 24 hours in all, then failed.
@@ -40,6 +42,7 @@ import requests
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from config import retry_after
 from notifications import registry
 from notifications.models import Notification
 from rotations.models import Rotation
@@ -99,18 +102,9 @@ def signed_headers(secret: str, event_id: str, text: str, now: dt.datetime) -> d
     }
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    from email.utils import parsedate_to_datetime
-
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        return max((parsedate_to_datetime(value) - timezone.now()).total_seconds(), 0.0)
-    except (TypeError, ValueError):
-        return None
+def response_text(body: bytes) -> str:
+    """The kept bytes of an answer (at most safe_http.MAX_RESPONSE_BYTES) as text a database stores."""
+    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
 def _post(row: Notification, endpoint: Endpoint) -> None:
@@ -132,12 +126,13 @@ def _post(row: Notification, endpoint: Endpoint) -> None:
             else "Could not connect to the endpoint."
         ) from None
     row.response_code, row.latency_ms = response.status_code, round((time.monotonic() - started) * 1000)
+    row.response_body = response_text(response.body)
     status = response.status_code
-    response.close()
     if 200 <= status < 300:
         return
     if status == 429:
-        raise registry.SendError("The endpoint answered 429 Too Many Requests.", retry_after=_retry_after(response))
+        wait = retry_after.seconds(response.headers.get("Retry-After"), maximum=registry.MAX_RETRY_AFTER)
+        raise registry.SendError("The endpoint answered 429 Too Many Requests.", retry_after=wait)
     if status >= 500:
         raise registry.SendError(f"The endpoint answered {status} (a server error).")
     if 300 <= status < 400:

@@ -42,8 +42,8 @@ _DELIVERY_EXAMPLE = {
 }
 _ID = int_path("endpoint_id", "The endpoint's id.")
 _UNSAFE = error(
-    "The URL is refused (`unsafe_url`: not https, or it resolves to a loopback, private, link-local, "
-    "multicast or reserved address), or a field is invalid (`invalid_request`).",
+    "The URL is refused (`unsafe_url`: not https, a port not allowed, or it resolves to a loopback, private, "
+    "link-local, multicast, reserved, 6to4 or Azure platform address), or a field is invalid (`invalid_request`).",
     "unsafe_url",
 )
 
@@ -110,8 +110,15 @@ PATHS = {
         "post": {
             "operationId": "testWebhookEndpoint",
             "summary": "Send a test event",
-            "description": "Queues a `webhook.test` event to this endpoint; its result shows in the deliveries.",
-            "responses": {"202": json_response("Queued.", "OutgoingWebhookDelivery", _DELIVERY_EXAMPLE)},
+            "description": "Queues a `webhook.test` event to this endpoint; its result shows in the deliveries. "
+            "At most 5 a minute per organization.",
+            "responses": {
+                "202": json_response("Queued.", "OutgoingWebhookDelivery", _DELIVERY_EXAMPLE),
+                "429": {
+                    **error("Too many test events: try again in 42 seconds.", "rate_limited"),
+                    "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+                },
+            },
         },
     },
     "/api/webhook-endpoints/{endpoint_id}/deliveries": {

@@ -19,6 +19,8 @@ from django.utils import timezone
 from accounts.actor import Actor
 from accounts.audit import audit_record
 from accounts.models import Membership
+from accounts.text import line_break_problem
+from config import limits
 from notifications import registry, tasks
 from notifications import services as engine
 from notifications.models import Notification
@@ -31,12 +33,21 @@ DISABLE_AFTER = dt.timedelta(hours=24)
 MAX_ENDPOINTS = 20  # per organization
 MAX_LEAD_MINUTES = 7 * 24 * 60  # notifications.upcoming hears of shifts at most 7 days ahead
 PROVIDER = "roster"  # audit trail: Roster's own settings
+TEST_EVENT_RATE = "5/minute"  # per organization (config.limits)
 
 
 class EndpointError(Exception):
     def __init__(self, message: str, code: str = "invalid_request", field: str | None = None):
         super().__init__(message)
         self.message, self.code, self.field = message, code, field
+
+
+class RateLimited(EndpointError):
+    """Too many of something: try again after `retry_after` seconds (the message says when)."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message, code="rate_limited")
+        self.retry_after = retry_after
 
 
 # --- endpoints ---------------------------------------------------------------------------------
@@ -72,6 +83,8 @@ def clean_description(description) -> str:
         return ""
     if not isinstance(description, str) or len(description) > 200:
         raise EndpointError("The description is text of 200 characters at most.", field="description")
+    if problem := line_break_problem(description.strip(), what="A description"):
+        raise EndpointError(problem, field="description")
     return description.strip()
 
 
@@ -199,7 +212,11 @@ def events_create(
 
 
 def endpoint_send_test(*, endpoint: Endpoint, actor: Actor | None = None) -> Notification:
-    """A `webhook.test` event for this endpoint alone, delivered like any other (its log shows it)."""
+    """A `webhook.test` event for this endpoint alone, delivered like any other (its log shows it);
+    RateLimited after TEST_EVENT_RATE of the organization's test events."""
+    refused = limits.hit(TEST_EVENT_RATE, "outgoing-test-event", str(endpoint.organization_id))
+    if refused:
+        raise RateLimited(f"Too many test events: try again in {refused.wait_words()}.", refused.retry_after)
     event_id = f"evt_test_{secrets.token_hex(8)}"
     data = {"message": "A test event from Roster.", "endpointId": endpoint.pk, "sentBy": actor.label if actor else None}
     ids = events_create(

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
 
 from accounts.actor import Actor
-from accounts.api import ApiError, api_view, json_body
+from accounts.api import ApiError, api_view, json_body, require_scope
 
 from . import hooks, selectors, services
 from .models import Rotation
@@ -168,7 +168,11 @@ def rotation(request, rotation_id: int):
     if request.method == "DELETE":
         services.rotation_delete(rotation=found)
         return HttpResponse(status=204)
-    data = _strings(json_body(request), "name", "timeZone", "description")
+    data = json_body(request)
+    for extra in hooks.json_fields():
+        if extra.key in data:
+            require_scope(request, extra.write_scope)  # before anything is read or changed
+    _strings(data, "name", "timeZone", "description")
     changes = {**_cadence_changes(data)}
     for extra in hooks.json_fields():
         if extra.key in data and extra.write is not None:

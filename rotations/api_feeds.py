@@ -1,7 +1,11 @@
 """JSON API for calendar feeds: /api/rotations/<id>/calendar and /api/me/calendar.
 
 GET shows the active feed (never its URL: only a hash of the token is stored); POST creates one,
-or regenerates it (the old URL stops working), and answers the URL this once; DELETE revokes."""
+or regenerates it (the old URL stops working), and answers the URL this once; DELETE revokes.
+
+Each answers for the person acting: a session or a person's API token manages that person's own feed
+(of the rotation, or of their shifts); on a rotation, an operator's token (no person) manages the
+rotation's API-token feed. `madeByApiToken` says which a rotation feed is."""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ def feed_json(feed: CalendarFeed | None, raw: str | None = None) -> dict:
         "last4": feed.last4,
         "alarmMinutes": feed.alarm_minutes,
         "createdAt": iso(feed.created_at),
+        "madeByApiToken": feed.made_by_api_token,
     }
     if raw is not None:
         shown |= {"url": feeds.feed_url(raw), "webcalUrl": feeds.webcal_url(raw)}
@@ -56,13 +61,19 @@ def _answer(request, *, rotation=None, user=None):
 @api_view(["GET", "POST", "DELETE"], admin_methods=(), scopes=SCOPES)
 def rotation_calendar(request, rotation_id: int):
     rotation = selectors.rotation_for(request.organization, rotation_id, now=timezone.now())
-    return _answer(request, rotation=rotation)
+    return _answer(request, rotation=rotation, user=_person(request))
+
+
+def _person(request):
+    """Who the request acts for: the signed-in person, a person's API token's creator, or None (an
+    operator's token)."""
+    token = getattr(request, "api_token", None)
+    return token.created_by if token is not None else request.user
 
 
 @api_view(["GET", "POST", "DELETE"], admin_methods=(), scopes=SCOPES)
 def my_calendar(request):
-    token = getattr(request, "api_token", None)
-    user = token.created_by if token is not None else request.user
+    user = _person(request)
     if user is None:
         raise ApiError(
             409, "no_person", "This API token was created by an operator and acts for no person: sign in instead."

@@ -18,6 +18,8 @@ register here from their AppConfig.ready(); rotations never imports them.
   its openapi.py; rotations/openapi.py refers to it by name (`slack` → RotationSlack).
   `read_many(rotations)` (optional) gives the values of many rotations at once ({rotation id:
   value}) in a constant number of queries: the list `GET /api/rotations/` uses it.
+  `write_scope` (default "write"): the API token scope a PATCH of this key needs (`slack`: "admin",
+  it changes a whole Slack workspace); a token without it gets 403 `insufficient_scope`.
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ class JsonField:
     read: Callable[[Rotation], Any]
     write: Callable[[Rotation, Any, Actor | None], None] | None = None
     read_many: Callable[[list[Rotation]], dict[int, Any]] | None = None
+    write_scope: str = "write"  # the API token scope a PATCH of the key needs
 
     def values(self, rotations: list[Rotation]) -> dict[int, Any]:
         """{rotation id: value} for every rotation (one batch when the app gives `read_many`)."""

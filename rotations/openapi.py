@@ -63,7 +63,9 @@ PATHS = {
             "operationId": "updateRotation",
             "summary": "Update a rotation",
             "description": "`members` replaces the list in round-robin order (people kept by email); a "
-            "`pagerdutyScheduleId` binds, `null` unbinds (admins).",
+            "`pagerdutyScheduleId` binds, `null` unbinds (admins; a write token). `slack` changes a whole "
+            "Slack workspace (which user group Roster rewrites, who is always in it, where it posts): it needs "
+            "an admin token (else 403 `insufficient_scope`, `requiredScope: admin`).",
             "requestBody": json_body("RotationUpdate", {"name": "Platform primary (EU)", "timeZone": "Europe/Paris"}),
             "responses": {
                 "200": json_response("The updated rotation.", "Rotation", _ROTATION_EXAMPLE),

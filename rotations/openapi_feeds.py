@@ -5,10 +5,18 @@ from config.api_schema import NO_CONTENT, error, int_path, json_body, json_respo
 TAG = {
     "name": "Calendar feeds",
     "description": "Private iCalendar subscription URLs (`/cal/<token>.ics`): a rotation's shifts, or yours in "
-    "every rotation. Only a hash of the token is stored: the URL is answered once, by the POST that creates it.",
+    "every rotation. Only a hash of the token is stored: the URL is answered once, by the POST that creates it. "
+    "Each person has their own URL (a session or a person's API token manages theirs; an operator's token, the "
+    "rotation's API-token feed); leaving the organization or a deactivated account revokes them all.",
 }
 
-_FEED = {"kind": "rotation", "last4": "x9Qa", "alarmMinutes": None, "createdAt": "2026-03-06T12:00:00+00:00"}
+_FEED = {
+    "kind": "rotation",
+    "last4": "x9Qa",
+    "alarmMinutes": None,
+    "createdAt": "2026-03-06T12:00:00+00:00",
+    "madeByApiToken": False,
+}
 _CREATED = {
     "feed": _FEED
     | {
@@ -52,7 +60,9 @@ for _method in ("get", "post", "delete"):
 
 PATHS = {
     "/api/rotations/{rotation_id}/calendar": _item(
-        "RotationCalendar", "the rotation's calendar feed", [int_path("rotation_id", "The rotation's id.")]
+        "RotationCalendar",
+        "my calendar feed of the rotation",
+        [int_path("rotation_id", "The rotation's id.")],
     ),
     "/api/me/calendar": _me,
 }
@@ -72,6 +82,11 @@ SCHEMAS = {
                         "last4": _STRING,
                         "alarmMinutes": nullable({"type": "integer"}),
                         "createdAt": {"type": "string", "format": "date-time"},
+                        "madeByApiToken": {
+                            "type": "boolean",
+                            "description": "A rotation feed made by an operator's API token (acting for no person), "
+                            "not one person's own.",
+                        },
                         "url": {"type": "string", "description": "Only in the POST's answer."},
                         "webcalUrl": {"type": "string", "description": "Only in the POST's answer."},
                     },

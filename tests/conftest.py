@@ -132,7 +132,7 @@ def _slack_settings(settings):
     settings.SLACK_AUTHORIZE_URL = "https://slack.example.invalid/oauth/v2/authorize"
     settings.SLACK_MAX_RETRY_WAIT = 1
     settings.SLACK_RATE_LIMIT_RETRIES = 2
-    settings.SLACK_PACING = False  # on in the tests of pacing only: the cache outlives a test
+    settings.SLACK_PACING = False  # on in the tests of pacing only (a test makes many calls at one frozen instant)
 
 
 @pytest.fixture

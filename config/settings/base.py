@@ -52,8 +52,16 @@ MIDDLEWARE = [
 ]
 
 # Content-Security-Policy on every response (django-csp): only this site's own scripts, styles,
-# images and fonts (no inline script or style in the templates); no framing, as X-Frame-Options says.
-CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'self'"], "frame-ancestors": ["'none'"]}}
+# images and fonts (no inline script or style in the templates); no framing, as X-Frame-Options says;
+# forms post only here, and no <base> tag may move relative URLs elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -145,7 +153,7 @@ SLACK_TIMEOUT = env.int("SLACK_TIMEOUT", default=10)
 # many seconds, at most SLACK_RATE_LIMIT_RETRIES times; longer waits raise RateLimited to the caller.
 SLACK_MAX_RETRY_WAIT = env.int("SLACK_MAX_RETRY_WAIT", default=5)
 SLACK_RATE_LIMIT_RETRIES = env.int("SLACK_RATE_LIMIT_RETRIES", default=2)
-# The client keeps each workspace within Slack's per-method limits itself (counted in the cache).
+# The client keeps each workspace within Slack's per-method limits itself (config.limits, moving windows).
 SLACK_PACING = env.bool("SLACK_PACING", default=True)
 
 # Rotations: how often beat syncs PagerDuty schedules (seconds), how far ahead, how long a looked-up
@@ -250,8 +258,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Outgoing webhooks: true lets endpoints on loopback and private networks receive (tests, on-premises).
+# Outgoing webhooks: true lets endpoints on loopback and private networks, on any port, receive (tests,
+# on-premises); otherwise only the ports listed (an endpoint URL's port, or its scheme's default).
 OUTGOING_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("OUTGOING_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
+OUTGOING_WEBHOOKS_ALLOWED_PORTS = env.list("OUTGOING_WEBHOOKS_ALLOWED_PORTS", cast=int, default=[443, 80])
 
 # Webhooks: the largest body accepted (PagerDuty guarantees 55 KB, best effort 256 KB), how many
 # unverified deliveries an organization may hold before it saves a secret, and the sweeper's pace.
@@ -268,10 +278,26 @@ WEBHOOK_RELAY_LINGER = env.float("WEBHOOK_RELAY_LINGER", default=0.05)  # second
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Every handler redacts invitation tokens from logged paths (config/logging.py).
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    # Every handler redacts secret paths (invitation, webhook, calendar feed, unsubscribe) from what
+    # it writes (config/logging.py). Django's default handlers for `django` and `django.server` have no
+    # such filter, so both loggers are given ours instead.
     "filters": {"redact_tokens": {"()": "config.logging.RedactInvitationTokens"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["redact_tokens"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},  # to root's console
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

@@ -34,7 +34,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
-from config import metrics
+from config import metrics, retry_after
 
 # A JSON object as PagerDuty sends it.
 JSON = dict[str, Any]
@@ -124,13 +124,9 @@ class UnreadableResponse(Unavailable):
 def _server_wait(response: Any) -> float | None:
     """Seconds the server asked us to wait: `Retry-After`, else PagerDuty's `ratelimit-reset`."""
     for header in ("Retry-After", "ratelimit-reset"):
-        value = response.headers.get(header)
-        if value is None:
-            continue
-        try:
-            return max(float(value), 0.0)
-        except ValueError:
-            continue
+        wait = retry_after.seconds(response.headers.get(header))
+        if wait is not None:
+            return wait
     return None
 
 

@@ -17,6 +17,7 @@ from rotations.models import Rotation
 from ..forms import NewUserGroupForm
 from ..models import RotationSlack
 from .settings import (
+    DEFAULT_TEMPLATES,
     PICKERS_SECONDS,
     PLACEHOLDERS,
     SAMPLE,
@@ -108,8 +109,9 @@ def page_context(rotation: Rotation) -> dict:
             "note": note,
             "members": linked(rotation, connection),
             "placeholders": [f"{{{p}}}" for p in PLACEHOLDERS],
+            "defaults": DEFAULT_TEMPLATES,
             "group_form": NewUserGroupForm(),
-            "previews": previews({field: getattr(config, field) for field, _ in PREVIEWED}),
+            "previews": previews({field: getattr(config, field) for field in PREVIEW_INPUTS}),
         }
     }
 
@@ -122,14 +124,28 @@ PREVIEWED = (
 )
 
 
-def previews(templates: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each non-empty template filled with sample values, in page order, as {field, label, text,
-    error}; a template that would not be saved says why instead (`error` true, `text` the reason)."""
+# What a message's default text depends on: on/off duty posts go to the message channel, reminders
+# are sent while reminder hours are set.
+DEFAULT_WHEN = {
+    "on_duty_template": "message_channel_id",
+    "off_duty_template": "message_channel_id",
+    "reminder_template": "reminder_hours",
+}
+PREVIEW_INPUTS = (*(field for field, _ in PREVIEWED), "message_channel_id", "reminder_hours")
+
+
+def previews(settings: dict[str, Any]) -> list[dict[str, Any]]:
+    """What will be posted, in page order, as {field, label, text, error}: each non-empty template
+    filled with sample values, or its default text (label "… (default)") while it is empty and its
+    channel or reminder is on; a template that would not be saved says why instead (`error` true,
+    `text` the reason). `settings`: the templates and `message_channel_id`, `reminder_hours`."""
     found = []
-    for field, label in PREVIEWED:
-        template = templates.get(field)
+    for field, name in PREVIEWED:
+        template, label = settings.get(field), name
         if not isinstance(template, str) or not template.strip():
-            continue
+            if field not in DEFAULT_TEMPLATES or settings.get(DEFAULT_WHEN[field]) in (None, ""):
+                continue
+            template, label = DEFAULT_TEMPLATES[field], f"{name} (default)"
         try:
             text, error = render(clean(field, template), SAMPLE), False
         except SlackSettingsError as refused:

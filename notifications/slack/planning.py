@@ -4,7 +4,8 @@ At each handoff, per rotation with Slack settings and a Slack connection:
 - `slack.usergroup` (stateful): the user group's members = whoever is on call now (+ permanent ids);
 - `slack.topic` (stateful): the topic channel's topic, from the template, changed only while the
   channel still shows the topic Roster set last (a person's edit is left alone, and said so);
-- `slack.on_duty` / `slack.off_duty` (messages, once per handoff) to the message channel.
+- `slack.on_duty` / `slack.off_duty` (messages, once per handoff) to the message channel (the
+  default texts while the templates are empty).
 
 Before a shift: `slack.reminder`, the reminder template as a direct message to the person
 (chat.postMessage with their Slack user id), `reminder_hours` before their shift, once per shift;
@@ -54,10 +55,10 @@ def plan(handoff: Handoff) -> Iterator[registry.Planned]:
         yield registry.Planned(CHANNEL, f"usergroup:{config.usergroup_id}", USERGROUP.key)
     if config.topic_channel_id and config.topic_template:
         yield registry.Planned(CHANNEL, f"topic:{config.topic_channel_id}", TOPIC.key)
-    if config.message_channel_id:
-        if handoff.to_label and config.on_duty_template:
+    if config.message_channel_id:  # an empty template posts the default text
+        if handoff.to_label:
             yield registry.Planned(CHANNEL, f"channel:{config.message_channel_id}", ON_DUTY.key)
-        if handoff.from_label and config.off_duty_template:
+        if handoff.from_label:
             yield registry.Planned(CHANNEL, f"channel:{config.message_channel_id}", OFF_DUTY.key)
 
 

@@ -22,9 +22,16 @@ from rotations.selectors import timeline
 from .. import registry
 from ..models import Notification, RotationSlack
 from .planning import OFF_DUTY, ON_DUTY, REMINDER, TOPIC, USERGROUP
-from .settings import TOPIC_MAX, audit, on_call_label, people, render, rotation_slack_get, usable_connection
-
-DEFAULT_REMINDER = "Reminder: your {rotation} on-call shift starts {since} (until {until}). {schedule_url}"
+from .settings import (
+    TOPIC_MAX,
+    audit,
+    on_call_label,
+    people,
+    render,
+    rotation_slack_get,
+    template_for,
+    usable_connection,
+)
 
 
 @contextmanager
@@ -98,14 +105,9 @@ def _latest(rotation: Rotation) -> Handoff | None:
     return Handoff.objects.filter(rotation=rotation).select_related("rotation").order_by("-at").first()
 
 
-def _bot(row: Notification, connection: SlackConnection) -> slack.SlackClient:
-    """The client for a notification: a retry after Roster's own pacing keeps its place in the queue."""
-    return client_for(connection).with_ticket(f"notification:{row.pk}")
-
-
 def _send_usergroup(row: Notification, config: RotationSlack, connection: SlackConnection) -> None:
     latest = _latest(row.the_rotation)
-    bot = _bot(row, connection)
+    bot = client_for(connection)
     with _as_send_errors(connection):
         emails = [e for _, e in people(latest.to_label if latest else "") if e]
         ids = list(
@@ -135,9 +137,9 @@ def _send_topic(row: Notification, config: RotationSlack, connection: SlackConne
     if latest is None:
         return
     channel = config.topic_channel_id
-    bot = _bot(row, connection)
+    bot = client_for(connection)
     with _as_send_errors(connection):
-        bot.reserve("conversations.setTopic")  # wait for its turn before reading the channel, not after
+        bot.pace("conversations.setTopic", channel=channel)  # its turn first, then read the channel
         topic = render(config.topic_template, values_for(latest, connection))[:TOPIC_MAX]
         now = str((bot.conversations_info(channel=channel).get("topic") or {}).get("value") or "")
         if now == topic:
@@ -150,7 +152,7 @@ def _send_topic(row: Notification, config: RotationSlack, connection: SlackConne
             config.topic_note = note
             config.save(update_fields=["topic_note", "updated_at"])
             raise registry.SendError(note, permanent=True)
-        config.last_topic = bot.conversations_set_topic(channel=channel, topic=topic)[:500]
+        config.last_topic = bot.conversations_set_topic(channel=channel, topic=topic, counted=True)[:500]
     config.topic_note = ""
     config.save(update_fields=["last_topic", "topic_note", "updated_at"])
 
@@ -159,12 +161,12 @@ def _send_message(row: Notification, config: RotationSlack, connection: SlackCon
     handoff = row.handoff
     if handoff is None:
         return
-    template = config.on_duty_template if row.kind == ON_DUTY.key else config.off_duty_template
+    template = template_for(config, "on_duty_template" if row.kind == ON_DUTY.key else "off_duty_template")
     values = values_for(handoff, connection)
     if row.kind == OFF_DUTY.key:  # the person going off duty
         values = {**values, "person": ", ".join(_mentions(connection, handoff.from_label)) or "nobody"}
     with _as_send_errors(connection):
-        _bot(row, connection).chat_post_message(channel=row.target.split(":", 1)[1], text=render(template, values))
+        client_for(connection).chat_post_message(channel=row.target.split(":", 1)[1], text=render(template, values))
 
 
 def _send_reminder(row: Notification, config: RotationSlack, connection: SlackConnection) -> None:
@@ -189,7 +191,7 @@ def _send_reminder(row: Notification, config: RotationSlack, connection: SlackCo
             "until": _when(rotation, end),
             "schedule_url": settings.PUBLIC_BASE_URL + reverse("rotations:detail", args=[rotation.pk]),
         }
-        text = render(config.reminder_template or DEFAULT_REMINDER, values)
+        text = render(template_for(config, "reminder_template"), values)
         client_for(connection).chat_post_message(channel=user_id, text=text)
 
 
@@ -219,9 +221,7 @@ def send_test_message(*, rotation: Rotation, actor: Actor | None) -> str:
     label = on_call_label(rotation, now)
     recorded = _latest(rotation)
     latest = recorded if recorded and recorded.to_label == label else Handoff(rotation=rotation, at=now, to_label=label)
-    text = "(Test) " + render(
-        config.on_duty_template or "{person} is on call for {rotation}.", values_for(latest, connection)
-    )
+    text = "(Test) " + render(template_for(config, "on_duty_template"), values_for(latest, connection))
     with _as_send_errors(connection):
         client_for(connection).chat_post_message(channel=config.message_channel_id, text=text)
     audit(

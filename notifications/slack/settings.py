@@ -74,8 +74,24 @@ TEMPLATE_FIELDS = ("topic_template", "on_duty_template", "off_duty_template", "r
 ID_FIELDS = ("usergroup_id", "topic_channel_id", "message_channel_id")
 
 
+DEFAULT_REMINDER = "Reminder: your {rotation} on-call shift starts {since} (until {until}). {schedule_url}"
+DEFAULT_ON_DUTY = "{person} is on call for {rotation} until {until}."
+DEFAULT_OFF_DUTY = "{person} is off duty for {rotation}."
+# What is posted while a template is left empty: choosing a channel is enough to hear of handoffs.
+DEFAULT_TEMPLATES = {
+    "on_duty_template": DEFAULT_ON_DUTY,
+    "off_duty_template": DEFAULT_OFF_DUTY,
+    "reminder_template": DEFAULT_REMINDER,
+}
+
+
 def render(template: str, values: dict[str, str]) -> str:
     return template.format_map({name: values.get(name, "") for name in PLACEHOLDERS})
+
+
+def template_for(config: RotationSlack, field: str) -> str:
+    """The rotation's template, or the default text while it is left empty."""
+    return getattr(config, field) or DEFAULT_TEMPLATES.get(field, "")
 
 
 def validate_template(field: str, template: str) -> None:

@@ -25,7 +25,9 @@ def hooks(org, other_org):
     (failed,) = services.events_create(
         organization_id=org.pk, endpoints=[acme], event_id="evt_incident_1", event_type="incident.updated", data={}
     )
-    Notification.objects.filter(pk=failed).update(status="failed", attempts=3, last_error="The endpoint answered 410.")
+    Notification.objects.filter(pk=failed).update(
+        status="failed", attempts=3, last_error="The endpoint answered 410.", response_body='{"gone": "since-2026"}'
+    )
     (done,) = services.events_create(
         organization_id=other_org.pk,
         endpoints=[globex],
@@ -64,6 +66,14 @@ def test_staff_see_endpoints_and_deliveries_and_never_a_secret(staff_client, hoo
     assert "The endpoint answered 410." in _rows(html[3]) and "Globex" in _rows(html[3])
     assert "rotation.handoff" in _rows(html[3])
     assert "evt_incident_1" in html[4] and "The endpoint answered 410." in html[4]
+    assert "since-2026" in html[4]  # the answer's body: in Django admin only
+
+
+def test_the_answer_s_body_is_not_on_the_endpoint_s_page_nor_in_the_api(admin_client, hooks):
+    page = admin_client.get(f"/settings/webhooks/{hooks['acme'].pk}/").content.decode()
+    api = admin_client.get(f"/api/webhook-endpoints/{hooks['acme'].pk}/deliveries").content.decode()
+    assert "evt_incident_1" in page and "evt_incident_1" in api
+    assert "since-2026" not in page and "since-2026" not in api
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """The migration that makes outgoing deliveries notifications of the webhook channel keeps every
-delivery's log line (status, answer, error) and its event id, joined to the notification that made
+delivery's log line (status, answer and its body, error) and its event id, joined to the notification that made
 it, and makes the others (incident.updated, tests) rows of no rotation."""
 
 import datetime as dt
@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("outgoing", "0002_incident_event_relay"), ("notifications", "0004_email_reminders")]
-AFTER = [("outgoing", "0004_delete_delivery"), ("notifications", "0005_webhook_channel")]
+# BEFORE: a database as main's migrations left it (the answer's body kept, the resend permission).
+BEFORE = [("outgoing", "0003_delivery_response_body"), ("notifications", "0005_resend_permission")]
+AFTER = [("outgoing", "0005_delete_delivery"), ("notifications", "0006_webhook_channel")]
 AT = dt.datetime(2026, 3, 6, 9, 0, tzinfo=dt.UTC)
 
 
@@ -58,6 +59,7 @@ def test_deliveries_become_the_webhook_channel_s_notifications():
         attempts=3,
         response_code=410,
         latency_ms=12,
+        response_body='{"error": "gone"}',
         error="The endpoint answered 410.",
     )
     Delivery.objects.create(
@@ -83,6 +85,7 @@ def test_deliveries_become_the_webhook_channel_s_notifications():
         12,
         "The endpoint answered 410.",
     )
+    assert handed.response_body == '{"error": "gone"}'
     assert handed.payload["eventId"] == f"evt_handoff_{handoff.pk}" and handed.payload["body"] == body
     incident = rows["webhook.incident.updated"]
     assert (incident.rotation_id, incident.organization_id, incident.target) == (None, org.pk, target)

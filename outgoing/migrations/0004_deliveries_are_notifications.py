@@ -1,7 +1,7 @@
 """Outgoing webhook deliveries become notifications of the `webhook` channel (one engine).
 
 Each `Delivery` becomes the notification that made it (a rotation event's, found by its event id),
-or a new one of no rotation (incident.updated, webhook.test), keeping its state, answer and error;
+or a new one of no rotation (incident.updated, webhook.test), keeping its state, answer (code, latency, body) and error;
 webhook notifications are renamed to the kind of their event ("webhook.<event type>"). Then the
 Delivery table goes."""
 
@@ -55,6 +55,7 @@ def forwards(apps, schema_editor):
         notification.sent_at = delivery.delivered_at
         notification.response_code = delivery.response_code
         notification.latency_ms = delivery.latency_ms
+        notification.response_body = delivery.response_body
         notification.save()
     for notification in made.values():  # made, but its delivery never was (a send was still to come)
         notification.save()
@@ -62,8 +63,8 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("outgoing", "0002_incident_event_relay"),
-        ("notifications", "0005_webhook_channel"),
+        ("outgoing", "0003_delivery_response_body"),
+        ("notifications", "0006_webhook_channel"),
     ]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop, elidable=True)]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0005_verbose_names"),
-        ("notifications", "0004_email_reminders"),
+        ("notifications", "0005_resend_permission"),
         ("rotations", "0004_calendar_feed"),
     ]
 
@@ -21,6 +21,11 @@ class Migration(migrations.Migration):
             model_name="notification",
             name="response_code",
             field=models.PositiveIntegerField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name="notification",
+            name="response_body",
+            field=models.TextField(blank=True, default=""),
         ),
         migrations.AlterField(
             model_name="notification",

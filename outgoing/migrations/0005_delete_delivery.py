@@ -2,6 +2,6 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("outgoing", "0003_deliveries_are_notifications")]
+    dependencies = [("outgoing", "0004_deliveries_are_notifications")]
 
     operations = [migrations.DeleteModel(name="Delivery")]
