@@ -11,15 +11,7 @@ from . import planning, sending
 class SlackChannel(registry.Channel):
     key = planning.CHANNEL
     kinds = planning.KINDS
-
-    def plan(self, handoff):
-        return planning.plan(handoff)
-
-    def leads(self):
-        return planning.reminder_leads()
-
-    def plan_upcoming(self, rotation, shift):
-        return planning.plan_reminder(rotation, shift)
-
-    def send(self, notification) -> None:
-        sending.send(notification)
+    plan = staticmethod(planning.plan)
+    leads = staticmethod(planning.reminder_leads)
+    plan_upcoming = staticmethod(planning.plan_reminder)
+    send = staticmethod(sending.send)

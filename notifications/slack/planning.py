@@ -27,23 +27,11 @@ from ..registry import UpcomingShift
 from .settings import rotation_slack_get, usable_connection
 
 CHANNEL = "slack"
-
-
 USERGROUP = registry.Kind("slack.usergroup", "Slack on-duty user group", stateful=True)
-
-
 TOPIC = registry.Kind("slack.topic", "Slack channel topic", stateful=True)
-
-
 ON_DUTY = registry.Kind("slack.on_duty", "Slack on-duty message")
-
-
 OFF_DUTY = registry.Kind("slack.off_duty", "Slack off-duty message")
-
-
 REMINDER = registry.Kind("slack.reminder", "Slack reminder before a shift (direct message)")
-
-
 KINDS = (USERGROUP, TOPIC, ON_DUTY, OFF_DUTY, REMINDER)
 
 

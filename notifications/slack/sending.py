@@ -195,8 +195,8 @@ def _send_reminder(row: Notification, config: RotationSlack, connection: SlackCo
         client_for(connection).chat_post_message(channel=user_id, text=text)
 
 
-def send(row: Notification) -> None:
-    config, connection = _context(row)
+def send(notification: Notification) -> None:
+    config, connection = _context(notification)
     senders = {
         USERGROUP.key: _send_usergroup,
         TOPIC.key: _send_topic,
@@ -204,10 +204,10 @@ def send(row: Notification) -> None:
         OFF_DUTY.key: _send_message,
         REMINDER.key: _send_reminder,
     }
-    sender = senders.get(row.kind)
+    sender = senders.get(notification.kind)
     if sender is None:
-        raise registry.SendError(f"Roster does not know how to send “{row.kind}” to Slack.", permanent=True)
-    sender(row, config, connection)
+        raise registry.SendError(f"Roster does not know how to send “{notification.kind}” to Slack.", permanent=True)
+    sender(notification, config, connection)
 
 
 def send_test_message(*, rotation: Rotation, actor: Actor | None) -> str:

@@ -25,11 +25,7 @@ from rotations.selectors import timeline
 from ..models import RotationSlack
 
 PLACEHOLDERS = ("rotation", "person", "next", "since", "until", "schedule_url")
-
-
 TOPIC_MAX = 250
-
-
 SAMPLE = {
     "rotation": "Platform on-call",
     "person": "<@U0123456789>",
@@ -41,8 +37,6 @@ SAMPLE = {
 
 
 _PERSON = re.compile(r"\s*([^,<]*?)\s*<([^<>\s]+@[^<>\s]+)>|\s*([^,<>]+)")
-
-
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,40}$")
 
 
@@ -69,11 +63,7 @@ TEXT_FIELDS = (
 
 
 TEMPLATE_FIELDS = ("topic_template", "on_duty_template", "off_duty_template", "reminder_template")
-
-
 ID_FIELDS = ("usergroup_id", "topic_channel_id", "message_channel_id")
-
-
 DEFAULT_REMINDER = "Reminder: your {rotation} on-call shift starts {since} (until {until}). {schedule_url}"
 DEFAULT_ON_DUTY = "{person} is on call for {rotation} until {until}."
 DEFAULT_OFF_DUTY = "{person} is off duty for {rotation}."
@@ -187,8 +177,6 @@ NEW_GROUP_HANDLE, NEW_GROUP_NAME = "new_group_handle", "new_group_name"
 
 
 _HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-
-
 _CREATE_FIELD = {"name_already_exists": NEW_GROUP_NAME}  # Slack's other refusals are about the handle
 
 
