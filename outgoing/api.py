@@ -10,7 +10,7 @@ from accounts.actor import Actor
 from accounts.api import ApiError, api_view, iso, json_body, rate_limited
 
 from . import selectors, services
-from .models import Delivery, Endpoint
+from .models import Endpoint
 
 # JSON name → the service's name.
 WRITABLE = {
@@ -38,7 +38,7 @@ def endpoint_json(endpoint: Endpoint) -> dict:
     }
 
 
-def delivery_json(delivery: Delivery) -> dict:
+def delivery_json(delivery: selectors.Delivery) -> dict:
     return {
         "id": delivery.pk,
         "eventId": delivery.event_id,
@@ -101,11 +101,10 @@ def endpoint(request, endpoint_id: int):
 def endpoint_test(request, endpoint_id: int):
     found = selectors.endpoint_get(request.organization, endpoint_id)
     try:
-        delivery = services.endpoint_send_test(endpoint=found, actor=Actor.of_request(request))
+        row = services.endpoint_send_test(endpoint=found, actor=Actor.of_request(request))
     except services.RateLimited as refused:
         raise rate_limited(refused.message, refused.retry_after) from refused
-    delivery.refresh_from_db()
-    return JsonResponse(delivery_json(delivery), status=202)
+    return JsonResponse(delivery_json(selectors.delivery_get(found, row.pk)), status=202)
 
 
 @api_view(["GET"])

@@ -3,7 +3,8 @@ merged by config/api_schema.py."""
 
 from config.api_schema import NO_CONTENT, error, int_path, json_body, json_response, nullable, ref
 
-from .models import EVENT_TYPES, Delivery
+from .models import EVENT_TYPES
+from .selectors import STATUSES
 
 TAG = {
     "name": "Outgoing webhooks",
@@ -218,7 +219,7 @@ SCHEMAS = {
             "id": {"type": "integer"},
             "eventId": {"type": "string", "description": "Also the `webhook-id` header: the same on every retry."},
             "eventType": {"type": "string"},
-            "status": {"type": "string", "enum": list(Delivery.Status.values)},
+            "status": {"type": "string", "enum": list(STATUSES)},
             "attempts": {"type": "integer", "minimum": 0},
             "nextAttemptAt": _TIME_OR_NULL,
             "responseCode": nullable({"type": "integer"}),
