@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from tests.fake_pagerduty import authenticated
+from tests.fake_pagerduty import authenticated, paint
 
 from . import pd_schedules as pds
 
@@ -25,9 +25,13 @@ class FakeSchedule:
     time_zone: str = "America/New_York"
     gaps_every: int = 0  # v3: every n-th turn is an empty_member
     turns: list = field(default_factory=list)
+    # (start, end, user_id) painted over the rotation, in the order made: layer edits, then overrides
+    layer_edits: list = field(default_factory=list)
+    overrides: list = field(default_factory=list)
 
     def render(self, since: dt.datetime, until: dt.datetime) -> list[tuple[dt.datetime, dt.datetime, str | None]]:
-        """Turns overlapping [since, until), not clipped (as with overflow=true)."""
+        """The final schedule's turns overlapping [since, until), not clipped (as with overflow=true):
+        the rotation, then the layer edits over it, then the overrides (the last made wins)."""
         length = dt.timedelta(hours=self.turn_hours)
         k = int((since - EPOCH) / length)
         result = []
@@ -35,7 +39,15 @@ class FakeSchedule:
             who = None if self.gaps_every and k % self.gaps_every == 0 else self.users[k % len(self.users)]
             result.append((EPOCH + k * length, EPOCH + (k + 1) * length, who))
             k += 1
-        return result
+        for start, end, who in [*self.layer_edits, *self.overrides]:
+            result = paint(result, start, end, who)
+        merged: list = []  # pieces of one person's time that painting split (not at a turn's end) are one entry
+        for s, e, who in result:
+            if merged and merged[-1][2] == who and merged[-1][1] == s and (s - EPOCH) % length:
+                merged[-1] = (merged[-1][0], e, who)
+            else:
+                merged.append((s, e, who))
+        return [(s, e, who) for s, e, who in merged if s < until and e > since]
 
 
 def _window(request):
@@ -55,6 +67,9 @@ def _find(schedules: dict[str, FakeSchedule], match, kind: str, wrong_kind: dict
 
 
 def install(fake, *, schedules: dict[str, FakeSchedule], users: dict[str, tuple[str, str]]) -> None:
+    fake.schedules.update(schedules)  # for /oncalls and the change helpers (fake.override, fake.edit_layer)
+    fake.users.update(users)
+
     @authenticated
     def v2(fake, request, match, who):
         schedule, refused = _find(schedules, match, "v2", pds.V2_ON_V3)
