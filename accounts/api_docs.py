@@ -11,7 +11,9 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found
 
-from . import api_schema
+from config import api_schema
+
+from .api import description
 
 TAG = {"name": "About the API", "description": "This description, as JSON and as a page. No authentication needed."}
 
@@ -44,7 +46,7 @@ PATHS = {
 
 @require_GET
 def schema(request):
-    return JsonResponse(api_schema.build(), json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(description(), json_dumps_params={"ensure_ascii": False})
 
 
 def _text(value: str) -> str:
@@ -147,7 +149,7 @@ def _operation(doc: dict, path: str, method: str, operation: dict) -> dict:
 
 @require_GET
 def docs(request):
-    doc = api_schema.build()
+    doc = description()
     groups: dict[str, dict] = {
         tag["name"]: {"tag": {**tag, "description": _text(tag["description"])}, "operations": []} for tag in doc["tags"]
     }
