@@ -26,13 +26,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import URLPattern, URLResolver
+from django.urls import path as django_path
 from django.views.decorators.csrf import csrf_exempt
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Router
 from ninja import Schema as NinjaSchema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security.apikey import APIKeyCookie
 from ninja.security.http import HttpBearer
+from ninja.utils import normalize_path, replace_path_param_notation
 from pydantic import AfterValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
@@ -493,12 +495,22 @@ class RosterApi(NinjaAPI):
         return describe(super().get_openapi_schema(path_prefix="api/"))
 
     def _get_urls(self) -> list[URLResolver | URLPattern]:
+        """One URL per path (django-ninja makes one per operation), answering an unknown method with
+        a JSON 405 and carrying `token_scopes` ({method: scope}) for the tests that check every route."""
         urls: list[URLResolver | URLPattern] = []
         for bound_router in self._get_bound_routers():
-            urls.extend(bound_router.urls_paths(bound_router.prefix))
-        for pattern in urls:
-            if isinstance(pattern, URLPattern):
-                pattern.callback = _json_405(pattern.callback)
+            prefix = replace_path_param_notation(bound_router.prefix)
+            for path, path_view in bound_router.path_operations.items():
+                route = normalize_path("/".join(i for i in (prefix, replace_path_param_notation(path)) if i))
+                view = _json_405(path_view.get_view())
+                view.token_scopes = {  # type: ignore[attr-defined]
+                    method: callback.scope
+                    for operation in path_view.operations
+                    for method in operation.methods
+                    for callback in operation.auth_callbacks
+                    if isinstance(callback, BearerToken)
+                }
+                urls.append(django_path(route.lstrip("/"), view))
         return urls
 
 
@@ -512,6 +524,7 @@ def _json_405(view):
             return answer.response()
         return response
 
+    wrapper.csrf_exempt = True  # type: ignore[attr-defined]  # the auth classes check CSRF
     return wrapper
 
 
@@ -567,11 +580,12 @@ def describe(generated: dict) -> dict:
 TAGS: list[dict] = []
 
 
-def tag(name: str, description: str) -> list[str]:
-    """Declare an app's tag (shown on the docs page with its description); returns `tags=` for a Router."""
-    if all(t["name"] != name for t in TAGS):
-        TAGS.append({"name": name, "description": description})
-    return [name]
+def router(tag: str, description: str) -> Router:
+    """An app's router: its operations under one tag (shown on the docs page with its description),
+    bodies answered with their camelCase names."""
+    if all(t["name"] != tag for t in TAGS):
+        TAGS.append({"name": tag, "description": description})
+    return Router(tags=[tag], by_alias=True)
 
 
 api = RosterApi(

@@ -19,7 +19,6 @@ FRAGMENTS = (
     "rotations.openapi_feeds",
     "notifications.openapi",
     "outgoing.openapi",
-    "accounts.openapi",
     "accounts.api_docs",
 )
 METHODS = ("get", "post", "put", "patch", "delete")

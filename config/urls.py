@@ -11,7 +11,9 @@ from accounts.forms import SignInForm
 from accounts.views_signin import PasswordResetConfirmView, PasswordResetView
 
 # The JSON API: one django-ninja router per app (its api.py), at /api/<prefix>.
-ROUTERS: list[tuple[str, str]] = []
+ROUTERS: list[tuple[str, str]] = [
+    ("members/", "accounts.api_members.router"),
+]
 for prefix, router in ROUTERS:
     api.add_router(prefix, router)
 
@@ -24,7 +26,6 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("rotations/", include("rotations.api_urls")),
     path("", include("rotations.api_feed_urls")),  # calendar feeds
     path("", include("notifications.api_urls")),
-    path("members/", include("accounts.api_urls")),
     path("", include("webhooks.api_urls")),
     path("", include("outgoing.api_urls")),
 ]
