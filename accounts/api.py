@@ -250,6 +250,8 @@ def _no_nul(value: str) -> str:
 
 # Text PostgreSQL can store: no NUL character (described as a pattern, so a client knows).
 Text = Annotated[str, Field(pattern=r"^[^\x00]*$"), AfterValidator(_no_nul)]
+# A moment as the API has always written it (`datetime.isoformat()`, e.g. 2026-01-05T09:00:00+00:00).
+DateTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 # A row's id in a path: at most the largest key a database stores (beyond it: 404, as for any other id).
 Id = Annotated[int, Field(ge=0, le=MAX_ID)]
 
@@ -503,13 +505,15 @@ class RosterApi(NinjaAPI):
             for path, path_view in bound_router.path_operations.items():
                 route = normalize_path("/".join(i for i in (prefix, replace_path_param_notation(path)) if i))
                 view = _json_405(path_view.get_view())
-                view.token_scopes = {  # type: ignore[attr-defined]
+                scopes = {
                     method: callback.scope
                     for operation in path_view.operations
                     for method in operation.methods
                     for callback in operation.auth_callbacks
                     if isinstance(callback, BearerToken)
                 }
+                if scopes:  # not on a browser page (PagerDuty's OAuth redirect back)
+                    view.token_scopes = scopes  # type: ignore[attr-defined]
                 urls.append(django_path(route.lstrip("/"), view))
         return urls
 

@@ -1,6 +1,5 @@
 """JSON API for Settings → Members: the list (members), invitations and role changes (admins)."""
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from django.http import HttpResponse
@@ -8,7 +7,7 @@ from ninja import Status
 from pydantic import Field
 
 from . import selectors, services
-from .api import ApiError, Error, Id, Schema, Text, api_actor, auth
+from .api import ApiError, DateTime, Error, Id, Schema, Text, api_actor, auth, iso
 from .api import router as api_router
 from .forms import InviteForm
 from .models import Invitation as InvitationRow
@@ -27,13 +26,13 @@ class Member(Schema):
     email: str
     name: str
     role: Role
-    joined_at: dt.datetime | None
+    joined_at: DateTime | None
 
     @staticmethod
     def of(m: Membership) -> "Member":
         return Member.model_validate(
             {"user_id": m.user_id, "email": m.user.email, "name": m.user.get_full_name(), "role": m.role}
-            | {"joined_at": m.created_at}
+            | {"joined_at": iso(m.created_at)}
         )
 
 
@@ -42,8 +41,8 @@ class Invitation(Schema):
     email: str
     role: Role
     invited_by: str | None
-    created_at: dt.datetime
-    expires_at: dt.datetime
+    created_at: DateTime
+    expires_at: DateTime
     expired: bool
 
     @staticmethod
@@ -53,8 +52,8 @@ class Invitation(Schema):
             "email": i.email,
             "role": i.role,
             "invited_by": i.invited_by.email if i.invited_by else None,
-            "created_at": i.created_at,
-            "expires_at": i.expires_at,
+            "created_at": iso(i.created_at),
+            "expires_at": iso(i.expires_at),
             "expired": i.is_expired,
         }
 

@@ -12,8 +12,6 @@ import functools
 import importlib
 
 FRAGMENTS = (
-    "integrations.pagerduty.openapi",
-    "integrations.slack.openapi",
     "webhooks.openapi",
     "rotations.openapi",
     "rotations.openapi_feeds",

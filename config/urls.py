@@ -12,6 +12,8 @@ from accounts.views_signin import PasswordResetConfirmView, PasswordResetView
 
 # The JSON API: one django-ninja router per app (its api.py), at /api/<prefix>.
 ROUTERS: list[tuple[str, str]] = [
+    ("integrations/pagerduty/", "integrations.pagerduty.api.router"),
+    ("integrations/slack/", "integrations.slack.api.router"),
     ("members/", "accounts.api_members.router"),
 ]
 for prefix, router in ROUTERS:
@@ -21,8 +23,6 @@ for prefix, router in ROUTERS:
 api_patterns: list[URLPattern | URLResolver] = [
     path("schema/", api_docs.schema, name="api_schema"),
     path("docs/", api_docs.docs, name="api_docs"),
-    path("integrations/pagerduty/", include("integrations.pagerduty.api_urls")),
-    path("integrations/slack/", include("integrations.slack.api_urls")),
     path("rotations/", include("rotations.api_urls")),
     path("", include("rotations.api_feed_urls")),  # calendar feeds
     path("", include("notifications.api_urls")),
