@@ -12,7 +12,6 @@ import functools
 import importlib
 
 FRAGMENTS = (
-    "webhooks.openapi",
     "rotations.openapi",
     "rotations.openapi_feeds",
     "notifications.openapi",

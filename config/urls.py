@@ -15,6 +15,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("integrations/pagerduty/", "integrations.pagerduty.api.router"),
     ("integrations/slack/", "integrations.slack.api.router"),
     ("members/", "accounts.api_members.router"),
+    ("", "webhooks.api.router"),
 ]
 for prefix, router in ROUTERS:
     api.add_router(prefix, router)
@@ -26,7 +27,6 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("rotations/", include("rotations.api_urls")),
     path("", include("rotations.api_feed_urls")),  # calendar feeds
     path("", include("notifications.api_urls")),
-    path("", include("webhooks.api_urls")),
     path("", include("outgoing.api_urls")),
 ]
 
