@@ -550,6 +550,7 @@ def describe(generated: dict) -> dict:
         components["securitySchemes"][scheme]["description"] = text
     schemas = components.setdefault("schemas", {})
     schemas["Error"] = Error.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(json.loads(json.dumps(COMPONENTS)))
     components["responses"] = {
         name: {
             "description": text,
@@ -578,6 +579,15 @@ def describe(generated: dict) -> dict:
                     responses.setdefault(status, {"$ref": f"#/components/responses/{name}"})
     api_schema.merge_legacy(doc)
     return doc
+
+
+# Schemas of bodies that are not an operation's (the events Roster POSTs to outgoing webhooks).
+COMPONENTS: dict[str, dict] = {}
+
+
+def add_components(schemas: dict[str, dict]) -> None:
+    """Add JSON schemas to the description's components (for bodies no operation has)."""
+    COMPONENTS.update(schemas)
 
 
 # (name, description) of each app's tag, in the order the docs page shows them.

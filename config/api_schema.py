@@ -15,7 +15,6 @@ FRAGMENTS = (
     "rotations.openapi",
     "rotations.openapi_feeds",
     "notifications.openapi",
-    "outgoing.openapi",
     "accounts.api_docs",
 )
 METHODS = ("get", "post", "put", "patch", "delete")

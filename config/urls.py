@@ -16,6 +16,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("integrations/slack/", "integrations.slack.api.router"),
     ("members/", "accounts.api_members.router"),
     ("", "webhooks.api.router"),
+    ("", "outgoing.api.router"),
 ]
 for prefix, router in ROUTERS:
     api.add_router(prefix, router)
@@ -27,7 +28,6 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("rotations/", include("rotations.api_urls")),
     path("", include("rotations.api_feed_urls")),  # calendar feeds
     path("", include("notifications.api_urls")),
-    path("", include("outgoing.api_urls")),
 ]
 
 urlpatterns = [
