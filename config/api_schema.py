@@ -13,7 +13,6 @@ import importlib
 
 FRAGMENTS = (
     "rotations.openapi",
-    "rotations.openapi_feeds",
     "notifications.openapi",
     "accounts.api_docs",
 )

@@ -16,6 +16,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("integrations/slack/", "integrations.slack.api.router"),
     ("members/", "accounts.api_members.router"),
     ("", "webhooks.api.router"),
+    ("", "rotations.api_feeds.router"),
     ("", "outgoing.api.router"),
 ]
 for prefix, router in ROUTERS:
@@ -26,7 +27,6 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("schema/", api_docs.schema, name="api_schema"),
     path("docs/", api_docs.docs, name="api_docs"),
     path("rotations/", include("rotations.api_urls")),
-    path("", include("rotations.api_feed_urls")),  # calendar feeds
     path("", include("notifications.api_urls")),
 ]
 
