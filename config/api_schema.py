@@ -73,14 +73,15 @@ def merge_legacy(doc: dict) -> None:
     generated description `doc` (accounts.api.describe calls it)."""
     for module_name in FRAGMENTS:
         fragment = importlib.import_module(module_name)
-        doc["tags"].append(fragment.TAG)
-        for path, described in fragment.PATHS.items():
+        if hasattr(fragment, "TAG"):
+            doc["tags"].append(fragment.TAG)
+        for path, described in getattr(fragment, "PATHS", {}).items():
             if path in doc["paths"]:
                 raise ValueError(f"{path} is described twice")
             item = copy.deepcopy(described)
             for method in METHODS:
                 if method in item:
-                    item[method].setdefault("tags", [fragment.TAG["name"]])
+                    item[method].setdefault("tags", [fragment.TAG["name"]])  # a fragment with PATHS has a TAG
                     _add_generic_responses(item[method], path)
             doc["paths"][path] = item
         for name, schema in getattr(fragment, "SCHEMAS", {}).items():

@@ -17,6 +17,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("members/", "accounts.api_members.router"),
     ("", "webhooks.api.router"),
     ("", "rotations.api_feeds.router"),
+    ("", "notifications.api.router"),
     ("", "outgoing.api.router"),
 ]
 for prefix, router in ROUTERS:
@@ -27,7 +28,6 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("schema/", api_docs.schema, name="api_schema"),
     path("docs/", api_docs.docs, name="api_docs"),
     path("rotations/", include("rotations.api_urls")),
-    path("", include("notifications.api_urls")),
 ]
 
 urlpatterns = [

@@ -1,152 +1,8 @@
-"""OpenAPI description of this app's JSON API (api.py); merged by config/api_schema.py."""
+"""The schemas of the rotation JSON's `slack` key (notifications.api.slack_json / slack_patch,
+registered with rotations.hooks): referenced by the rotations API's description (rotations/openapi.py),
+merged by config/api_schema.py until the rotations API moves to a django-ninja router."""
 
-from config.api_schema import error, int_path, json_body, json_response, nullable, ref
-
-from .models import Notification
-
-TAG = {
-    "name": "Notifications",
-    "description": "What Roster told people about each handoff (Slack, email, outgoing webhooks) and the result. "
-    "Members read. Email reminders: each person's own (before a shift, when a shift moves) and the rotation's "
-    "defaults for people who made no choice (admins change them).",
-}
-
-_STRING_OR_NULL = nullable({"type": "string"})
-_TIME_OR_NULL = nullable({"type": "string", "format": "date-time"})
-_EXAMPLE = {
-    "id": 81,
-    "channel": "slack",
-    "target": "channel:C024BE91L",
-    "kind": "slack.message",
-    "kindLabel": "Slack handoff message",
-    "handoffId": 12,
-    "sourceAt": "2026-01-12T09:00:00+00:00",
-    "status": "failed",
-    "attempts": 1,
-    "nextAttemptAt": None,
-    "lastError": "Roster is not in #ops: invite @Roster to #ops.",
-    "sentAt": None,
-    "createdAt": "2026-01-12T09:00:04+00:00",
-}
-
-PATHS = {
-    "/api/rotations/{rotation_id}/notifications": {
-        "parameters": [int_path("rotation_id", "The rotation's id.")],
-        "get": {
-            "operationId": "listRotationNotifications",
-            "summary": "A rotation's recent notifications",
-            "description": "The last 50, newest first: each with its channel, target, status "
-            "(`pending`, `sending`, `sent`, `failed`, `skipped`), attempts, next try and, when it failed or "
-            "was skipped, why in plain words.",
-            "responses": {
-                "200": json_response("Its recent notifications.", "NotificationList", {"notifications": [_EXAMPLE]})
-            },
-        },
-    },
-}
-
-_ROTATION = [int_path("rotation_id", "The rotation's id.")]
-_HOURS = nullable({"type": "integer", "minimum": 1, "maximum": 168, "description": "null: no reminder."})
-_DEFAULTS = {"reminderHours": 12, "shiftMoved": False}
-_MINE = {
-    "email": "ana@acme.example",
-    "reminderHours": 12,
-    "shiftMoved": True,
-    "followsDefault": False,
-    "defaults": {"reminderHours": None, "shiftMoved": False},
-}
-PATHS |= {
-    "/api/rotations/{rotation_id}/reminders/me": {
-        "parameters": _ROTATION,
-        "get": {
-            "operationId": "getMyReminders",
-            "summary": "My email reminders for a rotation",
-            "description": "For the signed-in person (or the person who created the API token), by their account "
-            "email: a reminder `reminderHours` before each of their shifts, and an email when a shift of theirs "
-            "moves. `followsDefault`: no choice of their own, the rotation's defaults apply.",
-            "responses": {
-                "200": json_response("Their reminders.", "MyReminders", _MINE),
-                "409": error("An operator's API token acts for no person.", "no_person"),
-            },
-        },
-        "patch": {
-            "operationId": "updateMyReminders",
-            "summary": "Change my email reminders for a rotation",
-            "description": "Any subset; `followDefault: true` drops the person's own choice (the defaults apply again).",
-            "requestBody": json_body("MyRemindersUpdate", {"reminderHours": 12, "shiftMoved": True}),
-            "responses": {
-                "200": json_response("Their reminders now.", "MyReminders", _MINE),
-                "409": error("An operator's API token acts for no person.", "no_person"),
-            },
-        },
-    },
-    "/api/rotations/{rotation_id}/reminders/defaults": {
-        "parameters": _ROTATION,
-        "get": {
-            "operationId": "getReminderDefaults",
-            "summary": "A rotation's email reminder defaults",
-            "description": "What people who made no choice of their own get (both off unless an admin turns them on).",
-            "responses": {"200": json_response("The defaults.", "ReminderDefaults", _DEFAULTS)},
-        },
-        "patch": {
-            "operationId": "updateReminderDefaults",
-            "summary": "Change a rotation's email reminder defaults (admins)",
-            "requestBody": json_body("ReminderDefaults", _DEFAULTS),
-            "responses": {"200": json_response("The defaults now.", "ReminderDefaults", _DEFAULTS)},
-        },
-    },
-}
-
-SCHEMAS = {
-    "ReminderDefaults": {
-        "type": "object",
-        "required": ["reminderHours", "shiftMoved"],
-        "properties": {"reminderHours": _HOURS, "shiftMoved": {"type": "boolean"}},
-    },
-    "MyReminders": {
-        "type": "object",
-        "required": list(_MINE),
-        "properties": {
-            "email": {"type": "string"},
-            "reminderHours": _HOURS,
-            "shiftMoved": {"type": "boolean"},
-            "followsDefault": {"type": "boolean"},
-            "defaults": ref("ReminderDefaults"),
-        },
-    },
-    "MyRemindersUpdate": {
-        "type": "object",
-        "properties": {
-            "reminderHours": _HOURS,
-            "shiftMoved": {"type": "boolean"},
-            "followDefault": {"type": "boolean", "description": "true: drop my own choice."},
-        },
-    },
-    "Notification": {
-        "type": "object",
-        "required": list(_EXAMPLE),
-        "properties": {
-            "id": {"type": "integer"},
-            "channel": {"type": "string", "description": "Where it goes: `slack`, `email`, `webhook`."},
-            "target": {"type": "string", "description": "The channel's own id of the recipient."},
-            "kind": {"type": "string"},
-            "kindLabel": {"type": "string"},
-            "handoffId": nullable({"type": "integer"}),
-            "sourceAt": {"type": "string", "format": "date-time", "description": "The handoff or shift it is about."},
-            "status": {"type": "string", "enum": list(Notification.Status.values)},
-            "attempts": {"type": "integer", "minimum": 0},
-            "nextAttemptAt": _TIME_OR_NULL,
-            "lastError": _STRING_OR_NULL,
-            "sentAt": _TIME_OR_NULL,
-            "createdAt": {"type": "string", "format": "date-time"},
-        },
-    },
-    "NotificationList": {
-        "type": "object",
-        "required": ["notifications"],
-        "properties": {"notifications": {"type": "array", "items": ref("Notification")}},
-    },
-}
+from config.api_schema import nullable
 
 _PLACEHOLDERS = "Placeholders: {rotation}, {person}, {next}, {since}, {until}, {schedule_url}."
 _TEMPLATES = {
@@ -185,7 +41,7 @@ _SLACK_WRITABLE = {
         "description": "Nobody on call: keep the group as it was (Slack refuses an empty group) or disable it.",
     },
 }
-SCHEMAS |= {
+SCHEMAS = {
     "RotationSlack": {
         "type": "object",
         "description": "The rotation's Slack settings (null when Slack is not connected); every key present, null when unset.",
