@@ -13,8 +13,7 @@ What every operation shares is here:
 - what every operation's description shares (the generic 400/401/403, and 404 when the path has an
   id), added by `RosterApi.get_openapi_schema`.
 
-Routes not yet moved to a router still use `api_view` and `json_body` below (described by their
-app's `openapi.py`, merged into the same /api/schema/ by config/api_schema.py).
+The description's own two pages (/api/schema/, /api/docs/) are plain Django views in api_docs.py.
 """
 
 import functools
@@ -27,7 +26,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import URLPattern, URLResolver
 from django.urls import path as django_path
-from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Router
 from ninja import Schema as NinjaSchema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -60,28 +58,6 @@ class ApiError(Exception):
         for name, value in self.headers.items():
             response[name] = value
         return response
-
-
-def error(status: int, code: str, message: str) -> JsonResponse:
-    return ApiError(status, code, message).response()
-
-
-def json_body(request) -> dict:
-    if not request.body:
-        return {}
-    try:
-        data = json.loads(request.body)
-        # PostgreSQL cannot store text containing NUL: refuse it here rather than fail in the database.
-        has_nul = isinstance(data, dict) and _has_nul(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from exc
-    except RecursionError as exc:  # e.g. 200,000 "[": nested deeper than any request of ours
-        raise ApiError(400, "invalid_json", "The request body is nested too deeply.") from exc
-    if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
-    if has_nul:
-        raise ApiError(400, "invalid_request", "Text values may not contain NUL characters.")
-    return data
 
 
 def form_data(form_class, data: dict, fields: dict[str, str], **form_kwargs) -> dict:
@@ -131,37 +107,6 @@ def _has_nul(value) -> bool:
     return False
 
 
-def _authenticate(request):
-    """Sets request.organization and request.is_org_admin, or raises ApiError(401/403)."""
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        try:
-            token = api_token_authenticate(header.removeprefix("Bearer ").strip())
-        except TokenRefused as refused:
-            raise ApiError(401, refused.problem.code, refused.problem.message) from refused
-        if token is None:
-            raise ApiError(401, "invalid_token", "The API token is invalid or has been revoked.")
-        request.api_token = token
-        request.organization = token.organization
-        request.is_org_admin = token.allows(ApiToken.Scope.ADMIN)  # what views show: a read token sees a member's view
-        return
-    if not request.user.is_authenticated:
-        raise ApiError(
-            401,
-            "authentication_required",
-            "Sign in, or send an organization API token as 'Authorization: Bearer <token>'.",
-        )
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        rejected = CsrfViewMiddleware(_no_response).process_view(request, _no_response, (), {})
-        if rejected is not None:
-            raise ApiError(403, "csrf_failed", "CSRF verification failed. Send the X-CSRFToken header.")
-    membership = current_membership(request)
-    if membership is None:
-        raise ApiError(403, "no_organization", "You are not a member of any organization.")
-    request.organization = membership.organization
-    request.is_org_admin = membership.is_admin
-
-
 def _no_response(request):
     """CsrfViewMiddleware wants a next handler and a view; the check alone never calls them."""
     raise AssertionError("not called")
@@ -175,60 +120,6 @@ def iso(value) -> str | None:
 def api_actor(request) -> Actor:
     """Who acts, for audit records: the API token (by its last 4 characters), or the signed-in user."""
     return Actor.of_request(request)
-
-
-def _check_scope(token: ApiToken, needed: str) -> None:
-    if not token.allows(needed):
-        raise ApiError(
-            403,
-            "insufficient_scope",
-            f"This API token has the {token.scope} scope; this call needs {needed}. "
-            f"Create a token with the {needed} scope in Settings → API tokens.",
-            extra={"requiredScope": needed},
-        )
-
-
-def api_view(methods: list[str], *, admin_methods: tuple[str, ...] | str = "all", scopes: dict[str, str] | None = None):
-    """Decorate a JSON view: only `methods`, authenticated. Session users: admins only for
-    `admin_methods`. API tokens: each method needs the scope `scopes` names for it ("read", "write"),
-    and any method it does not name needs "admin": a route that forgets to declare stays admin-only."""
-    scopes = scopes or {}
-    unknown = set(scopes) - set(methods) or set(scopes.values()) - set(ApiToken.Scope.values)
-    if unknown:
-        raise ValueError(f"api_view scopes: unknown method or scope {sorted(unknown)}")
-    token_scopes = {method: scopes.get(method, ApiToken.Scope.ADMIN) for method in methods}
-
-    def decorator(view):
-        @csrf_exempt
-        @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
-            try:
-                if request.method not in methods:
-                    raise ApiError(
-                        405,
-                        "method_not_allowed",
-                        f"Use one of: {', '.join(methods)}.",
-                        headers={"Allow": ", ".join(methods)},
-                    )
-                _authenticate(request)
-                if getattr(request, "api_token", None) is not None:
-                    _check_scope(request.api_token, token_scopes[request.method])
-                elif (admin_methods == "all" or request.method in admin_methods) and not request.is_org_admin:
-                    raise ApiError(403, "forbidden", "Only organization admins can do this.")
-                if any(isinstance(v, int) and v > MAX_ID for v in kwargs.values()):
-                    raise Http404  # no row has such an id; the database would refuse to compare it (a 500)
-                return view(request, *args, **kwargs)
-            except ApiError as exc:
-                return exc.response()
-            except Http404:
-                return error(404, "not_found", "Not found.")
-            except PermissionDenied:
-                return error(403, "forbidden", "You do not have permission to do this.")
-
-        setattr(wrapper, "token_scopes", token_scopes)  # noqa: B010  (read by the tests that check every route)
-        return wrapper
-
-    return decorator
 
 
 # -- django-ninja ---------------------------------------------------------------------------------
@@ -347,8 +238,11 @@ class Session(APIKeyCookie):
 
 
 def auth(scope: str = ApiToken.Scope.ADMIN, *, admin: bool | None = None) -> list:
-    """An operation's authentication: a token needs `scope` ("read", "write", "admin"); a session
-    user must be an admin unless `admin=False` (the default: admins only unless the scope is read)."""
+    """An operation's authentication: a token needs `scope` ("read", "write", "admin"; an operation
+    that names none is admin-only); a session user must be an admin unless `admin=False` (the
+    default: admins only unless the scope is read)."""
+    if scope not in ApiToken.Scope.values:
+        raise ValueError(f"auth(): unknown scope {scope!r}")
     return [BearerToken(scope), Session(scope != ApiToken.Scope.READ if admin is None else admin)]
 
 
@@ -534,8 +428,6 @@ def _json_405(view):
 
 def describe(generated: dict) -> dict:
     """The generated description, with what every operation shares and the apps' tags."""
-    from config import api_schema
-
     doc = json.loads(json.dumps(generated))  # a plain copy
     doc["info"]["description"] = DESCRIPTION
     doc["servers"] = [{"url": "/"}]
@@ -577,8 +469,43 @@ def describe(generated: dict) -> dict:
             for name, (status, _, _) in GENERIC_RESPONSES.items():
                 if status != "404" or "{" in path:
                     responses.setdefault(status, {"$ref": f"#/components/responses/{name}"})
-    api_schema.merge_legacy(doc)
+    doc["tags"].append(ABOUT_TAG)
+    for path, item in ABOUT_PATHS.items():
+        doc["paths"][path] = {method: {**operation, "tags": [ABOUT_TAG["name"]]} for method, operation in item.items()}
     return doc
+
+
+# The description's own two pages (plain Django views in api_docs.py), described by hand.
+ABOUT_TAG = {
+    "name": "About the API",
+    "description": "This description, as JSON and as a page. No authentication needed.",
+}
+
+ABOUT_PATHS = {
+    "/api/schema/": {
+        "get": {
+            "operationId": "getApiSchema",
+            "summary": "This description (OpenAPI 3.1, JSON)",
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "The OpenAPI document.",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    },
+    "/api/docs/": {
+        "get": {
+            "operationId": "getApiDocs",
+            "summary": "This description as a page",
+            "security": [],
+            "responses": {
+                "200": {"description": "An HTML page.", "content": {"text/html": {"schema": {"type": "string"}}}}
+            },
+        }
+    },
+}
 
 
 # Schemas of bodies that are not an operation's (the events Roster POSTs to outgoing webhooks).

@@ -15,6 +15,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("integrations/pagerduty/", "integrations.pagerduty.api.router"),
     ("integrations/slack/", "integrations.slack.api.router"),
     ("members/", "accounts.api_members.router"),
+    ("rotations/", "rotations.api.router"),
     ("", "webhooks.api.router"),
     ("", "rotations.api_feeds.router"),
     ("", "notifications.api.router"),
@@ -27,7 +28,6 @@ for prefix, router in ROUTERS:
 api_patterns: list[URLPattern | URLResolver] = [
     path("schema/", api_docs.schema, name="api_schema"),
     path("docs/", api_docs.docs, name="api_docs"),
-    path("rotations/", include("rotations.api_urls")),
 ]
 
 urlpatterns = [

@@ -102,6 +102,9 @@ class JsonField:
     read: Callable[[Rotation], Any]
     write: Callable[[Rotation, Any, Actor | None], None] | None = None
     read_many: Callable[[list[Rotation]], dict[int, Any]] | None = None
+    # JSON schemas of the key in the rotation JSON (read) and in a PATCH body (write), for /api/schema/.
+    schema: dict | None = None
+    write_schema: dict | None = None
 
     def values(self, rotations: list[Rotation]) -> dict[int, Any]:
         """{rotation id: value} for every rotation (one batch when the app gives `read_many`)."""

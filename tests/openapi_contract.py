@@ -16,8 +16,8 @@ import pytest
 from django.core.handlers.base import BaseHandler
 from django.urls import Resolver404, resolve
 
+from accounts import api_docs as api_schema
 from accounts.api import description
-from config import api_schema
 
 
 def openapi_path(route: str) -> str:

@@ -10,8 +10,8 @@ from django.http import HttpResponse, JsonResponse
 from django.test import RequestFactory
 from django.urls import URLResolver, get_resolver
 
+from accounts import api_docs as api_schema
 from accounts.api import description
-from config import api_schema
 from tests.openapi_contract import mismatch, openapi_path
 
 
