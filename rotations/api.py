@@ -64,7 +64,7 @@ class RotationCore(Schema):
     id: int
     name: str
     description: str
-    time_zone: str
+    time_zone: str = Field(examples=["Europe/London"])
     cadence: Cadence
     members: list[RotationMember]
     pagerduty_schedule_id: str | None
@@ -87,13 +87,14 @@ class CadenceInput(Schema):
 
 
 Name = Annotated[Text, Field(min_length=1)]
-TimeZone = Annotated[Text, Field(examples=["Europe/London"], description="An IANA time zone.")]
+TimeZone = Annotated[Text, Field(examples=["Europe/London"])]
+TIME_ZONE = "An IANA time zone."
 Members = Annotated[list[MemberInput], Field(description="In round-robin order.")]
 
 
 class RotationCreateCore(Schema):
     name: Name
-    time_zone: TimeZone
+    time_zone: TimeZone = Field(description=TIME_ZONE)
     description: Text | None = None
     members: Members | None = None
     cadence: CadenceInput | None = None
@@ -102,7 +103,7 @@ class RotationCreateCore(Schema):
 
 class RotationUpdateCore(Schema):
     name: Name | None = None
-    time_zone: TimeZone | None = None
+    time_zone: TimeZone | None = Field(None, description=TIME_ZONE)
     description: Text | None = None
     members: Members | None = None
     cadence: CadenceInput | None = None

@@ -7,6 +7,9 @@ token it is bound to the organization, and the callback then needs a signed-in a
 
 from typing import Annotated, Any, Literal
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.views.defaults import page_not_found, permission_denied
 from ninja import Status
 from pydantic import Field
 
@@ -306,4 +309,10 @@ def _page(description: str, media: str) -> dict:
     },
 )
 def oauth_callback(request):
-    return views_oauth.oauth_callback(request)  # a page: the browser session, Django's own answers
+    # A page: the browser session, and Django's own 403 and 404 pages (not the API's JSON errors).
+    try:
+        return views_oauth.oauth_callback(request)
+    except PermissionDenied as refused:
+        return permission_denied(request, refused)
+    except Http404 as missing:
+        return page_not_found(request, missing)
