@@ -35,16 +35,27 @@ run: $(STAMP) ## Run the whole product on http://127.0.0.1:8000 (PORT=...; SQLit
 # but those test-services passes (config/env.py reads no .env under the test settings).
 TEST_ENV := env -u DATABASE_URL -u REDIS_URL DJANGO_SETTINGS_MODULE=config.settings.test
 
-test: $(STAMP) ## Run the test suite (SQLite, in-process Celery, browser tests in Debian's chromium)
-	$(TEST_ENV) $(VENV)/bin/pytest -m "not services" $(PYTEST_ARGS)
+# pytest-xdist: TEST_WORKERS processes share the tests (each its own test database and Redis database,
+# tests/conftest.py); a file marked xdist_group stays in one process (its module-scoped fixture).
+TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --dist loadgroup
+
+test: $(STAMP) ## Run the test suite (SQLite, in-process Celery, browser tests in Debian's chromium; 2 processes)
+	$(TEST_ENV) $(VENV)/bin/pytest $(XDIST) -m "not services" $(PYTEST_ARGS)
 
 services: ## Start the local PostgreSQL and Redis if they are not running
 	@bin/ensure-services
 
-test-services: $(STAMP) services ## Run the whole suite against real PostgreSQL, Redis and a Celery worker
+# What needs PostgreSQL, Redis or a real worker: the `services` tests, those that count in the cache or
+# config.limits again on Redis (`redis`), and every test that uses the database again on PostgreSQL
+# (`database`, set by tests/conftest.py), except the browser tests and those that start processes of
+# their own (`make test` runs those once). Worker gwN uses Redis database N past SERVICES_REDIS_URL's.
+SERVICES_TESTS := services or redis or (database and not browser and not subprocess)
+
+test-services: $(STAMP) services ## Run what needs PostgreSQL, Redis or a Celery worker against real ones (2 processes)
 	$(TEST_ENV) DATABASE_URL=$${SERVICES_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
-	REDIS_URL=$${SERVICES_REDIS_URL:-redis://127.0.0.1:6379/15} \
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	REDIS_URL=$${SERVICES_REDIS_URL:-redis://127.0.0.1:6379/12} \
+	$(VENV)/bin/pytest $(XDIST) -m "$(SERVICES_TESTS)" $(PYTEST_ARGS)
 
 worker: $(STAMP) ## Run a Celery worker with beat alone (make run starts one already)
 	@mkdir -p var && bin/worker --schedule=var/celerybeat-schedule
@@ -55,9 +66,11 @@ fuzz: $(STAMP) ## Fuzz the JSON API with Schemathesis against a live app (own SQ
 screenshots: $(STAMP) ## PNGs of every page at 1280 and 390 px into test-artifacts/screenshots/ (seeded test app, fake PagerDuty)
 	$(TEST_ENV) ROSTER_REQUIRE_BROWSER=1 $(VENV)/bin/pytest -q -s -p no:randomly tests/browser/screenshots.py
 
-lint: $(STAMP) ## ruff (checks, formatting), mypy, import layers, no model change without its migration
+lint: $(STAMP) ## ruff (checks, formatting), mypy, import layers, no model change without its migration, alert rules (promtool)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(TEST_ENV) $(VENV)/bin/mypy accounts config integrations rotations webhooks notifications outgoing
+	$(TEST_ENV) $(VENV)/bin/mypy accounts config integrations rotations webhooks notifications outgoing ops
 	$(VENV)/bin/lint-imports
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
+	@command -v promtool >/dev/null || { echo "promtool is missing: apt-get install prometheus (Debian's package)" >&2; exit 1; }
+	promtool check rules docs/alerts.yml

@@ -3,6 +3,8 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from config import logging as log_context
+
 from .models import Membership, Organization
 
 
@@ -25,12 +27,15 @@ def current_membership(request) -> Membership | None:
     if chosen is None and memberships:
         chosen = memberships[0]
     request._cached_membership = chosen
+    if chosen is not None:
+        log_context.bind(organization_id=chosen.organization_id)  # this request's log lines name it
     return chosen
 
 
 def get_org_for_member(request) -> Organization:
     """The current organization, for any member; 404 when the user belongs to none."""
     if getattr(request, "api_token", None) is not None:
+        log_context.bind(organization_id=request.api_token.organization_id)
         return request.api_token.organization
     membership = current_membership(request)
     if membership is None:
@@ -44,6 +49,7 @@ def get_org_for_admin(request) -> Organization:
     if token is not None:
         if not token.allows(token.Scope.ADMIN):
             raise PermissionDenied("This API token's scope does not include admin.")
+        log_context.bind(organization_id=token.organization_id)
         return token.organization
     membership = current_membership(request)
     if membership is None:

@@ -60,6 +60,17 @@ class ApiError(Exception):
         return response
 
 
+def rate_limited(message: str, retry_after: int, *, field: str = "request") -> ApiError:
+    """A 429 `rate_limited` (config.limits refused): Retry-After, and the message under `errors[field]`."""
+    return ApiError(
+        429,
+        "rate_limited",
+        message,
+        headers={"Retry-After": str(retry_after)},
+        extra={"errors": {field: [message]}},
+    )
+
+
 def form_data(form_class, data: dict, fields: dict[str, str], **form_kwargs) -> dict:
     """Validate a JSON body with the page's own form, so a page and its API share one set of rules.
 
@@ -192,15 +203,28 @@ class BearerToken(HttpBearer):
         request.api_token = found  # type: ignore[attr-defined]
         request.organization = found.organization  # type: ignore[attr-defined]
         request.is_org_admin = found.allows(ApiToken.Scope.ADMIN)  # type: ignore[attr-defined]
-        if not found.allows(self.scope):
-            raise ApiError(
-                403,
-                "insufficient_scope",
-                f"This API token has the {found.scope} scope; this call needs {self.scope}. "
-                f"Create a token with the {self.scope} scope in Settings → API tokens.",
-                extra={"requiredScope": self.scope},
-            )
+        _check_scope(found, self.scope)
         return found
+
+
+def _check_scope(token: ApiToken, needed: str) -> None:
+    if not token.allows(needed):
+        raise ApiError(
+            403,
+            "insufficient_scope",
+            f"This API token has the {token.scope} scope; this call needs {needed}. "
+            f"Create a token with the {needed} scope in Settings → API tokens.",
+            extra={"requiredScope": needed},
+        )
+
+
+def require_scope(request, needed: str) -> None:
+    """Inside an operation: a token needs `needed` for this part of the call (a key of the body that asks
+    more than the operation's scope, as a rotation's `slack` settings need admin). A 403
+    `insufficient_scope` otherwise; a session user's role was checked by the operation's `auth`."""
+    token = getattr(request, "api_token", None)
+    if token is not None:
+        _check_scope(token, needed)
 
 
 class Session(APIKeyCookie):

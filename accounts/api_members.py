@@ -7,7 +7,7 @@ from ninja import Status
 from pydantic import Field
 
 from . import selectors, services
-from .api import ApiError, DateTime, Error, Id, Schema, Text, api_actor, auth, iso
+from .api import ApiError, DateTime, Error, Id, Schema, Text, api_actor, auth, iso, rate_limited
 from .api import router as api_router
 from .forms import InviteForm
 from .models import Invitation as InvitationRow
@@ -77,6 +77,8 @@ class RoleChange(Schema):
 
 
 def _error(error: services.MemberError) -> ApiError:
+    if isinstance(error, services.RateLimited):
+        return rate_limited(error.message, error.retry_after, field="email")
     return ApiError(
         409 if isinstance(error, services.LastAdmin | services.AlreadyMember) else 400, error.code, error.message
     )
@@ -96,14 +98,15 @@ def members(request):
 
 @router.post(
     "/invitations",
-    response={201: InvitationCreated, 409: Error},
+    response={201: InvitationCreated, 409: Error, 429: Error},
     auth=auth(),
     operation_id="inviteMember",
     summary="Invite someone by email",
 )
 def invite(request, payload: InvitationCreate):
     """The link is emailed. Inviting a pending email again replaces its link (admins). Someone already
-    a member is a 409 `already_member`."""
+    a member is a 409 `already_member`; too many emails to that address (10 an hour per organization) a
+    429 `rate_limited`, nothing changed (`Retry-After` says when to try again)."""
     form = InviteForm({"email": payload.email, "role": payload.role})  # the page's own email rule
     if not form.is_valid():
         raise ApiError(

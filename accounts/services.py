@@ -13,19 +13,40 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from config import limits
+
 from .actor import Actor
 from .audit import audit_record
 from .models import ApiToken, Invitation, Membership, Organization, User, hash_token
+from .text import line_break_problem
 
 log = logging.getLogger(__name__)
 
 AUDIT_PROVIDER = "roster"  # the audit trail's name for changes to Roster itself (members, invitations)
+# Emails to one address (config.limits): invitations per organization, confirmation links per account.
+INVITATION_EMAIL_RATE = "10/hour"
+CONFIRMATION_EMAIL_RATE = "10/hour"
+
+
+class InputRefused(ValueError):
+    """A rule refused an input; `field` names it (the service's argument name) for the form or the JSON."""
+
+    def __init__(self, message: str, *, field: str):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+def _one_line(value: str, *, field: str, what: str) -> str:
+    if problem := line_break_problem(value, what=what):
+        raise InputRefused(problem, field=field)
+    return value
 
 
 @transaction.atomic
 def organization_create(*, name: str, admin_email: str, password: str | None = None) -> Organization:
     """Create an organization and make `admin_email` its first admin. A new account gets `password`;
     an existing one is left alone (whoever runs this must not be able to take over an account)."""
+    name = _one_line(name.strip(), field="name", what="An organization name")
     org = Organization.objects.create(name=name, slug=Organization.unique_slug_for(name))
     email = normalize_email(admin_email)
     user = User.objects.filter(email__iexact=email).first()
@@ -45,6 +66,7 @@ def api_token_create(
 ) -> tuple[ApiToken, str]:
     """Returns the token row and the raw token, which is never stored and must be shown only once.
     Without `created_by` it is an operator's token (command line): no admin's departure ends it."""
+    name = _one_line((name or "").strip(), field="name", what="A token name")
     if scope not in ApiToken.Scope.values:
         raise ValueError(f"The scope must be one of: {', '.join(ApiToken.Scope.values)}.")
     if expires_in_days is not None and expires_in_days < 1:
@@ -156,6 +178,23 @@ class WrongAccount(MemberError):
     code = "wrong_account"
 
 
+class RateLimited(MemberError):
+    """Too many emails to one address: nothing was changed or sent; try again after `retry_after` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _email_allowed(rate: str, kind: str, *keys: str) -> None:
+    """Count one email; RateLimited when over `rate` for these keys (the last is the address)."""
+    refused = limits.hit(rate, kind, *keys)
+    if refused:
+        raise RateLimited(f"Too many emails to {keys[-1]}: try again in {refused.wait_words()}.", refused.retry_after)
+
+
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
@@ -176,12 +215,15 @@ class NewInvitation:
 def invitation_create(
     *, organization: Organization, email: str, role: str, actor: Actor | None = None
 ) -> NewInvitation:
-    """Invite `email` to the organization (a pending invitation for it gets a new link and expiry) and email the link."""
+    """Invite `email` to the organization (a pending invitation for it gets a new link and expiry) and email the link.
+    RateLimited (nothing changed) after INVITATION_EMAIL_RATE invitations to the address from this organization."""
     email = normalize_email(email)
     if role not in Membership.Role.values:
         raise MemberError(f"The role must be one of: {', '.join(Membership.Role.values)}.")
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise AlreadyMember(f"{email} is already a member of {organization.name}.")
+    # Before the new link replaces the old: a refused re-send leaves the emailed link working.
+    _email_allowed(INVITATION_EMAIL_RATE, "invitation-email", str(organization.pk), email)
     raw, token_hash = Invitation.new_token()
     invited_by = actor.user if actor else None
     expires_at = timezone.now() + timedelta(days=settings.ROSTER_INVITATION_DAYS)
@@ -322,7 +364,9 @@ def invitation_accept_new_user(
 ) -> Membership:
     """Create the invited person's account (validated password) and their membership."""
     invitation_check(invitation)
-    user = User(email=invitation.email, first_name=first_name.strip(), last_name=last_name.strip())
+    first_name = _one_line(first_name.strip(), field="first_name", what="A first name")
+    last_name = _one_line(last_name.strip(), field="last_name", what="A last name")
+    user = User(email=invitation.email, first_name=first_name, last_name=last_name)
     password_validation.validate_password(password, user)
     with transaction.atomic():
         _invitation_claim(invitation)  # first, so a double submit fails here instead of on the user's email
@@ -334,7 +378,10 @@ def invitation_accept_new_user(
         user.save()
         membership = _invitation_join(invitation, user)
     if not user.email_confirmed:
-        email_confirmation_send(user=user)
+        try:
+            email_confirmation_send(user=user)
+        except RateLimited:
+            pass  # the sign-in page offers to send it again
     return membership
 
 
@@ -362,9 +409,11 @@ def email_confirmation_url(user: User) -> str:
 
 
 def email_confirmation_send(*, user: User) -> bool:
-    """Email the confirmation link to an unconfirmed account; False when it could not be sent."""
+    """Email the confirmation link to an unconfirmed account; False when it could not be sent,
+    RateLimited after CONFIRMATION_EMAIL_RATE links to its address."""
     if user.email_confirmed:
         return False
+    _email_allowed(CONFIRMATION_EMAIL_RATE, "confirmation-email", normalize_email(user.email))
     return _send(
         to=user.email,
         subject="Confirm your email address for Roster",

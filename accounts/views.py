@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth import authenticate, login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core import signing
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -10,7 +11,7 @@ from . import once, services
 from .access import get_org_for_admin, memberships_for
 from .forms import RESEND_SALT, ApiTokenForm, ConfirmEmailForm
 from .models import User
-from .services import api_token_create, api_token_revoke, api_tokens_with_problems
+from .services import InputRefused, api_token_create, api_token_revoke, api_tokens_with_problems
 
 
 @login_required
@@ -34,9 +35,13 @@ def api_tokens(request):
     org = get_org_for_admin(request)
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        _, raw = api_token_create(organization=org, created_by=request.user, **form.cleaned_data)
-        once.keep(request, "api_token", raw)  # shown once by the GET below; a reload makes no second token
-        return redirect("accounts:api_tokens")
+        try:
+            _, raw = api_token_create(organization=org, created_by=request.user, **form.cleaned_data)
+        except InputRefused as refused:
+            form.add_error(refused.field, refused.message)
+        else:
+            once.keep(request, "api_token", raw)  # shown once by the GET below; a reload makes no second token
+            return redirect("accounts:api_tokens")
     return render(
         request,
         "accounts/api_tokens.html",
@@ -90,8 +95,21 @@ def confirm_email_resend(request):
     user = User.objects.filter(pk=user_id, email_confirmed=False).first()
     if user is None:
         messages.success(request, "This email address is already confirmed: sign in.")
-    elif services.email_confirmation_send(user=user):
-        messages.success(request, f"We sent a new confirmation link to {user.email}.")
     else:
-        messages.error(request, "The email could not be sent. Try again in a few minutes.")
+        try:
+            sent = services.email_confirmation_send(user=user)
+        except services.RateLimited as refused:
+            # The sign-in page again (not a redirect): 429 with Retry-After, the sentence where the button was.
+            response = render(
+                request,
+                "registration/login.html",
+                {"form": AuthenticationForm(request), "resend_refused": refused.message},
+                status=429,
+            )
+            response["Retry-After"] = str(refused.retry_after)
+            return response
+        if sent:
+            messages.success(request, f"We sent a new confirmation link to {user.email}.")
+        else:
+            messages.error(request, "The email could not be sent. Try again in a few minutes.")
     return redirect("login")

@@ -67,6 +67,13 @@ def member_invite(request):
                 role=form.cleaned_data["role"],
                 actor=Actor.of_request(request),
             )
+        except services.RateLimited as refused:
+            # The dialog again, the sentence beside the address, answered 429 with Retry-After.
+            form.add_error("email", refused.message)
+            response = _members_page(request, org, invite_form=form, open_dialog="invite")
+            response.status_code = 429
+            response["Retry-After"] = str(refused.retry_after)
+            return response
         except services.MemberError as error:
             form.add_error("email", error.message)
             return None
@@ -193,6 +200,8 @@ def invitation(request, token: str):
             membership = services.invitation_accept_new_user(invitation=invitation, **form.cleaned_data)
         except ValidationError as error:
             form.add_error("password", error)
+        except services.InputRefused as refused:
+            form.add_error(refused.field, refused.message)
         except services.MemberError as error:
             form.add_error(None, error.message)
         else:

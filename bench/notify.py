@@ -168,11 +168,14 @@ def least_seconds(calls: int, per_minute: int, burst: int) -> float:
 
 
 def client_pace_seconds(calls: int, api: str) -> float:
-    """When the client's pace (integrations/slack/client.py PACES) lets the last of `calls` go."""
-    from integrations.slack.client import PACES
+    """When the client's moving window (integrations/slack/client.py LIMITS) lets the last of `calls`
+    go: a window's worth at once, then each window's worth when the previous one has left it."""
+    from limits import parse
 
-    pace = PACES[api]
-    return (math.ceil(calls / pace.calls) - 1) * pace.seconds
+    from integrations.slack.client import LIMITS
+
+    limit = parse(LIMITS[api])
+    return (math.ceil(calls / limit.amount) - 1) * limit.get_expiry()
 
 
 def report(fake: FakeSlack, ids: list[int], t0: float, wall: float, args) -> None:
@@ -206,9 +209,13 @@ def report(fake: FakeSlack, ids: list[int], t0: float, wall: float, args) -> Non
         + (f"{last:.1f} s ({last / 60:.1f} min)" if every else f"NOT ALL CURRENT after {wall:.0f} s")
     )
     tier2 = PER_MINUTE["usergroups.users.update"]
+    least = least_seconds(n, tier2, tier2)
+    if every and least:
+        print(f"  {last / least:.3f}x the least Slack's limits allow")
+    print(f"Lost (never current): {sum(kinds.values()) - len(current)}")
     print(
         f"  least Slack's limits allow ({n} group updates and {n} topics at {tier2}/min, bursts of {tier2}): "
-        f"{least_seconds(n, tier2, tier2):.0f} s; the client's own pace lets the last go at "
+        f"{least:.0f} s; the client's own pace lets the last go at "
         f"{client_pace_seconds(n, 'usergroups.users.update'):.0f} s"
     )
     big = args.extrapolate

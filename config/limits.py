@@ -30,6 +30,13 @@ class Refused:
 
     retry_after: int  # whole seconds, at least 1
 
+    def wait_words(self) -> str:
+        """How long, for a sentence: "42 seconds", "1 minute", "12 minutes" (rounded up: never too early)."""
+        if self.retry_after <= 60:
+            return f"{self.retry_after} second{'' if self.retry_after == 1 else 's'}"
+        minutes = math.ceil(self.retry_after / 60)
+        return f"{minutes} minute{'' if minutes == 1 else 's'}"
+
 
 @cache
 def _limiter(redis_url: str) -> MovingWindowRateLimiter:

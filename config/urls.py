@@ -9,6 +9,7 @@ from accounts import api_docs
 from accounts.api import api
 from accounts.forms import SignInForm
 from accounts.views_signin import PasswordResetConfirmView, PasswordResetView
+from ops import views as ops_views
 
 # The JSON API: one django-ninja router per app (its api.py), at /api/<prefix>.
 ROUTERS: list[tuple[str, str]] = [
@@ -24,7 +25,7 @@ ROUTERS: list[tuple[str, str]] = [
 for prefix, router in ROUTERS:
     api.add_router(prefix, router)
 
-# Routes not yet moved to a router (described by their app's openapi.py).
+# The description itself, as JSON and as a page (plain Django views; accounts.api.ABOUT_PATHS describes them).
 api_patterns: list[URLPattern | URLResolver] = [
     path("schema/", api_docs.schema, name="api_schema"),
     path("docs/", api_docs.docs, name="api_docs"),
@@ -32,11 +33,15 @@ api_patterns: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="integrations:index", permanent=False), name="home"),
+    path("admin/status/", ops_views.system_status, name="system_status"),  # Django admin → System status
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico whatever the page says: the icon base.html links to.
     path("favicon.ico", lambda request: HttpResponseRedirect(static("favicon.svg")), name="favicon"),
     # Liveness for load balancers; also the trivial view bench/webhooks.py compares against.
     path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
+    # Readiness for load balancers and Kubernetes (database, migrations, broker, beat): 200 or 503 with JSON.
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("metrics", ops_views.metrics, name="metrics"),  # Prometheus, with METRICS_TOKEN
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),  # throttled
     path("accounts/reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),

@@ -9,7 +9,8 @@ from .models import EmailReminder, Notification, RotationEmailSettings, Rotation
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    """Read-only, except **Resend** (sends the chosen notifications again, now)."""
+    """Read-only, except **Resend** (sends the chosen notifications again, now): staff need the
+    "Can resend notifications" permission (`notifications.resend_notification`; a superuser has it)."""
 
     list_display = [
         "created_at",
@@ -36,7 +37,10 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Resend the selected notifications")
+    def has_resend_permission(self, request) -> bool:
+        return request.user.has_perm("notifications.resend_notification")
+
+    @admin.action(description="Resend the selected notifications", permissions=["resend"])
     def resend(self, request, queryset):
         ids = services.notifications_resend(ids=queryset.values_list("id", flat=True), actor=Actor.of_request(request))
         transaction.on_commit(lambda: tasks.enqueue_deliveries(ids))

@@ -398,7 +398,6 @@ SLACK_SCHEMAS = {
 }
 
 
-
 def install() -> None:
     hooks.register_json_field(
         hooks.JsonField(
@@ -406,6 +405,7 @@ def install() -> None:
             slack_json,
             slack_patch,
             read_many=slack_json_many,
+            write_scope="admin",
             schema=nullable(SLACK_SCHEMAS["RotationSlack"]),
             write_schema=nullable(SLACK_SCHEMAS["RotationSlackUpdate"]),
         )

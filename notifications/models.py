@@ -41,6 +41,8 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Rows are read-only in Django admin (no change permission): its Resend action needs this.
+        permissions = [("resend_notification", "Can resend notifications")]
         constraints = [
             models.UniqueConstraint(
                 fields=["rotation", "source", "channel", "target", "kind"], name="notification_once_per_target"

@@ -59,9 +59,9 @@ class SendError(Exception):
 
 
 class RateLimited(SendError):
-    """The channel asked us to wait `retry_after` seconds (Slack's 429 Retry-After). `queued`: the
-    wait is Roster's own queue for the service's limit (nothing was sent or refused), so it is not
-    an attempt and never counts towards giving up."""
+    """The channel asked us to wait `retry_after` seconds (Slack's 429 Retry-After). `queued`: Roster
+    held it itself, the window of the service's limit being full (nothing was sent or refused), so it
+    is not an attempt and never counts towards giving up."""
 
     def __init__(
         self, retry_after: float, reason: str = "The service asked Roster to slow down.", *, queued: bool = False

@@ -271,7 +271,7 @@ def _record(row: Notification, **fields) -> None:
 
 def _retry(row: Notification, now: dt.datetime, wait: float, reason: str, *, attempted: bool = True) -> Outcome:
     at = now + dt.timedelta(seconds=wait)
-    fields = {} if attempted else {"attempts": F("attempts") - 1}  # held in Roster's own queue: not an attempt
+    fields = {} if attempted else {"attempts": F("attempts") - 1}  # held by Roster's own pacing: not an attempt
     _record(
         row,
         status=Notification.Status.PENDING,

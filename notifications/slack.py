@@ -53,6 +53,14 @@ OFF_DUTY = registry.Kind("slack.off_duty", "Slack off-duty message")
 REMINDER = registry.Kind("slack.reminder", "Slack reminder before a shift (direct message)")
 KINDS = (USERGROUP, TOPIC, ON_DUTY, OFF_DUTY, REMINDER)
 DEFAULT_REMINDER = "Reminder: your {rotation} on-call shift starts {since} (until {until}). {schedule_url}"
+DEFAULT_ON_DUTY = "{person} is on call for {rotation} until {until}."
+DEFAULT_OFF_DUTY = "{person} is off duty for {rotation}."
+# What is posted while a template is left empty: choosing a channel is enough to hear of handoffs.
+DEFAULT_TEMPLATES = {
+    "on_duty_template": DEFAULT_ON_DUTY,
+    "off_duty_template": DEFAULT_OFF_DUTY,
+    "reminder_template": DEFAULT_REMINDER,
+}
 
 PLACEHOLDERS = ("rotation", "person", "next", "since", "until", "schedule_url")
 TOPIC_MAX = 250
@@ -96,6 +104,11 @@ ID_FIELDS = ("usergroup_id", "topic_channel_id", "message_channel_id")
 
 def render(template: str, values: dict[str, str]) -> str:
     return template.format_map({name: values.get(name, "") for name in PLACEHOLDERS})
+
+
+def template_for(config: RotationSlack, field: str) -> str:
+    """The rotation's template, or the default text while it is left empty."""
+    return getattr(config, field) or DEFAULT_TEMPLATES.get(field, "")
 
 
 def validate_template(field: str, template: str) -> None:
@@ -278,10 +291,10 @@ def plan(handoff: Handoff) -> Iterator[registry.Planned]:
         yield registry.Planned(CHANNEL, f"usergroup:{config.usergroup_id}", USERGROUP.key)
     if config.topic_channel_id and config.topic_template:
         yield registry.Planned(CHANNEL, f"topic:{config.topic_channel_id}", TOPIC.key)
-    if config.message_channel_id:
-        if handoff.to_label and config.on_duty_template:
+    if config.message_channel_id:  # an empty template posts the default text
+        if handoff.to_label:
             yield registry.Planned(CHANNEL, f"channel:{config.message_channel_id}", ON_DUTY.key)
-        if handoff.from_label and config.off_duty_template:
+        if handoff.from_label:
             yield registry.Planned(CHANNEL, f"channel:{config.message_channel_id}", OFF_DUTY.key)
 
 
@@ -408,14 +421,9 @@ def _latest(rotation: Rotation) -> Handoff | None:
     return Handoff.objects.filter(rotation=rotation).select_related("rotation").order_by("-at").first()
 
 
-def _bot(row: Notification, connection: SlackConnection) -> slack.SlackClient:
-    """The client for a notification: a retry after Roster's own pacing keeps its place in the queue."""
-    return client_for(connection).with_ticket(f"notification:{row.pk}")
-
-
 def _send_usergroup(row: Notification, config: RotationSlack, connection: SlackConnection) -> None:
     latest = _latest(row.rotation)
-    bot = _bot(row, connection)
+    bot = client_for(connection)
     with _as_send_errors(connection):
         emails = [e for _, e in people(latest.to_label if latest else "") if e]
         ids = list(
@@ -445,9 +453,9 @@ def _send_topic(row: Notification, config: RotationSlack, connection: SlackConne
     if latest is None:
         return
     channel = config.topic_channel_id
-    bot = _bot(row, connection)
+    bot = client_for(connection)
     with _as_send_errors(connection):
-        bot.reserve("conversations.setTopic")  # wait for its turn before reading the channel, not after
+        bot.pace("conversations.setTopic", channel=channel)  # its turn first, then read the channel
         topic = render(config.topic_template, values_for(latest, connection))[:TOPIC_MAX]
         now = str((bot.conversations_info(channel=channel).get("topic") or {}).get("value") or "")
         if now == topic:
@@ -460,7 +468,7 @@ def _send_topic(row: Notification, config: RotationSlack, connection: SlackConne
             config.topic_note = note
             config.save(update_fields=["topic_note", "updated_at"])
             raise registry.Permanent(note)
-        config.last_topic = bot.conversations_set_topic(channel=channel, topic=topic)[:500]
+        config.last_topic = bot.conversations_set_topic(channel=channel, topic=topic, counted=True)[:500]
     config.topic_note = ""
     config.save(update_fields=["last_topic", "topic_note", "updated_at"])
 
@@ -469,12 +477,12 @@ def _send_message(row: Notification, config: RotationSlack, connection: SlackCon
     handoff = row.handoff
     if handoff is None:
         return
-    template = config.on_duty_template if row.kind == ON_DUTY.key else config.off_duty_template
+    template = template_for(config, "on_duty_template" if row.kind == ON_DUTY.key else "off_duty_template")
     values = values_for(handoff, connection)
     if row.kind == OFF_DUTY.key:  # the person going off duty
         values = {**values, "person": ", ".join(_mentions(connection, handoff.from_label)) or "nobody"}
     with _as_send_errors(connection):
-        _bot(row, connection).chat_post_message(channel=row.target.split(":", 1)[1], text=render(template, values))
+        client_for(connection).chat_post_message(channel=row.target.split(":", 1)[1], text=render(template, values))
 
 
 def _send_reminder(row: Notification, config: RotationSlack, connection: SlackConnection) -> None:
@@ -498,7 +506,7 @@ def _send_reminder(row: Notification, config: RotationSlack, connection: SlackCo
             "until": _when(rotation, end),
             "schedule_url": settings.PUBLIC_BASE_URL + reverse("rotations:detail", args=[rotation.pk]),
         }
-        text = render(config.reminder_template or DEFAULT_REMINDER, values)
+        text = render(template_for(config, "reminder_template"), values)
         client_for(connection).chat_post_message(channel=user_id, text=text)
 
 
@@ -542,9 +550,7 @@ def send_test_message(*, rotation: Rotation, actor: Actor | None) -> str:
     label = _on_call_label(rotation, now)
     recorded = _latest(rotation)
     latest = recorded if recorded and recorded.to_label == label else Handoff(rotation=rotation, at=now, to_label=label)
-    text = "(Test) " + render(
-        config.on_duty_template or "{person} is on call for {rotation}.", values_for(latest, connection)
-    )
+    text = "(Test) " + render(template_for(config, "on_duty_template"), values_for(latest, connection))
     with _as_send_errors(connection):
         client_for(connection).chat_post_message(channel=config.message_channel_id, text=text)
     _audit(
@@ -652,8 +658,9 @@ def page_context(rotation: Rotation) -> dict:
             "note": note,
             "members": linked(rotation, connection),
             "placeholders": [f"{{{p}}}" for p in PLACEHOLDERS],
+            "defaults": DEFAULT_TEMPLATES,
             "group_form": NewUserGroupForm(),
-            "previews": previews({field: getattr(config, field) for field, _ in PREVIEWED}),
+            "previews": previews({field: getattr(config, field) for field in PREVIEW_INPUTS}),
         }
     }
 
@@ -666,14 +673,28 @@ PREVIEWED = (
 )
 
 
-def previews(templates: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each non-empty template filled with sample values, in page order, as {field, label, text,
-    error}; a template that would not be saved says why instead (`error` true, `text` the reason)."""
+# What a message's default text depends on: on/off duty posts go to the message channel, reminders
+# are sent while reminder hours are set.
+DEFAULT_WHEN = {
+    "on_duty_template": "message_channel_id",
+    "off_duty_template": "message_channel_id",
+    "reminder_template": "reminder_hours",
+}
+PREVIEW_INPUTS = (*(field for field, _ in PREVIEWED), "message_channel_id", "reminder_hours")
+
+
+def previews(settings: dict[str, Any]) -> list[dict[str, Any]]:
+    """What will be posted, in page order, as {field, label, text, error}: each non-empty template
+    filled with sample values, or its default text (label "… (default)") while it is empty and its
+    channel or reminder is on; a template that would not be saved says why instead (`error` true,
+    `text` the reason). `settings`: the templates and `message_channel_id`, `reminder_hours`."""
     found = []
-    for field, label in PREVIEWED:
-        template = templates.get(field)
+    for field, name in PREVIEWED:
+        template, label = settings.get(field), name
         if not isinstance(template, str) or not template.strip():
-            continue
+            if field not in DEFAULT_TEMPLATES or settings.get(DEFAULT_WHEN[field]) in (None, ""):
+                continue
+            template, label = DEFAULT_TEMPLATES[field], f"{name} (default)"
         try:
             text, error = render(_clean(field, template), SAMPLE), False
         except SlackSettingsError as refused:

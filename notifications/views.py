@@ -189,6 +189,9 @@ def create_usergroup(request: HttpRequest, rotation_id: int) -> HttpResponse:
 @require_POST
 def preview(request: HttpRequest, rotation_id: int) -> JsonResponse:
     """The Slack section's preview as the admin types (static/js/slack-preview.js): the templates
-    posted, filled with sample values, or why one would not be saved. Saves nothing."""
+    posted (or the default texts, for a chosen channel), filled with sample values, or why one would
+    not be saved. Saves nothing."""
     _rotation(request, rotation_id)
-    return JsonResponse({"previews": slack.previews({field: request.POST.get(field) for field, _ in slack.PREVIEWED})})
+    return JsonResponse(
+        {"previews": slack.previews({field: request.POST.get(field) for field in slack.PREVIEW_INPUTS})}
+    )

@@ -83,11 +83,13 @@ class EndpointAdmin(admin.ModelAdmin):
             changed += 1
         return changed
 
-    @admin.action(description="Enable the selected endpoints (their waiting deliveries are sent)")
+    @admin.action(
+        description="Enable the selected endpoints (their waiting deliveries are sent)", permissions=["change"]
+    )
     def enable(self, request, queryset):
         self.message_user(request, f"{self._set_enabled(request, queryset, True)} endpoint(s) enabled.")
 
-    @admin.action(description="Disable the selected endpoints (nothing is sent to them)")
+    @admin.action(description="Disable the selected endpoints (nothing is sent to them)", permissions=["change"])
     def disable(self, request, queryset):
         self.message_user(request, f"{self._set_enabled(request, queryset, False)} endpoint(s) disabled.")
 
@@ -136,6 +138,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "created_at",
         "delivered_at",
         "body",
+        "answer",
     ]
     fields = tuple(readonly_fields)
     actions = ["resend"]
@@ -158,7 +161,13 @@ class DeliveryAdmin(admin.ModelAdmin):
     def body(self, obj: Delivery):
         return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False))
 
-    @admin.action(description="Resend the selected deliveries now (as Resend on the endpoint's page)")
+    @admin.display(description="Answer's body (its first 64 KiB at most)")
+    def answer(self, obj: Delivery):
+        return format_html("<pre>{}</pre>", obj.response_body) if obj.response_body else "—"
+
+    @admin.action(
+        description="Resend the selected deliveries now (as Resend on the endpoint's page)", permissions=["change"]
+    )
     def resend(self, request, queryset):
         actor = Actor.of_request(request)
         resent = sum(

@@ -14,7 +14,7 @@ from ninja import Status
 from pydantic import Field, WithJsonSchema
 
 from accounts.actor import Actor
-from accounts.api import ApiError, DateTime, Error, Id, Schema, auth, iso
+from accounts.api import ApiError, DateTime, Error, Id, Schema, auth, iso, rate_limited
 from accounts.api import router as api_router
 
 from . import event_schemas, selectors, services  # noqa: F401 (event_schemas: the events' schemas)
@@ -48,8 +48,9 @@ Url = Annotated[Any, WithJsonSchema({"type": "string", "description": "https:// 
 Description = Annotated[Any, WithJsonSchema({"type": "string", "maxLength": 200})]
 Enabled = Annotated[Any, WithJsonSchema({"type": "boolean"})]
 UNSAFE = (
-    " A refused URL is a 400 `unsafe_url` (not https, or it resolves to a loopback, private, link-local, "
-    "multicast or reserved address); another invalid field a 400 `invalid_request` naming it."
+    " A refused URL is a 400 `unsafe_url` (not https, a port not allowed, or it resolves to a loopback, private, "
+    "link-local, multicast, reserved, 6to4 or Azure platform address); another invalid field a 400 "
+    "`invalid_request` naming it."
 )
 
 
@@ -228,15 +229,19 @@ def delete(request, endpoint_id: Id):
 
 @router.post(
     "/webhook-endpoints/{int:endpoint_id}/test",
-    response={202: OutgoingWebhookDelivery},
+    response={202: OutgoingWebhookDelivery, 429: Error},
     auth=auth(),
     operation_id="testWebhookEndpoint",
     summary="Send a test event",
 )
 def endpoint_test(request, endpoint_id: Id):
-    """Queues a `webhook.test` event to this endpoint; its result shows in the deliveries."""
+    """Queues a `webhook.test` event to this endpoint; its result shows in the deliveries. At most 5 a
+    minute per organization: beyond, a 429 `rate_limited` (`Retry-After` says when to try again)."""
     found = selectors.endpoint_get(request.organization, endpoint_id)
-    delivery = services.endpoint_send_test(endpoint=found, actor=Actor.of_request(request))
+    try:
+        delivery = services.endpoint_send_test(endpoint=found, actor=Actor.of_request(request))
+    except services.RateLimited as refused:
+        raise rate_limited(refused.message, refused.retry_after) from refused
     delivery.refresh_from_db()
     return Status(202, delivery_json(delivery))
 

@@ -64,6 +64,8 @@ class Delivery(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     response_code = models.PositiveIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    # The start of the last answer's body: at most 64 KiB were read (safe_http.MAX_RESPONSE_BYTES).
+    response_body = models.TextField(blank=True, default="")
     error = models.CharField(max_length=500, blank=True, default="")  # in plain words
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)

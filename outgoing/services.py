@@ -7,7 +7,8 @@ empty → now; one delivery in flight per endpoint, so one organization's slow o
 holds at most one worker at a time, for at most TIMEOUT seconds), then the row (pending and due →
 sending). The body is signed per Standard Webhooks (`webhook-id` = the event id, the same on every
 retry; `webhook-timestamp`; `webhook-signature` v1 HMAC-SHA256) and POSTed through `safe_http`
-(the SSRF guard; redirects not followed). Results:
+(the SSRF guard; redirects not followed; at most 64 KiB of the answer is read and kept, in
+`response_body`, then the connection is closed). The status code decides:
 - 2xx: delivered; the endpoint is healthy again (`failing_since` cleared).
 - a timeout, a connection error, 5xx or 429: tried again after BACKOFF[attempts - 1] (or the
   429's Retry-After, when longer), for about 24 hours in all, then failed.
@@ -27,7 +28,6 @@ import logging
 import secrets
 import time
 from collections.abc import Iterable
-from email.utils import parsedate_to_datetime
 
 import requests
 from django.conf import settings
@@ -40,6 +40,9 @@ from standardwebhooks.webhooks import Webhook
 from accounts.actor import Actor
 from accounts.audit import audit_record
 from accounts.models import Membership
+from accounts.text import line_break_problem
+from config import limits, retry_after
+from config.celery import app, enqueue_each
 
 from . import safe_http
 from .models import DEFAULT_LEAD_MINUTES, EVENT_TYPES, Delivery, Endpoint
@@ -59,12 +62,21 @@ ERROR_MAX = 500
 MAX_ENDPOINTS = 20  # per organization
 MAX_LEAD_MINUTES = 7 * 24 * 60  # notifications.upcoming hears of shifts at most 7 days ahead
 PROVIDER = "roster"  # audit trail: Roster's own settings
+TEST_EVENT_RATE = "5/minute"  # per organization (config.limits)
 
 
 class EndpointError(Exception):
     def __init__(self, message: str, code: str = "invalid_request", field: str | None = None):
         super().__init__(message)
         self.message, self.code, self.field = message, code, field
+
+
+class RateLimited(EndpointError):
+    """Too many of something: try again after `retry_after` seconds (the message says when)."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message, code="rate_limited")
+        self.retry_after = retry_after
 
 
 # --- endpoints ---------------------------------------------------------------------------------
@@ -100,6 +112,8 @@ def clean_description(description) -> str:
         return ""
     if not isinstance(description, str) or len(description) > 200:
         raise EndpointError("The description is text of 200 characters at most.", field="description")
+    if problem := line_break_problem(description.strip(), what="A description"):
+        raise EndpointError(problem, field="description")
     return description.strip()
 
 
@@ -217,12 +231,16 @@ def deliveries_create(
             "id", flat=True
         )
     )
-    transaction.on_commit(lambda: _queue(ids))
+    transaction.on_commit(lambda: enqueue(ids))
     return ids
 
 
 def endpoint_send_test(*, endpoint: Endpoint, actor: Actor | None = None) -> Delivery:
-    """A `webhook.test` event for this endpoint alone, delivered like any other (its log shows it)."""
+    """A `webhook.test` event for this endpoint alone, delivered like any other (its log shows it);
+    RateLimited after TEST_EVENT_RATE of the organization's test events."""
+    refused = limits.hit(TEST_EVENT_RATE, "outgoing-test-event", str(endpoint.organization_id))
+    if refused:
+        raise RateLimited(f"Too many test events: try again in {refused.wait_words()}.", refused.retry_after)
     event_id = f"evt_test_{secrets.token_hex(8)}"
     data = {"message": "A test event from Roster.", "endpointId": endpoint.pk, "sentBy": actor.label if actor else None}
     ids = deliveries_create(endpoints=[endpoint], event_id=event_id, event_type="webhook.test", data=data)
@@ -245,20 +263,25 @@ def delivery_resend(*, delivery: Delivery, actor: Actor | None = None) -> bool:
             summary=f"Resent {delivery.event_type} {delivery.event_id} to {delivery.endpoint.url}",
             actor=actor,
         )
-        transaction.on_commit(lambda: _queue([delivery.pk]))
+        transaction.on_commit(lambda: enqueue([delivery.pk]))
     return bool(done)
 
 
-def _queue(ids: list[int]) -> None:
-    from . import tasks  # tasks import this module
+DELIVER = "outgoing.tasks.deliver"  # queued by name: the tasks module imports this one
 
-    tasks.enqueue(ids)
+
+def enqueue(ids: list[int], *, delay: float = 0) -> int:
+    """Queue one delivery task per row; a row whose message could not be queued waits for the sweep."""
+    queued = enqueue_each(app.signature(DELIVER), ids, delay=delay, what="webhook delivery")
+    if queued:
+        mark_queued(ids=queued, at=timezone.now() + dt.timedelta(seconds=delay))
+    return len(queued)
 
 
 def _queue_next(endpoint_id: int) -> None:
     next_id = next_due(endpoint_id=endpoint_id, now=timezone.now())
     if next_id:
-        _queue([next_id])
+        enqueue([next_id])
 
 
 # --- delivering one --------------------------------------------------------------------------
@@ -291,16 +314,9 @@ def _claim(delivery_id: int, now: dt.datetime) -> Delivery | None:
     return Delivery.objects.select_related("endpoint__organization").get(pk=delivery_id)
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        return max((parsedate_to_datetime(value) - timezone.now()).total_seconds(), 0.0)
-    except (TypeError, ValueError):
-        return None
+def response_text(body: bytes) -> str:
+    """The kept bytes of an answer (at most safe_http.MAX_RESPONSE_BYTES) as text a database stores."""
+    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
 def _send(endpoint: Endpoint, delivery: Delivery, now: dt.datetime) -> tuple[str, dict]:
@@ -308,7 +324,7 @@ def _send(endpoint: Endpoint, delivery: Delivery, now: dt.datetime) -> tuple[str
     body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
     headers = signed_headers(endpoint, delivery, body, now)
     started = time.monotonic()
-    fields: dict = {"response_code": None, "latency_ms": None}
+    fields: dict = {"response_code": None, "latency_ms": None, "response_body": ""}
     try:
         response = safe_http.post(endpoint.url, data=body.encode(), headers=headers, timeout=TIMEOUT)
     except safe_http.UnsafeUrl as unsafe:
@@ -322,15 +338,18 @@ def _send(endpoint: Endpoint, delivery: Delivery, now: dt.datetime) -> tuple[str
             else ("Could not connect to the endpoint.")
         )
         return "retry", fields | {"error": reason}
-    fields = {"response_code": response.status_code, "latency_ms": round((time.monotonic() - started) * 1000)}
+    fields = {
+        "response_code": response.status_code,
+        "latency_ms": round((time.monotonic() - started) * 1000),
+        "response_body": response_text(response.body),
+    }
     status = response.status_code
-    response.close()
     if 200 <= status < 300:
         return "delivered", fields | {"error": ""}
     if status == 429:
         return "retry", fields | {
             "error": "The endpoint answered 429 Too Many Requests.",
-            "wait": _retry_after(response),
+            "wait": retry_after.seconds(response.headers.get("Retry-After"), maximum=MAX_RETRY_AFTER),
         }
     if status >= 500:
         return "retry", fields | {"error": f"The endpoint answered {status} (a server error)."}

@@ -3,13 +3,10 @@ services.py (its docstring says how a delivery is tried, retried and kept fair).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from celery import shared_task
 from django.utils import timezone
-
-from config.celery import enqueue_each
 
 from . import events, services
 from .models import Delivery
@@ -17,14 +14,6 @@ from .models import Delivery
 log = logging.getLogger(__name__)
 
 SHORT_WAIT = 60  # seconds
-
-
-def enqueue(ids: list[int], *, delay: float = 0) -> int:
-    """Queue one delivery task per row; a row whose message could not be queued waits for the sweep."""
-    queued = enqueue_each(deliver, ids, delay=delay, what="webhook delivery")
-    if queued:
-        services.mark_queued(ids=queued, at=timezone.now() + dt.timedelta(seconds=delay))
-    return len(queued)
 
 
 # The HTTP call is bounded by services.TIMEOUT (connect and read); the limits only catch a stuck worker.
@@ -39,11 +28,11 @@ def deliver(delivery_id: int) -> str:
     if row["status"] == Delivery.Status.PENDING and row["next_attempt_at"]:
         wait = max((row["next_attempt_at"] - timezone.now()).total_seconds(), 0)
         if wait <= SHORT_WAIT:  # a later try is queued by the sweep when due (no hours-long countdowns)
-            enqueue([delivery_id], delay=wait)
+            services.enqueue([delivery_id], delay=wait)
     # The endpoint is free again: its next waiting delivery goes now (one in flight per endpoint).
     next_id = services.next_due(endpoint_id=row["endpoint_id"], now=timezone.now())
     if next_id is not None:
-        enqueue([next_id])
+        services.enqueue([next_id])
     return result
 
 
@@ -55,7 +44,7 @@ def sweep() -> dict[str, int]:
     now = timezone.now()
     relayed = events.relay_missed_incident_events(now=now)
     stuck = services.requeue_stuck(now=now)
-    queued = enqueue(services.due_round_robin(now=now))
+    queued = services.enqueue(services.due_round_robin(now=now))
     if relayed or stuck or queued:
         log.info(
             "Outgoing webhook sweep: %s incident events relayed, %s stuck rows reset, %s queued", relayed, stuck, queued

@@ -42,21 +42,39 @@ def endpoints(request):
 @login_required
 def endpoint(request, endpoint_id: int):
     org = get_org_for_admin(request)
-    found = selectors.endpoint_get(org, endpoint_id)
+    return _endpoint_page(request, org, selectors.endpoint_get(org, endpoint_id))
+
+
+def _endpoint_page(request, org, found, *, test_refused: services.RateLimited | None = None):
     kept = once.take(request, ONCE_KEY)
     new_secret = kept["secret"] if kept and kept.get("endpoint") == found.pk else None
-    return render(
+    response = render(
         request,
         "outgoing/endpoint.html",
-        {"organization": org, "endpoint": found, "deliveries": selectors.deliveries(found), "new_secret": new_secret},
+        {
+            "organization": org,
+            "endpoint": found,
+            "deliveries": selectors.deliveries(found),
+            "new_secret": new_secret,
+            "test_refused": test_refused.message if test_refused else None,
+        },
+        status=429 if test_refused else 200,
     )
+    if test_refused:
+        response["Retry-After"] = str(test_refused.retry_after)
+    return response
 
 
 @login_required
 @require_POST
 def endpoint_test(request, endpoint_id: int):
-    found = selectors.endpoint_get(get_org_for_admin(request), endpoint_id)
-    services.endpoint_send_test(endpoint=found, actor=Actor.of_request(request))
+    """Queue a test event; too many: the page again, 429 with Retry-After and the sentence by the button."""
+    org = get_org_for_admin(request)
+    found = selectors.endpoint_get(org, endpoint_id)
+    try:
+        services.endpoint_send_test(endpoint=found, actor=Actor.of_request(request))
+    except services.RateLimited as refused:
+        return _endpoint_page(request, org, found, test_refused=refused)
     messages.success(request, "A test event is on its way; its result shows in the log below.")
     return redirect("outgoing:endpoint", endpoint_id=found.pk)
 

@@ -108,7 +108,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Revoke the selected calendar feeds (their URLs answer 404)")
+    @admin.action(description="Revoke the selected calendar feeds (their URLs answer 404)", permissions=["change"])
     def revoke(self, request, queryset):
         revoked = sum(
             calendar_feed_revoke(

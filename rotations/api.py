@@ -16,7 +16,7 @@ from ninja import Query, Status
 from pydantic import Field, StrictInt, WithJsonSchema, create_model
 
 from accounts.actor import Actor
-from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, auth
+from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, auth, require_scope
 from accounts.api import router as api_router
 
 from . import hooks, selectors, services
@@ -332,11 +332,16 @@ def rotation(request, rotation_id: Id):
     operation_id="updateRotation",
     summary="Update a rotation",
     description="`members` replaces the list in round-robin order (people kept by email); a `pagerdutyScheduleId` "
-    "binds, `null` unbinds (admins)." + CONFLICT,
+    "binds, `null` unbinds (admins; a write token). `slack` changes a whole Slack workspace (which user group "
+    "Roster rewrites, who is always in it, where it posts): it needs an admin token (else 403 "
+    "`insufficient_scope`, `requiredScope: admin`)." + CONFLICT,
 )
 def update(request, rotation_id: Id, payload: RotationUpdate):  # type: ignore[valid-type]
     found = _get(request, rotation_id)
     sent = payload.model_fields_set  # type: ignore[attr-defined]
+    for extra in hooks.json_fields():
+        if extra.key in sent:
+            require_scope(request, extra.write_scope)  # before anything is read or changed
     changes = {**_cadence_changes(payload.cadence)}  # type: ignore[attr-defined]
     for extra in hooks.json_fields():
         if extra.key in sent and extra.write is not None:

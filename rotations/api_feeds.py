@@ -1,7 +1,11 @@
 """JSON API for calendar feeds: /api/rotations/<id>/calendar and /api/me/calendar.
 
 GET shows the active feed (never its URL: only a hash of the token is stored); POST creates one,
-or regenerates it (the old URL stops working), and answers the URL this once; DELETE revokes."""
+or regenerates it (the old URL stops working), and answers the URL this once; DELETE revokes.
+
+Each answers for the person acting: a session or a person's API token manages that person's own feed
+(of the rotation, or of their shifts); on a rotation, an operator's token (no person) manages the
+rotation's API-token feed. `madeByApiToken` says which a rotation feed is."""
 
 from __future__ import annotations
 
@@ -21,7 +25,9 @@ from .models import CalendarFeed
 router = api_router(
     "Calendar feeds",
     "Private iCalendar subscription URLs (`/cal/<token>.ics`): a rotation's shifts, or yours in every rotation. "
-    "Only a hash of the token is stored: the URL is answered once, by the POST that creates it.",
+    "Only a hash of the token is stored: the URL is answered once, by the POST that creates it. Each person has "
+    "their own URL (a session or a person's API token manages theirs; an operator's token, the rotation's "
+    "API-token feed); leaving the organization or a deactivated account revokes them all.",
 )
 
 MAX_ALARM_MINUTES = 7 * 24 * 60
@@ -32,6 +38,9 @@ class Feed(Schema):
     last4: str
     alarm_minutes: int | None
     created_at: DateTime
+    made_by_api_token: bool = Field(
+        description="A rotation feed made by an operator's API token (acting for no person), not one person's own."
+    )
     url: str | None = Field(None, description="Only in the POST's answer.")
     webcal_url: str | None = Field(None, description="Only in the POST's answer.")
 
@@ -52,6 +61,7 @@ def feed_json(feed: CalendarFeed | None, raw: str | None = None) -> dict:
         "last4": feed.last4,
         "alarmMinutes": feed.alarm_minutes,
         "createdAt": iso(feed.created_at),
+        "madeByApiToken": feed.made_by_api_token,
     }
     if raw is not None:
         shown |= {"url": feeds.feed_url(raw), "webcalUrl": feeds.webcal_url(raw)}
@@ -84,9 +94,15 @@ def _rotation(request, rotation_id: int):
     return selectors.rotation_for(request.organization, rotation_id, now=timezone.now())
 
 
-def _person(request):
+def _acting(request):
+    """Who the request acts for: the signed-in person, a person's API token's creator, or None (an
+    operator's token)."""
     token = getattr(request, "api_token", None)
-    user = token.created_by if token is not None else request.user
+    return token.created_by if token is not None else request.user
+
+
+def _person(request):
+    user = _acting(request)
     if user is None:
         raise ApiError(
             409, "no_person", "This API token was created by an operator and acts for no person: sign in instead."
@@ -110,11 +126,11 @@ ROTATION_CALENDAR = "/rotations/{int:rotation_id}/calendar"
     exclude_unset=True,
     auth=auth("read"),
     operation_id="getRotationCalendar",
-    summary="Show the rotation's calendar feed",
+    summary="Show my calendar feed of the rotation",
     description=SHOWN,
 )
 def rotation_calendar(request, rotation_id: Id):
-    return _show(request, rotation=_rotation(request, rotation_id))
+    return _show(request, rotation=_rotation(request, rotation_id), user=_acting(request))
 
 
 @router.post(
@@ -123,11 +139,11 @@ def rotation_calendar(request, rotation_id: Id):
     exclude_unset=True,
     auth=auth("write", admin=False),
     operation_id="createRotationCalendar",
-    summary="Create or regenerate the rotation's calendar feed",
+    summary="Create or regenerate my calendar feed of the rotation",
     description=CREATED,
 )
 def rotation_calendar_create(request, rotation_id: Id, payload: CalendarFeedCreate | None = None):
-    return _create(request, payload, rotation=_rotation(request, rotation_id))
+    return _create(request, payload, rotation=_rotation(request, rotation_id), user=_acting(request))
 
 
 @router.delete(
@@ -135,11 +151,11 @@ def rotation_calendar_create(request, rotation_id: Id, payload: CalendarFeedCrea
     response={204: None},
     auth=auth("write", admin=False),
     operation_id="revokeRotationCalendar",
-    summary="Revoke the rotation's calendar feed",
+    summary="Revoke my calendar feed of the rotation",
     description=REVOKED,
 )
 def rotation_calendar_revoke(request, rotation_id: Id):
-    return _revoke(request, rotation=_rotation(request, rotation_id))
+    return _revoke(request, rotation=_rotation(request, rotation_id), user=_acting(request))
 
 
 @router.get(

@@ -15,3 +15,15 @@ class RotationsConfig(AppConfig):
             PROVIDER, registry.DisconnectHook(describe=services.disconnect_warning, apply=services.rotations_unbind_all)
         )
         registry.register_card_section(PROVIDER, card.SECTION)
+
+        # Calendar feeds follow the person: leaving or being removed from an organization, or a
+        # deactivated account, revokes every feed they own, in the transaction making that change.
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_delete, post_save
+
+        from accounts.models import Membership
+
+        from . import feed_owners
+
+        post_delete.connect(feed_owners.membership_deleted, sender=Membership, dispatch_uid="feeds_member_left")
+        post_save.connect(feed_owners.user_saved, sender=get_user_model(), dispatch_uid="feeds_user_deactivated")

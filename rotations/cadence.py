@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,9 @@ class Slot(Generic[W]):
     end: dt.datetime
     who: W | None
     override: bool = False
+    # The native turn this slot is (part of): its identity, kept when an override trims it or a
+    # skip gives it to someone else (calendar UIDs). None: an override, a gap, a PagerDuty shift.
+    turn: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ def turns(
         if start >= until:
             break
         shift = sum(1 for s in skipped_turns if s <= k)
-        slots.append(Slot(start, cadence.turn_start(k + 1), members[(k + shift) % len(members)]))
+        slots.append(Slot(start, cadence.turn_start(k + 1), members[(k + shift) % len(members)], turn=k))
         k += 1
     return slots
 
@@ -97,9 +100,9 @@ def apply_overrides(slots: list[Slot[W]], overrides: Iterable[tuple[dt.datetime,
                 cut.append(slot)
                 continue
             if slot.start < o_start:
-                cut.append(Slot(slot.start, o_start, slot.who, slot.override))
+                cut.append(replace(slot, end=o_start))
             if slot.end > o_end:
-                cut.append(Slot(o_end, slot.end, slot.who, slot.override))
+                cut.append(replace(slot, start=o_end))
         cut.append(Slot(o_start, o_end, who, override=True))
         result = sorted(cut, key=lambda s: (s.start, s.end))
     return result
@@ -116,7 +119,9 @@ def merge_adjacent(slots: Sequence[Slot[W]]) -> list[Slot[W]]:
     merged: list[Slot[W]] = []
     for slot in sorted(slots, key=lambda s: (s.start, s.end)):
         if merged and merged[-1].who == slot.who and merged[-1].end == slot.start:
-            merged[-1] = Slot(merged[-1].start, slot.end, slot.who, merged[-1].override or slot.override)
+            first = merged[-1]
+            turn = first.turn if first.turn is not None else slot.turn
+            merged[-1] = Slot(first.start, slot.end, slot.who, first.override or slot.override, turn=turn)
         else:
             merged.append(slot)
     return merged

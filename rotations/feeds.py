@@ -1,14 +1,18 @@
-"""Calendar feeds (iCalendar, RFC 5545): a private subscription URL per rotation (everyone's shifts)
-or per person (their shifts in every rotation of the organization, matched by email).
+"""Calendar feeds (iCalendar, RFC 5545): private subscription URLs, each its own person's: of a
+rotation (everyone's shifts; one per rotation and person, and one made by an operator's API token),
+or of the person's shifts in every rotation of the organization (matched by email). Leaving the
+organization or a deactivated account revokes every feed the person owns (feed_owners.py).
 
 Only the SHA-256 hash of a feed's token is stored; the URL is shown once. Each event is one shift:
 
-- `UID` is derived from the rotation id, the shift's start and the person's key (a gap: its end;
-  never a row id),
-  so it survives re-syncs and recomputations: a calendar client keeps the same event.
-- A moved shift keeps its UID when its start and person stay (its end moved) and its `SEQUENCE`
-  grows: SEQUENCE is the rotation's *version*, the seconds since 2020 of the latest change Roster
-  knows of (the rotation edited, a member, override or skip added or removed, a PagerDuty sync).
+- `UID` is derived from the rotation id and the turn's number for a native rotation's turn (its own
+  identity: trimmed by an override or given to the next person by a skip, it stays the same event;
+  a turn an override splits in two: its later part is keyed by the turn and part number); otherwise
+  (a PagerDuty shift, an override) from the rotation id, the shift's start and the person's key (a
+  gap: its end); never a row id. So it survives re-syncs and recomputations: a calendar client keeps
+  the same event, with the notes and alarms people added to it.
+- A moved shift keeps its UID and its `SEQUENCE` grows: SEQUENCE is the rotation's *version*, the
+  seconds since 2020 of the latest change Roster knows of (the rotation edited, a member, override or skip added or removed, a PagerDuty sync).
   It only grows: removals bump the rotation's `updated_at` (services._schedule_changed).
   `DTSTAMP` is that same instant, so an unchanged rotation renders byte-identical (hence the ETag).
 """
@@ -23,12 +27,13 @@ from dataclasses import dataclass
 import icalendar
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
-from accounts.models import hash_token
+from accounts.models import Membership, hash_token
 
 from . import selectors
 from .models import CalendarFeed, Rotation
@@ -67,19 +72,37 @@ def _new(*, organization, kind: str, rotation=None, user=None, alarm_minutes=Non
 
 
 def _active(*, organization, rotation=None, user=None):
+    """A rotation's feed owned by `user` (None: the API-token feed), or `user`'s person feed."""
     qs = CalendarFeed.objects.filter(organization=organization, revoked_at__isnull=True)
-    return qs.filter(rotation=rotation) if rotation is not None else qs.filter(user=user)
+    if rotation is not None:
+        return qs.filter(kind=CalendarFeed.Kind.ROTATION, rotation=rotation, user=user)
+    return qs.filter(kind=CalendarFeed.Kind.PERSON, user=user)
 
 
-def _describe(rotation=None, user=None) -> str:
-    return f"rotation “{rotation.name}”" if rotation is not None else f"{user.email}’s shifts"
+def _describe(feed: CalendarFeed) -> str:
+    owner = feed.user.email if feed.user is not None else ""
+    if feed.rotation is None:  # a person feed
+        return f"{owner}’s shifts"
+    return f"rotation “{feed.rotation.name}” ({owner + '’s' if owner else 'made by an API token'})"
+
+
+def _audit_revoked(feed: CalendarFeed, *, actor: Actor | None, why: str = "") -> None:
+    audit_record(
+        organization=feed.organization,
+        provider="roster",
+        action="calendar_feed.revoked",
+        summary=f"Calendar feed …{feed.last4} for {_describe(feed)} revoked{why}",
+        actor=actor,
+        detail={"kind": feed.kind, "last4": feed.last4, "rotation_id": feed.rotation_id},
+    )
 
 
 def calendar_feed_create(
     *, organization, rotation: Rotation | None = None, user=None, alarm_minutes: int | None = None, actor: Actor | None
 ) -> tuple[CalendarFeed, str]:
-    """A new feed for a rotation or a person, replacing (revoking) the active one: returns it and its raw
-    token, to show once. Used for both Create and Regenerate."""
+    """A new feed, replacing (revoking) the one it supersedes: returns it and its raw token, to show
+    once. Used for both Create and Regenerate. With a rotation, `user` is the person the feed belongs
+    to (None: an operator's API token made it); without, it is `user`'s own person feed."""
     kind = CalendarFeed.Kind.ROTATION if rotation is not None else CalendarFeed.Kind.PERSON
     with transaction.atomic():
         replaced = _active(organization=organization, rotation=rotation, user=user).update(revoked_at=timezone.now())
@@ -90,8 +113,7 @@ def calendar_feed_create(
             organization=organization,
             provider="roster",
             action="calendar_feed.regenerated" if replaced else "calendar_feed.created",
-            summary=f"Calendar feed …{feed.last4} for {_describe(rotation, user)} "
-            + ("regenerated" if replaced else "created"),
+            summary=f"Calendar feed …{feed.last4} for {_describe(feed)} " + ("regenerated" if replaced else "created"),
             actor=actor,
             detail={"kind": kind, "last4": feed.last4, "rotation_id": rotation.pk if rotation else None},
         )
@@ -99,20 +121,33 @@ def calendar_feed_create(
 
 
 def calendar_feed_revoke(*, organization, rotation: Rotation | None = None, user=None, actor: Actor | None) -> int:
-    """Revoke the active feed of a rotation or person (its URL answers 404 from now on)."""
+    """Revoke the active feed of a rotation and person (None: the API-token feed), or of a person
+    (its URL answers 404 from now on)."""
     with transaction.atomic():
-        feeds = list(_active(organization=organization, rotation=rotation, user=user).select_for_update())
+        feeds = list(
+            _active(organization=organization, rotation=rotation, user=user)
+            .select_for_update(of=("self",))
+            .select_related("organization", "rotation", "user")
+        )
         for feed in feeds:
             feed.revoked_at = timezone.now()
             feed.save(update_fields=["revoked_at"])
-            audit_record(
-                organization=organization,
-                provider="roster",
-                action="calendar_feed.revoked",
-                summary=f"Calendar feed …{feed.last4} for {_describe(rotation, user)} revoked",
-                actor=actor,
-                detail={"kind": feed.kind, "last4": feed.last4, "rotation_id": rotation.pk if rotation else None},
-            )
+            _audit_revoked(feed, actor=actor)
+    return len(feeds)
+
+
+def calendar_feeds_revoke_owned(*, user_id: int, organization_id: int | None = None, why: str) -> int:
+    """Revoke every active feed `user_id` owns (in one organization, or in all): they left it, were
+    removed, or their account was deactivated. Call inside the transaction making that change."""
+    with transaction.atomic():
+        owned = CalendarFeed.objects.filter(user_id=user_id, revoked_at__isnull=True)
+        if organization_id is not None:
+            owned = owned.filter(organization_id=organization_id)
+        feeds = list(owned.select_for_update(of=("self",)).select_related("organization", "rotation", "user"))
+        now = timezone.now()
+        CalendarFeed.objects.filter(pk__in=[f.pk for f in feeds]).update(revoked_at=now)
+        for feed in feeds:
+            _audit_revoked(feed, actor=None, why=why)
     return len(feeds)
 
 
@@ -120,10 +155,20 @@ def calendar_feed_active(*, organization, rotation: Rotation | None = None, user
     return _active(organization=organization, rotation=rotation, user=user).first()
 
 
+def api_token_feeds(rotation: Rotation) -> list[CalendarFeed]:
+    """The rotation's active feeds made by an operator's API token (listed on the rotation page)."""
+    return list(_active(organization=rotation.organization, rotation=rotation, user=None))
+
+
 def calendar_feed_for_token(raw: str) -> CalendarFeed | None:
-    """The active feed of a raw token, or None (unknown and revoked look the same)."""
+    """The active feed of a raw token, or None (unknown and revoked look the same). A feed whose
+    owner is no longer an active member of its organization is None too, even if a bulk change
+    skipped the revocation (rotations/apps.py)."""
+    member = Membership.objects.filter(organization_id=OuterRef("organization_id"), user_id=OuterRef("user_id"))
     return (
         CalendarFeed.objects.filter(token_hash=hash_token(raw), revoked_at__isnull=True)
+        .alias(owner_is_member=Exists(member))
+        .filter(Q(user__isnull=True) | Q(user__is_active=True, owner_is_member=True))
         .select_related("organization", "user")
         .first()
     )
@@ -138,6 +183,8 @@ class Event:
     start: dt.datetime
     end: dt.datetime
     who: selectors.Person | None  # None: nobody on call
+    turn: int | None = None  # a native turn's number (cadence.Slot.turn)
+    part: int = 0  # a turn split by an override: its later parts are 1, 2, ...
 
 
 def _version(rotation: Rotation) -> dt.datetime:
@@ -150,8 +197,12 @@ def _version(rotation: Rotation) -> dt.datetime:
 
 
 def _uid(event: Event) -> str:
-    # A gap is keyed by its end: its start may be the window's (moving) start, its end is a handoff.
-    if event.who is None:
+    # A native turn is keyed by its number: trimmed by an override or given to someone else by a
+    # skip, it stays the same event (new times or person, higher SEQUENCE). A gap is keyed by its
+    # end: its start may be the window's (moving) start, its end is a handoff.
+    if event.turn is not None:
+        key = f"{event.rotation.pk}|turn|{event.turn}" + (f"|part|{event.part}" if event.part else "")
+    elif event.who is None:
         key = f"{event.rotation.pk}|gap-until|{event.end.isoformat()}"
     else:
         key = f"{event.rotation.pk}|{event.start.isoformat()}|{event.who.key}"
@@ -190,10 +241,16 @@ def feed_events(feed: CalendarFeed, rotations: list[Rotation], *, now: dt.dateti
     email = feed.user.email.lower() if feed.user is not None else ""
     events: list[Event] = []
     for rotation in rotations:
+        parts: dict[int, int] = {}  # turn -> parts seen (slots come in time order)
         for slot in selectors.timeline(rotation, since=since, until=until):
+            part = 0
+            if slot.turn is not None:
+                part = parts[slot.turn] = parts.get(slot.turn, -1) + 1
             if feed.kind == CalendarFeed.Kind.PERSON and (slot.who is None or slot.who.email.lower() != email):
                 continue
-            events.append(Event(rotation=rotation, start=slot.start, end=slot.end, who=slot.who))
+            events.append(
+                Event(rotation=rotation, start=slot.start, end=slot.end, who=slot.who, turn=slot.turn, part=part)
+            )
     events.sort(key=lambda e: (e.start, e.rotation.pk))
     return events
 

@@ -273,7 +273,12 @@ class SyncRun(models.Model):
 class CalendarFeed(models.Model):
     """A private iCalendar subscription URL: one rotation's shifts, or one person's shifts in every
     rotation of the organization (matched by email). Only the SHA-256 hash of its token is stored;
-    the URL is shown once. A revoked feed answers 404 like an unknown one."""
+    the URL is shown once. A revoked feed answers 404 like an unknown one.
+
+    A feed belongs to `user`, the person who made it: each member has their own URL for a rotation
+    (at most one active per rotation and person), revoked all at once when they leave the organization
+    or their account is deactivated (rotations/apps.py). A rotation feed without a user was made by an
+    operator's API token (acting for no person) and lives until revoked."""
 
     class Kind(models.TextChoices):
         ROTATION = "rotation", "Rotation"
@@ -298,11 +303,12 @@ class CalendarFeed(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(kind="rotation", rotation__isnull=False, user__isnull=True))
+                condition=(models.Q(kind="rotation", rotation__isnull=False))
                 | models.Q(kind="person", rotation__isnull=True, user__isnull=False),
                 name="calendar_feed_rotation_or_person",
             )
         ]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="calendar_feed_owner")]
 
     def __str__(self):
         return f"Calendar feed ({self.kind}) …{self.last4}"
@@ -310,3 +316,7 @@ class CalendarFeed(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def made_by_api_token(self) -> bool:
+        return self.kind == self.Kind.ROTATION and self.user_id is None

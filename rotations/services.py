@@ -16,6 +16,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from accounts.text import line_break_problem
+
 from .models import Member, Override, Rotation, Shift, Skip, validate_time_zone
 
 CADENCE_FIELDS = ("cadence_unit", "cadence_count", "handoff_time", "start_date")
@@ -47,6 +49,8 @@ def _clean_member(name: str, email: str) -> tuple[str, str]:
         raise RotationError(f"An email address can be at most {MEMBER_EMAIL_MAX} characters.", field="email")
     if not name:
         raise RotationError(f"A name is needed for {email}.", field="name")
+    if problem := line_break_problem(name, what=f"The name of {email}"):
+        raise RotationError(problem, field="name")
     return name[:200], email
 
 
@@ -71,6 +75,8 @@ def _validate(rotation: Rotation) -> None:
         raise RotationError("A rotation needs a name.", field="name")
     if len(rotation.name) > NAME_MAX:
         raise RotationError(f"A rotation name can be at most {NAME_MAX} characters.", field="name")
+    if problem := line_break_problem(rotation.name, what="A rotation name"):
+        raise RotationError(problem, field="name")
     if rotation.cadence_unit not in Rotation.CadenceUnit.values:
         raise RotationError("The cadence is every N days or every N weeks.", field="cadence_unit")
     if not isinstance(rotation.cadence_count, int) or not 1 <= rotation.cadence_count <= 365:

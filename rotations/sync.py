@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
+from config import metrics
 from integrations.pagerduty import client as pd
 from integrations.pagerduty.models import PagerDutyConnection
 from integrations.pagerduty.selectors import get_connection
@@ -336,6 +337,10 @@ def sync_schedule(
     )
     run.ok, run.finished_at = True, timezone.now()
     run.save()
+    for rotation in rotations:  # someone clicked Sync now: how long until the page shows PagerDuty's state
+        if rotation.sync_state == Rotation.SyncState.QUEUED and rotation.sync_requested_at is not None:
+            waited = (run.finished_at - rotation.sync_requested_at).total_seconds()
+            metrics.CHANGE_VISIBLE.labels(source="sync_now").observe(max(waited, 0.0))
     return run
 
 

@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import once
 from accounts.access import get_org_for_member
@@ -20,7 +20,7 @@ from . import feeds
 from .models import Rotation
 
 
-@require_GET
+@require_safe  # calendar clients send HEAD: answered like GET, without a body (Django drops it)
 def calendar_feed(request, token: str):
     feed = feeds.calendar_feed_for_token(token)
     if feed is None:
@@ -58,10 +58,10 @@ def section_context(request, *, rotation=None) -> dict:
     """What templates/rotations/_calendar_feed.html needs: the active feed, and its URL on the one
     GET after it was created (POST → redirect → GET, accounts/once.py)."""
     org = rotation.organization if rotation is not None else get_org_for_member(request)
-    user = None if rotation is not None else request.user
     raw = once.take(request, _once_key(rotation))
     return {
-        "calendar_feed": feeds.calendar_feed_active(organization=org, rotation=rotation, user=user),
+        "calendar_feed": feeds.calendar_feed_active(organization=org, rotation=rotation, user=request.user),
+        "calendar_token_feeds": feeds.api_token_feeds(rotation) if rotation is not None else [],
         "calendar_new": {"url": feeds.feed_url(raw), "webcal": feeds.webcal_url(raw)} if raw else None,
         "calendar_create_url": reverse("rotations:calendar_create", args=[rotation.pk])
         if rotation is not None
@@ -87,9 +87,12 @@ def _alarm(request) -> int | None:
 
 def _create(request, *, rotation=None):
     org = rotation.organization if rotation is not None else get_org_for_member(request)
-    user = None if rotation is not None else request.user
     _, raw = feeds.calendar_feed_create(
-        organization=org, rotation=rotation, user=user, alarm_minutes=_alarm(request), actor=Actor.of_request(request)
+        organization=org,
+        rotation=rotation,
+        user=request.user,
+        alarm_minutes=_alarm(request),
+        actor=Actor.of_request(request),
     )
     once.keep(request, _once_key(rotation), raw)  # shown once by the GET after the redirect
 
@@ -99,8 +102,9 @@ def _revoke(request, *, rotation=None) -> None:
         messages.error(request, "Tick the box to confirm, then Revoke.")
         return
     org = rotation.organization if rotation is not None else get_org_for_member(request)
-    user = None if rotation is not None else request.user
-    if feeds.calendar_feed_revoke(organization=org, rotation=rotation, user=user, actor=Actor.of_request(request)):
+    if feeds.calendar_feed_revoke(
+        organization=org, rotation=rotation, user=request.user, actor=Actor.of_request(request)
+    ):
         messages.success(request, "Calendar feed revoked: its URL no longer works.")
 
 

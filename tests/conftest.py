@@ -13,6 +13,54 @@ from tests.factories import PagerDutyConnectionFactory
 
 PASSWORD = "correct horse battery staple"
 
+# What a test uses that makes the engine matter: `make test-services` runs these again on PostgreSQL
+# (pytest-django's own list, plus the django_db mark).
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+}
+LAST_REDIS_DB = 15  # Redis has databases 0 to 15
+
+
+def xdist_worker_number() -> int | None:
+    """0, 1, ... in a pytest-xdist worker (gw0, gw1, ...); None in a run without -n."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker.removeprefix("gw")) if worker.startswith("gw") else None
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (`make test` and `make test-services` run `-n 2`) each worker process gets its
+    own Redis database: the one in REDIS_URL plus its number (gw0: REDIS_URL's, gw1: the next). Its
+    cache, rate-limit counts (`config.limits.clear()` empties a whole database) and a real worker's
+    queue are then its own. The test databases are per worker already (pytest-django names them
+    test_<name>_gw0, test_<name>_gw1)."""
+    from django.conf import settings
+
+    number = xdist_worker_number()
+    if not number or not settings.REDIS_URL:
+        return
+    base, _, db = settings.REDIS_URL.rstrip("/").rpartition("/")
+    own = int(db or 0) + number
+    if own > LAST_REDIS_DB:
+        raise pytest.UsageError(
+            f"REDIS_URL names database {db}; worker gw{number} would need database {own}, and Redis has 0 to "
+            f"{LAST_REDIS_DB}: use a lower one (SERVICES_REDIS_URL) or fewer workers (TEST_WORKERS)"
+        )
+    url = f"{base}/{own}"
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = os.environ["REDIS_URL"] = url
+    settings.CACHES["default"]["LOCATION"] = url
+    from config.celery import app
+
+    app.conf.broker_url = url
+
+
+def pytest_itemcollected(item):
+    if item.get_closest_marker("django_db") or DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        item.add_marker(pytest.mark.database)
+
 
 @pytest.fixture(autouse=True)
 def _celery_in_process(request):
@@ -132,7 +180,7 @@ def _slack_settings(settings):
     settings.SLACK_AUTHORIZE_URL = "https://slack.example.invalid/oauth/v2/authorize"
     settings.SLACK_MAX_RETRY_WAIT = 1
     settings.SLACK_RATE_LIMIT_RETRIES = 2
-    settings.SLACK_PACING = False  # on in the tests of pacing only: the cache outlives a test
+    settings.SLACK_PACING = False  # on in the tests of pacing only (a test makes many calls at one frozen instant)
 
 
 @pytest.fixture
@@ -184,7 +232,7 @@ def celery_worker_process(settings, *, app_module: str = "config", extra_env: di
     if purge:
         app.control.purge()
     root = Path(__file__).resolve().parent.parent
-    log_path = root / "test-artifacts" / "celery-worker.log"
+    log_path = celery_worker_log()
     log_path.parent.mkdir(exist_ok=True)
     log_file = open(log_path, "w")  # noqa: SIM115
     proc = subprocess.Popen(
@@ -224,6 +272,16 @@ def celery_worker_process(settings, *, app_module: str = "config", extra_env: di
     finally:
         stop_process_group(proc, timeout=20)
         log_file.close()
+
+
+def celery_worker_log():
+    """Where the real worker of this test process writes: test-artifacts/celery-worker.log, or
+    celery-worker-gw0.log and so on under pytest-xdist (each worker process starts its own)."""
+    from pathlib import Path
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    name = f"celery-worker-{worker}.log" if worker else "celery-worker.log"
+    return Path(__file__).resolve().parent.parent / "test-artifacts" / name
 
 
 def stop_process_group(proc, *, timeout: float) -> None:

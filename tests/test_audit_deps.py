@@ -9,6 +9,10 @@ import pytest
 SCRIPT = Path(__file__).resolve().parent.parent / "bin" / "audit-deps"
 
 
+# One xdist worker runs the whole file: the module-scoped fixture is built once.
+pytestmark = pytest.mark.xdist_group("test_audit_deps")
+
+
 @pytest.fixture(scope="module")
 def audit():
     loader = importlib.machinery.SourceFileLoader("audit_deps", str(SCRIPT))

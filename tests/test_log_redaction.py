@@ -56,3 +56,39 @@ def test_a_refused_webhook_delivery_logs_the_path_without_the_endpoint_id(client
     logged = console_output.getvalue()
     assert logged.count("/webhooks/pagerduty/[redacted]/") == 2
     assert endpoint.public_id not in logged
+
+
+FEED_TOKEN = "cal_Zk3PqR8sT1uV2wX3yZ4aB5cD6eF7gH8iJ9kL0mN1oP2"
+
+
+def test_a_calendar_feed_or_unsubscribe_token_never_reaches_django_request_s_log_line(client, console_output):
+    assert client.get(f"/cal/{FEED_TOKEN}.ics").status_code == 404  # "Not Found: <path>"
+    assert client.put(f"/unsubscribe/{TOKEN}/").status_code == 405  # "Method Not Allowed (PUT): <path>"
+    logged = console_output.getvalue()
+    assert "Not Found: /cal/[redacted]" in logged and "/unsubscribe/[redacted]/" in logged
+    assert FEED_TOKEN not in logged and TOKEN not in logged
+
+
+def test_the_development_server_s_request_lines_redact_feed_and_unsubscribe_tokens():
+    """runserver logs every request line on `django.server`, whose handler is not root's."""
+    from django.core.servers.basehttp import WSGIRequestHandler
+
+    handlers = [h for h in logging.getLogger("django.server").handlers if isinstance(h, logging.StreamHandler)]
+    assert handlers, "django.server has a handler"
+    streams = [(h, h.stream) for h in handlers]  # type: ignore[attr-defined]
+    for handler, _ in streams:
+        handler.stream = io.StringIO()  # type: ignore[attr-defined]
+    try:
+        server = WSGIRequestHandler.__new__(WSGIRequestHandler)  # what runserver calls per request
+        server.request = None
+        server.log_message('"%s" %s %s', f"GET /cal/{FEED_TOKEN}.ics HTTP/1.1", "200", "512")
+        server.log_message('"%s" %s %s', f"HEAD /cal/{FEED_TOKEN}.ics HTTP/1.1", "304", "0")
+        server.log_message('"%s" %s %s', f"POST /unsubscribe/{TOKEN}/ HTTP/1.1", "404", "90")
+        logged = "".join(h.stream.getvalue() for h, _ in streams)  # type: ignore[attr-defined]
+    finally:
+        for handler, stream in streams:
+            handler.stream = stream  # type: ignore[attr-defined]
+    assert (
+        "GET /cal/[redacted] " in logged and "HEAD /cal/[redacted] " in logged and "/unsubscribe/[redacted]/" in logged
+    )
+    assert FEED_TOKEN not in logged and TOKEN not in logged

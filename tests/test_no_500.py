@@ -69,6 +69,8 @@ def test_no_url_answers_a_server_error(client, who, org, admin_user, member_user
             for body in bodies:
                 kwargs = {"data": body, "content_type": "application/json"} if body is not None else {}
                 response = getattr(client, method)(url, **kwargs)
-                if response.status_code >= 500:
+                # /readyz answers 503 by design while a part is not ready (here: beat never ran).
+                not_ready = url == "/readyz" and response.status_code == 503 and b'"not ready"' in response.content
+                if response.status_code >= 500 and not not_ready:
                     failures.append((method.upper(), url, body, response.status_code))
     assert failures == []

@@ -40,7 +40,7 @@ def test_every_route_under_api_is_described_with_every_method_it_allows_and_noth
         for method in _allowed_methods(pattern)
     }
     described = {(path, method) for path, method, _ in api_schema.operations(description())}
-    assert served - described == set(), "served but not described in an app's openapi.py"
+    assert served - described == set(), "served but not described in /api/schema/"
     assert described - served == set(), "described but not served"
     assert ("/api/rotations/{rotation_id}/", "patch") in served
 

@@ -73,7 +73,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Reprocess the selected deliveries")
+    @admin.action(description="Reprocess the selected deliveries", permissions=["change"])
     def reprocess(self, request, queryset):
         """Queue verified deliveries again. Processing is idempotent: events already on an
         incident's timeline are not applied twice; held or discarded ones are left alone."""

@@ -32,9 +32,12 @@ INSTALLED_APPS = [
     "webhooks",
     "notifications",
     "outgoing",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    "config.middleware.request_context",  # first: the request id on every log line and in X-Request-ID
+    "config.middleware.request_metrics",  # it times the whole answer
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.middleware.reject_nul_characters",
@@ -50,8 +53,16 @@ MIDDLEWARE = [
 ]
 
 # Content-Security-Policy on every response (django-csp): only this site's own scripts, styles,
-# images and fonts (no inline script or style in the templates); no framing, as X-Frame-Options says.
-CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'self'"], "frame-ancestors": ["'none'"]}}
+# images and fonts (no inline script or style in the templates); no framing, as X-Frame-Options says;
+# forms post only here, and no <base> tag may move relative URLs elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -143,11 +154,13 @@ SLACK_TIMEOUT = env.int("SLACK_TIMEOUT", default=10)
 # many seconds, at most SLACK_RATE_LIMIT_RETRIES times; longer waits raise RateLimited to the caller.
 SLACK_MAX_RETRY_WAIT = env.int("SLACK_MAX_RETRY_WAIT", default=5)
 SLACK_RATE_LIMIT_RETRIES = env.int("SLACK_RATE_LIMIT_RETRIES", default=2)
-# The client keeps each workspace within Slack's per-method limits itself (counted in the cache).
+# The client keeps each workspace within Slack's per-method limits itself (config.limits, moving windows).
 SLACK_PACING = env.bool("SLACK_PACING", default=True)
 
 # Rotations: how often beat syncs PagerDuty schedules (seconds), how far ahead, how long a looked-up
 # PagerDuty user is trusted, and the per-worker rate of schedule syncs (PagerDuty allows 960/min per key).
+# GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, /metrics is a 404.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 ROSTER_SYNC_INTERVAL = env.int("ROSTER_SYNC_INTERVAL", default=300)
 ROSTER_SYNC_LOOKAHEAD_DAYS = env.int("ROSTER_SYNC_LOOKAHEAD_DAYS", default=15)
 ROSTER_PAGERDUTY_USER_CACHE_HOURS = env.int("ROSTER_PAGERDUTY_USER_CACHE_HOURS", default=24)
@@ -160,6 +173,8 @@ ROSTER_INVITATION_DAYS = env.int("ROSTER_INVITATION_DAYS", default=7)
 # the development settings use an embedded broker instead and production requires REDIS_URL.
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Workers log through LOGGING below (LOG_FORMAT, redaction, request ids), not Celery's own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
@@ -249,8 +264,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Outgoing webhooks: true lets endpoints on loopback and private networks receive (tests, on-premises).
+# Outgoing webhooks: true lets endpoints on loopback and private networks, on any port, receive (tests,
+# on-premises); otherwise only the ports listed (an endpoint URL's port, or its scheme's default).
 OUTGOING_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("OUTGOING_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
+OUTGOING_WEBHOOKS_ALLOWED_PORTS = env.list("OUTGOING_WEBHOOKS_ALLOWED_PORTS", cast=int, default=[443, 80])
 
 # Webhooks: the largest body accepted (PagerDuty guarantees 55 KB, best effort 256 KB), how many
 # unverified deliveries an organization may hold before it saves a secret, and the sweeper's pace.
@@ -264,13 +281,45 @@ WEBHOOK_SWEEP_BATCH = env.int("WEBHOOK_SWEEP_BATCH", default=2000)
 WEBHOOK_BACKLOG_WARN_SECONDS = env.int("WEBHOOK_BACKLOG_WARN_SECONDS", default=120)
 WEBHOOK_RELAY_LINGER = env.float("WEBHOOK_RELAY_LINGER", default=0.05)  # seconds a web process gathers ids per message
 
+# LOG_FORMAT=json: one JSON object a line (timestamp, level, logger, message, request_id,
+# organization_id, task_name, task_id), Django's request and runserver lines included; plain otherwise.
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
+_JSON_LOGS = LOG_FORMAT == "json"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Every handler redacts invitation tokens from logged paths (config/logging.py).
-    "filters": {"redact_tokens": {"()": "config.logging.RedactInvitationTokens"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "config.logging.JsonFormatter"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    # Every handler redacts secret paths (invitation, webhook, calendar feed, unsubscribe) from what
+    # it writes (config/logging.py). Django's default handlers for `django` and `django.server` have no
+    # such filter, so both loggers are given ours instead.
+    "filters": {
+        "redact_tokens": {"()": "config.logging.RedactInvitationTokens"},
+        "context": {"()": "config.logging.AddContext"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if _JSON_LOGS else "plain",
+            "filters": ["redact_tokens", "context"],
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if _JSON_LOGS else "django.server",
+            "filters": ["redact_tokens", "context"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},  # to root's console
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

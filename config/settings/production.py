@@ -14,8 +14,26 @@ def required(name: str, why: str) -> str:
     return value
 
 
+# .env.example's value, and what Django itself makes for a throwaway project.
+PLACEHOLDER_SECRET_KEYS = ("change-me",)
+MIN_SECRET_KEY_LENGTH = 50  # as Django's deployment check (security.W009)
+GENERATE_SECRET_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+
+
+def strong_secret_key(value: str) -> str:
+    """The key, or ImproperlyConfigured naming SECRET_KEY (never showing it): what `check --deploy`
+    only warns about stops the start, so no server signs sessions with a guessable key."""
+    if value in PLACEHOLDER_SECRET_KEYS or value.startswith("django-insecure"):
+        problem = "is the placeholder from .env.example"
+    elif len(value) < MIN_SECRET_KEY_LENGTH or len(set(value)) < 5:
+        problem = f"is too short or too simple: production needs at least {MIN_SECRET_KEY_LENGTH} random characters"
+    else:
+        return value
+    raise ImproperlyConfigured(f"SECRET_KEY {problem}. Generate one with: {GENERATE_SECRET_KEY}")
+
+
 DEBUG = False
-SECRET_KEY = required("SECRET_KEY", "production never signs sessions with a key from the source")
+SECRET_KEY = strong_secret_key(required("SECRET_KEY", "production never signs sessions with a key from the source"))
 # Celery through Redis: a web request never runs a task in-process, and beat runs the periodic jobs.
 REDIS_URL = required("REDIS_URL", "production queues tasks for the worker and beat through Redis")
 CELERY_BROKER_URL = REDIS_URL
@@ -29,7 +47,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # HTTPS only. The redirect can be left to the proxy (SECURE_SSL_REDIRECT=false); /healthz stays
 # reachable over plain HTTP for load-balancer probes.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 STORAGES = {

@@ -34,6 +34,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
+from config import metrics, retry_after
+
 # A JSON object as PagerDuty sends it.
 JSON = dict[str, Any]
 
@@ -122,13 +124,9 @@ class UnreadableResponse(Unavailable):
 def _server_wait(response: Any) -> float | None:
     """Seconds the server asked us to wait: `Retry-After`, else PagerDuty's `ratelimit-reset`."""
     for header in ("Retry-After", "ratelimit-reset"):
-        value = response.headers.get(header)
-        if value is None:
-            continue
-        try:
-            return max(float(value), 0.0)
-        except ValueError:
-            continue
+        wait = retry_after.seconds(response.headers.get(header))
+        if wait is not None:
+            return wait
     return None
 
 
@@ -161,7 +159,12 @@ class PagerDutyRetry(Retry):
             if wait is not None and wait > self.max_wait:
                 # Give the response back to the caller (raise_on_status=False) rather than sleep.
                 raise MaxRetryError(_pool, url, ResponseError(f"server asked to wait {wait}s"))
-        return super().increment(method, url, response, error, _pool, _stacktrace)
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        if response is not None:  # retried: the caller never sees this answer, so it is counted here
+            metrics.PAGERDUTY_REQUESTS.labels(outcome=metrics.pagerduty_outcome(response.status)).inc()
+            if response.status == 429:
+                metrics.PAGERDUTY_RATE_LIMITED.inc()
+        return retry
 
 
 def build_session() -> requests.Session:
@@ -296,9 +299,14 @@ class PagerDutyClient:
                 timeout=(5, settings.PAGERDUTY_TIMEOUT),
             )
         except requests.Timeout as exc:
+            metrics.PAGERDUTY_REQUESTS.labels(outcome="unreachable").inc()
             raise Unavailable("PagerDuty did not answer in time.") from exc
         except requests.RequestException as exc:
+            metrics.PAGERDUTY_REQUESTS.labels(outcome="unreachable").inc()
             raise Unavailable("PagerDuty could not be reached.") from exc
+        metrics.PAGERDUTY_REQUESTS.labels(outcome=metrics.pagerduty_outcome(response.status_code)).inc()
+        if response.status_code == 429:
+            metrics.PAGERDUTY_RATE_LIMITED.inc()
 
         if response.status_code == 401 and self.on_unauthorized and not _retried_auth:
             new_header = self.on_unauthorized()

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
+from config import metrics
 from integrations.connections import PendingLogins, SetupProblem, SignInError
 
 from . import client as pd
@@ -383,12 +384,14 @@ def connection_refresh_tokens(
 
 
 def _record_refresh_failure(connection: PagerDutyConnection, message: str) -> None:
+    metrics.OAUTH_REFRESH_FAILURES.labels(provider=PROVIDER).inc()
     connection.last_refresh_result = PagerDutyConnection.RefreshResult.FAILED
     connection.last_refresh_error = message[:500]
     connection.save(update_fields=["last_refresh_result", "last_refresh_error", "updated_at"])
 
 
 def _mark_needs_reauth(connection: PagerDutyConnection, error: identity.OAuthError) -> None:
+    metrics.OAUTH_REFRESH_FAILURES.labels(provider=PROVIDER).inc()
     help_text = NEW_APP_HELP if isinstance(error, identity.InvalidClient) else REAUTH_HELP
     connection.status = PagerDutyConnection.Status.NEEDS_REAUTH
     connection.last_refresh_result = PagerDutyConnection.RefreshResult.REFUSED

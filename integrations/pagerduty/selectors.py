@@ -87,8 +87,9 @@ def admin_names(organization) -> list[str]:
     return [m.user.get_full_name() or m.user.email for m in rows]
 
 
-def connection_health(connection: PagerDutyConnection | None, *, organization=None) -> Health:
-    """The connection's health. `organization` (or the connection's) names the admins who can fix it."""
+def connection_health(connection: PagerDutyConnection | None, *, organization=None, name_fixers=True) -> Health:
+    """The connection's health. `organization` (or the connection's) names the admins who can fix it
+    (one query; `name_fixers=False` skips it, for figures over many connections)."""
     if connection is None:
         return Health("not_connected", "Rotations cannot follow PagerDuty schedules until an admin connects it.")
     Status = PagerDutyConnection.Status
@@ -121,7 +122,7 @@ def connection_health(connection: PagerDutyConnection | None, *, organization=No
             message=needed[0],
             action=needed[1],
             since=connection.last_error_at,
-            fixers=admin_names(organization or connection.organization),
+            fixers=admin_names(organization or connection.organization) if name_fixers else [],
             help=help_text,
         )
     if is_transient(connection):

@@ -4,7 +4,9 @@ Every call raises one typed error a caller can act on, with a message in plain w
 - `NeedsReauth`: the token is dead (the app was removed, the token revoked, the account
   deactivated): the connection needs "Reconnect Slack";
 - `RateLimited(retry_after)`: Slack's 429 after slack_sdk's retry handler gave up (or Slack asked
-  to wait longer than SLACK_MAX_RETRY_WAIT, so a worker never sleeps long): retry later;
+  to wait longer than SLACK_MAX_RETRY_WAIT, so a worker never sleeps long): retry later; code
+  "paced" when Roster held the call itself because this workspace's window of Slack's limit for the
+  method is full (LIMITS, counted in config.limits), `retry_after` the seconds until it frees;
 - `Unavailable`: a 5xx, a timeout, a network failure or an answer that is not Slack's JSON: retry;
 - `Permanent`: anything else Slack refused (`missing_scope`, `channel_not_found`,
   `not_in_channel`, ...): retrying will not help until a person fixes it, and the message says how.
@@ -19,21 +21,20 @@ from __future__ import annotations
 
 import logging
 import re
-import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest as RetryRequest
 from slack_sdk.http_retry.response import HttpResponse as RetryResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import SlackResponse, WebClient
+
+from config import limits, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,24 @@ PERMANENT_MESSAGES = {
     "redirect URL shown on the card.",
     "invalid_client_id": "Slack does not know SLACK_CLIENT_ID: the operator must set the Slack app's Client ID.",
     "bad_client_secret": "Slack refused SLACK_CLIENT_SECRET: the operator must set the Slack app's current Client Secret.",
+}
+# Slack's limits per workspace and method (tier 2: 20 a minute, tier 3: 50, tier 4: 100; chat.postMessage
+# about one a second per channel, counted per channel), kept as moving windows. See
+# /work/shared/slack-api.md, "Rate limits".
+_TIER2, _TIER3, _TIER4 = "20 per minute", "50 per minute", "100 per minute"
+LIMITS = {
+    "auth.test": _TIER4,
+    "auth.revoke": _TIER3,
+    "users.lookupByEmail": _TIER3,
+    "usergroups.list": _TIER2,
+    "usergroups.create": _TIER2,
+    "usergroups.users.update": _TIER2,
+    "usergroups.disable": _TIER2,
+    "usergroups.enable": _TIER2,
+    "conversations.list": _TIER2,
+    "conversations.info": _TIER3,
+    "conversations.setTopic": _TIER2,
+    "chat.postMessage": "1 per second",  # per channel
 }
 _CODE = re.compile(r"^[a-z0-9_.]{1,60}$")
 _SCOPES = re.compile(r"^[a-z0-9_.:,]{1,300}$")
@@ -148,16 +167,9 @@ class _CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
     ) -> bool:
         if response is None or response.status_code != 429:
             return False
-        wait = _retry_after({k.lower(): v[0] if isinstance(v, list) else v for k, v in response.headers.items()})
+        headers = {k.lower(): v[0] if isinstance(v, list) else v for k, v in response.headers.items()}
+        wait = retry_after.seconds(headers.get("retry-after"))
         return wait is not None and wait <= self.max_wait
-
-
-def _retry_after(headers: dict) -> float | None:
-    value = headers.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
 
 
 @dataclass(frozen=True)
@@ -189,11 +201,8 @@ class Identity:
 class SlackClient:
     """One workspace's bot token. `SlackClient.anonymous()` for oauth.v2.access (no token)."""
 
-    def __init__(self, token: str | None, *, team_id: str | None = None, ticket: str | None = None):
+    def __init__(self, token: str | None, *, team_id: str | None = None):
         self._team_id = team_id or None
-        # Who holds this client's places in the pace's queue (see _pace): a caller that comes back
-        # after RateLimited (a notification's retry) passes the same ticket to keep its place.
-        self._ticket = ticket or uuid.uuid4().hex
         self._web = WebClient(
             token=token,
             base_url=settings.SLACK_API_URL,
@@ -211,23 +220,31 @@ class SlackClient:
     def anonymous(cls) -> SlackClient:
         return cls(None)
 
-    def with_ticket(self, ticket: str) -> SlackClient:
-        """This client, keeping its places in the pace's queue under `ticket` across retries."""
-        self._ticket = ticket
-        return self
-
-    def reserve(self, api: str, *, channel: str = "") -> None:
-        """Take a place for the next call of `api` (e.g. "conversations.setTopic") now, before the
-        calls that lead up to it: RateLimited is raised before any of them is made."""
-        if self._team_id and settings.SLACK_PACING:
-            _pace(team_id=self._team_id, api=api, channel=channel, ticket=self._ticket, keep=True)
+    def pace(self, api: str, *, channel: str = "") -> None:
+        """Count one call of `api` (e.g. "conversations.setTopic") in this workspace's window of
+        Slack's limit for it (LIMITS; per channel for chat.postMessage), shared by every process
+        through config.limits. When the window is full nothing is sent: RateLimited("paced") says
+        in `retry_after` when it frees. Never sleeps. Each call does this itself; a caller uses it
+        to wait for its turn before the calls that lead up to one (then passes `counted=True`)."""
+        rate = LIMITS.get(api)
+        if not (rate and self._team_id and settings.SLACK_PACING):
+            return
+        refused = limits.hit(rate, "slack", self._team_id, api, channel if api == "chat.postMessage" else "")
+        if refused:
+            raise RateLimited(
+                "paced",
+                f"Roster keeps to Slack's limit of {rate} {api} calls; it will try again in {refused.retry_after} s.",
+                retry_after=refused.retry_after,
+            )
 
     # --- the one place a call is made and its failure mapped ----------------------------------
 
-    def _call(self, method: Callable[..., SlackResponse], *, where: str = "", **params: Any) -> dict:
+    def _call(
+        self, method: Callable[..., SlackResponse], *, where: str = "", counted: bool = False, **params: Any
+    ) -> dict:
         name = getattr(method, "__name__", "call")
-        if self._team_id and settings.SLACK_PACING:
-            _pace(team_id=self._team_id, api=name.replace("_", "."), channel=where, ticket=self._ticket)
+        if not counted:
+            self.pace(name.replace("_", "."), channel=where)
         try:
             response = method(**{k: v for k, v in params.items() if v is not None})
         except SlackApiError as exc:
@@ -345,8 +362,11 @@ class SlackClient:
     def conversations_info(self, *, channel: str) -> dict:
         return dict(self._call(self._web.conversations_info, channel=channel, where=channel).get("channel") or {})
 
-    def conversations_set_topic(self, *, channel: str, topic: str) -> str:
-        data = self._call(self._web.conversations_setTopic, channel=channel, topic=topic, where=channel)
+    def conversations_set_topic(self, *, channel: str, topic: str, counted: bool = False) -> str:
+        """Set a channel's topic (`counted`: its call was counted by `pace` already)."""
+        data = self._call(
+            self._web.conversations_setTopic, channel=channel, topic=topic, where=channel, counted=counted
+        )
         return str(((data.get("channel") or {}).get("topic") or {}).get("value", topic))
 
     def chat_post_message(self, *, channel: str, text: str) -> str:
@@ -355,130 +375,16 @@ class SlackClient:
         return str(data.get("ts") or "")
 
 
-@dataclass(frozen=True)
-class Pace:
-    """At most `calls` calls in each slot of `seconds` (slots numbered from the epoch). Keeping to it
-    keeps within a limit of calls/seconds with bursts of up to `calls`: in any stretch of L seconds
-    it makes at most L * calls / seconds + calls calls, which Slack's per-minute limits allow as
-    long as `calls` is at most its burst (about a minute's worth; we take half)."""
-
-    calls: int
-    seconds: float
-
-    @property
-    def per_minute(self) -> int:
-        return round(self.calls * 60 / self.seconds)
-
-
-# Slack's limits per workspace and method (tier 2: 20 a minute, tier 3: 50, tier 4: 100;
-# chat.postMessage about one a second per channel, counted per channel). See
-# /work/shared/slack-api.md, "Rate limits".
-_TIER2, _TIER3, _TIER4 = Pace(10, 30), Pace(25, 30), Pace(50, 30)
-PACES = {
-    "auth.test": _TIER4,
-    "auth.revoke": _TIER3,
-    "users.lookupByEmail": _TIER3,
-    "usergroups.list": _TIER2,
-    "usergroups.create": _TIER2,
-    "usergroups.users.update": _TIER2,
-    "usergroups.disable": _TIER2,
-    "usergroups.enable": _TIER2,
-    "conversations.list": _TIER2,
-    "conversations.info": _TIER3,
-    "conversations.setTopic": _TIER2,
-    "chat.postMessage": Pace(1, 1),  # per channel
-}
-MAX_QUEUE_SECONDS = 6 * 3600  # a call is never queued further ahead than this
-
-
-def _pace(*, team_id: str, api: str, channel: str, ticket: str, keep: bool = False) -> None:
-    """Stay within Slack's limits instead of meeting its 429s, for every worker together: calls of
-    each method for each workspace (and channel, for messages) are counted in slots of time
-    (PACES), in the shared cache (Redis in production; `cache.incr` is atomic there).
-
-    Two counts per slot. Places (`{base}:{slot}`): a caller that cannot go now takes the first slot
-    with a free place and is told to come back then (RateLimited with the seconds until it), its
-    place kept under `ticket` (the caller's identity, e.g. a notification), so 1,000 queued calls
-    are each retried once, at their turn, not all at every turn. Calls (`{base}:calls:{slot}`): what
-    was actually sent in the slot, never more than `pace.calls`, whoever sends it. A caller whose
-    slot has come goes if the slot has a call left; one back late (a busy worker) keeps its place at
-    the front and takes a call its slot's absent callers left, or the next slot's, so a slot whose
-    callers were late is not wasted and a late caller never queues again at the back. `keep`: take
-    the call now but leave it for the call of `api` that follows (SlackClient.reserve). Never sleeps."""
-    pace = PACES.get(api)
-    if pace is None:
-        return
-    now = time.time()
-    current = int(now // pace.seconds)
-    base = f"slack-pace:{team_id}:{api}:{channel if api == 'chat.postMessage' else ''}"
-    ticket_key = f"{base}:ticket:{ticket}"
-    held = cache.get(ticket_key)
-    if held == "counted":  # reserve() counted this call: it goes (a reserve() again keeps it for the call)
-        if not keep:
-            cache.delete(ticket_key)
-        return
-    slot = held if isinstance(held, int) else _take_place(base, pace, current)
-    start = slot * pace.seconds
-    if start <= now and _count(f"{base}:calls:{current}", pace, current) <= pace.calls:
-        if keep:
-            cache.set(ticket_key, "counted", timeout=int(pace.seconds) + 60)
-        else:
-            cache.delete(ticket_key)
-        return
-    # Not yet its turn, or its turn came and this slot's calls are made: come back at the next
-    # slot, ahead of the newcomers queued behind it.
-    wait = start - now if start > now else (current + 1) * pace.seconds - now
-    cache.set(ticket_key, slot, timeout=int(wait + pace.seconds) + 60)
-    raise RateLimited(
-        "paced",
-        f"Roster keeps to Slack's limit of {pace.per_minute} {api} calls a minute; "
-        f"it will try again in {int(wait) + 1} s.",
-        retry_after=wait,
-    )
-
-
-def _count(key: str, pace: Pace, current: int, *, slot: int | None = None) -> int:
-    """Add one to the count at `key` (slot `slot`, the current one by default) and return it."""
-    timeout = int(((slot if slot is not None else current) - current + 2) * pace.seconds) + 60
-    cache.add(key, 0, timeout=timeout)
-    try:
-        return cache.incr(key)
-    except ValueError:  # gone between add and incr (evicted): count it afresh
-        cache.add(key, 1, timeout=timeout)
-        return 1
-
-
-def _take_place(base: str, pace: Pace, current: int) -> int:
-    """The first slot from now with a free place, taking it. Slots before `:next` are full."""
-    hint_key = f"{base}:next"
-    hint = cache.get(hint_key)
-    first = max(current, hint if isinstance(hint, int) else current)
-    last = current + int(MAX_QUEUE_SECONDS // pace.seconds)
-    for slot in range(first, last):
-        taken = _count(f"{base}:{slot}", pace, current, slot=slot)
-        if taken >= pace.calls:
-            cache.set(hint_key, slot + 1, timeout=int((slot - current + 2) * pace.seconds) + 60)
-        if taken <= pace.calls:
-            return slot
-    raise RateLimited(
-        "paced",
-        f"Roster has more {base.split(':')[2]} calls queued than Slack's limit lets through in "
-        f"{MAX_QUEUE_SECONDS // 3600} hours; it will try again later.",
-        retry_after=float(MAX_QUEUE_SECONDS),
-    )
-
-
 def _mapped(response: SlackResponse, *, channel: str) -> SlackError:
     status = response.status_code
     headers = {str(k).lower(): v for k, v in (response.headers or {}).items()}
     data = response.data if isinstance(response.data, dict) else {}
     if status == 429:
-        retry_after = _retry_after(headers)
+        wait = retry_after.seconds(headers.get("retry-after"))
         return RateLimited(
             "ratelimited",
-            "Slack is rate-limiting Roster; it will try again"
-            + (f" in {int(retry_after)} s." if retry_after is not None else "."),
-            retry_after=retry_after,
+            "Slack is rate-limiting Roster; it will try again" + (f" in {int(wait)} s." if wait is not None else "."),
+            retry_after=wait,
         )
     if status != 200 or not data:
         return Unavailable(f"http_{status}", f"Slack answered with an error (HTTP {status}); Roster will try again.")

@@ -1,4 +1,5 @@
-// The rotation page's Slack section: the preview follows the templates as the admin types. The
+// The rotation page's Slack section: the preview follows the templates (and the message channel and
+// reminder hours, which turn the default texts on) as the admin types. The
 // server fills them in (POST to the form's data-slack-preview-url, a moment after the last key), so
 // the page and Slack agree on placeholders and the 250-character topic. Without JavaScript the
 // preview is rendered by the page after Save. No inline script (CSP).

@@ -80,6 +80,15 @@ def test_a_weak_password_is_refused_and_nothing_is_created(client, admin_client,
     assert Invitation.objects.get().accepted_at is None
 
 
+def test_a_name_with_a_line_break_is_refused_beside_it_and_nothing_is_created(client, admin_client, org):
+    _, token = invite(admin_client)
+    client.logout()
+    page = client.post(path(token), {"first_name": "Nia\nBcc: x@example.com", "password": PASSWORD}).content.decode()
+    assert "A first name must be on one line: remove the line break." in page
+    assert not User.objects.filter(email="new@acme.example").exists()
+    assert Invitation.objects.get().accepted_at is None
+
+
 def test_an_existing_user_signs_in_then_joins_and_works_in_the_new_org(client, admin_client, org, outsider):
     _, token = invite(admin_client, "ADMIN@globex.example")
     client.logout()

@@ -46,3 +46,31 @@ def test_my_shifts_page_fits_and_shows_my_url_once(admin_at_width):
     expect(page.get_by_label("Calendar feed URL")).to_be_visible()
     expect(page.get_by_text("Google Calendar: Other calendars")).to_be_visible()
     assert_fits(page)
+
+
+def test_my_rotation_url_is_my_own_and_a_token_s_feed_is_listed(admin_at_width, org, client, member_user):
+    """A teammate's URL and one made by an operator's API token keep working when I regenerate mine."""
+    from accounts.actor import Actor
+    from rotations import feeds
+
+    rotation = RotationFactory(organization=org, name="Primary", members=[("Ana Ortiz", "ana@acme.example")])
+    _, theirs = feeds.calendar_feed_create(
+        organization=org, rotation=rotation, user=member_user, actor=Actor.person(member_user)
+    )
+    token_feed, token_raw = feeds.calendar_feed_create(organization=org, rotation=rotation, actor=None)
+    page = admin_at_width
+    page.goto(f"/rotations/{rotation.pk}/")
+    section = page.locator("section").filter(has=page.get_by_role("heading", name="Calendar", exact=True))
+    expect(section.get_by_test_id("calendar-token-feeds")).to_contain_text(
+        f"made by an API token: its URL ends in {token_feed.last4}"
+    )
+    section.get_by_role("button", name="Create calendar URL").click()
+    first = page.get_by_label("Calendar feed URL").input_value()
+    page.get_by_role("button", name="Regenerate URL").click()
+    second = page.get_by_label("Calendar feed URL").input_value()
+    assert_fits(page)
+    assert first != second
+    assert client.get(first.removeprefix("https://roster.example.com")).status_code == 404
+    assert client.get(second.removeprefix("https://roster.example.com")).status_code == 200
+    assert client.get(f"/cal/{theirs}.ics").status_code == 200
+    assert client.get(f"/cal/{token_raw}.ics").status_code == 200

@@ -6,7 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from accounts import services
 from accounts.models import Membership
+from tests.browser.conftest import assert_fits
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,3 +45,19 @@ def test_an_admin_invites_a_teammate_who_joins_from_the_link(signed_in_page, bro
     teammate.goto(link.removeprefix("https://roster.example.com"))  # single use
     expect(teammate.get_by_role("heading", name="This invitation can no longer be used")).to_be_visible()
     teammate.context.close()
+
+
+def test_re_sending_an_invitation_too_often_says_when_to_try_again(admin_at_width, org, mailoutbox):
+    """The eleventh email to one address within the hour: the invite dialog opens with the sentence
+    beside the address (429), and nothing is sent."""
+    for _ in range(10):
+        services.invitation_create(organization=org, email="teammate@example.com", role="member")
+    page = admin_at_width
+    page.goto("/settings/members/")
+    page.get_by_test_id("invitations").get_by_role("button", name="Re-send").click()
+    dialog = page.get_by_role("dialog", name=f"Invite someone to {org.name}")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_text("Too many emails to teammate@example.com: try again in 60 minutes.")).to_be_visible()
+    assert dialog.get_by_label("Email").get_attribute("aria-invalid") == "true"
+    assert len(mailoutbox) == 10
+    assert_fits(page)

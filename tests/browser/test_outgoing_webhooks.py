@@ -2,9 +2,12 @@
 Webhooks, copies its signing secret (shown once), sends a test event to a local receiver that
 verifies the signature, and sees it delivered in the log."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
+from outgoing import services
 from outgoing.models import Endpoint
 from tests.browser.conftest import assert_fits
 from tests.outgoing import receiver as receiver_mod
@@ -56,4 +59,21 @@ def test_an_admin_adds_an_endpoint_and_sends_a_test_event(admin_at_width, receiv
     row = page.get_by_test_id("deliveries").get_by_role("row").filter(has_text="webhook.test")
     expect(row).to_contain_text("Delivered")
     expect(row).to_contain_text("204")
+    assert_fits(page)
+
+
+def test_too_many_test_events_say_when_to_try_again_beside_the_button(admin_at_width, org, receiver):
+    """The sixth within a minute (5 per organization): the page again (429) with the sentence by the button."""
+    endpoint, _ = services.endpoint_create(organization=org, url=receiver.url, events=["rotation.handoff"])
+    page = admin_at_width
+    page.goto(f"/settings/webhooks/{endpoint.pk}/")
+    for _ in range(5):
+        page.get_by_role("button", name="Send test event").click()
+        expect(page.get_by_text("A test event is on its way")).to_be_visible()
+    page.get_by_role("button", name="Send test event").click()
+    refused = page.get_by_role("alert").filter(has_text="Too many test events: try again in")
+    expect(refused).to_be_visible()
+    expect(refused).to_have_text(re.compile(r"Too many test events: try again in \d+ seconds\."))
+    expect(page.get_by_role("button", name="Send test event")).to_have_attribute("aria-describedby", "test-refused")
+    assert len(receiver.received) == 5
     assert_fits(page)

@@ -114,3 +114,36 @@ def test_an_admin_creates_the_on_duty_group_in_a_dialog(signed_in_page, org, fak
     section = page.get_by_test_id("rotation-slack")
     expect(section.get_by_label("On-duty user group")).to_have_value(RotationSlack.objects.get().usergroup_id)
     assert [g["users"] for g in fake_slack.usergroups.values() if g["handle"] == "platform-oncall"] == [["U0ADA"]]
+
+
+def test_choosing_a_message_channel_previews_the_default_texts_the_empty_fields_show(
+    signed_in_page, org, fake_slack, width
+):
+    make_connection(org, fake_slack)
+    rotation = platform(org)
+    page = signed_in_page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"/rotations/{rotation.pk}/")
+    section = page.get_by_test_id("rotation-slack")
+    previews = section.get_by_test_id("slack-previews")
+    expect(section.get_by_label("On-duty message")).to_have_attribute(
+        "placeholder", "{person} is on call for {rotation} until {until}."
+    )
+    expect(section.get_by_label("Off-duty message")).to_have_attribute(
+        "placeholder", "{person} is off duty for {rotation}."
+    )
+    expect(previews).to_be_hidden()  # no channel yet: nothing would be posted
+
+    section.get_by_label("Handoff message channel").select_option(label="#ops")
+
+    expect(previews).to_contain_text("<@U0123456789> is on call for Platform on-call until Mon 9 Mar 09:00.")
+    expect(previews).to_contain_text("<@U0123456789> is off duty for Platform on-call.")
+    assert_fits(page)
+    section.get_by_role("button", name="Save Slack settings").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Slack settings saved.")
+    expect(previews).to_contain_text("On duty (default)")
+    section.get_by_role("button", name="Send test message").click()
+    expect(page.get_by_role("status")).to_contain_text("Test message sent to Slack.")
+    assert fake_slack.messages[-1]["text"].startswith("(Test) <@U0ADA> is on call for Platform until ")
+    assert_fits(page)

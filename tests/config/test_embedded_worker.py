@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import stop_process_group, wait_for
 from tests.rotations.fake_schedules import FakeSchedule, install
 
+pytestmark = pytest.mark.subprocess
+
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "nSNuHu8hkzQjfZF2rZ8p3vJZ0R2mX4oqQb9g3VQyG3E="
 

@@ -4,10 +4,11 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("config", "accounts", "integrations", "rotations", "webhooks", "notifications")
+APPS = ("config", "accounts", "integrations", "rotations", "webhooks", "notifications", "outgoing", "ops")
 READ = re.compile(r'env(?:\.(?:bool|int|float|list|db|email_url|str))?\(\s*"([A-Z][A-Z0-9_]+)"')
-# Read by config/env.py's use_settings() through os.environ, before django-environ is set up.
-READ_DIRECTLY = {"DJANGO_SETTINGS_MODULE", "ROSTER_ENV_FILE"}
+# Read by config/env.py's use_settings() through os.environ, before django-environ is set up; and
+# PROMETHEUS_MULTIPROC_DIR, which prometheus-client itself reads.
+READ_DIRECTLY = {"DJANGO_SETTINGS_MODULE", "ROSTER_ENV_FILE", "PROMETHEUS_MULTIPROC_DIR"}
 
 
 def variables_read() -> set[str]:

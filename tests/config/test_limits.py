@@ -1,4 +1,8 @@
+import pytest
+
 from config import limits as L
+
+pytestmark = pytest.mark.redis  # Redis's storage under `make test-services`
 
 
 def test_hit_counts_within_the_window_and_says_when_to_retry():

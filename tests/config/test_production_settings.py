@@ -1,15 +1,19 @@
 """`gunicorn config.wsgi`, `celery -A config` and manage.py start with the production settings unless
 the environment or .env names others; production passes Django's deployment checks and refuses to
-start, naming the variable, without SECRET_KEY, REDIS_URL or FIELD_ENCRYPTION_KEY.
+start, naming the variable, without SECRET_KEY, REDIS_URL or FIELD_ENCRYPTION_KEY, or with a SECRET_KEY
+that is .env.example's placeholder or shorter than 50 characters.
 
 Every process here gets an explicit environment and .env (ROSTER_ENV_FILE): none of a developer's."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.subprocess
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "nSNuHu8hkzQjfZF2rZ8p3vJZ0R2mX4oqQb9g3VQyG3E="
@@ -81,6 +85,35 @@ def test_gunicorn_exits_without_a_secret_key(tmp_path):
 
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def env_example_secret_key() -> str:
+    (value,) = re.findall(r"^SECRET_KEY=(.*)$", (ROOT / ".env.example").read_text(), re.M)
+    return value
+
+
+@pytest.mark.parametrize(
+    ("secret_key", "problem"),
+    [
+        (env_example_secret_key(), "SECRET_KEY is the placeholder from .env.example"),
+        ("x7Kq" * 12 + "9", "SECRET_KEY is too short"),  # 49 characters
+        ("ab" * 30, "SECRET_KEY is too short or too simple"),  # long, but 2 different characters
+    ],
+)
+def test_production_refuses_to_start_with_a_placeholder_or_short_secret_key(secret_key, problem):
+    result = start(ENTRY_POINTS["gunicorn config.wsgi"], **without("SECRET_KEY"), SECRET_KEY=secret_key)
+
+    assert result.returncode != 0
+    assert problem in result.stderr
+    assert secret_key not in result.stderr  # named, never shown
+    assert "settings:" not in result.stdout
+
+
+def test_a_key_of_50_random_characters_is_enough():
+    result = start(ENTRY_POINTS["gunicorn config.wsgi"], **without("SECRET_KEY"), SECRET_KEY="x7Kq" * 12 + "9Z")
+
+    assert result.returncode == 0, result.stderr
+    assert "settings: config.settings.production" in result.stdout
 
 
 @pytest.mark.parametrize("variable", ["REDIS_URL", "FIELD_ENCRYPTION_KEY"])

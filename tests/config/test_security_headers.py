@@ -25,6 +25,8 @@ def test_a_signed_in_admin_gets_every_page_with_a_content_security_policy(admin_
     policy = [part.strip() for part in response["Content-Security-Policy"].split(";")]
     assert "default-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
+    assert "form-action 'self'" in policy  # a form injected into a page cannot post elsewhere
+    assert "base-uri 'none'" in policy  # nor a <base> tag move the page's relative URLs
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"

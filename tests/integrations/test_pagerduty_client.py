@@ -3,6 +3,7 @@
 import pytest
 import requests
 import responses
+import time_machine
 from responses import matchers
 
 from integrations.pagerduty import client as pd
@@ -37,6 +38,17 @@ def test_a_wait_longer_than_allowed_is_handed_back_as_rate_limited(rsps, pd_clie
     assert caught.value.retry_after == 42
     assert "Try again in 42 seconds" in caught.value.message
     assert len(rsps.calls) == 1  # it did not sleep 42 s
+
+
+@time_machine.travel("2026-10-21 07:28:00+00:00", tick=False)
+def test_a_retry_after_given_as_an_http_date_is_read_as_seconds_from_now(rsps, pd_client, settings):
+    settings.PAGERDUTY_MAX_RETRY_WAIT = 5
+    when = "Wed, 21 Oct 2026 07:30:00 GMT"
+    rsps.add(responses.GET, pd_mocks.api("/users/me"), status=429, json={}, headers={"Retry-After": when})
+    with pytest.raises(pd.RateLimited) as caught:
+        pd_client.current_user()
+    assert caught.value.retry_after == 120
+    assert len(rsps.calls) == 1
 
 
 def test_a_short_wait_is_slept_and_read_from_ratelimit_reset_too(monkeypatch, settings):

@@ -56,6 +56,15 @@ def test_a_429_asking_for_a_long_wait_is_not_slept_on_it_is_raised_with_retry_af
     assert fake_slack.calls["usergroups.list"] == 1
 
 
+@time_machine.travel("2026-10-21 07:28:00+00:00", tick=False)
+def test_a_429_whose_retry_after_is_an_http_date_waits_until_then(fake_slack, bot):
+    fake_slack.fail_next("usergroups.list", status=429, headers={"Retry-After": "Wed, 21 Oct 2026 07:30:00 GMT"})
+    with pytest.raises(slack.RateLimited) as caught:
+        bot.usergroups_list()
+    assert caught.value.retry_after == 120 and "try again in 120 s" in caught.value.message
+    assert fake_slack.calls["usergroups.list"] == 1
+
+
 def test_retries_on_429_are_capped(fake_slack, bot, settings):
     for _ in range(5):
         fake_slack.fail_next("auth.test", status=429, headers={"Retry-After": "0"})
@@ -301,88 +310,81 @@ def paced(settings):
     return lambda fake: SlackClient(fake.issue_token(), team_id=f"T{uuid.uuid4().hex[:10].upper()}")
 
 
+def held(call) -> slack.RateLimited:
+    with pytest.raises(slack.RateLimited) as caught:
+        call()
+    assert caught.value.code == "paced" and not caught.value.permanent
+    return caught.value
+
+
+@pytest.mark.redis
 @time_machine.travel("2026-11-30 09:00:05+00:00", tick=False)
 def test_the_client_keeps_within_slacks_per_method_limit_without_calling_slack(fake_slack, paced):
     bot = paced(fake_slack)
-    for _ in range(10):  # usergroups.list is tier 2, 20 a minute: 10 each half minute
+    for _ in range(20):  # usergroups.list is tier 2: 20 a minute
         bot.usergroups_list()
-    with pytest.raises(slack.RateLimited) as caught:
-        bot.usergroups_list()
-    assert fake_slack.calls["usergroups.list"] == 10
-    assert caught.value.code == "paced" and caught.value.retry_after == 25  # the next half minute
-    assert "keeps to Slack's limit of 20 usergroups.list calls a minute" in caught.value.message
+    refused = held(bot.usergroups_list)
+    assert fake_slack.calls["usergroups.list"] == 20
+    assert refused.retry_after == 60  # when the first of the 20 leaves the window
+    assert "keeps to Slack's limit of 20 per minute usergroups.list calls" in refused.message
     bot.auth_test()  # another method has its own budget
     assert fake_slack.calls["auth.test"] == 1
 
 
-def test_the_pace_is_counted_per_workspace_and_starts_again_each_slot(fake_slack, paced):
+@pytest.mark.redis
+def test_the_window_moves_no_minute_ever_holds_more_calls_than_the_limit(fake_slack, paced):
+    bot = paced(fake_slack)
     with time_machine.travel("2026-11-30 09:00:05+00:00", tick=False):
-        first, second = paced(fake_slack), paced(fake_slack)
         for _ in range(10):
-            first.usergroups_list()
+            bot.usergroups_list()
+    with time_machine.travel("2026-11-30 09:00:35+00:00", tick=False):
+        for _ in range(10):
+            bot.usergroups_list()
+        assert held(bot.usergroups_list).retry_after == 30
+    with time_machine.travel("2026-11-30 09:01:04+00:00", tick=False):
+        assert held(bot.usergroups_list).retry_after == 1  # 09:00:05's ten are still within the minute
+    with time_machine.travel("2026-11-30 09:01:06+00:00", tick=False):
+        for _ in range(10):  # they have left it: ten more, not twenty
+            bot.usergroups_list()
+        assert held(bot.usergroups_list).retry_after == 29  # until 09:00:35's leave
+    assert fake_slack.calls["usergroups.list"] == 30
+
+
+@pytest.mark.redis
+@time_machine.travel("2026-11-30 09:00:05+00:00", tick=False)
+def test_two_workspaces_do_not_share_a_budget(fake_slack, paced):
+    first, second = paced(fake_slack), paced(fake_slack)
+    for _ in range(20):
+        first.usergroups_list()
+    held(first.usergroups_list)
+    for _ in range(20):
         second.usergroups_list()  # another workspace is not held back
-        with pytest.raises(slack.RateLimited):
-            first.usergroups_list()
-    with time_machine.travel("2026-11-30 09:00:30+00:00", tick=False):
-        first.usergroups_list()  # its place, kept
-        first.with_ticket("another-caller").usergroups_list()
-    assert fake_slack.calls["usergroups.list"] == 13
+    held(second.usergroups_list)
+    assert fake_slack.calls["usergroups.list"] == 40
 
 
+@pytest.mark.redis
 @time_machine.travel("2026-11-30 09:00:05+00:00", tick=False)
 def test_messages_are_paced_per_channel(fake_slack, paced):
     bot = paced(fake_slack)
     bot.chat_post_message(channel="C0OPS", text="hi")
-    with pytest.raises(slack.RateLimited) as caught:
-        bot.with_ticket("second").chat_post_message(channel="C0OPS", text="one a second")
-    assert caught.value.retry_after == 1
+    assert held(lambda: bot.chat_post_message(channel="C0OPS", text="one a second")).retry_after == 1
     bot.chat_post_message(channel="G0PRIVATE", text="another channel")
     assert [m["channel"] for m in fake_slack.messages] == ["C0OPS", "G0PRIVATE"]
 
 
-def test_a_caller_held_back_keeps_its_place_and_comes_back_once_at_its_turn(fake_slack, paced):
-    """1,000 queued calls are each retried once, at their turn, not all of them at every turn."""
-    team = paced(fake_slack)._team_id  # one workspace, a client per notification
-    waits = {}
-    with time_machine.travel("2026-11-30 09:00:05+00:00", tick=False):
-        for n in range(35):
-            caller = SlackClient(fake_slack.issue_token(), team_id=team, ticket=f"notification:{n}")
-            try:
-                caller.usergroups_list()
-            except slack.RateLimited as held:
-                waits[n] = held.retry_after
-        assert fake_slack.calls["usergroups.list"] == 10
-        assert [waits[n] for n in (10, 19, 20, 29, 30, 34)] == [25, 25, 55, 55, 85, 85]
-        with pytest.raises(slack.RateLimited) as again:  # too early: the same place, not a new one
-            SlackClient(fake_slack.issue_token(), team_id=team, ticket="notification:30").usergroups_list()
-        assert again.value.retry_after == 85
-    with time_machine.travel("2026-11-30 09:00:31+00:00", tick=False):
-        with pytest.raises(slack.RateLimited) as newcomer:  # the places of this half minute are taken
-            SlackClient(fake_slack.issue_token(), team_id=team, ticket="newcomer").usergroups_list()
-        assert newcomer.value.retry_after == 59  # in 09:01:30's half minute, behind notifications 30-34
-        for n in range(10, 20):
-            SlackClient(fake_slack.issue_token(), team_id=team, ticket=f"notification:{n}").usergroups_list()
-    assert fake_slack.calls["usergroups.list"] == 20
-
-
+@pytest.mark.redis
 @time_machine.travel("2026-11-30 09:00:05+00:00", tick=False)
-def test_reserve_holds_back_before_the_calls_that_lead_up_to_it(fake_slack, paced):
+def test_pace_holds_back_before_the_calls_that_lead_up_to_it_and_counts_the_call_once(fake_slack, paced):
     bot = paced(fake_slack)
-    for _ in range(10):
+    for _ in range(19):
         bot.conversations_set_topic(channel="C0OPS", topic="On call: Ada")
-    topic = bot.with_ticket("notification:7")
-    with pytest.raises(slack.RateLimited):
-        topic.reserve("conversations.setTopic")
-    assert fake_slack.calls["conversations.info"] == 0
-    with time_machine.travel("2026-11-30 09:00:30+00:00", tick=False):
-        topic.reserve("conversations.setTopic")
-        topic.reserve("conversations.setTopic")  # back again (the channel read was held): still its call
-        for n in range(9):  # the slot's other 9 calls
-            other = SlackClient(fake_slack.issue_token(), team_id=topic._team_id, ticket=f"other:{n}")
-            other.conversations_set_topic(channel="C0OPS", topic="On call: Ada")
-        topic.conversations_info(channel="C0OPS")
-        topic.conversations_set_topic(channel="C0OPS", topic="On call: Grace")  # its call, counted when reserved
+    bot.pace("conversations.setTopic", channel="C0OPS")  # the 20th: taken before reading the channel
+    bot.conversations_info(channel="C0OPS")
+    bot.conversations_set_topic(channel="C0OPS", topic="On call: Grace", counted=True)
     assert fake_slack.calls["conversations.setTopic"] == 20
+    held(lambda: bot.pace("conversations.setTopic", channel="C0OPS"))
+    assert fake_slack.calls["conversations.info"] == 1  # the next topic waits before it reads the channel
 
 
 def test_the_fake_enforces_slacks_tier_limits_with_429_and_retry_after(fake_slack, bot):
@@ -401,41 +403,3 @@ def test_the_fake_enforces_slacks_tier_limits_with_429_and_retry_after(fake_slac
     bot.chat_post_message(channel="C0OPS", text="too fast: 429, Retry-After 1, which slack_sdk waits for")
     assert fake_slack.throttled["chat.postMessage"] == 1
     assert len(fake_slack.messages) == 5
-
-
-def test_a_caller_back_late_keeps_its_place_at_the_front_and_no_slot_makes_more_than_its_calls(fake_slack, paced):
-    """A busy worker brings a held caller back slots after its turn: it takes a call that slot's
-    absent callers left, or waits for the next slot, never queueing again behind the newcomers."""
-    team = paced(fake_slack)._team_id
-
-    def caller(ticket):
-        return SlackClient(fake_slack.issue_token(), team_id=team, ticket=ticket)
-
-    def held(ticket):
-        with pytest.raises(slack.RateLimited) as caught:
-            caller(ticket).usergroups_list()
-        assert caught.value.code == "paced"
-        return caught.value.retry_after
-
-    with time_machine.travel("2026-11-30 09:00:05+00:00", tick=False):
-        for n in range(10):
-            caller(f"n{n}").usergroups_list()
-        assert [held(f"n{n}") for n in range(10, 15)] == [25] * 5  # places at 09:00:30
-    with time_machine.travel("2026-11-30 09:01:40+00:00", tick=False):  # two slots late
-        for n in range(10, 13):
-            caller(f"n{n}").usergroups_list()  # the 09:01:30 slot had calls left: they go at once
-        for n in range(7):
-            caller(f"new{n}").usergroups_list()  # newcomers while calls are left
-        assert held("new7") == 20  # a place in this slot, whose 10 calls are made: the next slot
-        assert held("n13") == 20  # the same for the late caller: the next slot, not the back
-        assert fake_slack.calls["usergroups.list"] == 20
-    with time_machine.travel("2026-11-30 09:02:00+00:00", tick=False):
-        caller("n13").usergroups_list()
-        caller("n14").usergroups_list()
-        for n in range(8, 16):  # 8 newcomers take the 8 calls left in this slot
-            caller(f"new{n}").usergroups_list()
-        assert held("new7") == 30  # back after them: the slot's calls are made, so 09:02:30's
-        assert fake_slack.calls["usergroups.list"] == 30
-    with time_machine.travel("2026-11-30 09:02:30+00:00", tick=False):
-        caller("new7").usergroups_list()
-    assert fake_slack.calls["usergroups.list"] == 31

@@ -103,6 +103,43 @@ def test_a_handoff_updates_the_group_the_topic_and_posts_once_even_when_synced_a
     assert {status for status, _ in results(slack_team).values()} == {"sent"}
 
 
+def test_a_channel_with_empty_templates_posts_the_default_texts_at_a_handoff(slack_team, fake_slack):
+    """Choosing the channel is enough: the same default as "Send test message", never silence."""
+    rotation_slack_update(rotation=slack_team, actor=None, changes={"on_duty_template": "", "off_duty_template": None})
+
+    hand_off(slack_team, NOW - MINUTE, ADA, frm=GRACE)
+
+    assert [m["text"] for m in fake_slack.messages] == [
+        "<@U0ADA> is on call for Platform until Sat 7 Mar 09:00.",
+        "<@U0GRACE> is off duty for Platform.",
+    ]
+    assert results(slack_team)["slack.on_duty"] == ("sent", "")
+    assert send_test_message(rotation=slack_team, actor=None).startswith(
+        "(Test) <@U0ADA> is on call for Platform until "
+    )
+
+
+def test_the_page_shows_the_default_texts_as_placeholders_and_previews_them(slack_team, admin_client):
+    rotation_slack_update(rotation=slack_team, actor=None, changes={"on_duty_template": "", "off_duty_template": ""})
+
+    page = admin_client.get(f"/rotations/{slack_team.pk}/").content.decode()
+
+    assert 'placeholder="{person} is on call for {rotation} until {until}."' in page
+    assert 'placeholder="{person} is off duty for {rotation}."' in page
+    assert "On duty (default)" in page
+    assert "&lt;@U0123456789&gt; is on call for Platform on-call until Mon 9 Mar 09:00." in page
+    assert "&lt;@U0123456789&gt; is off duty for Platform on-call." in page
+    preview = admin_client.post(
+        f"/rotations/{slack_team.pk}/slack/preview/", {"message_channel_id": "C0OPS", "off_duty_template": "Bye"}
+    ).json()["previews"]
+    assert [(p["label"], p["text"]) for p in preview] == [
+        ("On duty (default)", "<@U0123456789> is on call for Platform on-call until Mon 9 Mar 09:00."),
+        ("Off duty", "Bye"),
+    ]
+    no_channel = admin_client.post(f"/rotations/{slack_team.pk}/slack/preview/", {"message_channel_id": ""})
+    assert no_channel.json()["previews"] == []  # nothing is posted, so no default is shown
+
+
 def test_an_unmatched_person_never_stops_the_others_and_permanent_members_stay(slack_team, fake_slack):
     rotation_slack_update(rotation=slack_team, actor=None, changes={"permanent_member_ids": ["U0ADM"]})
 
@@ -170,25 +207,32 @@ def test_slack_rate_limiting_is_retried_after_its_retry_after(slack_team, fake_s
     assert fake_slack.messages == []
 
 
-def test_a_group_update_held_by_roster_pace_waits_its_turn_and_is_not_an_attempt(slack_team, fake_slack, settings):
-    from django.core.cache import cache
-
+def test_a_group_update_held_by_roster_pace_waits_for_the_window_and_is_not_an_attempt(
+    slack_team, fake_slack, settings, frozen
+):
     from integrations.slack.client import SlackClient
 
     settings.SLACK_PACING = True
-    cache.clear()  # the pace is counted in the cache, which outlives a test
     busy = SlackClient(fake_slack.issue_token(), team_id=fake_slack.team_id)
-    for _ in range(10):  # another rotation's updates took this half minute's 10 calls
-        busy.usergroups_users_update(usergroup="S0ONCALL", users=["U0ADM"])
+    fake_slack.add_usergroup("S0OTHER", "Other on call", "other-oncall", ["U0ADM"])
+    frozen.move_to(NOW - dt.timedelta(seconds=20.5))
+    for _ in range(20):  # other rotations' updates took the workspace's 20 a minute, 20.5 s ago
+        busy.usergroups_users_update(usergroup="S0OTHER", users=["U0ADM"])
+    frozen.move_to(NOW)
 
     hand_off(slack_team, NOW - MINUTE, ADA)
 
     row = Notification.objects.get(kind="slack.usergroup")
     assert row.status == "pending" and row.attempts == 0
-    assert "keeps to Slack's limit of 20 usergroups.users.update calls a minute" in row.last_error
-    assert row.next_attempt_at == NOW + dt.timedelta(seconds=30)  # the next half minute (NOW is 12:00:00)
-    assert fake_slack.calls["usergroups.users.update"] == 10 and fake_slack.throttled == {}
-    cache.clear()
+    assert "keeps to Slack's limit of 20 per minute usergroups.users.update calls" in row.last_error
+    assert row.next_attempt_at == NOW + dt.timedelta(seconds=40)  # when the window frees (39.5 s, rounded up)
+    assert fake_slack.calls["usergroups.users.update"] == 20 and fake_slack.throttled == {}
+    assert results(slack_team)["slack.on_duty"][0] == "sent"  # a message has its own budget
+
+    frozen.move_to(row.next_attempt_at)
+    assert services.notification_deliver(notification_id=row.pk).status == "sent"
+    row.refresh_from_db()
+    assert row.attempts == 1 and fake_slack.usergroups["S0ONCALL"]["users"] == ["U0ADA"]
 
 
 def test_slack_down_is_tried_again_later(slack_team, fake_slack):

@@ -95,6 +95,24 @@ def test_a_member_reads_the_slack_settings_and_cannot_change_them(client, member
     assert response.status_code == 403
 
 
+def test_changing_the_slack_settings_needs_an_admin_token(client, team, org, fake_slack):
+    """They change a whole Slack workspace (the group Roster rewrites, who is always in it, where it
+    posts), as only an admin may on the page; a write token still changes the rotation itself."""
+    make_connection(org, fake_slack)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(organization=org, name='ci', scope='write')[1]}"}
+    body = {"name": "Renamed", "slack": {"userGroupId": "S0ONCALL"}}
+
+    response = client.patch(f"/api/rotations/{team.pk}/", body, content_type="application/json", **auth)
+
+    assert response.status_code == 403
+    assert (response.json()["code"], response.json()["requiredScope"]) == ("insufficient_scope", "admin")
+    assert not RotationSlack.objects.exists()
+    team.refresh_from_db()
+    assert team.name == "Platform"  # nothing of the PATCH applied
+    renamed = client.patch(f"/api/rotations/{team.pk}/", {"name": "Renamed"}, content_type="application/json", **auth)
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Renamed"
+
+
 def _rotations_with_slack(org, count):
     from integrations.slack.models import SlackUser
     from tests.notifications.conftest import daily

@@ -35,6 +35,10 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     # Answers to give, in order (status, headers); then 204.
     answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    # Answer 200 with a body this long (generated as it is written, never held), counting in `streamed`
+    # how much of it the sender let through before it closed the connection.
+    stream_bytes: int = 0
+    streamed: int = 0
 
     def verified(self, secret: str) -> list[dict]:
         """Every body, its signature verified with `secret` and its shape with the API description's
@@ -60,11 +64,27 @@ def start() -> tuple[ThreadingHTTPServer, Receiver]:
             with lock:
                 receiver.received.append(Received(self.path, dict(self.headers.items()), body))
                 status, headers = receiver.answers.pop(0) if receiver.answers else (204, {})
+            if receiver.stream_bytes:
+                self._stream(receiver.stream_bytes)
+                return
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", "0")
             self.end_headers()
+
+        def _stream(self, size: int) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            chunk = b"roster! " * 8192  # 64 KiB
+            try:
+                while receiver.streamed < size:
+                    self.wfile.write(chunk[: size - receiver.streamed])
+                    receiver.streamed += min(len(chunk), size - receiver.streamed)
+            except OSError:  # the sender closed the connection
+                self.close_connection = True
 
         def log_message(self, *args):
             pass

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditEvent
-from outgoing import services, tasks
+from outgoing import services
 from outgoing.models import Delivery, Endpoint
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +84,7 @@ def test_resend_action_queues_the_delivery_once_and_is_audited(
     staff_client, hooks, monkeypatch, django_capture_on_commit_callbacks
 ):
     queued: list[list[int]] = []
-    monkeypatch.setattr(tasks, "enqueue", lambda ids, **kw: queued.append(list(ids)) or len(ids))
+    monkeypatch.setattr(services, "enqueue", lambda ids, **kw: queued.append(list(ids)) or len(ids))
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(
             reverse("admin:outgoing_delivery_changelist"),

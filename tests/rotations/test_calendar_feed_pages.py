@@ -27,7 +27,7 @@ def test_a_member_creates_the_rotation_s_calendar_url_and_sees_it_only_once(memb
     assert "with a reminder 60 minutes before each shift" in page
     assert b"BEGIN:VALARM" in member.get(url.removeprefix("https://roster.example.com")).content
     again = member.get(f"/rotations/{native.pk}/").content.decode()
-    assert url not in again and "A feed is active" in again and "Regenerate URL" in again
+    assert url not in again and "Your feed is active" in again and "Regenerate URL" in again
 
 
 def test_regenerate_and_revoke_from_the_rotation_page(member, native):

@@ -173,12 +173,60 @@ def _person_feed_query_count(client, org, admin_user, rotations: int) -> int:
 
 @pytest.mark.django_db
 def test_a_person_feed_over_ten_rotations_costs_as_many_queries_as_over_one(client, frozen):
-    from accounts.models import User
+    from accounts.models import Membership, User
     from accounts.services import organization_create
 
     one = organization_create(name="One", admin_email="admin@acme.example", password="x-Very-long-pass-1")
     one_admin = User.objects.get(email="admin@acme.example")
     few = _person_feed_query_count(client, one, one_admin, 1)
     ten = organization_create(name="Ten", admin_email="admin2@acme.example", password="x-Very-long-pass-1")
+    Membership.objects.create(organization=ten, user=one_admin, role=Membership.Role.MEMBER)  # a feed's owner is one
     many = _person_feed_query_count(client, ten, one_admin, 10)  # matched by email in Ten
     assert many == few
+
+
+def test_head_answers_like_get_without_a_body(client, rotation_feed):
+    _, raw = rotation_feed
+    got = client.get(path_of(raw))
+    head = client.head(path_of(raw))
+    assert head.status_code == 200 and head.content == b""
+    assert head["Content-Type"] == got["Content-Type"] and head["ETag"] == got["ETag"]
+    assert client.head(path_of(raw), headers={"If-None-Match": got["ETag"]}).status_code == 304
+    assert client.head(path_of("cal_nope")).status_code == 404
+
+
+def _by_uid(client, raw) -> dict:
+    return {str(e["UID"]): e for e in events(parse(client.get(path_of(raw))))}
+
+
+def test_a_turn_trimmed_by_an_override_keeps_its_uid_with_new_times_and_a_higher_sequence(
+    client, native, rotation_feed, frozen
+):
+    _, raw = rotation_feed
+    bo_start = dt.datetime(2026, 3, 8, 13, 0, tzinfo=UTC)  # Bo's turn, Sunday 09:00 EDT to Monday 09:00
+    before = _by_uid(client, raw)
+    (uid,) = [u for u, e in before.items() if e.decoded("DTSTART") == bo_start]
+    frozen.shift(dt.timedelta(minutes=10))
+    _override(native, "cy@acme.example", bo_start, hours=3)  # Cy covers Bo's first three hours
+    after = _by_uid(client, raw)
+    trimmed = after[uid]
+    assert str(trimmed["SUMMARY"]) == "Bo Chen on call"
+    assert trimmed.decoded("DTSTART") == bo_start + dt.timedelta(hours=3)
+    assert trimmed.decoded("DTEND") == before[uid].decoded("DTEND")
+    assert trimmed.decoded("SEQUENCE") > before[uid].decoded("SEQUENCE")
+    assert len(after) == len(before) + 1  # the override is one new event; nothing else appeared or vanished
+    assert set(before) <= set(after)
+    assert _by_uid(client, raw)[uid].decoded("SEQUENCE") == trimmed.decoded("SEQUENCE")  # stable when unchanged
+
+
+def test_a_skipped_turn_keeps_its_uid_and_names_who_took_it(client, native, rotation_feed, frozen):
+    _, raw = rotation_feed
+    bo_start = dt.datetime(2026, 3, 8, 13, 0, tzinfo=UTC)
+    before = _by_uid(client, raw)
+    (uid,) = [u for u, e in before.items() if e.decoded("DTSTART") == bo_start]
+    frozen.shift(dt.timedelta(minutes=10))
+    services.skip_create(rotation=native, turn_start=bo_start)
+    after = _by_uid(client, raw)
+    assert set(after) == set(before)
+    assert str(after[uid]["SUMMARY"]) == "Cy Diaz on call" and after[uid].decoded("DTSTART") == bo_start
+    assert after[uid].decoded("SEQUENCE") > before[uid].decoded("SEQUENCE")

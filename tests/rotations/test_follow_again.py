@@ -140,3 +140,25 @@ def test_sync_now_when_all_is_well_says_requested(admin_client, bound, frozen, d
     with django_capture_on_commit_callbacks(execute=False):
         response = admin_client.post(f"/rotations/{bound.pk}/sync/", follow=True)
     assert "Sync requested: the schedule updates in a moment." in response.content.decode()
+
+
+def test_sync_now_records_how_long_until_the_rotation_showed_pagerdutys_state(
+    admin_client, bound, rsps, frozen, django_capture_on_commit_callbacks
+):
+    from prometheus_client import REGISTRY
+
+    def observed() -> float:
+        sample = REGISTRY.get_sample_value("roster_change_visible_seconds_count", {"source": "sync_now"})
+        return sample or 0.0
+
+    before = observed()
+    pds.mock_v2(rsps, "PI7DH85", pds.v2_schedule("PI7DH85", []))
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(f"/rotations/{bound.pk}/sync/")
+    bound.refresh_from_db()
+    assert bound.last_sync_ok is True
+    assert observed() == before + 1
+    from rotations import sync
+
+    sync.sync_schedule(organization_id=bound.organization_id, schedule_id="PI7DH85")  # beat's: nobody waited
+    assert observed() == before + 1

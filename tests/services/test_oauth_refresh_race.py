@@ -8,7 +8,6 @@ connection in needs_reauth.
 import re
 import threading
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.db import connection as db_connection
@@ -17,13 +16,11 @@ from django.utils import timezone
 from integrations.pagerduty import services
 from integrations.pagerduty.models import PagerDutyConnection
 from integrations.pagerduty.tasks import refresh_connection_tokens, start_refresh_tokens
-from tests.conftest import wait_for
+from tests.conftest import celery_worker_log, wait_for
 from tests.factories import PagerDutyConnectionFactory
 from tests.fake_identity import FakeIdentity
 
 pytestmark = pytest.mark.services
-
-WORKER_LOG = Path(__file__).resolve().parents[2] / "test-artifacts" / "celery-worker.log"
 
 
 @pytest.fixture
@@ -49,7 +46,8 @@ def oauth_connection(fake_identity, org):
 
 
 def worker_results() -> list[str]:
-    text = WORKER_LOG.read_text() if WORKER_LOG.exists() else ""
+    log = celery_worker_log()
+    text = log.read_text() if log.exists() else ""
     return re.findall(r"refresh_connection_tokens\[[^\]]+\] succeeded in [\d.]+s: '(\w+)'", text)
 
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import ApiToken, Organization
-from accounts.services import api_token_create
+from accounts.services import InputRefused, api_token_create
 
 
 class Command(BaseCommand):
@@ -28,5 +28,8 @@ class Command(BaseCommand):
             raise CommandError(f"No organization with slug {slug!r}.")
         if expires_days is not None and expires_days < 1:
             raise CommandError("--expires-days must be at least 1.")
-        _, raw = api_token_create(organization=org, name=name, scope=scope, expires_in_days=expires_days)
+        try:
+            _, raw = api_token_create(organization=org, name=name, scope=scope, expires_in_days=expires_days)
+        except InputRefused as refused:
+            raise CommandError(refused.message) from refused
         self.stdout.write(raw)

@@ -4,7 +4,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
-from accounts.services import normalize_email, organization_create
+from accounts.services import InputRefused, normalize_email, organization_create
 
 
 class Command(BaseCommand):
@@ -36,5 +36,8 @@ class Command(BaseCommand):
                 raise CommandError("A password is required.")
         else:
             password = None  # they set one with "forgot password", or an operator with changepassword
-        org = organization_create(name=name, admin_email=admin, password=password)
+        try:
+            org = organization_create(name=name, admin_email=admin, password=password)
+        except InputRefused as refused:
+            raise CommandError(refused.message) from refused
         self.stdout.write(org.slug)
