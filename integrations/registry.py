@@ -45,6 +45,9 @@ class Provider:
     # `<prefix>_disconnect_form` and `<prefix>_disconnect_warnings` (when connected).
     prefix: str = ""
     disconnect: Disconnect | None = None
+    # () -> the addresses its card's sign-in forms redirect to (OAuth authorize pages): the page's
+    # Content-Security-Policy `form-action` allows their origins beside 'self'.
+    sign_in_urls: Callable[[], list[str]] | None = None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 
 import logging
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,12 +25,25 @@ def render_integrations_page(request, *, open_dialog: str = "", extra: dict | No
     dialog = open_dialog or request.GET.get("dialog", "")
     shared = {"can_manage": is_admin(request), "open_dialog": dialog, **(extra or {})}
     cards = [registry.render_card(request, org, p, shared) for p in registry.providers()]
-    return render(
+    response = render(
         request,
         "integrations/index.html",
         {"organization": org, "cards": cards, "can_manage": shared["can_manage"]},
         status=status,
     )
+    # CSP form-action 'self' would stop a sign-in form's redirect to the provider's authorize page.
+    response._csp_update = {"form-action": sign_in_origins()}  # type: ignore[attr-defined]
+    return response
+
+
+def sign_in_origins() -> list[str]:
+    """The origins (scheme://host[:port]) every provider's sign-in forms may redirect to."""
+    origins = set()
+    for provider in registry.providers():
+        for url in provider.sign_in_urls() if provider.sign_in_urls else []:
+            parts = urlsplit(url)
+            origins.add(f"{parts.scheme}://{parts.netloc}")
+    return sorted(origins)
 
 
 def redirect_to_dialog(dialog: str):

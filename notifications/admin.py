@@ -1,31 +1,34 @@
 from django.contrib import admin, messages
-from django.db import transaction
 
 from accounts.actor import Actor
 
-from . import services, tasks
+from . import tasks
 from .models import EmailReminder, Notification, RotationEmailSettings, RotationSlack
 
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    """Read-only, except **Resend** (sends the chosen notifications again, now): staff need the
-    "Can resend notifications" permission (`notifications.resend_notification`; a superuser has it)."""
+    """Read-only, except **Resend** (sends the chosen notifications again, now): Slack, email and
+    outgoing webhook deliveries alike (a webhook's has `response_code` and `response_body`; its target
+    is "endpoint:<id>"). Staff need the "Can resend notifications" permission
+    (`notifications.resend_notification`; a superuser has it)."""
 
     list_display = [
         "created_at",
+        "organization",
         "rotation",
         "kind",
         "channel",
         "target",
         "status",
         "attempts",
+        "response_code",
         "sent_at",
         "last_error",
     ]
-    list_filter = ["status", "channel", "kind"]
-    search_fields = ["rotation__name", "target", "last_error", "organization__slug"]
-    list_select_related = ["rotation"]
+    list_filter = ["status", "channel", "kind", ("organization", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["rotation__name", "target", "source", "last_error", "organization__slug"]
+    list_select_related = ["rotation", "organization"]
     actions = ["resend"]
 
     def has_add_permission(self, request):
@@ -42,8 +45,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resend the selected notifications", permissions=["resend"])
     def resend(self, request, queryset):
-        ids = services.notifications_resend(ids=queryset.values_list("id", flat=True), actor=Actor.of_request(request))
-        transaction.on_commit(lambda: tasks.enqueue_deliveries(ids))
+        ids = tasks.resend(queryset.values_list("id", flat=True), actor=Actor.of_request(request))
         messages.success(request, f"{len(ids)} notification(s) queued to be sent again.")
 
 

@@ -20,8 +20,10 @@ from integrations.slack.selectors import get_connection
 from rotations import hooks
 from rotations.models import Rotation
 
-from . import email, registry, selectors, slack
+from . import email, registry, selectors
 from .models import Notification, RotationSlack
+from .slack import page as slack_page
+from .slack import settings as slack_settings
 
 router = api_router(
     "Notifications",
@@ -226,7 +228,10 @@ CREATE_KEY = "createUserGroup"  # write-only: {"handle", "name"?} makes a new gr
 JSON_NAMES = (
     {v: f"slack.{k}" for k, v in SLACK_KEYS.items()}
     | {v: f"slack.messageTemplates.{k}" for k, v in TEMPLATE_KEYS.items()}
-    | {slack.NEW_GROUP_HANDLE: f"slack.{CREATE_KEY}.handle", slack.NEW_GROUP_NAME: f"slack.{CREATE_KEY}.name"}
+    | {
+        slack_settings.NEW_GROUP_HANDLE: f"slack.{CREATE_KEY}.handle",
+        slack_settings.NEW_GROUP_NAME: f"slack.{CREATE_KEY}.name",
+    }
 )
 STATUS = {"slack_refused": 409, "slack_unavailable": 503}
 
@@ -243,12 +248,12 @@ def slack_json_many(rotations: list[Rotation]) -> dict[int, dict | None]:
     connection = get_connection(rotations[0].organization_id)
     if connection is None:
         return {r.pk: None for r in rotations}
-    configs = slack.rotation_slack_many(rotations)
-    counts = slack.linked_many(rotations, connection)
+    configs = slack_settings.rotation_slack_many(rotations)
+    counts = slack_page.linked_many(rotations, connection)
     return {r.pk: _slack_object(configs[r.pk], counts[r.pk]) for r in rotations}
 
 
-def _slack_object(config: RotationSlack, members: slack.Linked) -> dict:
+def _slack_object(config: RotationSlack, members: slack_page.Linked) -> dict:
     return {
         **{key: getattr(config, field) or None for key, field in SLACK_KEYS.items()},
         "permanentMemberIds": list(config.permanent_member_ids),
@@ -297,12 +302,12 @@ def slack_patch(rotation: Rotation, value: object, actor: Actor | None) -> None:
         elif key not in READ_ONLY:
             raise _refuse(f"slack has no key “{key[:40]}”.", f"slack.{key[:40]}")
     try:
-        slack.rotation_slack_update(rotation=rotation, actor=actor, changes=changes)
+        slack_settings.rotation_slack_update(rotation=rotation, actor=actor, changes=changes)
         if create is not None:  # after the other settings passed: a refused PATCH creates nothing in Slack
-            slack.rotation_slack_create_usergroup(
+            slack_settings.rotation_slack_create_usergroup(
                 rotation=rotation, actor=actor, handle=create.get("handle") or "", name=create.get("name") or ""
             )
-    except slack.SlackSettingsError as error:
+    except slack_settings.SlackSettingsError as error:
         raise hooks.JsonFieldError(
             error.message,
             field=JSON_NAMES.get(error.field, "slack"),

@@ -7,13 +7,14 @@ class NotificationsConfig(AppConfig):
     def ready(self):
         from rotations import hooks
 
-        from . import api, email, selectors, slack, tasks
+        from . import api, email, registry, selectors, tasks
+        from .slack import SlackChannel, page
 
         # A new handoff nudges its fan-out at once; the beat scan catches any nudge that was lost.
         hooks.register_handoff_listener(tasks.nudge)
         hooks.register_shifts_listener(tasks.nudge_shifts)  # a sync moved shifts: diff them now
         hooks.register_detail_context(selectors.rotation_page_context)
-        slack.install()
-        email.install()  # reminders before a shift and moved-shift emails
-        hooks.register_detail_context(slack.page_context)
+        registry.register(SlackChannel())
+        registry.register(email.EmailChannel())  # reminders before a shift and moved-shift emails
+        hooks.register_detail_context(page.page_context)
         api.install()  # the rotation JSON's "slack" key

@@ -201,44 +201,6 @@ def _effective(cache: dict, rotation_id: int, email: str) -> RotationEmailSettin
     return own.get((rotation_id, email.lower())) or defaults.get(rotation_id)
 
 
-def leads() -> dict[int, dt.timedelta]:
-    """The largest "N hours before" of each rotation (its default or anyone's own): two queries."""
-    hours: dict[int, int] = {
-        rotation_id: h or 0
-        for rotation_id, h in RotationEmailSettings.objects.filter(reminder_hours__isnull=False).values_list(
-            "rotation_id", "reminder_hours"
-        )
-    }
-    for rotation_id, most in (
-        EmailReminder.objects.filter(reminder_hours__isnull=False)
-        .values("rotation_id")
-        .annotate(most=Max("reminder_hours"))
-        .values_list("rotation_id", "most")
-    ):
-        hours[rotation_id] = max(hours.get(rotation_id, 0), most)
-    return {rotation_id: dt.timedelta(hours=h) for rotation_id, h in hours.items()}
-
-
-def watched() -> set[int]:
-    return set(RotationEmailSettings.objects.filter(shift_moved=True).values_list("rotation_id", flat=True)) | set(
-        EmailReminder.objects.filter(shift_moved=True).values_list("rotation_id", flat=True)
-    )
-
-
-def plan_reminder(rotation: Rotation, shift: UpcomingShift) -> Iterator[registry.Planned]:
-    email = shift.person.email
-    choice = _effective(shift.cache, rotation.pk, email) if email else None
-    if choice is not None and choice.reminder_hours and shift.lead <= dt.timedelta(hours=choice.reminder_hours):
-        yield registry.Planned(CHANNEL, f"email:{email.lower()}", REMINDER.key, {"hours": choice.reminder_hours})
-
-
-def plan_moved(rotation: Rotation, change: ShiftChange) -> Iterator[registry.Planned]:
-    email = change.person.email
-    choice = _effective(change.cache, rotation.pk, email) if email else None
-    if choice is not None and choice.shift_moved:
-        yield registry.Planned(CHANNEL, f"email:{email.lower()}", MOVED.key)
-
-
 # --- the emails --------------------------------------------------------------------------------
 
 
@@ -256,7 +218,7 @@ def _in(delta: dt.timedelta) -> str:
 
 def compose(row: Notification, *, now: dt.datetime | None = None) -> EmailMessage:
     """The email a notification row sends: plain text, the shift times in the rotation's time zone."""
-    rotation = row.rotation
+    rotation = row.the_rotation
     email = row.target.removeprefix("email:")
     link = settings.PUBLIC_BASE_URL + reverse("rotations:detail", args=[rotation.pk])
     stop = unsubscribe_url(rotation.pk, email)
@@ -303,32 +265,66 @@ def still_wanted(row: Notification) -> bool:
     """Unsubscribed (or turned off) since the row was made: not sent."""
     email = row.target.removeprefix("email:")
     choice: RotationEmailSettings | EmailReminder | None = (
-        EmailReminder.objects.filter(rotation_id=row.rotation_id, email=email).first()
-        or RotationEmailSettings.objects.filter(rotation_id=row.rotation_id).first()
+        EmailReminder.objects.filter(rotation_id=row.the_rotation.pk, email=email).first()
+        or RotationEmailSettings.objects.filter(rotation_id=row.the_rotation.pk).first()
     )
     if choice is None:
         return False
     return bool(choice.reminder_hours) if row.kind == REMINDER.key else choice.shift_moved
 
 
-def send(row: Notification) -> None:
-    if row.kind not in (REMINDER.key, MOVED.key):
-        raise registry.Permanent(f"Roster does not know how to send “{row.kind}” by email.")
-    if not still_wanted(row):
-        raise registry.Permanent(f"Not sent: {row.target.removeprefix('email:')} turned these emails off.")
-    message = compose(row)
-    try:
-        message.send()
-    except (smtplib.SMTPException, OSError) as error:
-        raise registry.Transient(
-            f"The mail server did not take the email ({type(error).__name__}); Roster tries again. "
-            "If this keeps failing, check EMAIL_URL."
-        ) from None
+class EmailChannel(registry.Channel):
+    """Reminders before a shift and "your shifts moved", by email (the planners read `_effective`)."""
 
+    key = CHANNEL
+    kinds = KINDS
 
-def install() -> None:
-    for kind in KINDS:
-        registry.register_kind(kind)
-    registry.register_upcoming_planner(plan_reminder, leads=leads)
-    registry.register_shift_changed_planner(plan_moved, watched=watched)
-    registry.register_sender(CHANNEL, send)
+    def leads(self) -> dict[int, dt.timedelta]:
+        """The largest "N hours before" of each rotation (its default or anyone's own): two queries."""
+        hours: dict[int, int] = {
+            rotation_id: h or 0
+            for rotation_id, h in RotationEmailSettings.objects.filter(reminder_hours__isnull=False).values_list(
+                "rotation_id", "reminder_hours"
+            )
+        }
+        for rotation_id, most in (
+            EmailReminder.objects.filter(reminder_hours__isnull=False)
+            .values("rotation_id")
+            .annotate(most=Max("reminder_hours"))
+            .values_list("rotation_id", "most")
+        ):
+            hours[rotation_id] = max(hours.get(rotation_id, 0), most)
+        return {rotation_id: dt.timedelta(hours=h) for rotation_id, h in hours.items()}
+
+    def watched(self) -> set[int]:
+        return set(RotationEmailSettings.objects.filter(shift_moved=True).values_list("rotation_id", flat=True)) | set(
+            EmailReminder.objects.filter(shift_moved=True).values_list("rotation_id", flat=True)
+        )
+
+    def plan_upcoming(self, rotation: Rotation, shift: UpcomingShift) -> Iterator[registry.Planned]:
+        email = shift.person.email
+        choice = _effective(shift.cache, rotation.pk, email) if email else None
+        if choice is not None and choice.reminder_hours and shift.lead <= dt.timedelta(hours=choice.reminder_hours):
+            yield registry.Planned(CHANNEL, f"email:{email.lower()}", REMINDER.key, {"hours": choice.reminder_hours})
+
+    def plan_shift_changed(self, rotation: Rotation, change: ShiftChange) -> Iterator[registry.Planned]:
+        email = change.person.email
+        choice = _effective(change.cache, rotation.pk, email) if email else None
+        if choice is not None and choice.shift_moved:
+            yield registry.Planned(CHANNEL, f"email:{email.lower()}", MOVED.key)
+
+    def send(self, row: Notification) -> None:
+        if row.kind not in (REMINDER.key, MOVED.key):
+            raise registry.SendError(f"Roster does not know how to send “{row.kind}” by email.", permanent=True)
+        if not still_wanted(row):
+            raise registry.SendError(
+                f"Not sent: {row.target.removeprefix('email:')} turned these emails off.", permanent=True
+            )
+        message = compose(row)
+        try:
+            message.send()
+        except (smtplib.SMTPException, OSError) as error:
+            raise registry.SendError(
+                f"The mail server did not take the email ({type(error).__name__}); Roster tries again. "
+                "If this keeps failing, check EMAIL_URL."
+            ) from None

@@ -3,8 +3,13 @@ target and kind, delivered once. See services.py for how rows are made and deliv
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from rotations.models import Rotation
 
 
 class Notification(models.Model):
@@ -16,16 +21,20 @@ class Notification(models.Model):
         SKIPPED = "skipped", "Skipped"
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
-    rotation = models.ForeignKey("rotations.Rotation", on_delete=models.CASCADE, related_name="notifications")
-    # The source: a handoff, or an upcoming shift (`source` = "shift:<start>:<person key>", no handoff).
+    # None: an event of no rotation (an outgoing webhook's incident.updated or test event).
+    rotation = models.ForeignKey(
+        "rotations.Rotation", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    # The source: a handoff, an upcoming shift (`source` = "shift:<start>:<person key>", no handoff),
+    # or an event ("incident:<id>", "test:<hex>").
     handoff = models.ForeignKey(
         "rotations.Handoff", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
     source = models.CharField(max_length=200)  # "handoff:<id>" or a shift's identity
     source_at = models.DateTimeField()  # the handoff's instant, or the shift's start: newer supersedes older
     channel = models.CharField(max_length=40)  # "slack", "email", "webhook"
-    target = models.CharField(max_length=200)  # the channel's id of where it goes ("usergroup:S123")
-    kind = models.CharField(max_length=60)  # "slack.message", "slack.usergroup", "email.reminder"
+    target = models.CharField(max_length=200)  # the channel's id of where it goes ("usergroup:S123", "endpoint:4")
+    kind = models.CharField(max_length=60)  # "slack.on_duty", "slack.usergroup", "webhook.rotation.handoff"
     stateful = models.BooleanField(default=False)  # sets state: only the newest per (rotation, target, kind)
     payload = models.JSONField(default=dict, blank=True)
 
@@ -37,6 +46,11 @@ class Notification(models.Model):
     last_error = models.CharField(max_length=500, blank=True, default="")  # plain words; why skipped or failed
     sent_at = models.DateTimeField(null=True, blank=True)
     resent_at = models.DateTimeField(null=True, blank=True)  # an admin asked to send it again
+    # The last attempt's answer, when the channel reports one (an outgoing webhook's HTTP status).
+    response_code = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    # The start of the last answer's body: at most 64 KiB were read (outgoing.safe_http.MAX_RESPONSE_BYTES).
+    response_body = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -46,16 +60,29 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["rotation", "source", "channel", "target", "kind"], name="notification_once_per_target"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "source", "channel", "target", "kind"],
+                condition=models.Q(rotation=None),
+                name="notification_event_once_per_target",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="notification_due"),
             models.Index(fields=["rotation", "-created_at"], name="notification_recent"),
             models.Index(fields=["rotation", "channel", "target", "kind", "source_at"], name="notification_state"),
+            models.Index(fields=["channel", "target", "-created_at"], name="notification_target_log"),
         ]
 
     def __str__(self):
         return f"{self.kind} to {self.channel}:{self.target} ({self.status})"
+
+    @property
+    def the_rotation(self) -> Rotation:
+        """The rotation of a rotation's notification (a handoff's, a shift's: Slack, email)."""
+        if self.rotation is None:
+            raise LookupError(f"Notification {self.pk} is an event of no rotation.")
+        return self.rotation
 
 
 class HandoffFanout(models.Model):

@@ -1,47 +1,35 @@
-"""How channels plug into notifications (Slack, email, outgoing webhooks), without this app
-importing them. A channel's app registers from its AppConfig.ready():
+"""A channel of notifications is one class (Slack, email, outgoing webhooks; `Channel` below).
+Its app registers one instance from its AppConfig.ready(): `registry.register(SlackChannel())`.
 
-    registry.register_kind(registry.Kind("slack.usergroup", "Slack user group", stateful=True))
-    registry.register_planner(plan)            # plan(handoff) -> iterable of Planned
-    registry.register_sender("slack", send)    # send(notification) -> None, or raises below
-
-- A **planner** says which notifications a handoff makes: one `Planned(channel, target, kind,
-  payload)` per thing to do (a channel message, a user group update, a webhook delivery). It reads
-  the channel's own settings for the rotation; it sends nothing.
-- An **upcoming planner** (`register_upcoming_planner(plan, leads=leads)`, see `upcoming.py`) says
-  which reminders a shift about to start makes: `plan(rotation, shift)` yields `Planned` for an
-  `registry.UpcomingShift` (`start`, `end`, `person` with `key`/`name`/`email`, `lead`: how long
-  until it starts, `source`, `payload()`), and `leads()` answers, in one query for every rotation,
-  how far ahead the channel wants to hear of a rotation's shifts (`{rotation_id: timedelta}`). The
-  beat `notifications.tasks.upcoming` looks each minute at the shifts starting within the largest
-  lead of each rotation and calls every upcoming planner once per shift and scan; each row is made
-  once per (shift, channel, target, kind) (source `shift:<start>:<person key>`), so a planner yields
-  a reminder whenever `shift.lead` is within its own lead time. `shift.cache` is a dict shared by
-  one scan: load what the planner reads for every rotation once. A reminder whose shift no longer
-  exists (moved, overridden, re-synced away) or has already started when it is delivered is
-  skipped with the reason, never sent.
-- A **shift-changed planner** (`register_shift_changed_planner(plan, watched=watched)`):
-  `watched()` returns the ids of rotations someone wants to hear about (one query); their next 7
-  days of shifts are kept as a snapshot and diffed each minute (and after each PagerDuty sync that
-  changed shifts). `plan(rotation, change)` yields `Planned` for an `registry.ShiftChange`
-  (`person`, `before` and `after`: that person's (start, end) shifts in the compared window,
-  `source` "moved:...", unique per change, so scans never repeat it; `payload()`).
-- A **kind** is `stateful` when it sets state (a user group's members, a topic): only the newest
-  notification of a (rotation, target, kind) is delivered, older ones are skipped; a message
-  (stateful=False) of a handoff superseded by a later one is skipped, never sent late, unless its
-  kind says `supersedable=False` (an outgoing webhook: every handoff is an event a script wants).
-- A **sender** delivers one notification: it returns on success, or raises `RateLimited(retry_after)`
-  (tried again then), `Transient(reason)` (tried again with backoff, 5 attempts over about an hour)
-  or `Permanent(reason)` (failed; `reason` is shown on the rotation page in plain words, with the
-  fix when there is one). Any other exception counts as Transient. A stateful sender should apply
-  the state current when it runs (the payload is what was current at the handoff).
+A channel says:
+- `key` and `kinds`: a `Kind` is `stateful` when it sets state (a user group's members, a topic):
+  only the newest notification of a (rotation, target, kind) is delivered, older ones are skipped;
+  a message (stateful=False) of a handoff superseded by a later one is skipped, never sent late,
+  unless its kind says `supersedable=False` (an outgoing webhook: every handoff is an event).
+- `plan(handoff)`: what a handoff makes, one `Planned(channel, target, kind, payload)` per thing to
+  do, from the channel's own settings for the rotation (no network).
+- `leads()` and `plan_upcoming(rotation, shift)`: before a shift starts. `leads()` answers, in one
+  query for every rotation, how far ahead the channel wants to hear of a rotation's shifts
+  (`{rotation_id: timedelta}`); the beat `notifications.tasks.upcoming` calls `plan_upcoming` for
+  each `UpcomingShift` within the largest lead, and each row is made once per (shift, channel,
+  target, kind) (source `shift:<start>:<person key>`), so yield a reminder whenever `shift.lead`
+  is within the channel's own lead. `shift.cache` is shared by one scan: load settings once.
+- `watched()` and `plan_shift_changed(rotation, change)`: when a shift moves (a `ShiftChange`,
+  source "moved:...", made once).
+- `send(notification)`: deliver one; return on success, or raise `SendError(reason,
+  permanent=..., retry_after=...)`. `reason` says what went wrong and how to fix it, in words a
+  rotation admin understands. Any other exception counts as a transient error. A stateful sender
+  applies the state current when it runs.
+- Its retry policy (`backoff`, `rate_limited_attempts`, `retry_wait`), and, for a channel that
+  sends one at a time per target (`serial`, an outgoing webhook endpoint), `take`/`release` (the
+  claim's condition), `free` (which targets the sweeper may serve) and `sweep` (its own outbox scan).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -53,30 +41,24 @@ if TYPE_CHECKING:
 
 
 class SendError(Exception):
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-class RateLimited(SendError):
-    """The channel asked us to wait `retry_after` seconds (Slack's 429 Retry-After). `queued`: Roster
-    held it itself, the window of the service's limit being full (nothing was sent or refused), so it
-    is not an attempt and never counts towards giving up."""
+    """A delivery did not happen. `permanent`: trying again will not help until someone changes
+    something (`reason` says what). `retry_after`: the service asked to wait that many seconds (a
+    429's Retry-After). `counted=False`: the wait is Roster's own queue for the service's limit
+    (nothing was sent or refused), so it is not an attempt and never counts towards giving up."""
 
     def __init__(
-        self, retry_after: float, reason: str = "The service asked Roster to slow down.", *, queued: bool = False
+        self,
+        reason: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        counted: bool = True,
     ):
         super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
         self.retry_after = retry_after
-        self.queued = queued
-
-
-class Transient(SendError):
-    """Worth trying again later (a timeout, a 5xx)."""
-
-
-class Permanent(SendError):
-    """Trying again will not help until someone changes something (`reason` says what)."""
+        self.counted = counted
 
 
 @dataclass(frozen=True)
@@ -157,102 +139,104 @@ class ShiftChange:
         }
 
 
-Sender = Callable[["Notification"], None]
-Planner = Callable[["Handoff"], Iterable[Planned]]
-UpcomingPlanner = Callable[["Rotation", "UpcomingShift"], Iterable[Planned]]
-Leads = Callable[[], Mapping[int, "dt.timedelta"]]  # {rotation id: how far ahead}, one query
-ShiftChangedPlanner = Callable[["Rotation", "ShiftChange"], Iterable[Planned]]
-Watched = Callable[[], Iterable[int]]  # rotation ids, one query
+MAX_RETRY_AFTER = 6 * 3600  # a Retry-After is honoured up to this
 
 
-@dataclass
-class _Registry:
-    senders: dict[str, Sender] = field(default_factory=dict)
-    planners: list[Planner] = field(default_factory=list)
-    kinds: dict[str, Kind] = field(default_factory=dict)
-    upcoming: dict[UpcomingPlanner, Leads] = field(default_factory=dict)
-    shift_changed: dict[ShiftChangedPlanner, Watched] = field(default_factory=dict)
+class Channel:
+    """One channel of notifications: subclass it and `register()` an instance (see the module docstring)."""
+
+    key: str = ""
+    kinds: tuple[Kind, ...] = ()
+    # Seconds to wait after a failed attempt, by attempts made so far; after the last, it fails.
+    backoff: tuple[float, ...] = (60, 300, 900, 2400)
+    # A rate-limited answer is the service pacing us, not failing: give up only after this many.
+    rate_limited_attempts: int = 20
+    # One delivery in flight per target: `take` is a condition of the claim.
+    serial: bool = False
+
+    def plan(self, handoff: Handoff) -> Iterable[Planned]:
+        return ()
+
+    def leads(self) -> Mapping[int, dt.timedelta]:
+        return {}
+
+    def plan_upcoming(self, rotation: Rotation, shift: UpcomingShift) -> Iterable[Planned]:
+        return ()
+
+    def watched(self) -> Iterable[int]:
+        return ()
+
+    def plan_shift_changed(self, rotation: Rotation, change: ShiftChange) -> Iterable[Planned]:
+        return ()
+
+    def send(self, notification: Notification) -> None:
+        raise SendError(f"Roster has no way to send to “{self.key}”.", permanent=True)
+
+    def max_attempts(self, error: SendError) -> int:
+        return self.rate_limited_attempts if error.retry_after is not None else len(self.backoff) + 1
+
+    def retry_wait(self, attempts: int, error: SendError) -> float:
+        """Seconds until the next try after `attempts` attempts ended in `error`."""
+        if error.retry_after is not None:
+            return min(max(float(error.retry_after), 1.0), MAX_RETRY_AFTER)
+        return self.backoff[min(attempts, len(self.backoff)) - 1]
+
+    # --- serial channels ---
+    def take(self, target: str, now: dt.datetime) -> bool:
+        return True
+
+    def release(self, target: str, now: dt.datetime) -> None:
+        return None
+
+    def free(self, targets: set[str]) -> set[str]:
+        return targets
+
+    def sweep(self, now: dt.datetime) -> dict[str, int]:
+        """The sweeper's minute for this channel (its own outbox scan); counts for the log."""
+        return {}
 
 
-_registry = _Registry()
+_channels: dict[str, Channel] = {}
 
 
-def register_sender(channel: str, sender: Sender) -> None:
-    _registry.senders[channel] = sender
+def register(channel: Channel) -> None:
+    _channels[channel.key] = channel
 
 
-def unregister_sender(channel: str) -> None:
-    _registry.senders.pop(channel, None)
+def unregister(key: str) -> None:
+    _channels.pop(key, None)
 
 
-def register_planner(planner: Planner) -> None:
-    if planner not in _registry.planners:
-        _registry.planners.append(planner)
+def channel(key: str) -> Channel | None:
+    return _channels.get(key)
 
 
-def unregister_planner(planner: Planner) -> None:
-    if planner in _registry.planners:
-        _registry.planners.remove(planner)
+def channels() -> list[Channel]:
+    return list(_channels.values())
 
 
-def register_upcoming_planner(planner: UpcomingPlanner, *, leads: Leads) -> None:
-    """`planner(rotation, shift)` yields the reminders of a shift about to start; `leads()` maps
-    rotation ids to how long before a shift the channel wants to hear of it."""
-    _registry.upcoming[planner] = leads
+def kind(key: str) -> Kind:
+    for found in _channels.values():
+        for k in found.kinds:
+            if k.key == key:
+                return k
+    return Kind(key=key, label=key)
 
 
-def unregister_upcoming_planner(planner: UpcomingPlanner) -> None:
-    _registry.upcoming.pop(planner, None)
-
-
-def upcoming_planners() -> list[UpcomingPlanner]:
-    return list(_registry.upcoming)
+def unsupersedable_kinds() -> list[str]:
+    """Keys of the message kinds sent for every handoff, even one a later handoff superseded."""
+    return [k.key for c in _channels.values() for k in c.kinds if not k.supersedable and not k.stateful]
 
 
 def upcoming_leads() -> dict[int, dt.timedelta]:
     """The largest lead any channel asks for, per rotation (rotations nobody asks for are absent)."""
     merged: dict[int, dt.timedelta] = {}
-    for leads in list(_registry.upcoming.values()):
-        for rotation_id, lead in leads().items():
+    for found in channels():
+        for rotation_id, lead in found.leads().items():
             if lead and lead.total_seconds() > 0 and (rotation_id not in merged or lead > merged[rotation_id]):
                 merged[rotation_id] = lead
     return merged
 
 
-def register_shift_changed_planner(planner: ShiftChangedPlanner, *, watched: Watched) -> None:
-    """`planner(rotation, change)` yields what a moved shift makes; `watched()` gives the ids of
-    the rotations the channel wants to hear about."""
-    _registry.shift_changed[planner] = watched
-
-
-def unregister_shift_changed_planner(planner: ShiftChangedPlanner) -> None:
-    _registry.shift_changed.pop(planner, None)
-
-
-def shift_changed_planners() -> list[ShiftChangedPlanner]:
-    return list(_registry.shift_changed)
-
-
 def shift_watched() -> set[int]:
-    return {rotation_id for watched in list(_registry.shift_changed.values()) for rotation_id in watched()}
-
-
-def register_kind(kind: Kind) -> None:
-    _registry.kinds[kind.key] = kind
-
-
-def sender(channel: str) -> Sender | None:
-    return _registry.senders.get(channel)
-
-
-def planners() -> list[Planner]:
-    return list(_registry.planners)
-
-
-def kind(key: str) -> Kind:
-    return _registry.kinds.get(key) or Kind(key=key, label=key)
-
-
-def unsupersedable_kinds() -> list[str]:
-    """Keys of the message kinds sent for every handoff, even one a later handoff superseded."""
-    return [k.key for k in _registry.kinds.values() if not k.supersedable and not k.stateful]
+    return {rotation_id for found in channels() for rotation_id in found.watched()}

@@ -18,9 +18,13 @@ scans and retries never make two rows.
 
 Delivery (`notification_deliver`) claims a row with a conditional update (pending and due →
 sending; the row count says whether this worker won, as healthchecks' sendalerts does), checks it
-is not superseded, calls the channel's sender and records the result. Senders raise
-`registry.RateLimited` (tried again after Retry-After), `registry.Transient` (backoff: 1, 5, 15, 40
-minutes, then failed: 5 attempts over about an hour) or `registry.Permanent` (failed, reason shown).
+is not superseded, calls its channel's `send()` and records the result. A channel that sends one at
+a time per target (`Channel.serial`: an outgoing webhook endpoint) must also `take` the target
+first: that is a condition of the claim, released when the attempt ends. `send()` raises
+`registry.SendError`: `permanent` (failed, reason shown), `retry_after` (tried again then, up to
+`Channel.rate_limited_attempts`), else tried again after the channel's `backoff` (Slack and email:
+1, 5, 15, 40 minutes, then failed; webhooks: about 24 hours). The channel's `send()` may set
+`response_code`, `latency_ms` and `response_body` on the row; they are recorded with the result.
 
 Upcoming shifts (reminders, moved shifts) are made by `upcoming.py` through `notifications_create`;
 a reminder (source "shift:...") whose shift has started or no longer exists when it is delivered
@@ -52,7 +56,7 @@ import logging
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.actor import Actor
@@ -65,11 +69,7 @@ from .selectors import shift_still_there
 
 log = logging.getLogger(__name__)
 
-# Seconds to wait after a Transient failure, by attempts made so far; after the last, it fails.
-BACKOFF = (60, 300, 900, 2400)
-MAX_ATTEMPTS = len(BACKOFF) + 1
-# Rate-limited answers are the service pacing us, not failing: give up only after this many.
-MAX_RATE_LIMITED_ATTEMPTS = 20
+# The retry policy is the channel's (registry.Channel: backoff, rate_limited_attempts).
 ERROR_MAX = 500
 # The sweep fans out handoffs recorded in the last SCAN_HOURS that no nudge reached (older ones are
 # history, not news), puts rows `sending` for STALE_SECONDS back to pending (a delivery task is
@@ -97,18 +97,24 @@ def handoff_payload(handoff: Handoff) -> dict:
 
 def notifications_create(
     *,
-    rotation: Rotation,
+    rotation: Rotation | None,
     source: str,
     source_at: dt.datetime,
     planned: Iterable[registry.Planned],
     handoff: Handoff | None = None,
     base_payload: dict | None = None,
+    organization_id: int | None = None,
 ) -> list[int]:
     """Insert one row per planned notification, ignoring the ones that exist. Returns the ids of
-    this source's rows still waiting (to queue). Also what a reminder beat calls for a shift."""
+    this source's rows still waiting (to queue). Also what a reminder beat calls for a shift, and
+    outgoing for an event of no rotation (an incident's, a test: `rotation` None, `organization_id`)."""
+    planned = list(planned)
+    organization_id = rotation.organization_id if rotation is not None else organization_id
+    if organization_id is None:
+        raise ValueError("A notification of no rotation needs its organization_id.")
     rows = [
         Notification(
-            organization_id=rotation.organization_id,
+            organization_id=organization_id,
             rotation=rotation,
             handoff=handoff,
             source=source,
@@ -122,11 +128,12 @@ def notifications_create(
         for p in planned
     ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    return list(
-        Notification.objects.filter(rotation=rotation, source=source, status=Notification.Status.PENDING)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
+    mine = Notification.objects.filter(source=source, status=Notification.Status.PENDING)
+    if rotation is None:
+        mine = mine.filter(rotation=None, organization_id=organization_id, target__in=[p.target[:200] for p in planned])
+    else:
+        mine = mine.filter(rotation=rotation)
+    return list(mine.order_by("id").values_list("id", flat=True))
 
 
 def notifications_fan_out(*, handoff_id: int) -> list[int]:
@@ -135,9 +142,9 @@ def notifications_fan_out(*, handoff_id: int) -> list[int]:
     if handoff is None:
         return []
     planned: list[registry.Planned] = []
-    for planner in registry.planners():
+    for channel in registry.channels():
         try:
-            planned += list(planner(handoff))
+            planned += list(channel.plan(handoff))
         except Exception:
             # One channel's broken settings must not stop the others; the scan does not retry it.
             log.exception("A notification planner failed for handoff %s", handoff_id)
@@ -224,7 +231,9 @@ def _skip_if_shift_gone(notification_id: int, now: dt.datetime) -> bool:
         reason = "Not sent: the shift had already started when it could be delivered."
     else:
         try:
-            there = shift_still_there(row.rotation, start=start, person_key=(shift.get("person") or {}).get("key", ""))
+            there = shift_still_there(
+                row.the_rotation, start=start, person_key=(shift.get("person") or {}).get("key", "")
+            )
         except Exception:
             log.exception("Could not check the shift of notification %s", notification_id)
             return False
@@ -253,19 +262,36 @@ def _fan_out_later_handoffs(notification_id: int) -> None:
         notifications_fan_out(handoff_id=handoff_id)
 
 
-def _claim(notification_id: int, now: dt.datetime) -> bool:
-    return (
-        Notification.objects.filter(
-            pk=notification_id, status=Notification.Status.PENDING, next_attempt_at__lte=now
-        ).update(status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-        == 1
+def _claim(notification_id: int, now: dt.datetime) -> tuple[Notification, registry.Channel | None] | None:
+    """The row (pending and due → sending), after its channel's target when the channel is serial
+    (one delivery in flight per target); None when either is taken or it is not due."""
+    found = Notification.objects.filter(pk=notification_id).values("channel", "target").first()
+    if found is None:
+        return None
+    channel = registry.channel(found["channel"])
+    if channel is not None and not channel.take(found["target"], now):
+        return None
+    claimed = Notification.objects.filter(
+        pk=notification_id, status=Notification.Status.PENDING, next_attempt_at__lte=now
+    ).update(
+        status=Notification.Status.SENDING,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        response_code=None,
+        latency_ms=None,
+        response_body="",
     )
+    if not claimed:
+        if channel is not None:
+            channel.release(found["target"], now)
+        return None
+    return Notification.objects.select_related("rotation", "handoff").get(pk=notification_id), channel
 
 
 def _record(row: Notification, **fields) -> None:
     # Only while still ours: the sweeper may have given a long-stuck row to another worker.
     Notification.objects.filter(pk=row.pk, status=Notification.Status.SENDING, claimed_at=row.claimed_at).update(
-        **fields
+        response_code=row.response_code, latency_ms=row.latency_ms, response_body=row.response_body, **fields
     )
 
 
@@ -276,7 +302,7 @@ def _retry(row: Notification, now: dt.datetime, wait: float, reason: str, *, att
         row,
         status=Notification.Status.PENDING,
         next_attempt_at=at,
-        queued_at=at,
+        queued_at=None,
         last_error=reason[:ERROR_MAX],
         **fields,
     )
@@ -288,38 +314,44 @@ def _fail(row: Notification, reason: str) -> Outcome:
     return Outcome(Notification.Status.FAILED)
 
 
+def _attempt(row: Notification, channel: registry.Channel | None, now: dt.datetime) -> Outcome:
+    if channel is None:
+        return _fail(row, f"Roster has no way to send to “{row.channel}” (that channel is not installed).")
+    try:
+        channel.send(row)
+    except Exception as raised:
+        error = (
+            raised if isinstance(raised, registry.SendError) else registry.SendError("An unexpected error occurred.")
+        )
+        if not isinstance(raised, registry.SendError):
+            log.exception("Sender for %s failed on notification %s", row.channel, row.pk)
+        if error.permanent:
+            return _fail(row, error.reason)
+        if error.counted and row.attempts >= channel.max_attempts(error):
+            return _fail(row, f"Gave up after {row.attempts} attempts: {error.reason}")
+        wait = channel.retry_wait(row.attempts, error)
+        reason = error.reason if error.retry_after is None else f"{error.reason} Trying again in {round(wait)} s."
+        return _retry(row, now, wait, reason, attempted=error.counted)
+    _record(row, status=Notification.Status.SENT, sent_at=timezone.now(), last_error="")
+    return Outcome(Notification.Status.SENT)
+
+
 def notification_deliver(*, notification_id: int, now: dt.datetime | None = None) -> Outcome:
     """Deliver one notification if it is waiting and due: skip it when superseded, else claim it,
-    call its channel's sender and record the result (see the module docstring)."""
+    call its channel's `send()` and record the result (see the module docstring)."""
     now = now or timezone.now()
     _fan_out_later_handoffs(notification_id)
     if _skip_if_superseded(notification_id, now) or _skip_if_shift_gone(notification_id, now):
         return Outcome(Notification.Status.SKIPPED)
-    if not _claim(notification_id, now):
+    claimed = _claim(notification_id, now)
+    if claimed is None:
         return Outcome("not_due")
-    row = Notification.objects.select_related("rotation", "handoff").get(pk=notification_id)
-    send = registry.sender(row.channel)
-    if send is None:
-        return _fail(row, f"Roster has no way to send to “{row.channel}” (that channel is not installed).")
+    row, channel = claimed
     try:
-        send(row)
-    except registry.RateLimited as limited:
-        if not limited.queued and row.attempts >= MAX_RATE_LIMITED_ATTEMPTS:
-            return _fail(row, f"Gave up after {row.attempts} attempts: {limited.reason}")
-        wait = max(float(limited.retry_after), 1.0)
-        reason = f"{limited.reason} Trying again in {round(wait)} s."
-        return _retry(row, now, wait, reason, attempted=not limited.queued)
-    except registry.Permanent as permanent:
-        return _fail(row, permanent.reason)
-    except Exception as error:
-        reason = error.reason if isinstance(error, registry.SendError) else "An unexpected error occurred."
-        if not isinstance(error, registry.SendError):
-            log.exception("Sender for %s failed on notification %s", row.channel, row.pk)
-        if row.attempts >= MAX_ATTEMPTS:
-            return _fail(row, f"Gave up after {row.attempts} attempts: {reason}")
-        return _retry(row, now, BACKOFF[row.attempts - 1], reason)
-    _record(row, status=Notification.Status.SENT, sent_at=timezone.now(), last_error="")
-    return Outcome(Notification.Status.SENT)
+        return _attempt(row, channel, now)
+    finally:
+        if channel is not None:
+            channel.release(row.target, now)
 
 
 # --- the sweeper and resend --------------------------------------------------------------------
@@ -337,14 +369,47 @@ def notifications_requeue_stuck(*, now: dt.datetime) -> int:
     )
 
 
-def notifications_due(*, now: dt.datetime) -> QuerySet[Notification]:
-    """Waiting rows whose task message should have run by now and did not (lost, or never queued)."""
+def notifications_due(*, now: dt.datetime, limit: int = SWEEP_BATCH) -> list[int]:
+    """Waiting rows whose task message should have run by now and did not (lost, or never queued).
+    Of a serial channel, the oldest due row of each free target only, round-robin (one per target,
+    oldest first), so a target with a thousand waiting cannot crowd out the others."""
     lost = now - dt.timedelta(seconds=REQUEUE_AFTER_SECONDS)
-    return (
-        Notification.objects.filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
-        .filter(Q(queued_at=None) | Q(queued_at__lt=lost))
-        .order_by("id")
+    waiting = Notification.objects.filter(status=Notification.Status.PENDING, next_attempt_at__lte=now).filter(
+        Q(queued_at=None) | Q(queued_at__lt=lost)
     )
+    serial = [c for c in registry.channels() if c.serial]
+    ids = list(waiting.exclude(channel__in=[c.key for c in serial]).order_by("id").values_list("id", flat=True)[:limit])
+    for channel in serial:
+        heads = list(
+            waiting.filter(channel=channel.key)
+            .values("target")
+            .annotate(first=Min("id"), due=Min("next_attempt_at"))
+            .order_by("due")[:limit]
+        )
+        free = channel.free({h["target"] for h in heads})
+        ids += [h["first"] for h in heads if h["target"] in free]
+    return ids
+
+
+def next_due(*, channel: str, target: str, now: dt.datetime) -> int | None:
+    """The target's next due row (a serial channel's target is free again), if any."""
+    return (
+        Notification.objects.filter(
+            channel=channel, target=target, status=Notification.Status.PENDING, next_attempt_at__lte=now
+        )
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def next_in_line(*, notification_id: int, now: dt.datetime) -> int | None:
+    """After a row of a serial channel: the next due row of its target (to queue now), if any."""
+    row = Notification.objects.filter(pk=notification_id).values("channel", "target").first()
+    found = registry.channel(row["channel"]) if row else None
+    if row is None or found is None or not found.serial:
+        return None
+    return next_due(channel=row["channel"], target=row["target"], now=now)
 
 
 def notifications_mark_queued(*, ids: list[int], at: dt.datetime) -> None:
@@ -357,7 +422,7 @@ def notifications_resend(*, ids: Iterable[int], actor: Actor | None) -> list[int
     rows = list(
         Notification.objects.filter(pk__in=list(ids))
         .exclude(status=Notification.Status.SENDING)
-        .select_related("rotation__organization")
+        .select_related("rotation", "organization")
     )
     Notification.objects.filter(pk__in=[r.pk for r in rows]).update(
         status=Notification.Status.PENDING,
@@ -369,10 +434,11 @@ def notifications_resend(*, ids: Iterable[int], actor: Actor | None) -> list[int
     )
     for row in rows:
         audit_record(
-            organization=row.rotation.organization,
+            organization=row.organization,
             provider="roster",
             action="notification_resend",
-            summary=f"Resent {registry.kind(row.kind).label} to {row.channel} {row.target} (rotation “{row.rotation}”)",
+            summary=f"Resent {registry.kind(row.kind).label} to {row.channel} {row.target}"
+            + (f" (rotation “{row.rotation}”)" if row.rotation else ""),
             actor=actor,
         )
     return [r.pk for r in rows]

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
+from accounts.actor import Actor
 from config.celery import enqueue_each, enqueue_or_log
 
-from . import services
+from . import registry, services
 from . import upcoming as upcoming_module
 
 log = logging.getLogger(__name__)
+
+SHORT_WAIT = 60  # seconds: a later retry is queued by the sweep when due (no hours-long countdowns)
 
 
 def nudge(handoff_id: int) -> None:
@@ -30,6 +35,13 @@ def enqueue_deliveries(ids: list[int], *, delay: float = 0) -> int:
     return len(queued)
 
 
+def resend(ids: Iterable[int], *, actor: Actor | None) -> list[int]:
+    """An admin's Resend (Django admin, an endpoint's delivery log): reset the rows, queue them on commit."""
+    resent = services.notifications_resend(ids=ids, actor=actor)
+    transaction.on_commit(lambda: enqueue_deliveries(resent))
+    return resent
+
+
 def nudge_shifts(rotation_ids: list[int]) -> None:
     """rotations.hooks shifts listener: a sync changed these rotations' shifts; look for moved ones now."""
     enqueue_or_log(shifts_changed, rotation_ids, what=f"the moved-shift scan of rotations {rotation_ids}; beat will")
@@ -40,30 +52,52 @@ def fan_out(handoff_id: int) -> int:
     return enqueue_deliveries(services.notifications_fan_out(handoff_id=handoff_id))
 
 
+# A channel's call is bounded by its own timeout (webhooks: 5 s); the limits only catch a stuck worker.
 @shared_task(acks_late=True, soft_time_limit=30, time_limit=60)
 def deliver(notification_id: int) -> str:
     outcome = services.notification_deliver(notification_id=notification_id)
-    if outcome.retry_in is not None:
+    if outcome.retry_in is not None and outcome.retry_in <= SHORT_WAIT:
         enqueue_deliveries([notification_id], delay=outcome.retry_in)
+    if outcome.status != "not_due":
+        # A serial channel's target is free again: its next waiting row goes now (one in flight per target).
+        following = services.next_in_line(notification_id=notification_id, now=timezone.now())
+        if following is not None:
+            enqueue_deliveries([following])
     return str(outcome.status)
 
 
 @shared_task
 def sweep() -> dict[str, int]:
-    """Beat, every minute: fan out handoffs no nudge reached, put rows a dead worker left `sending`
-    back to pending, and queue waiting rows whose message never ran."""
+    """Beat, every minute: fan out handoffs no nudge reached, run each channel's own scan (outgoing
+    relays incident events no listener reached, frees endpoints a dead worker left busy), put rows
+    a dead worker left `sending` back to pending, and queue waiting rows whose message never ran
+    (of a serial channel, round-robin across its targets)."""
     now = timezone.now()
+    counts: dict[str, int] = {}
+    for channel in registry.channels():
+        try:
+            for name, count in channel.sweep(now).items():
+                if count:  # only what happened, by name ("relayed": incident events relayed)
+                    counts[name] = counts.get(name, 0) + count
+        except Exception:
+            log.exception("The %s channel's sweep failed", channel.key)
     made: list[int] = []
     handoffs = list(services.handoffs_to_fan_out(now=now).values_list("id", flat=True)[: services.SWEEP_BATCH])
     for handoff_id in handoffs:  # all of them before any is queued: a later one supersedes an earlier one
         made += services.notifications_fan_out(handoff_id=handoff_id)
     fanned = len(handoffs)
     stuck = services.notifications_requeue_stuck(now=now)
-    due = list(services.notifications_due(now=now).values_list("id", flat=True)[: services.SWEEP_BATCH])
+    due = services.notifications_due(now=now)
     queued = enqueue_deliveries(sorted(set(made) | set(due)))
-    if fanned or stuck or queued:
-        log.info("Notification sweep: %s handoffs fanned out, %s stuck rows reset, %s queued", fanned, stuck, queued)
-    return {"fannedOut": fanned, "stuck": stuck, "queued": queued}
+    if fanned or stuck or queued or counts:
+        log.info(
+            "Notification sweep: %s handoffs fanned out, %s stuck rows reset, %s queued, %s",
+            fanned,
+            stuck,
+            queued,
+            counts,
+        )
+    return {"fannedOut": fanned, "stuck": stuck, "queued": queued, **counts}
 
 
 @shared_task

@@ -1,20 +1,20 @@
 """Upcoming shifts: reminders before a shift starts, and "a shift of yours moved" events, for native
 and PagerDuty-bound rotations alike (both read through `rotations.selectors.timeline`).
 
-Reminders. Each channel registers `registry.register_upcoming_planner(plan, leads=leads)`. Beat runs
+Reminders. Each channel (`registry.Channel`) has `leads()` and `plan_upcoming()`. Beat runs
 `tasks.upcoming` every minute: `upcoming_scan` asks every channel's `leads()` (one query each) how
 far ahead it wants to hear of each rotation's shifts, loads those rotations with their members,
 skips, overrides and stored shifts in a fixed number of queries, and for each shift starting
-within the rotation's largest lead calls every upcoming planner with an `UpcomingShift`. Rows are
+within the rotation's largest lead calls every channel's `plan_upcoming` with an `UpcomingShift`. Rows are
 made by `services.notifications_create` with source `shift:<start>:<person key>`, unique per
-(shift, channel, target, kind): a planner yields its reminder whenever `shift.lead` (how long until
+(shift, channel, target, kind): a channel yields its reminder whenever `shift.lead` (how long until
 the shift starts) is within its own lead, and the scans of the following minutes, overlapping
 scans and retries never make a second row. Rows that exist already are found in one query per
 scan, so a quiet minute inserts nothing. When the reminder is delivered, a shift that no longer
 exists (moved, overridden, skipped, re-synced away) or has started is skipped with the reason
 (`services.notification_deliver`).
 
-Moved shifts. Each channel registers `registry.register_shift_changed_planner(plan, watched=watched)`.
+Moved shifts. Each channel has `watched()` (rotation ids) and `plan_shift_changed()`.
 For every watched rotation the scan keeps a `ShiftSnapshot` of its next WATCH_DAYS of shifts; each
 minute (and after a PagerDuty sync changed a rotation's shifts) the current shifts are diffed with
 it over the window both cover, per person: a person whose shifts there differ is one `ShiftChange`
@@ -60,6 +60,7 @@ def rotations_with_window(ids: Iterable[int], *, since: dt.datetime, until: dt.d
 
 
 def _plan(planners: list, rotation: Rotation, event) -> list[registry.Planned]:
+    """Every channel's `plan_upcoming` (or `plan_shift_changed`) of one shift or change."""
     planned: list[registry.Planned] = []
     for planner in planners:
         try:
@@ -87,7 +88,7 @@ def upcoming_scan(*, now: dt.datetime | None = None) -> list[int]:
     """Make the reminders of shifts starting within each rotation's largest lead (idempotent).
     Returns the ids of the rows made and still waiting (to queue)."""
     now = now or timezone.now()
-    planners = registry.upcoming_planners()
+    planners = [c.plan_upcoming for c in registry.channels()]
     leads = {r: min(lead, MAX_LEAD) for r, lead in registry.upcoming_leads().items()}
     if not planners or not leads:
         return []
@@ -156,8 +157,8 @@ def shift_changes_scan(*, now: dt.datetime | None = None, rotation_ids: Iterable
     """Diff each watched rotation's upcoming shifts with its snapshot; make the rows of each change
     and store the new snapshot together. Returns the ids of rows made and waiting."""
     now = now or timezone.now()
-    planners = registry.shift_changed_planners()
-    watched = registry.shift_watched() if planners else set()
+    planners = [c.plan_shift_changed for c in registry.channels()]
+    watched = registry.shift_watched()
     if rotation_ids is not None:
         watched &= set(rotation_ids)
     if not watched:

@@ -18,11 +18,17 @@ from rotations.models import Rotation
 from rotations.selectors import rotation_for
 from rotations.views import render_detail
 
-from . import email, registry, slack
+from . import email, registry
 from .forms import NewUserGroupForm
+from .slack import page as slack_page
+from .slack import sending as slack_sending
+from .slack import settings as slack_settings
 
 NEW_GROUP_DIALOG = "slack-new-group"
-NEW_GROUP_FIELDS = {slack.NEW_GROUP_HANDLE: "handle", slack.NEW_GROUP_NAME: "name"}  # the service's → the form's
+NEW_GROUP_FIELDS = {
+    slack_settings.NEW_GROUP_HANDLE: "handle",
+    slack_settings.NEW_GROUP_NAME: "name",
+}  # the service's → the form's
 
 # Form field → setting; an empty field turns that part off.
 FORM_FIELDS = {
@@ -66,11 +72,11 @@ def save(request: HttpRequest, rotation_id: int) -> HttpResponse:
             v for v in request.POST["permanent_member_ids"].replace(",", " ").split() if v
         ]
     try:
-        slack.rotation_slack_update(rotation=rotation, actor=Actor.of_request(request), changes=changes)
-    except slack.SlackSettingsError as error:
+        slack_settings.rotation_slack_update(rotation=rotation, actor=Actor.of_request(request), changes=changes)
+    except slack_settings.SlackSettingsError as error:
         messages.error(request, f"Slack settings not saved: {error.message}")
         return _back(rotation)
-    slack.match_members(rotation)
+    slack_page.match_members(rotation)
     messages.success(request, "Slack settings saved.")
     return _back(rotation)
 
@@ -80,7 +86,7 @@ def save(request: HttpRequest, rotation_id: int) -> HttpResponse:
 def test_message(request: HttpRequest, rotation_id: int) -> HttpResponse:
     rotation = _rotation(request, rotation_id)
     try:
-        slack.send_test_message(rotation=rotation, actor=Actor.of_request(request))
+        slack_sending.send_test_message(rotation=rotation, actor=Actor.of_request(request))
     except registry.SendError as error:
         messages.error(request, f"Test message not sent: {error.reason}")
     else:
@@ -170,13 +176,13 @@ def create_usergroup(request: HttpRequest, rotation_id: int) -> HttpResponse:
     form = NewUserGroupForm(request.POST)
     if form.is_valid():
         try:
-            slack.rotation_slack_create_usergroup(
+            slack_settings.rotation_slack_create_usergroup(
                 rotation=rotation,
                 actor=Actor.of_request(request),
                 handle=form.cleaned_data["handle"],
                 name=form.cleaned_data["name"],
             )
-        except slack.SlackSettingsError as error:
+        except slack_settings.SlackSettingsError as error:
             form.add_error(NEW_GROUP_FIELDS.get(error.field, "handle"), error.message)
         else:
             handle = form.cleaned_data["handle"].strip().removeprefix("@").lower()
@@ -193,5 +199,5 @@ def preview(request: HttpRequest, rotation_id: int) -> JsonResponse:
     not be saved. Saves nothing."""
     _rotation(request, rotation_id)
     return JsonResponse(
-        {"previews": slack.previews({field: request.POST.get(field) for field in slack.PREVIEW_INPUTS})}
+        {"previews": slack_page.previews({field: request.POST.get(field) for field in slack_page.PREVIEW_INPUTS})}
     )

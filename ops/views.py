@@ -22,7 +22,9 @@ def readyz(request):
         "status": "ready" if ready else "not ready",
         "parts": {part.name: {"ok": part.ok, "detail": part.detail} for part in parts},
     }
-    return JsonResponse(body, status=200 if ready else 503)
+    response = JsonResponse(body, status=200 if ready else 503)
+    response._has_been_logged = True  # type: ignore[attr-defined]  # a probe every few seconds: no error line per 503
+    return response
 
 
 @never_cache

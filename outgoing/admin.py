@@ -1,31 +1,18 @@
-"""Django admin for support staff: outgoing webhook endpoints and their deliveries, read-only.
+"""Django admin for support staff: outgoing webhook endpoints, read-only, with their latest
+deliveries (all of them, with Resend, are under Notifications, channel "webhook").
 
 The signing secret is never shown (only its last 4 characters): the endpoint's `secret` field is
 in no list, form or search. Changes go through the same services as Settings → Webhooks, so they
-are audited: enable/disable an endpoint, resend a delivery.
+are audited: enable/disable an endpoint.
 """
 
-import json
-
 from django.contrib import admin
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from accounts.actor import Actor
 
-from . import services
-from .models import EVENT_TYPES, Delivery, Endpoint
-
-
-class DeliveryInline(admin.TabularInline):
-    """An endpoint's latest deliveries (the deliveries list has them all, with Resend)."""
-
-    model = Delivery
-    extra = 0
-    max_num = 0
-    can_delete = False
-    readonly_fields = fields = ("created_at", "event_type", "event_id", "status", "attempts", "response_code", "error")
-    ordering = ["-created_at", "-id"]
-    show_change_link = True
+from . import selectors, services
+from .models import Endpoint
 
 
 @admin.register(Endpoint)
@@ -56,9 +43,9 @@ class EndpointAdmin(admin.ModelAdmin):
         "busy_since",
         "created_by",
         "created_at",
+        "latest_deliveries",
     ]
     fields = tuple(readonly_fields)
-    inlines = [DeliveryInline]
     actions = ["enable", "disable"]
 
     def has_add_permission(self, request):
@@ -76,6 +63,18 @@ class EndpointAdmin(admin.ModelAdmin):
     def secret_ending(self, obj: Endpoint) -> str:
         return f"…{obj.secret_last4}"
 
+    @admin.display(description="Latest deliveries")
+    def latest_deliveries(self, obj: Endpoint):
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (d.created_at, d.event_type, d.event_id, d.get_status_display(), d.response_code or "", d.error)
+                for d in selectors.deliveries(obj, limit=20)
+            ),
+        )
+        return format_html("<table>{}</table>", rows) if rows else "None yet"
+
     def _set_enabled(self, request, queryset, enabled: bool) -> int:
         changed = 0
         for endpoint in queryset.filter(enabled=not enabled).select_related("organization"):
@@ -92,86 +91,3 @@ class EndpointAdmin(admin.ModelAdmin):
     @admin.action(description="Disable the selected endpoints (nothing is sent to them)", permissions=["change"])
     def disable(self, request, queryset):
         self.message_user(request, f"{self._set_enabled(request, queryset, False)} endpoint(s) disabled.")
-
-
-class EventTypeFilter(admin.SimpleListFilter):
-    title = "event type"
-    parameter_name = "event_type"
-
-    def lookups(self, request, model_admin):
-        return [(key, key) for key in [*EVENT_TYPES, "webhook.test"]]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(event_type=self.value()) if self.value() else queryset
-
-
-@admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
-    list_display = [
-        "created_at",
-        "event_type",
-        "organization",
-        "endpoint",
-        "status",
-        "attempts",
-        "response_code",
-        "latency_ms",
-        "next_attempt_at",
-        "short_error",
-    ]
-    list_filter = ["status", EventTypeFilter, ("endpoint__organization", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["event_id", "endpoint__url", "endpoint__organization__name", "endpoint__organization__slug"]
-    list_select_related = ["endpoint__organization"]
-    readonly_fields = [
-        "organization",
-        "endpoint",
-        "event_id",
-        "event_type",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "claimed_at",
-        "queued_at",
-        "response_code",
-        "latency_ms",
-        "error",
-        "created_at",
-        "delivered_at",
-        "body",
-        "answer",
-    ]
-    fields = tuple(readonly_fields)
-    actions = ["resend"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="Organization", ordering="endpoint__organization__name")
-    def organization(self, obj: Delivery):
-        return obj.endpoint.organization
-
-    @admin.display(description="Error")
-    def short_error(self, obj: Delivery) -> str:
-        return obj.error if len(obj.error) <= 60 else obj.error[:59] + "…"
-
-    @admin.display(description="Body (as sent, unsigned)")
-    def body(self, obj: Delivery):
-        return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False))
-
-    @admin.display(description="Answer's body (its first 64 KiB at most)")
-    def answer(self, obj: Delivery):
-        return format_html("<pre>{}</pre>", obj.response_body) if obj.response_body else "—"
-
-    @admin.action(
-        description="Resend the selected deliveries now (as Resend on the endpoint's page)", permissions=["change"]
-    )
-    def resend(self, request, queryset):
-        actor = Actor.of_request(request)
-        resent = sum(
-            services.delivery_resend(delivery=delivery, actor=actor)
-            for delivery in queryset.select_related("endpoint__organization")
-        )
-        self.message_user(request, f"{resent} delivery(ies) queued to be sent again.")

@@ -18,7 +18,7 @@ from accounts.api import ApiError, DateTime, Error, Id, Schema, auth, iso, rate_
 from accounts.api import router as api_router
 
 from . import event_schemas, selectors, services  # noqa: F401 (event_schemas: the events' schemas)
-from .models import EVENT_TYPES, Delivery, Endpoint
+from .models import EVENT_TYPES, Endpoint
 
 router = api_router(
     "Outgoing webhooks",
@@ -94,7 +94,7 @@ class OutgoingWebhookDelivery(Schema):
     id: int
     event_id: str = Field(description="Also the `webhook-id` header: the same on every retry.")
     event_type: str
-    status: Literal[tuple(Delivery.Status.values)]  # type: ignore[valid-type]
+    status: Literal[tuple(selectors.STATUSES)]  # type: ignore[valid-type]
     attempts: Annotated[int, Field(ge=0)]
     next_attempt_at: DateTime | None
     response_code: int | None
@@ -123,7 +123,7 @@ def endpoint_json(endpoint: Endpoint) -> dict:
     }
 
 
-def delivery_json(delivery: Delivery) -> dict:
+def delivery_json(delivery: selectors.Delivery) -> dict:
     return {
         "id": delivery.pk,
         "eventId": delivery.event_id,
@@ -239,11 +239,10 @@ def endpoint_test(request, endpoint_id: Id):
     minute per organization: beyond, a 429 `rate_limited` (`Retry-After` says when to try again)."""
     found = selectors.endpoint_get(request.organization, endpoint_id)
     try:
-        delivery = services.endpoint_send_test(endpoint=found, actor=Actor.of_request(request))
+        row = services.endpoint_send_test(endpoint=found, actor=Actor.of_request(request))
     except services.RateLimited as refused:
         raise rate_limited(refused.message, refused.retry_after) from refused
-    delivery.refresh_from_db()
-    return Status(202, delivery_json(delivery))
+    return Status(202, delivery_json(selectors.delivery_get(found, row.pk)))
 
 
 @router.get(

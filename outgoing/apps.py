@@ -6,6 +6,11 @@ class OutgoingConfig(AppConfig):
     verbose_name = "Outgoing webhooks"
 
     def ready(self):
-        from . import events, tasks  # noqa: F401  (tasks: registered in every process)
+        from notifications import registry
+        from webhooks import hooks
 
-        events.install()
+        from . import events
+        from .channel import WebhookChannel
+
+        registry.register(WebhookChannel())
+        hooks.register_incident_event_listener(events.incident_event_relay)

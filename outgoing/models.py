@@ -1,8 +1,6 @@
-"""Outgoing webhooks: an organization's endpoints and the deliveries made to them.
-
-A `Delivery` is one event for one endpoint (unique per (endpoint, event id): re-planning never
-makes a second); it carries its own retry schedule (services.BACKOFF) and the result of its last try.
-"""
+"""Outgoing webhooks: an organization's endpoints. Each event for an endpoint is a notification of
+the `webhook` channel (`notifications.Notification`, target "endpoint:<id>", see channel.py): its
+delivery log, retries and Resend are the notifications engine's."""
 
 from django.db import models
 from django.utils import timezone
@@ -32,7 +30,8 @@ class Endpoint(models.Model):
     disabled_reason = models.CharField(max_length=500, blank=True, default="")
     # Set at the first failure after a success; 24 h later of failures only, the endpoint is disabled.
     failing_since = models.DateTimeField(null=True, blank=True)
-    # One delivery at a time per endpoint: set by a conditional update when a worker takes one.
+    # One delivery at a time per endpoint: set by a conditional update when a worker takes one
+    # (channel.WebhookChannel.take, a condition of the notification's claim).
     busy_since = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -44,43 +43,6 @@ class Endpoint(models.Model):
 
     def __str__(self):
         return self.url
-
-
-class Delivery(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "pending", "Waiting"
-        SENDING = "sending", "Sending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed"
-
-    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
-    event_id = models.CharField(max_length=100)  # also the webhook-id header: the same on every retry
-    event_type = models.CharField(max_length=50)
-    payload = models.JSONField()  # the body: {"type", "timestamp", "data"}
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)  # None once delivered or failed
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    queued_at = models.DateTimeField(null=True, blank=True)
-    response_code = models.PositiveIntegerField(null=True, blank=True)
-    latency_ms = models.PositiveIntegerField(null=True, blank=True)
-    # The start of the last answer's body: at most 64 KiB were read (safe_http.MAX_RESPONSE_BYTES).
-    response_body = models.TextField(blank=True, default="")
-    error = models.CharField(max_length=500, blank=True, default="")  # in plain words
-    created_at = models.DateTimeField(auto_now_add=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = "outgoing webhook delivery"
-        verbose_name_plural = "outgoing webhook deliveries"
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["endpoint", "event_id"], name="outgoing_delivery_unique_event"),
-        ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outgoing_delivery_due")]
-
-    def __str__(self):
-        return f"{self.event_type} {self.event_id} to {self.endpoint_id}"
 
 
 class IncidentEventRelay(models.Model):

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from accounts import once
 from accounts.access import get_org_for_admin
 from accounts.actor import Actor
+from notifications import tasks
 from rotations.forms import show_error
 
 from . import selectors, services
@@ -106,7 +107,7 @@ def endpoint_delete(request, endpoint_id: int):
 def delivery_resend(request, endpoint_id: int, delivery_id: int):
     found = selectors.endpoint_get(get_org_for_admin(request), endpoint_id)
     delivery = selectors.delivery_get(found, delivery_id)
-    if services.delivery_resend(delivery=delivery, actor=Actor.of_request(request)):
+    if tasks.resend([delivery.id], actor=Actor.of_request(request)):
         messages.success(request, f"{delivery.event_type} {delivery.event_id} is being sent again.")
     else:
         messages.error(request, "That delivery is being sent right now; try again in a moment.")

@@ -14,7 +14,6 @@ from django.utils import timezone
 from accounts.models import User
 from notifications.models import Notification
 from outgoing import services as outgoing
-from outgoing.models import Delivery as OutgoingDelivery
 from outgoing.models import Endpoint
 from rotations import services as rotations
 from rotations.feeds import calendar_feed_create
@@ -52,11 +51,12 @@ def _endpoint(org, enabled=True):
 
 
 def _outgoing_delivery(org):
-    (pk,) = outgoing.deliveries_create(
-        endpoints=[_endpoint(org)], event_id="evt_1", event_type="rotation.handoff", data={"n": 1}
+    """An outgoing webhook delivery: a notification of the webhook channel (its Resend is notifications')."""
+    (pk,) = outgoing.events_create(
+        organization_id=org.pk, endpoints=[_endpoint(org)], event_id="evt_1", event_type="incident.updated", data={}
     )
-    OutgoingDelivery.objects.filter(pk=pk).update(status="failed", error="The endpoint answered 410.")
-    return OutgoingDelivery.objects.get(pk=pk)
+    Notification.objects.filter(pk=pk).update(status="failed", last_error="The endpoint answered 410.")
+    return Notification.objects.get(pk=pk)
 
 
 def _webhook_delivery(org):
@@ -95,7 +95,11 @@ CASES = {
         lambda r: r.enabled,
     ),
     "resend outgoing delivery": Case(
-        "/admin/outgoing/delivery/", "resend", "outgoing.change_delivery", _outgoing_delivery, lambda r: r.status
+        "/admin/notifications/notification/",
+        "resend",
+        "notifications.resend_notification",
+        _outgoing_delivery,
+        lambda r: r.status,
     ),
     "retry webhook delivery": Case(
         "/admin/webhooks/delivery/", "reprocess", "webhooks.change_delivery", _webhook_delivery, lambda r: r.status

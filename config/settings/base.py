@@ -242,7 +242,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rotations.tasks.record_handoffs",
         "schedule": timedelta(minutes=1),
     },
-    # Every minute: fan out handoffs no nudge reached, reset rows a dead worker left sending, queue lost ones.
+    # Every minute: fan out handoffs no nudge reached, each channel's own scan (outgoing webhooks: relay
+    # missed incident events, free stuck endpoints), reset rows a dead worker left sending, queue lost
+    # ones (outgoing webhooks: one per endpoint, round-robin).
     "notifications-sweep": {
         "task": "notifications.tasks.sweep",
         "schedule": timedelta(minutes=1),
@@ -255,11 +257,6 @@ CELERY_BEAT_SCHEDULE = {
     # Every minute: queue webhook deliveries that were stored but never processed (broker was down).
     "webhooks-sweep-deliveries": {
         "task": "webhooks.tasks.sweep_deliveries",
-        "schedule": timedelta(minutes=1),
-    },
-    # Every minute: queue due outgoing webhook deliveries (one per endpoint, round-robin), free stuck ones.
-    "outgoing-sweep": {
-        "task": "outgoing.tasks.sweep",
         "schedule": timedelta(minutes=1),
     },
 }

@@ -1,5 +1,7 @@
 """How PagerDuty appears on Settings → Integrations (the registry entry and its card context)."""
 
+from django.conf import settings
+
 from integrations.registry import Disconnect, Provider
 
 from .forms import DisconnectForm, connect_form, oauth_connect_form, rotate_form, switch_key_form, switch_oauth_form
@@ -51,4 +53,5 @@ PROVIDER = Provider(
     order=10,
     prefix="pd",
     disconnect=Disconnect(DisconnectForm, disconnect_warnings),
+    sign_in_urls=lambda: [settings.PAGERDUTY_IDENTITY_URL],  # OAuth: Connect, Refresh Connection
 )

@@ -1,5 +1,7 @@
 """How Slack appears on Settings → Integrations (the registry entry and its card context)."""
 
+from django.conf import settings
+
 from integrations.registry import Disconnect, Provider
 
 from .forms import DisconnectForm
@@ -29,4 +31,5 @@ PROVIDER = Provider(
     order=20,
     prefix="slack",
     disconnect=Disconnect(DisconnectForm, disconnect_warnings),
+    sign_in_urls=lambda: [settings.SLACK_AUTHORIZE_URL],  # Add to Slack
 )

@@ -146,8 +146,10 @@ def seed(org, admin, slack) -> dict:
 
 
 def outgoing_seed(org):
-    """An outgoing webhook endpoint with a long URL and a log of each status."""
-    from outgoing.models import Delivery, Endpoint
+    """An outgoing webhook endpoint with a long URL and a log of each status (notifications of the
+    webhook channel)."""
+    from notifications.models import Notification
+    from outgoing.models import Endpoint
 
     endpoint = Endpoint.objects.create(
         organization=org,
@@ -160,22 +162,31 @@ def outgoing_seed(org):
     )
     now = timezone.now()
     rows = [
-        ("evt_handoff_1", Delivery.Status.DELIVERED, 204, 83, ""),
-        ("evt_handoff_2", Delivery.Status.PENDING, 503, 1204, "The endpoint answered 503 (a server error)."),
-        ("evt_incident_3", Delivery.Status.FAILED, 410, 41, "The endpoint answered 410; Roster does not retry a 410."),
+        ("evt_handoff_1", Notification.Status.SENT, 204, 83, ""),
+        ("evt_handoff_2", Notification.Status.PENDING, 503, 1204, "The endpoint answered 503 (a server error)."),
+        (
+            "evt_incident_3",
+            Notification.Status.FAILED,
+            410,
+            41,
+            "The endpoint answered 410; Roster does not retry a 410.",
+        ),
     ]
     for n, (event_id, status, code, latency, error) in enumerate(rows):
-        Delivery.objects.create(
-            endpoint=endpoint,
-            event_id=event_id,
-            event_type="incident.updated" if "incident" in event_id else "rotation.handoff",
-            payload={},
+        Notification.objects.create(
+            organization=org,
+            source=f"event:{event_id}",
+            source_at=now,
+            channel="webhook",
+            target=f"endpoint:{endpoint.pk}",
+            kind="webhook.incident.updated" if "incident" in event_id else "webhook.rotation.handoff",
+            payload={"eventId": event_id},
             status=status,
             attempts=n + 1,
             response_code=code,
             latency_ms=latency,
-            error=error,
-            next_attempt_at=now + dt.timedelta(minutes=5) if status == Delivery.Status.PENDING else None,
+            last_error=error,
+            next_attempt_at=now + dt.timedelta(minutes=5),
         )
     return endpoint
 

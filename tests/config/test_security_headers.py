@@ -25,7 +25,10 @@ def test_a_signed_in_admin_gets_every_page_with_a_content_security_policy(admin_
     policy = [part.strip() for part in response["Content-Security-Policy"].split(";")]
     assert "default-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
-    assert "form-action 'self'" in policy  # a form injected into a page cannot post elsewhere
+    form_action = next(part for part in policy if part.startswith("form-action"))
+    # A form injected into a page cannot post elsewhere (Integrations: its providers' sign-in pages too).
+    assert form_action.startswith("form-action 'self'")
+    assert form_action == "form-action 'self'" or path == "/settings/integrations/"
     assert "base-uri 'none'" in policy  # nor a <base> tag move the page's relative URLs
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
@@ -38,3 +41,20 @@ def test_the_sign_in_page_has_a_content_security_policy(client):
 
     assert response.status_code == 200
     assert "default-src 'self'" in response["Content-Security-Policy"]
+
+
+@pytest.mark.django_db
+def test_only_the_integrations_page_lets_its_sign_in_forms_go_to_the_providers(admin_client, settings):
+    """form-action 'self' everywhere, and on Settings → Integrations also PagerDuty's and Slack's
+    authorize origins (Connect with OAuth, Refresh Connection and Add to Slack redirect there)."""
+    settings.PAGERDUTY_IDENTITY_URL = "https://identity.pagerduty.com"
+    settings.SLACK_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
+
+    def form_action(url: str) -> str:
+        policy = admin_client.get(url)["Content-Security-Policy"]
+        return next(part.strip() for part in policy.split(";") if part.strip().startswith("form-action"))
+
+    assert form_action("/settings/integrations/") == (
+        "form-action 'self' https://identity.pagerduty.com https://slack.com"
+    )
+    assert form_action("/settings/members/") == "form-action 'self'"

@@ -13,6 +13,7 @@ from notifications import registry, services, tasks
 from notifications.models import Notification
 from rotations import sync
 from rotations.models import Handoff
+from tests.notifications.channel import FakeChannel
 from tests.notifications.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -94,19 +95,14 @@ def test_two_handoffs_while_the_worker_is_down_apply_only_the_latest_state(rotat
 
 def test_a_kind_that_is_not_supersedable_is_sent_for_every_handoff(rotation, outbox, frozen):
     every = registry.Kind("test.every", "Test event for every handoff", supersedable=False)
-    registry.register_kind(every)
+    test = registry.channel("test")
+    test.kinds = (*test.kinds, every)
+    test.plan = lambda handoff: [*FakeChannel.plan(test, handoff), registry.Planned("test", "hook:1", every.key)]
 
-    def plan_every(handoff):
-        yield registry.Planned("test", "hook:1", every.key)
-
-    registry.register_planner(plan_every)
-    try:
-        sync.record_handoffs()  # Ana
-        frozen.move_to(NOW + DAY)
-        sync.record_handoffs()  # Bo; the worker was down for both
-        tasks.sweep()
-    finally:
-        registry.unregister_planner(plan_every)
+    sync.record_handoffs()  # Ana
+    frozen.move_to(NOW + DAY)
+    sync.record_handoffs()  # Bo; the worker was down for both
+    tasks.sweep()
     assert [to for kind, _, to in outbox.sent if kind == "test.every"] == [
         "Ana Ortiz <ana@acme.example>",
         "Bo Chen <bo@acme.example>",
@@ -157,7 +153,7 @@ def test_overlapping_fan_outs_and_sweeps_never_make_two_rows(rotation, outbox, d
 
 
 def test_a_failing_sender_retries_with_backoff_then_gives_up_in_plain_words(rotation, outbox, frozen):
-    outbox.failures = [registry.Transient("The service is having trouble (HTTP 503).")] * 5
+    outbox.failures = [registry.SendError("The service is having trouble (HTTP 503).")] * 5
     sync.record_handoffs()
     services.notifications_fan_out(handoff_id=Handoff.objects.get().pk)
     row = one()
@@ -181,7 +177,7 @@ def test_a_failing_sender_retries_with_backoff_then_gives_up_in_plain_words(rota
 def test_a_failure_then_a_success_is_sent_once_and_says_after_how_many_attempts(
     rotation, outbox, frozen, member_client
 ):
-    outbox.failures = [registry.Transient("Timed out.")]
+    outbox.failures = [registry.SendError("Timed out.")]
     sync.record_handoffs()
     tasks.sweep()
     assert one().status == "pending"
@@ -194,7 +190,7 @@ def test_a_failure_then_a_success_is_sent_once_and_says_after_how_many_attempts(
 
 
 def test_a_rate_limited_send_waits_as_long_as_it_was_asked(rotation, outbox, frozen):
-    outbox.failures = [registry.RateLimited(retry_after=42)]
+    outbox.failures = [registry.SendError("The service asked Roster to slow down.", retry_after=42)]
     sync.record_handoffs()
     services.notifications_fan_out(handoff_id=Handoff.objects.get().pk)
     row = one()
@@ -213,8 +209,10 @@ def test_a_rate_limited_send_waits_as_long_as_it_was_asked(rotation, outbox, fro
 def test_a_send_held_in_roster_own_queue_is_no_attempt_and_never_gives_up(rotation, outbox, frozen):
     """A channel's own pacing (Slack's queue, thousands of calls deep) may hold a row many times:
     those holds are not attempts, while the service's own 429s still count towards giving up."""
-    holds = services.MAX_RATE_LIMITED_ATTEMPTS + 5
-    outbox.failures = [registry.RateLimited(30, "Queued behind other calls.", queued=True) for _ in range(holds)]
+    holds = registry.Channel.rate_limited_attempts + 5
+    outbox.failures = [
+        registry.SendError("Queued behind other calls.", retry_after=30, counted=False) for _ in range(holds)
+    ]
     sync.record_handoffs()
     services.notifications_fan_out(handoff_id=Handoff.objects.get().pk)
     row = one()
@@ -227,19 +225,21 @@ def test_a_send_held_in_roster_own_queue_is_no_attempt_and_never_gives_up(rotati
     assert row.attempts == 0 and "Queued behind other calls. Trying again in 30 s." in row.last_error
     assert services.notification_deliver(notification_id=row.pk).status == "sent"
 
-    outbox.failures = [registry.RateLimited(30) for _ in range(holds)]
+    outbox.failures = [
+        registry.SendError("The service asked Roster to slow down.", retry_after=30) for _ in range(holds)
+    ]
     Notification.objects.filter(pk=row.pk).update(status=Notification.Status.PENDING, next_attempt_at=at, attempts=0)
-    for _ in range(services.MAX_RATE_LIMITED_ATTEMPTS):
+    for _ in range(registry.Channel.rate_limited_attempts):
         outcome = services.notification_deliver(notification_id=row.pk)
         at += dt.timedelta(seconds=30)
         frozen.move_to(at)
     row.refresh_from_db()
     assert outcome.status == row.status == "failed"
-    assert row.last_error.startswith(f"Gave up after {services.MAX_RATE_LIMITED_ATTEMPTS} attempts")
+    assert row.last_error.startswith(f"Gave up after {registry.Channel.rate_limited_attempts} attempts")
 
 
 def test_a_permanent_error_is_recorded_in_plain_words_and_not_retried(rotation, outbox, frozen, member_client):
-    outbox.failures = [registry.Permanent("Roster is not in #ops: invite @Roster to #ops.")]
+    outbox.failures = [registry.SendError("Roster is not in #ops: invite @Roster to #ops.", permanent=True)]
     sync.record_handoffs()
     tasks.sweep()
 
@@ -261,22 +261,26 @@ def test_an_unexpected_sender_error_is_retried_like_a_transient_one(rotation, ou
 
 
 def test_a_channel_without_a_sender_fails_and_says_so(rotation, outbox):
-    registry.unregister_sender("test")
     sync.record_handoffs()
+    services.notifications_fan_out(handoff_id=Handoff.objects.get().pk)
+    registry.unregister("test")  # uninstalled since
     tasks.sweep()
     assert one().last_error == "Roster has no way to send to “test” (that channel is not installed)."
 
 
 def test_a_broken_planner_does_not_stop_the_other_channels(rotation, outbox):
-    def broken(handoff):
-        raise ValueError("bad settings")
+    class Broken(registry.Channel):
+        key = "broken"
 
-    registry.register_planner(broken)
+        def plan(self, handoff):
+            raise ValueError("bad settings")
+
+    registry.register(Broken())
     try:
         sync.record_handoffs()
         tasks.sweep()
     finally:
-        registry.unregister_planner(broken)
+        registry.unregister("broken")
     assert len(outbox.sent) == 2
 
 
@@ -359,7 +363,7 @@ def test_an_admin_resends_from_django_admin_and_it_is_audited(
 
 
 def test_the_api_lists_a_rotations_notifications_with_their_result(rotation, outbox, org, other_org, client):
-    outbox.failures = [registry.Permanent("Roster is not in #ops: invite @Roster to #ops.")]
+    outbox.failures = [registry.SendError("Roster is not in #ops: invite @Roster to #ops.", permanent=True)]
     sync.record_handoffs()
     tasks.sweep()
     token = api_token_create(organization=org, name="script", scope="read")[1]

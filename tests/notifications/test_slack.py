@@ -9,7 +9,8 @@ from django.test import Client
 from accounts.models import AuditEvent
 from notifications import services, tasks
 from notifications.models import Notification, RotationSlack
-from notifications.slack import SlackSettingsError, rotation_slack_update, send_test_message
+from notifications.slack.sending import send_test_message
+from notifications.slack.settings import SlackSettingsError, rotation_slack_update
 from rotations import services as rotation_services
 from rotations.models import Handoff
 from tests.integrations.slack_flow import make_connection

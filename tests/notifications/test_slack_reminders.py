@@ -7,7 +7,7 @@ import pytest
 
 from notifications import services, tasks, upcoming
 from notifications.models import Notification
-from notifications.slack import rotation_slack_update
+from notifications.slack.settings import rotation_slack_update
 from rotations import services as rotations
 from tests.integrations.slack_flow import make_connection
 from tests.notifications.conftest import NOW, daily

@@ -3,7 +3,6 @@ and PagerDuty-bound rotations, skipped when their shift is gone, and moved shift
 diffing a snapshot. Driven through a test channel registered with the two extension points."""
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 import pytest
 from django.conf import settings
@@ -21,20 +20,29 @@ REMINDER = registry.Kind("test.reminder", "Test reminder")
 MOVED = registry.Kind("test.moved", "Test shift moved")
 
 
-@dataclass
-class Reminders:
+class Reminders(registry.Channel):
     """A channel reminding each person `hours` before their shifts of the rotations in `leads`."""
 
-    leads: dict[int, dt.timedelta] = field(default_factory=dict)
-    watched: set[int] = field(default_factory=set)
-    sent: list[tuple[str, str]] = field(default_factory=list)
-    changes: list[registry.ShiftChange] = field(default_factory=list)
+    key = "test"
+    kinds = (REMINDER, MOVED)
 
-    def plan(self, rotation, shift):
-        if shift.lead <= self.leads[rotation.pk]:
+    def __init__(self):
+        self.lead_times: dict[int, dt.timedelta] = {}
+        self.watching: set[int] = set()
+        self.sent: list[tuple[str, str]] = []
+        self.changes: list[registry.ShiftChange] = []
+
+    def leads(self):
+        return dict(self.lead_times)
+
+    def watched(self):
+        return set(self.watching)
+
+    def plan_upcoming(self, rotation, shift):
+        if shift.lead <= self.lead_times[rotation.pk]:
             yield registry.Planned("test", f"person:{shift.person.key}", REMINDER.key, {"who": shift.person.name})
 
-    def plan_moved(self, rotation, change):
+    def plan_shift_changed(self, rotation, change):
         self.changes.append(change)
         yield registry.Planned("test", f"person:{change.person.key}", MOVED.key, {"who": change.person.name})
 
@@ -45,15 +53,9 @@ class Reminders:
 @pytest.fixture
 def reminders():
     channel = Reminders()
-    registry.register_kind(REMINDER)
-    registry.register_kind(MOVED)
-    registry.register_upcoming_planner(channel.plan, leads=lambda: dict(channel.leads))
-    registry.register_shift_changed_planner(channel.plan_moved, watched=lambda: set(channel.watched))
-    registry.register_sender("test", channel.send)
+    registry.register(channel)
     yield channel
-    registry.unregister_upcoming_planner(channel.plan)
-    registry.unregister_shift_changed_planner(channel.plan_moved)
-    registry.unregister_sender("test")
+    registry.unregister("test")
 
 
 def rows(rotation):
@@ -61,7 +63,7 @@ def rows(rotation):
 
 
 def test_a_reminder_is_made_once_when_the_shift_is_within_the_lead_and_sent_once(rotation, reminders, frozen):
-    reminders.leads[rotation.pk] = 2 * H
+    reminders.lead_times[rotation.pk] = 2 * H
     assert tasks.upcoming()["reminders"] == 0  # Bo starts tomorrow 09:00: not within 2 hours yet
 
     frozen.move_to(dt.datetime(2026, 3, 7, 7, 30, tzinfo=dt.UTC))
@@ -91,7 +93,7 @@ def test_a_pagerduty_bound_rotation_reminds_from_its_stored_shifts(org, reminder
         rotation=rotation, start=NOW + 3 * H, end=NOW + 5 * H, person_name="Bo", pagerduty_user_id="PB"
     )
     Shift.objects.create(rotation=rotation, start=NOW + 5 * H, end=NOW + 9 * H, is_gap=True)
-    reminders.leads[rotation.pk] = 6 * H
+    reminders.lead_times[rotation.pk] = 6 * H
 
     tasks.upcoming()
     tasks.upcoming()
@@ -101,7 +103,7 @@ def test_a_pagerduty_bound_rotation_reminds_from_its_stored_shifts(org, reminder
 
 
 def test_a_reminder_whose_shift_moved_before_it_was_delivered_is_skipped_with_the_reason(rotation, reminders, frozen):
-    reminders.leads[rotation.pk] = 24 * H
+    reminders.lead_times[rotation.pk] = 24 * H
     made = upcoming.upcoming_scan()  # the worker is down: nothing delivers it yet
     cy = rotation.members.get(email="cy@acme.example")
     rotations.override_create(rotation=rotation, member_id=cy.pk, start=NOW + 20 * H, end=NOW + 22 * H)
@@ -115,7 +117,7 @@ def test_a_reminder_whose_shift_moved_before_it_was_delivered_is_skipped_with_th
 
 
 def test_a_reminder_delivered_after_its_shift_started_is_skipped(rotation, reminders, frozen):
-    reminders.leads[rotation.pk] = 24 * H
+    reminders.lead_times[rotation.pk] = 24 * H
     made = upcoming.upcoming_scan()
     frozen.move_to(NOW + 22 * H)
 
@@ -124,15 +126,16 @@ def test_a_reminder_delivered_after_its_shift_started_is_skipped(rotation, remin
 
 
 def test_a_retried_reminder_is_sent_once(rotation, reminders, frozen):
-    reminders.leads[rotation.pk] = 24 * H
-    failures = [registry.Transient("The mail server is down.")]
+    reminders.lead_times[rotation.pk] = 24 * H
+    failures = [registry.SendError("The mail server is down.")]
+    send = reminders.send
 
     def flaky(row):
         if failures:
             raise failures.pop()
-        reminders.send(row)
+        send(row)
 
-    registry.register_sender("test", flaky)
+    reminders.send = flaky
     made = upcoming.upcoming_scan()
     assert services.notification_deliver(notification_id=made[0]).status == "pending"
     frozen.move_to(NOW + 2 * H)
@@ -145,7 +148,7 @@ def test_a_retried_reminder_is_sent_once(rotation, reminders, frozen):
 
 
 def test_an_override_moves_shifts_and_each_person_hears_once(rotation, reminders, frozen):
-    reminders.watched.add(rotation.pk)
+    reminders.watching.add(rotation.pk)
     assert tasks.upcoming()["moved"] == 0  # the first scan takes the snapshot
     assert ShiftSnapshot.objects.filter(rotation=rotation).exists()
 
@@ -171,7 +174,7 @@ def test_a_resync_that_moves_a_shift_is_found_and_time_passing_is_not(org, remin
     rotation = rotations.rotation_create(organization=org, name="Bound", time_zone="UTC", members=[])
     Rotation.objects.filter(pk=rotation.pk).update(pagerduty_schedule_id="PI7DH85", last_sync_ok=True)
     Shift.objects.create(rotation=rotation, start=NOW + H, end=NOW + 5 * H, person_name="Bo", pagerduty_user_id="PB")
-    reminders.watched.add(rotation.pk)
+    reminders.watching.add(rotation.pk)
     upcoming.shift_changes_scan()
     for hours in (2, 6, 30):  # Bo's shift starts, ends; a day later the snapshot is retaken
         frozen.move_to(NOW + hours * H)
@@ -205,8 +208,8 @@ def test_the_scan_reads_a_thousand_rotations_in_a_fixed_number_of_queries(
         ]
     )
     Member.objects.bulk_create([Member(rotation=r, name="Ana", email="ana@acme.example") for r in made])
-    reminders.leads.update({r.pk: dt.timedelta(minutes=30) for r in made})  # nobody starts within 30 minutes
-    reminders.watched.update(r.pk for r in made)
+    reminders.lead_times.update({r.pk: dt.timedelta(minutes=30) for r in made})  # nobody starts within 30 minutes
+    reminders.watching.update(r.pk for r in made)
     # One query per installed channel's leads()/watched() (Slack, email, outgoing webhooks), plus the scan's own.
     with django_assert_max_num_queries(9):
         assert upcoming.upcoming_scan() == []

@@ -124,6 +124,20 @@ def test_notifications_by_channel_and_status_pending_and_oldest_pending(org, scr
     assert 295 <= value(samples, "roster_notification_oldest_pending_seconds", channel="slack") <= 400
 
 
+def test_outgoing_webhook_deliveries_are_counted_as_the_webhook_channel(org, scrape):
+    """An outgoing delivery is a notification of channel "webhook"; an incident's has no rotation."""
+    from outgoing import services as outgoing
+
+    endpoint, _ = outgoing.endpoint_create(organization=org, url="https://93.184.216.34/h", events=["incident.updated"])
+    (pk,) = outgoing.events_create(
+        organization_id=org.pk, endpoints=[endpoint], event_id="evt_1", event_type="incident.updated", data={}
+    )
+    Notification.objects.filter(pk=pk).update(
+        status=Notification.Status.FAILED, last_error="The endpoint answered 410."
+    )
+    assert value(scrape(), "roster_notifications_total", channel="webhook", status="failed") == 1
+
+
 def test_connections_by_provider_and_health(org, other_org, scrape):
     connection = PagerDutyConnectionFactory(organization=org)
     samples = scrape()

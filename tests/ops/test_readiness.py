@@ -89,3 +89,9 @@ def test_not_ready_when_the_database_does_not_answer(client, monkeypatch):
     assert response.status_code == 503
     assert failing(response)["database"] == "The database does not answer (OperationalError)."
     assert failing(response)["beat"] == "skipped: the database does not answer"
+
+
+def test_a_not_ready_answer_writes_no_error_line_for_each_probe(client, caplog):
+    with caplog.at_level("WARNING", logger="django.request"):
+        assert client.get("/readyz").status_code == 503
+    assert [r for r in caplog.records if r.name == "django.request"] == []

@@ -5,8 +5,10 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditEvent
+from notifications import tasks
+from notifications.models import Notification
 from outgoing import services
-from outgoing.models import Delivery, Endpoint
+from outgoing.models import Endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -20,14 +22,20 @@ def hooks(org, other_org):
     globex, globex_secret = services.endpoint_create(
         organization=other_org, url="https://93.184.216.35/globex", events=["rotation.handoff"]
     )
-    (failed,) = services.deliveries_create(
-        endpoints=[acme], event_id="evt_incident_1", event_type="incident.updated", data={"n": 1}
+    (failed,) = services.events_create(
+        organization_id=org.pk, endpoints=[acme], event_id="evt_incident_1", event_type="incident.updated", data={}
     )
-    Delivery.objects.filter(pk=failed).update(status="failed", attempts=3, error="The endpoint answered 410.")
-    (done,) = services.deliveries_create(
-        endpoints=[globex], event_id="evt_handoff_1", event_type="rotation.handoff", data={"n": 2}
+    Notification.objects.filter(pk=failed).update(
+        status="failed", attempts=3, last_error="The endpoint answered 410.", response_body='{"gone": "since-2026"}'
     )
-    Delivery.objects.filter(pk=done).update(status="delivered", response_code=200)
+    (done,) = services.events_create(
+        organization_id=other_org.pk,
+        endpoints=[globex],
+        event_id="evt_handoff_1",
+        event_type="rotation.handoff",
+        data={"n": 2},
+    )
+    Notification.objects.filter(pk=done).update(status="sent", response_code=200)
     return {"acme": acme, "globex": globex, "secrets": (acme_secret, globex_secret), "failed": failed}
 
 
@@ -41,8 +49,8 @@ def test_staff_see_endpoints_and_deliveries_and_never_a_secret(staff_client, hoo
         staff_client.get(reverse("admin:outgoing_endpoint_changelist")),
         staff_client.get(reverse("admin:outgoing_endpoint_changelist"), {"q": hooks["acme"].secret_last4}),
         staff_client.get(reverse("admin:outgoing_endpoint_change", args=[hooks["acme"].pk])),
-        staff_client.get(reverse("admin:outgoing_delivery_changelist")),
-        staff_client.get(reverse("admin:outgoing_delivery_change", args=[hooks["failed"]])),
+        staff_client.get(reverse("admin:notifications_notification_changelist")),
+        staff_client.get(reverse("admin:notifications_notification_change", args=[hooks["failed"]])),
         staff_client.get(reverse("admin:accounts_organization_change", args=[hooks["acme"].organization_id])),
     ]
     assert [p.status_code for p in pages] == [200] * len(pages)
@@ -58,23 +66,31 @@ def test_staff_see_endpoints_and_deliveries_and_never_a_secret(staff_client, hoo
     assert "The endpoint answered 410." in _rows(html[3]) and "Globex" in _rows(html[3])
     assert "rotation.handoff" in _rows(html[3])
     assert "evt_incident_1" in html[4] and "The endpoint answered 410." in html[4]
+    assert "since-2026" in html[4]  # the answer's body: in Django admin only
+
+
+def test_the_answer_s_body_is_not_on_the_endpoint_s_page_nor_in_the_api(admin_client, hooks):
+    page = admin_client.get(f"/settings/webhooks/{hooks['acme'].pk}/").content.decode()
+    api = admin_client.get(f"/api/webhook-endpoints/{hooks['acme'].pk}/deliveries").content.decode()
+    assert "evt_incident_1" in page and "evt_incident_1" in api
+    assert "since-2026" not in page and "since-2026" not in api
 
 
 @pytest.mark.parametrize(
     "query, shown, hidden",
     [
         ({"status__exact": "failed"}, "incident.updated", "rotation.handoff"),
-        ({"event_type": "rotation.handoff"}, "rotation.handoff", "incident.updated"),
+        ({"kind__exact": "webhook.rotation.handoff"}, "rotation.handoff", "incident.updated"),
     ],
 )
 def test_deliveries_filter_by_status_and_event_type(staff_client, hooks, query, shown, hidden):
-    rows = _rows(staff_client.get(reverse("admin:outgoing_delivery_changelist"), query).content.decode())
+    rows = _rows(staff_client.get(reverse("admin:notifications_notification_changelist"), query).content.decode())
     assert shown in rows and hidden not in rows
 
 
 def test_deliveries_filter_by_organization(staff_client, hooks, other_org):
     page = staff_client.get(
-        reverse("admin:outgoing_delivery_changelist"), {"endpoint__organization__id__exact": other_org.pk}
+        reverse("admin:notifications_notification_changelist"), {"organization__id__exact": other_org.pk}
     ).content.decode()
     assert "By organization" in page
     assert "rotation.handoff" in _rows(page) and "incident.updated" not in _rows(page)
@@ -84,18 +100,18 @@ def test_resend_action_queues_the_delivery_once_and_is_audited(
     staff_client, hooks, monkeypatch, django_capture_on_commit_callbacks
 ):
     queued: list[list[int]] = []
-    monkeypatch.setattr(services, "enqueue", lambda ids, **kw: queued.append(list(ids)) or len(ids))
+    monkeypatch.setattr(tasks, "enqueue_deliveries", lambda ids, **kw: queued.append(list(ids)) or len(ids))
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(
-            reverse("admin:outgoing_delivery_changelist"),
+            reverse("admin:notifications_notification_changelist"),
             {"action": "resend", "_selected_action": [hooks["failed"]]},
             follow=True,
         )
-    assert "1 delivery(ies) queued to be sent again." in response.content.decode()
+    assert "1 notification(s) queued to be sent again." in response.content.decode()
     assert queued == [[hooks["failed"]]]
-    row = Delivery.objects.get(pk=hooks["failed"])
-    assert (row.status, row.attempts, row.error) == ("pending", 0, "")
-    audit = AuditEvent.objects.get(action="webhook_delivery_resend")
+    row = Notification.objects.get(pk=hooks["failed"])
+    assert (row.status, row.attempts, row.last_error) == ("pending", 0, "")
+    audit = AuditEvent.objects.get(action="notification_resend")
     assert audit.actor_label == "admin@acme.example"
 
 

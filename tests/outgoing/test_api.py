@@ -3,7 +3,8 @@
 import pytest
 
 from accounts.models import AuditEvent
-from outgoing.models import Delivery, Endpoint
+from notifications.models import Notification
+from outgoing.models import Endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +93,7 @@ def test_send_test_event_is_signed_and_logged(admin_client, receiver, django_cap
         ("webhook.test", "delivered", 204)
     ]
     assert deliveries[0]["latencyMs"] is not None
-    assert Delivery.objects.get().event_id == receiver.received[0].headers["webhook-id"]
+    assert Notification.objects.get().payload["eventId"] == receiver.received[0].headers["webhook-id"]
 
 
 def test_the_upcoming_lead_time_is_minutes_from_1_to_a_week(admin_client):

@@ -10,10 +10,13 @@ from django.core import mail
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from notifications import services as engine
+from notifications import tasks
 from notifications import tasks as notification_tasks
 from notifications.models import Notification
-from outgoing import services, tasks
-from outgoing.models import Delivery, Endpoint
+from outgoing import channel, services
+from outgoing.models import Endpoint
+from outgoing.selectors import Delivery as Shown
 from rotations import sync
 from rotations.models import Handoff
 from tests.outgoing.conftest import NOW
@@ -37,7 +40,6 @@ def test_a_handoff_is_one_signed_delivery_per_endpoint_across_two_sweeps(
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
             notification_tasks.sweep()
-            tasks.sweep()
 
     assert sorted(r.path for r in receiver.received) == ["/hook", "/hook?b"]
     by_path = {r.path: r for r in receiver.received}
@@ -56,9 +58,10 @@ def test_a_handoff_is_one_signed_delivery_per_endpoint_across_two_sweeps(
             "to": "Ana Ortiz <ana@acme.example>",
         },
     }
-    assert Delivery.objects.filter(status="delivered").count() == 2
     assert Notification.objects.filter(channel="webhook", status="sent").count() == 2
-    assert {first.pk, second.pk} == set(Delivery.objects.values_list("endpoint_id", flat=True))
+    assert {f"endpoint:{first.pk}", f"endpoint:{second.pk}"} == set(
+        Notification.objects.filter(channel="webhook").values_list("target", flat=True)
+    )
 
 
 def test_every_handoff_is_delivered_even_when_a_later_one_came_first(
@@ -70,7 +73,6 @@ def test_every_handoff_is_delivered_even_when_a_later_one_came_first(
     sync.record_handoffs()  # Bo; the worker was down for both
     with django_capture_on_commit_callbacks(execute=True):
         notification_tasks.sweep()
-        tasks.sweep()
     assert [decode(r)["data"]["to"] for r in receiver.received] == [
         "Ana Ortiz <ana@acme.example>",
         "Bo Chen <bo@acme.example>",
@@ -83,7 +85,24 @@ def _endpoint(org):
 
 def _event(endpoint, event_id="evt_1"):
     data = {"message": "A test event from Roster.", "endpointId": endpoint.pk, "sentBy": None}
-    return services.deliveries_create(endpoints=[endpoint], event_id=event_id, event_type="webhook.test", data=data)[0]
+    return services.events_create(
+        organization_id=endpoint.organization_id,
+        endpoints=[endpoint],
+        event_id=event_id,
+        event_type="webhook.test",
+        data=data,
+    )[0]
+
+
+def attempt(delivery_id: int) -> str:
+    """One try of the engine, as the endpoint's delivery log names its result."""
+    status = str(engine.notification_deliver(notification_id=delivery_id).status)
+    return "delivered" if status == "sent" else status
+
+
+def shown(delivery_id=None) -> Shown:
+    found = Notification.objects.filter(channel="webhook")
+    return Shown(found.get(pk=delivery_id) if delivery_id else found.get())
 
 
 @responses.activate
@@ -96,10 +115,10 @@ def test_5xx_and_timeouts_are_retried_on_the_schedule_then_given_up_after_24_hou
     responses.add(responses.POST, HOOK, body=requests.Timeout())
     responses.add(responses.POST, HOOK, status=500)
     tries = []
-    for wait in (0, *services.BACKOFF):
+    for wait in (0, *channel.BACKOFF):
         frozen.shift(wait)
-        assert services.delivery_attempt(delivery_id=delivery_id) in ("pending", "failed")
-        row = Delivery.objects.get()
+        assert attempt(delivery_id) in ("pending", "failed")
+        row = shown()
         tries.append(
             (
                 row.attempts,
@@ -112,8 +131,8 @@ def test_5xx_and_timeouts_are_retried_on_the_schedule_then_given_up_after_24_hou
     assert tries[2] == (3, "pending", 1800)
     assert [t[2] for t in tries[3:-1]] == [7200, 18000, 28800, 30300]
     assert tries[-1] == (8, "failed", None)
-    assert sum(services.BACKOFF) >= 24 * 3600
-    row = Delivery.objects.get()
+    assert sum(channel.BACKOFF) >= 24 * 3600
+    row = shown()
     assert row.error.startswith("Gave up after 8 attempts: ")
     endpoint.refresh_from_db()
     assert endpoint.enabled is False  # failing for 24 hours
@@ -126,8 +145,8 @@ def test_no_answer_within_the_timeout_is_retried(org, frozen):
 
     endpoint = _endpoint(org)
     responses.add(responses.POST, HOOK, body=requests.ReadTimeout())
-    assert services.delivery_attempt(delivery_id=_event(endpoint)) == "pending"
-    assert Delivery.objects.get().error == "No answer within 5 seconds."
+    assert attempt(_event(endpoint)) == "pending"
+    assert shown().error == "No answer within 5 seconds."
 
 
 def test_the_timeout_is_5_seconds(org, monkeypatch):
@@ -138,7 +157,7 @@ def test_the_timeout_is_5_seconds(org, monkeypatch):
         raise services.safe_http.UnsafeUrl("stop")
 
     monkeypatch.setattr(services.safe_http, "post", post)
-    services.delivery_attempt(delivery_id=_event(_endpoint(org)))
+    attempt(_event(_endpoint(org)))
     assert seen == {"timeout": 5.0}
 
 
@@ -146,15 +165,15 @@ def test_the_timeout_is_5_seconds(org, monkeypatch):
 def test_429_honours_retry_after_and_other_4xx_are_not_retried(org, frozen):
     endpoint = _endpoint(org)
     responses.add(responses.POST, HOOK, status=429, headers={"Retry-After": "900"})
-    assert services.delivery_attempt(delivery_id=_event(endpoint)) == "pending"
-    row = Delivery.objects.get()
+    assert attempt(_event(endpoint)) == "pending"
+    row = shown()
     assert row.next_attempt_at == NOW + dt.timedelta(seconds=900)
-    assert row.error == "The endpoint answered 429 Too Many Requests."
+    assert row.error == "The endpoint answered 429 Too Many Requests. Trying again in 900 s."
 
     responses.replace(responses.POST, HOOK, status=410)
     other = _event(endpoint, "evt_2")
-    assert services.delivery_attempt(delivery_id=other) == "failed"
-    gone = Delivery.objects.get(pk=other)
+    assert attempt(other) == "failed"
+    gone = shown(other)
     assert (gone.response_code, gone.attempts, gone.next_attempt_at) == (410, 1, None)
     assert gone.error == "The endpoint answered 410; Roster does not retry a 410."
 
@@ -165,14 +184,14 @@ def test_an_endpoint_failing_for_24_hours_is_disabled_and_its_admins_emailed(
 ):
     endpoint = _endpoint(org)
     responses.add(responses.POST, HOOK, status=500)
-    services.delivery_attempt(delivery_id=_event(endpoint, "evt_a"))
+    attempt(_event(endpoint, "evt_a"))
     frozen.shift(23 * 3600)
-    services.delivery_attempt(delivery_id=_event(endpoint, "evt_b"))
+    attempt(_event(endpoint, "evt_b"))
     endpoint.refresh_from_db()
     assert endpoint.enabled and endpoint.failing_since == NOW
     frozen.shift(3600)
     with django_capture_on_commit_callbacks(execute=True):
-        services.delivery_attempt(delivery_id=_event(endpoint, "evt_c"))
+        attempt(_event(endpoint, "evt_c"))
     endpoint.refresh_from_db()
     assert endpoint.enabled is False
     (message,) = mail.outbox
@@ -182,10 +201,10 @@ def test_an_endpoint_failing_for_24_hours_is_disabled_and_its_admins_emailed(
     assert endpoint.secret not in message.body
     # Nothing more is sent while disabled; enabling sends what waits.
     waiting = _event(endpoint, "evt_d")
-    assert services.delivery_attempt(delivery_id=waiting) == "not_due"
+    assert attempt(waiting) == "not_due"
     responses.replace(responses.POST, HOOK, status=200)
     services.endpoint_update(endpoint=endpoint, changes={"enabled": True})
-    assert services.delivery_attempt(delivery_id=waiting) == "delivered"
+    assert attempt(waiting) == "delivered"
     endpoint.refresh_from_db()
     assert endpoint.failing_since is None
 
@@ -196,11 +215,11 @@ def test_a_success_resets_the_failure_clock(org, frozen):
     responses.add(responses.POST, HOOK, status=500)
     responses.add(responses.POST, HOOK, status=200)
     responses.add(responses.POST, HOOK, status=500)
-    services.delivery_attempt(delivery_id=_event(endpoint, "a"))
+    attempt(_event(endpoint, "a"))
     frozen.shift(12 * 3600)
-    services.delivery_attempt(delivery_id=_event(endpoint, "b"))
+    attempt(_event(endpoint, "b"))
     frozen.shift(13 * 3600)
-    services.delivery_attempt(delivery_id=_event(endpoint, "c"))
+    attempt(_event(endpoint, "c"))
     endpoint.refresh_from_db()
     assert endpoint.enabled and endpoint.failing_since == NOW + dt.timedelta(hours=25)
 
@@ -212,23 +231,25 @@ def test_one_delivery_in_flight_per_endpoint_and_the_sweep_serves_every_endpoint
     other = services.endpoint_create(organization=other_org, url=HOOK + "2", events=["rotation.handoff"])[0]
     other_id = _event(other, "evt_other")
     Endpoint.objects.filter(pk=slow.pk).update(busy_since=NOW)  # a worker is sending to it
-    first_slow = Delivery.objects.filter(endpoint=slow).order_by("id").first().pk
-    assert services.delivery_attempt(delivery_id=first_slow) == "not_due"  # not a second in flight
-    assert services.due_round_robin(now=NOW) == [other_id]  # the busy endpoint waits, the other goes
+    first_slow = Notification.objects.filter(target=f"endpoint:{slow.pk}").order_by("id").first().pk
+    assert attempt(first_slow) == "not_due"  # not a second in flight
+    assert engine.notifications_due(now=NOW) == [other_id]  # the busy endpoint waits, the other goes
     Endpoint.objects.filter(pk=slow.pk).update(busy_since=None)
-    picked = services.due_round_robin(now=NOW)
+    picked = engine.notifications_due(now=NOW)
     assert sorted(picked) == sorted([first_slow, other_id])  # one per endpoint, not five of one
 
 
 def test_a_delivery_left_sending_by_a_dead_worker_is_tried_again(org, frozen):
     endpoint = _endpoint(org)
     delivery_id = _event(endpoint)
-    Delivery.objects.filter(pk=delivery_id).update(status="sending", claimed_at=NOW)
+    Notification.objects.filter(pk=delivery_id).update(status="sending", claimed_at=NOW)
     Endpoint.objects.filter(pk=endpoint.pk).update(busy_since=NOW)
-    frozen.shift(services.STALE_SECONDS + 1)
-    assert services.requeue_stuck(now=dt.datetime.now(dt.UTC)) == 1
+    frozen.shift(engine.STALE_SECONDS + 1)
+    now = dt.datetime.now(dt.UTC)
+    channel.WebhookChannel().sweep(now)
+    assert engine.notifications_requeue_stuck(now=now) == 1
     assert Endpoint.objects.get().busy_since is None
-    assert services.due_round_robin(now=dt.datetime.now(dt.UTC)) == [delivery_id]
+    assert engine.notifications_due(now=dt.datetime.now(dt.UTC)) == [delivery_id]
 
 
 def test_resend_sends_a_delivered_event_again_with_the_same_webhook_id(
@@ -236,8 +257,8 @@ def test_resend_sends_a_delivered_event_again_with_the_same_webhook_id(
 ):
     endpoint, secret = endpoint_and_secret
     delivery_id = _event(endpoint)
-    assert services.delivery_attempt(delivery_id=delivery_id) == "delivered"
+    assert attempt(delivery_id) == "delivered"
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.delivery_resend(delivery=Delivery.objects.get(pk=delivery_id))
+        assert tasks.resend([delivery_id], actor=None)
     assert len(receiver.verified(secret)) == 2
     assert receiver.received[0].headers["webhook-id"] == receiver.received[1].headers["webhook-id"] == "evt_1"

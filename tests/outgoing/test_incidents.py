@@ -8,8 +8,8 @@ import time_machine
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from notifications.models import Notification
 from outgoing import services
-from outgoing.models import Delivery
 from tests.outgoing.receiver import decode, described
 from tests.webhooks.conftest import fixture
 
@@ -41,7 +41,7 @@ def test_an_ingested_pagerduty_event_is_relayed_once_to_each_subscribed_endpoint
     assert payload["data"]["event"]["type"] == "incident.acknowledged"
     assert payload["data"]["incident"]["id"] == event["data"]["id"]
     assert payload["data"]["incident"]["status"] == "acknowledged"
-    assert Delivery.objects.get().endpoint == subscribed
+    assert Notification.objects.get().target == f"endpoint:{subscribed.pk}"
 
     deliver(fixture("incident.resolved"), webhook_id="pd-delivery-3")  # a new event: a new delivery
     assert [decode(r)["data"]["event"]["type"] for r in receiver.received] == [
@@ -53,44 +53,46 @@ def test_an_ingested_pagerduty_event_is_relayed_once_to_each_subscribed_endpoint
 def test_an_event_whose_listener_never_ran_is_relayed_once_by_the_sweep(
     org, receiver, deliver, webhook_secret, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from outgoing import tasks
+    from notifications import tasks
     from webhooks import processing
 
     services.endpoint_create(organization=org, url=receiver.url, events=["incident.updated"])
     with monkeypatch.context() as dying:  # the process dies between the commit and the listener call
         dying.setattr(processing.hooks, "incident_event_recorded", lambda event_id: None)
         assert deliver(fixture("incident.acknowledged")).status_code == 202
-    assert not Delivery.objects.exists() and receiver.received == []
+    assert not Notification.objects.exists() and receiver.received == []
 
     relayed = []
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
-            relayed.append(tasks.sweep()["relayed"])
+            relayed.append(tasks.sweep().get("relayed", 0))
     assert relayed == [1, 0]
 
-    delivery = Delivery.objects.get()
-    assert (delivery.event_type, delivery.status) == ("incident.updated", "delivered")
+    delivery = Notification.objects.get()
+    assert (delivery.kind, delivery.status) == ("webhook.incident.updated", "sent")
     assert [decode(r)["data"]["event"]["type"] for r in receiver.received] == ["incident.acknowledged"]
 
 
 def test_the_sweep_does_not_relay_again_what_the_listener_relayed(
     org, receiver, deliver, webhook_secret, django_capture_on_commit_callbacks
 ):
-    from outgoing import events, tasks
+    from notifications import tasks
+    from outgoing import events
 
     services.endpoint_create(organization=org, url=receiver.url, events=["incident.updated"])
     deliver(fixture("incident.acknowledged"))
-    assert Delivery.objects.count() == 1
+    assert Notification.objects.count() == 1
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.sweep()["relayed"] == 0
+        assert "relayed" not in tasks.sweep()
     assert events.incident_events_to_relay(now=timezone.now()) == []
-    assert Delivery.objects.count() == 1 and len(receiver.received) == 1
+    assert Notification.objects.count() == 1 and len(receiver.received) == 1
 
 
 def test_the_sweep_leaves_events_older_than_its_window(
     org, receiver, deliver, webhook_secret, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from outgoing import events, tasks
+    from notifications import tasks
+    from outgoing import events
     from webhooks import processing
 
     services.endpoint_create(organization=org, url=receiver.url, events=["incident.updated"])
@@ -100,4 +102,4 @@ def test_the_sweep_leaves_events_older_than_its_window(
     assert events.incident_events_to_relay(now=later) == []
     with time_machine.travel(later, tick=False), django_capture_on_commit_callbacks(execute=True):
         tasks.sweep()
-    assert not Delivery.objects.exists()
+    assert not Notification.objects.exists()

@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from notifications.models import Notification
 from outgoing import services
-from outgoing.models import Delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def test_a_sixth_test_event_within_a_minute_is_refused_by_the_api(admin_client, 
     assert body["code"] == "rate_limited"
     assert re.fullmatch(r"Too many test events: try again in \d\d seconds\.", body["message"])
     assert body["errors"] == {"request": [body["message"]]}
-    assert Delivery.objects.count() == 5
+    assert Notification.objects.filter(channel="webhook").count() == 5
 
     elsewhere, _ = services.endpoint_create(organization=other_org, url=URL, events=["rotation.handoff"])
     assert services.endpoint_send_test(endpoint=elsewhere)  # another organization: its own count
@@ -50,4 +50,4 @@ def test_the_page_says_when_to_try_again_beside_the_button(admin_client, org):
         f"Too many test events: try again in {seconds} seconds.</p>"
     ) in page
     assert 'aria-describedby="test-refused">Send test event</button>' in page
-    assert Delivery.objects.count() == 5
+    assert Notification.objects.filter(channel="webhook").count() == 5

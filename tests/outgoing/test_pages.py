@@ -4,8 +4,9 @@ disable, enable, delete (confirmed), resend."""
 import pytest
 
 from accounts.models import AuditEvent
+from notifications.models import Notification
 from outgoing import services
-from outgoing.models import Delivery, Endpoint
+from outgoing.models import Endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -62,15 +63,17 @@ def test_disable_enable_and_a_confirmed_delete(admin_client, org):
 
 def test_resend_puts_a_failed_delivery_back_in_line(admin_client, org):
     endpoint, _ = services.endpoint_create(organization=org, url=URL, events=["rotation.handoff"])
-    (delivery_id,) = services.deliveries_create(
-        endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={}
+    (delivery_id,) = services.events_create(
+        organization_id=org.pk, endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={}
     )
-    Delivery.objects.filter(pk=delivery_id).update(status="failed", attempts=3, error="The endpoint answered 410.")
+    Notification.objects.filter(pk=delivery_id).update(
+        status="failed", attempts=3, last_error="The endpoint answered 410."
+    )
     page = admin_client.get(f"/settings/webhooks/{endpoint.pk}/").content.decode()
     assert "The endpoint answered 410." in page and "Resend" in page
     admin_client.post(f"/settings/webhooks/{endpoint.pk}/deliveries/{delivery_id}/resend/")
-    row = Delivery.objects.get()
-    assert (row.status, row.attempts, row.error) == ("pending", 0, "")
+    row = Notification.objects.get()
+    assert (row.status, row.attempts, row.last_error) == ("pending", 0, "")
 
 
 def test_another_organization_s_endpoint_is_not_found(client, outsider, org):

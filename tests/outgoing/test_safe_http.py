@@ -11,8 +11,10 @@ import tracemalloc
 import pytest
 import requests
 
+from notifications import services as engine
+from notifications.models import Notification
 from outgoing import safe_http, services
-from outgoing.models import Delivery
+from outgoing.selectors import Delivery
 from tests.outgoing.receiver import start
 
 pytestmark = pytest.mark.django_db
@@ -119,10 +121,12 @@ def test_a_port_refused_on_delivery_fails_it_without_connecting(org, receiver, s
     """The endpoint was saved while private networks (and so any port) were allowed; now they are not."""
     endpoint, _ = services.endpoint_create(organization=org, url=receiver.url, events=["rotation.handoff"])
     settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = False
-    ids = services.deliveries_create(endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={})
-    assert services.delivery_attempt(delivery_id=ids[0]) == "failed"
+    ids = services.events_create(
+        organization_id=org.pk, endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={}
+    )
+    assert engine.notification_deliver(notification_id=ids[0]).status == "failed"
     assert receiver.received == []
-    assert Delivery.objects.get().error.startswith(
+    assert Delivery(Notification.objects.get()).error.startswith(
         f"Refused: Port {receiver.url.split(':')[2].split('/')[0]} is not allowed"
     )
 
@@ -154,9 +158,11 @@ def test_a_delivery_to_an_address_that_became_unsafe_fails_without_retry(org, mo
         organization=org, url="https://hooks.example.com/x", events=["rotation.handoff"]
     )
     fake_dns(monkeypatch, {"hooks.example.com": ["10.0.0.7"]})
-    ids = services.deliveries_create(endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={})
-    assert services.delivery_attempt(delivery_id=ids[0]) == "failed"
-    row = Delivery.objects.get()
+    ids = services.events_create(
+        organization_id=org.pk, endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={}
+    )
+    assert engine.notification_deliver(notification_id=ids[0]).status == "failed"
+    row = Delivery(Notification.objects.get())
     assert (
         row.error
         == "Refused: hooks.example.com points to a private or reserved address; Roster does not send webhooks there."
@@ -167,10 +173,12 @@ def test_a_delivery_to_an_address_that_became_unsafe_fails_without_retry(org, mo
 def test_a_redirect_is_not_followed(org, receiver):
     receiver.answers.append((302, {"Location": receiver.url + "/elsewhere"}))
     endpoint, _ = services.endpoint_create(organization=org, url=receiver.url, events=["rotation.handoff"])
-    ids = services.deliveries_create(endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={})
-    assert services.delivery_attempt(delivery_id=ids[0]) == "failed"
+    ids = services.events_create(
+        organization_id=org.pk, endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={}
+    )
+    assert engine.notification_deliver(notification_id=ids[0]).status == "failed"
     assert [r.path for r in receiver.received] == ["/hook"]
-    row = Delivery.objects.get()
+    row = Delivery(Notification.objects.get())
     assert (row.response_code, row.status) == (302, "failed")
     assert "does not follow redirects" in row.error
 
@@ -189,19 +197,21 @@ def test_a_huge_answer_leaves_the_worker_s_memory_flat(org, receiver):
     size = 200 * 1024 * 1024
     receiver.stream_bytes = size
     endpoint, _ = services.endpoint_create(organization=org, url=receiver.url, events=["rotation.handoff"])
-    ids = services.deliveries_create(endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={})
+    ids = services.events_create(
+        organization_id=org.pk, endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={}
+    )
     tracemalloc.start()
     try:
         started = time.monotonic()
-        outcome = services.delivery_attempt(delivery_id=ids[0])
+        outcome = engine.notification_deliver(notification_id=ids[0]).status
         took = time.monotonic() - started
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert outcome == "delivered"
+    assert outcome == "sent"
     assert peak < 20 * 1024 * 1024, f"sending took {peak / 2**20:.0f} MB"
     assert took < 5
-    row = Delivery.objects.get()
+    row = Notification.objects.get()
     assert row.response_code == 200
     assert len(row.response_body.encode()) == safe_http.MAX_RESPONSE_BYTES == 64 * 1024
     assert row.response_body.startswith("roster! roster! ")

@@ -7,8 +7,9 @@ import pytest
 from standardwebhooks import Webhook
 
 from notifications import tasks as notification_tasks
-from outgoing import events, services, tasks
-from outgoing.models import Delivery
+from notifications.models import Notification
+from outgoing import services
+from outgoing.channel import WebhookChannel
 from rotations import services as rotations
 from tests.outgoing.conftest import NOW
 from tests.outgoing.receiver import described
@@ -28,13 +29,13 @@ def test_an_upcoming_shift_is_sent_once_within_each_endpoint_s_lead_time(
         organization=org, url=receiver.url + "?day", events=["rotation.upcoming"], upcoming_lead_minutes=24 * 60
     )
     services.endpoint_create(organization=org, url=receiver.url + "?handoffs", events=["rotation.handoff"])
-    assert events.leads() == {rotation.pk: 24 * H}
+    assert WebhookChannel().leads() == {rotation.pk: 24 * H}
 
     for moment in (NOW, NOW + 19 * H + dt.timedelta(minutes=59), NOW + 20 * H + dt.timedelta(minutes=1)):
         frozen.move_to(moment)  # Bo's shift starts 7 March 09:00, 21 hours after NOW
         with django_capture_on_commit_callbacks(execute=True):
             notification_tasks.upcoming()
-            tasks.sweep()
+            notification_tasks.sweep()
 
     assert [r.path for r in receiver.received] == ["/hook?day", "/hook"]
     sent = receiver.received[1]
@@ -54,14 +55,14 @@ def test_an_upcoming_shift_is_sent_once_within_each_endpoint_s_lead_time(
         },
     }
     assert receiver.received[0].headers["webhook-id"] == sent.headers["webhook-id"]  # one event, two endpoints
-    assert Delivery.objects.filter(endpoint=hour).count() == 1
+    assert Notification.objects.filter(target=f"endpoint:{hour.pk}").count() == 1
 
 
 def test_a_shift_that_moves_is_sent_as_shift_changed(
     org, rotation, frozen, receiver, django_capture_on_commit_callbacks
 ):
     _, secret = services.endpoint_create(organization=org, url=receiver.url, events=["rotation.shift_changed"])
-    assert events.watched() == {rotation.pk}
+    assert WebhookChannel().watched() == {rotation.pk}
     notification_tasks.upcoming()  # the first scan keeps a snapshot: nothing moved yet
     cy = rotation.members.get(email="cy@acme.example")
     rotations.override_create(rotation=rotation, member_id=cy.pk, start=NOW + 30 * H, end=NOW + 32 * H)
@@ -69,7 +70,7 @@ def test_a_shift_that_moves_is_sent_as_shift_changed(
     with django_capture_on_commit_callbacks(execute=True):
         notification_tasks.upcoming()
         notification_tasks.upcoming()
-        tasks.sweep()
+        notification_tasks.sweep()
 
     bodies = receiver.verified(secret)
     assert {b["type"] for b in bodies} == {"rotation.shift_changed"}

@@ -4,15 +4,16 @@ with the test channel installed, appending each delivery as a line to $NOTIFY_TE
 import os
 
 from config.celery import app
+from notifications import registry
 from tests.notifications import channel
 
 
-class FileOutbox(channel.Outbox):
+class FileChannel(channel.FakeChannel):
     def send(self, notification) -> None:
         with open(os.environ["NOTIFY_TEST_OUTBOX"], "a") as outbox:
             outbox.write(f"{notification.kind} {notification.target} {notification.payload['to']}\n")
 
 
-channel.install(FileOutbox())
+registry.register(FileChannel(channel.Outbox()))
 
 __all__ = ["app"]

@@ -61,3 +61,30 @@ def test_readyz_names_the_broker_while_redis_is_stopped_and_recovers(client, mon
         assert client.get("/readyz").status_code == 200
     finally:
         stop_process_group(redis, timeout=10)
+
+
+def test_the_celery_queue_length_metric_counts_tasks_waiting_in_redis(client, settings, monkeypatch, tmp_path):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from config.celery import app
+
+    port = free_port()
+    monkeypatch.setattr(app.conf, "broker_url", f"redis://127.0.0.1:{port}/0")
+    settings.METRICS_TOKEN = "queue-metrics-token-0001"
+    redis = start_redis(port, tmp_path)
+
+    def waiting() -> float:
+        text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer queue-metrics-token-0001").content.decode()
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "roster_celery_queue_length" and sample.labels == {"queue": "celery"}:
+                    return sample.value
+        return 0.0
+
+    try:
+        assert waiting() == 0
+        for _ in range(3):  # no worker listens on this Redis: the messages wait
+            app.send_task("notifications.tasks.sweep")
+        assert waiting() == 3
+    finally:
+        stop_process_group(redis, timeout=10)
