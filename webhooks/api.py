@@ -9,6 +9,7 @@ from pydantic import Field, WithJsonSchema
 
 from accounts.api import ApiError, DateTime, Id, Schema, Text, api_actor, auth, iso
 from accounts.api import router as api_router
+from accounts.services import InputRefused
 
 from . import processing, selectors, services
 from .models import WebhookSecret as WebhookSecretRow
@@ -156,6 +157,10 @@ def webhook_secrets(request, payload: WebhookSecretCreate):
         )
     except services.InvalidSecret as error:
         raise ApiError(400, "invalid_secret", str(error)) from error
+    except InputRefused as refused:
+        raise ApiError(
+            400, "invalid_request", refused.message, extra={"errors": {refused.field: [refused.message]}}
+        ) from refused
     return Status(201, {**secret_json(row), "heldReleased": settled["released"], "heldDiscarded": settled["discarded"]})
 
 
