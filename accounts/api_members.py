@@ -1,35 +1,79 @@
 """JSON API for Settings → Members: the list (members), invitations and role changes (admins)."""
 
-from django.http import HttpResponse, JsonResponse
+from typing import Annotated, Literal
+
+from django.http import HttpResponse
+from ninja import Status
+from pydantic import Field
 
 from . import selectors, services
-from .api import ApiError, api_actor, api_view, iso, json_body, rate_limited
+from .api import ApiError, DateTime, Error, Id, Schema, Text, api_actor, auth, iso, rate_limited
+from .api import router as api_router
 from .forms import InviteForm
-from .models import Invitation, Membership
+from .models import Invitation as InvitationRow
+from .models import Membership
 
-ROLES = ", ".join(Membership.Role.values)
+router = api_router(
+    "Members", "The organization's members and pending invitations. Members read; admins invite and change roles."
+)
 
-
-def member_json(m: Membership) -> dict:
-    return {
-        "userId": m.user_id,
-        "email": m.user.email,
-        "name": m.user.get_full_name(),
-        "role": m.role,
-        "joinedAt": iso(m.created_at),
-    }
+Role = Literal["admin", "member"]
+LAST_ADMIN = "The organization's last admin cannot be demoted or removed (`last_admin`)."
 
 
-def invitation_json(i: Invitation) -> dict:
-    return {
-        "id": i.pk,
-        "email": i.email,
-        "role": i.role,
-        "invitedBy": i.invited_by.email if i.invited_by else None,
-        "createdAt": iso(i.created_at),
-        "expiresAt": iso(i.expires_at),
-        "expired": i.is_expired,
-    }
+class Member(Schema):
+    user_id: int
+    email: str
+    name: str
+    role: Role
+    joined_at: DateTime | None
+
+    @staticmethod
+    def of(m: Membership) -> "Member":
+        return Member.model_validate(
+            {"user_id": m.user_id, "email": m.user.email, "name": m.user.get_full_name(), "role": m.role}
+            | {"joined_at": iso(m.created_at)}
+        )
+
+
+class Invitation(Schema):
+    id: int
+    email: str
+    role: Role
+    invited_by: str | None
+    created_at: DateTime
+    expires_at: DateTime
+    expired: bool
+
+    @staticmethod
+    def fields_of(i: InvitationRow) -> dict:
+        return {
+            "id": i.pk,
+            "email": i.email,
+            "role": i.role,
+            "invited_by": i.invited_by.email if i.invited_by else None,
+            "created_at": iso(i.created_at),
+            "expires_at": iso(i.expires_at),
+            "expired": i.is_expired,
+        }
+
+
+class MemberList(Schema):
+    members: list[Member]
+    invitations: list[Invitation]
+
+
+class InvitationCreated(Invitation):
+    email_sent: bool = Field(description="Whether the link was emailed. The link itself is never returned.")
+
+
+class InvitationCreate(Schema):
+    email: Annotated[Text, Field(max_length=254, json_schema_extra={"format": "email"})]
+    role: Role = Field("member", description="Default `member`.")
+
+
+class RoleChange(Schema):
+    role: Role
 
 
 def _error(error: services.MemberError) -> ApiError:
@@ -40,33 +84,37 @@ def _error(error: services.MemberError) -> ApiError:
     )
 
 
-def _string(data: dict, name: str) -> str:
-    value = data.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise ApiError(400, "invalid_request", f'Send {{"{name}": "..."}} as a string.')
-    return value
-
-
-@api_view(["GET"], admin_methods=(), scopes={"GET": "read"})
+@router.get(
+    "/", response=MemberList, auth=auth("read"), operation_id="listMembers", summary="Members and pending invitations"
+)
 def members(request):
+    """Never an invitation token."""
     org = request.organization
-    return JsonResponse(
-        {
-            "members": [member_json(m) for m in selectors.organization_members(org)],
-            "invitations": [invitation_json(i) for i in selectors.pending_invitations(org)],
-        }
+    return MemberList(
+        members=[Member.of(m) for m in selectors.organization_members(org)],
+        invitations=[Invitation(**Invitation.fields_of(i)) for i in selectors.pending_invitations(org)],
     )
 
 
-@api_view(["POST"])
-def invitations(request):
-    data = json_body(request)
-    # Checked by the page's own form: the same email and role rules for both.
-    form = InviteForm({"email": _string(data, "email"), "role": data.get("role", Membership.Role.MEMBER)})
-    if "email" in form.errors:
-        raise ApiError(400, "invalid_request", "email must be an email address.")
-    if "role" in form.errors:
-        raise ApiError(400, "invalid_request", f"role must be one of: {ROLES}.")
+@router.post(
+    "/invitations",
+    response={201: InvitationCreated, 409: Error, 429: Error},
+    auth=auth(),
+    operation_id="inviteMember",
+    summary="Invite someone by email",
+)
+def invite(request, payload: InvitationCreate):
+    """The link is emailed. Inviting a pending email again replaces its link (admins). Someone already
+    a member is a 409 `already_member`; too many emails to that address (10 an hour per organization) a
+    429 `rate_limited`, nothing changed (`Retry-After` says when to try again)."""
+    form = InviteForm({"email": payload.email, "role": payload.role})  # the page's own email rule
+    if not form.is_valid():
+        raise ApiError(
+            400,
+            "invalid_request",
+            "email must be an email address.",
+            extra={"errors": {"email": ["email must be an email address."]}},
+        )
     try:
         new = services.invitation_create(
             organization=request.organization,
@@ -78,32 +126,62 @@ def invitations(request):
         raise _error(error) from error
     # The accept link is only emailed, never returned: a token (or its thief) must not get the invitee's
     # account. When sending failed, an admin re-sends it from Settings → Members, where it is shown.
-    return JsonResponse({**invitation_json(new.invitation), "emailSent": new.emailed}, status=201)
+    return Status(201, InvitationCreated(**Invitation.fields_of(new.invitation), email_sent=new.emailed))
 
 
-@api_view(["DELETE"])
-def invitation(request, invitation_id: int):
-    if (
-        services.invitation_revoke(
-            organization=request.organization, invitation_id=invitation_id, actor=api_actor(request)
-        )
-        is None
-    ):
+@router.delete(
+    "/invitations/{int:invitation_id}",
+    response={204: None},
+    auth=auth(),
+    operation_id="revokeInvitation",
+    summary="Revoke a pending invitation",
+)
+def revoke_invitation(request, invitation_id: Id):
+    """Its link stops working (admins)."""
+    revoked = services.invitation_revoke(
+        organization=request.organization, invitation_id=invitation_id, actor=api_actor(request)
+    )
+    if revoked is None:
         raise ApiError(404, "not_found", "No such pending invitation.")
     return HttpResponse(status=204)
 
 
-@api_view(["PATCH", "DELETE"])
-def member(request, user_id: int):
-    org, actor = request.organization, api_actor(request)
+@router.patch(
+    "/{int:user_id}",
+    response={200: Member, 409: Error},
+    auth=auth(),
+    operation_id="changeMemberRole",
+    summary="Change a member's role",
+)
+def change_role(request, user_id: Id, payload: RoleChange):
+    """Demoting the last admin is a 409 `last_admin` (admins)."""
     try:
-        if request.method == "DELETE":
-            removed = services.membership_remove(organization=org, user_id=user_id, actor=actor)
-        else:
-            role = _string(json_body(request), "role")
-            removed = services.membership_change_role(organization=org, user_id=user_id, role=role, actor=actor)
+        changed = services.membership_change_role(
+            organization=request.organization, user_id=user_id, role=payload.role, actor=api_actor(request)
+        )
+    except services.MemberError as error:
+        raise _error(error) from error
+    if changed is None:
+        raise ApiError(404, "not_found", "No such member in this organization.")
+    return Member.of(changed)
+
+
+@router.delete(
+    "/{int:user_id}",
+    response={204: None, 409: Error},
+    auth=auth(),
+    operation_id="removeMember",
+    summary="Remove a member",
+)
+def remove(request, user_id: Id):
+    """The person keeps their account and other organizations (admins). Removing the last admin is a
+    409 `last_admin`."""
+    try:
+        removed = services.membership_remove(
+            organization=request.organization, user_id=user_id, actor=api_actor(request)
+        )
     except services.MemberError as error:
         raise _error(error) from error
     if removed is None:
         raise ApiError(404, "not_found", "No such member in this organization.")
-    return HttpResponse(status=204) if request.method == "DELETE" else JsonResponse(member_json(removed))
+    return HttpResponse(status=204)

@@ -5,23 +5,30 @@ from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 
+from accounts import api_docs
+from accounts.api import api
 from accounts.forms import SignInForm
 from accounts.views_signin import PasswordResetConfirmView, PasswordResetView
 from ops import views as ops_views
 
-from . import api_docs
+# The JSON API: one django-ninja router per app (its api.py), at /api/<prefix>.
+ROUTERS: list[tuple[str, str]] = [
+    ("integrations/pagerduty/", "integrations.pagerduty.api.router"),
+    ("integrations/slack/", "integrations.slack.api.router"),
+    ("members/", "accounts.api_members.router"),
+    ("rotations/", "rotations.api.router"),
+    ("", "webhooks.api.router"),
+    ("", "rotations.api_feeds.router"),
+    ("", "notifications.api.router"),
+    ("", "outgoing.api.router"),
+]
+for prefix, router in ROUTERS:
+    api.add_router(prefix, router)
 
+# The description itself, as JSON and as a page (plain Django views; accounts.api.ABOUT_PATHS describes them).
 api_patterns: list[URLPattern | URLResolver] = [
     path("schema/", api_docs.schema, name="api_schema"),
     path("docs/", api_docs.docs, name="api_docs"),
-    path("integrations/pagerduty/", include("integrations.pagerduty.api_urls")),
-    path("integrations/slack/", include("integrations.slack.api_urls")),
-    path("rotations/", include("rotations.api_urls")),
-    path("", include("rotations.api_feed_urls")),  # calendar feeds
-    path("", include("notifications.api_urls")),
-    path("members/", include("accounts.api_urls")),
-    path("", include("webhooks.api_urls")),
-    path("", include("outgoing.api_urls")),
 ]
 
 urlpatterns = [
@@ -47,9 +54,10 @@ urlpatterns = [
     path("", include("rotations.feed_urls")),  # /cal/<token>.ics: private calendar feeds
     path("rotations/", include("notifications.urls")),  # a rotation's Slack and reminders sections
     path("", include("notifications.unsubscribe_urls")),  # /unsubscribe/<token>/ from reminder emails
+    path("api/", api.urls),
     path("api/", include(api_patterns)),
     path("", include("webhooks.urls")),
 ]
 
 # A JSON `{"code", "message"}` 404 under /api/ (a script reads `code`); Django's page elsewhere.
-handler404 = "config.api_docs.not_found"
+handler404 = "accounts.api_docs.not_found"

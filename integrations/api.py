@@ -1,11 +1,7 @@
 """What every provider's JSON connection status shares (GET/DELETE /api/integrations/<provider>/):
-the common fields, their OpenAPI schema, and DELETE's "not connected" answer. Never a secret."""
+the common fields and their schema, and DELETE's "not connected" answer. Never a secret."""
 
-from accounts.api import ApiError, iso
-from config.api_schema import nullable
-
-STRING_OR_NULL = nullable({"type": "string"})
-DATE_TIME_OR_NULL = nullable({"type": "string", "format": "date-time"})
+from accounts.api import ApiError, DateTime, Schema, iso
 
 
 def connection_status_json(connection, **fields) -> dict:
@@ -21,20 +17,15 @@ def connection_status_json(connection, **fields) -> dict:
     }
 
 
-def connection_status_schema(statuses: list[str], **properties) -> dict:
-    """The OpenAPI schema of `connection_status_json` (`statuses` besides `not_connected`)."""
-    return {
-        "type": "object",
-        "required": ["connected", "status"],
-        "properties": {
-            "connected": {"type": "boolean"},
-            "status": {"type": "string", "enum": ["not_connected", *statuses]},
-            **properties,
-            "validatedAt": DATE_TIME_OR_NULL,
-            "lastError": STRING_OR_NULL,
-            "lastErrorAt": DATE_TIME_OR_NULL,
-        },
-    }
+class ConnectionStatus(Schema):
+    """A provider's connection as `connection_status_json` writes it (`connected: false` and
+    `status: not_connected` with only a few keys when there is none)."""
+
+    connected: bool
+    status: str
+    validated_at: DateTime | None = None
+    last_error: str | None = None
+    last_error_at: DateTime | None = None
 
 
 def not_connected(message: str) -> ApiError:

@@ -1,14 +1,21 @@
 """JSON API: GET /api/rotations/<id>/notifications (members; a `read` token); a person's own email
 reminders (GET/PATCH /api/rotations/<id>/reminders/me) and the rotation's defaults
-(GET/PATCH /api/rotations/<id>/reminders/defaults, PATCH by admins)."""
+(GET/PATCH /api/rotations/<id>/reminders/defaults, PATCH by admins); and the rotation JSON's
+`slack` key (rotations.hooks).
+
+Every rule about a reminder value is the service's (notifications.email, its messages name the
+field); the schemas below describe them and refuse unknown keys."""
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+from typing import Annotated, Any, Literal
+
 from django.shortcuts import get_object_or_404
+from pydantic import Field, WithJsonSchema
 
 from accounts.actor import Actor
-from accounts.api import ApiError, api_actor, api_view, json_body
+from accounts.api import ApiError, DateTime, Error, Id, Schema, api_actor, auth
+from accounts.api import router as api_router
 from integrations.slack.selectors import get_connection
 from rotations import hooks
 from rotations.models import Rotation
@@ -18,36 +25,95 @@ from .models import Notification, RotationSlack
 from .slack import page as slack_page
 from .slack import settings as slack_settings
 
+router = api_router(
+    "Notifications",
+    "What Roster told people about each handoff (Slack, email, outgoing webhooks) and the result. Members read. "
+    "Email reminders: each person's own (before a shift, when a shift moves) and the rotation's defaults for "
+    "people who made no choice (admins change them).",
+)
+
 API_LIMIT = 50
+HOURS_SCHEMA = {
+    "anyOf": [{"type": "integer", "minimum": 1, "maximum": email.MAX_HOURS}, {"type": "null"}],
+    "description": "null: no reminder.",
+}
+Hours = Annotated[Any, WithJsonSchema(HOURS_SCHEMA)]
+Flag = Annotated[Any, WithJsonSchema({"type": "boolean"})]
+NO_PERSON = " An operator's API token acts for no person: 409 `no_person`."
 
 
-@api_view(["GET"], admin_methods=(), scopes={"GET": "read"})
-def rotation_notifications(request, rotation_id: int):
+class NotificationOut(Schema):
+    id: int
+    channel: str = Field(description="Where it goes: `slack`, `email`, `webhook`.")
+    target: str = Field(description="The channel's own id of the recipient.")
+    kind: str
+    kind_label: str
+    handoff_id: int | None
+    source_at: DateTime = Field(description="The handoff or shift it is about.")
+    status: Literal[tuple(Notification.Status.values)]  # type: ignore[valid-type]
+    attempts: Annotated[int, Field(ge=0)]
+    next_attempt_at: DateTime | None
+    last_error: str | None
+    sent_at: DateTime | None
+    created_at: DateTime
+
+
+class NotificationList(Schema):
+    notifications: list[NotificationOut]
+
+
+class ReminderDefaults(Schema):
+    reminder_hours: Annotated[int | None, WithJsonSchema(HOURS_SCHEMA)]
+    shift_moved: bool
+
+
+class MyReminders(Schema):
+    email: str
+    reminder_hours: Annotated[int | None, WithJsonSchema(HOURS_SCHEMA)]
+    shift_moved: bool
+    follows_default: bool
+    defaults: ReminderDefaults
+
+
+class MyRemindersUpdate(Schema):
+    reminder_hours: Hours = None
+    shift_moved: Flag = None
+    follow_default: Annotated[Any, WithJsonSchema({"type": "boolean", "description": "true: drop my own choice."})] = (
+        None
+    )
+
+
+class ReminderDefaultsUpdate(Schema):
+    reminder_hours: Hours = None
+    shift_moved: Flag = None
+
+
+@router.get(
+    "/rotations/{int:rotation_id}/notifications",
+    response=NotificationList,
+    auth=auth("read"),
+    operation_id="listRotationNotifications",
+    summary="A rotation's recent notifications",
+)
+def rotation_notifications(request, rotation_id: Id):
+    """The last 50, newest first: each with its channel, target, status (`pending`, `sending`, `sent`,
+    `failed`, `skipped`), attempts, next try and, when it failed or was skipped, why in plain words."""
     rotation = get_object_or_404(Rotation, organization=request.organization, pk=rotation_id)
     rows = selectors.recent_notifications(rotation, limit=API_LIMIT)
-    return JsonResponse({"notifications": [notification_json(n) for n in rows]})
+    return {"notifications": [notification_json(n) for n in rows]}
 
 
 # --- email reminders -----------------------------------------------------------------------------
 
-REMINDER_KEYS = {"reminderHours": "reminder_hours", "shiftMoved": "shift_moved", "followDefault": "follow_default"}
+REMINDER_NAMES = {"reminder_hours": "reminderHours", "shift_moved": "shiftMoved", "follow_default": "followDefault"}
 
 
 def _rotation(request, rotation_id: int) -> Rotation:
     return get_object_or_404(Rotation, organization=request.organization, pk=rotation_id)
 
 
-def _reminder_changes(request, allowed: tuple[str, ...]) -> dict:
-    body = json_body(request)
-    unknown = [k for k in body if k not in allowed]
-    if unknown:
-        raise ApiError(400, "invalid_request", f"Unknown key “{unknown[0][:40]}”: use {', '.join(allowed)}.")
-    return {REMINDER_KEYS[k]: v for k, v in body.items()}
-
-
 def _refused(error: email.ReminderError) -> ApiError:
-    names = {v: k for k, v in REMINDER_KEYS.items()}
-    field = names.get(error.field, error.field)
+    field = REMINDER_NAMES.get(error.field, error.field)
     return ApiError(400, "invalid_request", f"{field}: {error.message}", extra={"errors": {field: [error.message]}})
 
 
@@ -61,41 +127,87 @@ def my_reminders_json(mine: dict) -> dict:
     }
 
 
-@api_view(["GET", "PATCH"], admin_methods=(), scopes={"GET": "read", "PATCH": "write"})
-def my_reminders(request, rotation_id: int):
-    rotation = _rotation(request, rotation_id)
+def _person_email(request) -> str:
     token = getattr(request, "api_token", None)
     user = token.created_by if token is not None else request.user
     if user is None or not user.email:
         raise ApiError(
             409, "no_person", "This API token was created by an operator and acts for no person: sign in instead."
         )
-    if request.method == "GET":
-        return JsonResponse(my_reminders_json(email.mine(rotation, user.email)))
-    changes = _reminder_changes(request, ("reminderHours", "shiftMoved", "followDefault"))
+    return user.email
+
+
+@router.get(
+    "/rotations/{int:rotation_id}/reminders/me",
+    response={200: MyReminders, 409: Error},
+    auth=auth("read"),
+    operation_id="getMyReminders",
+    summary="My email reminders for a rotation",
+    description="For the signed-in person (or the person who created the API token), by their account email: a "
+    "reminder `reminderHours` before each of their shifts, and an email when a shift of theirs moves. "
+    "`followsDefault`: no choice of their own, the rotation's defaults apply." + NO_PERSON,
+)
+def my_reminders(request, rotation_id: Id):
+    rotation = _rotation(request, rotation_id)
+    return my_reminders_json(email.mine(rotation, _person_email(request)))
+
+
+@router.patch(
+    "/rotations/{int:rotation_id}/reminders/me",
+    response={200: MyReminders, 409: Error},
+    auth=auth("write", admin=False),
+    operation_id="updateMyReminders",
+    summary="Change my email reminders for a rotation",
+    description="Any subset; `followDefault: true` drops the person's own choice (the defaults apply again)."
+    + NO_PERSON,
+)
+def my_reminders_update(request, rotation_id: Id, payload: MyRemindersUpdate):
+    rotation = _rotation(request, rotation_id)
+    address = _person_email(request)
     try:
         mine = email.reminder_set(
-            rotation=rotation, email=user.email, actor=api_actor(request), changes=changes, via="API"
+            rotation=rotation,
+            email=address,
+            actor=api_actor(request),
+            changes=payload.model_dump(exclude_unset=True),
+            via="API",
         )
     except email.ReminderError as error:
         raise _refused(error) from error
-    return JsonResponse(my_reminders_json(mine))
+    return my_reminders_json(mine)
 
 
-@api_view(["GET", "PATCH"], admin_methods=("PATCH",), scopes={"GET": "read"})
-def reminder_defaults(request, rotation_id: int):
-    rotation = _rotation(request, rotation_id)
-    if request.method == "PATCH":
-        try:
-            email.defaults_set(
-                rotation=rotation,
-                actor=api_actor(request),
-                changes=_reminder_changes(request, ("reminderHours", "shiftMoved")),
-            )
-        except email.ReminderError as error:
-            raise _refused(error) from error
+def _defaults(rotation: Rotation) -> dict:
     defaults = email.defaults_get(rotation)
-    return JsonResponse({"reminderHours": defaults.reminder_hours, "shiftMoved": defaults.shift_moved})
+    return {"reminderHours": defaults.reminder_hours, "shiftMoved": defaults.shift_moved}
+
+
+@router.get(
+    "/rotations/{int:rotation_id}/reminders/defaults",
+    response=ReminderDefaults,
+    auth=auth("read"),
+    operation_id="getReminderDefaults",
+    summary="A rotation's email reminder defaults",
+)
+def reminder_defaults(request, rotation_id: Id):
+    """What people who made no choice of their own get (both off unless an admin turns them on)."""
+    return _defaults(_rotation(request, rotation_id))
+
+
+@router.patch(
+    "/rotations/{int:rotation_id}/reminders/defaults",
+    response=ReminderDefaults,
+    auth=auth(),
+    operation_id="updateReminderDefaults",
+    summary="Change a rotation's email reminder defaults (admins)",
+)
+def reminder_defaults_update(request, rotation_id: Id, payload: ReminderDefaultsUpdate):
+    rotation = _rotation(request, rotation_id)
+    try:
+        email.defaults_set(rotation=rotation, actor=api_actor(request), changes=payload.model_dump(exclude_unset=True))
+    except email.ReminderError as error:
+        raise _refused(error) from error
+    return _defaults(rotation)
 
 
 # --- the rotation JSON's "slack" key (registered with rotations.hooks.register_json_field) -------
@@ -204,9 +316,104 @@ def slack_patch(rotation: Rotation, value: object, actor: Actor | None) -> None:
         ) from error
 
 
+# The `slack` key's schemas (read and PATCH), for the rotation's schemas; slack_patch checks the values.
+def nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+_PLACEHOLDERS = "Placeholders: {rotation}, {person}, {next}, {since}, {until}, {schedule_url}."
+_TEMPLATES = {
+    "type": "object",
+    "required": ["onDuty", "offDuty", "reminder"],
+    "properties": {
+        "onDuty": nullable({"type": "string", "description": "Posted at each handoff. " + _PLACEHOLDERS}),
+        "offDuty": nullable({"type": "string", "description": "Posted at each handoff, about who goes off duty."}),
+        "reminder": nullable(
+            {
+                "type": "string",
+                "description": "A direct message to the person `reminderHours` before their shift (a default "
+                "text when null). " + _PLACEHOLDERS,
+            }
+        ),
+    },
+}
+_SLACK_WRITABLE = {
+    "userGroupId": nullable(
+        {"type": "string", "description": "The on-duty user group (kept equal to who is on call)."}
+    ),
+    "topicChannelId": nullable({"type": "string"}),
+    "topicTemplate": nullable(
+        {"type": "string", "description": "At most 250 characters once rendered. " + _PLACEHOLDERS}
+    ),
+    "messageChannelId": nullable({"type": "string", "description": "Where on/off-duty messages go."}),
+    "reminderHours": nullable({"type": "integer", "minimum": 1, "maximum": 168}),
+    "permanentMemberIds": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "Slack user ids always in the group.",
+    },
+    "gapBehaviour": {
+        "type": "string",
+        "enum": ["keep", "disable"],
+        "description": "Nobody on call: keep the group as it was (Slack refuses an empty group) or disable it.",
+    },
+}
+SLACK_SCHEMAS = {
+    "RotationSlack": {
+        "type": "object",
+        "description": "The rotation's Slack settings (null when Slack is not connected); every key present, null when unset.",
+        "required": [*_SLACK_WRITABLE, "messageTemplates", "linked", "total", "unlinked"],
+        "properties": {
+            **_SLACK_WRITABLE,
+            "messageTemplates": _TEMPLATES,
+            "linked": {"type": "integer", "description": "Members matched to a Slack user by email (read-only)."},
+            "total": {"type": "integer", "description": "Members (read-only)."},
+            "unlinked": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Emails with no Slack user (read-only).",
+            },
+        },
+    },
+    "RotationSlackUpdate": {
+        "type": "object",
+        "description": 'Any subset; null turns a part off, `"slack": null` turns all off. Read-only keys are ignored. '
+        "409 `not_connected` without Slack.",
+        "properties": {
+            **_SLACK_WRITABLE,
+            "messageTemplates": nullable({**_TEMPLATES, "required": []}),
+            "createUserGroup": {
+                "type": "object",
+                "required": ["handle"],
+                "additionalProperties": False,
+                "description": "Write-only. Roster creates the user group `@handle` in Slack (usergroups.create), "
+                "makes it the on-duty group (`userGroupId`) and fills it with whoever is on call now. Not with "
+                "`userGroupId`. Slack's refusal is a 409 `slack_refused` naming `slack.createUserGroup.handle` or "
+                "`.name` in `errors`, in plain words (`name_already_exists`, `handle_already_exists`, "
+                "`permission_denied`, `missing_scope`, `paid_teams_only`); Slack unreachable or rate-limiting: "
+                "503 `slack_unavailable`.",
+                "properties": {
+                    "handle": {"type": "string", "description": "Without the @: lower-case letters, digits, . - _"},
+                    "name": {"type": "string", "description": "Defaults to “<rotation> on call”."},
+                },
+                "example": {"handle": "platform-oncall", "name": "Platform on call"},
+            },
+        },
+    },
+}
+
+
 def install() -> None:
     hooks.register_json_field(
-        hooks.JsonField("slack", slack_json, slack_patch, read_many=slack_json_many, write_scope="admin")
+        hooks.JsonField(
+            "slack",
+            slack_json,
+            slack_patch,
+            read_many=slack_json_many,
+            write_scope="admin",
+            schema=nullable(SLACK_SCHEMAS["RotationSlack"]),
+            write_schema=nullable(SLACK_SCHEMAS["RotationSlackUpdate"]),
+        )
     )
 
 

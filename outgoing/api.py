@@ -1,26 +1,111 @@
 """JSON API (organization admins; an `admin` token):
 GET/POST /api/webhook-endpoints, GET/PATCH/DELETE /api/webhook-endpoints/<id>,
-POST /api/webhook-endpoints/<id>/test, GET /api/webhook-endpoints/<id>/deliveries."""
+POST /api/webhook-endpoints/<id>/test, GET /api/webhook-endpoints/<id>/deliveries.
+
+Every rule about a value is the service's (its messages name the field); the schemas below describe
+them and refuse unknown keys."""
 
 from __future__ import annotations
 
-from django.http import HttpResponse, JsonResponse
+from typing import Annotated, Any, Literal
+
+from django.http import HttpResponse
+from ninja import Status
+from pydantic import Field, WithJsonSchema
 
 from accounts.actor import Actor
-from accounts.api import ApiError, api_view, iso, json_body, rate_limited
+from accounts.api import ApiError, DateTime, Error, Id, Schema, auth, iso, rate_limited
+from accounts.api import router as api_router
 
-from . import selectors, services
-from .models import Endpoint
+from . import event_schemas, selectors, services  # noqa: F401 (event_schemas: the events' schemas)
+from .models import EVENT_TYPES, Endpoint
 
-# JSON name → the service's name.
-WRITABLE = {
-    "url": "url",
-    "events": "events",
-    "description": "description",
-    "upcomingLeadMinutes": "upcoming_lead_minutes",
-    "enabled": "enabled",
-}
-JSON_NAMES = {v: k for k, v in WRITABLE.items()}
+router = api_router(
+    "Outgoing webhooks",
+    "Endpoints Roster POSTs events to (`rotation.handoff`, `rotation.upcoming`, `rotation.shift_changed`, "
+    "`incident.updated`), signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, "
+    "`webhook-signature`), and each endpoint's delivery log. Admins only. The event bodies are the "
+    "`OutgoingWebhookEvent*` schemas.",
+)
+
+# Described here, checked by the service (its messages name the field).
+Events = Annotated[
+    Any,
+    WithJsonSchema({"type": "array", "items": {"type": "string", "enum": list(EVENT_TYPES)}, "minItems": 1}),
+]
+LeadMinutes = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": services.MAX_LEAD_MINUTES,
+            "description": "rotation.upcoming: minutes before a shift starts (default 60).",
+        }
+    ),
+]
+Url = Annotated[Any, WithJsonSchema({"type": "string", "description": "https:// (http:// only in development)."})]
+Description = Annotated[Any, WithJsonSchema({"type": "string", "maxLength": 200})]
+Enabled = Annotated[Any, WithJsonSchema({"type": "boolean"})]
+UNSAFE = (
+    " A refused URL is a 400 `unsafe_url` (not https, a port not allowed, or it resolves to a loopback, private, "
+    "link-local, multicast, reserved, 6to4 or Azure platform address); another invalid field a 400 "
+    "`invalid_request` naming it."
+)
+
+
+class OutgoingWebhookEndpoint(Schema):
+    id: int
+    url: str
+    events: list[str]
+    description: str
+    upcoming_lead_minutes: int
+    secret_last4: str = Field(description="The last 4 characters of the signing secret.")
+    enabled: bool
+    disabled_reason: str | None
+    failing_since: DateTime | None
+    created_at: DateTime
+
+
+class OutgoingWebhookEndpointCreated(OutgoingWebhookEndpoint):
+    secret: str = Field(description="`whsec_…`, shown once.")
+
+
+class OutgoingWebhookEndpointList(Schema):
+    endpoints: list[OutgoingWebhookEndpoint]
+
+
+class OutgoingWebhookEndpointCreate(Schema):
+    url: Url
+    events: Events
+    description: Description = None
+    upcoming_lead_minutes: LeadMinutes = None
+
+
+class OutgoingWebhookEndpointUpdate(Schema):
+    url: Url = None
+    events: Events = None
+    description: Description = None
+    upcoming_lead_minutes: LeadMinutes = None
+    enabled: Enabled = None
+
+
+class OutgoingWebhookDelivery(Schema):
+    id: int
+    event_id: str = Field(description="Also the `webhook-id` header: the same on every retry.")
+    event_type: str
+    status: Literal[tuple(selectors.STATUSES)]  # type: ignore[valid-type]
+    attempts: Annotated[int, Field(ge=0)]
+    next_attempt_at: DateTime | None
+    response_code: int | None
+    latency_ms: int | None
+    error: str | None
+    created_at: DateTime
+    delivered_at: DateTime | None
+
+
+class OutgoingWebhookDeliveryList(Schema):
+    deliveries: list[OutgoingWebhookDelivery]
 
 
 def endpoint_json(endpoint: Endpoint) -> dict:
@@ -55,59 +140,120 @@ def delivery_json(delivery: selectors.Delivery) -> dict:
 
 
 def _refused(error: services.EndpointError) -> ApiError:
-    field = JSON_NAMES.get(error.field or "", error.field or "request")
+    field = _camel(error.field) if error.field else "request"
     return ApiError(400, error.code, error.message, extra={"errors": {field: [error.message]}})
 
 
-@api_view(["GET", "POST"])
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
+
+
+@router.get(
+    "/webhook-endpoints",
+    response=OutgoingWebhookEndpointList,
+    auth=auth(),
+    operation_id="listWebhookEndpoints",
+    summary="The organization's webhook endpoints",
+)
 def endpoints(request):
-    if request.method == "GET":
-        return JsonResponse({"endpoints": [endpoint_json(e) for e in selectors.endpoints(request.organization)]})
-    data = json_body(request)
+    return {"endpoints": [endpoint_json(e) for e in selectors.endpoints(request.organization)]}
+
+
+@router.post(
+    "/webhook-endpoints",
+    response={201: OutgoingWebhookEndpointCreated, 400: Error},
+    auth=auth(),
+    operation_id="createWebhookEndpoint",
+    summary="Add an endpoint",
+    description="Answers the endpoint with its signing `secret` (`whsec_…`), shown this once: afterwards only "
+    "`secretLast4`." + UNSAFE,
+)
+def create(request, payload: OutgoingWebhookEndpointCreate):
     try:
         endpoint, secret = services.endpoint_create(
             organization=request.organization,
-            url=data.get("url"),
-            events=data.get("events"),
-            description=data.get("description"),
-            upcoming_lead_minutes=data.get("upcomingLeadMinutes"),
+            url=payload.url,
+            events=payload.events,
+            description=payload.description,
+            upcoming_lead_minutes=payload.upcoming_lead_minutes,
             actor=Actor.of_request(request),
         )
     except services.EndpointError as refused:
         raise _refused(refused) from refused
-    return JsonResponse({**endpoint_json(endpoint), "secret": secret}, status=201)
+    return Status(201, {**endpoint_json(endpoint), "secret": secret})
 
 
-@api_view(["GET", "PATCH", "DELETE"])
-def endpoint(request, endpoint_id: int):
+@router.get(
+    "/webhook-endpoints/{int:endpoint_id}",
+    response=OutgoingWebhookEndpoint,
+    auth=auth(),
+    operation_id="getWebhookEndpoint",
+    summary="One endpoint",
+)
+def endpoint(request, endpoint_id: Id):
+    return endpoint_json(selectors.endpoint_get(request.organization, endpoint_id))
+
+
+@router.patch(
+    "/webhook-endpoints/{int:endpoint_id}",
+    response={200: OutgoingWebhookEndpoint, 400: Error},
+    auth=auth(),
+    operation_id="updateWebhookEndpoint",
+    summary="Change an endpoint",
+    description="Any of `url`, `events`, `description`, `upcomingLeadMinutes`, `enabled`. Enabling a disabled "
+    "endpoint clears its failure record; its waiting deliveries are sent." + UNSAFE,
+)
+def update(request, endpoint_id: Id, payload: OutgoingWebhookEndpointUpdate):
     found = selectors.endpoint_get(request.organization, endpoint_id)
-    if request.method == "DELETE":
-        services.endpoint_delete(endpoint=found, actor=Actor.of_request(request))
-        return HttpResponse(status=204)
-    if request.method == "PATCH":
-        data = json_body(request)
-        unknown = sorted(set(data) - set(WRITABLE))
-        if unknown:
-            raise ApiError(400, "invalid_request", f"Unknown field {unknown[0]!r}: send any of {', '.join(WRITABLE)}.")
-        try:
-            changes = {WRITABLE[key]: value for key, value in data.items()}
-            services.endpoint_update(endpoint=found, changes=changes, actor=Actor.of_request(request))
-        except services.EndpointError as refused:
-            raise _refused(refused) from refused
-    return JsonResponse(endpoint_json(found))
+    changes = payload.model_dump(exclude_unset=True)
+    try:
+        services.endpoint_update(endpoint=found, changes=changes, actor=Actor.of_request(request))
+    except services.EndpointError as refused:
+        raise _refused(refused) from refused
+    return endpoint_json(found)
 
 
-@api_view(["POST"])
-def endpoint_test(request, endpoint_id: int):
+@router.delete(
+    "/webhook-endpoints/{int:endpoint_id}",
+    response={204: None},
+    auth=auth(),
+    operation_id="deleteWebhookEndpoint",
+    summary="Delete an endpoint and its delivery log",
+)
+def delete(request, endpoint_id: Id):
+    found = selectors.endpoint_get(request.organization, endpoint_id)
+    services.endpoint_delete(endpoint=found, actor=Actor.of_request(request))
+    return HttpResponse(status=204)
+
+
+@router.post(
+    "/webhook-endpoints/{int:endpoint_id}/test",
+    response={202: OutgoingWebhookDelivery, 429: Error},
+    auth=auth(),
+    operation_id="testWebhookEndpoint",
+    summary="Send a test event",
+)
+def endpoint_test(request, endpoint_id: Id):
+    """Queues a `webhook.test` event to this endpoint; its result shows in the deliveries. At most 5 a
+    minute per organization: beyond, a 429 `rate_limited` (`Retry-After` says when to try again)."""
     found = selectors.endpoint_get(request.organization, endpoint_id)
     try:
         row = services.endpoint_send_test(endpoint=found, actor=Actor.of_request(request))
     except services.RateLimited as refused:
         raise rate_limited(refused.message, refused.retry_after) from refused
-    return JsonResponse(delivery_json(selectors.delivery_get(found, row.pk)), status=202)
+    return Status(202, delivery_json(selectors.delivery_get(found, row.pk)))
 
 
-@api_view(["GET"])
-def endpoint_deliveries(request, endpoint_id: int):
+@router.get(
+    "/webhook-endpoints/{int:endpoint_id}/deliveries",
+    response=OutgoingWebhookDeliveryList,
+    auth=auth(),
+    operation_id="listWebhookDeliveries",
+    summary="An endpoint's delivery log",
+)
+def endpoint_deliveries(request, endpoint_id: Id):
+    """The last 50, newest first: status, attempts, next try, response code, latency and, when it
+    failed, why in plain words."""
     found = selectors.endpoint_get(request.organization, endpoint_id)
-    return JsonResponse({"deliveries": [delivery_json(d) for d in selectors.deliveries(found)]})
+    return {"deliveries": [delivery_json(d) for d in selectors.deliveries(found)]}

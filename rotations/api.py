@@ -1,21 +1,180 @@
-"""JSON API for scripts: /api/rotations/... (camelCase keys, `{code, message}` errors)."""
+"""JSON API for scripts: /api/rotations/... (camelCase keys, `{code, message}` errors).
+
+The schemas check each value's type and refuse unknown keys; the rules about values are the
+service's (rotations.services, its errors name the field). Apps above add keys to a rotation's JSON
+(rotations.hooks.register_json_field, e.g. notifications' `slack`) with their schemas."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated, Any, Literal
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
+from ninja import Query, Status
+from pydantic import Field, StrictInt, WithJsonSchema, create_model
 
 from accounts.actor import Actor
-from accounts.api import ApiError, api_view, json_body, require_scope
+from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, auth, require_scope
+from accounts.api import router as api_router
 
 from . import hooks, selectors, services
 from .models import Rotation
 
+router = api_router(
+    "Rotations", "Rotations on a native cadence or following a PagerDuty schedule. Members read; admins write."
+)
+
 MAX_RANGE = dt.timedelta(days=93)
-WRITE_METHODS = ("POST", "PATCH", "DELETE")
+
+
+# -- what a rotation looks like -------------------------------------------------------------------
+
+
+class Cadence(Schema):
+    every: int
+    unit: str
+    handoff_time: str
+    start_date: Annotated[str, Field(json_schema_extra={"format": "date"})]
+    read_only: bool = Field(description="True while bound to a PagerDuty schedule.")
+
+
+class RotationMember(Schema):
+    id: int
+    name: str
+    email: str
+
+
+class PagerDutyBinding(Schema):
+    schedule_id: str
+    schedule_name: str | None
+    kind: str | None
+    deleted: bool
+
+
+class SyncState(Schema):
+    state: Literal["idle", "running"]
+    last_sync_at: DateTime | None
+    ok: bool | None
+    error: str | None
+
+
+class RotationCore(Schema):
+    id: int
+    name: str
+    description: str
+    time_zone: str = Field(examples=["Europe/London"])
+    cadence: Cadence
+    members: list[RotationMember]
+    pagerduty_schedule_id: str | None
+    pagerduty: PagerDutyBinding | None
+    sync: SyncState
+
+
+class MemberInput(Schema):
+    name: Text = ""
+    email: Annotated[Text, Field(json_schema_extra={"format": "email"})] = ""
+
+
+class CadenceInput(Schema):
+    every: Annotated[StrictInt, Field(json_schema_extra={"minimum": 1})] | None = None
+    unit: Annotated[Text, Field(json_schema_extra={"enum": ["days", "weeks"]})] | None = None
+    handoff_time: (
+        Annotated[Text, Field(examples=["09:00"], description="HH:MM in the rotation's time zone.")] | None
+    ) = None
+    start_date: Annotated[Text, Field(json_schema_extra={"format": "date"})] | None = None
+
+
+Name = Annotated[Text, Field(min_length=1)]
+TimeZone = Annotated[Text, Field(examples=["Europe/London"])]
+TIME_ZONE = "An IANA time zone."
+Members = Annotated[list[MemberInput], Field(description="In round-robin order.")]
+
+
+class RotationCreateCore(Schema):
+    name: Name
+    time_zone: TimeZone = Field(description=TIME_ZONE)
+    description: Text | None = None
+    members: Members | None = None
+    cadence: CadenceInput | None = None
+    pagerduty_schedule_id: Text | None = Field(None, description="Binds to this schedule.")
+
+
+class RotationUpdateCore(Schema):
+    name: Name | None = None
+    time_zone: TimeZone | None = Field(None, description=TIME_ZONE)
+    description: Text | None = None
+    members: Members | None = None
+    cadence: CadenceInput | None = None
+    pagerduty_schedule_id: Text | None = Field(None, description="A schedule id binds; null unbinds.")
+
+
+def _with_hook_fields(name: str, base: type[Schema], *, write: bool) -> Any:
+    """`base` with the keys apps above add to a rotation (their schemas; their own code checks them)."""
+    fields: dict[str, Any] = {}
+    for extra in hooks.json_fields():
+        schema = extra.write_schema if write else extra.schema
+        if write and extra.write is None:
+            continue
+        kind = Annotated[Any, WithJsonSchema(schema or {})]
+        fields[extra.key] = (kind, Field(None, alias=extra.key)) if write else (kind, Field(alias=extra.key))
+    return create_model(name, __base__=base, **fields)
+
+
+RotationOut = _with_hook_fields("Rotation", RotationCore, write=False)
+RotationCreate = RotationCreateCore
+RotationUpdate = _with_hook_fields("RotationUpdate", RotationUpdateCore, write=True)
+
+
+class RotationList(Schema):
+    rotations: list[RotationOut]  # type: ignore[valid-type]
+
+
+class SyncRunning(Schema):
+    state: Literal["running"]
+
+
+class SyncStarted(Schema):
+    id: int
+    sync: SyncRunning
+
+
+class Person(Schema):
+    name: str
+    email: str | None
+    member_id: int | None
+    pagerduty_user_id: str | None
+    matched: bool = Field(description="False for a PagerDuty user who is not a rotation member.")
+
+
+class OnCallNow(Schema):
+    at: DateTime
+    gap: bool
+    on_call: list[Person]
+    since: DateTime | None
+    until: DateTime | None
+    schedule_deleted: bool
+
+
+class Shift(Schema):
+    start: DateTime
+    end: DateTime
+    gap: bool
+    override: bool
+    person: Person | None
+
+
+class ShiftList(Schema):
+    since: DateTime
+    until: DateTime
+    time_zone: str
+    shifts: list[Shift]
+
+
+class ShiftWindow(Schema):
+    since: Annotated[Text, Field(json_schema_extra={"format": "date-time"})] | None = None
+    until: Annotated[Text, Field(json_schema_extra={"format": "date-time"})] | None = None
 
 
 def rotation_json(rotation: Rotation) -> dict:
@@ -60,7 +219,7 @@ def _core_json(rotation: Rotation) -> dict:
     }
 
 
-# The service's field names (RotationError.field) as the JSON body spells them.
+# The service's field names (RotationError.field) as the JSON body spells them (nested keys dotted).
 JSON_FIELDS = {
     "name": "name",
     "description": "description",
@@ -91,147 +250,179 @@ def _parse(parser, value: str):
         return None
 
 
-def _cadence_changes(data: dict) -> dict:
-    cadence = data.get("cadence")
+def _cadence_changes(cadence: CadenceInput | None) -> dict:
     if cadence is None:
         return {}
-    if not isinstance(cadence, dict):
-        raise ApiError(400, "invalid_request", "cadence must be an object {every, unit, handoffTime, startDate}.")
-    changes = {}
-    if "every" in cadence:
-        if not isinstance(cadence["every"], int) or isinstance(cadence["every"], bool):
-            raise ApiError(400, "invalid_request", "cadence.every must be a whole number.")
-        changes["cadence_count"] = cadence["every"]
-    if "unit" in cadence:
-        changes["cadence_unit"] = cadence["unit"]
-    if "handoffTime" in cadence:
-        parsed = _parse(parse_time, str(cadence["handoffTime"]))
+    changes: dict[str, Any] = {}
+    if cadence.every is not None:
+        changes["cadence_count"] = cadence.every
+    if cadence.unit is not None:
+        changes["cadence_unit"] = cadence.unit
+    if cadence.handoff_time is not None:
+        parsed = _parse(parse_time, cadence.handoff_time)
         if parsed is None:
             raise ApiError(400, "invalid_request", "cadence.handoffTime must be HH:MM.")
         changes["handoff_time"] = parsed
-    if "startDate" in cadence:
-        parsed = _parse(parse_date, str(cadence["startDate"]))
+    if cadence.start_date is not None:
+        parsed = _parse(parse_date, cadence.start_date)
         if parsed is None:
             raise ApiError(400, "invalid_request", "cadence.startDate must be YYYY-MM-DD.")
         changes["start_date"] = parsed
     return changes
 
 
-def _members(data: dict) -> list[tuple[str, str]]:
-    members = data.get("members", [])
-    if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
-        raise ApiError(400, "invalid_request", 'members must be a list of {"name", "email"}.')
-    return [(str(m.get("name") or ""), str(m.get("email") or "")) for m in members]
-
-
-def _strings(data: dict, *names: str) -> dict:
-    for name in names:
-        if name in data and not isinstance(data[name], str):
-            raise ApiError(400, "invalid_request", f"{name} must be a string.")
-    return data
+def _members(members: list[MemberInput] | None) -> list[tuple[str, str]]:
+    return [(m.name, m.email) for m in members or []]
 
 
 def _get(request, rotation_id: int) -> Rotation:
     return selectors.rotation_for(request.organization, rotation_id, now=timezone.now())
 
 
-@api_view(["GET", "POST"], admin_methods=WRITE_METHODS, scopes={"GET": "read", "POST": "write"})
+CONFLICT = (
+    " 409: the cadence is read-only while the rotation follows a PagerDuty schedule (`cadence_read_only`), or "
+    "binding a schedule needs a PagerDuty connection (`not_connected`), or Slack refused `slack.createUserGroup` "
+    "(`slack_refused`); 503 `slack_unavailable`: Slack could not be reached to create it."
+)
+
+
+@router.get("/", response=RotationList, auth=auth("read"), operation_id="listRotations", summary="List rotations")
 def rotations(request):
-    if request.method == "GET":
-        found = selectors.rotations_for(request.organization, now=timezone.now())
-        return JsonResponse({"rotations": rotations_json(list(found))})
-    data = _strings(json_body(request), "name", "timeZone", "description", "pagerdutyScheduleId")
-    if not data.get("name") or not data.get("timeZone"):
-        raise ApiError(400, "invalid_request", 'Send at least {"name", "timeZone"}.')
+    """Members, cadence, PagerDuty binding and last sync of every rotation."""
+    found = selectors.rotations_for(request.organization, now=timezone.now())
+    return {"rotations": rotations_json(list(found))}
+
+
+@router.post(
+    "/",
+    response={201: RotationOut, 409: Error},
+    auth=auth("write"),
+    operation_id="createRotation",
+    summary="Create a rotation",
+)
+def create(request, payload: RotationCreate):
+    """A `pagerdutyScheduleId` binds it to that schedule and enqueues a sync (admins); binding needs a
+    PagerDuty connection (409 `not_connected`)."""
     try:
         rotation = services.rotation_create(
             organization=request.organization,
-            name=data["name"],
-            time_zone=data["timeZone"],
-            description=data.get("description") or "",
-            members=_members(data),
-            pagerduty_schedule_id=data.get("pagerdutyScheduleId") or "",
-            **_cadence_changes(data),
+            name=payload.name,
+            time_zone=payload.time_zone,
+            description=payload.description or "",
+            members=_members(payload.members),
+            pagerduty_schedule_id=payload.pagerduty_schedule_id or "",
+            **_cadence_changes(payload.cadence),
         )
     except services.RotationError as error:
         raise _error(error) from error
-    return JsonResponse(rotation_json(_get(request, rotation.pk)), status=201)
+    return Status(201, rotation_json(_get(request, rotation.pk)))
 
 
-@api_view(
-    ["GET", "PATCH", "DELETE"], admin_methods=WRITE_METHODS, scopes={"GET": "read", "PATCH": "write", "DELETE": "write"}
+@router.get(
+    "/{int:rotation_id}/", response=RotationOut, auth=auth("read"), operation_id="getRotation", summary="One rotation"
 )
-def rotation(request, rotation_id: int):
+def rotation(request, rotation_id: Id):
+    return rotation_json(_get(request, rotation_id))
+
+
+@router.patch(
+    "/{int:rotation_id}/",
+    response={200: RotationOut, 409: Error, 503: Error},
+    auth=auth("write"),
+    operation_id="updateRotation",
+    summary="Update a rotation",
+    description="`members` replaces the list in round-robin order (people kept by email); a `pagerdutyScheduleId` "
+    "binds, `null` unbinds (admins; a write token). `slack` changes a whole Slack workspace (which user group "
+    "Roster rewrites, who is always in it, where it posts): it needs an admin token (else 403 "
+    "`insufficient_scope`, `requiredScope: admin`)." + CONFLICT,
+)
+def update(request, rotation_id: Id, payload: RotationUpdate):  # type: ignore[valid-type]
     found = _get(request, rotation_id)
-    if request.method == "GET":
-        return JsonResponse(rotation_json(found))
-    if request.method == "DELETE":
-        services.rotation_delete(rotation=found)
-        return HttpResponse(status=204)
-    data = json_body(request)
+    sent = payload.model_fields_set  # type: ignore[attr-defined]
     for extra in hooks.json_fields():
-        if extra.key in data:
+        if extra.key in sent:
             require_scope(request, extra.write_scope)  # before anything is read or changed
-    _strings(data, "name", "timeZone", "description")
-    changes = {**_cadence_changes(data)}
+    changes = {**_cadence_changes(payload.cadence)}  # type: ignore[attr-defined]
     for extra in hooks.json_fields():
-        if extra.key in data and extra.write is not None:
+        if extra.key in sent and extra.write is not None:
             try:
-                extra.write(found, data[extra.key], Actor.of_request(request))
+                extra.write(found, getattr(payload, extra.key), Actor.of_request(request))
             except hooks.JsonFieldError as refused:
                 extra_errors = {"errors": {refused.field: [refused.message]}}
                 raise ApiError(refused.status, refused.code, refused.message, extra=extra_errors) from refused
-    for key, field in (("name", "name"), ("description", "description"), ("timeZone", "time_zone")):
-        if key in data:
-            changes[field] = data[key]
+    for field in ("name", "description", "time_zone"):
+        if field in sent and getattr(payload, field) is not None:
+            changes[field] = getattr(payload, field)
     try:
-        if "pagerdutyScheduleId" in data:
-            schedule_id = data["pagerdutyScheduleId"]
-            if schedule_id and not isinstance(schedule_id, str):
-                raise ApiError(400, "invalid_request", "pagerdutyScheduleId must be a string or null.")
+        if "pagerduty_schedule_id" in sent:
+            schedule_id = payload.pagerduty_schedule_id  # type: ignore[attr-defined]
             if schedule_id:
                 services.rotation_bind(rotation=found, schedule_id=schedule_id)
             elif found.is_bound:
                 services.rotation_unbind(rotation=found)
             found = _get(request, rotation_id)
-        if "members" in data:
-            services.members_set(rotation=found, members=_members(data))
+        if "members" in sent:
+            services.members_set(rotation=found, members=_members(payload.members))  # type: ignore[attr-defined]
         if changes:
             services.rotation_update(rotation=found, **changes)
     except services.RotationError as error:
         raise _error(error) from error
-    return JsonResponse(rotation_json(_get(request, rotation_id)))
+    return rotation_json(_get(request, rotation_id))
 
 
-@api_view(["POST"], admin_methods=WRITE_METHODS, scopes={"POST": "write"})
-def sync(request, rotation_id: int):
+@router.delete(
+    "/{int:rotation_id}/",
+    response={204: None},
+    auth=auth("write"),
+    operation_id="deleteRotation",
+    summary="Delete a rotation",
+)
+def delete(request, rotation_id: Id):
+    services.rotation_delete(rotation=_get(request, rotation_id))
+    return HttpResponse(status=204)
+
+
+@router.post(
+    "/{int:rotation_id}/sync",
+    response={202: SyncStarted, 409: Error},
+    auth=auth("write"),
+    operation_id="syncRotation",
+    summary="Sync from PagerDuty now",
+)
+def sync(request, rotation_id: Id):
+    """Enqueues a sync of the bound schedule (admins); a rotation that follows no schedule is a 400
+    `not_bound`; PagerDuty not connected a 409 `not_connected`."""
     found = _get(request, rotation_id)
     try:
         services.rotation_request_sync(rotation=found)
     except services.RotationError as error:
         raise _error(error) from error
-    return JsonResponse({"id": found.pk, "sync": {"state": "running"}}, status=202)
+    return Status(202, {"id": found.pk, "sync": {"state": "running"}})
 
 
-@api_view(["GET"], admin_methods=(), scopes={"GET": "read"})
-def current(request, rotation_id: int):
+@router.get(
+    "/{int:rotation_id}/current",
+    response=OnCallNow,
+    auth=auth("read"),
+    operation_id="getOnCallNow",
+    summary="Who is on call now",
+)
+def current(request, rotation_id: Id):
+    """`gap: true` when nobody is."""
     found = _get(request, rotation_id)
     now = timezone.now()
     on_call = selectors.on_call_now(found, now=now)
-    return JsonResponse(
-        {
-            "at": now.isoformat(),
-            "gap": on_call.is_gap,
-            "onCall": [selectors.person_json(p) for p in on_call.people],
-            "since": on_call.since.isoformat() if on_call.since else None,
-            "until": on_call.until.isoformat() if on_call.until else None,
-            "scheduleDeleted": found.pagerduty_schedule_missing,
-        }
-    )
+    return {
+        "at": now.isoformat(),
+        "gap": on_call.is_gap,
+        "onCall": [selectors.person_json(p) for p in on_call.people],
+        "since": on_call.since.isoformat() if on_call.since else None,
+        "until": on_call.until.isoformat() if on_call.until else None,
+        "scheduleDeleted": found.pagerduty_schedule_missing,
+    }
 
 
-def _moment(request, name: str, default: dt.datetime) -> dt.datetime:
-    raw = request.GET.get(name)
+def _moment(name: str, raw: str | None, default: dt.datetime) -> dt.datetime:
     if not raw:
         return default
     parsed = _parse(parse_datetime, raw.replace(" ", "+"))
@@ -240,23 +431,28 @@ def _moment(request, name: str, default: dt.datetime) -> dt.datetime:
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.UTC)
 
 
-@api_view(["GET"], admin_methods=(), scopes={"GET": "read"})
-def shifts(request, rotation_id: int):
+@router.get(
+    "/{int:rotation_id}/shifts",
+    response=ShiftList,
+    auth=auth("read"),
+    operation_id="listShifts",
+    summary="Shifts in a window",
+)
+def shifts(request, rotation_id: Id, window: Query[ShiftWindow]):
+    """Shifts between two ISO 8601 times, gaps included (default: the next 14 days; at most 93 days)."""
     now = timezone.now()
-    since = _moment(request, "since", now)
+    since = _moment("since", window.since, now)
     try:
-        until = _moment(request, "until", since + dt.timedelta(days=selectors.UPCOMING_DAYS))
+        until = _moment("until", window.until, since + dt.timedelta(days=selectors.UPCOMING_DAYS))
         if until <= since or until - since > MAX_RANGE:
             raise ApiError(400, "invalid_range", "until must be after since, at most 93 days later.")
         found = selectors.rotation_for(request.organization, rotation_id, now=since, until=until)
         slots = selectors.timeline(found, since=since, until=until)
     except OverflowError as error:  # a window at the very end of the calendar (year 9999)
         raise ApiError(400, "invalid_range", "since and until must be dates before the year 9999.") from error
-    return JsonResponse(
-        {
-            "since": since.isoformat(),
-            "until": until.isoformat(),
-            "timeZone": found.time_zone,
-            "shifts": selectors.shift_rows(slots),
-        }
-    )
+    return {
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "timeZone": found.time_zone,
+        "shifts": selectors.shift_rows(slots),
+    }

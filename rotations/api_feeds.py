@@ -9,16 +9,48 @@ rotation's API-token feed. `madeByApiToken` says which a rotation feed is."""
 
 from __future__ import annotations
 
-from django.http import HttpResponse, JsonResponse
-from django.utils import timezone
+from typing import Annotated, Literal
 
-from accounts.api import ApiError, api_actor, api_view, iso, json_body
+from django.http import HttpResponse
+from django.utils import timezone
+from ninja import Status
+from pydantic import Field, StrictInt
+
+from accounts.api import ApiError, DateTime, Error, Id, Schema, api_actor, auth, iso
+from accounts.api import router as api_router
 
 from . import feeds, selectors
 from .models import CalendarFeed
 
-SCOPES = {"GET": "read", "POST": "write", "DELETE": "write"}
+router = api_router(
+    "Calendar feeds",
+    "Private iCalendar subscription URLs (`/cal/<token>.ics`): a rotation's shifts, or yours in every rotation. "
+    "Only a hash of the token is stored: the URL is answered once, by the POST that creates it. Each person has "
+    "their own URL (a session or a person's API token manages theirs; an operator's token, the rotation's "
+    "API-token feed); leaving the organization or a deactivated account revokes them all.",
+)
+
 MAX_ALARM_MINUTES = 7 * 24 * 60
+
+
+class Feed(Schema):
+    kind: Literal["rotation", "person"]
+    last4: str
+    alarm_minutes: int | None
+    created_at: DateTime
+    made_by_api_token: bool = Field(
+        description="A rotation feed made by an operator's API token (acting for no person), not one person's own."
+    )
+    url: str | None = Field(None, description="Only in the POST's answer.")
+    webcal_url: str | None = Field(None, description="Only in the POST's answer.")
+
+
+class CalendarFeedShown(Schema):
+    feed: Feed | None
+
+
+class CalendarFeedCreate(Schema):
+    alarm_minutes: Annotated[StrictInt, Field(ge=1, le=MAX_ALARM_MINUTES)] | None = None
 
 
 def feed_json(feed: CalendarFeed | None, raw: str | None = None) -> dict:
@@ -36,46 +68,129 @@ def feed_json(feed: CalendarFeed | None, raw: str | None = None) -> dict:
     return {"feed": shown}
 
 
-def _alarm(request) -> int | None:
-    minutes = json_body(request).get("alarmMinutes")
-    if minutes is not None and (
-        isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 < minutes <= MAX_ALARM_MINUTES
-    ):
-        raise ApiError(400, "invalid_request", f"alarmMinutes must be a whole number from 1 to {MAX_ALARM_MINUTES}.")
-    return minutes
+def _show(request, *, rotation=None, user=None):
+    return feed_json(feeds.calendar_feed_active(organization=request.organization, rotation=rotation, user=user))
 
 
-def _answer(request, *, rotation=None, user=None):
-    org = request.organization
-    if request.method == "GET":
-        return JsonResponse(feed_json(feeds.calendar_feed_active(organization=org, rotation=rotation, user=user)))
-    if request.method == "DELETE":
-        feeds.calendar_feed_revoke(organization=org, rotation=rotation, user=user, actor=api_actor(request))
-        return HttpResponse(status=204)
+def _create(request, payload: CalendarFeedCreate | None, *, rotation=None, user=None):
     feed, raw = feeds.calendar_feed_create(
-        organization=org, rotation=rotation, user=user, alarm_minutes=_alarm(request), actor=api_actor(request)
+        organization=request.organization,
+        rotation=rotation,
+        user=user,
+        alarm_minutes=payload.alarm_minutes if payload else None,
+        actor=api_actor(request),
     )
-    return JsonResponse(feed_json(feed, raw), status=201)
+    return Status(201, feed_json(feed, raw))
 
 
-@api_view(["GET", "POST", "DELETE"], admin_methods=(), scopes=SCOPES)
-def rotation_calendar(request, rotation_id: int):
-    rotation = selectors.rotation_for(request.organization, rotation_id, now=timezone.now())
-    return _answer(request, rotation=rotation, user=_person(request))
+def _revoke(request, *, rotation=None, user=None):
+    feeds.calendar_feed_revoke(
+        organization=request.organization, rotation=rotation, user=user, actor=api_actor(request)
+    )
+    return HttpResponse(status=204)
 
 
-def _person(request):
+def _rotation(request, rotation_id: int):
+    return selectors.rotation_for(request.organization, rotation_id, now=timezone.now())
+
+
+def _acting(request):
     """Who the request acts for: the signed-in person, a person's API token's creator, or None (an
     operator's token)."""
     token = getattr(request, "api_token", None)
     return token.created_by if token is not None else request.user
 
 
-@api_view(["GET", "POST", "DELETE"], admin_methods=(), scopes=SCOPES)
-def my_calendar(request):
-    user = _person(request)
+def _person(request):
+    user = _acting(request)
     if user is None:
         raise ApiError(
             409, "no_person", "This API token was created by an operator and acts for no person: sign in instead."
         )
-    return _answer(request, user=user)
+    return user
+
+
+SHOWN = "The active feed (`null` when there is none), never its URL."
+CREATED = (
+    "A new URL, answered this once; the previous URL (if any) stops working. `alarmMinutes` adds a reminder "
+    "that long before each shift."
+)
+REVOKED = "Its URL answers 404 from now on."
+NO_PERSON = " An operator's API token acts for no person: 409 `no_person`."
+ROTATION_CALENDAR = "/rotations/{int:rotation_id}/calendar"
+
+
+@router.get(
+    ROTATION_CALENDAR,
+    response=CalendarFeedShown,
+    exclude_unset=True,
+    auth=auth("read"),
+    operation_id="getRotationCalendar",
+    summary="Show my calendar feed of the rotation",
+    description=SHOWN,
+)
+def rotation_calendar(request, rotation_id: Id):
+    return _show(request, rotation=_rotation(request, rotation_id), user=_acting(request))
+
+
+@router.post(
+    ROTATION_CALENDAR,
+    response={201: CalendarFeedShown},
+    exclude_unset=True,
+    auth=auth("write", admin=False),
+    operation_id="createRotationCalendar",
+    summary="Create or regenerate my calendar feed of the rotation",
+    description=CREATED,
+)
+def rotation_calendar_create(request, rotation_id: Id, payload: CalendarFeedCreate | None = None):
+    return _create(request, payload, rotation=_rotation(request, rotation_id), user=_acting(request))
+
+
+@router.delete(
+    ROTATION_CALENDAR,
+    response={204: None},
+    auth=auth("write", admin=False),
+    operation_id="revokeRotationCalendar",
+    summary="Revoke my calendar feed of the rotation",
+    description=REVOKED,
+)
+def rotation_calendar_revoke(request, rotation_id: Id):
+    return _revoke(request, rotation=_rotation(request, rotation_id), user=_acting(request))
+
+
+@router.get(
+    "/me/calendar",
+    response={200: CalendarFeedShown, 409: Error},
+    exclude_unset=True,
+    auth=auth("read"),
+    operation_id="getMyCalendar",
+    summary="Show my calendar feed",
+    description=SHOWN + NO_PERSON,
+)
+def my_calendar(request):
+    return _show(request, user=_person(request))
+
+
+@router.post(
+    "/me/calendar",
+    response={201: CalendarFeedShown, 409: Error},
+    exclude_unset=True,
+    auth=auth("write", admin=False),
+    operation_id="createMyCalendar",
+    summary="Create or regenerate my calendar feed",
+    description=CREATED + NO_PERSON,
+)
+def my_calendar_create(request, payload: CalendarFeedCreate | None = None):
+    return _create(request, payload, user=_person(request))
+
+
+@router.delete(
+    "/me/calendar",
+    response={204: None, 409: Error},
+    auth=auth("write", admin=False),
+    operation_id="revokeMyCalendar",
+    summary="Revoke my calendar feed",
+    description=REVOKED + NO_PERSON,
+)
+def my_calendar_revoke(request):
+    return _revoke(request, user=_person(request))

@@ -14,8 +14,9 @@ register here from their AppConfig.ready(); rotations never imports them.
 - `register_json_field(JsonField(key, read, write))`: an extra key of the rotation's JSON
   (`/api/rotations/...`): `read(rotation)` gives its value; `write(rotation, value, actor)` applies a
   PATCH of it (before the rotation's own fields), raising `JsonFieldError` to refuse it (a 400, or
-  the error's status, with `errors: {field: [message]}`). The app describes the key's schema in
-  its openapi.py; rotations/openapi.py refers to it by name (`slack` → RotationSlack).
+  the error's status, with `errors: {field: [message]}`). The app gives the key's JSON schemas
+  (`schema` as read, `write_schema` in a PATCH): rotations/api.py adds them to the Rotation and
+  RotationUpdate schemas of /api/schema/.
   `read_many(rotations)` (optional) gives the values of many rotations at once ({rotation id:
   value}) in a constant number of queries: the list `GET /api/rotations/` uses it.
   `write_scope` (default "write"): the API token scope a PATCH of this key needs (`slack`: "admin",
@@ -104,6 +105,9 @@ class JsonField:
     read: Callable[[Rotation], Any]
     write: Callable[[Rotation, Any, Actor | None], None] | None = None
     read_many: Callable[[list[Rotation]], dict[int, Any]] | None = None
+    # JSON schemas of the key in the rotation JSON (read) and in a PATCH body (write), for /api/schema/.
+    schema: dict | None = None
+    write_schema: dict | None = None
     write_scope: str = "write"  # the API token scope a PATCH of the key needs
 
     def values(self, rotations: list[Rotation]) -> dict[int, Any]:

@@ -1,4 +1,4 @@
-"""Every response a test sees from /api/ must match the API description (config/api_schema.py).
+"""Every response a test sees from /api/ must match the API description (/api/schema/, accounts.api.description).
 
 `validate_api_responses` (autouse, imported by tests/conftest.py) wraps Django's request handler, so
 it sees the test client's responses and the live server's (browser tests) alike. A response whose
@@ -16,7 +16,8 @@ import pytest
 from django.core.handlers.base import BaseHandler
 from django.urls import Resolver404, resolve
 
-from config import api_schema
+from accounts import api_docs as api_schema
+from accounts.api import description
 
 
 def openapi_path(route: str) -> str:
@@ -26,7 +27,7 @@ def openapi_path(route: str) -> str:
 
 @functools.cache
 def _document() -> dict:
-    return api_schema.build()
+    return description()
 
 
 @functools.cache

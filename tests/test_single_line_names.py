@@ -115,3 +115,37 @@ def test_an_organization_name_with_a_line_break_is_refused_by_the_command(db):
     with pytest.raises(CommandError, match="An organization name must be on one line"):
         call_command("create_organization", "Acme\nCorp", "--admin", "ops@acme.example")
     assert not Organization.objects.exists()
+
+
+SECRET = "whsec-line-break-test-0123456789abcdef"
+
+
+def test_a_webhook_secrets_label_with_a_line_break_is_refused_on_the_page_and_by_the_api(admin_client, org, client):
+    from webhooks.models import WebhookSecret
+
+    page = admin_client.post(
+        "/settings/integrations/pagerduty/webhook-secrets/", {"secret": SECRET, "label": "PagerDuty\nprod"}
+    )
+    assert page.status_code == 400
+    assert "A label must be on one line: remove the line break." in beside(page.content.decode(), "wh-secret-label")
+    token = api_token_create(organization=org, name="script", scope="admin")[1]
+    answer = client.post(
+        "/api/integrations/pagerduty/webhook-secrets",
+        {"secret": SECRET, "label": "PagerDuty\rprod"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert answer.status_code == 400
+    assert answer.json()["errors"] == {"label": ["A label must be on one line: remove the line break."]}
+    assert not WebhookSecret.objects.exists()
+
+
+def test_a_new_slack_user_groups_name_with_a_line_break_is_refused_before_slack_is_asked(native):
+    from notifications.slack import settings as slack_settings
+
+    with pytest.raises(slack_settings.SlackSettingsError) as refused:
+        slack_settings.rotation_slack_create_usergroup(
+            rotation=native, actor=None, handle="platform-oncall", name="Platform\non call"
+        )
+    assert refused.value.field == slack_settings.NEW_GROUP_NAME
+    assert refused.value.message == "A user group's name must be on one line: remove the line break."

@@ -1,28 +1,132 @@
 """JSON API for scripts: the webhook URL and secrets (admins), and incidents (members)."""
 
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
+from typing import Annotated, Any
 
-from accounts.api import ApiError, api_actor, api_view, iso, json_body
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Query, Status
+from pydantic import Field, WithJsonSchema
+
+from accounts.api import ApiError, DateTime, Id, Schema, Text, api_actor, auth, iso
+from accounts.api import router as api_router
+from accounts.services import InputRefused
 
 from . import processing, selectors, services
-from .models import WebhookSecret
+from .models import WebhookSecret as WebhookSecretRow
+
+router = api_router(
+    "Webhooks and incidents",
+    "The PagerDuty webhook URL and signing secrets (admins), and incidents received by webhook (members).",
+)
 
 
-def secret_json(row: WebhookSecret) -> dict:
+class WebhookSecret(Schema):
+    id: int
+    label: str
+    last4: Annotated[str, Field(max_length=4)]
+    created_at: DateTime | None
+
+
+class WebhookSecretCreated(WebhookSecret):
+    held_released: int = Field(description="Held deliveries it verified, now processed.")
+    held_discarded: int = Field(description="Held deliveries it did not verify, discarded.")
+
+
+class WebhookSecretCreate(Schema):
+    # Any value: the service's one rule for a secret answers 400 `invalid_secret`, also for a non-string.
+    secret: Annotated[Any, WithJsonSchema({"type": "string", "minLength": services.MIN_SECRET_LENGTH})] = Field(
+        description="The subscription's signing secret, as PagerDuty shows it (no spaces)."
+    )
+    label: Text | None = None
+
+
+class WebhookEndpoint(Schema):
+    url: str
+    events: list[str] = Field(examples=[processing.SUBSCRIBED_EVENTS])
+    secrets: list[WebhookSecret]
+    held_deliveries: int
+    waiting_deliveries: int
+    oldest_waiting_at: DateTime | None
+    processing_stalled: bool
+    failed_deliveries: int
+    last_test_received_at: DateTime | None
+    subscription_id: str | None = Field(
+        description="The PagerDuty subscription Roster created or found for this URL "
+        "(Create the subscription for me then offers Recreate instead)."
+    )
+
+
+class IdName(Schema):
+    id: str | None
+    name: str | None
+
+
+class CustomField(Schema):
+    name: str | None
+    value: Any = None
+
+
+class Incident(Schema):
+    id: str
+    number: int | None
+    title: str
+    status: Annotated[str, Field(json_schema_extra={"enum": selectors.STATUSES})] | None
+    urgency: str | None
+    priority: str | None
+    service: IdName | None
+    escalation_policy: IdName | None
+    assignees: list[IdName]
+    custom_fields: list[CustomField]
+    html_url: str | None
+    created_at: DateTime | None
+    updated_at: DateTime | None
+    known: bool = Field(description="False until an event with the incident's details arrives.")
+
+
+class TimelineEntry(Schema):
+    event_id: str
+    type: str = Field(examples=["incident.triggered"])
+    occurred_at: DateTime | None
+    agent: str | None
+    summary: str
+    applied: bool
+
+
+class IncidentDetail(Incident):
+    timeline: list[TimelineEntry]
+
+
+class IncidentList(Schema):
+    incidents: list[Incident]
+
+
+class IncidentFilter(Schema):
+    status: Annotated[Text, Field(json_schema_extra={"enum": selectors.STATUSES})] = ""
+    service: Text = Field("", description="A PagerDuty service id.")
+
+
+def secret_json(row: WebhookSecretRow) -> dict:
     return {"id": row.pk, "label": row.label, "last4": row.last4, "createdAt": iso(row.created_at)}
 
 
-@api_view(["GET"])
+@router.get(
+    "/integrations/pagerduty/webhook-url",
+    response=WebhookEndpoint,
+    auth=auth(),
+    operation_id="getWebhookUrl",
+    summary="Webhook URL, secrets and backlog",
+)
 def webhook_url(request):
+    """The URL to subscribe in PagerDuty, the events to choose, the signing secrets (last 4 only), held
+    deliveries, deliveries waiting to be processed and given up (admins)."""
     org = request.organization
     endpoint = services.endpoint_for(org)
     backlog = selectors.backlog(org)
-    return JsonResponse(
+    return WebhookEndpoint.model_validate(
         {
             "url": services.webhook_url(endpoint),
             "events": processing.SUBSCRIBED_EVENTS,
-            "secrets": [secret_json(s) for s in WebhookSecret.objects.filter(organization=org)],
+            "secrets": [secret_json(s) for s in WebhookSecretRow.objects.filter(organization=org)],
             "heldDeliveries": backlog.held,
             "waitingDeliveries": backlog.waiting,
             "oldestWaitingAt": iso(backlog.oldest_waiting_at),
@@ -34,25 +138,40 @@ def webhook_url(request):
     )
 
 
-@api_view(["POST"])
-def webhook_secrets(request):
-    data = json_body(request)
-    label = data.get("label") or ""
-    if not isinstance(label, str):
-        raise ApiError(400, "invalid_request", "label must be a string.")
+@router.post(
+    "/integrations/pagerduty/webhook-secrets",
+    response={201: WebhookSecretCreated},
+    auth=auth(),
+    operation_id="addWebhookSecret",
+    summary="Save a signing secret",
+)
+def webhook_secrets(request, payload: WebhookSecretCreate):
+    """Held deliveries it verifies are processed; the others are discarded (admins). A secret that
+    cannot be one is a 400 `invalid_secret`."""
     try:
         row, settled = services.webhook_secret_add(
-            organization=request.organization, secret=data.get("secret") or "", label=label, actor=api_actor(request)
+            organization=request.organization,
+            secret=payload.secret,
+            label=payload.label or "",
+            actor=api_actor(request),
         )
     except services.InvalidSecret as error:
         raise ApiError(400, "invalid_secret", str(error)) from error
-    return JsonResponse(
-        {**secret_json(row), "heldReleased": settled["released"], "heldDiscarded": settled["discarded"]}, status=201
-    )
+    except InputRefused as refused:
+        raise ApiError(
+            400, "invalid_request", refused.message, extra={"errors": {refused.field: [refused.message]}}
+        ) from refused
+    return Status(201, {**secret_json(row), "heldReleased": settled["released"], "heldDiscarded": settled["discarded"]})
 
 
-@api_view(["DELETE"])
-def webhook_secret(request, secret_id: int):
+@router.delete(
+    "/integrations/pagerduty/webhook-secrets/{int:secret_id}",
+    response={204: None},
+    auth=auth(),
+    operation_id="removeWebhookSecret",
+    summary="Remove a signing secret",
+)
+def webhook_secret(request, secret_id: Id):
     if (
         services.webhook_secret_remove(organization=request.organization, secret_id=secret_id, actor=api_actor(request))
         is None
@@ -95,16 +214,29 @@ def incident_json(incident, *, with_events: bool = False) -> dict:
     return data
 
 
-@api_view(["GET"], admin_methods=(), scopes={"GET": "read"})
-def incidents(request):
-    status = request.GET.get("status", "")
+@router.get(
+    "/incidents/",
+    response=IncidentList,
+    auth=auth("read"),
+    operation_id="listIncidents",
+    summary="Incidents",
+)
+def incidents(request, filters: Query[IncidentFilter]):
+    """Incidents received by webhook, newest first (at most 500) (members)."""
+    status = filters.status
     if status and status not in selectors.STATUSES:
         raise ApiError(400, "invalid_request", f"status must be one of: {', '.join(selectors.STATUSES)}.")
-    rows = selectors.incidents(organization=request.organization, status=status, service=request.GET.get("service", ""))
-    return JsonResponse({"incidents": [incident_json(i) for i in rows[:500]]})
+    rows = selectors.incidents(organization=request.organization, status=status, service=filters.service)
+    return {"incidents": [incident_json(i) for i in rows[:500]]}
 
 
-@api_view(["GET"], admin_methods=(), scopes={"GET": "read"})
-def incident(request, pagerduty_id: str):
+@router.get(
+    "/incidents/{path:pagerduty_id}/",
+    response=IncidentDetail,
+    auth=auth("read"),
+    operation_id="getIncident",
+    summary="One incident with its timeline",
+)
+def incident(request, pagerduty_id: Annotated[str, Field(description="PagerDuty's incident id.")]):
     row = get_object_or_404(selectors.incidents(organization=request.organization), pagerduty_id=pagerduty_id)
-    return JsonResponse(incident_json(row, with_events=True))
+    return incident_json(row, with_events=True)

@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
+from accounts.services import InputRefused
+from accounts.text import line_break_problem
 from integrations.pagerduty import client as pd
 from integrations.pagerduty.selectors import get_connection
 from integrations.pagerduty.services import client_for, connection_record_write_access
@@ -62,6 +64,8 @@ def webhook_secret_add(
     are processed, the rest discarded. Returns the secret and {"released": n, "discarded": n}."""
     secret = webhook_secret_check(secret)
     label = (label or "").strip()[:100]
+    if problem := line_break_problem(label, what="A label"):
+        raise InputRefused(problem, field="label")
     with transaction.atomic():
         # The receiver holds unsigned deliveries under this lock: none is held between the
         # settling below and the commit, where it would wait for a secret that already exists.

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import get_org_for_admin, get_org_for_member
 from accounts.actor import Actor
+from accounts.services import InputRefused
 from integrations.views import render_integrations_page
 
 from . import selectors, services
@@ -35,6 +36,8 @@ def secret_add(request):
             )
         except services.InvalidSecret as error:
             form.add_error("secret", str(error))
+        except InputRefused as refused:
+            form.add_error(refused.field, refused.message)
         else:
             messages.success(request, f"Signing secret ending in {row.last4} saved.{_settled_note(settled)}")
             return _back_to_card()

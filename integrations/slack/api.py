@@ -1,13 +1,35 @@
 """JSON API for scripts: GET the Slack connection's status, DELETE to disconnect (admins)."""
 
-from django.http import JsonResponse
+from typing import Annotated
 
-from accounts.api import api_actor, api_view
-from integrations.api import connection_status_json, not_connected
+from pydantic import Field
+
+from accounts.api import Error, api_actor, auth
+from accounts.api import router as api_router
+from integrations.api import ConnectionStatus, connection_status_json, not_connected
 
 from . import services
 from .oauth import missing_scopes, operator_app_problem
 from .selectors import get_connection
+
+router = api_router(
+    "Slack connection",
+    "The organization's Slack workspace, added with Add to Slack on Settings → Integrations (admins).",
+)
+
+
+class SlackConnectionStatus(ConnectionStatus):
+    status: Annotated[str, Field(json_schema_extra={"enum": ["not_connected", "active", "needs_reauth"]})]
+    setup_problem: str | None = None
+    team_id: str | None = None
+    team_name: str | None = None
+    team_url: str | None = None
+    enterprise_id: str | None = None
+    app_id: str | None = None
+    bot_user_id: str | None = None
+    bot_name: str | None = None
+    scopes: list[str] | None = None
+    missing_scopes: list[str] | None = None
 
 
 def status_json(organization) -> dict:
@@ -29,10 +51,32 @@ def status_json(organization) -> dict:
     )
 
 
-@api_view(["GET", "DELETE"])
+@router.get(
+    "/",
+    response=SlackConnectionStatus,
+    exclude_unset=True,
+    auth=auth(),
+    operation_id="getSlackConnection",
+    summary="Slack connection status",
+)
 def connection(request):
-    org = request.organization
-    if request.method == "DELETE":
-        if not services.connection_disconnect(organization=org, actor=api_actor(request)):
-            raise not_connected(services.NotConnected.message)
-    return JsonResponse(status_json(org))
+    """Never the bot token. `status` is `needs_reauth` when Slack refused the token (the app was removed
+    or the token revoked): an admin clicks Reconnect Slack. When not connected, `setupProblem` says what
+    the operator must set before anyone can Add to Slack (or is null)."""
+    return status_json(request.organization)
+
+
+@router.delete(
+    "/",
+    response={200: SlackConnectionStatus, 404: Error},
+    exclude_unset=True,
+    auth=auth(),
+    operation_id="disconnectSlack",
+    summary="Disconnect Slack",
+)
+def disconnect(request):
+    """Revokes the bot token at Slack (`auth.revoke`, best effort), then deletes it. 404
+    `not_connected` when Slack is not connected."""
+    if not services.connection_disconnect(organization=request.organization, actor=api_actor(request)):
+        raise not_connected(services.NotConnected.message)
+    return status_json(request.organization)

@@ -15,6 +15,7 @@ from django.core.cache import cache
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
+from accounts.text import line_break_problem
 from integrations.slack import client as slack
 from integrations.slack.models import PROVIDER, SlackConnection
 from integrations.slack.selectors import get_connection
@@ -196,6 +197,8 @@ def rotation_slack_create_usergroup(
         )
     if len(name) > 255:
         raise SlackSettingsError(NEW_GROUP_NAME, "At most 255 characters.")
+    if problem := line_break_problem(name, what="A user group's name"):
+        raise SlackSettingsError(NEW_GROUP_NAME, problem)
     connection = usable_connection(rotation)
     if connection is None:
         raise SlackSettingsError(

@@ -12,7 +12,7 @@ from standardwebhooks import Webhook
 
 from tests.openapi_contract import _validator
 
-# Each event type's schema in outgoing/openapi.py.
+# Each event type's schema in outgoing/event_schemas.py.
 SCHEMAS = {
     "rotation.handoff": "OutgoingWebhookEventHandoff",
     "rotation.upcoming": "OutgoingWebhookEventUpcoming",

@@ -83,8 +83,9 @@ def test_the_celery_queue_length_metric_counts_tasks_waiting_in_redis(client, se
 
     try:
         assert waiting() == 0
-        for _ in range(3):  # no worker listens on this Redis: the messages wait
-            app.send_task("notifications.tasks.sweep")
+        with app.connection_for_write() as connection:  # this Redis, not the app's pooled connection
+            for _ in range(3):  # no worker listens on this Redis: the messages wait
+                app.send_task("notifications.tasks.sweep", connection=connection)
         assert waiting() == 3
     finally:
         stop_process_group(redis, timeout=10)

@@ -1,0 +1,98 @@
+"""The JSON schemas of the events Roster POSTs to outgoing webhook endpoints (Standard Webhooks:
+{type, timestamp, data}), added to /api/schema/'s components (`OutgoingWebhookEvent*`): not
+operations of the API, so written here rather than generated from a router."""
+
+from accounts.api import add_components
+
+
+def nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+_PERSON = nullable({"type": "string", "description": "“Name <email>”; null: nobody on call."})
+_ROTATION = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
+_SHIFT_PERSON = {
+    "type": "object",
+    "properties": {"key": {"type": "string"}, "name": {"type": "string"}, "email": nullable({"type": "string"})},
+}
+_TIME = {"type": "string", "format": "date-time"}
+_SPAN = {"type": "object", "properties": {"start": _TIME, "end": _TIME}}
+
+
+def _event(event_type: str, description: str, data: dict) -> dict:
+    """The schema of one event's body: {type, timestamp, data} with `data`'s keys all required."""
+    return {
+        "type": "object",
+        "description": f"`{event_type}`: {description}",
+        "required": ["type", "timestamp", "data"],
+        "properties": {
+            "type": {"const": event_type},
+            "timestamp": _TIME,
+            "data": {"type": "object", "required": list(data), "properties": data},
+        },
+    }
+
+
+EVENT_SCHEMAS = {
+    # The bodies Roster POSTs (Standard Webhooks: {type, timestamp, data}).
+    "OutgoingWebhookEventHandoff": _event(
+        "rotation.handoff",
+        "who is on call changed (every handoff, native or PagerDuty-bound); `timestamp` is when.",
+        {
+            "rotation": _ROTATION,
+            "handoffId": {"type": "integer"},
+            "at": _TIME,
+            "from": _PERSON,
+            "to": _PERSON,
+        },
+    ),
+    "OutgoingWebhookEventUpcoming": _event(
+        "rotation.upcoming",
+        "someone's shift starts within the endpoint's lead time (sent once per shift; not sent when "
+        "the shift moved or started before it could be); `timestamp` is when the shift starts.",
+        {
+            "rotation": _ROTATION,
+            "shift": {"type": "object", "properties": {"start": _TIME, "end": _TIME, "person": _SHIFT_PERSON}},
+            "leadMinutes": {"type": "integer"},
+        },
+    ),
+    "OutgoingWebhookEventShiftChanged": _event(
+        "rotation.shift_changed",
+        "a person's shifts in the next 7 days changed (an override, a skip, a PagerDuty re-sync): "
+        "`before` are no longer, `after` are new, within `window`.",
+        {
+            "rotation": _ROTATION,
+            "person": _SHIFT_PERSON,
+            "before": {"type": "array", "items": _SPAN},
+            "after": {"type": "array", "items": _SPAN},
+            "window": _SPAN,
+        },
+    ),
+    "OutgoingWebhookEventTest": _event(
+        "webhook.test",
+        "**Send test event** (the page, or `POST /api/webhook-endpoints/{id}/test`).",
+        {"message": {"type": "string"}, "endpointId": {"type": "integer"}, "sentBy": nullable({"type": "string"})},
+    ),
+    "OutgoingWebhookEventIncident": _event(
+        "incident.updated",
+        "an event PagerDuty sent Roster about an incident (triggered, acknowledged, resolved, custom "
+        "fields), with the incident as Roster now knows it.",
+        {
+            "incident": {"type": "object", "description": "As `GET /api/incidents/{id}` (no timeline)."},
+            "event": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "type": {"type": "string", "examples": ["incident.acknowledged"]},
+                    "occurredAt": _TIME,
+                    "agent": nullable({"type": "string"}),
+                    "summary": {"type": "string"},
+                    "applied": {"type": "boolean"},
+                },
+            },
+        },
+    ),
+}
+
+
+add_components(EVENT_SCHEMAS)
