@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, urlparse
 
 import requests
@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 ACCEPT = "application/vnd.pagerduty+json;version=2"
 CONTENT_TYPE = "application/json"  # required by the spec on every v2 operation, GETs included
 MAX_OFFSET = 10_000  # PagerDuty answers 400 when offset + limit exceeds this
+
+# What removing an override did: deleted (not started), cut at now (in progress) or nothing (past).
+Removed = Literal["deleted", "cut", "past"]
 
 
 # --- Errors -------------------------------------------------------------------------------------
@@ -245,9 +248,20 @@ def _error_message(response: requests.Response) -> tuple[str, object]:
         return error, error
     if isinstance(error, dict):
         parts = [str(error.get("message") or "")]
-        parts += [str(e) for e in error.get("errors") or [] if e]
+        errors = error.get("errors") or []
+        if isinstance(errors, dict):  # v3: {"field": ["what is wrong", ...]}
+            parts += [f"{field}: {_words(said)}" for field, said in errors.items() if said]
+        elif isinstance(errors, list):
+            parts += [_words(e) for e in errors if e]
         return "; ".join(p for p in parts if p), error
     return "", body
+
+
+def _words(said: object) -> str:
+    """PagerDuty's words for one error: a string, or a list of strings (never a JSON dump)."""
+    if isinstance(said, list):
+        return "; ".join(_words(s) for s in said if s)
+    return str(said) if isinstance(said, str | int | float) else ""
 
 
 @dataclass
@@ -279,7 +293,11 @@ class PagerDutyClient:
             self.session = build_session()
         return self.session
 
-    def request(
+    def request(self, method: str, path: str, *, params: JSON | None = None, json: JSON | None = None) -> JSON:
+        body: JSON = self._exchange(method, path, params=params, json=json)[1]
+        return body
+
+    def _exchange(
         self,
         method: str,
         path: str,
@@ -287,7 +305,9 @@ class PagerDutyClient:
         params: JSON | None = None,
         json: JSON | None = None,
         _retried_auth: bool = False,
-    ) -> JSON:
+    ) -> tuple[int, Any]:
+        """One call: (HTTP status, the JSON answer or {} when empty), or the typed error of a 4xx/5xx.
+        The answer is whatever JSON PagerDuty sent (creating classic overrides answers a list)."""
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         try:
             response = self._session().request(
@@ -312,17 +332,16 @@ class PagerDutyClient:
             new_header = self.on_unauthorized()
             if new_header:
                 self.auth_header = new_header
-                return self.request(method, path, params=params, json=json, _retried_auth=True)
+                return self._exchange(method, path, params=params, json=json, _retried_auth=True)
 
         if response.status_code < 400:
             if self.on_success is not None:
                 hook, self.on_success = self.on_success, None
                 hook()
             if response.status_code == 204 or not response.content:
-                return {}
+                return response.status_code, {}
             try:
-                body: JSON = response.json()
-                return body
+                return response.status_code, response.json()
             except ValueError as exc:
                 raise Unavailable(
                     "PagerDuty sent a response Roster could not read.", status=response.status_code
@@ -527,6 +546,7 @@ class PagerDutyClient:
                     "end": read.moment(a, "end_time"),
                     "user_id": user_id,
                     "user_name": "",
+                    **_shift_source(a.get("source")),
                 }
             )
         return read.result("v3", entries)
@@ -534,6 +554,126 @@ class PagerDutyClient:
     def get_user(self, user_id: str) -> JSON:
         """`GET /users/{id}`: {id, name, email, ...}."""
         return self.get(f"/users/{_segment(user_id)}").get("user") or {}
+
+    def find_user_by_email(self, email: str) -> JSON | None:
+        """The PagerDuty user whose email is `email` (any case), or None. `GET /users?query=` narrows
+        the search (PagerDuty matches names and emails); only an exact email match is taken."""
+        wanted = email.strip().casefold()
+        if not wanted:
+            return None
+        with _unreadable("a user list"):
+            for user in self.paginate("/users", "users", params={"query": email.strip()}):
+                if isinstance(user, dict) and str(user.get("email") or "").casefold() == wanted:
+                    return user
+        return None
+
+    # -- overrides (cover requests), classic v2 and shift-based v3 --
+
+    def list_overrides(
+        self, schedule_id: str, since: dt.datetime | str, until: dt.datetime | str, *, kind: str
+    ) -> list[JSON]:
+        """The schedule's overrides overlapping [since, until), not clipped to it (`overflow=true`),
+        every page, each as {id, start, end (UTC datetimes), user_id (who covers), overridden_user_id,
+        rotation_id, custom_shift_id} (the last three "" on classic schedules)."""
+        window = {"since": iso_time(since), "until": iso_time(until), "overflow": "true"}
+        found = []
+        with _unreadable("an override list"):
+            if kind == "v3":
+                path = f"/v3/schedules/{_segment(schedule_id)}/overrides"
+                items = list(self.paginate(path, "overrides", params=window))
+            else:
+                items = self.get(f"/schedules/{_segment(schedule_id)}/overrides", **window)["overrides"]
+            for item in items:
+                found.append(_override_v3(item) if kind == "v3" else _override_v2(item))
+        return found
+
+    def create_override(
+        self,
+        schedule_id: str,
+        *,
+        kind: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        user_id: str,
+        time_zone: str = "UTC",
+        overridden_user_id: str = "",
+        rotation_id: str = "",
+        custom_shift_id: str = "",
+    ) -> JSON:
+        """One override putting `user_id` on call from `start` to `end`; returns it as
+        `list_overrides` items are. Classic: `POST /schedules/{id}/overrides` with `{"overrides":
+        [...]}`, whose 201 answer carries a status per override: one that is not 201 raises
+        BadRequest with PagerDuty's reasons. Shift-based: `POST /v3/schedules/{id}/overrides` naming
+        the shift (`rotation_id` or `custom_shift_id`, not both) and who is overridden. Not retried
+        here (a POST is not idempotent): the caller lists before creating again."""
+        if kind == "v3":
+            if bool(rotation_id) == bool(custom_shift_id):
+                raise ValueError("a shift-based override names exactly one of rotation_id and custom_shift_id")
+            shift = {"rotation_id": rotation_id} if rotation_id else {"custom_shift_id": custom_shift_id}
+            body = {
+                "overrides": [
+                    {
+                        "type": "override_shift",
+                        **shift,
+                        "start_time": iso_time(start),
+                        "end_time": iso_time(end),
+                        "overridden_member": {"type": "user_member", "user_id": overridden_user_id},
+                        "overriding_member": {"type": "user_member", "user_id": user_id},
+                    }
+                ]
+            }
+            answer = self.post(f"/v3/schedules/{_segment(schedule_id)}/overrides", json=body)
+            with _unreadable("an answer to creating an override"):
+                return _override_v3(answer["overrides"][0])
+        override = {
+            "start": iso_time(start),
+            "end": iso_time(end),
+            "user": {"id": user_id, "type": "user_reference"},
+            "time_zone": time_zone or "UTC",
+        }
+        answer = self._exchange(
+            "POST", f"/schedules/{_segment(schedule_id)}/overrides", json={"overrides": [override]}
+        )[1]
+        with _unreadable("an answer to creating an override"):
+            result = answer[0] if isinstance(answer, list) else {"status": 201, **answer}  # the deprecated single form
+            if result.get("status", 201) not in (200, 201):
+                said = _words(result.get("errors") or [])
+                raise BadRequest(
+                    "PagerDuty refused the override." + (f" {said}" if said else ""),
+                    status=int(result["status"]),
+                    detail=result.get("errors"),
+                    said=said,
+                )
+            return _override_v2(result["override"])
+
+    def delete_override(self, schedule_id: str, override_id: str, *, kind: str) -> Removed:
+        """Remove an override the way PagerDuty's classic schedules do: "deleted" (not started yet),
+        "cut" (in progress: it now ends at PagerDuty's "now") or "past" (over: left as it is).
+        Classic: `DELETE` answers 204 deleted or 200 cut; PagerDuty refuses a past one (the spec
+        names no status for that: a 400 is taken for it). Shift-based: the override is read first
+        (`GET`); over → "past" without a call, in progress → `PUT` its end to now ("cut"), else
+        `DELETE`. An override that is already gone raises NotFound."""
+        if kind != "v3":
+            try:
+                status, _ = self._exchange(
+                    "DELETE", f"/schedules/{_segment(schedule_id)}/overrides/{_segment(override_id)}"
+                )
+            except BadRequest as error:
+                if error.status == 400:
+                    return "past"
+                raise
+            return "cut" if status == 200 else "deleted"
+        path = f"/v3/schedules/{_segment(schedule_id)}/overrides/{_segment(override_id)}"
+        with _unreadable("an override"):
+            override = _override_v3(self.get(path)["override"])
+        now = dt.datetime.now(dt.UTC)
+        if override["end"] <= now:
+            return "past"
+        if override["start"] < now:
+            self.request("PUT", path, json={"override": {"end_time": iso_time(now)}})
+            return "cut"
+        self.request("DELETE", path)
+        return "deleted"
 
     # -- webhooks (V3 subscriptions) --
 
@@ -568,6 +708,58 @@ class PagerDutyClient:
     def get_incident(self, incident_id: str) -> JSON:
         """`GET /incidents/{id}` (fills in an incident known only by reference from a webhook)."""
         return self.get(f"/incidents/{_segment(incident_id)}").get("incident") or {}
+
+
+def iso_time(moment: dt.datetime | str) -> str:
+    """A time as PagerDuty takes it: ISO 8601 with its offset, UTC as `Z`."""
+    if isinstance(moment, str):
+        return moment
+    if moment.tzinfo is None:
+        raise ValueError("PagerDuty times need a time zone")
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _utc(value: object) -> dt.datetime:
+    """A PagerDuty time (with its offset) as a UTC datetime; anything else is unreadable (TypeError)."""
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None or parsed.tzinfo is None:
+        raise TypeError(f"not a time with an offset: {str(value)[:40]!r}")
+    return parsed.astimezone(dt.UTC)
+
+
+def _shift_source(source: object) -> JSON:
+    """Which shift a v3 assignment comes from: {rotation_id, custom_shift_id} ("" when not said)."""
+    source = source if isinstance(source, dict) else {}
+    custom = source.get("type") in ("custom_shift", "custom_shift_override")
+    return {
+        "rotation_id": "" if custom else str(source.get("rotation_id") or ""),
+        "custom_shift_id": str(source.get("shift_id") or "") if custom else "",
+    }
+
+
+def _override_v2(item: JSON) -> JSON:
+    return {
+        "id": str(item["id"]),
+        "start": _utc(item["start"]),
+        "end": _utc(item["end"]),
+        "user_id": str(item["user"]["id"]),
+        "overridden_user_id": "",
+        "rotation_id": "",
+        "custom_shift_id": "",
+    }
+
+
+def _override_v3(item: JSON) -> JSON:
+    overridden = item.get("overridden_member") or {}
+    return {
+        "id": str(item["id"]),
+        "start": _utc(item["start_time"]),
+        "end": _utc(item["end_time"]),
+        "user_id": str(item["overriding_member"].get("user_id") or ""),
+        "overridden_user_id": str(overridden.get("user_id") or ""),
+        "rotation_id": str(item.get("rotation_id") or ""),
+        "custom_shift_id": str(item.get("custom_shift_id") or ""),
+    }
 
 
 def _segment(value: str) -> str:

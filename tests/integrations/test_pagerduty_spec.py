@@ -17,6 +17,7 @@ A new public client method without a case fails `test_every_public_client_method
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import functools
 import inspect
 import json
@@ -69,6 +70,13 @@ def _strict(spec: dict) -> dict:
     for parameter in parameters:
         if parameter.get("required") and isinstance(parameter.get("schema"), dict):
             parameter["schema"].pop("default", None)
+    # A reference (`{"id", "type": "user_reference"}`) names what it points at: the spec requires
+    # its `id` and `type` yet inherits `readOnly` on both from Tag, and PagerDuty's own request
+    # examples (createScheduleOverride) send them. A request may write them.
+    writable = copy.deepcopy(spec["components"]["schemas"]["Tag"]["allOf"][0])
+    for name in ("id", "type"):
+        writable["properties"][name].pop("readOnly", None)
+    spec["components"]["schemas"]["Reference"]["allOf"][0] = writable
     return spec
 
 
@@ -214,6 +222,51 @@ SUBSCRIPTION = {
     }
 }
 
+V2_OVERRIDE = {
+    "id": "PQ47DCP",
+    "start": "2012-07-01T00:00:00-04:00",
+    "end": "2012-07-02T00:00:00-04:00",
+    "user": {"id": "PEYSGVF", "type": "user_reference", "summary": "Aurelio Rice"},
+}
+V3_OVERRIDE = {
+    "id": "OV1",
+    "type": "override_shift",
+    "rotation_id": "ABCDEFGHIJKLMNOPQRSTUVWXY",
+    "start_time": "2025-03-15T09:00:00Z",
+    "end_time": "2025-03-15T17:00:00Z",
+    "overridden_member": {"type": "user_member", "user_id": "PUSER123"},
+    "overriding_member": {"type": "user_member", "user_id": "PUSER456"},
+}
+OVERRIDE_START = dt.datetime(2026, 3, 7, 9, tzinfo=dt.UTC)
+OVERRIDE_END = dt.datetime(2026, 3, 7, 17, tzinfo=dt.UTC)
+FUTURE = {"start_time": "2999-01-01T00:00:00Z", "end_time": "2999-01-02T00:00:00Z"}
+IN_PROGRESS = {"start_time": "2000-01-01T00:00:00Z", "end_time": "2999-01-02T00:00:00Z"}
+
+
+def v3_create_case(name: str, **shift: str) -> Case:
+    def mock(rsps):
+        rsps.add(responses.POST, api(f"/v3/schedules/{V3_ID}/overrides"), json={"overrides": [V3_OVERRIDE]}, status=201)
+
+    def call(c):
+        return c.create_override(
+            V3_ID,
+            kind="v3",
+            start=OVERRIDE_START,
+            end=OVERRIDE_END,
+            user_id="PUSER456",
+            overridden_user_id="PUSER123",
+            **shift,
+        )
+
+    return Case(name, mock, call)
+
+
+def v3_delete_case(name: str, times: dict, method: str, **answer) -> Case:
+    path = f"/v3/schedules/{V3_ID}/overrides/OV1"
+    mock = both(get(path, {"override": {**V3_OVERRIDE, **times}}), lambda rsps: rsps.add(method, api(path), **answer))
+    return Case(name, mock, lambda c: c.delete_override(V3_ID, "OV1", kind="v3"))
+
+
 CAN_READ = {"/schedules": "schedules_list.json", "/teams": "teams_list.json"}  # the paths Roster probes
 
 CASES: dict[str, list[Case]] = {
@@ -302,6 +355,50 @@ CASES: dict[str, list[Case]] = {
         )
     ],
     "get_incident": [Case("by-id", get("/incidents/PT4KHLK", INCIDENT), lambda c: c.get_incident("PT4KHLK"))],
+    "find_user_by_email": [
+        Case(
+            "by-query-every-page",
+            two_pages("/users", "users", [{"id": "PX1", "email": "x@acme.example"}, {"id": "PX2", "email": "a@b.c"}]),
+            lambda c: c.find_user_by_email("a@b.c"),
+        )
+    ],
+    "list_overrides": [
+        Case(
+            "classic",
+            get(f"/schedules/{V2_ID}/overrides", {"overrides": [V2_OVERRIDE]}),
+            lambda c: c.list_overrides(V2_ID, SINCE, UNTIL, kind="v2"),
+        ),
+        Case(
+            "shift-based-every-page",
+            two_pages(f"/v3/schedules/{V3_ID}/overrides", "overrides", [V3_OVERRIDE, {**V3_OVERRIDE, "id": "OV2"}]),
+            lambda c: c.list_overrides(V3_ID, SINCE, UNTIL, kind="v3"),
+        ),
+    ],
+    "create_override": [
+        Case(
+            "classic",
+            lambda rsps: rsps.add(
+                responses.POST,
+                api(f"/schedules/{V2_ID}/overrides"),
+                json=[{"status": 201, "override": V2_OVERRIDE}],
+                status=201,
+            ),
+            lambda c: c.create_override(
+                V2_ID, kind="v2", start=OVERRIDE_START, end=OVERRIDE_END, user_id="PEYSGVF", time_zone="Europe/Berlin"
+            ),
+        ),
+        v3_create_case("shift-based-rotation", rotation_id="ABCDEFGHIJKLMNOPQRSTUVWXY"),
+        v3_create_case("shift-based-custom-shift", custom_shift_id="CSHIFT1"),
+    ],
+    "delete_override": [
+        Case(
+            "classic",
+            lambda rsps: rsps.add(responses.DELETE, api(f"/schedules/{V2_ID}/overrides/PQ47DCP"), status=204),
+            lambda c: c.delete_override(V2_ID, "PQ47DCP", kind="v2"),
+        ),
+        v3_delete_case("shift-based-future-deleted", FUTURE, responses.DELETE, status=204),
+        v3_delete_case("shift-based-in-progress-cut", IN_PROGRESS, responses.PUT, json={"override": V3_OVERRIDE}),
+    ],
     "create_webhook_subscription": [
         Case(
             "account-wide",
