@@ -6,6 +6,10 @@ included, of the schedules an escalation policy uses), and, when `rate_limit_per
 PagerDuty's per-key limit (a moving minute per API key or token: 429 with code 2020 above it and the
 `ratelimit-*` headers on every answer). Schedules (tests/rotations/fake_schedules.py `install`) can be
 changed at a given moment (`override`, `edit_layer`); `changes` remembers when each was made.
+Overrides can also be listed, created and removed through the API, classic
+(`/schedules/{id}/overrides`) and shift-based (`/v3/schedules/{id}/overrides`), with PagerDuty's
+rules: a past override cannot be removed, one in progress is cut at `now()`; a key in
+`read_only_keys` gets 403 on every write.
 Extend it with `server.route("GET", r"/schedules/(?P<id>\\w+)", handler)`, where a handler
 takes (fake, request, match) and returns (status, body_dict[, headers]).
 
@@ -22,10 +26,12 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
+from zoneinfo import ZoneInfo
 
 from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
@@ -90,6 +96,8 @@ class FakePagerDuty:
     # escalation policy id → the schedule ids it references (only these appear in /oncalls)
     escalation_policies: dict = field(default_factory=dict)
     changes: list = field(default_factory=list)  # Change, in the order they were made
+    read_only_keys: set = field(default_factory=set)  # valid keys whose writes PagerDuty refuses (403)
+    now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))  # PagerDuty's clock
 
     def __post_init__(self):
         self._routes: list[tuple[str, re.Pattern, object]] = []
@@ -101,6 +109,12 @@ class FakePagerDuty:
         self.route("GET", r"/schedules", _list_fixture("schedules", "schedules_list.json"))
         self.route("GET", r"/teams", _list_fixture("teams", "teams_list.json"))
         self.route("GET", r"/oncalls", _oncalls)
+        for prefix in ("", "/v3"):
+            self.route("GET", prefix + r"/schedules/(?P<id>\w+)/overrides", _overrides_list)
+            self.route("POST", prefix + r"/schedules/(?P<id>\w+)/overrides", _overrides_create)
+            self.route("DELETE", prefix + r"/schedules/(?P<id>\w+)/overrides/(?P<override_id>\w+)", _override_delete)
+        self.route("GET", r"/v3/schedules/(?P<id>\w+)/overrides/(?P<override_id>\w+)", _override_v3_get)
+        self.route("PUT", r"/v3/schedules/(?P<id>\w+)/overrides/(?P<override_id>\w+)", _override_v3_update)
 
     # -- configuration --
 
@@ -137,9 +151,38 @@ class FakePagerDuty:
         schedule = self.schedules[change.schedule_id]
         with self._lock:
             target = schedule.overrides if change.kind == "override" else schedule.layer_edits
-            target.append((change.start, change.end, change.user_id))
+            change.entry = (change.start, change.end, change.user_id)
+            target.append(change.entry)
             change.made_at = time.time()
+            change.id = f"Q{len(self.changes) + 1:06d}"
             self.changes.append(change)
+
+    def overrides_of(self, schedule_id: str) -> list[Change]:
+        """The schedule's overrides that still stand, in the order made."""
+        return [c for c in self.changes if c.kind == "override" and c.schedule_id == schedule_id and not c.removed]
+
+    def remove_override(self, change: Change) -> str:
+        """PagerDuty's rules: "past" (ended: kept), "cut" (in progress: now ends now) or "deleted"."""
+        now = self.now()
+        if change.end <= now:
+            return "past"
+        entries = self.schedules[change.schedule_id].overrides
+        with self._lock:
+            index = next(i for i, e in enumerate(entries) if e is change.entry)
+            if change.start < now:
+                change.end = now
+                change.entry = entries[index] = (change.start, now, change.user_id)
+                return "cut"
+            del entries[index]
+            change.removed = True
+            return "deleted"
+
+    def update_override(self, change: Change, start: dt.datetime, end: dt.datetime, user_id: str) -> None:
+        entries = self.schedules[change.schedule_id].overrides
+        with self._lock:
+            index = next(i for i, e in enumerate(entries) if e is change.entry)
+            change.start, change.end, change.user_id = start, end, user_id
+            change.entry = entries[index] = (start, end, user_id)
 
     # -- PagerDuty's request limit --
 
@@ -253,6 +296,13 @@ class Change:
     end: dt.datetime
     user_id: str
     made_at: float | None = None  # epoch seconds when it was made; None while it waits for its moment
+    id: str = ""  # PagerDuty's id for it, once made
+    removed: bool = False  # an override deleted through the API
+    entry: tuple | None = None  # what it painted on the schedule
+    # shift-based overrides: the shift replaced and who was on call in it
+    rotation_id: str = ""
+    custom_shift_id: str = ""
+    overridden_user_id: str = ""
 
 
 def paint(turns: list, start: dt.datetime, end: dt.datetime, who) -> list:
@@ -397,3 +447,198 @@ def _oncalls(fake, request, match, user):
     more = offset + limit < len(entries)
     total = len(entries) if request.param("total") == "true" else None
     return 200, {"oncalls": page, "limit": limit, "offset": offset, "more": more, "total": total}
+
+
+# --- overrides: classic /schedules/{id}/overrides and shift-based /v3/schedules/{id}/overrides ---
+
+ACCESS_DENIED = {"error": {"message": "Access Denied", "code": 2010, "errors": ["This API key is read-only."]}}
+
+
+def _v3_invalid(field: str, message: str) -> tuple[int, dict]:
+    return 400, {"error": {"message": "Invalid Request", "code": 2001, "errors": {field: [message]}}}
+
+
+def _override_schedule(fake, request, match):
+    """(schedule, is_v3) for an override URL, or (None, PagerDuty's answer)."""
+    schedule = fake.schedules.get(match["id"])
+    v3 = request.path.startswith("/v3/")
+    if schedule is None:
+        return None, (404, {"error": {"message": "Not Found", "code": 2100}})
+    if (getattr(schedule, "kind", "v2") == "v3") != v3:
+        return None, _invalid("This schedule is not a v3 schedule." if not v3 else "This schedule is a v2 schedule.")
+    return schedule, v3
+
+
+def writes(handler):
+    """An endpoint that changes the account: a read-only key gets PagerDuty's 403."""
+
+    @authenticated
+    def wrapper(fake, request, match, user):
+        if request.token in fake.read_only_keys:
+            return 403, ACCESS_DENIED
+        schedule, found = _override_schedule(fake, request, match)
+        if schedule is None:
+            return found
+        return handler(fake, request, match, schedule, found)
+
+    return wrapper
+
+
+def _find_override(fake, match):
+    return next((c for c in fake.overrides_of(match["id"]) if c.id == match["override_id"]), None)
+
+
+def _override_body(fake, change: Change, schedule, v3: bool) -> dict:
+    zone = ZoneInfo(getattr(schedule, "time_zone", "") or "UTC")  # PagerDuty answers in the schedule's zone
+    start, end = change.start.astimezone(zone).isoformat(), change.end.astimezone(zone).isoformat()
+    if not v3:
+        name = fake.users.get(change.user_id, (change.user_id, ""))[0]
+        return {
+            "id": change.id,
+            "start": start,
+            "end": end,
+            "user": _reference(fake, "user", change.user_id, name, "users"),
+        }
+    shift = {"rotation_id": change.rotation_id} if change.rotation_id else {"custom_shift_id": change.custom_shift_id}
+    return {
+        "id": change.id,
+        "type": "override_shift",
+        **shift,
+        "start_time": start,
+        "end_time": end,
+        "overridden_member": {"type": "user_member", "user_id": change.overridden_user_id},
+        "overriding_member": {"type": "user_member", "user_id": change.user_id},
+        "self": f"https://api.pagerduty.com/v3/schedules/{change.schedule_id}/overrides/{change.id}",
+    }
+
+
+@authenticated
+def _overrides_list(fake, request, match, user):
+    """The overrides overlapping [since, until] (both required), clipped to it unless overflow=true."""
+    schedule, v3 = _override_schedule(fake, request, match)
+    if schedule is None:
+        return v3
+    since, until = _moment(request.param("since"), None), _moment(request.param("until"), None)
+    if since is None or until is None:
+        return _invalid("since and until are required ISO 8601 date-times")
+    overflow = request.param("overflow") == "true"
+    found = []
+    for change in fake.overrides_of(match["id"]):
+        if change.end <= since or change.start >= until:
+            continue
+        shown = (
+            change
+            if overflow
+            else Change(**{**change.__dict__, "start": max(change.start, since), "end": min(change.end, until)})
+        )
+        found.append(_override_body(fake, shown, schedule, v3))
+    if not v3:
+        return 200, {"overrides": found}
+    limit, offset = int(request.param("limit", 25)), int(request.param("offset", 0))
+    return 200, {
+        "overrides": found[offset : offset + limit],
+        "limit": limit,
+        "offset": offset,
+        "more": offset + limit < len(found),
+    }
+
+
+def _override_times(item: dict, start_key: str, end_key: str):
+    start = _moment(item.get(start_key), None) if isinstance(item.get(start_key), str) else None
+    end = _moment(item.get(end_key), None) if isinstance(item.get(end_key), str) else None
+    return start, end
+
+
+@writes
+def _overrides_create(fake, request, match, schedule, v3):
+    body = request.json()
+    if not v3:
+        single = "override" in body and "overrides" not in body  # the deprecated form
+        results = []
+        for item in [body["override"]] if single else body.get("overrides") or []:
+            start, end = _override_times(item, "start", "end")
+            user_id = (item.get("user") or {}).get("id")
+            errors = (
+                ["Start and end must be ISO 8601 date-times"]
+                if start is None or end is None
+                else ["Override must end after its start"]
+                if end <= start
+                else ["User cannot be found"]
+                if user_id not in fake.users
+                else []
+            )
+            if errors:
+                results.append({"status": 400, "errors": errors, "override": item})
+                continue
+            change = fake.override(match["id"], start, end, user_id)
+            results.append({"status": 201, "override": _override_body(fake, change, schedule, False)})
+        if not results:
+            return _invalid("overrides must list at least one override")
+        if single:
+            return (
+                (201, {"override": results[0]["override"]})
+                if results[0]["status"] == 201
+                else _invalid(results[0]["errors"][0])
+            )
+        return 201, results
+    created = []
+    items = body.get("overrides") or []
+    if not items:
+        return _v3_invalid("overrides", "must list at least one override")
+    for item in items:
+        start, end = _override_times(item, "start_time", "end_time")
+        overriding = item.get("overriding_member") or {}
+        overridden = item.get("overridden_member") or {}
+        if item.get("type") != "override_shift":
+            return _v3_invalid("type", "must be override_shift")
+        if bool(item.get("rotation_id")) == bool(item.get("custom_shift_id")):
+            return _v3_invalid("rotation_id", "exactly one of rotation_id and custom_shift_id is required")
+        if start is None or end is None or end <= start:
+            return _v3_invalid("end_time", "must be after start_time")
+        if overriding.get("user_id") not in fake.users or not overridden.get("type"):
+            return _v3_invalid("overriding_member", "must be a user of the account")
+        change = fake.override(match["id"], start, end, overriding["user_id"])
+        change.rotation_id, change.custom_shift_id = item.get("rotation_id") or "", item.get("custom_shift_id") or ""
+        change.overridden_user_id = overridden.get("user_id") or ""
+        created.append(_override_body(fake, change, schedule, True))
+    return 201, {"overrides": created}
+
+
+@writes
+def _override_delete(fake, request, match, schedule, v3):
+    change = _find_override(fake, match)
+    if change is None:
+        return 404, {"error": {"message": "Not Found", "code": 2100}}
+    result = fake.remove_override(change)
+    if result == "past":
+        return _invalid("Overrides that have already ended cannot be deleted.")
+    if result == "cut" and not v3:  # classic: 200 says it was truncated; shift-based answers 204 either way
+        return 200, {"override": _override_body(fake, change, schedule, False)}
+    return 204, b""
+
+
+@authenticated
+def _override_v3_get(fake, request, match, user):
+    schedule, v3 = _override_schedule(fake, request, match)
+    if schedule is None:
+        return v3
+    change = _find_override(fake, match)
+    if change is None:
+        return 404, {"error": {"message": "Not Found", "code": 2100}}
+    return 200, {"override": _override_body(fake, change, schedule, True)}
+
+
+@writes
+def _override_v3_update(fake, request, match, schedule, v3):
+    change = _find_override(fake, match)
+    if change is None:
+        return 404, {"error": {"message": "Not Found", "code": 2100}}
+    item = request.json().get("override") or {}
+    start, end = _override_times(
+        {"start_time": change.start.isoformat(), "end_time": change.end.isoformat(), **item}, "start_time", "end_time"
+    )
+    user_id = (item.get("overriding_member") or {}).get("user_id") or change.user_id
+    if start is None or end is None or end <= start:
+        return _v3_invalid("end_time", "must be after start_time")
+    fake.update_override(change, start, end, user_id)
+    return 200, {"override": _override_body(fake, change, schedule, True)}

@@ -1,5 +1,6 @@
 """The fake PagerDuty (tests/fake_pagerduty.py) answers as PagerDuty's spec says: GET /oncalls, the
-per-key request limit, and schedules changed at a given moment (what bench/freshness.py relies on)."""
+per-key request limit, schedules changed at a given moment (what bench/freshness.py relies on), and
+overrides written through the API (classic and shift-based) with PagerDuty's rules."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import time
 import pytest
 import requests
 
+from integrations.pagerduty import client as pd
+from integrations.pagerduty.overrides import WriteRefused, override_remove, override_write
 from tests.fake_pagerduty import FakePagerDuty
 from tests.rotations.fake_schedules import EPOCH, FakeSchedule, install
 
@@ -154,3 +157,144 @@ def test_a_layer_edit_shows_in_the_schedule_and_an_override_wins_over_it(fake):
         ("PANA", (DAY + 5 * H).isoformat()),
     ]
     assert [(c.kind, c.user_id) for c in fake.changes] == [("layer_edit", "PBO"), ("override", "PCY")]
+
+
+# --- overrides through the API, as cover requests write them ------------------------------------
+
+WRITE_USERS = {**USERS, "PDAN": ("Dan Moe", "dan@acme.example")}
+
+
+@pytest.fixture
+def writable(settings):
+    """A fake with one classic and one shift-based schedule, and Roster's client pointed at it."""
+    with FakePagerDuty() as server:
+        install(
+            server,
+            schedules={
+                "PCLASSIC": FakeSchedule(users=["PANA", "PBO"], time_zone="America/New_York"),
+                "PSHIFTS": FakeSchedule(users=["PANA", "PBO"], kind="v3"),
+            },
+            users=WRITE_USERS,
+        )
+        server.escalation_policies = {"PEP1": {"PCLASSIC"}}
+        settings.PAGERDUTY_API_URL = server.url
+        yield server
+
+
+def turn(days_ahead: int, index: int = 0) -> tuple[dt.datetime, dt.datetime]:
+    """An 8-hour turn `days_ahead` days from today (index 0: 00:00-08:00 UTC, PANA's on even days)."""
+    today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = today + dt.timedelta(days=days_ahead, hours=8 * index)
+    return start, start + 8 * H
+
+
+def on_call(fake, schedule_id, start, end, kind="v2") -> list[tuple[str | None, dt.datetime, dt.datetime]]:
+    window = pd.PagerDutyClient.for_api_key(KEY).get_schedule_window(
+        schedule_id, pd.iso_time(start), pd.iso_time(end), kind=kind
+    )
+    return [(e["user_id"], e["start"], e["end"]) for e in window["entries"]]
+
+
+def cover(schedule_id="PCLASSIC", kind="v2", key=KEY, window=None, **extra):
+    start, end = window or turn(3)
+    return override_write(
+        pd.PagerDutyClient.for_api_key(key),
+        schedule_id=schedule_id,
+        kind=kind,
+        start=start,
+        end=end,
+        user_id="PDAN",
+        time_zone="UTC",
+        **extra,
+    )
+
+
+def test_a_classic_override_written_through_the_api_shows_in_the_schedule_and_oncalls(writable):
+    start, end = turn(3)
+    before = on_call(writable, "PCLASSIC", start, end)
+
+    override_id = cover(window=(start, end))
+
+    assert before[0][0] != "PDAN"
+    assert on_call(writable, "PCLASSIC", start, end) == [("PDAN", start, end)]
+    body = get(writable, "/oncalls", since=pd.iso_time(start), until=pd.iso_time(end - H)).json()
+    assert {o["user"]["id"] for o in body["oncalls"]} == {"PDAN"}
+    listed = get(writable, "/schedules/PCLASSIC/overrides", since=pd.iso_time(start), until=pd.iso_time(end)).json()
+    assert [(o["id"], o["user"]["id"]) for o in listed["overrides"]] == [(override_id, "PDAN")]
+    assert listed["overrides"][0]["start"].endswith("-05:00")  # answered in the schedule's zone
+
+
+def test_writing_the_same_cover_twice_leaves_one_override(writable):
+    first = cover()
+    again = cover()
+
+    assert again == first
+    assert len(writable.overrides_of("PCLASSIC")) == 1
+
+
+def test_a_shift_based_override_replaces_the_person_in_the_shift(writable):
+    start, end = turn(3)
+    (asker, *_), *_ = on_call(writable, "PSHIFTS", start, end, kind="v3")
+
+    cover("PSHIFTS", "v3", window=(start, end), overridden_user_id=asker)
+
+    assert on_call(writable, "PSHIFTS", start, end, kind="v3") == [("PDAN", start, end)]
+    (made,) = writable.overrides_of("PSHIFTS")
+    assert (made.rotation_id, made.overridden_user_id) == ("ABCDEFGHIJKLMNOPQRSTUVWXY2", asker)
+
+
+@pytest.mark.parametrize(("kind", "schedule_id"), [("v2", "PCLASSIC"), ("v3", "PSHIFTS")])
+def test_removing_follows_pagerdutys_rules_for_future_in_progress_and_past_overrides(writable, kind, schedule_id):
+    now = dt.datetime.now(dt.UTC)
+    future, ongoing, past = (now + 24 * H, now + 26 * H), (now - H, now + H), (now - 5 * H, now - 3 * H)
+    ids = [cover(schedule_id, kind, window=w, overridden_user_id="PANA") for w in (future, ongoing, past)]
+    client = pd.PagerDutyClient.for_api_key(KEY)
+
+    results = [override_remove(client, schedule_id=schedule_id, kind=kind, override_id=i) for i in ids]
+
+    assert results == ["deleted", "cut", "past"]
+    standing = {c.id: (c.start, c.end) for c in writable.overrides_of(schedule_id)}
+    assert ids[0] not in standing
+    assert standing[ids[1]][0] == ongoing[0] and now <= standing[ids[1]][1] < now + dt.timedelta(minutes=1)
+    assert standing[ids[2]] == past
+    assert all(e[0] != "PDAN" for e in on_call(writable, schedule_id, now + 24 * H, now + 26 * H, kind=kind))
+
+
+def test_a_classic_create_reports_a_status_per_override(writable):
+    start, end = turn(3)
+    answer = requests.post(
+        writable.url + "/schedules/PCLASSIC/overrides",
+        json={
+            "overrides": [
+                {"start": start.isoformat(), "end": end.isoformat(), "user": {"id": "PDAN", "type": "user_reference"}},
+                {"start": end.isoformat(), "end": end.isoformat(), "user": {"id": "PDAN", "type": "user_reference"}},
+            ]
+        },
+        headers=AUTH,
+        timeout=5,
+    )
+
+    assert answer.status_code == 201
+    assert [(r["status"], r.get("errors")) for r in answer.json()] == [
+        (201, None),
+        (400, ["Override must end after its start"]),
+    ]
+    assert len(writable.overrides_of("PCLASSIC")) == 1
+
+
+def test_a_read_only_key_reads_but_every_override_write_is_refused_with_403(writable):
+    writable.valid_keys["u+readOnlyKey0002"] = None
+    writable.read_only_keys.add("u+readOnlyKey0002")
+    override_id = cover()
+
+    with pytest.raises(WriteRefused) as refused:
+        cover(key="u+readOnlyKey0002", window=turn(4))
+    deleting = requests.delete(
+        f"{writable.url}/schedules/PCLASSIC/overrides/{override_id}",
+        headers={"Authorization": "Token token=u+readOnlyKey0002"},
+        timeout=5,
+    )
+
+    assert refused.value.code == "read_only"
+    assert deleting.status_code == 403
+    assert len(writable.overrides_of("PCLASSIC")) == 1
