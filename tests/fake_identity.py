@@ -57,8 +57,9 @@ class FakeIdentity:
         fake.route("POST", r"/oauth/token", identity.token)
         return identity
 
-    def issue(self) -> dict:
-        """A new token pair; the access token is one the fake REST API accepts."""
+    def issue(self, scope: str = "") -> dict:
+        """A new token pair; the access token is one the fake REST API accepts. `scope`: what the
+        login asked for (PagerDuty grants an app's scopes as asked), else `self.scope`."""
         n = next(self._serial)
         access, refresh = f"pdus+fake-access-{n:04d}-{secrets.token_hex(4)}", f"pdus+fake-refresh-{n:04d}"
         self.fake.valid_keys[access] = USER
@@ -68,7 +69,7 @@ class FakeIdentity:
             "refresh_token": refresh,
             "token_type": "bearer",
             "expires_in": self.expires_in,
-            "scope": self.scope,
+            "scope": scope or self.scope,
         }
 
     # -- routes: (fake, request, match) -> (status, body[, headers]) --
@@ -94,6 +95,7 @@ class FakeIdentity:
             self.codes[code] = {
                 "challenge": form["code_challenge"],
                 "redirect_uri": form["redirect_uri"],
+                "scope": form.get("scope", ""),
                 "used": False,
             }
             query = {"code": code, "state": form["state"]}
@@ -126,7 +128,7 @@ class FakeIdentity:
                 ):
                     return 400, {"error": "invalid_grant"}
                 grant["used"] = True
-                return 200, self.issue()
+                return 200, self.issue(grant["scope"])
             if form.get("grant_type") == "refresh_token":
                 old = form.get("refresh_token", "")
                 if not self.refresh_tokens.get(old):

@@ -75,6 +75,9 @@ class OAuthLoginRequest(Schema):
     client_id: Text | None = None
     client_secret: Text | None = None
     region: Region | None = None
+    write_overrides: bool | None = Field(
+        default=None, description="Also ask for `schedules.write`, so taken cover requests are written to PagerDuty."
+    )
 
 
 class OAuthLogin(Schema):
@@ -247,6 +250,7 @@ def oauth_login(request, payload: OAuthLoginRequest | None = None):
     # The Connect dialog's own form; with neither Client ID nor Secret, the operator's app (if the
     # server has none, oauth.operator_app says why).
     sent = payload.model_dump(by_alias=True, exclude_none=True) if payload else {}
+    write = bool(sent.pop("writeOverrides", False))
     cleaned = form_data(
         OAuthConnectForm,
         {"region": "us", **{k: v for k, v in sent.items() if v != ""}},
@@ -255,7 +259,11 @@ def oauth_login(request, payload: OAuthLoginRequest | None = None):
     )
     client_id, client_secret, region = cleaned["client_id"], cleaned["client_secret"], cleaned["region"]
     try:
-        app = oauth.organization_app(client_id, client_secret) if client_id else oauth.operator_app()
+        app = (
+            oauth.organization_app(client_id, client_secret, write_overrides=write)
+            if client_id
+            else oauth.operator_app(write_overrides=write)
+        )
         url = oauth.oauth_login_start(
             organization=request.organization,
             app=app,

@@ -275,6 +275,9 @@ class PagerDutyClient:
     # Called once, after the first request PagerDuty answers with success (clears a transient
     # error recorded on the connection: services.client_for).
     on_success: Callable[[], None] | None = None
+    # Called with True when PagerDuty took an override write, False when it refused it (403: a
+    # read-only key or a grant without schedules.write): the card's "Write overrides" line.
+    on_override_write: Callable[[bool], None] | None = None
 
     @classmethod
     def for_api_key(cls, key: str, *, region: str = "us") -> PagerDutyClient:
@@ -622,7 +625,7 @@ class PagerDutyClient:
                     }
                 ]
             }
-            answer = self.post(f"/v3/schedules/{_segment(schedule_id)}/overrides", json=body)
+            answer = self._write_override("POST", f"/v3/schedules/{_segment(schedule_id)}/overrides", body)[1]
             with _unreadable("an answer to creating an override"):
                 return _override_v3(answer["overrides"][0])
         override = {
@@ -631,8 +634,8 @@ class PagerDutyClient:
             "user": {"id": user_id, "type": "user_reference"},
             "time_zone": time_zone or "UTC",
         }
-        answer = self._exchange(
-            "POST", f"/schedules/{_segment(schedule_id)}/overrides", json={"overrides": [override]}
+        answer = self._write_override(
+            "POST", f"/schedules/{_segment(schedule_id)}/overrides", {"overrides": [override]}
         )[1]
         with _unreadable("an answer to creating an override"):
             result = answer[0] if isinstance(answer, list) else {"status": 201, **answer}  # the deprecated single form
@@ -655,7 +658,7 @@ class PagerDutyClient:
         `DELETE`. An override that is already gone raises NotFound."""
         if kind != "v3":
             try:
-                status, _ = self._exchange(
+                status, _ = self._write_override(
                     "DELETE", f"/schedules/{_segment(schedule_id)}/overrides/{_segment(override_id)}"
                 )
             except BadRequest as error:
@@ -670,10 +673,22 @@ class PagerDutyClient:
         if override["end"] <= now:
             return "past"
         if override["start"] < now:
-            self.request("PUT", path, json={"override": {"end_time": iso_time(now)}})
+            self._write_override("PUT", path, {"override": {"end_time": iso_time(now)}})
             return "cut"
-        self.request("DELETE", path)
+        self._write_override("DELETE", path)
         return "deleted"
+
+    def _write_override(self, method: str, path: str, body: JSON | None = None) -> tuple[int, Any]:
+        """An override write, telling `on_override_write` whether PagerDuty allowed it."""
+        try:
+            answer = self._exchange(method, path, json=body)
+        except Forbidden:
+            if self.on_override_write is not None:
+                self.on_override_write(False)
+            raise
+        if self.on_override_write is not None:
+            self.on_override_write(True)
+        return answer
 
     # -- webhooks (V3 subscriptions) --
 

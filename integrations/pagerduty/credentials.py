@@ -62,6 +62,9 @@ def identify(client: pd.PagerDutyClient) -> Identity:
         # PagerDuty has no endpoint that tells a read-only key from a full-access one, and Roster
         # never probes with a write: say so rather than guess.
         "write": "unknown",
+        # Writing schedule overrides (cover requests): unknown for a key until a write succeeds or
+        # is refused (services.connection_record_write_access); an OAuth grant says by its scopes.
+        "write_overrides": "unknown",
     }
     return identity
 

@@ -12,8 +12,8 @@ class ApiKeyForm(forms.Form):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
         help_text=(
             "A read-only key is enough to follow schedules. With a full-access key Roster can also "
-            "create the incident webhook subscription when an admin asks it to; it writes nothing "
-            "else to PagerDuty."
+            "create the incident webhook subscription when an admin asks it to, and write taken cover "
+            "requests to the schedule as overrides; it writes nothing else to PagerDuty."
         ),
     )
     region = forms.ChoiceField(
@@ -63,6 +63,8 @@ class OAuthConnectForm(forms.Form):
     region = forms.ChoiceField(
         label="Service region", choices=PagerDutyConnection.Region.choices, initial=PagerDutyConnection.Region.US
     )
+    # Asks PagerDuty for schedules.write too (oauth.requested_scopes), so a taken cover request changes the schedule.
+    write_overrides = forms.BooleanField(label="Let Roster write overrides for cover requests", required=False)
 
     def __init__(self, *args, operator_app_ready: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

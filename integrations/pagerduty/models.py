@@ -45,7 +45,8 @@ class PagerDutyConnection(models.Model):
     external_user_name = models.CharField(max_length=200, blank=True, default="")
     external_user_email = models.CharField(max_length=254, blank=True, default="")
     account_subdomain = models.CharField(max_length=100, blank=True, default="")
-    # {"read_schedules": "yes"|"no"|"unknown", "read_users": ..., "read_teams": ..., "write": ...}
+    # {"read_schedules": "yes"|"no"|"unknown", "read_users": ..., "read_teams": ..., "write": ...,
+    #  "write_overrides": ...} — the two writes are learned from PagerDuty's answers (or OAuth scopes)
     capabilities = models.JSONField(default=dict, blank=True)
 
     validated_at = models.DateTimeField(null=True, blank=True)

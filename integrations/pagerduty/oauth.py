@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 ORG_APP_SCOPES = ("openid", "schedules.read", "teams.read", "users.read")
 REQUIRED_SCOPES = ("schedules.read", "users.read")
 CLASSIC_SCOPES = ("read", "write")  # a Classic app's `read` covers every read endpoint
+WRITE_OVERRIDES_SCOPE = "schedules.write"  # asked for when the admin lets Roster write cover requests
 SESSION_KEY = "pagerduty_oauth_state"
 CALLBACK_PATH = "/api/integrations/pagerduty/login/callback"
 
@@ -84,10 +85,11 @@ class OAuthApp:
     client_id: str
     client_secret: str
     uses_operator_app: bool
+    write_overrides: bool = False  # ask for the scope that writes schedule overrides (cover requests)
 
     @property
     def scopes(self) -> list[str]:
-        return requested_scopes(operator=self.uses_operator_app)
+        return requested_scopes(operator=self.uses_operator_app, write_overrides=self.write_overrides)
 
 
 # --- Configuration --------------------------------------------------------------------------------
@@ -107,31 +109,44 @@ def operator_app_problem() -> str:
     return ""
 
 
-def operator_app() -> OAuthApp:
+def operator_app(*, write_overrides: bool = False) -> OAuthApp:
     problem = operator_app_problem()
     if problem:
         raise OAuthNotAvailable(problem)
-    return OAuthApp(settings.PAGERDUTY_CLIENT_ID, settings.PAGERDUTY_CLIENT_SECRET, uses_operator_app=True)
+    return OAuthApp(
+        settings.PAGERDUTY_CLIENT_ID,
+        settings.PAGERDUTY_CLIENT_SECRET,
+        uses_operator_app=True,
+        write_overrides=write_overrides,
+    )
 
 
-def organization_app(client_id: str, client_secret: str) -> OAuthApp:
-    return OAuthApp(client_id.strip(), client_secret.strip(), uses_operator_app=False)
+def organization_app(client_id: str, client_secret: str, *, write_overrides: bool = False) -> OAuthApp:
+    return OAuthApp(client_id.strip(), client_secret.strip(), uses_operator_app=False, write_overrides=write_overrides)
 
 
 def app_for_connection(connection: PagerDutyConnection) -> OAuthApp:
+    """The connection's app, asking again for what the grant has (writing overrides included)."""
+    write_overrides = write_overrides_capability(connection.scope_list) == "yes"
     if connection.oauth_uses_operator_app:
-        return operator_app()
+        return operator_app(write_overrides=write_overrides)
     if not (connection.oauth_client_id and connection.oauth_client_secret):
         raise OAuthNotAvailable("This connection has no OAuth app credentials; disconnect and connect again.")
-    return organization_app(connection.oauth_client_id, connection.oauth_client_secret)
+    return organization_app(connection.oauth_client_id, connection.oauth_client_secret, write_overrides=write_overrides)
 
 
 def redirect_url() -> str:
     return f"{settings.PUBLIC_BASE_URL}{CALLBACK_PATH}"
 
 
-def requested_scopes(*, operator: bool) -> list[str]:
-    return settings.PAGERDUTY_OAUTH_SCOPES.split() if operator else list(ORG_APP_SCOPES)
+def requested_scopes(*, operator: bool, write_overrides: bool = False) -> list[str]:
+    """The scopes a login asks for. Writing overrides adds `schedules.write`, or `write` for a
+    Classic app (PagerDuty silently grants only `openid` for a scope an app does not know)."""
+    scopes = settings.PAGERDUTY_OAUTH_SCOPES.split() if operator else list(ORG_APP_SCOPES)
+    if write_overrides:
+        extra = "write" if any(s in CLASSIC_SCOPES for s in scopes) else WRITE_OVERRIDES_SCOPE
+        scopes += [] if extra in scopes else [extra]
+    return scopes
 
 
 def write_capability(scopes: list[str]) -> str:
@@ -139,6 +154,13 @@ def write_capability(scopes: list[str]) -> str:
     if not scopes:
         return "unknown"
     return "yes" if any(s in scopes for s in ("write", "webhook_subscriptions.write")) else "no"
+
+
+def write_overrides_capability(scopes: list[str]) -> str:
+    """May the grant write schedule overrides (cover requests)? "unknown" when PagerDuty reported no scopes."""
+    if not scopes:
+        return "unknown"
+    return "yes" if any(s in scopes for s in ("write", WRITE_OVERRIDES_SCOPE)) else "no"
 
 
 def missing_scopes(scopes: list[str]) -> list[str]:
@@ -271,7 +293,11 @@ def _finish_claimed_login(login: PagerDutyOAuthLogin, *, code: str, actor: Actor
         connection.scopes = " ".join(tokens.scopes)  # a new grant: no scope reported means none known
         connection.connected_by = actor.user if actor else None
         apply_identity(connection, found)
-        connection.capabilities = {**connection.capabilities, "write": write_capability(connection.scope_list)}
+        connection.capabilities = {
+            **connection.capabilities,
+            "write": write_capability(connection.scope_list),
+            "write_overrides": write_overrides_capability(connection.scope_list),
+        }
         connection.save()
         missing = missing_scopes(connection.scope_list)
         audit_record(

@@ -14,6 +14,7 @@ CAPABILITY_LABELS = {
     "read_schedules": "Read schedules",
     "read_teams": "Read teams",
     "write": "Write (create webhook subscriptions)",
+    "write_overrides": "Write overrides",
 }
 CAPABILITY_VALUES = {"yes": "yes", "no": "no", "not_in_plan": "not in your plan", "unknown": "unknown"}
 

@@ -35,6 +35,9 @@ def client_for(connection: PagerDutyConnection) -> pd.PagerDutyClient:
         client = pd.PagerDutyClient.for_api_key(connection.api_key, region=connection.region)
     if is_transient(connection):
         client.on_success = lambda: connection_clear_transient_error(connection)
+    client.on_override_write = lambda allowed: connection_record_write_access(
+        connection, allowed, capability="write_overrides"
+    )
     return client
 
 
@@ -179,10 +182,20 @@ def connection_record_error(connection: PagerDutyConnection, error: pd.PagerDuty
     connection.save(update_fields=fields)
 
 
-def connection_record_write_access(connection: PagerDutyConnection, allowed: bool) -> None:
-    """What a write (creating a webhook subscription) taught Roster: capabilities["write"]."""
-    capabilities = {**connection.capabilities, "write": "yes" if allowed else "no"}
-    PagerDutyConnection.objects.filter(pk=connection.pk).update(capabilities=capabilities)
+def connection_record_write_access(
+    connection: PagerDutyConnection, allowed: bool, *, capability: str = "write"
+) -> None:
+    """What a write taught Roster: capabilities["write"] (creating a webhook subscription) or
+    capabilities["write_overrides"] (a cover request's override). Only that key is updated, in the
+    database's copy, so two writes learning different things do not undo each other."""
+    value = "yes" if allowed else "no"
+    if connection.capabilities.get(capability) == value:
+        return
+    with transaction.atomic():
+        row = PagerDutyConnection.objects.select_for_update().filter(pk=connection.pk).first()
+        stored = row.capabilities if row is not None else connection.capabilities
+        capabilities = {**stored, capability: value}
+        PagerDutyConnection.objects.filter(pk=connection.pk).update(capabilities=capabilities)
     connection.capabilities = capabilities
 
 
@@ -194,8 +207,10 @@ def connection_revalidate(*, connection: PagerDutyConnection, actor: Actor | Non
         connection_record_error(connection, error)
         raise
     was = connection.status
-    # The same credentials: what a write attempt taught Roster (capabilities["write"]) still holds.
-    identity.capabilities["write"] = connection.capabilities.get("write", "unknown")
+    # The same credentials: what a write attempt taught Roster (capabilities["write"] and
+    # ["write_overrides"]) still holds.
+    for key in ("write", "write_overrides"):
+        identity.capabilities[key] = connection.capabilities.get(key, "unknown")
     apply_identity(connection, identity)
     connection.save()
     audit_revalidation(connection, provider=PROVIDER, was=was, actor=actor, summary="Re-checked the connection: active")

@@ -36,10 +36,11 @@ def _start_login(request, *, dialog: str, form_name: str, make_form):
     def act(org, form):
         data = form.cleaned_data
         try:
+            write = bool(data.get("write_overrides"))
             app = (
-                oauth.organization_app(data["client_id"], data["client_secret"])
+                oauth.organization_app(data["client_id"], data["client_secret"], write_overrides=write)
                 if data["client_id"]
-                else oauth.operator_app()
+                else oauth.operator_app(write_overrides=write)
             )
             url = oauth.oauth_login_start(
                 organization=org, app=app, user=request.user, session=request.session, region=data["region"]

@@ -19,7 +19,7 @@ def fake_identity(fake_pagerduty, settings, live_server):
     return identity
 
 
-def open_oauth_login(page, identity, live_server):
+def open_oauth_login(page, identity, live_server, *, write_overrides=False):
     page.goto("/settings/integrations/")  # rendered again now that the settings point at the fakes
     card = page.locator("#pagerduty")
     card.get_by_role("link", name="Connect").click()
@@ -34,6 +34,9 @@ def open_oauth_login(page, identity, live_server):
     assert_fits(page)
     dialog.get_by_label("Client ID").fill(identity.client_id)
     dialog.get_by_label("Client Secret").fill(identity.client_secret)
+    expect(dialog.get_by_label("Let Roster write overrides for cover requests")).not_to_be_checked()
+    if write_overrides:
+        dialog.get_by_label("Let Roster write overrides for cover requests").check()
     dialog.get_by_role("button", name="Connect with OAuth").click()
     expect(page.get_by_role("heading", name="Authorize Roster")).to_be_visible()
     assert page.url.startswith(f"{identity.fake.url}/oauth/authorize?")
@@ -51,11 +54,28 @@ def test_an_admin_connects_with_oauth_by_approving_in_pagerduty(admin_at_width, 
     expect(card.get_by_test_id("pd-acting-as")).to_contain_text("Earline Greenholt <earline@acme.example>")
     expect(card.get_by_test_id("pd-subdomain")).to_have_text("acme.pagerduty.com")
     expect(card.get_by_test_id("pd-oauth-scopes-granted")).to_contain_text("schedules.read")
+    expect(card.get_by_test_id("pd-capabilities")).to_contain_text("Write overrides: no")
     connection = PagerDutyConnection.objects.get(organization__memberships__user=admin_user)
     assert connection.access_token in fake_identity.fake.valid_keys
     html = page.content()
     for secret in (connection.access_token, connection.refresh_token, fake_identity.client_secret):
         assert secret not in html
+
+
+def test_letting_roster_write_overrides_asks_for_schedules_write_and_the_card_says_yes(
+    admin_at_width, fake_identity, live_server
+):
+    page = admin_at_width
+    card = open_oauth_login(page, fake_identity, live_server, write_overrides=True)
+    expect(
+        page.get_by_text("Roster asks for: openid schedules.read teams.read users.read schedules.write")
+    ).to_be_visible()
+
+    page.get_by_role("button", name="Approve").click()
+
+    back_on_the_card(page, card, said="PagerDuty connected with OAuth as Earline Greenholt.", status="Active")
+    expect(card.get_by_test_id("pd-oauth-scopes-granted")).to_contain_text("schedules.write")
+    expect(card.get_by_test_id("pd-capabilities")).to_contain_text("Write overrides: yes")
 
 
 def test_denying_in_pagerduty_lands_back_on_the_card_unconnected(signed_in_page, fake_identity, live_server):

@@ -69,6 +69,7 @@ def test_a_script_connects_with_a_token_and_reads_the_status(client, token, rsps
         "read_schedules": "yes",
         "read_teams": "yes",
         "write": "unknown",
+        "write_overrides": "unknown",
     }
     assert status["validatedAt"]
     assert KEY not in json.dumps(status)
