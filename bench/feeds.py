@@ -69,7 +69,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import Organization, User
-    from rotations import feeds
+    from rotations.calendar import feeds
     from rotations.models import Member, Rotation
 
     org = Organization.objects.create(name="Bench", slug="bench")

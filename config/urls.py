@@ -18,7 +18,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("members/", "accounts.api_members.router"),
     ("rotations/", "rotations.api.router"),
     ("", "webhooks.api.router"),
-    ("", "rotations.api_feeds.router"),
+    ("", "rotations.calendar.api.router"),
     ("", "notifications.api.router"),
     ("", "outgoing.api.router"),
 ]
@@ -51,7 +51,7 @@ urlpatterns = [
     path("settings/webhooks/", include("outgoing.urls")),
     path("integrations/slack/", include("integrations.slack.callback_urls")),  # Slack's OAuth redirect back
     path("rotations/", include("rotations.urls")),
-    path("", include("rotations.feed_urls")),  # /cal/<token>.ics: private calendar feeds
+    path("", include("rotations.calendar.urls")),  # /cal/<token>.ics: private calendar feeds
     path("rotations/", include("notifications.urls")),  # a rotation's Slack and reminders sections
     path("", include("notifications.unsubscribe_urls")),  # /unsubscribe/<token>/ from reminder emails
     path("api/", api.urls),

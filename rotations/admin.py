@@ -3,7 +3,7 @@ from django.contrib import admin
 from accounts.actor import Actor
 from accounts.admin import ReadOnlyInline, register_organization_inline
 
-from .feeds import calendar_feed_revoke
+from .calendar.feeds import calendar_feed_revoke
 from .models import CalendarFeed, Handoff, Member, PagerDutyUser, Rotation, Shift, SyncRun
 
 

@@ -23,7 +23,7 @@ class RotationsConfig(AppConfig):
 
         from accounts.models import Membership
 
-        from . import feed_owners
+        from .calendar import owners
 
-        post_delete.connect(feed_owners.membership_deleted, sender=Membership, dispatch_uid="feeds_member_left")
-        post_save.connect(feed_owners.user_saved, sender=get_user_model(), dispatch_uid="feeds_user_deactivated")
+        post_delete.connect(owners.membership_deleted, sender=Membership, dispatch_uid="feeds_member_left")
+        post_save.connect(owners.user_saved, sender=get_user_model(), dispatch_uid="feeds_user_deactivated")

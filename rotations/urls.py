@@ -1,16 +1,17 @@
 from django.urls import path
 
-from . import views, views_feeds, views_follow
+from . import views, views_follow
+from .calendar import views as calendar_views
 
 app_name = "rotations"
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("new/", views.create, name="create"),
-    path("my-calendar/", views_feeds.my_calendar, name="my_calendar"),
-    path("my-calendar/revoke/", views_feeds.my_calendar_revoke, name="my_calendar_revoke"),
-    path("<int:rotation_id>/calendar/", views_feeds.calendar_create, name="calendar_create"),
-    path("<int:rotation_id>/calendar/revoke/", views_feeds.calendar_revoke, name="calendar_revoke"),
+    path("my-calendar/", calendar_views.my_calendar, name="my_calendar"),
+    path("my-calendar/revoke/", calendar_views.my_calendar_revoke, name="my_calendar_revoke"),
+    path("<int:rotation_id>/calendar/", calendar_views.calendar_create, name="calendar_create"),
+    path("<int:rotation_id>/calendar/revoke/", calendar_views.calendar_revoke, name="calendar_revoke"),
     path("<int:rotation_id>/", views.detail, name="detail"),
     path("<int:rotation_id>/edit/", views.edit, name="edit"),
     path("<int:rotation_id>/delete/", views.delete, name="delete"),

@@ -20,7 +20,8 @@ from integrations.pagerduty import client as pd
 from integrations.pagerduty.selectors import get_connection
 from integrations.pagerduty.services import client_for
 
-from . import hooks, selectors, services, views_feeds
+from . import hooks, selectors, services
+from .calendar import views as calendar_views
 from .forms import (
     TIME_ZONES,
     MemberForm,
@@ -121,7 +122,7 @@ def _detail(request, rotation, **forms):
         context["days"] = selectors.bound_days(rotation, slots, now=now)
     else:
         context["turns"] = selectors.native_turns(rotation, now=now)
-    context.update(views_feeds.section_context(request, rotation=rotation))  # the "Calendar" section
+    context.update(calendar_views.section_context(request, rotation=rotation))  # the "Calendar" section
     context.update(hooks.detail_context(rotation))  # sections of apps above rotations (notifications)
     return render(request, "rotations/detail.html", context)
 

@@ -16,7 +16,7 @@ from notifications.models import Notification
 from outgoing import services as outgoing
 from outgoing.models import Endpoint
 from rotations import services as rotations
-from rotations.feeds import calendar_feed_create
+from rotations.calendar.feeds import calendar_feed_create
 from webhooks.models import Delivery as WebhookDelivery
 
 pytestmark = pytest.mark.django_db

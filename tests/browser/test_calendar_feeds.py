@@ -51,7 +51,7 @@ def test_my_shifts_page_fits_and_shows_my_url_once(admin_at_width):
 def test_my_rotation_url_is_my_own_and_a_token_s_feed_is_listed(admin_at_width, org, client, member_user):
     """A teammate's URL and one made by an operator's API token keep working when I regenerate mine."""
     from accounts.actor import Actor
-    from rotations import feeds
+    from rotations.calendar import feeds
 
     rotation = RotationFactory(organization=org, name="Primary", members=[("Ana Ortiz", "ana@acme.example")])
     _, theirs = feeds.calendar_feed_create(

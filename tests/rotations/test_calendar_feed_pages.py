@@ -61,7 +61,7 @@ def test_another_organization_cannot_make_a_feed_of_my_rotation(client, native, 
 
 def test_support_staff_see_feeds_in_django_admin_and_revoke_one_without_seeing_its_token(client, native):
     from accounts.models import User
-    from rotations.feeds import calendar_feed_create
+    from rotations.calendar.feeds import calendar_feed_create
 
     feed, raw = calendar_feed_create(organization=native.organization, rotation=native, actor=None)
     staff = User.objects.create_superuser(email="support@roster.example", password="x")

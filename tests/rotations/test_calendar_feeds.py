@@ -7,7 +7,8 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.actor import Actor
 from accounts.models import AuditEvent
-from rotations import feeds, services
+from rotations import services
+from rotations.calendar import feeds
 from tests.factories import RotationFactory
 
 UTC = dt.UTC

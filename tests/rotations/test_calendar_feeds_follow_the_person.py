@@ -8,7 +8,7 @@ from django.apps import apps
 
 from accounts.actor import Actor
 from accounts.models import ApiToken, AuditEvent, Membership, User
-from rotations import feeds
+from rotations.calendar import feeds
 from rotations.models import CalendarFeed
 
 BASE = "https://roster.example.com"

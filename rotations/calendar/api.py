@@ -19,8 +19,9 @@ from pydantic import Field, StrictInt
 from accounts.api import ApiError, DateTime, Error, Id, Schema, api_actor, auth, iso
 from accounts.api import router as api_router
 
-from . import feeds, selectors
-from .models import CalendarFeed
+from .. import selectors
+from ..models import CalendarFeed
+from . import feeds
 
 router = api_router(
     "Calendar feeds",

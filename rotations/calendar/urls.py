@@ -2,6 +2,6 @@
 
 from django.urls import path
 
-from .views_feeds import calendar_feed
+from .views import calendar_feed
 
 urlpatterns = [path("cal/<str:token>.ics", calendar_feed, name="calendar_feed")]

@@ -16,8 +16,8 @@ from accounts import once
 from accounts.access import get_org_for_member
 from accounts.actor import Actor
 
+from ..models import Rotation
 from . import feeds
-from .models import Rotation
 
 
 @require_safe  # calendar clients send HEAD: answered like GET, without a body (Django drops it)

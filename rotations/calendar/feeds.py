@@ -1,7 +1,7 @@
 """Calendar feeds (iCalendar, RFC 5545): private subscription URLs, each its own person's: of a
 rotation (everyone's shifts; one per rotation and person, and one made by an operator's API token),
 or of the person's shifts in every rotation of the organization (matched by email). Leaving the
-organization or a deactivated account revokes every feed the person owns (feed_owners.py).
+organization or a deactivated account revokes every feed the person owns (owners.py).
 
 Only the SHA-256 hash of a feed's token is stored; the URL is shown once. Each event is one shift:
 
@@ -35,8 +35,8 @@ from accounts.actor import Actor
 from accounts.audit import audit_record
 from accounts.models import Membership, hash_token
 
-from . import selectors
-from .models import CalendarFeed, Rotation
+from .. import selectors
+from ..models import CalendarFeed, Rotation
 
 DAYS_BACK = 30
 DAYS_AHEAD = 180
