@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "integrations.slack",
     "rotations",
     "webhooks",
+    "covers",
     "notifications",
     "outgoing",
     "ops",
