@@ -225,3 +225,13 @@ def test_a_read_token_may_list_but_not_take(rotation, client, org, admin_user):
     assert client.get(f"/api/rotations/{rotation.pk}/cover-requests", headers=bearer(raw)).status_code == 200
     answer = client.post(f"/api/cover-requests/{made.pk}/take", content_type=JSON, headers=bearer(raw))
     assert answer.status_code == 403 and answer.json()["code"] == "insufficient_scope"
+
+
+def test_support_staff_read_cover_requests_in_the_django_admin(rotation, staff_client):
+    made = asked(rotation)
+
+    listing = staff_client.get("/admin/covers/coverrequest/")
+    shown = staff_client.get(f"/admin/covers/coverrequest/{made.pk}/change/")
+
+    assert listing.status_code == 200 and b"Mia Member" in listing.content
+    assert shown.status_code == 200 and b"Save" not in shown.content
