@@ -596,6 +596,10 @@ def _apply_bound(cover_request_id: int) -> CoverRequest:
                 return _load(cover_request.pk)
     except WriteRefused as refused:
         return _reopen(cover_request, rotation, refused.message)
+    except pd.PagerDutyError as error:  # e.g. the user look-up refused: a sentence, not a stuck request
+        if not error.permanent:
+            raise
+        return _reopen(cover_request, rotation, error.message)
     CoverRequest.objects.filter(pk=cover_request.pk, status=CoverRequest.Status.TAKEN).update(
         apply_state=CoverRequest.Apply.APPLIED, apply_message="", updated_at=timezone.now()
     )
