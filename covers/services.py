@@ -523,7 +523,21 @@ def _take_bound(
 def _enqueue_apply(cover_request_id: int) -> None:
     from . import tasks  # tasks imports this module
 
-    transaction.on_commit(lambda: tasks.apply_cover.delay(cover_request_id))
+    transaction.on_commit(lambda: tasks.queue_apply(cover_request_id))
+
+
+PENDING_STALE = dt.timedelta(minutes=20)  # longer than the apply task's longest wait between tries (15 min)
+
+
+def cover_requests_pending_lost(*, now: dt.datetime | None = None) -> list[int]:
+    """Taken requests still pending that no apply task has tried for PENDING_STALE (its message was
+    lost: the broker was down when the take queued it): beat queues them again."""
+    now = now or timezone.now()
+    return list(
+        CoverRequest.objects.filter(
+            status=CoverRequest.Status.TAKEN, apply_state=CoverRequest.Apply.PENDING, updated_at__lt=now - PENDING_STALE
+        ).values_list("pk", flat=True)
+    )
 
 
 def cover_request_apply(*, cover_request_id: int) -> CoverRequest | None:
@@ -549,6 +563,9 @@ def _apply_bound(cover_request_id: int) -> CoverRequest:
     cover_request = _load(cover_request_id)
     if cover_request.status != CoverRequest.Status.TAKEN or cover_request.apply_state != CoverRequest.Apply.PENDING:
         return cover_request
+    CoverRequest.objects.filter(pk=cover_request.pk, status=CoverRequest.Status.TAKEN).update(
+        updated_at=timezone.now()  # a task is trying (see cover_requests_pending_lost)
+    )
     rotation = _fresh_rotation(cover_request.rotation_id)
     schedule_id, kind = rotation.pagerduty_schedule_id, rotation.pagerduty_schedule_kind or "v2"
     try:

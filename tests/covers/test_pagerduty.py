@@ -391,3 +391,23 @@ def test_when_the_retries_run_out_what_was_written_is_taken_back_and_the_request
     assert (made.status, made.apply_state, made.pagerduty_override_id) == ("open", "refused", "")
     assert made.apply_message.startswith("PagerDuty could not be reached for a long time")
     assert fake.overrides_of("PCLASSIC") == []
+
+
+def test_beat_queues_again_a_pending_apply_whose_message_was_lost(classic, fake):
+    import time_machine
+
+    from covers import tasks
+
+    made = ask(classic)
+    fake.route("POST", r"/schedules/(?P<id>\w+)/overrides", lambda f, r, m: (503, {"error": {"message": "Down"}}))
+    take(classic, made)  # pending; its task message is lost (on_commit never ran here)
+    del fake._routes[0]  # PagerDuty is back
+
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)):
+        assert tasks.expire()["requeued"] == 0  # a task may still be waiting to retry
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=21)):
+        assert tasks.expire()["requeued"] == 1
+
+    made.refresh_from_db()
+    assert made.apply_state == "applied"
+    assert len(fake.overrides_of("PCLASSIC")) == 1
