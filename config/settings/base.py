@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "integrations.slack",
     "rotations",
     "webhooks",
+    "covers",
     "notifications",
     "outgoing",
     "ops",
@@ -257,6 +258,11 @@ CELERY_BEAT_SCHEDULE = {
     # Every minute: queue webhook deliveries that were stored but never processed (broker was down).
     "webhooks-sweep-deliveries": {
         "task": "webhooks.tasks.sweep_deliveries",
+        "schedule": timedelta(minutes=1),
+    },
+    # Every minute: cover requests nobody took expire at their start, and are announced an hour before.
+    "covers-expire": {
+        "task": "covers.tasks.expire",
         "schedule": timedelta(minutes=1),
     },
 }

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CoversConfig(AppConfig):
+    name = "covers"
+    verbose_name = "Cover requests"
