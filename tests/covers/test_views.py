@@ -1,0 +1,217 @@
+"""The rotation page's "Cover requests" section, as members and admins use it: ask for cover for one
+of your shifts, take or swap someone else's request, cancel, and the history that follows."""
+
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+
+from accounts.models import Membership, User
+from covers.models import CoverRequest
+from rotations import services as rotations
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 3, 6, 12, 0, tzinfo=dt.UTC)  # a Friday
+DAY = dt.timedelta(days=1)
+# Daily turns at 09:00 UTC from 1 March in this order: on 6 March (turn 5) it is Cy's turn, then
+# Admin's (7 March), Mia's (8 March), Cy's (9 March), ...
+MIA_SHIFT = (dt.datetime(2026, 3, 8, 9, 0, tzinfo=dt.UTC), dt.datetime(2026, 3, 9, 9, 0, tzinfo=dt.UTC))
+ADMIN_SHIFT = (dt.datetime(2026, 3, 7, 9, 0, tzinfo=dt.UTC), dt.datetime(2026, 3, 8, 9, 0, tzinfo=dt.UTC))
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def mia(org):
+    """A plain member of the organization (not an admin), on the rotation as Mia Park."""
+    user = User.objects.create_user(email="mia@acme.example", password=PASSWORD)
+    Membership.objects.create(user=user, organization=org, role=Membership.Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def cy(org):
+    user = User.objects.create_user(email="cy@acme.example", password=PASSWORD)
+    Membership.objects.create(user=user, organization=org, role=Membership.Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def rotation(org, admin_user, mia, cy):
+    return rotations.rotation_create(
+        organization=org,
+        name="Platform",
+        time_zone="UTC",
+        members=[("Ada Admin", "Admin@acme.example"), ("Mia Park", "mia@acme.example"), ("Cy Diaz", "cy@acme.example")],
+        cadence_unit="days",
+        cadence_count=1,
+        handoff_time=dt.time(9, 0),
+        start_date=dt.date(2026, 3, 1),
+    )
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def section(html: str) -> str:
+    start = html.index('id="cover-requests"')
+    return html[start : html.index("</section>", start)]
+
+
+def page(client, rotation) -> str:
+    response = client.get(f"/rotations/{rotation.pk}/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def said(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+def ask(client, rotation, start, end, note="", dialog=None):
+    dialog = dialog or f"cover-ask-{int(start.timestamp())}"
+    return client.post(
+        f"/rotations/{rotation.pk}/cover-requests/",
+        {"dialog": dialog, "start": f"{start:%Y-%m-%dT%H:%M}", "end": f"{end:%Y-%m-%dT%H:%M}", "note": note},
+        follow=True,
+    )
+
+
+def open_request(rotation, requester_email="mia@acme.example", start=MIA_SHIFT[0], end=MIA_SHIFT[1]):
+    member = rotation.members.get(email=requester_email)
+    return CoverRequest.objects.create(
+        organization=rotation.organization,
+        rotation=rotation,
+        requester=member,
+        requester_name=member.name,
+        requester_email=member.email,
+        start=start,
+        end=end,
+        created_by=requester_email,
+    )
+
+
+# --- what the section shows (no service involved) ------------------------------------------------
+
+
+def test_a_plain_member_sees_their_upcoming_shifts_each_with_ask_for_cover_preselected(client, rotation, mia):
+    html = section(page(signed_in(client, mia), rotation))
+    mine = html.split('data-testid="my-shifts"')[1].split("</ul>")[0]
+    assert mine.count("Ask for cover</a>") == 5  # 8, 11, 14, 17 and 20 March within the next 14 days
+    assert "Sun 8 Mar 09:00–Mon 9 Mar 09:00 UTC" in re.sub(r"<[^>]+>", "", mine)
+    dialog = mine.split('<dialog id="cover-ask-1772960400"')[1].split("</dialog>")[0]
+    assert 'name="start" value="2026-03-08T09:00"' in dialog
+    assert 'name="end" value="2026-03-09T09:00"' in dialog
+    assert 'name="note"' in dialog
+    assert "No open request." in html
+
+
+def test_someone_not_on_the_rotation_sees_requests_but_no_shifts_and_no_take(client, org, rotation):
+    open_request(rotation)
+    lee = User.objects.create_user(email="lee@acme.example", password=PASSWORD)
+    Membership.objects.create(user=lee, organization=org, role=Membership.Role.MEMBER)
+    html = section(page(signed_in(client, lee), rotation))
+    assert "Your upcoming shifts" not in html
+    assert "Mia Park</strong> needs cover" in html
+    assert "Take it" not in html and "Cancel request" not in html
+
+
+def test_others_see_take_and_swap_the_requester_sees_cancel(client, rotation, mia, cy):
+    request = open_request(rotation)
+    theirs = section(page(signed_in(client, cy), rotation))
+    assert f'action="/rotations/{rotation.pk}/cover-requests/{request.pk}/take/"' in theirs
+    assert "Take it" in theirs and ">Swap</a>" in theirs and "Cancel request" not in theirs
+    swap = theirs.split(f'<dialog id="cover-swap-{request.pk}"')[1].split("</dialog>")[0]
+    # Cy's own future shifts (9, 12, 15, 18 March), never the one in progress (6 March)
+    assert swap.count('type="radio" name="swap"') == 4
+    assert 'value="2026-03-09T09:00:00+00:00|2026-03-10T09:00:00+00:00"' in swap
+
+    own = section(page(signed_in(client, mia), rotation))
+    assert "Take it" not in own and "Cancel request" in own
+    assert "Cover asked" in own  # beside the shift already asked for
+
+
+def test_the_history_says_who_took_cancelled_or_let_expire_and_when(client, rotation, mia):
+    taken = open_request(rotation)
+    CoverRequest.objects.filter(pk=taken.pk).update(
+        status="taken",
+        taker_name="Cy Diaz",
+        taker_email="cy@acme.example",
+        taken_at=NOW - dt.timedelta(hours=2),
+        taken_by="cy@acme.example",
+        apply_state="applied",
+    )
+    cancelled = open_request(rotation, start=MIA_SHIFT[0] + 3 * DAY, end=MIA_SHIFT[1] + 3 * DAY)
+    CoverRequest.objects.filter(pk=cancelled.pk).update(
+        status="cancelled",
+        cancelled_at=NOW - dt.timedelta(hours=1),
+        cancelled_by="admin@acme.example",
+        apply_message="The override was deleted.",
+    )
+    expired = open_request(rotation, start=NOW - DAY, end=NOW - DAY / 2)
+    CoverRequest.objects.filter(pk=expired.pk).update(status="expired", expired_at=NOW - DAY)
+    html = section(page(signed_in(client, mia), rotation))
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+    assert "taken by Cy Diaz Fri 6 Mar 10:00 UTC" in text
+    assert "cancelled Fri 6 Mar 11:00 UTC by admin@acme.example" in text
+    assert "The override was deleted." in text
+    assert "expired Thu 5 Mar 12:00 UTC: nobody took it" in text
+    assert html.count('data-open-dialog="cover-cancel-') == 1  # only the taken one, still ahead, can be undone
+
+
+def test_a_refused_write_says_why_with_a_link_to_the_schedule_in_pagerduty(client, rotation, mia):
+    request = open_request(rotation)
+    rotation.pagerduty_schedule_url = "https://acme.pagerduty.com/schedules/PSCHED1"
+    rotation.save(update_fields=["pagerduty_schedule_url"])
+    CoverRequest.objects.filter(pk=request.pk).update(
+        apply_state="refused", apply_message="PagerDuty refused the override: the API key is read-only."
+    )
+    html = section(page(signed_in(client, mia), rotation))
+    refused = html.split('data-testid="cover-refused">')[1].split("</p>")[0]
+    assert "PagerDuty refused the override: the API key is read-only." in refused
+    assert (
+        '<a href="https://acme.pagerduty.com/schedules/PSCHED1" rel="noopener">Open the schedule in PagerDuty</a>'
+        in refused
+    )
+
+
+def test_another_organizations_rotation_and_requests_are_404(client, rotation, outsider):
+    request = open_request(rotation)
+    client.force_login(outsider)
+    base = f"/rotations/{rotation.pk}/cover-requests/"
+    assert client.post(base, {"start": "2026-03-08T09:00", "end": "2026-03-09T09:00"}).status_code == 404
+    assert client.post(f"{base}{request.pk}/take/").status_code == 404
+    assert client.post(f"{base}{request.pk}/cancel/").status_code == 404
+    assert CoverRequest.objects.get(pk=request.pk).status == "open"
+
+
+def test_a_request_of_another_rotation_is_404_under_this_one(client, org, rotation, mia):
+    other = rotations.rotation_create(
+        organization=org,
+        name="Other",
+        time_zone="UTC",
+        members=[("Mia Park", "mia@acme.example")],
+        cadence_unit="days",
+        cadence_count=1,
+        handoff_time=dt.time(9, 0),
+        start_date=dt.date(2026, 3, 1),
+    )
+    request = open_request(rotation)
+    client.force_login(mia)
+    assert client.post(f"/rotations/{other.pk}/cover-requests/{request.pk}/cancel/").status_code == 404
+
+
+def test_the_views_take_posts_only(client, rotation, mia):
+    request = open_request(rotation)
+    client.force_login(mia)
+    assert client.get(f"/rotations/{rotation.pk}/cover-requests/").status_code == 405
+    assert client.get(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/").status_code == 405
