@@ -13,6 +13,7 @@ from django.utils import timezone
 from rotations import cadence, selectors
 from rotations.models import Member, Rotation
 
+from . import services
 from .forms import CoverAskForm, ask_form
 from .models import CoverRequest
 
@@ -127,8 +128,10 @@ def mine(
     for r in open_requests:
         swaps = [s for s in found.shifts if s.start >= now and not (s.start < r.end and s.end > r.start)]
         taker = member is not None and not own(r)
-        found.open.append(Row(r, can_take=taker, can_cancel=is_admin or own(r), swaps=swaps if taker else []))
+        cancel = services.may_cancel(cover_request=r, member=member, is_admin=is_admin)
+        found.open.append(Row(r, can_take=taker, can_cancel=cancel, swaps=swaps if taker else []))
     for r in history:
-        undo = r.status == CoverRequest.Status.TAKEN and r.end > now and (is_admin or own(r))
+        undo = r.status == CoverRequest.Status.TAKEN and r.end > now
+        undo = undo and services.may_cancel(cover_request=r, member=member, is_admin=is_admin)
         found.history.append(Row(r, can_cancel=undo))
     return found

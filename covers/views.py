@@ -128,7 +128,7 @@ def cancel(request: HttpRequest, rotation_id: int, cover_request_id: int) -> Htt
     rotation = _rotation(request, rotation_id)
     cover = get_object_or_404(CoverRequest, pk=cover_request_id, rotation=rotation)
     member = page.member_for(rotation, getattr(request.user, "email", ""))
-    if not is_admin(request) and (member is None or member.pk != cover.requester_id):
+    if not services.may_cancel(cover_request=cover, member=member, is_admin=is_admin(request)):
         messages.error(request, "Only the person who asked, or an admin, can cancel a cover request.")
         return _back(rotation)
     was_taken = cover.status == CoverRequest.Status.TAKEN
@@ -138,7 +138,7 @@ def cancel(request: HttpRequest, rotation_id: int, cover_request_id: int) -> Htt
         messages.error(request, error.message)
     else:
         said = "Cover request cancelled."
-        if was_taken:
-            said = f"Cover request cancelled: {cover.apply_message or 'the override was removed.'}"
+        if was_taken and cover.apply_message:
+            said += f" {cover.apply_message}"
         messages.success(request, said)
     return _back(rotation)

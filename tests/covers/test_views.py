@@ -10,6 +10,7 @@ import time_machine
 from accounts.models import Membership, User
 from covers.models import CoverRequest
 from rotations import services as rotations
+from rotations.models import Override
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,7 @@ ADMIN_SHIFT = (dt.datetime(2026, 3, 7, 9, 0, tzinfo=dt.UTC), dt.datetime(2026, 3
 
 
 @pytest.fixture(autouse=True)
-def frozen():
+def frozen():  # noqa: PT004
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
 
@@ -215,3 +216,142 @@ def test_the_views_take_posts_only(client, rotation, mia):
     client.force_login(mia)
     assert client.get(f"/rotations/{rotation.pk}/cover-requests/").status_code == 405
     assert client.get(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/").status_code == 405
+
+
+# --- through the services ------------------------------------------------------------------------
+
+
+def test_a_member_asks_for_part_of_a_shift_and_it_is_listed_with_the_note(client, rotation, mia):
+    client.force_login(mia)
+    start, end = MIA_SHIFT[0] + dt.timedelta(hours=3), MIA_SHIFT[0] + dt.timedelta(hours=11)
+    response = ask(client, rotation, start, end, note="Dentist", dialog=f"cover-ask-{int(MIA_SHIFT[0].timestamp())}")
+    assert said(response) == [
+        "You asked for cover Sun 8 Mar 12:00–20:00 UTC. The rotation's other members can take it from this page."
+    ]
+    request = CoverRequest.objects.get()
+    assert (request.start, request.end, request.note, request.requester_name) == (start, end, "Dentist", "Mia Park")
+    assert request.created_by == "mia@acme.example"
+    html = section(response.content.decode())
+    assert "Mia Park</strong> needs cover" in html and "“Dentist”" in html
+
+
+def test_a_refused_ask_comes_back_in_its_dialog_with_the_reason_beside_the_field(client, rotation, mia):
+    client.force_login(mia)
+    dialog = f"cover-ask-{int(MIA_SHIFT[0].timestamp())}"
+    # 7 March is Ada's turn, not Mia's
+    response = ask(client, rotation, ADMIN_SHIFT[0], ADMIN_SHIFT[1], note="Please", dialog=dialog)
+    assert response.status_code == 200 and not CoverRequest.objects.exists()
+    box = section(response.content.decode()).split(f'<dialog id="{dialog}"')[1].split("</dialog>")[0]
+    assert box.startswith(f' class="dialog" aria-labelledby="{dialog}-title" open')
+    start_field = box.split(f'id="{dialog}_start_error"')[1]
+    assert "Mia Park is not on call in Platform" in start_field.split("</span>")[0]
+    assert 'value="2026-03-07T09:00"' in box and ">\nPlease</textarea>" in box  # the values kept
+
+
+def test_an_ask_ending_before_it_starts_is_refused_beside_the_end(client, rotation, mia):
+    client.force_login(mia)
+    dialog = f"cover-ask-{int(MIA_SHIFT[0].timestamp())}"
+    response = ask(client, rotation, MIA_SHIFT[1], MIA_SHIFT[0], dialog=dialog)
+    box = section(response.content.decode()).split(f'<dialog id="{dialog}"')[1].split("</dialog>")[0]
+    assert "The end must be after the start." in box.split(f'id="{dialog}_end_error"')[1].split("</span>")[0]
+
+
+def test_someone_else_takes_it_and_the_timeline_shows_them_covering(client, rotation, mia, cy):
+    request = open_request(rotation)
+    client.force_login(cy)
+    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", follow=True)
+    assert said(response) == ["You cover Mia Park Sun 8 Mar 09:00–Mon 9 Mar 09:00 UTC."]
+    html = response.content.decode()
+    turn = html.split('datetime="2026-03-08T09:00:00+00:00"')[1].split("</li>")[0]
+    assert "Cy Diaz covers 09:00–09:00 (Mon 9 Mar)" in re.sub(r"<[^>]+>", "", turn)
+    history = section(html).split('data-testid="cover-history"')[1]
+    assert "taken by <strong>Cy Diaz</strong>" in history
+    assert "No open request." in section(html)
+
+
+def test_the_slower_of_two_takers_hears_who_was_faster(client, rotation, mia, cy, admin_user):
+    request = open_request(rotation)
+    client.force_login(cy)
+    client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", follow=True)
+    client.force_login(admin_user)
+    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", follow=True)
+    assert said(response) == ["Cy Diaz took it first."]
+    assert CoverRequest.objects.get().taker_name == "Cy Diaz"
+
+
+def test_a_swap_gives_one_of_the_takers_shifts_back_to_the_requester(client, rotation, mia, cy):
+    request = open_request(rotation)
+    client.force_login(cy)
+    given = "2026-03-09T09:00:00+00:00|2026-03-10T09:00:00+00:00"
+    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", {"swap": given}, follow=True)
+    assert said(response) == [
+        "You cover Mia Park Sun 8 Mar 09:00–Mon 9 Mar 09:00 UTC. "
+        "In return Mia Park takes your shift Mon 9 Mar 09:00–Tue 10 Mar 09:00 UTC."
+    ]
+    text = re.sub(r"<[^>]+>", "", response.content.decode())
+    assert "Cy Diaz covers 09:00–09:00 (Mon 9 Mar)" in text and "Mia Park covers 09:00–09:00 (Tue 10 Mar)" in text
+
+
+def test_a_swap_without_a_shift_chosen_is_refused_and_nothing_is_taken(client, rotation, mia, cy):
+    request = open_request(rotation)
+    client.force_login(cy)
+    response = client.post(
+        f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", {"swap": "tomorrow"}, follow=True
+    )
+    assert said(response) == ["Choose one of your shifts to give back in the swap."]
+    assert CoverRequest.objects.get().status == "open"
+
+
+def test_the_requester_cannot_take_their_own_request(client, rotation, mia):
+    request = open_request(rotation)
+    client.force_login(mia)
+    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", follow=True)
+    assert said(response) == ["You asked for this cover: someone else has to take it."]
+
+
+def test_someone_outside_the_rotation_cannot_take_it(client, org, rotation):
+    request = open_request(rotation)
+    lee = User.objects.create_user(email="lee@acme.example", password=PASSWORD)
+    Membership.objects.create(user=lee, organization=org, role=Membership.Role.MEMBER)
+    client.force_login(lee)
+    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", follow=True)
+    assert said(response) == ["lee@acme.example is not a member of the rotation Platform."]
+    assert CoverRequest.objects.get().status == "open"
+
+
+def test_only_the_requester_or_an_admin_cancels(client, rotation, mia, cy):
+    request = open_request(rotation)
+    client.force_login(cy)
+    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/cancel/", follow=True)
+    assert said(response) == ["Only the person who asked, or an admin, can cancel a cover request."]
+    assert CoverRequest.objects.get().status == "open"
+    client.force_login(mia)
+    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/cancel/", follow=True)
+    assert said(response) == ["Cover request cancelled."]
+    assert "cancelled" in section(response.content.decode()).split('data-testid="cover-history"')[1]
+
+
+def test_an_admin_cancels_a_taken_cover_and_the_page_says_the_override_went(client, rotation, mia, cy, admin_user):
+    request = open_request(rotation)
+    client.force_login(cy)
+    client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", follow=True)
+    assert Override.objects.filter(rotation=rotation).count() == 1
+    client.force_login(admin_user)
+    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/cancel/", follow=True)
+    assert said(response) == ["Cover request cancelled. The override was deleted from the schedule."]
+    assert not Override.objects.filter(rotation=rotation).exists()
+    result = section(response.content.decode()).split('data-testid="cover-result">')[1].split("</p>")[0]
+    assert result == "The override was deleted from the schedule."
+
+
+def test_cancelling_a_cover_in_progress_cuts_it_at_now(client, rotation, mia, cy, admin_user, frozen):
+    request = open_request(rotation)
+    client.force_login(cy)
+    client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", follow=True)
+    frozen.move_to(MIA_SHIFT[0] + dt.timedelta(hours=5))
+    client.force_login(mia)
+    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/cancel/", follow=True)
+    assert said(response) == [
+        "Cover request cancelled. The override was in progress: it was cut at 2026-03-08 14:00 UTC."
+    ]
+    assert Override.objects.get(rotation=rotation).end == MIA_SHIFT[0] + dt.timedelta(hours=5)
