@@ -191,6 +191,24 @@ def start_web(env: dict, args, logdir: Path) -> subprocess.Popen:
     raise RuntimeError(f"gunicorn did not start; see {logdir / 'gunicorn.log'}")
 
 
+def warm_up(base: str, admin_token: str, requests: list[Request], count: int) -> None:
+    """Every gunicorn worker answers a few API requests first (its first one loads the API), as a
+    server that has been up a while would."""
+    import requests as http
+
+    rotation_id = requests[0].rotation_id
+
+    def get(_: int) -> None:
+        http.get(
+            f"{base}/api/rotations/{rotation_id}/shifts",
+            headers={"Authorization": f"Bearer {admin_token}"},
+            timeout=60,
+        )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(get, range(count)))
+
+
 def take_all(base: str, requests: list[Request]) -> tuple[float, list[threading.Thread]]:
     """Every request's two takers POST at once (a barrier releases all 2N threads together).
     Returns the moment they were released (epoch seconds) and the threads, still running."""
@@ -394,6 +412,7 @@ def main() -> None:
             wait_for_worker()
             web = start_web(env, args, logdir)
             base = f"http://127.0.0.1:{args.port}"
+            warm_up(base, admin_token, requests, 4 * args.web_workers * args.threads)
             before = len(fake.log)
             t0, takers = take_all(base, requests)
             poll_until_visible(base, admin_token, requests, t0=t0, timeout=args.timeout, takers=takers)
