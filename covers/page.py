@@ -62,10 +62,11 @@ class Mine:
 
 
 def section_context(rotation: Rotation) -> dict:
-    """rotations.hooks detail context: the rotation's open requests (soonest first) and its history."""
-    rows = list(CoverRequest.objects.filter(rotation=rotation).order_by("-created_at", "-id"))
-    open_rows = sorted((r for r in rows if r.status == CoverRequest.Status.OPEN), key=lambda r: (r.start, r.pk))
-    done = [r for r in rows if r.status != CoverRequest.Status.OPEN][:HISTORY]
+    """rotations.hooks detail context: the rotation's open requests (soonest first) and its latest
+    HISTORY others (newest first), in two queries."""
+    rows = CoverRequest.objects.filter(rotation=rotation)
+    open_rows = list(rows.filter(status=CoverRequest.Status.OPEN).order_by("start", "id"))
+    done = list(rows.exclude(status=CoverRequest.Status.OPEN).order_by("-created_at", "-id")[:HISTORY])
     return {"cover_requests": {"open": open_rows, "history": done}}
 
 
