@@ -355,3 +355,50 @@ def test_cancelling_a_cover_in_progress_cuts_it_at_now(client, rotation, mia, cy
         "Cover request cancelled. The override was in progress: it was cut at 2026-03-08 14:00 UTC."
     ]
     assert Override.objects.get(rotation=rotation).end == MIA_SHIFT[0] + dt.timedelta(hours=5)
+
+
+# --- a PagerDuty-bound rotation whose connection may not write -------------------------------------
+
+
+@pytest.fixture
+def read_only_pagerduty(fake_pagerduty, org, mia, cy):
+    """A rotation following the fake PagerDuty's classic schedule PCOVER (8-hour turns: Mia, Cy),
+    synced once, on a connection whose key PagerDuty lets read but not write."""
+    from integrations.pagerduty.models import PagerDutyConnection
+    from rotations import sync
+    from rotations.models import Member, Rotation
+    from tests.factories import API_KEY, PagerDutyConnectionFactory
+    from tests.rotations.fake_schedules import FakeSchedule, install
+
+    install(
+        fake_pagerduty,
+        schedules={"PCOVER": FakeSchedule(users=["PMIA", "PCY"], time_zone="UTC", name="Payments")},
+        users={"PMIA": ("Mia Park", "mia@acme.example"), "PCY": ("Cy Diaz", "cy@acme.example")},
+    )
+    fake_pagerduty.valid_keys[API_KEY] = {"id": "PMIA", "name": "Mia Park", "email": "mia@acme.example"}
+    fake_pagerduty.read_only_keys.add(API_KEY)
+    PagerDutyConnectionFactory(organization=org, api_key=API_KEY)
+    assert PagerDutyConnection.objects.filter(organization=org).exists()
+    rotation = Rotation.objects.create(
+        organization=org, name="Payments", time_zone="UTC", pagerduty_schedule_id="PCOVER", pagerduty_schedule_kind="v2"
+    )
+    Member.objects.create(rotation=rotation, name="Mia Park", email="mia@acme.example", position=0)
+    Member.objects.create(rotation=rotation, name="Cy Diaz", email="cy@acme.example", position=1)
+    sync.sync_schedule(organization_id=org.pk, schedule_id="PCOVER")
+    rotation.refresh_from_db()
+    return rotation
+
+
+def test_a_take_pagerduty_refuses_keeps_the_request_open_and_says_why_with_a_link(client, read_only_pagerduty, cy):
+    rotation = read_only_pagerduty
+    shift = rotation.shifts.filter(member__email="mia@acme.example", start__gt=NOW + dt.timedelta(hours=1)).first()
+    request = open_request(rotation, start=shift.start, end=shift.end)
+    client.force_login(cy)
+    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", follow=True)
+    (message,) = said(response)
+    request.refresh_from_db()
+    assert (request.status, request.apply_state, request.apply_message) == ("open", "refused", message)
+    assert rotation.pagerduty_schedule_url and rotation.pagerduty_schedule_url in message
+    refused = section(response.content.decode()).split('data-testid="cover-refused">')[1].split("</p>")[0]
+    assert f'<a href="{rotation.pagerduty_schedule_url}" rel="noopener">Open the schedule in PagerDuty</a>' in refused
+    assert "Take it" in section(response.content.decode())  # still open: someone can try again
