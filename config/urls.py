@@ -54,6 +54,7 @@ urlpatterns = [
     path("rotations/", include("rotations.urls")),
     path("", include("rotations.calendar.urls")),  # /cal/<token>.ics: private calendar feeds
     path("rotations/", include("notifications.urls")),  # a rotation's Slack and reminders sections
+    path("rotations/<int:rotation_id>/cover-requests/", include("covers.urls")),  # the Cover requests section
     path("", include("notifications.unsubscribe_urls")),  # /unsubscribe/<token>/ from reminder emails
     path("api/", api.urls),
     path("api/", include(api_patterns)),

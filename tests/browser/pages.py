@@ -134,6 +134,7 @@ def seed(org, admin, slack) -> dict:
         )
     endpoint = outgoing_seed(org)
     slack_seed(org, rotation, slack)
+    cover_seed(rotation)
     return {
         "outgoing_endpoint_id": endpoint.pk,
         "member_id": member.id,
@@ -143,6 +144,39 @@ def seed(org, admin, slack) -> dict:
         "secret_id": secret.pk,
         "unsubscribe_token": email.unsubscribe_token(rotation.id, "alice@acme.example"),
     }
+
+
+def cover_seed(rotation):
+    """The rotation page's Cover requests section with an open request (a long note) and a taken one."""
+    from covers.models import CoverRequest
+
+    alice, bob = list(rotation.members.order_by("position"))[:2]
+    start = (timezone.now() + dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    common = {"organization": rotation.organization, "rotation": rotation, "created_by": "alice@acme.example"}
+    CoverRequest.objects.create(
+        **common,
+        requester=alice,
+        requester_name=alice.name,
+        requester_email=alice.email,
+        start=start,
+        end=start + dt.timedelta(hours=8),
+        note="Flying to the customer workshop in Lisbon; back online on Thursday morning, London time.",
+    )
+    CoverRequest.objects.create(
+        **common,
+        requester=alice,
+        requester_name=alice.name,
+        requester_email=alice.email,
+        start=start + dt.timedelta(days=3),
+        end=start + dt.timedelta(days=3, hours=4),
+        status=CoverRequest.Status.TAKEN,
+        taker=bob,
+        taker_name=bob.name,
+        taker_email=bob.email,
+        taken_at=timezone.now(),
+        taken_by=bob.email,
+        apply_state=CoverRequest.Apply.APPLIED,
+    )
 
 
 def outgoing_seed(org):
