@@ -33,13 +33,13 @@ from .services import SCAN_HOURS, SWEEP_BATCH, notifications_create
 
 log = logging.getLogger(__name__)
 
-# When each event happened: the request's timestamp the sweep scans.
+# When each event happened: the request's timestamp the sweep scans (in the order events happen).
 EVENT_AT = {
     "created": "created_at",
+    "expiring": "expiry_warned_at",
     "taken": "taken_at",
     "cancelled": "cancelled_at",
     "expired": "expired_at",
-    "expiring": "expiry_warned_at",
 }
 
 
@@ -125,11 +125,12 @@ def cover_events_to_fan_out(*, now: dt.datetime, limit: int = SWEEP_BATCH) -> li
     """The outbox scan: (cover request id, event) of the last SCAN_HOURS that made no
     notifications yet (the listener never ran), oldest first."""
     since = now - dt.timedelta(hours=SCAN_HOURS)
-    found: list[tuple[dt.datetime, int, str]] = []
-    for event, field in EVENT_AT.items():
+    found: list[tuple[dt.datetime, int, int, str]] = []
+    for order, (event, field) in enumerate(EVENT_AT.items()):
         done = CoverFanout.objects.filter(cover_request=OuterRef("pk"), event=event)
         missed = CoverRequest.objects.filter(**{f"{field}__gte": since}).exclude(Exists(done))
         if event == "taken":
             missed = missed.exclude(status=CoverRequest.Status.OPEN)
-        found += [(at, pk, event) for pk, at in missed.order_by(field).values_list("pk", field)[:limit]]
-    return [(pk, event) for _, pk, event in sorted(found)[:limit]]
+        found += [(at, pk, order, event) for pk, at in missed.order_by(field).values_list("pk", field)[:limit]]
+    # Oldest first; a request's events of one instant in the order they happen (its offer first).
+    return [(pk, event) for _, pk, _, event in sorted(found)[:limit]]

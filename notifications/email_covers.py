@@ -67,7 +67,11 @@ def still_wanted(row: Notification) -> bool:
 
 def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]) -> EmailMessage:
     """The email of a cover request's row (plain text), the request as it is now."""
-    cover = CoverRequest.objects.select_related("rotation").filter(pk=row.cover_request_id).first()
+    cover = (
+        CoverRequest.objects.select_related("rotation").filter(pk=row.cover_request_id).first()
+        if row.cover_request_id
+        else None
+    )
     if cover is None:
         raise registry.SendError("The cover request no longer exists.", permanent=True)
     rotation = cover.rotation

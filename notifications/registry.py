@@ -16,7 +16,7 @@ A channel says:
   is within the channel's own lead. `shift.cache` is shared by one scan: load settings once.
 - `watched()` and `plan_shift_changed(rotation, change)`: when a shift moves (a `ShiftChange`,
   source "moved:...", made once).
-- `plan_cover(cover_request, event)`: what a cover request's event makes ("created", "taken",
+- `plan_cover(cover, event)`: what a cover request's event makes ("created", "taken",
   "cancelled", "expired", "expiring"; `cover_events.py` makes each row once, source
   "cover:<id>:<event>"). A kind `while_open` (an offer, "nobody took it yet") is skipped, not sent,
   once the request is no longer open.
@@ -176,7 +176,7 @@ class Channel:
     def plan_shift_changed(self, rotation: Rotation, change: ShiftChange) -> Iterable[Planned]:
         return ()
 
-    def plan_cover(self, cover_request: CoverRequest, event: str) -> Iterable[Planned]:
+    def plan_cover(self, cover: CoverRequest, event: str) -> Iterable[Planned]:
         return ()
 
     def send(self, notification: Notification) -> None:

@@ -199,12 +199,12 @@ class WebhookChannel(registry.Channel):
         for endpoint in _cached(change.cache, rotation.organization_id, "rotation.shift_changed"):
             yield registry.Planned(CHANNEL, target(endpoint.pk), "webhook.rotation.shift_changed", payload)
 
-    def plan_cover(self, cover_request, event):
+    def plan_cover(self, cover, event):
         if event not in COVER_EVENTS:
             return
         event_type = f"cover_request.{event}"
-        payload = {"eventId": f"evt_cover_request_{cover_request.pk}_{event}"}
-        for endpoint in services.subscribed(cover_request.organization_id, event_type):
+        payload = {"eventId": f"evt_cover_request_{cover.pk}_{event}"}
+        for endpoint in services.subscribed(cover.organization_id, event_type):
             yield registry.Planned(CHANNEL, target(endpoint.pk), f"webhook.{event_type}", payload)
 
     def send(self, notification: Notification) -> None:
