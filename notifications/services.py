@@ -26,6 +26,11 @@ first: that is a condition of the claim, released when the attempt ends. `send()
 1, 5, 15, 40 minutes, then failed; webhooks: about 24 hours). The channel's `send()` may set
 `response_code`, `latency_ms` and `response_body` on the row; they are recorded with the result.
 
+Cover requests' events (offered, taken, cancelled, expired, "nobody took it yet") are made by
+`cover_events.py` through `notifications_create` (source "cover:<id>:<event>"), from the covers
+signal's listener and the sweep alike; a `while_open` kind whose request is no longer open when it is
+delivered is skipped with the reason.
+
 Upcoming shifts (reminders, moved shifts) are made by `upcoming.py` through `notifications_create`;
 a reminder (source "shift:...") whose shift has started or no longer exists when it is delivered
 is skipped with the reason.
