@@ -82,8 +82,12 @@ def cover_request_data(cover: CoverRequest) -> dict:
 
 
 def happened_at(cover: CoverRequest, event: str) -> dt.datetime | None:
-    """When `event` happened to the request; None when it did not (or a refused take put it back)."""
-    if event == "taken" and cover.status == CoverRequest.Status.OPEN:
+    """When `event` happened to the request; None when it did not (yet). A take counts once the
+    schedule changed: not while PagerDuty's write is pending (it may still be refused, which puts
+    the request back to open); the sweep tells it once applied."""
+    if event == "taken" and (
+        cover.status == CoverRequest.Status.OPEN or cover.apply_state == CoverRequest.Apply.PENDING
+    ):
         return None
     return getattr(cover, EVENT_AT[event]) if event in EVENT_AT else None
 
@@ -130,7 +134,7 @@ def cover_events_to_fan_out(*, now: dt.datetime, limit: int = SWEEP_BATCH) -> li
         done = CoverFanout.objects.filter(cover_request=OuterRef("pk"), event=event)
         missed = CoverRequest.objects.filter(**{f"{field}__gte": since}).exclude(Exists(done))
         if event == "taken":
-            missed = missed.exclude(status=CoverRequest.Status.OPEN)
+            missed = missed.exclude(status=CoverRequest.Status.OPEN).exclude(apply_state=CoverRequest.Apply.PENDING)
         found += [(at, pk, order, event) for pk, at in missed.order_by(field).values_list("pk", field)[:limit]]
     # Oldest first; a request's events of one instant in the order they happen (its offer first).
     return [(pk, event) for _, pk, _, event in sorted(found)[:limit]]

@@ -123,3 +123,23 @@ def test_a_listener_that_fails_never_raises_and_the_sweep_makes_the_rows(everywh
     tasks.sweep()
     assert Notification.objects.filter(source=f"cover:{cover.pk}:taken").count() == 2
     assert fake_slack.calls["chat.update"] == 1
+
+
+def test_a_take_waiting_for_pagerduty_is_told_once_applied_and_never_when_refused(everywhere, fake_slack, frozen):
+    applied = ask(everywhere, ADA, START, END)
+    refused = ask(everywhere, ADA, END, END + dt.timedelta(hours=1))
+    happen(applied, "taken", by=GRACE, apply_state="pending")  # PagerDuty busy: the write is retried
+    happen(refused, "taken", by=GRACE, apply_state="pending")
+    tasks.sweep()
+    assert not Notification.objects.filter(source__endswith=":taken").exists()
+
+    CoverRequest.objects.filter(pk=applied.pk).update(apply_state="applied")  # the retry wrote it
+    CoverRequest.objects.filter(pk=refused.pk).update(status="open", taken_at=None, apply_state="refused")
+    frozen.move_to(NOW + dt.timedelta(minutes=1))
+    tasks.sweep()
+
+    assert set(Notification.objects.filter(source__endswith=":taken").values_list("source", flat=True)) == {
+        f"cover:{applied.pk}:taken"
+    }
+    assert fake_slack.calls["chat.update"] == 1 and "Taken by <@U0GRACE>" in str(fake_slack.messages[0]["blocks"])
+    assert "Take it" in str(fake_slack.messages[1]["blocks"])  # the refused one is still on offer
