@@ -743,15 +743,17 @@ def _removed_sentence(what: str, result: str, rotation: Rotation, now: dt.dateti
     return f"{what} was deleted from {'PagerDuty’s schedule' if rotation.is_bound else 'the schedule'}."
 
 
-def _remove_native(override: Override | None, now: dt.datetime) -> str:
+def _remove_native(rotation: Rotation, override: Override | None, now: dt.datetime) -> str:
+    """A Roster override undone as PagerDuty undoes one: deleted, cut at now, or left when over."""
     if override is None:
         return "deleted"
     if override.end <= now:
         return "past"
     if override.start < now:
         Override.objects.filter(pk=override.pk).update(end=now)
+        Rotation.objects.filter(pk=rotation.pk).update(updated_at=now)  # calendar feeds' SEQUENCE grows
         return "cut"
-    Override.objects.filter(pk=override.pk).delete()
+    rotation_services.override_delete(rotation=rotation, override_id=override.pk)
     return "deleted"
 
 
@@ -795,7 +797,9 @@ def cover_request_cancel(*, cover_request: CoverRequest, actor: Actor) -> CoverR
                     (swap, current.swap_native_override),
                 ):
                     if what:
-                        sentences.append(_removed_sentence(what, _remove_native(override, now), rotation, now))
+                        sentences.append(
+                            _removed_sentence(what, _remove_native(rotation, override, now), rotation, now)
+                        )
     with transaction.atomic():
         changed = CoverRequest.objects.filter(pk=current.pk, status=current.status).update(
             status=CoverRequest.Status.CANCELLED,

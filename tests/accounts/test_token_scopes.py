@@ -48,6 +48,11 @@ NOT_ADMIN = {
     ("api/me/calendar", "GET"): "read",
     ("api/me/calendar", "POST"): "write",
     ("api/me/calendar", "DELETE"): "write",
+    ("api/rotations/<int:rotation_id>/cover-requests", "GET"): "read",
+    ("api/rotations/<int:rotation_id>/cover-requests", "POST"): "write",
+    ("api/cover-requests/<int:cover_request_id>", "GET"): "read",
+    ("api/cover-requests/<int:cover_request_id>/take", "POST"): "write",
+    ("api/cover-requests/<int:cover_request_id>/cancel", "POST"): "write",
 }
 
 # Named although every unlisted route needs admin: outgoing webhooks (their signing secrets, where
