@@ -49,7 +49,8 @@ class NotificationOut(Schema):
     kind: str
     kind_label: str
     handoff_id: int | None
-    source_at: DateTime = Field(description="The handoff or shift it is about.")
+    cover_request_id: int | None = Field(description="The cover request whose event it tells of, if any.")
+    source_at: DateTime = Field(description="The handoff, shift or cover request event it is about.")
     status: Literal[tuple(Notification.Status.values)]  # type: ignore[valid-type]
     attempts: Annotated[int, Field(ge=0)]
     next_attempt_at: DateTime | None
@@ -425,6 +426,7 @@ def notification_json(n: Notification) -> dict:
         "kind": n.kind,
         "kindLabel": registry.kind(n.kind).label,
         "handoffId": n.handoff_id,
+        "coverRequestId": n.cover_request_id,
         "sourceAt": n.source_at.isoformat(),
         "status": n.status,
         "attempts": n.attempts,

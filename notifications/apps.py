@@ -5,6 +5,7 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self):
+        from covers.signals import cover_request_changed
         from rotations import hooks
 
         from . import api, email, registry, selectors, tasks
@@ -17,4 +18,6 @@ class NotificationsConfig(AppConfig):
         registry.register(SlackChannel())
         registry.register(email.EmailChannel())  # reminders before a shift and moved-shift emails
         hooks.register_detail_context(page.page_context)
+        # A cover request's event (after its commit) makes its rows at once; the sweep catches a lost one.
+        cover_request_changed.connect(tasks.cover_nudge, dispatch_uid="notifications.cover_nudge")
         api.install()  # the rotation JSON's "slack" key

@@ -31,7 +31,7 @@ from accounts.actor import Actor
 from accounts.audit import audit_record
 from rotations.models import Rotation
 
-from . import registry
+from . import email_covers, registry
 from .models import EmailReminder, Notification, RotationEmailSettings
 from .registry import ShiftChange, UpcomingShift
 
@@ -274,10 +274,12 @@ def still_wanted(row: Notification) -> bool:
 
 
 class EmailChannel(registry.Channel):
-    """Reminders before a shift and "your shifts moved", by email (the planners read `_effective`)."""
+    """Reminders before a shift and "your shifts moved", by email (the planners read `_effective`);
+    cover requests' emails (`email_covers`)."""
 
     key = CHANNEL
-    kinds = KINDS
+    kinds = KINDS + email_covers.KINDS
+    plan_cover = staticmethod(email_covers.plan_cover)
 
     def leads(self) -> dict[int, dt.timedelta]:
         """The largest "N hours before" of each rotation (its default or anyone's own): two queries."""
@@ -314,13 +316,20 @@ class EmailChannel(registry.Channel):
             yield registry.Planned(CHANNEL, f"email:{email.lower()}", MOVED.key)
 
     def send(self, row: Notification) -> None:
-        if row.kind not in (REMINDER.key, MOVED.key):
+        covers = {k.key for k in email_covers.KINDS}
+        if row.kind not in (REMINDER.key, MOVED.key, *covers):
             raise registry.SendError(f"Roster does not know how to send “{row.kind}” by email.", permanent=True)
-        if not still_wanted(row):
+        if not (email_covers.still_wanted(row) if row.kind in covers else still_wanted(row)):
             raise registry.SendError(
                 f"Not sent: {row.target.removeprefix('email:')} turned these emails off.", permanent=True
             )
-        message = compose(row)
+        if row.kind in covers:
+            address = row.target.removeprefix("email:")
+            message = email_covers.compose(
+                row, unsubscribe_url=unsubscribe_url(row.the_rotation.pk, address), when=when
+            )
+        else:
+            message = compose(row)
         try:
             message.send()
         except (smtplib.SMTPException, OSError) as error:

@@ -30,6 +30,10 @@ class Notification(models.Model):
     handoff = models.ForeignKey(
         "rotations.Handoff", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
+    # A cover request's event (source "cover:<id>:<event>", no handoff): see cover_events.py.
+    cover_request = models.ForeignKey(
+        "covers.CoverRequest", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     source = models.CharField(max_length=200)  # "handoff:<id>" or a shift's identity
     source_at = models.DateTimeField()  # the handoff's instant, or the shift's start: newer supersedes older
     channel = models.CharField(max_length=40)  # "slack", "email", "webhook"
@@ -96,6 +100,37 @@ class HandoffFanout(models.Model):
 
     def __str__(self):
         return f"Fan-out of handoff {self.handoff_id}"
+
+
+class CoverFanout(models.Model):
+    """This event of this cover request made its notifications (the sweep's scan skips it from then on)."""
+
+    cover_request = models.ForeignKey("covers.CoverRequest", on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=10)  # covers.signals.EVENTS
+    planned = models.PositiveIntegerField(default=0)
+    fanned_out_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cover_request", "event"], name="cover_fanout_once_per_event")]
+
+    def __str__(self):
+        return f"Fan-out of cover request {self.cover_request_id} ({self.event})"
+
+
+class CoverSlackMessage(models.Model):
+    """The Slack message offering a cover request (its "Take it" button), updated in place
+    (chat.update) when the request is taken, cancelled or expires."""
+
+    cover_request = models.OneToOneField(
+        "covers.CoverRequest", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    channel_id = models.CharField(max_length=40)
+    ts = models.CharField(max_length=40)  # Slack's id of the message in its channel
+    posted_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Slack message of cover request {self.cover_request_id}"
 
 
 class RotationSlack(models.Model):

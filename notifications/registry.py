@@ -16,6 +16,10 @@ A channel says:
   is within the channel's own lead. `shift.cache` is shared by one scan: load settings once.
 - `watched()` and `plan_shift_changed(rotation, change)`: when a shift moves (a `ShiftChange`,
   source "moved:...", made once).
+- `plan_cover(cover, event)`: what a cover request's event makes ("created", "taken",
+  "cancelled", "expired", "expiring"; `cover_events.py` makes each row once, source
+  "cover:<id>:<event>"). A kind `while_open` (an offer, "nobody took it yet") is skipped, not sent,
+  once the request is no longer open.
 - `send(notification)`: deliver one; return on success, or raise `SendError(reason,
   permanent=..., retry_after=...)`. `reason` says what went wrong and how to fix it, in words a
   rotation admin understands. Any other exception counts as a transient error. A stateful sender
@@ -34,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from covers.models import CoverRequest
     from rotations.models import Handoff, Rotation
     from rotations.selectors import Person
 
@@ -68,6 +73,8 @@ class Kind:
     stateful: bool = False
     # False: a message of a handoff superseded by a later one is still sent (every handoff counts).
     supersedable: bool = True
+    # A cover request's message that is moot once the request is no longer open (skipped, not sent).
+    while_open: bool = False
 
 
 @dataclass(frozen=True)
@@ -169,6 +176,9 @@ class Channel:
     def plan_shift_changed(self, rotation: Rotation, change: ShiftChange) -> Iterable[Planned]:
         return ()
 
+    def plan_cover(self, cover: CoverRequest, event: str) -> Iterable[Planned]:
+        return ()
+
     def send(self, notification: Notification) -> None:
         raise SendError(f"Roster has no way to send to “{self.key}”.", permanent=True)
 
@@ -226,6 +236,11 @@ def kind(key: str) -> Kind:
 def unsupersedable_kinds() -> list[str]:
     """Keys of the message kinds sent for every handoff, even one a later handoff superseded."""
     return [k.key for c in _channels.values() for k in c.kinds if not k.supersedable and not k.stateful]
+
+
+def while_open_kinds() -> list[str]:
+    """Keys of the kinds of a cover request's messages that are moot once it is no longer open."""
+    return [k.key for c in _channels.values() for k in c.kinds if k.while_open]
 
 
 def upcoming_leads() -> dict[int, dt.timedelta]:

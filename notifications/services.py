@@ -26,6 +26,11 @@ first: that is a condition of the claim, released when the attempt ends. `send()
 1, 5, 15, 40 minutes, then failed; webhooks: about 24 hours). The channel's `send()` may set
 `response_code`, `latency_ms` and `response_body` on the row; they are recorded with the result.
 
+Cover requests' events (offered, taken, cancelled, expired, "nobody took it yet") are made by
+`cover_events.py` through `notifications_create` (source "cover:<id>:<event>"), from the covers
+signal's listener and the sweep alike; a `while_open` kind whose request is no longer open when it is
+delivered is skipped with the reason.
+
 Upcoming shifts (reminders, moved shifts) are made by `upcoming.py` through `notifications_create`;
 a reminder (source "shift:...") whose shift has started or no longer exists when it is delivered
 is skipped with the reason.
@@ -61,6 +66,7 @@ from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
+from covers.models import CoverRequest
 from rotations.models import Handoff, Rotation
 
 from . import registry
@@ -104,6 +110,7 @@ def notifications_create(
     handoff: Handoff | None = None,
     base_payload: dict | None = None,
     organization_id: int | None = None,
+    cover_request_id: int | None = None,
 ) -> list[int]:
     """Insert one row per planned notification, ignoring the ones that exist. Returns the ids of
     this source's rows still waiting (to queue). Also what a reminder beat calls for a shift, and
@@ -117,6 +124,7 @@ def notifications_create(
             organization_id=organization_id,
             rotation=rotation,
             handoff=handoff,
+            cover_request_id=cover_request_id,
             source=source,
             source_at=source_at,
             channel=p.channel,
@@ -248,6 +256,27 @@ def _skip_if_shift_gone(notification_id: int, now: dt.datetime) -> bool:
     )
 
 
+def _skip_if_cover_closed(notification_id: int, now: dt.datetime) -> bool:
+    """A cover request's offer or "nobody took it yet" (a `while_open` kind) whose request was
+    taken, cancelled or expired before it could be delivered is skipped with the reason."""
+    kinds = registry.while_open_kinds()
+    if not kinds:
+        return False
+    closed = CoverRequest.objects.filter(pk=OuterRef("cover_request_id")).exclude(status=CoverRequest.Status.OPEN)
+    return (
+        Notification.objects.filter(
+            pk=notification_id, status=Notification.Status.PENDING, resent_at=None, kind__in=kinds
+        )
+        .filter(Exists(closed))
+        .update(
+            status=Notification.Status.SKIPPED,
+            last_error="Not sent: the cover request was taken, cancelled or expired before it could be delivered.",
+            claimed_at=now,
+        )
+        > 0
+    )
+
+
 def _fan_out_later_handoffs(notification_id: int) -> None:
     """Before a state is applied, make the rows of any later handoff not fanned out yet (recorded
     while the worker was down), so the older state is skipped rather than applied first."""
@@ -341,7 +370,11 @@ def notification_deliver(*, notification_id: int, now: dt.datetime | None = None
     call its channel's `send()` and record the result (see the module docstring)."""
     now = now or timezone.now()
     _fan_out_later_handoffs(notification_id)
-    if _skip_if_superseded(notification_id, now) or _skip_if_shift_gone(notification_id, now):
+    if (
+        _skip_if_superseded(notification_id, now)
+        or _skip_if_shift_gone(notification_id, now)
+        or _skip_if_cover_closed(notification_id, now)
+    ):
         return Outcome(Notification.Status.SKIPPED)
     claimed = _claim(notification_id, now)
     if claimed is None:

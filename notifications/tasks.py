@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.actor import Actor
 from config.celery import enqueue_each, enqueue_or_log
 
-from . import registry, services
+from . import cover_events, registry, services
 from . import upcoming as upcoming_module
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,19 @@ def nudge_shifts(rotation_ids: list[int]) -> None:
     enqueue_or_log(shifts_changed, rotation_ids, what=f"the moved-shift scan of rotations {rotation_ids}; beat will")
 
 
+def cover_nudge(sender=None, *, event: str, cover_request_id: int, **kwargs) -> None:
+    """covers.signals.cover_request_changed listener (after the commit): make the event's rows now
+    and queue them. Never raises: the sweep makes the rows of an event whose listener failed."""
+    try:
+        ids = cover_events.cover_event_fan_out(cover_request_id=cover_request_id, event=event)
+    except Exception:
+        log.exception(
+            "Could not make the notifications of cover request %s (%s); the sweep will", cover_request_id, event
+        )
+        return
+    enqueue_deliveries(ids)
+
+
 @shared_task(acks_late=True)
 def fan_out(handoff_id: int) -> int:
     return enqueue_deliveries(services.notifications_fan_out(handoff_id=handoff_id))
@@ -68,7 +81,7 @@ def deliver(notification_id: int) -> str:
 
 @shared_task
 def sweep() -> dict[str, int]:
-    """Beat, every minute: fan out handoffs no nudge reached, run each channel's own scan (outgoing
+    """Beat, every minute: fan out handoffs (and cover requests' events) no nudge reached, run each channel's own scan (outgoing
     relays incident events no listener reached, frees endpoints a dead worker left busy), put rows
     a dead worker left `sending` back to pending, and queue waiting rows whose message never ran
     (of a serial channel, round-robin across its targets)."""
@@ -86,6 +99,14 @@ def sweep() -> dict[str, int]:
     for handoff_id in handoffs:  # all of them before any is queued: a later one supersedes an earlier one
         made += services.notifications_fan_out(handoff_id=handoff_id)
     fanned = len(handoffs)
+    covers = cover_events.cover_events_to_fan_out(now=now)
+    for cover_request_id, event in covers:
+        try:
+            made += cover_events.cover_event_fan_out(cover_request_id=cover_request_id, event=event)
+        except Exception:
+            log.exception("Could not make the notifications of cover request %s (%s)", cover_request_id, event)
+    if covers:
+        counts["coverEvents"] = len(covers)
     stuck = services.notifications_requeue_stuck(now=now)
     due = services.notifications_due(now=now)
     queued = enqueue_deliveries(sorted(set(made) | set(due)))

@@ -23,7 +23,7 @@ from .models import EVENT_TYPES, Endpoint
 router = api_router(
     "Outgoing webhooks",
     "Endpoints Roster POSTs events to (`rotation.handoff`, `rotation.upcoming`, `rotation.shift_changed`, "
-    "`incident.updated`), signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, "
+    "`incident.updated`, `cover_request.created` / `.taken` / `.cancelled` / `.expired`), signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, "
     "`webhook-signature`), and each endpoint's delivery log. Admins only. The event bodies are the "
     "`OutgoingWebhookEvent*` schemas.",
 )

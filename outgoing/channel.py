@@ -6,6 +6,8 @@ Where events come from:
 - `rotation.handoff`: `plan(handoff)`, one row per subscribed, enabled endpoint;
 - `rotation.upcoming`: `plan_upcoming`, each endpoint's own lead time (`leads()` per rotation);
 - `rotation.shift_changed`: `plan_shift_changed` (rotations of organizations with a subscriber);
+- `cover_request.created / .taken / .cancelled / .expired`: `plan_cover` (notifications'
+  cover_events.py makes each once, with the request as it was at the event);
 - `incident.updated` and `webhook.test`: rows of no rotation made by `events.py` and
   `services.endpoint_send_test`.
 The row's payload carries `eventId` (the `webhook-id` header, the same on every retry, unique per
@@ -55,6 +57,7 @@ KINDS = tuple(
     registry.Kind(f"webhook.{event}", f"Outgoing webhook: {event}", supersedable=False)
     for event in [*services.EVENT_TYPES, "webhook.test"]
 )
+COVER_EVENTS = ("created", "taken", "cancelled", "expired")  # cover requests' events sent as cover_request.<event>
 TIMEOUT = 5.0  # seconds: connect and read each
 # Seconds before the next try, by attempts made so far; the last try comes ~24 h after the first.
 BACKOFF = (5, 300, 1800, 7200, 18000, 28800, 30300)
@@ -64,6 +67,7 @@ DATA_KEYS = {
     "rotation.handoff": ("rotation", "handoffId", "at", "from", "to"),
     "rotation.upcoming": ("rotation", "shift", "leadMinutes"),
     "rotation.shift_changed": ("rotation", "person", "before", "after", "window"),
+    **{f"cover_request.{event}": ("rotation", "coverRequest") for event in COVER_EVENTS},
 }
 
 
@@ -194,6 +198,14 @@ class WebhookChannel(registry.Channel):
         payload = {"eventId": _rotation_event_id(rotation.pk, change.source, "rotation.shift_changed")}
         for endpoint in _cached(change.cache, rotation.organization_id, "rotation.shift_changed"):
             yield registry.Planned(CHANNEL, target(endpoint.pk), "webhook.rotation.shift_changed", payload)
+
+    def plan_cover(self, cover, event):
+        if event not in COVER_EVENTS:
+            return
+        event_type = f"cover_request.{event}"
+        payload = {"eventId": f"evt_cover_request_{cover.pk}_{event}"}
+        for endpoint in services.subscribed(cover.organization_id, event_type):
+            yield registry.Planned(CHANNEL, target(endpoint.pk), f"webhook.{event_type}", payload)
 
     def send(self, notification: Notification) -> None:
         endpoint = Endpoint.objects.filter(pk=endpoint_id(notification.target)).first()

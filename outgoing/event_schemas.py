@@ -17,6 +17,62 @@ _SHIFT_PERSON = {
 }
 _TIME = {"type": "string", "format": "date-time"}
 _SPAN = {"type": "object", "properties": {"start": _TIME, "end": _TIME}}
+_MEMBER = {
+    "type": "object",
+    "required": ["memberId", "name", "email"],
+    "properties": {
+        "memberId": nullable({"type": "integer", "description": "null: the member left the rotation since."}),
+        "name": {"type": "string"},
+        "email": {"type": "string"},
+    },
+}
+_COVER_REQUEST = {
+    "type": "object",
+    "description": "The cover request at the event (as `GET /api/cover-requests/{id}`, less the write-back details).",
+    "required": [
+        "id",
+        "rotationId",
+        "status",
+        "start",
+        "end",
+        "note",
+        "requester",
+        "taker",
+        "swap",
+        "createdAt",
+        "createdBy",
+        "takenAt",
+        "takenBy",
+        "cancelledAt",
+        "cancelledBy",
+        "expiredAt",
+    ],
+    "properties": {
+        "id": {"type": "integer"},
+        "rotationId": {"type": "integer"},
+        "status": {"enum": ["open", "taken", "cancelled", "expired"]},
+        "start": _TIME,
+        "end": _TIME,
+        "note": {"type": "string"},
+        "requester": _MEMBER,
+        "taker": nullable(_MEMBER),
+        "swap": nullable(
+            {
+                **_SPAN,
+                "required": ["start", "end"],
+                "description": "A swap: the taker's own shift that goes back to the requester.",
+            }
+        ),
+        "createdAt": _TIME,
+        "createdBy": {"type": "string"},
+        "takenAt": nullable(_TIME),
+        "takenBy": nullable({"type": "string"}),
+        "cancelledAt": nullable(_TIME),
+        "cancelledBy": nullable({"type": "string"}),
+        "expiredAt": nullable(_TIME),
+    },
+}
+_COVER_DATA = {"rotation": _ROTATION, "coverRequest": _COVER_REQUEST}
 
 
 def _event(event_type: str, description: str, data: dict) -> dict:
@@ -67,6 +123,26 @@ EVENT_SCHEMAS = {
             "after": {"type": "array", "items": _SPAN},
             "window": _SPAN,
         },
+    ),
+    "OutgoingWebhookEventCoverRequestCreated": _event(
+        "cover_request.created",
+        "a member asks someone to cover a time range of their on-call shifts; `timestamp` is when.",
+        _COVER_DATA,
+    ),
+    "OutgoingWebhookEventCoverRequestTaken": _event(
+        "cover_request.taken",
+        "another member took the request (a swap gives one of their shifts back); `timestamp` is when.",
+        _COVER_DATA,
+    ),
+    "OutgoingWebhookEventCoverRequestCancelled": _event(
+        "cover_request.cancelled",
+        "the requester or an admin cancelled the request (a taken one: its override removed); `timestamp` is when.",
+        _COVER_DATA,
+    ),
+    "OutgoingWebhookEventCoverRequestExpired": _event(
+        "cover_request.expired",
+        "nobody took the request before it started; `timestamp` is when it expired.",
+        _COVER_DATA,
     ),
     "OutgoingWebhookEventTest": _event(
         "webhook.test",

@@ -11,6 +11,10 @@ EVENT_TYPES = {
     "rotation.upcoming": "Upcoming shift: someone's shift starts within the lead time",
     "rotation.shift_changed": "Shift changed: someone's shifts in the next 7 days moved",
     "incident.updated": "Incident updated (from PagerDuty)",
+    "cover_request.created": "Cover request created: someone asks for cover",
+    "cover_request.taken": "Cover request taken: someone covers it",
+    "cover_request.cancelled": "Cover request cancelled",
+    "cover_request.expired": "Cover request expired: nobody took it before it started",
 }
 DEFAULT_LEAD_MINUTES = 60
 

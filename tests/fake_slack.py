@@ -113,6 +113,7 @@ class FakeSlack:
         self.usergroups: dict[str, dict] = {}
         self.channels: dict[str, dict] = {}
         self.messages: list[dict] = []
+        self.updates: list[dict] = []  # chat.update calls that changed a message
         self._injected: dict[str, list[tuple[int, dict, dict]]] = {}
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self.add_channel("C0OPS", "ops", bot_member=True)
@@ -502,9 +503,41 @@ def _chat_post_message(fake: FakeSlack, params: dict, token: str) -> dict:
             return _err("not_in_channel")
         channel_id = channel["id"]
     ts = f"{time.time():.6f}"
+    while any(m["ts"] == ts for m in fake.messages):  # unique per message, as Slack's
+        ts = f"{float(ts) + 0.000001:.6f}"
     message = {"type": "message", "text": params.get("text", ""), "user": fake.bot_user_id, "ts": ts}
+    if params.get("blocks"):
+        message["blocks"] = _blocks(params["blocks"])
     fake.messages.append({"channel": channel_id, **message})
     return {"ok": True, "channel": channel_id, "ts": ts, "message": message}
+
+
+def _blocks(value) -> list:
+    """Blocks as Slack reads them: a JSON array (slack_sdk sends a form field's JSON text)."""
+    return json.loads(value) if isinstance(value, str) else list(value)
+
+
+def _chat_update(fake: FakeSlack, params: dict, token: str) -> dict:
+    """Replace a message's text and blocks (blocks left out: kept; an empty list removes them, as Slack does)."""
+    channel_id, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+    if channel_id.startswith("C") or channel_id.startswith("G"):
+        channel = _channel_or_error(fake, params)
+        if channel is None:
+            return _err("channel_not_found")
+    found = next((m for m in fake.messages if m["channel"] == channel_id and m["ts"] == ts), None)
+    if found is None:
+        return _err("message_not_found")
+    if found.get("user") != fake.bot_user_id:
+        return _err("cant_update_message")
+    found["text"] = params.get("text", found.get("text", ""))
+    blocks = _blocks(params["blocks"]) if "blocks" in params else found.get("blocks", [])
+    if blocks:
+        found["blocks"] = blocks
+    else:
+        found.pop("blocks", None)
+    found["edited"] = {"user": fake.bot_user_id, "ts": f"{time.time():.6f}"}
+    fake.updates.append({"channel": channel_id, "ts": ts, "text": found["text"], "blocks": blocks})
+    return {"ok": True, "channel": channel_id, "ts": ts, "text": found["text"], "message": dict(found)}
 
 
 _METHODS = {
@@ -520,6 +553,7 @@ _METHODS = {
     "conversations.info": _conversations_info,
     "conversations.setTopic": _conversations_set_topic,
     "chat.postMessage": _chat_post_message,
+    "chat.update": _chat_update,
 }
 # The bot scope each method needs ("a|b": either).
 _SCOPES = {
@@ -533,4 +567,5 @@ _SCOPES = {
     "conversations.info": "channels:read|groups:read",
     "conversations.setTopic": "channels:write.topic|groups:write.topic",
     "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
 }

@@ -67,6 +67,8 @@ PERMANENT_MESSAGES = {
     "user_disabled": "That Slack account is deactivated.",
     "users_not_found": "No Slack user has that email address.",
     "msg_blocks_too_long": "The message is too long for Slack: shorten the template.",
+    "message_not_found": "Slack cannot find the message to update (someone deleted it).",
+    "cant_update_message": "Slack lets Roster update only its own messages.",
     "invalid_code": "Slack refused the authorization code (it was already used or is too old). Try Add to Slack again.",
     "bad_redirect_uri": "Slack refused the redirect URL: the Slack app must list exactly the redirect URL shown on the card.",
     "oauth_authorization_url_mismatch": "Slack refused the redirect URL: the Slack app must list exactly the "
@@ -91,6 +93,7 @@ LIMITS = {
     "conversations.info": _TIER3,
     "conversations.setTopic": _TIER2,
     "chat.postMessage": "1 per second",  # per channel
+    "chat.update": _TIER3,
 }
 _CODE = re.compile(r"^[a-z0-9_.]{1,60}$")
 _SCOPES = re.compile(r"^[a-z0-9_.:,]{1,300}$")
@@ -369,10 +372,17 @@ class SlackClient:
         )
         return str(((data.get("channel") or {}).get("topic") or {}).get("value", topic))
 
-    def chat_post_message(self, *, channel: str, text: str) -> str:
-        """Post `text` (mrkdwn) to a channel or, with a user id, as a direct message. Returns the ts."""
-        data = self._call(self._web.chat_postMessage, channel=channel, text=text, where=channel)
+    def chat_post_message(self, *, channel: str, text: str, blocks: list[dict] | None = None) -> str:
+        """Post `text` (mrkdwn; with `blocks`, the notification's fallback) to a channel or, with a
+        user id, as a direct message. Returns the ts."""
+        data = self._call(self._web.chat_postMessage, channel=channel, text=text, blocks=blocks, where=channel)
         return str(data.get("ts") or "")
+
+    def chat_update(self, *, channel: str, ts: str, text: str, blocks: list[dict] | None = None) -> str:
+        """Replace the app's message `ts` in `channel` (a channel id) with `text` and `blocks` (an
+        empty list removes the blocks, buttons included). Returns the ts."""
+        data = self._call(self._web.chat_update, channel=channel, ts=ts, text=text, blocks=blocks, where=channel)
+        return str(data.get("ts") or ts)
 
 
 def _mapped(response: SlackResponse, *, channel: str) -> SlackError:

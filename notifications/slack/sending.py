@@ -21,6 +21,7 @@ from rotations.selectors import timeline
 
 from .. import registry
 from ..models import Notification, RotationSlack
+from . import covers
 from .planning import OFF_DUTY, ON_DUTY, REMINDER, TOPIC, USERGROUP
 from .settings import (
     TOPIC_MAX,
@@ -196,6 +197,15 @@ def _send_reminder(row: Notification, config: RotationSlack, connection: SlackCo
 
 
 def send(notification: Notification) -> None:
+    if notification.kind in {k.key for k in covers.KINDS}:  # a cover request's (no handoff template)
+        connection = usable_connection(notification.the_rotation)
+        if connection is None:
+            raise registry.SendError(
+                "Slack is not connected (or needs Reconnect Slack) on Settings → Integrations.", permanent=True
+            )
+        with _as_send_errors(connection):
+            covers.send_cover(notification, connection, client_for(connection))
+        return
     config, connection = _context(notification)
     senders = {
         USERGROUP.key: _send_usergroup,

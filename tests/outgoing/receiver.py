@@ -19,6 +19,10 @@ SCHEMAS = {
     "rotation.shift_changed": "OutgoingWebhookEventShiftChanged",
     "incident.updated": "OutgoingWebhookEventIncident",
     "webhook.test": "OutgoingWebhookEventTest",
+    "cover_request.created": "OutgoingWebhookEventCoverRequestCreated",
+    "cover_request.taken": "OutgoingWebhookEventCoverRequestTaken",
+    "cover_request.cancelled": "OutgoingWebhookEventCoverRequestCancelled",
+    "cover_request.expired": "OutgoingWebhookEventCoverRequestExpired",
 }
 
 

@@ -64,7 +64,8 @@ def test_events_must_be_known(admin_client):
     response = create(admin_client, events=["rotation.everything"])
     assert response.status_code == 400
     assert response.json()["errors"]["events"] == [
-        "Unknown event 'rotation.everything': choose from rotation.handoff, rotation.upcoming, rotation.shift_changed, incident.updated."
+        "Unknown event 'rotation.everything': choose from rotation.handoff, rotation.upcoming, rotation.shift_changed, "
+        "incident.updated, cover_request.created, cover_request.taken, cover_request.cancelled, cover_request.expired."
     ]
     assert create(admin_client, events=[]).json()["errors"]["events"] == ["Choose at least one event."]
 

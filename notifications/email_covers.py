@@ -1,0 +1,138 @@
+"""Cover requests by email (issue 25), part of the email channel (`email.EmailChannel`):
+- `email.cover_offer` ("created"): to each member of the rotation but the requester who chose shift
+  emails from it (a reminder before shifts or moved-shift emails: their own choice, else the
+  rotation's defaults, as email reminders pick people), with the one-click unsubscribe; skipped once
+  the request is no longer open, or when they turned the emails off since;
+- to the requester, about their own request: `email.cover_taken`, `email.cover_expiring` ("nobody
+  has taken it yet", an hour before; skipped once no longer open) and `email.cover_expired`.
+Times are in the rotation's time zone (an email has no reader's zone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.urls import reverse
+
+from covers.models import CoverRequest
+from rotations.models import Member
+
+from . import registry
+from .models import EmailReminder, Notification, RotationEmailSettings
+
+CHANNEL = "email"
+OFFER = registry.Kind("email.cover_offer", "Email: a cover request to take", while_open=True)
+TAKEN = registry.Kind("email.cover_taken", "Email: your cover request was taken")
+EXPIRING = registry.Kind("email.cover_expiring", "Email: nobody has taken your cover request yet", while_open=True)
+EXPIRED = registry.Kind("email.cover_expired", "Email: your cover request expired")
+KINDS = (OFFER, TAKEN, EXPIRING, EXPIRED)
+TO_REQUESTER = {"taken": TAKEN, "expiring": EXPIRING, "expired": EXPIRED}
+
+
+def chose_email(choice: RotationEmailSettings | EmailReminder | None) -> bool:
+    return choice is not None and (bool(choice.reminder_hours) or choice.shift_moved)
+
+
+def offer_recipients(cover: CoverRequest) -> list[str]:
+    """The rotation's members but the requester who chose shift emails from it (three queries)."""
+    requester = cover.requester_email.strip().lower()
+    emails = {
+        e.strip().lower() for e in Member.objects.filter(rotation_id=cover.rotation_id).values_list("email", flat=True)
+    } - {requester, ""}
+    own = {r.email: r for r in EmailReminder.objects.filter(rotation_id=cover.rotation_id, email__in=emails)}
+    defaults = RotationEmailSettings.objects.filter(rotation_id=cover.rotation_id).first()
+    return sorted(e for e in emails if chose_email(own.get(e) or defaults))
+
+
+def plan_cover(cover: CoverRequest, event: str) -> Iterator[registry.Planned]:
+    if event == "created":
+        for email in offer_recipients(cover):
+            yield registry.Planned(CHANNEL, f"email:{email}", OFFER.key)
+    elif event in TO_REQUESTER and cover.requester_email.strip():
+        yield registry.Planned(CHANNEL, f"email:{cover.requester_email.strip().lower()}", TO_REQUESTER[event].key)
+
+
+def still_wanted(row: Notification) -> bool:
+    """An offer to someone who turned shift emails off since is not sent (the requester's own are)."""
+    if row.kind != OFFER.key:
+        return True
+    email = row.target.removeprefix("email:")
+    return chose_email(
+        EmailReminder.objects.filter(rotation_id=row.the_rotation.pk, email=email).first()
+        or RotationEmailSettings.objects.filter(rotation_id=row.the_rotation.pk).first()
+    )
+
+
+def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]) -> EmailMessage:
+    """The email of a cover request's row (plain text), the request as it is now."""
+    cover = (
+        CoverRequest.objects.select_related("rotation").filter(pk=row.cover_request_id).first()
+        if row.cover_request_id
+        else None
+    )
+    if cover is None:
+        raise registry.SendError("The cover request no longer exists.", permanent=True)
+    rotation = cover.rotation
+    email = row.target.removeprefix("email:")
+    zone = rotation.time_zone
+    link = settings.PUBLIC_BASE_URL + reverse("rotations:detail", args=[rotation.pk])
+    span = [
+        f"  From:  {when(rotation, cover.start.isoformat())} ({zone})",
+        f"  Until: {when(rotation, cover.end.isoformat())} ({zone})",
+    ]
+    note = ["", "Their note:", *[f"  {line}" for line in cover.note.splitlines()]] if cover.note else []
+    headers: dict[str, str] = {}
+    if row.kind == OFFER.key:
+        subject = f"{cover.requester_name} asks for cover in {rotation.name}"
+        lines = [
+            "Hello,",
+            "",
+            f"{cover.requester_name} asks for someone to cover their on-call shift in {rotation.name}:",
+            "",
+            *span,
+            *note,
+            "",
+            f"Take it on the rotation page (first come, first served): {link}",
+            "",
+            f"You get this email because you chose shift emails from {rotation.name}.",
+            f"Stop these emails (no sign-in needed): {unsubscribe_url}",
+        ]
+        headers = {"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    else:
+        if row.kind == TAKEN.key:
+            who = cover.taker_name or cover.taker_email or "Someone"
+            subject = f"{who} took your cover request in {rotation.name}"
+            lines = [f"Hello {cover.requester_name},", "", f"{who} took your request for cover in {rotation.name}:"]
+            lines += ["", *span]
+            if cover.swap_start and cover.swap_end:
+                lines += [
+                    "",
+                    f"It is a swap: you cover {who}'s shift from {when(rotation, cover.swap_start.isoformat())} "
+                    f"until {when(rotation, cover.swap_end.isoformat())} ({zone}).",
+                ]
+            if cover.apply_message:
+                lines += ["", cover.apply_message]
+        elif row.kind == EXPIRING.key:
+            subject = f"Nobody has taken your cover request in {rotation.name} yet"
+            lines = [
+                f"Hello {cover.requester_name},",
+                "",
+                f"Nobody has taken your request for cover in {rotation.name} yet, and it starts soon:",
+                "",
+                *span,
+                "",
+                "If nobody takes it, you stay on call.",
+            ]
+        else:
+            subject = f"Your cover request in {rotation.name} expired"
+            lines = [
+                f"Hello {cover.requester_name},",
+                "",
+                f"Nobody took your request for cover in {rotation.name} before it started, so you stay on call:",
+                "",
+                *span,
+            ]
+        lines += ["", f"The rotation: {link}", "", "You get this email because you asked for cover in Roster."]
+    return EmailMessage(subject=subject, body="\n".join(lines) + "\n", to=[email], headers=headers)

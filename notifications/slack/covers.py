@@ -1,0 +1,262 @@
+"""Cover requests on Slack (issue 25): planned by `plan_cover`, sent by `send_cover`.
+
+In the rotation's message channel (the one that gets handoff messages):
+- `slack.cover_offer` ("created"): the request, its times in each reader's own time zone (Slack's
+  `<!date^unix^{date_short_pretty} {time}|fallback>`), the note and a **Take it** button (action
+  `cover_take`, value the request's id). Its ts is kept (`CoverSlackMessage`);
+- `slack.cover_outcome` ("taken", "cancelled", "expired"): that same message updated
+  (chat.update): the button gone, a line saying who took it, who cancelled it, or that it expired.
+  While the offer is still being posted, the update waits for it; when there is no offer message
+  (it failed, or the channel was chosen since), the outcome is posted as a new message;
+- `slack.cover_expiring` ("expiring", an hour before the start, nobody took it): a message in the
+  channel and a direct message to the requester (when Slack knows their email). Skipped once the
+  request is no longer open.
+Every message renders the request as it is when sent, so a late offer of a request taken meanwhile
+already says who took it, and a retried update is the same update.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from covers.models import CoverRequest
+from integrations.slack import client as slack
+from integrations.slack.models import SlackConnection, SlackUser
+from integrations.slack.services import slack_users_match
+
+from .. import registry
+from ..models import CoverSlackMessage, Notification
+from .settings import rotation_slack_get, usable_connection
+
+CHANNEL = "slack"
+OFFER = registry.Kind("slack.cover_offer", "Slack: cover request offered (Take it)")
+OUTCOME = registry.Kind("slack.cover_outcome", "Slack: cover request message updated (taken, cancelled, expired)")
+EXPIRING = registry.Kind("slack.cover_expiring", "Slack: nobody has taken a cover request yet", while_open=True)
+KINDS = (OFFER, OUTCOME, EXPIRING)
+TAKE_ACTION = "cover_take"  # the button's action_id (the interactive handler takes it by this)
+OFFER_WAIT = 10.0  # seconds: an outcome waits this long for its offer message to be posted
+
+
+def plan_cover(cover: CoverRequest, event: str) -> Iterator[registry.Planned]:
+    rotation = cover.rotation
+    connection = usable_connection(rotation)
+    if connection is None:
+        return
+    config = rotation_slack_get(rotation)
+    room = f"channel:{config.message_channel_id}" if config is not None and config.message_channel_id else ""
+    if event == "created" and room:
+        yield registry.Planned(CHANNEL, room, OFFER.key)
+    elif event in ("taken", "cancelled", "expired") and room:
+        yield registry.Planned(CHANNEL, room, OUTCOME.key)
+    elif event == "expiring":
+        if room:
+            yield registry.Planned(CHANNEL, room, EXPIRING.key)
+        email = cover.requester_email.strip().lower()
+        unknown = SlackUser.objects.filter(team_id=connection.team_id, email=email, user_id="").exists()
+        if email and not unknown:  # someone Slack was asked about and does not know gets the channel only
+            yield registry.Planned(CHANNEL, f"dm:{email}", EXPIRING.key)
+
+
+# --- what the messages say ---------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    """Text as Slack shows it literally (its three control characters escaped)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def fallback_time(cover: CoverRequest, moment: dt.datetime) -> str:
+    rotation = cover.rotation
+    return f"{moment.astimezone(rotation.tz):%a %-d %b %H:%M} {rotation.time_zone}"
+
+
+def stamp(cover: CoverRequest, moment: dt.datetime) -> str:
+    """`moment` in each reader's own time zone (Slack's date formatting; the rotation's as fallback)."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback_time(cover, moment)}>"
+
+
+def _person(connection: SlackConnection, name: str, email: str) -> str:
+    """A Slack mention when Slack knows the email, else the name."""
+    email = (email or "").strip().lower()
+    if email:
+        user_id = slack_users_match(connection=connection, emails=[email]).linked.get(email)
+        if user_id:
+            return f"<@{user_id}>"
+    return escape(name or email or "someone")
+
+
+def _actor(connection: SlackConnection, cover: CoverRequest, label: str) -> str:
+    """Who did it (an Actor label: an email, an API token, "system"), as a mention when it is the requester's."""
+    if label and label.lower() == cover.requester_email.lower():
+        return _person(connection, cover.requester_name, cover.requester_email)
+    return _person(connection, label, label) if "@" in (label or "") else escape(label or "Roster")
+
+
+def _span(cover: CoverRequest) -> str:
+    return f"{stamp(cover, cover.start)} – {stamp(cover, cover.end)}"
+
+
+def _link(cover: CoverRequest) -> str:
+    return settings.PUBLIC_BASE_URL + reverse("rotations:detail", args=[cover.rotation_id])
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+def outcome_line(cover: CoverRequest, connection: SlackConnection) -> tuple[str, str]:
+    """(mrkdwn, plain fallback) of what became of the request; ("", "") while it is open."""
+    if cover.status == CoverRequest.Status.TAKEN:
+        taker = _person(connection, cover.taker_name, cover.taker_email)
+        line = f":white_check_mark: Taken by {taker}."
+        plain = f"Taken by {cover.taker_name or cover.taker_email}."
+        if cover.swap_start and cover.swap_end:
+            requester = _person(connection, cover.requester_name, cover.requester_email)
+            line += f" A swap: {requester} covers {stamp(cover, cover.swap_start)} – {stamp(cover, cover.swap_end)}."
+            plain += " A swap."
+        return line, plain
+    if cover.status == CoverRequest.Status.CANCELLED:
+        who = _actor(connection, cover, cover.cancelled_by)
+        return f":no_entry_sign: Cancelled by {who}.", f"Cancelled by {cover.cancelled_by or 'Roster'}."
+    if cover.status == CoverRequest.Status.EXPIRED:
+        words = "Expired: nobody took it before it started."
+        return f":hourglass: {words}", words
+    return "", ""
+
+
+def offer_message(cover: CoverRequest, connection: SlackConnection) -> tuple[str, list[dict]]:
+    """The offer as it is now: (fallback text, blocks). Open: with the Take it button; else the outcome."""
+    requester = _person(connection, cover.requester_name, cover.requester_email)
+    rotation = escape(cover.rotation.name)
+    head = (
+        f":raising_hand: {requester} asks for someone to cover their on-call shift in "
+        f"<{_link(cover)}|{rotation}>:\n{_span(cover)}"
+    )
+    text = (
+        f"{cover.requester_name} asks for cover in {cover.rotation.name}: "
+        f"{fallback_time(cover, cover.start)} – {fallback_time(cover, cover.end)}."
+    )
+    blocks = [_section(head)]
+    if cover.note:
+        blocks.append(_section("\n".join(f">{escape(line)}" for line in cover.note.splitlines() or [""])))
+    line, plain = outcome_line(cover, connection)
+    if line:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line}]})
+        text += f" {plain}"
+    else:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"cover_{cover.pk}",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": TAKE_ACTION,
+                        "text": {"type": "plain_text", "text": "Take it"},
+                        "style": "primary",
+                        "value": str(cover.pk),
+                    }
+                ],
+            }
+        )
+    return text, blocks
+
+
+def expiring_text(cover: CoverRequest, connection: SlackConnection, *, to_requester: bool) -> str:
+    if to_requester:
+        return (
+            f":hourglass_flowing_sand: Nobody has taken your request for cover in *{escape(cover.rotation.name)}* yet "
+            f"({_span(cover)}). If nobody does, you stay on call. <{_link(cover)}|Open the rotation>"
+        )
+    requester = _person(connection, cover.requester_name, cover.requester_email)
+    return (
+        f":hourglass_flowing_sand: Nobody has taken {requester}'s request for cover in "
+        f"*{escape(cover.rotation.name)}* yet, and it starts soon: {_span(cover)}. "
+        f"Use *Take it* on the request in this channel, or <{_link(cover)}|the rotation page>."
+    )
+
+
+# --- sending -----------------------------------------------------------------------------------
+
+
+def _cover_of(row: Notification) -> CoverRequest:
+    cover = (
+        CoverRequest.objects.select_related("rotation").filter(pk=row.cover_request_id).first()
+        if row.cover_request_id
+        else None
+    )
+    if cover is None:
+        raise registry.SendError("The cover request no longer exists.", permanent=True)
+    return cover
+
+
+def _post_offer(bot: slack.SlackClient, channel: str, cover: CoverRequest, connection: SlackConnection) -> None:
+    text, blocks = offer_message(cover, connection)
+    ts = bot.chat_post_message(channel=channel, text=text, blocks=blocks)
+    CoverSlackMessage.objects.update_or_create(
+        cover_request=cover, defaults={"channel_id": channel, "ts": ts, "posted_at": timezone.now(), "updated_at": None}
+    )
+
+
+def _update_offer(
+    bot: slack.SlackClient, message: CoverSlackMessage, cover: CoverRequest, connection: SlackConnection
+) -> None:
+    text, blocks = offer_message(cover, connection)
+    try:
+        bot.chat_update(channel=message.channel_id, ts=message.ts, text=text, blocks=blocks)
+    except slack.Permanent as error:
+        if error.code != "message_not_found":
+            raise
+        _post_offer(bot, message.channel_id, cover, connection)  # someone deleted it: post it again
+        return
+    CoverSlackMessage.objects.filter(pk=message.pk).update(updated_at=timezone.now())
+
+
+def _offer_waiting(cover: CoverRequest) -> bool:
+    """Is the offer's row still to be sent (so the outcome must wait for its message)?"""
+    return Notification.objects.filter(
+        cover_request=cover,
+        channel=CHANNEL,
+        kind=OFFER.key,
+        status__in=[Notification.Status.PENDING, Notification.Status.SENDING],
+    ).exists()
+
+
+def send_cover(row: Notification, connection: SlackConnection, bot: slack.SlackClient) -> None:
+    """Send one cover request row (called inside sending's error mapping)."""
+    cover = _cover_of(row)
+    target = row.target.split(":", 1)[1]
+    message = CoverSlackMessage.objects.filter(cover_request=cover).first()
+    if row.kind == OFFER.key:
+        if message is not None:  # sent before (a row the sweeper put back, a Resend): update, never a second
+            _update_offer(bot, message, cover, connection)
+        else:
+            _post_offer(bot, target, cover, connection)
+    elif row.kind == OUTCOME.key:
+        if message is not None:
+            _update_offer(bot, message, cover, connection)
+        elif _offer_waiting(cover):
+            raise registry.SendError(
+                "Waiting for the request's Slack message to be posted first.", retry_after=OFFER_WAIT, counted=False
+            )
+        else:
+            _post_offer(bot, target, cover, connection)
+    elif row.kind == EXPIRING.key:
+        if row.target.startswith("dm:"):
+            user_id = slack_users_match(connection=connection, emails=[target]).linked.get(target)
+            if not user_id:
+                raise registry.SendError(
+                    f"No Slack user has the email {target}, so {cover.requester_name} gets no direct message "
+                    "(the channel was told): use the same email in Slack and in Roster.",
+                    permanent=True,
+                )
+            bot.chat_post_message(channel=user_id, text=expiring_text(cover, connection, to_requester=True))
+        else:
+            bot.chat_post_message(channel=target, text=expiring_text(cover, connection, to_requester=False))
+    else:
+        raise registry.SendError(f"Roster does not know how to send “{row.kind}” to Slack.", permanent=True)

@@ -1,0 +1,99 @@
+"""Cover requests by email (Django's mail outbox): the offer to the rotation's members who chose
+shift emails, and the requester told when it is taken, nobody has taken it yet, or it expired."""
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+
+from notifications import cover_events, email, services, tasks
+from notifications.models import Notification
+from tests.notifications.covers import ask, happen
+
+pytestmark = pytest.mark.django_db
+
+START = dt.datetime(2026, 3, 8, 9, 0, tzinfo=dt.UTC)  # Cy's shift in `rotation` (Ana 6 March, Bo 7th, Cy 8th)
+END = START + dt.timedelta(hours=12)
+ANA, BO, CY = "ana@acme.example", "bo@acme.example", "cy@acme.example"
+
+
+def turn_on(rotation, address, **changes):
+    email.reminder_set(rotation=rotation, email=address, actor=None, changes=changes)
+
+
+def test_the_offer_goes_to_members_who_chose_shift_emails_but_not_the_requester(rotation):
+    turn_on(rotation, BO, reminder_hours=12)
+    turn_on(rotation, CY, shift_moved=True)
+    turn_on(rotation, ANA, reminder_hours=2)  # the requester: not offered her own request
+
+    cover = ask(rotation, ANA, START, END, note="Family wedding")
+    tasks.sweep()  # the sweep after the listener: nothing twice
+    tasks.cover_nudge(event="created", cover_request_id=cover.pk)
+
+    assert sorted(m.to[0] for m in mail.outbox) == [BO, CY]
+    message = mail.outbox[0]
+    assert message.subject == "Ana Ortiz asks for cover in Platform"
+    assert "  From:  Sun 8 Mar 2026 09:00 (UTC)\n  Until: Sun 8 Mar 2026 21:00 (UTC)" in message.body
+    assert "  Family wedding" in message.body
+    assert "https://roster.example.com/unsubscribe/" in message.extra_headers["List-Unsubscribe"]
+    assert set(Notification.objects.values_list("kind", "status")) == {("email.cover_offer", "sent")}
+
+
+def test_the_rotation_defaults_pick_people_who_made_no_choice_and_an_own_choice_of_none_wins(rotation):
+    email.defaults_set(rotation=rotation, actor=None, changes={"shift_moved": True})
+    turn_on(rotation, CY, reminder_hours=None, shift_moved=False)  # Cy turned them off
+
+    ask(rotation, ANA, START, END)
+
+    assert [m.to for m in mail.outbox] == [[BO]]
+
+
+def test_nobody_is_emailed_an_offer_by_default(rotation):
+    ask(rotation, ANA, START, END)
+    assert mail.outbox == [] and not Notification.objects.filter(kind="email.cover_offer").exists()
+
+
+def test_an_offer_not_sent_before_someone_took_it_is_skipped(rotation):
+    turn_on(rotation, BO, reminder_hours=12)
+    cover = ask(rotation, ANA, START, END, tell=False)  # the listener never ran
+    happen(cover, "taken", by=CY, tell=False)
+
+    tasks.sweep()
+
+    offer = Notification.objects.get(kind="email.cover_offer")
+    assert offer.status == "skipped" and "taken, cancelled or expired" in offer.last_error
+    assert [(m.to, m.subject) for m in mail.outbox] == [([ANA], "Cy Diaz took your cover request in Platform")]
+
+
+def test_the_requester_hears_when_it_is_taken_nobody_took_it_yet_and_it_expired_each_once(rotation):
+    first = ask(rotation, ANA, START, END)
+    happen(first, "taken", by=BO)
+    second = ask(rotation, ANA, END, END + dt.timedelta(hours=2))
+    happen(second, "expiring")
+    happen(second, "expired")
+    third = ask(rotation, ANA, END + dt.timedelta(hours=2), END + dt.timedelta(hours=3))
+    happen(third, "cancelled", by=ANA)  # she cancelled it herself: no email
+
+    tasks.sweep()
+    for row in Notification.objects.all():
+        services.notification_deliver(notification_id=row.pk)
+
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        ([ANA], "Bo Chen took your cover request in Platform"),
+        ([ANA], "Nobody has taken your cover request in Platform yet"),
+        ([ANA], "Your cover request in Platform expired"),
+    ]
+    assert "Bo Chen took your request for cover in Platform" in mail.outbox[0].body
+    assert "If nobody takes it, you stay on call." in mail.outbox[1].body
+
+
+def test_an_offer_to_someone_who_unsubscribed_since_is_not_sent(rotation):
+    turn_on(rotation, BO, reminder_hours=12)
+    cover = ask(rotation, ANA, START, END, tell=False)
+    [row] = cover_events.cover_event_fan_out(cover_request_id=cover.pk, event="created")  # made, not sent yet
+    email.unsubscribe(rotation=rotation, email=BO, via="link")
+
+    services.notification_deliver(notification_id=row)
+
+    assert mail.outbox == []
+    assert Notification.objects.get(pk=row).last_error == "Not sent: bo@acme.example turned these emails off."

@@ -1,0 +1,190 @@
+"""Cover requests on Slack (against tests/fake_slack.py): the offer in the rotation's message
+channel with a Take it button and the times in each reader's time zone, the same message updated
+when it is taken, cancelled or expires, and "nobody took it yet" to the channel and the requester."""
+
+import datetime as dt
+
+import pytest
+
+from notifications import services, tasks
+from notifications.models import CoverSlackMessage, Notification
+from notifications.slack.settings import rotation_slack_update
+from tests.integrations.slack_flow import make_connection
+from tests.notifications.conftest import NOW
+from tests.notifications.covers import ask, happen
+
+pytestmark = pytest.mark.django_db
+
+START = dt.datetime(2026, 3, 8, 9, 0, tzinfo=dt.UTC)  # Ada's next shift (the `team` rotation: Ada, Grace, Ada...)
+END = START + dt.timedelta(days=1)
+ADA, GRACE = "ada@acme.example", "grace@acme.example"
+
+
+@pytest.fixture
+def slack_team(team, org, fake_slack):
+    make_connection(org, fake_slack)
+    rotation_slack_update(rotation=team, actor=None, changes={"message_channel_id": "C0OPS"})
+    return team
+
+
+def buttons(message: dict) -> list[dict]:
+    return [e for b in message.get("blocks", []) if b["type"] == "actions" for e in b["elements"]]
+
+
+def shown(message: dict) -> str:
+    """Every text of the message's blocks, as one string."""
+    parts = []
+    for block in message.get("blocks", []):
+        if "text" in block:
+            parts.append(block["text"]["text"])
+        parts += [e.get("text", "") for e in block.get("elements", []) if isinstance(e.get("text"), str)]
+    return "\n".join(parts)
+
+
+def deliver_everything():
+    for row in Notification.objects.all():
+        services.notification_deliver(notification_id=row.pk)
+
+
+def test_an_offer_is_one_message_with_take_it_and_times_in_each_reader_s_time_zone(slack_team, fake_slack):
+    cover = ask(slack_team, ADA, START, END, note="Dentist <3 & a long drive")
+
+    assert len(fake_slack.messages) == 1
+    message = fake_slack.messages[0]
+    assert message["channel"] == "C0OPS"
+    assert buttons(message) == [
+        {
+            "type": "button",
+            "action_id": "cover_take",
+            "text": {"type": "plain_text", "text": "Take it"},
+            "style": "primary",
+            "value": str(cover.pk),
+        }
+    ]
+    text = shown(message)
+    assert "<@U0ADA> asks for someone to cover their on-call shift" in text
+    assert (
+        f"<!date^{int(START.timestamp())}^{{date_short_pretty}} {{time}}|Sun 8 Mar 09:00 UTC> – "
+        f"<!date^{int(END.timestamp())}^{{date_short_pretty}} {{time}}|Mon 9 Mar 09:00 UTC>"
+    ) in text
+    assert ">Dentist &lt;3 &amp; a long drive" in text  # the note, escaped for Slack
+    assert message["text"].startswith("Ada Lovelace asks for cover in Platform: Sun 8 Mar 09:00 UTC")
+
+    # The sweep, another nudge and a retry of every row overlap the listener: still one message.
+    tasks.sweep()
+    tasks.cover_nudge(event="created", cover_request_id=cover.pk)
+    deliver_everything()
+    assert fake_slack.calls["chat.postMessage"] == 1
+    row = Notification.objects.get()
+    assert (row.source, row.kind, row.target, row.status, row.cover_request_id) == (
+        f"cover:{cover.pk}:created",
+        "slack.cover_offer",
+        "channel:C0OPS",
+        "sent",
+        cover.pk,
+    )
+    assert CoverSlackMessage.objects.get(cover_request=cover).ts == message["ts"]
+
+
+def test_taking_it_updates_the_same_message_without_the_button(slack_team, fake_slack):
+    cover = ask(slack_team, ADA, START, END)
+    ts = fake_slack.messages[0]["ts"]
+
+    happen(cover, "taken", by=GRACE)
+    tasks.sweep()
+    deliver_everything()
+
+    assert fake_slack.calls["chat.postMessage"] == 1  # no second message
+    assert fake_slack.calls["chat.update"] == 1
+    assert [(u["channel"], u["ts"]) for u in fake_slack.updates] == [("C0OPS", ts)]
+    message = fake_slack.messages[0]
+    assert buttons(message) == []
+    assert ":white_check_mark: Taken by <@U0GRACE>." in shown(message)
+    assert message["text"].endswith("Taken by Grace Hopper.")
+
+
+def test_cancelled_and_expired_requests_say_so_in_the_same_message(slack_team, fake_slack):
+    first = ask(slack_team, ADA, START, END)
+    second = ask(slack_team, ADA, END, END + dt.timedelta(hours=4))
+
+    happen(first, "cancelled", by=ADA)
+    happen(second, "expired")
+
+    assert fake_slack.calls["chat.postMessage"] == 2 and fake_slack.calls["chat.update"] == 2
+    one, two = fake_slack.messages
+    assert buttons(one) == [] and ":no_entry_sign: Cancelled by <@U0ADA>." in shown(one)
+    assert buttons(two) == [] and ":hourglass: Expired: nobody took it before it started." in shown(two)
+
+
+def test_an_update_waits_for_its_offer_and_never_posts_a_second_message(slack_team, fake_slack, frozen):
+    fake_slack.fail_next("chat.postMessage", status=500, body={"ok": False, "error": "internal_error"})
+    cover = ask(slack_team, ADA, START, END)  # Slack failed: the offer waits for its retry
+    happen(cover, "taken", by=GRACE)
+
+    outcome = Notification.objects.get(kind="slack.cover_outcome")
+    assert outcome.status == "pending" and outcome.attempts == 0  # waiting is not an attempt
+    assert "Waiting for the request's Slack message" in outcome.last_error
+    assert fake_slack.messages == []
+
+    frozen.move_to(NOW + dt.timedelta(minutes=5))
+    tasks.sweep()  # the offer's retry, then the update
+
+    assert fake_slack.calls["chat.postMessage"] == 2  # the failed one and the one that went
+    assert len(fake_slack.messages) == 1
+    assert buttons(fake_slack.messages[0]) == []
+    assert "Taken by <@U0GRACE>" in shown(fake_slack.messages[0])
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_an_outcome_with_no_offer_message_is_posted_as_a_new_message(team, org, fake_slack):
+    make_connection(org, fake_slack)
+    cover = ask(team, ADA, START, END)  # no message channel yet: no offer
+    rotation_slack_update(rotation=team, actor=None, changes={"message_channel_id": "C0OPS"})
+
+    happen(cover, "taken", by=GRACE)
+
+    assert fake_slack.calls["chat.update"] == 0
+    assert len(fake_slack.messages) == 1 and "Taken by <@U0GRACE>" in shown(fake_slack.messages[0])
+
+
+def test_nobody_took_it_yet_goes_to_the_channel_and_to_the_requester_once(slack_team, fake_slack):
+    cover = ask(slack_team, ADA, START, END)
+
+    happen(cover, "expiring")
+    tasks.sweep()
+    deliver_everything()
+
+    offer, channel, direct = fake_slack.messages
+    assert channel["channel"] == "C0OPS" and "Nobody has taken <@U0ADA>'s request for cover" in channel["text"]
+    assert (
+        direct["channel"] == "D0ADA" and "Nobody has taken your request for cover in *Platform* yet" in direct["text"]
+    )
+    assert "Sun 8 Mar 09:00 UTC" in direct["text"]
+    assert fake_slack.calls["chat.postMessage"] == 3
+
+
+def test_nobody_took_it_yet_is_skipped_once_someone_took_it(slack_team, fake_slack):
+    cover = ask(slack_team, ADA, START, END)
+    fake_slack.fail_next("chat.postMessage", status=500, body={"ok": False, "error": "internal_error"})
+    happen(cover, "expiring")  # the channel's message failed once; the DM went
+    happen(cover, "taken", by=GRACE)
+
+    deliver_everything()
+    rows = Notification.objects.filter(kind="slack.cover_expiring")
+    assert sorted(rows.values_list("target", "status")) == [
+        ("channel:C0OPS", "skipped"),
+        ("dm:ada@acme.example", "sent"),
+    ]
+    assert "taken, cancelled or expired before it could be delivered" in rows.get(target="channel:C0OPS").last_error
+
+
+def test_a_requester_slack_does_not_know_gets_the_channel_message_only(slack_team, fake_slack):
+    del fake_slack.users["ada@acme.example"]
+    cover = ask(slack_team, ADA, START, END)  # the offer names her: Slack was asked and does not know her
+
+    happen(cover, "expiring")
+
+    assert list(Notification.objects.filter(kind="slack.cover_expiring").values_list("target", "status")) == [
+        ("channel:C0OPS", "sent")
+    ]
+    assert "Nobody has taken Ada Lovelace's request" in fake_slack.messages[-1]["text"]
