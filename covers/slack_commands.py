@@ -228,7 +228,6 @@ def cover_view(workspace: Workspace, user_id: str, text: str, *, now: dt.datetim
         "title": {"type": "plain_text", "text": "Ask for cover"},
         "submit": {"type": "plain_text", "text": "Ask"},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": workspace.team_id,
         "blocks": [
             {
                 "type": "section",

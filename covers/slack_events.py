@@ -8,7 +8,7 @@ instead. While the secret is unset the URL is a 404. Slack waits 3 seconds for t
 - `who` and `help` answer at once (database reads only);
 - `cover` opens its modal inline: views.open must be called within 3 s of the command (the
   `trigger_id` expires), a worker's queue could take longer, and it is one fast call (plus users.info
-  the first time Roster sees the person), each with a 1.5 s timeout and no retry sleeping;
+  the first time Roster sees the person), each with a 1.2 s timeout and no retry sleeping;
 - the modal's submit creates the request inline (database only; Slack shows field errors only from
   this answer);
 - the Take it button is queued (taking writes to PagerDuty): `covers.slack_tasks.take_cover` answers

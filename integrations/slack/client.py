@@ -97,7 +97,7 @@ LIMITS = {
 }
 # A call made while Slack waits for Roster's answer (a slash command, a modal's submit: 3 s in all):
 # a short timeout and no sleeping on a 429.
-INTERACTIVE_TIMEOUT = 1.5
+INTERACTIVE_TIMEOUT = 1.2
 _CODE = re.compile(r"^[a-z0-9_.]{1,60}$")
 _SCOPES = re.compile(r"^[a-z0-9_.:,]{1,300}$")
 
