@@ -21,6 +21,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("", "rotations.api_feeds.router"),
     ("", "notifications.api.router"),
     ("", "outgoing.api.router"),
+    ("", "covers.api.router"),
 ]
 for prefix, router in ROUTERS:
     api.add_router(prefix, router)
