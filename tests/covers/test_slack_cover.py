@@ -5,9 +5,10 @@ import datetime as dt
 
 import pytest
 
+from covers.models import CoverRequest
 from integrations.slack.models import SlackConnection
 from tests.covers import slack_setup
-from tests.covers.slack_setup import HANDOFF, NOW
+from tests.covers.slack_setup import HANDOFF, NOW, when
 
 pytestmark = pytest.mark.django_db
 frozen, slack_app, connection, platform, database, sender = (
@@ -151,3 +152,98 @@ def test_slack_too_slow_to_say_who_the_person_is_is_said_in_time(sender, slack_a
     answer = sender.command("cover", user="U0GRACE").json()
     assert time.monotonic() - started < 3
     assert answer["text"] == "Slack is busy right now: try again in a moment."
+
+
+# --- the modal's submit ---------------------------------------------------------------------------
+
+
+def open_modal(sender, slack_app, user="U0GRACE", text="") -> dict:
+    sender.command(f"cover {text}".strip(), user=user)
+    return opened(slack_app)[1]
+
+
+def test_submitting_the_modal_asks_for_cover(sender, slack_app, platform):
+    view = open_modal(sender, slack_app)
+    answer = sender.submit(view, {"note": "Dentist on Monday"}, user="U0GRACE").json()
+
+    (made,) = CoverRequest.objects.all()
+    assert (made.rotation, made.requester.email, made.start, made.end, made.note, made.status) == (
+        platform,
+        "grace@acme.example",
+        HANDOFF,
+        HANDOFF + WEEK,
+        "Dentist on Monday",
+        "open",
+    )
+    assert made.created_by == "grace@acme.example (Slack)"
+    assert answer["response_action"] == "update"
+    assert answer["view"]["title"]["text"] == "Cover asked"
+    assert answer["view"]["blocks"][0]["text"]["text"] == (
+        f"You asked for cover in *Platform* from {when(HANDOFF)} to {when(HANDOFF + WEEK)}. "
+        "Its members are told; you will hear when someone takes it."
+    )
+
+
+def test_a_time_the_person_is_not_on_call_is_shown_under_from(sender, slack_app, platform):
+    view = open_modal(sender, slack_app)
+    answer = sender.submit(
+        view, {"start": NOW + dt.timedelta(hours=2), "end": NOW + dt.timedelta(hours=4)}, user="U0GRACE"
+    ).json()
+    assert answer["response_action"] == "errors"
+    assert list(answer["errors"]) == ["start"]
+    assert answer["errors"]["start"].startswith("Grace Hopper is not on call in Platform from ")
+    assert CoverRequest.objects.count() == 0
+
+
+def test_an_end_before_the_start_is_shown_under_to(sender, slack_app, platform):
+    view = open_modal(sender, slack_app)
+    answer = sender.submit(view, {"end": HANDOFF - dt.timedelta(hours=1)}, user="U0GRACE").json()
+    assert answer == {"response_action": "errors", "errors": {"end": "The end must be after the start."}}
+
+
+def test_a_second_overlapping_ask_is_refused_in_the_modal(sender, slack_app, platform):
+    view = open_modal(sender, slack_app)
+    sender.submit(view, {}, user="U0GRACE")
+    answer = sender.submit(view, {"start": HANDOFF + dt.timedelta(days=1)}, user="U0GRACE").json()
+    assert answer["response_action"] == "errors"
+    assert answer["errors"]["start"].startswith("Grace Hopper already asked for cover from ")
+    assert CoverRequest.objects.count() == 1
+
+
+def test_empty_times_are_asked_for(sender, slack_app, platform):
+    view = open_modal(sender, slack_app)
+    answer = sender.submit(view, {"start": None, "end": None}, user="U0GRACE").json()
+    assert answer == {
+        "response_action": "errors",
+        "errors": {"start": "Pick when the cover starts.", "end": "Pick when the cover ends."},
+    }
+
+
+def test_a_rotation_of_another_organization_cannot_be_submitted(sender, slack_app, platform, other_org):
+    from tests.factories import RotationFactory
+
+    theirs = RotationFactory(organization=other_org, name="Globex", members=[("Grace", "grace@acme.example")])
+    view = open_modal(sender, slack_app)
+    view["blocks"][1]["element"]["options"].append(
+        {"text": {"type": "plain_text", "text": "x"}, "value": str(theirs.pk)}
+    )
+    answer = sender.submit(view, {"rotation": theirs.pk}, user="U0GRACE").json()
+    assert answer == {"response_action": "errors", "errors": {"rotation": "Pick one of your rotations."}}
+    assert CoverRequest.objects.count() == 0
+
+
+def test_someone_else_submitting_is_asked_as_themselves(sender, slack_app, platform):
+    """The modal's payload says who submitted: Ada submitting Grace's times is Ada asking (and refused)."""
+    view = open_modal(sender, slack_app)
+    answer = sender.submit(view, {}, user="U0ADA").json()
+    assert answer["errors"]["start"].startswith("Ada Lovelace is not on call in Platform from ")
+
+
+def test_a_submitter_no_longer_in_the_rotation_is_told(sender, slack_app, platform):
+    view = open_modal(sender, slack_app)
+    platform.members.filter(email="grace@acme.example").delete()
+    answer = sender.submit(view, {}, user="U0GRACE").json()
+    assert answer == {
+        "response_action": "errors",
+        "errors": {"rotation": "You are not a member of Platform in Roster (as grace@acme.example)."},
+    }
