@@ -1,6 +1,7 @@
 """Slack's one request URL, `{PUBLIC_BASE_URL}/integrations/slack/events/`: slash commands (`/roster`),
 interactive payloads (the Take it button, the `cover_ask` modal's submit) and Events API requests
-(`url_verification`).
+(`url_verification`; `app_uninstalled` and `tokens_revoked` turn the workspace's connections into
+"Reconnect Slack" at once).
 
 Every request is checked with slack_sdk's SignatureVerifier against SLACK_SIGNING_SECRET (HMAC of
 `v0:{timestamp}:{body}`; a timestamp over 5 minutes old is refused): no CSRF token, Slack signs
@@ -27,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from slack_sdk.signature import SignatureVerifier
 
 from config.celery import enqueue_or_log
+from integrations.slack.services import connections_revoked
 
 from . import slack_commands as commands
 from . import slack_tasks
@@ -89,7 +91,12 @@ def _event(body: bytes) -> HttpResponse:
         return HttpResponse("Unreadable event.", status=400, content_type="text/plain")
     if event.get("type") == "url_verification":
         return JsonResponse({"challenge": str(event.get("challenge") or "")})
-    return HttpResponse(status=200)  # no event is subscribed to yet: acknowledged, so Slack does not retry
+    inner = event.get("event") if isinstance(event.get("event"), dict) else {}
+    kind = inner.get("type")
+    bot_tokens = (inner.get("tokens") or {}).get("bot") if isinstance(inner.get("tokens"), dict) else None
+    if kind == "app_uninstalled" or (kind == "tokens_revoked" and bot_tokens):
+        connections_revoked(team_id=str(event.get("team_id") or ""))
+    return HttpResponse(status=200)  # acknowledged (anything else too), so Slack does not retry
 
 
 def _command(form) -> HttpResponse:

@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.request import HttpRequest as RetryRequest
 from slack_sdk.http_retry.response import HttpResponse as RetryResponse
 from slack_sdk.http_retry.state import RetryState
@@ -223,7 +224,7 @@ class SlackClient:
 
     def __init__(self, token: str | None, *, team_id: str | None = None, interactive: bool = False):
         self._team_id = team_id or None
-        handlers = [ConnectionErrorRetryHandler(max_retry_count=0 if interactive else 1)]
+        handlers: list[RetryHandler] = [ConnectionErrorRetryHandler(max_retry_count=0 if interactive else 1)]
         if not interactive:
             handlers.append(
                 _CappedRateLimitRetryHandler(

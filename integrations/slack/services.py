@@ -21,7 +21,7 @@ from integrations.connections import audit_disconnect, audit_revalidation, disco
 from . import client as slack
 from . import oauth
 from .models import PROVIDER, SlackConnection, SlackUser
-from .selectors import SlackMatch, get_connection, normalize_email
+from .selectors import SlackMatch, connections_for_team, get_connection, normalize_email
 
 log = logging.getLogger(__name__)
 
@@ -196,3 +196,12 @@ def slack_user_email(*, connection: SlackConnection, user_id: str, interactive: 
         team_id=connection.team_id, email=email, defaults={"user_id": person.id, "looked_up_at": timezone.now()}
     )
     return email
+
+
+def connections_revoked(*, team_id: str) -> int:
+    """Slack said the app was uninstalled from a workspace or its bot token revoked (the Events API's
+    `app_uninstalled` / `tokens_revoked`): each connection of that workspace needs Reconnect Slack."""
+    connections = connections_for_team(team_id)
+    for connection in connections:
+        connection_record_error(connection, slack.error_for("token_revoked"))
+    return len(connections)

@@ -80,6 +80,35 @@ def test_url_verification_echoes_the_challenge(sender):
     assert response.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
 
 
+def test_the_app_uninstalled_from_the_workspace_asks_for_reconnect(sender, connection):
+    response = sender.event(
+        {"type": "event_callback", "team_id": "T0ACME", "event": {"type": "app_uninstalled"}, "event_id": "Ev1"}
+    )
+    assert response.status_code == 200
+    connection.refresh_from_db()
+    assert connection.status == "needs_reauth"
+    assert connection.last_error.startswith("Slack no longer accepts Roster's token (token_revoked)")
+
+
+def test_only_a_revoked_bot_token_asks_for_reconnect(sender, connection):
+    user_tokens_only = {"type": "tokens_revoked", "tokens": {"oauth": ["U0ADA"], "bot": []}}
+    sender.event({"type": "event_callback", "team_id": "T0ACME", "event": user_tokens_only})
+    connection.refresh_from_db()
+    assert connection.status == "active"
+    bot_token = {"type": "tokens_revoked", "tokens": {"bot": ["U0ROSTER"]}}
+    sender.event({"type": "event_callback", "team_id": "T0ACME", "event": bot_token})
+    connection.refresh_from_db()
+    assert connection.status == "needs_reauth"
+
+
+def test_an_unsigned_uninstall_changes_nothing(client, connection):
+    body = '{"type": "event_callback", "team_id": "T0ACME", "event": {"type": "app_uninstalled"}}'
+    response = client.post(URL, data=body, content_type="application/json")
+    assert response.status_code == 401
+    connection.refresh_from_db()
+    assert connection.status == "active"
+
+
 def test_other_events_are_acknowledged(sender):
     response = sender.event({"type": "event_callback", "team_id": "T0ACME", "event": {"type": "app_home_opened"}})
     assert response.status_code == 200
