@@ -330,3 +330,42 @@ def test_a_removal_pagerduty_refuses_leaves_the_request_taken(classic, fake):
     made.refresh_from_db()
     assert made.status == "taken"
     assert len(fake.overrides_of("PCLASSIC")) == 1
+
+
+# --- through the API ----------------------------------------------------------------------------
+
+
+def test_the_api_answers_a_refused_write_with_the_sentence_and_the_schedule_link(classic, fake, admin_client):
+    fake.read_only_keys.add(API_KEY)
+    made = ask(classic)
+
+    answer = admin_client.post(
+        f"/api/cover-requests/{made.pk}/take",
+        {"takerId": person(classic, "dan@acme.example").pk},
+        content_type="application/json",
+    )
+
+    assert answer.status_code == 409
+    body = answer.json()
+    assert body["code"] == "write_refused" and "may only read" in body["message"]
+    assert body["pagerdutyScheduleUrl"] == "https://acme.pagerduty.com/schedules/PCLASSIC"
+    shown = admin_client.get(f"/api/cover-requests/{made.pk}").json()
+    assert (shown["status"], shown["applyState"], shown["applyMessage"]) == ("open", "refused", body["message"])
+
+
+def test_the_api_answers_202_while_pagerduty_is_busy(classic, fake, admin_client):
+    made = ask(classic)
+    fake.route(
+        "POST",
+        r"/schedules/(?P<id>\w+)/overrides",
+        lambda f, r, m: (503, {"error": {"message": "Service Unavailable"}}),
+    )
+
+    answer = admin_client.post(
+        f"/api/cover-requests/{made.pk}/take",
+        {"takerId": person(classic, "dan@acme.example").pk},
+        content_type="application/json",
+    )
+
+    assert answer.status_code == 202
+    assert (answer.json()["status"], answer.json()["applyState"]) == ("taken", "pending")
