@@ -411,6 +411,45 @@ def _users_lookup_by_email(fake: FakeSlack, params: dict, token: str) -> dict:
     }
 
 
+def _users_info(fake: FakeSlack, params: dict, token: str) -> dict:
+    user_id = str(params.get("user", ""))
+    email = next((e for e, u in fake.users.items() if u == user_id), None)
+    if email is None:
+        return _err("user_not_found")
+    profile = {"real_name": email.split("@")[0].title(), "display_name": email.split("@")[0]}
+    if "users:read.email" in fake.tokens[token]["scopes"]:
+        profile["email"] = email
+    return {
+        "ok": True,
+        "user": {
+            "id": user_id,
+            "team_id": fake.team_id,
+            "name": email.split("@")[0],
+            "deleted": False,
+            "is_bot": False,
+            "tz": fake.time_zones.get(user_id, "Europe/London"),
+            "profile": profile,
+        },
+    }
+
+
+def _views_open(fake: FakeSlack, params: dict, token: str) -> dict:
+    trigger = fake.triggers.pop(str(params.get("trigger_id", "")), None)
+    if trigger is None:
+        return _err("invalid_trigger_id")
+    user_id, issued = trigger
+    if time.monotonic() - issued > TRIGGER_TTL:
+        return _err("expired_trigger_id")
+    view = params.get("view")
+    if isinstance(view, str):
+        view = json.loads(view)
+    if not isinstance(view, dict) or view.get("type") != "modal" or len(view.get("title", {}).get("text", "")) > 24:
+        return _err("invalid_arguments")
+    opened = {**view, "id": f"V{len(fake.views) + 1:05d}", "team_id": fake.team_id}
+    fake.views.append({"user": user_id, "view": opened})
+    return {"ok": True, "view": opened}
+
+
 def _usergroups_list(fake: FakeSlack, params: dict, token: str) -> dict:
     if not fake.paid_plan:
         return _err("plan_upgrade_required")
@@ -529,45 +568,6 @@ def _chat_post_message(fake: FakeSlack, params: dict, token: str) -> dict:
     message = {"type": "message", "text": params.get("text", ""), "user": fake.bot_user_id, "ts": ts}
     fake.messages.append({"channel": channel_id, **message})
     return {"ok": True, "channel": channel_id, "ts": ts, "message": message}
-
-
-def _users_info(fake: FakeSlack, params: dict, token: str) -> dict:
-    user_id = str(params.get("user", ""))
-    email = next((e for e, u in fake.users.items() if u == user_id), None)
-    if email is None:
-        return _err("user_not_found")
-    profile = {"real_name": email.split("@")[0].title(), "display_name": email.split("@")[0]}
-    if "users:read.email" in fake.tokens[token]["scopes"]:
-        profile["email"] = email
-    return {
-        "ok": True,
-        "user": {
-            "id": user_id,
-            "team_id": fake.team_id,
-            "name": email.split("@")[0],
-            "deleted": False,
-            "is_bot": False,
-            "tz": fake.time_zones.get(user_id, "Europe/London"),
-            "profile": profile,
-        },
-    }
-
-
-def _views_open(fake: FakeSlack, params: dict, token: str) -> dict:
-    trigger = fake.triggers.pop(str(params.get("trigger_id", "")), None)
-    if trigger is None:
-        return _err("invalid_trigger_id")
-    user_id, issued = trigger
-    if time.monotonic() - issued > TRIGGER_TTL:
-        return _err("expired_trigger_id")
-    view = params.get("view")
-    if isinstance(view, str):
-        view = json.loads(view)
-    if not isinstance(view, dict) or view.get("type") != "modal" or len(view.get("title", {}).get("text", "")) > 24:
-        return _err("invalid_arguments")
-    opened = {**view, "id": f"V{len(fake.views) + 1:05d}", "team_id": fake.team_id}
-    fake.views.append({"user": user_id, "view": opened})
-    return {"ok": True, "view": opened}
 
 
 _METHODS = {
