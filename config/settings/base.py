@@ -161,7 +161,7 @@ SLACK_PACING = env.bool("SLACK_PACING", default=True)
 # each request is checked with the Slack app's Signing Secret; unset, that URL answers 404. Slack's
 # response_url for an ephemeral answer must start with SLACK_HOOKS_URL (Slack's own; a fake in tests).
 SLACK_SIGNING_SECRET = env("SLACK_SIGNING_SECRET", default="")
-SLACK_HOOKS_URL = env("SLACK_HOOKS_URL", default="https://hooks.slack.com/")
+SLACK_HOOKS_URL = env("SLACK_HOOKS_URL", default="https://hooks.slack.com/").rstrip("/") + "/"
 
 # Rotations: how often beat syncs PagerDuty schedules (seconds), how far ahead, how long a looked-up
 # PagerDuty user is trusted, and the per-worker rate of schedule syncs (PagerDuty allows 960/min per key).
