@@ -91,9 +91,10 @@ def _event(body: bytes) -> HttpResponse:
         return HttpResponse("Unreadable event.", status=400, content_type="text/plain")
     if event.get("type") == "url_verification":
         return JsonResponse({"challenge": str(event.get("challenge") or "")})
-    inner = event.get("event") if isinstance(event.get("event"), dict) else {}
-    kind = inner.get("type")
-    bot_tokens = (inner.get("tokens") or {}).get("bot") if isinstance(inner.get("tokens"), dict) else None
+    inner = event.get("event")
+    inner = inner if isinstance(inner, dict) else {}
+    tokens = inner.get("tokens")
+    kind, bot_tokens = inner.get("type"), tokens.get("bot") if isinstance(tokens, dict) else None
     if kind == "app_uninstalled" or (kind == "tokens_revoked" and bot_tokens):
         connections_revoked(team_id=str(event.get("team_id") or ""))
     return HttpResponse(status=200)  # acknowledged (anything else too), so Slack does not retry
