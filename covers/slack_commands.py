@@ -301,7 +301,9 @@ def cover_open(workspace: Workspace, user_id: str, trigger_id: str, text: str) -
 
 
 def _value(state: dict, block: str) -> dict:
-    return (state.get(block) or {}).get(block) or {}
+    entry = state.get(block)
+    value = entry.get(block) if isinstance(entry, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 def _moment(value: dict) -> dt.datetime | None:
@@ -317,8 +319,11 @@ def _moment(value: dict) -> dt.datetime | None:
 def cover_submit(workspace: Workspace, user_id: str, view: dict) -> dict:
     """The answer to the modal's submit: the request made (the modal then says so), or Slack's
     `errors` (a sentence under the field it is about)."""
-    state = (view.get("state") or {}).get("values") or {}
-    rotation_id = str((_value(state, "rotation").get("selected_option") or {}).get("value") or "")
+    state = view.get("state")
+    state = state.get("values") if isinstance(state, dict) else None
+    state = state if isinstance(state, dict) else {}
+    option = _value(state, "rotation").get("selected_option")
+    rotation_id = str(option.get("value") or "") if isinstance(option, dict) else ""
     start, end = _moment(_value(state, "start")), _moment(_value(state, "end"))
     note = str(_value(state, "note").get("value") or "")
     errors = {}
@@ -328,7 +333,7 @@ def cover_submit(workspace: Workspace, user_id: str, view: dict) -> dict:
         errors["end"] = "Pick when the cover ends."
     rotation = (
         Rotation.objects.filter(pk=int(rotation_id), organization__in=workspace.organizations).first()
-        if rotation_id.isdigit()
+        if rotation_id.isdigit() and len(rotation_id) < 19
         else None
     )
     if rotation is None:

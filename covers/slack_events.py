@@ -91,10 +91,8 @@ def _event(body: bytes) -> HttpResponse:
         return HttpResponse("Unreadable event.", status=400, content_type="text/plain")
     if event.get("type") == "url_verification":
         return JsonResponse({"challenge": str(event.get("challenge") or "")})
-    inner = event.get("event")
-    inner = inner if isinstance(inner, dict) else {}
-    tokens = inner.get("tokens")
-    kind, bot_tokens = inner.get("type"), tokens.get("bot") if isinstance(tokens, dict) else None
+    inner = _dict(event.get("event"))
+    kind, bot_tokens = inner.get("type"), _dict(inner.get("tokens")).get("bot")
     if kind == "app_uninstalled" or (kind == "tokens_revoked" and bot_tokens):
         connections_revoked(team_id=str(event.get("team_id") or ""))
     return HttpResponse(status=200)  # acknowledged (anything else too), so Slack does not retry
@@ -120,13 +118,18 @@ def _command(form) -> HttpResponse:
     return _ephemeral(f"Roster does not know `{commands.escape(verb[:40])}`.\n\n{commands.HELP}")
 
 
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def _interaction(payload: dict) -> HttpResponse:
-    team_id = str((payload.get("team") or {}).get("id") or (payload.get("user") or {}).get("team_id") or "")
-    user_id = str((payload.get("user") or {}).get("id") or "")
+    team, user = _dict(payload.get("team")), _dict(payload.get("user"))
+    team_id = str(team.get("id") or user.get("team_id") or "")
+    user_id = str(user.get("id") or "")
     kind = payload.get("type")
     if kind == "view_submission":
-        view = payload.get("view") or {}
-        if not isinstance(view, dict) or view.get("callback_id") != commands.ASK_CALLBACK:
+        view = _dict(payload.get("view"))
+        if view.get("callback_id") != commands.ASK_CALLBACK:
             return HttpResponse(status=200)
         workspace = commands.workspace_for(team_id)
         if workspace is None:
@@ -134,7 +137,8 @@ def _interaction(payload: dict) -> HttpResponse:
         return JsonResponse(commands.cover_submit(workspace, user_id, view))
     if kind == "block_actions":
         response_url = str(payload.get("response_url") or "")
-        for action in payload.get("actions") or []:
+        actions = payload.get("actions")
+        for action in actions if isinstance(actions, list) else []:
             if isinstance(action, dict) and action.get("action_id") == commands.TAKE_ACTION:
                 enqueue_or_log(
                     slack_tasks.take_cover,

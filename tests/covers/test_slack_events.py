@@ -202,3 +202,23 @@ def test_the_url_refuses_csrf_free_form_posts_from_a_browser_session(admin_clien
     """A signed-in admin's browser cannot post a command: the signature is what counts, not the session."""
     response = admin_client.post(URL, {"command": "/roster", "text": "who", "team_id": "T0ACME"})
     assert response.status_code == 401
+
+
+def test_odd_shapes_in_a_signed_payload_are_answered_not_a_500(sender, platform):
+    odd = [
+        {"type": "block_actions", "team": "T0ACME", "user": ["U0ADA"], "actions": "cover_take"},
+        {"type": "block_actions", "team": {"id": "T0ACME"}, "user": {"id": "U0ADA"}, "actions": [7, None]},
+        {"type": "view_submission", "team": {"id": "T0ACME"}, "user": {"id": "U0ADA"}, "view": []},
+    ]
+    for payload in odd:
+        assert sender.interaction(payload).status_code == 200
+    submitted = {
+        "type": "view_submission",
+        "team": {"id": "T0ACME"},
+        "user": {"id": "U0ADA"},
+        "view": {"callback_id": "cover_ask", "state": {"values": {"rotation": "x", "start": {"start": 5}}}},
+    }
+    answer = sender.interaction(submitted).json()
+    assert answer["response_action"] == "errors"
+    assert set(answer["errors"]) == {"start", "end", "rotation"}
+    assert sender.event({"type": "event_callback", "event": "app_uninstalled"}).status_code == 200
