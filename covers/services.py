@@ -86,7 +86,10 @@ def _window_text(start: dt.datetime, end: dt.datetime, rotation: Rotation) -> st
 def _moment(value: dt.datetime, field: str) -> dt.datetime:
     if not isinstance(value, dt.datetime) or timezone.is_naive(value):
         raise CoverError(f"The {field} must be a date and time with its time zone.", field=field)
-    return value.astimezone(dt.UTC).replace(microsecond=0)  # PagerDuty keeps whole seconds
+    try:
+        return value.astimezone(dt.UTC).replace(microsecond=0)  # PagerDuty keeps whole seconds
+    except OverflowError as error:  # the very edge of the calendar (year 1 or 9999 in another zone)
+        raise CoverError(f"The {field} is not a date Roster can use.", field=field) from error
 
 
 def _on_commit(event: str, cover_request_id: int) -> None:
@@ -596,6 +599,10 @@ def _apply_bound(cover_request_id: int) -> CoverRequest:
                 return _load(cover_request.pk)
     except WriteRefused as refused:
         return _reopen(cover_request, rotation, refused.message)
+    except pd.PagerDutyError as error:  # e.g. the user look-up refused: a sentence, not a stuck request
+        if not error.permanent:
+            raise
+        return _reopen(cover_request, rotation, error.message)
     CoverRequest.objects.filter(pk=cover_request.pk, status=CoverRequest.Status.TAKEN).update(
         apply_state=CoverRequest.Apply.APPLIED, apply_message="", updated_at=timezone.now()
     )
