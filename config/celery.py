@@ -12,6 +12,7 @@ app = Celery("roster")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["integrations.pagerduty"])
+app.autodiscover_tasks(["covers"], related_name="slack_tasks")
 
 
 def enqueue_or_log(task, *args, what: str) -> bool:

@@ -51,6 +51,7 @@ urlpatterns = [
     path("settings/integrations/", include("integrations.urls")),
     path("settings/webhooks/", include("outgoing.urls")),
     path("integrations/slack/", include("integrations.slack.callback_urls")),  # Slack's OAuth redirect back
+    path("integrations/slack/events/", include("covers.slack_urls")),  # Slack's commands, buttons and events
     path("rotations/", include("rotations.urls")),
     path("", include("rotations.calendar.urls")),  # /cal/<token>.ics: private calendar feeds
     path("rotations/", include("notifications.urls")),  # a rotation's Slack and reminders sections

@@ -193,6 +193,7 @@ def fake_slack(settings):
         settings.SLACK_AUTHORIZE_URL = fake.authorize_url
         settings.SLACK_CLIENT_ID = fake.client_id
         settings.SLACK_CLIENT_SECRET = fake.client_secret
+        settings.SLACK_HOOKS_URL = fake.hooks_url
         yield fake
 
 

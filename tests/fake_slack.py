@@ -30,8 +30,9 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 ALL_SCOPES = (
     "usergroups:read,usergroups:write,users:read,users:read.email,chat:write,"
-    "channels:read,groups:read,channels:write.topic,groups:write.topic"
+    "channels:read,groups:read,channels:write.topic,groups:write.topic,commands"
 )
+TRIGGER_TTL = 3.0  # seconds a trigger_id (from a command or a click) may open a modal
 
 
 @dataclass
@@ -116,6 +117,10 @@ class FakeSlack:
         self.updates: list[dict] = []  # chat.update calls that changed a message
         self._injected: dict[str, list[tuple[int, dict, dict]]] = {}
         self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self.triggers: dict[str, tuple[str, float]] = {}  # trigger_id → (user id, issued at)
+        self.views: list[dict] = []  # modals opened: {"user", "view"}
+        self.responses: list[dict] = []  # what was posted to response_urls: {"path", "body"}
+        self.time_zones: dict[str, str] = {}  # user id → tz (users.info); default Europe/London
         self.add_channel("C0OPS", "ops", bot_member=True)
         self.add_channel("C0RANDOM", "random", bot_member=False)
         self.add_channel("G0PRIVATE", "incident-leads", private=True, bot_member=True)
@@ -166,6 +171,16 @@ class FakeSlack:
             (status, body or {"ok": False, "error": "ratelimited"}, headers or {})
         )
 
+    def new_trigger(self, user_id: str) -> str:
+        """A trigger_id as Slack sends with a command or a click (valid TRIGGER_TTL seconds)."""
+        trigger = f"{int(time.time())}.{secrets.token_hex(6)}"
+        self.triggers[trigger] = (user_id, time.monotonic())
+        return trigger
+
+    def new_response_url(self) -> str:
+        """A response_url as Slack sends with a command or a click (posts land in `responses`)."""
+        return f"{self.hooks_url}actions/{self.team_id}/{secrets.token_hex(6)}"
+
     def calls_of(self, method: str) -> list[FakeCall]:
         return [c for c in self.log if c.method == method]
 
@@ -179,6 +194,11 @@ class FakeSlack:
     @property
     def api_url(self) -> str:
         return f"{self.url}/api/"
+
+    @property
+    def hooks_url(self) -> str:
+        """Where response_urls point (settings.SLACK_HOOKS_URL in tests)."""
+        return f"{self.url}/hooks/"
 
     @property
     def authorize_url(self) -> str:
@@ -209,6 +229,10 @@ class FakeSlack:
                 if parsed.path.startswith("/oauth/v2/authorize"):
                     status, page, headers = fake.authorize_page(parsed.path, parse_qs(parsed.query))
                     return self._reply(status, page.encode(), "text/html; charset=utf-8", headers)
+                if parsed.path.startswith("/hooks/"):
+                    with fake._lock:
+                        fake.responses.append({"path": parsed.path, "body": json.loads(body or b"{}")})
+                    return self._reply(200, b"ok", "text/html")
                 if not parsed.path.startswith("/api/"):
                     return self._reply(404, b"not found", "text/plain")
                 method = parsed.path.removeprefix("/api/")
@@ -388,6 +412,45 @@ def _users_lookup_by_email(fake: FakeSlack, params: dict, token: str) -> dict:
     }
 
 
+def _users_info(fake: FakeSlack, params: dict, token: str) -> dict:
+    user_id = str(params.get("user", ""))
+    email = next((e for e, u in fake.users.items() if u == user_id), None)
+    if email is None:
+        return _err("user_not_found")
+    profile = {"real_name": email.split("@")[0].title(), "display_name": email.split("@")[0]}
+    if "users:read.email" in fake.tokens[token]["scopes"]:
+        profile["email"] = email
+    return {
+        "ok": True,
+        "user": {
+            "id": user_id,
+            "team_id": fake.team_id,
+            "name": email.split("@")[0],
+            "deleted": False,
+            "is_bot": False,
+            "tz": fake.time_zones.get(user_id, "Europe/London"),
+            "profile": profile,
+        },
+    }
+
+
+def _views_open(fake: FakeSlack, params: dict, token: str) -> dict:
+    trigger = fake.triggers.pop(str(params.get("trigger_id", "")), None)
+    if trigger is None:
+        return _err("invalid_trigger_id")
+    user_id, issued = trigger
+    if time.monotonic() - issued > TRIGGER_TTL:
+        return _err("expired_trigger_id")
+    view = params.get("view")
+    if isinstance(view, str):
+        view = json.loads(view)
+    if not isinstance(view, dict) or view.get("type") != "modal" or len(view.get("title", {}).get("text", "")) > 24:
+        return _err("invalid_arguments")
+    opened = {**view, "id": f"V{len(fake.views) + 1:05d}", "team_id": fake.team_id}
+    fake.views.append({"user": user_id, "view": opened})
+    return {"ok": True, "view": opened}
+
+
 def _usergroups_list(fake: FakeSlack, params: dict, token: str) -> dict:
     if not fake.paid_plan:
         return _err("plan_upgrade_required")
@@ -542,6 +605,8 @@ def _chat_update(fake: FakeSlack, params: dict, token: str) -> dict:
 
 _METHODS = {
     "auth.test": _auth_test,
+    "users.info": _users_info,
+    "views.open": _views_open,
     "auth.revoke": _auth_revoke,
     "users.lookupByEmail": _users_lookup_by_email,
     "usergroups.list": _usergroups_list,
@@ -557,6 +622,7 @@ _METHODS = {
 }
 # The bot scope each method needs ("a|b": either).
 _SCOPES = {
+    "users.info": "users:read",
     "users.lookupByEmail": "users:read.email",
     "usergroups.list": "usergroups:read",
     "usergroups.create": "usergroups:write",
@@ -569,3 +635,119 @@ _SCOPES = {
     "chat.postMessage": "chat:write",
     "chat.update": "chat:write",
 }
+
+
+class SlackSender:
+    """Slack's side of the request URL: signed slash commands, button clicks, modal submissions and
+    events, posted with a Django test client to Roster's {PUBLIC_BASE_URL}/integrations/slack/events/
+    and signed as Slack signs (slack_sdk's SignatureVerifier, `v0:{timestamp}:{body}`).
+
+        sender = SlackSender(client, fake, signing_secret=settings.SLACK_SIGNING_SECRET)
+        sender.command("who")                      # /roster who, as Ada
+        sender.click(cover_request.pk, user="U0GRACE")
+    """
+
+    path = "/integrations/slack/events/"
+
+    def __init__(self, client, fake: FakeSlack, *, signing_secret: str, user: str = "U0ADA"):
+        self.client, self.fake, self.signing_secret, self.user = client, fake, signing_secret, user
+
+    def post(self, body: str, content_type: str, *, timestamp: int | None = None, secret: str | None = None):
+        from slack_sdk.signature import SignatureVerifier
+
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        signature = SignatureVerifier(secret or self.signing_secret).generate_signature(timestamp=stamp, body=body)
+        return self.client.post(
+            self.path,
+            data=body,
+            content_type=content_type,
+            headers={"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature or ""},
+        )
+
+    def form(self, fields: dict, **kwargs):
+        return self.post(urlencode(fields), "application/x-www-form-urlencoded", **kwargs)
+
+    def command(self, text: str, *, user: str | None = None, team: str | None = None, **kwargs):
+        """`/roster <text>` typed by `user`; the fake remembers its trigger_id and response_url."""
+        user = user or self.user
+        fields = {
+            "token": "deprecated-verification-token",
+            "team_id": team or self.fake.team_id,
+            "team_domain": "acme-ops",
+            "channel_id": "C0OPS",
+            "channel_name": "ops",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/roster",
+            "text": text,
+            "api_app_id": self.fake.app_id,
+            "is_enterprise_install": "false",
+            "response_url": self.fake.new_response_url(),
+            "trigger_id": self.fake.new_trigger(user),
+        }
+        return self.form(fields, **kwargs)
+
+    def interaction(self, payload: dict, **kwargs):
+        return self.form({"payload": json.dumps(payload)}, **kwargs)
+
+    def click(self, value, *, action_id: str = "cover_take", user: str | None = None, team: str | None = None):
+        """A button in a channel message clicked by `user`."""
+        user = user or self.user
+        return self.interaction(
+            {
+                "type": "block_actions",
+                "team": {"id": team or self.fake.team_id, "domain": "acme-ops"},
+                "user": {"id": user, "team_id": team or self.fake.team_id},
+                "api_app_id": self.fake.app_id,
+                "container": {"type": "message", "channel_id": "C0OPS", "message_ts": "1.000001"},
+                "channel": {"id": "C0OPS", "name": "ops"},
+                "trigger_id": self.fake.new_trigger(user),
+                "response_url": self.fake.new_response_url(),
+                "actions": [
+                    {
+                        "type": "button",
+                        "action_id": action_id,
+                        "block_id": "cover",
+                        "value": str(value),
+                        "action_ts": f"{time.time():.6f}",
+                    }
+                ],
+            }
+        )
+
+    def submit(self, view: dict, values: dict, *, user: str | None = None, team: str | None = None):
+        """Submit a modal Roster opened (`view`, as the fake recorded it) with `values`:
+        {block_id: value}, a value being a select's option value, a datetimepicker's datetime, or text;
+        a block not named keeps what the modal preselected."""
+        user = user or self.user
+        state: dict = {}
+        for block in view.get("blocks", []):
+            if block.get("type") != "input":
+                continue
+            element = block["element"]
+            kind, given = element["type"], block["block_id"] in values
+            value = values.get(block["block_id"])
+            if kind == "static_select":
+                chosen = next((o for o in element["options"] if o["value"] == str(value)), None)
+                entry = {"type": kind, "selected_option": chosen if given else element.get("initial_option")}
+            elif kind == "datetimepicker":
+                stamp = (
+                    (None if value is None else int(value.timestamp())) if given else element.get("initial_date_time")
+                )
+                entry = {"type": kind, "selected_date_time": stamp}
+            else:
+                entry = {"type": kind, "value": value if given else element.get("initial_value")}
+            state[block["block_id"]] = {element["action_id"]: entry}
+        return self.interaction(
+            {
+                "type": "view_submission",
+                "team": {"id": team or self.fake.team_id, "domain": "acme-ops"},
+                "user": {"id": user, "team_id": team or self.fake.team_id},
+                "api_app_id": self.fake.app_id,
+                "trigger_id": self.fake.new_trigger(user),
+                "view": {**view, "state": {"values": state}},
+            }
+        )
+
+    def event(self, payload: dict, **kwargs):
+        return self.post(json.dumps(payload), "application/json", **kwargs)

@@ -157,6 +157,11 @@ SLACK_MAX_RETRY_WAIT = env.int("SLACK_MAX_RETRY_WAIT", default=5)
 SLACK_RATE_LIMIT_RETRIES = env.int("SLACK_RATE_LIMIT_RETRIES", default=2)
 # The client keeps each workspace within Slack's per-method limits itself (config.limits, moving windows).
 SLACK_PACING = env.bool("SLACK_PACING", default=True)
+# Slack slash commands, buttons and events (covers/slack_events.py) at {PUBLIC_BASE_URL}/integrations/slack/events/:
+# each request is checked with the Slack app's Signing Secret; unset, that URL answers 404. Slack's
+# response_url for an ephemeral answer must start with SLACK_HOOKS_URL (Slack's own; a fake in tests).
+SLACK_SIGNING_SECRET = env("SLACK_SIGNING_SECRET", default="")
+SLACK_HOOKS_URL = env("SLACK_HOOKS_URL", default="https://hooks.slack.com/").rstrip("/") + "/"
 
 # Rotations: how often beat syncs PagerDuty schedules (seconds), how far ahead, how long a looked-up
 # PagerDuty user is trusted, and the per-worker rate of schedule syncs (PagerDuty allows 960/min per key).

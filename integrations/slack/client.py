@@ -29,10 +29,12 @@ from urllib.parse import urlencode
 from django.conf import settings
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.request import HttpRequest as RetryRequest
 from slack_sdk.http_retry.response import HttpResponse as RetryResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import SlackResponse, WebClient
+from slack_sdk.webhook import WebhookClient
 
 from config import limits, retry_after
 
@@ -84,6 +86,8 @@ LIMITS = {
     "auth.test": _TIER4,
     "auth.revoke": _TIER3,
     "users.lookupByEmail": _TIER3,
+    "users.info": _TIER4,
+    "views.open": _TIER4,
     "usergroups.list": _TIER2,
     "usergroups.create": _TIER2,
     "usergroups.users.update": _TIER2,
@@ -95,6 +99,9 @@ LIMITS = {
     "chat.postMessage": "1 per second",  # per channel
     "chat.update": _TIER3,
 }
+# A call made while Slack waits for Roster's answer (a slash command, a modal's submit: 3 s in all):
+# a short timeout and no sleeping on a 429.
+INTERACTIVE_TIMEOUT = 1.2
 _CODE = re.compile(r"^[a-z0-9_.]{1,60}$")
 _SCOPES = re.compile(r"^[a-z0-9_.:,]{1,300}$")
 
@@ -189,6 +196,17 @@ class Install:
 
 
 @dataclass(frozen=True)
+class SlackPerson:
+    """users.info: who a Slack user is (`email` empty without users:read.email, or for a bot)."""
+
+    id: str
+    email: str
+    name: str
+    tz: str
+    active: bool
+
+
+@dataclass(frozen=True)
 class Identity:
     """auth.test: who the token acts as."""
 
@@ -202,21 +220,26 @@ class Identity:
 
 
 class SlackClient:
-    """One workspace's bot token. `SlackClient.anonymous()` for oauth.v2.access (no token)."""
+    """One workspace's bot token. `SlackClient.anonymous()` for oauth.v2.access (no token).
 
-    def __init__(self, token: str | None, *, team_id: str | None = None):
+    `interactive=True` while Slack waits for Roster's answer (3 s): INTERACTIVE_TIMEOUT a call, and
+    a 429 is raised at once instead of slept on."""
+
+    def __init__(self, token: str | None, *, team_id: str | None = None, interactive: bool = False):
         self._team_id = team_id or None
+        handlers: list[RetryHandler] = [ConnectionErrorRetryHandler(max_retry_count=0 if interactive else 1)]
+        if not interactive:
+            handlers.append(
+                _CappedRateLimitRetryHandler(
+                    max_retry_count=settings.SLACK_RATE_LIMIT_RETRIES, max_wait=settings.SLACK_MAX_RETRY_WAIT
+                )
+            )
         self._web = WebClient(
             token=token,
             base_url=settings.SLACK_API_URL,
-            timeout=settings.SLACK_TIMEOUT,
+            timeout=min(settings.SLACK_TIMEOUT, INTERACTIVE_TIMEOUT) if interactive else settings.SLACK_TIMEOUT,
             logger=_SDK_LOG,
-            retry_handlers=[
-                ConnectionErrorRetryHandler(max_retry_count=1),
-                _CappedRateLimitRetryHandler(
-                    max_retry_count=settings.SLACK_RATE_LIMIT_RETRIES, max_wait=settings.SLACK_MAX_RETRY_WAIT
-                ),
-            ],
+            retry_handlers=handlers,
         )
 
     @classmethod
@@ -318,6 +341,32 @@ class SlackClient:
             return None
         return str(user.get("id") or "") or None
 
+    def users_info(self, user: str) -> SlackPerson | None:
+        """Who a Slack user id is (users:read; the email needs users:read.email), or None when Slack
+        knows no such user."""
+        try:
+            data = self._call(self._web.users_info, user=user)
+        except Permanent as error:
+            if error.code in {"user_not_found", "user_not_visible"}:
+                return None
+            raise
+        person = data.get("user") or {}
+        profile = person.get("profile") or {}
+        return SlackPerson(
+            id=str(person.get("id") or user),
+            email=str(profile.get("email") or ""),
+            name=str(profile.get("real_name") or person.get("real_name") or person.get("name") or ""),
+            tz=str(person.get("tz") or ""),
+            active=not (person.get("deleted") or person.get("is_bot")),
+        )
+
+    # --- modals -------------------------------------------------------------------------------
+
+    def views_open(self, *, trigger_id: str, view: dict) -> str:
+        """Open a modal for the person who clicked or typed (`trigger_id` lives 3 s). Returns the view id."""
+        data = self._call(self._web.views_open, trigger_id=trigger_id, view=view)
+        return str((data.get("view") or {}).get("id") or "")
+
     def usergroups_list(self, *, include_disabled: bool = False) -> list[dict]:
         data = self._call(self._web.usergroups_list, include_disabled=include_disabled, team_id=self._team_id)
         return list(data.get("usergroups") or [])
@@ -401,6 +450,35 @@ def _mapped(response: SlackResponse, *, channel: str) -> SlackError:
     needed = data.get("needed")
     needed = needed if isinstance(needed, str) and _SCOPES.match(needed) else ""
     return error_for(str(data.get("error") or "unknown"), channel=channel, needed=needed)
+
+
+def respond(response_url: str, message: dict) -> None:
+    """Answer a slash command or a button through its `response_url` (a message, e.g. ephemeral).
+    Only a URL under SLACK_HOOKS_URL (Slack's) is called; the URL itself is never logged."""
+    if not response_url.startswith(settings.SLACK_HOOKS_URL):
+        raise Permanent("bad_response_url", "The answer's address is not Slack's.")
+    hook = WebhookClient(
+        response_url,
+        timeout=settings.SLACK_TIMEOUT,
+        logger=_SDK_LOG,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
+    )
+    try:
+        response = hook.send_dict(message)
+    except (OSError, TimeoutError, SlackClientError) as exc:
+        log.warning("Slack response_url could not be reached: %s", type(exc).__name__)
+        raise Unavailable("unreachable", "Slack could not be reached; Roster will try again.") from None
+    status = response.status_code
+    if status == 429:
+        wait = retry_after.seconds((response.headers or {}).get("Retry-After"))
+        raise RateLimited("ratelimited", "Slack is rate-limiting Roster; it will try again.", retry_after=wait)
+    if status >= 500:
+        raise Unavailable(f"http_{status}", f"Slack answered with an error (HTTP {status}); Roster will try again.")
+    if status >= 400:  # expired (30 minutes, 5 uses) or unknown: nobody is waiting for it any more
+        raise Permanent(
+            safe_code(str(response.body or "").strip()) if response.body else f"http_{status}",
+            "Slack no longer accepts this answer (the command or click is too old).",
+        )
 
 
 def authorize_url(*, client_id: str, scopes: Iterable[str], redirect_uri: str, state: str) -> str:

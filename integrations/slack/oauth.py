@@ -27,7 +27,8 @@ from .models import PROVIDER, SlackConnection, SlackOAuthLogin
 log = logging.getLogger(__name__)
 
 # Only what Roster's Slack features need (see /work/shared/slack-api.md): on-duty user groups,
-# matching people by email, channel pickers (public and private), topics, handoff messages and DMs.
+# matching people by email, channel pickers (public and private), topics, handoff messages and DMs,
+# and the /roster slash command (`commands`).
 BOT_SCOPES = (
     "usergroups:read",
     "usergroups:write",
@@ -38,6 +39,7 @@ BOT_SCOPES = (
     "channels:write.topic",
     "groups:write.topic",
     "chat:write",
+    "commands",
 )
 SESSION_KEY = "slack_oauth_state"
 CALLBACK_PATH = "/integrations/slack/callback"

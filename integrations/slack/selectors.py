@@ -43,3 +43,11 @@ def slack_match_cached(*, team_id: str, emails: Iterable[str]) -> SlackMatch:
         unlinked=[e for e in wanted if not looked_up.get(e)],
         unchecked=[e for e in wanted if e not in looked_up],
     )
+
+
+def connections_for_team(team_id: str) -> list[SlackConnection]:
+    """The connections of a Slack workspace (a signed request's `team_id`), oldest first: usually
+    one; several when more than one organization added Roster to the same workspace."""
+    if not team_id:
+        return []
+    return list(SlackConnection.objects.filter(team_id=team_id).select_related("organization").order_by("pk"))

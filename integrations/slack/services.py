@@ -21,7 +21,7 @@ from integrations.connections import audit_disconnect, audit_revalidation, disco
 from . import client as slack
 from . import oauth
 from .models import PROVIDER, SlackConnection, SlackUser
-from .selectors import SlackMatch, get_connection, normalize_email
+from .selectors import SlackMatch, connections_for_team, get_connection, normalize_email
 
 log = logging.getLogger(__name__)
 
@@ -164,3 +164,44 @@ def slack_users_match(*, connection: SlackConnection, emails: Iterable[str]) -> 
 def slack_user_forget(*, team_id: str, user_ids: Iterable[str]) -> int:
     """Drop cached matches Slack refused (a deactivated account, `invalid_users`): looked up again next time."""
     return SlackUser.objects.filter(team_id=team_id, user_id__in=list(user_ids)).delete()[0]
+
+
+# A Slack user's address learnt from users.info (or users.lookupByEmail) is trusted this long.
+PERSON_TRUST = timedelta(days=1)
+
+
+def slack_user_email(*, connection: SlackConnection, user_id: str, interactive: bool = False) -> str:
+    """The email address of a Slack user (who typed a command or clicked a button), "" when Slack
+    knows no such active person or shows no address. From the per-workspace cache when a look-up of
+    the last PERSON_TRUST gave it, else users.info (`interactive`: while Slack waits, see
+    client.SlackClient). A dead token or a missing permission is recorded on the card and raised."""
+    fresh = timezone.now() - PERSON_TRUST
+    cached = (
+        SlackUser.objects.filter(team_id=connection.team_id, user_id=user_id, looked_up_at__gte=fresh)
+        .order_by("-looked_up_at")
+        .first()
+    )
+    if cached is not None:
+        return cached.email
+    bot = slack.SlackClient(connection.bot_token, team_id=connection.team_id or None, interactive=interactive)
+    try:
+        person = bot.users_info(user_id)
+    except (slack.NeedsReauth, slack.Permanent) as error:
+        connection_record_error(connection, error)
+        raise
+    if person is None or not person.active or not person.email:
+        return ""
+    email = normalize_email(person.email)
+    SlackUser.objects.update_or_create(
+        team_id=connection.team_id, email=email, defaults={"user_id": person.id, "looked_up_at": timezone.now()}
+    )
+    return email
+
+
+def connections_revoked(*, team_id: str) -> int:
+    """Slack said the app was uninstalled from a workspace or its bot token revoked (the Events API's
+    `app_uninstalled` / `tokens_revoked`): each connection of that workspace needs Reconnect Slack."""
+    connections = connections_for_team(team_id)
+    for connection in connections:
+        connection_record_error(connection, slack.error_for("token_revoked"))
+    return len(connections)

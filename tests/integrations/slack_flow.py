@@ -64,7 +64,7 @@ def make_connection(org, fake: FakeSlack, **fields) -> SlackConnection:
         "bot_name": "roster",
         "bot_token": fake.issue_token(),
         "scopes": "usergroups:read,usergroups:write,users:read,users:read.email,chat:write,"
-        "channels:read,groups:read,channels:write.topic,groups:write.topic",
+        "channels:read,groups:read,channels:write.topic,groups:write.topic,commands",
         **fields,
     }
     return SlackConnection.objects.create(organization=org, **values)

@@ -1,0 +1,413 @@
+"""What `/roster who|cover|help` and the cover buttons do (issue 25), once covers/slack_events.py has
+checked Slack's signature and parsed the request.
+
+The workspace's organization comes from the payload's `team_id` (its Slack connection); the person
+from their Slack user id: users.info through the workspace's bot token gives their email, matched to
+rotation members case-insensitively (as Slack matching does everywhere in Roster). Every refusal is a
+sentence shown to that person only (`Refusal`), never an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from accounts.actor import Actor
+from integrations.slack import client as slack
+from integrations.slack.models import SlackConnection
+from integrations.slack.selectors import connections_for_team
+from integrations.slack.services import slack_user_email
+from rotations.models import Member, Rotation
+from rotations.selectors import UPCOMING_DAYS, on_call_now, rotations_for, timeline, upcoming_handoffs
+
+from . import services
+from .models import CoverRequest
+
+TAKE_ACTION = "cover_take"  # the Take it button's action_id; its value is the cover request's id
+ASK_CALLBACK = "cover_ask"  # the modal's callback_id
+WHO_LIMIT = 40  # rotations listed by one `/roster who` (the rest: name one)
+OPTION_LIMIT = 100  # Slack's most options in a static_select
+# The modal's input blocks, and where a service error about each argument is shown.
+BLOCKS = ("rotation", "start", "end", "note")
+FIELD_BLOCK = {"rotation": "rotation", "requester": "rotation", "start": "start", "end": "end", "note": "note"}
+
+HELP = (
+    "*Roster* in Slack:\n"
+    "• `/roster who` — who is on call now and next in every rotation; `/roster who <rotation>` for one.\n"
+    "• `/roster cover` — ask for cover: a form opens with your next shift filled in. "
+    "`/roster cover <rotation> [from] [to]` picks the rotation and the times "
+    "(e.g. `2026-12-10 09:00`, in the rotation's time zone).\n"
+    "• `/roster help` — this message.\n"
+    "A cover request posted to a rotation's channel has a *Take it* button: the first to click is on call instead."
+)
+NOT_CONNECTED = (
+    "This Slack workspace is not connected to Roster: an admin clicks *Add to Slack* on Settings → Integrations."
+)
+
+
+class Refusal(Exception):
+    """Something to tell the person (ephemeral), not an error."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A Slack workspace Roster is in, and the organizations that added it."""
+
+    team_id: str
+    connections: list[SlackConnection]
+
+    @property
+    def organizations(self) -> list:
+        return [c.organization for c in self.connections]
+
+    def person_email(self, user_id: str, *, interactive: bool) -> str:
+        """The email of the Slack user, or a Refusal saying why Roster cannot tell who they are."""
+        usable = [c for c in self.connections if c.status == SlackConnection.Status.ACTIVE] or self.connections
+        try:
+            email = slack_user_email(connection=usable[0], user_id=user_id, interactive=interactive)
+        except slack.NeedsReauth:
+            raise Refusal(
+                "Roster's Slack connection no longer works: an admin clicks *Reconnect Slack* on Settings → Integrations."
+            ) from None
+        except slack.Permanent as error:
+            raise Refusal(f"Roster cannot tell who you are in Slack: {error.message}") from None
+        except slack.SlackError:
+            raise Refusal("Slack is busy right now: try again in a moment.") from None
+        if not email:
+            raise Refusal(
+                "Roster cannot see your email address in Slack, so it cannot tell which rotation member you are."
+            )
+        return email
+
+    def actor(self, email: str) -> Actor:
+        return Actor(label=f"{email} (Slack)")
+
+
+def workspace_for(team_id: str) -> Workspace | None:
+    connections = connections_for_team(team_id)
+    return Workspace(team_id=team_id, connections=connections) if connections else None
+
+
+# --- text -----------------------------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    """Text for Slack's mrkdwn (its three control characters escaped)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def when(moment: dt.datetime) -> str:
+    """A moment each reader sees in their own time zone (Slack's date formatting), UTC as the fallback."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
+
+
+def _names(people) -> str:
+    return ", ".join(escape(p.name or p.email) for p in people) or "nobody"
+
+
+# --- /roster who ----------------------------------------------------------------------------------
+
+
+def _all_rotations(workspace: Workspace, now: dt.datetime) -> list[Rotation]:
+    found: list[Rotation] = []
+    for organization in workspace.organizations:
+        found.extend(rotations_for(organization, now=now))
+    return found
+
+
+def _named(rotations: list[Rotation], name: str) -> list[Rotation]:
+    wanted = name.strip().casefold()
+    exact = [r for r in rotations if r.name.casefold() == wanted]
+    return exact or [r for r in rotations if wanted in r.name.casefold()]
+
+
+def who(workspace: Workspace, text: str, *, now: dt.datetime | None = None) -> str:
+    """Who is on call now and next in every rotation of the workspace's organization(s), or the one named."""
+    now = now or timezone.now()
+    rotations = _all_rotations(workspace, now)
+    if not rotations:
+        return "There are no rotations in Roster yet."
+    if text.strip():
+        matches = _named(rotations, text)
+        if not matches:
+            return f"No rotation is called “{escape(text.strip())}”. The rotations: " + ", ".join(
+                escape(r.name) for r in rotations[:WHO_LIMIT]
+            )
+        rotations = matches
+    lines = [_who_line(rotation, now) for rotation in rotations[:WHO_LIMIT]]
+    if len(rotations) > WHO_LIMIT:
+        lines.append(f"…and {len(rotations) - WHO_LIMIT} more: `/roster who <rotation>` shows one.")
+    return "\n".join(lines)
+
+
+def _who_line(rotation: Rotation, now: dt.datetime) -> str:
+    slots = timeline(rotation, since=now, until=now + dt.timedelta(days=UPCOMING_DAYS))
+    current = on_call_now(rotation, now=now, slots=slots)
+    line = f"*{escape(rotation.name)}*: now {_names(current.people)}"
+    coming = upcoming_handoffs(rotation, now=now, slots=slots)
+    if coming:
+        line += f"; next {_names(coming[0].people)} from {when(coming[0].at)}"
+    elif current.people:
+        line += "; no handoff in the coming two weeks"
+    return line
+
+
+# --- /roster cover: the modal ---------------------------------------------------------------------
+
+_DATE = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2})?"
+_COVER_ARGS = re.compile(rf"^(?P<name>.*?)\s*(?P<start>{_DATE})?\s*(?P<end>{_DATE})?\s*$")
+
+
+def _typed_time(value: str, rotation: Rotation, *, end: bool) -> dt.datetime:
+    value = value.replace("T", " ")
+    try:
+        if " " in value:
+            naive = dt.datetime.strptime(value, "%Y-%m-%d %H:%M")
+        else:  # a date: from its start, or to its end
+            naive = dt.datetime.strptime(value, "%Y-%m-%d") + (dt.timedelta(days=1) if end else dt.timedelta())
+    except ValueError:
+        raise Refusal(f"“{escape(value)}” is not a date Roster can read: write e.g. 2026-12-10 09:00.") from None
+    return naive.replace(tzinfo=rotation.tz)
+
+
+def _next_shift(member: Member, rotation: Rotation, now: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
+    slots = timeline(rotation, since=now, until=now + dt.timedelta(days=UPCOMING_DAYS))
+    mine = sorted(
+        (s for s in slots if s.who is not None and s.who.member_id == member.pk and s.end > now),
+        key=lambda s: s.start,
+    )
+    return (max(mine[0].start, now), mine[0].end) if mine else None
+
+
+def cover_view(workspace: Workspace, user_id: str, text: str, *, now: dt.datetime | None = None) -> dict:
+    """The `cover_ask` modal for this person: their rotations, the one named or of their next shift,
+    its times (or the ones typed). Raises Refusal when they are no rotation's member."""
+    now = now or timezone.now()
+    email = workspace.person_email(user_id, interactive=True)
+    members = list(
+        Member.objects.filter(rotation__organization__in=workspace.organizations, email__iexact=email)
+        .select_related("rotation")
+        .order_by("rotation__name", "rotation_id")
+    )
+    if not members:
+        raise Refusal(
+            f"You are not a member of any rotation in Roster (as {escape(email)}): an admin adds you on the rotation's page."
+        )
+    args = _COVER_ARGS.match(text.strip())
+    name, typed_start, typed_end = (args["name"], args["start"], args["end"]) if args else (text.strip(), None, None)
+    by_rotation = {m.rotation_id: m for m in members}
+    rotations = {r.pk: r for r in rotations_for_members(members, now)}
+    chosen: Rotation | None = None
+    if name:
+        matches = _named([rotations[m.rotation_id] for m in members], name)
+        if not matches:
+            raise Refusal(
+                f"You are in no rotation called “{escape(name)}”. Yours: "
+                + ", ".join(escape(m.rotation.name) for m in members)
+            )
+        chosen = matches[0]
+    shifts = {pk: _next_shift(by_rotation[pk], rotation, now) for pk, rotation in rotations.items()}
+    if chosen is None:
+        upcoming = sorted((shift[0], pk) for pk, shift in shifts.items() if shift)
+        chosen = rotations[upcoming[0][1]] if upcoming else rotations[members[0].rotation_id]
+    start, end = shifts.get(chosen.pk) or (None, None)
+    if typed_start:
+        start = _typed_time(typed_start, chosen, end=False)
+        end = _typed_time(typed_end, chosen, end=True) if typed_end else None
+    options = [_option(rotations[m.rotation_id]) for m in members][:OPTION_LIMIT]
+    return {
+        "type": "modal",
+        "callback_id": ASK_CALLBACK,
+        "title": {"type": "plain_text", "text": "Ask for cover"},
+        "submit": {"type": "plain_text", "text": "Ask"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "The rotation's other members are asked; the first to take it is on call instead of you.",
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "rotation",
+                "label": {"type": "plain_text", "text": "Rotation"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": "rotation",
+                    "options": options,
+                    "initial_option": _option(chosen),
+                },
+            },
+            _time_input("start", "From", start),
+            _time_input("end", "To", end),
+            {
+                "type": "input",
+                "block_id": "note",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Note"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "note",
+                    "multiline": True,
+                    "max_length": services.NOTE_MAX,
+                },
+            },
+        ],
+    }
+
+
+def rotations_for_members(members: list[Member], now: dt.datetime) -> list[Rotation]:
+    """The members' rotations with what their timelines need prefetched."""
+    wanted = {m.rotation_id for m in members}
+    found: list[Rotation] = []
+    for organization_id in {m.rotation.organization_id for m in members}:
+        found.extend(rotations_for(organization_id, now=now).filter(pk__in=wanted))
+    return found
+
+
+def _option(rotation: Rotation) -> dict:
+    return {"text": {"type": "plain_text", "text": rotation.name[:75]}, "value": str(rotation.pk)}
+
+
+def _time_input(block: str, label: str, moment: dt.datetime | None) -> dict:
+    element: dict = {"type": "datetimepicker", "action_id": block}
+    if moment is not None:
+        element["initial_date_time"] = int(moment.timestamp())
+    return {"type": "input", "block_id": block, "label": {"type": "plain_text", "text": label}, "element": element}
+
+
+def cover_open(workspace: Workspace, user_id: str, trigger_id: str, text: str) -> None:
+    """Open the modal (views.open, inline: Slack's trigger_id is valid for 3 s, so it cannot wait
+    for a worker). Raises Refusal with what to tell the person."""
+    view = cover_view(workspace, user_id, text)
+    connection = workspace.connections[0]
+    bot = slack.SlackClient(connection.bot_token, team_id=connection.team_id or None, interactive=True)
+    try:
+        bot.views_open(trigger_id=trigger_id, view=view)
+    except slack.SlackError as error:
+        raise Refusal(f"Slack did not open the form ({error.code}): type `/roster cover` again.") from None
+
+
+# --- the modal's submit ---------------------------------------------------------------------------
+
+
+def _value(state: dict, block: str) -> dict:
+    entry = state.get(block)
+    value = entry.get(block) if isinstance(entry, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _moment(value: dict) -> dt.datetime | None:
+    stamp = value.get("selected_date_time")
+    if isinstance(stamp, bool) or not isinstance(stamp, int | float):
+        return None
+    try:
+        return dt.datetime.fromtimestamp(stamp, tz=dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def cover_submit(workspace: Workspace, user_id: str, view: dict) -> dict:
+    """The answer to the modal's submit: the request made (the modal then says so), or Slack's
+    `errors` (a sentence under the field it is about)."""
+    state = view.get("state")
+    state = state.get("values") if isinstance(state, dict) else None
+    state = state if isinstance(state, dict) else {}
+    option = _value(state, "rotation").get("selected_option")
+    rotation_id = str(option.get("value") or "") if isinstance(option, dict) else ""
+    start, end = _moment(_value(state, "start")), _moment(_value(state, "end"))
+    note = str(_value(state, "note").get("value") or "")
+    errors = {}
+    if not start:
+        errors["start"] = "Pick when the cover starts."
+    if not end:
+        errors["end"] = "Pick when the cover ends."
+    rotation = (
+        Rotation.objects.filter(pk=int(rotation_id), organization__in=workspace.organizations).first()
+        if rotation_id.isdigit() and len(rotation_id) < 19
+        else None
+    )
+    if rotation is None:
+        errors["rotation"] = "Pick one of your rotations."
+    if errors:
+        return {"response_action": "errors", "errors": errors}
+    assert rotation is not None and start is not None and end is not None
+    try:
+        email = workspace.person_email(user_id, interactive=True)
+    except Refusal as refusal:
+        return {"response_action": "errors", "errors": {"rotation": refusal.message}}
+    requester = rotation.members.filter(email__iexact=email).first()
+    if requester is None:
+        return {
+            "response_action": "errors",
+            "errors": {"rotation": f"You are not a member of {rotation.name} in Roster (as {email})."},
+        }
+    try:
+        cover = services.cover_request_create(
+            rotation=rotation, requester=requester, start=start, end=end, note=note, actor=workspace.actor(email)
+        )
+    except services.CoverError as error:
+        return {"response_action": "errors", "errors": {FIELD_BLOCK.get(error.field or "", "start"): error.message}}
+    return {"response_action": "update", "view": _asked_view(cover)}
+
+
+def _asked_view(cover: CoverRequest) -> dict:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Cover asked"},
+        "close": {"type": "plain_text", "text": "Done"},
+        "blocks": [
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"You asked for cover in *{escape(cover.rotation.name)}* from {when(cover.start)} "
+                    f"to {when(cover.end)}. Its members are told; you will hear when someone takes it.",
+                },
+            }
+        ],
+    }
+
+
+# --- the Take it button ---------------------------------------------------------------------------
+
+
+def cover_take(workspace: Workspace, user_id: str, value: str) -> str:
+    """Take the cover request the button names, for the person who clicked; the sentence to tell them."""
+    cover = (
+        CoverRequest.objects.filter(pk=int(value), organization__in=workspace.organizations)
+        .select_related("rotation")
+        .first()
+        if value.isdigit() and len(value) < 19
+        else None
+    )
+    if cover is None:
+        return "That cover request no longer exists in Roster."
+    try:
+        email = workspace.person_email(user_id, interactive=False)
+    except Refusal as refusal:
+        return refusal.message
+    rotation = cover.rotation
+    taker = rotation.members.filter(email__iexact=email).first()
+    if taker is None:
+        return f"You are not a member of {escape(rotation.name)} in Roster (as {escape(email)}), so you cannot take its shifts."
+    try:
+        taken = services.cover_request_take(cover_request_id=cover.pk, taker=taker, actor=workspace.actor(email))
+    except services.CoverError as error:
+        return escape(error.message)
+    answer = (
+        f"It's yours: you are on call for *{escape(rotation.name)}* from {when(taken.start)} to {when(taken.end)}"
+        f" instead of {escape(taken.requester_name)}."
+    )
+    if taken.apply_state == CoverRequest.Apply.PENDING:
+        answer += " Roster is writing it to PagerDuty; it shows there within a minute."
+    return answer
