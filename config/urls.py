@@ -21,6 +21,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("", "rotations.api_feeds.router"),
     ("", "notifications.api.router"),
     ("", "outgoing.api.router"),
+    ("me/", "rotations.time_off.api.router"),
 ]
 for prefix, router in ROUTERS:
     api.add_router(prefix, router)
@@ -49,6 +50,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("settings/integrations/", include("integrations.urls")),
     path("settings/webhooks/", include("outgoing.urls")),
+    path("settings/time-off/", include("rotations.time_off.urls")),
     path("integrations/slack/", include("integrations.slack.callback_urls")),  # Slack's OAuth redirect back
     path("rotations/", include("rotations.urls")),
     path("", include("rotations.feed_urls")),  # /cal/<token>.ics: private calendar feeds
