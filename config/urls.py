@@ -21,6 +21,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("", "rotations.api_feeds.router"),
     ("", "notifications.api.router"),
     ("", "outgoing.api.router"),
+    ("", "covers.api.router"),
     ("me/", "rotations.time_off.api.router"),
 ]
 for prefix, router in ROUTERS:

@@ -260,6 +260,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.tasks.sweep_deliveries",
         "schedule": timedelta(minutes=1),
     },
+    # Every minute: cover requests nobody took expire at their start, and are announced an hour before.
+    "covers-expire": {
+        "task": "covers.tasks.expire",
+        "schedule": timedelta(minutes=1),
+    },
 }
 
 # Outgoing webhooks: true lets endpoints on loopback and private networks, on any port, receive (tests,

@@ -1,0 +1,371 @@
+"""Cover requests on PagerDuty-bound rotations, against the fake PagerDuty (tests/fake_pagerduty.py):
+the override is written exactly once and the schedule re-read at once; a refused write keeps the
+request open with a sentence; a taker PagerDuty does not know is refused before anything is written;
+a swap is both overrides or neither; PagerDuty busy → pending, then the task finishes it once;
+cancelling removes the override as PagerDuty allows (deleted, cut, past)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from covers import services
+from covers.models import CoverRequest
+from integrations.pagerduty.models import PagerDutyConnection
+from rotations import sync
+from rotations.models import Member, Rotation, Shift
+from tests.factories import API_KEY
+from tests.rotations.fake_schedules import FakeSchedule, install
+
+from .conftest import ACTOR
+
+pytestmark = pytest.mark.django_db
+
+H = dt.timedelta(hours=1)
+USERS = {
+    "PANA": ("Ana Ortiz", "ana@acme.example"),
+    "PBO": ("Bo Chen", "bo@acme.example"),
+    "PDAN": ("Dan Moe", "dan@acme.example"),
+}
+SCHEDULES = {"v2": "PCLASSIC", "v3": "PSHIFTS"}
+
+
+def users_by_query(fake, request, match):
+    """`GET /users?query=`: PagerDuty matches names and emails (the fixture list knows nobody here)."""
+    query = (request.param("query") or "").casefold()
+    found = [
+        {"id": uid, "type": "user", "name": name, "email": email}
+        for uid, (name, email) in fake.users.items()
+        if query in email.casefold() or query in name.casefold()
+    ]
+    return 200, {"users": found, "limit": 25, "offset": 0, "more": False, "total": None}
+
+
+@pytest.fixture
+def fake(fake_pagerduty):
+    fake_pagerduty.valid_keys[API_KEY] = {"id": "PANA", "name": "Ana Ortiz", "email": "ana@acme.example"}
+    install(
+        fake_pagerduty,
+        schedules={
+            "PCLASSIC": FakeSchedule(users=["PANA", "PBO"], time_zone="UTC"),
+            "PSHIFTS": FakeSchedule(users=["PANA", "PBO"], kind="v3", time_zone="UTC"),
+        },
+        users=USERS,
+    )
+    fake_pagerduty.route("GET", r"/users", users_by_query)
+    return fake_pagerduty
+
+
+def bound(org, kind: str = "v2") -> Rotation:
+    rotation = Rotation.objects.create(
+        organization=org,
+        name="Payments",
+        time_zone="UTC",
+        pagerduty_schedule_id=SCHEDULES[kind],
+        pagerduty_schedule_kind=kind,
+    )
+    for position, (name, email) in enumerate(
+        [("Ana Ortiz", "ana@acme.example"), ("Bo Chen", "bo@acme.example"), ("Dan Moe", "dan@acme.example")]
+        + [("Eve Nopd", "eve@acme.example")]
+    ):
+        Member.objects.create(rotation=rotation, name=name, email=email, position=position)
+    sync.sync_schedule(organization_id=org.pk, schedule_id=SCHEDULES[kind])
+    rotation.refresh_from_db()
+    return rotation
+
+
+@pytest.fixture
+def classic(org, pd_connection, fake):
+    return bound(org, "v2")
+
+
+def person(rotation, email) -> Member:
+    return rotation.members.get(email=email)
+
+
+def ana_turn(rotation, skip: int = 1) -> tuple[dt.datetime, dt.datetime]:
+    """One of Ana's stored shifts from PagerDuty, a few turns ahead."""
+    ana = person(rotation, "ana@acme.example")
+    shifts = Shift.objects.filter(rotation=rotation, member=ana, start__gt=dt.datetime.now(dt.UTC)).order_by("start")
+    shift = shifts[skip]
+    return shift.start, shift.end
+
+
+def bo_turn(rotation) -> tuple[dt.datetime, dt.datetime]:
+    bo = person(rotation, "bo@acme.example")
+    shift = Shift.objects.filter(rotation=rotation, member=bo, start__gt=dt.datetime.now(dt.UTC)).order_by("start")[3]
+    return shift.start, shift.end
+
+
+def stored_person_at(rotation, moment) -> str | None:
+    shift = Shift.objects.filter(rotation=rotation, start__lte=moment, end__gt=moment).first()
+    return shift.person_name if shift and not shift.is_gap else None
+
+
+def ask(rotation, window=None) -> CoverRequest:
+    start, end = window or ana_turn(rotation)
+    return services.cover_request_create(
+        rotation=rotation, requester=person(rotation, "ana@acme.example"), start=start, end=end, actor=ACTOR
+    )
+
+
+def take(rotation, made, email="dan@acme.example", swap=None) -> CoverRequest:
+    return services.cover_request_take(cover_request_id=made.pk, taker=person(rotation, email), swap=swap, actor=ACTOR)
+
+
+def writes(fake) -> list[str]:
+    return [f"{r.method} {r.path}" for r in fake.log if r.method != "GET"]
+
+
+# --- take ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["v2", "v3"])
+def test_taking_writes_one_override_and_the_rotation_shows_the_taker_at_once(org, pd_connection, fake, kind):
+    rotation = bound(org, kind)
+    made = ask(rotation)
+
+    taken = take(rotation, made)
+
+    (override,) = fake.overrides_of(SCHEDULES[kind])
+    assert (override.user_id, override.start, override.end) == ("PDAN", made.start, made.end)
+    assert (taken.status, taken.apply_state, taken.pagerduty_override_id) == ("taken", "applied", override.id)
+    # The schedule was re-read in the same call: the stored shifts show Dan without waiting for beat.
+    assert stored_person_at(rotation, made.start + H) == "Dan Moe"
+    if kind == "v3":
+        assert override.overridden_user_id == "PANA"
+    pd_connection.refresh_from_db()
+    assert pd_connection.capabilities["write_overrides"] == "yes"  # the card's "Write overrides: yes"
+
+
+def test_a_read_only_connection_keeps_the_request_open_and_says_why_with_a_link(classic, fake, pd_connection):
+    fake.read_only_keys.add(API_KEY)
+    made = ask(classic)
+
+    with pytest.raises(services.CoverError) as refused:
+        take(classic, made)
+
+    assert (refused.value.code, refused.value.status) == ("write_refused", 409)
+    made.refresh_from_db()
+    assert (made.status, made.apply_state, made.taker_name) == ("open", "refused", "")
+    assert "the connection may only read" in made.apply_message
+    assert made.apply_message.endswith(
+        "You can change the schedule in PagerDuty instead: https://acme.pagerduty.com/schedules/PCLASSIC"
+    )
+    assert refused.value.message == made.apply_message
+    assert fake.overrides_of("PCLASSIC") == []
+    pd_connection.refresh_from_db()
+    assert pd_connection.capabilities["write_overrides"] == "no"
+
+
+def test_a_taker_pagerduty_does_not_know_is_refused_before_anything_is_written(classic, fake):
+    made = ask(classic)
+
+    with pytest.raises(services.CoverError) as refused:
+        take(classic, made, "eve@acme.example")
+
+    assert (refused.value.code, refused.value.status) == ("no_pagerduty_user", 409)
+    assert refused.value.message.startswith("Eve Nopd has no PagerDuty user with the email eve@acme.example")
+    assert writes(fake) == []
+    made.refresh_from_db()
+    assert made.status == "open"
+
+
+def test_a_connection_that_needs_reauthorization_is_refused_in_words(classic, fake, pd_connection):
+    PagerDutyConnection.objects.filter(pk=pd_connection.pk).update(status=PagerDutyConnection.Status.NEEDS_REAUTH)
+    made = ask(classic)
+
+    with pytest.raises(services.CoverError) as refused:
+        take(classic, made)
+
+    assert refused.value.code == "write_refused"
+    assert "re-authorization" in refused.value.message
+    assert writes(fake) == []
+    assert CoverRequest.objects.get().status == "open"
+
+
+# --- swap ---------------------------------------------------------------------------------------
+
+
+def test_a_swap_writes_both_overrides(classic, fake):
+    made = ask(classic)
+    given = bo_turn(classic)
+
+    taken = take(classic, made, "bo@acme.example", swap=given)
+
+    overrides = {(o.user_id, o.start, o.end) for o in fake.overrides_of("PCLASSIC")}
+    assert overrides == {("PBO", made.start, made.end), ("PANA", *given)}
+    assert taken.pagerduty_override_id and taken.swap_override_id
+    assert stored_person_at(classic, given[0] + H) == "Ana Ortiz"
+    assert stored_person_at(classic, made.start + H) == "Bo Chen"
+
+
+def test_a_swap_whose_second_override_pagerduty_refuses_removes_the_first_and_reopens(classic, fake):
+    made = ask(classic)
+    posts = []
+    real = next(h for m, p, h in fake._routes if m == "POST" and p.pattern == r"^/schedules/(?P<id>\w+)/overrides$")
+
+    def second_refused(fake_, request, match):
+        posts.append(request.path)
+        if len(posts) == 2:
+            return 400, {"error": {"message": "Invalid Input Provided", "code": 2001, "errors": ["Overlaps"]}}
+        return real(fake_, request, match)
+
+    fake.route("POST", r"/schedules/(?P<id>\w+)/overrides", second_refused)
+
+    with pytest.raises(services.CoverError) as refused:
+        take(classic, made, "bo@acme.example", swap=bo_turn(classic))
+
+    assert refused.value.code == "write_refused"
+    assert len(posts) == 2
+    assert fake.overrides_of("PCLASSIC") == []  # the first one was taken back
+    made.refresh_from_db()
+    assert (made.status, made.apply_state, made.pagerduty_override_id) == ("open", "refused", "")
+    assert "PagerDuty refused to change schedule PCLASSIC" in made.apply_message
+
+
+# --- transient trouble: pending, then exactly once ------------------------------------------------
+
+
+def test_an_answer_lost_to_a_503_leaves_it_pending_and_the_task_adopts_the_override_once(
+    classic, fake, django_capture_on_commit_callbacks
+):
+    made = ask(classic)
+    real = next(h for m, p, h in fake._routes if m == "POST" and p.pattern == r"^/schedules/(?P<id>\w+)/overrides$")
+    failures = []
+
+    def created_then_503(fake_, request, match):
+        answer = real(fake_, request, match)  # PagerDuty made it...
+        if not failures:
+            failures.append(request.path)
+            return 503, {"error": {"message": "Service Unavailable"}}  # ...but the answer was lost
+        return answer
+
+    fake.route("POST", r"/schedules/(?P<id>\w+)/overrides", created_then_503)
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        pending = take(classic, made)
+    assert (pending.status, pending.apply_state, pending.pagerduty_override_id) == ("taken", "pending", "")
+
+    for callback in queued:  # the apply task (in-process), then the signal
+        callback()
+
+    made.refresh_from_db()
+    (override,) = fake.overrides_of("PCLASSIC")
+    assert (made.apply_state, made.pagerduty_override_id) == ("applied", override.id)
+    assert len([w for w in writes(fake) if w.startswith("POST")]) == 1  # adopted, not created again
+    assert stored_person_at(classic, made.start + H) == "Dan Moe"
+
+
+def test_a_worker_that_died_after_pagerduty_created_the_override_leaves_one_override(classic, fake):
+    made = ask(classic)
+    dan = person(classic, "dan@acme.example")
+    CoverRequest.objects.filter(pk=made.pk).update(
+        status="taken", taker=dan, taker_name=dan.name, taker_email=dan.email, apply_state="pending"
+    )
+    fake.override("PCLASSIC", made.start, made.end, "PDAN")  # written before the worker died; id never stored
+
+    from covers import tasks
+
+    assert tasks.apply_cover.delay(made.pk).get() == "applied"
+    assert tasks.apply_cover.delay(made.pk).get() == "applied"  # a duplicate message changes nothing
+
+    (override,) = fake.overrides_of("PCLASSIC")
+    made.refresh_from_db()
+    assert made.pagerduty_override_id == override.id
+    assert not [w for w in writes(fake) if w.startswith("POST")]
+
+
+def test_pagerduty_throttling_the_take_leaves_it_pending_for_the_task(classic, fake):
+    made = ask(classic)
+    fake.route(
+        "POST",
+        r"/schedules/(?P<id>\w+)/overrides",
+        lambda f, r, m: (429, {"error": {"message": "Rate Limit Exceeded", "code": 2020}}, {"Retry-After": "30"}),
+    )
+
+    pending = take(classic, made)
+
+    assert (pending.status, pending.apply_state) == ("taken", "pending")
+    assert fake.overrides_of("PCLASSIC") == []
+
+
+# --- cancel -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pagerduty_now", "said"),
+    [
+        (None, "The override was deleted from PagerDuty’s schedule."),
+        (lambda start, end: start + H, "The override was in progress: it was cut at"),
+        (lambda start, end: end + H, "The override was already over, so it is left in PagerDuty."),
+    ],
+    ids=["deleted", "cut", "past"],
+)
+def test_cancelling_a_taken_request_removes_its_override_as_pagerduty_allows(classic, fake, pagerduty_now, said):
+    made = ask(classic)
+    take(classic, made)
+    if pagerduty_now is not None:  # PagerDuty's clock: the override has started, or is over
+        fake.now = lambda: pagerduty_now(made.start, made.end)
+
+    cancelled = services.cover_request_cancel(cover_request=made, actor=ACTOR)
+
+    assert cancelled.status == "cancelled"
+    assert cancelled.apply_message.startswith(said)
+    if pagerduty_now is None:
+        assert fake.overrides_of("PCLASSIC") == []
+        assert stored_person_at(classic, made.start + H) == "Ana Ortiz"  # re-read at once
+
+
+def test_a_removal_pagerduty_refuses_leaves_the_request_taken(classic, fake):
+    made = ask(classic)
+    take(classic, made)
+    fake.read_only_keys.add(API_KEY)
+
+    with pytest.raises(services.CoverError) as refused:
+        services.cover_request_cancel(cover_request=made, actor=ACTOR)
+
+    assert refused.value.code == "write_refused"
+    made.refresh_from_db()
+    assert made.status == "taken"
+    assert len(fake.overrides_of("PCLASSIC")) == 1
+
+
+# --- through the API ----------------------------------------------------------------------------
+
+
+def test_the_api_answers_a_refused_write_with_the_sentence_and_the_schedule_link(classic, fake, admin_client):
+    fake.read_only_keys.add(API_KEY)
+    made = ask(classic)
+
+    answer = admin_client.post(
+        f"/api/cover-requests/{made.pk}/take",
+        {"takerId": person(classic, "dan@acme.example").pk},
+        content_type="application/json",
+    )
+
+    assert answer.status_code == 409
+    body = answer.json()
+    assert body["code"] == "write_refused" and "may only read" in body["message"]
+    assert body["pagerdutyScheduleUrl"] == "https://acme.pagerduty.com/schedules/PCLASSIC"
+    shown = admin_client.get(f"/api/cover-requests/{made.pk}").json()
+    assert (shown["status"], shown["applyState"], shown["applyMessage"]) == ("open", "refused", body["message"])
+
+
+def test_the_api_answers_202_while_pagerduty_is_busy(classic, fake, admin_client):
+    made = ask(classic)
+    fake.route(
+        "POST",
+        r"/schedules/(?P<id>\w+)/overrides",
+        lambda f, r, m: (503, {"error": {"message": "Service Unavailable"}}),
+    )
+
+    answer = admin_client.post(
+        f"/api/cover-requests/{made.pk}/take",
+        {"takerId": person(classic, "dan@acme.example").pk},
+        content_type="application/json",
+    )
+
+    assert answer.status_code == 202
+    assert (answer.json()["status"], answer.json()["applyState"]) == ("taken", "pending")

@@ -1,0 +1,308 @@
+"""Cover requests on a native rotation: ask (each rule names its field), take (atomic: the loser
+hears who was faster), swap (both changes or neither), cancel, expire and the warning before."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+
+from accounts.models import AuditEvent
+from covers import services, signals
+from covers.models import CoverRequest
+from rotations import services as rotation_services
+from rotations.models import Override
+
+from .conftest import ACTOR, NOW, H, ada, bo, mia, on_call_at, shifts_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def events():
+    """The (event, id) pairs sent by cover_request_changed."""
+    heard: list[tuple[str, int]] = []
+
+    def listener(sender, event, cover_request_id, **kwargs):
+        heard.append((event, cover_request_id))
+
+    signals.cover_request_changed.connect(listener, weak=False, dispatch_uid="test-listener")
+    yield heard
+    signals.cover_request_changed.disconnect(dispatch_uid="test-listener")
+
+
+def ask(rotation, *, window=None, note="", who=None):
+    start, end = window or shifts_of(rotation, who or mia(rotation))[0]
+    return services.cover_request_create(
+        rotation=rotation, requester=who or mia(rotation), start=start, end=end, note=note, actor=ACTOR
+    )
+
+
+def refused(call) -> services.CoverError:
+    with pytest.raises(services.CoverError) as error:
+        call()
+    return error.value
+
+
+# --- ask ----------------------------------------------------------------------------------------
+
+
+def test_asking_for_part_of_a_shift_records_the_request_audits_and_tells_listeners(
+    rotation, events, django_capture_on_commit_callbacks
+):
+    start, end = shifts_of(rotation, mia(rotation))[0]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        made = ask(rotation, window=(start + 2 * H, start + 5 * H), note="Dentist")
+
+    assert (made.status, made.requester_name, made.note) == ("open", "Mia Member", "Dentist")
+    assert (made.start, made.end) == (start + 2 * H, start + 5 * H)
+    assert events == [("created", made.pk)]
+    audit = AuditEvent.objects.get(action="cover_request.created")
+    assert "Mia Member asked for cover in Platform" in audit.summary
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "code"),
+    [
+        (lambda s, e: (s, s), "end", "invalid_request"),
+        (lambda s, e: (NOW - 3 * H, NOW + H), "start", "invalid_request"),
+        (lambda s, e: (s + dt.timedelta(days=1), e + dt.timedelta(days=1)), "start", "not_on_call"),
+        (lambda s, e: (s, s + dt.timedelta(days=200)), "end", "invalid_request"),
+    ],
+    ids=["ends-before-it-starts", "in-the-past", "not-on-call", "too-far-ahead"],
+)
+def test_an_ask_against_a_rule_is_refused_naming_the_field(rotation, change, field, code):
+    start, end = shifts_of(rotation, mia(rotation))[0]
+
+    error = refused(lambda: ask(rotation, window=change(start, end)))
+
+    assert (error.field, error.code, error.status) == (field, code, 400)
+    assert not CoverRequest.objects.exists()
+
+
+def test_a_note_over_500_characters_is_refused(rotation):
+    assert refused(lambda: ask(rotation, note="x" * 501)).field == "note"
+
+
+def test_a_member_of_another_rotation_cannot_ask(rotation, org):
+    other = rotation_services.rotation_create(
+        organization=org, name="Other", time_zone="UTC", members=[("Zed", "zed@acme.example")]
+    )
+    start, end = shifts_of(rotation, mia(rotation))[0]
+
+    error = refused(
+        lambda: services.cover_request_create(
+            rotation=rotation, requester=other.members.get(), start=start, end=end, actor=ACTOR
+        )
+    )
+
+    assert error.field == "requester"
+
+
+def test_an_overlapping_open_request_of_the_same_person_is_refused(rotation):
+    start, end = shifts_of(rotation, mia(rotation))[0]
+    ask(rotation, window=(start, start + 4 * H))
+
+    error = refused(lambda: ask(rotation, window=(start + 3 * H, end)))
+
+    assert (error.code, error.status) == ("overlapping_request", 409)
+    assert "cancel that request first" in error.message
+
+
+# --- take ---------------------------------------------------------------------------------------
+
+
+def test_taking_puts_the_taker_on_call_at_once_audits_and_tells_listeners(
+    rotation, events, django_capture_on_commit_callbacks
+):
+    start, end = shifts_of(rotation, mia(rotation))[0]
+    made = ask(rotation, window=(start, start + 6 * H))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        taken = services.cover_request_take(cover_request_id=made.pk, taker=bo(rotation), actor=ACTOR)
+
+    assert (taken.status, taken.apply_state, taken.taker_name, taken.taken_by) == (
+        "taken",
+        "applied",
+        "Bo Chen",
+        "test",
+    )
+    assert on_call_at(rotation, start + H) == "Bo Chen"
+    assert on_call_at(rotation, start + 7 * H) == "Mia Member"  # only the part asked for
+    assert taken.native_override is not None and taken.native_override.member_id == bo(rotation).pk
+    assert ("taken", made.pk) in events
+    assert AuditEvent.objects.filter(action="cover_request.taken").count() == 1
+
+
+def test_a_taker_who_lost_the_race_hears_who_was_faster_and_changes_nothing(rotation, monkeypatch):
+    """The request read as open, but someone else's claim landed first: the conditional UPDATE (not
+    the stale copy) decides."""
+    made = ask(rotation)
+    stale = services._load(made.pk)
+    services.cover_request_take(cover_request_id=made.pk, taker=ada(rotation), actor=ACTOR)
+    real_load = services._load
+    loads = iter([stale])  # the take reads the request once before claiming: it still looks open
+    monkeypatch.setattr(services, "_load", lambda pk: next(loads, None) or real_load(pk))
+
+    error = refused(lambda: services.cover_request_take(cover_request_id=made.pk, taker=bo(rotation), actor=ACTOR))
+
+    assert (error.code, error.status, error.message) == ("already_taken", 409, "Ada Admin took it first.")
+    assert CoverRequest.objects.get().taker_name == "Ada Admin"
+    assert Override.objects.filter(member=bo(rotation)).count() == 0
+
+
+def test_nobody_takes_their_own_request(rotation):
+    made = ask(rotation)
+
+    error = refused(lambda: services.cover_request_take(cover_request_id=made.pk, taker=mia(rotation), actor=ACTOR))
+
+    assert error.field == "taker"
+    assert CoverRequest.objects.get().status == "open"
+
+
+def test_a_cancelled_request_cannot_be_taken(rotation):
+    made = ask(rotation)
+    services.cover_request_cancel(cover_request=made, actor=ACTOR)
+
+    error = refused(lambda: services.cover_request_take(cover_request_id=made.pk, taker=bo(rotation), actor=ACTOR))
+
+    assert (error.code, error.status) == ("not_open", 409)
+
+
+# --- swap ---------------------------------------------------------------------------------------
+
+
+def test_a_swap_gives_the_takers_shift_back_to_the_requester(rotation):
+    made = ask(rotation)
+    given = shifts_of(rotation, ada(rotation))[0]
+
+    taken = services.cover_request_take(cover_request_id=made.pk, taker=ada(rotation), swap=given, actor=ACTOR)
+
+    assert (taken.swap_start, taken.swap_end) == given
+    assert on_call_at(rotation, made.start + H) == "Ada Admin"
+    assert on_call_at(rotation, given[0] + H) == "Mia Member"
+    assert AuditEvent.objects.filter(action="cover_request.swapped").count() == 1
+
+
+def test_a_swap_of_a_shift_the_taker_does_not_have_is_refused_and_nothing_changes(rotation):
+    made = ask(rotation)
+    not_hers = shifts_of(rotation, bo(rotation))[1]
+
+    error = refused(
+        lambda: services.cover_request_take(cover_request_id=made.pk, taker=ada(rotation), swap=not_hers, actor=ACTOR)
+    )
+
+    assert (error.field, error.code) == ("swap", "not_on_call")
+    assert CoverRequest.objects.get().status == "open"
+    assert not Override.objects.exists()
+
+
+def test_a_swap_is_both_changes_or_neither(rotation, monkeypatch):
+    made = ask(rotation)
+    given = shifts_of(rotation, ada(rotation))[0]
+    real = rotation_services.override_create
+    calls = []
+
+    def second_fails(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 2:
+            raise rotation_services.RotationError("The schedule changed meanwhile.")
+        return real(**kwargs)
+
+    monkeypatch.setattr(rotation_services, "override_create", second_fails)
+
+    error = refused(
+        lambda: services.cover_request_take(cover_request_id=made.pk, taker=ada(rotation), swap=given, actor=ACTOR)
+    )
+
+    assert error.message == "The schedule changed meanwhile."
+    assert len(calls) == 2
+    assert not Override.objects.exists()  # the first one too
+    assert CoverRequest.objects.get().status == "open"
+    assert on_call_at(rotation, made.start + H) == "Mia Member"
+
+
+# --- cancel -------------------------------------------------------------------------------------
+
+
+def test_cancelling_an_open_request(rotation, events, django_capture_on_commit_callbacks):
+    made = ask(rotation)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cancelled = services.cover_request_cancel(cover_request=made, actor=ACTOR)
+
+    assert (cancelled.status, cancelled.cancelled_by) == ("cancelled", "test")
+    assert events == [("cancelled", made.pk)]
+    assert AuditEvent.objects.filter(action="cover_request.cancelled").count() == 1
+    assert refused(lambda: services.cover_request_cancel(cover_request=made, actor=ACTOR)).code == "not_open"
+
+
+@pytest.mark.parametrize(
+    ("later", "said", "who_then"),
+    [
+        (dt.timedelta(0), "The override was deleted from the schedule.", "Mia Member"),
+        (dt.timedelta(hours=24), "The override was in progress: it was cut at 2026-03-07 12:00 UTC.", "Mia Member"),
+        (dt.timedelta(days=2), "The override was already over, so it is left in the schedule.", "Bo Chen"),
+    ],
+    ids=["future-deleted", "in-progress-cut", "past-left"],
+)
+def test_cancelling_a_taken_request_undoes_its_override_as_far_as_time_allows(rotation, frozen, later, said, who_then):
+    made = ask(rotation)
+    services.cover_request_take(cover_request_id=made.pk, taker=bo(rotation), actor=ACTOR)
+    frozen.move_to(NOW + later)
+
+    cancelled = services.cover_request_cancel(cover_request=CoverRequest.objects.get(), actor=ACTOR)
+
+    assert cancelled.status == "cancelled"
+    assert cancelled.apply_message == said
+    if later == dt.timedelta(hours=24):  # Bo covered until now; Mia has the rest back
+        assert on_call_at(rotation, NOW + later - H) == "Bo Chen"
+        assert on_call_at(rotation, NOW + later + H) == "Mia Member"
+    else:
+        assert on_call_at(rotation, made.start + H) == who_then
+
+
+# --- expire -------------------------------------------------------------------------------------
+
+
+def test_an_hour_before_the_start_nobody_took_it_is_said_once_then_it_expires(
+    rotation, events, django_capture_on_commit_callbacks
+):
+    made = ask(rotation)
+    taken = ask(rotation, who=ada(rotation))
+    services.cover_request_take(cover_request_id=taken.pk, taker=bo(rotation), actor=ACTOR)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.cover_requests_warn_expiring(now=made.start - 2 * H) == 0
+        assert services.cover_requests_warn_expiring(now=made.start - 30 * dt.timedelta(minutes=1)) == 1
+        assert services.cover_requests_warn_expiring(now=made.start - 20 * dt.timedelta(minutes=1)) == 0
+        assert services.cover_requests_expire(now=made.start - dt.timedelta(seconds=1)) == 0
+        assert services.cover_requests_expire(now=made.start) == 1
+        assert services.cover_requests_expire(now=made.start + H) == 0
+
+    made.refresh_from_db()
+    assert (made.status, made.expired_at) == ("expired", made.start)
+    assert [e for e in events if e[0] in ("expiring", "expired")] == [("expiring", made.pk), ("expired", made.pk)]
+    assert CoverRequest.objects.get(pk=taken.pk).status == "taken"  # a taken one never expires
+    assert AuditEvent.objects.filter(action="cover_request.expired").count() == 1
+
+
+def test_a_request_whose_start_passed_cannot_be_taken_even_before_beat_expires_it(rotation):
+    made = ask(rotation)
+
+    with time_machine.travel(made.start + H, tick=False):
+        error = refused(lambda: services.cover_request_take(cover_request_id=made.pk, taker=bo(rotation), actor=ACTOR))
+
+    assert (error.code, error.status) == ("not_open", 409)
+
+
+def test_the_beat_task_runs_every_minute_and_does_both(rotation, settings):
+    from covers import tasks
+
+    entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "covers.tasks.expire")
+    assert entry["schedule"] == dt.timedelta(minutes=1)
+    made = ask(rotation)
+    with time_machine.travel(made.start + H, tick=False):
+        assert tasks.expire() == {"warned": 0, "expired": 1}
