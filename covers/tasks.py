@@ -41,3 +41,11 @@ def expire() -> dict:
     warned = services.cover_requests_warn_expiring()
     expired = services.cover_requests_expire()
     return {"warned": warned, "expired": expired}
+
+
+@shared_task
+def time_off_covers() -> int:
+    """Beat, every 10 minutes: cover requests for shifts inside people's time off (covers/time_off.py)."""
+    from . import time_off
+
+    return time_off.time_off_covers_open()
