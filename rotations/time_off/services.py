@@ -16,6 +16,7 @@ NOTE_MAX = 500
 # A start typed as "now" on a page is a minute or two behind the clock by the time it is posted.
 PAST_GRACE = dt.timedelta(minutes=5)
 LONGEST = dt.timedelta(days=366)
+FURTHEST = dt.timedelta(days=2 * 366)  # how far ahead time off may start
 
 
 class TimeOffError(Exception):
@@ -64,6 +65,8 @@ def time_off_create(
         raise TimeOffError("This time off is over already: give an end in the future.", field="end")
     if start < now - PAST_GRACE:
         raise TimeOffError("Time off cannot start in the past: give a start from now on.", field="start")
+    if start > now + FURTHEST:
+        raise TimeOffError("Time off can start at most two years ahead.", field="start")
     if end - start > LONGEST:
         raise TimeOffError("Time off lasts at most a year: record a longer absence in parts.", field="end")
     note = _clean_note(note)

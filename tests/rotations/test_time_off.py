@@ -123,6 +123,7 @@ def test_the_timeline_reads_time_off_in_a_fixed_number_of_queries(org, native, a
         (NOW - 2 * H, NOW + H, "", "start", "cannot start in the past"),
         (NOW - 3 * H, NOW - H, "", "end", "over already"),
         (NOW + H, NOW + 400 * 24 * H, "", "end", "at most a year"),
+        (NOW + 800 * 24 * H, NOW + 801 * 24 * H, "", "start", "at most two years ahead"),
         (NOW + H, NOW + 2 * H, "Away.\n\nBack soon.", "note", "one paragraph"),
         (NOW + H, NOW + 2 * H, "x" * 501, "note", "at most 500 characters"),
     ],
