@@ -48,6 +48,9 @@ NOT_ADMIN = {
     ("api/me/calendar", "GET"): "read",
     ("api/me/calendar", "POST"): "write",
     ("api/me/calendar", "DELETE"): "write",
+    ("api/me/time-off", "GET"): "read",
+    ("api/me/time-off", "POST"): "write",
+    ("api/me/time-off/<int:time_off_id>", "DELETE"): "write",
 }
 
 # Named although every unlisted route needs admin: outgoing webhooks (their signing secrets, where
