@@ -69,7 +69,7 @@ screenshots: $(STAMP) ## PNGs of every page at 1280 and 390 px into test-artifac
 lint: $(STAMP) ## ruff (checks, formatting), mypy, import layers, no model change without its migration, alert rules (promtool)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(TEST_ENV) $(VENV)/bin/mypy accounts config integrations rotations webhooks notifications outgoing ops
+	$(TEST_ENV) $(VENV)/bin/mypy accounts config integrations rotations webhooks covers notifications outgoing ops
 	$(VENV)/bin/lint-imports
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 	@command -v promtool >/dev/null || { echo "promtool is missing: apt-get install prometheus (Debian's package)" >&2; exit 1; }

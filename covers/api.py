@@ -20,7 +20,7 @@ from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, api_actor,
 from accounts.api import router as api_router
 from rotations.models import Member, Rotation
 
-from . import services
+from . import selectors, services
 from .models import CoverRequest
 
 router = api_router(
@@ -163,9 +163,7 @@ def _rotation(request, rotation_id: int) -> Rotation:
 
 
 def _cover_request(request, cover_request_id: int) -> CoverRequest:
-    return get_object_or_404(
-        CoverRequest.objects.filter(organization=request.organization).select_related("rotation"), pk=cover_request_id
-    )
+    return selectors.cover_request_for(request.organization, cover_request_id)
 
 
 def _named_member(request, rotation: Rotation, member_id: int, json_name: str, what: str) -> Member:
@@ -210,11 +208,8 @@ PERSON = (
 )
 def list_cover_requests(request, rotation_id: Id, filters: Query[ListFilter]):
     """Newest first (at most 200); `?status=open` for those waiting for someone."""
-    rotation = _rotation(request, rotation_id)
-    found = CoverRequest.objects.filter(rotation=rotation).select_related("rotation")
-    if filters.status:
-        found = found.filter(status=filters.status)
-    return {"coverRequests": [cover_request_json(c) for c in found[:LIST_LIMIT]]}
+    found = selectors.cover_requests_for(_rotation(request, rotation_id), status=filters.status, limit=LIST_LIMIT)
+    return {"coverRequests": [cover_request_json(c) for c in found]}
 
 
 CREATE_DOC = (

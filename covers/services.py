@@ -86,7 +86,10 @@ def _window_text(start: dt.datetime, end: dt.datetime, rotation: Rotation) -> st
 def _moment(value: dt.datetime, field: str) -> dt.datetime:
     if not isinstance(value, dt.datetime) or timezone.is_naive(value):
         raise CoverError(f"The {field} must be a date and time with its time zone.", field=field)
-    return value.astimezone(dt.UTC).replace(microsecond=0)  # PagerDuty keeps whole seconds
+    try:
+        return value.astimezone(dt.UTC).replace(microsecond=0)  # PagerDuty keeps whole seconds
+    except OverflowError as error:  # the very edge of the calendar (year 1 or 9999 in another zone)
+        raise CoverError(f"The {field} is not a date Roster can use.", field=field) from error
 
 
 def _on_commit(event: str, cover_request_id: int) -> None:
@@ -520,7 +523,21 @@ def _take_bound(
 def _enqueue_apply(cover_request_id: int) -> None:
     from . import tasks  # tasks imports this module
 
-    transaction.on_commit(lambda: tasks.apply_cover.delay(cover_request_id))
+    transaction.on_commit(lambda: tasks.queue_apply(cover_request_id))
+
+
+PENDING_STALE = dt.timedelta(minutes=20)  # longer than the apply task's longest wait between tries (15 min)
+
+
+def cover_requests_pending_lost(*, now: dt.datetime | None = None) -> list[int]:
+    """Taken requests still pending that no apply task has tried for PENDING_STALE (its message was
+    lost: the broker was down when the take queued it): beat queues them again."""
+    now = now or timezone.now()
+    return list(
+        CoverRequest.objects.filter(
+            status=CoverRequest.Status.TAKEN, apply_state=CoverRequest.Apply.PENDING, updated_at__lt=now - PENDING_STALE
+        ).values_list("pk", flat=True)
+    )
 
 
 def cover_request_apply(*, cover_request_id: int) -> CoverRequest | None:
@@ -546,6 +563,9 @@ def _apply_bound(cover_request_id: int) -> CoverRequest:
     cover_request = _load(cover_request_id)
     if cover_request.status != CoverRequest.Status.TAKEN or cover_request.apply_state != CoverRequest.Apply.PENDING:
         return cover_request
+    CoverRequest.objects.filter(pk=cover_request.pk, status=CoverRequest.Status.TAKEN).update(
+        updated_at=timezone.now()  # a task is trying (see cover_requests_pending_lost)
+    )
     rotation = _fresh_rotation(cover_request.rotation_id)
     schedule_id, kind = rotation.pagerduty_schedule_id, rotation.pagerduty_schedule_kind or "v2"
     try:
@@ -596,6 +616,10 @@ def _apply_bound(cover_request_id: int) -> CoverRequest:
                 return _load(cover_request.pk)
     except WriteRefused as refused:
         return _reopen(cover_request, rotation, refused.message)
+    except pd.PagerDutyError as error:  # e.g. the user look-up refused: a sentence, not a stuck request
+        if not error.permanent:
+            raise
+        return _reopen(cover_request, rotation, error.message)
     CoverRequest.objects.filter(pk=cover_request.pk, status=CoverRequest.Status.TAKEN).update(
         apply_state=CoverRequest.Apply.APPLIED, apply_message="", updated_at=timezone.now()
     )
@@ -719,15 +743,17 @@ def _removed_sentence(what: str, result: str, rotation: Rotation, now: dt.dateti
     return f"{what} was deleted from {'PagerDuty’s schedule' if rotation.is_bound else 'the schedule'}."
 
 
-def _remove_native(override: Override | None, now: dt.datetime) -> str:
+def _remove_native(rotation: Rotation, override: Override | None, now: dt.datetime) -> str:
+    """A Roster override undone as PagerDuty undoes one: deleted, cut at now, or left when over."""
     if override is None:
         return "deleted"
     if override.end <= now:
         return "past"
     if override.start < now:
         Override.objects.filter(pk=override.pk).update(end=now)
+        Rotation.objects.filter(pk=rotation.pk).update(updated_at=now)  # calendar feeds' SEQUENCE grows
         return "cut"
-    Override.objects.filter(pk=override.pk).delete()
+    rotation_services.override_delete(rotation=rotation, override_id=override.pk)
     return "deleted"
 
 
@@ -771,7 +797,9 @@ def cover_request_cancel(*, cover_request: CoverRequest, actor: Actor) -> CoverR
                     (swap, current.swap_native_override),
                 ):
                     if what:
-                        sentences.append(_removed_sentence(what, _remove_native(override, now), rotation, now))
+                        sentences.append(
+                            _removed_sentence(what, _remove_native(rotation, override, now), rotation, now)
+                        )
     with transaction.atomic():
         changed = CoverRequest.objects.filter(pk=current.pk, status=current.status).update(
             status=CoverRequest.Status.CANCELLED,

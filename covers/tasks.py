@@ -5,13 +5,15 @@ throttling or down): it retries with the client's retry policy (rotations.tasks.
 PagerDuty asked for, else backoff), and writes each override exactly once (the ids are stored at once;
 a retry after a lost answer adopts the identical override). Its retries exhausted, whatever was written
 is taken back and the request is open again. `expire` (beat, every minute) expires open requests
-whose start passed and warns, an hour before, of those nobody took.
+whose start passed, warns, an hour before, of those nobody took, and queues again a pending apply
+whose message was lost.
 """
 
 import logging
 
 from celery import shared_task
 
+from config.celery import enqueue_each, enqueue_or_log
 from integrations.pagerduty import client as pd
 from rotations.tasks import MAX_RETRIES, retry_delay
 
@@ -36,11 +38,17 @@ def apply_cover(self, cover_request_id: int) -> str:
     return cover_request.apply_state or cover_request.status
 
 
+def queue_apply(cover_request_id: int) -> None:
+    """Queue the apply without raising: with the broker down, beat's `expire` queues it later."""
+    enqueue_or_log(apply_cover, cover_request_id, what=f"the apply of cover request {cover_request_id}; beat will")
+
+
 @shared_task
 def expire() -> dict:
     warned = services.cover_requests_warn_expiring()
     expired = services.cover_requests_expire()
-    return {"warned": warned, "expired": expired}
+    requeued = enqueue_each(apply_cover, services.cover_requests_pending_lost(), what="cover request apply")
+    return {"warned": warned, "expired": expired, "requeued": len(requeued)}
 
 
 @shared_task

@@ -22,7 +22,17 @@ from webhooks.models import Delivery as WebhookDelivery
 pytestmark = pytest.mark.django_db
 
 # Roster's own apps (third-party admins such as django-axes' are theirs).
-APPS = {"accounts", "integrations", "pagerduty", "slack", "rotations", "notifications", "outgoing", "webhooks"}
+APPS = {
+    "accounts",
+    "integrations",
+    "pagerduty",
+    "slack",
+    "rotations",
+    "covers",
+    "notifications",
+    "outgoing",
+    "webhooks",
+}
 
 
 @dataclass(frozen=True)

@@ -225,3 +225,23 @@ def test_a_read_token_may_list_but_not_take(rotation, client, org, admin_user):
     assert client.get(f"/api/rotations/{rotation.pk}/cover-requests", headers=bearer(raw)).status_code == 200
     answer = client.post(f"/api/cover-requests/{made.pk}/take", content_type=JSON, headers=bearer(raw))
     assert answer.status_code == 403 and answer.json()["code"] == "insufficient_scope"
+
+
+def test_support_staff_read_cover_requests_in_the_django_admin(rotation, staff_client):
+    made = asked(rotation)
+
+    listing = staff_client.get("/admin/covers/coverrequest/")
+    shown = staff_client.get(f"/admin/covers/coverrequest/{made.pk}/change/")
+
+    assert listing.status_code == 200 and b"Mia Member" in listing.content
+    assert shown.status_code == 200 and b"Save" not in shown.content
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+05:00", "2026-02-30T09:00:00Z"])
+def test_a_date_at_the_edge_of_the_calendar_is_a_400_not_a_crash(rotation, member_client, moment):
+    answer = member_client.post(
+        f"/api/rotations/{rotation.pk}/cover-requests", {"start": moment, "end": moment}, content_type=JSON
+    )
+
+    assert answer.status_code == 400
+    assert "start" in answer.json()["errors"]

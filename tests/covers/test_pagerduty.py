@@ -369,3 +369,45 @@ def test_the_api_answers_202_while_pagerduty_is_busy(classic, fake, admin_client
 
     assert answer.status_code == 202
     assert (answer.json()["status"], answer.json()["applyState"]) == ("taken", "pending")
+
+
+def test_when_the_retries_run_out_what_was_written_is_taken_back_and_the_request_reopens(classic, fake):
+    made = ask(classic)
+    given = bo_turn(classic)
+    real = next(h for m, p, h in fake._routes if m == "POST" and p.pattern == r"^/schedules/(?P<id>\w+)/overrides$")
+    posts = []
+
+    def second_unavailable(fake_, request, match):
+        posts.append(request.path)
+        return (503, {"error": {"message": "Service Unavailable"}}) if len(posts) >= 2 else real(fake_, request, match)
+
+    fake.route("POST", r"/schedules/(?P<id>\w+)/overrides", second_unavailable)
+    pending = take(classic, made, "bo@acme.example", swap=given)
+    assert (pending.apply_state, len(fake.overrides_of("PCLASSIC"))) == ("pending", 1)  # the cover, not the swap
+
+    services.cover_request_apply_gave_up(cover_request_id=made.pk, error=Exception("PagerDuty could not be reached."))
+
+    made.refresh_from_db()
+    assert (made.status, made.apply_state, made.pagerduty_override_id) == ("open", "refused", "")
+    assert made.apply_message.startswith("PagerDuty could not be reached for a long time")
+    assert fake.overrides_of("PCLASSIC") == []
+
+
+def test_beat_queues_again_a_pending_apply_whose_message_was_lost(classic, fake):
+    import time_machine
+
+    from covers import tasks
+
+    made = ask(classic)
+    fake.route("POST", r"/schedules/(?P<id>\w+)/overrides", lambda f, r, m: (503, {"error": {"message": "Down"}}))
+    take(classic, made)  # pending; its task message is lost (on_commit never ran here)
+    del fake._routes[0]  # PagerDuty is back
+
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)):
+        assert tasks.expire()["requeued"] == 0  # a task may still be waiting to retry
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=21)):
+        assert tasks.expire()["requeued"] == 1
+
+    made.refresh_from_db()
+    assert made.apply_state == "applied"
+    assert len(fake.overrides_of("PCLASSIC")) == 1

@@ -305,4 +305,4 @@ def test_the_beat_task_runs_every_minute_and_does_both(rotation, settings):
     assert entry["schedule"] == dt.timedelta(minutes=1)
     made = ask(rotation)
     with time_machine.travel(made.start + H, tick=False):
-        assert tasks.expire() == {"warned": 0, "expired": 1}
+        assert tasks.expire() == {"warned": 0, "expired": 1, "requeued": 0}
