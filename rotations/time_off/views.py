@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -58,6 +59,7 @@ def time_off(request):
             ),
             "time_zones": TIME_ZONES,
             "organization": organization,
+            "lead_days": settings.ROSTER_TIME_OFF_LEAD_DAYS,
         },
     )
 
