@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ApiToken, Membership, User
-from rotations import selectors, services
+from rotations import cadence, selectors, services
 from rotations.models import Rotation, TimeOff
 from rotations.time_off.services import TimeOffError, time_off_create, time_off_delete
 
@@ -113,6 +113,36 @@ def test_the_timeline_reads_time_off_in_a_fixed_number_of_queries(org, native, a
     assert queries(6) == few
 
 
+DAILY = cadence.Cadence(start_date=dt.date(2026, 3, 1), handoff_time=dt.time(9), period_days=1, tz=ZoneInfo("UTC"))
+
+
+def utc(day: int, hour: int = 9) -> dt.datetime:
+    return dt.datetime(2026, 3, day, hour, tzinfo=dt.UTC)
+
+
+def whose(**kwargs) -> list[str]:
+    slots = cadence.turns(DAILY, ["A", "B", "C"], since=utc(1), until=utc(7), **kwargs)
+    return [s.who for s in slots]
+
+
+def test_time_off_after_a_skip_passes_over_the_person_the_skip_left_the_turn_to():
+    assert whose() == ["A", "B", "C", "A", "B", "C"]
+    assert whose(skipped=[utc(2)]) == ["A", "C", "A", "B", "C", "A"]
+    # B's turn moved to 4 March by the skip; B is away then: C takes it, and the order goes on from C.
+    assert whose(skipped=[utc(2)], away={"B": [(utc(4, 12), utc(4, 13))]}) == ["A", "C", "A", "C", "A", "B"]
+
+
+def test_when_everyone_is_away_the_turn_stays_with_its_person():
+    everyone = {p: [(utc(3, 10), utc(3, 11))] for p in "ABC"}
+    assert whose(away=everyone) == ["A", "B", "C", "A", "B", "C"]
+
+
+def test_the_rotation_page_names_the_skipped_person_after_time_off_moved_the_order():
+    order = cadence.Order(DAILY, ["A", "B", "C"], skipped=[utc(4)], away={"B": [(utc(2, 10), utc(2, 11))]})
+    assert [order.who(k) for k in range(5)] == ["A", "C", "A", "C", "A"]
+    assert order.away(1) == ["B"] and order.skipped(3) == "B" and order.skipped(2) is None
+
+
 # --- the service's rules -----------------------------------------------------------------------------
 
 
@@ -156,6 +186,16 @@ def test_ended_time_off_cannot_be_deleted_and_only_its_person_deletes_it(frozen,
     assert over.value.code == "time_off_over"
     time_off_delete(organization=org, user=ana, time_off_id=made.pk)
     assert not TimeOff.objects.exists()
+
+
+def test_leaving_the_organization_deletes_time_off_that_has_not_started(frozen, org, ana, admin_user):
+    from accounts.services import membership_remove
+
+    time_off_create(organization=org, user=ana, start=NOW, end=NOW + 5 * H)  # under way
+    time_off_create(organization=org, user=ana, start=NOW + 24 * H, end=NOW + 48 * H)
+    membership_remove(organization=org, user_id=ana.pk)
+
+    assert list(TimeOff.objects.values_list("start", flat=True)) == [NOW]
 
 
 # --- the page ------------------------------------------------------------------------------------------
