@@ -85,7 +85,11 @@ def _moment(name: str, raw: str):
     if timezone.is_naive(parsed):
         message = f"{name} needs its UTC offset (Z or +02:00)."
         raise ApiError(400, "invalid_request", message, extra={"errors": {name: [message]}})
-    return parsed
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:  # the first or last moments of the calendar, shifted out of it by the offset
+        message = f"{name} must be a date between the years 2 and 9998."
+        raise ApiError(400, "invalid_request", message, extra={"errors": {name: [message]}}) from None
 
 
 @router.get(

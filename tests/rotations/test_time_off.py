@@ -253,6 +253,8 @@ def test_a_member_records_lists_and_deletes_time_off_through_the_api(frozen, ana
         ({"start": "2026-03-12T08:00:00Z", "end": "2026-03-10T08:00:00Z"}, "end"),
         ({"start": "2026-03-10T08:00:00", "end": "2026-03-12T08:00:00Z"}, "start"),
         ({"start": "soon", "end": "2026-03-12T08:00:00Z"}, "start"),
+        ({"start": "0001-01-01T00:00:00+05:00", "end": "2026-03-12T08:00:00Z"}, "start"),
+        ({"start": "2026-03-10T08:00:00Z", "end": "9999-12-31T23:59:00-05:00"}, "end"),
         ({"start": "2026-03-10T08:00:00Z", "end": "2026-03-12T08:00:00Z", "note": "a\nb"}, "note"),
     ],
 )
