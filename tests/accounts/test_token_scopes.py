@@ -51,6 +51,11 @@ NOT_ADMIN = {
     ("api/me/time-off", "GET"): "read",
     ("api/me/time-off", "POST"): "write",
     ("api/me/time-off/<int:time_off_id>", "DELETE"): "write",
+    ("api/rotations/<int:rotation_id>/cover-requests", "GET"): "read",
+    ("api/rotations/<int:rotation_id>/cover-requests", "POST"): "write",
+    ("api/cover-requests/<int:cover_request_id>", "GET"): "read",
+    ("api/cover-requests/<int:cover_request_id>/take", "POST"): "write",
+    ("api/cover-requests/<int:cover_request_id>/cancel", "POST"): "write",
 }
 
 # Named although every unlisted route needs admin: outgoing webhooks (their signing secrets, where
