@@ -22,6 +22,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("", "notifications.api.router"),
     ("", "outgoing.api.router"),
     ("", "covers.api.router"),
+    ("me/", "rotations.time_off.api.router"),
 ]
 for prefix, router in ROUTERS:
     api.add_router(prefix, router)
@@ -50,6 +51,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("settings/integrations/", include("integrations.urls")),
     path("settings/webhooks/", include("outgoing.urls")),
+    path("settings/time-off/", include("rotations.time_off.urls")),
     path("integrations/slack/", include("integrations.slack.callback_urls")),  # Slack's OAuth redirect back
     path("integrations/slack/events/", include("covers.slack_urls")),  # Slack's commands, buttons and events
     path("rotations/", include("rotations.urls")),

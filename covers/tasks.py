@@ -49,3 +49,11 @@ def expire() -> dict:
     expired = services.cover_requests_expire()
     requeued = enqueue_each(apply_cover, services.cover_requests_pending_lost(), what="cover request apply")
     return {"warned": warned, "expired": expired, "requeued": len(requeued)}
+
+
+@shared_task
+def time_off_covers() -> int:
+    """Beat, every 10 minutes: cover requests for shifts inside people's time off (covers/time_off.py)."""
+    from . import time_off
+
+    return time_off.time_off_covers_open()

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from rotations import cadence
 from rotations.models import Override, Rotation, Shift
-from rotations.selectors import Person
+from rotations.selectors import Person, time_off_prefetch
 
 from . import registry, services
 from .models import Notification, ShiftSnapshot
@@ -51,11 +51,16 @@ RETAKE_AFTER = dt.timedelta(days=1)
 
 def rotations_with_window(ids: Iterable[int], *, since: dt.datetime, until: dt.datetime) -> QuerySet[Rotation]:
     """Rotations with what `timeline` reads over [since, until) prefetched: a fixed number of queries."""
-    return Rotation.objects.filter(pk__in=list(ids)).prefetch_related(
-        "members",
-        "skips",
-        Prefetch("overrides", queryset=Override.objects.filter(end__gt=since, start__lt=until)),
-        Prefetch("shifts", queryset=Shift.objects.filter(end__gt=since, start__lt=until), to_attr="window_shifts"),
+    return (
+        Rotation.objects.filter(pk__in=list(ids))
+        .select_related("organization")
+        .prefetch_related(
+            "members",
+            "skips",
+            time_off_prefetch(),
+            Prefetch("overrides", queryset=Override.objects.filter(end__gt=since, start__lt=until)),
+            Prefetch("shifts", queryset=Shift.objects.filter(end__gt=since, start__lt=until), to_attr="window_shifts"),
+        )
     )
 
 

@@ -4,7 +4,7 @@ from accounts.actor import Actor
 from accounts.admin import ReadOnlyInline, register_organization_inline
 
 from .calendar.feeds import calendar_feed_revoke
-from .models import CalendarFeed, Handoff, Member, PagerDutyUser, Rotation, Shift, SyncRun
+from .models import CalendarFeed, Handoff, Member, PagerDutyUser, Rotation, Shift, SyncRun, TimeOff
 
 
 class MemberInline(admin.TabularInline):
@@ -77,6 +77,14 @@ class ShiftAdmin(admin.ModelAdmin):
 class PagerDutyUserAdmin(admin.ModelAdmin):
     list_display = ["pagerduty_id", "name", "email", "organization", "fetched_at"]
     search_fields = ["pagerduty_id", "name", "email", "organization__name"]
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "start", "end", "created_at"]
+    search_fields = ["user__email", "organization__name"]
+    list_select_related = ["user", "organization"]
+    raw_id_fields = ["user"]
 
 
 @admin.register(CalendarFeed)

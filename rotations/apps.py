@@ -27,3 +27,8 @@ class RotationsConfig(AppConfig):
 
         post_delete.connect(owners.membership_deleted, sender=Membership, dispatch_uid="feeds_member_left")
         post_save.connect(owners.user_saved, sender=get_user_model(), dispatch_uid="feeds_user_deactivated")
+
+        # Time off that has not started goes when its person leaves the organization.
+        from .time_off import owners as time_off_owners
+
+        post_delete.connect(time_off_owners.membership_deleted, sender=Membership, dispatch_uid="time_off_member_left")

@@ -6,15 +6,18 @@ an hour shorter or longer). A handoff time that does not exist on a spring-forwa
 with zoneinfo's fold=0 (the offset before the change), i.e. an hour later in wall-clock time.
 
 A skip passes over the person whose turn it is: that turn goes to the next person and the order
-continues from there (everyone after moves up by one). An override puts someone on call for a
-fixed interval, cutting into whatever turns it covers.
+continues from there (everyone after moves up by one). Time off does the same for each turn that
+overlaps it, for the person away only (`away`): their turn goes to the next person not away, and the
+order continues from there. An override puts someone on call for a fixed interval, cutting into
+whatever turns it covers.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
@@ -60,6 +63,86 @@ class Cadence:
         return k
 
 
+class Order(Generic[W]):
+    """Whose turn k is: the round robin, moved on by one for each skip at or before k and for each
+    turn at or before k passed over because its person was away.
+
+    Only turns that overlap someone's time off are looked at (in order, since each pass moves the
+    order on for every later turn); everything else is arithmetic."""
+
+    def __init__(
+        self,
+        cadence: Cadence,
+        members: Sequence[W],
+        *,
+        skipped: Iterable[dt.datetime] = (),
+        away: Mapping[W, Sequence[tuple[dt.datetime, dt.datetime]]] | None = None,
+        until: dt.datetime | None = None,
+    ):
+        self.cadence = cadence
+        self.members = list(members)
+        first = cadence.turn_start(0)
+        self._skips = sorted({cadence.turn_at(t) for t in skipped if t >= first})
+        self._away: dict[int, list[W]] = {}
+        self._away_turns: list[int] = []
+        self._away_counts: list[int] = []  # passes at turns up to and including _away_turns[i]
+        if away and self.members:
+            self._pass_over_away(away, first, until)
+
+    def _pass_over_away(
+        self, away: Mapping[W, Sequence[tuple[dt.datetime, dt.datetime]]], first: dt.datetime, until: dt.datetime | None
+    ) -> None:
+        n = len(self.members)
+        candidates: set[int] = set()
+        for intervals in away.values():
+            for start, end in intervals:
+                if end <= first or end <= start or (until is not None and start >= until):
+                    continue
+                last = self.cadence.turn_at(end - dt.timedelta(microseconds=1))
+                if until is not None:
+                    last = min(last, self.cadence.turn_at(until))
+                candidates.update(range(max(self.cadence.turn_at(start), 0), last + 1))
+        total = 0
+        for k in sorted(candidates):
+            start, end = self.cadence.turn_start(k), self.cadence.turn_start(k + 1)
+            base = k + bisect.bisect_right(self._skips, k) + total
+            passed: list[W] = []
+            while len(passed) < n:
+                who = self.members[(base + len(passed)) % n]
+                if not any(s < end and e > start for s, e in away.get(who, ())):
+                    break
+                passed.append(who)
+            if len(passed) == n:
+                passed = []  # everyone is away: nobody to hand the turn to, it stays with its person
+            if passed:
+                total += len(passed)
+                self._away[k] = passed
+                self._away_turns.append(k)
+                self._away_counts.append(total)
+
+    def _away_before(self, k: int) -> int:
+        """Turns passed over for time off at turns before k."""
+        i = bisect.bisect_left(self._away_turns, k)
+        return self._away_counts[i - 1] if i else 0
+
+    def shift(self, k: int) -> int:
+        return bisect.bisect_right(self._skips, k) + self._away_before(k) + len(self._away.get(k, ()))
+
+    def who(self, k: int) -> W:
+        return self.members[(k + self.shift(k)) % len(self.members)]
+
+    def skipped(self, k: int) -> W | None:
+        """The person a skip at turn k passed over (None: no skip at k)."""
+        i = bisect.bisect_left(self._skips, k)
+        if i == len(self._skips) or self._skips[i] != k:
+            return None
+        return self.members[(k + i + self._away_before(k)) % len(self.members)]
+
+    def away(self, k: int) -> list[W]:
+        """The people turn k passed over because they were away, in the order passed."""
+        return list(self._away.get(k, ()))
+
+
 def turns(
     cadence: Cadence,
     members: Sequence[W],
@@ -67,15 +150,16 @@ def turns(
     since: dt.datetime,
     until: dt.datetime,
     skipped: Iterable[dt.datetime] = (),
+    away: Mapping[W, Sequence[tuple[dt.datetime, dt.datetime]]] | None = None,
 ) -> list[Slot[W]]:
     """Round-robin turns overlapping [since, until), not clipped. Before the first turn, or with
-    no members, nobody is on call (a gap slot)."""
+    no members, nobody is on call (a gap slot). `away`: each person's time off (start, end)."""
     if since >= until:
         return []
     first = cadence.turn_start(0)
     if not members:
         return [Slot(since, until, None)]
-    skipped_turns = sorted({cadence.turn_at(t) for t in skipped if t >= first})
+    order = Order(cadence, members, skipped=skipped, away=away, until=until)
     slots: list[Slot[W]] = []
     if since < first:
         slots.append(Slot(since, min(first, until), None))
@@ -84,8 +168,7 @@ def turns(
         start = cadence.turn_start(k)
         if start >= until:
             break
-        shift = sum(1 for s in skipped_turns if s <= k)
-        slots.append(Slot(start, cadence.turn_start(k + 1), members[(k + shift) % len(members)], turn=k))
+        slots.append(Slot(start, cadence.turn_start(k + 1), order.who(k), turn=k))
         k += 1
     return slots
 

@@ -320,3 +320,28 @@ class CalendarFeed(models.Model):
     @property
     def made_by_api_token(self) -> bool:
         return self.kind == self.Kind.ROTATION and self.user_id is None
+
+
+class TimeOff(models.Model):
+    """A person of the organization is away from `start` to `end`: native rotations pass over their
+    turns (the member whose email is theirs, as a skip does), and Roster asks for cover of their
+    shifts in PagerDuty-bound rotations (covers/time_off.py). Services: rotations/time_off/."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="time_offs")
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="time_offs")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    note = models.TextField(blank=True, default="")  # at most 500 characters, one paragraph
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "time off"
+        verbose_name_plural = "time off"
+        ordering = ["start", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="time_off_ends_after_start")
+        ]
+        indexes = [models.Index(fields=["organization", "end"], name="time_off_org_end")]
+
+    def __str__(self):
+        return f"Time off {self.start:%Y-%m-%d %H:%M}Z–{self.end:%Y-%m-%d %H:%M}Z"

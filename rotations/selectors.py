@@ -10,7 +10,7 @@ from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from . import cadence
-from .models import Handoff, Member, Override, Rotation, Shift, Skip, SyncRun
+from .models import Handoff, Member, Override, Rotation, Shift, Skip, SyncRun, TimeOff
 
 UPCOMING_DAYS = 14
 
@@ -59,17 +59,54 @@ def shift_person(shift: Shift, members: dict[int, Member]) -> Person | None:
     )
 
 
+def time_off_prefetch() -> Prefetch:
+    """The organization's time off with each person's email (native rotations pass over their turns):
+    prefetched beside members and skips, two queries however many rotations there are. All of it,
+    past included: like a skip, a turn passed over for time off moves the order on for good."""
+    return Prefetch(
+        "organization__time_offs",
+        queryset=TimeOff.objects.select_related("user").only("id", "organization_id", "start", "end", "user__email"),
+    )
+
+
+def _time_offs(rotation: Rotation) -> list[TimeOff]:
+    organization = rotation._state.fields_cache.get("organization")
+    if organization is not None and "time_offs" in getattr(organization, "_prefetched_objects_cache", {}):
+        return list(organization.time_offs.all())
+    return list(
+        TimeOff.objects.filter(organization_id=rotation.organization_id)
+        .select_related("user")
+        .only("id", "organization_id", "start", "end", "user__email")
+    )
+
+
+def away(rotation: Rotation, people: list[Person]) -> dict[Person, list[tuple[dt.datetime, dt.datetime]]]:
+    """Each member's time off (the person whose account email is the member's), for cadence.Order."""
+    by_email = {p.email.lower(): p for p in people if p.email}
+    found: dict[Person, list[tuple[dt.datetime, dt.datetime]]] = {}
+    for time_off in _time_offs(rotation):
+        person = by_email.get(time_off.user.email.lower())
+        if person is not None:
+            found.setdefault(person, []).append((time_off.start, time_off.end))
+    return found
+
+
 def rotations_for(
     organization, *, now: dt.datetime, days: int = UPCOMING_DAYS, until: dt.datetime | None = None
 ) -> QuerySet[Rotation]:
-    """The organization's rotations with members, skips, and the overrides and shifts of
+    """The organization's rotations with members, skips, time off, and the overrides and shifts of
     [now, until or now + days) prefetched: a constant number of queries however many there are."""
     until = until or now + dt.timedelta(days=days)
-    return Rotation.objects.filter(organization=organization).prefetch_related(
-        "members",
-        "skips",
-        Prefetch("overrides", queryset=Override.objects.filter(end__gt=now, start__lt=until)),
-        Prefetch("shifts", queryset=Shift.objects.filter(end__gt=now, start__lt=until), to_attr="window_shifts"),
+    return (
+        Rotation.objects.filter(organization=organization)
+        .select_related("organization")
+        .prefetch_related(
+            "members",
+            "skips",
+            time_off_prefetch(),
+            Prefetch("overrides", queryset=Override.objects.filter(end__gt=now, start__lt=until)),
+            Prefetch("shifts", queryset=Shift.objects.filter(end__gt=now, start__lt=until), to_attr="window_shifts"),
+        )
     )
 
 
@@ -97,7 +134,12 @@ def timeline(rotation: Rotation, *, since: dt.datetime, until: dt.datetime) -> l
         tz=rotation.tz,
     )
     slots = cadence.turns(
-        turn_rule, people, since=since, until=until, skipped=[s.turn_start for s in rotation.skips.all()]
+        turn_rule,
+        people,
+        since=since,
+        until=until,
+        skipped=[s.turn_start for s in rotation.skips.all()],
+        away=away(rotation, people) if people else None,
     )
     by_member = {p.member_id: p for p in people}
     overrides = [(o.start, o.end, by_member.get(o.member_id)) for o in rotation.overrides.all()]
@@ -215,6 +257,7 @@ class Turn:
     skip: Skip | None = None
     skipped: Person | None = None
     covers: list[Cover] | None = None
+    away: list[Person] | None = None  # passed over for their time off
 
 
 def native_turns(rotation: Rotation, *, now: dt.datetime, days: int = UPCOMING_DAYS) -> list[Turn]:
@@ -233,15 +276,16 @@ def native_turns(rotation: Rotation, *, now: dt.datetime, days: int = UPCOMING_D
     for skip in rotation.skips.all():
         if skip.turn_start >= first:
             skips.setdefault(rule.turn_at(skip.turn_start), skip)
-    skipped_turns = sorted(skips)
     until = now + dt.timedelta(days=days)
+    order = cadence.Order(
+        rule, people, skipped=[s.turn_start for s in skips.values()], away=away(rotation, people), until=until
+    )
     overrides = sorted(rotation.overrides.all(), key=lambda o: o.start)
     by_member = {p.member_id: p for p in people}
     turns = []
     k = max(rule.turn_at(now), 0)
     while (start := rule.turn_start(k)) < until:
         end = rule.turn_start(k + 1)
-        shift = sum(1 for s in skipped_turns if s <= k)
         turn_skip = skips.get(k)
         covers = [
             Cover(
@@ -254,10 +298,11 @@ def native_turns(rotation: Rotation, *, now: dt.datetime, days: int = UPCOMING_D
             Turn(
                 start=start,
                 end=end,
-                who=people[(k + shift) % len(people)],
+                who=order.who(k),
                 skip=turn_skip,
-                skipped=people[(k + shift - 1) % len(people)] if turn_skip else None,
+                skipped=order.skipped(k) if turn_skip else None,
                 covers=covers,
+                away=order.away(k),
             )
         )
         k += 1

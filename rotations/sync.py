@@ -29,7 +29,7 @@ from integrations.pagerduty.services import client_for, connection_record_error
 
 from . import cadence, hooks
 from .models import Handoff, Override, PagerDutyUser, Rotation, Shift, SyncRun
-from .selectors import shift_person, timeline
+from .selectors import shift_person, time_off_prefetch, timeline
 
 log = logging.getLogger(__name__)
 
@@ -199,11 +199,16 @@ def record_handoffs(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     recorded = 0
     since, until = now - dt.timedelta(days=1), now + dt.timedelta(days=1)
-    rotations = Rotation.objects.filter(Q(pagerduty_schedule_id="") | Q(last_sync_ok=True)).prefetch_related(
-        "members",
-        "skips",
-        Prefetch("overrides", queryset=Override.objects.filter(end__gt=since, start__lt=until)),
-        Prefetch("shifts", queryset=Shift.objects.filter(end__gt=since, start__lt=until), to_attr="window_shifts"),
+    rotations = (
+        Rotation.objects.filter(Q(pagerduty_schedule_id="") | Q(last_sync_ok=True))
+        .select_related("organization")
+        .prefetch_related(
+            "members",
+            "skips",
+            time_off_prefetch(),
+            Prefetch("overrides", queryset=Override.objects.filter(end__gt=since, start__lt=until)),
+            Prefetch("shifts", queryset=Shift.objects.filter(end__gt=since, start__lt=until), to_attr="window_shifts"),
+        )
     )
     for rotation in rotations:
         slots = timeline(rotation, since=since, until=until)

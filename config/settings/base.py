@@ -171,6 +171,8 @@ ROSTER_SYNC_INTERVAL = env.int("ROSTER_SYNC_INTERVAL", default=300)
 ROSTER_SYNC_LOOKAHEAD_DAYS = env.int("ROSTER_SYNC_LOOKAHEAD_DAYS", default=15)
 ROSTER_PAGERDUTY_USER_CACHE_HOURS = env.int("ROSTER_PAGERDUTY_USER_CACHE_HOURS", default=24)
 ROSTER_SYNC_RATE_LIMIT = env("ROSTER_SYNC_RATE_LIMIT", default="8/s")
+# Time off: how many days ahead Roster opens cover requests for a person's shifts in PagerDuty-bound rotations.
+ROSTER_TIME_OFF_LEAD_DAYS = env.int("ROSTER_TIME_OFF_LEAD_DAYS", default=7)
 
 # Settings → Members: how many days an invitation link stays valid.
 ROSTER_INVITATION_DAYS = env.int("ROSTER_INVITATION_DAYS", default=7)
@@ -247,6 +249,11 @@ CELERY_BEAT_SCHEDULE = {
     "rotations-record-handoffs": {
         "task": "rotations.tasks.record_handoffs",
         "schedule": timedelta(minutes=1),
+    },
+    # Every 10 minutes: cover requests for shifts inside people's time off (ROSTER_TIME_OFF_LEAD_DAYS ahead).
+    "covers-time-off": {
+        "task": "covers.tasks.time_off_covers",
+        "schedule": timedelta(minutes=10),
     },
     # Every minute: fan out handoffs no nudge reached, each channel's own scan (outgoing webhooks: relay
     # missed incident events, free stuck endpoints), reset rows a dead worker left sending, queue lost

@@ -24,6 +24,7 @@ NOT_CONNECTED = [
     Page("connect-choose", "/settings/integrations/?dialog=pagerduty-connect", "pagerduty-connect"),
     Page("connect-api-key", "/settings/integrations/?dialog=pagerduty-connect-key", "pagerduty-connect-key"),
     Page("connect-oauth", "/settings/integrations/?dialog=pagerduty-connect-oauth", "pagerduty-connect-oauth"),
+    Page("time-off", "/settings/time-off/"),
 ]
 
 

@@ -126,7 +126,9 @@ def _rotations_with_slack(org, count):
         RotationSlack.objects.create(rotation=rotation, usergroup_id=f"S{n:04d}", topic_template="{person}")
 
 
-QUERIES_FOR_THE_LIST = 10  # the token (read, touch), rotations + 4 prefetches; Slack: connection, settings, people
+QUERIES_FOR_THE_LIST = (
+    11  # the token (read, touch), rotations + 5 prefetches (time off); Slack: connection, settings, people
+)
 
 
 def test_the_rotations_list_reads_every_slack_object_in_the_same_number_of_queries(
