@@ -1,4 +1,5 @@
 import os
+import tempfile
 
 from config.env import env
 
@@ -19,6 +20,8 @@ PAGERDUTY_EU_API_URL = env("PAGERDUTY_EU_API_URL", default="https://api.eu.pager
 PAGERDUTY_IDENTITY_URL = env("PAGERDUTY_IDENTITY_URL", default="https://identity.pagerduty.test")
 PAGERDUTY_MAX_RETRY_WAIT = 0.0  # responses-based tests never sleep
 PAGERDUTY_RETRY_BACKOFF = 0.0
+# Shared counts without Redis: one file per test process (xdist workers never share it).
+ROSTER_LIMITS_SQLITE = os.path.join(tempfile.gettempdir(), f"roster-test-limits-{os.getpid()}.sqlite3")
 PUBLIC_BASE_URL = "https://roster.example.com"
 ALLOWED_HOSTS = ["*"]
 STORAGES = {
