@@ -185,9 +185,9 @@ def _drain(organization_id: int, *, max_seconds: float, block: float) -> float |
         client = sync._usable_client(connection)
     except sync.SyncBlocked:
         # Not connected, or credentials refused: record that on each rotation (no PagerDuty call).
-        for row in DueSchedule.objects.filter(organization_id=organization_id):
-            sync.sync_schedule(organization_id=organization_id, schedule_id=row.schedule_id)
-            row.delete()
+        for due in DueSchedule.objects.filter(organization_id=organization_id):
+            sync.sync_schedule(organization_id=organization_id, schedule_id=due.schedule_id)
+            due.delete()
         return None
     assert connection is not None
     budget = Budget.for_connection(connection)

@@ -115,6 +115,7 @@ def test_two_workers_each_with_its_own_limiter_on_redis_never_spend_more_than_th
     assert results.get() + results.get() == 40
 
 
+@pytest.mark.redis
 def test_pagerdutys_headers_pause_background_work_when_the_key_is_busier_than_roster_knows():
     budget = Budget("busy-key", 480)
     budget.observe(200, {"ratelimit-limit": "960", "ratelimit-remaining": "700", "ratelimit-reset": "20"})
