@@ -27,7 +27,9 @@ def test_sync_now_is_visible_within_10_s_while_a_full_sync_of_hundreds_is_queued
     users = list(USERS)
     install(
         fake_pagerduty,
-        schedules={sid: FakeSchedule(users=[users[(n + k) % 8] for k in range(3)], name=sid) for n, sid in enumerate(ids)},
+        schedules={
+            sid: FakeSchedule(users=[users[(n + k) % 8] for k in range(3)], name=sid) for n, sid in enumerate(ids)
+        },
         users=USERS,
     )
     PagerDutyConnectionFactory(organization=org, api_key="u+fakeUserKey0001")
