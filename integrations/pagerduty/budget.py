@@ -70,10 +70,8 @@ class Budget:
 
     def paused_for(self) -> float:
         """Seconds PagerDuty's own headers (or a 429) asked background work to wait; 0 when none."""
-        storage = limits.shared_limiter().storage
-        if storage.get(self._pause_key()) <= 0:
-            return 0.0
-        return max(0.0, storage.get_expiry(self._pause_key()) - time.time())
+        until = limits.shared_limiter().storage.get(self._pause_key())  # epoch seconds, 0 when none
+        return max(0.0, until - time.time())
 
     def used(self) -> int:
         """Requests spent in the last 60 s."""
@@ -133,6 +131,8 @@ class Budget:
         if status == 429:
             wait = max(wait, reset, retry_after.seconds(headers.get("Retry-After")) or 1.0)
         if wait > 0:
+            wait = min(wait, 3600)
             storage = limits.shared_limiter().storage
             storage.clear(self._pause_key())
-            storage.incr(self._pause_key(), max(1, math.ceil(min(wait, 3600))))
+            # The counter holds the moment the pause ends (its expiry only cleans it up).
+            storage.incr(self._pause_key(), math.ceil(wait) + 5, amount=math.ceil(time.time() + wait))
