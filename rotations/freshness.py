@@ -12,7 +12,8 @@ PagerDuty sends no webhook for schedule or override changes, so Roster polls, ch
   `GET /oncalls` (25 schedules a query, 100 entries a page), compares them with the stored shifts and
   marks only the schedules that differ as due (priority CHANGED). A schedule no escalation policy uses
   is absent from /oncalls: the periodic full sync (every ROSTER_SYNC_INTERVAL, the whole
-  ROSTER_SYNC_LOOKAHEAD_DAYS window) keeps it fresh. Credentials that may not read /oncalls (an OAuth
+  ROSTER_SYNC_LOOKAHEAD_DAYS window) keeps it fresh, and the poll puts one not read for a sync interval
+  ahead of the periodic queue (priority UNSEEN), so a large queue does not make it wait longer. Credentials that may not read /oncalls (an OAuth
   grant without `oncalls.read`, a 403) fall back to re-reading whole schedules, the least recently
   synced first, as many per poll as half the budget allows; the card says so.
 - Comparing: per person, the union of their on-call time clipped to the poll's window, on both sides
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import time
 from collections import defaultdict
 
@@ -153,9 +153,9 @@ def done_now(*, organization_id: int, schedule_id: str, started: dt.datetime) ->
 
 
 def poll_reserve(connection: PagerDutyConnection) -> int:
-    """Requests a minute the change polls need: the periodic sync leaves them room in the budget."""
-    polls_a_minute = math.ceil(60 / max(1, settings.ROSTER_CHANGE_POLL_SECONDS))
-    return connection.change_poll_requests * polls_a_minute + 5
+    """Room the periodic sync leaves in the budget: the next change poll's requests (the last ones
+    are in the window already)."""
+    return connection.change_poll_requests + 5
 
 
 def drain(*, organization_id: int, max_seconds: float = 10.0, block: float = 2.0) -> float | None:
@@ -214,7 +214,7 @@ def _drain(organization_id: int, *, max_seconds: float, block: float) -> float |
             _release(row, after=wait)
             return wait
         _finish(row)
-        if row.priority < Priority.PERIODIC:
+        if row.priority in (Priority.NOW, Priority.CHANGED):
             waited = (timezone.now() - row.due_at).total_seconds()
             connection_record_refetch_wait(connection_id=connection.pk, seconds=waited)
             metrics.CHANGE_VISIBLE.labels(source="change_poll").observe(max(waited, 0.0))
@@ -289,6 +289,19 @@ def _least_recently_synced(organization_id: int, count: int) -> list[str]:
     )
 
 
+def _not_read_for_a_sync_interval(organization_id: int, schedule_ids: set[str], now: dt.datetime) -> list[str]:
+    if not schedule_ids:
+        return []
+    stale = now - dt.timedelta(seconds=settings.ROSTER_SYNC_INTERVAL)
+    return list(
+        Rotation.objects.filter(organization_id=organization_id, pagerduty_schedule_id__in=schedule_ids)
+        .values("pagerduty_schedule_id")
+        .annotate(oldest=Min("last_sync_at"))
+        .filter(Q(oldest__isnull=True) | Q(oldest__lt=stale))
+        .values_list("pagerduty_schedule_id", flat=True)
+    )
+
+
 def fallback_batch() -> int:
     """Without /oncalls: whole schedules re-read per poll, half the budget's share of a poll interval."""
     share = settings.PAGERDUTY_BACKGROUND_BUDGET_PER_MINUTE * settings.ROSTER_CHANGE_POLL_SECONDS / 60
@@ -327,6 +340,9 @@ def poll_changes(*, organization_id: int, now: dt.datetime | None = None, block:
                 found = _person_time(entries, since, until)
                 if any(each != found for each in stored.get(schedule_id, [])):
                     changed.append(schedule_id)
+            # What /oncalls cannot see relies on full reads: ahead of the periodic queue once due.
+            unseen = _not_read_for_a_sync_interval(organization_id, set(schedule_ids) - set(seen), now)
+            mark_due(organization_id=organization_id, schedule_ids=unseen, priority=Priority.UNSEEN, now=now)
     if detection == Detection.FULL_FETCHES:
         changed = _least_recently_synced(organization_id, fallback_batch())
     mark_due(

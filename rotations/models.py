@@ -325,13 +325,16 @@ class CalendarFeed(models.Model):
 class DueSchedule(models.Model):
     """A PagerDuty schedule of an organization waiting to be re-read in full (issue 26): each
     organization's own queue, drained by its own task within its credential's budget
-    (rotations/freshness.py), most urgent first: a change the poll noticed, then the periodic sync.
+    (rotations/freshness.py), most urgent first: a re-read someone asked for, a change the poll
+    noticed, a schedule the poll cannot see (no escalation policy uses it) not read for a sync
+    interval, then the periodic sync.
     One row per (organization, schedule); marking it again keeps the higher priority."""
 
     class Priority(models.IntegerChoices):
         NOW = 0, "Requested (Sync now, a cover request)"
         CHANGED = 1, "Changed in PagerDuty"
-        PERIODIC = 2, "Periodic sync"
+        UNSEEN = 2, "Due, and GET /oncalls cannot see it"
+        PERIODIC = 3, "Periodic sync"
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
     schedule_id = models.CharField(max_length=40)

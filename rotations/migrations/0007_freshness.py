@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('schedule_id', models.CharField(max_length=40)),
-                ('priority', models.PositiveSmallIntegerField(choices=[(0, 'Requested (Sync now, a cover request)'), (1, 'Changed in PagerDuty'), (2, 'Periodic sync')], default=2)),
+                ('priority', models.PositiveSmallIntegerField(choices=[(0, 'Requested (Sync now, a cover request)'), (1, 'Changed in PagerDuty'), (2, 'Due, and GET /oncalls cannot see it'), (3, 'Periodic sync')], default=3)),
                 ('due_at', models.DateTimeField(help_text='When it first became due (the order within a priority).')),
                 ('marked_at', models.DateTimeField(help_text='When it was last marked due (a re-read started before keeps it).')),
                 ('claimed_until', models.DateTimeField(blank=True, null=True)),

@@ -239,3 +239,19 @@ def test_sync_now_re_reads_the_schedule_at_once_ahead_of_a_queued_full_sync(tran
     assert [r.path for r in fake_pagerduty.log if r.path.startswith("/schedules")] == [f"/schedules/{ids[-1]}"]
     assert not DueSchedule.objects.filter(organization=org, schedule_id=ids[-1]).exists()
     assert DueSchedule.objects.filter(organization=org).count() == 299  # the queue waits its turn
+
+
+def test_a_schedule_oncalls_cannot_see_goes_ahead_of_the_periodic_queue_once_a_sync_interval_old(
+    transactional_db, fake_pagerduty, settings
+):
+    org, ids = organization(fake_pagerduty, "Acme", "u+acmeKey0000001", 2, prefix="U", in_policies=False)
+    from rotations.tasks import start_sync
+
+    start_sync()
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=settings.ROSTER_SYNC_INTERVAL + 1)
+    Rotation.objects.filter(organization=org, pagerduty_schedule_id=ids[0]).update(last_sync_at=old)
+    freshness.mark_due(organization_id=org.pk, schedule_ids=ids, priority=DueSchedule.Priority.PERIODIC)
+
+    assert freshness.poll_changes(organization_id=org.pk) == 0  # nothing seen changed
+    priorities = dict(DueSchedule.objects.filter(organization=org).values_list("schedule_id", "priority"))
+    assert priorities == {ids[0]: DueSchedule.Priority.UNSEEN, ids[1]: DueSchedule.Priority.PERIODIC}
