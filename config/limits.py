@@ -4,6 +4,10 @@ One place for every limit Roster keeps: counters live in the Redis the cache and
 (`REDIS_URL`), so every gunicorn and Celery process counts together; without Redis (the test settings,
 `make run`'s single web process) they live in this process's memory.
 
+Counts that every process must share even without Redis (a PagerDuty credential's request budget,
+spent by a web process and a prefork worker pool at once) use `shared_limiter()`: Redis where
+`REDIS_URL` is set, else one SQLite file on this machine (`ROSTER_LIMITS_SQLITE`, see limits_sqlite.py).
+
     refused = config.limits.hit("5/minute", "test-event", str(org.pk))
     if refused:
         ...  # answer 429 with Retry-After: refused.retry_after
@@ -50,6 +54,21 @@ def limiter() -> MovingWindowRateLimiter:
     return _limiter(settings.REDIS_URL or "")
 
 
+@cache
+def _shared_limiter(redis_url: str, sqlite_path: str) -> MovingWindowRateLimiter:
+    if redis_url:
+        return _limiter(redis_url)
+    from .limits_sqlite import SQLiteStorage
+
+    return MovingWindowRateLimiter(SQLiteStorage(f"roster-sqlite://{sqlite_path}"))
+
+
+def shared_limiter() -> MovingWindowRateLimiter:
+    """The moving-window limiter every process of this installation shares: on Redis with REDIS_URL,
+    else on the SQLite file ROSTER_LIMITS_SQLITE (never one process's memory)."""
+    return _shared_limiter(settings.REDIS_URL or "", str(settings.ROSTER_LIMITS_SQLITE))
+
+
 def hit(rate: str, *keys: str) -> Refused | None:
     """Count one hit of `rate` (e.g. "10/hour") for `keys`; None when allowed, else how long to wait."""
     item = parse(rate)
@@ -62,5 +81,7 @@ def hit(rate: str, *keys: str) -> Refused | None:
 
 def clear() -> None:
     """Forget every count (tests: each starts afresh)."""
-    storage = limiter().storage
-    storage.reset()
+    limiter().storage.reset()
+    shared = shared_limiter().storage
+    if shared is not limiter().storage:
+        shared.reset()

@@ -10,6 +10,7 @@ def card_context(request, organization) -> dict:
     return {
         "bound_rotations": bound,
         "failing_rotations": [r for r in bound if r.last_sync_ok is False],
+        "freshness": selectors.freshness(organization) if bound else None,
     }
 
 

@@ -345,3 +345,34 @@ class TimeOff(models.Model):
 
     def __str__(self):
         return f"Time off {self.start:%Y-%m-%d %H:%M}Z–{self.end:%Y-%m-%d %H:%M}Z"
+
+
+class DueSchedule(models.Model):
+    """A PagerDuty schedule of an organization waiting to be re-read in full (issue 26): each
+    organization's own queue, drained by its own task within its credential's budget
+    (rotations/freshness.py), most urgent first: a re-read someone asked for, a change the poll
+    noticed, a schedule the poll cannot see (no escalation policy uses it) not read for a sync
+    interval, then the periodic sync.
+    One row per (organization, schedule); marking it again keeps the higher priority."""
+
+    class Priority(models.IntegerChoices):
+        NOW = 0, "Requested (Sync now, a cover request)"
+        CHANGED = 1, "Changed in PagerDuty"
+        UNSEEN = 2, "Due, and GET /oncalls cannot see it"
+        PERIODIC = 3, "Periodic sync"
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    schedule_id = models.CharField(max_length=40)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.PERIODIC)
+    due_at = models.DateTimeField(help_text="When it first became due (the order within a priority).")
+    marked_at = models.DateTimeField(help_text="When it was last marked due (a re-read started before keeps it).")
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "PagerDuty schedule due for a re-read"
+        verbose_name_plural = "PagerDuty schedules due for a re-read"
+        constraints = [models.UniqueConstraint(fields=["organization", "schedule_id"], name="due_schedule_once")]
+        indexes = [models.Index(fields=["organization", "priority", "due_at"], name="due_schedule_order")]
+
+    def __str__(self):
+        return f"{self.schedule_id} for {self.organization_id} ({self.get_priority_display()})"

@@ -4,6 +4,7 @@ timeline (who is on call when) of a native or PagerDuty-bound rotation."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
@@ -365,4 +366,61 @@ def bound_rotations(organization) -> list[Rotation]:
             "last_sync_error_code",
         )
         .order_by("name")
+    )
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """What the PagerDuty card says of how soon changes made in PagerDuty reach Roster (issue 26)."""
+
+    detection: str  # "oncalls", "full_fetches" or "" (no change poll yet)
+    within_seconds: int  # about how long a change in PagerDuty takes to show
+    full_sync_seconds: int  # schedules /oncalls cannot see: the periodic full sync
+    requests_used: int  # of the budget, in the last 60 s
+    budget: int
+    due: int  # schedules waiting in the organization's queue
+
+
+def _round_up(seconds: float, step: int = 5) -> int:
+    return max(step, math.ceil(seconds / step) * step)
+
+
+def freshness(organization) -> Freshness | None:
+    """From measured figures: the change-poll interval, how long the last poll took and the recent wait
+    from a noticed change to its re-read; without /oncalls, how many polls it takes to re-read every
+    schedule in turn. None without a PagerDuty connection."""
+    from django.conf import settings
+
+    from integrations.pagerduty.budget import Budget
+    from integrations.pagerduty.models import PagerDutyConnection
+
+    from .models import DueSchedule
+
+    connection = PagerDutyConnection.objects.filter(organization=organization).first()
+    if connection is None:
+        return None
+    poll = settings.ROSTER_CHANGE_POLL_SECONDS
+    wait = connection.refetch_wait_seconds
+    full_sync = settings.ROSTER_SYNC_INTERVAL + wait
+    if connection.change_detection == PagerDutyConnection.ChangeDetection.FULL_FETCHES:
+        schedules = (
+            Rotation.objects.filter(organization=organization)
+            .exclude(pagerduty_schedule_id="")
+            .values("pagerduty_schedule_id")
+            .distinct()
+            .count()
+        )
+        share = settings.PAGERDUTY_BACKGROUND_BUDGET_PER_MINUTE * poll / 60
+        polls = math.ceil(max(schedules, 1) / max(1, int(share / 2)))
+        within = min(polls * poll + wait, full_sync)
+    else:
+        within = poll + connection.change_poll_seconds + wait
+    budget = Budget.for_connection(connection)
+    return Freshness(
+        detection=connection.change_detection,
+        within_seconds=_round_up(within),
+        full_sync_seconds=_round_up(full_sync),
+        requests_used=budget.used(),
+        budget=budget.per_minute,
+        due=DueSchedule.objects.filter(organization=organization).count(),
     )

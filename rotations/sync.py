@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from config import metrics
 from integrations.pagerduty import client as pd
+from integrations.pagerduty.budget import BudgetSpent
 from integrations.pagerduty.models import PagerDutyConnection
 from integrations.pagerduty.selectors import get_connection
 from integrations.pagerduty.services import client_for, connection_record_error
@@ -291,6 +292,9 @@ def sync_schedule(
         names = {e["user_id"]: e["user_name"] for e in schedule["entries"] if e["user_id"]}
         directory = users or UserDirectory(organization_id)
         people = directory.resolve(client, ids, names, now)
+    except BudgetSpent:
+        run.delete()  # Roster's own budget, not PagerDuty's answer: nothing to show; the queue keeps it
+        raise
     except pd.NotFound as error:
         _record_failure(rotations, run, error, now, pagerduty_schedule_missing=True)
         return run

@@ -1,20 +1,26 @@
-"""Celery tasks for rotations. Each takes primary keys or ids and re-reads; the work is in sync.py.
+"""Celery tasks for rotations. Each takes primary keys or ids and re-reads; the work is in sync.py
+and freshness.py.
 
-Beat runs `start_sync` every ROSTER_SYNC_INTERVAL seconds: it enqueues one `sync_schedule` per
-distinct (organization, PagerDuty schedule), so rotations bound to the same schedule share one
-fetch. Beat runs `record_handoffs` every minute: native rotations' handoffs (and bound ones' from
-their stored shifts) are recorded within a minute of happening. A throttled sync (429) comes back after the wait
-PagerDuty asked for; PagerDuty being down retries with backoff; neither affects other schedules.
+Beat runs `start_sync` every ROSTER_SYNC_INTERVAL seconds: every bound schedule joins its
+organization's queue (`DueSchedule`), and one `drain_schedules` per organization re-reads them within
+that organization's PagerDuty budget (freshness.py), so one organization's queue never delays another's.
+Beat runs `poll_changes` every ROSTER_CHANGE_POLL_SECONDS: one `poll_connection` per organization reads
+its schedules' on-call entries (`GET /oncalls`) and queues only those that changed, ahead of the
+periodic ones. `sync_schedule` is the immediate path (Sync now, a cover request's override): one
+schedule re-read at once, outside the queue and the background budget. Beat runs `record_handoffs`
+every minute. A throttled sync (429) comes back after the wait PagerDuty asked for; PagerDuty being
+down retries with backoff; neither affects other schedules.
 """
 
 import logging
 
 from celery import shared_task
-from django.conf import settings
+from django.utils import timezone
 
+from config import limits
 from integrations.pagerduty import client as pd
 
-from . import sync
+from . import freshness, sync
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +35,44 @@ def retry_delay(retries: int, error: pd.PagerDutyError) -> float:
 
 @shared_task
 def start_sync() -> int:
-    pairs = sync.bound_schedules()
-    for organization_id, schedule_id in pairs:
-        sync_schedule.delay(organization_id, schedule_id)
-    return len(pairs)
+    organizations = freshness.mark_all_due()
+    for organization_id in organizations:
+        drain_schedules.delay(organization_id)
+    return len(organizations)
+
+
+@shared_task
+def poll_changes() -> int:
+    organizations = freshness.organizations_with_bound_schedules()
+    for organization_id in organizations:
+        poll_connection.delay(organization_id)
+    return len(organizations)
+
+
+@shared_task(bind=True, acks_late=True)
+def poll_connection(self, organization_id: int) -> int:
+    storage = limits.shared_limiter().storage
+    lease = f"roster-poll/{organization_id}"
+    if storage.incr(lease, 120) != 1:
+        return 0  # the previous poll of this organization is still running
+    try:
+        changed = freshness.poll_changes(organization_id=organization_id, block=0 if self.request.is_eager else 5)
+    finally:
+        storage.clear(lease)
+    if changed:
+        drain_schedules.delay(organization_id)
+    return changed
+
+
+@shared_task(bind=True, acks_late=True)
+def drain_schedules(self, organization_id: int) -> str:
+    eager = bool(self.request.is_eager)
+    wait = freshness.drain(organization_id=organization_id, block=0 if eager else 2)
+    if wait is None:
+        return "empty"
+    if not eager:  # in-process mode: no worker to come back later; the next beat will
+        drain_schedules.apply_async((organization_id,), countdown=wait)
+    return "later"
 
 
 @shared_task
@@ -40,8 +80,9 @@ def record_handoffs() -> int:
     return sync.record_handoffs()
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES, rate_limit=settings.ROSTER_SYNC_RATE_LIMIT, acks_late=True)
+@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def sync_schedule(self, organization_id: int, schedule_id: str) -> str:
+    started = timezone.now()
     try:
         run = sync.sync_schedule(organization_id=organization_id, schedule_id=schedule_id)
     except (pd.RateLimited, pd.Unavailable) as error:
@@ -50,4 +91,6 @@ def sync_schedule(self, organization_id: int, schedule_id: str) -> str:
         raise self.retry(exc=error, countdown=retry_delay(self.request.retries, error)) from error
     if run is None:
         return "gone"
+    if run.ok:
+        freshness.done_now(organization_id=organization_id, schedule_id=schedule_id, started=started)
     return "ok" if run.ok else run.error_code

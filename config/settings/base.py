@@ -140,7 +140,9 @@ PAGERDUTY_RETRY_BACKOFF = env.float("PAGERDUTY_RETRY_BACKOFF", default=0.5)
 PAGERDUTY_OAUTH_ENABLED = env.bool("PAGERDUTY_OAUTH_ENABLED", default=False)
 PAGERDUTY_CLIENT_ID = env("PAGERDUTY_CLIENT_ID", default="")
 PAGERDUTY_CLIENT_SECRET = env("PAGERDUTY_CLIENT_SECRET", default="")
-PAGERDUTY_OAUTH_SCOPES = env("PAGERDUTY_OAUTH_SCOPES", default="openid schedules.read teams.read users.read")
+PAGERDUTY_OAUTH_SCOPES = env(
+    "PAGERDUTY_OAUTH_SCOPES", default="openid schedules.read teams.read users.read oncalls.read"
+)
 # Refresh an OAuth token this many seconds before it expires.
 PAGERDUTY_OAUTH_REFRESH_MARGIN = env.int("PAGERDUTY_OAUTH_REFRESH_MARGIN", default=3600)
 
@@ -170,9 +172,18 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 ROSTER_SYNC_INTERVAL = env.int("ROSTER_SYNC_INTERVAL", default=300)
 ROSTER_SYNC_LOOKAHEAD_DAYS = env.int("ROSTER_SYNC_LOOKAHEAD_DAYS", default=15)
 ROSTER_PAGERDUTY_USER_CACHE_HOURS = env.int("ROSTER_PAGERDUTY_USER_CACHE_HOURS", default=24)
-ROSTER_SYNC_RATE_LIMIT = env("ROSTER_SYNC_RATE_LIMIT", default="8/s")
 # Time off: how many days ahead Roster opens cover requests for a person's shifts in PagerDuty-bound rotations.
 ROSTER_TIME_OFF_LEAD_DAYS = env.int("ROSTER_TIME_OFF_LEAD_DAYS", default=7)
+# Issue 26 (README → Freshness): PagerDuty requests Roster's background work (syncs, change polls) may
+# send per credential a minute, counted by every process together (config.limits.shared_limiter); the
+# rest of PagerDuty's 960/min is left to people clicking and the customer's own scripts. Every
+# ROSTER_CHANGE_POLL_SECONDS each connection reads the next ROSTER_CHANGE_LOOKAHEAD_DAYS of on-call
+# entries of all its schedules (GET /oncalls, a few requests) and re-reads only the schedules that changed.
+PAGERDUTY_BACKGROUND_BUDGET_PER_MINUTE = env.int("PAGERDUTY_BACKGROUND_BUDGET_PER_MINUTE", default=480)
+ROSTER_CHANGE_POLL_SECONDS = env.int("ROSTER_CHANGE_POLL_SECONDS", default=30)
+ROSTER_CHANGE_LOOKAHEAD_DAYS = env.int("ROSTER_CHANGE_LOOKAHEAD_DAYS", default=7)
+# Without REDIS_URL, counts every process shares live in this SQLite file (config/limits_sqlite.py).
+ROSTER_LIMITS_SQLITE = env("ROSTER_LIMITS_SQLITE", default=str(BASE_DIR / "var" / "limits.sqlite3"))
 
 # Settings → Members: how many days an invitation link stays valid.
 ROSTER_INVITATION_DAYS = env.int("ROSTER_INVITATION_DAYS", default=7)
@@ -244,6 +255,12 @@ CELERY_BEAT_SCHEDULE = {
     "rotations-sync": {
         "task": "rotations.tasks.start_sync",
         "schedule": timedelta(seconds=ROSTER_SYNC_INTERVAL),
+    },
+    # Every ROSTER_CHANGE_POLL_SECONDS (30 s): each organization's change poll (GET /oncalls), re-reading
+    # only the schedules that changed (rotations/freshness.py).
+    "rotations-poll-changes": {
+        "task": "rotations.tasks.poll_changes",
+        "schedule": timedelta(seconds=ROSTER_CHANGE_POLL_SECONDS),
     },
     # Every minute: record the handoffs that happened (native cadence, overrides, skips, stored shifts).
     "rotations-record-handoffs": {

@@ -1,4 +1,6 @@
+import hashlib
 import os
+import tempfile
 
 from config.env import env
 
@@ -19,6 +21,14 @@ PAGERDUTY_EU_API_URL = env("PAGERDUTY_EU_API_URL", default="https://api.eu.pager
 PAGERDUTY_IDENTITY_URL = env("PAGERDUTY_IDENTITY_URL", default="https://identity.pagerduty.test")
 PAGERDUTY_MAX_RETRY_WAIT = 0.0  # responses-based tests never sleep
 PAGERDUTY_RETRY_BACKOFF = 0.0
+# Shared counts without Redis: one file per checkout and xdist worker (processes a test starts share it).
+ROSTER_LIMITS_SQLITE = os.path.join(
+    tempfile.gettempdir(),
+    "roster-test-limits-{}-{}.sqlite3".format(
+        hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:12],  # noqa: F405
+        os.environ.get("PYTEST_XDIST_WORKER", "main"),
+    ),
+)
 PUBLIC_BASE_URL = "https://roster.example.com"
 ALLOWED_HOSTS = ["*"]
 STORAGES = {

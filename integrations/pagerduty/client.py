@@ -11,7 +11,9 @@ Everything else calls a `PagerDutyClient` and catches the typed errors below. Th
   retry: a longer wait raises `RateLimited(retry_after=...)` so a Celery task can come back later
   instead of holding a worker;
 - walks every page of classic offset pagination;
-- on a 401, when given `on_unauthorized` (OAuth), asks it for fresh credentials once and retries once.
+- on a 401, when given `on_unauthorized` (OAuth), asks it for fresh credentials once and retries once;
+- when given a `budget` (background work: budget.py), spends one of the credential's requests before
+  each call (waiting at most `budget_wait` seconds) and hands it PagerDuty's `ratelimit-*` headers.
 
 PagerDuty's OAuth identity service (authorize URL, code exchange, refresh) is spoken to by the
 sibling module identity.py, which raises this module's errors; no other module does PagerDuty HTTP.
@@ -24,7 +26,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import quote, urlparse
 
 import requests
@@ -264,6 +266,14 @@ def _words(said: object) -> str:
     return str(said) if isinstance(said, str | int | float) else ""
 
 
+class RequestBudget(Protocol):
+    """What the client needs of a request budget (integrations/pagerduty/budget.py)."""
+
+    def take(self, *, block: float = 0.0) -> None: ...
+
+    def observe(self, status: int, headers: Any) -> None: ...
+
+
 @dataclass
 class PagerDutyClient:
     """A client for one set of credentials. Build one with `for_api_key` or `for_oauth_token`."""
@@ -278,6 +288,9 @@ class PagerDutyClient:
     # Called with True when PagerDuty took an override write, False when it refused it (403: a
     # read-only key or a grant without schedules.write): the card's "Write overrides" line.
     on_override_write: Callable[[bool], None] | None = None
+    # Background work: every request spends one of the credential's budget first (budget.py).
+    budget: RequestBudget | None = None
+    budget_wait: float = 0.0
 
     @classmethod
     def for_api_key(cls, key: str, *, region: str = "us") -> PagerDutyClient:
@@ -312,6 +325,8 @@ class PagerDutyClient:
         """One call: (HTTP status, the JSON answer or {} when empty), or the typed error of a 4xx/5xx.
         The answer is whatever JSON PagerDuty sent (creating classic overrides answers a list)."""
         url = path if path.startswith("http") else f"{self.base_url}{path}"
+        if self.budget is not None:
+            self.budget.take(block=self.budget_wait)
         try:
             response = self._session().request(
                 method,
@@ -330,6 +345,8 @@ class PagerDutyClient:
         metrics.PAGERDUTY_REQUESTS.labels(outcome=metrics.pagerduty_outcome(response.status_code)).inc()
         if response.status_code == 429:
             metrics.PAGERDUTY_RATE_LIMITED.inc()
+        if self.budget is not None:
+            self.budget.observe(response.status_code, response.headers)
 
         if response.status_code == 401 and self.on_unauthorized and not _retried_auth:
             new_header = self.on_unauthorized()
@@ -553,6 +570,42 @@ class PagerDutyClient:
                 }
             )
         return read.result("v3", entries)
+
+    def list_oncalls(
+        self, schedule_ids: list[str], since: dt.datetime, until: dt.datetime, *, chunk: int = 25
+    ) -> dict[str, list[tuple[str, dt.datetime, dt.datetime]]]:
+        """`GET /oncalls` for many schedules at once: the final on-call entries (layers and overrides
+        applied) overlapping [since, until) (at most 90 days), `limit=100`, every page, `schedule_ids[]`
+        sent `chunk` at a time (a URL of reasonable length; PagerDuty pages at most 10,000 entries a
+        query: a chunk that would need more is split). Returns schedule id → [(user id, start, end)],
+        each (user, start, end) once (a schedule several escalation levels or policies use is
+        listed once per use). A schedule no escalation policy uses is absent: PagerDuty's /oncalls
+        cannot see it."""
+        found: dict[str, set[tuple[str, dt.datetime, dt.datetime]]] = {}
+        pending = [schedule_ids[i : i + chunk] for i in range(0, len(schedule_ids), chunk)]
+        window = {"since": iso_time(since), "until": iso_time(until), "time_zone": "UTC"}
+        with _unreadable("an on-call list"):
+            while pending:
+                ids = pending.pop(0)
+                params = {**window, "schedule_ids[]": ids}
+                entries: list[JSON] = []
+                try:
+                    entries = list(self.paginate("/oncalls", "oncalls", params=params))
+                except BadRequest as error:
+                    if len(ids) > 1 and "10,000" in error.message and error.status is None:
+                        half = len(ids) // 2
+                        pending[:0] = [ids[:half], ids[half:]]
+                        continue
+                    raise
+                for entry in entries:
+                    schedule = entry.get("schedule")
+                    user = entry.get("user")
+                    if not isinstance(schedule, dict) or not isinstance(user, dict):
+                        continue  # an escalation rule targeting a user directly: no schedule
+                    start = _utc(entry["start"]) if entry.get("start") else since.astimezone(dt.UTC)
+                    end = _utc(entry["end"]) if entry.get("end") else until.astimezone(dt.UTC)
+                    found.setdefault(str(schedule["id"]), set()).add((str(user["id"]), start, end))
+        return {sid: sorted(entries, key=lambda e: (e[1], e[2], e[0])) for sid, entries in found.items()}
 
     def get_user(self, user_id: str) -> JSON:
         """`GET /users/{id}`: {id, name, email, ...}."""

@@ -81,6 +81,9 @@ def apply_identity(connection: PagerDutyConnection, identity: Identity) -> None:
     connection.last_error = ""
     connection.last_error_at = None
     connection.last_error_code = ""
+    # New or re-validated credentials: the next change poll tries GET /oncalls again (a 403 before
+    # made it re-read whole schedules; rotations/freshness.py).
+    connection.change_detection = ""
 
 
 class DifferentAccount(Exception):

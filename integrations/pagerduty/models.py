@@ -75,6 +75,19 @@ class PagerDutyConnection(models.Model):
     last_refresh_result = models.CharField(max_length=20, blank=True, default="", choices=RefreshResult.choices)
     last_refresh_error = models.CharField(max_length=500, blank=True, default="")
 
+    # --- Freshness (issue 26): how Roster notices changes made in PagerDuty (rotations/freshness.py).
+    class ChangeDetection(models.TextChoices):
+        ONCALLS = "oncalls", "On-call entries (GET /oncalls)"
+        FULL_FETCHES = "full_fetches", "Whole schedules re-read in turn (no oncalls.read)"
+
+    change_detection = models.CharField(max_length=20, blank=True, default="", choices=ChangeDetection.choices)
+    change_polled_at = models.DateTimeField(null=True, blank=True)
+    change_poll_seconds = models.FloatField(default=0, help_text="How long the last change poll took.")
+    change_poll_requests = models.PositiveIntegerField(default=0, help_text="Requests the last change poll sent.")
+    refetch_wait_seconds = models.FloatField(
+        default=0, help_text="Recent time from a change noticed to its schedule re-read (moving average)."
+    )
+
     class Meta:
         verbose_name = "PagerDuty connection"
         verbose_name_plural = "PagerDuty connections"

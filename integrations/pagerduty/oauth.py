@@ -42,7 +42,7 @@ from .models import PROVIDER, PagerDutyConnection, PagerDutyOAuthLogin
 
 log = logging.getLogger(__name__)
 
-ORG_APP_SCOPES = ("openid", "schedules.read", "teams.read", "users.read")
+ORG_APP_SCOPES = ("openid", "schedules.read", "teams.read", "users.read", "oncalls.read")
 REQUIRED_SCOPES = ("schedules.read", "users.read")
 CLASSIC_SCOPES = ("read", "write")  # a Classic app's `read` covers every read endpoint
 WRITE_OVERRIDES_SCOPE = "schedules.write"  # asked for when the admin lets Roster write cover requests

@@ -19,6 +19,7 @@ from integrations.connections import audit_disconnect, audit_revalidation, disco
 
 from . import client as pd
 from . import oauth
+from .budget import Budget
 from .credentials import UNAUTHORIZED_HELP, Identity, apply_identity, check_same_account, identify, last4
 from .models import PROVIDER, PagerDutyConnection
 from .selectors import TRANSIENT_ERROR_CODES, get_connection, is_transient
@@ -26,9 +27,13 @@ from .selectors import TRANSIENT_ERROR_CODES, get_connection, is_transient
 log = logging.getLogger(__name__)
 
 
-def client_for(connection: PagerDutyConnection) -> pd.PagerDutyClient:
+def client_for(
+    connection: PagerDutyConnection, *, background: bool = False, budget_wait: float = 0.0
+) -> pd.PagerDutyClient:
     """A client acting with the connection's stored credentials (API key or OAuth token). While a
-    transient error (PagerDuty unreachable) is on the card, the first call PagerDuty answers clears it."""
+    transient error (PagerDuty unreachable) is on the card, the first call PagerDuty answers clears it.
+    `background`: every request spends the credential's background budget first (budget.py), waiting
+    at most `budget_wait` seconds for room; people's own requests (picker, Sync now) do not."""
     if connection.auth_type == PagerDutyConnection.AuthType.OAUTH:
         client = oauth.oauth_client_for(connection)
     else:
@@ -38,7 +43,46 @@ def client_for(connection: PagerDutyConnection) -> pd.PagerDutyClient:
     client.on_override_write = lambda allowed: connection_record_write_access(
         connection, allowed, capability="write_overrides"
     )
+    if background:
+        client.budget, client.budget_wait = Budget.for_connection(connection), budget_wait
     return client
+
+
+def oncalls_capability(connection: PagerDutyConnection) -> str:
+    """May the credentials read `GET /oncalls`? "no" for an OAuth grant without `oncalls.read` (or a
+    Classic app's `read`), or when PagerDuty refused it (403, remembered as the change detection
+    `full_fetches`); "unknown" until PagerDuty says; "yes" once it answered."""
+    if connection.auth_type == PagerDutyConnection.AuthType.OAUTH:
+        scopes = connection.scope_list
+        if scopes and not any(s in scopes for s in ("read", "oncalls.read")):
+            return "no"
+    if connection.change_detection == PagerDutyConnection.ChangeDetection.FULL_FETCHES:
+        return "no"
+    return "yes" if connection.change_detection == PagerDutyConnection.ChangeDetection.ONCALLS else "unknown"
+
+
+def connection_record_change_poll(
+    *, connection: PagerDutyConnection, detection: str, at, seconds: float, requests: int
+) -> None:
+    """One change poll done: how (on-call entries or whole schedules), when, how long, how many requests."""
+    PagerDutyConnection.objects.filter(pk=connection.pk).update(
+        change_detection=detection,
+        change_polled_at=at,
+        change_poll_seconds=round(seconds, 3),
+        change_poll_requests=requests,
+    )
+    connection.change_detection, connection.change_polled_at = detection, at
+    connection.change_poll_seconds, connection.change_poll_requests = round(seconds, 3), requests
+
+
+def connection_record_refetch_wait(*, connection_id: int, seconds: float) -> None:
+    """A schedule the poll found changed was re-read `seconds` after: a moving average for the card."""
+    connection = PagerDutyConnection.objects.filter(pk=connection_id).only("refetch_wait_seconds").first()
+    if connection is None:
+        return
+    previous = connection.refetch_wait_seconds
+    value = seconds if previous <= 0 else 0.8 * previous + 0.2 * seconds
+    PagerDutyConnection.objects.filter(pk=connection_id).update(refetch_wait_seconds=round(max(value, 0.0), 3))
 
 
 def connection_clear_transient_error(connection: PagerDutyConnection) -> None:

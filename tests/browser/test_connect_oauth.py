@@ -29,7 +29,7 @@ def open_oauth_login(page, identity, live_server, *, write_overrides=False):
         f"{live_server.url}/api/integrations/pagerduty/login/callback"
     )
     expect(dialog.get_by_test_id("pd-oauth-scopes").locator("code")).to_have_text(
-        ["openid", "schedules.read", "teams.read", "users.read"]
+        ["openid", "schedules.read", "teams.read", "users.read", "oncalls.read"]
     )
     assert_fits(page)
     dialog.get_by_label("Client ID").fill(identity.client_id)
@@ -68,7 +68,7 @@ def test_letting_roster_write_overrides_asks_for_schedules_write_and_the_card_sa
     page = admin_at_width
     card = open_oauth_login(page, fake_identity, live_server, write_overrides=True)
     expect(
-        page.get_by_text("Roster asks for: openid schedules.read teams.read users.read schedules.write")
+        page.get_by_text("Roster asks for: openid schedules.read teams.read users.read oncalls.read schedules.write")
     ).to_be_visible()
 
     page.get_by_role("button", name="Approve").click()

@@ -56,7 +56,7 @@ def test_the_login_api_returns_an_authorize_url_bound_to_the_session(admin_clien
     query = query_of(data["authorizeUrl"])
     assert query["client_id"] == CLIENT_ID and query["code_challenge_method"] == "S256"
     assert data["redirectUrl"] == "https://roster.example.com/api/integrations/pagerduty/login/callback"
-    assert data["scopes"] == ["openid", "schedules.read", "teams.read", "users.read"]
+    assert data["scopes"] == ["openid", "schedules.read", "teams.read", "users.read", "oncalls.read"]
     assert no_secret_in(response.content.decode())
     # The same browser session can finish it.
     mock_token(rsps)

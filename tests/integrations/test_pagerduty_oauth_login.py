@@ -59,7 +59,7 @@ def test_the_connect_dialog_offers_oauth_with_the_redirect_url_and_scopes(admin_
     page = page_of(admin_client.get(URL + "?dialog=pagerduty-connect"))
     assert "Connect with OAuth" in page
     assert "https://roster.example.com/api/integrations/pagerduty/login/callback" in page
-    assert "openid schedules.read teams.read users.read" in page
+    assert "openid schedules.read teams.read users.read oncalls.read" in page
     # No operator app configured: the dialog says so and asks for the organization's own app.
     assert "PagerDuty OAuth is not enabled" in page
     assert 'name="client_id"' in page and 'name="client_secret"' in page
@@ -71,7 +71,7 @@ def test_connect_redirects_to_pagerduty_with_state_and_pkce(admin_client, org, s
     assert query["client_id"] == CLIENT_ID
     assert query["response_type"] == "code"
     assert query["redirect_uri"] == "https://roster.example.com/api/integrations/pagerduty/login/callback"
-    assert query["scope"] == "openid schedules.read teams.read users.read"
+    assert query["scope"] == "openid schedules.read teams.read users.read oncalls.read"
     assert query["code_challenge_method"] == "S256"
     assert len(query["state"]) >= 32
     login = PagerDutyOAuthLogin.objects.get(organization=org)

@@ -335,6 +335,30 @@ CASES: dict[str, list[Case]] = {
             lambda c: c.get_schedule_window(V2_ID, SINCE, UNTIL),
         ),
     ],
+    "list_oncalls": [
+        Case(
+            "many-schedules-every-page",
+            two_pages(
+                "/oncalls",
+                "oncalls",
+                [
+                    {
+                        "user": {"id": "PU1", "type": "user_reference"},
+                        "schedule": {"id": V2_ID, "type": "schedule_reference"},
+                        "escalation_level": 1,
+                        "start": "2026-03-06T12:00:00Z",
+                        "end": "2026-03-06T20:00:00Z",
+                    }
+                ]
+                * 2,
+            ),
+            lambda c: c.list_oncalls(
+                [V2_ID, "PSECOND"],
+                dt.datetime(2026, 3, 6, 12, tzinfo=dt.UTC),
+                dt.datetime(2026, 3, 13, 12, tzinfo=dt.UTC),
+            ),
+        )
+    ],
     "get_user": [Case("by-id", get("/users/PXPGF42", fixture("user.json")), lambda c: c.get_user("PXPGF42"))],
     "find_webhook_subscriptions": [
         Case(

@@ -51,9 +51,11 @@ def test_the_oauth_dialog_offers_the_write_overrides_checkbox_unticked(admin_cli
 def test_ticking_the_box_asks_pagerduty_for_schedules_write_and_the_grant_reads_yes(admin_client, org, rsps):
     query = login(admin_client, write_overrides="on")
 
-    page = approve(admin_client, rsps, query, "openid schedules.read teams.read users.read schedules.write")
+    page = approve(
+        admin_client, rsps, query, "openid schedules.read teams.read users.read oncalls.read schedules.write"
+    )
 
-    assert query["scope"] == "openid schedules.read teams.read users.read schedules.write"
+    assert query["scope"] == "openid schedules.read teams.read users.read oncalls.read schedules.write"
     assert "Write overrides: <strong>yes</strong>" in page.content.decode()
 
 
@@ -91,7 +93,14 @@ def test_the_login_api_takes_write_overrides_too(admin_client, org):
         content_type="application/json",
     )
     assert response.status_code == 200
-    assert response.json()["scopes"] == ["openid", "schedules.read", "teams.read", "users.read", "schedules.write"]
+    assert response.json()["scopes"] == [
+        "openid",
+        "schedules.read",
+        "teams.read",
+        "users.read",
+        "oncalls.read",
+        "schedules.write",
+    ]
 
 
 # --- an API key: unknown until a write succeeded or was refused ------------------------------

@@ -256,7 +256,9 @@ def test_a_handoff_is_recorded_when_the_person_on_call_changes(org, pd_connectio
     ]
 
 
-def test_a_429_is_recorded_and_the_next_sync_succeeds_keeping_the_others_going(org, pd_connection, frozen, rsps):
+def test_a_429_is_recorded_pauses_the_key_until_pagerdutys_reset_and_the_next_sync_succeeds(
+    org, pd_connection, frozen, rsps
+):
     rotation = bound(org)
     other = bound(org, schedule_id="POTHER1", name="Other")
     limited = pds.mock_v2(
@@ -271,13 +273,20 @@ def test_a_429_is_recorded_and_the_next_sync_succeeds_keeping_the_others_going(o
 
     from rotations.tasks import start_sync
 
-    start_sync()  # eager: the throttled schedule is left for later, the other one syncs
+    start_sync()  # eager: the throttled schedule is left for later; PagerDuty's 429 is for the whole key
     rotation.refresh_from_db()
     other.refresh_from_db()
-    assert other.last_sync_ok is True
+    assert other.last_sync_ok is None  # background work on this key waits for PagerDuty's ratelimit-reset
     assert rotation.last_sync_ok is False and "rate-limiting" in rotation.last_sync_error
     assert rotation.sync_state == "queued"  # it resumes later
     assert len(limited.calls) == 1
+
+    frozen.shift(31)  # PagerDuty's reset has passed: the organization's queue goes on
+    from rotations.tasks import drain_schedules
+
+    drain_schedules(org.pk)
+    other.refresh_from_db()
+    assert other.last_sync_ok is True
 
     rsps.replace(
         responses.GET,
