@@ -546,7 +546,10 @@ def cover_request_apply(*, cover_request_id: int) -> CoverRequest | None:
     back to `open` with the sentence. None when the row is gone."""
     if not CoverRequest.objects.filter(pk=cover_request_id).exists():
         return None
-    return _apply_bound(cover_request_id)
+    outcome = _apply_bound(cover_request_id)
+    if outcome.status == CoverRequest.Status.TAKEN and outcome.apply_state == CoverRequest.Apply.APPLIED:
+        _on_commit("taken", outcome.pk)  # told now that the schedule changed, not at the next sweep
+    return outcome
 
 
 def _store(cover_request_id: int, **ids: str) -> bool:

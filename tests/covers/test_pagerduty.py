@@ -411,3 +411,28 @@ def test_beat_queues_again_a_pending_apply_whose_message_was_lost(classic, fake)
     made.refresh_from_db()
     assert made.apply_state == "applied"
     assert len(fake.overrides_of("PCLASSIC")) == 1
+
+
+def test_a_take_the_task_applies_later_is_announced_once_applied(classic, fake, django_capture_on_commit_callbacks):
+    """The Slack message, emails and outgoing event of a take follow the schedule's change when the
+    task writes it (PagerDuty was busy during the take), not only at the next sweep."""
+    from covers import signals, tasks
+
+    made = ask(classic)
+    dan = person(classic, "dan@acme.example")
+    CoverRequest.objects.filter(pk=made.pk).update(
+        status="taken", taker=dan, taker_name=dan.name, taker_email=dan.email, apply_state="pending"
+    )
+    heard = []
+
+    def listener(sender, event, cover_request_id, **kwargs):
+        heard.append((event, cover_request_id))
+
+    signals.cover_request_changed.connect(listener, dispatch_uid="test-taken-after-apply")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert tasks.apply_cover.delay(made.pk).get() == "applied"
+    finally:
+        signals.cover_request_changed.disconnect(dispatch_uid="test-taken-after-apply")
+
+    assert heard == [("taken", made.pk)]
