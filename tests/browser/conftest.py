@@ -77,6 +77,9 @@ _OVERFLOW = """() => {
 def assert_fits(page) -> None:
     """Fail when the page scrolls sideways (the document is wider than the window), or an open
     dialog is wider than the screen or than itself; the message names the widest elements."""
+    # Measure the page as styled: after a click, the new document's stylesheets may still be loading
+    # (seen in CI under load: the system status table measured without its overflow box).
+    page.wait_for_load_state("load")
     found = page.evaluate(_OVERFLOW)
     assert found["scrollWidth"] <= found["width"], (
         f"{page.url} is {found['scrollWidth']} px wide in a {found['width']} px window; too wide: {found['wide']}"
