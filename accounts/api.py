@@ -16,6 +16,7 @@ What every operation shares is here:
 The description's own two pages (/api/schema/, /api/docs/) are plain Django views in api_docs.py.
 """
 
+import datetime as dt
 import functools
 import json
 import logging
@@ -26,6 +27,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import URLPattern, URLResolver
 from django.urls import path as django_path
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from ninja import NinjaAPI, Router
 from ninja import Schema as NinjaSchema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -126,6 +129,29 @@ def _no_response(request):
 def iso(value) -> str | None:
     """A datetime for JSON (ISO 8601), or None."""
     return value.isoformat() if value else None
+
+
+def moment(name: str, raw: str, *, offset_required: bool = False) -> dt.datetime:
+    """A request body's ISO 8601 date-time, in UTC, or a 400 naming the field `name`. Without a UTC
+    offset it is read as UTC, unless `offset_required` (then it is refused)."""
+
+    def refused(message: str) -> ApiError:
+        return ApiError(400, "invalid_request", message, extra={"errors": {name: [message]}})
+
+    try:
+        parsed = parse_datetime(raw.strip())
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise refused(f"{name} must be an ISO 8601 date-time, e.g. 2026-08-03T09:00:00+02:00.")
+    if timezone.is_naive(parsed):
+        if offset_required:
+            raise refused(f"{name} needs its UTC offset (Z or +02:00).")
+        parsed = timezone.make_aware(parsed, dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:  # the first or last moments of the calendar, shifted out of it by the offset
+        raise refused(f"{name} must be a date between the years 2 and 9998.") from None
 
 
 def api_actor(request) -> Actor:

@@ -7,16 +7,13 @@ unless it is an admin token naming the member (`requesterId`, `takerId`). The ru
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from ninja import Query, Status
 from pydantic import Field, StrictInt
 
-from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, api_actor, auth, iso
+from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, api_actor, auth, iso, moment
 from accounts.api import router as api_router
 from rotations.models import Member, Rotation
 
@@ -147,17 +144,6 @@ def _error(error: services.CoverError) -> ApiError:
     return ApiError(error.status, error.code, error.message, extra=extra or None)
 
 
-def _moment(name: str, raw: str) -> dt.datetime:
-    try:
-        parsed = parse_datetime(raw.strip())
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        message = f"{name} must be an ISO 8601 date-time (e.g. 2026-03-02T09:00:00+00:00)."
-        raise ApiError(400, "invalid_request", message, extra={"errors": {name: [message]}})
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.UTC)
-
-
 def _rotation(request, rotation_id: int) -> Rotation:
     return get_object_or_404(Rotation.objects.filter(organization=request.organization), pk=rotation_id)
 
@@ -248,7 +234,7 @@ CANCEL_DOC = (
 )
 def create_cover_request(request, rotation_id: Id, payload: CoverRequestCreate):
     rotation = _rotation(request, rotation_id)
-    start, end = _moment("start", payload.start), _moment("end", payload.end)
+    start, end = moment("start", payload.start), moment("end", payload.end)
     if payload.requester_id is not None:
         requester = _named_member(request, rotation, payload.requester_id, "requesterId", "ask for cover")
     else:
@@ -295,7 +281,7 @@ def take_cover_request(request, cover_request_id: Id, payload: CoverRequestTake 
         taker = _acting_member(request, rotation)
     swap = None
     if payload is not None and payload.swap is not None:
-        swap = (_moment("swap.start", payload.swap.start), _moment("swap.end", payload.swap.end))
+        swap = (moment("swap.start", payload.swap.start), moment("swap.end", payload.swap.end))
     try:
         taken = services.cover_request_take(cover_request_id=found.pk, taker=taker, swap=swap, actor=api_actor(request))
     except services.CoverError as error:

@@ -10,11 +10,10 @@ from typing import Annotated
 
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from ninja import Status
 from pydantic import Field
 
-from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, auth, iso
+from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, auth, iso, moment
 from accounts.api import router as api_router
 
 from ..models import TimeOff
@@ -74,24 +73,6 @@ def _refused(error: services.TimeOffError) -> ApiError:
     return ApiError(error.status, error.code, error.message, extra=extra)
 
 
-def _moment(name: str, raw: str):
-    try:
-        parsed = parse_datetime(raw.strip())
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        message = f"{name} must be an ISO 8601 date-time, e.g. 2026-08-03T09:00:00+02:00."
-        raise ApiError(400, "invalid_request", message, extra={"errors": {name: [message]}})
-    if timezone.is_naive(parsed):
-        message = f"{name} needs its UTC offset (Z or +02:00)."
-        raise ApiError(400, "invalid_request", message, extra={"errors": {name: [message]}})
-    try:
-        return parsed.astimezone(dt.UTC)
-    except OverflowError:  # the first or last moments of the calendar, shifted out of it by the offset
-        message = f"{name} must be a date between the years 2 and 9998."
-        raise ApiError(400, "invalid_request", message, extra={"errors": {name: [message]}}) from None
-
-
 @router.get(
     "/time-off",
     response={200: TimeOffList, 409: Error},
@@ -121,8 +102,8 @@ def time_off_create(request, payload: TimeOffCreate):
         created = services.time_off_create(
             organization=request.organization,
             user=user,
-            start=_moment("start", payload.start),
-            end=_moment("end", payload.end),
+            start=moment("start", payload.start, offset_required=True),
+            end=moment("end", payload.end, offset_required=True),
             note=payload.note or "",
         )
     except services.TimeOffError as error:
