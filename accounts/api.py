@@ -36,7 +36,7 @@ from ninja.parser import Parser
 from ninja.security.apikey import APIKeyCookie
 from ninja.security.http import HttpBearer
 from ninja.utils import normalize_path, replace_path_param_notation
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from .access import current_membership
@@ -164,10 +164,12 @@ def api_actor(request) -> Actor:
 NUL_MESSAGE = "Text values may not contain NUL characters."
 
 
-class Schema(NinjaSchema):
-    """Every request and response body: camelCase keys (Python names work too), unknown keys refused."""
+class Schema(BaseModel):
+    """Every request and response body: camelCase keys (Python names work too), unknown keys refused.
+    A plain pydantic model, not ninja's Schema: views answer with dicts (or objects, read by
+    attribute), and ninja's per-object Django getter cost more than the rest of a large answer."""
 
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, from_attributes=True)
 
 
 def _no_nul(value: str) -> str:

@@ -136,8 +136,15 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     problem = api_token_problem(token)
     if problem is not None:
         raise TokenRefused(problem)
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
+        # At most once a minute per token (the page shows it to the minute): a script's burst of
+        # requests is not a burst of writes to one row.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 def api_tokens_with_problems(organization: Organization) -> list[tuple[ApiToken, TokenProblem | None]]:

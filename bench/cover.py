@@ -9,7 +9,8 @@ Against the fake PagerDuty (tests/fake_pagerduty.py, 50 ms a call; --rate-limit 
 960 requests a minute per key), with the app served by gunicorn (gthread workers) and a Celery worker
 with beat (prefork; it finishes takes PagerDuty could not apply at once) on the bench's own PostgreSQL
 and Redis (bench/services.py). ROSTER_SYNC_INTERVAL is an hour (--sync-interval), so the periodic
-sync does not run during the measurement: what shows the taker is the take's own immediate re-read.
+sync does not run during the measurement: what shows the taker is the take itself (it writes the
+override into the stored shifts and queues a re-read of the schedule to confirm it).
 
 Each rotation follows its own classic schedule (8-hour turns of three people, each a PagerDuty user
 and a Roster member with an API token of their own: an admin's, which acts for them). Each request asks for the whole of one of the next
@@ -45,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.freshness import percentile  # noqa: E402
 from bench.notify import ensure_database, start_worker, wait_for_worker  # noqa: E402
-from bench.services import OwnPostgres, OwnRedis  # noqa: E402
+from bench.services import OwnPostgres, OwnRedis, cpu_seconds  # noqa: E402
 from tests.fake_pagerduty import PAGERDUTY_LIMIT, FakePagerDuty  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
@@ -172,9 +173,10 @@ def start_web(env: dict, args, logdir: Path) -> subprocess.Popen:
 
     log = open(logdir / "gunicorn.log", "w")  # noqa: SIM115
     web = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{args.port}"]
+        [str(VENV_BIN / "gunicorn"), os.environ.get("BENCH_WSGI", "config.wsgi"), "--bind", f"127.0.0.1:{args.port}"]
         + ["--workers", str(args.web_workers), "--worker-class", "gthread", "--threads", str(args.threads)]
-        + ["--log-level", "warning", "--backlog", "2048", "--timeout", "120"],
+        + ["--log-level", "warning", "--backlog", "2048", "--timeout", "120"]
+        + ["--access-logfile", str(logdir / "access.log"), "--access-logformat", "%(t)s %(m)s %(U)s %(s)s %(L)s"],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -344,6 +346,17 @@ def report(fake: FakePagerDuty, requests: list[Request], t0: float, pd_calls_bef
             f"max {max(lags):.2f} s  ({len(lags)} of {n} seen; never seen: {unseen}); goal p95 < 10 s: "
             + ("met" if p95 < 10 and not unseen else "NOT met")
         )
+    from rotations.models import DueSchedule, SyncRun
+
+    deadline = time.monotonic() + 60
+    while DueSchedule.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)  # the worker still confirms some takes
+    runs = SyncRun.objects.filter(started_at__gte=dt.datetime.fromtimestamp(t0, dt.UTC))
+    print(
+        f"Re-reads confirming the takes: {runs.count()} for {len({r.schedule_id for r in requests})} schedules "
+        f"(still queued: {DueSchedule.objects.count()}); re-reads that changed what the takes showed "
+        f"(want 0): {runs.filter(changed=True).count()}"
+    )
     calls = fake.log[pd_calls_before:]
     print(f"PagerDuty calls after the takes: {len(calls)} ({dict(sorted(_routes(calls).items()))})")
     print(f"429s from PagerDuty: {sum(fake.throttled.values())}")
@@ -414,12 +427,22 @@ def main() -> None:
             base = f"http://127.0.0.1:{args.port}"
             warm_up(base, admin_token, requests, 4 * args.web_workers * args.threads)
             before = len(fake.log)
+            parts = {"web": web.pid, "worker": worker.pid, "PostgreSQL": postgres.postmaster_pid() or 0}
+            cpu_before = {name: cpu_seconds(pid) for name, pid in parts.items()} | {"bench": time.process_time()}
             t0, takers = take_all(base, requests)
             poll_until_visible(base, admin_token, requests, t0=t0, timeout=args.timeout, takers=takers)
             for thread in takers:
                 thread.join()
             last = max((t for r in requests for _, _, _, t in r.answers), default=0.0)
+            wall = time.time() - t0
+            cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in parts.items()}
+            cpu["bench"] = time.process_time() - cpu_before["bench"]
             print(f"All {2 * len(requests)} takes answered within {last:.1f} s")
+            print(
+                f"CPU while taking and polling ({wall:.1f} s of wall, {os.cpu_count()} cores): "
+                + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in cpu.items())
+                + " (bench: its takers, pollers and the fake PagerDuty)"
+            )
             time.sleep(2)  # anything the worker still does (a pending apply) shows in the counts
             report(fake, requests, t0, before)
         finally:

@@ -144,3 +144,27 @@ class OwnRedis:
         if not _port_free(self.port):
             self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def cpu_seconds(*roots: int) -> float:
+    """CPU time (user + system) so far of the processes `roots` and all their descendants that are
+    still running, from /proc: what each part of a bench spent, on a machine whose cores they share."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    total = 0.0
+    for pid, seconds in used.items():
+        ancestor = pid
+        while ancestor and ancestor not in roots:
+            ancestor = parents.get(ancestor, 0)
+        if ancestor:
+            total += seconds
+    return total

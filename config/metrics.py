@@ -34,7 +34,8 @@ CHANGE_VISIBLE = Histogram(
     "roster_change_visible_seconds",
     "Time from a change Roster knows the moment of to the rotation showing it, by source (sync_now: a "
     "person's Sync now until the synced shifts are stored; change_poll: a change the poll noticed until its "
-    "schedule is re-read).",
+    "schedule is re-read; cover_request: an override Roster wrote, already shown, until PagerDuty's schedule "
+    "is re-read to confirm it).",
     ["source"],
     buckets=(1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0),
 )

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -41,6 +42,7 @@ from integrations.pagerduty.services import client_for
 from rotations import selectors as rotation_selectors
 from rotations import services as rotation_services
 from rotations import sync as rotation_sync
+from rotations import tasks as rotation_tasks
 from rotations.models import Member, Override, PagerDutyUser, Rotation
 
 from . import signals
@@ -272,8 +274,8 @@ def cover_request_take(
         _check_swap(cover_request, rotation, taker, swap_window, now=now)
 
     if rotation.is_bound:
-        _check_pagerduty_people(cover_request, rotation, taker, swap_window)
-        return _take_bound(cover_request, rotation, taker, swap_window, now=now, actor=actor)
+        checked = _check_pagerduty_people(cover_request, rotation, taker, swap_window)
+        return _take_bound(cover_request, rotation, taker, swap_window, checked, now=now, actor=actor)
     return _take_native(cover_request, rotation, taker, swap_window, now=now, actor=actor)
 
 
@@ -461,10 +463,10 @@ def _check_pagerduty_people(
     rotation: Rotation,
     taker: Member,
     swap: tuple[dt.datetime, dt.datetime] | None,
-) -> None:
+) -> Checked | None:
     """Before anything is written: the taker (and, for a swap, the requester) must be PagerDuty
     users, and the connection usable. Refused in plain words; the request stays open. PagerDuty
-    unreachable for the lookup: the claim goes ahead and the apply task looks again."""
+    unreachable for the lookup: None, the claim goes ahead and the apply task looks again."""
     try:
         client = _client(rotation)
     except WriteRefused as refused:
@@ -472,18 +474,30 @@ def _check_pagerduty_people(
     people = [(taker.name, taker.email, taker)]
     if swap is not None and cover_request.requester is not None:
         people.append((cover_request.requester_name, cover_request.requester_email, cover_request.requester))
+    ids = []
     for name, email, member in people:
         try:
             found = _pagerduty_user(rotation.organization_id, member, client)
         except TRANSIENT:
-            return
+            return None
         except pd.PagerDutyError as error:
             if error.permanent:
                 raise _refuse_open(cover_request, rotation, error.message) from error
-            return
+            return None
         if not found:
             sentence = refused_sentence(_no_pagerduty_user(name, email, rotation), rotation)
             raise CoverError(sentence, "no_pagerduty_user", status=409, field="taker")
+        ids.append(found)
+    return Checked(client, taker_id=ids[0], requester_id=ids[1] if len(ids) > 1 else None)
+
+
+@dataclass
+class Checked:
+    """What the take's checks found, so its first write does not look it up again."""
+
+    client: pd.PagerDutyClient
+    taker_id: str
+    requester_id: str | None  # looked up only for a swap
 
 
 def _refuse_open(cover_request: CoverRequest, rotation: Rotation, reason: str) -> CoverError:
@@ -500,6 +514,7 @@ def _take_bound(
     rotation: Rotation,
     taker: Member,
     swap: tuple[dt.datetime, dt.datetime] | None,
+    checked: Checked | None,
     *,
     now: dt.datetime,
     actor: Actor,
@@ -508,7 +523,7 @@ def _take_bound(
         taken = _claim(cover_request, taker, swap, now=now, actor=actor, apply_state=CoverRequest.Apply.PENDING)
         _audit_taken(taken, rotation, actor)
     try:
-        outcome = _apply_bound(taken.pk)
+        outcome = _apply_bound(taken.pk, first_try=(taken, rotation, checked) if checked else None)
     except TRANSIENT as error:
         log.info("Cover request %s: PagerDuty busy (%s); the task retries", taken.pk, error.code)
         _enqueue_apply(taken.pk)
@@ -562,23 +577,34 @@ def _store(cover_request_id: int, **ids: str) -> bool:
     )
 
 
-def _apply_bound(cover_request_id: int) -> CoverRequest:
-    cover_request = _load(cover_request_id)
-    if cover_request.status != CoverRequest.Status.TAKEN or cover_request.apply_state != CoverRequest.Apply.PENDING:
-        return cover_request
-    CoverRequest.objects.filter(pk=cover_request.pk, status=CoverRequest.Status.TAKEN).update(
-        updated_at=timezone.now()  # a task is trying (see cover_requests_pending_lost)
-    )
-    rotation = _fresh_rotation(cover_request.rotation_id)
+def _apply_bound(
+    cover_request_id: int, *, first_try: tuple[CoverRequest, Rotation, Checked] | None = None
+) -> CoverRequest:
+    """Write a taken request's overrides. `first_try`: the take's own attempt, with the request it
+    just claimed, its rotation and what its checks found; nothing can have been written before (a
+    retry first looks for what an earlier try wrote)."""
+    if first_try is not None:
+        cover_request, rotation, checked = first_try
+    else:
+        cover_request, checked = _load(cover_request_id), None
+        if cover_request.status != CoverRequest.Status.TAKEN or cover_request.apply_state != CoverRequest.Apply.PENDING:
+            return cover_request
+        CoverRequest.objects.filter(pk=cover_request.pk, status=CoverRequest.Status.TAKEN).update(
+            updated_at=timezone.now()  # a task is trying (see cover_requests_pending_lost)
+        )
+        rotation = _fresh_rotation(cover_request.rotation_id)
     schedule_id, kind = rotation.pagerduty_schedule_id, rotation.pagerduty_schedule_kind or "v2"
     try:
         if not schedule_id:
             raise WriteRefused("This rotation no longer follows a PagerDuty schedule.", "not_found")
-        client = _client(rotation)
-        taker_id = _taker_pagerduty_id(cover_request, rotation, client)
-        requester_id = (
-            _requester_pagerduty_id(cover_request, rotation, client) if kind == "v3" or cover_request.is_swap else ""
-        )
+        client = checked.client if checked else _client(rotation)
+        taker_id = checked.taker_id if checked else _taker_pagerduty_id(cover_request, rotation, client)
+        if checked and checked.requester_id is not None:
+            requester_id = checked.requester_id
+        elif kind == "v3" or cover_request.is_swap:
+            requester_id = _requester_pagerduty_id(cover_request, rotation, client)
+        else:
+            requester_id = ""
         override_id = override_write(
             client,
             schedule_id=schedule_id,
@@ -589,6 +615,7 @@ def _apply_bound(cover_request_id: int) -> CoverRequest:
             time_zone=rotation.time_zone,
             known_id=cover_request.pagerduty_override_id,
             overridden_user_id=requester_id,
+            first_try=first_try is not None,
         )
         if override_id != cover_request.pagerduty_override_id:
             if not _store(cover_request.pk, pagerduty_override_id=override_id):
@@ -608,6 +635,7 @@ def _apply_bound(cover_request_id: int) -> CoverRequest:
                     time_zone=rotation.time_zone,
                     known_id=cover_request.swap_override_id,
                     overridden_user_id=taker_id,
+                    first_try=first_try is not None,
                 )
             except WriteRefused:
                 # Both or neither: the cover written first goes (a failure to remove it stays pending).
@@ -626,8 +654,27 @@ def _apply_bound(cover_request_id: int) -> CoverRequest:
     CoverRequest.objects.filter(pk=cover_request.pk, status=CoverRequest.Status.TAKEN).update(
         apply_state=CoverRequest.Apply.APPLIED, apply_message="", updated_at=timezone.now()
     )
-    _resync(rotation)
+    _show_written(cover_request, rotation, taker_id, requester_id)
     return _load(cover_request.pk)
+
+
+def _show_written(cover_request: CoverRequest, rotation: Rotation, taker_id: str, requester_id: str) -> None:
+    """The overrides just written, shown on the rotation at once (its shifts, then Slack, calendars
+    and handoffs), and a re-read of the schedule queued to confirm them from PagerDuty: the take does
+    not wait for a whole schedule to be read and compared."""
+    shown = [(cover_request.start, cover_request.end, taker_id)]
+    if cover_request.is_swap:
+        assert cover_request.swap_start is not None and cover_request.swap_end is not None
+        shown.append((cover_request.swap_start, cover_request.swap_end, requester_id))
+    for start, end, user_id in shown:
+        rotation_sync.show_override(
+            organization_id=rotation.organization_id,
+            schedule_id=rotation.pagerduty_schedule_id,
+            start=start,
+            end=end,
+            pagerduty_user_id=user_id,
+        )
+    rotation_tasks.request_reread(organization_id=rotation.organization_id, schedule_id=rotation.pagerduty_schedule_id)
 
 
 def _taker_pagerduty_id(cover_request: CoverRequest, rotation: Rotation, client: pd.PagerDutyClient) -> str:
@@ -724,8 +771,6 @@ def _resync(rotation: Rotation) -> None:
             organization_id=rotation.organization_id, schedule_id=rotation.pagerduty_schedule_id
         )
     except TRANSIENT:
-        from rotations import tasks as rotation_tasks
-
         org_id, schedule_id = rotation.organization_id, rotation.pagerduty_schedule_id
         transaction.on_commit(lambda: rotation_tasks.sync_schedule.delay(org_id, schedule_id))
 

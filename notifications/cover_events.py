@@ -2,8 +2,8 @@
 
 covers.services sends `covers.signals.cover_request_changed(event, cover_request_id)` once each
 change commits ("created", "taken", "cancelled", "expired", "expiring": an hour before the start,
-nobody took it). The listener (`tasks.cover_nudge`, connected in apps.py) calls
-`cover_event_fan_out` at once, which asks each channel's `plan_cover(cover_request, event)` what
+nobody took it). The listener (`tasks.cover_nudge`, connected in apps.py) queues the task
+`cover_fan_out`, which calls `cover_event_fan_out`: it asks each channel's `plan_cover(cover_request, event)` what
 the event makes and inserts the rows (source "cover:<id>:<event>", unique per channel, target and
 kind: ignoring conflicts) with a `CoverFanout` marker in the same transaction. The listener can be
 lost like a handoff's nudge (the process died between the commit and the call), so beat's sweep

@@ -48,16 +48,25 @@ def nudge_shifts(rotation_ids: list[int]) -> None:
 
 
 def cover_nudge(sender=None, *, event: str, cover_request_id: int, **kwargs) -> None:
-    """covers.signals.cover_request_changed listener (after the commit): make the event's rows now
-    and queue them. Never raises: the sweep makes the rows of an event whose listener failed."""
+    """covers.signals.cover_request_changed listener (after the commit): queue the event's fan-out,
+    so the person's request (a take, an ask) does not wait for every channel's rows. Never raises:
+    a message that cannot be queued is logged, and the sweep makes the rows of the event."""
+    what = f"the notifications of cover request {cover_request_id} ({event}); the sweep will"
+    enqueue_or_log(cover_fan_out, cover_request_id, event, what=what)
+
+
+@shared_task(acks_late=True)
+def cover_fan_out(cover_request_id: int, event: str) -> int:
+    """Make a cover request event's rows and queue them. A failure is logged, never retried here:
+    the sweep fans out every event that has no marker yet."""
     try:
         ids = cover_events.cover_event_fan_out(cover_request_id=cover_request_id, event=event)
     except Exception:
         log.exception(
             "Could not make the notifications of cover request %s (%s); the sweep will", cover_request_id, event
         )
-        return
-    enqueue_deliveries(ids)
+        return 0
+    return enqueue_deliveries(ids)
 
 
 @shared_task(acks_late=True)

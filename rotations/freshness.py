@@ -217,7 +217,8 @@ def _drain(organization_id: int, *, max_seconds: float, block: float) -> float |
         if row.priority in (Priority.NOW, Priority.CHANGED):
             waited = (timezone.now() - row.due_at).total_seconds()
             connection_record_refetch_wait(connection_id=connection.pk, seconds=waited)
-            metrics.CHANGE_VISIBLE.labels(source="change_poll").observe(max(waited, 0.0))
+            source = "cover_request" if row.priority == Priority.NOW else "change_poll"
+            metrics.CHANGE_VISIBLE.labels(source=source).observe(max(waited, 0.0))
     return 0.5
 
 

@@ -149,6 +149,72 @@ def _replace_shifts(rotation: Rotation, desired: list[Shift], since: dt.datetime
     return True
 
 
+def _piece(shift: Shift, start: dt.datetime, end: dt.datetime) -> Shift:
+    return Shift(
+        rotation_id=shift.rotation_id,
+        start=start,
+        end=end,
+        is_gap=shift.is_gap,
+        member_id=shift.member_id,
+        pagerduty_user_id=shift.pagerduty_user_id,
+        person_name=shift.person_name,
+        person_email=shift.person_email,
+    )
+
+
+def show_override(
+    *,
+    organization_id: int,
+    schedule_id: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    pagerduty_user_id: str,
+) -> list[int]:
+    """An override Roster just wrote to PagerDuty, shown at once without re-reading the schedule:
+    on each rotation bound to it, the stored shifts between `start` and `end` become the PagerDuty
+    user's, split at the override's edges as PagerDuty's final schedule splits them. The re-read
+    queued beside it (tasks.request_reread) confirms it, and changes nothing when PagerDuty shows
+    the same. Only the stored window is touched (nothing is invented past the last sync's horizon). A
+    cover starts in the future: the minute beat (`record_handoffs`) records its handoff when it begins.
+    Returns the rotations whose shifts changed."""
+    user = PagerDutyUser.objects.filter(organization_id=organization_id, pagerduty_id=pagerduty_user_id).first()
+    name, email = (user.name, user.email) if user else (pagerduty_user_id, "")
+    changed = []
+    rotations = Rotation.objects.filter(organization_id=organization_id, pagerduty_schedule_id=schedule_id)
+    for rotation in rotations.prefetch_related("members"):
+        by_email = {m.email.lower(): m for m in rotation.members.all()}
+        with transaction.atomic():
+            Rotation.objects.select_for_update().filter(pk=rotation.pk).first()
+            overlapping = list(rotation.shifts.filter(end__gt=start, start__lt=end).order_by("start"))
+            if not overlapping:
+                continue
+            lo, hi = max(start, overlapping[0].start), min(end, max(s.end for s in overlapping))
+            member = by_email.get(email) if email else None
+            desired = [
+                Shift(
+                    rotation=rotation,
+                    start=lo,
+                    end=hi,
+                    member=member,
+                    pagerduty_user_id=pagerduty_user_id,
+                    person_name=name,
+                    person_email=email,
+                )
+            ]
+            for shift in overlapping:
+                if shift.start < lo:
+                    desired.append(_piece(shift, shift.start, lo))
+                if shift.end > hi:
+                    desired.append(_piece(shift, hi, shift.end))
+            if sorted(s.key() for s in overlapping) == sorted(s.key() for s in desired):
+                continue
+            Shift.objects.filter(pk__in=[s.pk for s in overlapping]).delete()
+            Shift.objects.bulk_create(desired)
+            changed.append(rotation.pk)
+            hooks.shifts_changed([rotation.pk])
+    return changed
+
+
 # --- handoffs ----------------------------------------------------------------------------------
 
 

@@ -15,9 +15,11 @@ down retries with backoff; neither affects other schedules.
 import logging
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
 from config import limits
+from config.celery import enqueue_or_log
 from integrations.pagerduty import client as pd
 
 from . import freshness, sync
@@ -73,6 +75,16 @@ def drain_schedules(self, organization_id: int) -> str:
     if not eager:  # in-process mode: no worker to come back later; the next beat will
         drain_schedules.apply_async((organization_id,), countdown=wait)
     return "later"
+
+
+def request_reread(*, organization_id: int, schedule_id: str) -> None:
+    """Re-read one schedule soon, ahead of the rest of the organization's queue and within its
+    budget: a cover request's override, already shown by `sync.show_override`, confirmed from
+    PagerDuty. Takes in the same schedule while it waits make one re-read, not one each. If the task
+    queue is down, the row stays due and the next periodic sync drains it."""
+    freshness.mark_due(organization_id=organization_id, schedule_ids=[schedule_id], priority=freshness.Priority.NOW)
+    what = f"a re-read of schedule {schedule_id} for organization {organization_id}"
+    transaction.on_commit(lambda: enqueue_or_log(drain_schedules, organization_id, what=what))
 
 
 @shared_task

@@ -49,16 +49,19 @@ def override_write(
     time_zone: str,
     known_id: str = "",
     overridden_user_id: str = "",
+    first_try: bool = False,
 ) -> str:
     """Put PagerDuty user `user_id` on call in the schedule from `start` to `end`, exactly once;
     returns the override's id (store it at once). `kind` is "v2" (classic) or "v3" (shift-based).
     For v3 the override names the shift it replaces: the schedule is read for the window and the
     shift of `overridden_user_id` (the person who asked for cover; any person on call when not
-    given) that overlaps it most is taken, with its rotation or custom shift."""
+    given) that overlaps it most is taken, with its rotation or custom shift. A retry (not
+    `first_try`: an earlier attempt may have created it and died before its id was stored) lists
+    the window's overrides first and adopts an identical one."""
     if known_id:
         return known_id
     try:
-        for existing in client.list_overrides(schedule_id, start, end, kind=kind):
+        for existing in [] if first_try else client.list_overrides(schedule_id, start, end, kind=kind):
             if _identical(existing, user_id=user_id, start=start, end=end):
                 return str(existing["id"])
         if kind == "v3":

@@ -196,6 +196,26 @@ def test_an_expired_token_is_a_401_token_expired(client, org):
     assert "expired on" in response.json()["message"]
 
 
+def test_last_used_is_kept_to_the_minute_without_a_write_per_request(client, org):
+    auth = bearer(org, "read")
+    start = timezone.now().replace(second=5, microsecond=0)
+    with time_machine.travel(start, tick=False):
+        client.get("/api/members/", **auth)
+    token = ApiToken.objects.get()
+    assert token.last_used_at == start
+
+    with time_machine.travel(start + timedelta(seconds=50), tick=False):
+        for _ in range(3):
+            assert client.get("/api/members/", **auth).status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at == start  # a burst within the minute: no write per request
+
+    with time_machine.travel(start + timedelta(minutes=1, seconds=10), tick=False):
+        client.get("/api/members/", **auth)
+    token.refresh_from_db()
+    assert token.last_used_at == start + timedelta(minutes=1, seconds=10)
+
+
 def test_an_admin_creates_a_scoped_expiring_token_on_the_page(admin_client, client, org):
     admin_client.post("/settings/api-tokens/", {"name": "ci", "scope": "write", "expires_in_days": "7"})
     page = admin_client.get("/settings/api-tokens/").content.decode()

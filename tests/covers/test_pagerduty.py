@@ -6,15 +6,18 @@ cancelling removes the override as PagerDuty allows (deleted, cut, past)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from unittest import mock
 
 import pytest
+import time_machine
 
 from covers import services
 from covers.models import CoverRequest
 from integrations.pagerduty.models import PagerDutyConnection
 from rotations import sync
-from rotations.models import Member, Rotation, Shift
+from rotations.models import DueSchedule, Member, Rotation, Shift
 from tests.factories import API_KEY
 from tests.rotations.fake_schedules import FakeSchedule, install
 
@@ -130,6 +133,8 @@ def test_taking_writes_one_override_and_the_rotation_shows_the_taker_at_once(org
 
     (override,) = fake.overrides_of(SCHEDULES[kind])
     assert (override.user_id, override.start, override.end) == ("PDAN", made.start, made.end)
+    # Just claimed, nothing can have been written: the take creates without listing overrides first.
+    assert not [r for r in fake.log if r.method == "GET" and r.path.endswith("/overrides")]
     assert (taken.status, taken.apply_state, taken.pagerduty_override_id) == ("taken", "applied", override.id)
     # The schedule was re-read in the same call: the stored shifts show Dan without waiting for beat.
     assert stored_person_at(rotation, made.start + H) == "Dan Moe"
@@ -137,6 +142,70 @@ def test_taking_writes_one_override_and_the_rotation_shows_the_taker_at_once(org
         assert override.overridden_user_id == "PANA"
     pd_connection.refresh_from_db()
     assert pd_connection.capabilities["write_overrides"] == "yes"  # the card's "Write overrides: yes"
+
+
+@contextlib.contextmanager
+def django_on_commit_dropped():
+    """What runs after the commit (the queued re-read) does not run."""
+    with mock.patch("django.db.transaction.on_commit"):
+        yield
+
+
+def schedule_reads(fake) -> int:
+    """Reads of a whole synced window (a v3 override's write reads only the shift it replaces)."""
+
+    def days(r) -> float:
+        since, until = (dt.datetime.fromisoformat(r.param(p).replace("Z", "+00:00")) for p in ("since", "until"))
+        return (until - since) / dt.timedelta(days=1)
+
+    reads = [r for r in fake.log if r.method == "GET" and "/schedules/" in r.path and "overrides" not in r.path]
+    return sum(1 for r in reads if days(r) >= 2)
+
+
+@pytest.mark.parametrize("kind", ["v2", "v3"])
+@pytest.mark.parametrize("part", ["whole shift", "middle of a shift"])
+def test_the_take_shows_the_override_without_reading_the_schedule_and_the_queued_re_read_agrees(
+    org, pd_connection, fake, kind, part, django_capture_on_commit_callbacks
+):
+    rotation = bound(org, kind)
+    start, end = ana_turn(rotation)
+    if part == "middle of a shift":
+        start, end = start + 2 * H, end - 2 * H
+    made = ask(rotation, (start, end))
+    reads_before = schedule_reads(fake)
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        take(rotation, made)
+
+    assert schedule_reads(fake) == reads_before  # nothing re-read inside the take
+    people = [
+        (s.start, s.end, s.person_name)
+        for s in Shift.objects.filter(rotation=rotation, start__lt=end + H, end__gt=start - H)
+    ]
+    assert (start, end, "Dan Moe") in people
+    if part == "middle of a shift":  # Ana keeps the edges of her turn, as PagerDuty's final schedule shows
+        assert (made.start - 2 * H, start, "Ana Ortiz") in people and (end, made.end + 2 * H, "Ana Ortiz") in people
+    due = DueSchedule.objects.get(organization=org, schedule_id=SCHEDULES[kind])
+    assert due.priority == DueSchedule.Priority.NOW
+    assert queued  # the drain that re-reads it, once the take commits
+
+    run = sync.sync_schedule(organization_id=org.pk, schedule_id=SCHEDULES[kind])  # the confirming re-read
+
+    assert run.ok and not run.changed  # PagerDuty shows what the take already showed
+    assert stored_person_at(rotation, start + H) == "Dan Moe"
+
+
+def test_when_a_taken_shift_begins_the_minute_beat_hands_off_to_the_taker_without_a_re_read(classic, fake):
+    made = ask(classic)
+    with django_on_commit_dropped():
+        take(classic, made)
+    reads = schedule_reads(fake)
+
+    with time_machine.travel(made.start + dt.timedelta(minutes=1), tick=False):
+        sync.record_handoffs()
+
+    assert classic.handoffs.order_by("-at").first().to_label == "Dan Moe <dan@acme.example>"
+    assert schedule_reads(fake) == reads
 
 
 def test_a_read_only_connection_keeps_the_request_open_and_says_why_with_a_link(classic, fake, pd_connection):
@@ -199,6 +268,7 @@ def test_a_swap_writes_both_overrides(classic, fake):
     assert taken.pagerduty_override_id and taken.swap_override_id
     assert stored_person_at(classic, given[0] + H) == "Ana Ortiz"
     assert stored_person_at(classic, made.start + H) == "Bo Chen"
+    assert not sync.sync_schedule(organization_id=classic.organization_id, schedule_id="PCLASSIC").changed
 
 
 def test_a_swap_whose_second_override_pagerduty_refuses_removes_the_first_and_reopens(classic, fake):

@@ -167,7 +167,10 @@ def test_the_change_poll_reads_oncalls_and_re_reads_only_the_schedule_that_chang
     assert poll_connection(org.pk) == 1
     assert [r.path for r in fake_pagerduty.log if r.path != "/oncalls"] == [f"/schedules/{ids[7]}"]
     rotation = Rotation.objects.get(organization=org, pagerduty_schedule_id=ids[7])
-    assert rotation.shifts.filter(start__lte=change.start, end__gte=change.end, pagerduty_user_id="PU07").exists()
+    # PU07 on call through the override (in one shift, or two when it crosses a turn's end)
+    covering = rotation.shifts.filter(start__lt=change.end, end__gt=change.start).order_by("start")
+    assert {s.pagerduty_user_id for s in covering} == {"PU07"}
+    assert covering.first().start <= change.start and covering.last().end >= change.end
     connection = PagerDutyConnection.objects.get(organization=org)
     assert connection.change_detection == "oncalls" and connection.change_poll_requests >= 1
 
