@@ -637,9 +637,13 @@ def _apply_bound(
                     overridden_user_id=taker_id,
                     first_try=first_try is not None,
                 )
-            except WriteRefused:
-                # Both or neither: the cover written first goes (a failure to remove it stays pending).
-                override_remove(client, schedule_id=schedule_id, kind=kind, override_id=override_id)
+            except WriteRefused as swap_refused:
+                # Both or neither: the cover written first goes (a failure to reach PagerDuty stays
+                # pending). If PagerDuty refuses to take it back, it is a cover, not a swap: say so.
+                try:
+                    override_remove(client, schedule_id=schedule_id, kind=kind, override_id=override_id)
+                except WriteRefused as kept:
+                    return _kept_as_cover(cover_request, rotation, taker_id, swap_refused.message, kept.message)
                 CoverRequest.objects.filter(pk=cover_request.pk).update(pagerduty_override_id="")
                 raise
             if swap_id != cover_request.swap_override_id and not _store(cover_request.pk, swap_override_id=swap_id):
@@ -703,6 +707,31 @@ def _remove_quietly(client: pd.PagerDutyClient, schedule_id: str, kind: str, ove
         override_remove(client, schedule_id=schedule_id, kind=kind, override_id=override_id)
     except (pd.PagerDutyError, WriteRefused) as error:
         log.warning("Could not remove override %s of schedule %s: %s", override_id, schedule_id, error)
+
+
+def _kept_as_cover(
+    cover_request: CoverRequest, rotation: Rotation, taker_id: str, swap_reason: str, keep_reason: str
+) -> CoverRequest:
+    """A swap whose second override PagerDuty refused, and whose first it would not take back: what
+    PagerDuty holds is a cover, so the request is taken as one (no swap), saying what happened."""
+    sentence = refused_sentence(
+        f"{cover_request.taker_name} covers {_window_text(cover_request.start, cover_request.end, rotation)}, "
+        f"but the swap is not made: PagerDuty refused the shift given back ({swap_reason.rstrip('.')}) and "
+        f"would not take the cover back ({keep_reason.rstrip('.')}).",
+        rotation,
+    )
+    CoverRequest.objects.filter(pk=cover_request.pk, status=CoverRequest.Status.TAKEN).update(
+        swap_start=None,
+        swap_end=None,
+        swap_override_id="",
+        apply_state=CoverRequest.Apply.APPLIED,
+        apply_message=sentence,
+        updated_at=timezone.now(),
+    )
+    _audit(cover_request, "swap_refused", f"Swap in {rotation.name} kept as a cover: {sentence}", SYSTEM)
+    kept = _load(cover_request.pk)
+    _show_written(kept, rotation, taker_id, "")
+    return kept
 
 
 def _reopen(cover_request: CoverRequest, rotation: Rotation, reason: str) -> CoverRequest:

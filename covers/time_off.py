@@ -6,7 +6,12 @@ rotation (covers.signals, as any request).
 Exactly once per shift: a shift (the window it shares with the time off) that already has a request
 Roster opened for time off, whatever became of it (taken, cancelled, expired), or any open or taken
 request of the person overlapping it, gets no new one. Native rotations need none of this: they pass
-over the person's turns (rotations.cadence.Order)."""
+over the person's turns (rotations.cadence.Order).
+
+Deleting time off (or losing it with the membership) cancels the requests Roster opened for it that
+nobody has taken yet (`time_off_deleted`, a post_delete receiver): each by the same conditional UPDATE
+as any cancel, so a teammate taking it at that moment either wins (the request stays taken: the cover
+stands until the person cancels it) or finds it cancelled."""
 
 from __future__ import annotations
 
@@ -18,13 +23,14 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from accounts.actor import SYSTEM
+from accounts.actor import SYSTEM, Actor
+from accounts.models import User
 from rotations import cadence
 from rotations import selectors as rotation_selectors
 from rotations.models import Rotation, Shift, TimeOff
 
 from .models import CoverRequest
-from .services import NOTE_MAX, CoverError, cover_request_create
+from .services import NOTE_MAX, CoverError, cover_request_cancel, cover_request_create
 
 log = logging.getLogger(__name__)
 
@@ -104,3 +110,26 @@ def time_off_covers_open(*, now: dt.datetime | None = None) -> int:
                 requests.append(made)
                 opened += 1
     return opened
+
+
+TIME_OFF_DELETED = Actor(label="system (time off deleted)")
+
+
+def time_off_deleted(sender, instance: TimeOff, **kwargs) -> None:
+    """Cancel the open requests Roster opened for `instance` (just deleted): see the module's text."""
+    email = User.objects.filter(pk=instance.user_id).values_list("email", flat=True).first()
+    if email is None:
+        return  # the person is deleted: their requests went with their membership
+    for request in CoverRequest.objects.filter(
+        organization_id=instance.organization_id,
+        requester_email__iexact=email,
+        status=CoverRequest.Status.OPEN,
+        created_by=SYSTEM.label,
+        note__startswith=NOTE_PREFIX,
+        start__lt=instance.end,
+        end__gt=instance.start,
+    ):
+        try:
+            cover_request_cancel(cover_request=request, actor=TIME_OFF_DELETED)
+        except CoverError as error:  # taken (or expired) meanwhile: it stays as it is
+            log.info("Cover request %s kept after its time off was deleted: %s", request.pk, error.message)

@@ -117,7 +117,8 @@ def time_off_create(request, payload: TimeOffCreate):
     auth=auth("write", admin=False),
     operation_id="deleteMyTimeOff",
     summary="Delete my time off",
-    description="One that has not ended (409 `time_off_over` otherwise); your turns go back to you." + NO_PERSON,
+    description="One that has not ended (409 `time_off_over` otherwise); your turns go back to you, and the "
+    "cover requests Roster opened for it that nobody has taken are cancelled (a taken one stays)." + NO_PERSON,
 )
 def time_off_delete(request, time_off_id: Id):
     user = _person(request)

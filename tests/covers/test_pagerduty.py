@@ -295,6 +295,36 @@ def test_a_swap_whose_second_override_pagerduty_refuses_removes_the_first_and_re
     assert "PagerDuty refused to change schedule PCLASSIC" in made.apply_message
 
 
+def test_a_half_done_swap_pagerduty_will_not_undo_is_kept_as_a_cover_and_says_so(classic, fake):
+    made = ask(classic)
+    given = bo_turn(classic)
+    posts = []
+    real = next(h for m, p, h in fake._routes if m == "POST" and p.pattern == r"^/schedules/(?P<id>\w+)/overrides$")
+
+    def second_refused(fake_, request, match):
+        posts.append(request.path)
+        if len(posts) == 2:
+            return 400, {"error": {"message": "Invalid Input Provided", "code": 2001, "errors": ["Overlaps"]}}
+        return real(fake_, request, match)
+
+    fake.route("POST", r"/schedules/(?P<id>\w+)/overrides", second_refused)
+    fake.route(
+        "DELETE",
+        r"/schedules/(?P<id>\w+)/overrides/(?P<override>\w+)",
+        lambda fake_, request, match: (403, {"error": {"message": "Access Denied", "code": 2010}}),
+    )
+
+    taken = take(classic, made, "bo@acme.example", swap=given)
+
+    (override,) = fake.overrides_of("PCLASSIC")  # what PagerDuty holds: Bo covers Ana, nothing given back
+    assert (override.user_id, override.start, override.end) == ("PBO", made.start, made.end)
+    assert (taken.status, taken.apply_state, taken.pagerduty_override_id) == ("taken", "applied", override.id)
+    assert (taken.swap_start, taken.swap_end, taken.swap_override_id) == (None, None, "")
+    assert taken.apply_message.startswith("Bo Chen covers ") and "but the swap is not made" in taken.apply_message
+    assert stored_person_at(classic, made.start + H) == "Bo Chen"
+    assert stored_person_at(classic, given[0] + H) == "Bo Chen"  # Bo keeps his own shift
+
+
 # --- transient trouble: pending, then exactly once ------------------------------------------------
 
 

@@ -161,3 +161,24 @@ def test_beat_runs_the_task_every_ten_minutes(bound, member_user):
     mia_away(member_user, day(8, 0), day(9, 0))
     assert app.tasks[entry["task"]].delay().get() == 1
     assert CoverRequest.objects.count() == 1
+
+
+def test_deleting_time_off_cancels_its_requests_nobody_took_and_keeps_a_taken_one(bound, member_user, org, client):
+    away = mia_away(member_user, day(7, 0), day(11, 14))
+    time_off_covers_open()
+    taken, untaken = CoverRequest.objects.order_by("start")
+    bo = bound.members.get(email="bo@acme.example")
+    bound.pagerduty_schedule_id = ""  # taken as in a rotation Roster writes itself (no PagerDuty here)
+    bound.save(update_fields=["pagerduty_schedule_id"])
+    cover_services.cover_request_take(cover_request_id=taken.pk, taker=bo, actor=Actor(label="bo@acme.example"))
+
+    client.force_login(member_user)
+    page = client.get("/settings/time-off/").content.decode()
+    assert "nobody has taken are cancelled" in page  # what the Delete dialog says
+    response = client.post(f"/settings/time-off/{away.pk}/delete/")
+
+    assert response.status_code == 302
+    taken.refresh_from_db()
+    untaken.refresh_from_db()
+    assert (taken.status, untaken.status) == ("taken", "cancelled")  # Bo still covers 8 March
+    assert untaken.cancelled_by == "system (time off deleted)"
