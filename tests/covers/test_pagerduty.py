@@ -271,9 +271,9 @@ def test_a_swap_writes_both_overrides(classic, fake):
     assert not sync.sync_schedule(organization_id=classic.organization_id, schedule_id="PCLASSIC").changed
 
 
-def test_a_swap_whose_second_override_pagerduty_refuses_removes_the_first_and_reopens(classic, fake):
-    made = ask(classic)
-    posts = []
+def refuse_second_override(fake) -> list[str]:
+    """PagerDuty refuses the second override created from now on (a swap's shift given back)."""
+    posts: list[str] = []
     real = next(h for m, p, h in fake._routes if m == "POST" and p.pattern == r"^/schedules/(?P<id>\w+)/overrides$")
 
     def second_refused(fake_, request, match):
@@ -283,6 +283,12 @@ def test_a_swap_whose_second_override_pagerduty_refuses_removes_the_first_and_re
         return real(fake_, request, match)
 
     fake.route("POST", r"/schedules/(?P<id>\w+)/overrides", second_refused)
+    return posts
+
+
+def test_a_swap_whose_second_override_pagerduty_refuses_removes_the_first_and_reopens(classic, fake):
+    made = ask(classic)
+    posts = refuse_second_override(fake)
 
     with pytest.raises(services.CoverError) as refused:
         take(classic, made, "bo@acme.example", swap=bo_turn(classic))
@@ -298,16 +304,7 @@ def test_a_swap_whose_second_override_pagerduty_refuses_removes_the_first_and_re
 def test_a_half_done_swap_pagerduty_will_not_undo_is_kept_as_a_cover_and_says_so(classic, fake):
     made = ask(classic)
     given = bo_turn(classic)
-    posts = []
-    real = next(h for m, p, h in fake._routes if m == "POST" and p.pattern == r"^/schedules/(?P<id>\w+)/overrides$")
-
-    def second_refused(fake_, request, match):
-        posts.append(request.path)
-        if len(posts) == 2:
-            return 400, {"error": {"message": "Invalid Input Provided", "code": 2001, "errors": ["Overlaps"]}}
-        return real(fake_, request, match)
-
-    fake.route("POST", r"/schedules/(?P<id>\w+)/overrides", second_refused)
+    posts = refuse_second_override(fake)
     fake.route(
         "DELETE",
         r"/schedules/(?P<id>\w+)/overrides/(?P<override>\w+)",
