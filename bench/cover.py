@@ -44,9 +44,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.freshness import percentile  # noqa: E402
-from bench.notify import ensure_database, start_worker, wait_for_worker  # noqa: E402
-from bench.services import OwnPostgres, OwnRedis, cpu_seconds  # noqa: E402
+from bench.services import (  # noqa: E402
+    OwnPostgres,
+    OwnRedis,
+    app_env,
+    cpu_seconds,
+    migrated_app,
+    percentile,
+    start_worker,
+    wait_for_worker,
+)
 from tests.fake_pagerduty import PAGERDUTY_LIMIT, FakePagerDuty  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
@@ -72,24 +79,6 @@ class Request:
     answers: list[tuple[Person, int, str, float]] = field(default_factory=list)  # (who, status, code, seconds)
     winner: Person | None = None
     visible_at: float | None = None
-
-
-def bench_env(args, fake: FakePagerDuty) -> dict:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DATABASE_URL": f"{args.database_url}?conn_max_age=60",
-        "REDIS_URL": args.redis_url,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
-        "FIELD_ENCRYPTION_KEY": "nSNuHu8hkzQjfZF2rZ8p3vJZ0R2mX4oqQb9g3VQyG3E=",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{args.port}",
-        "LOG_LEVEL": "WARNING",
-        "PAGERDUTY_API_URL": fake.url,
-        "PAGERDUTY_EU_API_URL": fake.url,
-        "ROSTER_SYNC_INTERVAL": str(args.sync_interval),
-    }
 
 
 def users_by_query(fake, request, match):
@@ -399,16 +388,15 @@ def main() -> None:
         try:
             postgres.start()
             redis.start()
-            args.database_url, args.redis_url = postgres.url, redis.url
-            env = bench_env(args, fake)
-            os.environ.update(env)
-            ensure_database(args.database_url)
-            subprocess.run(
-                [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+            env = app_env(
+                postgres,
+                redis,
+                port=args.port,
+                PAGERDUTY_API_URL=fake.url,
+                PAGERDUTY_EU_API_URL=fake.url,
+                ROSTER_SYNC_INTERVAL=str(args.sync_interval),
             )
-            import django
-
-            django.setup()
+            migrated_app(env)
             started = time.time()
             admin_token, requests = setup(fake, rotations, per_rotation)
             logdir = Path(tempfile.mkdtemp(prefix="roster-bench-cover-"))
@@ -419,7 +407,7 @@ def main() -> None:
                 + (f", {PAGERDUTY_LIMIT}/min per key enforced" if limit else "")
                 + f"); gunicorn {args.web_workers} x {args.threads} threads on 127.0.0.1:{args.port}; Celery prefork "
                 f"x{args.concurrency} with beat, ROSTER_SYNC_INTERVAL={args.sync_interval}; PostgreSQL "
-                f"127.0.0.1:{postgres.port}, Redis {args.redis_url}; logs in {logdir}"
+                f"127.0.0.1:{postgres.port}, Redis {redis.url}; logs in {logdir}"
             )
             worker = start_worker(env, args.concurrency, logdir)
             wait_for_worker()

@@ -38,8 +38,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.notify import ensure_database, start_worker, wait_for_worker  # noqa: E402
-from bench.services import OwnPostgres, OwnRedis  # noqa: E402
+from bench.services import (  # noqa: E402
+    OwnPostgres,
+    OwnRedis,
+    app_env,
+    migrated_app,
+    percentile,
+    start_worker,
+    wait_for_worker,
+)
 from tests.fake_pagerduty import PAGERDUTY_LIMIT, Change, FakePagerDuty  # noqa: E402
 
 USERS = {f"PU{n:03d}": (f"Person {n}", f"person{n}@bench.example") for n in range(40)}
@@ -55,24 +62,6 @@ class Org:
     rotations: dict = field(default_factory=dict)  # schedule id → rotation id
     unseen_by_oncalls: set = field(default_factory=set)  # schedules in no escalation policy
     changes: list = field(default_factory=list)  # (Change, seen_at or None)
-
-
-def bench_env(args, fake: FakePagerDuty) -> dict:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DATABASE_URL": f"{args.database_url}?conn_max_age=60",
-        "REDIS_URL": args.redis_url,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
-        "FIELD_ENCRYPTION_KEY": "nSNuHu8hkzQjfZF2rZ8p3vJZ0R2mX4oqQb9g3VQyG3E=",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
-        "LOG_LEVEL": "WARNING",
-        "PAGERDUTY_API_URL": fake.url,
-        "PAGERDUTY_EU_API_URL": fake.url,
-        "ROSTER_SYNC_INTERVAL": str(args.sync_interval),
-    }
 
 
 def setup(fake: FakePagerDuty, orgs: list[Org]) -> None:
@@ -159,11 +148,6 @@ def visible(client, org: Org, change: Change) -> bool:
     )
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
-
-
 def per_minute(times: list[float], start: float, end: float) -> tuple[float, int]:
     """Requests in any 60 s between start and end: the mean per minute and the peak of any window."""
     times = sorted(t for t in times if start <= t <= end)
@@ -241,16 +225,14 @@ def main() -> None:
         try:
             postgres.start()
             redis.start()
-            args.database_url, args.redis_url = postgres.url, redis.url
-            env = bench_env(args, fake)
-            os.environ.update(env)
-            ensure_database(args.database_url)
-            subprocess.run(
-                [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+            env = app_env(
+                postgres,
+                redis,
+                PAGERDUTY_API_URL=fake.url,
+                PAGERDUTY_EU_API_URL=fake.url,
+                ROSTER_SYNC_INTERVAL=str(args.sync_interval),
             )
-            import django
-
-            django.setup()
+            migrated_app(env)
             from django.test import Client
 
             setup(fake, orgs)
@@ -261,7 +243,7 @@ def main() -> None:
                 f"(a fifth of the Large one's in no escalation policy); fake PagerDuty {fake.url} "
                 f"({args.latency * 1000:.0f} ms a call, {PAGERDUTY_LIMIT}/min per key enforced); Celery prefork "
                 f"x{args.concurrency} with beat, ROSTER_SYNC_INTERVAL={args.sync_interval}; PostgreSQL "
-                f"127.0.0.1:{postgres.port}, Redis {args.redis_url}; logs in {logdir}"
+                f"127.0.0.1:{postgres.port}, Redis {redis.url}; logs in {logdir}"
             )
             worker = start_worker(env, args.concurrency, logdir)
             wait_for_worker()

@@ -36,44 +36,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.services import OwnPostgres, OwnRedis  # noqa: E402
+from bench.services import OwnPostgres, OwnRedis, app_env, migrated_app, start_worker, wait_for_worker  # noqa: E402
 from tests.fake_slack import PER_MINUTE, FakeSlack  # noqa: E402
 
-VENV_BIN = Path(sys.executable).parent
 ADA, GRACE = ("Ada Lovelace", "ada@acme.example"), ("Grace Hopper", "grace@acme.example")
-
-
-def bench_env(args, fake: FakeSlack) -> dict:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DATABASE_URL": f"{args.database_url}?conn_max_age=60",
-        "REDIS_URL": args.redis_url,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
-        "FIELD_ENCRYPTION_KEY": "nSNuHu8hkzQjfZF2rZ8p3vJZ0R2mX4oqQb9g3VQyG3E=",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
-        "LOG_LEVEL": "WARNING",
-        "SLACK_API_URL": fake.api_url,
-        "SLACK_AUTHORIZE_URL": fake.authorize_url,
-        "SLACK_CLIENT_ID": fake.client_id,
-        "SLACK_CLIENT_SECRET": fake.client_secret,
-        "SLACK_PACING": "true",
-    }
-
-
-def ensure_database(url: str) -> None:
-    from urllib.parse import urlparse
-
-    import psycopg
-
-    parsed = urlparse(url)
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        name = parsed.path.lstrip("/")
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def setup(fake: FakeSlack, count: int) -> tuple[list[int], dt.datetime]:
@@ -129,30 +95,6 @@ def setup(fake: FakeSlack, count: int) -> tuple[list[int], dt.datetime]:
             off_duty_template="{person} is off duty. Thanks!",
         )
     return ids, boundary
-
-
-def start_worker(env: dict, concurrency: int, logdir: Path) -> subprocess.Popen:
-    log = open(logdir / "celery.log", "w")  # noqa: SIM115
-    return subprocess.Popen(
-        [str(VENV_BIN / "celery"), "-A", "config", "worker", "-B", "--loglevel", "warning"]
-        + ["--pool", "prefork", "--concurrency", str(concurrency), "--schedule", str(logdir / "beat-schedule")]
-        + ["--without-gossip", "--without-mingle"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def wait_for_worker() -> None:
-    from config.celery import app
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if app.control.ping(timeout=0.5):
-            return
-    raise RuntimeError("the Celery worker did not start")
 
 
 def outcomes() -> Counter:
@@ -248,16 +190,16 @@ def main() -> None:
         try:
             postgres.start()
             redis.start()
-            args.database_url, args.redis_url = postgres.url, redis.url
-            env = bench_env(args, fake)
-            os.environ.update(env)
-            ensure_database(args.database_url)
-            subprocess.run(
-                [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+            env = app_env(
+                postgres,
+                redis,
+                SLACK_API_URL=fake.api_url,
+                SLACK_AUTHORIZE_URL=fake.authorize_url,
+                SLACK_CLIENT_ID=fake.client_id,
+                SLACK_CLIENT_SECRET=fake.client_secret,
+                SLACK_PACING="true",
             )
-            import django
-
-            django.setup()
+            migrated_app(env)
             from config.celery import app
             from notifications.models import Notification
             from rotations.sync import record_handoffs
@@ -268,7 +210,7 @@ def main() -> None:
             print(
                 f"Roster Slack notification bench: {args.rotations} rotations hand off at {boundary:%H:%M} UTC; "
                 f"fake Slack {fake.url} ({args.latency * 1000:.0f} ms a call, tier limits enforced); Celery prefork "
-                f"x{args.concurrency} with beat; PostgreSQL 127.0.0.1:{postgres.port}, Redis {args.redis_url}; "
+                f"x{args.concurrency} with beat; PostgreSQL 127.0.0.1:{postgres.port}, Redis {redis.url}; "
                 f"logs in {logdir}"
             )
             worker = start_worker(env, args.concurrency, logdir)

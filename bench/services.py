@@ -14,6 +14,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -168,3 +169,85 @@ def cpu_seconds(*roots: int) -> float:
         if ancestor:
             total += seconds
     return total
+
+
+# --- the app each bench serves ------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def app_env(postgres: OwnPostgres, redis: OwnRedis, *, port: int = 8000, **settings: str) -> dict:
+    """The environment a bench runs Roster with: its own PostgreSQL (persistent connections, as a
+    production deployment sets them) and Redis, production settings (DEBUG off), plus `settings`."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": f"{postgres.url}?conn_max_age=60&conn_health_checks=true",
+        "REDIS_URL": redis.url,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
+        "FIELD_ENCRYPTION_KEY": "nSNuHu8hkzQjfZF2rZ8p3vJZ0R2mX4oqQb9g3VQyG3E=",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "LOG_LEVEL": "WARNING",
+        **settings,
+    }
+
+
+def ensure_database(url: str) -> None:
+    from urllib.parse import urlparse
+
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres", query="").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def migrated_app(env: dict) -> None:
+    """This process set up as the app `env` describes: the database made and migrated, Django ready."""
+    os.environ.update(env)
+    ensure_database(env["DATABASE_URL"])
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    import django
+
+    django.setup()
+
+
+def start_worker(env: dict, concurrency: int, logdir: Path) -> subprocess.Popen:
+    """A Celery worker with beat (prefork), logging to logdir/celery.log, in its own process group."""
+    log = open(logdir / "celery.log", "w")  # noqa: SIM115
+    return subprocess.Popen(
+        [str(VENV_BIN / "celery"), "-A", "config", "worker", "-B", "--loglevel", "warning"]
+        + ["--pool", "prefork", "--concurrency", str(concurrency), "--schedule", str(logdir / "beat-schedule")]
+        + ["--without-gossip", "--without-mingle"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_for_worker(timeout: float = 60) -> None:
+    from config.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if app.control.ping(timeout=0.5):
+                return
+        except Exception:  # noqa: BLE001  (Redis was restarted under this process's connection)
+            app.pool.force_close_all()
+            time.sleep(0.5)
+    raise RuntimeError("the Celery worker did not start (see its celery.log)")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank percentile (q from 0 to 1) of `values`."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]

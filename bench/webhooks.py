@@ -40,46 +40,15 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.services import OwnPostgres, OwnRedis  # noqa: E402
+from bench.services import OwnPostgres, OwnRedis, app_env, migrated_app, wait_for_worker  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 SECRET = "bench-signing-secret-0001"
 FIXTURE = ROOT / "tests" / "webhooks" / "fixtures" / "incident.triggered.json"
 STATUSES = ["triggered", "acknowledged", "resolved"]
-
-
-def bench_env(args) -> dict:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        # Persistent connections, as a production deployment would set them (see .env.example).
-        "DATABASE_URL": f"{args.database_url}?conn_max_age=60&conn_health_checks=true",
-        "REDIS_URL": args.redis_url,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
-        "FIELD_ENCRYPTION_KEY": "nSNuHu8hkzQjfZF2rZ8p3vJZ0R2mX4oqQb9g3VQyG3E=",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{args.port}",
-        "LOG_LEVEL": "WARNING",
-        "WEBHOOK_SWEEP_AFTER_SECONDS": "10",
-        # A message the killed worker held unacknowledged is swept once stale: 30 s here, not 5 min.
-        "WEBHOOK_SWEEP_STALE_SECONDS": "30",
-    }
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def setup_organization():
@@ -169,17 +138,7 @@ class Server:
         )
 
     def wait_for_worker(self):
-        from config.celery import app
-
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if app.control.ping(timeout=0.5):
-                    return
-            except Exception:  # noqa: BLE001  (Redis was restarted under this process's connection)
-                app.pool.force_close_all()
-                time.sleep(0.5)
-        raise RuntimeError(f"the Celery worker did not start; see {self.logdir / 'celery.log'}")
+        wait_for_worker()
 
     def kill_worker(self):
         with self._worker_lock:
@@ -421,14 +380,15 @@ def main():
 
 
 def run_bench(args, postgres: OwnPostgres, redis: OwnRedis, *, duration: float, burst: int):
-    env = bench_env(args)
-    os.environ.update(env)
-    ensure_database(args.database_url)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-
-    import django
-
-    django.setup()
+    env = app_env(
+        postgres,
+        redis,
+        port=args.port,
+        WEBHOOK_SWEEP_AFTER_SECONDS="10",
+        # A message the killed worker held unacknowledged is swept once stale: 30 s here, not 5 min.
+        WEBHOOK_SWEEP_STALE_SECONDS="30",
+    )
+    migrated_app(env)
     from config.celery import app
     from webhooks.models import Delivery
 

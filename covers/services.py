@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from accounts.actor import SYSTEM, Actor
 from accounts.audit import audit_record
+from config.signals import send_on_commit
 from integrations.pagerduty import client as pd
 from integrations.pagerduty.models import PagerDutyConnection
 from integrations.pagerduty.overrides import WriteRefused, override_remove, override_write
@@ -95,19 +96,7 @@ def _moment(value: dt.datetime, field: str) -> dt.datetime:
 
 
 def _on_commit(event: str, cover_request_id: int) -> None:
-    def send() -> None:
-        for receiver, result in signals.cover_request_changed.send_robust(
-            sender=CoverRequest, event=event, cover_request_id=cover_request_id
-        ):
-            if isinstance(result, Exception):
-                log.error(
-                    "A cover_request_changed listener (%s) failed for cover request %s: %r",
-                    getattr(receiver, "__qualname__", receiver),
-                    cover_request_id,
-                    result,
-                )
-
-    transaction.on_commit(send)
+    send_on_commit(signals.cover_request_changed, event=event, cover_request_id=cover_request_id)
 
 
 def _audit(cover_request: CoverRequest, action: str, summary: str, actor: Actor | None, **detail) -> None:

@@ -1,6 +1,6 @@
 """What other apps hear about cover requests, after the change committed.
 
-`cover_request_changed` is sent (with `transaction.on_commit`) by covers.services for each event:
+`cover_request_changed` is sent (config.signals.send_on_commit) by covers.services for each event:
 "created", "taken", "cancelled", "expired" and "expiring" (an hour before the start, nobody took it).
 Listeners connect in their AppConfig.ready(); they receive `event` and `cover_request_id`, re-read
 the row and must not raise (a listener's failure is logged, never the caller's problem).

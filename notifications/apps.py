@@ -7,13 +7,14 @@ class NotificationsConfig(AppConfig):
     def ready(self):
         from covers.signals import cover_request_changed
         from rotations import hooks
+        from rotations.signals import handoff_recorded, shifts_changed
 
         from . import api, email, registry, selectors, tasks
         from .slack import SlackChannel, page
 
         # A new handoff nudges its fan-out at once; the beat scan catches any nudge that was lost.
-        hooks.register_handoff_listener(tasks.nudge)
-        hooks.register_shifts_listener(tasks.nudge_shifts)  # a sync moved shifts: diff them now
+        handoff_recorded.connect(tasks.nudge, dispatch_uid="notifications.nudge")
+        shifts_changed.connect(tasks.nudge_shifts, dispatch_uid="notifications.nudge_shifts")  # diff them now
         hooks.register_detail_context(selectors.rotation_page_context)
         registry.register(SlackChannel())
         registry.register(email.EmailChannel())  # reminders before a shift and moved-shift emails

@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 SHORT_WAIT = 60  # seconds: a later retry is queued by the sweep when due (no hours-long countdowns)
 
 
-def nudge(handoff_id: int) -> None:
-    """rotations.hooks listener, after the handoff's commit: fan it out now (the sweep catches a lost one)."""
+def nudge(sender=None, *, handoff_id: int, **kwargs) -> None:
+    """rotations.signals.handoff_recorded, after the commit: fan it out now (the sweep catches a lost one)."""
     enqueue_or_log(fan_out, handoff_id, what=f"the notifications of handoff {handoff_id}; the sweep will")
 
 
@@ -42,8 +42,8 @@ def resend(ids: Iterable[int], *, actor: Actor | None) -> list[int]:
     return resent
 
 
-def nudge_shifts(rotation_ids: list[int]) -> None:
-    """rotations.hooks shifts listener: a sync changed these rotations' shifts; look for moved ones now."""
+def nudge_shifts(sender=None, *, rotation_ids: list[int], **kwargs) -> None:
+    """rotations.signals.shifts_changed, after the commit: these rotations' shifts changed; look for moved ones now."""
     enqueue_or_log(shifts_changed, rotation_ids, what=f"the moved-shift scan of rotations {rotation_ids}; beat will")
 
 

@@ -7,10 +7,10 @@ class OutgoingConfig(AppConfig):
 
     def ready(self):
         from notifications import registry
-        from webhooks import hooks
+        from webhooks.signals import incident_event_recorded
 
         from . import events
         from .channel import WebhookChannel
 
         registry.register(WebhookChannel())
-        hooks.register_incident_event_listener(events.incident_event_relay)
+        incident_event_recorded.connect(events.incident_event_listener, dispatch_uid="outgoing.relay")

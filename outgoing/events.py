@@ -1,6 +1,6 @@
 """incident.updated: each event added to an incident's timeline by the PagerDuty webhook receiver
 makes one row of the webhook channel per subscribed, enabled endpoint (no rotation), as
-notifications do handoffs: the webhooks.hooks listener (on commit) is the fast nudge, and the
+notifications do handoffs: the webhooks.signals listener (on commit) is the fast nudge, and the
 sweeper (`WebhookChannel.sweep`, beat, every minute) is the outbox scan that relays any entry of the
 last RELAY_SCAN_HOURS with no `IncidentEventRelay` row (the listener never ran: the process died
 between the commit and the call). The rows and the marker are one transaction, and the event id is
@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 # history, not news: beat was stopped for a day).
 RELAY_SCAN_HOURS = 24
 SCAN_BATCH = 500
+
+
+def incident_event_listener(sender=None, *, incident_event_id: int, **kwargs) -> None:
+    """webhooks.signals.incident_event_recorded, after the commit: relay it now."""
+    incident_event_relay(incident_event_id)
 
 
 def incident_event_relay(incident_event_id: int) -> None:

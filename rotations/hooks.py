@@ -1,14 +1,9 @@
 """Extension points for apps above rotations (notifications today): they import rotations and
 register here from their AppConfig.ready(); rotations never imports them.
 
-- `register_handoff_listener(fn)`: `fn(handoff_id)` runs after the transaction that recorded a
-  new Handoff commits (never for a handoff that was already recorded). A listener should only
-  nudge (queue a task): a listener that fails is logged and the others still run, and a listener
-  must not be the only way it learns of handoffs (a process can die between the commit and the
-  call), so it also scans Handoff rows on its own schedule.
-- `register_shifts_listener(fn)`: `fn(rotation_ids)` runs after the transaction in which a
-  PagerDuty sync changed these rotations' stored shifts commits (a nudge, like a handoff listener:
-  the listener's own scan is the source of truth).
+What happened (a handoff recorded, shifts changed) is told through `rotations.signals`, after the
+commit; these are the places where apps add to what rotations shows:
+
 - `register_detail_context(fn)`: `fn(rotation)` returns extra context for the rotation page
   (`templates/rotations/detail.html` includes the app's partial that reads it).
 - `register_json_field(JsonField(key, read, write))`: an extra key of the rotation's JSON
@@ -25,65 +20,24 @@ register here from their AppConfig.ready(); rotations never imports them.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
-
 if TYPE_CHECKING:
     from accounts.actor import Actor
 
-    from .models import Handoff, Rotation
+    from .models import Rotation
 
 log = logging.getLogger(__name__)
 
-_handoff_listeners: list[Callable[[int], None]] = []
 _detail_contexts: list[Callable[[Rotation], dict]] = []
-_shifts_listeners: list[Callable[[list[int]], None]] = []
-
-
-def register_shifts_listener(listener: Callable[[list[int]], None]) -> None:
-    if listener not in _shifts_listeners:
-        _shifts_listeners.append(listener)
-
-
-def _notify_shifts(listener: Callable[[list[int]], None], rotation_ids: list[int]) -> None:
-    try:
-        listener(rotation_ids)
-    except Exception:
-        log.exception("A shifts listener failed for rotations %s (its own scan will find the change)", rotation_ids)
-
-
-def shifts_changed(rotation_ids: list[int]) -> None:
-    """Called by a sync that replaced these rotations' shifts: each listener runs once it commits."""
-    for listener in list(_shifts_listeners):
-        transaction.on_commit(functools.partial(_notify_shifts, listener, list(rotation_ids)))
-
-
-def register_handoff_listener(listener: Callable[[int], None]) -> None:
-    if listener not in _handoff_listeners:
-        _handoff_listeners.append(listener)
 
 
 def register_detail_context(context: Callable[[Rotation], dict]) -> None:
     if context not in _detail_contexts:
         _detail_contexts.append(context)
-
-
-def _notify(listener: Callable[[int], None], handoff_id: int) -> None:
-    try:
-        listener(handoff_id)
-    except Exception:
-        log.exception("A handoff listener failed for handoff %s (its own scan will pick the handoff up)", handoff_id)
-
-
-def handoff_recorded(handoff: Handoff) -> None:
-    """Called by rotations when it inserted `handoff`: each listener runs once the transaction commits."""
-    for listener in list(_handoff_listeners):
-        transaction.on_commit(functools.partial(_notify, listener, handoff.pk))
 
 
 def detail_context(rotation: Rotation) -> dict:

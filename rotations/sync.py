@@ -22,13 +22,14 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from config import metrics
+from config.signals import send_on_commit
 from integrations.pagerduty import client as pd
 from integrations.pagerduty.budget import BudgetSpent
 from integrations.pagerduty.models import PagerDutyConnection
 from integrations.pagerduty.selectors import get_connection
 from integrations.pagerduty.services import client_for, connection_record_error
 
-from . import cadence, hooks
+from . import cadence, signals
 from .models import Handoff, Override, PagerDutyUser, Rotation, Shift, SyncRun
 from .selectors import shift_person, time_off_prefetch, timeline
 
@@ -211,7 +212,7 @@ def show_override(
             Shift.objects.filter(pk__in=[s.pk for s in overlapping]).delete()
             Shift.objects.bulk_create(desired)
             changed.append(rotation.pk)
-            hooks.shifts_changed([rotation.pk])
+            send_on_commit(signals.shifts_changed, rotation_ids=[rotation.pk])
     return changed
 
 
@@ -227,7 +228,7 @@ def record_handoff(rotation: Rotation, slots: list[cadence.Slot], now: dt.dateti
     only when this call inserted it. The rotation's row is locked while comparing and inserting, so
     overlapping syncs and the handoff beat record one handoff, never two for the same change (the
     unique (rotation, at) constraint is the last guard). Apps above (notifications) hear of each
-    new handoff through `hooks.handoff_recorded`, after the commit."""
+    new handoff through `signals.handoff_recorded`, after the commit."""
     in_progress = cadence.on_call_at(slots, now)
     people = sorted({s.who for s in in_progress if s.who is not None}, key=lambda p: p.key)
     key = "|".join(p.key for p in people)
@@ -255,7 +256,7 @@ def record_handoff(rotation: Rotation, slots: list[cadence.Slot], now: dt.dateti
                 )
         except IntegrityError:
             return None  # recorded by another process at the same instant
-        hooks.handoff_recorded(handoff)
+        send_on_commit(signals.handoff_recorded, handoff_id=handoff.pk)
     return handoff
 
 
@@ -393,7 +394,7 @@ def sync_schedule(
         desired = _desired_shifts(rotation, schedule["entries"], people, since=since, until=until, gap_from=gap_from)
         if _replace_shifts(rotation, desired, since):
             run.changed = True
-            hooks.shifts_changed([rotation.pk])
+            send_on_commit(signals.shifts_changed, rotation_ids=[rotation.pk])
         run.shifts += len(desired)
         members = {m.pk: m for m in rotation.members.all()}
         slots = [cadence.Slot(s.start, s.end, shift_person(s, members)) for s in desired]

@@ -10,7 +10,8 @@ Rules:
 - Other event types are stored and skipped.
 - Processing is idempotent: a delivery is claimed under a row lock, and an event already on an
   incident's timeline is not applied twice.
-- Each event added to a timeline is told to `hooks` listeners once committed (outgoing webhooks).
+- Each event added to a timeline is told to `signals.incident_event_recorded` listeners once committed
+  (outgoing webhooks).
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from config.signals import send_on_commit
 from integrations.pagerduty import client as pd
 
-from . import hooks
+from . import signals
 from .models import Delivery, Incident, IncidentEvent, WebhookEndpoint
 from .queueing import queue_fetch
 
@@ -178,7 +180,7 @@ def _timeline_entry(incident, delivery, event, occurred_at, *, applied: bool, su
         summary=summary[:500],
         applied=applied,
     )
-    hooks.incident_event_recorded(entry.pk)
+    send_on_commit(signals.incident_event_recorded, incident_event_id=entry.pk)
     return True
 
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from rotations import hooks, services, sync
+from rotations import services, signals, sync
 from rotations.models import Handoff, Rotation, Shift
 from tests.notifications.conftest import NOW
 
@@ -80,7 +80,11 @@ def test_a_recorded_change_is_not_recorded_again_even_when_its_instant_is_unknow
 
 def test_listeners_hear_of_each_new_handoff_once_after_its_commit(rotation, frozen, django_capture_on_commit_callbacks):
     heard = []
-    hooks.register_handoff_listener(heard.append)
+
+    def listener(sender, handoff_id, **kwargs):
+        heard.append(handoff_id)
+
+    signals.handoff_recorded.connect(listener)
     try:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             sync.record_handoffs()
@@ -92,7 +96,7 @@ def test_listeners_hear_of_each_new_handoff_once_after_its_commit(rotation, froz
             frozen.move_to(NOW + 24 * H)
             sync.record_handoffs()
     finally:
-        hooks._handoff_listeners.remove(heard.append)
+        signals.handoff_recorded.disconnect(listener)
     assert heard == list(Handoff.objects.filter(rotation=rotation).order_by("at").values_list("id", flat=True))
     assert len(heard) == 2
 
@@ -100,15 +104,18 @@ def test_listeners_hear_of_each_new_handoff_once_after_its_commit(rotation, froz
 def test_a_failing_listener_does_not_stop_the_others(rotation, django_capture_on_commit_callbacks):
     heard = []
 
-    def broken(handoff_id):
+    def broken(sender, handoff_id, **kwargs):
         raise RuntimeError("down")
 
-    hooks.register_handoff_listener(broken)
-    hooks.register_handoff_listener(heard.append)
+    def listener(sender, handoff_id, **kwargs):
+        heard.append(handoff_id)
+
+    signals.handoff_recorded.connect(broken)
+    signals.handoff_recorded.connect(listener)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             sync.record_handoffs()
     finally:
-        hooks._handoff_listeners.remove(broken)
-        hooks._handoff_listeners.remove(heard.append)
+        signals.handoff_recorded.disconnect(broken)
+        signals.handoff_recorded.disconnect(listener)
     assert len(heard) == 1

@@ -58,7 +58,7 @@ def test_an_event_whose_listener_never_ran_is_relayed_once_by_the_sweep(
 
     services.endpoint_create(organization=org, url=receiver.url, events=["incident.updated"])
     with monkeypatch.context() as dying:  # the process dies between the commit and the listener call
-        dying.setattr(processing.hooks, "incident_event_recorded", lambda event_id: None)
+        dying.setattr(processing, "send_on_commit", lambda signal, **kwargs: None)
         assert deliver(fixture("incident.acknowledged")).status_code == 202
     assert not Notification.objects.exists() and receiver.received == []
 
@@ -96,7 +96,7 @@ def test_the_sweep_leaves_events_older_than_its_window(
     from webhooks import processing
 
     services.endpoint_create(organization=org, url=receiver.url, events=["incident.updated"])
-    monkeypatch.setattr(processing.hooks, "incident_event_recorded", lambda event_id: None)
+    monkeypatch.setattr(processing, "send_on_commit", lambda signal, **kwargs: None)
     deliver(fixture("incident.acknowledged"))
     later = timezone.now() + dt.timedelta(hours=events.RELAY_SCAN_HOURS, minutes=1)
     assert events.incident_events_to_relay(now=later) == []
