@@ -20,6 +20,8 @@ import datetime as dt
 import functools
 import json
 import logging
+import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied
@@ -38,6 +40,7 @@ from ninja.security.http import HttpBearer
 from ninja.utils import normalize_path, replace_path_param_notation
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from .access import current_membership
 from .actor import Actor
@@ -184,6 +187,45 @@ Text = Annotated[str, Field(pattern=r"^[^\x00]*$"), AfterValidator(_no_nul)]
 DateTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 # A row's id in a path: at most the largest key a database stores (beyond it: 404, as for any other id).
 Id = Annotated[int, Field(ge=0, le=MAX_ID)]
+
+
+REFUSED = "refused:"  # the pydantic error type of a shaped() value's refusal, before its code
+
+
+def shaped(described: dict, check: Callable[[Any], str | None], *, code: str = "invalid_request", base=str) -> Any:
+    """A string whose shape the description states (`described`: pattern, maxLength, enum, format...)
+    and `check` enforces: it returns the sentence a client reads when the value does not fit (a 400
+    `code`, naming the field), or None. One rule, so what the description allows is accepted and
+    what it forbids is refused."""
+
+    def validate(value):
+        if isinstance(value, str):
+            _no_nul(value)
+        if (problem := check(value)) is not None:  # `{name}` stays for _message to fill in
+            raise PydanticCustomError(REFUSED + code, problem, {"name": "{name}"})
+        return value
+
+    return Annotated[base, Field(json_schema_extra=described), AfterValidator(validate)]
+
+
+# An email address as Django's EmailValidator accepts it, in the shape a client can read (dot-atom
+# local part; a host name with a top-level domain of letters), at most 254 characters (the column).
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+EMAIL_MAX = 254
+
+
+def email(message: str = "{name} must be an email address.") -> Any:
+    """An email address (`message` when it is not one; `{value}` is replaced by the value)."""
+
+    def check(value: str) -> str | None:
+        if len(value) <= EMAIL_MAX and re.fullmatch(EMAIL_PATTERN[1:-1], value):
+            return None
+        return message.replace("{value}", value)
+
+    return shaped({"format": "email", "pattern": EMAIL_PATTERN, "maxLength": EMAIL_MAX}, check)
 
 
 class Error(NinjaSchema):
@@ -369,6 +411,8 @@ def _message(error: dict) -> tuple[str, str]:
         return name, f"{name} must be one of: {expected.replace(' or ', ', ').replace(chr(39), '')}."
     if kind == "value_error":
         return name, str((error.get("ctx") or {}).get("error", error.get("msg", "")))
+    if kind.startswith(REFUSED):  # shaped()
+        return name, error.get("msg", "").replace("{name}", name)
     if kind == "string_pattern_mismatch" and "\\x00" in str((error.get("ctx") or {}).get("pattern", "")):
         return name, NUL_MESSAGE
     return name, f"{name}: {error.get('msg', 'invalid')}."
@@ -382,7 +426,9 @@ def _validation_error(request: HttpRequest, exc: Any) -> HttpResponse:
         name, message = _message(error)
         errors.setdefault(name, []).append(message)
     first = next(iter(errors.values()))[0]
-    return ApiError(400, "invalid_request", first, extra={"errors": errors}).response()
+    kind = exc.errors[0].get("type", "")
+    code = kind.removeprefix(REFUSED) if kind.startswith(REFUSED) else "invalid_request"
+    return ApiError(400, code, first, extra={"errors": errors}).response()
 
 
 def _api_error(request: HttpRequest, exc: Any) -> HttpResponse:
@@ -509,13 +555,12 @@ def describe(generated: dict) -> dict:
             if method not in item:
                 continue
             operation = item[method]
-            operation["security"] = [
-                {SECURITY_NAMES.get(name, name): scopes}
+            _body_is_an_object(operation)
+            operation["security"] = [  # an empty entry ({}): it also answers without authentication
+                {SECURITY_NAMES.get(name, name): scopes for name, scopes in entry.items()}
                 for entry in operation.get("security", [])
-                for name, scopes in entry.items()
             ]
             if not operation["security"]:
-                operation["security"] = []
                 continue
             responses = operation.setdefault("responses", {})
             for name, (status, _, _) in GENERIC_RESPONSES.items():
@@ -525,6 +570,20 @@ def describe(generated: dict) -> dict:
     for path, item in ABOUT_PATHS.items():
         doc["paths"][path] = {method: {**operation, "tags": [ABOUT_TAG["name"]]} for method, operation in item.items()}
     return doc
+
+
+def _body_is_an_object(operation: dict) -> None:
+    """An optional body (`payload: X | None = None`) may be left out, but when sent it is an object:
+    JSON `null` is refused like any other body that is not an object (JsonParser), so the description
+    does not offer it."""
+    body = operation.get("requestBody")
+    if not body or body.get("required"):
+        return
+    for media in body.get("content", {}).values():
+        options = media.get("schema", {}).get("anyOf", [])
+        objects = [option for option in options if option != {"type": "null"}]
+        if len(objects) == 1 and len(options) == 2:
+            media["schema"] = objects[0]
 
 
 # The description's own two pages (plain Django views in api_docs.py), described by hand.

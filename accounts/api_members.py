@@ -1,13 +1,13 @@
 """JSON API for Settings → Members: the list (members), invitations and role changes (admins)."""
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from django.http import HttpResponse
 from ninja import Status
 from pydantic import Field
 
 from . import selectors, services
-from .api import ApiError, DateTime, Error, Id, Schema, Text, api_actor, auth, iso, rate_limited
+from .api import ApiError, DateTime, Error, Id, Schema, api_actor, auth, email, iso, rate_limited
 from .api import router as api_router
 from .forms import InviteForm
 from .models import Invitation as InvitationRow
@@ -68,7 +68,7 @@ class InvitationCreated(Invitation):
 
 
 class InvitationCreate(Schema):
-    email: Annotated[Text, Field(max_length=254, json_schema_extra={"format": "email"})]
+    email: email()  # type: ignore[valid-type]
     role: Role = Field("member", description="Default `member`.")
 
 

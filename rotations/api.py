@@ -7,6 +7,8 @@ service's (rotations.services, its errors name the field). Apps above add keys t
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zoneinfo
 from typing import Annotated, Any, Literal
 
 from django.http import HttpResponse
@@ -16,7 +18,7 @@ from ninja import Query, Status
 from pydantic import Field, StrictInt, WithJsonSchema, create_model
 
 from accounts.actor import Actor
-from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, auth, require_scope
+from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, auth, email, require_scope, shaped
 from accounts.api import router as api_router
 
 from . import hooks, selectors, services
@@ -74,27 +76,67 @@ class RotationCore(Schema):
 
 class MemberInput(Schema):
     name: Text = ""
-    email: Annotated[Text, Field(json_schema_extra={"format": "email"})] = ""
+    email: email("“{value}” is not an email address.")  # type: ignore[valid-type]
+
+
+TIME_ZONES = sorted(zoneinfo.available_timezones())
+
+
+def _time_zone_problem(value: str) -> str | None:
+    if value in TIME_ZONES:
+        return None
+    return f"“{value}” is not a time zone (use an IANA name such as Europe/Paris)."
+
+
+HANDOFF_TIME = r"^([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+HandoffTime = shaped(
+    {"pattern": HANDOFF_TIME},
+    lambda value: None if re.fullmatch(HANDOFF_TIME[1:-1], value) else "{name} must be HH:MM.",
+)
+
+
+START_DATE = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$"
+
+
+def _start_date_problem(value: str) -> str | None:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value) or _parse(parse_date, value) is None:
+        return "{name} must be YYYY-MM-DD."
+    if not re.fullmatch(START_DATE[1:-1], value):
+        low, high = services.FIRST_TURN_YEARS
+        return f"The first turn must be between the years {low} and {high}."
+    return None
+
+
+StartDate = shaped({"format": "date", "pattern": START_DATE}, _start_date_problem)
 
 
 class CadenceInput(Schema):
-    every: Annotated[StrictInt, Field(json_schema_extra={"minimum": 1})] | None = None
+    every: (
+        shaped(  # type: ignore[valid-type]
+            {"minimum": 1, "maximum": 365},
+            lambda n: None if 1 <= n <= 365 else "The cadence count must be a whole number from 1 to 365.",
+            base=StrictInt,
+        )
+        | None
+    ) = None
     unit: Annotated[Text, Field(json_schema_extra={"enum": ["days", "weeks"]})] | None = None
     handoff_time: (
-        Annotated[Text, Field(examples=["09:00"], description="HH:MM in the rotation's time zone.")] | None
+        Annotated[HandoffTime, Field(examples=["09:00"], description="HH:MM in the rotation's time zone.")] | None  # type: ignore[valid-type]
     ) = None
-    start_date: Annotated[Text, Field(json_schema_extra={"format": "date"})] | None = None
+    start_date: StartDate | None = None  # type: ignore[valid-type]
 
 
 Name = Annotated[Text, Field(min_length=1)]
-TimeZone = Annotated[Text, Field(examples=["Europe/London"])]
+TimeZone = Annotated[  # type: ignore[valid-type]
+    shaped({"enum": TIME_ZONES}, _time_zone_problem, code="invalid_time_zone"), Field(examples=["Europe/London"])
+]
 TIME_ZONE = "An IANA time zone."
 Members = Annotated[list[MemberInput], Field(description="In round-robin order.")]
 
 
 class RotationCreateCore(Schema):
     name: Name
-    time_zone: TimeZone = Field(description=TIME_ZONE)
+    time_zone: TimeZone = Field(description=TIME_ZONE)  # type: ignore[valid-type]
     description: Text | None = None
     members: Members | None = None
     cadence: CadenceInput | None = None
@@ -103,7 +145,7 @@ class RotationCreateCore(Schema):
 
 class RotationUpdateCore(Schema):
     name: Name | None = None
-    time_zone: TimeZone | None = Field(None, description=TIME_ZONE)
+    time_zone: TimeZone | None = Field(None, description=TIME_ZONE)  # type: ignore[valid-type]
     description: Text | None = None
     members: Members | None = None
     cadence: CadenceInput | None = None
@@ -236,7 +278,13 @@ JSON_FIELDS = {
 def _error(error: services.RotationError) -> ApiError:
     """The service's refusal as JSON: `{code, message}`, plus `errors: {jsonField: [message]}` when
     the rule is about one field of the body."""
-    status = 404 if error.code == "not_found" else 409 if error.code in ("cadence_read_only", "not_connected") else 400
+    status = (
+        404
+        if error.code == "not_found"
+        else 409
+        if error.code in ("cadence_read_only", "not_connected", "not_bound")
+        else 400
+    )
     field = JSON_FIELDS.get(error.field or "")
     return ApiError(status, error.code, error.message, extra={"errors": {field: [error.message]}} if field else None)
 
@@ -390,7 +438,7 @@ def delete(request, rotation_id: Id):
     summary="Sync from PagerDuty now",
 )
 def sync(request, rotation_id: Id):
-    """Enqueues a sync of the bound schedule (admins); a rotation that follows no schedule is a 400
+    """Enqueues a sync of the bound schedule (admins); a rotation that follows no schedule is a 409
     `not_bound`; PagerDuty not connected a 409 `not_connected`."""
     found = _get(request, rotation_id)
     try:

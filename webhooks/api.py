@@ -5,9 +5,9 @@ from typing import Annotated, Any
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Query, Status
-from pydantic import Field, WithJsonSchema
+from pydantic import Field
 
-from accounts.api import ApiError, DateTime, Id, Schema, Text, api_actor, auth, iso
+from accounts.api import ApiError, DateTime, Id, Schema, Text, api_actor, auth, iso, shaped
 from accounts.api import router as api_router
 from accounts.services import InputRefused
 
@@ -32,9 +32,25 @@ class WebhookSecretCreated(WebhookSecret):
     held_discarded: int = Field(description="Held deliveries it did not verify, discarded.")
 
 
+def _secret_problem(value) -> str | None:
+    try:
+        services.webhook_secret_check(value)
+    except services.InvalidSecret as refused:
+        return str(refused)
+    return None
+
+
+SigningSecret = shaped(
+    {"type": "string", "pattern": rf"^\s*\S{{{services.MIN_SECRET_LENGTH},}}\s*$"},
+    _secret_problem,
+    code="invalid_secret",
+    base=Any,
+)
+
+
 class WebhookSecretCreate(Schema):
-    # Any value: the service's one rule for a secret answers 400 `invalid_secret`, also for a non-string.
-    secret: Annotated[Any, WithJsonSchema({"type": "string", "minLength": services.MIN_SECRET_LENGTH})] = Field(
+    # The service's one rule for a secret (also the page's), described: a refusal is a 400 `invalid_secret`.
+    secret: SigningSecret = Field(  # type: ignore[valid-type]
         description="The subscription's signing secret, as PagerDuty shows it (no spaces)."
     )
     label: Text | None = None

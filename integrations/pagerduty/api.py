@@ -301,7 +301,7 @@ def _page(description: str, media: str) -> dict:
     "`{PUBLIC_BASE_URL}/api/integrations/pagerduty/login/callback` in the PagerDuty app. It redirects to "
     "Settings → Integrations with the outcome, or to the sign-in page without a session.",
     openapi_extra={
-        "security": [{"session": []}],
+        "security": [{"session": []}, {}],  # without a session: a redirect to the sign-in page
         "parameters": [
             _query("code", "From PagerDuty."),
             _query("state", "From PagerDuty."),

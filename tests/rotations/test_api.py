@@ -126,8 +126,13 @@ def test_sync_enqueues_a_sync_and_says_it_is_running(api, org, django_capture_on
     assert api.get(f"{rotation.pk}/").json()["sync"]["state"] == "running"
 
 
-def test_a_native_rotation_cannot_be_synced(api, native):
-    assert api.post(f"{native.pk}/sync").json()["code"] == "not_bound"
+def test_a_native_rotation_cannot_be_synced_a_conflict_with_its_state(api, native):
+    response = api.post(f"{native.pk}/sync")
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "not_bound",
+        "message": "Only a rotation that follows a PagerDuty schedule syncs.",
+    }
 
 
 def test_shifts_lists_turns_and_gaps_between_since_and_until(api, org, frozen):
@@ -309,7 +314,7 @@ def test_a_refused_value_is_named_by_its_json_field_with_the_same_message_as_the
         "errors": {"cadence.every": [message]},
     }
     bad_member = api.patch(f"{native.pk}/", {"members": [{"name": "Dan", "email": "dan@"}]}).json()
-    assert bad_member["errors"] == {"members": ["“dan@” is not an email address."]}
+    assert bad_member["errors"] == {"members.0.email": ["“dan@” is not an email address."]}  # the one refused
     bad_zone = api.post("", {"name": "X", "timeZone": "Mars/Olympus"}).json()
     assert bad_zone["code"] == "invalid_time_zone" and list(bad_zone["errors"]) == ["timeZone"]
     native.refresh_from_db()
