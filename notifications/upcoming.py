@@ -30,12 +30,12 @@ import logging
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from rotations import cadence
-from rotations.models import Override, Rotation, Shift
-from rotations.selectors import Person, time_off_prefetch
+from rotations.models import Rotation
+from rotations.selectors import Person, with_window
 
 from . import registry, services
 from .models import Notification, ShiftSnapshot
@@ -51,17 +51,7 @@ RETAKE_AFTER = dt.timedelta(days=1)
 
 def rotations_with_window(ids: Iterable[int], *, since: dt.datetime, until: dt.datetime) -> QuerySet[Rotation]:
     """Rotations with what `timeline` reads over [since, until) prefetched: a fixed number of queries."""
-    return (
-        Rotation.objects.filter(pk__in=list(ids))
-        .select_related("organization")
-        .prefetch_related(
-            "members",
-            "skips",
-            time_off_prefetch(),
-            Prefetch("overrides", queryset=Override.objects.filter(end__gt=since, start__lt=until)),
-            Prefetch("shifts", queryset=Shift.objects.filter(end__gt=since, start__lt=until), to_attr="window_shifts"),
-        )
-    )
+    return with_window(Rotation.objects.filter(pk__in=list(ids)), since=since, until=until)
 
 
 def _plan(planners: list, rotation: Rotation, event) -> list[registry.Planned]:

@@ -98,16 +98,18 @@ def rotations_for(
     """The organization's rotations with members, skips, time off, and the overrides and shifts of
     [now, until or now + days) prefetched: a constant number of queries however many there are."""
     until = until or now + dt.timedelta(days=days)
-    return (
-        Rotation.objects.filter(organization=organization)
-        .select_related("organization")
-        .prefetch_related(
-            "members",
-            "skips",
-            time_off_prefetch(),
-            Prefetch("overrides", queryset=Override.objects.filter(end__gt=now, start__lt=until)),
-            Prefetch("shifts", queryset=Shift.objects.filter(end__gt=now, start__lt=until), to_attr="window_shifts"),
-        )
+    return with_window(Rotation.objects.filter(organization=organization), since=now, until=until)
+
+
+def with_window(rotations: QuerySet[Rotation], *, since: dt.datetime, until: dt.datetime) -> QuerySet[Rotation]:
+    """`rotations` with what `timeline` reads over [since, until) prefetched (members, skips, time off,
+    the window's overrides and shifts): a constant number of queries however many rotations."""
+    return rotations.select_related("organization").prefetch_related(
+        "members",
+        "skips",
+        time_off_prefetch(),
+        Prefetch("overrides", queryset=Override.objects.filter(end__gt=since, start__lt=until)),
+        Prefetch("shifts", queryset=Shift.objects.filter(end__gt=since, start__lt=until), to_attr="window_shifts"),
     )
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from config import metrics
@@ -30,8 +30,8 @@ from integrations.pagerduty.selectors import get_connection
 from integrations.pagerduty.services import client_for, connection_record_error
 
 from . import cadence, signals
-from .models import Handoff, Override, PagerDutyUser, Rotation, Shift, SyncRun
-from .selectors import shift_person, time_off_prefetch, timeline
+from .models import Handoff, PagerDutyUser, Rotation, Shift, SyncRun
+from .selectors import shift_person, timeline, with_window
 
 log = logging.getLogger(__name__)
 
@@ -267,16 +267,8 @@ def record_handoffs(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     recorded = 0
     since, until = now - dt.timedelta(days=1), now + dt.timedelta(days=1)
-    rotations = (
-        Rotation.objects.filter(Q(pagerduty_schedule_id="") | Q(last_sync_ok=True))
-        .select_related("organization")
-        .prefetch_related(
-            "members",
-            "skips",
-            time_off_prefetch(),
-            Prefetch("overrides", queryset=Override.objects.filter(end__gt=since, start__lt=until)),
-            Prefetch("shifts", queryset=Shift.objects.filter(end__gt=since, start__lt=until), to_attr="window_shifts"),
-        )
+    rotations = with_window(
+        Rotation.objects.filter(Q(pagerduty_schedule_id="") | Q(last_sync_ok=True)), since=since, until=until
     )
     for rotation in rotations:
         slots = timeline(rotation, since=since, until=until)
