@@ -7,14 +7,16 @@ unless it is an admin token naming the member (`requesterId`, `takerId`). The ru
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from django.shortcuts import get_object_or_404
 from ninja import Query, Status
-from pydantic import Field, StrictInt
+from pydantic import Field
 
-from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, api_actor, auth, iso, moment
+from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, api_actor, auth, iso, moment, shaped, whole_number
 from accounts.api import router as api_router
+from accounts.text import trimmed_pattern
 from rotations.models import Member, Rotation
 
 from . import selectors, services
@@ -29,7 +31,12 @@ router = api_router(
 
 LIST_LIMIT = 200
 Moment = Annotated[Text, Field(json_schema_extra={"format": "date-time"}, examples=["2026-03-02T09:00:00+00:00"])]
-MemberId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+MemberId = whole_number(ge=1, le=2**63 - 1)
+NOTE = trimmed_pattern(services.NOTE_MAX)
+Note = shaped(
+    {"pattern": NOTE},
+    lambda value: None if re.fullmatch(NOTE[1:-1], value) else f"A note can be at most {services.NOTE_MAX} characters.",
+)
 Statuses = Literal["open", "taken", "cancelled", "expired"]
 
 
@@ -76,8 +83,8 @@ class CoverRequestList(Schema):
 class CoverRequestCreate(Schema):
     start: Moment
     end: Moment
-    note: Text | None = Field(None, description=f"At most {services.NOTE_MAX} characters.")
-    requester_id: MemberId | None = Field(None, description="Admins: ask on behalf of this member of the rotation.")
+    note: Note | None = Field(None, description=f"At most {services.NOTE_MAX} characters.")  # type: ignore[valid-type]
+    requester_id: MemberId | None = Field(None, description="Admins: ask on behalf of this member of the rotation.")  # type: ignore[valid-type]
 
 
 class SwapInput(Schema):
@@ -87,7 +94,7 @@ class SwapInput(Schema):
 
 class CoverRequestTake(Schema):
     swap: SwapInput | None = Field(None, description="Give this shift of yours back to the requester.")
-    taker_id: MemberId | None = Field(None, description="Admins: this member of the rotation takes it.")
+    taker_id: MemberId | None = Field(None, description="Admins: this member of the rotation takes it.")  # type: ignore[valid-type]
 
 
 class ListFilter(Schema):
@@ -140,7 +147,7 @@ def cover_request_json(cover_request: CoverRequest) -> dict:
 
 def _error(error: services.CoverError) -> ApiError:
     field = JSON_FIELDS.get(error.field or "")
-    extra = {"errors": {field: [error.message]}} if field and error.status == 400 else {}
+    extra = {"errors": {field: [error.message]}} if field and error.status in (400, 409, 422) else {}
     return ApiError(error.status, error.code, error.message, extra=extra or None)
 
 
@@ -157,9 +164,9 @@ def _named_member(request, rotation: Rotation, member_id: int, json_name: str, w
     if not getattr(request, "is_org_admin", False):
         raise ApiError(403, "forbidden", f"Only organization admins can {what} on someone's behalf.")
     member = rotation.members.filter(pk=member_id).first()
-    if member is None:
+    if member is None:  # who the rotation's members are is the server's state
         message = "Choose a member of this rotation."
-        raise ApiError(400, "invalid_request", message, extra={"errors": {json_name: [message]}})
+        raise ApiError(409, "not_a_member", message, extra={"errors": {json_name: [message]}})
     return member
 
 
@@ -200,8 +207,11 @@ def list_cover_requests(request, rotation_id: Id, filters: Query[ListFilter]):
 
 CREATE_DOC = (
     _words("""Ask the rotation's other members to cover `start`–`end` (you must be on call in some of it; part of a
-    shift is fine). 400 names the field (`start`, `end`, `note`, `requesterId`); 409 `overlapping_request`:
-    you already asked for an overlapping time.""")
+    shift is fine). 400: a value of the wrong shape (`errors` names the field). 422 `invalid_range`: the end is
+    not after the start. 409, naming the field in `errors`: `not_a_member` (`requesterId` is not a member of
+    the rotation), `in_the_past` (the cover must start now or later), `too_far_ahead` (past what Roster knows of
+    the schedule), `not_on_call` (not on call in that time), `overlapping_request` (you already asked for an
+    overlapping time).""")
     + PERSON
 )
 
@@ -211,7 +221,10 @@ TAKE_DOC = (
     "pending"`: Roster retries by itself). 409 `already_taken` (someone was faster: the message names them),
     `not_open` (cancelled, expired or started), `write_refused` (PagerDuty refused the write: the request is
     open again and the message says why and where to change the schedule in PagerDuty), `no_pagerduty_user`
-    (you have no PagerDuty user with your email).""")
+    (you have no PagerDuty user with your email), `own_request` (you asked for it), `not_a_member` (`takerId`
+    is not a member of the rotation), and for a `swap`: `in_the_past`, `too_far_ahead`, `not_on_call`,
+    `swap_overlaps` (it overlaps the cover), `requester_left`; 422 `invalid_range` (its end is not after its
+    start).""")
     + PERSON
 )
 
@@ -226,7 +239,7 @@ CANCEL_DOC = (
 
 @router.post(
     "/rotations/{int:rotation_id}/cover-requests",
-    response={201: CoverRequestOut, 409: Error},
+    response={201: CoverRequestOut, 409: Error, 422: Error},
     auth=auth("write", admin=False),
     operation_id="createCoverRequest",
     summary="Ask for cover",
@@ -266,7 +279,7 @@ def get_cover_request(request, cover_request_id: Id):
 
 @router.post(
     "/cover-requests/{int:cover_request_id}/take",
-    response={200: CoverRequestOut, 202: CoverRequestOut, 409: Error},
+    response={200: CoverRequestOut, 202: CoverRequestOut, 409: Error, 422: Error},
     auth=auth("write", admin=False),
     operation_id="takeCoverRequest",
     summary="Take a cover request (or swap)",

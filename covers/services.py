@@ -124,10 +124,15 @@ def _fresh_rotation(rotation_id: int) -> Rotation:
 def _check_window(rotation: Rotation, start: dt.datetime, end: dt.datetime, *, now: dt.datetime, what: str) -> None:
     field = "swap" if what == "swap" else "start"
     if end <= start:
-        raise CoverError("The end must be after the start.", field="swap" if what == "swap" else "end")
+        raise CoverError(
+            "The end must be after the start.", "invalid_range", status=422, field="swap" if what == "swap" else "end"
+        )
     if start < now - START_GRACE:
         raise CoverError(
-            f"The {'shift given back' if what == 'swap' else 'cover'} must start now or later.", field=field
+            f"The {'shift given back' if what == 'swap' else 'cover'} must start now or later.",
+            "in_the_past",
+            status=409,
+            field=field,
         )
     if rotation.is_bound:
         horizon = now + dt.timedelta(days=settings.ROSTER_SYNC_LOOKAHEAD_DAYS)
@@ -135,11 +140,16 @@ def _check_window(rotation: Rotation, start: dt.datetime, end: dt.datetime, *, n
             raise CoverError(
                 f"Roster knows PagerDuty's schedule up to {_when(horizon, rotation)} "
                 f"({settings.ROSTER_SYNC_LOOKAHEAD_DAYS} days ahead): choose a time before then.",
+                "too_far_ahead",
+                status=409,
                 field="swap" if what == "swap" else "end",
             )
     elif end > now + NATIVE_AHEAD:
         raise CoverError(
-            f"A cover can end at most {NATIVE_AHEAD.days} days ahead.", field="swap" if what == "swap" else "end"
+            f"A cover can end at most {NATIVE_AHEAD.days} days ahead.",
+            "too_far_ahead",
+            status=409,
+            field="swap" if what == "swap" else "end",
         )
 
 
@@ -161,7 +171,9 @@ def cover_request_create(
     start, end = _moment(start, "start"), _moment(end, "end")
     note = (note or "").strip()
     if requester.rotation_id != rotation.pk:
-        raise CoverError("The person asking must be a member of this rotation.", field="requester")
+        raise CoverError(
+            "The person asking must be a member of this rotation.", "not_a_member", status=409, field="requester"
+        )
     if len(note) > NOTE_MAX:
         raise CoverError(f"A note can be at most {NOTE_MAX} characters.", field="note")
     fresh = _fresh_rotation(rotation.pk)
@@ -171,6 +183,7 @@ def cover_request_create(
             f"{requester.name} is not on call in {fresh.name} from {_window_text(start, end, fresh)}: "
             "choose a time in one of their shifts.",
             "not_on_call",
+            status=409,
             field="start",
         )
     with transaction.atomic():
@@ -256,7 +269,9 @@ def cover_request_take(
     if taker.rotation_id != rotation.pk:
         raise CoverError("Only a member of this rotation can take it.", "not_a_member", status=403, field="taker")
     if taker.pk == cover_request.requester_id or taker.email.casefold() == cover_request.requester_email.casefold():
-        raise CoverError("You asked for this cover: someone else has to take it.", "own_request", field="taker")
+        raise CoverError(
+            "You asked for this cover: someone else has to take it.", "own_request", status=409, field="taker"
+        )
     swap_window = None
     if swap is not None:
         swap_window = (_moment(swap[0], "swap"), _moment(swap[1], "swap"))
@@ -281,15 +296,20 @@ def _check_swap(
     if cover_request.requester is None:
         raise CoverError(
             f"{cover_request.requester_name} is no longer a member of this rotation: take it without a swap.",
+            "requester_left",
+            status=409,
             field="swap",
         )
     if start < cover_request.end and end > cover_request.start:
-        raise CoverError("The shift given back cannot overlap the cover itself.", field="swap")
+        raise CoverError(
+            "The shift given back cannot overlap the cover itself.", "swap_overlaps", status=409, field="swap"
+        )
     if not _on_call(rotation, taker, start, end):
         raise CoverError(
             f"{taker.name} is not on call in {rotation.name} from {_window_text(start, end, rotation)}: "
             "a swap gives back one of your own shifts.",
             "not_on_call",
+            status=409,
             field="swap",
         )
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
+from accounts.numbers import whole
 from rotations.models import Rotation
 
 from . import email_covers, registry
@@ -57,6 +58,7 @@ def defaults_get(rotation: Rotation) -> RotationEmailSettings:
 
 
 def clean_hours(value: Any, field: str = "reminder_hours") -> int | None:
+    value = whole(value)
     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_HOURS):
         raise ReminderError(field, f"A whole number of hours from 1 to {MAX_HOURS}, or null (no reminder).")
     return value

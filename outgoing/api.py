@@ -16,6 +16,7 @@ from pydantic import Field, WithJsonSchema
 from accounts.actor import Actor
 from accounts.api import ApiError, DateTime, Error, Id, Schema, auth, iso, rate_limited
 from accounts.api import router as api_router
+from accounts.text import one_line_pattern
 
 from . import event_schemas, selectors, services  # noqa: F401 (event_schemas: the events' schemas)
 from .models import EVENT_TYPES, Endpoint
@@ -44,13 +45,25 @@ LeadMinutes = Annotated[
         }
     ),
 ]
-Url = Annotated[Any, WithJsonSchema({"type": "string", "description": "https:// (http:// only in development)."})]
-Description = Annotated[Any, WithJsonSchema({"type": "string", "maxLength": 200})]
+Url = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": services.URL_PATTERN,
+            "description": "https:// (http:// only in development), at most 2000 characters.",
+        }
+    ),
+]
+Description = Annotated[
+    Any, WithJsonSchema({"type": "string", "maxLength": 200, "pattern": one_line_pattern(required=False)})
+]
 Enabled = Annotated[Any, WithJsonSchema({"type": "boolean"})]
 UNSAFE = (
-    " A refused URL is a 400 `unsafe_url` (not https, a port not allowed, or it resolves to a loopback, private, "
-    "link-local, multicast, reserved, 6to4 or Azure platform address); another invalid field a 400 "
-    "`invalid_request` naming it."
+    " A URL the server refuses is a 409 `unsafe_url` (http:// outside development, a port not allowed, a user "
+    "name in it, a host that does not resolve, or one that resolves to a loopback, private, link-local, "
+    "multicast, reserved, 6to4 or Azure platform address); an organization's 21st endpoint a 409 "
+    "`limit_reached`; an invalid field a 400 `invalid_request` naming it."
 )
 
 
@@ -139,9 +152,14 @@ def delivery_json(delivery: selectors.Delivery) -> dict:
     }
 
 
+# Refusals that depend on the server (its settings, DNS, the endpoints already there), not on the request's shape.
+CONFLICTS = ("unsafe_url", "limit_reached")
+
+
 def _refused(error: services.EndpointError) -> ApiError:
     field = _camel(error.field) if error.field else "request"
-    return ApiError(400, error.code, error.message, extra={"errors": {field: [error.message]}})
+    status = 409 if error.code in CONFLICTS else 400
+    return ApiError(status, error.code, error.message, extra={"errors": {field: [error.message]}})
 
 
 def _camel(name: str) -> str:
@@ -162,7 +180,7 @@ def endpoints(request):
 
 @router.post(
     "/webhook-endpoints",
-    response={201: OutgoingWebhookEndpointCreated, 400: Error},
+    response={201: OutgoingWebhookEndpointCreated, 400: Error, 409: Error},
     auth=auth(),
     operation_id="createWebhookEndpoint",
     summary="Add an endpoint",
@@ -197,7 +215,7 @@ def endpoint(request, endpoint_id: Id):
 
 @router.patch(
     "/webhook-endpoints/{int:endpoint_id}",
-    response={200: OutgoingWebhookEndpoint, 400: Error},
+    response={200: OutgoingWebhookEndpoint, 400: Error, 409: Error},
     auth=auth(),
     operation_id="updateWebhookEndpoint",
     summary="Change an endpoint",

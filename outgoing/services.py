@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 import secrets
 from collections.abc import Iterable
 
@@ -19,7 +20,8 @@ from django.utils import timezone
 from accounts.actor import Actor
 from accounts.audit import audit_record
 from accounts.models import Membership
-from accounts.text import line_break_problem
+from accounts.numbers import whole
+from accounts.text import SPACE, line_break_problem
 from config import limits
 from notifications import registry, tasks
 from notifications import services as engine
@@ -31,6 +33,8 @@ from .models import DEFAULT_LEAD_MINUTES, EVENT_TYPES, Endpoint
 CHANNEL = "webhook"
 DISABLE_AFTER = dt.timedelta(hours=24)
 MAX_ENDPOINTS = 20  # per organization
+# The URL's shape, as the API describes it (what else is refused is the server's call: safe_http.check_url).
+URL_PATTERN = f"^{SPACE}*(?:[Hh][Tt][Tt][Pp]://[^\\x00]{{0,1993}}|[Hh][Tt][Tt][Pp][Ss]://[^\\x00]{{0,1992}}){SPACE}*$"
 MAX_LEAD_MINUTES = 7 * 24 * 60  # notifications.upcoming hears of shifts at most 7 days ahead
 PROVIDER = "roster"  # audit trail: Roster's own settings
 TEST_EVENT_RATE = "5/minute"  # per organization (config.limits)
@@ -63,6 +67,8 @@ def clean_url(url) -> str:
     url = url.strip()
     if len(url) > 2000:
         raise EndpointError("The URL is too long (2000 characters at most).", field="url")
+    if not re.match(r"[Hh][Tt][Tt][Pp][Ss]?://", url):
+        raise EndpointError("The URL must start with https://.", field="url")
     try:
         return safe_http.check_url(url)
     except safe_http.UnsafeUrl as unsafe:
@@ -91,6 +97,7 @@ def clean_description(description) -> str:
 def clean_lead(minutes) -> int:
     if minutes is None:
         return DEFAULT_LEAD_MINUTES
+    minutes = whole(minutes)
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_LEAD_MINUTES:
         raise EndpointError(
             f"The lead time is a whole number of minutes from 1 to {MAX_LEAD_MINUTES} (7 days).",

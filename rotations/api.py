@@ -15,11 +15,12 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
 from ninja import Query, Status
-from pydantic import Field, StrictInt, WithJsonSchema, create_model
+from pydantic import Field, WithJsonSchema, create_model
 
 from accounts.actor import Actor
-from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, auth, email, require_scope, shaped
+from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, WholeNumber, auth, email, require_scope, shaped
 from accounts.api import router as api_router
+from accounts.text import SPACE, line_break_problem, one_line_pattern
 
 from . import hooks, selectors, services
 from .models import Rotation
@@ -74,8 +75,28 @@ class RotationCore(Schema):
     sync: SyncState
 
 
+def _one_line(*, needed: str, what: str, max_length: int | None = None) -> Any:
+    """Text a person types on one line, trimmed (accounts.text): `needed` when there is nothing but
+    spaces, line_break_problem() for a line break, and at most `max_length` characters once trimmed."""
+    pattern = one_line_pattern(max_length)
+
+    def check(value: str) -> str | None:
+        if re.fullmatch(pattern[1:-1], value):
+            return None
+        if not value.strip():
+            return needed
+        if problem := line_break_problem(value.strip(), what=what):
+            return problem
+        return f"{what} can be at most {max_length} characters."
+
+    return shaped({"pattern": pattern, "minLength": 1}, check)
+
+
+MemberName = _one_line(needed="Each member needs a name.", what="A member's name")  # longer: cut at 200
+
+
 class MemberInput(Schema):
-    name: Text = ""
+    name: MemberName  # type: ignore[valid-type]
     email: email("“{value}” is not an email address.")  # type: ignore[valid-type]
 
 
@@ -115,7 +136,7 @@ class CadenceInput(Schema):
         shaped(  # type: ignore[valid-type]
             {"minimum": 1, "maximum": 365},
             lambda n: None if 1 <= n <= 365 else "The cadence count must be a whole number from 1 to 365.",
-            base=StrictInt,
+            base=WholeNumber,
         )
         | None
     ) = None
@@ -126,30 +147,38 @@ class CadenceInput(Schema):
     start_date: StartDate | None = None  # type: ignore[valid-type]
 
 
-Name = Annotated[Text, Field(min_length=1)]
+Name = _one_line(needed="A rotation needs a name.", what="A rotation name", max_length=services.NAME_MAX)
 TimeZone = Annotated[  # type: ignore[valid-type]
     shaped({"enum": TIME_ZONES}, _time_zone_problem, code="invalid_time_zone"), Field(examples=["Europe/London"])
 ]
 TIME_ZONE = "An IANA time zone."
+SCHEDULE_ID = f"^(?:{SPACE}*{services.SCHEDULE_ID}{SPACE}*)?$"  # empty: none
+ScheduleId = shaped(
+    {"pattern": SCHEDULE_ID},
+    lambda value: None if re.fullmatch(SCHEDULE_ID[1:-1], value) else "That is not a PagerDuty schedule id.",
+    code="invalid_schedule",
+)
 Members = Annotated[list[MemberInput], Field(description="In round-robin order.")]
 
 
 class RotationCreateCore(Schema):
-    name: Name
+    name: Name  # type: ignore[valid-type]
     time_zone: TimeZone = Field(description=TIME_ZONE)  # type: ignore[valid-type]
     description: Text | None = None
     members: Members | None = None
     cadence: CadenceInput | None = None
-    pagerduty_schedule_id: Text | None = Field(None, description="Binds to this schedule.")
+    pagerduty_schedule_id: ScheduleId | None = Field(None, description="Binds to this schedule.")  # type: ignore[valid-type]
 
 
 class RotationUpdateCore(Schema):
-    name: Name | None = None
+    name: Name | None = None  # type: ignore[valid-type]
     time_zone: TimeZone | None = Field(None, description=TIME_ZONE)  # type: ignore[valid-type]
     description: Text | None = None
     members: Members | None = None
     cadence: CadenceInput | None = None
-    pagerduty_schedule_id: Text | None = Field(None, description="A schedule id binds; null unbinds.")
+    pagerduty_schedule_id: ScheduleId | None = Field(  # type: ignore[valid-type]
+        None, description="A schedule id binds; null (or empty) unbinds."
+    )
 
 
 def _with_hook_fields(name: str, base: type[Schema], *, write: bool) -> Any:
@@ -471,7 +500,7 @@ def current(request, rotation_id: Id):
 
 
 def _moment(name: str, raw: str | None, default: dt.datetime) -> dt.datetime:
-    if not raw:
+    if raw is None:  # left out (an empty value is not a date-time: refused below)
         return default
     parsed = _parse(parse_datetime, raw.replace(" ", "+"))
     if parsed is None:
@@ -481,23 +510,25 @@ def _moment(name: str, raw: str | None, default: dt.datetime) -> dt.datetime:
 
 @router.get(
     "/{int:rotation_id}/shifts",
-    response=ShiftList,
+    response={200: ShiftList, 422: Error},
     auth=auth("read"),
     operation_id="listShifts",
     summary="Shifts in a window",
 )
 def shifts(request, rotation_id: Id, window: Query[ShiftWindow]):
-    """Shifts between two ISO 8601 times, gaps included (default: the next 14 days; at most 93 days)."""
+    """Shifts between two ISO 8601 times, gaps included (default: the next 14 days; at most 93 days).
+    Two date-times that make no window (`until` not after `since`, more than 93 days apart, or past
+    the year 9999) are a 422 `invalid_range`."""
     now = timezone.now()
     since = _moment("since", window.since, now)
     try:
         until = _moment("until", window.until, since + dt.timedelta(days=selectors.UPCOMING_DAYS))
         if until <= since or until - since > MAX_RANGE:
-            raise ApiError(400, "invalid_range", "until must be after since, at most 93 days later.")
+            raise ApiError(422, "invalid_range", "until must be after since, at most 93 days later.")
         found = selectors.rotation_for(request.organization, rotation_id, now=since, until=until)
         slots = selectors.timeline(found, since=since, until=until)
     except OverflowError as error:  # a window at the very end of the calendar (year 9999)
-        raise ApiError(400, "invalid_range", "since and until must be dates before the year 9999.") from error
+        raise ApiError(422, "invalid_range", "since and until must be dates before the year 9999.") from error
     return {
         "since": since.isoformat(),
         "until": until.isoformat(),

@@ -7,6 +7,7 @@ message a person can act on.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from collections.abc import Sequence
 
@@ -22,6 +23,7 @@ from .models import Member, Override, Rotation, Shift, Skip, validate_time_zone
 
 CADENCE_FIELDS = ("cadence_unit", "cadence_count", "handoff_time", "start_date")
 EDITABLE_FIELDS = ("name", "description", "time_zone", *CADENCE_FIELDS)
+SCHEDULE_ID = r"[A-Za-z0-9]{1,40}"  # a PagerDuty schedule id (P1A2B3C)
 NAME_MAX: int = Rotation._meta.get_field("name").max_length or 200
 MEMBER_EMAIL_MAX: int = Member._meta.get_field("email").max_length or 254
 FIRST_TURN_YEARS = (1900, 2999)
@@ -268,7 +270,7 @@ def rotation_bind(
     from integrations.pagerduty.selectors import get_connection
 
     schedule_id = (schedule_id or "").strip()
-    if not schedule_id.isalnum() or len(schedule_id) > 40:
+    if not re.fullmatch(SCHEDULE_ID, schedule_id):
         raise RotationError("That is not a PagerDuty schedule id.", "invalid_schedule", field="schedule_id")
     if get_connection(rotation.organization) is None:
         raise RotationError("Connect PagerDuty (Settings → Integrations) before binding a schedule.", "not_connected")

@@ -10,6 +10,7 @@ from pydantic import Field
 from accounts.api import ApiError, DateTime, Id, Schema, Text, api_actor, auth, iso, shaped
 from accounts.api import router as api_router
 from accounts.services import InputRefused
+from accounts.text import NOT_SPACE, trimmed_pattern
 
 from . import processing, selectors, services
 from .models import WebhookSecret as WebhookSecretRow
@@ -41,7 +42,7 @@ def _secret_problem(value) -> str | None:
 
 
 SigningSecret = shaped(
-    {"type": "string", "pattern": rf"^\s*\S{{{services.MIN_SECRET_LENGTH},}}\s*$"},
+    {"type": "string", "pattern": trimmed_pattern(None, at_least=services.MIN_SECRET_LENGTH, inside=NOT_SPACE)},
     _secret_problem,
     code="invalid_secret",
     base=Any,

@@ -5,16 +5,18 @@ An OAuth login started with a browser session is bound to that session; with an 
 token it is bound to the organization, and the callback then needs a signed-in admin of it.
 """
 
+import re
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.views.defaults import page_not_found, permission_denied
 from ninja import Status
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from accounts.api import ApiError, DateTime, Error, Schema, Text, api_actor, auth, form_data, iso
+from accounts.api import ApiError, DateTime, Error, Schema, Text, api_actor, auth, form_data, iso, shaped
 from accounts.api import router as api_router
+from accounts.text import trimmed_pattern
 from integrations.api import ConnectionStatus, connection_status_json, not_connected
 
 from . import client as pd
@@ -61,19 +63,51 @@ class PagerDutyConnectionStatus(ConnectionStatus):
     last_refresh_result: str | None = None
 
 
+# A REST API key as the Connect dialog's form takes it: 8 to 200 printable ASCII characters, no space
+# (spaces around it are trimmed).
+API_KEY = trimmed_pattern(200, at_least=8, inside="[!-~]")
+
+
+def _api_key_problem(value: str) -> str | None:
+    if re.fullmatch(API_KEY[1:-1], value):
+        return None
+    key = value.strip()
+    if any(char.isspace() for char in key):
+        return "{name}: An API key has no spaces; paste only the key."
+    if not (key.isascii() and key.isprintable()):
+        return "{name}: An API key has only letters, digits and punctuation; paste only the key."
+    if len(key) < 8:  # noqa: PLR2004 (the form's words)
+        return f"{{name}}: Ensure this value has at least 8 characters (it has {len(key)})."
+    return f"{{name}}: Ensure this value has at most 200 characters (it has {len(key)})."
+
+
+ApiKey = shaped({"pattern": API_KEY}, _api_key_problem)
+
+
 class ApiKeyRequest(Schema):
-    token: Annotated[Text, Field(json_schema_extra={"minLength": 8, "maxLength": 200})] | None = Field(
-        None, description="A PagerDuty REST API key (user or account). Required."
-    )
-    api_key: Text | None = Field(
+    """`token` (or `apiKey`, its older name) is required."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["token"]}, {"required": ["apiKey"]}]})
+
+    token: ApiKey = Field(None, description="A PagerDuty REST API key (user or account).")  # type: ignore[valid-type]
+    api_key: ApiKey = Field(  # type: ignore[valid-type]
         None, description="The same as `token` (older scripts).", json_schema_extra={"deprecated": True}
     )
     region: Region | None = Field(None, description="Default `us` when connecting.")
 
 
+def _at_most(length: int) -> Any:
+    """Text of at most `length` characters once trimmed (the Connect dialog's form trims it)."""
+    pattern = trimmed_pattern(length)
+    return shaped(
+        {"pattern": pattern},
+        lambda value: None if re.fullmatch(pattern[1:-1], value) else f"{{name}} can be at most {length} characters.",
+    )
+
+
 class OAuthLoginRequest(Schema):
-    client_id: Text | None = None
-    client_secret: Text | None = None
+    client_id: _at_most(200) | None = None  # type: ignore[valid-type]
+    client_secret: _at_most(500) | None = None  # type: ignore[valid-type]
     region: Region | None = None
     write_overrides: bool | None = Field(
         default=None, description="Also ask for `schedules.write`, so taken cover requests are written to PagerDuty."
@@ -89,21 +123,22 @@ class OAuthLogin(Schema):
 
 PAGERDUTY_DOWN: dict[int, Any] = {502: Error, 503: Error}
 PAGERDUTY_DOWN_TEXT = (
-    " PagerDuty unreachable or answering with an error is a 502 (`unavailable`), rate-limiting the check a "
+    " PagerDuty refusing the credentials is a 409 (`invalid_api_key`, or PagerDuty's reason, e.g. "
+    "`pagerduty_forbidden`). PagerDuty unreachable or answering with an error is a 502 (`unavailable`), rate-limiting the check a "
     "503 (`rate_limited`, `Retry-After` says when to retry); nothing is saved."
 )
 
 
 def api_error_for(error: pd.PagerDutyError) -> ApiError:
     """Map a PagerDuty failure to our API's status codes. PagerDuty's own 401 is not *our* 401."""
-    if isinstance(error, pd.Unauthorized):
-        return ApiError(400, "invalid_api_key", f"{error.message}. {UNAUTHORIZED_HELP}")
+    if isinstance(error, pd.Unauthorized):  # PagerDuty refused the key: its state, not the request's shape
+        return ApiError(409, "invalid_api_key", f"{error.message}. {UNAUTHORIZED_HELP}")
     if isinstance(error, pd.RateLimited):
         headers = {"Retry-After": str(int((error.retry_after or 60) + 0.999))}
         return ApiError(503, error.code, error.message + " Nothing was saved.", headers=headers)
     if isinstance(error, pd.Unavailable):
         return ApiError(502, error.code, error.message + " Nothing was saved.")
-    return ApiError(400, error.code, error.message)
+    return ApiError(409, error.code, error.message)  # PagerDuty refused (a permission, a plan, ...)
 
 
 def status_json(organization) -> dict:
@@ -236,12 +271,12 @@ def disconnect(request):
 
 @router.post(
     "/oauth/login",
-    response={200: OAuthLogin, **PAGERDUTY_DOWN},
+    response={200: OAuthLogin, 409: Error, 422: Error, **PAGERDUTY_DOWN},
     auth=auth(),
     operation_id="startPagerDutyOAuthLogin",
     summary="Start an OAuth login",
     description="With your own PagerDuty app (`clientId` and `clientSecret`) or, when both are omitted, the "
-    "operator's. Open `authorizeUrl` in a signed-in admin's browser before `expiresInSeconds` pass. On a "
+    "operator's (a server without one: 409 `oauth_not_available`; only one of the two: 422). Open `authorizeUrl` in a signed-in admin's browser before `expiresInSeconds` pass. On a "
     "connected organization the login replaces the credentials in place (switching from an API key, or "
     "re-authorizing) and rotations keep their schedules; a login to another PagerDuty account is refused "
     "and changes nothing." + PAGERDUTY_DOWN_TEXT,
@@ -251,6 +286,9 @@ def oauth_login(request, payload: OAuthLoginRequest | None = None):
     # server has none, oauth.operator_app says why).
     sent = payload.model_dump(by_alias=True, exclude_none=True) if payload else {}
     write = bool(sent.pop("writeOverrides", False))
+    if bool(sent.get("clientId", "").strip()) != bool(sent.get("clientSecret", "").strip()):  # two values: 422
+        both = "Enter both the Client ID and the Client Secret of your PagerDuty app."
+        raise ApiError(422, "invalid_request", both, extra={"errors": {"request": [both]}})
     cleaned = form_data(
         OAuthConnectForm,
         {"region": "us", **{k: v for k, v in sent.items() if v != ""}},
@@ -272,7 +310,7 @@ def oauth_login(request, payload: OAuthLoginRequest | None = None):
             region=region,
         )
     except oauth.OAuthNotAvailable as error:
-        raise ApiError(400, "oauth_not_available", error.message) from error
+        raise ApiError(409, "oauth_not_available", error.message) from error  # the server's settings
     except pd.PagerDutyError as error:
         raise api_error_for(error) from error
     return OAuthLogin(
@@ -284,7 +322,13 @@ def oauth_login(request, payload: OAuthLoginRequest | None = None):
 
 
 def _query(name: str, description: str) -> dict:
-    return {"name": name, "in": "query", "schema": {"type": "string"}, "description": description}
+    # No NUL character (a URL with one is a 400 text/plain page, before any view).
+    return {
+        "name": name,
+        "in": "query",
+        "schema": {"type": "string", "pattern": r"^[^\x00]*$"},
+        "description": description,
+    }
 
 
 def _page(description: str, media: str) -> dict:

@@ -15,6 +15,7 @@ from django.core.cache import cache
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
+from accounts.numbers import whole
 from accounts.text import line_break_problem
 from integrations.slack import client as slack
 from integrations.slack.models import PROVIDER, SlackConnection
@@ -131,6 +132,7 @@ def clean(field: str, value: Any) -> Any:
             )
         return value
     if field == "reminder_hours":
+        value = whole(value)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 168):
             raise SlackSettingsError(field, "A whole number of hours from 1 to 168, or null.")
         return value

@@ -9,14 +9,14 @@ rotation's API-token feed. `madeByApiToken` says which a rotation feed is."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Status
-from pydantic import Field, StrictInt
+from pydantic import Field
 
-from accounts.api import ApiError, DateTime, Error, Id, Schema, api_actor, auth, iso
+from accounts.api import ApiError, DateTime, Error, Id, Schema, api_actor, auth, iso, whole_number
 from accounts.api import router as api_router
 
 from .. import selectors
@@ -51,7 +51,7 @@ class CalendarFeedShown(Schema):
 
 
 class CalendarFeedCreate(Schema):
-    alarm_minutes: Annotated[StrictInt, Field(ge=1, le=MAX_ALARM_MINUTES)] | None = None
+    alarm_minutes: whole_number(ge=1, le=MAX_ALARM_MINUTES) | None = None  # type: ignore[valid-type]
 
 
 def feed_json(feed: CalendarFeed | None, raw: str | None = None) -> dict:

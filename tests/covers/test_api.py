@@ -44,7 +44,7 @@ def test_a_member_asks_lists_and_reads_her_request(rotation, member_client):
     assert member_client.get(f"/api/cover-requests/{body['id']}").json() == body
 
 
-def test_a_rule_of_the_service_is_a_400_naming_the_json_field(rotation, member_client):
+def test_a_rule_of_the_service_is_a_422_naming_the_json_field(rotation, member_client):
     start, _ = shifts_of(rotation, mia(rotation))[0]
 
     answer = member_client.post(
@@ -53,7 +53,8 @@ def test_a_rule_of_the_service_is_a_400_naming_the_json_field(rotation, member_c
         content_type=JSON,
     )
 
-    assert answer.status_code == 400
+    assert answer.status_code == 422  # two values that do not fit together
+    assert answer.json()["code"] == "invalid_range"
     assert answer.json()["errors"] == {"end": ["The end must be after the start."]}
 
 

@@ -64,21 +64,21 @@ def test_asking_for_part_of_a_shift_records_the_request_audits_and_tells_listene
 
 
 @pytest.mark.parametrize(
-    ("change", "field", "code"),
+    ("change", "field", "code", "status"),
     [
-        (lambda s, e: (s, s), "end", "invalid_request"),
-        (lambda s, e: (NOW - 3 * H, NOW + H), "start", "invalid_request"),
-        (lambda s, e: (s + dt.timedelta(days=1), e + dt.timedelta(days=1)), "start", "not_on_call"),
-        (lambda s, e: (s, s + dt.timedelta(days=200)), "end", "invalid_request"),
+        (lambda s, e: (s, s), "end", "invalid_range", 422),
+        (lambda s, e: (NOW - 3 * H, NOW + H), "start", "in_the_past", 409),
+        (lambda s, e: (s + dt.timedelta(days=1), e + dt.timedelta(days=1)), "start", "not_on_call", 409),
+        (lambda s, e: (s, s + dt.timedelta(days=200)), "end", "too_far_ahead", 409),
     ],
     ids=["ends-before-it-starts", "in-the-past", "not-on-call", "too-far-ahead"],
 )
-def test_an_ask_against_a_rule_is_refused_naming_the_field(rotation, change, field, code):
+def test_an_ask_against_a_rule_is_refused_naming_the_field(rotation, change, field, code, status):
     start, end = shifts_of(rotation, mia(rotation))[0]
 
     error = refused(lambda: ask(rotation, window=change(start, end)))
 
-    assert (error.field, error.code, error.status) == (field, code, 400)
+    assert (error.field, error.code, error.status) == (field, code, status)
     assert not CoverRequest.objects.exists()
 
 

@@ -78,7 +78,7 @@ def test_a_script_connects_with_a_token_and_reads_the_status(client, token, rsps
 def test_an_invalid_key_is_a_json_error_with_a_stable_code(client, token, org, rsps):
     pd_mocks.mock_unauthorized(rsps)
     response = call(client, "POST", token, {"token": KEY})
-    assert response.status_code == 400
+    assert response.status_code == 409  # PagerDuty's answer, not the request's shape
     body = response.json()
     assert body["code"] == "invalid_api_key"
     assert body["message"].startswith("Unauthorized: Invalid or expired API token")
@@ -112,7 +112,7 @@ def test_patch_rotates_and_a_failed_rotation_keeps_the_old_key(client, token, or
 
     rsps.replace(responses.GET, pd_mocks.api("/users/me"), json=pd_mocks.UNAUTHORIZED_BODY, status=401)
     response = call(client, "PATCH", token, {"token": "u+another-bad-key"})
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert PagerDutyConnection.objects.get(organization=org).api_key == NEW_KEY
 
 
