@@ -673,5 +673,10 @@ api.add_exception_handler(
 
 @functools.cache
 def description() -> dict:
-    """The whole description of the API (/api/schema/), generated once per process."""
+    """The whole description of the API (/api/schema/), generated once per process, with every app's
+    router and the schemas it adds (outgoing's event schemas): loaded with the URLconf, which a
+    process that has served nothing yet (a worker, a test) may not have read."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (imports every app's api module)
     return api.get_openapi_schema()
