@@ -304,7 +304,7 @@ def test_a_swap_whose_second_override_pagerduty_refuses_removes_the_first_and_re
 def test_a_half_done_swap_pagerduty_will_not_undo_is_kept_as_a_cover_and_says_so(classic, fake):
     made = ask(classic)
     given = bo_turn(classic)
-    posts = refuse_second_override(fake)
+    refuse_second_override(fake)
     fake.route(
         "DELETE",
         r"/schedules/(?P<id>\w+)/overrides/(?P<override>\w+)",
