@@ -11,6 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_an_admin_connects_a_key_with_the_keyboard(admin_at_width, fake_pagerduty):
     page = admin_at_width
+    page.goto("/settings/integrations/")
     card = page.locator("#pagerduty")
     expect(card.get_by_test_id("pd-status")).to_have_text("Not connected")
 

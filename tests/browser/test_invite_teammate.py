@@ -15,6 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_an_admin_invites_a_teammate_who_joins_from_the_link(signed_in_page, browser, org, live_server, mailoutbox):
     page = signed_in_page
+    page.goto("/settings/integrations/")
     page.get_by_role("link", name="Members").click()
     expect(page.get_by_role("heading", name="Settings → Members")).to_be_visible()
 

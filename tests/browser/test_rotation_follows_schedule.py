@@ -19,6 +19,7 @@ def test_an_admin_makes_a_rotation_follow_a_pagerduty_schedule(signed_in_page, o
     )
     PagerDutyConnectionFactory(organization=org, api_key="u+fakeUserKey0001")
     page = signed_in_page
+    page.goto("/settings/integrations/")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Rotations").click()
     page.get_by_role("link", name="New rotation").click()

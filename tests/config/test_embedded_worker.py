@@ -4,6 +4,7 @@ click (against the fake PagerDuty server), and processes a webhook delivery its 
 Runs in the plain `make test` suite (no Redis, no PostgreSQL)."""
 
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -15,7 +16,9 @@ import pytest
 from tests.conftest import stop_process_group, wait_for
 from tests.rotations.fake_schedules import FakeSchedule, install
 
-pytestmark = pytest.mark.subprocess
+# Its tests share the module's set-up database (set_up_once) where they run in one process: the group
+# keeps them on one xdist worker (once pytest-xdist honours groups under pytest 9.2 again: #1386).
+pytestmark = [pytest.mark.subprocess, pytest.mark.xdist_group("test_embedded_worker")]
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "nSNuHu8hkzQjfZF2rZ8p3vJZ0R2mX4oqQb9g3VQyG3E="
@@ -41,9 +44,8 @@ SECRET = "whsec-embedded-worker-test-0001"
 DELIVERY = ROOT / "tests" / "webhooks" / "fixtures" / "incident.triggered.json"
 
 
-@pytest.fixture
-def development_env(tmp_path, fake_pagerduty) -> dict:
-    """The development settings on a SQLite file and an embedded broker in tmp_path; nothing from a
+def development_env_in(folder: Path, pagerduty_url: str) -> dict:
+    """The development settings on a SQLite file and an embedded broker in `folder`; nothing from a
     developer's .env (ROSTER_ENV_FILE empty) or shell."""
     return {
         "PATH": os.environ["PATH"],
@@ -52,16 +54,21 @@ def development_env(tmp_path, fake_pagerduty) -> dict:
         "DEBUG": "true",
         "SECRET_KEY": "embedded-worker-test-secret-key-0123456789",
         "FIELD_ENCRYPTION_KEY": KEY,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'roster.sqlite3'}",
-        "ROSTER_BROKER_DIR": str(tmp_path / "broker"),
+        "DATABASE_URL": f"sqlite:///{folder / 'roster.sqlite3'}",
+        "ROSTER_BROKER_DIR": str(folder / "broker"),
         "ROSTER_SYNC_INTERVAL": "1",
-        "PAGERDUTY_API_URL": fake_pagerduty.url,
-        "PAGERDUTY_EU_API_URL": fake_pagerduty.url,
+        "PAGERDUTY_API_URL": pagerduty_url,
+        "PAGERDUTY_EU_API_URL": pagerduty_url,
         "LOG_LEVEL": "INFO",
         # The sweeper re-queues nothing during a test: only the web process's relay hands a delivery on.
         "WEBHOOK_SWEEP_AFTER_SECONDS": "3600",
         "WEBHOOK_SWEEP_STALE_SECONDS": "3600",
     }
+
+
+@pytest.fixture
+def development_env(tmp_path, fake_pagerduty) -> dict:
+    return development_env_in(tmp_path, fake_pagerduty.url)
 
 
 def manage(env: dict, *args: str) -> str:
@@ -100,16 +107,29 @@ def shifts_in(database: Path) -> int:
         return connection.execute("SELECT count(*) FROM rotations_shift").fetchone()[0]
 
 
+@pytest.fixture(scope="module")
+def set_up_once(tmp_path_factory) -> tuple[Path, str]:
+    """Migrate and SETUP once for this file's tests in this process: a folder with the database and
+    the broker as they left them, and the organization's webhook endpoint. No PagerDuty
+    answers here (nothing listens on port 9): the set-up calls none."""
+    folder = tmp_path_factory.mktemp("embedded-worker-setup")
+    env = development_env_in(folder, "http://127.0.0.1:9")
+    manage(env, "migrate", "--noinput", "-v0")
+    output = manage(env, "shell", "-c", f"SECRET = {SECRET!r}\n{SETUP}")
+    return folder, output.split("endpoint: ")[1].strip()
+
+
 @pytest.fixture
-def bound_rotation(development_env, fake_pagerduty):
+def bound_rotation(set_up_once, development_env, fake_pagerduty, tmp_path):
+    """A copy of the set-up database (and broker) in the test's tmp_path, and the fake PagerDuty's schedule."""
+    folder, endpoint = set_up_once
+    shutil.copytree(folder, tmp_path, dirs_exist_ok=True)
     install(
         fake_pagerduty,
         schedules={"PSHIFT1": FakeSchedule(users=["PANA001"], kind="v3", name="Ops")},
         users={"PANA001": ("Ana Ortiz", "ana@acme.example")},
     )
-    manage(development_env, "migrate", "--noinput", "-v0")
-    output = manage(development_env, "shell", "-c", f"SECRET = {SECRET!r}\n{SETUP}")
-    return output.split("endpoint: ")[1].strip()
+    return endpoint
 
 
 def test_a_bound_rotation_follows_pagerduty_with_no_click(bound_rotation, worker_with_beat, fake_pagerduty, tmp_path):

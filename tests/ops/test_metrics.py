@@ -239,6 +239,7 @@ def test_the_number_of_queries_does_not_grow_with_organizations(client, settings
     assert queries() == one, one
 
 
+@pytest.mark.subprocess
 def test_counters_of_several_processes_are_added_up(scrape, monkeypatch, tmp_path):
     """Gunicorn workers and Celery workers each count in their own process; /metrics adds them up
     (prometheus-client's multiprocess mode, PROMETHEUS_MULTIPROC_DIR)."""
