@@ -60,7 +60,7 @@ test-services: $(STAMP) services ## Run what needs PostgreSQL, Redis or a Celery
 worker: $(STAMP) ## Run a Celery worker with beat alone (make run starts one already)
 	@mkdir -p var && bin/worker --schedule=var/celerybeat-schedule
 
-fuzz: $(STAMP) ## Fuzz the JSON API with Schemathesis against a live app (own SQLite database; about a minute)
+fuzz: $(STAMP) ## Fuzz the JSON API with Schemathesis (with its positive and negative data checks) against a live app (own SQLite database; about 1.5 minutes)
 	$(PY) bin/fuzz-api $(FUZZ_ARGS)
 
 screenshots: $(STAMP) ## PNGs of every page at 1280 and 390 px into test-artifacts/screenshots/ (seeded test app, fake PagerDuty)
