@@ -86,7 +86,7 @@ def test_the_api_answers_400_naming_the_field(api, native):
 
     assert created.status_code == renamed.status_code == members.status_code == 400
     assert created.json()["errors"] == renamed.json()["errors"] == {"name": [MESSAGE]}
-    assert list(members.json()["errors"]) == ["members"]
+    assert list(members.json()["errors"]) == ["members.0.name"]  # the member and its field
     assert "must be on one line" in members.json()["message"]
     assert list(Rotation.objects.values_list("name", flat=True)) == ["Platform"]
     assert native.members.count() == 1
