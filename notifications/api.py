@@ -16,6 +16,7 @@ from pydantic import Field, WithJsonSchema
 from accounts.actor import Actor
 from accounts.api import ApiError, DateTime, Error, Id, Schema, api_actor, auth
 from accounts.api import router as api_router
+from accounts.text import one_line_pattern
 from integrations.slack.selectors import get_connection
 from rotations import hooks
 from rotations.models import Rotation
@@ -395,7 +396,11 @@ SLACK_SCHEMAS = {
                 "503 `slack_unavailable`.",
                 "properties": {
                     "handle": {"type": "string", "description": "Without the @: lower-case letters, digits, . - _"},
-                    "name": {"type": "string", "description": "Defaults to “<rotation> on call”."},
+                    "name": {
+                        "type": "string",
+                        "pattern": one_line_pattern(required=False),
+                        "description": "One line. Defaults to “<rotation> on call”.",
+                    },
                 },
                 "example": {"handle": "platform-oncall", "name": "Platform on call"},
             },

@@ -3,6 +3,7 @@ found: a rule the description did not state. Each rule is now in the operation's
 describes it and the API refuses what it forbids with the same `{code, message, errors}` as before."""
 
 import json
+import re
 
 import pytest
 
@@ -286,3 +287,15 @@ def test_the_rotation_s_slack_settings_describe_that_no_text_or_key_holds_a_nul(
 
     assert response.status_code == 400
     assert response.json()["message"] == "Text values may not contain NUL characters."
+
+
+def test_a_webhook_secret_label_is_described_as_one_line_and_refused_as_before(client, described, bearer):
+    pattern = schema_of(described, "WebhookSecretCreate")["properties"]["label"]["anyOf"][0]["pattern"]
+    assert re.fullmatch(pattern, "Production") and not re.fullmatch(pattern, "a\x1db")  # \x1d: a line break
+
+    response = post(
+        client, "/api/integrations/pagerduty/webhook-secrets", bearer, {"secret": "s3cr3t-AbCd1234", "label": "a\x1db"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"label": ["A label must be on one line: remove the line break."]}

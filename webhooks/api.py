@@ -5,12 +5,12 @@ from typing import Annotated, Any
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Query, Status
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from accounts.api import ApiError, DateTime, Id, Schema, Text, api_actor, auth, iso, shaped
 from accounts.api import router as api_router
 from accounts.services import InputRefused
-from accounts.text import NOT_SPACE, trimmed_pattern
+from accounts.text import NOT_SPACE, one_line_pattern, trimmed_pattern
 
 from . import processing, selectors, services
 from .models import WebhookSecret as WebhookSecretRow
@@ -49,12 +49,16 @@ SigningSecret = shaped(
 )
 
 
+# One line (the service's rule, as for every name): described, so a label the description allows is kept.
+Label = Annotated[Text, WithJsonSchema({"type": "string", "pattern": one_line_pattern(required=False)})]
+
+
 class WebhookSecretCreate(Schema):
     # The service's one rule for a secret (also the page's), described: a refusal is a 400 `invalid_secret`.
     secret: SigningSecret = Field(  # type: ignore[valid-type]
         description="The subscription's signing secret, as PagerDuty shows it (no spaces)."
     )
-    label: Text | None = None
+    label: Label | None = None
 
 
 class WebhookEndpoint(Schema):
