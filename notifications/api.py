@@ -360,6 +360,15 @@ _SLACK_WRITABLE = {
         "description": "Nobody on call: keep the group as it was (Slack refuses an empty group) or disable it.",
     },
 }
+_SLACK_READ_ONLY = {
+    "linked": {"type": "integer", "description": "Members matched to a Slack user by email (read-only)."},
+    "total": {"type": "integer", "description": "Members (read-only)."},
+    "unlinked": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "Emails with no Slack user (read-only).",
+    },
+}
 SLACK_SCHEMAS = {
     "RotationSlack": {
         "type": "object",
@@ -368,22 +377,19 @@ SLACK_SCHEMAS = {
         "properties": {
             **_SLACK_WRITABLE,
             "messageTemplates": _TEMPLATES,
-            "linked": {"type": "integer", "description": "Members matched to a Slack user by email (read-only)."},
-            "total": {"type": "integer", "description": "Members (read-only)."},
-            "unlinked": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "Emails with no Slack user (read-only).",
-            },
+            **_SLACK_READ_ONLY,
         },
     },
     "RotationSlackUpdate": {
         "type": "object",
-        "description": 'Any subset; null turns a part off, `"slack": null` turns all off. Read-only keys are ignored. '
-        "409 `not_connected` without Slack.",
+        "description": 'Any subset; null turns a part off, `"slack": null` turns all off. Read-only keys are ignored '
+        "(a body read with GET may be sent back); any other key is a 400 naming it. 409 `not_connected` without "
+        "Slack.",
+        "additionalProperties": False,
         "properties": {
             **_SLACK_WRITABLE,
-            "messageTemplates": nullable({**_TEMPLATES, "required": []}),
+            **_SLACK_READ_ONLY,
+            "messageTemplates": nullable({**_TEMPLATES, "required": [], "additionalProperties": False}),
             "createUserGroup": {
                 "type": "object",
                 "required": ["handle"],

@@ -270,23 +270,23 @@ def test_a_schedule_id_is_described_and_refused_as_the_service_does(client, desc
     }
 
 
-def test_the_rotation_s_slack_settings_describe_that_no_text_or_key_holds_a_nul(client, described, bearer, org):
+def test_the_rotation_s_slack_settings_describe_their_keys_and_that_no_text_holds_a_nul(client, described, bearer, org):
     slack = next(
         s for s in schema_of(described, "RotationUpdate")["properties"]["slack"]["anyOf"] if s.get("properties")
     )
-    assert slack["propertyNames"] == {"pattern": r"^[^\x00]*$"}  # read-only keys may come back: not any key
+    assert slack["additionalProperties"] is False  # the keys it has, and the read-only ones a GET gave
+    assert {"linked", "total", "unlinked", "messageTemplates"} <= set(slack["properties"])
     assert slack["properties"]["topicChannelId"]["anyOf"][0]["pattern"] == r"^[^\x00]*$"
     rotation = RotationFactory(organization=org, name="Native")
 
-    response = client.patch(
-        f"/api/rotations/{rotation.pk}/",
-        data=json.dumps({"slack": {"stray\x00key": True}}),
-        content_type="application/json",
-        **bearer,
-    )
+    def patch(body):
+        return client.patch(
+            f"/api/rotations/{rotation.pk}/", data=json.dumps(body), content_type="application/json", **bearer
+        )
 
-    assert response.status_code == 400
-    assert response.json()["message"] == "Text values may not contain NUL characters."
+    nul = patch({"slack": {"topicChannelId": "C1\x00"}})
+    assert nul.status_code == 400
+    assert nul.json()["message"] == "Text values may not contain NUL characters."
 
 
 def test_a_webhook_secret_label_is_described_as_one_line_and_refused_as_before(client, described, bearer):
