@@ -369,7 +369,7 @@ _SLACK_READ_ONLY = {
         "description": "Emails with no Slack user (read-only).",
     },
 }
-SLACK_SCHEMAS = {
+SLACK_SCHEMAS: dict[str, dict] = {
     "RotationSlack": {
         "type": "object",
         "description": "The rotation's Slack settings (null when Slack is not connected); every key present, null when unset.",
@@ -415,7 +415,7 @@ SLACK_SCHEMAS = {
 }
 
 
-def _no_nul(schema):
+def _no_nul(schema: Any) -> Any:
     """The API refuses a NUL character anywhere in a body (as text, or as a key): say so in every
     string and object of these hand-written schemas, as `accounts.api.Text` does for the others."""
     if isinstance(schema, dict):
