@@ -20,7 +20,6 @@ commit; these are the places where apps add to what rotations shows:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,8 +28,6 @@ if TYPE_CHECKING:
     from accounts.actor import Actor
 
     from .models import Rotation
-
-log = logging.getLogger(__name__)
 
 _detail_contexts: list[Callable[[Rotation], dict]] = []
 
