@@ -17,6 +17,24 @@ class ReadOnlyInline(admin.options.InlineModelAdmin):
     can_delete = False
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A model admin support staff read: the app makes the rows (its services validate and audit), never
+    an add here. `allow_change = True` where an admin action needs the change permission (the fields stay
+    read-only); `allow_delete = False` where deleting a row must go through the app instead."""
+
+    allow_change = False
+    allow_delete = True
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return self.allow_change and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.allow_delete and super().has_delete_permission(request, obj)
+
+
 def register_organization_inline(inline_class: type[admin.options.InlineModelAdmin]) -> None:
     if inline_class not in _organization_inlines:
         _organization_inlines.append(inline_class)
@@ -73,7 +91,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin):
     list_display = ["name", "organization", "scope", "last4", "created_at", "expires_at", "last_used_at"]
     search_fields = ["name", "organization__name", "organization__slug"]
     readonly_fields = fields = (
@@ -87,13 +105,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "expires_at",
         "last_used_at",
     )
-
-    def has_add_permission(self, request):
-        return False
+    allow_change = True
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(ReadOnlyAdmin):
     """Read-only: admins invite from Settings → Members. The token is never stored, its hash never shown."""
 
     list_display = ["email", "organization", "role", "expires_at", "used"]
@@ -111,26 +127,14 @@ class InvitationAdmin(admin.ModelAdmin):
         "accepted_by",
     )
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     @admin.display(boolean=True, description="Used")
     def used(self, obj):
         return obj.accepted_at is not None
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "organization", "provider", "action", "actor_label", "summary"]
     list_filter = ["provider", "action"]
     search_fields = ["organization__name", "organization__slug", "actor_label", "summary"]
     readonly_fields = ["organization", "provider", "action", "actor", "actor_label", "summary", "detail", "created_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from accounts.admin import ReadOnlyAdmin
+
 from .models import CoverRequest
 
 
 @admin.register(CoverRequest)
-class CoverRequestAdmin(admin.ModelAdmin):
+class CoverRequestAdmin(ReadOnlyAdmin):
     """Read-only, for support staff: who asked, who took it, and how writing it to the schedule went
     (`apply_state`, `apply_message`, the PagerDuty override ids). Requests change through the rotation
     page, Slack or the API (validated, audited, written to PagerDuty exactly once)."""
@@ -34,12 +36,4 @@ class CoverRequestAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["rotation", "organization"]
     date_hierarchy = "start"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    allow_delete = False

@@ -3,20 +3,16 @@ digits and health). A provider's admin.py subclasses these and names its model a
 
 from django.contrib import admin
 
-from accounts.admin import ReadOnlyInline
+from accounts.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 class ConnectionInline(ReadOnlyInline, admin.StackedInline):
     """The connection's health on its organization's admin page (accounts.admin.register_organization_inline)."""
 
 
-class ConnectionAdmin(admin.ModelAdmin):
+class ConnectionAdmin(ReadOnlyAdmin):
     search_fields = ["organization__name", "organization__slug"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Disconnecting revokes or deletes credentials, unbinds rotations and records the audit: an admin
-        # of the organization does it from Settings → Integrations, never a bare row delete here.
-        return False
+    allow_change = True
+    # Disconnecting revokes or deletes credentials, unbinds rotations and records the audit: an admin
+    # of the organization does it from Settings → Integrations, never a bare row delete here.
+    allow_delete = False

@@ -1,13 +1,14 @@
 from django.contrib import admin, messages
 
 from accounts.actor import Actor
+from accounts.admin import ReadOnlyAdmin
 
 from . import tasks
 from .models import EmailReminder, Notification, RotationEmailSettings, RotationSlack
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     """Read-only, except **Resend** (sends the chosen notifications again, now): Slack, email and
     outgoing webhook deliveries alike (a webhook's has `response_code` and `response_body`; its target
     is "endpoint:<id>"). Staff need the "Can resend notifications" permission
@@ -30,15 +31,7 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["rotation__name", "target", "source", "last_error", "organization__slug"]
     list_select_related = ["rotation", "organization"]
     actions = ["resend"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    allow_delete = False
 
     def has_resend_permission(self, request) -> bool:
         return request.user.has_perm("notifications.resend_notification")
@@ -50,29 +43,14 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(RotationSlack)
-class RotationSlackAdmin(admin.ModelAdmin):
+class RotationSlackAdmin(ReadOnlyAdmin):
     """Read-only: rotations' Slack settings change on the rotation page or the API (validated and audited)."""
 
     list_display = ["rotation", "usergroup_id", "topic_channel_id", "message_channel_id", "gap_behaviour", "updated_at"]
     search_fields = ["rotation__name", "usergroup_id", "topic_channel_id", "message_channel_id"]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Reminder choices change on the rotation page, the API or the unsubscribe link (audited)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
+# Reminder choices change on the rotation page, the API or the unsubscribe link (audited).
 @admin.register(RotationEmailSettings)
 class RotationEmailSettingsAdmin(ReadOnlyAdmin):
     list_display = ["rotation", "reminder_hours", "shift_moved", "updated_at"]

@@ -10,13 +10,14 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
 from accounts.actor import Actor
+from accounts.admin import ReadOnlyAdmin
 
 from . import selectors, services
 from .models import Endpoint
 
 
 @admin.register(Endpoint)
-class EndpointAdmin(admin.ModelAdmin):
+class EndpointAdmin(ReadOnlyAdmin):
     list_display = [
         "url",
         "organization",
@@ -47,13 +48,8 @@ class EndpointAdmin(admin.ModelAdmin):
     ]
     fields = tuple(readonly_fields)
     actions = ["enable", "disable"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Deleting is the organization admin's decision (Settings → Webhooks, audited).
-        return False
+    allow_change = True
+    allow_delete = False  # the organization admin's decision (Settings → Webhooks, audited)
 
     @admin.display(description="Events")
     def subscribed_events(self, obj: Endpoint) -> str:

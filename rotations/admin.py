@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from accounts.actor import Actor
-from accounts.admin import ReadOnlyInline, register_organization_inline
+from accounts.admin import ReadOnlyAdmin, ReadOnlyInline, register_organization_inline
 
 from .calendar.feeds import calendar_feed_revoke
 from .models import CalendarFeed, Handoff, Member, PagerDutyUser, Rotation, Shift, SyncRun, TimeOff
@@ -52,17 +52,11 @@ class RotationAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(ReadOnlyAdmin):
     list_display = ["started_at", "organization", "schedule_id", "ok", "error", "rotations", "shifts", "changed"]
     list_filter = ["ok", "error_code", "changed"]
     search_fields = ["organization__name", "organization__slug", "schedule_id", "error"]
     list_select_related = ["organization"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Shift)
@@ -88,7 +82,7 @@ class TimeOffAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
+class CalendarFeedAdmin(ReadOnlyAdmin):
     """Support staff see which feeds exist and can revoke one (audited, as from the page); the
     token is never stored, only its hash and last 4 characters, and the hash is not shown."""
 
@@ -109,12 +103,8 @@ class CalendarFeedAdmin(admin.ModelAdmin):
     ]
     fields = tuple(readonly_fields)
     actions = ["revoke"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    allow_change = True
+    allow_delete = False
 
     @admin.action(description="Revoke the selected calendar feeds (their URLs answer 404)", permissions=["change"])
     def revoke(self, request, queryset):

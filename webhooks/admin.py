@@ -4,7 +4,7 @@ incidents with their timelines. Never a secret: signing secrets show by their la
 from django.contrib import admin, messages
 from django.db import transaction
 
-from accounts.admin import ReadOnlyInline, register_organization_inline
+from accounts.admin import ReadOnlyAdmin, ReadOnlyInline, register_organization_inline
 
 from .models import Delivery, Incident, IncidentEvent, WebhookEndpoint, WebhookSecret
 from .queueing import queue_deliveries
@@ -30,13 +30,14 @@ register_organization_inline(WebhookSecretInline)
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "organization", "event_type", "incident_ref", "status", "short_error", "tries"]
     list_filter = ["status", ("organization", admin.RelatedOnlyFieldListFilter), "event_type", "verified"]
     list_select_related = ["organization"]
     search_fields = ["organization__name", "organization__slug", "event_id", "webhook_id", "incident_ref"]
     date_hierarchy = "received_at"
     actions = ["reprocess"]
+    allow_change = True
     fields = readonly_fields = (
         "organization",
         "status",
@@ -70,9 +71,6 @@ class DeliveryAdmin(admin.ModelAdmin):
     def body_text(self, obj):
         return obj.body_text
 
-    def has_add_permission(self, request):
-        return False
-
     @admin.action(description="Reprocess the selected deliveries", permissions=["change"])
     def reprocess(self, request, queryset):
         """Queue verified deliveries again. Processing is idempotent: events already on an
@@ -99,7 +97,7 @@ class IncidentEventInline(ReadOnlyInline, admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(ReadOnlyAdmin):
     list_display = [
         "pagerduty_id",
         "number",
@@ -114,6 +112,4 @@ class IncidentAdmin(admin.ModelAdmin):
     search_fields = ["pagerduty_id", "title", "organization__name", "service_name", "incident_key"]
     inlines = [IncidentEventInline]
     readonly_fields = [f.name for f in Incident._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
+    allow_change = True

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accounts.admin import register_organization_inline
+from accounts.admin import ReadOnlyAdmin, register_organization_inline
 from integrations.admin import ConnectionAdmin, ConnectionInline
 
 from .models import SlackConnection, SlackUser
@@ -43,13 +43,11 @@ class SlackConnectionAdmin(ConnectionAdmin):
 
 
 @admin.register(SlackUser)
-class SlackUserAdmin(admin.ModelAdmin):
+class SlackUserAdmin(ReadOnlyAdmin):
     """Who an email address is in a workspace, as Roster last looked it up. Deleting a row makes Roster
     look the address up again."""
 
     list_display = ["email", "team_id", "user_id", "looked_up_at"]
     search_fields = ["email", "team_id", "user_id"]
     fields = readonly_fields = ("team_id", "email", "user_id", "looked_up_at")
-
-    def has_add_permission(self, request):
-        return False
+    allow_change = True
