@@ -32,7 +32,6 @@ import argparse
 import datetime as dt
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -45,18 +44,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.services import (  # noqa: E402
-    OwnPostgres,
-    OwnRedis,
     app_env,
     cpu_seconds,
     migrated_app,
+    own_services,
     percentile,
+    start_web,
     start_worker,
+    stop,
     wait_for_worker,
 )
 from tests.fake_pagerduty import PAGERDUTY_LIMIT, FakePagerDuty  # noqa: E402
 
-VENV_BIN = Path(sys.executable).parent
 KEY = "u+benchCoverKey001"
 
 
@@ -155,31 +154,6 @@ def setup(fake: FakePagerDuty, rotations: int, per_rotation: int) -> tuple[str, 
             takers = [p for p in crew if p.email != shift.member.email]
             requests.append(Request(asked.pk, rotation.pk, sid, asked.start, asked.end, takers))
     return admin_token, requests
-
-
-def start_web(env: dict, args, logdir: Path) -> subprocess.Popen:
-    import requests as http
-
-    log = open(logdir / "gunicorn.log", "w")  # noqa: SIM115
-    web = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), os.environ.get("BENCH_WSGI", "config.wsgi"), "--bind", f"127.0.0.1:{args.port}"]
-        + ["--workers", str(args.web_workers), "--worker-class", "gthread", "--threads", str(args.threads)]
-        + ["--log-level", "warning", "--backlog", "2048", "--timeout", "120"]
-        + ["--access-logfile", str(logdir / "access.log"), "--access-logformat", "%(t)s %(m)s %(U)s %(s)s %(L)s"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if http.get(f"http://127.0.0.1:{args.port}/healthz", timeout=2).status_code == 200:
-                return web
-        except http.RequestException:
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not start; see {logdir / 'gunicorn.log'}")
 
 
 def warm_up(base: str, admin_token: str, requests: list[Request], count: int) -> None:
@@ -381,13 +355,13 @@ def main() -> None:
     per_rotation = args.per_rotation or (5 if args.quick else 10)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped: still clean up (and report nothing)
 
-    postgres, redis = OwnPostgres(args.pg_port), OwnRedis(args.redis_port)
     worker = web = None
     limit = PAGERDUTY_LIMIT if args.rate_limit else 0
-    with FakePagerDuty(latency=args.latency, rate_limit_per_minute=limit) as fake:
+    with (
+        FakePagerDuty(latency=args.latency, rate_limit_per_minute=limit) as fake,
+        own_services(args.pg_port, args.redis_port) as (postgres, redis),
+    ):
         try:
-            postgres.start()
-            redis.start()
             env = app_env(
                 postgres,
                 redis,
@@ -411,7 +385,10 @@ def main() -> None:
             )
             worker = start_worker(env, args.concurrency, logdir)
             wait_for_worker()
-            web = start_web(env, args, logdir)
+            gunicorn = ["--workers", str(args.web_workers), "--worker-class", "gthread", "--threads", str(args.threads)]
+            gunicorn += ["--timeout", "120", "--access-logfile", str(logdir / "access.log")]
+            gunicorn += ["--access-logformat", "%(t)s %(m)s %(U)s %(s)s %(L)s"]
+            web = start_web(env, args.port, logdir, gunicorn, wsgi=os.environ.get("BENCH_WSGI", "config.wsgi"))
             base = f"http://127.0.0.1:{args.port}"
             warm_up(base, admin_token, requests, 4 * args.web_workers * args.threads)
             before = len(fake.log)
@@ -434,15 +411,7 @@ def main() -> None:
             time.sleep(2)  # anything the worker still does (a pending apply) shows in the counts
             report(fake, requests, t0, before)
         finally:
-            for process in (web, worker):
-                if process is not None and process.poll() is None:
-                    os.killpg(process.pid, signal.SIGTERM)
-                    try:
-                        process.wait(timeout=20)
-                    except subprocess.TimeoutExpired:
-                        os.killpg(process.pid, signal.SIGKILL)
-            redis.drop()
-            postgres.drop()
+            stop(web, worker)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ import datetime as dt
 import os
 import random
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,12 +38,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.services import (  # noqa: E402
-    OwnPostgres,
-    OwnRedis,
     app_env,
     migrated_app,
+    own_services,
     percentile,
     start_worker,
+    stop,
     wait_for_worker,
 )
 from tests.fake_pagerduty import PAGERDUTY_LIMIT, Change, FakePagerDuty  # noqa: E402
@@ -219,12 +218,12 @@ def main() -> None:
         Org("Medium", "u+benchMediumKey2", sizes[1]),
         Org("Small", "u+benchSmallKey03", sizes[2]),
     ]
-    postgres, redis = OwnPostgres(args.pg_port), OwnRedis(args.redis_port)
     worker = None
-    with FakePagerDuty(latency=args.latency, rate_limit_per_minute=PAGERDUTY_LIMIT) as fake:
+    with (
+        FakePagerDuty(latency=args.latency, rate_limit_per_minute=PAGERDUTY_LIMIT) as fake,
+        own_services(args.pg_port, args.redis_port) as (postgres, redis),
+    ):
         try:
-            postgres.start()
-            redis.start()
             env = app_env(
                 postgres,
                 redis,
@@ -283,14 +282,7 @@ def main() -> None:
                 time.sleep(max(0.0, 1.0 - (time.time() - now)))
             report(fake, orgs, t0, time.time())
         finally:
-            if worker is not None and worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGTERM)
-                try:
-                    worker.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(worker.pid, signal.SIGKILL)
-            redis.drop()
-            postgres.drop()
+            stop(worker)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ import datetime as dt
 import math
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.services import OwnPostgres, OwnRedis, app_env, migrated_app, start_worker, wait_for_worker  # noqa: E402
+from bench.services import app_env, migrated_app, own_services, start_worker, stop, wait_for_worker  # noqa: E402
 from tests.fake_slack import PER_MINUTE, FakeSlack  # noqa: E402
 
 ADA, GRACE = ("Ada Lovelace", "ada@acme.example"), ("Grace Hopper", "grace@acme.example")
@@ -184,12 +183,12 @@ def main() -> None:
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped: still clean up (and report nothing)
 
-    postgres, redis = OwnPostgres(args.pg_port), OwnRedis(args.redis_port)
     worker = None
-    with FakeSlack(latency=args.latency, rate_limits=True) as fake:
+    with (
+        FakeSlack(latency=args.latency, rate_limits=True) as fake,
+        own_services(args.pg_port, args.redis_port) as (postgres, redis),
+    ):
         try:
-            postgres.start()
-            redis.start()
             env = app_env(
                 postgres,
                 redis,
@@ -234,14 +233,7 @@ def main() -> None:
                 time.sleep(1)
             report(fake, ids, t0, time.time() - t0, args)
         finally:
-            if worker is not None and worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGTERM)
-                try:
-                    worker.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(worker.pid, signal.SIGKILL)
-            redis.drop()
-            postgres.drop()
+            stop(worker)
 
 
 if __name__ == "__main__":

@@ -12,11 +12,15 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -147,6 +151,19 @@ class OwnRedis:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+@contextmanager
+def own_services(pg_port: int, redis_port: int) -> Iterator[tuple[OwnPostgres, OwnRedis]]:
+    """The bench's own PostgreSQL and Redis, started, and removed at the end (whatever happened)."""
+    postgres, redis = OwnPostgres(pg_port), OwnRedis(redis_port)
+    try:
+        postgres.start()
+        redis.start()
+        yield postgres, redis
+    finally:
+        redis.drop()
+        postgres.drop()
+
+
 def cpu_seconds(*roots: int) -> float:
     """CPU time (user + system) so far of the processes `roots` and all their descendants that are
     still running, from /proc: what each part of a bench spent, on a machine whose cores they share."""
@@ -218,12 +235,36 @@ def migrated_app(env: dict) -> None:
     django.setup()
 
 
-def start_worker(env: dict, concurrency: int, logdir: Path) -> subprocess.Popen:
-    """A Celery worker with beat (prefork), logging to logdir/celery.log, in its own process group."""
-    log = open(logdir / "celery.log", "w")  # noqa: SIM115
+def start_web(env: dict, port: int, logdir: Path, options: list[str], wsgi: str = "config.wsgi") -> subprocess.Popen:
+    """gunicorn serving `wsgi` on 127.0.0.1:port with `options`, logging to logdir/gunicorn.log, in its own
+    process group; returns once /healthz answers 200."""
+    log = open(logdir / "gunicorn.log", "w")  # noqa: SIM115
+    web = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), wsgi, "--bind", f"127.0.0.1:{port}", *options]
+        + ["--log-level", "warning", "--backlog", "2048"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    return web
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not start; see {logdir / 'gunicorn.log'}")
+
+
+def start_worker(env: dict, concurrency: int, logdir: Path, *, pool: str = "prefork") -> subprocess.Popen:
+    """A Celery worker with beat, adding to logdir/celery.log, in its own process group."""
+    log = open(logdir / "celery.log", "a")  # noqa: SIM115
     return subprocess.Popen(
         [str(VENV_BIN / "celery"), "-A", "config", "worker", "-B", "--loglevel", "warning"]
-        + ["--pool", "prefork", "--concurrency", str(concurrency), "--schedule", str(logdir / "beat-schedule")]
+        + ["--pool", pool, "--concurrency", str(concurrency), "--schedule", str(logdir / "beat-schedule")]
         + ["--without-gossip", "--without-mingle"],
         cwd=ROOT,
         env=env,
@@ -231,6 +272,18 @@ def start_worker(env: dict, concurrency: int, logdir: Path) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+def stop(*processes: subprocess.Popen | None, timeout: float = 20) -> None:
+    """Stop each process started in its own group (start_web, start_worker) that still runs, and its
+    children: SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
+    for process in processes:
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def wait_for_worker(timeout: float = 60) -> None:

@@ -32,7 +32,6 @@ import json
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,9 +42,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.services import OwnPostgres, OwnRedis, app_env, migrated_app, wait_for_worker  # noqa: E402
+from bench.services import (  # noqa: E402
+    OwnPostgres,
+    OwnRedis,
+    app_env,
+    migrated_app,
+    own_services,
+    start_web,
+    start_worker,
+    stop,
+    wait_for_worker,
+)
 
-VENV_BIN = Path(sys.executable).parent
 SECRET = "bench-signing-secret-0001"
 FIXTURE = ROOT / "tests" / "webhooks" / "fixtures" / "incident.triggered.json"
 STATUSES = ["triggered", "acknowledged", "resolved"]
@@ -76,32 +84,8 @@ class Server:
         self._worker_lock = threading.Lock()
 
     def start_web(self):
-        log = open(self.logdir / "gunicorn.log", "w")  # noqa: SIM115
-        self.web = subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"),
-                "config.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(self.workers),
-            ]
-            + ["--log-level", "warning", "--backlog", "2048"]
-            + (["-c", os.environ["BENCH_GUNICORN_CONF"]] if os.environ.get("BENCH_GUNICORN_CONF") else []),
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if request(self.port, "GET", "/healthz")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not start; see {self.logdir / 'gunicorn.log'}")
+        conf = ["-c", os.environ["BENCH_GUNICORN_CONF"]] if os.environ.get("BENCH_GUNICORN_CONF") else []
+        self.web = start_web(self.env, self.port, self.logdir, ["--workers", str(self.workers), *conf])
 
     def start_worker(self):
         with self._worker_lock:
@@ -125,17 +109,8 @@ class Server:
                 self._spawn_worker()
 
     def _spawn_worker(self):
-        log = open(self.logdir / "celery.log", "a")  # noqa: SIM115
-        self.worker = subprocess.Popen(
-            [str(VENV_BIN / "celery"), "-A", "config", "worker", "-B", "--loglevel", "warning"]
-            + ["--pool", self.worker_pool, "--concurrency", "2" if self.worker_pool == "prefork" else "4"]
-            + ["--schedule", str(self.logdir / "beat-schedule"), "--without-gossip", "--without-mingle"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        concurrency = 2 if self.worker_pool == "prefork" else 4
+        self.worker = start_worker(self.env, concurrency, self.logdir, pool=self.worker_pool)
 
     def wait_for_worker(self):
         wait_for_worker()
@@ -150,13 +125,7 @@ class Server:
     def stop(self):
         with self._worker_lock:
             self.worker_wanted = False
-        for proc in (self.web, self.worker):
-            if proc and proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
+        stop(self.web, self.worker, timeout=15)
 
 
 def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
@@ -368,15 +337,9 @@ def main():
     burst = args.burst or (2_000 if args.quick else 10_000)
     args.rounds = args.rounds or (2 if args.quick else 3)
 
-    postgres, redis = OwnPostgres(args.pg_port), OwnRedis(args.redis_port)
-    try:
-        postgres.start()
-        redis.start()
+    with own_services(args.pg_port, args.redis_port) as (postgres, redis):
         args.database_url, args.redis_url = postgres.url, redis.url
         run_bench(args, postgres, redis, duration=duration, burst=burst)
-    finally:
-        redis.drop()
-        postgres.drop()
 
 
 def run_bench(args, postgres: OwnPostgres, redis: OwnRedis, *, duration: float, burst: int):
