@@ -28,7 +28,7 @@ from django.db.models import Exists, OuterRef
 from covers.models import CoverRequest
 
 from . import registry
-from .models import CoverFanout
+from .models import CoverFanout, Notification
 from .services import SCAN_HOURS, SWEEP_BATCH, notifications_create
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,19 @@ def happened_at(cover: CoverRequest, event: str) -> dt.datetime | None:
     ):
         return None
     return getattr(cover, EVENT_AT[event]) if event in EVENT_AT else None
+
+
+def cover_of(row: Notification) -> CoverRequest:
+    """The cover request a row is about, as it is now (with its rotation), for a channel to render;
+    a permanent SendError once it is gone."""
+    cover = (
+        CoverRequest.objects.select_related("rotation").filter(pk=row.cover_request_id).first()
+        if row.cover_request_id
+        else None
+    )
+    if cover is None:
+        raise registry.SendError("The cover request no longer exists.", permanent=True)
+    return cover
 
 
 def cover_event_fan_out(*, cover_request_id: int, event: str) -> list[int]:

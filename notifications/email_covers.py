@@ -20,6 +20,7 @@ from covers.models import CoverRequest
 from rotations.models import Member
 
 from . import registry
+from .cover_events import cover_of
 from .models import EmailReminder, Notification, RotationEmailSettings
 
 CHANNEL = "email"
@@ -67,13 +68,7 @@ def still_wanted(row: Notification) -> bool:
 
 def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]) -> EmailMessage:
     """The email of a cover request's row (plain text), the request as it is now."""
-    cover = (
-        CoverRequest.objects.select_related("rotation").filter(pk=row.cover_request_id).first()
-        if row.cover_request_id
-        else None
-    )
-    if cover is None:
-        raise registry.SendError("The cover request no longer exists.", permanent=True)
+    cover = cover_of(row)
     rotation = cover.rotation
     email = row.target.removeprefix("email:")
     zone = rotation.time_zone

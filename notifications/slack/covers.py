@@ -30,6 +30,7 @@ from integrations.slack.models import SlackConnection, SlackUser
 from integrations.slack.services import slack_users_match
 
 from .. import registry
+from ..cover_events import cover_of
 from ..models import CoverSlackMessage, Notification
 from .settings import rotation_slack_get, usable_connection
 
@@ -184,17 +185,6 @@ def expiring_text(cover: CoverRequest, connection: SlackConnection, *, to_reques
 # --- sending -----------------------------------------------------------------------------------
 
 
-def _cover_of(row: Notification) -> CoverRequest:
-    cover = (
-        CoverRequest.objects.select_related("rotation").filter(pk=row.cover_request_id).first()
-        if row.cover_request_id
-        else None
-    )
-    if cover is None:
-        raise registry.SendError("The cover request no longer exists.", permanent=True)
-    return cover
-
-
 def _post_offer(bot: slack.SlackClient, channel: str, cover: CoverRequest, connection: SlackConnection) -> None:
     text, blocks = offer_message(cover, connection)
     ts = bot.chat_post_message(channel=channel, text=text, blocks=blocks)
@@ -229,7 +219,7 @@ def _offer_waiting(cover: CoverRequest) -> bool:
 
 def send_cover(row: Notification, connection: SlackConnection, bot: slack.SlackClient) -> None:
     """Send one cover request row (called inside sending's error mapping)."""
-    cover = _cover_of(row)
+    cover = cover_of(row)
     target = row.target.split(":", 1)[1]
     message = CoverSlackMessage.objects.filter(cover_request=cover).first()
     if row.kind == OFFER.key:
