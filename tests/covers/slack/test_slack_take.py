@@ -10,18 +10,10 @@ from accounts.actor import Actor
 from covers import services
 from covers.models import CoverRequest
 from rotations.models import Member
-from tests.covers import slack_setup
 from tests.covers import test_pagerduty as pd
-from tests.covers.slack_setup import HANDOFF, when
+from tests.covers.slack.conftest import HANDOFF, SECRET, when
 
 pytestmark = pytest.mark.django_db
-frozen, slack_app, connection, platform, sender = (
-    slack_setup.frozen,
-    slack_setup.slack_app,
-    slack_setup.connection,
-    slack_setup.platform,
-    slack_setup.sender,
-)
 fake = pd.fake  # the fake PagerDuty with two schedules (PCLASSIC, PSHIFTS)
 DAY = dt.timedelta(days=1)
 
@@ -151,7 +143,7 @@ def test_pagerduty_refusing_the_write_is_said_in_its_words(client, slack_app, co
     fake.read_only_keys.add(API_KEY)
     slack_app.users["dan@acme.example"] = "U0DAN"
 
-    SlackSender(client, slack_app, signing_secret=slack_setup.SECRET).click(made.pk, user="U0DAN")
+    SlackSender(client, slack_app, signing_secret=SECRET).click(made.pk, user="U0DAN")
 
     made.refresh_from_db()
     assert (made.status, made.apply_state) == ("open", "refused")

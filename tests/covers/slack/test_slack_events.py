@@ -5,19 +5,10 @@ import time
 
 import pytest
 
-from tests.covers import slack_setup
-from tests.covers.slack_setup import HANDOFF, SECRET, when
+from tests.covers.slack.conftest import HANDOFF, SECRET, when
 from tests.fake_slack import SlackSender
 
 pytestmark = pytest.mark.django_db
-frozen, slack_app, connection, platform, database, sender = (
-    slack_setup.frozen,
-    slack_setup.slack_app,
-    slack_setup.connection,
-    slack_setup.platform,
-    slack_setup.database,
-    slack_setup.sender,
-)
 
 URL = "/integrations/slack/events/"
 

@@ -7,18 +7,9 @@ import pytest
 
 from covers.models import CoverRequest
 from integrations.slack.models import SlackConnection
-from tests.covers import slack_setup
-from tests.covers.slack_setup import HANDOFF, NOW, when
+from tests.covers.slack.conftest import HANDOFF, NOW, when
 
 pytestmark = pytest.mark.django_db
-frozen, slack_app, connection, platform, database, sender = (
-    slack_setup.frozen,
-    slack_setup.slack_app,
-    slack_setup.connection,
-    slack_setup.platform,
-    slack_setup.database,
-    slack_setup.sender,
-)
 WEEK = dt.timedelta(days=7)
 
 

@@ -1,4 +1,5 @@
-"""What the Slack command tests share: Acme connected to the fake Slack, two rotations, a signed sender."""
+"""What the Slack command tests here share: Acme connected to the fake Slack, two rotations, a signed sender,
+and their own `frozen` (8 December, the clock ticking)."""
 
 import datetime as dt
 
