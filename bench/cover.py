@@ -80,17 +80,6 @@ class Request:
     visible_at: float | None = None
 
 
-def users_by_query(fake, request, match):
-    """`GET /users?query=`: PagerDuty matches names and emails (how Roster finds a taker's user)."""
-    query = (request.param("query") or "").casefold()
-    found = [
-        {"id": uid, "type": "user", "name": name, "email": email}
-        for uid, (name, email) in fake.users.items()
-        if query in email.casefold() or query in name.casefold()
-    ]
-    return 200, {"users": found, "limit": 25, "offset": 0, "more": False, "total": None}
-
-
 def setup(fake: FakePagerDuty, rotations: int, per_rotation: int) -> tuple[str, list[Request]]:
     """One organization on one PagerDuty key; `rotations` bound rotations of three people each,
     synced once; `per_rotation` open requests each (the next shifts starting an hour or more from
@@ -102,7 +91,7 @@ def setup(fake: FakePagerDuty, rotations: int, per_rotation: int) -> tuple[str, 
     from integrations.pagerduty.models import PagerDutyConnection
     from rotations import sync
     from rotations.models import Member, Rotation
-    from tests.rotations.fake_schedules import FakeSchedule, install
+    from tests.rotations.fake_schedules import FakeSchedule, install, users_by_query
 
     admin_email = "admin@cover.example"
     organization = organization_create(name="Cover", admin_email=admin_email, password="bench horse battery staple")

@@ -28,7 +28,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
@@ -36,6 +35,8 @@ from zoneinfo import ZoneInfo
 from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
+
+from tests.fake_http import QuietHandler, serve
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pagerduty"
 PAGERDUTY_LIMIT = 960  # requests a minute per API key, per user, per OAuth app and account
@@ -209,12 +210,7 @@ class FakePagerDuty:
     def __enter__(self) -> FakePagerDuty:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):  # quiet
-                pass
-
+        class Handler(QuietHandler):
             def _handle(self):
                 parsed = urlparse(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
@@ -227,20 +223,11 @@ class FakePagerDuty:
                 )
                 status, body, headers = fake.dispatch(request)
                 payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
-                self.send_header("Content-Length", str(len(payload)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
+                self.reply(status, payload, headers.pop("Content-Type", "application/json"), headers)
 
             do_GET = do_POST = do_PUT = do_DELETE = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self._server = serve(Handler)
         return self
 
     def __exit__(self, *exc):

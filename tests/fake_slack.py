@@ -25,8 +25,9 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlparse
+
+from tests.fake_http import QuietHandler, serve
 
 ALL_SCOPES = (
     "usergroups:read,usergroups:write,users:read,users:read.email,chat:write,"
@@ -207,34 +208,20 @@ class FakeSlack:
     def __enter__(self) -> FakeSlack:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):  # quiet
-                pass
-
-            def _reply(self, status: int, payload: bytes, content_type: str, headers: dict | None = None):
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(payload)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
-
+        class Handler(QuietHandler):
             def _handle(self):
                 parsed = urlparse(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 if parsed.path.startswith("/oauth/v2/authorize"):
                     status, page, headers = fake.authorize_page(parsed.path, parse_qs(parsed.query))
-                    return self._reply(status, page.encode(), "text/html; charset=utf-8", headers)
+                    return self.reply(status, page.encode(), "text/html; charset=utf-8", headers)
                 if parsed.path.startswith("/hooks/"):
                     with fake._lock:
                         fake.responses.append({"path": parsed.path, "body": json.loads(body or b"{}")})
-                    return self._reply(200, b"ok", "text/html")
+                    return self.reply(200, b"ok", "text/html")
                 if not parsed.path.startswith("/api/"):
-                    return self._reply(404, b"not found", "text/plain")
+                    return self.reply(404, b"not found", "text/plain")
                 method = parsed.path.removeprefix("/api/")
                 params = {k: v[0] for k, v in parse_qs(parsed.query).items()}
                 if "json" in (self.headers.get("Content-Type") or ""):
@@ -242,14 +229,11 @@ class FakeSlack:
                 else:
                     params.update({k: v[0] for k, v in parse_qs(body.decode()).items()})
                 status, data, headers = fake.dispatch(method, params, self.headers.get("Authorization") or "")
-                self._reply(status, json.dumps(data).encode(), "application/json; charset=utf-8", headers)
+                self.reply(status, json.dumps(data).encode(), "application/json; charset=utf-8", headers)
 
             do_GET = do_POST = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self._server = serve(Handler)
         return self
 
     def __exit__(self, *exc):
@@ -399,17 +383,7 @@ def _users_lookup_by_email(fake: FakeSlack, params: dict, token: str) -> dict:
     if user_id is None:
         return _err("users_not_found")
     email = params["email"]
-    return {
-        "ok": True,
-        "user": {
-            "id": user_id,
-            "team_id": fake.team_id,
-            "name": email.split("@")[0],
-            "deleted": False,
-            "is_bot": False,
-            "profile": {"email": email, "real_name": email.split("@")[0].title()},
-        },
-    }
+    return _user(fake, user_id, email, profile={"email": email, "real_name": email.split("@")[0].title()})
 
 
 def _users_info(fake: FakeSlack, params: dict, token: str) -> dict:
@@ -420,17 +394,15 @@ def _users_info(fake: FakeSlack, params: dict, token: str) -> dict:
     profile = {"real_name": email.split("@")[0].title(), "display_name": email.split("@")[0]}
     if "users:read.email" in fake.tokens[token]["scopes"]:
         profile["email"] = email
+    return _user(fake, user_id, email, profile=profile, tz=fake.time_zones.get(user_id, "Europe/London"))
+
+
+def _user(fake: FakeSlack, user_id: str, email: str, **fields) -> dict:
+    """A users.* answer: the person `user_id`, whose Slack name is `email`'s local part, with `fields`."""
+    name = email.split("@", maxsplit=1)[0]
     return {
         "ok": True,
-        "user": {
-            "id": user_id,
-            "team_id": fake.team_id,
-            "name": email.split("@")[0],
-            "deleted": False,
-            "is_bot": False,
-            "tz": fake.time_zones.get(user_id, "Europe/London"),
-            "profile": profile,
-        },
+        "user": {"id": user_id, "team_id": fake.team_id, "name": name, "deleted": False, "is_bot": False, **fields},
     }
 
 

@@ -19,7 +19,7 @@ from integrations.pagerduty.models import PagerDutyConnection
 from rotations import sync
 from rotations.models import DueSchedule, Member, Rotation, Shift
 from tests.factories import API_KEY
-from tests.rotations.fake_schedules import FakeSchedule, install
+from tests.rotations.fake_schedules import FakeSchedule, install, users_by_query
 
 from .conftest import ACTOR
 
@@ -32,17 +32,6 @@ USERS = {
     "PDAN": ("Dan Moe", "dan@acme.example"),
 }
 SCHEDULES = {"v2": "PCLASSIC", "v3": "PSHIFTS"}
-
-
-def users_by_query(fake, request, match):
-    """`GET /users?query=`: PagerDuty matches names and emails (the fixture list knows nobody here)."""
-    query = (request.param("query") or "").casefold()
-    found = [
-        {"id": uid, "type": "user", "name": name, "email": email}
-        for uid, (name, email) in fake.users.items()
-        if query in email.casefold() or query in name.casefold()
-    ]
-    return 200, {"users": found, "limit": 25, "offset": 0, "more": False, "total": None}
 
 
 @pytest.fixture

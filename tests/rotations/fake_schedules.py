@@ -105,6 +105,18 @@ def install(fake, *, schedules: dict[str, FakeSchedule], users: dict[str, tuple[
     fake.route("GET", r"/users/(?P<id>\w+)", user)
 
 
+def users_by_query(fake, request, match):
+    """`GET /users?query=` over the installed users: PagerDuty matches names and emails (how Roster finds a
+    cover taker's user; the fake's own fixture list knows none of them)."""
+    query = (request.param("query") or "").casefold()
+    found = [
+        {"id": uid, "type": "user", "name": name, "email": email}
+        for uid, (name, email) in fake.users.items()
+        if query in email.casefold() or query in name.casefold()
+    ]
+    return 200, {"users": found, "limit": 25, "offset": 0, "more": False, "total": None}
+
+
 def install_list(fake, schedules: dict[str, FakeSchedule], *, teams: dict[str, str] | None = None) -> None:
     """`GET /schedules` (v2 objects with time zone and team, filtered by `query` as PagerDuty does)
     and `GET /v3/schedules` (bare references that ignore `query`, as the picker once showed), both
