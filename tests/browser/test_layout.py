@@ -5,7 +5,7 @@ settings pages share a sub-navigation."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_fields_styled, assert_fits, open_menu
+from tests.browser.conftest import assert_fields_styled, assert_fits, open_menu, signed_in
 from tests.browser.pages import NOT_CONNECTED, connected_pages, seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -114,13 +114,8 @@ def test_support_reads_the_deliveries_list_at_1280_px(browser, live_server, org,
         )
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.goto("/admin/login/?next=/admin/webhooks/delivery/")
-    from tests.conftest import PASSWORD
-
-    page.get_by_label("Email").fill(admin_user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/admin/webhooks/delivery/")
+    signed_in(page, admin_user, live_server.url)
+    page.goto("/admin/webhooks/delivery/")
     expect(page.get_by_role("heading", name="Select webhook delivery to change")).to_be_visible()
     expect(page.locator("#changelist-filter summary", has_text="By organization")).to_have_count(1)
     assert_fits(page)

@@ -33,6 +33,15 @@ def platform(org, *, second=NEMO, start_date=None):
     )
 
 
+def platform_page(page, org, fake_slack, width):
+    """Acme connected to Slack, and its admin's page at `width` on Platform's page; returns Platform."""
+    make_connection(org, fake_slack)
+    rotation = platform(org)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"/rotations/{rotation.pk}/")
+    return rotation
+
+
 def bind_slack(section, *, off_duty: str = "") -> None:
     """Fill the rotation page's Slack section: @platform-oncall, #ops for the topic and the messages."""
     section.get_by_label("On-duty user group").select_option(label="@platform-oncall (Platform on call)")
@@ -45,12 +54,9 @@ def bind_slack(section, *, off_duty: str = "") -> None:
 
 
 def test_an_admin_binds_slack_on_the_rotation_page_and_sends_a_test_message(signed_in_page, org, fake_slack, width):
-    make_connection(org, fake_slack)
     fake_slack.add_usergroup("S0ONCALL", "Platform on call", "platform-oncall", ["U0ADM"])
-    rotation = platform(org)
     page = signed_in_page
-    page.set_viewport_size({"width": width, "height": 900})
-    page.goto(f"/rotations/{rotation.pk}/")
+    platform_page(page, org, fake_slack, width)
 
     section = page.get_by_test_id("rotation-slack")
     bind_slack(section)
@@ -71,11 +77,8 @@ def test_an_admin_binds_slack_on_the_rotation_page_and_sends_a_test_message(sign
 
 
 def test_the_preview_follows_the_template_as_the_admin_types(signed_in_page, org, fake_slack, width):
-    make_connection(org, fake_slack)
-    rotation = platform(org)
     page = signed_in_page
-    page.set_viewport_size({"width": width, "height": 900})
-    page.goto(f"/rotations/{rotation.pk}/")
+    rotation = platform_page(page, org, fake_slack, width)
     section = page.get_by_test_id("rotation-slack")
     previews = section.get_by_test_id("slack-previews")
     expect(previews).to_be_hidden()  # no template yet
@@ -91,12 +94,9 @@ def test_the_preview_follows_the_template_as_the_admin_types(signed_in_page, org
 
 
 def test_an_admin_creates_the_on_duty_group_in_a_dialog(signed_in_page, org, fake_slack, width):
-    make_connection(org, fake_slack)
     fake_slack.add_usergroup("S0OPS", "Ops on call", "ops-oncall")
-    rotation = platform(org)
     page = signed_in_page
-    page.set_viewport_size({"width": width, "height": 900})
-    page.goto(f"/rotations/{rotation.pk}/")
+    platform_page(page, org, fake_slack, width)
     page.get_by_test_id("slack-new-group-open").click()
     dialog = page.get_by_role("dialog", name="Create a user group in Slack")
     dialog.get_by_label("@handle").fill("ops-oncall")
@@ -119,11 +119,8 @@ def test_an_admin_creates_the_on_duty_group_in_a_dialog(signed_in_page, org, fak
 def test_choosing_a_message_channel_previews_the_default_texts_the_empty_fields_show(
     signed_in_page, org, fake_slack, width
 ):
-    make_connection(org, fake_slack)
-    rotation = platform(org)
     page = signed_in_page
-    page.set_viewport_size({"width": width, "height": 900})
-    page.goto(f"/rotations/{rotation.pk}/")
+    platform_page(page, org, fake_slack, width)
     section = page.get_by_test_id("rotation-slack")
     previews = section.get_by_test_id("slack-previews")
     expect(section.get_by_label("On-duty message")).to_have_attribute(

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from integrations.pagerduty.models import PagerDutyConnection
 from rotations.models import Rotation
 from rotations.services import rotation_create
+from tests.browser.conftest import signed_in
 from tests.fake_identity import FakeIdentity
 from tests.rotations.fake_schedules import FakeSchedule, install
 
@@ -135,14 +136,9 @@ def test_the_card_tells_degraded_from_action_needed(wide, org, member_user, brow
     fits(page)
 
     # A member sees who can fix it, and no button.
-    from tests.conftest import PASSWORD
-
     context = browser.new_context(base_url=live_server.url, viewport=page.viewport_size)
     member = context.new_page()
-    member.goto("/accounts/login/")
-    member.get_by_label("Email").fill(member_user.email)
-    member.get_by_label("Password").fill(PASSWORD)
-    member.get_by_role("button", name="Sign in").click()
+    signed_in(member, member_user, live_server.url)
     member.goto("/settings/integrations/")
     expect(member.get_by_test_id("pd-health-fixers")).to_have_text(
         "Only an admin can fix this: ask admin@acme.example."

@@ -97,6 +97,13 @@ def test_approving_in_slack_connects_the_workspace_and_the_card_shows_it(admin_c
     assert exchange.params["redirect_uri"] == "https://roster.example.com/integrations/slack/callback"
 
 
+def assert_nothing_changed(response, fake_slack, *, said: str) -> None:
+    """The callback's page says `said`; Roster never exchanged the code with Slack and has no connection."""
+    assert said in response.content.decode()
+    assert not SlackConnection.objects.exists()
+    assert fake_slack.calls["oauth.v2.access"] == 0
+
+
 def test_a_replayed_callback_changes_nothing(admin_client, fake_slack):
     back = decide_on_slack(fake_slack, start_install(admin_client))
     admin_client.get(callback_path(back))
@@ -112,9 +119,7 @@ def test_a_replayed_callback_changes_nothing(admin_client, fake_slack):
 def test_a_state_roster_never_issued_changes_nothing(admin_client, fake_slack):
     start_install(admin_client)
     response = admin_client.get(f"{CALLBACK}?code=anything&state=forged-state-value", follow=True)
-    assert "unknown state" in response.content.decode()
-    assert not SlackConnection.objects.exists()
-    assert fake_slack.calls["oauth.v2.access"] == 0
+    assert_nothing_changed(response, fake_slack, said="unknown state")
 
 
 def test_a_state_from_another_browser_session_changes_nothing(admin_client, admin_user, fake_slack):
@@ -124,9 +129,7 @@ def test_a_state_from_another_browser_session_changes_nothing(admin_client, admi
 
     response = other_browser.get(callback_path(back), follow=True)
 
-    assert "started in another browser session" in response.content.decode()
-    assert not SlackConnection.objects.exists()
-    assert fake_slack.calls["oauth.v2.access"] == 0
+    assert_nothing_changed(response, fake_slack, said="started in another browser session")
 
 
 def test_a_state_started_for_another_organization_changes_nothing(admin_client, outsider, fake_slack):
@@ -136,8 +139,7 @@ def test_a_state_started_for_another_organization_changes_nothing(admin_client, 
 
     response = outsider_client.get(callback_path(back), follow=True)
 
-    assert "unknown state" in response.content.decode()
-    assert not SlackConnection.objects.exists()
+    assert_nothing_changed(response, fake_slack, said="unknown state")
 
 
 def test_an_install_older_than_ten_minutes_is_refused(admin_client, fake_slack):
@@ -146,8 +148,7 @@ def test_an_install_older_than_ten_minutes_is_refused(admin_client, fake_slack):
 
     response = admin_client.get(callback_path(back), follow=True)
 
-    assert "The install expired" in response.content.decode()
-    assert not SlackConnection.objects.exists()
+    assert_nothing_changed(response, fake_slack, said="The install expired")
 
 
 def test_cancelling_in_slack_lands_back_on_the_card_unconnected(admin_client, fake_slack):
