@@ -1,4 +1,5 @@
 import contextlib
+import datetime as dt
 import logging
 import os
 import signal
@@ -6,12 +7,14 @@ import subprocess
 
 import pytest
 import responses as responses_lib
+import time_machine
 
 from accounts.models import Membership, Organization, User
 from accounts.services import organization_create
 from tests.factories import PagerDutyConnectionFactory
 
 PASSWORD = "correct horse battery staple"
+NOW = dt.datetime(2026, 3, 6, 12, 0, tzinfo=dt.UTC)  # `frozen`: a Friday; New York springs forward on Sunday 8 March
 
 # What a test uses that makes the engine matter: `make test-services` runs these again on PostgreSQL
 # (pytest-django's own list, plus the django_db mark).
@@ -92,6 +95,13 @@ def rsps():
     """Every outbound HTTP call must be mocked: an unexpected call fails the test."""
     with responses_lib.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
+
+
+@pytest.fixture
+def frozen():
+    """The clock stands still at NOW."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture

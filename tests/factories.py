@@ -11,7 +11,9 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
+from covers.models import CoverRequest
 from integrations.pagerduty.models import PagerDutyConnection
+from rotations import services as rotation_services
 from rotations.models import Member, Rotation
 
 API_KEY = "u+AbCdEfGhIjKlMnOp1234"
@@ -58,3 +60,37 @@ class RotationFactory(factory.django.DjangoModelFactory):
     def members(rotation, create, people, **kwargs):  # noqa: N805  (factory_boy passes the object first)
         for position, (name, email) in enumerate(people or []):
             Member.objects.create(rotation=rotation, position=position, name=name, email=email)
+
+
+def daily_rotation(
+    org, members, *, name="Platform", time_zone="UTC", start_date=dt.date(2026, 3, 1), **fields
+) -> Rotation:
+    """A native rotation made by the real `rotation_create` service: one turn a day each, handed over at 09:00
+    local, the first member's turn on `start_date`."""
+    return rotation_services.rotation_create(
+        organization=org,
+        name=name,
+        time_zone=time_zone,
+        members=members,
+        cadence_unit="days",
+        cadence_count=1,
+        handoff_time=dt.time(9, 0),
+        start_date=start_date,
+        **fields,
+    )
+
+
+def cover_request(rotation, email: str, start: dt.datetime, end: dt.datetime, **fields) -> CoverRequest:
+    """The member `email`'s request for cover of [start, end), saved directly (no service, no signal)."""
+    requester = rotation.members.get(email=email)
+    return CoverRequest.objects.create(
+        organization=rotation.organization,
+        rotation=rotation,
+        requester=requester,
+        requester_name=requester.name,
+        requester_email=requester.email,
+        start=start,
+        end=end,
+        created_by=requester.email,
+        **fields,
+    )

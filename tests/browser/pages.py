@@ -150,26 +150,22 @@ def seed(org, admin, slack) -> dict:
 def cover_seed(rotation):
     """The rotation page's Cover requests section with an open request (a long note) and a taken one."""
     from covers.models import CoverRequest
+    from tests.factories import cover_request
 
     alice, bob = list(rotation.members.order_by("position"))[:2]
     start = (timezone.now() + dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
-    common = {"organization": rotation.organization, "rotation": rotation, "created_by": "alice@acme.example"}
-    CoverRequest.objects.create(
-        **common,
-        requester=alice,
-        requester_name=alice.name,
-        requester_email=alice.email,
-        start=start,
-        end=start + dt.timedelta(hours=8),
+    cover_request(
+        rotation,
+        alice.email,
+        start,
+        start + dt.timedelta(hours=8),
         note="Flying to the customer workshop in Lisbon; back online on Thursday morning, London time.",
     )
-    CoverRequest.objects.create(
-        **common,
-        requester=alice,
-        requester_name=alice.name,
-        requester_email=alice.email,
-        start=start + dt.timedelta(days=3),
-        end=start + dt.timedelta(days=3, hours=4),
+    cover_request(
+        rotation,
+        alice.email,
+        start + dt.timedelta(days=3),
+        start + dt.timedelta(days=3, hours=4),
         status=CoverRequest.Status.TAKEN,
         taker=bob,
         taker_name=bob.name,

@@ -16,12 +16,11 @@ from playwright.sync_api import expect
 from accounts.models import Membership, User
 from covers import page as cover_page
 from covers.models import CoverRequest
-from rotations import services as rotations
 from rotations import sync
 from rotations.models import Member, Rotation
 from tests.browser.conftest import assert_fits, sign_in
 from tests.conftest import PASSWORD
-from tests.factories import PagerDutyConnectionFactory
+from tests.factories import PagerDutyConnectionFactory, daily_rotation
 from tests.rotations.fake_schedules import FakeSchedule, install
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -119,16 +118,7 @@ def ask_and_take(browser, live_server, rotation: Rotation, width: int, name: str
 def test_a_member_asks_for_cover_and_another_takes_it_on_a_native_rotation(browser, live_server, org, width):
     person(org, "mia@acme.example")
     person(org, "cy@acme.example")
-    rotation = rotations.rotation_create(
-        organization=org,
-        name="Platform",
-        time_zone="UTC",
-        members=PEOPLE,
-        cadence_unit="days",
-        cadence_count=1,
-        handoff_time=dt.time(9, 0),
-        start_date=timezone.now().date() - dt.timedelta(days=3),
-    )
+    rotation = daily_rotation(org, PEOPLE, start_date=timezone.now().date() - dt.timedelta(days=3))
     (SHOTS / str(width)).mkdir(parents=True, exist_ok=True)
     start, end = ask_and_take(browser, live_server, rotation, width, "cover-native")
 

@@ -6,8 +6,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from rotations import services
-from tests.factories import PagerDutyConnectionFactory
+from tests.factories import PagerDutyConnectionFactory, daily_rotation
 from tests.rotations.fake_schedules import install, install_list, many_schedules
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,17 +20,8 @@ def fits(page):
 
 
 def rotation(org, **kwargs):
-    return services.rotation_create(
-        organization=org,
-        name="Platform",
-        time_zone="UTC",
-        members=[("Ana Ortiz", "ana@acme.example"), ("Bo Chen", "bo@acme.example"), ("Cy Diaz", "cy@acme.example")],
-        cadence_unit="days",
-        cadence_count=1,
-        handoff_time=dt.time(9, 0),
-        start_date=dt.date.today() - dt.timedelta(days=3),
-        **kwargs,
-    )
+    people = [("Ana Ortiz", "ana@acme.example"), ("Bo Chen", "bo@acme.example"), ("Cy Diaz", "cy@acme.example")]
+    return daily_rotation(org, people, start_date=dt.date.today() - dt.timedelta(days=3), **kwargs)
 
 
 @pytest.mark.parametrize("width", WIDTHS)

@@ -9,9 +9,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from rotations import selectors
-from rotations import services as rotation_services
 from rotations.models import Rotation, TimeOff
 from tests.browser.conftest import assert_fields_styled, assert_fits, sign_in
+from tests.factories import daily_rotation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,16 +30,8 @@ def mia_s_next_turn(rotation: Rotation) -> dt.datetime:
 def test_a_member_adds_time_off_sees_it_listed_and_the_next_member_takes_the_turn(
     browser, live_server, org, member_user, width
 ):
-    rotation = rotation_services.rotation_create(
-        organization=org,
-        name="Platform",
-        time_zone="UTC",
-        members=[("Mia Member", "member@acme.example"), ("Bo Chen", "bo@acme.example"), ("Cy Diaz", "cy@acme.example")],
-        cadence_unit="days",
-        cadence_count=1,
-        handoff_time=dt.time(9, 0),
-        start_date=timezone.now().date() - dt.timedelta(days=3),
-    )
+    people = [("Mia Member", "member@acme.example"), ("Bo Chen", "bo@acme.example"), ("Cy Diaz", "cy@acme.example")]
+    rotation = daily_rotation(org, people, start_date=timezone.now().date() - dt.timedelta(days=3))
     turn = mia_s_next_turn(rotation)
     context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 900})
     page = context.new_page()

@@ -6,37 +6,20 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import time_machine
 
 from accounts.actor import Actor
 from rotations import selectors
-from rotations import services as rotation_services
 from rotations.models import Member, Rotation
+from tests.factories import daily_rotation
 
-NOW = dt.datetime(2026, 3, 6, 12, 0, tzinfo=dt.UTC)
 H = dt.timedelta(hours=1)
 PEOPLE = [("Mia Member", "member@acme.example"), ("Ada Admin", "admin@acme.example"), ("Bo Chen", "bo@acme.example")]
 
 
 @pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
 def rotation(org, frozen) -> Rotation:
     """Daily turns at 09:00 UTC from 1 March: Mia, Ada, Bo (Bo is on call now; Mia from 7 March 09:00)."""
-    return rotation_services.rotation_create(
-        organization=org,
-        name="Platform",
-        time_zone="UTC",
-        members=PEOPLE,
-        cadence_unit="days",
-        cadence_count=1,
-        handoff_time=dt.time(9, 0),
-        start_date=dt.date(2026, 3, 1),
-    )
+    return daily_rotation(org, PEOPLE)
 
 
 def member(rotation: Rotation, email: str) -> Member:

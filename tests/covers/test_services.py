@@ -13,8 +13,9 @@ from covers import services, signals
 from covers.models import CoverRequest
 from rotations import services as rotation_services
 from rotations.models import Override
+from tests.conftest import NOW
 
-from .conftest import ACTOR, NOW, H, ada, bo, mia, on_call_at, shifts_of
+from .conftest import ACTOR, H, ada, bo, mia, on_call_at, shifts_of
 
 pytestmark = pytest.mark.django_db
 

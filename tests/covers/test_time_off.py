@@ -4,7 +4,6 @@ inside their time off within ROSTER_TIME_OFF_LEAD_DAYS, exactly once (covers/tim
 import datetime as dt
 
 import pytest
-import time_machine
 from django.conf import settings as django_settings
 
 from accounts.actor import Actor
@@ -16,15 +15,8 @@ from covers.time_off import time_off_covers_open
 from rotations.models import Member, Rotation, Shift
 from rotations.time_off.services import time_off_create
 
-NOW = dt.datetime(2026, 3, 6, 12, 0, tzinfo=dt.UTC)
 H = dt.timedelta(hours=1)
 D = dt.timedelta(days=1)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

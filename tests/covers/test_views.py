@@ -5,28 +5,20 @@ import datetime as dt
 import re
 
 import pytest
-import time_machine
 
 from accounts.models import Membership, User
 from covers.models import CoverRequest
-from rotations import services as rotations
 from rotations.models import Override
-from tests.conftest import PASSWORD
+from tests.conftest import NOW, PASSWORD
+from tests.factories import cover_request, daily_rotation
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
-NOW = dt.datetime(2026, 3, 6, 12, 0, tzinfo=dt.UTC)  # a Friday
 DAY = dt.timedelta(days=1)
 # Daily turns at 09:00 UTC from 1 March in this order: on 6 March (turn 5) it is Cy's turn, then
 # Admin's (7 March), Mia's (8 March), Cy's (9 March), ...
 MIA_SHIFT = (dt.datetime(2026, 3, 8, 9, 0, tzinfo=dt.UTC), dt.datetime(2026, 3, 9, 9, 0, tzinfo=dt.UTC))
 ADMIN_SHIFT = (dt.datetime(2026, 3, 7, 9, 0, tzinfo=dt.UTC), dt.datetime(2026, 3, 8, 9, 0, tzinfo=dt.UTC))
-
-
-@pytest.fixture(autouse=True)
-def frozen():  # noqa: PT004
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
@@ -46,15 +38,8 @@ def cy(org):
 
 @pytest.fixture
 def rotation(org, admin_user, mia, cy):
-    return rotations.rotation_create(
-        organization=org,
-        name="Platform",
-        time_zone="UTC",
-        members=[("Ada Admin", "Admin@acme.example"), ("Mia Park", "mia@acme.example"), ("Cy Diaz", "cy@acme.example")],
-        cadence_unit="days",
-        cadence_count=1,
-        handoff_time=dt.time(9, 0),
-        start_date=dt.date(2026, 3, 1),
+    return daily_rotation(
+        org, [("Ada Admin", "Admin@acme.example"), ("Mia Park", "mia@acme.example"), ("Cy Diaz", "cy@acme.example")]
     )
 
 
@@ -87,18 +72,14 @@ def ask(client, rotation, start, end, note="", dialog=None):
     )
 
 
+def press(client, user, request, action: str, **data):
+    """`user`, signed in, presses Take it or Cancel (`action`) on the request; the page it lands on."""
+    client.force_login(user)
+    return client.post(f"/rotations/{request.rotation_id}/cover-requests/{request.pk}/{action}/", data, follow=True)
+
+
 def open_request(rotation, requester_email="mia@acme.example", start=MIA_SHIFT[0], end=MIA_SHIFT[1]):
-    member = rotation.members.get(email=requester_email)
-    return CoverRequest.objects.create(
-        organization=rotation.organization,
-        rotation=rotation,
-        requester=member,
-        requester_name=member.name,
-        requester_email=member.email,
-        start=start,
-        end=end,
-        created_by=requester_email,
-    )
+    return cover_request(rotation, requester_email, start, end)
 
 
 # --- what the section shows (no service involved) ------------------------------------------------
@@ -196,16 +177,7 @@ def test_another_organizations_rotation_and_requests_are_404(client, rotation, o
 
 
 def test_a_request_of_another_rotation_is_404_under_this_one(client, org, rotation, mia):
-    other = rotations.rotation_create(
-        organization=org,
-        name="Other",
-        time_zone="UTC",
-        members=[("Mia Park", "mia@acme.example")],
-        cadence_unit="days",
-        cadence_count=1,
-        handoff_time=dt.time(9, 0),
-        start_date=dt.date(2026, 3, 1),
-    )
+    other = daily_rotation(org, [("Mia Park", "mia@acme.example")], name="Other")
     request = open_request(rotation)
     client.force_login(mia)
     assert client.post(f"/rotations/{other.pk}/cover-requests/{request.pk}/cancel/").status_code == 404
@@ -258,8 +230,7 @@ def test_an_ask_ending_before_it_starts_is_refused_beside_the_end(client, rotati
 
 def test_someone_else_takes_it_and_the_timeline_shows_them_covering(client, rotation, mia, cy):
     request = open_request(rotation)
-    client.force_login(cy)
-    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", follow=True)
+    response = press(client, cy, request, "take")
     assert said(response) == ["You cover Mia Park Sun 8 Mar 09:00–Mon 9 Mar 09:00 UTC."]
     html = response.content.decode()
     turn = html.split('datetime="2026-03-08T09:00:00+00:00"')[1].split("</li>")[0]
@@ -271,19 +242,16 @@ def test_someone_else_takes_it_and_the_timeline_shows_them_covering(client, rota
 
 def test_the_slower_of_two_takers_hears_who_was_faster(client, rotation, mia, cy, admin_user):
     request = open_request(rotation)
-    client.force_login(cy)
-    client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", follow=True)
-    client.force_login(admin_user)
-    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", follow=True)
+    press(client, cy, request, "take")
+    response = press(client, admin_user, request, "take")
     assert said(response) == ["Cy Diaz took it first."]
     assert CoverRequest.objects.get().taker_name == "Cy Diaz"
 
 
 def test_a_swap_gives_one_of_the_takers_shifts_back_to_the_requester(client, rotation, mia, cy):
     request = open_request(rotation)
-    client.force_login(cy)
     given = "2026-03-09T09:00:00+00:00|2026-03-10T09:00:00+00:00"
-    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", {"swap": given}, follow=True)
+    response = press(client, cy, request, "take", swap=given)
     assert said(response) == [
         "You cover Mia Park Sun 8 Mar 09:00–Mon 9 Mar 09:00 UTC. "
         "In return Mia Park takes your shift Mon 9 Mar 09:00–Tue 10 Mar 09:00 UTC."
@@ -294,18 +262,14 @@ def test_a_swap_gives_one_of_the_takers_shifts_back_to_the_requester(client, rot
 
 def test_a_swap_without_a_shift_chosen_is_refused_and_nothing_is_taken(client, rotation, mia, cy):
     request = open_request(rotation)
-    client.force_login(cy)
-    response = client.post(
-        f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", {"swap": "tomorrow"}, follow=True
-    )
+    response = press(client, cy, request, "take", swap="tomorrow")
     assert said(response) == ["Choose one of your shifts to give back in the swap."]
     assert CoverRequest.objects.get().status == "open"
 
 
 def test_the_requester_cannot_take_their_own_request(client, rotation, mia):
     request = open_request(rotation)
-    client.force_login(mia)
-    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", follow=True)
+    response = press(client, mia, request, "take")
     assert said(response) == ["You asked for this cover: someone else has to take it."]
 
 
@@ -313,31 +277,26 @@ def test_someone_outside_the_rotation_cannot_take_it(client, org, rotation):
     request = open_request(rotation)
     lee = User.objects.create_user(email="lee@acme.example", password=PASSWORD)
     Membership.objects.create(user=lee, organization=org, role=Membership.Role.MEMBER)
-    client.force_login(lee)
-    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", follow=True)
+    response = press(client, lee, request, "take")
     assert said(response) == ["lee@acme.example is not a member of the rotation Platform."]
     assert CoverRequest.objects.get().status == "open"
 
 
 def test_only_the_requester_or_an_admin_cancels(client, rotation, mia, cy):
     request = open_request(rotation)
-    client.force_login(cy)
-    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/cancel/", follow=True)
+    response = press(client, cy, request, "cancel")
     assert said(response) == ["Only the person who asked, or an admin, can cancel a cover request."]
     assert CoverRequest.objects.get().status == "open"
-    client.force_login(mia)
-    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/cancel/", follow=True)
+    response = press(client, mia, request, "cancel")
     assert said(response) == ["Cover request cancelled."]
     assert "cancelled" in section(response.content.decode()).split('data-testid="cover-history"')[1]
 
 
 def test_an_admin_cancels_a_taken_cover_and_the_page_says_the_override_went(client, rotation, mia, cy, admin_user):
     request = open_request(rotation)
-    client.force_login(cy)
-    client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", follow=True)
+    press(client, cy, request, "take")
     assert Override.objects.filter(rotation=rotation).count() == 1
-    client.force_login(admin_user)
-    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/cancel/", follow=True)
+    response = press(client, admin_user, request, "cancel")
     assert said(response) == ["Cover request cancelled. The override was deleted from the schedule."]
     assert not Override.objects.filter(rotation=rotation).exists()
     result = section(response.content.decode()).split('data-testid="cover-result">')[1].split("</p>")[0]
@@ -346,11 +305,9 @@ def test_an_admin_cancels_a_taken_cover_and_the_page_says_the_override_went(clie
 
 def test_cancelling_a_cover_in_progress_cuts_it_at_now(client, rotation, mia, cy, admin_user, frozen):
     request = open_request(rotation)
-    client.force_login(cy)
-    client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", follow=True)
+    press(client, cy, request, "take")
     frozen.move_to(MIA_SHIFT[0] + dt.timedelta(hours=5))
-    client.force_login(mia)
-    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/cancel/", follow=True)
+    response = press(client, mia, request, "cancel")
     assert said(response) == [
         "Cover request cancelled. The override was in progress: it was cut at 2026-03-08 14:00 UTC."
     ]
@@ -393,8 +350,7 @@ def test_a_take_pagerduty_refuses_keeps_the_request_open_and_says_why_with_a_lin
     rotation = read_only_pagerduty
     shift = rotation.shifts.filter(member__email="mia@acme.example", start__gt=NOW + dt.timedelta(hours=1)).first()
     request = open_request(rotation, start=shift.start, end=shift.end)
-    client.force_login(cy)
-    response = client.post(f"/rotations/{rotation.pk}/cover-requests/{request.pk}/take/", follow=True)
+    response = press(client, cy, request, "take")
     (message,) = said(response)
     request.refresh_from_db()
     assert (request.status, request.apply_state, request.apply_message) == ("open", "refused", message)

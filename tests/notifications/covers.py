@@ -10,6 +10,7 @@ from django.utils import timezone
 from covers.models import CoverRequest
 from covers.signals import cover_request_changed
 from rotations.models import Member
+from tests.factories import cover_request
 
 # The timestamp each event sets (covers.services sets them; notifications sweeps by them).
 STAMPS = {
@@ -29,18 +30,7 @@ def ask(
     rotation, email: str, start: dt.datetime, end: dt.datetime, note: str = "", *, tell: bool = True
 ) -> CoverRequest:
     """`email` asks for cover of [start, end); `tell=False`: the listener never heard of it (a lost signal)."""
-    requester = member(rotation, email)
-    cover = CoverRequest.objects.create(
-        organization=rotation.organization,
-        rotation=rotation,
-        requester=requester,
-        requester_name=requester.name,
-        requester_email=requester.email,
-        start=start,
-        end=end,
-        note=note,
-        created_by=requester.email,
-    )
+    cover = cover_request(rotation, email, start, end, note=note)
     if tell:
         cover_request_changed.send(sender=CoverRequest, event="created", cover_request_id=cover.pk)
     return cover

@@ -10,9 +10,7 @@ from django.core import mail
 from covers.models import CoverRequest
 from notifications import cover_events, email, registry, tasks
 from notifications.models import CoverFanout, Notification
-from notifications.slack.settings import rotation_slack_update
-from tests.integrations.slack_flow import make_connection
-from tests.notifications.conftest import NOW
+from tests.conftest import NOW
 from tests.notifications.covers import ask, happen
 
 pytestmark = pytest.mark.django_db
@@ -23,12 +21,10 @@ ADA, GRACE = "ada@acme.example", "grace@acme.example"
 
 
 @pytest.fixture
-def everywhere(team, org, fake_slack):
+def everywhere(slack_team):
     """Slack's message channel and Grace's shift emails."""
-    make_connection(org, fake_slack)
-    rotation_slack_update(rotation=team, actor=None, changes={"message_channel_id": "C0OPS"})
-    email.reminder_set(rotation=team, email=GRACE, actor=None, changes={"shift_moved": True})
-    return team
+    email.reminder_set(rotation=slack_team, email=GRACE, actor=None, changes={"shift_moved": True})
+    return slack_team
 
 
 def made():

@@ -10,8 +10,6 @@ from accounts.actor import Actor
 from covers import services as covers
 from notifications import email, tasks
 from notifications.models import Notification
-from notifications.slack.settings import rotation_slack_update
-from tests.integrations.slack_flow import make_connection
 from tests.notifications.covers import member
 
 pytestmark = pytest.mark.django_db
@@ -21,11 +19,10 @@ END = START + dt.timedelta(days=1)
 
 
 @pytest.fixture
-def slack_team(team, org, fake_slack):
-    make_connection(org, fake_slack)
-    rotation_slack_update(rotation=team, actor=None, changes={"message_channel_id": "C0OPS"})
-    email.reminder_set(rotation=team, email="grace@acme.example", actor=None, changes={"reminder_hours": 12})
-    return team
+def slack_team(slack_team):
+    """The conftest's, and Grace's email reminders 12 hours ahead."""
+    email.reminder_set(rotation=slack_team, email="grace@acme.example", actor=None, changes={"reminder_hours": 12})
+    return slack_team
 
 
 def test_ask_then_take_posts_the_offer_then_updates_it(slack_team, fake_slack, django_capture_on_commit_callbacks):

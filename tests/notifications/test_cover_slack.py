@@ -9,8 +9,8 @@ import pytest
 from notifications import services, tasks
 from notifications.models import CoverSlackMessage, Notification
 from notifications.slack.settings import rotation_slack_update
+from tests.conftest import NOW
 from tests.integrations.slack_flow import make_connection
-from tests.notifications.conftest import NOW
 from tests.notifications.covers import ask, happen
 
 pytestmark = pytest.mark.django_db
@@ -18,13 +18,6 @@ pytestmark = pytest.mark.django_db
 START = dt.datetime(2026, 3, 8, 9, 0, tzinfo=dt.UTC)  # Ada's next shift (the `team` rotation: Ada, Grace, Ada...)
 END = START + dt.timedelta(days=1)
 ADA, GRACE = "ada@acme.example", "grace@acme.example"
-
-
-@pytest.fixture
-def slack_team(team, org, fake_slack):
-    make_connection(org, fake_slack)
-    rotation_slack_update(rotation=team, actor=None, changes={"message_channel_id": "C0OPS"})
-    return team
 
 
 def buttons(message: dict) -> list[dict]:

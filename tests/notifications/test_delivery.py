@@ -13,8 +13,8 @@ from notifications import registry, services, tasks
 from notifications.models import Notification
 from rotations import sync
 from rotations.models import Handoff
+from tests.conftest import NOW
 from tests.notifications.channel import FakeChannel
-from tests.notifications.conftest import NOW
 
 pytestmark = pytest.mark.django_db
 

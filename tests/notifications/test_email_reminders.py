@@ -14,7 +14,8 @@ from notifications.models import EmailReminder, Notification
 from rotations import services as rotations
 from rotations import sync
 from rotations.models import Rotation, Shift
-from tests.notifications.conftest import NOW, daily
+from tests.conftest import NOW
+from tests.notifications.conftest import daily
 from tests.pd_mocks import api
 from tests.rotations import pd_schedules as pds
 

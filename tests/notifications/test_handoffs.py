@@ -6,7 +6,7 @@ import pytest
 
 from rotations import services, signals, sync
 from rotations.models import Handoff, Rotation, Shift
-from tests.notifications.conftest import NOW
+from tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from notifications.slack.sending import send_test_message
 from notifications.slack.settings import SlackSettingsError, rotation_slack_update
 from rotations import services as rotation_services
 from rotations.models import Handoff
+from tests.conftest import NOW
 from tests.integrations.slack_flow import make_connection
-from tests.notifications.conftest import NOW
 
 pytestmark = pytest.mark.django_db
 

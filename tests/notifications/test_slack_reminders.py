@@ -9,8 +9,9 @@ from notifications import services, tasks, upcoming
 from notifications.models import Notification
 from notifications.slack.settings import rotation_slack_update
 from rotations import services as rotations
+from tests.conftest import NOW
 from tests.integrations.slack_flow import make_connection
-from tests.notifications.conftest import NOW, daily
+from tests.notifications.conftest import daily
 
 pytestmark = pytest.mark.django_db
 

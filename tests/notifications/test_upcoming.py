@@ -11,7 +11,7 @@ from notifications import registry, services, tasks, upcoming
 from notifications.models import Notification, ShiftSnapshot
 from rotations import services as rotations
 from rotations.models import Member, Rotation, Shift
-from tests.notifications.conftest import NOW
+from tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db
 

@@ -25,7 +25,6 @@ def endpoint_and_secret(org, receiver):
 
 
 from tests.notifications.conftest import rotation  # noqa: E402, F401  (Ana from 6 March, Bo the 7th)
-from tests.rotations.conftest import NOW, frozen  # noqa: E402, F401
 
 # PagerDuty deliveries in (`endpoint` there is the organization's PagerDuty receiving address).
 from tests.webhooks.conftest import deliver, endpoint, url, webhook_secret  # noqa: E402, F401

@@ -11,8 +11,8 @@ from notifications import tasks
 from notifications.models import Notification
 from outgoing import services
 from outgoing.models import EVENT_TYPES
+from tests.conftest import NOW
 from tests.notifications.covers import ask, happen
-from tests.outgoing.conftest import NOW
 from tests.outgoing.receiver import described
 
 pytestmark = pytest.mark.django_db

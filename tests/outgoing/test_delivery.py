@@ -19,7 +19,7 @@ from outgoing.models import Endpoint
 from outgoing.selectors import Delivery as Shown
 from rotations import sync
 from rotations.models import Handoff
-from tests.outgoing.conftest import NOW
+from tests.conftest import NOW
 from tests.outgoing.receiver import decode, described
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from notifications.models import Notification
 from outgoing import services
 from outgoing.channel import WebhookChannel
 from rotations import services as rotations
-from tests.outgoing.conftest import NOW
+from tests.conftest import NOW
 from tests.outgoing.receiver import described
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,10 @@ import pytest
 
 from accounts.services import api_token_create
 from rotations.models import Rotation, Shift
+from tests.conftest import NOW
 from tests.factories import RotationFactory
 
 from . import pd_schedules as pds
-from .conftest import NOW
 
 pytestmark = pytest.mark.django_db
 H = dt.timedelta(hours=1)

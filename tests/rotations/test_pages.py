@@ -10,10 +10,10 @@ from responses import matchers
 
 from rotations import services
 from rotations.models import Handoff, Member, Override, Rotation, Shift, Skip
+from tests.conftest import NOW
 from tests.pd_mocks import api, fixture
 
 from . import pd_schedules as pds
-from .conftest import NOW
 
 pytestmark = pytest.mark.django_db
 H = dt.timedelta(hours=1)

@@ -9,9 +9,9 @@ import pytest
 from rotations import services
 from rotations.forms import TIME_ZONES
 from rotations.models import Override, Rotation, Shift, Skip
+from tests.conftest import NOW
 from tests.factories import PagerDutyConnectionFactory
 
-from .conftest import NOW
 from .fake_schedules import install_list, many_schedules
 from .test_pages import page
 

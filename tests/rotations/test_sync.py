@@ -9,10 +9,10 @@ import responses
 from integrations.pagerduty.models import PagerDutyConnection
 from rotations import services, sync
 from rotations.models import Handoff, Rotation, Shift, SyncRun
+from tests.conftest import NOW
 from tests.pd_mocks import api
 
 from . import pd_schedules as pds
-from .conftest import NOW
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +43,15 @@ def bound(
 
 def run(org, schedule_id="PI7DH85", **kw):
     return sync.sync_schedule(organization_id=org.pk, schedule_id=schedule_id, **kw)
+
+
+def synced_once(org, rsps, on_call=ANA):
+    """The bound rotation after one good sync: `on_call` from an hour ago for six hours."""
+    rotation = bound(org)
+    pds.mock_v2(rsps, "PI7DH85", pds.v2_schedule("PI7DH85", [pds.entry(on_call[0], on_call[1], NOW - H, NOW + 5 * H)]))
+    pds.mock_users(rsps, PEOPLE)
+    run(org)
+    return rotation
 
 
 def stored(rotation):
@@ -333,10 +342,7 @@ def test_the_task_retries_a_throttled_sync_after_the_wait_pagerduty_asked_for(
 def test_a_revoked_key_keeps_the_last_shifts_and_shows_the_error_on_the_rotation_and_the_card(
     org, pd_connection, frozen, rsps, admin_client
 ):
-    rotation = bound(org)
-    pds.mock_v2(rsps, "PI7DH85", pds.v2_schedule("PI7DH85", [pds.entry(ANA[0], ANA[1], NOW - H, NOW + 5 * H)]))
-    pds.mock_users(rsps, PEOPLE)
-    run(org)
+    rotation = synced_once(org, rsps)
     before = stored(rotation)
     rsps.replace(
         responses.GET, api("/schedules/PI7DH85"), json={"error": {"message": "Unauthorized", "code": 2006}}, status=401
@@ -358,10 +364,7 @@ def test_a_revoked_key_keeps_the_last_shifts_and_shows_the_error_on_the_rotation
 def test_a_deleted_schedule_is_shown_as_deleted_not_as_an_empty_rotation(
     org, pd_connection, frozen, rsps, admin_client
 ):
-    rotation = bound(org)
-    pds.mock_v2(rsps, "PI7DH85", pds.v2_schedule("PI7DH85", [pds.entry(ANA[0], ANA[1], NOW - H, NOW + 5 * H)]))
-    pds.mock_users(rsps, PEOPLE)
-    run(org)
+    rotation = synced_once(org, rsps)
     rsps.replace(responses.GET, api("/schedules/PI7DH85"), json=pds.NOT_FOUND, status=404)
     pds.mock_v3(rsps, "PI7DH85", pds.NOT_FOUND, status=404)
 
@@ -393,10 +396,7 @@ def test_an_oauth_connection_needing_reauthorization_keeps_the_last_known_schedu
 def test_an_unmatched_pagerduty_user_is_shown_and_can_be_added_in_one_click(
     org, pd_connection, frozen, rsps, admin_client
 ):
-    rotation = bound(org)
-    pds.mock_v2(rsps, "PI7DH85", pds.v2_schedule("PI7DH85", [pds.entry(ZED[0], ZED[1], NOW - H, NOW + 5 * H)]))
-    pds.mock_users(rsps, PEOPLE)
-    run(org)
+    rotation = synced_once(org, rsps, on_call=ZED)
 
     page = admin_client.get(f"/rotations/{rotation.pk}/").content.decode()
     assert 'data-testid="unmatched"' in page
@@ -515,10 +515,7 @@ def test_a_classic_schedule_roster_cannot_read_is_a_sync_error_on_the_rotation_a
 ):
     from integrations.pagerduty.client import UnreadableResponse
 
-    rotation = bound(org)
-    pds.mock_v2(rsps, "PI7DH85", pds.v2_schedule("PI7DH85", [pds.entry(ANA[0], ANA[1], NOW - H, NOW + 5 * H)]))
-    pds.mock_users(rsps, PEOPLE)
-    run(org)
+    rotation = synced_once(org, rsps)
     before = stored(rotation)
     spoilt = spoil(pds.v2_schedule("PI7DH85", [pds.entry(BO[0], BO[1], NOW - H, NOW + 5 * H)]))
     rsps.replace(responses.GET, api("/schedules/PI7DH85"), json=spoilt)

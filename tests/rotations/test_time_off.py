@@ -8,11 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ApiToken, Membership, User
-from rotations import cadence, selectors, services
+from rotations import cadence, selectors
 from rotations.models import Rotation, TimeOff
 from rotations.time_off.services import TimeOffError, time_off_create, time_off_delete
-
-from .conftest import NOW
+from tests.conftest import NOW
+from tests.factories import daily_rotation
 
 NY = ZoneInfo("America/New_York")
 H = dt.timedelta(hours=1)
@@ -91,16 +91,7 @@ def test_time_off_in_another_organization_or_of_a_non_member_changes_nothing(nat
 def test_the_timeline_reads_time_off_in_a_fixed_number_of_queries(org, native, ana):
     def queries(rotations: int) -> int:
         for n in range(rotations - Rotation.objects.count()):
-            services.rotation_create(
-                organization=org,
-                name=f"R{n}",
-                time_zone="UTC",
-                members=[("Ana Ortiz", "ana@acme.example"), ("Bo Chen", "bo@acme.example")],
-                cadence_unit="days",
-                cadence_count=1,
-                handoff_time=dt.time(9, 0),
-                start_date=dt.date(2026, 3, 1),
-            )
+            daily_rotation(org, [("Ana Ortiz", "ana@acme.example"), ("Bo Chen", "bo@acme.example")], name=f"R{n}")
         with CaptureQueriesContext(connection) as ctx:
             for rotation in selectors.rotations_for(org, now=NOW):
                 selectors.timeline(rotation, since=NOW, until=NOW + 14 * 24 * H)
