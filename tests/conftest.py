@@ -105,6 +105,13 @@ def frozen():
 
 
 @pytest.fixture
+def postgresql(settings):
+    """Skips the test but on PostgreSQL (`make test-services`), for what only its locks decide."""
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("needs PostgreSQL: run `make test-services`")
+
+
+@pytest.fixture
 def org(db) -> Organization:
     return organization_create(name="Acme", admin_email="admin@acme.example", password=PASSWORD)
 

@@ -4,52 +4,31 @@ once (one Roster override, or one PagerDuty override)."""
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection as db_connection
 
 from covers import services
 from covers.models import CoverRequest
 from rotations.models import Override
+from tests.threads import run_together
 
 from .conftest import ACTOR, ada, bo, mia, shifts_of
 from .test_pagerduty import ask as ask_bound
 from .test_pagerduty import bound, person
 from .test_pagerduty import fake as fake  # noqa: F401, PLC0414  (the fixture)
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgresql")]
 
 
-@pytest.fixture(autouse=True)
-def _postgresql(settings):
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("needs PostgreSQL: run `make test-services`")
+def take_together(monkeypatch, cover_request_id: int, takers) -> tuple[list, list[Exception]]:
+    """Each taker in its own thread; all reach the claim before any goes on. What they won, what they raised."""
+    won = []
 
+    def take(taker):
+        return lambda: won.append(
+            services.cover_request_take(cover_request_id=cover_request_id, taker=taker, actor=ACTOR)
+        )
 
-def take_together(monkeypatch, cover_request_id: int, takers) -> tuple[list, list[services.CoverError]]:
-    """Each taker in its own thread; all reach the claim before any goes on."""
-    together = threading.Barrier(len(takers), timeout=20)
-    real = services._claim
-
-    def claim_together(*args, **kwargs):
-        together.wait()
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(services, "_claim", claim_together)
-    won, lost = [], []
-
-    def run(taker):
-        try:
-            won.append(services.cover_request_take(cover_request_id=cover_request_id, taker=taker, actor=ACTOR))
-        except services.CoverError as error:
-            lost.append(error)
-        finally:
-            db_connection.close()
-
-    with ThreadPoolExecutor(len(takers)) as pool:
-        list(pool.map(run, takers, timeout=60))
+    lost = run_together(monkeypatch, services, "_claim", [take(t) for t in takers], timeout=60)
     return won, lost
 
 

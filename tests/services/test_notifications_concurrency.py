@@ -2,11 +2,8 @@
 processes recording the same change record one handoff."""
 
 import datetime as dt
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection as db_connection
 
 from notifications import services
 from notifications.models import Notification
@@ -14,18 +11,13 @@ from rotations import cadence, sync
 from rotations import services as rotation_services
 from rotations.models import Handoff
 from tests.notifications import channel
+from tests.threads import run_together
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgresql")]
 THREADS = 4
 
 
 outbox = channel.outbox  # the test channel's fixture
-
-
-@pytest.fixture(autouse=True)
-def _postgresql(settings):
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("needs PostgreSQL: run `make test-services`")
 
 
 @pytest.fixture
@@ -41,27 +33,6 @@ def rotation(org):
     )
 
 
-def together(monkeypatch, module, name: str, calls) -> None:
-    """Run `calls` in threads that all reach module.<name> before any goes on."""
-    barrier = threading.Barrier(len(calls), timeout=20)
-    real = getattr(module, name)
-
-    def wait_then(*args, **kwargs):
-        barrier.wait()
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(module, name, wait_then)
-
-    def run(call):
-        try:
-            call()
-        finally:
-            db_connection.close()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        list(pool.map(run, calls, timeout=30))
-
-
 def a_handoff(rotation) -> Handoff:
     """Recorded without its nudge (which would deliver at once, in-process)."""
     return Handoff.objects.create(rotation=rotation, at=dt.datetime.now(dt.UTC), to_label="Ana", to_key="m1")
@@ -75,7 +46,7 @@ def test_workers_claiming_the_same_notification_at_once_deliver_it_once(rotation
     def deliver():
         outcomes.append(str(services.notification_deliver(notification_id=row.pk).status))
 
-    together(monkeypatch, services, "_claim", [deliver] * THREADS)
+    assert not run_together(monkeypatch, services, "_claim", [deliver] * THREADS)
 
     assert sorted(outcomes) == ["not_due"] * (THREADS - 1) + ["sent"]
     assert [kind for kind, _, _ in outbox.sent] == ["test.message"]
@@ -86,7 +57,7 @@ def test_workers_claiming_the_same_notification_at_once_deliver_it_once(rotation
 def test_overlapping_fan_outs_make_each_notification_once(rotation, outbox, monkeypatch):
     handoff_id = a_handoff(rotation).pk
 
-    together(
+    assert not run_together(
         monkeypatch,
         services,
         "notifications_create",
@@ -103,7 +74,7 @@ def test_syncs_recording_the_same_change_at_once_record_one_handoff(rotation, mo
     Handoff.objects.create(rotation=rotation, at=now - dt.timedelta(seconds=10), to_label="Someone", to_key="x")
     moments = [now + dt.timedelta(seconds=i) for i in range(THREADS)]
 
-    together(
+    assert not run_together(
         monkeypatch,
         cadence,
         "on_call_at",

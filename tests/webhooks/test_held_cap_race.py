@@ -13,13 +13,7 @@ from webhooks.models import Delivery
 
 from .conftest import encode, fixture
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgresql(settings):
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("needs PostgreSQL: run `make test-services`")
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgresql")]
 
 
 def test_concurrent_deliveries_never_hold_more_than_the_cap(org, url, settings, monkeypatch):
