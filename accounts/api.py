@@ -16,13 +16,14 @@ What every operation shares is here:
 The description's own two pages (/api/schema/, /api/docs/) are plain Django views in api_docs.py.
 """
 
+import contextlib
 import datetime as dt
 import functools
 import json
 import logging
 import re
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
@@ -51,14 +52,35 @@ from .services import TokenRefused, api_token_authenticate
 log = logging.getLogger(__name__)
 
 MAX_ID = 2**63 - 1  # the largest primary key any supported database stores
+T = TypeVar("T")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, *, headers: dict | None = None, extra: dict | None = None):
+    """The error body `{code, message, **extra}`; `field` names the body's field it is about (`errors`)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: dict | None = None,
+        extra: dict | None = None,
+    ):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.headers = headers or {}
-        self.extra = extra or {}
+        self.extra = ({"errors": {field: [message]}} if field else {}) | (extra or {})
+
+    @staticmethod
+    @contextlib.contextmanager
+    def instead_of(kind: type[Exception], answer: Callable[[Any], "ApiError"]) -> Iterator[None]:
+        """Inside the block, a service's refusal of `kind` is raised as the API's `answer(refusal)`."""
+        try:
+            yield
+        except kind as refusal:
+            raise answer(refusal) from refusal
 
     def response(self) -> JsonResponse:
         response = JsonResponse({"code": self.code, "message": self.message, **self.extra}, status=self.status)
@@ -69,13 +91,7 @@ class ApiError(Exception):
 
 def rate_limited(message: str, retry_after: int, *, field: str = "request") -> ApiError:
     """A 429 `rate_limited` (config.limits refused): Retry-After, and the message under `errors[field]`."""
-    return ApiError(
-        429,
-        "rate_limited",
-        message,
-        headers={"Retry-After": str(retry_after)},
-        extra={"errors": {field: [message]}},
-    )
+    return ApiError(429, "rate_limited", message, field=field, headers={"Retry-After": str(retry_after)})
 
 
 def form_data(form_class, data: dict, fields: dict[str, str], **form_kwargs) -> dict:
@@ -140,7 +156,7 @@ def moment(name: str, raw: str, *, offset_required: bool = False) -> dt.datetime
     offset it is read as UTC, unless `offset_required` (then it is refused)."""
 
     def refused(message: str) -> ApiError:
-        return ApiError(400, "invalid_request", message, extra={"errors": {name: [message]}})
+        return ApiError(400, "invalid_request", message, field=name)
 
     try:
         parsed = parse_datetime(raw.strip())
@@ -161,6 +177,33 @@ def moment(name: str, raw: str, *, offset_required: bool = False) -> dt.datetime
 def api_actor(request) -> Actor:
     """Who acts, for audit records: the API token (by its last 4 characters), or the signed-in user."""
     return Actor.of_request(request)
+
+
+def found(row: T | None, message: str = "Not found.") -> T:
+    """`row`, or a 404 `not_found` saying `message` when a service found none (None)."""
+    if row is None:
+        raise ApiError(404, "not_found", message)
+    return row
+
+
+NO_PERSON = " An operator's API token acts for no person: 409 `no_person`."  # for an operation's description
+
+
+def acting_user(request):
+    """Who the request acts for: the signed-in person, a person's API token's creator, or None (an
+    operator's token)."""
+    token = getattr(request, "api_token", None)
+    return token.created_by if token is not None else request.user
+
+
+def acting_person(request):
+    """`acting_user`, or a 409 `no_person` for an operator's token (NO_PERSON in the description)."""
+    user = acting_user(request)
+    if user is None:
+        raise ApiError(
+            409, "no_person", "This API token was created by an operator and acts for no person: sign in instead."
+        )
+    return user
 
 
 # -- django-ninja ---------------------------------------------------------------------------------

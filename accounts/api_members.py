@@ -7,7 +7,7 @@ from ninja import Status
 from pydantic import Field
 
 from . import selectors, services
-from .api import ApiError, DateTime, Error, Id, Schema, api_actor, auth, email, iso, rate_limited
+from .api import ApiError, DateTime, Error, Id, Schema, api_actor, auth, email, found, iso, rate_limited
 from .api import router as api_router
 from .forms import InviteForm
 from .models import Invitation as InvitationRow
@@ -18,7 +18,7 @@ router = api_router(
 )
 
 Role = Literal["admin", "member"]
-LAST_ADMIN = "The organization's last admin cannot be demoted or removed (`last_admin`)."
+NO_MEMBER = "No such member in this organization."
 
 
 class Member(Schema):
@@ -109,21 +109,14 @@ def invite(request, payload: InvitationCreate):
     429 `rate_limited`, nothing changed (`Retry-After` says when to try again)."""
     form = InviteForm({"email": payload.email, "role": payload.role})  # the page's own email rule
     if not form.is_valid():
-        raise ApiError(
-            400,
-            "invalid_request",
-            "email must be an email address.",
-            extra={"errors": {"email": ["email must be an email address."]}},
-        )
-    try:
+        raise ApiError(400, "invalid_request", "email must be an email address.", field="email")
+    with ApiError.instead_of(services.MemberError, _error):
         new = services.invitation_create(
             organization=request.organization,
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
             actor=api_actor(request),
         )
-    except services.MemberError as error:
-        raise _error(error) from error
     # The accept link is only emailed, never returned: a token (or its thief) must not get the invitee's
     # account. When sending failed, an admin re-sends it from Settings → Members, where it is shown.
     return Status(201, InvitationCreated(**Invitation.fields_of(new.invitation), email_sent=new.emailed))
@@ -141,8 +134,7 @@ def revoke_invitation(request, invitation_id: Id):
     revoked = services.invitation_revoke(
         organization=request.organization, invitation_id=invitation_id, actor=api_actor(request)
     )
-    if revoked is None:
-        raise ApiError(404, "not_found", "No such pending invitation.")
+    found(revoked, "No such pending invitation.")
     return HttpResponse(status=204)
 
 
@@ -155,15 +147,11 @@ def revoke_invitation(request, invitation_id: Id):
 )
 def change_role(request, user_id: Id, payload: RoleChange):
     """Demoting the last admin is a 409 `last_admin` (admins)."""
-    try:
+    with ApiError.instead_of(services.MemberError, _error):
         changed = services.membership_change_role(
             organization=request.organization, user_id=user_id, role=payload.role, actor=api_actor(request)
         )
-    except services.MemberError as error:
-        raise _error(error) from error
-    if changed is None:
-        raise ApiError(404, "not_found", "No such member in this organization.")
-    return Member.of(changed)
+    return Member.of(found(changed, NO_MEMBER))
 
 
 @router.delete(
@@ -176,12 +164,9 @@ def change_role(request, user_id: Id, payload: RoleChange):
 def remove(request, user_id: Id):
     """The person keeps their account and other organizations (admins). Removing the last admin is a
     409 `last_admin`."""
-    try:
+    with ApiError.instead_of(services.MemberError, _error):
         removed = services.membership_remove(
             organization=request.organization, user_id=user_id, actor=api_actor(request)
         )
-    except services.MemberError as error:
-        raise _error(error) from error
-    if removed is None:
-        raise ApiError(404, "not_found", "No such member in this organization.")
+    found(removed, NO_MEMBER)
     return HttpResponse(status=204)

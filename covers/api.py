@@ -147,8 +147,7 @@ def cover_request_json(cover_request: CoverRequest) -> dict:
 
 def _error(error: services.CoverError) -> ApiError:
     field = JSON_FIELDS.get(error.field or "")
-    extra = {"errors": {field: [error.message]}} if field and error.status in (400, 409, 422) else {}
-    return ApiError(error.status, error.code, error.message, extra=extra or None)
+    return ApiError(error.status, error.code, error.message, field=field if error.status in (400, 409, 422) else None)
 
 
 def _rotation(request, rotation_id: int) -> Rotation:
@@ -165,16 +164,13 @@ def _named_member(request, rotation: Rotation, member_id: int, json_name: str, w
         raise ApiError(403, "forbidden", f"Only organization admins can {what} on someone's behalf.")
     member = rotation.members.filter(pk=member_id).first()
     if member is None:  # who the rotation's members are is the server's state
-        message = "Choose a member of this rotation."
-        raise ApiError(409, "not_a_member", message, extra={"errors": {json_name: [message]}})
+        raise ApiError(409, "not_a_member", "Choose a member of this rotation.", field=json_name)
     return member
 
 
 def _acting_member(request, rotation: Rotation) -> Member:
-    try:
+    with ApiError.instead_of(services.CoverError, _error):
         return services.person_for(request, rotation)
-    except services.CoverError as error:
-        raise _error(error) from error
 
 
 def _fresh(cover_request_id: int) -> dict:
@@ -252,7 +248,7 @@ def create_cover_request(request, rotation_id: Id, payload: CoverRequestCreate):
         requester = _named_member(request, rotation, payload.requester_id, "requesterId", "ask for cover")
     else:
         requester = _acting_member(request, rotation)
-    try:
+    with ApiError.instead_of(services.CoverError, _error):
         created = services.cover_request_create(
             rotation=rotation,
             requester=requester,
@@ -261,8 +257,6 @@ def create_cover_request(request, rotation_id: Id, payload: CoverRequestCreate):
             note=payload.note or "",
             actor=api_actor(request),
         )
-    except services.CoverError as error:
-        raise _error(error) from error
     return Status(201, _fresh(created.pk))
 
 
@@ -295,10 +289,8 @@ def take_cover_request(request, cover_request_id: Id, payload: CoverRequestTake 
     swap = None
     if payload is not None and payload.swap is not None:
         swap = (moment("swap.start", payload.swap.start), moment("swap.end", payload.swap.end))
-    try:
+    with ApiError.instead_of(services.CoverError, lambda error: _error_with_link(error, rotation)):
         taken = services.cover_request_take(cover_request_id=found.pk, taker=taker, swap=swap, actor=api_actor(request))
-    except services.CoverError as error:
-        raise _error_with_link(error, rotation) from error
     body = _fresh(taken.pk)
     return Status(202, body) if taken.apply_state == CoverRequest.Apply.PENDING else body
 
@@ -324,8 +316,6 @@ def cancel_cover_request(request, cover_request_id: Id):
         member = _acting_member(request, found.rotation)
         if not services.may_cancel(cover_request=found, member=member, is_admin=False):
             raise ApiError(403, "forbidden", "Only the person who asked for cover, or an admin, can cancel it.")
-    try:
+    with ApiError.instead_of(services.CoverError, lambda error: _error_with_link(error, found.rotation)):
         cancelled = services.cover_request_cancel(cover_request=found, actor=api_actor(request))
-    except services.CoverError as error:
-        raise _error_with_link(error, found.rotation) from error
     return _fresh(cancelled.pk)

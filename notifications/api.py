@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from pydantic import Field, WithJsonSchema
 
 from accounts.actor import Actor
-from accounts.api import ApiError, DateTime, Error, Id, Schema, api_actor, auth
+from accounts.api import NO_PERSON, ApiError, DateTime, Error, Id, Schema, acting_person, api_actor, auth
 from accounts.api import router as api_router
 from accounts.text import one_line_pattern
 from integrations.slack.selectors import get_connection
@@ -40,7 +40,6 @@ HOURS_SCHEMA = {
 }
 Hours = Annotated[Any, WithJsonSchema(HOURS_SCHEMA)]
 Flag = Annotated[Any, WithJsonSchema({"type": "boolean"})]
-NO_PERSON = " An operator's API token acts for no person: 409 `no_person`."
 
 
 class NotificationOut(Schema):
@@ -100,8 +99,7 @@ class ReminderDefaultsUpdate(Schema):
 def rotation_notifications(request, rotation_id: Id):
     """The last 50, newest first: each with its channel, target, status (`pending`, `sending`, `sent`,
     `failed`, `skipped`), attempts, next try and, when it failed or was skipped, why in plain words."""
-    rotation = get_object_or_404(Rotation, organization=request.organization, pk=rotation_id)
-    rows = selectors.recent_notifications(rotation, limit=API_LIMIT)
+    rows = selectors.recent_notifications(_rotation(request, rotation_id), limit=API_LIMIT)
     return {"notifications": [notification_json(n) for n in rows]}
 
 
@@ -129,16 +127,6 @@ def my_reminders_json(mine: dict) -> dict:
     }
 
 
-def _person_email(request) -> str:
-    token = getattr(request, "api_token", None)
-    user = token.created_by if token is not None else request.user
-    if user is None or not user.email:
-        raise ApiError(
-            409, "no_person", "This API token was created by an operator and acts for no person: sign in instead."
-        )
-    return user.email
-
-
 @router.get(
     "/rotations/{int:rotation_id}/reminders/me",
     response={200: MyReminders, 409: Error},
@@ -151,7 +139,7 @@ def _person_email(request) -> str:
 )
 def my_reminders(request, rotation_id: Id):
     rotation = _rotation(request, rotation_id)
-    return my_reminders_json(email.mine(rotation, _person_email(request)))
+    return my_reminders_json(email.mine(rotation, acting_person(request).email))
 
 
 @router.patch(
@@ -165,17 +153,12 @@ def my_reminders(request, rotation_id: Id):
 )
 def my_reminders_update(request, rotation_id: Id, payload: MyRemindersUpdate):
     rotation = _rotation(request, rotation_id)
-    address = _person_email(request)
-    try:
+    address = acting_person(request).email
+    changes = payload.model_dump(exclude_unset=True)
+    with ApiError.instead_of(email.ReminderError, _refused):
         mine = email.reminder_set(
-            rotation=rotation,
-            email=address,
-            actor=api_actor(request),
-            changes=payload.model_dump(exclude_unset=True),
-            via="API",
+            rotation=rotation, email=address, actor=api_actor(request), changes=changes, via="API"
         )
-    except email.ReminderError as error:
-        raise _refused(error) from error
     return my_reminders_json(mine)
 
 
@@ -205,10 +188,8 @@ def reminder_defaults(request, rotation_id: Id):
 )
 def reminder_defaults_update(request, rotation_id: Id, payload: ReminderDefaultsUpdate):
     rotation = _rotation(request, rotation_id)
-    try:
+    with ApiError.instead_of(email.ReminderError, _refused):
         email.defaults_set(rotation=rotation, actor=api_actor(request), changes=payload.model_dump(exclude_unset=True))
-    except email.ReminderError as error:
-        raise _refused(error) from error
     return _defaults(rotation)
 
 

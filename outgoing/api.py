@@ -13,8 +13,7 @@ from django.http import HttpResponse
 from ninja import Status
 from pydantic import Field, WithJsonSchema
 
-from accounts.actor import Actor
-from accounts.api import ApiError, DateTime, Error, Id, Schema, auth, iso, rate_limited
+from accounts.api import ApiError, DateTime, Error, Id, Schema, api_actor, auth, iso, rate_limited
 from accounts.api import router as api_router
 from accounts.text import one_line_pattern
 
@@ -158,8 +157,7 @@ CONFLICTS = ("unsafe_url", "limit_reached")
 
 def _refused(error: services.EndpointError) -> ApiError:
     field = _camel(error.field) if error.field else "request"
-    status = 409 if error.code in CONFLICTS else 400
-    return ApiError(status, error.code, error.message, extra={"errors": {field: [error.message]}})
+    return ApiError(409 if error.code in CONFLICTS else 400, error.code, error.message, field=field)
 
 
 def _camel(name: str) -> str:
@@ -188,17 +186,15 @@ def endpoints(request):
     "`secretLast4`." + UNSAFE,
 )
 def create(request, payload: OutgoingWebhookEndpointCreate):
-    try:
+    with ApiError.instead_of(services.EndpointError, _refused):
         endpoint, secret = services.endpoint_create(
             organization=request.organization,
             url=payload.url,
             events=payload.events,
             description=payload.description,
             upcoming_lead_minutes=payload.upcoming_lead_minutes,
-            actor=Actor.of_request(request),
+            actor=api_actor(request),
         )
-    except services.EndpointError as refused:
-        raise _refused(refused) from refused
     return Status(201, {**endpoint_json(endpoint), "secret": secret})
 
 
@@ -225,10 +221,8 @@ def endpoint(request, endpoint_id: Id):
 def update(request, endpoint_id: Id, payload: OutgoingWebhookEndpointUpdate):
     found = selectors.endpoint_get(request.organization, endpoint_id)
     changes = payload.model_dump(exclude_unset=True)
-    try:
-        services.endpoint_update(endpoint=found, changes=changes, actor=Actor.of_request(request))
-    except services.EndpointError as refused:
-        raise _refused(refused) from refused
+    with ApiError.instead_of(services.EndpointError, _refused):
+        services.endpoint_update(endpoint=found, changes=changes, actor=api_actor(request))
     return endpoint_json(found)
 
 
@@ -241,7 +235,7 @@ def update(request, endpoint_id: Id, payload: OutgoingWebhookEndpointUpdate):
 )
 def delete(request, endpoint_id: Id):
     found = selectors.endpoint_get(request.organization, endpoint_id)
-    services.endpoint_delete(endpoint=found, actor=Actor.of_request(request))
+    services.endpoint_delete(endpoint=found, actor=api_actor(request))
     return HttpResponse(status=204)
 
 
@@ -256,10 +250,8 @@ def endpoint_test(request, endpoint_id: Id):
     """Queues a `webhook.test` event to this endpoint; its result shows in the deliveries. At most 5 a
     minute per organization: beyond, a 429 `rate_limited` (`Retry-After` says when to try again)."""
     found = selectors.endpoint_get(request.organization, endpoint_id)
-    try:
-        row = services.endpoint_send_test(endpoint=found, actor=Actor.of_request(request))
-    except services.RateLimited as refused:
-        raise rate_limited(refused.message, refused.retry_after) from refused
+    with ApiError.instead_of(services.RateLimited, lambda refused: rate_limited(refused.message, refused.retry_after)):
+        row = services.endpoint_send_test(endpoint=found, actor=api_actor(request))
     return Status(202, delivery_json(selectors.delivery_get(found, row.pk)))
 
 

@@ -314,8 +314,7 @@ def _error(error: services.RotationError) -> ApiError:
         if error.code in ("cadence_read_only", "not_connected", "not_bound")
         else 400
     )
-    field = JSON_FIELDS.get(error.field or "")
-    return ApiError(status, error.code, error.message, extra={"errors": {field: [error.message]}} if field else None)
+    return ApiError(status, error.code, error.message, field=JSON_FIELDS.get(error.field or ""))
 
 
 def _parse(parser, value: str):
@@ -380,7 +379,7 @@ def rotations(request):
 def create(request, payload: RotationCreate):
     """A `pagerdutyScheduleId` binds it to that schedule and enqueues a sync (admins); binding needs a
     PagerDuty connection (409 `not_connected`)."""
-    try:
+    with ApiError.instead_of(services.RotationError, _error):
         rotation = services.rotation_create(
             organization=request.organization,
             name=payload.name,
@@ -390,8 +389,6 @@ def create(request, payload: RotationCreate):
             pagerduty_schedule_id=payload.pagerduty_schedule_id or "",
             **_cadence_changes(payload.cadence),
         )
-    except services.RotationError as error:
-        raise _error(error) from error
     return Status(201, rotation_json(_get(request, rotation.pk)))
 
 
@@ -422,15 +419,14 @@ def update(request, rotation_id: Id, payload: RotationUpdate):  # type: ignore[v
     changes = {**_cadence_changes(payload.cadence)}  # type: ignore[attr-defined]
     for extra in hooks.json_fields():
         if extra.key in sent and extra.write is not None:
-            try:
+            with ApiError.instead_of(
+                hooks.JsonFieldError, lambda e: ApiError(e.status, e.code, e.message, field=e.field)
+            ):
                 extra.write(found, getattr(payload, extra.key), Actor.of_request(request))
-            except hooks.JsonFieldError as refused:
-                extra_errors = {"errors": {refused.field: [refused.message]}}
-                raise ApiError(refused.status, refused.code, refused.message, extra=extra_errors) from refused
     for field in ("name", "description", "time_zone"):
         if field in sent and getattr(payload, field) is not None:
             changes[field] = getattr(payload, field)
-    try:
+    with ApiError.instead_of(services.RotationError, _error):
         if "pagerduty_schedule_id" in sent:
             schedule_id = payload.pagerduty_schedule_id  # type: ignore[attr-defined]
             if schedule_id:
@@ -442,8 +438,6 @@ def update(request, rotation_id: Id, payload: RotationUpdate):  # type: ignore[v
             services.members_set(rotation=found, members=_members(payload.members))  # type: ignore[attr-defined]
         if changes:
             services.rotation_update(rotation=found, **changes)
-    except services.RotationError as error:
-        raise _error(error) from error
     return rotation_json(_get(request, rotation_id))
 
 
@@ -470,10 +464,8 @@ def sync(request, rotation_id: Id):
     """Enqueues a sync of the bound schedule (admins); a rotation that follows no schedule is a 409
     `not_bound`; PagerDuty not connected a 409 `not_connected`."""
     found = _get(request, rotation_id)
-    try:
+    with ApiError.instead_of(services.RotationError, _error):
         services.rotation_request_sync(rotation=found)
-    except services.RotationError as error:
-        raise _error(error) from error
     return Status(202, {"id": found.pk, "sync": {"state": "running"}})
 
 

@@ -16,7 +16,18 @@ from django.utils import timezone
 from ninja import Status
 from pydantic import Field
 
-from accounts.api import ApiError, DateTime, Error, Id, Schema, api_actor, auth, iso, whole_number
+from accounts.api import (
+    NO_PERSON,
+    DateTime,
+    Error,
+    Id,
+    Schema,
+    acting_person,
+    acting_user,
+    api_actor,
+    auth,
+    whole_number,
+)
 from accounts.api import router as api_router
 
 from .. import selectors
@@ -61,7 +72,7 @@ def feed_json(feed: CalendarFeed | None, raw: str | None = None) -> dict:
         "kind": feed.kind,
         "last4": feed.last4,
         "alarmMinutes": feed.alarm_minutes,
-        "createdAt": iso(feed.created_at),
+        "createdAt": feed.created_at.isoformat(),
         "madeByApiToken": feed.made_by_api_token,
     }
     if raw is not None:
@@ -95,29 +106,12 @@ def _rotation(request, rotation_id: int):
     return selectors.rotation_for(request.organization, rotation_id, now=timezone.now())
 
 
-def _acting(request):
-    """Who the request acts for: the signed-in person, a person's API token's creator, or None (an
-    operator's token)."""
-    token = getattr(request, "api_token", None)
-    return token.created_by if token is not None else request.user
-
-
-def _person(request):
-    user = _acting(request)
-    if user is None:
-        raise ApiError(
-            409, "no_person", "This API token was created by an operator and acts for no person: sign in instead."
-        )
-    return user
-
-
 SHOWN = "The active feed (`null` when there is none), never its URL."
 CREATED = (
     "A new URL, answered this once; the previous URL (if any) stops working. `alarmMinutes` adds a reminder "
     "that long before each shift."
 )
 REVOKED = "Its URL answers 404 from now on."
-NO_PERSON = " An operator's API token acts for no person: 409 `no_person`."
 ROTATION_CALENDAR = "/rotations/{int:rotation_id}/calendar"
 
 
@@ -131,7 +125,7 @@ ROTATION_CALENDAR = "/rotations/{int:rotation_id}/calendar"
     description=SHOWN,
 )
 def rotation_calendar(request, rotation_id: Id):
-    return _show(request, rotation=_rotation(request, rotation_id), user=_acting(request))
+    return _show(request, rotation=_rotation(request, rotation_id), user=acting_user(request))
 
 
 @router.post(
@@ -144,7 +138,7 @@ def rotation_calendar(request, rotation_id: Id):
     description=CREATED,
 )
 def rotation_calendar_create(request, rotation_id: Id, payload: CalendarFeedCreate | None = None):
-    return _create(request, payload, rotation=_rotation(request, rotation_id), user=_acting(request))
+    return _create(request, payload, rotation=_rotation(request, rotation_id), user=acting_user(request))
 
 
 @router.delete(
@@ -156,7 +150,7 @@ def rotation_calendar_create(request, rotation_id: Id, payload: CalendarFeedCrea
     description=REVOKED,
 )
 def rotation_calendar_revoke(request, rotation_id: Id):
-    return _revoke(request, rotation=_rotation(request, rotation_id), user=_acting(request))
+    return _revoke(request, rotation=_rotation(request, rotation_id), user=acting_user(request))
 
 
 @router.get(
@@ -169,7 +163,7 @@ def rotation_calendar_revoke(request, rotation_id: Id):
     description=SHOWN + NO_PERSON,
 )
 def my_calendar(request):
-    return _show(request, user=_person(request))
+    return _show(request, user=acting_person(request))
 
 
 @router.post(
@@ -182,7 +176,7 @@ def my_calendar(request):
     description=CREATED + NO_PERSON,
 )
 def my_calendar_create(request, payload: CalendarFeedCreate | None = None):
-    return _create(request, payload, user=_person(request))
+    return _create(request, payload, user=acting_person(request))
 
 
 @router.delete(
@@ -194,4 +188,4 @@ def my_calendar_create(request, payload: CalendarFeedCreate | None = None):
     description=REVOKED + NO_PERSON,
 )
 def my_calendar_revoke(request):
-    return _revoke(request, user=_person(request))
+    return _revoke(request, user=acting_person(request))

@@ -13,7 +13,7 @@ from django.utils import timezone
 from ninja import Status
 from pydantic import Field
 
-from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, auth, iso, moment
+from accounts.api import NO_PERSON, ApiError, DateTime, Error, Id, Schema, Text, acting_person, auth, iso, moment
 from accounts.api import router as api_router
 
 from ..models import TimeOff
@@ -26,8 +26,6 @@ router = api_router(
     "(`ROSTER_TIME_OFF_LEAD_DAYS` ahead). A session or a person's API token acts for that person; an operator's "
     "token acts for no person: 409 `no_person`.",
 )
-
-NO_PERSON = " An operator's API token acts for no person: 409 `no_person`."
 
 
 class TimeOffOut(Schema):
@@ -58,19 +56,8 @@ def time_off_json(time_off: TimeOff) -> dict:
     }
 
 
-def _person(request):
-    token = getattr(request, "api_token", None)
-    user = token.created_by if token is not None else request.user
-    if user is None:
-        raise ApiError(
-            409, "no_person", "This API token was created by an operator and acts for no person: sign in instead."
-        )
-    return user
-
-
 def _refused(error: services.TimeOffError) -> ApiError:
-    extra = {"errors": {error.field: [error.message]}} if error.field else None
-    return ApiError(error.status, error.code, error.message, extra=extra)
+    return ApiError(error.status, error.code, error.message, field=error.field)
 
 
 @router.get(
@@ -82,7 +69,7 @@ def _refused(error: services.TimeOffError) -> ApiError:
     description="Time off that has not ended, soonest first." + NO_PERSON,
 )
 def time_off_list(request):
-    user = _person(request)
+    user = acting_person(request)
     found = selectors.time_off_upcoming(organization=request.organization, user=user, now=timezone.now())
     return {"timeOff": [time_off_json(t) for t in found]}
 
@@ -97,8 +84,8 @@ def time_off_list(request):
     + NO_PERSON,
 )
 def time_off_create(request, payload: TimeOffCreate):
-    user = _person(request)
-    try:
+    user = acting_person(request)
+    with ApiError.instead_of(services.TimeOffError, _refused):
         created = services.time_off_create(
             organization=request.organization,
             user=user,
@@ -106,8 +93,6 @@ def time_off_create(request, payload: TimeOffCreate):
             end=moment("end", payload.end, offset_required=True),
             note=payload.note or "",
         )
-    except services.TimeOffError as error:
-        raise _refused(error) from error
     return Status(201, time_off_json(created))
 
 
@@ -121,9 +106,7 @@ def time_off_create(request, payload: TimeOffCreate):
     "cover requests Roster opened for it that nobody has taken are cancelled (a taken one stays)." + NO_PERSON,
 )
 def time_off_delete(request, time_off_id: Id):
-    user = _person(request)
-    try:
+    user = acting_person(request)
+    with ApiError.instead_of(services.TimeOffError, _refused):
         services.time_off_delete(organization=request.organization, user=user, time_off_id=time_off_id)
-    except services.TimeOffError as error:
-        raise _refused(error) from error
     return HttpResponse(status=204)
