@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Status
 from pydantic import Field, WithJsonSchema
 
-from accounts.api import ApiError, DateTime, Id, Schema, Text, api_actor, auth, iso, shaped
+from accounts.api import ApiError, DateTime, Id, Schema, Text, api_actor, auth, found, iso, shaped
 from accounts.api import router as api_router
 from accounts.services import InputRefused
 from accounts.text import NOT_SPACE, one_line_pattern, trimmed_pattern
@@ -179,9 +179,7 @@ def webhook_secrets(request, payload: WebhookSecretCreate):
     except services.InvalidSecret as error:
         raise ApiError(400, "invalid_secret", str(error)) from error
     except InputRefused as refused:
-        raise ApiError(
-            400, "invalid_request", refused.message, extra={"errors": {refused.field: [refused.message]}}
-        ) from refused
+        raise ApiError(400, "invalid_request", refused.message, field=refused.field) from refused
     return Status(201, {**secret_json(row), "heldReleased": settled["released"], "heldDiscarded": settled["discarded"]})
 
 
@@ -193,11 +191,10 @@ def webhook_secrets(request, payload: WebhookSecretCreate):
     summary="Remove a signing secret",
 )
 def webhook_secret(request, secret_id: Id):
-    if (
-        services.webhook_secret_remove(organization=request.organization, secret_id=secret_id, actor=api_actor(request))
-        is None
-    ):
-        raise ApiError(404, "not_found", "No such webhook secret.")
+    removed = services.webhook_secret_remove(
+        organization=request.organization, secret_id=secret_id, actor=api_actor(request)
+    )
+    found(removed, "No such webhook secret.")
     return HttpResponse(status=204)
 
 
@@ -235,13 +232,7 @@ def incident_json(incident, *, with_events: bool = False) -> dict:
     return data
 
 
-@router.get(
-    "/incidents/",
-    response=IncidentList,
-    auth=auth("read"),
-    operation_id="listIncidents",
-    summary="Incidents",
-)
+@router.get("/incidents/", response=IncidentList, auth=auth("read"), operation_id="listIncidents", summary="Incidents")
 def incidents(request, filters: Query[IncidentFilter]):
     """Incidents received by webhook, newest first (at most 500) (members)."""
     status = filters.status

@@ -215,12 +215,10 @@ def connect(request, payload: ApiKeyRequest):
         raise ApiError(
             409, "already_connected", "PagerDuty is already connected; PATCH to rotate the key or DELETE first."
         )
-    try:
+    with ApiError.instead_of(pd.PagerDutyError, api_error_for):
         services.connection_connect_api_key(
             organization=org, api_key=token, region=region or "us", actor=api_actor(request)
         )
-    except pd.PagerDutyError as error:
-        raise api_error_for(error) from error
     return Status(201, status_json(org))
 
 
@@ -288,7 +286,7 @@ def oauth_login(request, payload: OAuthLoginRequest | None = None):
     write = bool(sent.pop("writeOverrides", False))
     if bool(sent.get("clientId", "").strip()) != bool(sent.get("clientSecret", "").strip()):  # two values: 422
         both = "Enter both the Client ID and the Client Secret of your PagerDuty app."
-        raise ApiError(422, "invalid_request", both, extra={"errors": {"request": [both]}})
+        raise ApiError(422, "invalid_request", both, field="request")
     cleaned = form_data(
         OAuthConnectForm,
         {"region": "us", **{k: v for k, v in sent.items() if v != ""}},
