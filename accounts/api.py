@@ -245,16 +245,24 @@ WholeNumber = whole_number()
 REFUSED = "refused:"  # the pydantic error type of a shaped() value's refusal, before its code
 
 
-def shaped(described: dict, check: Callable[[Any], str | None], *, code: str = "invalid_request", base=str) -> Any:
+def shaped(
+    described: dict, check: Callable[[Any], str | None] | str, *, code: str = "invalid_request", base=str
+) -> Any:
     """A string whose shape the description states (`described`: pattern, maxLength, enum, format...)
     and `check` enforces: it returns the sentence a client reads when the value does not fit (a 400
     `code`, naming the field), or None. One rule, so what the description allows is accepted and
-    what it forbids is refused."""
+    what it forbids is refused. `check` may be that sentence alone: the rule is then `described`'s
+    pattern (`^…$`)."""
+
+    def problem_of(value) -> str | None:
+        if isinstance(check, str):
+            return None if re.fullmatch(described["pattern"][1:-1], value) else check
+        return check(value)
 
     def validate(value):
         if isinstance(value, str):
             _no_nul(value)
-        if (problem := check(value)) is not None:  # `{name}` stays for _message to fill in
+        if (problem := problem_of(value)) is not None:  # `{name}` stays for _message to fill in
             raise PydanticCustomError(REFUSED + code, problem, {"name": "{name}"})
         return value
 

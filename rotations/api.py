@@ -110,10 +110,7 @@ def _time_zone_problem(value: str) -> str | None:
 
 
 HANDOFF_TIME = r"^([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
-HandoffTime = shaped(
-    {"pattern": HANDOFF_TIME},
-    lambda value: None if re.fullmatch(HANDOFF_TIME[1:-1], value) else "{name} must be HH:MM.",
-)
+HandoffTime = shaped({"pattern": HANDOFF_TIME}, "{name} must be HH:MM.")
 
 
 START_DATE = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$"
@@ -153,11 +150,7 @@ TimeZone = Annotated[  # type: ignore[valid-type]
 ]
 TIME_ZONE = "An IANA time zone."
 SCHEDULE_ID = f"^(?:{SPACE}*{services.SCHEDULE_ID}{SPACE}*)?$"  # empty: none
-ScheduleId = shaped(
-    {"pattern": SCHEDULE_ID},
-    lambda value: None if re.fullmatch(SCHEDULE_ID[1:-1], value) else "That is not a PagerDuty schedule id.",
-    code="invalid_schedule",
-)
+ScheduleId = shaped({"pattern": SCHEDULE_ID}, "That is not a PagerDuty schedule id.", code="invalid_schedule")
 Members = Annotated[list[MemberInput], Field(description="In round-robin order.")]
 
 
