@@ -295,19 +295,13 @@ JSON_FIELDS = {
     "start_date": "cadence.startDate",
     "schedule_id": "pagerdutyScheduleId",
 }
+STATUS = {"not_found": 404, "cadence_read_only": 409, "not_connected": 409, "not_bound": 409}  # else 400
 
 
 def _error(error: services.RotationError) -> ApiError:
     """The service's refusal as JSON: `{code, message}`, plus `errors: {jsonField: [message]}` when
     the rule is about one field of the body."""
-    status = (
-        404
-        if error.code == "not_found"
-        else 409
-        if error.code in ("cadence_read_only", "not_connected", "not_bound")
-        else 400
-    )
-    return ApiError(status, error.code, error.message, field=JSON_FIELDS.get(error.field or ""))
+    return ApiError(STATUS.get(error.code, 400), error.code, error.message, field=JSON_FIELDS.get(error.field or ""))
 
 
 def _parse(parser, value: str):
@@ -327,16 +321,10 @@ def _cadence_changes(cadence: CadenceInput | None) -> dict:
         changes["cadence_count"] = cadence.every
     if cadence.unit is not None:
         changes["cadence_unit"] = cadence.unit
-    if cadence.handoff_time is not None:
-        parsed = _parse(parse_time, cadence.handoff_time)
-        if parsed is None:
-            raise ApiError(400, "invalid_request", "cadence.handoffTime must be HH:MM.")
-        changes["handoff_time"] = parsed
-    if cadence.start_date is not None:
-        parsed = _parse(parse_date, cadence.start_date)
-        if parsed is None:
-            raise ApiError(400, "invalid_request", "cadence.startDate must be YYYY-MM-DD.")
-        changes["start_date"] = parsed
+    if cadence.handoff_time is not None:  # HandoffTime's pattern is a time parse_time reads
+        changes["handoff_time"] = parse_time(cadence.handoff_time)
+    if cadence.start_date is not None:  # StartDate has checked that parse_date reads it
+        changes["start_date"] = parse_date(cadence.start_date)
     return changes
 
 

@@ -143,20 +143,18 @@ def webhook_url(request):
     org = request.organization
     endpoint = services.endpoint_for(org)
     backlog = selectors.backlog(org)
-    return WebhookEndpoint.model_validate(
-        {
-            "url": services.webhook_url(endpoint),
-            "events": processing.SUBSCRIBED_EVENTS,
-            "secrets": [secret_json(s) for s in WebhookSecretRow.objects.filter(organization=org)],
-            "heldDeliveries": backlog.held,
-            "waitingDeliveries": backlog.waiting,
-            "oldestWaitingAt": iso(backlog.oldest_waiting_at),
-            "processingStalled": backlog.stalled,
-            "failedDeliveries": backlog.given_up,
-            "lastTestReceivedAt": iso(endpoint.last_ping_at),
-            "subscriptionId": endpoint.subscription_id or None,
-        }
-    )
+    return {
+        "url": services.webhook_url(endpoint),
+        "events": processing.SUBSCRIBED_EVENTS,
+        "secrets": [secret_json(s) for s in WebhookSecretRow.objects.filter(organization=org)],
+        "heldDeliveries": backlog.held,
+        "waitingDeliveries": backlog.waiting,
+        "oldestWaitingAt": iso(backlog.oldest_waiting_at),
+        "processingStalled": backlog.stalled,
+        "failedDeliveries": backlog.given_up,
+        "lastTestReceivedAt": iso(endpoint.last_ping_at),
+        "subscriptionId": endpoint.subscription_id or None,
+    }
 
 
 @router.post(
