@@ -473,6 +473,8 @@ def current(request, rotation_id: Id):
 
 
 def _moment(name: str, raw: str | None, default: dt.datetime) -> dt.datetime:
+    """A query's date-time (`+` arrives as a space), its offset kept for the answer; not accounts.api.moment,
+    which reads a body's into UTC and names the field in `errors`."""
     if raw is None:  # left out (an empty value is not a date-time: refused below)
         return default
     parsed = _parse(parse_datetime, raw.replace(" ", "+"))
