@@ -73,6 +73,11 @@ class ApiError(Exception):
         self.headers = headers or {}
         self.extra = ({"errors": {field: [message]}} if field else {}) | (extra or {})
 
+    @classmethod
+    def of(cls, refusal: Any) -> "ApiError":
+        """A service's refusal that carries its `status`, `code`, `message` and `field` (as JSON names it)."""
+        return cls(refusal.status, refusal.code, refusal.message, field=refusal.field)
+
     @staticmethod
     @contextlib.contextmanager
     def instead_of(kind: type[Exception], answer: Callable[[Any], "ApiError"]) -> Iterator[None]:

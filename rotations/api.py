@@ -400,9 +400,7 @@ def update(request, rotation_id: Id, payload: RotationUpdate):  # type: ignore[v
     changes = {**_cadence_changes(payload.cadence)}  # type: ignore[attr-defined]
     for extra in hooks.json_fields():
         if extra.key in sent and extra.write is not None:
-            with ApiError.instead_of(
-                hooks.JsonFieldError, lambda e: ApiError(e.status, e.code, e.message, field=e.field)
-            ):
+            with ApiError.instead_of(hooks.JsonFieldError, ApiError.of):
                 extra.write(found, getattr(payload, extra.key), Actor.of_request(request))
     for field in ("name", "description", "time_zone"):
         if field in sent and getattr(payload, field) is not None:

@@ -56,10 +56,6 @@ def time_off_json(time_off: TimeOff) -> dict:
     }
 
 
-def _refused(error: services.TimeOffError) -> ApiError:
-    return ApiError(error.status, error.code, error.message, field=error.field)
-
-
 @router.get(
     "/time-off",
     response={200: TimeOffList, 409: Error},
@@ -85,7 +81,7 @@ def time_off_list(request):
 )
 def time_off_create(request, payload: TimeOffCreate):
     user = acting_person(request)
-    with ApiError.instead_of(services.TimeOffError, _refused):
+    with ApiError.instead_of(services.TimeOffError, ApiError.of):
         created = services.time_off_create(
             organization=request.organization,
             user=user,
@@ -107,6 +103,6 @@ def time_off_create(request, payload: TimeOffCreate):
 )
 def time_off_delete(request, time_off_id: Id):
     user = acting_person(request)
-    with ApiError.instead_of(services.TimeOffError, _refused):
+    with ApiError.instead_of(services.TimeOffError, ApiError.of):
         services.time_off_delete(organization=request.organization, user=user, time_off_id=time_off_id)
     return HttpResponse(status=204)
