@@ -184,7 +184,7 @@ def api_actor(request) -> Actor:
     return Actor.of_request(request)
 
 
-def found(row: T | None, message: str = "Not found.") -> T:
+def or_404(row: T | None, message: str = "Not found.") -> T:
     """`row`, or a 404 `not_found` saying `message` when a service found none (None)."""
     if row is None:
         raise ApiError(404, "not_found", message)

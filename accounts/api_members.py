@@ -7,7 +7,7 @@ from ninja import Status
 from pydantic import Field
 
 from . import selectors, services
-from .api import ApiError, DateTime, Error, Id, Schema, api_actor, auth, email, found, iso, rate_limited
+from .api import ApiError, DateTime, Error, Id, Schema, api_actor, auth, email, iso, or_404, rate_limited
 from .api import router as api_router
 from .forms import InviteForm
 from .models import Invitation as InvitationRow
@@ -134,7 +134,7 @@ def revoke_invitation(request, invitation_id: Id):
     revoked = services.invitation_revoke(
         organization=request.organization, invitation_id=invitation_id, actor=api_actor(request)
     )
-    found(revoked, "No such pending invitation.")
+    or_404(revoked, "No such pending invitation.")
     return HttpResponse(status=204)
 
 
@@ -151,7 +151,7 @@ def change_role(request, user_id: Id, payload: RoleChange):
         changed = services.membership_change_role(
             organization=request.organization, user_id=user_id, role=payload.role, actor=api_actor(request)
         )
-    return Member.of(found(changed, NO_MEMBER))
+    return Member.of(or_404(changed, NO_MEMBER))
 
 
 @router.delete(
@@ -168,5 +168,5 @@ def remove(request, user_id: Id):
         removed = services.membership_remove(
             organization=request.organization, user_id=user_id, actor=api_actor(request)
         )
-    found(removed, NO_MEMBER)
+    or_404(removed, NO_MEMBER)
     return HttpResponse(status=204)

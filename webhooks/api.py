@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Status
 from pydantic import Field, WithJsonSchema
 
-from accounts.api import ApiError, DateTime, Id, Schema, Text, api_actor, auth, found, iso, shaped
+from accounts.api import ApiError, DateTime, Id, Schema, Text, api_actor, auth, iso, or_404, shaped
 from accounts.api import router as api_router
 from accounts.services import InputRefused
 from accounts.text import NOT_SPACE, one_line_pattern, trimmed_pattern
@@ -192,7 +192,7 @@ def webhook_secret(request, secret_id: Id):
     removed = services.webhook_secret_remove(
         organization=request.organization, secret_id=secret_id, actor=api_actor(request)
     )
-    found(removed, "No such webhook secret.")
+    or_404(removed, "No such webhook secret.")
     return HttpResponse(status=204)
 
 
