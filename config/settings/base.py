@@ -234,66 +234,38 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CACHES["default"]["KEY_PREFIX"] = "roster"
 
-# The beat schedule: one dict, each entry says how often it runs.
+# The periodic jobs (Celery beat): each entry is a task and how often it runs.
+def _every(task: str, **interval: float) -> dict:
+    """A periodic job: `task` every `timedelta(**interval)`."""
+    return {"task": task, "schedule": timedelta(**interval)}
+
+
 CELERY_BEAT_SCHEDULE = {
     # Every 6 hours: re-validate every active connection, so a revoked key shows on the card.
-    "pagerduty-validate-connections": {
-        "task": "integrations.pagerduty.tasks.start_validate_connections",
-        "schedule": timedelta(hours=6),
-    },
+    "pagerduty-validate-connections": _every("integrations.pagerduty.tasks.start_validate_connections", hours=6),
     # Every 5 minutes: refresh OAuth tokens that expire within PAGERDUTY_OAUTH_REFRESH_MARGIN.
-    "pagerduty-refresh-tokens": {
-        "task": "integrations.pagerduty.tasks.start_refresh_tokens",
-        "schedule": timedelta(minutes=5),
-    },
+    "pagerduty-refresh-tokens": _every("integrations.pagerduty.tasks.start_refresh_tokens", minutes=5),
     # Every 6 hours: re-check every active Slack connection (auth.test), so a removed app shows on the card.
-    "slack-validate-connections": {
-        "task": "integrations.slack.tasks.start_validate_connections",
-        "schedule": timedelta(hours=6),
-    },
+    "slack-validate-connections": _every("integrations.slack.tasks.start_validate_connections", hours=6),
     # Every ROSTER_SYNC_INTERVAL seconds (5 minutes by default): sync every bound rotation.
-    "rotations-sync": {
-        "task": "rotations.tasks.start_sync",
-        "schedule": timedelta(seconds=ROSTER_SYNC_INTERVAL),
-    },
+    "rotations-sync": _every("rotations.tasks.start_sync", seconds=ROSTER_SYNC_INTERVAL),
     # Every ROSTER_CHANGE_POLL_SECONDS (30 s): each organization's change poll (GET /oncalls), re-reading
     # only the schedules that changed (rotations/freshness.py).
-    "rotations-poll-changes": {
-        "task": "rotations.tasks.poll_changes",
-        "schedule": timedelta(seconds=ROSTER_CHANGE_POLL_SECONDS),
-    },
+    "rotations-poll-changes": _every("rotations.tasks.poll_changes", seconds=ROSTER_CHANGE_POLL_SECONDS),
     # Every minute: record the handoffs that happened (native cadence, overrides, skips, stored shifts).
-    "rotations-record-handoffs": {
-        "task": "rotations.tasks.record_handoffs",
-        "schedule": timedelta(minutes=1),
-    },
+    "rotations-record-handoffs": _every("rotations.tasks.record_handoffs", minutes=1),
     # Every 10 minutes: cover requests for shifts inside people's time off (ROSTER_TIME_OFF_LEAD_DAYS ahead).
-    "covers-time-off": {
-        "task": "covers.tasks.time_off_covers",
-        "schedule": timedelta(minutes=10),
-    },
+    "covers-time-off": _every("covers.tasks.time_off_covers", minutes=10),
     # Every minute: fan out handoffs no nudge reached, each channel's own scan (outgoing webhooks: relay
     # missed incident events, free stuck endpoints), reset rows a dead worker left sending, queue lost
     # ones (outgoing webhooks: one per endpoint, round-robin).
-    "notifications-sweep": {
-        "task": "notifications.tasks.sweep",
-        "schedule": timedelta(minutes=1),
-    },
+    "notifications-sweep": _every("notifications.tasks.sweep", minutes=1),
     # Every minute: reminders of shifts about to start, and notifications of shifts that moved.
-    "notifications-upcoming": {
-        "task": "notifications.tasks.upcoming",
-        "schedule": timedelta(minutes=1),
-    },
+    "notifications-upcoming": _every("notifications.tasks.upcoming", minutes=1),
     # Every minute: queue webhook deliveries that were stored but never processed (broker was down).
-    "webhooks-sweep-deliveries": {
-        "task": "webhooks.tasks.sweep_deliveries",
-        "schedule": timedelta(minutes=1),
-    },
+    "webhooks-sweep-deliveries": _every("webhooks.tasks.sweep_deliveries", minutes=1),
     # Every minute: cover requests nobody took expire at their start, and are announced an hour before.
-    "covers-expire": {
-        "task": "covers.tasks.expire",
-        "schedule": timedelta(minutes=1),
-    },
+    "covers-expire": _every("covers.tasks.expire", minutes=1),
 }
 
 # Outgoing webhooks: true lets endpoints on loopback and private networks, on any port, receive (tests,
