@@ -234,6 +234,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CACHES["default"]["KEY_PREFIX"] = "roster"
 
+
 # The periodic jobs (Celery beat): each entry is a task and how often it runs.
 def _every(task: str, **interval: float) -> dict:
     """A periodic job: `task` every `timedelta(**interval)`."""
