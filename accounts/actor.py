@@ -34,4 +34,14 @@ class Actor:
         return cls.person(request.user)  # type: ignore[arg-type]  # views that call this require a sign-in
 
 
+def acting_user(request: HttpRequest) -> User | None:
+    """The person a request acts for: the signed-in user, a person's API token's creator, or None (an
+    operator's token, made by `manage.py create_api_token`, or no one signed in)."""
+    token = getattr(request, "api_token", None)
+    if token is not None:
+        return None if token.by_operator else token.created_by
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
 SYSTEM = Actor(label="system")

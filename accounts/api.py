@@ -44,7 +44,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from .access import current_membership
-from .actor import Actor
+from .actor import Actor, acting_user
 from .models import ApiToken
 from .numbers import whole
 from .services import TokenRefused, api_token_authenticate
@@ -192,13 +192,6 @@ def or_404(row: T | None, message: str = "Not found.") -> T:
 
 
 NO_PERSON = " An operator's API token acts for no person: 409 `no_person`."  # for an operation's description
-
-
-def acting_user(request):
-    """Who the request acts for: the signed-in person, a person's API token's creator, or None (an
-    operator's token)."""
-    token = getattr(request, "api_token", None)
-    return token.created_by if token is not None else request.user
 
 
 def acting_person(request):

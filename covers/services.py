@@ -32,7 +32,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actor import SYSTEM, Actor
+from accounts.actor import SYSTEM, Actor, acting_user
 from accounts.audit import audit_record
 from config.signals import send_on_commit
 from integrations.pagerduty import client as pd
@@ -960,16 +960,6 @@ def cover_requests_warn_expiring(*, now: dt.datetime | None = None) -> int:
 
 
 # --- who acts -----------------------------------------------------------------------------------
-
-
-def acting_user(request: HttpRequest):
-    """The person a request acts for: the signed-in user, a person's API token's creator, or None
-    (an operator's token, made by `manage.py create_api_token`)."""
-    token = getattr(request, "api_token", None)
-    if token is not None:
-        return None if token.by_operator else token.created_by
-    user = getattr(request, "user", None)
-    return user if user is not None and user.is_authenticated else None
 
 
 def person_for(request: HttpRequest, rotation: Rotation) -> Member:
