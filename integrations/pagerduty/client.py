@@ -221,13 +221,8 @@ def web_link(url: str | None) -> str:
 
 def subdomain_from_html_url(html_url: str | None) -> str | None:
     """`https://acme.pagerduty.com/users/P1` → `acme` (also `acme.eu.pagerduty.com`)."""
-    if not html_url:
-        return None
-    host = urlparse(html_url).hostname or ""
-    parts = host.split(".")
-    if len(parts) >= 3 and parts[-2:] == ["pagerduty", "com"]:
-        return parts[0]
-    return None
+    parts = (urlparse(html_url or "").hostname or "").split(".")
+    return parts[0] if len(parts) >= 3 and parts[-2:] == ["pagerduty", "com"] else None
 
 
 @contextmanager
@@ -336,12 +331,10 @@ class PagerDutyClient:
                 headers={"Authorization": self.auth_header},
                 timeout=(5, settings.PAGERDUTY_TIMEOUT),
             )
-        except requests.Timeout as exc:
-            metrics.PAGERDUTY_REQUESTS.labels(outcome="unreachable").inc()
-            raise Unavailable("PagerDuty did not answer in time.") from exc
         except requests.RequestException as exc:
             metrics.PAGERDUTY_REQUESTS.labels(outcome="unreachable").inc()
-            raise Unavailable("PagerDuty could not be reached.") from exc
+            failed = "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
+            raise Unavailable(f"PagerDuty {failed}.") from exc
         metrics.PAGERDUTY_REQUESTS.labels(outcome=metrics.pagerduty_outcome(response.status_code)).inc()
         if response.status_code == 429:
             metrics.PAGERDUTY_RATE_LIMITED.inc()
@@ -377,27 +370,23 @@ class PagerDutyClient:
     def _error_from(self, response: requests.Response, text: str, detail: object) -> PagerDutyError:
         status = response.status_code
         log.info("PagerDuty %s %s answered %s", response.request.method, urlparse(response.url).path, status)
+        said = f" ({text})" if text else ""
         if status == 400 and "account-level" in text.lower():
             return AccountLevelKey(text, status=status, detail=detail)
         if status == 401:
             return Unauthorized("Unauthorized: Invalid or expired API token", status=status, detail=detail)
         if status == 402:
             return PaymentRequired(
-                "Your PagerDuty plan does not include this feature." + (f" ({text})" if text else ""),
-                status=status,
-                detail=detail,
+                f"Your PagerDuty plan does not include this feature.{said}", status=status, detail=detail
             )
         if status == 403:
             return Forbidden(
-                "PagerDuty refused access: the credentials lack the permission or scope for this."
-                + (f" ({text})" if text else ""),
+                f"PagerDuty refused access: the credentials lack the permission or scope for this.{said}",
                 status=status,
                 detail=detail,
             )
         if status == 404:
-            return NotFound(
-                "PagerDuty has no such object." + (f" ({text})" if text else ""), status=status, detail=detail
-            )
+            return NotFound(f"PagerDuty has no such object.{said}", status=status, detail=detail)
         if status == 429:
             wait = _server_wait(response)
             when = f" Try again in {int(wait + 0.999)} seconds." if wait else " Try again in a minute."
@@ -552,8 +541,7 @@ class PagerDutyClient:
         entries = []
         for a in read.final_entries("computed_shift_assignments"):
             member = a.get("member")
-            if not isinstance(member, dict):
-                raise read.unreadable("with a shift whose member Roster does not know (member.type)")
+            member = member if isinstance(member, dict) else {}
             kind = member.get("type")
             if kind not in ("user_member", "empty_member"):
                 raise read.unreadable("with a shift whose member Roster does not know (member.type)")
@@ -632,16 +620,12 @@ class PagerDutyClient:
         every page, each as {id, start, end (UTC datetimes), user_id (who covers), overridden_user_id,
         rotation_id, custom_shift_id} (the last three "" on classic schedules)."""
         window = {"since": iso_time(since), "until": iso_time(until), "overflow": "true"}
-        found = []
         with _unreadable("an override list"):
             if kind == "v3":
                 path = f"/v3/schedules/{_segment(schedule_id)}/overrides"
-                items = list(self.paginate(path, "overrides", params=window))
-            else:
-                items = self.get(f"/schedules/{_segment(schedule_id)}/overrides", **window)["overrides"]
-            for item in items:
-                found.append(_override_v3(item) if kind == "v3" else _override_v2(item))
-        return found
+                return [_override_v3(item) for item in self.paginate(path, "overrides", params=window)]
+            items = self.get(f"/schedules/{_segment(schedule_id)}/overrides", **window)["overrides"]
+            return [_override_v2(item) for item in items]
 
     def create_override(
         self,
@@ -871,12 +855,9 @@ class _ScheduleReader:
         if value is None and key in ("end", "end_time"):
             value = self.until
         try:
-            parsed = parse_datetime(value) if isinstance(value, str) else None
-        except ValueError:
-            parsed = None
-        if parsed is None or parsed.tzinfo is None:
-            raise self.unreadable(f"with a time Roster cannot read ({key} {str(value)[:40]!r})")
-        return parsed.astimezone(dt.UTC)
+            return _utc(value)
+        except (TypeError, ValueError):
+            raise self.unreadable(f"with a time Roster cannot read ({key} {str(value)[:40]!r})") from None
 
     def result(self, kind: str, entries: list[JSON]) -> JSON:
         s = self.schedule
