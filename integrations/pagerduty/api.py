@@ -291,11 +291,7 @@ def oauth_login(request, payload: OAuthLoginRequest | None = None):
     )
     client_id, client_secret, region = cleaned["client_id"], cleaned["client_secret"], cleaned["region"]
     try:
-        app = (
-            oauth.organization_app(client_id, client_secret, write_overrides=write)
-            if client_id
-            else oauth.operator_app(write_overrides=write)
-        )
+        app = oauth.chosen_app(client_id, client_secret, write_overrides=write)
         url = oauth.oauth_login_start(
             organization=request.organization,
             app=app,

@@ -83,10 +83,7 @@ def authorization_url(*, client_id: str, redirect_uri: str, scopes: list[str], s
     session = OAuth2Session(client_id, redirect_uri=redirect_uri, scope=scopes)
     try:
         url, _ = session.authorization_url(
-            identity_url(AUTHORIZE_PATH),
-            state=state,
-            code_challenge=code_challenge,
-            code_challenge_method=PKCE_METHOD,
+            identity_url(AUTHORIZE_PATH), state=state, code_challenge=code_challenge, code_challenge_method=PKCE_METHOD
         )
     except InsecureTransportError as exc:
         raise Unavailable("PAGERDUTY_IDENTITY_URL must use https.") from exc
@@ -120,15 +117,15 @@ def _raise_for_server_trouble(response):
     return response
 
 
-def _token_call(action: str, call) -> TokenSet:
+def _token_request(action: str, session_call, **params) -> TokenSet:
+    """POST to the token endpoint with the session's `fetch_token` or `refresh_token`."""
     try:
-        token = call()
+        token = session_call(identity_url(TOKEN_PATH), timeout=(5, settings.PAGERDUTY_TIMEOUT), **params)
     except PagerDutyError:
         raise
-    except requests.Timeout as exc:
-        raise Unavailable("PagerDuty's sign-in service did not answer in time.") from exc
     except requests.RequestException as exc:
-        raise Unavailable("PagerDuty's sign-in service could not be reached.") from exc
+        failed = "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
+        raise Unavailable(f"PagerDuty's sign-in service {failed}.") from exc
     except InsecureTransportError as exc:
         raise Unavailable("PAGERDUTY_IDENTITY_URL must use https.") from exc
     except OAuth2Error as exc:
@@ -166,13 +163,6 @@ def refresh(*, client_id: str, client_secret: str, refresh_token: str) -> TokenS
         client_secret=client_secret,
         refresh_token=refresh_token,
         client_id=client_id,
-    )
-
-
-def _token_request(action: str, session_call, **params) -> TokenSet:
-    """POST to the token endpoint with the session's `fetch_token` or `refresh_token`."""
-    return _token_call(
-        action, lambda: session_call(identity_url(TOKEN_PATH), timeout=(5, settings.PAGERDUTY_TIMEOUT), **params)
     )
 
 

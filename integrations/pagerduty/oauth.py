@@ -125,9 +125,17 @@ def organization_app(client_id: str, client_secret: str, *, write_overrides: boo
     return OAuthApp(client_id.strip(), client_secret.strip(), uses_operator_app=False, write_overrides=write_overrides)
 
 
+def chosen_app(client_id: str, client_secret: str, *, write_overrides: bool = False) -> OAuthApp:
+    """The Connect dialog's (or the JSON API's) choice: the organization's own app when given its
+    Client ID, else the operator's."""
+    if client_id:
+        return organization_app(client_id, client_secret, write_overrides=write_overrides)
+    return operator_app(write_overrides=write_overrides)
+
+
 def app_for_connection(connection: PagerDutyConnection) -> OAuthApp:
     """The connection's app, asking again for what the grant has (writing overrides included)."""
-    write_overrides = write_overrides_capability(connection.scope_list) == "yes"
+    write_overrides = write_capability(connection.scope_list, overrides=True) == "yes"
     if connection.oauth_uses_operator_app:
         return operator_app(write_overrides=write_overrides)
     if not (connection.oauth_client_id and connection.oauth_client_secret):
@@ -149,18 +157,13 @@ def requested_scopes(*, operator: bool, write_overrides: bool = False) -> list[s
     return scopes
 
 
-def write_capability(scopes: list[str]) -> str:
-    """May the token create webhook subscriptions? "unknown" when PagerDuty reported no scopes."""
+def write_capability(scopes: list[str], *, overrides: bool = False) -> str:
+    """May the grant create webhook subscriptions or, with `overrides`, write schedule overrides (cover
+    requests)? "unknown" when PagerDuty reported no scopes."""
     if not scopes:
         return "unknown"
-    return "yes" if any(s in scopes for s in ("write", "webhook_subscriptions.write")) else "no"
-
-
-def write_overrides_capability(scopes: list[str]) -> str:
-    """May the grant write schedule overrides (cover requests)? "unknown" when PagerDuty reported no scopes."""
-    if not scopes:
-        return "unknown"
-    return "yes" if any(s in scopes for s in ("write", WRITE_OVERRIDES_SCOPE)) else "no"
+    granting = ("write", WRITE_OVERRIDES_SCOPE if overrides else "webhook_subscriptions.write")
+    return "yes" if any(s in scopes for s in granting) else "no"
 
 
 def missing_scopes(scopes: list[str]) -> list[str]:
@@ -296,7 +299,7 @@ def _finish_claimed_login(login: PagerDutyOAuthLogin, *, code: str, actor: Actor
         connection.capabilities = {
             **connection.capabilities,
             "write": write_capability(connection.scope_list),
-            "write_overrides": write_overrides_capability(connection.scope_list),
+            "write_overrides": write_capability(connection.scope_list, overrides=True),
         }
         connection.save()
         missing = missing_scopes(connection.scope_list)
@@ -393,16 +396,12 @@ def connection_refresh_tokens(
         else:
             _apply_tokens(connection, tokens)
             connection.save()
+            until = connection.token_expires_at
             audit_record(
                 organization=connection.organization,
                 provider=PROVIDER,
                 action="oauth_refresh",
-                summary="Refreshed the OAuth token"
-                + (
-                    f" (valid until {connection.token_expires_at:%Y-%m-%d %H:%M} UTC)"
-                    if connection.token_expires_at
-                    else ""
-                ),
+                summary="Refreshed the OAuth token" + (f" (valid until {until:%Y-%m-%d %H:%M} UTC)" if until else ""),
             )
     if failure is not None:
         raise failure
@@ -461,43 +460,31 @@ def _refresh_and_reload(connection: PagerDutyConnection) -> bool:
 # --- Disconnect (called by services.connection_disconnect) ---------------------------------------
 
 
-def disconnect_warning() -> str:
-    return f"Roster deletes its OAuth tokens and client secret. {REVOKE_HELP}"
+DISCONNECT_WARNING = f"Roster deletes its OAuth tokens and client secret. {REVOKE_HELP}"
 
 
 def revoke_on_disconnect(connection: PagerDutyConnection) -> str:
-    """Revoke the tokens if the identity service advertises a revocation endpoint (a network call:
-    made before the disconnect locks the row). Returns the audit note."""
-    if revoke_tokens(connection):
-        return "OAuth tokens revoked at PagerDuty and deleted"
-    return "OAuth tokens deleted; revoke them in PagerDuty's App Registration"
-
-
-def delete_pending_logins(organization) -> None:
-    """Pending logins hold client secrets: a disconnect drops them."""
-    LOGINS.delete_for(organization)
-
-
-def revoke_tokens(connection: PagerDutyConnection) -> bool:
-    """Best effort: True only if every token was revoked at an advertised endpoint."""
+    """Revoke the tokens, best effort, if the identity service advertises a revocation endpoint (a
+    network call: made before the disconnect locks the row). Returns the audit note: revoked only
+    if every token was."""
     try:
         app = app_for_connection(connection)
     except OAuthNotAvailable:
-        return False
+        app = None
     tokens = [
         (t, hint)
         for t, hint in ((connection.refresh_token, "refresh_token"), (connection.access_token, "access_token"))
         if t
     ]
-    endpoint = identity.revocation_endpoint() if tokens else ""
-    if not endpoint:
-        return False
-    results = [
-        identity.revoke(endpoint=endpoint, client_id=app.client_id, client_secret=app.client_secret, token=t, hint=hint)
-        for t, hint in tokens
-    ]
-    return all(results)
-
-
-def delete_stale_logins() -> int:
-    return LOGINS.delete_stale()
+    endpoint = identity.revocation_endpoint() if app and tokens else ""
+    if app and endpoint:
+        # Every token is sent, even after one is refused.
+        revoked = [
+            identity.revoke(
+                endpoint=endpoint, client_id=app.client_id, client_secret=app.client_secret, token=t, hint=hint
+            )
+            for t, hint in tokens
+        ]
+        if all(revoked):
+            return "OAuth tokens revoked at PagerDuty and deleted"
+    return "OAuth tokens deleted; revoke them in PagerDuty's App Registration"

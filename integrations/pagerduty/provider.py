@@ -4,8 +4,10 @@ from django.conf import settings
 
 from integrations.registry import Disconnect, Provider
 
+from . import oauth
 from .forms import DisconnectForm, connect_form, oauth_connect_form, rotate_form, switch_key_form, switch_oauth_form
 from .models import PROVIDER as PROVIDER_KEY
+from .models import PagerDutyConnection
 from .selectors import connection_health, get_connection
 from .services import disconnect_warnings
 
@@ -27,21 +29,28 @@ def capability_rows(capabilities: dict) -> list[tuple[str, str, str]]:
 
 
 def card_context(request, organization) -> dict:
-    from .oauth import operator_app_problem
-    from .views_oauth import card_context as oauth_card_context
-
     connection = get_connection(organization)
-    operator_ready = not operator_app_problem()
+    problem = oauth.operator_app_problem()
+    scopes = oauth.requested_scopes(operator=not problem)
+    region = connection.region if connection else None
+    is_oauth = connection is not None and connection.auth_type == PagerDutyConnection.AuthType.OAUTH
     return {
-        **oauth_card_context(request, organization, connection),
-        "pd_oauth_form": oauth_connect_form(operator_app_ready=operator_ready),
-        "pd_switch_oauth_form": switch_oauth_form(operator_app_ready=operator_ready),
-        "pd_switch_key_form": switch_key_form(region=connection.region if connection else None),
         "pd": connection,
         "pd_health": connection_health(connection, organization=organization),
         "pd_capabilities": capability_rows(connection.capabilities) if connection else [],
         "pd_connect_form": connect_form(),
-        "pd_rotate_form": rotate_form(region=connection.region if connection else None),
+        "pd_rotate_form": rotate_form(region=region),
+        "pd_switch_key_form": switch_key_form(region=region),
+        # OAuth: the Connect dialog and the card's OAuth parts.
+        "pd_oauth_form": oauth_connect_form(operator_app_ready=not problem),
+        "pd_switch_oauth_form": switch_oauth_form(operator_app_ready=not problem),
+        "pd_oauth_operator_problem": problem,
+        "pd_oauth_redirect_url": oauth.redirect_url(),
+        "pd_oauth_scopes": " ".join(scopes),
+        "pd_oauth_org_scopes": " ".join(oauth.ORG_APP_SCOPES),
+        "pd_oauth_scope_list": scopes,
+        "pd_oauth_org_scope_list": list(oauth.ORG_APP_SCOPES),
+        "pd_oauth_missing_scopes": oauth.missing_scopes(connection.scope_list) if connection and is_oauth else [],
     }
 
 

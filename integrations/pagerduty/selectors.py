@@ -11,14 +11,12 @@ from django.utils import timezone
 
 from .credentials import UNAUTHORIZED_HELP
 from .models import PagerDutyConnection
+from .oauth import missing_scopes
 
 # Client error codes that go away by themselves: Roster retries, nobody has to act.
 TRANSIENT_ERROR_CODES = frozenset({"pagerduty_unavailable", "pagerduty_rate_limited", "pagerduty_unreadable_response"})
-# The OAuth scopes without which rotations cannot follow schedules (see oauth.REQUIRED_SCOPES).
-_CLASSIC_SCOPES = ("read", "write")
 SIGN_IN_AGAIN = "Sign in to PagerDuty again"
 REPLACE_KEY = "Replace the API key"
-_REQUIRED_SCOPES = ("schedules.read", "users.read")
 
 
 def get_connection(organization) -> PagerDutyConnection | None:
@@ -68,13 +66,6 @@ def is_transient(connection: PagerDutyConnection) -> bool:
     return bool(connection.last_error) and connection.last_error_code in TRANSIENT_ERROR_CODES
 
 
-def _missing_scopes(connection: PagerDutyConnection) -> list[str]:
-    scopes = connection.scope_list
-    if connection.auth_type != PagerDutyConnection.AuthType.OAUTH or any(s in scopes for s in _CLASSIC_SCOPES):
-        return []
-    return [s for s in _REQUIRED_SCOPES if s not in scopes]
-
-
 def admin_names(organization) -> list[str]:
     """Who can fix a connection: the organization's admins, by name (email when no name)."""
     from accounts.models import Membership
@@ -110,10 +101,9 @@ def connection_health(connection: PagerDutyConnection | None, *, organization=No
         needed = (said, fix)
     elif connection.last_error and not is_transient(connection):
         needed = (connection.last_error, fix)
-    elif _missing_scopes(connection):
+    elif is_oauth and (missing := missing_scopes(connection.scope_list)):
         needed = (
-            f"PagerDuty did not grant the scopes Roster needs: {', '.join(_missing_scopes(connection))}. "
-            "Add them to the app in PagerDuty.",
+            f"PagerDuty did not grant the scopes Roster needs: {', '.join(missing)}. Add them to the app in PagerDuty.",
             SIGN_IN_AGAIN,
         )
     if needed is not None:

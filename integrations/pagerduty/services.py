@@ -178,7 +178,7 @@ def disconnect_warnings(organization) -> list[str]:
     connection = get_connection(organization)
     warnings = registry.disconnect_descriptions(PROVIDER, organization)
     if connection is not None and connection.auth_type == PagerDutyConnection.AuthType.OAUTH:
-        warnings.append(oauth.disconnect_warning())
+        warnings.append(oauth.DISCONNECT_WARNING)
     return warnings
 
 
@@ -196,7 +196,7 @@ def connection_disconnect(*, organization, actor: Actor | None = None) -> list[s
     with locked_connection(PagerDutyConnection, organization) as connection:
         if connection is None:
             return None
-        oauth.delete_pending_logins(organization)
+        oauth.LOGINS.delete_for(organization)
         notes = [oauth_note] if connection.auth_type == PagerDutyConnection.AuthType.OAUTH else []
         notes += disconnect_hook_notes(PROVIDER, organization)
         auth_type, key_last4 = connection.auth_type, connection.key_last4

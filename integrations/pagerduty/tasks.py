@@ -33,7 +33,7 @@ def validate_connection(connection_id: int) -> str:
 def start_refresh_tokens() -> int:
     """Beat: enqueue one refresh per OAuth connection whose token expires within the margin, and
     delete pending OAuth logins older than a day."""
-    oauth.delete_stale_logins()
+    oauth.LOGINS.delete_stale()
     return enqueue_each(selectors.due_for_refresh(), refresh_connection_tokens)
 
 

@@ -37,11 +37,7 @@ def _start_login(request, *, dialog: str, form_name: str, make_form):
         data = form.cleaned_data
         try:
             write = bool(data.get("write_overrides"))
-            app = (
-                oauth.organization_app(data["client_id"], data["client_secret"], write_overrides=write)
-                if data["client_id"]
-                else oauth.operator_app(write_overrides=write)
-            )
+            app = oauth.chosen_app(data["client_id"], data["client_secret"], write_overrides=write)
             url = oauth.oauth_login_start(
                 organization=org, app=app, user=request.user, session=request.session, region=data["region"]
             )
@@ -98,20 +94,3 @@ def refresh_with_login(request, connection):
         messages.error(request, f"Could not start the sign-in to PagerDuty: {error.message} Nothing was changed.")
         return back_to_integrations()
     return redirect(url)
-
-
-def card_context(request, organization, connection) -> dict:
-    """The OAuth parts of the PagerDuty card and its Connect dialog."""
-    problem = oauth.operator_app_problem()
-    context = {
-        "pd_oauth_operator_problem": problem,
-        "pd_oauth_redirect_url": oauth.redirect_url(),
-        "pd_oauth_scopes": " ".join(oauth.requested_scopes(operator=not problem)),
-        "pd_oauth_org_scopes": " ".join(oauth.ORG_APP_SCOPES),
-        "pd_oauth_scope_list": oauth.requested_scopes(operator=not problem),
-        "pd_oauth_org_scope_list": list(oauth.ORG_APP_SCOPES),
-        "pd_oauth_missing_scopes": [],
-    }
-    if connection is not None and connection.auth_type == PagerDutyConnection.AuthType.OAUTH:
-        context["pd_oauth_missing_scopes"] = oauth.missing_scopes(connection.scope_list)
-    return context
