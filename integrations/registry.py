@@ -105,10 +105,6 @@ def providers() -> list[Provider]:
     return sorted(_registry.providers.values(), key=lambda p: (p.order, p.name))
 
 
-def get(key: str) -> Provider:
-    return _registry.providers[key]
-
-
 def _connection_context(provider: Provider, organization, connection) -> dict:
     """What every provider's card shows the same way (see Provider.disconnect)."""
     if provider.disconnect is None:

@@ -286,6 +286,15 @@ class SlackClient:
             raise Unavailable("bad_response", "Slack answered with something Roster could not read.")
         return data
 
+    def _call_unless(self, nobody: set[str], method: Callable[..., SlackResponse], **params: Any) -> dict | None:
+        """`_call`, but None when Slack refuses it with one of the `nobody` codes (no such user)."""
+        try:
+            return self._call(method, **params)
+        except Permanent as error:
+            if error.code in nobody:
+                return None
+            raise
+
     # --- OAuth --------------------------------------------------------------------------------
 
     def oauth_v2_access(self, *, client_id: str, client_secret: str, code: str, redirect_uri: str) -> Install:
@@ -330,13 +339,8 @@ class SlackClient:
 
     def users_lookup_by_email(self, email: str) -> str | None:
         """The Slack user id for an email address, or None when no (active) user has it."""
-        try:
-            data = self._call(self._web.users_lookupByEmail, email=email)
-        except Permanent as error:
-            if error.code == "users_not_found":
-                return None
-            raise
-        user = data.get("user") or {}
+        data = self._call_unless({"users_not_found"}, self._web.users_lookupByEmail, email=email)
+        user = (data or {}).get("user") or {}
         if user.get("deleted") or user.get("is_bot"):
             return None
         return str(user.get("id") or "") or None
@@ -344,12 +348,9 @@ class SlackClient:
     def users_info(self, user: str) -> SlackPerson | None:
         """Who a Slack user id is (users:read; the email needs users:read.email), or None when Slack
         knows no such user."""
-        try:
-            data = self._call(self._web.users_info, user=user)
-        except Permanent as error:
-            if error.code in {"user_not_found", "user_not_visible"}:
-                return None
-            raise
+        data = self._call_unless({"user_not_found", "user_not_visible"}, self._web.users_info, user=user)
+        if data is None:
+            return None
         person = data.get("user") or {}
         profile = person.get("profile") or {}
         return SlackPerson(

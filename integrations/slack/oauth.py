@@ -166,11 +166,3 @@ def _finish(login: SlackOAuthLogin, *, code: str, actor: Actor) -> SlackConnecti
             detail={"team_id": connection.team_id, "scopes": connection.scope_list},
         )
     return connection
-
-
-def delete_pending_logins(organization) -> None:
-    LOGINS.delete_for(organization)
-
-
-def delete_stale_logins() -> int:
-    return LOGINS.delete_stale()

@@ -102,7 +102,7 @@ def connection_disconnect(*, organization, actor: Actor | None = None) -> bool:
     with locked_connection(SlackConnection, organization) as connection:
         if connection is None:
             return False
-        oauth.delete_pending_logins(organization)
+        oauth.LOGINS.delete_for(organization)
         notes = [note, *disconnect_hook_notes(PROVIDER, organization)]
         team = connection.team_name or connection.team_id
         if not SlackConnection.objects.filter(team_id=connection.team_id).exclude(pk=connection.pk).exists():

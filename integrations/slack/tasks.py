@@ -14,7 +14,7 @@ from .services import connection_revalidate
 @shared_task
 def start_validate_connections() -> int:
     """Beat: enqueue one auth.test per active connection, and drop installs abandoned over a day ago."""
-    oauth.delete_stale_logins()
+    oauth.LOGINS.delete_stale()
     return enqueue_each(SlackConnection.objects.filter(status=SlackConnection.Status.ACTIVE), validate_connection)
 
 

@@ -8,13 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import get_org_for_admin
 from accounts.actor import Actor
-from integrations.views import (
-    back_to_integrations,
-    disconnect_view,
-    finish_sign_in,
-    refresh_view,
-    warn_missing_scopes,
-)
+from integrations.views import back_to_integrations, disconnect_view, finish_sign_in, refresh_view, warn_missing_scopes
 
 from . import client as slack
 from . import oauth, services
