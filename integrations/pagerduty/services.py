@@ -105,7 +105,6 @@ def connection_connect_api_key(
         connection, created = PagerDutyConnection.objects.select_for_update().get_or_create(
             organization=organization, defaults={"auth_type": PagerDutyConnection.AuthType.API_KEY}
         )
-        replaced = not created
         connection.connected_by = actor.user if actor else None
         _store_api_key(connection, api_key=api_key, region=region, identity=identity)
         audit_record(
@@ -114,7 +113,7 @@ def connection_connect_api_key(
             action="connect",
             actor=actor,
             summary=f"Connected with a REST API key ending in {connection.key_last4}"
-            + (" (replacing the previous connection)" if replaced else ""),
+            + ("" if created else " (replacing the previous connection)"),
             detail={"auth_type": "api_key", "key_last4": connection.key_last4, "region": region},
         )
     return connection
@@ -199,17 +198,15 @@ def connection_disconnect(*, organization, actor: Actor | None = None) -> list[s
         oauth.LOGINS.delete_for(organization)
         notes = [oauth_note] if connection.auth_type == PagerDutyConnection.AuthType.OAUTH else []
         notes += disconnect_hook_notes(PROVIDER, organization)
-        auth_type, key_last4 = connection.auth_type, connection.key_last4
-        connection.delete()
-        said = audit_disconnect(
+        connection.delete()  # its fields stay readable for the audit
+        return audit_disconnect(
             organization=organization,
             provider=PROVIDER,
             actor=actor,
             what="Disconnected PagerDuty",
             notes=notes,
-            detail={"auth_type": auth_type, "key_last4": key_last4},
+            detail={"auth_type": connection.auth_type, "key_last4": connection.key_last4},
         )
-    return said
 
 
 def connection_record_error(connection: PagerDutyConnection, error: pd.PagerDutyError) -> None:
@@ -253,8 +250,7 @@ def connection_revalidate(*, connection: PagerDutyConnection, actor: Actor | Non
     was = connection.status
     # The same credentials: what a write attempt taught Roster (capabilities["write"] and
     # ["write_overrides"]) still holds.
-    for key in ("write", "write_overrides"):
-        identity.capabilities[key] = connection.capabilities.get(key, "unknown")
+    identity.capabilities |= {key: connection.capabilities.get(key, "unknown") for key in ("write", "write_overrides")}
     apply_identity(connection, identity)
     connection.save()
     audit_revalidation(connection, provider=PROVIDER, was=was, actor=actor, summary="Re-checked the connection: active")

@@ -30,8 +30,9 @@ class NotConnected(Exception):
     message = "Slack is not connected for this organization."
 
 
-def client_for(connection: SlackConnection) -> slack.SlackClient:
-    return slack.SlackClient(connection.bot_token, team_id=connection.team_id or None)
+def client_for(connection: SlackConnection, *, interactive: bool = False) -> slack.SlackClient:
+    """`interactive`: while Slack waits for Roster's answer (see client.SlackClient)."""
+    return slack.SlackClient(connection.bot_token, team_id=connection.team_id or None, interactive=interactive)
 
 
 def connection_record_error(connection: SlackConnection, error: slack.SlackError) -> None:
@@ -183,9 +184,8 @@ def slack_user_email(*, connection: SlackConnection, user_id: str, interactive: 
     )
     if cached is not None:
         return cached.email
-    bot = slack.SlackClient(connection.bot_token, team_id=connection.team_id or None, interactive=interactive)
     try:
-        person = bot.users_info(user_id)
+        person = client_for(connection, interactive=interactive).users_info(user_id)
     except (slack.NeedsReauth, slack.Permanent) as error:
         connection_record_error(connection, error)
         raise
