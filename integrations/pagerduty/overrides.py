@@ -64,22 +64,19 @@ def override_write(
         for existing in [] if first_try else client.list_overrides(schedule_id, start, end, kind=kind):
             if _identical(existing, user_id=user_id, start=start, end=end):
                 return str(existing["id"])
-        if kind == "v3":
-            shift = _shift_to_override(client, schedule_id, start, end, overridden_user_id)
-            created = client.create_override(
-                schedule_id,
-                kind="v3",
-                start=start,
-                end=end,
-                user_id=user_id,
-                overridden_user_id=shift["user_id"],
-                rotation_id=shift["rotation_id"],
-                custom_shift_id=shift["custom_shift_id"],
-            )
-        else:
-            created = client.create_override(
-                schedule_id, kind="v2", start=start, end=end, user_id=user_id, time_zone=time_zone
-            )
+        # Shift-based: who and which shift is overridden; classic schedules name neither.
+        shift = _shift_to_override(client, schedule_id, start, end, overridden_user_id) if kind == "v3" else {}
+        created = client.create_override(
+            schedule_id,
+            kind=kind,
+            start=start,
+            end=end,
+            user_id=user_id,
+            time_zone=time_zone,
+            overridden_user_id=shift.get("user_id", ""),
+            rotation_id=shift.get("rotation_id", ""),
+            custom_shift_id=shift.get("custom_shift_id", ""),
+        )
     except pd.PagerDutyError as error:
         if not error.permanent:
             raise
