@@ -78,9 +78,7 @@ def apply_identity(connection: PagerDutyConnection, identity: Identity) -> None:
     connection.capabilities = identity.capabilities
     connection.validated_at = timezone.now()
     connection.status = PagerDutyConnection.Status.ACTIVE
-    connection.last_error = ""
-    connection.last_error_at = None
-    connection.last_error_code = ""
+    connection.last_error, connection.last_error_at, connection.last_error_code = "", None, ""
     # New or re-validated credentials: the next change poll tries GET /oncalls again (a 403 before
     # made it re-read whole schedules; rotations/freshness.py).
     connection.change_detection = ""

@@ -1,5 +1,4 @@
-"""Celery tasks. Each takes primary keys, re-fetches, and returns quietly if the row is gone;
-the work itself is a plain function in services.py."""
+"""Celery tasks: primary keys in, rows re-fetched (quiet when gone); the work is a plain function elsewhere."""
 
 from celery import shared_task
 
