@@ -307,7 +307,7 @@ def oauth_login(request, payload: OAuthLoginRequest | None = None):
         authorize_url=url,
         redirect_url=oauth.redirect_url(),
         scopes=app.scopes,
-        expires_in_seconds=int(oauth.LOGIN_TTL.total_seconds()),
+        expires_in_seconds=int(oauth.LOGINS.ttl.total_seconds()),
     )
 
 

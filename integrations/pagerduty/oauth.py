@@ -77,7 +77,6 @@ LOGINS = PendingLogins(
     again="Start again with Connect with OAuth.",
     expired_again="Start again.",
 )
-LOGIN_TTL = LOGINS.ttl
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 `install_start` records a single-use pending install (only the SHA-256 of `state`), puts the state
 in the admin's session and returns Slack's authorize URL. `install_finish` checks Slack's redirect
-back against both (same organization, same person, same session, unused, under LOGIN_TTL old),
+back against both (same organization, same person, same session, unused, under LOGINS.ttl old),
 exchanges the code at once with oauth.v2.access, asks auth.test who the bot is, and only then
 saves the bot token (encrypted). Every failure is an `InstallError` with a fixed sentence: Slack's
 own error text is never repeated to the admin.
@@ -63,7 +63,6 @@ LOGINS = PendingLogins(
     again="Click Add to Slack again.",
     expired_again="Click Add to Slack again.",
 )
-LOGIN_TTL = LOGINS.ttl
 
 
 def operator_app_problem() -> str:
