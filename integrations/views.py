@@ -46,11 +46,6 @@ def sign_in_origins() -> list[str]:
     return sorted(origins)
 
 
-def redirect_to_dialog(dialog: str):
-    """Back to Settings → Integrations with a provider's dialog open (GET on a dialog's POST URL, no-JS)."""
-    return redirect(f"{reverse('integrations:index')}?dialog={dialog}")
-
-
 def back_to_integrations():
     return redirect("integrations:index")
 

@@ -439,9 +439,7 @@ def oauth_client_for(connection: PagerDutyConnection) -> pd.PagerDutyClient:
         _refresh_and_reload(connection)
 
     def on_unauthorized() -> str | None:
-        if _refresh_and_reload(connection):
-            return pd.bearer_auth(connection.access_token)
-        return None
+        return pd.bearer_auth(connection.access_token) if _refresh_and_reload(connection) else None
 
     return pd.PagerDutyClient.for_oauth_token(
         connection.access_token, region=connection.region, on_unauthorized=on_unauthorized
