@@ -18,7 +18,7 @@ from covers import page as cover_page
 from covers.models import CoverRequest
 from rotations import sync
 from rotations.models import Member, Rotation
-from tests.browser.conftest import assert_fits, sign_in
+from tests.browser.conftest import assert_fits, signed_in
 from tests.conftest import PASSWORD
 from tests.factories import PagerDutyConnectionFactory, daily_rotation
 from tests.rotations.fake_schedules import FakeSchedule, install
@@ -42,7 +42,7 @@ def browser_of(browser, live_server, email: str, width: int):
     context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 900})
     page = context.new_page()
     page.set_default_timeout(20_000)
-    sign_in(page, email)
+    signed_in(page, User.objects.get(email=email), live_server.url)
     return page
 
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from rotations import selectors
 from rotations.models import Rotation, TimeOff
-from tests.browser.conftest import assert_fields_styled, assert_fits, sign_in
+from tests.browser.conftest import assert_fields_styled, assert_fits, signed_in
 from tests.factories import daily_rotation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,7 +36,8 @@ def test_a_member_adds_time_off_sees_it_listed_and_the_next_member_takes_the_tur
     context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
-    sign_in(page, member_user.email)
+    signed_in(page, member_user, live_server.url)
+    page.goto("/settings/integrations/")
 
     page.get_by_role("navigation", name="Settings").get_by_role("link", name="Time off").click()
     page.wait_for_url("**/settings/time-off/")
