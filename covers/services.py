@@ -7,8 +7,8 @@
   own future shifts goes back to the requester). Then the schedule changes at once:
   native rotation → Roster overrides (claim and overrides in one transaction);
   PagerDuty-bound → `integrations.pagerduty.overrides.override_write` (exactly once: each id is stored
-  as soon as PagerDuty answers, and a retry adopts an identical override), then the schedule is
-  re-read at once (`rotations.sync.sync_schedule`) so everything that follows it moves within seconds.
+  as soon as PagerDuty answers, and a retry adopts an identical override), then shown on the rotation
+  at once and a re-read of the schedule queued (`_show_written`) so everything that follows it moves.
   A refused write (a read-only key, an OAuth grant without schedules.write, a taker without a
   PagerDuty user) puts the request back to `open` with a sentence saying why and where to change the
   schedule in PagerDuty; transient trouble (429, 5xx) leaves it `taken` with `apply_state="pending"`
@@ -121,19 +121,13 @@ def _fresh_rotation(rotation_id: int) -> Rotation:
     return Rotation.objects.select_related("organization").get(pk=rotation_id)
 
 
-def _check_window(rotation: Rotation, start: dt.datetime, end: dt.datetime, *, now: dt.datetime, what: str) -> None:
-    field = "swap" if what == "swap" else "start"
+def _check_window(rotation: Rotation, start: dt.datetime, end: dt.datetime, *, now: dt.datetime, swap: bool) -> None:
+    start_field, end_field = ("swap", "swap") if swap else ("start", "end")
     if end <= start:
-        raise CoverError(
-            "The end must be after the start.", "invalid_range", status=422, field="swap" if what == "swap" else "end"
-        )
+        raise CoverError("The end must be after the start.", "invalid_range", status=422, field=end_field)
     if start < now - START_GRACE:
-        raise CoverError(
-            f"The {'shift given back' if what == 'swap' else 'cover'} must start now or later.",
-            "in_the_past",
-            status=409,
-            field=field,
-        )
+        what = "shift given back" if swap else "cover"
+        raise CoverError(f"The {what} must start now or later.", "in_the_past", status=409, field=start_field)
     if rotation.is_bound:
         horizon = now + dt.timedelta(days=settings.ROSTER_SYNC_LOOKAHEAD_DAYS)
         if end > horizon:
@@ -142,15 +136,11 @@ def _check_window(rotation: Rotation, start: dt.datetime, end: dt.datetime, *, n
                 f"({settings.ROSTER_SYNC_LOOKAHEAD_DAYS} days ahead): choose a time before then.",
                 "too_far_ahead",
                 status=409,
-                field="swap" if what == "swap" else "end",
+                field=end_field,
             )
     elif end > now + NATIVE_AHEAD:
-        raise CoverError(
-            f"A cover can end at most {NATIVE_AHEAD.days} days ahead.",
-            "too_far_ahead",
-            status=409,
-            field="swap" if what == "swap" else "end",
-        )
+        message = f"A cover can end at most {NATIVE_AHEAD.days} days ahead."
+        raise CoverError(message, "too_far_ahead", status=409, field=end_field)
 
 
 def may_cancel(*, cover_request: CoverRequest, member: Member | None, is_admin: bool) -> bool:
@@ -177,7 +167,7 @@ def cover_request_create(
     if len(note) > NOTE_MAX:
         raise CoverError(f"A note can be at most {NOTE_MAX} characters.", field="note")
     fresh = _fresh_rotation(rotation.pk)
-    _check_window(fresh, start, end, now=now, what="cover")
+    _check_window(fresh, start, end, now=now, swap=False)
     if not _on_call(fresh, requester, start, end):
         raise CoverError(
             f"{requester.name} is not on call in {fresh.name} from {_window_text(start, end, fresh)}: "
@@ -262,9 +252,7 @@ def cover_request_take(
     now = timezone.now()
     cover_request = _load(cover_request_id)
     rotation = _fresh_rotation(cover_request.rotation_id)
-    if cover_request.status != CoverRequest.Status.OPEN:
-        raise _not_open(cover_request)
-    if cover_request.start <= now:
+    if cover_request.status != CoverRequest.Status.OPEN or cover_request.start <= now:
         raise _not_open(cover_request)
     if taker.rotation_id != rotation.pk:
         raise CoverError("Only a member of this rotation can take it.", "not_a_member", status=403, field="taker")
@@ -292,7 +280,7 @@ def _check_swap(
     now: dt.datetime,
 ) -> None:
     start, end = window
-    _check_window(rotation, start, end, now=now, what="swap")
+    _check_window(rotation, start, end, now=now, swap=True)
     if cover_request.requester is None:
         raise CoverError(
             f"{cover_request.requester_name} is no longer a member of this rotation: take it without a swap.",
@@ -350,14 +338,17 @@ def _audit_taken(cover_request: CoverRequest, rotation: Rotation, actor: Actor) 
     if cover_request.is_swap:
         assert cover_request.swap_start is not None and cover_request.swap_end is not None
         given = _window_text(cover_request.swap_start, cover_request.swap_end, rotation)
-        summary = (
-            f"{cover_request.taker_name} swapped with {cover_request.requester_name} in {rotation.name}: "
-            f"covers {cover}, gives back {given}"
+        action, summary = (
+            "swapped",
+            (
+                f"{cover_request.taker_name} swapped with {cover_request.requester_name} in {rotation.name}: "
+                f"covers {cover}, gives back {given}"
+            ),
         )
-        _audit(cover_request, "swapped", summary, actor, taker=cover_request.taker_email)
     else:
+        action = "taken"
         summary = f"{cover_request.taker_name} took {cover_request.requester_name}'s cover in {rotation.name}: {cover}"
-        _audit(cover_request, "taken", summary, actor, taker=cover_request.taker_email)
+    _audit(cover_request, action, summary, actor, taker=cover_request.taker_email)
 
 
 def _take_native(
@@ -460,7 +451,7 @@ def _pagerduty_user(organization_id: int, member: Member, client: pd.PagerDutyCl
     return user_id
 
 
-def _no_pagerduty_user(member_name: str, member_email: str, rotation: Rotation) -> str:
+def _no_pagerduty_user(member_name: str, member_email: str) -> str:
     return (
         f"{member_name} has no PagerDuty user with the email {member_email}, so Roster cannot put them on "
         "call in PagerDuty's schedule. Add them to PagerDuty with that email (or change it there to match)."
@@ -487,14 +478,12 @@ def _check_pagerduty_people(
     for name, email, member in people:
         try:
             found = _pagerduty_user(rotation.organization_id, member, client)
-        except TRANSIENT:
-            return None
-        except pd.PagerDutyError as error:
+        except pd.PagerDutyError as error:  # transient (429, 5xx): None
             if error.permanent:
                 raise _refuse_open(cover_request, rotation, error.message) from error
             return None
         if not found:
-            sentence = refused_sentence(_no_pagerduty_user(name, email, rotation), rotation)
+            sentence = refused_sentence(_no_pagerduty_user(name, email), rotation)
             raise CoverError(sentence, "no_pagerduty_user", status=409, field="taker")
         ids.append(found)
     return Checked(client, taker_id=ids[0], requester_id=ids[1] if len(ids) > 1 else None)
@@ -607,11 +596,11 @@ def _apply_bound(
         if not schedule_id:
             raise WriteRefused("This rotation no longer follows a PagerDuty schedule.", "not_found")
         client = checked.client if checked else _client(rotation)
-        taker_id = checked.taker_id if checked else _taker_pagerduty_id(cover_request, rotation, client)
+        taker_id = checked.taker_id if checked else _written_pagerduty_id(cover_request, rotation, client, taker=True)
         if checked and checked.requester_id is not None:
             requester_id = checked.requester_id
         elif kind == "v3" or cover_request.is_swap:
-            requester_id = _requester_pagerduty_id(cover_request, rotation, client)
+            requester_id = _written_pagerduty_id(cover_request, rotation, client, taker=False)
         else:
             requester_id = ""
         override_id = override_write(
@@ -628,7 +617,7 @@ def _apply_bound(
         )
         if override_id != cover_request.pagerduty_override_id:
             if not _store(cover_request.pk, pagerduty_override_id=override_id):
-                _remove_quietly(client, schedule_id, kind, override_id)
+                _remove_quietly(client, rotation, override_id)
                 return _load(cover_request.pk)
             cover_request.pagerduty_override_id = override_id
         if cover_request.is_swap:
@@ -650,13 +639,13 @@ def _apply_bound(
                 # Both or neither: the cover written first goes (a failure to reach PagerDuty stays
                 # pending). If PagerDuty refuses to take it back, it is a cover, not a swap: say so.
                 try:
-                    override_remove(client, schedule_id=schedule_id, kind=kind, override_id=override_id)
+                    _remove(client, rotation, override_id)
                 except WriteRefused as kept:
                     return _kept_as_cover(cover_request, rotation, taker_id, swap_refused.message, kept.message)
                 CoverRequest.objects.filter(pk=cover_request.pk).update(pagerduty_override_id="")
                 raise
             if swap_id != cover_request.swap_override_id and not _store(cover_request.pk, swap_override_id=swap_id):
-                _remove_quietly(client, schedule_id, kind, swap_id)
+                _remove_quietly(client, rotation, swap_id)
                 return _load(cover_request.pk)
     except WriteRefused as refused:
         return _reopen(cover_request, rotation, refused.message)
@@ -690,32 +679,39 @@ def _show_written(cover_request: CoverRequest, rotation: Rotation, taker_id: str
     rotation_tasks.request_reread(organization_id=rotation.organization_id, schedule_id=rotation.pagerduty_schedule_id)
 
 
-def _taker_pagerduty_id(cover_request: CoverRequest, rotation: Rotation, client: pd.PagerDutyClient) -> str:
-    taker = cover_request.taker or Member(name=cover_request.taker_name, email=cover_request.taker_email)
-    found = _pagerduty_user(rotation.organization_id, taker, client)
-    if not found:
-        raise WriteRefused(_no_pagerduty_user(cover_request.taker_name, cover_request.taker_email, rotation))
+def _written_pagerduty_id(
+    cover_request: CoverRequest, rotation: Rotation, client: pd.PagerDutyClient, *, taker: bool
+) -> str:
+    """The taker's PagerDuty user (WriteRefused when there is none), or the requester's: whose shift a
+    shift-based override replaces, and who gets the swap's shift. The requester's is only needed for
+    a swap (without it, "" lets a v3 override pick who is on call)."""
+    if taker:
+        member, name, email = cover_request.taker, cover_request.taker_name, cover_request.taker_email
+    else:
+        member, name, email = cover_request.requester, cover_request.requester_name, cover_request.requester_email
+    found = _pagerduty_user(rotation.organization_id, member or Member(name=name, email=email), client)
+    if not found and (taker or cover_request.is_swap):
+        raise WriteRefused(_no_pagerduty_user(name, email))
     return found
 
 
-def _requester_pagerduty_id(cover_request: CoverRequest, rotation: Rotation, client: pd.PagerDutyClient) -> str:
-    """The requester's PagerDuty user: whose shift a shift-based override replaces, and who gets the
-    swap's shift. Only needed for a swap (without it, "" lets a v3 override pick who is on call)."""
-    requester = cover_request.requester or Member(
-        name=cover_request.requester_name, email=cover_request.requester_email
+def _remove(client: pd.PagerDutyClient, rotation: Rotation, override_id: str) -> str:
+    return override_remove(
+        client,
+        schedule_id=rotation.pagerduty_schedule_id,
+        kind=rotation.pagerduty_schedule_kind or "v2",
+        override_id=override_id,
     )
-    found = _pagerduty_user(rotation.organization_id, requester, client)
-    if not found and cover_request.is_swap:
-        raise WriteRefused(_no_pagerduty_user(cover_request.requester_name, cover_request.requester_email, rotation))
-    return found
 
 
-def _remove_quietly(client: pd.PagerDutyClient, schedule_id: str, kind: str, override_id: str) -> None:
+def _remove_quietly(client: pd.PagerDutyClient, rotation: Rotation, override_id: str) -> None:
     """A request cancelled while its override was being written: take the override back."""
     try:
-        override_remove(client, schedule_id=schedule_id, kind=kind, override_id=override_id)
+        _remove(client, rotation, override_id)
     except (pd.PagerDutyError, WriteRefused) as error:
-        log.warning("Could not remove override %s of schedule %s: %s", override_id, schedule_id, error)
+        log.warning(
+            "Could not remove override %s of schedule %s: %s", override_id, rotation.pagerduty_schedule_id, error
+        )
 
 
 def _kept_as_cover(
@@ -784,12 +780,7 @@ def cover_request_apply_gave_up(*, cover_request_id: int, error: Exception) -> C
         client = _client(rotation)
         for override_id in (cover_request.pagerduty_override_id, cover_request.swap_override_id):
             if override_id:
-                override_remove(
-                    client,
-                    schedule_id=rotation.pagerduty_schedule_id,
-                    kind=rotation.pagerduty_schedule_kind or "v2",
-                    override_id=override_id,
-                )
+                _remove(client, rotation, override_id)
     except (pd.PagerDutyError, WriteRefused) as failed:
         log.warning("Cover request %s: could not take back its overrides: %s", cover_request_id, failed)
         return cover_request
@@ -814,11 +805,6 @@ def _resync(rotation: Rotation) -> None:
 
 
 # --- cancel -------------------------------------------------------------------------------------
-
-REMOVED_WORDS = {
-    "deleted": "deleted from PagerDuty's schedule",
-    "past": "already over, so it is left in PagerDuty",
-}
 
 
 def _removed_sentence(what: str, result: str, rotation: Rotation, now: dt.datetime) -> str:
@@ -861,12 +847,7 @@ def cover_request_cancel(*, cover_request: CoverRequest, actor: Actor) -> CoverR
                 client = _client(rotation) if any(i for _, i in ids) else None
                 for what, override_id in ids:
                     if override_id and client is not None:
-                        result = override_remove(
-                            client,
-                            schedule_id=rotation.pagerduty_schedule_id,
-                            kind=rotation.pagerduty_schedule_kind or "v2",
-                            override_id=override_id,
-                        )
+                        result = _remove(client, rotation, override_id)
                         sentences.append(_removed_sentence(what, result, rotation, now))
             except WriteRefused as refused:
                 raise CoverError(refused_sentence(refused.message, rotation), "write_refused", status=409) from refused
