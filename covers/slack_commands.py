@@ -115,13 +115,6 @@ def _names(people) -> str:
 # --- /roster who ----------------------------------------------------------------------------------
 
 
-def _all_rotations(workspace: Workspace, now: dt.datetime) -> list[Rotation]:
-    found: list[Rotation] = []
-    for organization in workspace.organizations:
-        found.extend(rotations_for(organization, now=now))
-    return found
-
-
 def _named(rotations: list[Rotation], name: str) -> list[Rotation]:
     wanted = name.strip().casefold()
     exact = [r for r in rotations if r.name.casefold() == wanted]
@@ -131,7 +124,7 @@ def _named(rotations: list[Rotation], name: str) -> list[Rotation]:
 def who(workspace: Workspace, text: str, *, now: dt.datetime | None = None) -> str:
     """Who is on call now and next in every rotation of the workspace's organization(s), or the one named."""
     now = now or timezone.now()
-    rotations = _all_rotations(workspace, now)
+    rotations = [r for organization in workspace.organizations for r in rotations_for(organization, now=now)]
     if not rotations:
         return "There are no rotations in Roster yet."
     if text.strip():
@@ -229,13 +222,7 @@ def cover_view(workspace: Workspace, user_id: str, text: str, *, now: dt.datetim
         "submit": {"type": "plain_text", "text": "Ask"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": "The rotation's other members are asked; the first to take it is on call instead of you.",
-                },
-            },
+            _section("The rotation's other members are asked; the first to take it is on call instead of you."),
             {
                 "type": "input",
                 "block_id": "rotation",
@@ -268,10 +255,12 @@ def cover_view(workspace: Workspace, user_id: str, text: str, *, now: dt.datetim
 def rotations_for_members(members: list[Member], now: dt.datetime) -> list[Rotation]:
     """The members' rotations with what their timelines need prefetched."""
     wanted = {m.rotation_id for m in members}
-    found: list[Rotation] = []
-    for organization_id in {m.rotation.organization_id for m in members}:
-        found.extend(rotations_for(organization_id, now=now).filter(pk__in=wanted))
-    return found
+    organization_ids = {m.rotation.organization_id for m in members}
+    return [r for o in organization_ids for r in rotations_for(o, now=now).filter(pk__in=wanted)]
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
 def _option(rotation: Rotation) -> dict:
@@ -300,6 +289,11 @@ def cover_open(workspace: Workspace, user_id: str, trigger_id: str, text: str) -
 # --- the modal's submit ---------------------------------------------------------------------------
 
 
+def _pk(value: str) -> int | None:
+    """A row id typed or sent back by Slack (digits that fit a bigint), else None."""
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
 def _value(state: dict, block: str) -> dict:
     entry = state.get(block)
     value = entry.get(block) if isinstance(entry, dict) else None
@@ -314,6 +308,11 @@ def _moment(value: dict) -> dt.datetime | None:
         return dt.datetime.fromtimestamp(stamp, tz=dt.UTC)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+def _errors(by_block: dict[str, str]) -> dict:
+    """Slack's answer to a submit that shows each sentence under its input block."""
+    return {"response_action": "errors", "errors": by_block}
 
 
 def cover_submit(workspace: Workspace, user_id: str, view: dict) -> dict:
@@ -331,32 +330,26 @@ def cover_submit(workspace: Workspace, user_id: str, view: dict) -> dict:
         errors["start"] = "Pick when the cover starts."
     if not end:
         errors["end"] = "Pick when the cover ends."
-    rotation = (
-        Rotation.objects.filter(pk=int(rotation_id), organization__in=workspace.organizations).first()
-        if rotation_id.isdigit() and len(rotation_id) < 19
-        else None
-    )
+    pk = _pk(rotation_id)
+    rotation = Rotation.objects.filter(pk=pk, organization__in=workspace.organizations).first() if pk else None
     if rotation is None:
         errors["rotation"] = "Pick one of your rotations."
     if errors:
-        return {"response_action": "errors", "errors": errors}
+        return _errors(errors)
     assert rotation is not None and start is not None and end is not None
     try:
         email = workspace.person_email(user_id, interactive=True)
     except Refusal as refusal:
-        return {"response_action": "errors", "errors": {"rotation": refusal.message}}
+        return _errors({"rotation": refusal.message})
     requester = rotation.members.filter(email__iexact=email).first()
     if requester is None:
-        return {
-            "response_action": "errors",
-            "errors": {"rotation": f"You are not a member of {rotation.name} in Roster (as {email})."},
-        }
+        return _errors({"rotation": f"You are not a member of {rotation.name} in Roster (as {email})."})
     try:
         cover = services.cover_request_create(
             rotation=rotation, requester=requester, start=start, end=end, note=note, actor=workspace.actor(email)
         )
     except services.CoverError as error:
-        return {"response_action": "errors", "errors": {FIELD_BLOCK.get(error.field or "", "start"): error.message}}
+        return _errors({FIELD_BLOCK.get(error.field or "", "start"): error.message})
     return {"response_action": "update", "view": _asked_view(cover)}
 
 
@@ -366,14 +359,10 @@ def _asked_view(cover: CoverRequest) -> dict:
         "title": {"type": "plain_text", "text": "Cover asked"},
         "close": {"type": "plain_text", "text": "Done"},
         "blocks": [
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": f"You asked for cover in *{escape(cover.rotation.name)}* from {when(cover.start)} "
-                    f"to {when(cover.end)}. Its members are told; you will hear when someone takes it.",
-                },
-            }
+            _section(
+                f"You asked for cover in *{escape(cover.rotation.name)}* from {when(cover.start)} "
+                f"to {when(cover.end)}. Its members are told; you will hear when someone takes it."
+            )
         ],
     }
 
@@ -383,13 +372,9 @@ def _asked_view(cover: CoverRequest) -> dict:
 
 def cover_take(workspace: Workspace, user_id: str, value: str) -> str:
     """Take the cover request the button names, for the person who clicked; the sentence to tell them."""
-    cover = (
-        CoverRequest.objects.filter(pk=int(value), organization__in=workspace.organizations)
-        .select_related("rotation")
-        .first()
-        if value.isdigit() and len(value) < 19
-        else None
-    )
+    pk = _pk(value)
+    mine = CoverRequest.objects.filter(organization__in=workspace.organizations).select_related("rotation")
+    cover = mine.filter(pk=pk).first() if pk else None
     if cover is None:
         return "That cover request no longer exists in Roster."
     try:
