@@ -214,8 +214,7 @@ def _in(delta: dt.timedelta) -> str:
     minutes = max(round(delta.total_seconds() / 60), 1)
     if minutes < 90:
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    hours = round(minutes / 60)
-    return f"{hours} hours"
+    return f"{round(minutes / 60)} hours"
 
 
 def compose(row: Notification, *, now: dt.datetime | None = None) -> EmailMessage:
@@ -270,9 +269,7 @@ def still_wanted(row: Notification) -> bool:
         EmailReminder.objects.filter(rotation_id=row.the_rotation.pk, email=email).first()
         or RotationEmailSettings.objects.filter(rotation_id=row.the_rotation.pk).first()
     )
-    if choice is None:
-        return False
-    return bool(choice.reminder_hours) if row.kind == REMINDER.key else choice.shift_moved
+    return choice is not None and (bool(choice.reminder_hours) if row.kind == REMINDER.key else choice.shift_moved)
 
 
 class EmailChannel(registry.Channel):
@@ -319,17 +316,14 @@ class EmailChannel(registry.Channel):
 
     def send(self, row: Notification) -> None:
         covers = {k.key for k in email_covers.KINDS}
+        address = row.target.removeprefix("email:")
         if row.kind not in (REMINDER.key, MOVED.key, *covers):
             raise registry.SendError(f"Roster does not know how to send “{row.kind}” by email.", permanent=True)
         if not (email_covers.still_wanted(row) if row.kind in covers else still_wanted(row)):
-            raise registry.SendError(
-                f"Not sent: {row.target.removeprefix('email:')} turned these emails off.", permanent=True
-            )
+            raise registry.SendError(f"Not sent: {address} turned these emails off.", permanent=True)
         if row.kind in covers:
-            address = row.target.removeprefix("email:")
-            message = email_covers.compose(
-                row, unsubscribe_url=unsubscribe_url(row.the_rotation.pk, address), when=when
-            )
+            stop = unsubscribe_url(row.the_rotation.pk, address)
+            message = email_covers.compose(row, unsubscribe_url=stop, when=when)
         else:
             message = compose(row)
         try:

@@ -121,9 +121,7 @@ def upcoming_scan(*, now: dt.datetime | None = None) -> list[int]:
 
 
 def snapshot_rows(slots: list[cadence.Slot[Person]]) -> list[list]:
-    return [
-        [iso(s.start), s.end.astimezone(dt.UTC).isoformat(), s.who.key, s.who.name, s.who.email] for s in slots if s.who
-    ]
+    return [[iso(s.start), iso(s.end), s.who.key, s.who.name, s.who.email] for s in slots if s.who]
 
 
 def _by_person(rows: list[list], since: dt.datetime, until: dt.datetime) -> dict[str, tuple[Person, tuple]]:

@@ -25,22 +25,10 @@ from .slack import sending as slack_sending
 from .slack import settings as slack_settings
 
 NEW_GROUP_DIALOG = "slack-new-group"
-NEW_GROUP_FIELDS = {
-    slack_settings.NEW_GROUP_HANDLE: "handle",
-    slack_settings.NEW_GROUP_NAME: "name",
-}  # the service's → the form's
-
-# Form field → setting; an empty field turns that part off.
-FORM_FIELDS = {
-    "usergroup_id": "usergroup_id",
-    "topic_channel_id": "topic_channel_id",
-    "topic_template": "topic_template",
-    "message_channel_id": "message_channel_id",
-    "on_duty_template": "on_duty_template",
-    "off_duty_template": "off_duty_template",
-    "reminder_template": "reminder_template",
-    "gap_behaviour": "gap_behaviour",
-}
+# The service's field → the form's.
+NEW_GROUP_FIELDS = {slack_settings.NEW_GROUP_HANDLE: "handle", slack_settings.NEW_GROUP_NAME: "name"}
+# The form's fields, named as the settings; an empty field turns that part off.
+FORM_FIELDS = (*slack_settings.TEXT_FIELDS, "gap_behaviour")
 
 
 def _hours(value: str) -> int | str | None:
@@ -64,7 +52,7 @@ def _back(rotation: Rotation) -> HttpResponse:
 @require_POST
 def save(request: HttpRequest, rotation_id: int) -> HttpResponse:
     rotation = _rotation(request, rotation_id)
-    changes: dict = {field: request.POST.get(name, "") for name, field in FORM_FIELDS.items() if name in request.POST}
+    changes: dict = {field: request.POST.get(field, "") for field in FORM_FIELDS if field in request.POST}
     if "reminder_hours" in request.POST:
         changes["reminder_hours"] = _hours(request.POST["reminder_hours"])
     if "permanent_member_ids" in request.POST:
@@ -157,15 +145,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if found is None:
         return render(request, "notifications/unsubscribe.html", {"state": "unknown"}, status=404)
     rotation, address = found
+    state = "confirm"
     if request.method == "POST":
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
         email.unsubscribe(rotation=rotation, email=address, via="one-click" if one_click else "unsubscribe page")
-        return render(
-            request, "notifications/unsubscribe.html", {"state": "done", "rotation": rotation, "email": address}
-        )
-    return render(
-        request, "notifications/unsubscribe.html", {"state": "confirm", "rotation": rotation, "email": address}
-    )
+        state = "done"
+    return render(request, "notifications/unsubscribe.html", {"state": state, "rotation": rotation, "email": address})
 
 
 @login_required

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from covers.models import CoverRequest
+from covers.slack_commands import escape
 from integrations.slack import client as slack
 from integrations.slack.models import SlackConnection, SlackUser
 from integrations.slack.services import slack_users_match
@@ -64,11 +65,6 @@ def plan_cover(cover: CoverRequest, event: str) -> Iterator[registry.Planned]:
 
 
 # --- what the messages say ---------------------------------------------------------------------
-
-
-def escape(text: str) -> str:
-    """Text as Slack shows it literally (its three control characters escaped)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def fallback_time(cover: CoverRequest, moment: dt.datetime) -> str:

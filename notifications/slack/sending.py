@@ -51,13 +51,18 @@ def _as_send_errors(connection: SlackConnection) -> Iterator[None]:
         raise registry.SendError(error.message, permanent=True) from None
 
 
-def _context(row: Notification) -> tuple[RotationSlack, SlackConnection]:
-    config = rotation_slack_get(row.the_rotation)
-    connection = usable_connection(row.the_rotation)
+def _connection(rotation: Rotation) -> SlackConnection:
+    connection = usable_connection(rotation)
     if connection is None:
         raise registry.SendError(
             "Slack is not connected (or needs Reconnect Slack) on Settings → Integrations.", permanent=True
         )
+    return connection
+
+
+def _context(row: Notification) -> tuple[RotationSlack, SlackConnection]:
+    config = rotation_slack_get(row.the_rotation)
+    connection = _connection(row.the_rotation)
     if config is None:
         raise registry.SendError("This rotation no longer has Slack settings.", permanent=True)
     return config, connection
@@ -111,11 +116,8 @@ def _send_usergroup(row: Notification, config: RotationSlack, connection: SlackC
     bot = client_for(connection)
     with _as_send_errors(connection):
         emails = [e for _, e in people(latest.to_label if latest else "") if e]
-        ids = list(
-            dict.fromkeys(
-                [*slack_users_match(connection=connection, emails=emails).user_ids(), *config.permanent_member_ids]
-            )
-        )
+        matched = slack_users_match(connection=connection, emails=emails).user_ids()
+        ids = list(dict.fromkeys([*matched, *config.permanent_member_ids]))
         if not ids:
             if config.gap_behaviour == RotationSlack.Gap.DISABLE:
                 bot.usergroups_disable(usergroup=config.usergroup_id)
@@ -198,11 +200,7 @@ def _send_reminder(row: Notification, config: RotationSlack, connection: SlackCo
 
 def send(notification: Notification) -> None:
     if notification.kind in {k.key for k in covers.KINDS}:  # a cover request's (no handoff template)
-        connection = usable_connection(notification.the_rotation)
-        if connection is None:
-            raise registry.SendError(
-                "Slack is not connected (or needs Reconnect Slack) on Settings → Integrations.", permanent=True
-            )
+        connection = _connection(notification.the_rotation)
         with _as_send_errors(connection):
             covers.send_cover(notification, connection, client_for(connection))
         return

@@ -53,6 +53,7 @@ class SlackSettingsError(ValueError):
         self.code = code
 
 
+# In the page's order (the order a change's audit names them).
 TEXT_FIELDS = (
     "usergroup_id",
     "topic_channel_id",
@@ -62,18 +63,13 @@ TEXT_FIELDS = (
     "off_duty_template",
     "reminder_template",
 )
-
-
 TEMPLATE_FIELDS = ("topic_template", "on_duty_template", "off_duty_template", "reminder_template")
 ID_FIELDS = ("usergroup_id", "topic_channel_id", "message_channel_id")
-DEFAULT_REMINDER = "Reminder: your {rotation} on-call shift starts {since} (until {until}). {schedule_url}"
-DEFAULT_ON_DUTY = "{person} is on call for {rotation} until {until}."
-DEFAULT_OFF_DUTY = "{person} is off duty for {rotation}."
 # What is posted while a template is left empty: choosing a channel is enough to hear of handoffs.
 DEFAULT_TEMPLATES = {
-    "on_duty_template": DEFAULT_ON_DUTY,
-    "off_duty_template": DEFAULT_OFF_DUTY,
-    "reminder_template": DEFAULT_REMINDER,
+    "on_duty_template": "{person} is on call for {rotation} until {until}.",
+    "off_duty_template": "{person} is off duty for {rotation}.",
+    "reminder_template": "Reminder: your {rotation} on-call shift starts {since} (until {until}). {schedule_url}",
 }
 
 
