@@ -235,11 +235,7 @@ def _not_open(cover_request: CoverRequest) -> CoverError:
 
 
 def cover_request_take(
-    *,
-    cover_request_id: int,
-    taker: Member,
-    swap: tuple[dt.datetime, dt.datetime] | None = None,
-    actor: Actor,
+    *, cover_request_id: int, taker: Member, swap: tuple[dt.datetime, dt.datetime] | None = None, actor: Actor
 ) -> CoverRequest:
     """`taker` covers the request; with `swap` (start, end), one of the taker's own future shifts
     (or part of one) goes back to the requester: both changes are made, or neither.
@@ -459,10 +455,7 @@ def _no_pagerduty_user(member_name: str, member_email: str) -> str:
 
 
 def _check_pagerduty_people(
-    cover_request: CoverRequest,
-    rotation: Rotation,
-    taker: Member,
-    swap: tuple[dt.datetime, dt.datetime] | None,
+    cover_request: CoverRequest, rotation: Rotation, taker: Member, swap: tuple[dt.datetime, dt.datetime] | None
 ) -> Checked | None:
     """Before anything is written: the taker (and, for a swap, the requester) must be PagerDuty
     users, and the connection usable. Refused in plain words; the request stays open. PagerDuty
@@ -859,10 +852,7 @@ def cover_request_cancel(*, cover_request: CoverRequest, actor: Actor) -> CoverR
                 ) from error
         else:
             with transaction.atomic():
-                for what, override in (
-                    ("The override", current.native_override),
-                    (swap, current.swap_native_override),
-                ):
+                for what, override in (("The override", current.native_override), (swap, current.swap_native_override)):
                     if what:
                         sentences.append(
                             _removed_sentence(what, _remove_native(rotation, override, now), rotation, now)

@@ -173,8 +173,7 @@ def _typed_time(value: str, rotation: Rotation, *, end: bool) -> dt.datetime:
 def _next_shift(member: Member, rotation: Rotation, now: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
     slots = timeline(rotation, since=now, until=now + dt.timedelta(days=UPCOMING_DAYS))
     mine = sorted(
-        (s for s in slots if s.who is not None and s.who.member_id == member.pk and s.end > now),
-        key=lambda s: s.start,
+        (s for s in slots if s.who is not None and s.who.member_id == member.pk and s.end > now), key=lambda s: s.start
     )
     return (max(mine[0].start, now), mine[0].end) if mine else None
 

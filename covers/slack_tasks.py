@@ -24,12 +24,7 @@ def take_cover(team_id: str, user_id: str, value: str, response_url: str) -> str
     return answer
 
 
-@shared_task(
-    autoretry_for=(slack.Unavailable, slack.RateLimited),
-    retry_backoff=2,
-    retry_backoff_max=30,
-    max_retries=4,
-)
+@shared_task(autoretry_for=(slack.Unavailable, slack.RateLimited), retry_backoff=2, retry_backoff_max=30, max_retries=4)
 def post_answer(response_url: str, text: str) -> None:
     """An ephemeral answer to the person who clicked (a URL of Slack's valid for 30 minutes)."""
     try:

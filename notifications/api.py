@@ -344,22 +344,14 @@ _SLACK_WRITABLE = {
 _SLACK_READ_ONLY = {
     "linked": {"type": "integer", "description": "Members matched to a Slack user by email (read-only)."},
     "total": {"type": "integer", "description": "Members (read-only)."},
-    "unlinked": {
-        "type": "array",
-        "items": {"type": "string"},
-        "description": "Emails with no Slack user (read-only).",
-    },
+    "unlinked": {"type": "array", "items": {"type": "string"}, "description": "Emails with no Slack user (read-only)."},
 }
 SLACK_SCHEMAS: dict[str, dict] = {
     "RotationSlack": {
         "type": "object",
         "description": "The rotation's Slack settings (null when Slack is not connected); every key present, null when unset.",
         "required": [*_SLACK_WRITABLE, "messageTemplates", "linked", "total", "unlinked"],
-        "properties": {
-            **_SLACK_WRITABLE,
-            "messageTemplates": _TEMPLATES,
-            **_SLACK_READ_ONLY,
-        },
+        "properties": {**_SLACK_WRITABLE, "messageTemplates": _TEMPLATES, **_SLACK_READ_ONLY},
     },
     "RotationSlackUpdate": {
         "type": "object",

@@ -51,14 +51,7 @@ class SendError(Exception):
     429's Retry-After). `counted=False`: the wait is Roster's own queue for the service's limit
     (nothing was sent or refused), so it is not an attempt and never counts towards giving up."""
 
-    def __init__(
-        self,
-        reason: str,
-        *,
-        permanent: bool = False,
-        retry_after: float | None = None,
-        counted: bool = True,
-    ):
+    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None, counted: bool = True):
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
