@@ -154,8 +154,10 @@ def _cover_request(request, cover_request_id: int) -> CoverRequest:
     return selectors.cover_request_for(request.organization, cover_request_id)
 
 
-def _named_member(request, rotation: Rotation, member_id: int, json_name: str, what: str) -> Member:
-    """An admin names the member acting (`requesterId` / `takerId`)."""
+def _member(request, rotation: Rotation, member_id: int | None, json_name: str, what: str) -> Member:
+    """The member acting: the person the request acts for, or the one an admin names (`requesterId` / `takerId`)."""
+    if member_id is None:
+        return _acting_member(request, rotation)
     if not getattr(request, "is_org_admin", False):
         raise ApiError(403, "forbidden", f"Only organization admins can {what} on someone's behalf.")
     member = rotation.members.filter(pk=member_id).first()
@@ -240,10 +242,7 @@ CANCEL_DOC = (
 def create_cover_request(request, rotation_id: Id, payload: CoverRequestCreate):
     rotation = _rotation(request, rotation_id)
     start, end = moment("start", payload.start), moment("end", payload.end)
-    if payload.requester_id is not None:
-        requester = _named_member(request, rotation, payload.requester_id, "requesterId", "ask for cover")
-    else:
-        requester = _acting_member(request, rotation)
+    requester = _member(request, rotation, payload.requester_id, "requesterId", "ask for cover")
     with ApiError.instead_of(services.CoverError, _error):
         created = services.cover_request_create(
             rotation=rotation,
@@ -278,10 +277,8 @@ def get_cover_request(request, cover_request_id: Id):
 def take_cover_request(request, cover_request_id: Id, payload: CoverRequestTake | None = None):
     found = _cover_request(request, cover_request_id)
     rotation = found.rotation
-    if payload is not None and payload.taker_id is not None:
-        taker = _named_member(request, rotation, payload.taker_id, "takerId", "take a cover request")
-    else:
-        taker = _acting_member(request, rotation)
+    taker_id = payload.taker_id if payload is not None else None
+    taker = _member(request, rotation, taker_id, "takerId", "take a cover request")
     swap = None
     if payload is not None and payload.swap is not None:
         swap = (moment("swap.start", payload.swap.start), moment("swap.end", payload.swap.end))
