@@ -197,28 +197,24 @@ def _later_handoff():
     return Handoff.objects.filter(rotation=OuterRef("rotation"), at__gt=OuterRef("source_at"))
 
 
+def _skip(rows: QuerySet[Notification], reason: str, now: dt.datetime) -> bool:
+    """Skip these rows with the reason; whether any was."""
+    return rows.update(status=Notification.Status.SKIPPED, last_error=reason, claimed_at=now) > 0
+
+
 def _skip_if_superseded(notification_id: int, now: dt.datetime) -> bool:
     waiting = Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING, resent_at=None)
-    skipped = (
-        waiting.filter(stateful=True)
-        .filter(Exists(_newer_state()))
-        .update(
-            status=Notification.Status.SKIPPED,
-            last_error="Not applied: a later handoff set this again before it could be delivered.",
-            claimed_at=now,
-        )
-    )
-    skipped += (
+    state = waiting.filter(stateful=True).filter(Exists(_newer_state()))
+    message = (
         waiting.filter(stateful=False, handoff__isnull=False)
         .exclude(kind__in=registry.unsupersedable_kinds())
         .filter(Exists(_later_handoff()))
-        .update(
-            status=Notification.Status.SKIPPED,
-            last_error="Not sent: a later handoff happened before it could be delivered, so it would have been late.",
-            claimed_at=now,
-        )
     )
-    return skipped > 0
+    applied = _skip(state, "Not applied: a later handoff set this again before it could be delivered.", now)
+    sent = _skip(
+        message, "Not sent: a later handoff happened before it could be delivered, so it would have been late.", now
+    )
+    return applied or sent
 
 
 def _skip_if_shift_gone(notification_id: int, now: dt.datetime) -> bool:
@@ -248,12 +244,7 @@ def _skip_if_shift_gone(notification_id: int, now: dt.datetime) -> bool:
         if there:
             return False
         reason = "Not sent: this shift no longer exists (it moved, or someone else took it)."
-    return (
-        Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING).update(
-            status=Notification.Status.SKIPPED, last_error=reason, claimed_at=now
-        )
-        > 0
-    )
+    return _skip(Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING), reason, now)
 
 
 def _skip_if_cover_closed(notification_id: int, now: dt.datetime) -> bool:
@@ -263,18 +254,10 @@ def _skip_if_cover_closed(notification_id: int, now: dt.datetime) -> bool:
     if not kinds:
         return False
     closed = CoverRequest.objects.filter(pk=OuterRef("cover_request_id")).exclude(status=CoverRequest.Status.OPEN)
-    return (
-        Notification.objects.filter(
-            pk=notification_id, status=Notification.Status.PENDING, resent_at=None, kind__in=kinds
-        )
-        .filter(Exists(closed))
-        .update(
-            status=Notification.Status.SKIPPED,
-            last_error="Not sent: the cover request was taken, cancelled or expired before it could be delivered.",
-            claimed_at=now,
-        )
-        > 0
-    )
+    rows = Notification.objects.filter(
+        pk=notification_id, status=Notification.Status.PENDING, resent_at=None, kind__in=kinds
+    ).filter(Exists(closed))
+    return _skip(rows, "Not sent: the cover request was taken, cancelled or expired before it could be delivered.", now)
 
 
 def _fan_out_later_handoffs(notification_id: int) -> None:

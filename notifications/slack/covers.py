@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from covers.models import CoverRequest
-from covers.slack_commands import escape
+from covers.slack_commands import TAKE_ACTION, escape
 from integrations.slack import client as slack
 from integrations.slack.models import SlackConnection, SlackUser
 from integrations.slack.services import slack_users_match
@@ -40,7 +40,6 @@ OFFER = registry.Kind("slack.cover_offer", "Slack: cover request offered (Take i
 OUTCOME = registry.Kind("slack.cover_outcome", "Slack: cover request message updated (taken, cancelled, expired)")
 EXPIRING = registry.Kind("slack.cover_expiring", "Slack: nobody has taken a cover request yet", while_open=True)
 KINDS = (OFFER, OUTCOME, EXPIRING)
-TAKE_ACTION = "cover_take"  # the button's action_id (the interactive handler takes it by this)
 OFFER_WAIT = 10.0  # seconds: an outcome waits this long for its offer message to be posted
 
 
@@ -218,15 +217,10 @@ def send_cover(row: Notification, connection: SlackConnection, bot: slack.SlackC
     cover = cover_of(row)
     target = row.target.split(":", 1)[1]
     message = CoverSlackMessage.objects.filter(cover_request=cover).first()
-    if row.kind == OFFER.key:
-        if message is not None:  # sent before (a row the sweeper put back, a Resend): update, never a second
+    if row.kind in (OFFER.key, OUTCOME.key):
+        if message is not None:  # an offer sent before (a row the sweeper put back, a Resend): update, never a second
             _update_offer(bot, message, cover, connection)
-        else:
-            _post_offer(bot, target, cover, connection)
-    elif row.kind == OUTCOME.key:
-        if message is not None:
-            _update_offer(bot, message, cover, connection)
-        elif _offer_waiting(cover):
+        elif row.kind == OUTCOME.key and _offer_waiting(cover):
             raise registry.SendError(
                 "Waiting for the request's Slack message to be posted first.", retry_after=OFFER_WAIT, counted=False
             )
