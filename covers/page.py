@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from rotations import cadence, selectors
 from rotations.models import Member, Rotation
@@ -68,6 +68,13 @@ def section_context(rotation: Rotation) -> dict:
     open_rows = list(rows.filter(status=CoverRequest.Status.OPEN).order_by("start", "id"))
     done = list(rows.exclude(status=CoverRequest.Status.OPEN).order_by("-created_at", "-id")[:HISTORY])
     return {"cover_requests": {"open": open_rows, "history": done}}
+
+
+def span_parts(start: dt.datetime, end: dt.datetime, tz) -> tuple[str, str]:
+    """A time range's two ends as people read them in `tz`: 'Mon 7 Dec 09:00' and '17:00 CET' (the end's
+    day named too when it is another day)."""
+    a, b = start.astimezone(tz), end.astimezone(tz)
+    return dateformat.format(a, "D j M H:i"), dateformat.format(b, "H:i T" if a.date() == b.date() else "D j M H:i T")
 
 
 def member_for(rotation: Rotation, email: str) -> Member | None:

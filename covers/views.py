@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_org_for_member, is_admin
@@ -41,10 +41,7 @@ def _back(rotation: Rotation) -> HttpResponse:
 
 def span(start: dt.datetime, end: dt.datetime, tz) -> str:
     """'Mon 7 Dec 09:00–17:00 UTC', or with both days when it ends on another day."""
-    a, b = start.astimezone(tz), end.astimezone(tz)
-    first = dateformat.format(a, "D j M H:i")
-    last = dateformat.format(b, "H:i T" if a.date() == b.date() else "D j M H:i T")
-    return f"{first}–{last}"
+    return "–".join(page.span_parts(start, end, tz))
 
 
 @login_required

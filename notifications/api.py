@@ -271,8 +271,6 @@ def slack_patch(rotation: Rotation, value: object, actor: Actor | None) -> None:
             f"slack.{CREATE_KEY} must be {{handle, name?}}, without slack.userGroupId.", f"slack.{CREATE_KEY}"
         )
     for key, given in value.items():
-        if key == CREATE_KEY:
-            continue
         if key in SLACK_KEYS:
             changes[SLACK_KEYS[key]] = given
         elif key == "messageTemplates":
@@ -282,7 +280,7 @@ def slack_patch(rotation: Rotation, value: object, actor: Actor | None) -> None:
                     "slack.messageTemplates must be {onDuty, offDuty, reminder} (or null).", "slack.messageTemplates"
                 )
             changes |= {TEMPLATE_KEYS[k]: v for k, v in templates.items()}
-        elif key not in READ_ONLY:
+        elif key not in (*READ_ONLY, CREATE_KEY):
             raise _refuse(f"slack has no key “{key[:40]}”.", f"slack.{key[:40]}")
     try:
         slack_settings.rotation_slack_update(rotation=rotation, actor=actor, changes=changes)

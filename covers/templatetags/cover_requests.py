@@ -33,16 +33,9 @@ def cover_span(start, end) -> str:
     the end's day is named when it is another day."""
     if start is None or end is None:
         return ""
-    tz = timezone.get_current_timezone()
-    a, b = start.astimezone(tz), end.astimezone(tz)
-    last = "H:i T" if a.date() == b.date() else "D j M H:i T"
-    return format_html(
-        '<time datetime="{}">{}</time>–<time datetime="{}">{}</time>',
-        start.isoformat(),
-        dateformat.format(a, "D j M H:i"),
-        end.isoformat(),
-        dateformat.format(b, last),
-    )
+    first, last = page.span_parts(start, end, timezone.get_current_timezone())
+    html = '<time datetime="{}">{}</time>–<time datetime="{}">{}</time>'
+    return format_html(html, start.isoformat(), first, end.isoformat(), last)
 
 
 @register.simple_tag

@@ -33,7 +33,7 @@ from integrations.slack.services import slack_users_match
 from .. import registry
 from ..cover_events import cover_of
 from ..models import CoverSlackMessage, Notification
-from .settings import rotation_slack_get, usable_connection
+from .settings import direct_message_user, rotation_slack_get, usable_connection
 
 CHANNEL = "slack"
 OFFER = registry.Kind("slack.cover_offer", "Slack: cover request offered (Take it)")
@@ -228,13 +228,8 @@ def send_cover(row: Notification, connection: SlackConnection, bot: slack.SlackC
             _post_offer(bot, target, cover, connection)
     elif row.kind == EXPIRING.key:
         if row.target.startswith("dm:"):
-            user_id = slack_users_match(connection=connection, emails=[target]).linked.get(target)
-            if not user_id:
-                raise registry.SendError(
-                    f"No Slack user has the email {target}, so {cover.requester_name} gets no direct message "
-                    "(the channel was told): use the same email in Slack and in Roster.",
-                    permanent=True,
-                )
+            nobody = f"{cover.requester_name} gets no direct message (the channel was told)"
+            user_id = direct_message_user(connection, target, nobody)
             bot.chat_post_message(channel=user_id, text=expiring_text(cover, connection, to_requester=True))
         else:
             bot.chat_post_message(channel=target, text=expiring_text(cover, connection, to_requester=False))

@@ -26,6 +26,7 @@ from .planning import OFF_DUTY, ON_DUTY, REMINDER, TOPIC, USERGROUP
 from .settings import (
     TOPIC_MAX,
     audit,
+    direct_message_user,
     on_call_label,
     people,
     render,
@@ -178,13 +179,7 @@ def _send_reminder(row: Notification, config: RotationSlack, connection: SlackCo
     email = row.target.split(":", 1)[1]
     start, end = dt.datetime.fromisoformat(shift["start"]), dt.datetime.fromisoformat(shift["end"])
     with _as_send_errors(connection):
-        user_id = slack_users_match(connection=connection, emails=[email]).linked.get(email)
-        if not user_id:
-            raise registry.SendError(
-                f"No Slack user has the email {email}, so {shift['person']['name']} gets no reminder: "
-                "use the same email in Slack and in Roster.",
-                permanent=True,
-            )
+        user_id = direct_message_user(connection, email, f"{shift['person']['name']} gets no reminder")
         after = [s.who.label for s in timeline(rotation, since=end, until=end + dt.timedelta(seconds=1)) if s.who]
         values = {
             "rotation": rotation.name,

@@ -24,6 +24,7 @@ from integrations.slack.services import client_for, connection_record_error, sla
 from rotations.models import Rotation
 from rotations.selectors import timeline
 
+from .. import registry
 from ..models import RotationSlack
 
 PLACEHOLDERS = ("rotation", "person", "next", "since", "until", "schedule_url")
@@ -247,6 +248,17 @@ def _fill_new_group(rotation: Rotation, config: RotationSlack, connection: Slack
         note = f"Roster created the group but could not fill it yet: {error.message}"
     config.group_note = note[:500]
     config.save(update_fields=["group_note", "updated_at"])
+
+
+def direct_message_user(connection: SlackConnection, email: str, nobody: str) -> str:
+    """The Slack user id to message `email` directly, or a permanent SendError (`nobody` says who gets nothing)."""
+    user_id = slack_users_match(connection=connection, emails=[email]).linked.get(email)
+    if not user_id:
+        raise registry.SendError(
+            f"No Slack user has the email {email}, so {nobody}: use the same email in Slack and in Roster.",
+            permanent=True,
+        )
+    return user_id
 
 
 def usable_connection(rotation: Rotation) -> SlackConnection | None:
