@@ -381,15 +381,10 @@ def _take_native(
 # --- PagerDuty ----------------------------------------------------------------------------------
 
 
-def _schedule_link(rotation: Rotation) -> str:
-    if rotation.pagerduty_schedule_url:
-        return f"You can change the schedule in PagerDuty instead: {rotation.pagerduty_schedule_url}"
-    return "You can change the schedule in PagerDuty instead."
-
-
 def refused_sentence(reason: str, rotation: Rotation) -> str:
     """Why Roster did not change the schedule, and where a person can: at most 500 characters."""
-    suffix = " " + _schedule_link(rotation)
+    url = rotation.pagerduty_schedule_url
+    suffix = " You can change the schedule in PagerDuty instead" + (f": {url}" if url else ".")
     reason = reason.strip()
     if len(reason) + len(suffix) > 500:
         reason = reason[: 499 - len(suffix)] + "…"
@@ -418,9 +413,9 @@ def _client(rotation: Rotation) -> pd.PagerDutyClient:
     return client_for(connection)
 
 
-def _pagerduty_user(organization_id: int, member: Member, client: pd.PagerDutyClient | None) -> str:
+def _pagerduty_user(organization_id: int, member: Member, client: pd.PagerDutyClient) -> str:
     """The PagerDuty user id of `member`, matched by email as the sync does: the sync's directory
-    first, then `GET /users?query=`. "" when PagerDuty has none (or no client to ask)."""
+    first, then `GET /users?query=`. "" when PagerDuty has none."""
     email = member.email.strip()
     row = (
         PagerDutyUser.objects.filter(organization_id=organization_id, email__iexact=email)
@@ -429,8 +424,6 @@ def _pagerduty_user(organization_id: int, member: Member, client: pd.PagerDutyCl
     )
     if row is not None:
         return row.pagerduty_id
-    if client is None:
-        return ""
     found = client.find_user_by_email(email)
     if not found or not found.get("id"):
         return ""

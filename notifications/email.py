@@ -64,6 +64,11 @@ def clean_hours(value: Any, field: str = "reminder_hours") -> int | None:
     return value
 
 
+def _known(changes: dict[str, Any], *allowed: str) -> None:
+    if unknown := sorted(set(changes) - set(allowed)):
+        raise ReminderError(unknown[0], "Not a reminder setting.")
+
+
 def clean_flag(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
         raise ReminderError(field, "Must be true or false.")
@@ -103,9 +108,7 @@ def reminder_set(
     """Change `email`'s own reminders for the rotation (`reminder_hours`, `shift_moved`; the rest
     keeps its current value); `follow_default=True` drops the own choice. Raises ReminderError."""
     email = email.strip().lower()
-    unknown = set(changes) - {"reminder_hours", "shift_moved", "follow_default"}
-    if unknown:
-        raise ReminderError(sorted(unknown)[0], "Not a reminder setting.")
+    _known(changes, "reminder_hours", "shift_moved", "follow_default")
     if changes.get("follow_default") is not None and clean_flag(changes["follow_default"], "follow_default"):
         EmailReminder.objects.filter(rotation=rotation, email=email).delete()
         _audit(
@@ -130,9 +133,7 @@ def reminder_set(
 
 def defaults_set(*, rotation: Rotation, actor: Actor | None, changes: dict[str, Any]) -> RotationEmailSettings:
     """An admin sets what people who made no choice get (`reminder_hours`, `shift_moved`)."""
-    unknown = set(changes) - {"reminder_hours", "shift_moved"}
-    if unknown:
-        raise ReminderError(sorted(unknown)[0], "Not a reminder setting.")
+    _known(changes, "reminder_hours", "shift_moved")
     current = defaults_get(rotation)
     if "reminder_hours" in changes:
         current.reminder_hours = clean_hours(changes["reminder_hours"])

@@ -1,4 +1,4 @@
-"""The rotation page's Slack forms: they only parse HTML; the rules are in notifications/slack.py."""
+"""The rotation page's Slack forms: they only parse HTML; the rules are in notifications/slack/settings.py."""
 
 from __future__ import annotations
 
