@@ -1,7 +1,7 @@
 """Cover requests and swaps (issue 25): plain functions the API, pages, Slack and tasks call.
 
-- `cover_request_create`: a member asks for cover for part of a rotation (they must be on call in
-  some of it, per the rotation's timeline).
+- `cover_request_create` (ask), `cover_request_cancel` (a taken one's overrides are removed first),
+  `cover_requests_expire` / `cover_requests_warn_expiring` (beat, every minute): see each docstring.
 - `cover_request_take`: another member takes it, atomically (one conditional UPDATE: of two people
   at once exactly one wins; the other hears who was faster), optionally as a swap (one of the taker's
   own future shifts goes back to the requester). Then the schedule changes at once:
@@ -13,9 +13,6 @@
   PagerDuty user) puts the request back to `open` with a sentence saying why and where to change the
   schedule in PagerDuty; transient trouble (429, 5xx) leaves it `taken` with `apply_state="pending"`
   and `covers.tasks.apply_cover` retries with the client's retry policy.
-- `cover_request_cancel`: an open one is cancelled; a taken one's overrides are removed first
-  (PagerDuty: "deleted", "cut" at now when in progress, or "past": left alone), said in `apply_message`.
-- `cover_requests_expire` / `cover_requests_warn_expiring`: beat, every minute.
 
 Every ask, take, swap, cancel and expiry is audited (provider "roster") and sends
 `covers.signals.cover_request_changed` once committed.

@@ -265,11 +265,7 @@ def compose(row: Notification, *, now: dt.datetime | None = None) -> EmailMessag
 
 def still_wanted(row: Notification) -> bool:
     """Unsubscribed (or turned off) since the row was made: not sent."""
-    email = row.target.removeprefix("email:")
-    choice: RotationEmailSettings | EmailReminder | None = (
-        EmailReminder.objects.filter(rotation_id=row.the_rotation.pk, email=email).first()
-        or RotationEmailSettings.objects.filter(rotation_id=row.the_rotation.pk).first()
-    )
+    choice = email_covers.choice_now(row)
     return choice is not None and (bool(choice.reminder_hours) if row.kind == REMINDER.key else choice.shift_moved)
 
 

@@ -55,15 +55,18 @@ def plan_cover(cover: CoverRequest, event: str) -> Iterator[registry.Planned]:
         yield registry.Planned(CHANNEL, f"email:{cover.requester_email.strip().lower()}", TO_REQUESTER[event].key)
 
 
+def choice_now(row: Notification) -> RotationEmailSettings | EmailReminder | None:
+    """The address's own choice of shift emails from the row's rotation, else the rotation's defaults."""
+    rotation_id, email = row.the_rotation.pk, row.target.removeprefix("email:")
+    return (
+        EmailReminder.objects.filter(rotation_id=rotation_id, email=email).first()
+        or RotationEmailSettings.objects.filter(rotation_id=rotation_id).first()
+    )
+
+
 def still_wanted(row: Notification) -> bool:
     """An offer to someone who turned shift emails off since is not sent (the requester's own are)."""
-    if row.kind != OFFER.key:
-        return True
-    email = row.target.removeprefix("email:")
-    return chose_email(
-        EmailReminder.objects.filter(rotation_id=row.the_rotation.pk, email=email).first()
-        or RotationEmailSettings.objects.filter(rotation_id=row.the_rotation.pk).first()
-    )
+    return row.kind != OFFER.key or chose_email(choice_now(row))
 
 
 def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]) -> EmailMessage:
