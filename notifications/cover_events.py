@@ -25,6 +25,7 @@ import logging
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
+from covers.api import cover_request_json
 from covers.models import CoverRequest
 
 from . import registry
@@ -47,38 +48,12 @@ def source(cover_request_id: int, event: str) -> str:
     return f"cover:{cover_request_id}:{event}"
 
 
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+WRITE_BACK = ("applyState", "applyMessage", "pagerdutyScheduleUrl")
 
 
 def cover_request_data(cover: CoverRequest) -> dict:
-    """The request as an outgoing webhook's `data.coverRequest` (the API's CoverRequestOut, less
-    the write-back details)."""
-    taker = (
-        {"memberId": cover.taker_id, "name": cover.taker_name, "email": cover.taker_email}
-        if cover.taker_name or cover.taker_id
-        else None
-    )
-    return {
-        "id": cover.pk,
-        "rotationId": cover.rotation_id,
-        "status": cover.status,
-        "start": cover.start.isoformat(),
-        "end": cover.end.isoformat(),
-        "note": cover.note,
-        "requester": {"memberId": cover.requester_id, "name": cover.requester_name, "email": cover.requester_email},
-        "taker": taker,
-        "swap": {"start": cover.swap_start.isoformat(), "end": cover.swap_end.isoformat()}
-        if cover.swap_start and cover.swap_end
-        else None,
-        "createdAt": _iso(cover.created_at),
-        "createdBy": cover.created_by,
-        "takenAt": _iso(cover.taken_at),
-        "takenBy": cover.taken_by or None,
-        "cancelledAt": _iso(cover.cancelled_at),
-        "cancelledBy": cover.cancelled_by or None,
-        "expiredAt": _iso(cover.expired_at),
-    }
+    """The request as an outgoing webhook's `data.coverRequest` (the API's body, less WRITE_BACK)."""
+    return {key: value for key, value in cover_request_json(cover).items() if key not in WRITE_BACK}
 
 
 def happened_at(cover: CoverRequest, event: str) -> dt.datetime | None:
