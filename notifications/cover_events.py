@@ -87,13 +87,8 @@ def cover_event_fan_out(*, cover_request_id: int, event: str) -> list[int]:
     at = happened_at(cover, event) if cover is not None else None
     if cover is None or at is None:
         return []
-    planned: list[registry.Planned] = []
-    for channel in registry.channels():
-        try:
-            planned += list(channel.plan_cover(cover, event))
-        except Exception:
-            # One channel's broken settings must not stop the others; the scan does not retry it.
-            log.exception("A notification planner failed for cover request %s (%s)", cover_request_id, event)
+    failed = f"A notification planner failed for cover request {cover_request_id} ({event})"
+    planned = registry.plan_each([c.plan_cover for c in registry.channels()], cover, event, log=log, failed=failed)
     with transaction.atomic():
         ids = notifications_create(
             rotation=cover.rotation,

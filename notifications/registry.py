@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -224,6 +225,20 @@ def kind(key: str) -> Kind:
             if k.key == key:
                 return k
     return Kind(key=key, label=key)
+
+
+def plan_each(
+    planners: Iterable[Callable[..., Iterable[Planned]]], *args: Any, log: logging.Logger, failed: str
+) -> list[Planned]:
+    """What each channel's planner makes of `args`. One channel's broken settings must not stop the
+    others: `failed` is logged with the exception (and a scan does not retry it)."""
+    planned: list[Planned] = []
+    for planner in planners:
+        try:
+            planned += list(planner(*args))
+        except Exception:
+            log.exception(failed)
+    return planned
 
 
 def unsupersedable_kinds() -> list[str]:

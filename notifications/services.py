@@ -149,13 +149,8 @@ def notifications_fan_out(*, handoff_id: int) -> list[int]:
     handoff = Handoff.objects.select_related("rotation").filter(pk=handoff_id).first()
     if handoff is None:
         return []
-    planned: list[registry.Planned] = []
-    for channel in registry.channels():
-        try:
-            planned += list(channel.plan(handoff))
-        except Exception:
-            # One channel's broken settings must not stop the others; the scan does not retry it.
-            log.exception("A notification planner failed for handoff %s", handoff_id)
+    failed = f"A notification planner failed for handoff {handoff_id}"
+    planned = registry.plan_each([c.plan for c in registry.channels()], handoff, log=log, failed=failed)
     with transaction.atomic():
         ids = notifications_create(
             rotation=handoff.rotation,

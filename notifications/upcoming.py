@@ -56,14 +56,8 @@ def rotations_with_window(ids: Iterable[int], *, since: dt.datetime, until: dt.d
 
 def _plan(planners: list, rotation: Rotation, event) -> list[registry.Planned]:
     """Every channel's `plan_upcoming` (or `plan_shift_changed`) of one shift or change."""
-    planned: list[registry.Planned] = []
-    for planner in planners:
-        try:
-            planned += list(planner(rotation, event))
-        except Exception:
-            # One channel's broken settings must not stop the others.
-            log.exception("An upcoming-shift planner failed for rotation %s", rotation.pk)
-    return planned
+    failed = f"An upcoming-shift planner failed for rotation {rotation.pk}"
+    return registry.plan_each(planners, rotation, event, log=log, failed=failed)
 
 
 def _existing(keys: set[tuple[int, str]]) -> set[tuple]:
