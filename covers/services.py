@@ -65,10 +65,7 @@ class CoverError(Exception):
 
     def __init__(self, message: str, code: str = "invalid_request", status: int = 400, field: str | None = None):
         super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
-        self.field = field
+        self.message, self.code, self.status, self.field = message, code, status, field
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -54,10 +54,7 @@ class SendError(Exception):
 
     def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None, counted: bool = True):
         super().__init__(reason)
-        self.reason = reason
-        self.permanent = permanent
-        self.retry_after = retry_after
-        self.counted = counted
+        self.reason, self.permanent, self.retry_after, self.counted = reason, permanent, retry_after, counted
 
 
 @dataclass(frozen=True)

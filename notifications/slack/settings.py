@@ -49,9 +49,7 @@ class SlackSettingsError(ValueError):
 
     def __init__(self, field: str, message: str, *, code: str = "invalid_request"):
         super().__init__(message)
-        self.field = field
-        self.message = message
-        self.code = code
+        self.field, self.message, self.code = field, message, code
 
 
 # In the page's order (the order a change's audit names them).
