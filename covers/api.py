@@ -97,15 +97,8 @@ class ListFilter(Schema):
     status: Statuses | None = None
 
 
-# The service's field names as the JSON body spells them.
-JSON_FIELDS = {
-    "start": "start",
-    "end": "end",
-    "note": "note",
-    "requester": "requesterId",
-    "taker": "takerId",
-    "swap": "swap",
-}
+# The service's field names the JSON body spells otherwise ("start", "end", "note", "swap" are the same).
+JSON_FIELDS = {"requester": "requesterId", "taker": "takerId"}
 
 
 def _person(member_id: int | None, name: str, email: str) -> dict:
@@ -142,7 +135,7 @@ def cover_request_json(cover_request: CoverRequest) -> dict:
 
 
 def _error(error: services.CoverError) -> ApiError:
-    field = JSON_FIELDS.get(error.field or "")
+    field = JSON_FIELDS.get(error.field or "", error.field)
     return ApiError(error.status, error.code, error.message, field=field if error.status in (400, 409, 422) else None)
 
 

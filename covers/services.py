@@ -775,12 +775,10 @@ def cover_request_apply_gave_up(*, cover_request_id: int, error: Exception) -> C
 def _resync(rotation: Rotation) -> None:
     """Re-read the schedule at once, so the rotation's shifts (and Slack, calendars, handoffs) show
     the change now, not at the next periodic sync. PagerDuty busy: the sync task retries."""
+    org_id, schedule_id = rotation.organization_id, rotation.pagerduty_schedule_id
     try:
-        rotation_sync.sync_schedule(
-            organization_id=rotation.organization_id, schedule_id=rotation.pagerduty_schedule_id
-        )
+        rotation_sync.sync_schedule(organization_id=org_id, schedule_id=schedule_id)
     except TRANSIENT:
-        org_id, schedule_id = rotation.organization_id, rotation.pagerduty_schedule_id
         transaction.on_commit(lambda: rotation_tasks.sync_schedule.delay(org_id, schedule_id))
 
 
@@ -841,9 +839,8 @@ def cover_request_cancel(*, cover_request: CoverRequest, actor: Actor) -> CoverR
             with transaction.atomic():
                 for what, override in (("The override", current.native_override), (swap, current.swap_native_override)):
                     if what:
-                        sentences.append(
-                            _removed_sentence(what, _remove_native(rotation, override, now), rotation, now)
-                        )
+                        result = _remove_native(rotation, override, now)
+                        sentences.append(_removed_sentence(what, result, rotation, now))
     with transaction.atomic():
         changed = CoverRequest.objects.filter(pk=current.pk, status=current.status).update(
             status=CoverRequest.Status.CANCELLED,
