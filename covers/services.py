@@ -328,12 +328,10 @@ def _audit_taken(cover_request: CoverRequest, rotation: Rotation, actor: Actor) 
     if cover_request.is_swap:
         assert cover_request.swap_start is not None and cover_request.swap_end is not None
         given = _window_text(cover_request.swap_start, cover_request.swap_end, rotation)
-        action, summary = (
-            "swapped",
-            (
-                f"{cover_request.taker_name} swapped with {cover_request.requester_name} in {rotation.name}: "
-                f"covers {cover}, gives back {given}"
-            ),
+        action = "swapped"
+        summary = (
+            f"{cover_request.taker_name} swapped with {cover_request.requester_name} in {rotation.name}: "
+            f"covers {cover}, gives back {given}"
         )
     else:
         action = "taken"
