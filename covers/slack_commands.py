@@ -19,7 +19,7 @@ from accounts.actor import Actor
 from integrations.slack import client as slack
 from integrations.slack.models import SlackConnection
 from integrations.slack.selectors import connections_for_team
-from integrations.slack.services import slack_user_email
+from integrations.slack.services import client_for, slack_user_email
 from rotations.models import Member, Rotation
 from rotations.selectors import UPCOMING_DAYS, on_call_now, rotations_for, timeline, upcoming_handoffs
 
@@ -277,10 +277,8 @@ def cover_open(workspace: Workspace, user_id: str, trigger_id: str, text: str) -
     """Open the modal (views.open, inline: Slack's trigger_id is valid for 3 s, so it cannot wait
     for a worker). Raises Refusal with what to tell the person."""
     view = cover_view(workspace, user_id, text)
-    connection = workspace.connections[0]
-    bot = slack.SlackClient(connection.bot_token, team_id=connection.team_id or None, interactive=True)
     try:
-        bot.views_open(trigger_id=trigger_id, view=view)
+        client_for(workspace.connections[0], interactive=True).views_open(trigger_id=trigger_id, view=view)
     except slack.SlackError as error:
         raise Refusal(f"Slack did not open the form ({error.code}): type `/roster cover` again.") from None
 
