@@ -113,6 +113,10 @@ def _unclaimed(now: dt.datetime) -> Q:
     return Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
 
 
+def _waiting(organization_id: int) -> bool:
+    return DueSchedule.objects.filter(_unclaimed(timezone.now()), organization_id=organization_id).exists()
+
+
 def _claim_next(organization_id: int, *, periodic: bool) -> DueSchedule | None:
     now = timezone.now()
     rows = DueSchedule.objects.filter(_unclaimed(now), organization_id=organization_id)
@@ -171,10 +175,7 @@ def drain(*, organization_id: int, max_seconds: float = 10.0, block: float = 2.0
             wait = _drain(organization_id, max_seconds=max_seconds, block=block)
         finally:
             storage.clear(lease)
-        if (
-            wait is not None
-            or not DueSchedule.objects.filter(_unclaimed(timezone.now()), organization_id=organization_id).exists()
-        ):
+        if wait is not None or not _waiting(organization_id):
             return wait
     return 1.0
 
@@ -199,7 +200,7 @@ def _drain(organization_id: int, *, max_seconds: float, block: float) -> float |
         available = budget.available()
         row = _claim_next(organization_id, periodic=available > reserve) if available > 0 else None
         if row is None:
-            if not DueSchedule.objects.filter(_unclaimed(timezone.now()), organization_id=organization_id).exists():
+            if not _waiting(organization_id):
                 return None
             return min(max(budget.wait(), 1.0), 30.0)
         try:

@@ -11,7 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from . import cadence
-from .models import Handoff, Member, Override, Rotation, Shift, Skip, SyncRun, TimeOff
+from .models import DueSchedule, Handoff, Member, Override, Rotation, Shift, Skip, SyncRun, TimeOff
 
 UPCOMING_DAYS = 14
 
@@ -60,25 +60,22 @@ def shift_person(shift: Shift, members: dict[int, Member]) -> Person | None:
     )
 
 
+def _time_off_rows() -> QuerySet[TimeOff]:
+    return TimeOff.objects.select_related("user").only("id", "organization_id", "start", "end", "user__email")
+
+
 def time_off_prefetch() -> Prefetch:
     """The organization's time off with each person's email (native rotations pass over their turns):
     prefetched beside members and skips, two queries however many rotations there are. All of it,
     past included: like a skip, a turn passed over for time off moves the order on for good."""
-    return Prefetch(
-        "organization__time_offs",
-        queryset=TimeOff.objects.select_related("user").only("id", "organization_id", "start", "end", "user__email"),
-    )
+    return Prefetch("organization__time_offs", queryset=_time_off_rows())
 
 
 def _time_offs(rotation: Rotation) -> list[TimeOff]:
     organization = rotation._state.fields_cache.get("organization")
     if organization is not None and "time_offs" in getattr(organization, "_prefetched_objects_cache", {}):
         return list(organization.time_offs.all())
-    return list(
-        TimeOff.objects.filter(organization_id=rotation.organization_id)
-        .select_related("user")
-        .only("id", "organization_id", "start", "end", "user__email")
-    )
+    return list(_time_off_rows().filter(organization_id=rotation.organization_id))
 
 
 def away(rotation: Rotation, people: list[Person]) -> dict[Person, list[tuple[dt.datetime, dt.datetime]]]:
@@ -117,6 +114,15 @@ def rotation_for(organization, rotation_id: int, *, now: dt.datetime, until: dt.
     return get_object_or_404(rotations_for(organization, now=now, until=until), pk=rotation_id)
 
 
+def _rule(rotation: Rotation) -> cadence.Cadence:
+    return cadence.Cadence(
+        start_date=rotation.start_date,
+        handoff_time=rotation.handoff_time,
+        period_days=rotation.period_days,
+        tz=rotation.tz,
+    )
+
+
 def timeline(rotation: Rotation, *, since: dt.datetime, until: dt.datetime) -> list[cadence.Slot[Person]]:
     """Slots overlapping [since, until); `who` is a Person or None (a gap). Uses prefetched rows
     (see rotations_for) when the window fits inside them."""
@@ -130,14 +136,8 @@ def timeline(rotation: Rotation, *, since: dt.datetime, until: dt.datetime) -> l
             cadence.Slot(s.start, s.end, shift_person(s, by_id)) for s in shifts if s.end > since and s.start < until
         ]
     people = [member_person(m) for m in members]
-    turn_rule = cadence.Cadence(
-        start_date=rotation.start_date,
-        handoff_time=rotation.handoff_time,
-        period_days=rotation.period_days,
-        tz=rotation.tz,
-    )
     slots = cadence.turns(
-        turn_rule,
+        _rule(rotation),
         people,
         since=since,
         until=until,
@@ -163,15 +163,16 @@ class OnCall:
 def on_call_now(rotation: Rotation, *, now: dt.datetime, slots: list[cadence.Slot[Person]] | None = None) -> OnCall:
     if slots is None:
         slots = timeline(rotation, since=now, until=now + dt.timedelta(days=UPCOMING_DAYS))
-    people = sorted({who for s in cadence.on_call_at(slots, now) if (who := s.who) is not None}, key=lambda p: p.name)
-    changes = [
-        at
-        for at, _, _ in cadence.handoffs(
-            slots, since=now + dt.timedelta(microseconds=1), until=dt.datetime.max.replace(tzinfo=dt.UTC)
-        )
-    ]
-    started = [s.start for s in cadence.on_call_at(slots, now)]
-    return OnCall(people=people, until=changes[0] if changes else None, since=max(started) if started else None)
+    current = cadence.on_call_at(slots, now)
+    people = sorted({s.who for s in current if s.who is not None}, key=lambda p: p.name)
+    changes = cadence.handoffs(
+        slots, since=now + dt.timedelta(microseconds=1), until=dt.datetime.max.replace(tzinfo=dt.UTC)
+    )
+    return OnCall(
+        people=people,
+        until=changes[0][0] if changes else None,
+        since=max((s.start for s in current), default=None),
+    )
 
 
 @dataclass
@@ -268,12 +269,7 @@ def native_turns(rotation: Rotation, *, now: dt.datetime, days: int = UPCOMING_D
     people = [member_person(m) for m in rotation.members.all()]
     if not people:
         return []
-    rule = cadence.Cadence(
-        start_date=rotation.start_date,
-        handoff_time=rotation.handoff_time,
-        period_days=rotation.period_days,
-        tz=rotation.tz,
-    )
+    rule = _rule(rotation)
     first = rule.turn_start(0)
     skips: dict[int, Skip] = {}
     for skip in rotation.skips.all():
@@ -396,7 +392,7 @@ def freshness(organization) -> Freshness | None:
     from integrations.pagerduty.budget import Budget
     from integrations.pagerduty.models import PagerDutyConnection
 
-    from .models import DueSchedule
+    from .freshness import bound_schedule_ids, fallback_batch
 
     connection = PagerDutyConnection.objects.filter(organization=organization).first()
     if connection is None:
@@ -405,15 +401,8 @@ def freshness(organization) -> Freshness | None:
     wait = connection.refetch_wait_seconds
     full_sync = settings.ROSTER_SYNC_INTERVAL + wait
     if connection.change_detection == PagerDutyConnection.ChangeDetection.FULL_FETCHES:
-        schedules = (
-            Rotation.objects.filter(organization=organization)
-            .exclude(pagerduty_schedule_id="")
-            .values("pagerduty_schedule_id")
-            .distinct()
-            .count()
-        )
-        share = settings.PAGERDUTY_BACKGROUND_BUDGET_PER_MINUTE * poll / 60
-        polls = math.ceil(max(schedules, 1) / max(1, int(share / 2)))
+        schedules = len(bound_schedule_ids(organization.pk))
+        polls = math.ceil(max(schedules, 1) / fallback_batch())
         within = min(polls * poll + wait, full_sync)
     else:
         within = poll + connection.change_poll_seconds + wait

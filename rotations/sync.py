@@ -114,18 +114,7 @@ def _desired_shifts(
             shifts.append(Shift(rotation=rotation, start=start, end=end, is_gap=True))
             continue
         name, email = users[e["user_id"]]
-        member = by_email.get(email) if email else None
-        shifts.append(
-            Shift(
-                rotation=rotation,
-                start=start,
-                end=end,
-                member=member,
-                pagerduty_user_id=e["user_id"],
-                person_name=name,
-                person_email=email,
-            )
-        )
+        shifts.append(_person_shift(rotation, by_email, start, end, user_id=e["user_id"], name=name, email=email))
     # Time nobody covers is a gap, stored as such.
     covered = sorted((s.start, s.end) for s in shifts if not s.is_gap)
     cursor = gap_from
@@ -136,6 +125,13 @@ def _desired_shifts(
         cursor = max(cursor, end)
     shifts.sort(key=lambda s: (s.start, s.end, s.pagerduty_user_id))
     return shifts
+
+
+def _person_shift(rotation, by_email: dict, start, end, *, user_id: str, name: str, email: str) -> Shift:
+    """The PagerDuty user's shift, theirs as a member when a member has their email."""
+    member = by_email.get(email) if email else None
+    person = {"pagerduty_user_id": user_id, "person_name": name, "person_email": email}
+    return Shift(rotation=rotation, start=start, end=end, member=member, **person)
 
 
 def _replace_shifts(rotation: Rotation, desired: list[Shift], since: dt.datetime) -> bool:
@@ -190,18 +186,7 @@ def show_override(
             if not overlapping:
                 continue
             lo, hi = max(start, overlapping[0].start), min(end, max(s.end for s in overlapping))
-            member = by_email.get(email) if email else None
-            desired = [
-                Shift(
-                    rotation=rotation,
-                    start=lo,
-                    end=hi,
-                    member=member,
-                    pagerduty_user_id=pagerduty_user_id,
-                    person_name=name,
-                    person_email=email,
-                )
-            ]
+            desired = [_person_shift(rotation, by_email, lo, hi, user_id=pagerduty_user_id, name=name, email=email)]
             for shift in overlapping:
                 if shift.start < lo:
                     desired.append(_piece(shift, shift.start, lo))
@@ -330,11 +315,8 @@ def sync_schedule(
 ) -> SyncRun | None:
     """Sync every rotation of the organization bound to `schedule_id`. Raises only errors worth
     retrying (RateLimited, Unavailable), after recording them."""
-    rotations = list(
-        Rotation.objects.filter(organization_id=organization_id, pagerduty_schedule_id=schedule_id).prefetch_related(
-            "members"
-        )
-    )
+    bound = Rotation.objects.filter(organization_id=organization_id, pagerduty_schedule_id=schedule_id)
+    rotations = list(bound.prefetch_related("members"))
     if not rotations:
         return None
     now = now or timezone.now()

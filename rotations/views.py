@@ -94,10 +94,10 @@ def create(request):
     return render(request, "rotations/create.html", {"form": form, "time_zones": TIME_ZONES})
 
 
-def _detail(request, rotation, **forms):
+def render_detail(request, rotation, **forms):
     """The rotation page (`rotation` as selectors.rotation_for returns it). A form that failed is
-    passed in (bound, errors beside its fields) and replaces the blank one, so the page re-renders
-    with the person's values kept."""
+    passed in (bound, errors beside its fields; apps above pass theirs and `open_dialog`) and replaces
+    the blank one, so the page re-renders with the person's values kept."""
     now = timezone.now()
     slots = selectors.timeline(rotation, since=now, until=now + dt.timedelta(days=selectors.UPCOMING_DAYS))
     can_manage = is_admin(request)
@@ -127,17 +127,11 @@ def _detail(request, rotation, **forms):
     return render(request, "rotations/detail.html", context)
 
 
-def render_detail(request, rotation, **context):
-    """The rotation page for apps above rotations: a form of theirs that failed (bound, errors beside
-    its fields) and `open_dialog` go in `context`."""
-    return _detail(request, rotation, **context)
-
-
 @login_required
 @require_GET
 def detail(request, rotation_id: int):
     org = get_org_for_member(request)
-    return _detail(request, selectors.rotation_for(org, rotation_id, now=timezone.now()))
+    return render_detail(request, selectors.rotation_for(org, rotation_id, now=timezone.now()))
 
 
 def _admin_rotation(request, rotation_id):
@@ -186,7 +180,7 @@ def _form_post(
             return _back(rotation.pk, anchor)
     elif focus_first:
         focus_first_error(form)
-    return _detail(request, shown() if shown else rotation, **{form_name: form})
+    return render_detail(request, shown() if shown else rotation, **{form_name: form})
 
 
 @login_required
@@ -242,11 +236,11 @@ def skip(request, rotation_id: int):
     except ValueError:  # well-formed but impossible, e.g. month 13
         turn_start = None
     if turn_start is None:
-        return _detail(request, rotation, skip_error="Choose a turn to skip.")
+        return render_detail(request, rotation, skip_error="Choose a turn to skip.")
     try:
         services.skip_create(rotation=rotation, turn_start=turn_start)
     except services.RotationError as error:
-        return _detail(request, rotation, skip_error=error.message)
+        return render_detail(request, rotation, skip_error=error.message)
     messages.success(request, "Turn skipped.")
     return _back(rotation.pk, "timeline-title")
 
