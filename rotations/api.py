@@ -176,13 +176,14 @@ class RotationUpdateCore(Schema):
 
 def _with_hook_fields(name: str, base: type[Schema], *, write: bool) -> Any:
     """`base` with the keys apps above add to a rotation (their schemas; their own code checks them)."""
-    fields: dict[str, Any] = {}
-    for extra in hooks.json_fields():
-        schema = extra.write_schema if write else extra.schema
-        if write and extra.write is None:
-            continue
-        kind = Annotated[Any, WithJsonSchema(schema or {})]
-        fields[extra.key] = (kind, Field(None, alias=extra.key)) if write else (kind, Field(alias=extra.key))
+    fields: dict[str, Any] = {
+        extra.key: (
+            Annotated[Any, WithJsonSchema((extra.write_schema if write else extra.schema) or {})],
+            Field(None, alias=extra.key) if write else Field(alias=extra.key),
+        )
+        for extra in hooks.json_fields()
+        if not write or extra.write is not None
+    }
     return create_model(name, __base__=base, **fields)
 
 
@@ -316,16 +317,14 @@ def _parse(parser, value: str):
 def _cadence_changes(cadence: CadenceInput | None) -> dict:
     if cadence is None:
         return {}
-    changes: dict[str, Any] = {}
-    if cadence.every is not None:
-        changes["cadence_count"] = cadence.every
-    if cadence.unit is not None:
-        changes["cadence_unit"] = cadence.unit
-    if cadence.handoff_time is not None:  # HandoffTime's pattern is a time parse_time reads
-        changes["handoff_time"] = parse_time(cadence.handoff_time)
-    if cadence.start_date is not None:  # StartDate has checked that parse_date reads it
-        changes["start_date"] = parse_date(cadence.start_date)
-    return changes
+    changes = {
+        "cadence_count": cadence.every,
+        "cadence_unit": cadence.unit,
+        # HandoffTime's pattern is a time parse_time reads; StartDate has checked that parse_date reads it.
+        "handoff_time": cadence.handoff_time and parse_time(cadence.handoff_time),
+        "start_date": cadence.start_date and parse_date(cadence.start_date),
+    }
+    return {field: value for field, value in changes.items() if value is not None}
 
 
 def _members(members: list[MemberInput] | None) -> list[tuple[str, str]]:
