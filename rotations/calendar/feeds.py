@@ -56,21 +56,6 @@ def webcal_url(raw_token: str) -> str:
 # --- services -------------------------------------------------------------------------------------
 
 
-def _new(*, organization, kind: str, rotation=None, user=None, alarm_minutes=None, actor: Actor | None):
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    feed = CalendarFeed.objects.create(
-        organization=organization,
-        kind=kind,
-        rotation=rotation,
-        user=user,
-        token_hash=hash_token(raw),
-        last4=raw[-4:],
-        alarm_minutes=alarm_minutes,
-        created_by=actor.user if actor else None,
-    )
-    return feed, raw
-
-
 def _active(*, organization, rotation=None, user=None):
     """A rotation's feed owned by `user` (None: the API-token feed), or `user`'s person feed."""
     qs = CalendarFeed.objects.filter(organization=organization, revoked_at__isnull=True)
@@ -86,12 +71,12 @@ def _describe(feed: CalendarFeed) -> str:
     return f"rotation “{feed.rotation.name}” ({owner + '’s' if owner else 'made by an API token'})"
 
 
-def _audit_revoked(feed: CalendarFeed, *, actor: Actor | None, why: str = "") -> None:
+def _audit(feed: CalendarFeed, action: str, *, actor: Actor | None, why: str = "") -> None:
     audit_record(
         organization=feed.organization,
         provider="roster",
-        action="calendar_feed.revoked",
-        summary=f"Calendar feed …{feed.last4} for {_describe(feed)} revoked{why}",
+        action=f"calendar_feed.{action}",
+        summary=f"Calendar feed …{feed.last4} for {_describe(feed)} {action}{why}",
         actor=actor,
         detail={"kind": feed.kind, "last4": feed.last4, "rotation_id": feed.rotation_id},
     )
@@ -106,17 +91,18 @@ def calendar_feed_create(
     kind = CalendarFeed.Kind.ROTATION if rotation is not None else CalendarFeed.Kind.PERSON
     with transaction.atomic():
         replaced = _active(organization=organization, rotation=rotation, user=user).update(revoked_at=timezone.now())
-        feed, raw = _new(
-            organization=organization, kind=kind, rotation=rotation, user=user, alarm_minutes=alarm_minutes, actor=actor
-        )
-        audit_record(
+        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        feed = CalendarFeed.objects.create(
             organization=organization,
-            provider="roster",
-            action="calendar_feed.regenerated" if replaced else "calendar_feed.created",
-            summary=f"Calendar feed …{feed.last4} for {_describe(feed)} " + ("regenerated" if replaced else "created"),
-            actor=actor,
-            detail={"kind": kind, "last4": feed.last4, "rotation_id": rotation.pk if rotation else None},
+            kind=kind,
+            rotation=rotation,
+            user=user,
+            token_hash=hash_token(raw),
+            last4=raw[-4:],
+            alarm_minutes=alarm_minutes,
+            created_by=actor.user if actor else None,
         )
+        _audit(feed, "regenerated" if replaced else "created", actor=actor)
     return feed, raw
 
 
@@ -132,7 +118,7 @@ def calendar_feed_revoke(*, organization, rotation: Rotation | None = None, user
         for feed in feeds:
             feed.revoked_at = timezone.now()
             feed.save(update_fields=["revoked_at"])
-            _audit_revoked(feed, actor=actor)
+            _audit(feed, "revoked", actor=actor)
     return len(feeds)
 
 
@@ -147,7 +133,7 @@ def calendar_feeds_revoke_owned(*, user_id: int, organization_id: int | None = N
         now = timezone.now()
         CalendarFeed.objects.filter(pk__in=[f.pk for f in feeds]).update(revoked_at=now)
         for feed in feeds:
-            _audit_revoked(feed, actor=None, why=why)
+            _audit(feed, "revoked", actor=None, why=why)
     return len(feeds)
 
 
