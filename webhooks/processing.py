@@ -75,13 +75,9 @@ def _datetime(value) -> datetime | None:
         parsed = parse_datetime(value) if isinstance(value, str) else None
     except ValueError:
         return None
-    if parsed is None:
-        return None
-    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
-
-
-def _occurred_at(event: dict, fallback: datetime) -> datetime:
-    return _datetime(event.get("occurred_at")) or fallback
+    if parsed is None or timezone.is_aware(parsed):
+        return parsed
+    return parsed.replace(tzinfo=UTC)
 
 
 def clean_text(value, limit: int) -> str:
@@ -272,7 +268,7 @@ def _apply(delivery: Delivery) -> str:
     except ValueError as exc:
         raise Skip("the body is not a PagerDuty V3 event") from exc
     event_type = event.get("event_type")
-    occurred_at = _occurred_at(event, delivery.received_at)
+    occurred_at = _datetime(event.get("occurred_at")) or delivery.received_at
     data = _ref(event.get("data"))
     if event_type == PING_EVENT:
         WebhookEndpoint.objects.filter(organization_id=delivery.organization_id).update(

@@ -45,16 +45,13 @@ def webhook_url(endpoint: WebhookEndpoint) -> str:
 
 def webhook_secret_check(secret) -> str:
     """The rule for a signing secret, for the page's form and the API alike: the cleaned secret, or InvalidSecret."""
-    if (
-        not isinstance(secret, str)
-        or len(secret.strip()) < MIN_SECRET_LENGTH
-        or any(c.isspace() for c in secret.strip())
-    ):
+    cleaned = secret.strip() if isinstance(secret, str) else ""
+    if len(cleaned) < MIN_SECRET_LENGTH or any(c.isspace() for c in cleaned):
         raise InvalidSecret(
             "Paste the signing secret PagerDuty showed when the webhook subscription was created "
             f"(at least {MIN_SECRET_LENGTH} characters, no spaces)."
         )
-    return secret.strip()
+    return cleaned
 
 
 def webhook_secret_add(
