@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from django.http import HttpResponse
 from ninja import Status
 from pydantic import Field, WithJsonSchema
+from pydantic.alias_generators import to_camel
 
 from accounts.api import ApiError, DateTime, Error, Id, Schema, api_actor, auth, iso, rate_limited
 from accounts.api import router as api_router
@@ -156,13 +157,8 @@ CONFLICTS = ("unsafe_url", "limit_reached")
 
 
 def _refused(error: services.EndpointError) -> ApiError:
-    field = _camel(error.field) if error.field else "request"
+    field = to_camel(error.field) if error.field else "request"  # the schemas' aliases (accounts.api.Schema)
     return ApiError(409 if error.code in CONFLICTS else 400, error.code, error.message, field=field)
-
-
-def _camel(name: str) -> str:
-    first, *rest = name.split("_")
-    return first + "".join(part.title() for part in rest)
 
 
 @router.get(

@@ -258,11 +258,8 @@ def endpoint_disable_failing(*, endpoint_id: int, since: dt.datetime) -> bool:
         action="webhook_endpoint_disabled",
         summary=f"Disabled webhook endpoint {endpoint.url}: failing for 24 hours",
     )
-    admins = list(
-        Membership.objects.filter(organization=endpoint.organization, role=Membership.Role.ADMIN).values_list(
-            "user__email", flat=True
-        )
-    )
+    admins = Membership.objects.filter(organization=endpoint.organization, role=Membership.Role.ADMIN)
+    emails = list(admins.values_list("user__email", flat=True))
     link = f"{settings.PUBLIC_BASE_URL}/settings/webhooks/{endpoint.pk}/"
     transaction.on_commit(
         lambda: send_mail(
@@ -274,7 +271,7 @@ def endpoint_disable_failing(*, endpoint_id: int, since: dt.datetime) -> bool:
                 f"Fix the endpoint, then enable it again (its waiting events are sent then): {link}\n"
             ),
             from_email=None,
-            recipient_list=admins,
+            recipient_list=emails,
             fail_silently=True,
         )
     )
