@@ -34,10 +34,10 @@ class RosterCollector(Collector):
         snap = selectors.snapshot()
         figures = snap.figures[selectors.ALL]
 
-        yield _gauge(
+        yield GaugeMetricFamily(
             "roster_sync_lag_seconds",
             "The oldest bound rotation's time since its last successful PagerDuty sync (0 when none is bound).",
-            figures.sync_lag_seconds or 0.0,
+            value=figures.sync_lag_seconds or 0.0,
         )
         yield _family(
             CounterMetricFamily,
@@ -46,16 +46,20 @@ class RosterCollector(Collector):
             ["outcome"],
             {(status,): n for status, n in figures.webhook_deliveries.items()},
         )
-        yield _gauge(
-            "roster_webhook_backlog", "Webhook deliveries received and not yet processed.", figures.webhook_backlog
+        yield GaugeMetricFamily(
+            "roster_webhook_backlog",
+            "Webhook deliveries received and not yet processed.",
+            value=figures.webhook_backlog,
         )
-        yield _gauge(
+        yield GaugeMetricFamily(
             "roster_webhook_oldest_waiting_seconds",
             "Age of the oldest unprocessed webhook delivery (0 when none waits).",
-            figures.webhook_oldest_waiting_seconds or 0.0,
+            value=figures.webhook_oldest_waiting_seconds or 0.0,
         )
-        yield _gauge(
-            "roster_webhook_held", "Webhook deliveries held until a signing secret is saved.", figures.webhook_held
+        yield GaugeMetricFamily(
+            "roster_webhook_held",
+            "Webhook deliveries held until a signing secret is saved.",
+            value=figures.webhook_held,
         )
         yield _family(
             CounterMetricFamily,
@@ -64,10 +68,10 @@ class RosterCollector(Collector):
             ["channel", "status"],
             {key: float(n) for key, n in figures.notifications.items()},
         )
-        yield _gauge(
+        yield GaugeMetricFamily(
             "roster_notifications_pending",
             "Notifications waiting to be sent or being sent.",
-            figures.notifications_pending,
+            value=figures.notifications_pending,
         )
         yield _family(
             GaugeMetricFamily,
@@ -117,19 +121,12 @@ def _family(kind, name: str, documentation: str, labels: list[str], values: dict
     return family
 
 
-def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
-    gauge = GaugeMetricFamily(name, documentation)
-    gauge.add_metric([], value)
-    return gauge
-
-
 def scrape() -> bytes:
     """The Prometheus text exposition: every process's counters and the database's figures."""
+    registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
         MultiProcessCollector(registry)
     else:
-        registry = CollectorRegistry()
         registry.register(_ProcessCounters())
     registry.register(RosterCollector())
     return generate_latest(registry)
