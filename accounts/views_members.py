@@ -171,29 +171,28 @@ def invitation(request, token: str):
     invitation = services.invitation_for_token(token)
     if invitation is None:
         return render(request, "accounts/invitation.html", {"state": "unknown"}, status=404)
-    page = {"invitation": invitation, "organization": invitation.organization}
+
+    def page(state: str, status: int = 200, **extra):
+        context = {"invitation": invitation, "organization": invitation.organization, "state": state, **extra}
+        return render(request, "accounts/invitation.html", context, status=status)
+
     try:
         services.invitation_check(invitation)
     except services.InvitationUnavailable as error:
-        return render(
-            request, "accounts/invitation.html", {**page, "state": "gone", "error": error.message}, status=410
-        )
+        return page("gone", 410, error=error.message)
     user = request.user
     if user.is_authenticated:
         if services.normalize_email(user.email) != invitation.email:
-            return render(request, "accounts/invitation.html", {**page, "state": "wrong_account"})
+            return page("wrong_account")
         if request.method == "POST":
             try:
                 membership = services.invitation_accept(invitation=invitation, user=user)
             except services.MemberError as error:
-                return render(
-                    request, "accounts/invitation.html", {**page, "state": "gone", "error": error.message}, status=410
-                )
+                return page("gone", 410, error=error.message)
             return _joined(request, membership)
-        return render(request, "accounts/invitation.html", {**page, "state": "join"})
+        return page("join")
     if User.objects.filter(email__iexact=invitation.email).exists():
-        login_url = f"{reverse('login')}?{urlencode({'next': request.path})}"
-        return render(request, "accounts/invitation.html", {**page, "state": "sign_in", "login_url": login_url})
+        return page("sign_in", login_url=f"{reverse('login')}?{urlencode({'next': request.path})}")
     form = JoinForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -206,7 +205,7 @@ def invitation(request, token: str):
             form.add_error(None, error.message)
         else:
             if not membership.user.email_confirmed:
-                return render(request, "accounts/invitation.html", {**page, "state": "confirm_email"})
+                return page("confirm_email")
             login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
             return _joined(request, membership)
-    return render(request, "accounts/invitation.html", {**page, "state": "sign_up", "form": form})
+    return page("sign_up", form=form)
