@@ -26,6 +26,7 @@ UTC = dt.UTC
 
 # Whoever is on call: a member, a PagerDuty person, a test's string. Anything hashable.
 W = TypeVar("W", bound=Hashable)
+Away = Mapping[W, Sequence[tuple[dt.datetime, dt.datetime]]]  # each person's time off: (start, end)
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class Order(Generic[W]):
         members: Sequence[W],
         *,
         skipped: Iterable[dt.datetime] = (),
-        away: Mapping[W, Sequence[tuple[dt.datetime, dt.datetime]]] | None = None,
+        away: Away[W] | None = None,
         until: dt.datetime | None = None,
     ):
         self.cadence = cadence
@@ -89,9 +90,7 @@ class Order(Generic[W]):
         if away and self.members:
             self._pass_over_away(away, first, until)
 
-    def _pass_over_away(
-        self, away: Mapping[W, Sequence[tuple[dt.datetime, dt.datetime]]], first: dt.datetime, until: dt.datetime | None
-    ) -> None:
+    def _pass_over_away(self, away: Away[W], first: dt.datetime, until: dt.datetime | None) -> None:
         n = len(self.members)
         candidates: set[int] = set()
         for intervals in away.values():
@@ -150,7 +149,7 @@ def turns(
     since: dt.datetime,
     until: dt.datetime,
     skipped: Iterable[dt.datetime] = (),
-    away: Mapping[W, Sequence[tuple[dt.datetime, dt.datetime]]] | None = None,
+    away: Away[W] | None = None,
 ) -> list[Slot[W]]:
     """Round-robin turns overlapping [since, until), not clipped. Before the first turn, or with
     no members, nobody is on call (a gap slot). `away`: each person's time off (start, end)."""
@@ -164,10 +163,7 @@ def turns(
     if since < first:
         slots.append(Slot(since, min(first, until), None))
     k = max(cadence.turn_at(since), 0)
-    while True:
-        start = cadence.turn_start(k)
-        if start >= until:
-            break
+    while (start := cadence.turn_start(k)) < until:
         slots.append(Slot(start, cadence.turn_start(k + 1), order.who(k), turn=k))
         k += 1
     return slots
