@@ -11,23 +11,17 @@ from django.utils.text import slugify
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create_user(self, email, password, **extra):
+    def create_user(self, email, password=None, **extra):
         if not email:
             raise ValueError("An email address is required")
+        extra = {"is_staff": False, "is_superuser": False, **extra}
         user = self.model(email=self.normalize_email(email).lower(), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
 
-    def create_user(self, email, password=None, **extra):
-        extra.setdefault("is_staff", False)
-        extra.setdefault("is_superuser", False)
-        return self._create_user(email, password, **extra)
-
     def create_superuser(self, email, password=None, **extra):
-        extra.setdefault("is_staff", True)
-        extra.setdefault("is_superuser", True)
-        return self._create_user(email, password, **extra)
+        return self.create_user(email, password, **{"is_staff": True, "is_superuser": True, **extra})
 
 
 class User(AbstractUser):
