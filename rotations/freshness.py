@@ -44,6 +44,7 @@ from integrations.pagerduty.services import (
 
 from . import sync
 from .models import DueSchedule, Rotation, Shift
+from .selectors import bound_schedule_ids, fallback_batch
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +54,6 @@ CLAIM = dt.timedelta(minutes=2)  # a drain that died lets its claimed schedule g
 
 def _connection(organization_id: int) -> PagerDutyConnection | None:
     return PagerDutyConnection.objects.filter(organization_id=organization_id).first()
-
-
-def bound_schedule_ids(organization_id: int) -> list[str]:
-    return list(
-        Rotation.objects.filter(organization_id=organization_id)
-        .exclude(pagerduty_schedule_id="")
-        .values_list("pagerduty_schedule_id", flat=True)
-        .distinct()
-        .order_by("pagerduty_schedule_id")
-    )
 
 
 def organizations_with_bound_schedules() -> list[int]:
@@ -302,12 +293,6 @@ def _not_read_for_a_sync_interval(organization_id: int, schedule_ids: set[str], 
         .filter(Q(oldest__isnull=True) | Q(oldest__lt=stale))
         .values_list("pagerduty_schedule_id", flat=True)
     )
-
-
-def fallback_batch() -> int:
-    """Without /oncalls: whole schedules re-read per poll, half the budget's share of a poll interval."""
-    share = settings.PAGERDUTY_BACKGROUND_BUDGET_PER_MINUTE * settings.ROSTER_CHANGE_POLL_SECONDS / 60
-    return max(1, int(share / 2))
 
 
 def poll_changes(*, organization_id: int, now: dt.datetime | None = None, block: float = 5.0) -> int:

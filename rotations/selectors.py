@@ -7,6 +7,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -379,6 +380,22 @@ class Freshness:
     due: int  # schedules waiting in the organization's queue
 
 
+def bound_schedule_ids(organization_id: int) -> list[str]:
+    return list(
+        Rotation.objects.filter(organization_id=organization_id)
+        .exclude(pagerduty_schedule_id="")
+        .values_list("pagerduty_schedule_id", flat=True)
+        .distinct()
+        .order_by("pagerduty_schedule_id")
+    )
+
+
+def fallback_batch() -> int:
+    """Without /oncalls: whole schedules re-read per poll, half the budget's share of a poll interval."""
+    share = settings.PAGERDUTY_BACKGROUND_BUDGET_PER_MINUTE * settings.ROSTER_CHANGE_POLL_SECONDS / 60
+    return max(1, int(share / 2))
+
+
 def _round_up(seconds: float, step: int = 5) -> int:
     return max(step, math.ceil(seconds / step) * step)
 
@@ -387,12 +404,8 @@ def freshness(organization) -> Freshness | None:
     """From measured figures: the change-poll interval, how long the last poll took and the recent wait
     from a noticed change to its re-read; without /oncalls, how many polls it takes to re-read every
     schedule in turn. None without a PagerDuty connection."""
-    from django.conf import settings
-
     from integrations.pagerduty.budget import Budget
     from integrations.pagerduty.models import PagerDutyConnection
-
-    from .freshness import bound_schedule_ids, fallback_batch
 
     connection = PagerDutyConnection.objects.filter(organization=organization).first()
     if connection is None:

@@ -21,7 +21,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connections, transaction
+
+from config.celery import app
 
 from .queueing import queue_deliveries
 
@@ -90,31 +93,14 @@ class Relay:
                 self._thread_cleanup()
 
 
-def _publish(ids: list[int]) -> None:
-    queue_deliveries(ids)
-
-
-def _close_thread_connections() -> None:
-    # Django keeps a database connection per thread; the relay's (opened only to flag a failed
-    # publish) is not left open between batches.
-    from django.db import connections
-
-    connections.close_all()
-
-
-def _linger() -> float:
-    from django.conf import settings
-
-    return settings.WEBHOOK_RELAY_LINGER
-
-
-def _inline() -> bool:
-    from config.celery import app
-
-    return bool(app.conf.task_always_eager)
-
-
-relay = Relay(_publish, linger=_linger, inline=_inline, thread_cleanup=_close_thread_connections)
+# Django keeps a database connection per thread; the relay's (opened only to flag a failed publish)
+# is not left open between batches.
+relay = Relay(
+    queue_deliveries,
+    linger=lambda: settings.WEBHOOK_RELAY_LINGER,
+    inline=lambda: bool(app.conf.task_always_eager),
+    thread_cleanup=connections.close_all,
+)
 atexit.register(relay.flush)
 
 
