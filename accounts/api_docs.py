@@ -179,12 +179,7 @@ def example_for(doc: dict, schema: dict, depth: int = 0):
         return {name: example_for(doc, sub, depth + 1) for name, sub in schema.get("properties", {}).items()}
     if kind == "array":
         return [example_for(doc, schema.get("items", {}), depth + 1)]
-    return {
-        "integer": 1,
-        "number": 1,
-        "boolean": True,
-        "null": None,
-    }.get(
+    return {"integer": 1, "number": 1, "boolean": True, "null": None}.get(
         str(kind),
         {"date-time": "2026-01-05T09:00:00+00:00", "date": "2026-01-05", "email": "ada@example.com"}.get(
             str(schema.get("format")), "string"

@@ -31,8 +31,7 @@ router = api_router(
 
 # Described here, checked by the service (its messages name the field).
 Events = Annotated[
-    Any,
-    WithJsonSchema({"type": "array", "items": {"type": "string", "enum": list(EVENT_TYPES)}, "minItems": 1}),
+    Any, WithJsonSchema({"type": "array", "items": {"type": "string", "enum": list(EVENT_TYPES)}, "minItems": 1})
 ]
 LeadMinutes = Annotated[
     Any,

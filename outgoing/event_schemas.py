@@ -94,13 +94,7 @@ EVENT_SCHEMAS = {
     "OutgoingWebhookEventHandoff": _event(
         "rotation.handoff",
         "who is on call changed (every handoff, native or PagerDuty-bound); `timestamp` is when.",
-        {
-            "rotation": _ROTATION,
-            "handoffId": {"type": "integer"},
-            "at": _TIME,
-            "from": _PERSON,
-            "to": _PERSON,
-        },
+        {"rotation": _ROTATION, "handoffId": {"type": "integer"}, "at": _TIME, "from": _PERSON, "to": _PERSON},
     ),
     "OutgoingWebhookEventUpcoming": _event(
         "rotation.upcoming",

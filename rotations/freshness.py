@@ -339,10 +339,6 @@ def poll_changes(*, organization_id: int, now: dt.datetime | None = None, block:
         now=now,
     )
     connection_record_change_poll(
-        connection=connection,
-        detection=detection,
-        at=now,
-        seconds=time.monotonic() - started,
-        requests=counted.sent,
+        connection=connection, detection=detection, at=now, seconds=time.monotonic() - started, requests=counted.sent
     )
     return len(changed)

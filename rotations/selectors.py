@@ -170,9 +170,7 @@ def on_call_now(rotation: Rotation, *, now: dt.datetime, slots: list[cadence.Slo
         slots, since=now + dt.timedelta(microseconds=1), until=dt.datetime.max.replace(tzinfo=dt.UTC)
     )
     return OnCall(
-        people=people,
-        until=changes[0][0] if changes else None,
-        since=max((s.start for s in current), default=None),
+        people=people, until=changes[0][0] if changes else None, since=max((s.start for s in current), default=None)
     )
 
 

@@ -160,12 +160,7 @@ def _piece(shift: Shift, start: dt.datetime, end: dt.datetime) -> Shift:
 
 
 def show_override(
-    *,
-    organization_id: int,
-    schedule_id: str,
-    start: dt.datetime,
-    end: dt.datetime,
-    pagerduty_user_id: str,
+    *, organization_id: int, schedule_id: str, start: dt.datetime, end: dt.datetime, pagerduty_user_id: str
 ) -> list[int]:
     """An override Roster just wrote to PagerDuty, shown at once without re-reading the schedule:
     on each rotation bound to it, the stored shifts between `start` and `end` become the PagerDuty

@@ -22,15 +22,7 @@ from integrations.pagerduty.services import client_for
 
 from . import hooks, selectors, services
 from .calendar import views as calendar_views
-from .forms import (
-    TIME_ZONES,
-    MemberForm,
-    OverrideForm,
-    RotationCreateForm,
-    RotationForm,
-    focus_first_error,
-    show_error,
-)
+from .forms import TIME_ZONES, MemberForm, OverrideForm, RotationCreateForm, RotationForm, focus_first_error, show_error
 
 SCHEDULES_PER_PAGE = 25
 # The rotation page holds three forms: their fields' ids must differ (the settings form keeps id_*).

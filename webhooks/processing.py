@@ -305,8 +305,6 @@ def process_delivery(delivery_id: int) -> str | None:
     except Exception as exc:
         log.exception("Processing webhook delivery %s failed", delivery_id)
         Delivery.objects.filter(pk=delivery_id).exclude(status__in=FINAL).update(
-            status=Delivery.Status.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:500],
-            attempts=F("attempts") + 1,
+            status=Delivery.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:500], attempts=F("attempts") + 1
         )
         return Delivery.Status.FAILED

@@ -15,8 +15,6 @@ urlpatterns = [
         name="secret_remove",
     ),
     path(
-        "settings/integrations/pagerduty/webhook-subscription/",
-        views.create_subscription,
-        name="create_subscription",
+        "settings/integrations/pagerduty/webhook-subscription/", views.create_subscription, name="create_subscription"
     ),
 ]
