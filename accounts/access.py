@@ -19,13 +19,8 @@ def current_membership(request) -> Membership | None:
     if hasattr(request, "_cached_membership"):
         return request._cached_membership
     memberships = list(memberships_for(request.user))
-    chosen = None
     wanted = request.session.get("organization_id") if hasattr(request, "session") else None
-    for m in memberships:
-        if m.organization_id == wanted:
-            chosen = m
-    if chosen is None and memberships:
-        chosen = memberships[0]
+    chosen = next((m for m in memberships if m.organization_id == wanted), memberships[0] if memberships else None)
     request._cached_membership = chosen
     if chosen is not None:
         log_context.bind(organization_id=chosen.organization_id)  # this request's log lines name it
@@ -46,17 +41,12 @@ def get_org_for_member(request) -> Organization:
 def get_org_for_admin(request) -> Organization:
     """The current organization, for its admins only; 403 for members."""
     token = getattr(request, "api_token", None)
-    if token is not None:
-        if not token.allows(token.Scope.ADMIN):
-            raise PermissionDenied("This API token's scope does not include admin.")
-        log_context.bind(organization_id=token.organization_id)
-        return token.organization
-    membership = current_membership(request)
-    if membership is None:
-        raise Http404("You are not a member of any organization.")
-    if not membership.is_admin:
+    if token is not None and not token.allows(token.Scope.ADMIN):
+        raise PermissionDenied("This API token's scope does not include admin.")
+    organization = get_org_for_member(request)  # 404 for someone in no organization
+    if not is_admin(request):
         raise PermissionDenied("Only organization admins can do this.")
-    return membership.organization
+    return organization
 
 
 def is_admin(request) -> bool:

@@ -2,6 +2,7 @@
 processing.py."""
 
 import logging
+from collections import Counter
 
 from celery import shared_task
 from django.conf import settings
@@ -25,11 +26,7 @@ SWEEP_MESSAGE_SIZE = 50
 def process_deliveries(delivery_ids: list[int]) -> dict[str, int]:
     """Process a batch of stored deliveries (the relay and the sweeper queue batches: one message
     per batch, not per delivery). Each is processed on its own; one failing fails only itself."""
-    outcomes: dict[str, int] = {}
-    for delivery_id in delivery_ids:
-        outcome = str(processing.process_delivery(delivery_id))
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+    return dict(Counter(str(processing.process_delivery(delivery_id)) for delivery_id in delivery_ids))
 
 
 @shared_task(autoretry_for=(pd.RateLimited, pd.Unavailable), retry_backoff=30, retry_backoff_max=600, max_retries=5)
