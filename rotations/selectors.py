@@ -90,12 +90,9 @@ def away(rotation: Rotation, people: list[Person]) -> dict[Person, list[tuple[dt
     return found
 
 
-def rotations_for(
-    organization, *, now: dt.datetime, days: int = UPCOMING_DAYS, until: dt.datetime | None = None
-) -> QuerySet[Rotation]:
-    """The organization's rotations with members, skips, time off, and the overrides and shifts of
-    [now, until or now + days) prefetched: a constant number of queries however many there are."""
-    until = until or now + dt.timedelta(days=days)
+def rotations_for(organization, *, now: dt.datetime, until: dt.datetime | None = None) -> QuerySet[Rotation]:
+    """The organization's rotations `with_window` [now, until or UPCOMING_DAYS later)."""
+    until = until or now + dt.timedelta(days=UPCOMING_DAYS)
     return with_window(Rotation.objects.filter(organization=organization), since=now, until=until)
 
 
@@ -263,8 +260,8 @@ class Turn:
     away: list[Person] | None = None  # passed over for their time off
 
 
-def native_turns(rotation: Rotation, *, now: dt.datetime, days: int = UPCOMING_DAYS) -> list[Turn]:
-    """The turn in progress and those starting in the next `days`, skips and overrides where they apply."""
+def native_turns(rotation: Rotation, *, now: dt.datetime) -> list[Turn]:
+    """The turn in progress and those starting in the next UPCOMING_DAYS, skips and overrides where they apply."""
     people = [member_person(m) for m in rotation.members.all()]
     if not people:
         return []
@@ -274,7 +271,7 @@ def native_turns(rotation: Rotation, *, now: dt.datetime, days: int = UPCOMING_D
     for skip in rotation.skips.all():
         if skip.turn_start >= first:
             skips.setdefault(rule.turn_at(skip.turn_start), skip)
-    until = now + dt.timedelta(days=days)
+    until = now + dt.timedelta(days=UPCOMING_DAYS)
     order = cadence.Order(
         rule, people, skipped=[s.turn_start for s in skips.values()], away=away(rotation, people), until=until
     )
