@@ -54,12 +54,6 @@ def do_dialog(parser: template.base.Parser, token: template.base.Token) -> Dialo
 
 
 @register.simple_tag(takes_context=True)
-def dialog_open(context: template.Context, dialog_id: str) -> bool:
-    """True when the dialog `dialog_id` is to be rendered open (for templates that need to know)."""
-    return is_open(context, str(dialog_id))
-
-
-@register.simple_tag(takes_context=True)
 def current(context: template.Context, prefix: str) -> str:
     """` aria-current="page"` on the navigation link of the page shown (or its section): the page's
     path is `prefix`, or starts with it (a rotation's page marks Rotations)."""
