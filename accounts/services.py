@@ -91,11 +91,8 @@ class TokenProblem:
 
 
 def _admin_ids(organization: Organization) -> set[int]:
-    return set(
-        Membership.objects.filter(
-            organization=organization, role=Membership.Role.ADMIN, user__is_active=True
-        ).values_list("user_id", flat=True)
-    )
+    admins = Membership.objects.filter(organization=organization, role=Membership.Role.ADMIN, user__is_active=True)
+    return set(admins.values_list("user_id", flat=True))
 
 
 def api_token_problem(token: ApiToken, *, admin_ids: set[int] | None = None) -> TokenProblem | None:

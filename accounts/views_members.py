@@ -61,12 +61,7 @@ def members(request):
 def member_invite(request):
     def act(org, form):
         try:
-            new = services.invitation_create(
-                organization=org,
-                email=form.cleaned_data["email"],
-                role=form.cleaned_data["role"],
-                actor=Actor.of_request(request),
-            )
+            new = services.invitation_create(organization=org, actor=Actor.of_request(request), **form.cleaned_data)
         except services.RateLimited as refused:
             # The dialog again, the sentence beside the address, answered 429 with Retry-After.
             form.add_error("email", refused.message)

@@ -63,19 +63,8 @@ def create(request):
     form = RotationCreateForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
-            data = form.cleaned_data
-            try:
-                rotation = services.rotation_create(
-                    organization=org,
-                    name=data["name"],
-                    description=data["description"],
-                    time_zone=data["time_zone"],
-                    members=data["members"],
-                    cadence_unit=data["cadence_unit"],
-                    cadence_count=data["cadence_count"],
-                    handoff_time=data["handoff_time"],
-                    start_date=data["start_date"],
-                )
+            try:  # the form's fields are the service's arguments
+                rotation = services.rotation_create(organization=org, **form.cleaned_data)
             except services.RotationError as error:
                 show_error(form, error)
             else:

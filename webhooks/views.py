@@ -29,10 +29,7 @@ def secret_add(request):
     if form.is_valid():
         try:
             row, settled = services.webhook_secret_add(
-                organization=org,
-                secret=form.cleaned_data["secret"],
-                label=form.cleaned_data["label"],
-                actor=Actor.of_request(request),
+                organization=org, actor=Actor.of_request(request), **form.cleaned_data
             )
         except services.InvalidSecret as error:
             form.add_error("secret", str(error))
