@@ -183,12 +183,7 @@ def endpoints(request):
 def create(request, payload: OutgoingWebhookEndpointCreate):
     with ApiError.instead_of(services.EndpointError, _refused):
         endpoint, secret = services.endpoint_create(
-            organization=request.organization,
-            url=payload.url,
-            events=payload.events,
-            description=payload.description,
-            upcoming_lead_minutes=payload.upcoming_lead_minutes,
-            actor=api_actor(request),
+            organization=request.organization, actor=api_actor(request), **payload.model_dump()
         )
     return Status(201, {**endpoint_json(endpoint), "secret": secret})
 
