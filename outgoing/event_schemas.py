@@ -9,6 +9,11 @@ def nullable(schema: dict) -> dict:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
+def _object(properties: dict, **extra) -> dict:
+    """An object schema whose every property is required."""
+    return {"type": "object", **extra, "required": list(properties), "properties": properties}
+
+
 _PERSON = nullable({"type": "string", "description": "“Name <email>”; null: nobody on call."})
 _ROTATION = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
 _SHIFT_PERSON = {
@@ -17,37 +22,15 @@ _SHIFT_PERSON = {
 }
 _TIME = {"type": "string", "format": "date-time"}
 _SPAN = {"type": "object", "properties": {"start": _TIME, "end": _TIME}}
-_MEMBER = {
-    "type": "object",
-    "required": ["memberId", "name", "email"],
-    "properties": {
+_MEMBER = _object(
+    {
         "memberId": nullable({"type": "integer", "description": "null: the member left the rotation since."}),
         "name": {"type": "string"},
         "email": {"type": "string"},
-    },
-}
-_COVER_REQUEST = {
-    "type": "object",
-    "description": "The cover request at the event (as `GET /api/cover-requests/{id}`, less the write-back details).",
-    "required": [
-        "id",
-        "rotationId",
-        "status",
-        "start",
-        "end",
-        "note",
-        "requester",
-        "taker",
-        "swap",
-        "createdAt",
-        "createdBy",
-        "takenAt",
-        "takenBy",
-        "cancelledAt",
-        "cancelledBy",
-        "expiredAt",
-    ],
-    "properties": {
+    }
+)
+_COVER_REQUEST = _object(
+    {
         "id": {"type": "integer"},
         "rotationId": {"type": "integer"},
         "status": {"enum": ["open", "taken", "cancelled", "expired"]},
@@ -71,22 +54,17 @@ _COVER_REQUEST = {
         "cancelledBy": nullable({"type": "string"}),
         "expiredAt": nullable(_TIME),
     },
-}
+    description="The cover request at the event (as `GET /api/cover-requests/{id}`, less the write-back details).",
+)
 _COVER_DATA = {"rotation": _ROTATION, "coverRequest": _COVER_REQUEST}
 
 
 def _event(event_type: str, description: str, data: dict) -> dict:
-    """The schema of one event's body: {type, timestamp, data} with `data`'s keys all required."""
-    return {
-        "type": "object",
-        "description": f"`{event_type}`: {description}",
-        "required": ["type", "timestamp", "data"],
-        "properties": {
-            "type": {"const": event_type},
-            "timestamp": _TIME,
-            "data": {"type": "object", "required": list(data), "properties": data},
-        },
-    }
+    """The schema of one event's body: {type, timestamp, data}, every key required (`data`'s too)."""
+    return _object(
+        {"type": {"const": event_type}, "timestamp": _TIME, "data": _object(data)},
+        description=f"`{event_type}`: {description}",
+    )
 
 
 EVENT_SCHEMAS = {
