@@ -122,14 +122,11 @@ def _record_refusal(endpoint: Endpoint, header: str | None) -> None:
     recent = now - REFUSAL_RECORD_EVERY
     if endpoint.last_rejected_at is not None and endpoint.last_rejected_at > recent:
         return
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).filter(
-        Q(last_rejected_at__isnull=True) | Q(last_rejected_at__lte=recent)
-    ).update(
-        last_rejected_at=now,
-        last_rejected_reason="missing signature"
-        if not signature.v1_signatures(header)
-        else "the signature matched none of the saved secrets",
+    reason = (
+        "the signature matched none of the saved secrets" if signature.v1_signatures(header) else "missing signature"
     )
+    unrecorded = Q(last_rejected_at__isnull=True) | Q(last_rejected_at__lte=recent)
+    WebhookEndpoint.objects.filter(unrecorded, pk=endpoint.pk).update(last_rejected_at=now, last_rejected_reason=reason)
 
 
 def _incident_ref(event: dict) -> str:
