@@ -123,12 +123,10 @@ def _post(row: Notification, endpoint: Endpoint) -> None:
         raise registry.SendError(f"Refused: {unsafe.reason}", permanent=True) from None
     except requests.Timeout:
         raise registry.SendError(f"No answer within {TIMEOUT:g} seconds.") from None
-    except requests.RequestException as exc:
-        raise registry.SendError(
-            "The TLS certificate could not be verified."
-            if isinstance(exc, requests.exceptions.SSLError)
-            else "Could not connect to the endpoint."
-        ) from None
+    except requests.exceptions.SSLError:
+        raise registry.SendError("The TLS certificate could not be verified.") from None
+    except requests.RequestException:
+        raise registry.SendError("Could not connect to the endpoint.") from None
     row.response_code, row.latency_ms = response.status_code, round((time.monotonic() - started) * 1000)
     row.response_body = response_text(response.body)
     status = response.status_code

@@ -396,7 +396,7 @@ def update(request, rotation_id: Id, payload: RotationUpdate):  # type: ignore[v
     for extra in hooks.json_fields():
         if extra.key in sent:
             require_scope(request, extra.write_scope)  # before anything is read or changed
-    changes = {**_cadence_changes(payload.cadence)}  # type: ignore[attr-defined]
+    changes = _cadence_changes(payload.cadence)  # type: ignore[attr-defined]
     for extra in hooks.json_fields():
         if extra.key in sent and extra.write is not None:
             with ApiError.instead_of(hooks.JsonFieldError, ApiError.of):
