@@ -27,14 +27,11 @@ class TimeZoneInput(forms.TextInput):
         super().__init__(attrs={"list": "time-zones", "autocomplete": "off", "spellcheck": "false", "required": True})
 
 
-def time_zone_field():
-    return forms.CharField(
-        required=False,
-        initial="UTC",
-        widget=TimeZoneInput(),
-        help_text="Type to search, e.g. Paris or New_York. Handoffs happen at the handoff time in this zone, "
-        "daylight saving time included.",
-    )
+def time_zone_field(
+    help_text="Type to search, e.g. Paris or New_York. Handoffs happen at the handoff time in this zone, "
+    "daylight saving time included.",
+):
+    return forms.CharField(required=False, initial="UTC", widget=TimeZoneInput(), help_text=help_text)
 
 
 class RotationForm(forms.Form):
