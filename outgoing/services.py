@@ -125,14 +125,19 @@ def endpoint_create(
         secret_last4=secret[-4:],
         created_by=actor.user if actor else None,
     )
+    summary = f"Added webhook endpoint {url} (secret ending in {endpoint.secret_last4}) for {', '.join(events)}"
+    _audit(endpoint, "create", summary, actor)
+    return endpoint, secret
+
+
+def _audit(endpoint: Endpoint, action: str, summary: str, actor: Actor | None = None) -> None:
     audit_record(
-        organization=organization,
+        organization=endpoint.organization,
         provider=PROVIDER,
-        action="webhook_endpoint_create",
-        summary=f"Added webhook endpoint {url} (secret ending in {endpoint.secret_last4}) for {', '.join(events)}",
+        action=f"webhook_endpoint_{action}",
+        summary=summary,
         actor=actor,
     )
-    return endpoint, secret
 
 
 def endpoint_update(*, endpoint: Endpoint, changes: dict, actor: Actor | None = None) -> Endpoint:
@@ -154,12 +159,8 @@ def endpoint_update(*, endpoint: Endpoint, changes: dict, actor: Actor | None = 
             label = actor.label if actor else "Roster"
             endpoint.enabled, endpoint.disabled_reason = False, f"Disabled by {label}."
     endpoint.save()
-    audit_record(
-        organization=endpoint.organization,
-        provider=PROVIDER,
-        action="webhook_endpoint_update",
-        summary=f"Changed webhook endpoint {endpoint.url}: {', '.join(sorted(changes)) or 'nothing'}",
-        actor=actor,
+    _audit(
+        endpoint, "update", f"Changed webhook endpoint {endpoint.url}: {', '.join(sorted(changes)) or 'nothing'}", actor
     )
     if endpoint.enabled:
         transaction.on_commit(lambda: _queue_next(endpoint.pk))
@@ -173,12 +174,8 @@ def _queue_next(endpoint_id: int) -> None:
 
 
 def endpoint_delete(*, endpoint: Endpoint, actor: Actor | None = None) -> None:
-    audit_record(
-        organization=endpoint.organization,
-        provider=PROVIDER,
-        action="webhook_endpoint_delete",
-        summary=f"Deleted webhook endpoint {endpoint.url} (secret ending in {endpoint.secret_last4})",
-        actor=actor,
+    _audit(
+        endpoint, "delete", f"Deleted webhook endpoint {endpoint.url} (secret ending in {endpoint.secret_last4})", actor
     )
     deliveries(endpoint).delete()
     endpoint.delete()
@@ -252,12 +249,7 @@ def endpoint_disable_failing(*, endpoint_id: int, since: dt.datetime) -> bool:
     if not Endpoint.objects.filter(pk=endpoint_id, enabled=True).update(enabled=False, disabled_reason=reason):
         return False
     endpoint = Endpoint.objects.select_related("organization").get(pk=endpoint_id)
-    audit_record(
-        organization=endpoint.organization,
-        provider=PROVIDER,
-        action="webhook_endpoint_disabled",
-        summary=f"Disabled webhook endpoint {endpoint.url}: failing for 24 hours",
-    )
+    _audit(endpoint, "disabled", f"Disabled webhook endpoint {endpoint.url}: failing for 24 hours")
     admins = Membership.objects.filter(organization=endpoint.organization, role=Membership.Role.ADMIN)
     emails = list(admins.values_list("user__email", flat=True))
     link = f"{settings.PUBLIC_BASE_URL}/settings/webhooks/{endpoint.pk}/"
