@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import icalendar
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -109,31 +109,24 @@ def calendar_feed_create(
 def calendar_feed_revoke(*, organization, rotation: Rotation | None = None, user=None, actor: Actor | None) -> int:
     """Revoke the active feed of a rotation and person (None: the API-token feed), or of a person
     (its URL answers 404 from now on)."""
-    with transaction.atomic():
-        feeds = list(
-            _active(organization=organization, rotation=rotation, user=user)
-            .select_for_update(of=("self",))
-            .select_related("organization", "rotation", "user")
-        )
-        for feed in feeds:
-            feed.revoked_at = timezone.now()
-            feed.save(update_fields=["revoked_at"])
-            _audit(feed, "revoked", actor=actor)
-    return len(feeds)
+    return _revoke(_active(organization=organization, rotation=rotation, user=user), actor=actor)
 
 
 def calendar_feeds_revoke_owned(*, user_id: int, organization_id: int | None = None, why: str) -> int:
     """Revoke every active feed `user_id` owns (in one organization, or in all): they left it, were
     removed, or their account was deactivated. Call inside the transaction making that change."""
+    owned = CalendarFeed.objects.filter(user_id=user_id, revoked_at__isnull=True)
+    if organization_id is not None:
+        owned = owned.filter(organization_id=organization_id)
+    return _revoke(owned, actor=None, why=why)
+
+
+def _revoke(active: QuerySet[CalendarFeed], *, actor: Actor | None, why: str = "") -> int:
     with transaction.atomic():
-        owned = CalendarFeed.objects.filter(user_id=user_id, revoked_at__isnull=True)
-        if organization_id is not None:
-            owned = owned.filter(organization_id=organization_id)
-        feeds = list(owned.select_for_update(of=("self",)).select_related("organization", "rotation", "user"))
-        now = timezone.now()
-        CalendarFeed.objects.filter(pk__in=[f.pk for f in feeds]).update(revoked_at=now)
+        feeds = list(active.select_for_update(of=("self",)).select_related("organization", "rotation", "user"))
+        CalendarFeed.objects.filter(pk__in=[f.pk for f in feeds]).update(revoked_at=timezone.now())
         for feed in feeds:
-            _audit(feed, "revoked", actor=None, why=why)
+            _audit(feed, "revoked", actor=actor, why=why)
     return len(feeds)
 
 
