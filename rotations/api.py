@@ -331,7 +331,8 @@ def _members(members: list[MemberInput] | None) -> list[tuple[str, str]]:
     return [(m.name, m.email) for m in members or []]
 
 
-def _get(request, rotation_id: int) -> Rotation:
+def rotation_of(request, rotation_id: int) -> Rotation:
+    """The request's organization's rotation, with what its JSON and timeline read (404 when not there)."""
     return selectors.rotation_for(request.organization, rotation_id, now=timezone.now())
 
 
@@ -369,14 +370,14 @@ def create(request, payload: RotationCreate):
             pagerduty_schedule_id=payload.pagerduty_schedule_id or "",
             **_cadence_changes(payload.cadence),
         )
-    return Status(201, rotation_json(_get(request, rotation.pk)))
+    return Status(201, rotation_json(rotation_of(request, rotation.pk)))
 
 
 @router.get(
     "/{int:rotation_id}/", response=RotationOut, auth=auth("read"), operation_id="getRotation", summary="One rotation"
 )
 def rotation(request, rotation_id: Id):
-    return rotation_json(_get(request, rotation_id))
+    return rotation_json(rotation_of(request, rotation_id))
 
 
 @router.patch(
@@ -391,7 +392,7 @@ def rotation(request, rotation_id: Id):
     "`insufficient_scope`, `requiredScope: admin`)." + CONFLICT,
 )
 def update(request, rotation_id: Id, payload: RotationUpdate):  # type: ignore[valid-type]
-    found = _get(request, rotation_id)
+    found = rotation_of(request, rotation_id)
     sent = payload.model_fields_set  # type: ignore[attr-defined]
     for extra in hooks.json_fields():
         if extra.key in sent:
@@ -411,12 +412,12 @@ def update(request, rotation_id: Id, payload: RotationUpdate):  # type: ignore[v
                 services.rotation_bind(rotation=found, schedule_id=schedule_id)
             elif found.is_bound:
                 services.rotation_unbind(rotation=found)
-            found = _get(request, rotation_id)
+            found = rotation_of(request, rotation_id)
         if "members" in sent:
             services.members_set(rotation=found, members=_members(payload.members))  # type: ignore[attr-defined]
         if changes:
             services.rotation_update(rotation=found, **changes)
-    return rotation_json(_get(request, rotation_id))
+    return rotation_json(rotation_of(request, rotation_id))
 
 
 @router.delete(
@@ -427,7 +428,7 @@ def update(request, rotation_id: Id, payload: RotationUpdate):  # type: ignore[v
     summary="Delete a rotation",
 )
 def delete(request, rotation_id: Id):
-    services.rotation_delete(rotation=_get(request, rotation_id))
+    services.rotation_delete(rotation=rotation_of(request, rotation_id))
     return HttpResponse(status=204)
 
 
@@ -441,7 +442,7 @@ def delete(request, rotation_id: Id):
 def sync(request, rotation_id: Id):
     """Enqueues a sync of the bound schedule (admins); a rotation that follows no schedule is a 409
     `not_bound`; PagerDuty not connected a 409 `not_connected`."""
-    found = _get(request, rotation_id)
+    found = rotation_of(request, rotation_id)
     with ApiError.instead_of(services.RotationError, _error):
         services.rotation_request_sync(rotation=found)
     return Status(202, {"id": found.pk, "sync": {"state": "running"}})
@@ -456,7 +457,7 @@ def sync(request, rotation_id: Id):
 )
 def current(request, rotation_id: Id):
     """`gap: true` when nobody is."""
-    found = _get(request, rotation_id)
+    found = rotation_of(request, rotation_id)
     now = timezone.now()
     on_call = selectors.on_call_now(found, now=now)
     return {

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Literal
 
 from django.http import HttpResponse
-from django.utils import timezone
 from ninja import Status
 from pydantic import Field
 
@@ -30,7 +29,7 @@ from accounts.api import (
 )
 from accounts.api import router as api_router
 
-from .. import selectors
+from ..api import rotation_of
 from ..models import CalendarFeed
 from . import feeds
 
@@ -102,10 +101,6 @@ def _revoke(request, *, rotation=None, user=None):
     return HttpResponse(status=204)
 
 
-def _rotation(request, rotation_id: int):
-    return selectors.rotation_for(request.organization, rotation_id, now=timezone.now())
-
-
 SHOWN = "The active feed (`null` when there is none), never its URL."
 CREATED = (
     "A new URL, answered this once; the previous URL (if any) stops working. `alarmMinutes` adds a reminder "
@@ -125,7 +120,7 @@ ROTATION_CALENDAR = "/rotations/{int:rotation_id}/calendar"
     description=SHOWN,
 )
 def rotation_calendar(request, rotation_id: Id):
-    return _show(request, rotation=_rotation(request, rotation_id), user=acting_user(request))
+    return _show(request, rotation=rotation_of(request, rotation_id), user=acting_user(request))
 
 
 @router.post(
@@ -138,7 +133,7 @@ def rotation_calendar(request, rotation_id: Id):
     description=CREATED,
 )
 def rotation_calendar_create(request, rotation_id: Id, payload: CalendarFeedCreate | None = None):
-    return _create(request, payload, rotation=_rotation(request, rotation_id), user=acting_user(request))
+    return _create(request, payload, rotation=rotation_of(request, rotation_id), user=acting_user(request))
 
 
 @router.delete(
@@ -150,7 +145,7 @@ def rotation_calendar_create(request, rotation_id: Id, payload: CalendarFeedCrea
     description=REVOKED,
 )
 def rotation_calendar_revoke(request, rotation_id: Id):
-    return _revoke(request, rotation=_rotation(request, rotation_id), user=acting_user(request))
+    return _revoke(request, rotation=rotation_of(request, rotation_id), user=acting_user(request))
 
 
 @router.get(

@@ -7,6 +7,7 @@ import zoneinfo
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -23,8 +24,8 @@ def _aware(form: TimeOffForm) -> tuple | None:
     zone_name = (form.cleaned_data.get("time_zone") or "UTC").strip()
     try:
         validate_time_zone(zone_name)
-    except Exception:
-        form.add_error("time_zone", f"“{zone_name}” is not a time zone (use an IANA name such as Europe/Paris).")
+    except ValidationError as error:
+        form.add_error("time_zone", error.messages[0])
         return None
     zone = zoneinfo.ZoneInfo(zone_name)
     return tuple(timezone.make_aware(timezone.make_naive(form.cleaned_data[k]), zone) for k in ("start", "end"))
