@@ -23,7 +23,7 @@ from accounts.api import router as api_router
 from accounts.text import SPACE, line_break_problem, one_line_pattern
 
 from . import hooks, selectors, services
-from .models import Rotation
+from .models import NOT_A_TIME_ZONE, Rotation
 
 router = api_router(
     "Rotations", "Rotations on a native cadence or following a PagerDuty schedule. Members read; admins write."
@@ -104,9 +104,7 @@ TIME_ZONES = sorted(zoneinfo.available_timezones())
 
 
 def _time_zone_problem(value: str) -> str | None:
-    if value in TIME_ZONES:
-        return None
-    return f"“{value}” is not a time zone (use an IANA name such as Europe/Paris)."
+    return None if value in TIME_ZONES else NOT_A_TIME_ZONE.format(value=value)
 
 
 HANDOFF_TIME = r"^([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"

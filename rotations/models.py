@@ -20,11 +20,14 @@ from django.utils import timezone
 SYNC_STALE_AFTER = dt.timedelta(minutes=10)
 
 
+NOT_A_TIME_ZONE = "“{value}” is not a time zone (use an IANA name such as Europe/Paris)."
+
+
 def validate_time_zone(value: str) -> None:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
-        raise ValidationError(f"“{value}” is not a time zone (use an IANA name such as Europe/Paris).") from exc
+        raise ValidationError(NOT_A_TIME_ZONE.format(value=value)) from exc
 
 
 class Rotation(models.Model):

@@ -35,14 +35,9 @@ from .queueing import queue_fetch
 
 log = logging.getLogger(__name__)
 
-# The events the card asks admins to subscribe to.
-SUBSCRIBED_EVENTS = [
-    "incident.triggered",
-    "incident.acknowledged",
-    "incident.resolved",
-    "incident.custom_field_values.updated",
-]
 CUSTOM_FIELDS_EVENT = "incident.custom_field_values.updated"
+# The events the card asks admins to subscribe to.
+SUBSCRIBED_EVENTS = ["incident.triggered", "incident.acknowledged", "incident.resolved", CUSTOM_FIELDS_EVENT]
 PING_EVENT = "pagey.ping"
 # With equal `occurred_at`, a later stage wins over an earlier one.
 STATUS_RANK = {"triggered": 0, "acknowledged": 1, "resolved": 2}
