@@ -130,14 +130,9 @@ def endpoint_create(
     return endpoint, secret
 
 
-def _audit(endpoint: Endpoint, action: str, summary: str, actor: Actor | None = None) -> None:
-    audit_record(
-        organization=endpoint.organization,
-        provider=PROVIDER,
-        action=f"webhook_endpoint_{action}",
-        summary=summary,
-        actor=actor,
-    )
+def _audit(endpoint: Endpoint, what: str, summary: str, actor: Actor | None = None) -> None:
+    action = f"webhook_endpoint_{what}"
+    audit_record(organization=endpoint.organization, provider=PROVIDER, action=action, summary=summary, actor=actor)
 
 
 def endpoint_update(*, endpoint: Endpoint, changes: dict, actor: Actor | None = None) -> Endpoint:
