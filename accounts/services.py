@@ -8,12 +8,12 @@ from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from config import limits
+from config.links import public_url
 
 from .actor import Actor
 from .audit import audit_record
@@ -204,7 +204,7 @@ def normalize_email(email: str) -> str:
 
 
 def invitation_accept_url(raw_token: str) -> str:
-    return settings.PUBLIC_BASE_URL + reverse("accounts:invitation", args=[raw_token])
+    return public_url("accounts:invitation", raw_token)
 
 
 @dataclass(frozen=True)
@@ -407,9 +407,7 @@ email_confirmation_tokens = _EmailConfirmationTokens()
 
 def email_confirmation_url(user: User) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    return settings.PUBLIC_BASE_URL + reverse(
-        "accounts:confirm_email", args=[uid, email_confirmation_tokens.make_token(user)]
-    )
+    return public_url("accounts:confirm_email", uid, email_confirmation_tokens.make_token(user))
 
 
 def email_confirmation_send(*, user: User) -> bool:

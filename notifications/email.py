@@ -20,16 +20,15 @@ import smtplib
 from collections.abc import Iterator
 from typing import Any
 
-from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.db.models import Max
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
 from accounts.numbers import whole
+from config.links import public_url
 from rotations.models import Rotation
 
 from . import email_covers, registry
@@ -158,7 +157,7 @@ def unsubscribe_token(rotation_id: int, email: str) -> str:
 
 
 def unsubscribe_url(rotation_id: int, email: str) -> str:
-    return settings.PUBLIC_BASE_URL + reverse("unsubscribe", args=[unsubscribe_token(rotation_id, email)])
+    return public_url("unsubscribe", unsubscribe_token(rotation_id, email))
 
 
 def unsubscribe_read(token: str) -> tuple[Rotation, str] | None:
@@ -222,7 +221,7 @@ def compose(row: Notification, *, now: dt.datetime | None = None) -> EmailMessag
     """The email a notification row sends: plain text, the shift times in the rotation's time zone."""
     rotation = row.the_rotation
     email = row.target.removeprefix("email:")
-    link = settings.PUBLIC_BASE_URL + reverse("rotations:detail", args=[rotation.pk])
+    link = public_url("rotations:detail", rotation.pk)
     stop = unsubscribe_url(rotation.pk, email)
     zone = rotation.time_zone
     if row.kind == REMINDER.key:

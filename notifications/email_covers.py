@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from django.conf import settings
 from django.core.mail import EmailMessage
-from django.urls import reverse
 
+from config.links import public_url
 from covers.models import CoverRequest
 from rotations.models import Member
 
@@ -75,7 +74,7 @@ def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]
     rotation = cover.rotation
     email = row.target.removeprefix("email:")
     zone = rotation.time_zone
-    link = settings.PUBLIC_BASE_URL + reverse("rotations:detail", args=[rotation.pk])
+    link = public_url("rotations:detail", rotation.pk)
     span = [
         f"  From:  {when(rotation, cover.start.isoformat())} ({zone})",
         f"  Until: {when(rotation, cover.end.isoformat())} ({zone})",

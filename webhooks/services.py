@@ -6,16 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
 from accounts.services import InputRefused
 from accounts.text import line_break_problem
+from config.links import public_url
 from integrations.pagerduty import client as pd
 from integrations.pagerduty.selectors import get_connection
 from integrations.pagerduty.services import client_for, connection_record_write_access
@@ -40,7 +39,7 @@ def endpoint_for(organization) -> WebhookEndpoint:
 
 
 def webhook_url(endpoint: WebhookEndpoint) -> str:
-    return settings.PUBLIC_BASE_URL + reverse("webhooks:receive", args=[endpoint.public_id])
+    return public_url("webhooks:receive", endpoint.public_id)
 
 
 def webhook_secret_check(secret) -> str:

@@ -20,10 +20,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 
+from config.links import public_url
 from covers.models import CoverRequest
 from covers.slack_commands import TAKE_ACTION, escape
 from integrations.slack import client as slack
@@ -98,7 +97,7 @@ def _span(cover: CoverRequest) -> str:
 
 
 def _link(cover: CoverRequest) -> str:
-    return settings.PUBLIC_BASE_URL + reverse("rotations:detail", args=[cover.rotation_id])
+    return public_url("rotations:detail", cover.rotation_id)
 
 
 def _section(text: str) -> dict:

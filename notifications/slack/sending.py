@@ -9,10 +9,8 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.conf import settings
-from django.urls import reverse
-
 from accounts.actor import Actor
+from config.links import public_url
 from integrations.slack import client as slack
 from integrations.slack.models import SlackConnection
 from integrations.slack.services import client_for, connection_record_error, slack_users_match
@@ -104,7 +102,7 @@ def values_for(handoff: Handoff, connection: SlackConnection) -> dict[str, str]:
         "next": ", ".join(_mentions(connection, next_label)) or "nobody",
         "since": _when(rotation, handoff.at),
         "until": _when(rotation, until),
-        "schedule_url": settings.PUBLIC_BASE_URL + reverse("rotations:detail", args=[rotation.pk]),
+        "schedule_url": public_url("rotations:detail", rotation.pk),
     }
 
 
@@ -187,7 +185,7 @@ def _send_reminder(row: Notification, config: RotationSlack, connection: SlackCo
             "next": ", ".join(_mentions(connection, ", ".join(after))) or "nobody",
             "since": _when(rotation, start),
             "until": _when(rotation, end),
-            "schedule_url": settings.PUBLIC_BASE_URL + reverse("rotations:detail", args=[rotation.pk]),
+            "schedule_url": public_url("rotations:detail", rotation.pk),
         }
         text = render(template_for(config, "reminder_template"), values)
         client_for(connection).chat_post_message(channel=user_id, text=text)

@@ -28,12 +28,12 @@ import icalendar
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
 from accounts.models import Membership, hash_token
+from config.links import public_url
 
 from .. import selectors
 from ..models import CalendarFeed, Rotation
@@ -263,7 +263,7 @@ def render_feed(feed: CalendarFeed, rotations: list[Rotation], *, now: dt.dateti
             summary = f"{event.who.name} on call"
         vevent.add("summary", summary)
         vevent.add("transp", "TRANSPARENT")
-        link = settings.PUBLIC_BASE_URL + reverse("rotations:detail", args=[event.rotation.pk])
+        link = public_url("rotations:detail", event.rotation.pk)
         vevent.add("url", link)
         vevent.add("description", f"{event.rotation.name}: {link}")
         if feed.alarm_minutes and event.who is not None:
