@@ -144,7 +144,7 @@ def _who_line(rotation: Rotation, now: dt.datetime) -> str:
     slots = timeline(rotation, since=now, until=now + dt.timedelta(days=UPCOMING_DAYS))
     current = on_call_now(rotation, now=now, slots=slots)
     line = f"*{escape(rotation.name)}*: now {_names(current.people)}"
-    coming = upcoming_handoffs(rotation, now=now, slots=slots)
+    coming = upcoming_handoffs(now=now, slots=slots)
     if coming:
         line += f"; next {_names(coming[0].people)} from {when(coming[0].at)}"
     elif current.people:

@@ -177,9 +177,8 @@ class UpcomingHandoff:
     people: list[Person]  # empty: a gap starts
 
 
-def upcoming_handoffs(
-    rotation: Rotation, *, now: dt.datetime, slots: list[cadence.Slot[Person]]
-) -> list[UpcomingHandoff]:
+def upcoming_handoffs(*, now: dt.datetime, slots: list[cadence.Slot[Person]]) -> list[UpcomingHandoff]:
+    """The handoffs in `slots` within UPCOMING_DAYS after `now`, each with who comes on (by name)."""
     until = now + dt.timedelta(days=UPCOMING_DAYS)
     return [
         UpcomingHandoff(at=at, people=sorted(after, key=lambda p: p.name))

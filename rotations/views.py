@@ -33,7 +33,7 @@ def _summaries(rotations, now):
     rows = []
     for rotation in rotations:
         slots = selectors.timeline(rotation, since=now, until=now + dt.timedelta(days=selectors.UPCOMING_DAYS))
-        upcoming = selectors.upcoming_handoffs(rotation, now=now, slots=slots)
+        upcoming = selectors.upcoming_handoffs(now=now, slots=slots)
         rows.append(
             {
                 "rotation": rotation,
