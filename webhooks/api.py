@@ -121,8 +121,14 @@ class IncidentList(Schema):
     incidents: list[Incident]
 
 
+IncidentStatus = shaped(
+    {"enum": selectors.STATUSES},
+    lambda value: None if value in selectors.STATUSES else f"status must be one of: {', '.join(selectors.STATUSES)}.",
+)
+
+
 class IncidentFilter(Schema):
-    status: Annotated[Text, Field(json_schema_extra={"enum": selectors.STATUSES})] = ""
+    status: IncidentStatus = ""  # type: ignore[valid-type]
     service: Text = Field("", description="A PagerDuty service id.")
 
 
@@ -233,10 +239,7 @@ def incident_json(incident, *, with_events: bool = False) -> dict:
 @router.get("/incidents/", response=IncidentList, auth=auth("read"), operation_id="listIncidents", summary="Incidents")
 def incidents(request, filters: Query[IncidentFilter]):
     """Incidents received by webhook, newest first (at most 500) (members)."""
-    status = filters.status
-    if status and status not in selectors.STATUSES:
-        raise ApiError(400, "invalid_request", f"status must be one of: {', '.join(selectors.STATUSES)}.")
-    rows = selectors.incidents(organization=request.organization, status=status, service=filters.service)
+    rows = selectors.incidents(organization=request.organization, status=filters.status, service=filters.service)
     return {"incidents": [incident_json(i) for i in rows[:500]]}
 
 

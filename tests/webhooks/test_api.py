@@ -125,3 +125,10 @@ def test_another_organizations_incidents_are_invisible(deliver, webhook_secret, 
 def test_members_can_read_incidents(member_client, deliver, webhook_secret):
     deliver(fixture("incident.triggered"))
     assert [i["id"] for i in member_client.get("/api/incidents/").json()["incidents"]] == ["PGR0VU2"]
+
+
+def test_an_empty_status_filter_is_a_400_as_the_description_says(client, bearer):
+    """The description lists the statuses a filter may name (a Schemathesis finding: `?status=` was a 200)."""
+    response = client.get("/api/incidents/?status=&service=x", **bearer)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"status": ["status must be one of: triggered, acknowledged, resolved."]}
