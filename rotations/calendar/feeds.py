@@ -46,7 +46,7 @@ REFRESH = dt.timedelta(hours=1)
 
 
 def feed_url(raw_token: str) -> str:
-    return f"{settings.PUBLIC_BASE_URL}/cal/{raw_token}.ics"
+    return public_url("calendar_feed", raw_token)
 
 
 def webcal_url(raw_token: str) -> str:
