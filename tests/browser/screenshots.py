@@ -27,7 +27,7 @@ def shoot(contexts: dict, targets) -> list[str]:
             assert_fits(page)
             assert_fields_styled(page)
             path = folder / f"{target.name}.png"
-            page.screenshot(path=str(path), full_page=not target.dialog)
+            page.screenshot(path=str(path), full_page=target.whole and not target.dialog)
             saved.append(str(path.relative_to(OUT.parents[1])))
     return saved
 
