@@ -164,3 +164,20 @@ def open_menu(page) -> None:
     menu = page.locator("details.menu")
     if menu.locator("summary").is_visible() and menu.get_attribute("open") is None:
         menu.locator("summary").click()
+
+
+def deliver_signed(page, endpoint: str, body: bytes, *, secret: str, webhook_id: str) -> None:
+    """POST `body` to the organization's PagerDuty receiver from the page's browser, signed with
+    `secret` as PagerDuty signs it; the receiver takes it (202)."""
+    from webhooks.signature import header_for
+
+    response = page.request.post(
+        f"/webhooks/pagerduty/{endpoint}/",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-PagerDuty-Signature": header_for(body, (secret,)),
+            "X-Webhook-Id": webhook_id,
+        },
+    )
+    assert response.status == 202, response.text()

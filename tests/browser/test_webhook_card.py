@@ -6,8 +6,8 @@ import json
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import deliver_signed
 from webhooks.models import WebhookEndpoint
-from webhooks.signature import header_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -47,15 +47,6 @@ def test_an_admin_sets_up_the_webhook_from_the_card(signed_in_page, org, live_se
             }
         }
     ).encode()
-    response = page.request.post(
-        f"/webhooks/pagerduty/{endpoint.public_id}/",
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-PagerDuty-Signature": header_for(body, (SECRET,)),
-            "X-Webhook-Id": "wh-1",
-        },
-    )
-    assert response.status == 202
+    deliver_signed(page, endpoint.public_id, body, secret=SECRET, webhook_id="wh-1")
     page.reload()
     expect(page.locator("#pagerduty")).to_contain_text("test received at")
