@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core import signing
 
 from .models import ApiToken, Membership
@@ -42,6 +42,9 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=ROLE_CHOICES, label="Role")
 
 
+PASSWORD_RULES = "At least 8 characters, not a common password, not only digits, not like your name or email."
+
+
 class JoinForm(forms.Form):
     """A new person's account, created from their invitation (the email is the invitation's)."""
 
@@ -51,8 +54,20 @@ class JoinForm(forms.Form):
         label="Password",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 8 characters, not a common password, not only digits, not like your name or email.",
+        help_text=PASSWORD_RULES,
     )
+
+
+class NewPasswordForm(SetPasswordForm):
+    """Django's "set a new password" form from the emailed link, worded as Roster's other forms (the
+    rules in one sentence, not the validators' HTML list)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = "New password"
+        self.fields["new_password1"].help_text = PASSWORD_RULES
+        self.fields["new_password2"].label = "The same again"
+        self.fields["new_password2"].help_text = ""
 
 
 class SignInForm(AuthenticationForm):

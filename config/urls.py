@@ -8,7 +8,7 @@ from django.views.generic import RedirectView
 from accounts import api_docs
 from accounts.api import api
 from accounts.forms import SignInForm
-from accounts.views_signin import PasswordResetConfirmView, PasswordResetView
+from accounts.views_signin import PasswordResetConfirmView, PasswordResetDoneView, PasswordResetView
 from ops import views as ops_views
 
 # The JSON API: one django-ninja router per app (its api.py), at /api/<prefix>.
@@ -45,6 +45,7 @@ urlpatterns = [
     path("readyz", ops_views.readyz, name="readyz"),
     path("metrics", ops_views.metrics, name="metrics"),  # Prometheus, with METRICS_TOKEN
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),  # throttled
+    path("accounts/password_reset/done/", PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("accounts/reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),

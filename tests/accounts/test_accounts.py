@@ -1,6 +1,7 @@
 """Organizations, sign-in, API tokens and the management commands scripts rely on."""
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -152,6 +153,17 @@ def test_a_person_who_forgot_their_password_gets_a_reset_link_by_email(client, a
     assert response.status_code == 302
     assert len(mailoutbox) == 1
     assert "/accounts/reset/" in mailoutbox[0].body
+
+
+def test_the_reset_link_is_on_roster_s_public_address_whatever_host_the_request_named(
+    client, admin_user, mailoutbox, settings
+):
+    settings.PUBLIC_BASE_URL = "https://roster.acme.example"
+    settings.ALLOWED_HOSTS = ["*"]
+    client.post("/accounts/password_reset/", {"email": admin_user.email}, HTTP_HOST="evil.example")
+    (link,) = re.findall(r"https?://\S+", mailoutbox[0].body)
+    assert link.startswith("https://roster.acme.example/accounts/reset/")
+    assert "evil.example" not in mailoutbox[0].body
 
 
 def test_reloading_after_creating_a_token_creates_no_second_token(admin_client, org):
