@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.core import signing
 
 from .models import ApiToken, Membership
@@ -68,6 +68,14 @@ class NewPasswordForm(SetPasswordForm):
         self.fields["new_password1"].help_text = PASSWORD_RULES
         self.fields["new_password2"].label = "The same again"
         self.fields["new_password2"].help_text = ""
+
+
+class ChangePasswordForm(NewPasswordForm, PasswordChangeForm):
+    """Django's "change your password" form for a signed-in person, worded as NewPasswordForm."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = "Current password"
 
 
 class SignInForm(AuthenticationForm):

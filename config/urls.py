@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordChangeView
 from django.http import HttpResponse, HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
@@ -7,7 +7,7 @@ from django.views.generic import RedirectView
 
 from accounts import api_docs
 from accounts.api import api
-from accounts.forms import SignInForm
+from accounts.forms import ChangePasswordForm, SignInForm
 from accounts.views_signin import PasswordResetConfirmView, PasswordResetDoneView, PasswordResetView
 from ops import views as ops_views
 
@@ -48,6 +48,9 @@ urlpatterns = [
     path("accounts/password_reset/done/", PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("accounts/reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),
+    path(
+        "accounts/password_change/", PasswordChangeView.as_view(form_class=ChangePasswordForm), name="password_change"
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("accounts.urls")),
     path("settings/integrations/", include("integrations.urls")),

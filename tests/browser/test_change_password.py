@@ -1,0 +1,51 @@
+"""In Debian's chromium at 1280 and 390 px: a signed-in member opens their email in the top bar, is
+told when the current password is wrong, changes it, and signs in again with the new one."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import assert_fits, open_menu, signed_in
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+NEW_PASSWORD = "another long passphrase 77"
+
+
+def test_a_member_changes_their_password_and_signs_in_with_it(browser, live_server, member_user, width):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    signed_in(page, member_user, live_server.url)
+
+    page.goto("/rotations/")
+    open_menu(page)
+    page.get_by_role("link", name=member_user.email).click()
+    expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
+    assert_fits(page)
+    page.get_by_label("Current password").fill("not my password")
+    page.get_by_label("New password").fill(NEW_PASSWORD)
+    page.get_by_label("The same again").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator("#id_old_password_error")).to_contain_text("incorrect")
+    assert_fits(page)
+
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password").fill(NEW_PASSWORD)
+    page.get_by_label("The same again").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("heading", name="Your password is changed")).to_be_visible()
+    assert_fits(page)
+    page.get_by_role("link", name="Back to Rotations").click()
+    expect(page.get_by_role("heading", name="Rotations", exact=True)).to_be_visible()  # still signed in
+
+    context.clear_cookies()
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(member_user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("didn't match")
+    page.get_by_label("Password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/settings/integrations/")
+    context.close()
