@@ -1,10 +1,12 @@
-"""403, 404 and 500 are Roster pages (styled, with a way back), and /favicon.ico is served."""
+"""403 (also a failed CSRF check), 404 and 500 are Roster pages (styled, with a way back), and /favicon.ico is served."""
 
 from pathlib import Path
 
 from django.contrib.staticfiles import finders
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.views.defaults import server_error
+
+from rotations.models import Rotation
 
 
 def test_the_500_page_renders_without_a_database_or_request_context():
@@ -32,6 +34,18 @@ def test_an_admin_only_action_is_a_403_page_that_says_who_can_do_it(member_clien
     assert response.status_code == 403
     assert "You can't do that here" in page
     assert "This page or action is for admins of Acme" in page
+
+
+def test_a_form_sent_without_its_csrf_token_is_a_roster_page_that_says_to_reload(admin_user, org):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    response = client.post("/rotations/new/", {"name": "Ops", "time_zone": "UTC"})
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "<h1>That form had gone stale</h1>" in page
+    assert "Nothing was saved." in page
+    assert 'href="/static/css/base.css"' in page
+    assert not Rotation.objects.exists()
 
 
 def test_the_api_keeps_its_json_404(admin_client):
