@@ -18,6 +18,7 @@ from config.links import public_url
 from .actor import Actor
 from .audit import audit_record
 from .models import ApiToken, Invitation, Membership, Organization, User, hash_token
+from .refusal import Refusal
 from .text import line_break_problem
 
 log = logging.getLogger(__name__)
@@ -154,14 +155,8 @@ def api_tokens_with_problems(organization: Organization) -> list[tuple[ApiToken,
 # Settings → Members: invitations and memberships. Every change is audited; no token or password is.
 
 
-class MemberError(Exception):
-    """A rule refused the change; `message` says why in words for the page and the API."""
-
-    code = "invalid_request"
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class MemberError(Refusal):
+    """A membership rule refused the change (an invitation, a role, a removal)."""
 
 
 class AlreadyMember(MemberError):

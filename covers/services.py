@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from accounts.actor import SYSTEM, Actor, acting_user
 from accounts.audit import audit_record
+from accounts.refusal import Refusal
 from config.signals import send_on_commit
 from integrations.pagerduty import client as pd
 from integrations.pagerduty.models import PagerDutyConnection
@@ -58,14 +59,9 @@ EXPIRY_WARNING = dt.timedelta(hours=1)  # "nobody has taken it" this long before
 TRANSIENT = (pd.RateLimited, pd.Unavailable)
 
 
-class CoverError(Exception):
-    """A rule refused the change: `message` for people, `code` for scripts, `status` the HTTP status
-    the API answers, `field` the input it is about (the service's argument name: "start", "end",
-    "note", "requester", "taker", "swap") or None: the whole request."""
-
-    def __init__(self, message: str, code: str = "invalid_request", status: int = 400, field: str | None = None):
-        super().__init__(message)
-        self.message, self.code, self.status, self.field = message, code, status, field
+class CoverError(Refusal):
+    """A cover request rule refused the change; `field` is "start", "end", "note", "requester", "taker",
+    "swap" or None."""
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -113,7 +113,7 @@ def _rotation(request, rotation_id: int) -> Rotation:
 
 
 def _refused(error: email.ReminderError) -> ApiError:
-    field = REMINDER_NAMES.get(error.field, error.field)
+    field = REMINDER_NAMES.get(error.field or "", error.field or "request")
     return ApiError(400, "invalid_request", f"{field}: {error.message}", extra={"errors": {field: [error.message]}})
 
 
@@ -291,7 +291,7 @@ def slack_patch(rotation: Rotation, value: object, actor: Actor | None) -> None:
     except slack_settings.SlackSettingsError as error:
         raise hooks.JsonFieldError(
             error.message,
-            field=JSON_NAMES.get(error.field, "slack"),
+            field=JSON_NAMES.get(error.field or "", "slack"),
             code=error.code,
             status=STATUS.get(error.code, 400),
         ) from error

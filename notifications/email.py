@@ -28,6 +28,7 @@ from django.utils import timezone
 from accounts.actor import Actor
 from accounts.audit import audit_record
 from accounts.numbers import whole
+from accounts.refusal import Refusal
 from config.links import public_url
 from rotations.models import Rotation
 
@@ -43,10 +44,8 @@ MAX_HOURS = 168
 UNSUBSCRIBE_SALT = "notifications.email.unsubscribe"
 
 
-class ReminderError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field, self.message = field, message
+class ReminderError(Refusal, ValueError):
+    """A reminder setting refused; `field` is the setting it is about."""
 
 
 # --- settings ----------------------------------------------------------------------------------
@@ -59,18 +58,18 @@ def defaults_get(rotation: Rotation) -> RotationEmailSettings:
 def clean_hours(value: Any, field: str = "reminder_hours") -> int | None:
     value = whole(value)
     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_HOURS):
-        raise ReminderError(field, f"A whole number of hours from 1 to {MAX_HOURS}, or null (no reminder).")
+        raise ReminderError(f"A whole number of hours from 1 to {MAX_HOURS}, or null (no reminder).", field=field)
     return value
 
 
 def _known(changes: dict[str, Any], *allowed: str) -> None:
     if unknown := sorted(set(changes) - set(allowed)):
-        raise ReminderError(unknown[0], "Not a reminder setting.")
+        raise ReminderError("Not a reminder setting.", field=unknown[0])
 
 
 def clean_flag(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
-        raise ReminderError(field, "Must be true or false.")
+        raise ReminderError("Must be true or false.", field=field)
     return value
 
 

@@ -168,7 +168,7 @@ def create_usergroup(request: HttpRequest, rotation_id: int) -> HttpResponse:
                 name=form.cleaned_data["name"],
             )
         except slack_settings.SlackSettingsError as error:
-            form.add_error(NEW_GROUP_FIELDS.get(error.field, "handle"), error.message)
+            form.add_error(NEW_GROUP_FIELDS.get(error.field or "", "handle"), error.message)
         else:
             handle = form.cleaned_data["handle"].strip().removeprefix("@").lower()
             messages.success(request, f"Created @{handle} in Slack; Roster keeps its members to whoever is on call.")

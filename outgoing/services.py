@@ -21,6 +21,7 @@ from accounts.actor import Actor
 from accounts.audit import audit_record
 from accounts.models import Membership
 from accounts.numbers import whole
+from accounts.refusal import Refusal
 from accounts.text import SPACE, line_break_problem
 from config import limits
 from notifications import registry, tasks
@@ -40,10 +41,8 @@ PROVIDER = "roster"  # audit trail: Roster's own settings
 TEST_EVENT_RATE = "5/minute"  # per organization (config.limits)
 
 
-class EndpointError(Exception):
-    def __init__(self, message: str, code: str = "invalid_request", field: str | None = None):
-        super().__init__(message)
-        self.message, self.code, self.field = message, code, field
+class EndpointError(Refusal):
+    """A webhook endpoint rule refused the change (its URL, events, description, lead time, how many, test events)."""
 
 
 class RateLimited(EndpointError):

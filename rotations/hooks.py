@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from accounts.refusal import Refusal
+
 if TYPE_CHECKING:
     from accounts.actor import Actor
 
@@ -44,10 +46,8 @@ def detail_context(rotation: Rotation) -> dict:
     return context
 
 
-class JsonFieldError(Exception):
-    def __init__(self, message: str, *, field: str, code: str = "invalid_request", status: int = 400):
-        super().__init__(message)
-        self.message, self.field, self.code, self.status = message, field, code, status
+class JsonFieldError(Refusal):
+    """An app's key of the rotation JSON refused the value written to it; `field` is the key."""
 
 
 @dataclass(frozen=True)

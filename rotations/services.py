@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from accounts.refusal import Refusal
 from accounts.text import line_break_problem
 
 from .models import Member, Override, Rotation, Shift, Skip, validate_time_zone
@@ -29,16 +30,9 @@ MEMBER_EMAIL_MAX: int = Member._meta.get_field("email").max_length or 254
 FIRST_TURN_YEARS = (1900, 2999)
 
 
-class RotationError(Exception):
-    """A rule refused the change. `field` names the input it is about (the service's argument name:
-    "name", "time_zone", "cadence_count", "start_date", "members", "email", "member", "end", ...), so a
-    page shows the message beside that field and the API names its JSON key; None: the whole request."""
-
-    def __init__(self, message: str, code: str = "invalid_request", *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.field = field
+class RotationError(Refusal):
+    """A rotation rule refused the change; `field` is "name", "time_zone", "cadence_count", "start_date",
+    "members", "email", "member", "end", ... (the API names its JSON key)."""
 
 
 def _clean_member(name: str, email: str) -> tuple[str, str]:

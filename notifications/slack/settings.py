@@ -16,6 +16,7 @@ from django.core.cache import cache
 from accounts.actor import Actor
 from accounts.audit import audit_record
 from accounts.numbers import whole
+from accounts.refusal import Refusal
 from accounts.text import line_break_problem
 from integrations.slack import client as slack
 from integrations.slack.models import PROVIDER, SlackConnection
@@ -43,13 +44,9 @@ _PERSON = re.compile(r"\s*([^,<]*?)\s*<([^<>\s]+@[^<>\s]+)>|\s*([^,<>]+)")
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,40}$")
 
 
-class SlackSettingsError(ValueError):
+class SlackSettingsError(Refusal, ValueError):
     """A setting refused (`code` "invalid_request"), or Slack refused to do it ("slack_refused") or
     could not answer ("slack_unavailable"); `field` is the setting it is about."""
-
-    def __init__(self, field: str, message: str, *, code: str = "invalid_request"):
-        super().__init__(message)
-        self.field, self.message, self.code = field, message, code
 
 
 # In the page's order (the order a change's audit names them).
@@ -85,13 +82,13 @@ def validate_template(field: str, template: str) -> None:
     try:
         parts = list(string.Formatter().parse(template))
     except ValueError:
-        raise SlackSettingsError(field, "Unbalanced { or }: write {{ or }} for a literal brace.") from None
+        raise SlackSettingsError("Unbalanced { or }: write {{ or }} for a literal brace.", field=field) from None
     for _, name, spec, conversion in parts:
         if name is None:
             continue
         if name not in PLACEHOLDERS or spec or conversion:
             allowed = ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
-            raise SlackSettingsError(field, f"Unknown placeholder {{{name}}}: use {allowed}.")
+            raise SlackSettingsError(f"Unknown placeholder {{{name}}}: use {allowed}.", field=field)
 
 
 def audit(rotation: Rotation, actor: Actor | None, action: str, summary: str, **detail: Any) -> None:
@@ -113,35 +110,35 @@ def clean(field: str, value: Any) -> Any:
     if field in TEXT_FIELDS:
         value = "" if value is None else value
         if not isinstance(value, str):
-            raise SlackSettingsError(field, "Must be text.")
+            raise SlackSettingsError("Must be text.", field=field)
         value = value.strip()
         if field in ID_FIELDS and value and not _SLACK_ID.match(value):
-            raise SlackSettingsError(field, "Not a Slack id (like C0123ABCD or S0123ABCD).")
+            raise SlackSettingsError("Not a Slack id (like C0123ABCD or S0123ABCD).", field=field)
         if field in TEMPLATE_FIELDS:
             validate_template(field, value)
             if len(value) > (500 if field == "topic_template" else 2000):  # the model's max_length
-                raise SlackSettingsError(field, "Too long.")
+                raise SlackSettingsError("Too long.", field=field)
         if field == "topic_template" and len(render(value, SAMPLE)) > TOPIC_MAX:
             raise SlackSettingsError(
-                field, f"The topic would be longer than Slack's {TOPIC_MAX} characters: shorten the template."
+                f"The topic would be longer than Slack's {TOPIC_MAX} characters: shorten the template.", field=field
             )
         return value
     if field == "reminder_hours":
         value = whole(value)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 168):
-            raise SlackSettingsError(field, "A whole number of hours from 1 to 168, or null.")
+            raise SlackSettingsError("A whole number of hours from 1 to 168, or null.", field=field)
         return value
     if field == "permanent_member_ids":
         value = [] if value is None else value
         if not isinstance(value, list) or not all(isinstance(v, str) and _SLACK_ID.match(v) for v in value):
-            raise SlackSettingsError(field, "A list of Slack user ids (like U0123ABCD).")
+            raise SlackSettingsError("A list of Slack user ids (like U0123ABCD).", field=field)
         return list(dict.fromkeys(value))[:50]
     if field == "gap_behaviour":
         value = value or RotationSlack.Gap.KEEP
         if value not in RotationSlack.Gap.values:
-            raise SlackSettingsError(field, "Either “keep” or “disable”.")
+            raise SlackSettingsError("Either “keep” or “disable”.", field=field)
         return value
-    raise SlackSettingsError(field, "Not a Slack setting.")
+    raise SlackSettingsError("Not a Slack setting.", field=field)
 
 
 def rotation_slack_update(*, rotation: Rotation, actor: Actor | None, changes: dict[str, Any]) -> RotationSlack:
@@ -189,17 +186,17 @@ def rotation_slack_create_usergroup(
     name = (name.strip() if isinstance(name, str) else "") or f"{rotation.name} on call"[:255]
     if not _HANDLE.match(handle):
         raise SlackSettingsError(
-            NEW_GROUP_HANDLE,
             "A @handle of up to 80 lower-case letters, digits, dots, dashes or underscores (like ops-oncall).",
+            field=NEW_GROUP_HANDLE,
         )
     if len(name) > 255:
-        raise SlackSettingsError(NEW_GROUP_NAME, "At most 255 characters.")
+        raise SlackSettingsError("At most 255 characters.", field=NEW_GROUP_NAME)
     if problem := line_break_problem(name, what="A user group's name"):
-        raise SlackSettingsError(NEW_GROUP_NAME, problem)
+        raise SlackSettingsError(problem, field=NEW_GROUP_NAME)
     connection = usable_connection(rotation)
     if connection is None:
         raise SlackSettingsError(
-            NEW_GROUP_HANDLE, "Connect Slack first (or Reconnect Slack) on Settings → Integrations."
+            "Connect Slack first (or Reconnect Slack) on Settings → Integrations.", field=NEW_GROUP_HANDLE
         )
     bot = client_for(connection)
     try:
@@ -209,16 +206,18 @@ def rotation_slack_create_usergroup(
             connection_record_error(connection, error)
         if not error.permanent:
             raise SlackSettingsError(
-                NEW_GROUP_HANDLE,
                 f"Slack could not create @{handle} just now ({error.code}): try again in a minute.",
+                field=NEW_GROUP_HANDLE,
                 code="slack_unavailable",
             ) from None
         raise SlackSettingsError(
-            _CREATE_FIELD.get(error.code, NEW_GROUP_HANDLE), error.message, code="slack_refused"
+            error.message, field=_CREATE_FIELD.get(error.code, NEW_GROUP_HANDLE), code="slack_refused"
         ) from None
     group_id = str(group.get("id") or "")
     if not _SLACK_ID.match(group_id):
-        raise SlackSettingsError(NEW_GROUP_HANDLE, "Slack did not say which group it created.", code="slack_refused")
+        raise SlackSettingsError(
+            "Slack did not say which group it created.", field=NEW_GROUP_HANDLE, code="slack_refused"
+        )
     audit(
         rotation,
         actor,

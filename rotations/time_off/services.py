@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership
+from accounts.refusal import Refusal
 from accounts.text import LINE_BREAKS
 
 from ..models import Rotation, TimeOff
@@ -19,16 +20,8 @@ LONGEST = dt.timedelta(days=366)
 FURTHEST = dt.timedelta(days=2 * 366)  # how far ahead time off may start
 
 
-class TimeOffError(Exception):
-    """A rule refused the change: `field` is the argument it is about ("start", "end", "note") or None;
-    `status` what the JSON API answers."""
-
-    def __init__(self, message: str, code: str = "invalid_request", *, field: str | None = None, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.field = field
-        self.status = status
+class TimeOffError(Refusal):
+    """A time-off rule refused the change; `field` is "start", "end", "note" or None."""
 
 
 def _rotations_changed(organization, user) -> None:
