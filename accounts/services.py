@@ -29,12 +29,8 @@ INVITATION_EMAIL_RATE = "10/hour"
 CONFIRMATION_EMAIL_RATE = "10/hour"
 
 
-class InputRefused(ValueError):
+class InputRefused(Refusal):
     """A rule refused an input; `field` names it (the service's argument name) for the form or the JSON."""
-
-    def __init__(self, message: str, *, field: str):
-        super().__init__(message)
-        self.message, self.field = message, field
 
 
 def _one_line(value: str, *, field: str, what: str) -> str:

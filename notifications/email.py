@@ -44,7 +44,7 @@ MAX_HOURS = 168
 UNSUBSCRIBE_SALT = "notifications.email.unsubscribe"
 
 
-class ReminderError(Refusal, ValueError):
+class ReminderError(Refusal):
     """A reminder setting refused; `field` is the setting it is about."""
 
 

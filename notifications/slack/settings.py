@@ -44,7 +44,7 @@ _PERSON = re.compile(r"\s*([^,<]*?)\s*<([^<>\s]+@[^<>\s]+)>|\s*([^,<>]+)")
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,40}$")
 
 
-class SlackSettingsError(Refusal, ValueError):
+class SlackSettingsError(Refusal):
     """A setting refused (`code` "invalid_request"), or Slack refused to do it ("slack_refused") or
     could not answer ("slack_unavailable"); `field` is the setting it is about."""
 
