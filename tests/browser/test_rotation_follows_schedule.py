@@ -6,7 +6,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_fits
-
 from tests.factories import PagerDutyConnectionFactory
 from tests.rotations.fake_schedules import FakeSchedule, install
 
