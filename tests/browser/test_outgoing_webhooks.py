@@ -1,6 +1,7 @@
 """In Debian's chromium, on a phone and a desktop: an admin adds a webhook endpoint on Settings →
 Webhooks, copies its signing secret (shown once), sends a test event to a local receiver that
-verifies the signature, and sees it delivered in the log."""
+verifies the signature, and sees it delivered in the log; resends an event the endpoint refused, disables
+and enables the endpoint, and deletes it after confirming."""
 
 import re
 
@@ -77,3 +78,38 @@ def test_too_many_test_events_say_when_to_try_again_beside_the_button(admin_at_w
     expect(page.get_by_role("button", name="Send test event")).to_have_attribute("aria-describedby", "test-refused")
     assert len(receiver.received) == 5
     assert_fits(page)
+
+
+def test_an_admin_resends_a_refused_event_disables_and_deletes_the_endpoint(admin_at_width, org, receiver):
+    endpoint, _ = services.endpoint_create(organization=org, url=receiver.url, events=["rotation.handoff"])
+    receiver.answers.append((400, {}))  # the customer's endpoint refuses the first request
+    page = admin_at_width
+    page.goto(f"/settings/webhooks/{endpoint.pk}/")
+    page.get_by_role("button", name="Send test event").click()
+    page.reload()
+    log = page.get_by_test_id("deliveries")
+    refused = log.get_by_role("row").filter(has_text="webhook.test")
+    expect(refused).to_contain_text("400")
+    expect(refused).not_to_contain_text("Delivered")
+    assert_fits(page)
+
+    refused.get_by_role("button", name=re.compile(r"^Resend webhook\.test ")).click()
+    expect(page.get_by_role("status")).to_contain_text("is being sent again.")
+    page.reload()
+    expect(log.get_by_role("row").filter(has_text="Delivered")).to_contain_text("204")
+    assert len(receiver.received) == 2
+
+    page.get_by_role("button", name="Disable").click()
+    expect(page.get_by_role("status")).to_contain_text("Disabled: nothing is sent to it.")
+    expect(page.get_by_test_id("endpoint-status")).to_contain_text("Disabled")
+    page.get_by_role("button", name="Enable").click()
+    expect(page.get_by_test_id("endpoint-status")).to_contain_text("Enabled")
+
+    page.get_by_role("link", name="Delete", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Delete this endpoint?")
+    assert_fits(page)
+    dialog.get_by_text("Yes, delete the endpoint").click()
+    dialog.get_by_role("button", name="Delete", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text(f"The endpoint {receiver.url} was deleted")
+    expect(page.get_by_role("heading", name="Webhooks", exact=True)).to_be_visible()
+    assert not Endpoint.objects.exists()
