@@ -9,7 +9,9 @@ changed at a given moment (`override`, `edit_layer`); `changes` remembers when e
 Overrides can also be listed, created and removed through the API, classic
 (`/schedules/{id}/overrides`) and shift-based (`/v3/schedules/{id}/overrides`), with PagerDuty's
 rules: a past override cannot be removed, one in progress is cut at `now()`; a key in
-`read_only_keys` gets 403 on every write.
+`read_only_keys` gets 403 on every write. Account-wide webhook subscriptions can be created (the
+answer carries the signing secret, as PagerDuty's does once), listed and deleted
+(`webhook_subscriptions`: id → subscription, secret included).
 Extend it with `server.route("GET", r"/schedules/(?P<id>\\w+)", handler)`, where a handler
 takes (fake, request, match) and returns (status, body_dict[, headers]).
 
@@ -98,6 +100,7 @@ class FakePagerDuty:
     escalation_policies: dict = field(default_factory=dict)
     changes: list = field(default_factory=list)  # Change, in the order they were made
     read_only_keys: set = field(default_factory=set)  # valid keys whose writes PagerDuty refuses (403)
+    webhook_subscriptions: dict = field(default_factory=dict)  # id → subscription (with its secret)
     now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))  # PagerDuty's clock
 
     def __post_init__(self):
@@ -116,6 +119,9 @@ class FakePagerDuty:
             self.route("DELETE", prefix + r"/schedules/(?P<id>\w+)/overrides/(?P<override_id>\w+)", _override_delete)
         self.route("GET", r"/v3/schedules/(?P<id>\w+)/overrides/(?P<override_id>\w+)", _override_v3_get)
         self.route("PUT", r"/v3/schedules/(?P<id>\w+)/overrides/(?P<override_id>\w+)", _override_v3_update)
+        self.route("GET", r"/webhook_subscriptions", _subscriptions_list)
+        self.route("POST", r"/webhook_subscriptions", _subscription_create)
+        self.route("DELETE", r"/webhook_subscriptions/(?P<id>\w+)", _subscription_delete)
 
     # -- configuration --
 
@@ -629,3 +635,47 @@ def _override_v3_update(fake, request, match, schedule, v3):
         return _v3_invalid("end_time", "must be after start_time")
     fake.update_override(change, start, end, user_id)
     return 200, {"override": _override_body(fake, change, schedule, True)}
+
+
+@authenticated
+def _subscriptions_list(fake, request, match, user):
+    """GET /webhook_subscriptions: every subscription (without secrets), one page."""
+    listed = [{k: v for k, v in sub.items() if k != "secret"} for sub in fake.webhook_subscriptions.values()]
+    return 200, {"webhook_subscriptions": listed, "limit": 100, "offset": 0, "more": False, "total": len(listed)}
+
+
+@authenticated
+def _subscription_create(fake, request, match, user):
+    """POST /webhook_subscriptions: 201 with the new subscription, its signing secret shown this once."""
+    if request.token in fake.read_only_keys:
+        return 403, ACCESS_DENIED
+    asked = request.json().get("webhook_subscription") or {}
+    number = len(fake.webhook_subscriptions) + 1
+    secret = f"fakeSigningSecret{number:04d}zZ9q"
+    sub = {
+        "id": f"PSUB{number:03d}",
+        "type": "webhook_subscription",
+        "active": True,
+        "description": asked.get("description", ""),
+        "events": asked.get("events", []),
+        "filter": asked.get("filter", {"type": "account_reference"}),
+        "delivery_method": {
+            "type": "http_delivery_method",
+            "url": (asked.get("delivery_method") or {}).get("url", ""),
+            "temporarily_disabled": False,
+            "custom_headers": [],
+        },
+    }
+    fake.webhook_subscriptions[sub["id"]] = {**sub, "secret": secret}
+    created = copy.deepcopy(sub)
+    created["delivery_method"]["secret"] = secret
+    return 201, {"webhook_subscription": created}
+
+
+@authenticated
+def _subscription_delete(fake, request, match, user):
+    if request.token in fake.read_only_keys:
+        return 403, ACCESS_DENIED
+    if fake.webhook_subscriptions.pop(match["id"], None) is None:
+        return 404, {"error": {"message": "Not Found", "code": 2100}}
+    return 204, b""

@@ -1,12 +1,14 @@
 """In Debian's chromium: an admin copies the webhook URL, saves a signing secret with the keyboard,
-and a signed delivery then shows on the card."""
+and a signed delivery then shows on the card; at 1280 and 390 px, Roster creates the subscription in
+PagerDuty (the fake), PagerDuty's deliveries signed with its secret are taken, and Recreate replaces it."""
 
 import json
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import deliver_signed
+from tests.browser.conftest import assert_fits, deliver_signed
+from tests.factories import PagerDutyConnectionFactory
 from webhooks.models import WebhookEndpoint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -50,3 +52,36 @@ def test_an_admin_sets_up_the_webhook_from_the_card(signed_in_page, org, live_se
     deliver_signed(page, endpoint.public_id, body, secret=SECRET, webhook_id="wh-1")
     page.reload()
     expect(page.locator("#pagerduty")).to_contain_text("test received at")
+
+
+def test_roster_creates_the_pagerduty_subscription_and_its_secret_verifies_deliveries(
+    admin_at_width, org, fake_pagerduty
+):
+    PagerDutyConnectionFactory(organization=org, api_key="u+fakeUserKey0001")
+    endpoint = WebhookEndpoint.objects.get_or_create(organization=org)[0].public_id
+    page = admin_at_width
+    page.goto("/settings/integrations/")
+    page.get_by_role("button", name="Create the subscription for me").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "PagerDuty subscription PSUB001 created; its signing secret (ending in zZ9q) is saved."
+    )
+    expect(page.get_by_test_id("wh-subscription")).to_contain_text("Subscription PSUB001 active")
+    assert_fits(page)
+    made = fake_pagerduty.webhook_subscriptions["PSUB001"]
+    assert made["delivery_method"]["url"].endswith(f"/webhooks/pagerduty/{endpoint}/")
+    assert made["secret"] not in page.content()
+
+    # PagerDuty signs with the secret it made; Roster verifies with the one it saved.
+    with open("tests/webhooks/fixtures/incident.triggered.json", "rb") as fixture:
+        deliver_signed(page, endpoint, fixture.read(), secret=made["secret"], webhook_id="wh-sub-1")
+    page.goto("/incidents/")
+    expect(page.get_by_test_id("incidents")).to_contain_text("A little bump in the road")
+
+    page.goto("/settings/integrations/")
+    page.get_by_role("button", name="Recreate").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "PagerDuty subscription PSUB002 created; its signing secret (ending in zZ9q) is saved. "
+        "Deleted the subscription it replaces (PSUB001) and its secret."
+    )
+    assert list(fake_pagerduty.webhook_subscriptions) == ["PSUB002"]
+    assert_fits(page)
