@@ -1,9 +1,12 @@
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth import authenticate, login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core import signing
 from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -27,7 +30,26 @@ def switch_organization(request):
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = ""
-    return redirect(next_url or "integrations:index")
+    return redirect(_same_page_after_switching(next_url) or "integrations:index")
+
+
+def _same_page_after_switching(next_url: str) -> str:
+    """The page the person switched on, in the organization they switched to: `next_url` itself, or,
+    when it is one thing's page (its URL names an id of the old organization: a rotation, an
+    incident, an endpoint), the nearest page above it that names none (/rotations/5/ → /rotations/);
+    "" when there is none."""
+    if not next_url:
+        return ""
+    segments = urlsplit(next_url).path.strip("/").split("/")
+    parents = ["/" + "/".join(segments[:n]) + "/" for n in range(len(segments) - 1, 0, -1)]
+    for candidate in (next_url, *parents):
+        try:
+            match = resolve(urlsplit(candidate).path)
+        except Resolver404:
+            continue
+        if not match.kwargs:
+            return candidate
+    return ""
 
 
 @login_required

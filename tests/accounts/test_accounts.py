@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import ApiToken, Membership, Organization, User, hash_token
+from rotations.services import rotation_create
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -145,6 +146,28 @@ def test_switching_organization_returns_to_the_page_it_came_from(client, admin_u
     client.force_login(admin_user)
     response = client.post("/organizations/switch/", {"organization_id": other_org.id, "next": "/rotations/"})
     assert response["Location"] == "/rotations/"
+
+
+@pytest.mark.parametrize(
+    ("on", "lands_on"),
+    [
+        ("/incidents/?status=triggered", "/incidents/?status=triggered"),  # the same page, filters kept
+        ("/rotations/{rotation}/", "/rotations/"),  # the old organization's rotation: its list instead
+        ("/settings/webhooks/{rotation}/", "/settings/webhooks/"),
+        ("https://evil.example/rotations/", "/settings/integrations/"),  # never off the site
+    ],
+)
+def test_switching_organization_stays_on_the_page_or_the_list_above_it(
+    client, admin_user, org, other_org, on, lands_on
+):
+    rotation = rotation_create(organization=org, name="Ops", time_zone="UTC", members=[])
+    Membership.objects.create(user=admin_user, organization=other_org, role="admin")
+    client.force_login(admin_user)
+    response = client.post(
+        "/organizations/switch/", {"organization_id": other_org.id, "next": on.format(rotation=rotation.pk)}
+    )
+    assert response["Location"] == lands_on
+    assert client.get(lands_on).status_code == 200
 
 
 def test_a_person_who_forgot_their_password_gets_a_reset_link_by_email(client, admin_user, mailoutbox):
