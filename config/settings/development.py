@@ -12,6 +12,7 @@ if not REDIS_URL:
     # (publishing) and the worker (consuming); no extra dependency, nothing else to run.
     ROSTER_BROKER_DIR = BASE_DIR / env("ROSTER_BROKER_DIR", default="var/celery-broker")  # relative to manage.py
     CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"  # a message shows in the folder only once whole
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(ROSTER_BROKER_DIR / "queue"),
         "data_folder_out": str(ROSTER_BROKER_DIR / "queue"),
