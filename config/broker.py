@@ -12,6 +12,7 @@ import os
 import tempfile
 import uuid
 from time import monotonic
+from typing import Any
 
 from kombu.exceptions import ChannelError
 from kombu.transport import filesystem
@@ -20,12 +21,12 @@ from kombu.utils.json import dumps
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue, payload, **kwargs):
+    def _put(self, queue: str, message: Any, **kwargs: Any) -> None:
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"  # kombu's name: read in order
         fd, partial = tempfile.mkstemp(dir=self.data_folder_out, prefix=".partial-")
         try:
             with os.fdopen(fd, "wb") as file:
-                file.write(str_to_bytes(dumps(payload)))
+                file.write(str_to_bytes(dumps(message)))
             os.replace(partial, os.path.join(self.data_folder_out, name))
         except OSError as exc:
             with contextlib.suppress(OSError):
