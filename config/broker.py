@@ -21,12 +21,13 @@ from kombu.utils.json import dumps
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue: str, message: Any, **kwargs: Any) -> None:
+    # kombu's own signature, which its stubs also mark as an override of the abstract channel's.
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:  # type: ignore[override]
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"  # kombu's name: read in order
         fd, partial = tempfile.mkstemp(dir=self.data_folder_out, prefix=".partial-")
         try:
             with os.fdopen(fd, "wb") as file:
-                file.write(str_to_bytes(dumps(message)))
+                file.write(str_to_bytes(dumps(payload)))
             os.replace(partial, os.path.join(self.data_folder_out, name))
         except OSError as exc:
             with contextlib.suppress(OSError):
