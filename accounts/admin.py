@@ -3,6 +3,11 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from .models import ApiToken, AuditEvent, Invitation, Membership, Organization, User
 
+# Support staff's Django admin says whose it is (Django's default reads "Django administration").
+admin.site.site_header = "Roster support"
+admin.site.site_title = "Roster support"
+admin.site.index_title = "Organizations, connections and deliveries"
+
 # Read-only inlines other apps add to an organization's admin page (connection health, rotations'
 # sync, webhook endpoint): the extension point lives here, at the bottom, so accounts imports no app.
 _organization_inlines: list[type[admin.options.InlineModelAdmin]] = []

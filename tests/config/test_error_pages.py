@@ -1,4 +1,5 @@
-"""403 (also a failed CSRF check), 404 and 500 are Roster pages (styled, with a way back), and /favicon.ico is served."""
+"""403 (also a failed CSRF check), 404 and 500 are Roster pages (styled, with a way back), signing out
+lands on the sign-in page, the Django admin says "Roster support", and /favicon.ico is served."""
 
 from pathlib import Path
 
@@ -59,3 +60,16 @@ def test_favicon_ico_leads_to_the_icon(client, db):
     assert response.status_code == 302
     assert response["Location"] == "/static/favicon.svg"
     assert "<svg" in Path(finders.find("favicon.svg")).read_text()
+
+
+def test_signing_out_lands_on_the_sign_in_page(admin_client):
+    response = admin_client.post("/accounts/logout/", follow=True)
+    assert response.redirect_chain == [("/accounts/login/", 302)]
+    assert "<h1>Sign in to Roster</h1>" in response.content.decode()
+    assert admin_client.get("/rotations/").status_code == 302  # signed out for real
+
+
+def test_support_staff_s_admin_says_it_is_roster_s(staff_client):
+    page = staff_client.get("/admin/").content.decode()
+    assert "Roster support" in page
+    assert "Django administration" not in page
