@@ -1,5 +1,6 @@
 """Every page and endpoint, poked by every kind of visitor with every method and an empty or junk
-body, answers without a server error (PagerDuty itself unreachable: `rsps` mocks nothing)."""
+body, answers without a server error (PagerDuty itself unreachable: `rsps` mocks nothing), and every
+HTML page it gets is one of Roster's (styled by base.css), not a bare Django page."""
 
 import re
 
@@ -73,4 +74,8 @@ def test_no_url_answers_a_server_error(client, who, org, admin_user, member_user
                 not_ready = url == "/readyz" and response.status_code == 503 and b'"not ready"' in response.content
                 if response.status_code >= 500 and not not_ready:
                     failures.append((method.upper(), url, body, response.status_code))
+                # Every HTML page a person reaches is Roster's (base.html), never one of Django's own.
+                html = response.get("Content-Type", "").startswith("text/html") and response.content
+                if html and method == "get" and not url.startswith("/admin/") and b"/css/base.css" not in html:
+                    failures.append(("GET", url, "not a Roster page", response.status_code))
     assert failures == []
