@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 
 from accounts.models import ApiToken, Membership, Organization, User, hash_token
 from rotations.services import rotation_create
@@ -176,6 +177,23 @@ def test_a_person_who_forgot_their_password_gets_a_reset_link_by_email(client, a
     assert response.status_code == 302
     assert len(mailoutbox) == 1
     assert "/accounts/reset/" in mailoutbox[0].body
+
+
+def test_changing_a_password_signs_the_other_browsers_out_but_not_this_one(admin_user):
+    here, elsewhere = Client(), Client()
+    here.force_login(admin_user)
+    elsewhere.force_login(admin_user)
+    response = here.post(
+        "/accounts/password_change/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a brand new passphrase 9",
+            "new_password2": "a brand new passphrase 9",
+        },
+    )
+    assert response["Location"] == "/accounts/password_change/done/"
+    assert here.get("/rotations/").status_code == 200
+    assert elsewhere.get("/rotations/")["Location"].startswith("/accounts/login/")
 
 
 def test_the_reset_link_is_on_roster_s_public_address_whatever_host_the_request_named(
