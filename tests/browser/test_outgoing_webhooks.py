@@ -86,6 +86,7 @@ def test_an_admin_resends_a_refused_event_disables_and_deletes_the_endpoint(admi
     page = admin_at_width
     page.goto(f"/settings/webhooks/{endpoint.pk}/")
     page.get_by_role("button", name="Send test event").click()
+    expect(page.get_by_text("A test event is on its way")).to_be_visible()  # the POST's page, before reloading
     page.reload()
     log = page.get_by_test_id("deliveries")
     refused = log.get_by_role("row").filter(has_text="webhook.test")
