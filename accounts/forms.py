@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.core import signing
 
 from .models import ApiToken, Membership
@@ -56,6 +56,14 @@ class JoinForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=PASSWORD_RULES,
     )
+
+
+class ForgotPasswordForm(PasswordResetForm):
+    """Django's "Forgot your password?" form, its one field focused as the page opens."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].widget.attrs["autofocus"] = True
 
 
 class NewPasswordForm(SetPasswordForm):

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.timesince import timeuntil
 
 from . import signin
-from .forms import NewPasswordForm
+from .forms import ForgotPasswordForm, NewPasswordForm
 
 
 def link_valid_for() -> str:
@@ -20,6 +20,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     requests from one address or for one email address (accounts.signin). The email's link is on
     PUBLIC_BASE_URL, as every link Roster sends, never on the host the request named."""
 
+    form_class = ForgotPasswordForm
     email_template_name = "registration/password_reset_email.txt"
 
     def form_valid(self, form):

@@ -138,14 +138,27 @@ def signed_in(page, user, url: str) -> None:
 
 
 @pytest.fixture
-def admin_at_width(browser, live_server, admin_user, width):
-    """A signed-in admin's blank page in a window `width` px wide (run at 1280 and at 390)."""
+def page_at_width(browser, live_server, width):
+    """A blank page, signed in as nobody, in a window `width` px wide (run at 1280 and at 390)."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
-    signed_in(page, admin_user, live_server.url)
     yield page
     context.close()
+
+
+@pytest.fixture
+def admin_at_width(page_at_width, admin_user, live_server):
+    """Acme's admin, signed in, on a blank page at `width`."""
+    signed_in(page_at_width, admin_user, live_server.url)
+    return page_at_width
+
+
+@pytest.fixture
+def member_at_width(page_at_width, member_user, live_server):
+    """A plain member of Acme, signed in, on a blank page at `width`."""
+    signed_in(page_at_width, member_user, live_server.url)
+    return page_at_width
 
 
 def back_on_the_card(page, card, *, said: str, status: str) -> None:

@@ -4,7 +4,7 @@ told when the current password is wrong, changes it, and signs in again with the
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_fits, open_menu, signed_in
+from tests.browser.conftest import assert_fits, open_menu
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -12,11 +12,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NEW_PASSWORD = "another long passphrase 77"
 
 
-def test_a_member_changes_their_password_and_signs_in_with_it(browser, live_server, member_user, width):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    signed_in(page, member_user, live_server.url)
+def test_a_member_changes_their_password_and_signs_in_with_it(member_at_width, member_user):
+    page = member_at_width
 
     page.goto("/rotations/")
     open_menu(page)
@@ -39,7 +36,7 @@ def test_a_member_changes_their_password_and_signs_in_with_it(browser, live_serv
     page.get_by_role("link", name="Back to Rotations").click()
     expect(page.get_by_role("heading", name="Rotations", exact=True)).to_be_visible()  # still signed in
 
-    context.clear_cookies()
+    page.context.clear_cookies()
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(member_user.email)
     page.get_by_label("Password").fill(PASSWORD)
@@ -48,4 +45,3 @@ def test_a_member_changes_their_password_and_signs_in_with_it(browser, live_serv
     page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/settings/integrations/")
-    context.close()

@@ -5,7 +5,7 @@ reads its timeline, where the older event that arrived last is marked as not app
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_fits, deliver_signed, open_menu, signed_in
+from tests.browser.conftest import assert_fits, deliver_signed, open_menu
 from webhooks import services as webhooks
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,13 +20,10 @@ def deliver(page, endpoint: str, name: str, webhook_id: str) -> None:
         deliver_signed(page, endpoint, fixture.read(), secret=SECRET, webhook_id=webhook_id)
 
 
-def test_a_member_finds_an_incident_by_status_and_reads_its_timeline(browser, live_server, org, member_user, width):
+def test_a_member_finds_an_incident_by_status_and_reads_its_timeline(member_at_width, org):
     webhooks.webhook_secret_add(organization=org, secret=SECRET)
     endpoint = webhooks.endpoint_for(org).public_id
-    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    signed_in(page, member_user, live_server.url)
+    page = member_at_width
     # The acknowledgement first, then the older trigger: PagerDuty does not promise the order.
     deliver(page, endpoint, "acknowledged", "wh-ack")
     deliver(page, endpoint, "triggered", "wh-trig")
@@ -63,4 +60,3 @@ def test_a_member_finds_an_incident_by_status_and_reads_its_timeline(browser, li
     page.get_by_role("link", name="← Incidents").click()
     expect(page.get_by_role("link", name="Clear")).to_have_count(0)
     expect(table).to_contain_text("A little bump in the road")
-    context.close()

@@ -32,13 +32,11 @@ def test_every_page_fits_the_screen(admin_at_width, org, admin_user, fake_pagerd
         visit(page, target)
 
 
-def test_the_sign_in_page_fits(browser, live_server, width, db):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 800})
-    page = context.new_page()
+def test_the_sign_in_page_fits(page_at_width, db):
+    page = page_at_width
     page.goto("/accounts/login/")
     expect(page.get_by_role("heading", name="Sign in to Roster")).to_be_visible()
     assert_fits(page)
-    context.close()
 
 
 def test_the_navigation_marks_the_current_page_and_folds_into_a_menu_on_a_phone(admin_at_width, width):

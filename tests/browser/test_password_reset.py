@@ -15,11 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NEW_PASSWORD = "a fresh and long passphrase 42"
 
 
-def test_a_person_sets_a_new_password_from_the_emailed_link(browser, live_server, admin_user, mailoutbox, width):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-
+def test_a_person_sets_a_new_password_from_the_emailed_link(page_at_width, admin_user, mailoutbox):
+    page = page_at_width
     page.goto("/accounts/login/")
     page.get_by_role("link", name="Forgot your password?").click()
     expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
@@ -58,10 +55,9 @@ def test_a_person_sets_a_new_password_from_the_emailed_link(browser, live_server
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/settings/integrations/")
 
-    context.clear_cookies()
+    page.context.clear_cookies()
     page.goto(path)
     expect(page.get_by_role("heading", name="This link no longer works")).to_be_visible()
     page.get_by_role("link", name="Ask for a new link").click()
     expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
     assert_fits(page)
-    context.close()

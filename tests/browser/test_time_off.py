@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from rotations import selectors
 from rotations.models import Rotation, TimeOff
-from tests.browser.conftest import assert_fields_styled, assert_fits, signed_in
+from tests.browser.conftest import assert_fields_styled, assert_fits
 from tests.factories import daily_rotation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,17 +26,11 @@ def mia_s_next_turn(rotation: Rotation) -> dt.datetime:
     raise AssertionError("Mia has no turn in the next week")
 
 
-@pytest.mark.parametrize("width", [390, 1280])
-def test_a_member_adds_time_off_sees_it_listed_and_the_next_member_takes_the_turn(
-    browser, live_server, org, member_user, width
-):
+def test_a_member_adds_time_off_sees_it_listed_and_the_next_member_takes_the_turn(member_at_width, member_user, org):
     people = [("Mia Member", "member@acme.example"), ("Bo Chen", "bo@acme.example"), ("Cy Diaz", "cy@acme.example")]
     rotation = daily_rotation(org, people, start_date=timezone.now().date() - dt.timedelta(days=3))
     turn = mia_s_next_turn(rotation)
-    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    signed_in(page, member_user, live_server.url)
+    page = member_at_width
     page.goto("/settings/integrations/")
 
     page.get_by_role("navigation", name="Settings").get_by_role("link", name="Time off").click()
@@ -70,4 +64,3 @@ def test_a_member_adds_time_off_sees_it_listed_and_the_next_member_takes_the_tur
     expect(turn_item).to_contain_text("Bo Chen takes the turn")
     expect(turn_item.locator("time")).to_have_attribute("datetime", turn.isoformat())
     assert_fits(page)
-    context.close()
