@@ -2,22 +2,24 @@
 member (not an admin) opens Incidents from the navigation, filters by status, opens the incident and
 reads its timeline, where the older event that arrived last is marked as not applied."""
 
+import json
+
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_fits, deliver_signed, open_menu
+from tests.webhooks.conftest import fixture
 from webhooks import services as webhooks
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SECRET = "whsec-IncidentsFlowSecret-7c1d"
-FIXTURES = "tests/webhooks/fixtures"
 
 
 def deliver(page, endpoint: str, name: str, webhook_id: str) -> None:
-    """PagerDuty's example event `name`, signed, as PagerDuty sends it."""
-    with open(f"{FIXTURES}/incident.{name}.json", "rb") as fixture:
-        deliver_signed(page, endpoint, fixture.read(), secret=SECRET, webhook_id=webhook_id)
+    """PagerDuty's example event `incident.<name>`, signed, as PagerDuty sends it."""
+    body = json.dumps(fixture(f"incident.{name}")).encode()
+    deliver_signed(page, endpoint, body, secret=SECRET, webhook_id=webhook_id)
 
 
 def test_a_member_finds_an_incident_by_status_and_reads_its_timeline(member_at_width, org):

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_fits, deliver_signed
 from tests.factories import PagerDutyConnectionFactory
+from tests.webhooks.conftest import fixture
 from webhooks.models import WebhookEndpoint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -72,8 +73,8 @@ def test_roster_creates_the_pagerduty_subscription_and_its_secret_verifies_deliv
     assert made["secret"] not in page.content()
 
     # PagerDuty signs with the secret it made; Roster verifies with the one it saved.
-    with open("tests/webhooks/fixtures/incident.triggered.json", "rb") as fixture:
-        deliver_signed(page, endpoint, fixture.read(), secret=made["secret"], webhook_id="wh-sub-1")
+    body = json.dumps(fixture("incident.triggered")).encode()
+    deliver_signed(page, endpoint, body, secret=made["secret"], webhook_id="wh-sub-1")
     page.goto("/incidents/")
     expect(page.get_by_test_id("incidents")).to_contain_text("A little bump in the road")
 
