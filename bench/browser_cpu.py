@@ -1,8 +1,8 @@
 """Benchmark (not a test): what the browser tests cost in each of Debian's Chromium packages.
 
-Runs `tests/browser` as `make test` runs it (two processes), once per browser installed (the headless
-shell, package chromium-headless-shell, and the desktop chromium), and prints the wall time and the CPU
-time the whole machine spent meanwhile (busy jiffies in /proc/stat: chromium's renderer processes are
+Runs `tests/browser` through `make test` (its test environment, two processes), once per browser
+installed (the headless shell, package chromium-headless-shell, and the desktop chromium), and prints
+the wall time and the CPU time the whole machine spent meanwhile (busy jiffies in /proc/stat: chromium's renderer processes are
 not children pytest waits for, so its own CPU count misses them). Run it on a quiet machine.
 
     .venv/bin/python bench/browser_cpu.py [pytest arguments, e.g. tests/browser/test_confirmations.py]
@@ -11,6 +11,7 @@ not children pytest waits for, so its own CPU count misses them). Run it on a qu
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -28,9 +29,9 @@ def busy_and_idle_seconds() -> tuple[float, float]:
 
 
 def run(browser: str, args: list[str]) -> tuple[float, float, float, int]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "PYTHONDONTWRITEBYTECODE")}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings.test", ROSTER_BROWSER=browser, ROSTER_REQUIRE_BROWSER="1")
-    command = [str(ROOT / ".venv" / "bin" / "pytest"), "-q", "-n", "2", "--dist", "loadgroup", *args]
+    """`make test` (its test environment and processes) on `args` only, in `browser`."""
+    env = os.environ | {"ROSTER_BROWSER": browser, "ROSTER_REQUIRE_BROWSER": "1"}
+    command = ["make", "-s", "test", f"PYTEST_ARGS=-q {shlex.join(args)}"]
     busy, idle = busy_and_idle_seconds()
     started = time.monotonic()
     code = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, check=False).returncode
