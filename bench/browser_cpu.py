@@ -2,8 +2,9 @@
 
 Runs `tests/browser` through `make test` (its test environment, two processes), once per browser
 installed (the headless shell, package chromium-headless-shell, and the desktop chromium), and prints
-the wall time and the CPU time the whole machine spent meanwhile (busy jiffies in /proc/stat: chromium's renderer processes are
-not children pytest waits for, so its own CPU count misses them). Run it on a quiet machine.
+the wall time and the CPU time the whole machine spent meanwhile (busy jiffies in /proc/stat:
+chromium's renderer processes are not children pytest waits for, so its own CPU count misses them).
+Run it on a quiet machine.
 
     .venv/bin/python bench/browser_cpu.py [pytest arguments, e.g. tests/browser/test_confirmations.py]
 """
