@@ -26,6 +26,8 @@ NOT_CONNECTED = [
     Page("connect-api-key", "/settings/integrations/?dialog=pagerduty-connect-key", "pagerduty-connect-key"),
     Page("connect-oauth", "/settings/integrations/?dialog=pagerduty-connect-oauth", "pagerduty-connect-oauth"),
     Page("time-off", "/settings/time-off/"),
+    Page("change-password", "/accounts/password_change/"),
+    Page("forgot-password", "/accounts/password_reset/"),
 ]
 
 
