@@ -77,6 +77,6 @@ def connection(request):
 def disconnect(request):
     """Revokes the bot token at Slack (`auth.revoke`, best effort), then deletes it. 404
     `not_connected` when Slack is not connected."""
-    if not services.connection_disconnect(organization=request.organization, actor=api_actor(request)):
+    if services.connection_disconnect(organization=request.organization, actor=api_actor(request)) is None:
         raise not_connected(services.NotConnected.message)
     return status_json(request.organization)

@@ -90,19 +90,23 @@ def _revoke(connection: SlackConnection) -> str:
     except slack.SlackError as error:
         log.info("Slack auth.revoke for organization %s failed: %s", connection.organization_id, error.code)
         return f"Slack could not revoke the token ({error.code}): remove the app in Slack to be sure"
-    return "token revoked at Slack" if revoked else "Slack did not confirm the revocation"
+    return REVOKED if revoked else "Slack did not confirm the revocation"
 
 
-def connection_disconnect(*, organization, actor: Actor | None = None) -> bool:
+REVOKED = "token revoked at Slack"
+
+
+def connection_disconnect(*, organization, actor: Actor | None = None) -> str | None:
     """Revoke the bot token at Slack (best effort, no lock held), then delete the connection, pending
-    installs and run other apps' disconnect hooks in one transaction; audited. False when not connected."""
+    installs and run other apps' disconnect hooks in one transaction; audited. Returns what became of
+    the token at Slack (REVOKED, or why not), None when not connected."""
     current = get_connection(organization)
     if current is None:
-        return False
+        return None
     note = _revoke(current)
     with locked_connection(SlackConnection, organization) as connection:
         if connection is None:
-            return False
+            return None
         oauth.LOGINS.delete_for(organization)
         notes = [note, *disconnect_hook_notes(PROVIDER, organization)]
         team = connection.team_name or connection.team_id
@@ -117,7 +121,7 @@ def connection_disconnect(*, organization, actor: Actor | None = None) -> bool:
             notes=notes,
             detail={"team_id": current.team_id},
         )
-    return True
+    return note
 
 
 # --- People: who each email address is in Slack ---------------------------------------------------

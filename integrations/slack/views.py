@@ -48,8 +48,13 @@ def callback(request):
 @require_http_methods(["GET", "POST"])
 def disconnect(request):
     def run(org, actor):
-        if services.connection_disconnect(organization=org, actor=actor):
+        note = services.connection_disconnect(organization=org, actor=actor)
+        if note is None:
+            messages.info(request, "Slack was already disconnected.")
+        elif note == services.REVOKED:
             messages.success(request, "Slack disconnected. Roster revoked its token and deleted it.")
+        else:
+            messages.warning(request, f"Slack disconnected and Roster deleted its token, but {note}.")
 
     return disconnect_view(
         request, dialog="slack-disconnect", form_name="slack_disconnect_form", form_class=DisconnectForm, disconnect=run

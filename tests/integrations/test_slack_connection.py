@@ -130,6 +130,28 @@ def test_disconnect_still_deletes_the_token_when_slack_is_down(admin_client, org
     assert "Slack could not revoke the token (http_503): remove the app in Slack to be sure" in summary
 
 
+def test_the_page_says_when_slack_could_not_revoke_the_token(admin_client, org, fake_slack):
+    make_connection(org, fake_slack)
+    fake_slack.fail_next("auth.revoke", status=503, body={"ok": False, "error": "service_unavailable"})
+
+    page = admin_client.post(f"{URL}slack/disconnect/", {"confirm": "on"}, follow=True).content.decode()
+
+    assert "Roster revoked its token" not in page
+    assert (
+        "Slack disconnected and Roster deleted its token, but Slack could not revoke the token (http_503): "
+        "remove the app in Slack to be sure." in page
+    )
+
+
+def test_disconnecting_twice_says_slack_was_already_disconnected(admin_client, org, fake_slack):
+    make_connection(org, fake_slack)
+    admin_client.post(f"{URL}slack/disconnect/", {"confirm": "on"})
+
+    page = admin_client.post(f"{URL}slack/disconnect/", {"confirm": "on"}, follow=True).content.decode()
+
+    assert "Slack was already disconnected." in page
+
+
 @pytest.mark.django_db(transaction=True)
 def test_disconnect_revokes_before_any_transaction_holds_the_connection_row(admin_client, org, fake_slack, monkeypatch):
     make_connection(org, fake_slack)
