@@ -53,6 +53,15 @@ def test_a_removed_app_turns_the_card_into_reconnect_slack_with_the_reason(admin
     assert AuditEvent.objects.filter(provider="slack", action="needs_reauth").count() == 1
 
 
+def test_a_workspace_missing_permissions_offers_the_reconnect_slack_it_asks_for(admin_client, org, fake_slack):
+    make_connection(org, fake_slack, scopes="chat:write,commands")
+
+    html = card(admin_client)
+
+    assert "Reconnect Slack to grant them." in html
+    assert "Reconnect Slack</button>" in html and ">Refresh</button>" in html
+
+
 def test_a_dead_token_seen_by_any_call_marks_the_connection(org, fake_slack):
     connection = make_connection(org, fake_slack)
     try:
