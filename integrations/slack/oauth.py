@@ -138,8 +138,15 @@ def _finish(login: SlackOAuthLogin, *, code: str, actor: Actor) -> SlackConnecti
             organization=organization
         ).first() or SlackConnection(organization=organization)
         was = connection.team_name if connection.pk else None
-        connection.team_id = install.team_id or identity.team_id
-        connection.team_name = install.team_name or identity.team_name
+        team_id, team_name = install.team_id or identity.team_id, install.team_name or identity.team_name
+        if was is not None and connection.team_id and team_id != connection.team_id:
+            raise InstallError(
+                f"You added Roster to the Slack workspace {team_name or team_id}, but Roster is connected to "
+                f"{was or connection.team_id}, whose user groups and channels your rotations use. To use another "
+                "workspace, disconnect Slack first, then add it.",
+                code="different_workspace",
+            )
+        connection.team_id, connection.team_name = team_id, team_name
         connection.team_url = identity.url
         connection.enterprise_id = install.enterprise_id or identity.enterprise_id
         connection.app_id = install.app_id

@@ -194,3 +194,21 @@ def test_reconnecting_replaces_the_dead_token_and_clears_the_reason(admin_client
     assert second.pk == first.pk and second.bot_token != first.bot_token
     assert second.status == "active" and second.last_error == ""
     assert AuditEvent.objects.filter(provider="slack", action="reconnect").count() == 1
+
+
+def test_reconnecting_to_another_workspace_is_refused_and_keeps_the_rotations_workspace(admin_client, fake_slack):
+    first = add_to_slack(admin_client, fake_slack)
+    SlackConnection.objects.update(status="needs_reauth", last_error="Slack no longer accepts Roster's token")
+    fake_slack.team_id, fake_slack.team_name = "T0OTHER", "Other Co"
+
+    back = decide_on_slack(fake_slack, start_install(admin_client))
+    page = admin_client.get(callback_path(back), follow=True).content.decode()
+
+    assert (
+        "You added Roster to the Slack workspace Other Co, but Roster is connected to Acme Ops, whose user "
+        "groups and channels your rotations use. To use another workspace, disconnect Slack first, then add "
+        "it. Nothing was changed." in page.replace("&#x27;", "'")
+    )
+    connection = SlackConnection.objects.get()
+    assert (connection.team_id, connection.bot_token, connection.status) == ("T0ACME", first.bot_token, "needs_reauth")
+    assert not AuditEvent.objects.filter(provider="slack", action="reconnect").exists()
