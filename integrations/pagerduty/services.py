@@ -96,7 +96,8 @@ def connection_clear_transient_error(connection: PagerDutyConnection) -> None:
 def connection_connect_api_key(
     *, organization, api_key: str, region: str = "us", actor: Actor | None = None
 ) -> PagerDutyConnection:
-    """Connect (or reconnect) with a REST API key, validated against PagerDuty before saving."""
+    """Connect (or reconnect) with a REST API key, validated against PagerDuty before saving; a
+    connection made meanwhile is replaced only by a key of its own account (DifferentAccount)."""
     api_key = api_key.strip()
     identity = identify(pd.PagerDutyClient.for_api_key(api_key, region=region))
     with transaction.atomic():
@@ -105,6 +106,8 @@ def connection_connect_api_key(
         connection, created = PagerDutyConnection.objects.select_for_update().get_or_create(
             organization=organization, defaults={"auth_type": PagerDutyConnection.AuthType.API_KEY}
         )
+        if not created:  # a Connect dialog left open: rotations may already follow this account's schedules
+            check_same_account(connection, subdomain=identity.subdomain, region=region)
         connection.connected_by = actor.user if actor else None
         _store_api_key(connection, api_key=api_key, region=region, identity=identity)
         audit_record(

@@ -121,6 +121,19 @@ def test_rotating_a_key_to_another_account_is_refused_too(admin_client, org, key
     assert PagerDutyConnection.objects.get(organization=org).api_key == KEY
 
 
+def test_a_connect_dialog_left_open_cannot_replace_the_connection_with_another_account(
+    admin_client, org, bound_rotation, rsps
+):
+    make_oauth_connection(org)
+    pd_mocks.mock_valid_user_key(rsps, subdomain="globex")
+    html = admin_client.post(f"{URL}pagerduty/connect/", {"api_key": NEW_KEY, "region": "us"}).content.decode()
+    assert (
+        '<dialog id="pagerduty-connect-key" class="dialog" aria-labelledby="pagerduty-connect-key-title" open>' in html
+    )
+    assert "belong to the PagerDuty account globex.pagerduty.com" in html
+    assert PagerDutyConnection.objects.get(organization=org).auth_type == "oauth"
+
+
 # --- JSON ---------------------------------------------------------------------------------------
 
 
