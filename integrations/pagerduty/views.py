@@ -45,7 +45,10 @@ def key_dialog(dialog: str, form_name: str, make_form, service):
                 except pd.PagerDutyError as error:
                     # A refused key is the key field's error (shown beside it, focused); the rest are the form's.
                     form.add_error("api_key" if isinstance(error, pd.Unauthorized) else None, _error_text(error))
-                except (services.NotConnected, DifferentAccount) as error:
+                except services.NotConnected as error:  # disconnected while the dialog was open
+                    messages.error(request, error.message)
+                    return back_to_integrations()
+                except DifferentAccount as error:
                     form.add_error(None, error.message)
                 else:
                     messages.success(request, said(connection))

@@ -134,6 +134,14 @@ def test_a_connect_dialog_left_open_cannot_replace_the_connection_with_another_a
     assert PagerDutyConnection.objects.get(organization=org).auth_type == "oauth"
 
 
+def test_a_key_dialog_left_open_after_a_disconnect_says_pagerduty_is_not_connected(admin_client, org, rsps):
+    pd_mocks.mock_valid_user_key(rsps)
+    for path in ("rotate-key/", "switch/api-key/"):
+        response = admin_client.post(f"{URL}pagerduty/{path}", {"api_key": NEW_KEY, "region": "us"}, follow=True)
+        assert "PagerDuty is not connected for this organization." in response.content.decode()
+    assert not PagerDutyConnection.objects.filter(organization=org).exists()
+
+
 # --- JSON ---------------------------------------------------------------------------------------
 
 
