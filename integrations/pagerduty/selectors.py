@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.selectors import admin_names
+
 from .credentials import UNAUTHORIZED_HELP
 from .models import PagerDutyConnection
 from .oauth import missing_scopes
@@ -64,18 +66,6 @@ class Health:
 
 def is_transient(connection: PagerDutyConnection) -> bool:
     return bool(connection.last_error) and connection.last_error_code in TRANSIENT_ERROR_CODES
-
-
-def admin_names(organization) -> list[str]:
-    """Who can fix a connection: the organization's admins, by name (email when no name)."""
-    from accounts.models import Membership
-
-    rows = (
-        Membership.objects.filter(organization=organization, role=Membership.Role.ADMIN)
-        .select_related("user")
-        .order_by("user__email")
-    )
-    return [m.user.get_full_name() or m.user.email for m in rows]
 
 
 def connection_health(connection: PagerDutyConnection | None, *, organization=None, name_fixers=True) -> Health:

@@ -62,6 +62,17 @@ def test_a_workspace_missing_permissions_offers_the_reconnect_slack_it_asks_for(
     assert "Reconnect Slack</button>" in html and ">Refresh</button>" in html
 
 
+def test_members_see_who_can_reconnect_slack_not_an_instruction_to_click_it(member_client, org, fake_slack):
+    connection = make_connection(org, fake_slack)
+    connection_record_error(connection, slack.error_for("token_revoked"))
+
+    html = card(member_client)
+
+    assert "Slack no longer accepts Roster&#x27;s token (token_revoked)" in html
+    assert "Click Reconnect Slack" not in html
+    assert f"Only an admin can fix this: ask {org_admin(org).email}." in html
+
+
 def test_a_dead_token_seen_by_any_call_marks_the_connection(org, fake_slack):
     connection = make_connection(org, fake_slack)
     try:
