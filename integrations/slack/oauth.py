@@ -10,6 +10,7 @@ own error text is never repeated to the admin.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 
@@ -100,11 +101,16 @@ _REDIRECT_ERRORS = {
 
 
 def install_finish(*, organization, user, params, session) -> SlackConnection:
-    """Finish an install from Slack's redirect. Raises InstallError, leaving any connection as it was."""
+    """Finish an install from Slack's redirect. Raises InstallError, leaving any connection as it was.
+    A callback without this session's state (a link anyone can send) changes nothing, so it cannot
+    cancel the install the admin is in the middle of."""
     state = params.get("state") or ""
-    session_state = session.pop(SESSION_KEY, None)
+    session_state = session.get(SESSION_KEY)
+    ours = bool(state and session_state) and hmac.compare_digest(str(session_state), state)
+    if ours:
+        session.pop(SESSION_KEY, None)  # single use, whatever happens next
     if params.get("error"):
-        if state:  # burn the pending install, if it was ours
+        if ours:
             LOGINS.burn(organization=organization, state=state)
         code = slack.safe_code(params.get("error"))
         raise InstallError(

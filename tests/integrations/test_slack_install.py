@@ -212,3 +212,13 @@ def test_reconnecting_to_another_workspace_is_refused_and_keeps_the_rotations_wo
     connection = SlackConnection.objects.get()
     assert (connection.team_id, connection.bot_token, connection.status) == ("T0ACME", first.bot_token, "needs_reauth")
     assert not AuditEvent.objects.filter(provider="slack", action="reconnect").exists()
+
+
+def test_a_link_to_the_callback_cannot_cancel_the_install_the_admin_is_in(admin_client, fake_slack):
+    back = decide_on_slack(fake_slack, start_install(admin_client))
+
+    admin_client.get(CALLBACK, {"error": "access_denied", "state": "made-up"})
+    admin_client.get(CALLBACK, {"code": "made-up", "state": "made-up"})
+    admin_client.get(callback_path(back))
+
+    assert SlackConnection.objects.get().team_id == "T0ACME"
