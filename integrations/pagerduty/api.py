@@ -202,7 +202,8 @@ def connection(request):
     operation_id="connectPagerDuty",
     summary="Connect with a REST API key",
     description="The key is checked with PagerDuty before anything is saved. Already connected: 409 "
-    "`already_connected` (PATCH to rotate the key or DELETE first)." + PAGERDUTY_DOWN_TEXT,
+    "`already_connected` (PATCH to rotate the key or DELETE first; `different_account` when it was connected "
+    "meanwhile to another PagerDuty account)." + PAGERDUTY_DOWN_TEXT,
 )
 def connect(request, payload: ApiKeyRequest):
     org = request.organization
@@ -211,10 +212,14 @@ def connect(request, payload: ApiKeyRequest):
         raise ApiError(
             409, "already_connected", "PagerDuty is already connected; PATCH to rotate the key or DELETE first."
         )
-    with ApiError.instead_of(pd.PagerDutyError, api_error_for):
+    try:
         services.connection_connect_api_key(
             organization=org, api_key=token, region=region or "us", actor=api_actor(request)
         )
+    except pd.PagerDutyError as error:
+        raise api_error_for(error) from error
+    except DifferentAccount as error:  # another admin connected meanwhile
+        raise ApiError(409, error.code, error.message) from error
     return Status(201, status_json(org))
 
 

@@ -164,6 +164,18 @@ def test_patch_with_a_key_switches_an_oauth_connection_over_the_api(client, org,
     assert bound_rotation.is_bound
 
 
+def test_post_racing_another_admins_connect_with_another_account_is_a_409(client, org, admin_token, rsps, monkeypatch):
+    from integrations.pagerduty import api
+
+    make_oauth_connection(org)
+    monkeypatch.setattr(api, "get_connection", lambda organization: None)  # checked before the other admin saved
+    pd_mocks.mock_valid_user_key(rsps, subdomain="globex")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {admin_token}"}
+    response = client.post("/api/integrations/pagerduty/", {"token": NEW_KEY}, content_type="application/json", **auth)
+    assert response.status_code == 409 and response.json()["code"] == "different_account"
+    assert PagerDutyConnection.objects.get().auth_type == "oauth"
+
+
 def test_patch_with_a_key_of_another_account_is_a_409(client, org, admin_token, rsps):
     make_oauth_connection(org)
     pd_mocks.mock_valid_user_key(rsps, subdomain="globex")
