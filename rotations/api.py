@@ -11,6 +11,7 @@ import re
 import zoneinfo
 from typing import Annotated, Any, Literal
 
+from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
@@ -396,14 +397,10 @@ def update(request, rotation_id: Id, payload: RotationUpdate):  # type: ignore[v
         if extra.key in sent:
             require_scope(request, extra.write_scope)  # before anything is read or changed
     changes = _cadence_changes(payload.cadence)  # type: ignore[attr-defined]
-    for extra in hooks.json_fields():
-        if extra.key in sent and extra.write is not None:
-            with ApiError.instead_of(hooks.JsonFieldError, ApiError.of):
-                extra.write(found, getattr(payload, extra.key), Actor.of_request(request))
     for field in ("name", "description", "time_zone"):
         if field in sent and getattr(payload, field) is not None:
             changes[field] = getattr(payload, field)
-    with ApiError.instead_of(services.RotationError, _error):
+    with transaction.atomic(), ApiError.instead_of(services.RotationError, _error):  # refused: nothing changes
         if "pagerduty_schedule_id" in sent:
             schedule_id = payload.pagerduty_schedule_id  # type: ignore[attr-defined]
             if schedule_id:
@@ -415,6 +412,10 @@ def update(request, rotation_id: Id, payload: RotationUpdate):  # type: ignore[v
             services.members_set(rotation=found, members=_members(payload.members))  # type: ignore[attr-defined]
         if changes:
             services.rotation_update(rotation=found, **changes)
+        for extra in hooks.json_fields():  # last: Slack is called once the rotation's own changes passed
+            if extra.key in sent and extra.write is not None:
+                with ApiError.instead_of(hooks.JsonFieldError, ApiError.of):
+                    extra.write(found, getattr(payload, extra.key), Actor.of_request(request))
     return rotation_json(rotation_of(request, rotation_id))
 
 
