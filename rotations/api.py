@@ -295,7 +295,13 @@ JSON_FIELDS = {
     "start_date": "cadence.startDate",
     "schedule_id": "pagerdutyScheduleId",
 }
-STATUS = {"not_found": 404, "cadence_read_only": 409, "not_connected": 409, "not_bound": 409}  # else 400
+STATUS = {  # else 400
+    "not_found": 404,
+    "cadence_read_only": 409,
+    "not_connected": 409,
+    "not_bound": 409,
+    "pagerduty_action_needed": 409,
+}
 
 
 def _error(error: services.RotationError) -> ApiError:
@@ -439,11 +445,12 @@ def delete(request, rotation_id: Id):
     summary="Sync from PagerDuty now",
 )
 def sync(request, rotation_id: Id):
-    """Enqueues a sync of the bound schedule (admins); a rotation that follows no schedule is a 409
-    `not_bound`; PagerDuty not connected a 409 `not_connected`."""
+    """Enqueues a sync of the bound schedule (admins), as the page's Sync now does; a rotation that follows
+    no schedule is a 409 `not_bound`; PagerDuty not connected a 409 `not_connected`; credentials PagerDuty
+    refused (an admin must fix them in Settings → Integrations) a 409 `pagerduty_action_needed`."""
     found = rotation_of(request, rotation_id)
     with ApiError.instead_of(services.RotationError, _error):
-        services.rotation_request_sync(rotation=found)
+        services.rotation_sync_now(rotation=found)
     return Status(202, {"id": found.pk, "sync": {"state": "running"}})
 
 
