@@ -413,3 +413,8 @@ def test_a_skip_at_the_end_of_the_calendar_is_refused_so_the_rotations_list_keep
     assert "That is not a turn of this rotation." in response.content.decode()
     assert not native.skips.exists()
     assert admin_client.get("/rotations/").status_code == 200
+
+
+def test_the_rotations_list_says_who_takes_over_at_the_next_handoff(admin_client, native, frozen):
+    row = page(admin_client, "/rotations/").split('data-label="Next handoff">')[1].split("</td>")[0]
+    assert "Fri 6 Mar 09:00 EST</time>" in row and "Cy Diaz" in row
