@@ -414,7 +414,7 @@ def update(request, rotation_id: Id, payload: RotationUpdate):  # type: ignore[v
             elif found.is_bound:
                 services.rotation_unbind(rotation=found)
             found = rotation_of(request, rotation_id)
-        if "members" in sent:
+        if payload.members is not None:  # type: ignore[attr-defined]
             services.members_set(rotation=found, members=_members(payload.members))  # type: ignore[attr-defined]
         if changes:
             services.rotation_update(rotation=found, **changes)

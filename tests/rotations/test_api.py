@@ -335,3 +335,14 @@ def test_a_refused_patch_changes_nothing_it_was_sent_with(api, native, org, froz
     native.refresh_from_db()
     assert [m.email for m in native.members.all()] == ["ana@acme.example", "bo@acme.example", "cy@acme.example"]
     assert not native.is_bound and native.sync_state == Rotation.SyncState.IDLE
+
+
+def test_a_patch_with_null_members_leaves_the_members_as_null_leaves_the_name(api, native, frozen):
+    response = api.patch(f"{native.pk}/", {"name": None, "members": None, "description": "Primary"})
+    assert response.status_code == 200
+    assert response.json()["name"] == "Platform" and response.json()["description"] == "Primary"
+    assert [m["email"] for m in response.json()["members"]] == [
+        "ana@acme.example",
+        "bo@acme.example",
+        "cy@acme.example",
+    ]
