@@ -326,6 +326,7 @@ def test_a_refused_value_is_named_by_its_json_field_with_the_same_message_as_the
     [
         ({"members": [{"name": "Zed", "email": "zed@acme.example"}], "cadence": {"unit": "months"}}, 400),
         ({"pagerdutyScheduleId": "PABC123", "cadence": {"every": 2}}, 409),
+        ({"members": [{"name": "Zed", "email": "zed@acme.example"}], "slack": {"userGroupId": "S1"}}, 409),
     ],
 )
 def test_a_refused_patch_changes_nothing_it_was_sent_with(api, native, org, frozen, body, status):
