@@ -11,6 +11,7 @@ import re
 import zoneinfo
 from typing import Annotated, Any, Literal
 
+from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
@@ -294,7 +295,13 @@ JSON_FIELDS = {
     "start_date": "cadence.startDate",
     "schedule_id": "pagerdutyScheduleId",
 }
-STATUS = {"not_found": 404, "cadence_read_only": 409, "not_connected": 409, "not_bound": 409}  # else 400
+STATUS = {  # else 400
+    "not_found": 404,
+    "cadence_read_only": 409,
+    "not_connected": 409,
+    "not_bound": 409,
+    "pagerduty_action_needed": 409,
+}
 
 
 def _error(error: services.RotationError) -> ApiError:
@@ -396,14 +403,10 @@ def update(request, rotation_id: Id, payload: RotationUpdate):  # type: ignore[v
         if extra.key in sent:
             require_scope(request, extra.write_scope)  # before anything is read or changed
     changes = _cadence_changes(payload.cadence)  # type: ignore[attr-defined]
-    for extra in hooks.json_fields():
-        if extra.key in sent and extra.write is not None:
-            with ApiError.instead_of(hooks.JsonFieldError, ApiError.of):
-                extra.write(found, getattr(payload, extra.key), Actor.of_request(request))
     for field in ("name", "description", "time_zone"):
         if field in sent and getattr(payload, field) is not None:
             changes[field] = getattr(payload, field)
-    with ApiError.instead_of(services.RotationError, _error):
+    with transaction.atomic(), ApiError.instead_of(services.RotationError, _error):  # refused: nothing changes
         if "pagerduty_schedule_id" in sent:
             schedule_id = payload.pagerduty_schedule_id  # type: ignore[attr-defined]
             if schedule_id:
@@ -411,10 +414,14 @@ def update(request, rotation_id: Id, payload: RotationUpdate):  # type: ignore[v
             elif found.is_bound:
                 services.rotation_unbind(rotation=found)
             found = rotation_of(request, rotation_id)
-        if "members" in sent:
+        if payload.members is not None:  # type: ignore[attr-defined]
             services.members_set(rotation=found, members=_members(payload.members))  # type: ignore[attr-defined]
         if changes:
             services.rotation_update(rotation=found, **changes)
+        for extra in hooks.json_fields():  # last: Slack is called once the rotation's own changes passed
+            if extra.key in sent and extra.write is not None:
+                with ApiError.instead_of(hooks.JsonFieldError, ApiError.of):
+                    extra.write(found, getattr(payload, extra.key), Actor.of_request(request))
     return rotation_json(rotation_of(request, rotation_id))
 
 
@@ -438,11 +445,12 @@ def delete(request, rotation_id: Id):
     summary="Sync from PagerDuty now",
 )
 def sync(request, rotation_id: Id):
-    """Enqueues a sync of the bound schedule (admins); a rotation that follows no schedule is a 409
-    `not_bound`; PagerDuty not connected a 409 `not_connected`."""
+    """Enqueues a sync of the bound schedule (admins), as the page's Sync now does; a rotation that follows
+    no schedule is a 409 `not_bound`; PagerDuty not connected a 409 `not_connected`; credentials PagerDuty
+    refused (an admin must fix them in Settings → Integrations) a 409 `pagerduty_action_needed`."""
     found = rotation_of(request, rotation_id)
     with ApiError.instead_of(services.RotationError, _error):
-        services.rotation_request_sync(rotation=found)
+        services.rotation_sync_now(rotation=found)
     return Status(202, {"id": found.pk, "sync": {"state": "running"}})
 
 

@@ -381,24 +381,24 @@ def rotation_request_sync(*, rotation: Rotation) -> None:
 
 
 def rotation_sync_now(*, rotation: Rotation) -> tuple[str, str]:
-    """ "Sync now": request a sync unless the connection needs an admin first, and say honestly what
-    will happen. Returns (level, message): level "success", "warning" or "error"."""
+    """ "Sync now" (the page and the API): request a sync unless the connection needs an admin first
+    (refused), and say honestly what will happen. Returns (level, message): "success" or "warning"."""
     from integrations.pagerduty.selectors import connection_health, get_connection
 
     health = connection_health(get_connection(rotation.organization), organization=rotation.organization)
-    if health.state == "not_connected":
-        return (
-            "error",
-            "Not synced: PagerDuty is not connected (Settings → Integrations). Showing the last known schedule.",
-        )
-    if health.state == "action_needed":
-        return (
-            "error",
-            f"Not synced: PagerDuty needs an admin's attention in Settings → Integrations ({health.message}) "
-            "Showing the last known schedule.",
-        )
-    with transaction.atomic():
+    with transaction.atomic():  # a refusal below takes the request back
         rotation_request_sync(rotation=rotation)
+        if health.state == "not_connected":
+            raise RotationError(
+                "Not synced: PagerDuty is not connected (Settings → Integrations). Showing the last known schedule.",
+                "not_connected",
+            )
+        if health.state == "action_needed":
+            raise RotationError(
+                f"Not synced: PagerDuty needs an admin's attention in Settings → Integrations ({health.message}) "
+                "Showing the last known schedule.",
+                "pagerduty_action_needed",
+            )
     if health.state == "degraded":
         return (
             "warning",

@@ -298,6 +298,9 @@ def unbind(request, rotation):
 @require_POST
 def sync_now(request, rotation_id: int):
     rotation = _admin_rotation(request, rotation_id)
-    level, text = services.rotation_sync_now(rotation=rotation)
+    try:
+        level, text = services.rotation_sync_now(rotation=rotation)
+    except services.RotationError as error:
+        level, text = "error", error.message
     getattr(messages, level)(request, text)
     return _back(rotation.pk)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import Membership, Organization, User
 
 from ..models import TimeOff
+from .services import _rotations_changed
 
 
 def membership_deleted(sender, instance: Membership, origin=None, **kwargs) -> None:
@@ -17,6 +18,8 @@ def membership_deleted(sender, instance: Membership, origin=None, **kwargs) -> N
     initiator = origin.model if isinstance(origin, QuerySet) else type(origin)
     if initiator in (Organization, User):
         return
-    TimeOff.objects.filter(
+    deleted, _ = TimeOff.objects.filter(
         organization_id=instance.organization_id, user_id=instance.user_id, start__gt=timezone.now()
     ).delete()
+    if deleted:  # their turns go back to them: calendar feeds must see the change
+        _rotations_changed(instance.organization, instance.user)

@@ -319,3 +319,31 @@ def test_a_refused_value_is_named_by_its_json_field_with_the_same_message_as_the
     assert bad_zone["code"] == "invalid_time_zone" and list(bad_zone["errors"]) == ["timeZone"]
     native.refresh_from_db()
     assert native.cadence_count == 1 and native.members.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"members": [{"name": "Zed", "email": "zed@acme.example"}], "cadence": {"unit": "months"}}, 400),
+        ({"pagerdutyScheduleId": "PABC123", "cadence": {"every": 2}}, 409),
+        ({"members": [{"name": "Zed", "email": "zed@acme.example"}], "slack": {"userGroupId": "S1"}}, 409),
+    ],
+)
+def test_a_refused_patch_changes_nothing_it_was_sent_with(api, native, org, frozen, body, status):
+    pds.connect(org)
+    response = api.patch(f"{native.pk}/", body)
+    assert response.status_code == status
+    native.refresh_from_db()
+    assert [m.email for m in native.members.all()] == ["ana@acme.example", "bo@acme.example", "cy@acme.example"]
+    assert not native.is_bound and native.sync_state == Rotation.SyncState.IDLE
+
+
+def test_a_patch_with_null_members_leaves_the_members_as_null_leaves_the_name(api, native, frozen):
+    response = api.patch(f"{native.pk}/", {"name": None, "members": None, "description": "Primary"})
+    assert response.status_code == 200
+    assert response.json()["name"] == "Platform" and response.json()["description"] == "Primary"
+    assert [m["email"] for m in response.json()["members"]] == [
+        "ana@acme.example",
+        "bo@acme.example",
+        "cy@acme.example",
+    ]

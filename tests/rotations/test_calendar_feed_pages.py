@@ -77,3 +77,10 @@ def test_support_staff_see_feeds_in_django_admin_and_revoke_one_without_seeing_i
     assert client.get(f"/cal/{raw}.ics").status_code == 404
     revoked = AuditEvent.objects.get(action="calendar_feed.revoked")
     assert revoked.actor_label == "support@roster.example"
+
+
+def test_regenerating_keeps_the_reminder_the_feed_has(member, native):
+    member.post(f"/rotations/{native.pk}/calendar/", {"alarm_minutes": "60"})
+    page = member.get(f"/rotations/{native.pk}/").content.decode()
+    assert '<option value="60" selected>1 hour before</option>' in page
+    assert '<option value="0" selected>' not in page

@@ -162,3 +162,20 @@ def test_sync_now_records_how_long_until_the_rotation_showed_pagerdutys_state(
 
     sync.sync_schedule(organization_id=bound.organization_id, schedule_id="PI7DH85")  # beat's: nobody waited
     assert observed() == before + 1
+
+
+def test_the_api_s_sync_with_refused_credentials_says_what_the_page_says_and_queues_nothing(
+    client, bound, frozen, django_capture_on_commit_callbacks
+):
+    from accounts.services import api_token_create
+
+    token = api_token_create(organization=bound.organization, name="script", scope="write")[1]
+    PagerDutyConnection.objects.update(status="invalid", last_error="Unauthorized: Invalid or expired API token.")
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(f"/api/rotations/{bound.pk}/sync", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 409
+    assert response.json()["code"] == "pagerduty_action_needed"
+    assert response.json()["message"].startswith("Not synced: PagerDuty needs an admin's attention in Settings")
+    assert not queued
+    bound.refresh_from_db()
+    assert bound.sync_state == Rotation.SyncState.IDLE

@@ -413,3 +413,16 @@ def test_a_skip_at_the_end_of_the_calendar_is_refused_so_the_rotations_list_keep
     assert "That is not a turn of this rotation." in response.content.decode()
     assert not native.skips.exists()
     assert admin_client.get("/rotations/").status_code == 200
+
+
+def test_the_rotations_list_says_who_takes_over_at_the_next_handoff(admin_client, native, frozen):
+    row = page(admin_client, "/rotations/").split('data-label="Next handoff">')[1].split("</td>")[0]
+    assert "Fri 6 Mar 09:00 EST</time>" in row and "Cy Diaz" in row
+
+
+def test_a_member_is_not_told_to_add_people_with_a_form_only_admins_have(member_client, admin_user, org):
+    empty = services.rotation_create(organization=org, name="New", time_zone="UTC")
+    html = page(member_client, f"/rotations/{empty.pk}/")
+    assert "No members yet." in html and "add people below" not in html
+    member_client.force_login(admin_user)
+    assert "No members yet: add people below" in page(member_client, f"/rotations/{empty.pk}/")

@@ -3,6 +3,7 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -187,6 +188,28 @@ def test_leaving_the_organization_deletes_time_off_that_has_not_started(frozen, 
     membership_remove(organization=org, user_id=ana.pk)
 
     assert list(TimeOff.objects.values_list("start", flat=True)) == [NOW]
+
+
+def test_calendars_give_the_turns_back_when_time_off_goes_with_a_person_who_left(
+    frozen, client, native, ana, admin_user
+):
+    from accounts.services import membership_remove
+    from rotations.calendar.feeds import calendar_feed_create
+
+    _, raw = calendar_feed_create(organization=native.organization, rotation=native, user=admin_user, actor=None)
+    time_off_create(organization=native.organization, user=ana, start=ny(10), end=ny(11))
+    before = client.get(f"/cal/{raw}.ics")
+    frozen.move_to(NOW + dt.timedelta(minutes=10))  # the feed's window moves by the hour: still the same one
+    membership_remove(organization=native.organization, user_id=ana.pk)
+
+    after = client.get(f"/cal/{raw}.ics", HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200
+
+    def on_the_10th(response) -> str:
+        events = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
+        return next(str(e["summary"]) for e in events if e.decoded("dtstart") == ny(10, 9))
+
+    assert (on_the_10th(before), on_the_10th(after)) == ("Bo Chen on call", "Ana Ortiz on call")
 
 
 # --- the page ------------------------------------------------------------------------------------------
