@@ -152,6 +152,7 @@ class OnCall:
     people: list[Person]
     until: dt.datetime | None  # when this changes; None if unknown
     since: dt.datetime | None
+    unknown: bool = False  # a bound rotation no sync has filled in yet: not a gap
 
     @property
     def is_gap(self) -> bool:
@@ -167,7 +168,10 @@ def on_call_now(rotation: Rotation, *, now: dt.datetime, slots: list[cadence.Slo
         slots, since=now + dt.timedelta(microseconds=1), until=dt.datetime.max.replace(tzinfo=dt.UTC)
     )
     return OnCall(
-        people=people, until=changes[0][0] if changes else None, since=max((s.start for s in current), default=None)
+        people=people,
+        until=changes[0][0] if changes else None,
+        since=max((s.start for s in current), default=None),
+        unknown=rotation.is_bound and not current,
     )
 
 

@@ -124,6 +124,23 @@ def test_uncovered_time_is_stored_as_a_gap_never_as_the_previous_person(org, pd_
     assert current["until"] == (NOW + 3 * H).isoformat()
 
 
+def test_before_its_first_sync_a_bound_rotation_says_who_is_on_call_is_not_known_yet_not_a_gap(
+    org, pd_connection, frozen, rsps, admin_client
+):
+    rotation = bound(org)
+
+    for page in ("/rotations/", f"/rotations/{rotation.pk}/"):
+        text = admin_client.get(page).content.decode()
+        assert "Not known yet: no sync from PagerDuty has finished" in text
+        assert "a gap in coverage" not in text
+
+    pds.mock_v2(rsps, "PI7DH85", pds.v2_schedule("PI7DH85", [pds.entry(BO[0], BO[1], NOW + 3 * H, NOW + 8 * H)]))
+    pds.mock_users(rsps, PEOPLE)
+    run(org)
+    text = admin_client.get(f"/rotations/{rotation.pk}/").content.decode()
+    assert "Nobody (a gap in coverage)" in text and "Not known yet" not in text
+
+
 def test_a_shift_based_schedule_with_a_gap_and_overlapping_shifts(org, pd_connection, frozen, rsps, admin_client):
     rotation = bound(org, schedule_id="PS1A2B3C", kind="")
     assignments = [
