@@ -1,5 +1,7 @@
 """The Incidents pages: list with filters, detail with the event timeline."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from webhooks.models import Incident
@@ -87,3 +89,24 @@ def test_an_incident_id_with_a_line_break_is_not_stored_so_the_incidents_list_st
     response = member_client.get("/incidents/")
     assert response.status_code == 200
     assert not Incident.objects.exists()
+
+
+def test_older_incidents_are_a_page_away_with_the_filters_kept(member_client, org):
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    Incident.objects.bulk_create(
+        Incident(
+            organization=org,
+            pagerduty_id=f"P{n:04d}",
+            title=f"Incident number {n:04d}",
+            status="resolved",
+            pagerduty_created_at=start + timedelta(minutes=n),
+            is_stub=False,
+        )
+        for n in range(260)
+    )
+    first = member_client.get("/incidents/?status=resolved").content.decode()
+    assert "Incident number 0259" in first and "Incident number 0000" not in first
+    assert 'href="?status=resolved&amp;page=2"' in first
+    last = member_client.get("/incidents/?status=resolved&page=6").content.decode()
+    assert "Incident number 0000" in last and "Incident number 0259" not in last
+    assert "Page 6 of 6" in last
