@@ -49,8 +49,10 @@ SigningSecret = shaped(
 )
 
 
-# One line (the service's rule, as for every name): described, so a label the description allows is kept.
-Label = Annotated[Text, WithJsonSchema({"type": "string", "pattern": one_line_pattern(required=False)})]
+# One line of at most LABEL_MAX (the service's rule): described, so a label the description allows is kept.
+Label = Annotated[
+    Text, WithJsonSchema({"type": "string", "pattern": one_line_pattern(services.LABEL_MAX, required=False)})
+]
 
 
 class WebhookSecretCreate(Schema):
