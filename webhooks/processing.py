@@ -30,7 +30,7 @@ from config.signals import send_on_commit
 from integrations.pagerduty import client as pd
 
 from . import signals
-from .models import Delivery, Incident, IncidentEvent, WebhookEndpoint
+from .models import Delivery, Incident, IncidentEvent, WebhookEndpoint, field_value_text
 from .queueing import queue_fetch
 
 log = logging.getLogger(__name__)
@@ -244,7 +244,7 @@ def apply_custom_fields(delivery: Delivery, event: dict, occurred_at: datetime) 
         transaction.on_commit(partial(queue_fetch, incident.pk))
     newer = incident.custom_fields_as_of is None or occurred_at >= incident.custom_fields_as_of
     changed = [_custom_field(i) for i in data.get("changed_custom_fields") or [] if isinstance(i, dict)]
-    names = ", ".join(f"{c['name']} = {c['value']}" for c in changed) or "custom fields updated"
+    names = ", ".join(f"{c['name']} = {field_value_text(c['value'])}" for c in changed) or "custom fields updated"
     if not _timeline_entry(incident, delivery, event, occurred_at, applied=newer, summary=names):
         return incident
     if newer:

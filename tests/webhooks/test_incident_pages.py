@@ -110,3 +110,21 @@ def test_older_incidents_are_a_page_away_with_the_filters_kept(member_client, or
     last = member_client.get("/incidents/?status=resolved&page=6").content.decode()
     assert "Incident number 0000" in last and "Incident number 0259" not in last
     assert "Page 6 of 6" in last
+
+
+def test_custom_fields_without_a_value_or_with_several_read_as_words_not_python(member_client, deliver, webhook_secret):
+    field = {"data_type": "string", "field_type": "single_value", "id": "PF1", "type": "field_value"}
+    values = [
+        {**field, "name": "region", "value": None},
+        {**field, "name": "zones", "field_type": "multi_value", "value": ["eu-west-1", "us-east-1"]},
+        {**field, "name": "customer_facing", "data_type": "boolean", "value": True},
+    ]
+    deliver(
+        fixture("incident.custom_field_values.updated", data__custom_fields=values, data__changed_custom_fields=values)
+    )
+    shown = "region: —; zones: eu-west-1, us-east-1; customer_facing: yes"
+    assert shown in member_client.get("/incidents/").content.decode()
+    detail = member_client.get("/incidents/PBAZLIU/").content.decode()
+    assert shown in detail
+    assert "region = —, zones = eu-west-1, us-east-1, customer_facing = yes" in detail
+    assert "None" not in detail and "[" not in detail and "True" not in detail
