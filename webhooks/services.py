@@ -278,8 +278,8 @@ def _subscription_create_claimed(connection, endpoint: WebhookEndpoint, *, actor
         actor=actor,
         subscription_id=new_id,
     )
-    _record_subscription(endpoint, new_id, actor=actor, summary=f"Created the webhook subscription {new_id}")
     replaced = {str(s.get("id") or "") for s in existing or []} | {endpoint.subscription_id}
+    _record_subscription(endpoint, new_id, actor=actor, summary=f"Created the webhook subscription {new_id}")
     deleted, not_deleted = [], []
     for old in sorted(replaced - {new_id, ""}):
         try:
