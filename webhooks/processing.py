@@ -111,6 +111,13 @@ def _refs(items) -> list[dict]:
     ]
 
 
+def _resolve_reason(value) -> str:
+    """PagerDuty's resolve_reason: null, or {"type": "merge_resolve_reason", "incident": {reference}}."""
+    merged_into = _ref(_ref(value).get("incident"))
+    name = _text(merged_into.get("summary") or merged_into.get("id"), 480)
+    return f"Merged into {name}" if name else ""
+
+
 def incident_fields(data: dict) -> dict:
     """Incident model fields from an `incident` object as PagerDuty's webhooks carry it."""
     created = _datetime(data.get("created_at"))
@@ -129,7 +136,7 @@ def incident_fields(data: dict) -> dict:
         "teams": _refs(data.get("teams")),
         "html_url": _text(pd.web_link(data.get("html_url")), 500),
         "incident_key": _text(data.get("incident_key"), 255),
-        "resolve_reason": _text(data.get("resolve_reason"), 500),
+        "resolve_reason": _resolve_reason(data.get("resolve_reason")),
         "pagerduty_created_at": created,
     }
 

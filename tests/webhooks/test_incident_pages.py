@@ -128,3 +128,12 @@ def test_custom_fields_without_a_value_or_with_several_read_as_words_not_python(
     assert shown in detail
     assert "region = —, zones = eu-west-1, us-east-1, customer_facing = yes" in detail
     assert "None" not in detail and "[" not in detail and "True" not in detail
+
+
+def test_an_incident_resolved_by_a_merge_says_which_incident_it_was_merged_into(member_client, deliver, webhook_secret):
+    merged_into = {"id": "PMAIN01", "type": "incident_reference", "summary": "Database is down"}
+    deliver(
+        fixture("incident.resolved", data__resolve_reason={"type": "merge_resolve_reason", "incident": merged_into})
+    )
+    detail = member_client.get("/incidents/PGR0VU2/").content.decode()
+    assert "<dt>Resolve reason</dt><dd>Merged into Database is down</dd>" in detail
