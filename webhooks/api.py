@@ -49,8 +49,10 @@ SigningSecret = shaped(
 )
 
 
-# One line (the service's rule, as for every name): described, so a label the description allows is kept.
-Label = Annotated[Text, WithJsonSchema({"type": "string", "pattern": one_line_pattern(required=False)})]
+# One line of at most LABEL_MAX (the service's rule): described, so a label the description allows is kept.
+Label = Annotated[
+    Text, WithJsonSchema({"type": "string", "pattern": one_line_pattern(services.LABEL_MAX, required=False)})
+]
 
 
 class WebhookSecretCreate(Schema):
@@ -99,6 +101,7 @@ class Incident(Schema):
     assignees: list[IdName]
     custom_fields: list[CustomField]
     html_url: str | None
+    resolve_reason: str | None
     created_at: DateTime | None
     updated_at: DateTime | None
     known: bool = Field(description="False until an event with the incident's details arrives.")
@@ -217,6 +220,7 @@ def incident_json(incident, *, with_events: bool = False) -> dict:
         "assignees": [{"id": a.get("id"), "name": a.get("summary")} for a in incident.assignees],
         "customFields": [{"name": f.get("name"), "value": f.get("value")} for f in incident.custom_fields],
         "htmlUrl": incident.html_url or None,
+        "resolveReason": incident.resolve_reason or None,
         "createdAt": iso(incident.pagerduty_created_at),
         "updatedAt": iso(incident.state_as_of),
         "known": not incident.is_stub,

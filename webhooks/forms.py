@@ -15,7 +15,7 @@ class SecretForm(forms.Form):
         ),
         help_text="PagerDuty shows it once, when the webhook subscription is created.",
     )
-    label = forms.CharField(label="Label (optional)", required=False, max_length=100)
+    label = forms.CharField(label="Label (optional)", required=False)  # at most LABEL_MAX: the service's rule
 
     def clean_secret(self):
         # The service's rule, so the page and the API refuse the same secrets with the same words.

@@ -121,6 +121,17 @@ class Delivery(models.Model):
         return bytes(self.raw_body).decode("utf-8", "replace")
 
 
+def field_value_text(value) -> str:
+    """A custom field's value as a person reads it: "—" when unset, several joined by commas, yes/no."""
+    if value is None or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(field_value_text(v) for v in value)
+    return str(value)
+
+
 class Incident(models.Model):
     """An incident as PagerDuty last described it. `state_as_of` is the `occurred_at` of the event
     the snapshot came from: an older event arriving late never moves it backwards."""
@@ -160,6 +171,10 @@ class Incident(models.Model):
 
     def __str__(self):
         return f"#{self.number or '?'} {self.title or self.pagerduty_id}"
+
+    @property
+    def custom_fields_text(self) -> str:
+        return "; ".join(f"{f.get('name')}: {field_value_text(f.get('value'))}" for f in self.custom_fields) or "—"
 
 
 class IncidentEvent(models.Model):

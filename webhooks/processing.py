@@ -30,7 +30,7 @@ from config.signals import send_on_commit
 from integrations.pagerduty import client as pd
 
 from . import signals
-from .models import Delivery, Incident, IncidentEvent, WebhookEndpoint
+from .models import Delivery, Incident, IncidentEvent, WebhookEndpoint, field_value_text
 from .queueing import queue_fetch
 
 log = logging.getLogger(__name__)
@@ -103,12 +103,20 @@ def incident_id(value) -> str:
     return text if text.isprintable() else ""
 
 
+def _dicts(items) -> list[dict]:
+    """The objects of a JSON list; none when it is not a list."""
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
 def _refs(items) -> list[dict]:
-    return [
-        {"id": _text(i.get("id"), 40), "summary": _text(i.get("summary"), 255)}
-        for i in (items if isinstance(items, list) else [])
-        if isinstance(i, dict)
-    ]
+    return [{"id": _text(i.get("id"), 40), "summary": _text(i.get("summary"), 255)} for i in _dicts(items)]
+
+
+def _resolve_reason(value) -> str:
+    """PagerDuty's resolve_reason: null, or {"type": "merge_resolve_reason", "incident": {reference}}."""
+    merged_into = _ref(_ref(value).get("incident"))
+    name = _text(merged_into.get("summary") or merged_into.get("id"), 480)
+    return f"Merged into {name}" if name else ""
 
 
 def incident_fields(data: dict) -> dict:
@@ -129,7 +137,7 @@ def incident_fields(data: dict) -> dict:
         "teams": _refs(data.get("teams")),
         "html_url": _text(pd.web_link(data.get("html_url")), 500),
         "incident_key": _text(data.get("incident_key"), 255),
-        "resolve_reason": _text(data.get("resolve_reason"), 500),
+        "resolve_reason": _resolve_reason(data.get("resolve_reason")),
         "pagerduty_created_at": created,
     }
 
@@ -205,7 +213,7 @@ def apply_incident_event(delivery: Delivery, event: dict, occurred_at: datetime)
 
 def rest_incident_fields(data: dict) -> dict:
     """Incident model fields from the REST API's incident (`GET /incidents/{id}`)."""
-    assignees = [a.get("assignee") for a in data.get("assignments") or [] if isinstance(a, dict)]
+    assignees = [a.get("assignee") for a in _dicts(data.get("assignments"))]
     return incident_fields({**data, "number": data.get("incident_number"), "assignees": assignees})
 
 
@@ -243,12 +251,12 @@ def apply_custom_fields(delivery: Delivery, event: dict, occurred_at: datetime) 
     if incident.is_stub and incident.state_as_of is None:
         transaction.on_commit(partial(queue_fetch, incident.pk))
     newer = incident.custom_fields_as_of is None or occurred_at >= incident.custom_fields_as_of
-    changed = [_custom_field(i) for i in data.get("changed_custom_fields") or [] if isinstance(i, dict)]
-    names = ", ".join(f"{c['name']} = {c['value']}" for c in changed) or "custom fields updated"
+    changed = [_custom_field(i) for i in _dicts(data.get("changed_custom_fields"))]
+    names = ", ".join(f"{c['name']} = {field_value_text(c['value'])}" for c in changed) or "custom fields updated"
     if not _timeline_entry(incident, delivery, event, occurred_at, applied=newer, summary=names):
         return incident
     if newer:
-        incident.custom_fields = [_custom_field(i) for i in data.get("custom_fields") or [] if isinstance(i, dict)]
+        incident.custom_fields = [_custom_field(i) for i in _dicts(data.get("custom_fields"))]
         incident.custom_fields_as_of = occurred_at
         if not incident.title and ref.get("summary"):
             incident.title = _text(ref.get("summary"), 1000)

@@ -26,6 +26,7 @@ from .selectors import active_secrets
 
 PROVIDER = "pagerduty"
 MIN_SECRET_LENGTH = 8
+LABEL_MAX = 100
 
 
 class InvalidSecret(ValueError):
@@ -59,7 +60,9 @@ def webhook_secret_add(
     """Save a signing secret, then settle held deliveries: those it (or another secret) verifies
     are processed, the rest discarded. Returns the secret and {"released": n, "discarded": n}."""
     secret = webhook_secret_check(secret)
-    label = (label or "").strip()[:100]
+    label = (label or "").strip()
+    if len(label) > LABEL_MAX:
+        raise InputRefused(f"A label can be at most {LABEL_MAX} characters.", field="label")
     if problem := line_break_problem(label, what="A label"):
         raise InputRefused(problem, field="label")
     with transaction.atomic():
@@ -275,8 +278,8 @@ def _subscription_create_claimed(connection, endpoint: WebhookEndpoint, *, actor
         actor=actor,
         subscription_id=new_id,
     )
-    _record_subscription(endpoint, new_id, actor=actor, summary=f"Created the webhook subscription {new_id}")
     replaced = {str(s.get("id") or "") for s in existing or []} | {endpoint.subscription_id}
+    _record_subscription(endpoint, new_id, actor=actor, summary=f"Created the webhook subscription {new_id}")
     deleted, not_deleted = [], []
     for old in sorted(replaced - {new_id, ""}):
         try:

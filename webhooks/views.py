@@ -3,6 +3,7 @@ Thin views over services.py and selectors.py."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -117,7 +118,9 @@ def incidents(request):
         request,
         "webhooks/incidents.html",
         {
-            "incidents": selectors.incidents(organization=org, status=status, service=service)[:200],
+            "page": Paginator(selectors.incidents(organization=org, status=status, service=service), 50).get_page(
+                request.GET.get("page")
+            ),
             "statuses": selectors.STATUSES,
             "services": selectors.services(organization=org),
             "status": status,

@@ -132,3 +132,13 @@ def test_an_empty_status_filter_is_a_400_as_the_description_says(client, bearer)
     response = client.get("/api/incidents/?status=&service=x", **bearer)
     assert response.status_code == 400
     assert response.json()["errors"] == {"status": ["status must be one of: triggered, acknowledged, resolved."]}
+
+
+def test_the_api_says_why_an_incident_was_resolved_as_its_page_does(client, bearer, deliver, webhook_secret):
+    merged_into = {"id": "PMAIN01", "type": "incident_reference", "summary": "Database is down"}
+    deliver(
+        fixture("incident.resolved", data__resolve_reason={"type": "merge_resolve_reason", "incident": merged_into})
+    )
+    assert client.get("/api/incidents/PGR0VU2/", **bearer).json()["resolveReason"] == "Merged into Database is down"
+    deliver(fixture("incident.triggered", id="ev-other", data__id="POTHER1"))
+    assert client.get("/api/incidents/POTHER1/", **bearer).json()["resolveReason"] is None

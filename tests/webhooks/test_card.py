@@ -304,3 +304,18 @@ def test_members_find_no_incident_from_a_held_delivery(member_client, deliver, e
     assert member_client.get("/incidents/PGR0VU2/").status_code == 404
     assert "PGR0VU2" not in member_client.get("/incidents/").content.decode()
     assert member_client.get("/api/incidents/").json() == {"incidents": []}
+
+
+def test_every_time_on_the_card_says_its_zone(admin_client, deliver, webhook_secret):
+    deliver(fixture("incident.triggered"))
+    page = admin_client.get(PAGE).content.decode()
+    assert re.search(r"ending in <code>7Qz9</code>, added \d{4}-\d\d-\d\d \d\d:\d\d UTC", page)
+    assert re.search(r'data-label="Received"><time datetime="[^"]+">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</time>', page)
+
+
+def test_a_member_is_not_pointed_at_a_url_the_card_does_not_show_them(member_client, admin_user, org):
+    member = member_client.get(PAGE).content.decode()
+    assert "the URL above" not in member
+    assert "once PagerDuty sends events to Roster's webhook URL, which an admin sets up here." in member
+    member_client.force_login(admin_user)
+    assert "once PagerDuty sends events to the URL above." in member_client.get(PAGE).content.decode()

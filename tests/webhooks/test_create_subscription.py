@@ -202,3 +202,21 @@ def test_a_click_while_another_is_talking_to_pagerduty_creates_nothing(org, conn
     assert second["message"].startswith("Another request is creating the subscription right now")
     assert len([c for c in rsps.calls if c.request.method == "POST"]) == 1
     assert WebhookEndpoint.objects.get().subscription_claimed_at is None
+
+
+def test_recreate_deletes_the_recorded_subscription_even_when_pagerduty_refuses_to_list(
+    admin_client, org, connected, rsps
+):
+    mock_no_subscription_yet(rsps)
+    rsps.add(responses.POST, pd_mocks.api("/webhook_subscriptions"), json=subscription_response())
+    admin_client.post(PAGE + "pagerduty/webhook-subscription/")
+
+    rsps.replace(responses.GET, pd_mocks.api("/webhook_subscriptions"), status=403, json={"error": {"code": 2010}})
+    new = subscription_response(secret="pd-second-signing-secret-Zw98")
+    new["webhook_subscription"]["id"] = "PNEWSUB"
+    rsps.replace(responses.POST, pd_mocks.api("/webhook_subscriptions"), json=new)
+    rsps.add(responses.DELETE, pd_mocks.api("/webhook_subscriptions/PY1OL64"), status=204)
+    page = admin_client.post(PAGE + "pagerduty/webhook-subscription/", {"recreate": "1"}, follow=True).content.decode()
+
+    assert "Deleted the subscription it replaces (PY1OL64) and its secret." in page
+    assert list(WebhookSecret.objects.values_list("subscription_id", flat=True)) == ["PNEWSUB"]

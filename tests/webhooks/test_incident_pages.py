@@ -1,5 +1,7 @@
 """The Incidents pages: list with filters, detail with the event timeline."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from webhooks.models import Incident
@@ -87,3 +89,51 @@ def test_an_incident_id_with_a_line_break_is_not_stored_so_the_incidents_list_st
     response = member_client.get("/incidents/")
     assert response.status_code == 200
     assert not Incident.objects.exists()
+
+
+def test_older_incidents_are_a_page_away_with_the_filters_kept(member_client, org):
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    Incident.objects.bulk_create(
+        Incident(
+            organization=org,
+            pagerduty_id=f"P{n:04d}",
+            title=f"Incident number {n:04d}",
+            status="resolved",
+            pagerduty_created_at=start + timedelta(minutes=n),
+            is_stub=False,
+        )
+        for n in range(260)
+    )
+    first = member_client.get("/incidents/?status=resolved").content.decode()
+    assert "Incident number 0259" in first and "Incident number 0000" not in first
+    assert 'href="?status=resolved&amp;page=2"' in first
+    last = member_client.get("/incidents/?status=resolved&page=6").content.decode()
+    assert "Incident number 0000" in last and "Incident number 0259" not in last
+    assert "Page 6 of 6" in last
+
+
+def test_custom_fields_without_a_value_or_with_several_read_as_words_not_python(member_client, deliver, webhook_secret):
+    field = {"data_type": "string", "field_type": "single_value", "id": "PF1", "type": "field_value"}
+    values = [
+        {**field, "name": "region", "value": None},
+        {**field, "name": "zones", "field_type": "multi_value", "value": ["eu-west-1", "us-east-1"]},
+        {**field, "name": "customer_facing", "data_type": "boolean", "value": True},
+    ]
+    deliver(
+        fixture("incident.custom_field_values.updated", data__custom_fields=values, data__changed_custom_fields=values)
+    )
+    shown = "region: —; zones: eu-west-1, us-east-1; customer_facing: yes"
+    assert shown in member_client.get("/incidents/").content.decode()
+    detail = member_client.get("/incidents/PBAZLIU/").content.decode()
+    assert shown in detail
+    assert "region = —, zones = eu-west-1, us-east-1, customer_facing = yes" in detail
+    assert "None" not in detail and "[" not in detail and "True" not in detail
+
+
+def test_an_incident_resolved_by_a_merge_says_which_incident_it_was_merged_into(member_client, deliver, webhook_secret):
+    merged_into = {"id": "PMAIN01", "type": "incident_reference", "summary": "Database is down"}
+    deliver(
+        fixture("incident.resolved", data__resolve_reason={"type": "merge_resolve_reason", "incident": merged_into})
+    )
+    detail = member_client.get("/incidents/PGR0VU2/").content.decode()
+    assert "<dt>Resolve reason</dt><dd>Merged into Database is down</dd>" in detail

@@ -192,3 +192,10 @@ def test_an_event_time_without_an_offset_is_read_as_utc(deliver, webhook_secret)
     incident = Incident.objects.get()
     assert incident.status == "triggered"
     assert incident.events.get().occurred_at.isoformat() == "2020-10-02T18:40:00+00:00"
+
+
+@pytest.mark.parametrize("odd", [5, 1.5, True])
+def test_custom_fields_that_are_not_a_list_are_read_as_none_not_a_failure(deliver, webhook_secret, odd):
+    deliver(fixture("incident.custom_field_values.updated", data__custom_fields=odd, data__changed_custom_fields=odd))
+    assert Delivery.objects.get().status == "processed"
+    assert Incident.objects.get().custom_fields == []

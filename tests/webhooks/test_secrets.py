@@ -92,3 +92,21 @@ def test_the_page_and_the_api_refuse_a_secret_with_the_same_words(admin_client, 
     assert message.startswith("Paste the signing secret PagerDuty showed")
     assert message in page.content.decode()
     assert not WebhookSecret.objects.exists()
+
+
+def test_a_label_over_100_characters_is_refused_by_the_page_and_the_api_alike_not_cut(admin_client, org):
+    from accounts.services import api_token_create
+
+    _, raw = api_token_create(organization=org, name="script", scope="admin")
+    label = "Production subscription for the payments team, " * 3
+    api = admin_client.post(
+        "/api/integrations/pagerduty/webhook-secrets",
+        {"secret": SECRET, "label": label},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    page = admin_client.post("/settings/integrations/pagerduty/webhook-secrets/", {"secret": SECRET, "label": label})
+    assert api.status_code == 400
+    assert api.json()["errors"] == {"label": ["A label can be at most 100 characters."]}
+    assert 'id="wh-secret-label_error">A label can be at most 100 characters.<' in page.content.decode()
+    assert not WebhookSecret.objects.exists()
