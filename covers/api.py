@@ -209,7 +209,8 @@ TAKE_DOC = (
     `not_open` (cancelled, expired or started), `write_refused` (PagerDuty refused the write: the request is
     open again and the message says why and where to change the schedule in PagerDuty), `no_pagerduty_user`
     (you have no PagerDuty user with your email), `own_request` (you asked for it), `not_a_member` (`takerId`
-    is not a member of the rotation), and for a `swap`: `in_the_past`, `too_far_ahead`, `not_on_call`,
+    is not a member of the rotation), `not_on_call` (the requester is no longer on call then: the schedule
+    changed), and for a `swap`: `in_the_past`, `too_far_ahead`, `not_on_call`,
     `swap_overlaps` (it overlaps the cover), `requester_left`; 422 `invalid_range` (its end is not after its
     start).""")
     + PERSON

@@ -231,7 +231,8 @@ def cover_request_take(
     (or part of one) goes back to the requester: both changes are made, or neither.
 
     Raises CoverError: 409 `already_taken` ("<Name> took it first.") for the loser of a race,
-    409 `not_open` (cancelled, expired or started), 409 `write_refused` (PagerDuty refused the write:
+    409 `not_open` (cancelled, expired or started), 409 `not_on_call` (the shift moved: the
+    requester is no longer on call then), 409 `write_refused` (PagerDuty refused the write:
     the request is open again, its `apply_message` says why), 409 `no_pagerduty_user`, 400 for a rule
     about the input. A transient PagerDuty error returns the request with `apply_state="pending"`:
     `covers.tasks.apply_cover` finishes it."""
@@ -245,6 +246,17 @@ def cover_request_take(
     if taker.pk == cover_request.requester_id or taker.email.casefold() == cover_request.requester_email.casefold():
         raise CoverError(
             "You asked for this cover: someone else has to take it.", "own_request", status=409, field="taker"
+        )
+    requester = cover_request.requester
+    if requester is not None and not _on_call(rotation, requester, cover_request.start, cover_request.end):
+        if (latest := _load(cover_request.pk)).status != CoverRequest.Status.OPEN:
+            raise _not_open(latest)  # what moved the shift was someone taking it first
+        raise CoverError(
+            f"{cover_request.requester_name} is no longer on call in {rotation.name} from "
+            f"{_window_text(cover_request.start, cover_request.end, rotation)}: the schedule changed since they "
+            "asked, so there is nothing to cover. They can cancel this request and ask again.",
+            "not_on_call",
+            status=409,
         )
     swap_window = None
     if swap is not None:

@@ -172,6 +172,19 @@ def test_a_cancelled_request_cannot_be_taken(rotation):
     assert (error.code, error.status) == ("not_open", 409)
 
 
+def test_a_request_for_a_shift_that_moved_cannot_be_taken(rotation):
+    """Mia asked, then an admin put Ada on call for that day: Bo taking it would take Ada's shift."""
+    made = ask(rotation)
+    rotation_services.override_create(rotation=rotation, member_id=ada(rotation).pk, start=made.start, end=made.end)
+
+    error = refused(lambda: services.cover_request_take(cover_request_id=made.pk, taker=bo(rotation), actor=ACTOR))
+
+    assert (error.code, error.status) == ("not_on_call", 409)
+    assert error.message.startswith("Mia Member is no longer on call in Platform from 2026-03-07 09:00 UTC")
+    assert CoverRequest.objects.get().status == "open"
+    assert on_call_at(rotation, made.start + H) == "Ada Admin"
+
+
 # --- swap ---------------------------------------------------------------------------------------
 
 
