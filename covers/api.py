@@ -219,7 +219,8 @@ TAKE_DOC = (
 CANCEL_DOC = (
     _words("""The requester or an admin cancels. A taken request's override is removed first (`applyMessage` says
     whether it was deleted, cut at now because it was in progress, or left because it was over). 409
-    `not_open` (already cancelled or expired), `write_refused` (PagerDuty refused the removal); 503
+    `not_open` (already cancelled or expired), `already_taken` (taken as you cancelled: its cover stands until
+    cancelled again), `write_refused` (PagerDuty refused the removal); 503
     `pagerduty_unavailable` (nothing cancelled: try again).""")
     + PERSON
 )

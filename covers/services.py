@@ -857,9 +857,9 @@ def cover_request_cancel(*, cover_request: CoverRequest, actor: Actor) -> CoverR
             swap_override_id="",
             updated_at=now,
         )
-        if not changed:  # taken or expired meanwhile: say what it is now
+        if not changed:  # taken or expired meanwhile: say what it is now (reopened: cancel that)
             latest = _load(current.pk)
-            if latest.status == CoverRequest.Status.TAKEN:
+            if latest.status == CoverRequest.Status.OPEN:
                 return cover_request_cancel(cover_request=latest, actor=actor)
             raise _not_open(latest)
         _audit(

@@ -253,6 +253,23 @@ def test_cancelling_an_open_request(rotation, events, django_capture_on_commit_c
     assert refused(lambda: services.cover_request_cancel(cover_request=made, actor=ACTOR)).code == "not_open"
 
 
+def test_a_cancel_that_meets_a_take_says_who_took_it_and_the_cover_stands(rotation, monkeypatch):
+    """Mia pressed Cancel on her open request as Bo took it: Bo's cover is not silently undone
+    (nor is a time off request's, when the time off is deleted at that moment)."""
+    made = ask(rotation)
+    stale = services._load(made.pk)
+    services.cover_request_take(cover_request_id=made.pk, taker=bo(rotation), actor=ACTOR)
+    real_load = services._load
+    loads = iter([stale])
+    monkeypatch.setattr(services, "_load", lambda pk: next(loads, None) or real_load(pk))
+
+    error = refused(lambda: services.cover_request_cancel(cover_request=stale, actor=ACTOR))
+
+    assert (error.code, error.message) == ("already_taken", "Bo Chen took it first.")
+    assert CoverRequest.objects.get().status == "taken"
+    assert on_call_at(rotation, made.start + H) == "Bo Chen"
+
+
 @pytest.mark.parametrize(
     ("later", "said", "who_then"),
     [
