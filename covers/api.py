@@ -203,10 +203,11 @@ CREATE_DOC = (
 )
 
 TAKE_DOC = (
-    _words("""You cover it; with `swap`, one of your own future shifts goes back to the requester (both changes, or
+    _words("""You cover it until its end: one already in progress from now on (its `start` becomes the moment you
+    took it); with `swap`, one of your own future shifts goes back to the requester (both changes, or
     neither). The schedule changes at once: 200 when done, 202 when PagerDuty is busy (`applyState:
     "pending"`: Roster retries by itself). 409 `already_taken` (someone was faster: the message names them),
-    `not_open` (cancelled, expired or started), `write_refused` (PagerDuty refused the write: the request is
+    `not_open` (cancelled, expired or ended), `write_refused` (PagerDuty refused the write: the request is
     open again and the message says why and where to change the schedule in PagerDuty), `no_pagerduty_user`
     (you have no PagerDuty user with your email), `own_request` (you asked for it), `not_a_member` (`takerId`
     is not a member of the rotation), `not_on_call` (the requester is no longer on call then: the schedule
