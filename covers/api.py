@@ -203,13 +203,15 @@ CREATE_DOC = (
 )
 
 TAKE_DOC = (
-    _words("""You cover it; with `swap`, one of your own future shifts goes back to the requester (both changes, or
+    _words("""You cover it until its end: one already in progress from now on (its `start` becomes the moment you
+    took it); with `swap`, one of your own future shifts goes back to the requester (both changes, or
     neither). The schedule changes at once: 200 when done, 202 when PagerDuty is busy (`applyState:
     "pending"`: Roster retries by itself). 409 `already_taken` (someone was faster: the message names them),
-    `not_open` (cancelled, expired or started), `write_refused` (PagerDuty refused the write: the request is
+    `not_open` (cancelled, expired or ended), `write_refused` (PagerDuty refused the write: the request is
     open again and the message says why and where to change the schedule in PagerDuty), `no_pagerduty_user`
     (you have no PagerDuty user with your email), `own_request` (you asked for it), `not_a_member` (`takerId`
-    is not a member of the rotation), and for a `swap`: `in_the_past`, `too_far_ahead`, `not_on_call`,
+    is not a member of the rotation), `not_on_call` (the requester is no longer on call then: the schedule
+    changed), and for a `swap`: `in_the_past`, `too_far_ahead`, `not_on_call`,
     `swap_overlaps` (it overlaps the cover), `requester_left`; 422 `invalid_range` (its end is not after its
     start).""")
     + PERSON
@@ -218,7 +220,8 @@ TAKE_DOC = (
 CANCEL_DOC = (
     _words("""The requester or an admin cancels. A taken request's override is removed first (`applyMessage` says
     whether it was deleted, cut at now because it was in progress, or left because it was over). 409
-    `not_open` (already cancelled or expired), `write_refused` (PagerDuty refused the removal); 503
+    `not_open` (already cancelled or expired), `already_taken` (taken as you cancelled: its cover stands until
+    cancelled again), `write_refused` (PagerDuty refused the removal); 503
     `pagerduty_unavailable` (nothing cancelled: try again).""")
     + PERSON
 )

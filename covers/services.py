@@ -2,7 +2,8 @@
 
 - `cover_request_create` (ask), `cover_request_cancel` (a taken one's overrides are removed first),
   `cover_requests_expire` / `cover_requests_warn_expiring` (beat, every minute): see each docstring.
-- `cover_request_take`: another member takes it, atomically (one conditional UPDATE: of two people
+- `cover_request_take`: another member takes it until its end (one in progress is covered from
+  the take on: its start becomes the take's moment), atomically (one conditional UPDATE: of two people
   at once exactly one wins; the other hears who was faster), optionally as a swap (one of the taker's
   own future shifts goes back to the requester). Then the schedule changes at once:
   native rotation → Roster overrides (claim and overrides in one transaction);
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.actor import SYSTEM, Actor, acting_user
@@ -55,7 +57,7 @@ log = logging.getLogger(__name__)
 NOTE_MAX = 500
 NATIVE_AHEAD = dt.timedelta(days=93)  # how far ahead a native rotation's cover may end (as GET /shifts reads)
 START_GRACE = dt.timedelta(minutes=1)  # "now" typed a moment ago is still now
-EXPIRY_WARNING = dt.timedelta(hours=1)  # "nobody has taken it" this long before the start
+EXPIRY_WARNING = dt.timedelta(hours=1)  # "nobody has taken it" this long before the start (if asked earlier)
 TRANSIENT = (pd.RateLimited, pd.Unavailable)
 
 
@@ -220,31 +222,45 @@ def _not_open(cover_request: CoverRequest) -> CoverError:
     if cover_request.status == CoverRequest.Status.CANCELLED:
         return CoverError("This cover request was cancelled.", "not_open", status=409)
     if cover_request.status == CoverRequest.Status.EXPIRED:
-        return CoverError("This cover request expired: it started before anyone took it.", "not_open", status=409)
-    return CoverError("This cover request started before anyone took it.", "not_open", status=409)
+        return CoverError("This cover request expired: it ended before anyone took it.", "not_open", status=409)
+    return CoverError("This cover request ended before anyone took it.", "not_open", status=409)
 
 
 def cover_request_take(
     *, cover_request_id: int, taker: Member, swap: tuple[dt.datetime, dt.datetime] | None = None, actor: Actor
 ) -> CoverRequest:
-    """`taker` covers the request; with `swap` (start, end), one of the taker's own future shifts
-    (or part of one) goes back to the requester: both changes are made, or neither.
+    """`taker` covers the request until its end (one in progress from now on); with `swap` (start, end),
+    one of the taker's own future shifts (or part of one) goes back to the requester: both changes are
+    made, or neither.
 
     Raises CoverError: 409 `already_taken` ("<Name> took it first.") for the loser of a race,
-    409 `not_open` (cancelled, expired or started), 409 `write_refused` (PagerDuty refused the write:
+    409 `not_open` (cancelled, expired or ended), 409 `not_on_call` (the shift moved: the
+    requester is no longer on call then), 409 `write_refused` (PagerDuty refused the write:
     the request is open again, its `apply_message` says why), 409 `no_pagerduty_user`, 400 for a rule
     about the input. A transient PagerDuty error returns the request with `apply_state="pending"`:
     `covers.tasks.apply_cover` finishes it."""
     now = timezone.now()
     cover_request = _load(cover_request_id)
     rotation = _fresh_rotation(cover_request.rotation_id)
-    if cover_request.status != CoverRequest.Status.OPEN or cover_request.start <= now:
+    if cover_request.status != CoverRequest.Status.OPEN or cover_request.end <= now:
         raise _not_open(cover_request)
+    cover_request.start = max(cover_request.start, now.replace(microsecond=0))  # one in progress: from now on
     if taker.rotation_id != rotation.pk:
         raise CoverError("Only a member of this rotation can take it.", "not_a_member", status=403, field="taker")
     if taker.pk == cover_request.requester_id or taker.email.casefold() == cover_request.requester_email.casefold():
         raise CoverError(
             "You asked for this cover: someone else has to take it.", "own_request", status=409, field="taker"
+        )
+    requester = cover_request.requester
+    if requester is not None and not _on_call(rotation, requester, cover_request.start, cover_request.end):
+        if (latest := _load(cover_request.pk)).status != CoverRequest.Status.OPEN:
+            raise _not_open(latest)  # what moved the shift was someone taking it first
+        raise CoverError(
+            f"{cover_request.requester_name} is no longer on call in {rotation.name} from "
+            f"{_window_text(cover_request.start, cover_request.end, rotation)}: the schedule changed since they "
+            "asked, so there is nothing to cover. They can cancel this request and ask again.",
+            "not_on_call",
+            status=409,
         )
     swap_window = None
     if swap is not None:
@@ -298,9 +314,10 @@ def _claim(
     apply_state: str,
 ) -> CoverRequest:
     """The one conditional UPDATE that decides who takes it: of two takers at once exactly one
-    changes the row; the other reads who was faster."""
-    claimed = CoverRequest.objects.filter(pk=cover_request.pk, status=CoverRequest.Status.OPEN, start__gt=now).update(
+    changes the row (with the cover's start: now for one in progress); the other reads who was faster."""
+    claimed = CoverRequest.objects.filter(pk=cover_request.pk, status=CoverRequest.Status.OPEN, end__gt=now).update(
         status=CoverRequest.Status.TAKEN,
+        start=cover_request.start,
         taker=taker,
         taker_name=taker.name[:200],
         taker_email=taker.email[:254],
@@ -845,9 +862,9 @@ def cover_request_cancel(*, cover_request: CoverRequest, actor: Actor) -> CoverR
             swap_override_id="",
             updated_at=now,
         )
-        if not changed:  # taken or expired meanwhile: say what it is now
+        if not changed:  # taken or expired meanwhile: say what it is now (reopened: cancel that)
             latest = _load(current.pk)
-            if latest.status == CoverRequest.Status.TAKEN:
+            if latest.status == CoverRequest.Status.OPEN:
                 return cover_request_cancel(cover_request=latest, actor=actor)
             raise _not_open(latest)
         _audit(
@@ -869,10 +886,10 @@ def cover_request_cancel(*, cover_request: CoverRequest, actor: Actor) -> CoverR
 
 
 def cover_requests_expire(*, now: dt.datetime | None = None) -> int:
-    """Open requests whose start has passed expire (each once: a conditional UPDATE)."""
+    """Open requests whose end has passed expire (each once: a conditional UPDATE)."""
     now = now or timezone.now()
     expired = 0
-    for cover_request in CoverRequest.objects.filter(status=CoverRequest.Status.OPEN, start__lte=now).select_related(
+    for cover_request in CoverRequest.objects.filter(status=CoverRequest.Status.OPEN, end__lte=now).select_related(
         "rotation", "organization"
     ):
         with transaction.atomic():
@@ -893,11 +910,16 @@ def cover_requests_expire(*, now: dt.datetime | None = None) -> int:
 
 
 def cover_requests_warn_expiring(*, now: dt.datetime | None = None) -> int:
-    """An hour before an open request starts, nobody has taken it: "expiring", once per request."""
+    """An hour before an open request starts, nobody has taken it: "expiring", once per request (not
+    for one asked within that hour: its asker knows it starts soon)."""
     now = now or timezone.now()
     warned = 0
     for cover_request_id in CoverRequest.objects.filter(
-        status=CoverRequest.Status.OPEN, expiry_warned_at=None, start__gt=now, start__lte=now + EXPIRY_WARNING
+        status=CoverRequest.Status.OPEN,
+        expiry_warned_at=None,
+        start__gt=now,
+        start__lte=now + EXPIRY_WARNING,
+        created_at__lte=F("start") - EXPIRY_WARNING,
     ).values_list("pk", flat=True):
         with transaction.atomic():
             if CoverRequest.objects.filter(

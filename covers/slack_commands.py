@@ -165,7 +165,7 @@ def _typed_time(value: str, rotation: Rotation, *, end: bool) -> dt.datetime:
             naive = dt.datetime.strptime(value, "%Y-%m-%d %H:%M")
         else:  # a date: from its start, or to its end
             naive = dt.datetime.strptime(value, "%Y-%m-%d") + (dt.timedelta(days=1) if end else dt.timedelta())
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: the day after 9999-12-31
         raise Refusal(f"“{escape(value)}” is not a date Roster can read: write e.g. 2026-12-10 09:00.") from None
     return naive.replace(tzinfo=rotation.tz)
 

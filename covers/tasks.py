@@ -5,7 +5,7 @@ throttling or down): it retries with the client's retry policy (rotations.tasks.
 PagerDuty asked for, else backoff), and writes each override exactly once (the ids are stored at once;
 a retry after a lost answer adopts the identical override). Its retries exhausted, whatever was written
 is taken back and the request is open again. `expire` (beat, every minute) expires open requests
-whose start passed, warns, an hour before, of those nobody took, and queues again a pending apply
+whose end passed, warns, an hour before the start, of those nobody took, and queues again a pending apply
 whose message was lost.
 """
 

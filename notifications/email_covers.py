@@ -127,7 +127,7 @@ def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]
             lines = [
                 f"Hello {cover.requester_name},",
                 "",
-                f"Nobody took your request for cover in {rotation.name} before it started, so you stay on call:",
+                f"Nobody took your request for cover in {rotation.name} before it ended, so you stayed on call:",
                 "",
                 *span,
             ]

@@ -265,7 +265,7 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-upcoming": _every("notifications.tasks.upcoming", minutes=1),
     # Every minute: queue webhook deliveries that were stored but never processed (broker was down).
     "webhooks-sweep-deliveries": _every("webhooks.tasks.sweep_deliveries", minutes=1),
-    # Every minute: cover requests nobody took expire at their start, and are announced an hour before.
+    # Every minute: cover requests nobody took expire at their end, and are announced an hour before their start.
     "covers-expire": _every("covers.tasks.expire", minutes=1),
 }
 

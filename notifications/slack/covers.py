@@ -119,7 +119,7 @@ def outcome_line(cover: CoverRequest, connection: SlackConnection) -> tuple[str,
         who = _actor(connection, cover, cover.cancelled_by)
         return f":no_entry_sign: Cancelled by {who}.", f"Cancelled by {cover.cancelled_by or 'Roster'}."
     if cover.status == CoverRequest.Status.EXPIRED:
-        words = "Expired: nobody took it before it started."
+        words = "Expired: nobody took it before it ended."
         return f":hourglass: {words}", words
     return "", ""
 

@@ -184,6 +184,26 @@ def test_the_take_shows_the_override_without_reading_the_schedule_and_the_queued
     assert stored_person_at(rotation, start + H) == "Dan Moe"
 
 
+@pytest.mark.parametrize("kind", ["v2", "v3"])
+def test_a_shift_under_way_asked_from_now_is_taken_minutes_later_and_pagerduty_gets_the_rest(
+    org, pd_connection, fake, kind
+):
+    rotation = bound(org, kind)
+    start, end = ana_turn(rotation)
+    asked_at, take_at = start + H, start + H + dt.timedelta(minutes=4, seconds=10, microseconds=300)
+    with time_machine.travel(asked_at, tick=False):
+        made = ask(rotation, (asked_at, end))  # Ana falls ill an hour into her turn
+    with time_machine.travel(take_at, tick=False):
+        assert services.cover_requests_expire() == 0
+        taken = take(rotation, made)
+
+    (override,) = fake.overrides_of(SCHEDULES[kind])
+    assert (override.user_id, override.start, override.end) == ("PDAN", take_at.replace(microsecond=0), end)
+    assert (taken.status, taken.apply_state, taken.start, taken.end) == ("taken", "applied", override.start, end)
+    assert stored_person_at(rotation, take_at + H) == "Dan Moe"
+    assert stored_person_at(rotation, asked_at) == "Ana Ortiz"
+
+
 def test_when_a_taken_shift_begins_the_minute_beat_hands_off_to_the_taker_without_a_re_read(classic, fake):
     made = ask(classic)
     with django_on_commit_dropped():

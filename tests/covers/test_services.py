@@ -172,6 +172,19 @@ def test_a_cancelled_request_cannot_be_taken(rotation):
     assert (error.code, error.status) == ("not_open", 409)
 
 
+def test_a_request_for_a_shift_that_moved_cannot_be_taken(rotation):
+    """Mia asked, then an admin put Ada on call for that day: Bo taking it would take Ada's shift."""
+    made = ask(rotation)
+    rotation_services.override_create(rotation=rotation, member_id=ada(rotation).pk, start=made.start, end=made.end)
+
+    error = refused(lambda: services.cover_request_take(cover_request_id=made.pk, taker=bo(rotation), actor=ACTOR))
+
+    assert (error.code, error.status) == ("not_on_call", 409)
+    assert error.message.startswith("Mia Member is no longer on call in Platform from 2026-03-07 09:00 UTC")
+    assert CoverRequest.objects.get().status == "open"
+    assert on_call_at(rotation, made.start + H) == "Ada Admin"
+
+
 # --- swap ---------------------------------------------------------------------------------------
 
 
@@ -240,6 +253,23 @@ def test_cancelling_an_open_request(rotation, events, django_capture_on_commit_c
     assert refused(lambda: services.cover_request_cancel(cover_request=made, actor=ACTOR)).code == "not_open"
 
 
+def test_a_cancel_that_meets_a_take_says_who_took_it_and_the_cover_stands(rotation, monkeypatch):
+    """Mia pressed Cancel on her open request as Bo took it: Bo's cover is not silently undone
+    (nor is a time off request's, when the time off is deleted at that moment)."""
+    made = ask(rotation)
+    stale = services._load(made.pk)
+    services.cover_request_take(cover_request_id=made.pk, taker=bo(rotation), actor=ACTOR)
+    real_load = services._load
+    loads = iter([stale])
+    monkeypatch.setattr(services, "_load", lambda pk: next(loads, None) or real_load(pk))
+
+    error = refused(lambda: services.cover_request_cancel(cover_request=stale, actor=ACTOR))
+
+    assert (error.code, error.message) == ("already_taken", "Bo Chen took it first.")
+    assert CoverRequest.objects.get().status == "taken"
+    assert on_call_at(rotation, made.start + H) == "Bo Chen"
+
+
 @pytest.mark.parametrize(
     ("later", "said", "who_then"),
     [
@@ -268,7 +298,7 @@ def test_cancelling_a_taken_request_undoes_its_override_as_far_as_time_allows(ro
 # --- expire -------------------------------------------------------------------------------------
 
 
-def test_an_hour_before_the_start_nobody_took_it_is_said_once_then_it_expires(
+def test_an_hour_before_the_start_nobody_took_it_is_said_once_then_it_expires_at_its_end(
     rotation, events, django_capture_on_commit_callbacks
 ):
     made = ask(rotation)
@@ -279,24 +309,60 @@ def test_an_hour_before_the_start_nobody_took_it_is_said_once_then_it_expires(
         assert services.cover_requests_warn_expiring(now=made.start - 2 * H) == 0
         assert services.cover_requests_warn_expiring(now=made.start - 30 * dt.timedelta(minutes=1)) == 1
         assert services.cover_requests_warn_expiring(now=made.start - 20 * dt.timedelta(minutes=1)) == 0
-        assert services.cover_requests_expire(now=made.start - dt.timedelta(seconds=1)) == 0
-        assert services.cover_requests_expire(now=made.start) == 1
-        assert services.cover_requests_expire(now=made.start + H) == 0
+        assert services.cover_requests_expire(now=made.end - dt.timedelta(seconds=1)) == 0
+        assert services.cover_requests_expire(now=made.end) == 1
+        assert services.cover_requests_expire(now=made.end + H) == 0
 
     made.refresh_from_db()
-    assert (made.status, made.expired_at) == ("expired", made.start)
+    assert (made.status, made.expired_at) == ("expired", made.end)
     assert [e for e in events if e[0] in ("expiring", "expired")] == [("expiring", made.pk), ("expired", made.pk)]
     assert CoverRequest.objects.get(pk=taken.pk).status == "taken"  # a taken one never expires
     assert AuditEvent.objects.filter(action="cover_request.expired").count() == 1
 
 
-def test_a_request_whose_start_passed_cannot_be_taken_even_before_beat_expires_it(rotation):
+def test_a_request_asked_from_now_is_taken_minutes_later_and_covered_from_the_take_to_its_end(rotation):
+    start, end = shifts_of(rotation, bo(rotation), since=NOW - 3 * H)[0]  # Bo's turn under way: he falls ill
+    made = ask(rotation, window=(NOW, end), who=bo(rotation))
+    assert start < NOW
+    take_at = NOW + dt.timedelta(minutes=7, seconds=3, microseconds=500)
+
+    with time_machine.travel(take_at, tick=False):
+        assert services.cover_requests_expire() == 0
+        taken = services.cover_request_take(cover_request_id=made.pk, taker=mia(rotation), actor=ACTOR)
+
+    cover_start = take_at.replace(microsecond=0)
+    assert (taken.status, taken.start, taken.end) == ("taken", cover_start, end)
+    override = Override.objects.get(pk=taken.native_override_id)
+    assert (override.member.name, override.start, override.end) == ("Mia Member", cover_start, end)
+    assert on_call_at(rotation, NOW + 5 * dt.timedelta(minutes=1)) == "Bo Chen"
+    assert on_call_at(rotation, end - H) == "Mia Member"
+
+
+def test_a_request_asked_from_the_next_minute_gets_no_nobody_took_it_yet_warning(rotation):
+    _, end = shifts_of(rotation, bo(rotation), since=NOW - 3 * H)[0]
+    made = ask(rotation, window=(NOW + dt.timedelta(minutes=1), end), who=bo(rotation))
+
+    assert services.cover_requests_warn_expiring(now=NOW + dt.timedelta(seconds=20)) == 0
+    assert services.cover_requests_warn_expiring(now=made.start + H) == 0
+    assert CoverRequest.objects.get(pk=made.pk).expiry_warned_at is None
+
+
+def test_a_request_under_way_can_be_taken_until_its_end_then_it_expires(rotation):
     made = ask(rotation)
 
-    with time_machine.travel(made.start + H, tick=False):
+    with time_machine.travel(made.end - dt.timedelta(seconds=1), tick=False):
+        assert services.cover_requests_expire() == 0
+    with time_machine.travel(made.end, tick=False):
         error = refused(lambda: services.cover_request_take(cover_request_id=made.pk, taker=bo(rotation), actor=ACTOR))
+        assert services.cover_requests_expire() == 1
 
-    assert (error.code, error.status) == ("not_open", 409)
+    assert (error.code, error.status, error.message) == (
+        "not_open",
+        409,
+        "This cover request ended before anyone took it.",
+    )
+    made.refresh_from_db()
+    assert (made.status, made.expired_at) == ("expired", made.end)
 
 
 def test_the_beat_task_runs_every_minute_and_does_both(rotation, settings):
@@ -305,5 +371,5 @@ def test_the_beat_task_runs_every_minute_and_does_both(rotation, settings):
     entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "covers.tasks.expire")
     assert entry["schedule"] == dt.timedelta(minutes=1)
     made = ask(rotation)
-    with time_machine.travel(made.start + H, tick=False):
+    with time_machine.travel(made.end + H, tick=False):
         assert tasks.expire() == {"warned": 0, "expired": 1, "requeued": 0}

@@ -12,7 +12,7 @@ from covers import services as cover_services
 from covers import signals
 from covers.models import CoverRequest
 from covers.time_off import time_off_covers_open
-from rotations.models import Member, Rotation, Shift
+from rotations.models import Member, Override, Rotation, Shift
 from rotations.time_off.services import time_off_create
 
 H = dt.timedelta(hours=1)
@@ -162,6 +162,7 @@ def test_deleting_time_off_cancels_its_requests_nobody_took_and_keeps_a_taken_on
     bo = bound.members.get(email="bo@acme.example")
     bound.pagerduty_schedule_id = ""  # taken as in a rotation Roster writes itself (no PagerDuty here)
     bound.save(update_fields=["pagerduty_schedule_id"])
+    Override.objects.create(rotation=bound, member=taken.requester, start=taken.start, end=taken.end)  # still Mia's
     cover_services.cover_request_take(cover_request_id=taken.pk, taker=bo, actor=Actor(label="bo@acme.example"))
 
     client.force_login(member_user)

@@ -240,6 +240,30 @@ def test_someone_else_takes_it_and_the_timeline_shows_them_covering(client, rota
     assert "No open request." in section(html)
 
 
+def test_a_shift_under_way_asked_from_the_next_minute_is_taken_minutes_later_from_then_on(
+    client, rotation, mia, cy, frozen
+):
+    cy_shift_end = dt.datetime(2026, 3, 7, 9, 0, tzinfo=dt.UTC)  # Cy is on call since 09:00 and falls ill at noon
+    dialog = section(page(signed_in(client, cy), rotation)).split('<dialog id="cover-ask-1772787600"')[1]
+    assert 'name="start" value="2026-03-06T12:01"' in dialog.split("</dialog>")[0]
+    ask(client, rotation, NOW + dt.timedelta(minutes=1), cy_shift_end, dialog="cover-ask-1772787600")
+    (made,) = CoverRequest.objects.all()
+    frozen.move_to(NOW + dt.timedelta(minutes=6, seconds=20))
+
+    html = section(page(signed_in(client, mia), rotation))
+    assert "Under way: whoever takes it covers from then until Sat 7 Mar 09:00 UTC" in re.sub(r"<[^>]+>", "", html)
+    response = press(client, mia, made, "take")
+
+    assert said(response) == ["You cover Cy Diaz Fri 6 Mar 12:06–Sat 7 Mar 09:00 UTC."]
+    made.refresh_from_db()
+    took_at = NOW + dt.timedelta(minutes=6, seconds=20)
+    assert (made.status, made.start, made.end) == ("taken", took_at, cy_shift_end)
+    override = Override.objects.get(pk=made.native_override_id)
+    assert (override.start, override.end) == (took_at, cy_shift_end)
+    api = client.get(f"/api/cover-requests/{made.pk}").json()
+    assert (api["status"], api["start"], api["end"]) == ("taken", took_at.isoformat(), cy_shift_end.isoformat())
+
+
 def test_the_slower_of_two_takers_hears_who_was_faster(client, rotation, mia, cy, admin_user):
     request = open_request(rotation)
     press(client, cy, request, "take")

@@ -85,6 +85,9 @@ def test_the_requester_hears_when_it_is_taken_nobody_took_it_yet_and_it_expired_
     ]
     assert "Bo Chen took your request for cover in Platform" in mail.outbox[0].body
     assert "If nobody takes it, you stay on call." in mail.outbox[1].body
+    assert (
+        "Nobody took your request for cover in Platform before it ended, so you stayed on call:" in mail.outbox[2].body
+    )
 
 
 def test_an_offer_to_someone_who_unsubscribed_since_is_not_sent(rotation):

@@ -56,12 +56,15 @@ def test_expiry_warns_then_expires_the_offer(slack_team, fake_slack, frozen, dja
         assert covers.cover_requests_warn_expiring() == 1
     frozen.move_to(START + dt.timedelta(minutes=1))
     with django_capture_on_commit_callbacks(execute=True):
+        assert covers.cover_requests_expire() == 0  # still open while its shift is under way
+    frozen.move_to(END)
+    with django_capture_on_commit_callbacks(execute=True):
         assert covers.cover_requests_expire() == 1
     tasks.sweep()
 
     offer, channel, direct = fake_slack.messages
     assert "Nobody has taken <@U0ADA>'s request" in channel["text"] and direct["channel"] == "D0ADA"
-    assert ":hourglass: Expired: nobody took it before it started." in offer["blocks"][-1]["elements"][0]["text"]
+    assert ":hourglass: Expired: nobody took it before it ended." in offer["blocks"][-1]["elements"][0]["text"]
     assert [m.subject for m in mail.outbox] == [
         "Ada Lovelace asks for cover in Platform",
         "Nobody has taken your cover request in Platform yet",

@@ -106,7 +106,7 @@ def test_cancelled_and_expired_requests_say_so_in_the_same_message(slack_team, f
     assert fake_slack.calls["chat.postMessage"] == 2 and fake_slack.calls["chat.update"] == 2
     one, two = fake_slack.messages
     assert buttons(one) == [] and ":no_entry_sign: Cancelled by <@U0ADA>." in shown(one)
-    assert buttons(two) == [] and ":hourglass: Expired: nobody took it before it started." in shown(two)
+    assert buttons(two) == [] and ":hourglass: Expired: nobody took it before it ended." in shown(two)
 
 
 def test_an_update_waits_for_its_offer_and_never_posts_a_second_message(slack_team, fake_slack, frozen):

@@ -238,3 +238,8 @@ def test_a_submitter_no_longer_in_the_rotation_is_told(sender, slack_app, platfo
         "response_action": "errors",
         "errors": {"rotation": "You are not a member of Platform in Roster (as grace@acme.example)."},
     }
+
+
+def test_a_day_past_the_end_of_the_calendar_is_refused_not_a_crash(sender, slack_app, platform):
+    answer = sender.command("cover platform 2026-12-10 9999-12-31", user="U0GRACE").json()
+    assert answer["text"] == "“9999-12-31” is not a date Roster can read: write e.g. 2026-12-10 09:00."

@@ -152,3 +152,22 @@ def test_pagerduty_refusing_the_write_is_said_in_its_words(client, slack_app, co
     assert answer["text"].endswith(
         "You can change the schedule in PagerDuty instead: https://acme.pagerduty.com/schedules/PCLASSIC"
     )
+
+
+def test_a_cover_asked_from_now_is_taken_minutes_later_and_runs_from_the_take(sender, slack_app, platform, frozen):
+    from tests.covers.slack.test_slack_cover import open_modal
+
+    sender.submit(open_modal(sender, slack_app, user="U0ADA"), {}, user="U0ADA")  # Ada, on call now, falls ill
+    (made,) = CoverRequest.objects.all()
+    assert made.start <= dt.datetime.now(dt.UTC) and made.end == HANDOFF
+    frozen.shift(dt.timedelta(minutes=7))
+    took_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    sender.click(made.pk, user="U0GRACE")
+
+    made.refresh_from_db()
+    assert (made.status, made.taker_email, made.end) == ("taken", "grace@acme.example", HANDOFF)
+    assert took_at <= made.start <= took_at + dt.timedelta(seconds=5)
+    assert answers(slack_app)[-1]["text"] == (
+        f"It's yours: you are on call for *Platform* from {when(made.start)} to {when(HANDOFF)} instead of Ada Lovelace."
+    )
