@@ -259,6 +259,18 @@ def test_an_admin_changes_roles_and_removes_a_member_who_keeps_their_account(adm
     ]
 
 
+def test_an_admin_who_leaves_their_only_organization_is_told_so_instead_of_page_not_found(
+    admin_client, admin_user, org, member_user
+):
+    services.membership_change_role(organization=org, user_id=member_user.id, role="admin")
+    response = admin_client.post(f"/settings/members/{admin_user.id}/remove/", follow=True)
+    page = response.content.decode()
+    assert "admin@acme.example was removed from Acme." in page
+    assert "You are not a member of any organization in Roster." in page
+    assert "Page not found" not in page
+    assert "You are not a member of any organization in Roster." in admin_client.get("/", follow=True).content.decode()
+
+
 def test_the_last_admin_cannot_be_removed_or_demoted(admin_client, admin_user, org, member_user):
     page = admin_client.post(f"/settings/members/{admin_user.id}/role/", {"role": "member"}, follow=True)
     assert "You cannot demote the last admin of Acme. Make someone else an admin first." in page.content.decode()
