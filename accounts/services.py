@@ -446,7 +446,7 @@ def _locked_membership(organization: Organization, user_id: int) -> tuple[Member
     membership = (
         Membership.objects.select_for_update(of=("self",))
         .select_related("user")
-        .filter(organization=organization, user_id=user_id)
+        .filter(organization=organization, user__pk=user_id)  # not user_id: an id past the column's range matches none
         .first()
     )
     return membership, admin_count

@@ -313,6 +313,8 @@ def test_an_admin_cannot_see_or_change_another_orgs_members(outsider_client, org
     assert outsider_client.post(f"/settings/members/{member_user.id}/role/", {"role": "admin"}).status_code == 404
     assert outsider_client.post(f"/settings/members/{admin_user.id}/remove/").status_code == 404
     assert outsider_client.post(f"/settings/members/invitations/{invitation.id}/revoke/").status_code == 404
+    assert outsider_client.post(f"/settings/members/{2**64}/role/", {"role": "admin"}).status_code == 404
+    assert outsider_client.post(f"/settings/members/{2**64}/remove/").status_code == 404
     assert Membership.objects.filter(organization=org).count() == 2
     assert Invitation.objects.filter(pk=invitation.pk).exists()
 
