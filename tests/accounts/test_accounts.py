@@ -48,6 +48,18 @@ def test_create_organization_refuses_an_empty_password_variable(monkeypatch):
         call_command("create_organization", "Acme", "--admin", "a@acme.example", "--password-env", "NOPE")
 
 
+def test_an_admin_created_without_a_password_sets_one_from_forgot_your_password(client, mailoutbox):
+    call_command("create_organization", "Acme", "--admin", "ops@acme.example", stdout=io.StringIO())
+    client.post("/accounts/password_reset/", {"email": "ops@acme.example"})
+    (link,) = re.findall(r"https://roster\.example\.com(/accounts/reset/\S+/)", mailoutbox[0].body)
+    form = client.get(link, follow=True).redirect_chain[-1][0]
+    client.post(form, {"new_password1": "a brand new passphrase 9", "new_password2": "a brand new passphrase 9"})
+    signed_in = client.post(
+        "/accounts/login/", {"username": "ops@acme.example", "password": "a brand new passphrase 9"}
+    )
+    assert signed_in["Location"] == "/settings/integrations/"
+
+
 def test_create_api_token_prints_a_token_that_is_stored_only_hashed(org):
     out = io.StringIO()
     call_command("create_api_token", org.slug, stdout=out)
