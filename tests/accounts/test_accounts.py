@@ -104,6 +104,10 @@ def test_an_admin_creates_a_token_that_is_shown_once(admin_client, org):
     assert token.last4 in again
 
 
+def test_the_api_tokens_page_links_to_the_api_reference(admin_client, org):
+    assert 'href="/api/docs/"' in admin_client.get("/settings/api-tokens/").content.decode()
+
+
 def test_a_revoked_token_stops_working(admin_client, client, org):
     from accounts.services import api_token_create
 
