@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from accounts.models import ApiToken, Membership, Organization, User, hash_token
+from accounts.services import api_token_create
 from rotations.services import rotation_create
 from tests.conftest import PASSWORD
 
@@ -108,9 +109,13 @@ def test_the_api_tokens_page_links_to_the_api_reference(admin_client, org):
     assert 'href="/api/docs/"' in admin_client.get("/settings/api-tokens/").content.decode()
 
 
-def test_a_revoked_token_stops_working(admin_client, client, org):
-    from accounts.services import api_token_create
+def test_support_staff_find_a_token_by_the_last_4_characters_a_customer_reads_them(staff_client, org):
+    token, _ = api_token_create(organization=org, name="deploy", scope="read")
+    listing = staff_client.get(f"/admin/accounts/apitoken/?q={token.last4}").content.decode()
+    assert f"/admin/accounts/apitoken/{token.pk}/change/" in listing
 
+
+def test_a_revoked_token_stops_working(admin_client, client, org):
     token, raw = api_token_create(organization=org, name="deploy", scope="admin")
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     assert client.get("/api/integrations/pagerduty/", **auth).status_code == 200
@@ -125,8 +130,6 @@ def test_members_cannot_manage_tokens(member_client):
 
 
 def test_an_admin_cannot_revoke_another_orgs_token(client, admin_user, other_org):
-    from accounts.services import api_token_create
-
     theirs, _ = api_token_create(organization=other_org, name="theirs")
     client.force_login(admin_user)
     client.post(f"/settings/api-tokens/{theirs.id}/delete/")
