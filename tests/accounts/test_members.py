@@ -272,6 +272,13 @@ def test_an_admin_who_leaves_their_only_organization_is_told_so_instead_of_page_
     assert "You are not a member of any organization in Roster." in admin_client.get("/", follow=True).content.decode()
 
 
+def test_demoting_or_removing_an_admin_warns_that_their_api_tokens_stop_working(admin_client, member_user):
+    page = admin_client.get("/settings/members/").content.decode()
+    for dialog in (f"role-{member_user.id}", f"remove-{member_user.id}"):
+        text = page.split(f'<dialog id="{dialog}"')[1].split("</dialog>")[0]
+        assert "API tokens they created stop working" in text
+
+
 def test_the_last_admin_cannot_be_removed_or_demoted(admin_client, admin_user, org, member_user):
     page = admin_client.post(f"/settings/members/{admin_user.id}/role/", {"role": "member"}, follow=True)
     assert "You cannot demote the last admin of Acme. Make someone else an admin first." in page.content.decode()
