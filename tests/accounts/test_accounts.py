@@ -83,6 +83,17 @@ def test_people_sign_in_with_their_email(client, org):
     assert response["Location"] == "/settings/integrations/"
 
 
+def test_the_email_signs_in_however_it_is_capitalized(client, org):
+    response = client.post("/accounts/login/", {"username": " Admin@ACME.example ", "password": PASSWORD})
+    assert response["Location"] == "/settings/integrations/"
+    client.logout()
+    twin = User(email="Admin@acme.example")  # as support staff could type it in Django admin
+    twin.set_password("the twin's password 1")
+    twin.save()
+    response = client.post("/accounts/login/", {"username": "Admin@acme.example", "password": "the twin's password 1"})
+    assert response["Location"] == "/settings/integrations/"
+
+
 def test_bootstrap_demo_creates_a_staff_admin_once(db):
     out = io.StringIO()
     call_command("bootstrap_demo", stdout=out)
