@@ -159,6 +159,17 @@ def test_a_link_works_once(admin_client, client, org, member_user):
     assert Membership.objects.filter(organization=org).count() == 3
 
 
+def test_opening_the_link_again_after_joining_leads_into_the_organization(admin_client, client, org):
+    _, token = invite(admin_client)
+    client.logout()
+    client.post(path(token), {"first_name": "Nia", "password": PASSWORD})
+    page = client.get(path(token), follow=True).content.decode()
+    assert "Welcome to Acme." in page
+    assert "already used" not in page
+    client.logout()
+    assert 'href="/accounts/login/"' in client.get(path(token)).content.decode()  # the same person, signed out
+
+
 def test_accepting_twice_creates_one_membership(org, outsider):
     token = new_token(org, outsider.email)
     first, second = services.invitation_for_token(token), services.invitation_for_token(token)  # both loaded unused
