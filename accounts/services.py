@@ -69,14 +69,37 @@ def api_token_create(
     if expires_in_days is not None and expires_in_days < 1:
         raise ValueError("A token expires after at least 1 day.")
     expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
-    return ApiToken.generate(
-        organization=organization, name=name or "API token", scope=scope, expires_at=expires_at, created_by=created_by
+    with transaction.atomic():
+        token, raw = ApiToken.generate(
+            organization=organization,
+            name=name or "API token",
+            scope=scope,
+            expires_at=expires_at,
+            created_by=created_by,
+        )
+        _audit_token(token, "api_token_create", "Created", Actor.person(created_by) if created_by else None)
+    return token, raw
+
+
+def api_token_revoke(*, organization: Organization, token_id: int, actor: Actor | None = None) -> bool:
+    with transaction.atomic():
+        token = ApiToken.objects.filter(organization=organization, id=token_id).first()
+        if token is None:
+            return False
+        token.delete()
+        _audit_token(token, "api_token_revoke", "Revoked", actor)
+    return True
+
+
+def _audit_token(token: ApiToken, action: str, done: str, actor: Actor | None) -> None:
+    audit_record(
+        organization=token.organization,
+        provider=AUDIT_PROVIDER,
+        action=action,
+        actor=actor,
+        summary=f"{done} the {token.scope} API token “{token.name}” (…{token.last4})",
+        detail={"name": token.name, "scope": token.scope, "last4": token.last4},
     )
-
-
-def api_token_revoke(*, organization: Organization, token_id: int) -> bool:
-    deleted, _ = ApiToken.objects.filter(organization=organization, id=token_id).delete()
-    return bool(deleted)
 
 
 @dataclass(frozen=True)

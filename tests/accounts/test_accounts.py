@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
-from accounts.models import ApiToken, Membership, Organization, User, hash_token
+from accounts.models import ApiToken, AuditEvent, Membership, Organization, User, hash_token
 from accounts.services import api_token_create
 from rotations.services import rotation_create
 from tests.conftest import PASSWORD
@@ -133,6 +133,19 @@ def test_a_revoked_token_stops_working(admin_client, client, org):
     page = admin_client.post(f"/settings/api-tokens/{token.id}/delete/", follow=True).content.decode()
     assert "The API token was revoked." in page
     assert client.get("/api/integrations/pagerduty/", **auth).status_code == 401
+
+
+def test_creating_and_revoking_a_token_is_in_the_audit_trail(admin_client, org):
+    admin_client.post("/settings/api-tokens/", {"name": "deploy", "scope": "write"})
+    token = ApiToken.objects.get()
+    admin_client.post(f"/settings/api-tokens/{token.id}/delete/")
+    call_command("create_api_token", org.slug, stdout=io.StringIO())
+    trail = AuditEvent.objects.filter(organization=org, provider="roster").order_by("id")
+    assert [(e.action, e.actor_label, e.summary) for e in trail] == [
+        ("api_token_create", "admin@acme.example", f"Created the write API token “deploy” (…{token.last4})"),
+        ("api_token_revoke", "admin@acme.example", f"Revoked the write API token “deploy” (…{token.last4})"),
+        ("api_token_create", "system", f"Created the read API token “command line” (…{ApiToken.objects.get().last4})"),
+    ]
 
 
 def test_members_cannot_manage_tokens(member_client):
