@@ -457,11 +457,11 @@ def email_confirm(*, user: User) -> None:
 
 def _locked_membership(organization: Organization, user_id: int) -> tuple[Membership | None, int]:
     """Call inside a transaction. Locks the organization's admin rows (in id order, so concurrent role
-    changes queue instead of deadlocking), then the member's row; returns it and the number of admins.
-    Two admins demoting each other at once: the second waits, then counts one admin and is refused."""
+    changes queue instead of deadlocking), then the member's row; returns it and the number of admins
+    who can sign in. Two admins demoting each other at once: the second waits, then counts one and is refused."""
     admins = (
-        Membership.objects.select_for_update()
-        .filter(organization=organization, role=Membership.Role.ADMIN)
+        Membership.objects.select_for_update(of=("self",))
+        .filter(organization=organization, role=Membership.Role.ADMIN, user__is_active=True)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -476,7 +476,7 @@ def _locked_membership(organization: Organization, user_id: int) -> tuple[Member
 
 
 def _refuse_losing_the_last_admin(membership: Membership, admin_count: int, doing: str) -> None:
-    if membership.is_admin and admin_count <= 1:
+    if membership.is_admin and membership.user.is_active and admin_count <= 1:
         name = membership.organization.name
         raise LastAdmin(f"You cannot {doing} the last admin of {name}. Make someone else an admin first.")
 

@@ -298,6 +298,17 @@ def test_the_last_admin_cannot_be_removed_or_demoted(admin_client, admin_user, o
     assert Membership.objects.get(user=admin_user, organization=org).role == "admin"
 
 
+def test_an_admin_whose_account_was_deactivated_does_not_count_as_the_other_admin(
+    admin_client, admin_user, org, member_user
+):
+    services.membership_change_role(organization=org, user_id=member_user.id, role="admin")
+    User.objects.filter(pk=member_user.pk).update(is_active=False)  # support staff deactivated them
+    page = admin_client.post(f"/settings/members/{admin_user.id}/role/", {"role": "member"}, follow=True)
+    assert "You cannot demote the last admin of Acme." in page.content.decode()
+    page = admin_client.post(f"/settings/members/{member_user.id}/remove/", follow=True)
+    assert "member@acme.example was removed from Acme." in page.content.decode()
+
+
 def test_the_last_admin_check_counts_only_this_org(org, admin_user, other_org):
     Membership.objects.create(user=admin_user, organization=other_org, role="admin")
     with pytest.raises(services.LastAdmin):
