@@ -98,7 +98,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 @admin.register(ApiToken)
 class ApiTokenAdmin(ReadOnlyAdmin):
     list_display = ["name", "organization", "scope", "last4", "created_at", "expires_at", "last_used_at"]
-    search_fields = ["name", "organization__name", "organization__slug"]
+    search_fields = ["name", "last4", "organization__name", "organization__slug"]
     readonly_fields = fields = (
         "organization",
         "name",

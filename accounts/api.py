@@ -318,10 +318,10 @@ class BearerToken(HttpBearer):
         self.scope = scope
 
     def __call__(self, request: HttpRequest) -> Any:
-        header = request.headers.get("Authorization", "")
-        if not header.startswith("Bearer "):
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
             return None
-        return self.authenticate(request, header.removeprefix("Bearer ").strip())
+        return self.authenticate(request, token.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         try:

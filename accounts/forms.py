@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.core import signing
 
-from .models import ApiToken, Membership
+from .models import ApiToken, Membership, User
 
 SCOPE_HELP = {
     ApiToken.Scope.READ: "Read: read what members may read (rotations, on-call, incidents, members).",
@@ -59,11 +59,16 @@ class JoinForm(forms.Form):
 
 
 class ForgotPasswordForm(PasswordResetForm):
-    """Django's "Forgot your password?" form, its one field focused as the page opens."""
+    """Django's "Forgot your password?" form, its one field focused as the page opens; it also serves
+    an account that has no password yet (`create_organization` without one), which sets its first here."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].widget.attrs["autofocus"] = True
+
+    def get_users(self, email):
+        users = User.objects.filter(email__iexact=email, is_active=True)
+        return (user for user in users if user.email.lower() == email.lower())  # not only as the database compares
 
 
 class NewPasswordForm(SetPasswordForm):

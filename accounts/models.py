@@ -23,6 +23,13 @@ class UserManager(BaseUserManager["User"]):
     def create_superuser(self, email, password=None, **extra):
         return self.create_user(email, password, **{"is_staff": True, "is_superuser": True, **extra})
 
+    def get_by_natural_key(self, email):
+        """The account for `email` however it is capitalized (sign-in); the exact spelling if there are two."""
+        try:
+            return self.get(email__iexact=email)
+        except self.model.MultipleObjectsReturned:
+            return self.get(email=email)
+
 
 class User(AbstractUser):
     """A person who signs in. The email address is the username."""

@@ -69,14 +69,37 @@ def api_token_create(
     if expires_in_days is not None and expires_in_days < 1:
         raise ValueError("A token expires after at least 1 day.")
     expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
-    return ApiToken.generate(
-        organization=organization, name=name or "API token", scope=scope, expires_at=expires_at, created_by=created_by
+    with transaction.atomic():
+        token, raw = ApiToken.generate(
+            organization=organization,
+            name=name or "API token",
+            scope=scope,
+            expires_at=expires_at,
+            created_by=created_by,
+        )
+        _audit_token(token, "api_token_create", "Created", Actor.person(created_by) if created_by else None)
+    return token, raw
+
+
+def api_token_revoke(*, organization: Organization, token_id: int, actor: Actor | None = None) -> bool:
+    with transaction.atomic():
+        token = ApiToken.objects.filter(organization=organization, id=token_id).first()
+        if token is None:
+            return False
+        token.delete()
+        _audit_token(token, "api_token_revoke", "Revoked", actor)
+    return True
+
+
+def _audit_token(token: ApiToken, action: str, done: str, actor: Actor | None) -> None:
+    audit_record(
+        organization=token.organization,
+        provider=AUDIT_PROVIDER,
+        action=action,
+        actor=actor,
+        summary=f"{done} the {token.scope} API token “{token.name}” (…{token.last4})",
+        detail={"name": token.name, "scope": token.scope, "last4": token.last4},
     )
-
-
-def api_token_revoke(*, organization: Organization, token_id: int) -> bool:
-    deleted, _ = ApiToken.objects.filter(organization=organization, id=token_id).delete()
-    return bool(deleted)
 
 
 @dataclass(frozen=True)
@@ -434,11 +457,11 @@ def email_confirm(*, user: User) -> None:
 
 def _locked_membership(organization: Organization, user_id: int) -> tuple[Membership | None, int]:
     """Call inside a transaction. Locks the organization's admin rows (in id order, so concurrent role
-    changes queue instead of deadlocking), then the member's row; returns it and the number of admins.
-    Two admins demoting each other at once: the second waits, then counts one admin and is refused."""
+    changes queue instead of deadlocking), then the member's row; returns it and the number of admins
+    who can sign in. Two admins demoting each other at once: the second waits, then counts one and is refused."""
     admins = (
-        Membership.objects.select_for_update()
-        .filter(organization=organization, role=Membership.Role.ADMIN)
+        Membership.objects.select_for_update(of=("self",))
+        .filter(organization=organization, role=Membership.Role.ADMIN, user__is_active=True)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -446,14 +469,14 @@ def _locked_membership(organization: Organization, user_id: int) -> tuple[Member
     membership = (
         Membership.objects.select_for_update(of=("self",))
         .select_related("user")
-        .filter(organization=organization, user_id=user_id)
+        .filter(organization=organization, user__pk=user_id)  # not user_id: an id past the column's range matches none
         .first()
     )
     return membership, admin_count
 
 
 def _refuse_losing_the_last_admin(membership: Membership, admin_count: int, doing: str) -> None:
-    if membership.is_admin and admin_count <= 1:
+    if membership.is_admin and membership.user.is_active and admin_count <= 1:
         name = membership.organization.name
         raise LastAdmin(f"You cannot {doing} the last admin of {name}. Make someone else an admin first.")
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import once, services
 from .access import get_org_for_admin, memberships_for
+from .actor import Actor
 from .forms import RESEND_SALT, ApiTokenForm, ConfirmEmailForm
 from .models import User
 from .services import InputRefused, api_token_create, api_token_revoke, api_tokens_with_problems
@@ -80,7 +81,7 @@ def api_tokens(request):
 @require_POST
 def api_token_delete(request, token_id: int):
     org = get_org_for_admin(request)
-    if api_token_revoke(organization=org, token_id=token_id):
+    if api_token_revoke(organization=org, token_id=token_id, actor=Actor.of_request(request)):
         messages.success(request, "The API token was revoked. Scripts using it will now get 401.")
     return redirect("accounts:api_tokens")
 

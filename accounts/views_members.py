@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from . import once, selectors, services
-from .access import get_org_for_admin, get_org_for_member, is_admin
+from .access import get_org_for_admin, get_org_for_member, is_admin, memberships_for
 from .actor import Actor
 from .dialogs import dialog_post
 from .forms import InviteForm, JoinForm, RoleForm
@@ -171,11 +171,15 @@ def invitation(request, token: str):
         context = {"invitation": invitation, "organization": invitation.organization, "state": state, **extra}
         return render(request, "accounts/invitation.html", context, status=status)
 
+    user = request.user
+    if user.is_authenticated and invitation.accepted_by_id == user.pk:  # they joined with it, and opened it again
+        membership = memberships_for(user).filter(organization=invitation.organization).first()
+        if membership is not None:
+            return _joined(request, membership)
     try:
         services.invitation_check(invitation)
     except services.InvitationUnavailable as error:
         return page("gone", 410, error=error.message)
-    user = request.user
     if user.is_authenticated:
         if services.normalize_email(user.email) != invitation.email:
             return page("wrong_account")

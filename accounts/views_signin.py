@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 
-from . import signin
+from . import services, signin
 from .forms import ForgotPasswordForm, NewPasswordForm
 
 
@@ -40,7 +40,7 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's "set a new password" page from the emailed link. Setting one also lifts a sign-in
-    lockout of the account: its owner has shown they read its email."""
+    lockout of the account and confirms its address: its owner has shown they read its email."""
 
     form_class = NewPasswordForm
     extra_context = {"valid_for": link_valid_for}
@@ -48,4 +48,5 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         signin.forget_failed_sign_ins(form.user)
+        services.email_confirm(user=form.user)
         return response

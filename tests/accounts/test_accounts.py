@@ -8,7 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
-from accounts.models import ApiToken, Membership, Organization, User, hash_token
+from accounts.models import ApiToken, AuditEvent, Membership, Organization, User, hash_token
+from accounts.services import api_token_create
 from rotations.services import rotation_create
 from tests.conftest import PASSWORD
 
@@ -48,6 +49,18 @@ def test_create_organization_refuses_an_empty_password_variable(monkeypatch):
         call_command("create_organization", "Acme", "--admin", "a@acme.example", "--password-env", "NOPE")
 
 
+def test_an_admin_created_without_a_password_sets_one_from_forgot_your_password(client, mailoutbox):
+    call_command("create_organization", "Acme", "--admin", "ops@acme.example", stdout=io.StringIO())
+    client.post("/accounts/password_reset/", {"email": "ops@acme.example"})
+    (link,) = re.findall(r"https://roster\.example\.com(/accounts/reset/\S+/)", mailoutbox[0].body)
+    form = client.get(link, follow=True).redirect_chain[-1][0]
+    client.post(form, {"new_password1": "a brand new passphrase 9", "new_password2": "a brand new passphrase 9"})
+    signed_in = client.post(
+        "/accounts/login/", {"username": "ops@acme.example", "password": "a brand new passphrase 9"}
+    )
+    assert signed_in["Location"] == "/settings/integrations/"
+
+
 def test_create_api_token_prints_a_token_that_is_stored_only_hashed(org):
     out = io.StringIO()
     call_command("create_api_token", org.slug, stdout=out)
@@ -67,6 +80,17 @@ def test_create_api_token_for_an_unknown_org_fails_clearly(db):
 def test_people_sign_in_with_their_email(client, org):
     response = client.post("/accounts/login/", {"username": "admin@acme.example", "password": PASSWORD})
     assert response.status_code == 302
+    assert response["Location"] == "/settings/integrations/"
+
+
+def test_the_email_signs_in_however_it_is_capitalized(client, org):
+    response = client.post("/accounts/login/", {"username": " Admin@ACME.example ", "password": PASSWORD})
+    assert response["Location"] == "/settings/integrations/"
+    client.logout()
+    twin = User(email="Admin@acme.example")  # as support staff could type it in Django admin
+    twin.set_password("the twin's password 1")
+    twin.save()
+    response = client.post("/accounts/login/", {"username": "Admin@acme.example", "password": "the twin's password 1"})
     assert response["Location"] == "/settings/integrations/"
 
 
@@ -92,9 +116,17 @@ def test_an_admin_creates_a_token_that_is_shown_once(admin_client, org):
     assert token.last4 in again
 
 
-def test_a_revoked_token_stops_working(admin_client, client, org):
-    from accounts.services import api_token_create
+def test_the_api_tokens_page_links_to_the_api_reference(admin_client, org):
+    assert 'href="/api/docs/"' in admin_client.get("/settings/api-tokens/").content.decode()
 
+
+def test_support_staff_find_a_token_by_the_last_4_characters_a_customer_reads_them(staff_client, org):
+    token, _ = api_token_create(organization=org, name="deploy", scope="read")
+    listing = staff_client.get(f"/admin/accounts/apitoken/?q={token.last4}").content.decode()
+    assert f"/admin/accounts/apitoken/{token.pk}/change/" in listing
+
+
+def test_a_revoked_token_stops_working(admin_client, client, org):
     token, raw = api_token_create(organization=org, name="deploy", scope="admin")
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     assert client.get("/api/integrations/pagerduty/", **auth).status_code == 200
@@ -103,14 +135,25 @@ def test_a_revoked_token_stops_working(admin_client, client, org):
     assert client.get("/api/integrations/pagerduty/", **auth).status_code == 401
 
 
+def test_creating_and_revoking_a_token_is_in_the_audit_trail(admin_client, org):
+    admin_client.post("/settings/api-tokens/", {"name": "deploy", "scope": "write"})
+    token = ApiToken.objects.get()
+    admin_client.post(f"/settings/api-tokens/{token.id}/delete/")
+    call_command("create_api_token", org.slug, stdout=io.StringIO())
+    trail = AuditEvent.objects.filter(organization=org, provider="roster").order_by("id")
+    assert [(e.action, e.actor_label, e.summary) for e in trail] == [
+        ("api_token_create", "admin@acme.example", f"Created the write API token “deploy” (…{token.last4})"),
+        ("api_token_revoke", "admin@acme.example", f"Revoked the write API token “deploy” (…{token.last4})"),
+        ("api_token_create", "system", f"Created the read API token “command line” (…{ApiToken.objects.get().last4})"),
+    ]
+
+
 def test_members_cannot_manage_tokens(member_client):
     assert member_client.get("/settings/api-tokens/").status_code == 403
     assert member_client.post("/settings/api-tokens/", {"name": "x"}).status_code == 403
 
 
 def test_an_admin_cannot_revoke_another_orgs_token(client, admin_user, other_org):
-    from accounts.services import api_token_create
-
     theirs, _ = api_token_create(organization=other_org, name="theirs")
     client.force_login(admin_user)
     client.post(f"/settings/api-tokens/{theirs.id}/delete/")

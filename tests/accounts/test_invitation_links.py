@@ -126,6 +126,15 @@ def test_the_wrong_password_on_sign_in_does_not_reveal_an_unconfirmed_account(cl
     assert "Confirm your email" not in text
 
 
+def test_a_new_password_set_from_the_reset_email_also_confirms_the_address(client, org, mailoutbox):
+    User.objects.create_user(email="new@acme.example", password=PASSWORD, email_confirmed=False)
+    client.post("/accounts/password_reset/", {"email": "new@acme.example"})
+    reset = re.search(r"https://roster\.example\.com(/accounts/reset/\S+/)", mailoutbox[0].body).group(1)
+    form = client.get(reset, follow=True).redirect_chain[-1][0]
+    client.post(form, {"new_password1": "a brand new passphrase 9", "new_password2": "a brand new passphrase 9"})
+    assert sign_in(client, password="a brand new passphrase 9").status_code == 302
+
+
 def test_a_forged_resend_request_sends_nothing(client, org, mailoutbox):
     user = User.objects.create_user(email="new@acme.example", password=PASSWORD, email_confirmed=False)
     page = client.post("/confirm-email/resend/", {"token": f"{user.pk}"}, follow=True).content.decode()

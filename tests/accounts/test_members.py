@@ -143,8 +143,9 @@ def test_a_link_checker_s_head_request_is_answered_and_never_logs_a_working_toke
 def test_the_expiry_follows_the_setting(admin_client, settings, org):
     settings.ROSTER_INVITATION_DAYS = 2
     invite(admin_client)
-    left = Invitation.objects.get().expires_at - timezone.now()
-    assert timedelta(days=1, hours=23) < left <= timedelta(days=2)
+    expires_at = Invitation.objects.get().expires_at
+    assert timedelta(days=1, hours=23) < expires_at - timezone.now() <= timedelta(days=2)
+    assert f"{expires_at:%Y-%m-%d %H:%M} UTC" in admin_client.get("/settings/members/").content.decode()
 
 
 def test_a_link_works_once(admin_client, client, org, member_user):
@@ -156,6 +157,17 @@ def test_a_link_works_once(admin_client, client, org, member_user):
     assert response.status_code == 410
     assert "This invitation was already used. Ask an admin of Acme to invite you again." in response.content.decode()
     assert Membership.objects.filter(organization=org).count() == 3
+
+
+def test_opening_the_link_again_after_joining_leads_into_the_organization(admin_client, client, org):
+    _, token = invite(admin_client)
+    client.logout()
+    client.post(path(token), {"first_name": "Nia", "password": PASSWORD})
+    page = client.get(path(token), follow=True).content.decode()
+    assert "Welcome to Acme." in page
+    assert "already used" not in page
+    client.logout()
+    assert 'href="/accounts/login/"' in client.get(path(token)).content.decode()  # the same person, signed out
 
 
 def test_accepting_twice_creates_one_membership(org, outsider):
@@ -259,12 +271,42 @@ def test_an_admin_changes_roles_and_removes_a_member_who_keeps_their_account(adm
     ]
 
 
+def test_an_admin_who_leaves_their_only_organization_is_told_so_instead_of_page_not_found(
+    admin_client, admin_user, org, member_user
+):
+    services.membership_change_role(organization=org, user_id=member_user.id, role="admin")
+    response = admin_client.post(f"/settings/members/{admin_user.id}/remove/", follow=True)
+    page = response.content.decode()
+    assert "admin@acme.example was removed from Acme." in page
+    assert "You are not a member of any organization in Roster." in page
+    assert "Page not found" not in page
+    assert "You are not a member of any organization in Roster." in admin_client.get("/", follow=True).content.decode()
+
+
+def test_demoting_or_removing_an_admin_warns_that_their_api_tokens_stop_working(admin_client, member_user):
+    page = admin_client.get("/settings/members/").content.decode()
+    for dialog in (f"role-{member_user.id}", f"remove-{member_user.id}"):
+        text = page.split(f'<dialog id="{dialog}"')[1].split("</dialog>")[0]
+        assert "API tokens they created stop working" in text
+
+
 def test_the_last_admin_cannot_be_removed_or_demoted(admin_client, admin_user, org, member_user):
     page = admin_client.post(f"/settings/members/{admin_user.id}/role/", {"role": "member"}, follow=True)
     assert "You cannot demote the last admin of Acme. Make someone else an admin first." in page.content.decode()
     page = admin_client.post(f"/settings/members/{admin_user.id}/remove/", follow=True)
     assert "You cannot remove the last admin of Acme." in page.content.decode()
     assert Membership.objects.get(user=admin_user, organization=org).role == "admin"
+
+
+def test_an_admin_whose_account_was_deactivated_does_not_count_as_the_other_admin(
+    admin_client, admin_user, org, member_user
+):
+    services.membership_change_role(organization=org, user_id=member_user.id, role="admin")
+    User.objects.filter(pk=member_user.pk).update(is_active=False)  # support staff deactivated them
+    page = admin_client.post(f"/settings/members/{admin_user.id}/role/", {"role": "member"}, follow=True)
+    assert "You cannot demote the last admin of Acme." in page.content.decode()
+    page = admin_client.post(f"/settings/members/{member_user.id}/remove/", follow=True)
+    assert "member@acme.example was removed from Acme." in page.content.decode()
 
 
 def test_the_last_admin_check_counts_only_this_org(org, admin_user, other_org):
@@ -301,6 +343,8 @@ def test_an_admin_cannot_see_or_change_another_orgs_members(outsider_client, org
     assert outsider_client.post(f"/settings/members/{member_user.id}/role/", {"role": "admin"}).status_code == 404
     assert outsider_client.post(f"/settings/members/{admin_user.id}/remove/").status_code == 404
     assert outsider_client.post(f"/settings/members/invitations/{invitation.id}/revoke/").status_code == 404
+    assert outsider_client.post(f"/settings/members/{2**64}/role/", {"role": "admin"}).status_code == 404
+    assert outsider_client.post(f"/settings/members/{2**64}/remove/").status_code == 404
     assert Membership.objects.filter(organization=org).count() == 2
     assert Invitation.objects.filter(pk=invitation.pk).exists()
 

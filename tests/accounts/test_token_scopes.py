@@ -186,6 +186,12 @@ def test_create_api_token_takes_a_scope_and_an_expiry_and_defaults_to_read(org):
     assert (plain.scope, plain.expires_at) == ("read", None)
 
 
+def test_the_authorization_scheme_is_read_in_any_case(client, org):
+    _, raw = services.api_token_create(organization=org, name="ci", scope="read")
+    for scheme in ("Bearer", "bearer", "BEARER"):
+        assert client.get("/api/members/", HTTP_AUTHORIZATION=f"{scheme} {raw}").status_code == 200
+
+
 def test_an_expired_token_is_a_401_token_expired(client, org):
     auth = bearer(org, "admin", expires_in_days=1)
     assert client.get("/api/members/", **auth).status_code == 200

@@ -43,9 +43,13 @@ def test_an_admin_invites_a_teammate_who_joins_from_the_link(signed_in_page, bro
     teammate.wait_for_url("**/settings/integrations/")
     assert Membership.objects.get(organization=org, user__email="teammate@example.com").role == "member"
 
-    teammate.goto(link.removeprefix("https://roster.example.com"))  # single use
-    expect(teammate.get_by_role("heading", name="This invitation can no longer be used")).to_be_visible()
+    teammate.goto(link.removeprefix("https://roster.example.com"))  # opened again by who joined: into Acme
+    teammate.wait_for_url("**/settings/integrations/")
     teammate.context.close()
+    stranger = browser.new_context(base_url=live_server.url).new_page()
+    stranger.goto(link.removeprefix("https://roster.example.com"))  # single use
+    expect(stranger.get_by_role("heading", name="This invitation can no longer be used")).to_be_visible()
+    stranger.context.close()
 
 
 def test_re_sending_an_invitation_too_often_says_when_to_try_again(admin_at_width, org, mailoutbox):
