@@ -15,6 +15,7 @@ spent by a web process and a prefork worker pool at once) use `shared_limiter()`
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -24,8 +25,10 @@ from django.conf import settings
 from limits import parse
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from redis.exceptions import RedisError
 
 NAMESPACE = "roster"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,12 +73,17 @@ def shared_limiter() -> MovingWindowRateLimiter:
 
 
 def hit(rate: str, *keys: str) -> Refused | None:
-    """Count one hit of `rate` (e.g. "10/hour") for `keys`; None when allowed, else how long to wait."""
+    """Count one hit of `rate` (e.g. "10/hour") for `keys`; None when allowed, else how long to wait.
+    With Redis down the hit is allowed and a warning logged: a limit is never why a person's action fails."""
     item = parse(rate)
     lim = limiter()
-    if lim.hit(item, NAMESPACE, *keys):
+    try:
+        if lim.hit(item, NAMESPACE, *keys):
+            return None
+        reset_at, _remaining = lim.get_window_stats(item, NAMESPACE, *keys)
+    except RedisError:
+        log.warning("Rate limit %s for %s is off: Redis is unavailable", rate, keys[0], exc_info=True)
         return None
-    reset_at, _remaining = lim.get_window_stats(item, NAMESPACE, *keys)
     return Refused(retry_after=max(1, math.ceil(reset_at - time.time())))
 
 

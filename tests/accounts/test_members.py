@@ -382,3 +382,14 @@ def test_the_link_is_shown_after_a_redirect_so_a_reload_never_re_sends_the_invit
     reloaded = admin_client.get("/settings/members/").content.decode()
     assert token not in reloaded and "it will not be shown again" not in reloaded
     assert Invitation.objects.get().token_hash == first_link  # the shown link still works
+
+
+def test_an_invitation_is_still_sent_when_redis_is_down(admin_client, settings, mailoutbox, caplog):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1: the invitation limit cannot count
+
+    page = admin_client.post(
+        "/settings/members/invite/", {"email": "nia@acme.example", "role": "member"}, follow=True
+    ).content.decode()
+
+    assert "nia@acme.example" in page and [m.to for m in mailoutbox] == [["nia@acme.example"]]
+    assert "is off: Redis is unavailable" in caplog.text
