@@ -151,13 +151,9 @@ def delivery_json(delivery: selectors.Delivery) -> dict:
     }
 
 
-# Refusals that depend on the server (its settings, DNS, the endpoints already there), not on the request's shape.
-CONFLICTS = ("unsafe_url", "limit_reached")
-
-
 def _refused(error: services.EndpointError) -> ApiError:
     field = to_camel(error.field) if error.field else "request"  # the schemas' aliases (accounts.api.Schema)
-    return ApiError(409 if error.code in CONFLICTS else 400, error.code, error.message, field=field)
+    return ApiError(error.status, error.code, error.message, field=field)
 
 
 @router.get(
@@ -231,16 +227,20 @@ def delete(request, endpoint_id: Id):
 
 @router.post(
     "/webhook-endpoints/{int:endpoint_id}/test",
-    response={202: OutgoingWebhookDelivery, 429: Error},
+    response={202: OutgoingWebhookDelivery, 409: Error, 429: Error},
     auth=auth(),
     operation_id="testWebhookEndpoint",
     summary="Send a test event",
 )
 def endpoint_test(request, endpoint_id: Id):
     """Queues a `webhook.test` event to this endpoint; its result shows in the deliveries. At most 5 a
-    minute per organization: beyond, a 429 `rate_limited` (`Retry-After` says when to try again)."""
+    minute per organization: beyond, a 429 `rate_limited` (`Retry-After` says when to try again). A disabled
+    endpoint is a 409 `endpoint_disabled`."""
     found = selectors.endpoint_get(request.organization, endpoint_id)
-    with ApiError.instead_of(services.RateLimited, lambda refused: rate_limited(refused.message, refused.retry_after)):
+    with (
+        ApiError.instead_of(services.EndpointError, _refused),
+        ApiError.instead_of(services.RateLimited, lambda refused: rate_limited(refused.message, refused.retry_after)),
+    ):
         row = services.endpoint_send_test(endpoint=found, actor=api_actor(request))
     return Status(202, delivery_json(selectors.delivery_get(found, row.pk)))
 

@@ -46,7 +46,7 @@ def endpoint(request, endpoint_id: int):
     return _endpoint_page(request, org, selectors.endpoint_get(org, endpoint_id))
 
 
-def _endpoint_page(request, org, found, *, test_refused: services.RateLimited | None = None):
+def _endpoint_page(request, org, found, *, test_refused: services.EndpointError | None = None):
     kept = once.take(request, ONCE_KEY)
     new_secret = kept["secret"] if kept and kept.get("endpoint") == found.pk else None
     response = render(
@@ -59,9 +59,9 @@ def _endpoint_page(request, org, found, *, test_refused: services.RateLimited | 
             "new_secret": new_secret,
             "test_refused": test_refused.message if test_refused else None,
         },
-        status=429 if test_refused else 200,
+        status=test_refused.status if test_refused else 200,
     )
-    if test_refused:
+    if isinstance(test_refused, services.RateLimited):
         response["Retry-After"] = str(test_refused.retry_after)
     return response
 
@@ -69,12 +69,12 @@ def _endpoint_page(request, org, found, *, test_refused: services.RateLimited | 
 @login_required
 @require_POST
 def endpoint_test(request, endpoint_id: int):
-    """Queue a test event; too many: the page again, 429 with Retry-After and the sentence by the button."""
+    """Queue a test event; refused (too many: 429 with Retry-After; disabled: 409): the page again, the sentence by the button."""
     org = get_org_for_admin(request)
     found = selectors.endpoint_get(org, endpoint_id)
     try:
         services.endpoint_send_test(endpoint=found, actor=Actor.of_request(request))
-    except services.RateLimited as refused:
+    except services.EndpointError as refused:
         return _endpoint_page(request, org, found, test_refused=refused)
     messages.success(request, "A test event is on its way; its result shows in the log below.")
     return redirect("outgoing:endpoint", endpoint_id=found.pk)

@@ -82,3 +82,17 @@ def test_another_organization_s_endpoint_is_not_found(client, outsider, org):
     assert client.get(f"/settings/webhooks/{endpoint.pk}/").status_code == 404
     assert client.post(f"/settings/webhooks/{endpoint.pk}/delete/", {"confirm": "on"}).status_code == 404
     assert Endpoint.objects.exists()
+
+
+def test_a_test_event_to_a_disabled_endpoint_is_refused_with_why_instead_of_waiting_forever(admin_client, org):
+    endpoint, _ = services.endpoint_create(organization=org, url=URL, events=["rotation.handoff"])
+    services.endpoint_update(endpoint=endpoint, changes={"enabled": False})
+
+    page = admin_client.post(f"/settings/webhooks/{endpoint.pk}/test/")
+    api = admin_client.post(f"/api/webhook-endpoints/{endpoint.pk}/test")
+
+    why = "The endpoint is disabled, so nothing is sent to it: enable it first, then send a test event."
+    assert page.status_code == 409 and why in page.content.decode()
+    assert "on its way" not in page.content.decode()
+    assert api.status_code == 409 and api.json()["code"] == "endpoint_disabled" and api.json()["message"] == why
+    assert not Notification.objects.exists()
