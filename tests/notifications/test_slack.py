@@ -397,3 +397,30 @@ def test_an_admin_sets_the_reminder_direct_message_on_the_page_and_sees_its_prev
 
     admin_client.post(f"/rotations/{slack_team.pk}/slack/", {"reminder_hours": ""})
     assert RotationSlack.objects.get().reminder_hours is None
+
+
+def test_a_refused_save_keeps_what_was_typed_and_says_which_field_is_wrong(slack_team, admin_client):
+    typed = {
+        "usergroup_id": "S0ONCALL",
+        "gap_behaviour": "disable",
+        "permanent_member_ids": "U0ADM",
+        "topic_channel_id": "C0OPS",
+        "topic_template": "Now: {person}",
+        "message_channel_id": "C0OPS",
+        "on_duty_template": "Hello {person}, you have {rotation}",
+        "off_duty_template": "Bye {who}",
+        "reminder_hours": "6",
+        "reminder_template": "Soon: {rotation}",
+    }
+
+    page = admin_client.post(f"/rotations/{slack_team.pk}/slack/", typed).content.decode()
+
+    assert "Slack settings not saved: Unknown placeholder {who}" in page
+    off_duty = page.split('id="slack-off-duty"', 1)[1].split("</p>", 1)[0]
+    assert (
+        ">Bye {who}</textarea>" in off_duty and 'class="error"' in off_duty and "Unknown placeholder {who}" in off_duty
+    )
+    assert ">Hello {person}, you have {rotation}</textarea>" in page
+    assert 'value="Now: {person}"' in page and 'value="6"' in page
+    assert '<option value="disable" selected>' in page
+    assert RotationSlack.objects.get().off_duty_template == "{person} is off duty"  # nothing saved
