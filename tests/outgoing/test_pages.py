@@ -96,3 +96,30 @@ def test_a_test_event_to_a_disabled_endpoint_is_refused_with_why_instead_of_wait
     assert "on its way" not in page.content.decode()
     assert api.status_code == 409 and api.json()["code"] == "endpoint_disabled" and api.json()["message"] == why
     assert not Notification.objects.exists()
+
+
+def test_an_admin_changes_an_endpoint_s_events_on_its_page_and_keeps_its_secret(admin_client, org):
+    endpoint, secret = services.endpoint_create(organization=org, url=URL, events=["rotation.handoff"])
+    page = admin_client.get(f"/settings/webhooks/{endpoint.pk}/").content.decode()
+    assert f'action="/settings/webhooks/{endpoint.pk}/edit/"' in page and f'value="{URL}"' in page
+
+    refused = admin_client.post(
+        f"/settings/webhooks/{endpoint.pk}/edit/",
+        {"url": URL, "events": ["rotation.handoff"], "upcoming_lead_minutes": "99999", "description": "Typed"},
+    )
+    assert refused.status_code == 400
+    assert "The lead time is a whole number of minutes from 1 to 10080 (7 days)." in refused.content.decode()
+    assert 'value="Typed"' in refused.content.decode()  # what was typed is kept, in the dialog left open
+
+    saved = admin_client.post(
+        f"/settings/webhooks/{endpoint.pk}/edit/",
+        {"url": URL, "events": ["rotation.handoff", "cover_request.created"], "upcoming_lead_minutes": "30"},
+        follow=True,
+    )
+    assert "The endpoint is saved." in saved.content.decode()
+    endpoint.refresh_from_db()
+    assert (endpoint.events, endpoint.upcoming_lead_minutes, endpoint.secret) == (
+        ["rotation.handoff", "cover_request.created"],
+        30,
+        secret,
+    )
