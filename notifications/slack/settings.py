@@ -126,7 +126,7 @@ def clean(field: str, value: Any) -> Any:
     if field == "reminder_hours":
         value = whole(value)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 168):
-            raise SlackSettingsError("A whole number of hours from 1 to 168, or null.", field=field)
+            raise SlackSettingsError("A whole number of hours from 1 to 168.", field=field)
         return value
     if field == "permanent_member_ids":
         value = [] if value is None else value
