@@ -424,3 +424,13 @@ def test_a_refused_save_keeps_what_was_typed_and_says_which_field_is_wrong(slack
     assert 'value="Now: {person}"' in page and 'value="6"' in page
     assert '<option value="disable" selected>' in page
     assert RotationSlack.objects.get().off_duty_template == "{person} is off duty"  # nothing saved
+
+
+def test_a_member_reads_the_group_and_channels_by_their_slack_names_not_their_ids(slack_team, member_client):
+    page = member_client.get(f"/rotations/{slack_team.pk}/").content.decode()
+    settings = page.split('class="slack-settings"', 1)[1].split("</dl>", 1)[0]
+
+    assert "<dt>On-duty user group</dt><dd>@platform-oncall (Platform on call)</dd>" in settings
+    assert "<dt>Topic channel</dt><dd>#ops</dd>" in settings
+    assert "<dt>Handoff message channel</dt><dd>#ops</dd>" in settings
+    assert "C0OPS" not in settings and "S0ONCALL" not in settings
