@@ -132,7 +132,8 @@ def delivery_resend(request, endpoint_id: int, delivery_id: int):
     found = selectors.endpoint_get(get_org_for_admin(request), endpoint_id)
     delivery = selectors.delivery_get(found, delivery_id)
     if tasks.resend([delivery.id], actor=Actor.of_request(request)):
-        messages.success(request, f"{delivery.event_type} {delivery.event_id} is being sent again.")
+        when = "is being sent again" if found.enabled else "is sent again once you enable the endpoint"
+        messages.success(request, f"{delivery.event_type} {delivery.event_id} {when}.")
     else:
         messages.error(request, "That delivery is being sent right now; try again in a moment.")
     return redirect("outgoing:endpoint", endpoint_id=found.pk)

@@ -123,3 +123,19 @@ def test_an_admin_changes_an_endpoint_s_events_on_its_page_and_keeps_its_secret(
         30,
         secret,
     )
+
+
+def test_resend_to_a_disabled_endpoint_says_it_waits_for_the_endpoint_to_be_enabled(admin_client, org):
+    endpoint, _ = services.endpoint_create(organization=org, url=URL, events=["rotation.handoff"])
+    (delivery_id,) = services.events_create(
+        organization_id=org.pk, endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={}
+    )
+    Notification.objects.filter(pk=delivery_id).update(status="failed", last_error="The endpoint answered 500.")
+    services.endpoint_update(endpoint=endpoint, changes={"enabled": False})
+
+    page = admin_client.post(
+        f"/settings/webhooks/{endpoint.pk}/deliveries/{delivery_id}/resend/", follow=True
+    ).content.decode()
+
+    assert "webhook.test evt_1 is sent again once you enable the endpoint." in page
+    assert "is being sent again" not in page
