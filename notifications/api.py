@@ -331,6 +331,7 @@ _SLACK_WRITABLE = {
     "permanentMemberIds": {
         "type": "array",
         "items": {"type": "string"},
+        "maxItems": 50,
         "description": "Slack user ids always in the group.",
     },
     "gapBehaviour": {

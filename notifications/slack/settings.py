@@ -132,7 +132,9 @@ def clean(field: str, value: Any) -> Any:
         value = [] if value is None else value
         if not isinstance(value, list) or not all(isinstance(v, str) and _SLACK_ID.match(v) for v in value):
             raise SlackSettingsError("A list of Slack user ids (like U0123ABCD).", field=field)
-        return list(dict.fromkeys(value))[:50]
+        if len(value) > 50:
+            raise SlackSettingsError(f"At most 50 permanent members ({len(value)} given).", field=field)
+        return list(dict.fromkeys(value))
     if field == "gap_behaviour":
         value = value or RotationSlack.Gap.KEEP
         if value not in RotationSlack.Gap.values:
