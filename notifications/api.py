@@ -324,7 +324,10 @@ _SLACK_WRITABLE = {
     ),
     "topicChannelId": nullable({"type": "string"}),
     "topicTemplate": nullable(
-        {"type": "string", "description": "At most 250 characters once rendered. " + _PLACEHOLDERS}
+        {
+            "type": "string",
+            "description": "At most 250 characters once rendered (null: a default text). " + _PLACEHOLDERS,
+        }
     ),
     "messageChannelId": nullable({"type": "string", "description": "Where on/off-duty messages go."}),
     "reminderHours": nullable({"type": "integer", "minimum": 1, "maximum": 168}),

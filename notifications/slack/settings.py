@@ -63,6 +63,7 @@ TEMPLATE_FIELDS = ("topic_template", "on_duty_template", "off_duty_template", "r
 ID_FIELDS = ("usergroup_id", "topic_channel_id", "message_channel_id")
 # What is posted while a template is left empty: choosing a channel is enough to hear of handoffs.
 DEFAULT_TEMPLATES = {
+    "topic_template": "On call for {rotation}: {person} until {until}",
     "on_duty_template": "{person} is on call for {rotation} until {until}.",
     "off_duty_template": "{person} is off duty for {rotation}.",
     "reminder_template": "Reminder: your {rotation} on-call shift starts {since} (until {until}). {schedule_url}",

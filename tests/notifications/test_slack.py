@@ -120,6 +120,23 @@ def test_a_channel_with_empty_templates_posts_the_default_texts_at_a_handoff(sla
     )
 
 
+def test_a_topic_channel_with_an_empty_template_gets_the_default_topic_not_silence(
+    slack_team, fake_slack, admin_client
+):
+    rotation_slack_update(rotation=slack_team, actor=None, changes={"topic_template": ""})
+
+    hand_off(slack_team, NOW - MINUTE, ADA, frm=GRACE)
+
+    assert fake_slack.channels["C0OPS"]["topic"]["value"] == "On call for Platform: <@U0ADA> until Sat 7 Mar 09:00"
+    assert results(slack_team)["slack.topic"] == ("sent", "")
+    page = admin_client.get(f"/rotations/{slack_team.pk}/").content.decode()
+    assert 'placeholder="On call for {rotation}: {person} until {until}"' in page
+    assert (
+        "<dt>Topic (default)</dt><dd>On call for Platform on-call: &lt;@U0123456789&gt; until Mon 9 Mar 09:00</dd>"
+        in page
+    )
+
+
 def test_the_page_shows_the_default_texts_as_placeholders_and_previews_them(slack_team, admin_client):
     rotation_slack_update(rotation=slack_team, actor=None, changes={"on_duty_template": "", "off_duty_template": ""})
 
