@@ -139,3 +139,20 @@ def test_resend_to_a_disabled_endpoint_says_it_waits_for_the_endpoint_to_be_enab
 
     assert "webhook.test evt_1 is sent again once you enable the endpoint." in page
     assert "is being sent again" not in page
+
+
+def test_the_delivery_log_and_the_list_say_which_time_zone_their_times_are_in(admin_client, org):
+    endpoint, _ = services.endpoint_create(organization=org, url=URL, events=["rotation.handoff"])
+    services.events_create(
+        organization_id=org.pk, endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={}
+    )
+    Endpoint.objects.filter(pk=endpoint.pk).update(failing_since=Notification.objects.get().created_at)
+    Notification.objects.update(attempts=1)
+
+    log = admin_client.get(f"/settings/webhooks/{endpoint.pk}/").content.decode()
+    listing = admin_client.get("/settings/webhooks/").content.decode()
+
+    created = Notification.objects.get().created_at
+    assert f"<small>{created:%Y-%m-%d %H:%M:%S} UTC</small>" in log
+    assert f'<td data-label="Next try">{Notification.objects.get().next_attempt_at:%Y-%m-%d %H:%M:%S} UTC</td>' in log
+    assert f"failing since {created:%Y-%m-%d %H:%M} UTC" in listing
