@@ -75,7 +75,7 @@ def _mentions(connection: SlackConnection, label: str) -> list[str]:
 
 
 def _when(rotation: Rotation, at: dt.datetime | None) -> str:
-    return at.astimezone(rotation.tz).strftime("%a %-d %b %H:%M") if at else ""
+    return at.astimezone(rotation.tz).strftime("%a %-d %b %H:%M %Z") if at else ""
 
 
 def _next_turn(handoff: Handoff) -> tuple[dt.datetime | None, str]:

@@ -34,8 +34,8 @@ SAMPLE = {
     "rotation": "Platform on-call",
     "person": "<@U0123456789>",
     "next": "<@U0987654321>",
-    "since": "Mon 2 Mar 09:00",
-    "until": "Mon 9 Mar 09:00",
+    "since": "Mon 2 Mar 09:00 CET",
+    "until": "Mon 9 Mar 09:00 CET",
     "schedule_url": "https://roster.example.com/rotations/12345/",
 }
 

@@ -15,6 +15,7 @@ from rotations import services as rotation_services
 from rotations.models import Handoff
 from tests.conftest import NOW
 from tests.integrations.slack_flow import make_connection
+from tests.notifications.conftest import daily
 
 pytestmark = pytest.mark.django_db
 
@@ -88,9 +89,9 @@ def test_a_handoff_updates_the_group_the_topic_and_posts_once_even_when_synced_a
     handoff = hand_off(slack_team, NOW - MINUTE, ADA, frm=GRACE)
 
     assert fake_slack.usergroups["S0ONCALL"]["users"] == ["U0ADA"]
-    assert fake_slack.channels["C0OPS"]["topic"]["value"] == "On call: <@U0ADA> until Sat 7 Mar 09:00"
+    assert fake_slack.channels["C0OPS"]["topic"]["value"] == "On call: <@U0ADA> until Sat 7 Mar 09:00 UTC"
     assert [m["text"] for m in fake_slack.messages] == [
-        "<@U0ADA> is on call for Platform until Sat 7 Mar 09:00; next: <@U0GRACE>",
+        "<@U0ADA> is on call for Platform until Sat 7 Mar 09:00 UTC; next: <@U0GRACE>",
         "<@U0GRACE> is off duty",
     ]
     # An overlapping sync, a retry, the sweep: nothing is sent again.
@@ -104,6 +105,21 @@ def test_a_handoff_updates_the_group_the_topic_and_posts_once_even_when_synced_a
     assert {status for status, _ in results(slack_team).values()} == {"sent"}
 
 
+def test_a_handoff_message_says_which_time_zone_its_times_are_in(org, fake_slack):
+    """Slack readers are anywhere: 09:00 New York is not 09:00 in Paris."""
+    make_connection(org, fake_slack)
+    new_york = daily(
+        org,
+        [("Ada Lovelace", "ada@acme.example"), ("Grace Hopper", "grace@acme.example")],
+        time_zone="America/New_York",
+    )
+    rotation_slack_update(rotation=new_york, actor=None, changes={"message_channel_id": "C0OPS"})
+
+    hand_off(new_york, NOW - MINUTE, ADA)
+
+    assert [m["text"] for m in fake_slack.messages] == ["<@U0ADA> is on call for Platform until Fri 6 Mar 09:00 EST."]
+
+
 def test_a_channel_with_empty_templates_posts_the_default_texts_at_a_handoff(slack_team, fake_slack):
     """Choosing the channel is enough: the same default as "Send test message", never silence."""
     rotation_slack_update(rotation=slack_team, actor=None, changes={"on_duty_template": "", "off_duty_template": None})
@@ -111,7 +127,7 @@ def test_a_channel_with_empty_templates_posts_the_default_texts_at_a_handoff(sla
     hand_off(slack_team, NOW - MINUTE, ADA, frm=GRACE)
 
     assert [m["text"] for m in fake_slack.messages] == [
-        "<@U0ADA> is on call for Platform until Sat 7 Mar 09:00.",
+        "<@U0ADA> is on call for Platform until Sat 7 Mar 09:00 UTC.",
         "<@U0GRACE> is off duty for Platform.",
     ]
     assert results(slack_team)["slack.on_duty"] == ("sent", "")
@@ -127,12 +143,12 @@ def test_a_topic_channel_with_an_empty_template_gets_the_default_topic_not_silen
 
     hand_off(slack_team, NOW - MINUTE, ADA, frm=GRACE)
 
-    assert fake_slack.channels["C0OPS"]["topic"]["value"] == "On call for Platform: <@U0ADA> until Sat 7 Mar 09:00"
+    assert fake_slack.channels["C0OPS"]["topic"]["value"] == "On call for Platform: <@U0ADA> until Sat 7 Mar 09:00 UTC"
     assert results(slack_team)["slack.topic"] == ("sent", "")
     page = admin_client.get(f"/rotations/{slack_team.pk}/").content.decode()
     assert 'placeholder="On call for {rotation}: {person} until {until}"' in page
     assert (
-        "<dt>Topic (default)</dt><dd>On call for Platform on-call: &lt;@U0123456789&gt; until Mon 9 Mar 09:00</dd>"
+        "<dt>Topic (default)</dt><dd>On call for Platform on-call: &lt;@U0123456789&gt; until Mon 9 Mar 09:00 CET</dd>"
         in page
     )
 
@@ -145,13 +161,13 @@ def test_the_page_shows_the_default_texts_as_placeholders_and_previews_them(slac
     assert 'placeholder="{person} is on call for {rotation} until {until}."' in page
     assert 'placeholder="{person} is off duty for {rotation}."' in page
     assert "On duty (default)" in page
-    assert "&lt;@U0123456789&gt; is on call for Platform on-call until Mon 9 Mar 09:00." in page
+    assert "&lt;@U0123456789&gt; is on call for Platform on-call until Mon 9 Mar 09:00 CET." in page
     assert "&lt;@U0123456789&gt; is off duty for Platform on-call." in page
     preview = admin_client.post(
         f"/rotations/{slack_team.pk}/slack/preview/", {"message_channel_id": "C0OPS", "off_duty_template": "Bye"}
     ).json()["previews"]
     assert [(p["label"], p["text"]) for p in preview] == [
-        ("On duty (default)", "<@U0123456789> is on call for Platform on-call until Mon 9 Mar 09:00."),
+        ("On duty (default)", "<@U0123456789> is on call for Platform on-call until Mon 9 Mar 09:00 CET."),
         ("Off duty", "Bye"),
     ]
     no_channel = admin_client.post(f"/rotations/{slack_team.pk}/slack/preview/", {"message_channel_id": ""})
