@@ -112,6 +112,8 @@ def clean(field: str, value: Any) -> Any:
         value = "" if value is None else value
         if not isinstance(value, str):
             raise SlackSettingsError("Must be text.", field=field)
+        if "\x00" in value:  # PostgreSQL cannot store it (the API's parser refuses it before)
+            raise SlackSettingsError("Text may not contain NUL characters.", field=field)
         value = value.strip()
         if field in ID_FIELDS and value and not _SLACK_ID.match(value):
             raise SlackSettingsError("Not a Slack id (like C0123ABCD or S0123ABCD).", field=field)

@@ -467,3 +467,10 @@ def test_a_member_reads_the_group_and_channels_by_their_slack_names_not_their_id
     assert "<dt>Topic channel</dt><dd>#ops</dd>" in settings
     assert "<dt>Handoff message channel</dt><dd>#ops</dd>" in settings
     assert "C0OPS" not in settings and "S0ONCALL" not in settings
+
+
+def test_a_nul_character_in_a_template_is_refused_not_a_500_on_postgresql(slack_team, admin_client):
+    page = admin_client.post(f"/rotations/{slack_team.pk}/slack/", {"topic_template": "On call\x00: {person}"})
+
+    assert "Slack settings not saved: Text may not contain NUL characters." in page.content.decode()
+    assert RotationSlack.objects.get().topic_template == "On call: {person} until {until}"
