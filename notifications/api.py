@@ -324,13 +324,17 @@ _SLACK_WRITABLE = {
     ),
     "topicChannelId": nullable({"type": "string"}),
     "topicTemplate": nullable(
-        {"type": "string", "description": "At most 250 characters once rendered. " + _PLACEHOLDERS}
+        {
+            "type": "string",
+            "description": "At most 250 characters once rendered (null: a default text). " + _PLACEHOLDERS,
+        }
     ),
     "messageChannelId": nullable({"type": "string", "description": "Where on/off-duty messages go."}),
     "reminderHours": nullable({"type": "integer", "minimum": 1, "maximum": 168}),
     "permanentMemberIds": {
         "type": "array",
         "items": {"type": "string"},
+        "maxItems": 50,
         "description": "Slack user ids always in the group.",
     },
     "gapBehaviour": {

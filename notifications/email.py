@@ -58,7 +58,7 @@ def defaults_get(rotation: Rotation) -> RotationEmailSettings:
 def clean_hours(value: Any, field: str = "reminder_hours") -> int | None:
     value = whole(value)
     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_HOURS):
-        raise ReminderError(f"A whole number of hours from 1 to {MAX_HOURS}, or null (no reminder).", field=field)
+        raise ReminderError(f"A whole number of hours from 1 to {MAX_HOURS}.", field=field)
     return value
 
 

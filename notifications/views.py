@@ -20,6 +20,7 @@ from rotations.views import render_detail
 
 from . import email, registry
 from .forms import NewUserGroupForm
+from .models import RotationSlack
 from .slack import page as slack_page
 from .slack import sending as slack_sending
 from .slack import settings as slack_settings
@@ -63,7 +64,10 @@ def save(request: HttpRequest, rotation_id: int) -> HttpResponse:
         slack_settings.rotation_slack_update(rotation=rotation, actor=Actor.of_request(request), changes=changes)
     except slack_settings.SlackSettingsError as error:
         messages.error(request, f"Slack settings not saved: {error.message}")
-        return _back(rotation)
+        typed = slack_settings.rotation_slack_get(rotation) or RotationSlack(rotation=rotation)
+        for field, value in changes.items():
+            setattr(typed, field, value)
+        return render_detail(request, rotation, slack_typed=typed, slack_error=error)
     slack_page.match_members(rotation)
     messages.success(request, "Slack settings saved.")
     return _back(rotation)

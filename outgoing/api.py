@@ -1,6 +1,7 @@
 """JSON API (organization admins; an `admin` token):
 GET/POST /api/webhook-endpoints, GET/PATCH/DELETE /api/webhook-endpoints/<id>,
-POST /api/webhook-endpoints/<id>/test, GET /api/webhook-endpoints/<id>/deliveries.
+POST /api/webhook-endpoints/<id>/test, GET /api/webhook-endpoints/<id>/deliveries,
+POST /api/webhook-endpoints/<id>/deliveries/<id>/resend.
 
 Every rule about a value is the service's (its messages name the field); the schemas below describe
 them and refuse unknown keys."""
@@ -17,6 +18,7 @@ from pydantic.alias_generators import to_camel
 from accounts.api import ApiError, DateTime, Error, Id, Schema, api_actor, auth, iso, rate_limited
 from accounts.api import router as api_router
 from accounts.text import one_line_pattern
+from notifications import tasks
 
 from . import event_schemas, selectors, services  # noqa: F401 (event_schemas: the events' schemas)
 from .models import EVENT_TYPES, Endpoint
@@ -151,13 +153,9 @@ def delivery_json(delivery: selectors.Delivery) -> dict:
     }
 
 
-# Refusals that depend on the server (its settings, DNS, the endpoints already there), not on the request's shape.
-CONFLICTS = ("unsafe_url", "limit_reached")
-
-
 def _refused(error: services.EndpointError) -> ApiError:
     field = to_camel(error.field) if error.field else "request"  # the schemas' aliases (accounts.api.Schema)
-    return ApiError(409 if error.code in CONFLICTS else 400, error.code, error.message, field=field)
+    return ApiError(error.status, error.code, error.message, field=field)
 
 
 @router.get(
@@ -231,16 +229,20 @@ def delete(request, endpoint_id: Id):
 
 @router.post(
     "/webhook-endpoints/{int:endpoint_id}/test",
-    response={202: OutgoingWebhookDelivery, 429: Error},
+    response={202: OutgoingWebhookDelivery, 409: Error, 429: Error},
     auth=auth(),
     operation_id="testWebhookEndpoint",
     summary="Send a test event",
 )
 def endpoint_test(request, endpoint_id: Id):
     """Queues a `webhook.test` event to this endpoint; its result shows in the deliveries. At most 5 a
-    minute per organization: beyond, a 429 `rate_limited` (`Retry-After` says when to try again)."""
+    minute per organization: beyond, a 429 `rate_limited` (`Retry-After` says when to try again). A disabled
+    endpoint is a 409 `endpoint_disabled`."""
     found = selectors.endpoint_get(request.organization, endpoint_id)
-    with ApiError.instead_of(services.RateLimited, lambda refused: rate_limited(refused.message, refused.retry_after)):
+    with (
+        ApiError.instead_of(services.EndpointError, _refused),
+        ApiError.instead_of(services.RateLimited, lambda refused: rate_limited(refused.message, refused.retry_after)),
+    ):
         row = services.endpoint_send_test(endpoint=found, actor=api_actor(request))
     return Status(202, delivery_json(selectors.delivery_get(found, row.pk)))
 
@@ -257,3 +259,19 @@ def endpoint_deliveries(request, endpoint_id: Id):
     failed, why in plain words."""
     found = selectors.endpoint_get(request.organization, endpoint_id)
     return {"deliveries": [delivery_json(d) for d in selectors.deliveries(found)]}
+
+
+@router.post(
+    "/webhook-endpoints/{int:endpoint_id}/deliveries/{int:delivery_id}/resend",
+    response={202: OutgoingWebhookDelivery, 409: Error},
+    auth=auth(),
+    operation_id="resendWebhookDelivery",
+    summary="Send a delivery again",
+)
+def delivery_resend(request, endpoint_id: Id, delivery_id: Id):
+    """Puts the delivery back in line now, whatever became of it (**Resend** on the endpoint's page); a
+    disabled endpoint gets it once enabled. A 409 `sending` while it is being sent."""
+    found = selectors.endpoint_get(request.organization, endpoint_id)
+    if not tasks.resend([selectors.delivery_get(found, delivery_id).id], actor=api_actor(request)):
+        raise ApiError(409, "sending", "That delivery is being sent right now; try again in a moment.")
+    return Status(202, delivery_json(selectors.delivery_get(found, delivery_id)))

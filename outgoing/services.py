@@ -48,6 +48,8 @@ class EndpointError(Refusal):
 class RateLimited(EndpointError):
     """Too many of something: try again after `retry_after` seconds (the message says when)."""
 
+    status = 429
+
     def __init__(self, message: str, retry_after: int):
         super().__init__(message, code="rate_limited")
         self.retry_after = retry_after
@@ -71,7 +73,7 @@ def clean_url(url) -> str:
     try:
         return safe_http.check_url(url)
     except safe_http.UnsafeUrl as unsafe:
-        raise EndpointError(unsafe.reason, code="unsafe_url", field="url") from unsafe
+        raise EndpointError(unsafe.reason, code="unsafe_url", field="url", status=409) from unsafe
 
 
 def clean_events(events) -> list[str]:
@@ -112,7 +114,9 @@ def endpoint_create(
     url, events, description = clean_url(url), clean_events(events), clean_description(description)
     lead = clean_lead(upcoming_lead_minutes)
     if Endpoint.objects.filter(organization=organization).count() >= MAX_ENDPOINTS:
-        raise EndpointError(f"An organization has at most {MAX_ENDPOINTS} webhook endpoints.", code="limit_reached")
+        raise EndpointError(
+            f"An organization has at most {MAX_ENDPOINTS} webhook endpoints.", code="limit_reached", status=409
+        )
     secret = new_secret()
     endpoint = Endpoint.objects.create(
         organization=organization,
@@ -211,7 +215,13 @@ def events_create(
 
 def endpoint_send_test(*, endpoint: Endpoint, actor: Actor | None = None) -> Notification:
     """A `webhook.test` event for this endpoint alone, delivered like any other (its log shows it);
-    RateLimited after TEST_EVENT_RATE of the organization's test events."""
+    RateLimited after TEST_EVENT_RATE of the organization's test events; refused while it is disabled."""
+    if not endpoint.enabled:
+        raise EndpointError(
+            "The endpoint is disabled, so nothing is sent to it: enable it first, then send a test event.",
+            code="endpoint_disabled",
+            status=409,
+        )
     refused = limits.hit(TEST_EVENT_RATE, "outgoing-test-event", str(endpoint.organization_id))
     if refused:
         raise RateLimited(f"Too many test events: try again in {refused.wait_words()}.", refused.retry_after)

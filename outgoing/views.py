@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.forms.models import model_to_dict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -46,7 +47,7 @@ def endpoint(request, endpoint_id: int):
     return _endpoint_page(request, org, selectors.endpoint_get(org, endpoint_id))
 
 
-def _endpoint_page(request, org, found, *, test_refused: services.RateLimited | None = None):
+def _endpoint_page(request, org, found, *, test_refused: services.EndpointError | None = None, edit_form=None):
     kept = once.take(request, ONCE_KEY)
     new_secret = kept["secret"] if kept and kept.get("endpoint") == found.pk else None
     response = render(
@@ -58,23 +59,46 @@ def _endpoint_page(request, org, found, *, test_refused: services.RateLimited | 
             "deliveries": selectors.deliveries(found),
             "new_secret": new_secret,
             "test_refused": test_refused.message if test_refused else None,
+            "edit_form": edit_form or EndpointForm(initial=model_to_dict(found, fields=list(EndpointForm.base_fields))),
+            "open_dialog": "edit-endpoint" if edit_form else None,
         },
-        status=429 if test_refused else 200,
+        status=test_refused.status if test_refused else 400 if edit_form else 200,
     )
-    if test_refused:
+    if isinstance(test_refused, services.RateLimited):
         response["Retry-After"] = str(test_refused.retry_after)
     return response
 
 
 @login_required
 @require_POST
+def endpoint_edit(request, endpoint_id: int):
+    """The Edit dialog: refused, the page again with the dialog open, the values kept and the error by its field."""
+    org = get_org_for_admin(request)
+    form = EndpointForm(request.POST)
+    if form.is_valid():
+        try:
+            services.endpoint_update(
+                endpoint=selectors.endpoint_get(org, endpoint_id),
+                changes=form.cleaned_data,
+                actor=Actor.of_request(request),
+            )
+        except services.EndpointError as refused:
+            show_error(form, refused)
+        else:
+            messages.success(request, "The endpoint is saved.")
+            return redirect("outgoing:endpoint", endpoint_id=endpoint_id)
+    return _endpoint_page(request, org, selectors.endpoint_get(org, endpoint_id), edit_form=form)
+
+
+@login_required
+@require_POST
 def endpoint_test(request, endpoint_id: int):
-    """Queue a test event; too many: the page again, 429 with Retry-After and the sentence by the button."""
+    """Queue a test event; refused (too many: 429 with Retry-After; disabled: 409): the page again, the sentence by the button."""
     org = get_org_for_admin(request)
     found = selectors.endpoint_get(org, endpoint_id)
     try:
         services.endpoint_send_test(endpoint=found, actor=Actor.of_request(request))
-    except services.RateLimited as refused:
+    except services.EndpointError as refused:
         return _endpoint_page(request, org, found, test_refused=refused)
     messages.success(request, "A test event is on its way; its result shows in the log below.")
     return redirect("outgoing:endpoint", endpoint_id=found.pk)
@@ -108,7 +132,8 @@ def delivery_resend(request, endpoint_id: int, delivery_id: int):
     found = selectors.endpoint_get(get_org_for_admin(request), endpoint_id)
     delivery = selectors.delivery_get(found, delivery_id)
     if tasks.resend([delivery.id], actor=Actor.of_request(request)):
-        messages.success(request, f"{delivery.event_type} {delivery.event_id} is being sent again.")
+        when = "is being sent again" if found.enabled else "is sent again once you enable the endpoint"
+        messages.success(request, f"{delivery.event_type} {delivery.event_id} {when}.")
     else:
         messages.error(request, "That delivery is being sent right now; try again in a moment.")
     return redirect("outgoing:endpoint", endpoint_id=found.pk)

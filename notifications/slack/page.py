@@ -124,26 +124,27 @@ PREVIEWED = (
 )
 
 
-# What a message's default text depends on: on/off duty posts go to the message channel, reminders
-# are sent while reminder hours are set.
+# What a default text depends on: the topic is set in the topic channel, on/off duty posts go to the
+# message channel, reminders are sent while reminder hours are set.
 DEFAULT_WHEN = {
+    "topic_template": "topic_channel_id",
     "on_duty_template": "message_channel_id",
     "off_duty_template": "message_channel_id",
     "reminder_template": "reminder_hours",
 }
-PREVIEW_INPUTS = (*(field for field, _ in PREVIEWED), "message_channel_id", "reminder_hours")
+PREVIEW_INPUTS = (*(field for field, _ in PREVIEWED), *DEFAULT_WHEN.values())
 
 
 def previews(settings: dict[str, Any]) -> list[dict[str, Any]]:
     """What will be posted, in page order, as {field, label, text, error}: each non-empty template
     filled with sample values, or its default text (label "… (default)") while it is empty and its
     channel or reminder is on; a template that would not be saved says why instead (`error` true,
-    `text` the reason). `settings`: the templates and `message_channel_id`, `reminder_hours`."""
+    `text` the reason). `settings`: PREVIEW_INPUTS (the templates, the channels, `reminder_hours`)."""
     found = []
     for field, name in PREVIEWED:
         template, label = settings.get(field), name
         if not isinstance(template, str) or not template.strip():
-            if field not in DEFAULT_TEMPLATES or settings.get(DEFAULT_WHEN[field]) in (None, ""):
+            if settings.get(DEFAULT_WHEN[field]) in (None, ""):
                 continue
             template, label = DEFAULT_TEMPLATES[field], f"{name} (default)"
         try:

@@ -2,7 +2,7 @@
 
 At each handoff, per rotation with Slack settings and a Slack connection:
 - `slack.usergroup` (stateful): the user group's members = whoever is on call now (+ permanent ids);
-- `slack.topic` (stateful): the topic channel's topic, from the template, changed only while the
+- `slack.topic` (stateful): the topic channel's topic, from the template (or the default text), changed only while the
   channel still shows the topic Roster set last (a person's edit is left alone, and said so);
 - `slack.on_duty` / `slack.off_duty` (messages, once per handoff) to the message channel (the
   default texts while the templates are empty).
@@ -41,7 +41,7 @@ def plan(handoff: Handoff) -> Iterator[registry.Planned]:
         return
     if config.usergroup_id:
         yield registry.Planned(CHANNEL, f"usergroup:{config.usergroup_id}", USERGROUP.key)
-    if config.topic_channel_id and config.topic_template:
+    if config.topic_channel_id:  # an empty template sets the default topic
         yield registry.Planned(CHANNEL, f"topic:{config.topic_channel_id}", TOPIC.key)
     if config.message_channel_id:  # an empty template posts the default text
         if handoff.to_label:

@@ -75,7 +75,7 @@ def _mentions(connection: SlackConnection, label: str) -> list[str]:
 
 
 def _when(rotation: Rotation, at: dt.datetime | None) -> str:
-    return at.astimezone(rotation.tz).strftime("%a %-d %b %H:%M") if at else ""
+    return at.astimezone(rotation.tz).strftime("%a %-d %b %H:%M %Z") if at else ""
 
 
 def _next_turn(handoff: Handoff) -> tuple[dt.datetime | None, str]:
@@ -142,7 +142,7 @@ def _send_topic(row: Notification, config: RotationSlack, connection: SlackConne
     bot = client_for(connection)
     with _as_send_errors(connection):
         bot.pace("conversations.setTopic", channel=channel)  # its turn first, then read the channel
-        topic = render(config.topic_template, values_for(latest, connection))[:TOPIC_MAX]
+        topic = render(template_for(config, "topic_template"), values_for(latest, connection))[:TOPIC_MAX]
         now = str((bot.conversations_info(channel=channel).get("topic") or {}).get("value") or "")
         if now == topic:
             return

@@ -34,8 +34,8 @@ SAMPLE = {
     "rotation": "Platform on-call",
     "person": "<@U0123456789>",
     "next": "<@U0987654321>",
-    "since": "Mon 2 Mar 09:00",
-    "until": "Mon 9 Mar 09:00",
+    "since": "Mon 2 Mar 09:00 CET",
+    "until": "Mon 9 Mar 09:00 CET",
     "schedule_url": "https://roster.example.com/rotations/12345/",
 }
 
@@ -63,6 +63,7 @@ TEMPLATE_FIELDS = ("topic_template", "on_duty_template", "off_duty_template", "r
 ID_FIELDS = ("usergroup_id", "topic_channel_id", "message_channel_id")
 # What is posted while a template is left empty: choosing a channel is enough to hear of handoffs.
 DEFAULT_TEMPLATES = {
+    "topic_template": "On call for {rotation}: {person} until {until}",
     "on_duty_template": "{person} is on call for {rotation} until {until}.",
     "off_duty_template": "{person} is off duty for {rotation}.",
     "reminder_template": "Reminder: your {rotation} on-call shift starts {since} (until {until}). {schedule_url}",
@@ -111,6 +112,8 @@ def clean(field: str, value: Any) -> Any:
         value = "" if value is None else value
         if not isinstance(value, str):
             raise SlackSettingsError("Must be text.", field=field)
+        if "\x00" in value:  # PostgreSQL cannot store it (the API's parser refuses it before)
+            raise SlackSettingsError("Text may not contain NUL characters.", field=field)
         value = value.strip()
         if field in ID_FIELDS and value and not _SLACK_ID.match(value):
             raise SlackSettingsError("Not a Slack id (like C0123ABCD or S0123ABCD).", field=field)
@@ -126,13 +129,15 @@ def clean(field: str, value: Any) -> Any:
     if field == "reminder_hours":
         value = whole(value)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 168):
-            raise SlackSettingsError("A whole number of hours from 1 to 168, or null.", field=field)
+            raise SlackSettingsError("A whole number of hours from 1 to 168.", field=field)
         return value
     if field == "permanent_member_ids":
         value = [] if value is None else value
         if not isinstance(value, list) or not all(isinstance(v, str) and _SLACK_ID.match(v) for v in value):
             raise SlackSettingsError("A list of Slack user ids (like U0123ABCD).", field=field)
-        return list(dict.fromkeys(value))[:50]
+        if len(value) > 50:
+            raise SlackSettingsError(f"At most 50 permanent members ({len(value)} given).", field=field)
+        return list(dict.fromkeys(value))
     if field == "gap_behaviour":
         value = value or RotationSlack.Gap.KEEP
         if value not in RotationSlack.Gap.values:

@@ -57,6 +57,11 @@ def connected_pages(data: dict) -> list[Page]:
         Page("webhook-add", "/settings/webhooks/?dialog=add-endpoint", "add-endpoint"),
         Page("webhook-endpoint", f"/settings/webhooks/{data['outgoing_endpoint_id']}/"),
         Page(
+            "webhook-endpoint-edit",
+            f"/settings/webhooks/{data['outgoing_endpoint_id']}/?dialog=edit-endpoint",
+            "edit-endpoint",
+        ),
+        Page(
             "webhook-endpoint-delete",
             f"/settings/webhooks/{data['outgoing_endpoint_id']}/?dialog=delete-endpoint",
             "delete-endpoint",

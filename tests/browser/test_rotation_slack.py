@@ -133,7 +133,7 @@ def test_choosing_a_message_channel_previews_the_default_texts_the_empty_fields_
 
     section.get_by_label("Handoff message channel").select_option(label="#ops")
 
-    expect(previews).to_contain_text("<@U0123456789> is on call for Platform on-call until Mon 9 Mar 09:00.")
+    expect(previews).to_contain_text("<@U0123456789> is on call for Platform on-call until Mon 9 Mar 09:00 CET.")
     expect(previews).to_contain_text("<@U0123456789> is off duty for Platform on-call.")
     assert_fits(page)
     section.get_by_role("button", name="Save Slack settings").click()

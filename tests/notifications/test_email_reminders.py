@@ -219,6 +219,14 @@ def test_a_member_turns_their_own_reminders_on_and_back_to_the_defaults_on_the_r
     assert not EmailReminder.objects.exists()
 
 
+def test_a_reminder_ticked_without_hours_is_refused_in_the_page_s_words_not_the_api_s(paris, admin_client):
+    response = admin_client.post(f"/rotations/{paris.pk}/reminders/", {"reminder_on": "on", "reminder_hours": ""})
+
+    page = admin_client.get(response.url).content.decode()
+    assert "Reminders not saved: A whole number of hours from 1 to 168." in page
+    assert "null" not in page.split("Reminders not saved", 1)[1].split("<", 1)[0]
+
+
 def test_an_admin_sets_the_rotation_s_defaults_on_the_page(paris, admin_client):
     admin_client.post(f"/rotations/{paris.pk}/reminders/defaults/", {"reminder_on": "on", "reminder_hours": "12"})
 
@@ -246,7 +254,7 @@ def test_the_json_api_shows_and_changes_my_reminders_and_the_defaults(paris, mem
 
     refused = member_client.patch(url, {"reminderHours": 500}, content_type="application/json")
     assert refused.status_code == 400 and refused.json()["errors"] == {
-        "reminderHours": ["A whole number of hours from 1 to 168, or null (no reminder)."]
+        "reminderHours": ["A whole number of hours from 1 to 168."]
     }
 
     defaults = f"/api/rotations/{paris.pk}/reminders/defaults"

@@ -15,6 +15,7 @@ from rotations import services as rotation_services
 from rotations.models import Handoff
 from tests.conftest import NOW
 from tests.integrations.slack_flow import make_connection
+from tests.notifications.conftest import daily
 
 pytestmark = pytest.mark.django_db
 
@@ -88,9 +89,9 @@ def test_a_handoff_updates_the_group_the_topic_and_posts_once_even_when_synced_a
     handoff = hand_off(slack_team, NOW - MINUTE, ADA, frm=GRACE)
 
     assert fake_slack.usergroups["S0ONCALL"]["users"] == ["U0ADA"]
-    assert fake_slack.channels["C0OPS"]["topic"]["value"] == "On call: <@U0ADA> until Sat 7 Mar 09:00"
+    assert fake_slack.channels["C0OPS"]["topic"]["value"] == "On call: <@U0ADA> until Sat 7 Mar 09:00 UTC"
     assert [m["text"] for m in fake_slack.messages] == [
-        "<@U0ADA> is on call for Platform until Sat 7 Mar 09:00; next: <@U0GRACE>",
+        "<@U0ADA> is on call for Platform until Sat 7 Mar 09:00 UTC; next: <@U0GRACE>",
         "<@U0GRACE> is off duty",
     ]
     # An overlapping sync, a retry, the sweep: nothing is sent again.
@@ -104,6 +105,21 @@ def test_a_handoff_updates_the_group_the_topic_and_posts_once_even_when_synced_a
     assert {status for status, _ in results(slack_team).values()} == {"sent"}
 
 
+def test_a_handoff_message_says_which_time_zone_its_times_are_in(org, fake_slack):
+    """Slack readers are anywhere: 09:00 New York is not 09:00 in Paris."""
+    make_connection(org, fake_slack)
+    new_york = daily(
+        org,
+        [("Ada Lovelace", "ada@acme.example"), ("Grace Hopper", "grace@acme.example")],
+        time_zone="America/New_York",
+    )
+    rotation_slack_update(rotation=new_york, actor=None, changes={"message_channel_id": "C0OPS"})
+
+    hand_off(new_york, NOW - MINUTE, ADA)
+
+    assert [m["text"] for m in fake_slack.messages] == ["<@U0ADA> is on call for Platform until Fri 6 Mar 09:00 EST."]
+
+
 def test_a_channel_with_empty_templates_posts_the_default_texts_at_a_handoff(slack_team, fake_slack):
     """Choosing the channel is enough: the same default as "Send test message", never silence."""
     rotation_slack_update(rotation=slack_team, actor=None, changes={"on_duty_template": "", "off_duty_template": None})
@@ -111,12 +127,29 @@ def test_a_channel_with_empty_templates_posts_the_default_texts_at_a_handoff(sla
     hand_off(slack_team, NOW - MINUTE, ADA, frm=GRACE)
 
     assert [m["text"] for m in fake_slack.messages] == [
-        "<@U0ADA> is on call for Platform until Sat 7 Mar 09:00.",
+        "<@U0ADA> is on call for Platform until Sat 7 Mar 09:00 UTC.",
         "<@U0GRACE> is off duty for Platform.",
     ]
     assert results(slack_team)["slack.on_duty"] == ("sent", "")
     assert send_test_message(rotation=slack_team, actor=None).startswith(
         "(Test) <@U0ADA> is on call for Platform until "
+    )
+
+
+def test_a_topic_channel_with_an_empty_template_gets_the_default_topic_not_silence(
+    slack_team, fake_slack, admin_client
+):
+    rotation_slack_update(rotation=slack_team, actor=None, changes={"topic_template": ""})
+
+    hand_off(slack_team, NOW - MINUTE, ADA, frm=GRACE)
+
+    assert fake_slack.channels["C0OPS"]["topic"]["value"] == "On call for Platform: <@U0ADA> until Sat 7 Mar 09:00 UTC"
+    assert results(slack_team)["slack.topic"] == ("sent", "")
+    page = admin_client.get(f"/rotations/{slack_team.pk}/").content.decode()
+    assert 'placeholder="On call for {rotation}: {person} until {until}"' in page
+    assert (
+        "<dt>Topic (default)</dt><dd>On call for Platform on-call: &lt;@U0123456789&gt; until Mon 9 Mar 09:00 CET</dd>"
+        in page
     )
 
 
@@ -128,13 +161,13 @@ def test_the_page_shows_the_default_texts_as_placeholders_and_previews_them(slac
     assert 'placeholder="{person} is on call for {rotation} until {until}."' in page
     assert 'placeholder="{person} is off duty for {rotation}."' in page
     assert "On duty (default)" in page
-    assert "&lt;@U0123456789&gt; is on call for Platform on-call until Mon 9 Mar 09:00." in page
+    assert "&lt;@U0123456789&gt; is on call for Platform on-call until Mon 9 Mar 09:00 CET." in page
     assert "&lt;@U0123456789&gt; is off duty for Platform on-call." in page
     preview = admin_client.post(
         f"/rotations/{slack_team.pk}/slack/preview/", {"message_channel_id": "C0OPS", "off_duty_template": "Bye"}
     ).json()["previews"]
     assert [(p["label"], p["text"]) for p in preview] == [
-        ("On duty (default)", "<@U0123456789> is on call for Platform on-call until Mon 9 Mar 09:00."),
+        ("On duty (default)", "<@U0123456789> is on call for Platform on-call until Mon 9 Mar 09:00 CET."),
         ("Off duty", "Bye"),
     ]
     no_channel = admin_client.post(f"/rotations/{slack_team.pk}/slack/preview/", {"message_channel_id": ""})
@@ -392,8 +425,52 @@ def test_an_admin_sets_the_reminder_direct_message_on_the_page_and_sees_its_prev
     assert "Reminder (direct message)" in page and "Heads up &lt;@U0123456789&gt;: Platform on-call starts" in page
 
     refused = admin_client.post(f"/rotations/{slack_team.pk}/slack/", {"reminder_hours": "400"}, follow=True)
-    assert "Slack settings not saved: A whole number of hours from 1 to 168, or null." in refused.content.decode()
+    assert "Slack settings not saved: A whole number of hours from 1 to 168." in refused.content.decode()
     assert RotationSlack.objects.get().reminder_hours == 12
 
     admin_client.post(f"/rotations/{slack_team.pk}/slack/", {"reminder_hours": ""})
     assert RotationSlack.objects.get().reminder_hours is None
+
+
+def test_a_refused_save_keeps_what_was_typed_and_says_which_field_is_wrong(slack_team, admin_client):
+    typed = {
+        "usergroup_id": "S0ONCALL",
+        "gap_behaviour": "disable",
+        "permanent_member_ids": "U0ADM",
+        "topic_channel_id": "C0OPS",
+        "topic_template": "Now: {person}",
+        "message_channel_id": "C0OPS",
+        "on_duty_template": "Hello {person}, you have {rotation}",
+        "off_duty_template": "Bye {who}",
+        "reminder_hours": "6",
+        "reminder_template": "Soon: {rotation}",
+    }
+
+    page = admin_client.post(f"/rotations/{slack_team.pk}/slack/", typed).content.decode()
+
+    assert "Slack settings not saved: Unknown placeholder {who}" in page
+    off_duty = page.split('id="slack-off-duty"', 1)[1].split("</p>", 1)[0]
+    assert (
+        ">Bye {who}</textarea>" in off_duty and 'class="error"' in off_duty and "Unknown placeholder {who}" in off_duty
+    )
+    assert ">Hello {person}, you have {rotation}</textarea>" in page
+    assert 'value="Now: {person}"' in page and 'value="6"' in page
+    assert '<option value="disable" selected>' in page
+    assert RotationSlack.objects.get().off_duty_template == "{person} is off duty"  # nothing saved
+
+
+def test_a_member_reads_the_group_and_channels_by_their_slack_names_not_their_ids(slack_team, member_client):
+    page = member_client.get(f"/rotations/{slack_team.pk}/").content.decode()
+    settings = page.split('class="slack-settings"', 1)[1].split("</dl>", 1)[0]
+
+    assert "<dt>On-duty user group</dt><dd>@platform-oncall (Platform on call)</dd>" in settings
+    assert "<dt>Topic channel</dt><dd>#ops</dd>" in settings
+    assert "<dt>Handoff message channel</dt><dd>#ops</dd>" in settings
+    assert "C0OPS" not in settings and "S0ONCALL" not in settings
+
+
+def test_a_nul_character_in_a_template_is_refused_not_a_500_on_postgresql(slack_team, admin_client):
+    page = admin_client.post(f"/rotations/{slack_team.pk}/slack/", {"topic_template": "On call\x00: {person}"})
+
+    assert "Slack settings not saved: Text may not contain NUL characters." in page.content.decode()
+    assert RotationSlack.objects.get().topic_template == "On call: {person} until {until}"

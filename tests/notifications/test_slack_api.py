@@ -85,6 +85,18 @@ def test_a_template_slack_would_refuse_is_a_400_naming_the_field(api, team, org,
     assert api("get", f"{team.pk}/").json()["name"] == "Platform"  # nothing of the PATCH applied
 
 
+def test_more_permanent_members_than_roster_keeps_is_a_400_not_a_silently_shorter_list(api, team, org, fake_slack):
+    make_connection(org, fake_slack)
+    ids = [f"U{n:08d}" for n in range(51)]
+
+    response = api("patch", f"{team.pk}/", {"slack": {"permanentMemberIds": ids}})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"slack.permanentMemberIds": ["At most 50 permanent members (51 given)."]}
+    assert not RotationSlack.objects.exists()
+    assert api("patch", f"{team.pk}/", {"slack": {"permanentMemberIds": ids[:50]}}).status_code == 200
+
+
 def test_a_member_reads_the_slack_settings_and_cannot_change_them(client, member_user, team, org, fake_slack):
     make_connection(org, fake_slack)
     client.force_login(member_user)

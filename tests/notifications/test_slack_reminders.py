@@ -43,7 +43,10 @@ def test_the_person_gets_the_reminder_template_as_a_direct_message_once(remindin
     tasks.upcoming()
 
     assert dms(fake_slack) == [
-        ("D0GRACE", "<@U0GRACE>: your Platform shift starts Sat 7 Mar 09:00, until Sun 8 Mar 09:00; then <@U0ADA>.")
+        (
+            "D0GRACE",
+            "<@U0GRACE>: your Platform shift starts Sat 7 Mar 09:00 UTC, until Sun 8 Mar 09:00 UTC; then <@U0ADA>.",
+        )
     ]
     assert fake_slack.calls["chat.postMessage"] == 1
     row = Notification.objects.get(kind="slack.reminder")
@@ -62,7 +65,7 @@ def test_the_default_text_is_used_without_a_template(reminding, fake_slack, froz
     assert dms(fake_slack) == [
         (
             "D0GRACE",
-            "Reminder: your Platform on-call shift starts Sat 7 Mar 09:00 (until Sun 8 Mar 09:00). "
+            "Reminder: your Platform on-call shift starts Sat 7 Mar 09:00 UTC (until Sun 8 Mar 09:00 UTC). "
             f"https://roster.example.com/rotations/{reminding.pk}/",
         )
     ]

@@ -109,3 +109,22 @@ def test_the_upcoming_lead_time_is_minutes_from_1_to_a_week(admin_client):
         f"/api/webhook-endpoints/{created['id']}", {"upcomingLeadMinutes": 90}, content_type="application/json"
     )
     assert changed.json()["upcomingLeadMinutes"] == 90
+
+
+def test_a_script_resends_a_failed_delivery_as_the_page_does(admin_client, client, outsider):
+    created = create(admin_client).json()
+    test_event = admin_client.post(f"/api/webhook-endpoints/{created['id']}/test").json()
+    Notification.objects.filter(pk=test_event["id"]).update(
+        status="failed", attempts=8, last_error="The endpoint answered 500."
+    )
+    url = f"/api/webhook-endpoints/{created['id']}/deliveries/{test_event['id']}/resend"
+
+    resent = admin_client.post(url)
+
+    assert resent.status_code == 202
+    assert (resent.json()["status"], resent.json()["attempts"], resent.json()["error"]) == ("pending", 0, None)
+    Notification.objects.filter(pk=test_event["id"]).update(status="sending")
+    busy = admin_client.post(url)
+    assert busy.status_code == 409 and busy.json()["code"] == "sending"
+    client.force_login(outsider)
+    assert client.post(url).status_code == 404

@@ -82,3 +82,77 @@ def test_another_organization_s_endpoint_is_not_found(client, outsider, org):
     assert client.get(f"/settings/webhooks/{endpoint.pk}/").status_code == 404
     assert client.post(f"/settings/webhooks/{endpoint.pk}/delete/", {"confirm": "on"}).status_code == 404
     assert Endpoint.objects.exists()
+
+
+def test_a_test_event_to_a_disabled_endpoint_is_refused_with_why_instead_of_waiting_forever(admin_client, org):
+    endpoint, _ = services.endpoint_create(organization=org, url=URL, events=["rotation.handoff"])
+    services.endpoint_update(endpoint=endpoint, changes={"enabled": False})
+
+    page = admin_client.post(f"/settings/webhooks/{endpoint.pk}/test/")
+    api = admin_client.post(f"/api/webhook-endpoints/{endpoint.pk}/test")
+
+    why = "The endpoint is disabled, so nothing is sent to it: enable it first, then send a test event."
+    assert page.status_code == 409 and why in page.content.decode()
+    assert "on its way" not in page.content.decode()
+    assert api.status_code == 409 and api.json()["code"] == "endpoint_disabled" and api.json()["message"] == why
+    assert not Notification.objects.exists()
+
+
+def test_an_admin_changes_an_endpoint_s_events_on_its_page_and_keeps_its_secret(admin_client, org):
+    endpoint, secret = services.endpoint_create(organization=org, url=URL, events=["rotation.handoff"])
+    page = admin_client.get(f"/settings/webhooks/{endpoint.pk}/").content.decode()
+    assert f'action="/settings/webhooks/{endpoint.pk}/edit/"' in page and f'value="{URL}"' in page
+
+    refused = admin_client.post(
+        f"/settings/webhooks/{endpoint.pk}/edit/",
+        {"url": URL, "events": ["rotation.handoff"], "upcoming_lead_minutes": "99999", "description": "Typed"},
+    )
+    assert refused.status_code == 400
+    assert "The lead time is a whole number of minutes from 1 to 10080 (7 days)." in refused.content.decode()
+    assert 'value="Typed"' in refused.content.decode()  # what was typed is kept, in the dialog left open
+
+    saved = admin_client.post(
+        f"/settings/webhooks/{endpoint.pk}/edit/",
+        {"url": URL, "events": ["rotation.handoff", "cover_request.created"], "upcoming_lead_minutes": "30"},
+        follow=True,
+    )
+    assert "The endpoint is saved." in saved.content.decode()
+    endpoint.refresh_from_db()
+    assert (endpoint.events, endpoint.upcoming_lead_minutes, endpoint.secret) == (
+        ["rotation.handoff", "cover_request.created"],
+        30,
+        secret,
+    )
+
+
+def test_resend_to_a_disabled_endpoint_says_it_waits_for_the_endpoint_to_be_enabled(admin_client, org):
+    endpoint, _ = services.endpoint_create(organization=org, url=URL, events=["rotation.handoff"])
+    (delivery_id,) = services.events_create(
+        organization_id=org.pk, endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={}
+    )
+    Notification.objects.filter(pk=delivery_id).update(status="failed", last_error="The endpoint answered 500.")
+    services.endpoint_update(endpoint=endpoint, changes={"enabled": False})
+
+    page = admin_client.post(
+        f"/settings/webhooks/{endpoint.pk}/deliveries/{delivery_id}/resend/", follow=True
+    ).content.decode()
+
+    assert "webhook.test evt_1 is sent again once you enable the endpoint." in page
+    assert "is being sent again" not in page
+
+
+def test_the_delivery_log_and_the_list_say_which_time_zone_their_times_are_in(admin_client, org):
+    endpoint, _ = services.endpoint_create(organization=org, url=URL, events=["rotation.handoff"])
+    services.events_create(
+        organization_id=org.pk, endpoints=[endpoint], event_id="evt_1", event_type="webhook.test", data={}
+    )
+    Endpoint.objects.filter(pk=endpoint.pk).update(failing_since=Notification.objects.get().created_at)
+    Notification.objects.update(attempts=1)
+
+    log = admin_client.get(f"/settings/webhooks/{endpoint.pk}/").content.decode()
+    listing = admin_client.get("/settings/webhooks/").content.decode()
+
+    created = Notification.objects.get().created_at
+    assert f"<small>{created:%Y-%m-%d %H:%M:%S} UTC</small>" in log
+    assert f'<td data-label="Next try">{Notification.objects.get().next_attempt_at:%Y-%m-%d %H:%M:%S} UTC</td>' in log
+    assert f"failing since {created:%Y-%m-%d %H:%M} UTC" in listing
