@@ -113,7 +113,7 @@ EVENT_SCHEMAS = {
     ),
     "OutgoingWebhookEventCoverRequestExpired": _event(
         "cover_request.expired",
-        "nobody took the request before it started; `timestamp` is when it expired.",
+        "nobody took the request before it ended; `timestamp` is when it expired.",
         _COVER_DATA,
     ),
     "OutgoingWebhookEventTest": _event(

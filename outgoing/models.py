@@ -14,7 +14,7 @@ EVENT_TYPES = {
     "cover_request.created": "Cover request created: someone asks for cover",
     "cover_request.taken": "Cover request taken: someone covers it",
     "cover_request.cancelled": "Cover request cancelled",
-    "cover_request.expired": "Cover request expired: nobody took it before it started",
+    "cover_request.expired": "Cover request expired: nobody took it before it ended",
 }
 DEFAULT_LEAD_MINUTES = 60
 
