@@ -4,7 +4,9 @@
   rotation's defaults, as email reminders pick people), with the one-click unsubscribe; skipped once
   the request is no longer open, or when they turned the emails off since;
 - to the requester, about their own request: `email.cover_taken`, `email.cover_expiring` ("nobody
-  has taken it yet", an hour before; skipped once no longer open) and `email.cover_expired`.
+  has taken it yet", an hour before; skipped once no longer open) and `email.cover_expired`;
+- `email.cover_failed` ("failed"): to the requester and the taker, a take accepted while PagerDuty
+  was busy that PagerDuty refused later (or never answered): why, and that the request is open again.
 Times are in the rotation's time zone (an email has no reader's zone).
 """
 
@@ -27,7 +29,8 @@ OFFER = registry.Kind("email.cover_offer", "Email: a cover request to take", whi
 TAKEN = registry.Kind("email.cover_taken", "Email: your cover request was taken")
 EXPIRING = registry.Kind("email.cover_expiring", "Email: nobody has taken your cover request yet", while_open=True)
 EXPIRED = registry.Kind("email.cover_expired", "Email: your cover request expired")
-KINDS = (OFFER, TAKEN, EXPIRING, EXPIRED)
+FAILED = registry.Kind("email.cover_failed", "Email: a cover PagerDuty did not take (to the requester and the taker)")
+KINDS = (OFFER, TAKEN, EXPIRING, EXPIRED, FAILED)
 TO_REQUESTER = {"taken": TAKEN, "expiring": EXPIRING, "expired": EXPIRED}
 
 
@@ -52,6 +55,9 @@ def plan_cover(cover: CoverRequest, event: str) -> Iterator[registry.Planned]:
             yield registry.Planned(CHANNEL, f"email:{email}", OFFER.key)
     elif event in TO_REQUESTER and cover.requester_email.strip():
         yield registry.Planned(CHANNEL, f"email:{cover.requester_email.strip().lower()}", TO_REQUESTER[event].key)
+    elif event == "failed":
+        for address in {cover.requester_email.strip().lower(), cover.failed_taker_email.strip().lower()} - {""}:
+            yield registry.Planned(CHANNEL, f"email:{address}", FAILED.key)
 
 
 def choice_now(row: Notification) -> RotationEmailSettings | EmailReminder | None:
@@ -81,6 +87,7 @@ def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]
     ]
     note = ["", "Their note:", *[f"  {line}" for line in cover.note.splitlines()]] if cover.note else []
     headers: dict[str, str] = {}
+    why = "You get this email because you asked for cover in Roster."
     if row.kind == OFFER.key:
         subject = f"{cover.requester_name} asks for cover in {rotation.name}"
         lines = [
@@ -122,6 +129,24 @@ def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]
                 "",
                 "If nobody takes it, you stay on call.",
             ]
+        elif row.kind == FAILED.key:
+            who = cover.failed_taker_name or cover.failed_taker_email
+            not_changed = f"request for cover in {rotation.name}, but PagerDuty's schedule was not changed"
+            if email == cover.failed_taker_email.strip().lower():
+                hello, subject = who, f"Your cover for {cover.requester_name} in {rotation.name} did not happen"
+                said = f"You took {cover.requester_name}'s {not_changed}, so you are not on call for it:"
+                again = "It is open again: take it again on the rotation page once what PagerDuty said is solved."
+                why = "You get this email because you took a cover request in Roster."
+            else:
+                hello = cover.requester_name
+                subject = f"{who}'s cover in {rotation.name} did not happen: you are still on call"
+                said = f"{who} took your {not_changed}, so you are still on call:"
+                again = f"It is open again: someone else can take it, or ask {who} to take it again."
+            lines = [f"Hello {hello},", "", said, "", *span]
+            if cover.apply_state == CoverRequest.Apply.REFUSED and cover.apply_message:
+                lines += ["", cover.apply_message]
+            if cover.status == CoverRequest.Status.OPEN:
+                lines += ["", again]
         else:
             subject = f"Your cover request in {rotation.name} expired"
             lines = [
@@ -131,5 +156,5 @@ def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]
                 "",
                 *span,
             ]
-        lines += ["", f"The rotation: {link}", "", "You get this email because you asked for cover in Roster."]
+        lines += ["", f"The rotation: {link}", "", why]
     return EmailMessage(subject=subject, body="\n".join(lines) + "\n", to=[email], headers=headers)
