@@ -54,6 +54,10 @@ class CoverRequest(models.Model):
     cancelled_by = models.CharField(max_length=254, blank=True, default="")
     expired_at = models.DateTimeField(null=True, blank=True)
     expiry_warned_at = models.DateTimeField(null=True, blank=True)  # "nobody has taken it", an hour before
+    # A take accepted while PagerDuty was busy, then refused (or never reached): who took it, when it failed.
+    take_failed_at = models.DateTimeField(null=True, blank=True)
+    failed_taker_name = models.CharField(max_length=200, blank=True, default="")
+    failed_taker_email = models.CharField(max_length=254, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

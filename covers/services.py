@@ -13,7 +13,8 @@
   A refused write (a read-only key, an OAuth grant without schedules.write, a taker without a
   PagerDuty user) puts the request back to `open` with a sentence saying why and where to change the
   schedule in PagerDuty; transient trouble (429, 5xx) leaves it `taken` with `apply_state="pending"`
-  and `covers.tasks.apply_cover` retries with the client's retry policy.
+  and `covers.tasks.apply_cover` retries with the client's retry policy; refused then (or never
+  reached), the request is open again and the event "failed" tells the taker and the requester.
 
 Every ask, take, swap, cancel and expiry is audited (provider "roster") and sends
 `covers.signals.cover_request_changed` once committed.
@@ -639,11 +640,11 @@ def _apply_bound(
                 _remove_quietly(client, rotation, swap_id)
                 return _load(cover_request.pk)
     except WriteRefused as refused:
-        return _reopen(cover_request, rotation, refused.message)
+        return _reopen(cover_request, rotation, refused.message, pending=first_try is None)
     except pd.PagerDutyError as error:  # e.g. the user look-up refused: a sentence, not a stuck request
         if not error.permanent:
             raise
-        return _reopen(cover_request, rotation, error.message)
+        return _reopen(cover_request, rotation, error.message, pending=first_try is None)
     CoverRequest.objects.filter(pk=cover_request.pk, status=CoverRequest.Status.TAKEN).update(
         apply_state=CoverRequest.Apply.APPLIED, apply_message="", updated_at=timezone.now()
     )
@@ -730,9 +731,12 @@ def _kept_as_cover(
     return kept
 
 
-def _reopen(cover_request: CoverRequest, rotation: Rotation, reason: str) -> CoverRequest:
-    """PagerDuty refused: the request is open again, with the sentence (and nothing written)."""
+def _reopen(cover_request: CoverRequest, rotation: Rotation, reason: str, *, pending: bool = True) -> CoverRequest:
+    """PagerDuty refused: the request is open again, with the sentence (and nothing written).
+    `pending`: the taker was told the take was under way, so it "failed" (taker and requester hear it)."""
     sentence = refused_sentence(reason, rotation)
+    taker = {"failed_taker_name": cover_request.taker_name, "failed_taker_email": cover_request.taker_email}
+    failed = {"take_failed_at": timezone.now(), **taker} if pending else {}
     with transaction.atomic():
         reopened = CoverRequest.objects.filter(pk=cover_request.pk, status=CoverRequest.Status.TAKEN).update(
             status=CoverRequest.Status.OPEN,
@@ -748,6 +752,7 @@ def _reopen(cover_request: CoverRequest, rotation: Rotation, reason: str) -> Cov
             pagerduty_override_id="",
             swap_override_id="",
             updated_at=timezone.now(),
+            **failed,
         )
         if reopened:
             _audit(
@@ -757,6 +762,8 @@ def _reopen(cover_request: CoverRequest, rotation: Rotation, reason: str) -> Cov
                 SYSTEM,
                 reason=sentence,
             )
+            if failed:
+                _on_commit("failed", cover_request.pk)
     return _load(cover_request.pk)
 
 

@@ -2,13 +2,13 @@
 
 covers.services sends `covers.signals.cover_request_changed(event, cover_request_id)` once each
 change commits ("created", "taken", "cancelled", "expired", "expiring": an hour before the start,
-nobody took it). The listener (`tasks.cover_nudge`, connected in apps.py) queues the task
+nobody took it; "failed": a take accepted while PagerDuty was busy was refused later). The listener (`tasks.cover_nudge`, connected in apps.py) queues the task
 `cover_fan_out`, which calls `cover_event_fan_out`: it asks each channel's `plan_cover(cover_request, event)` what
 the event makes and inserts the rows (source "cover:<id>:<event>", unique per channel, target and
 kind: ignoring conflicts) with a `CoverFanout` marker in the same transaction. The listener can be
 lost like a handoff's nudge (the process died between the commit and the call), so beat's sweep
 (`tasks.sweep`) also fans out every event of the last SCAN_HOURS with no marker, found by the
-request's timestamps (created_at, taken_at, cancelled_at, expired_at, expiry_warned_at). Listener
+request's timestamps (created_at, taken_at, cancelled_at, expired_at, expiry_warned_at, take_failed_at). Listener
 and sweep overlapping make each row once.
 
 Rows carry the request as it was at the event (`coverRequest`, the outgoing webhook's `data`);
@@ -41,6 +41,7 @@ EVENT_AT = {
     "taken": "taken_at",
     "cancelled": "cancelled_at",
     "expired": "expired_at",
+    "failed": "take_failed_at",
 }
 
 

@@ -4,7 +4,10 @@
   rotation's defaults, as email reminders pick people), with the one-click unsubscribe; skipped once
   the request is no longer open, or when they turned the emails off since;
 - to the requester, about their own request: `email.cover_taken`, `email.cover_expiring` ("nobody
-  has taken it yet", an hour before; skipped once no longer open) and `email.cover_expired`.
+  has taken it yet", an hour before; skipped once no longer open) and `email.cover_expired`;
+- `email.cover_cancelled` ("cancelled"): to the taker of a taken request someone else cancelled;
+- `email.cover_failed` ("failed"): to the requester and the taker, a take accepted while PagerDuty
+  was busy that PagerDuty refused later (or never answered): why, and that the request is open again.
 Times are in the rotation's time zone (an email has no reader's zone).
 """
 
@@ -27,7 +30,11 @@ OFFER = registry.Kind("email.cover_offer", "Email: a cover request to take", whi
 TAKEN = registry.Kind("email.cover_taken", "Email: your cover request was taken")
 EXPIRING = registry.Kind("email.cover_expiring", "Email: nobody has taken your cover request yet", while_open=True)
 EXPIRED = registry.Kind("email.cover_expired", "Email: your cover request expired")
-KINDS = (OFFER, TAKEN, EXPIRING, EXPIRED)
+CANCELLED = registry.Kind("email.cover_cancelled", "Email: a cover you took was cancelled")
+FAILED = registry.Kind("email.cover_failed", "Email: a cover PagerDuty did not take (to the requester and the taker)")
+KINDS = (OFFER, TAKEN, EXPIRING, EXPIRED, CANCELLED, FAILED)
+TOOK = "You get this email because you took a cover request in Roster."
+ASKED = "You get this email because you asked for cover in Roster."
 TO_REQUESTER = {"taken": TAKEN, "expiring": EXPIRING, "expired": EXPIRED}
 
 
@@ -52,6 +59,11 @@ def plan_cover(cover: CoverRequest, event: str) -> Iterator[registry.Planned]:
             yield registry.Planned(CHANNEL, f"email:{email}", OFFER.key)
     elif event in TO_REQUESTER and cover.requester_email.strip():
         yield registry.Planned(CHANNEL, f"email:{cover.requester_email.strip().lower()}", TO_REQUESTER[event].key)
+    elif event == "cancelled" and cover.taker_email.strip().lower() not in ("", cover.cancelled_by.lower()):
+        yield registry.Planned(CHANNEL, f"email:{cover.taker_email.strip().lower()}", CANCELLED.key)
+    elif event == "failed":
+        for address in {cover.requester_email.strip().lower(), cover.failed_taker_email.strip().lower()} - {""}:
+            yield registry.Planned(CHANNEL, f"email:{address}", FAILED.key)
 
 
 def choice_now(row: Notification) -> RotationEmailSettings | EmailReminder | None:
@@ -68,6 +80,29 @@ def still_wanted(row: Notification) -> bool:
     return row.kind != OFFER.key or chose_email(choice_now(row))
 
 
+def failed(cover: CoverRequest, email: str, span: list[str]) -> tuple[str, list[str], str]:
+    """(subject, lines, footer) of a take PagerDuty did not take, to its taker or its requester."""
+    rotation, who = cover.rotation, cover.failed_taker_name or cover.failed_taker_email
+    not_changed = f"request for cover in {rotation.name}, but PagerDuty's schedule was not changed"
+    if email == cover.failed_taker_email.strip().lower():
+        hello, subject = who, f"Your cover for {cover.requester_name} in {rotation.name} did not happen"
+        said = f"You took {cover.requester_name}'s {not_changed}, so you are not on call for it:"
+        again = "It is open again: take it again on the rotation page once what PagerDuty said is solved."
+        why = TOOK
+    else:
+        hello = cover.requester_name
+        subject = f"{who}'s cover in {rotation.name} did not happen: you are still on call"
+        said = f"{who} took your {not_changed}, so you are still on call:"
+        again = f"It is open again: someone else can take it, or ask {who} to take it again."
+        why = ASKED
+    lines = [f"Hello {hello},", "", said, "", *span]
+    if cover.apply_state == CoverRequest.Apply.REFUSED and cover.apply_message:
+        lines += ["", cover.apply_message]
+    if cover.status == CoverRequest.Status.OPEN:
+        lines += ["", again]
+    return subject, lines, why
+
+
 def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]) -> EmailMessage:
     """The email of a cover request's row (plain text), the request as it is now."""
     cover = cover_of(row)
@@ -81,6 +116,7 @@ def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]
     ]
     note = ["", "Their note:", *[f"  {line}" for line in cover.note.splitlines()]] if cover.note else []
     headers: dict[str, str] = {}
+    why = ASKED
     if row.kind == OFFER.key:
         subject = f"{cover.requester_name} asks for cover in {rotation.name}"
         lines = [
@@ -122,6 +158,15 @@ def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]
                 "",
                 "If nobody takes it, you stay on call.",
             ]
+        elif row.kind == CANCELLED.key:
+            by_requester = cover.cancelled_by.lower() == cover.requester_email.lower()
+            who = cover.requester_name if by_requester else cover.cancelled_by
+            subject = f"{who} cancelled the cover you took in {rotation.name}"
+            lines = [f"Hello {cover.taker_name},", "", f"{subject}, so you are no longer on call for it:", "", *span]
+            lines += ["", cover.apply_message] if cover.apply_message else []
+            why = TOOK
+        elif row.kind == FAILED.key:
+            subject, lines, why = failed(cover, email, span)
         else:
             subject = f"Your cover request in {rotation.name} expired"
             lines = [
@@ -131,5 +176,5 @@ def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]
                 "",
                 *span,
             ]
-        lines += ["", f"The rotation: {link}", "", "You get this email because you asked for cover in Roster."]
+        lines += ["", f"The rotation: {link}", "", why]
     return EmailMessage(subject=subject, body="\n".join(lines) + "\n", to=[email], headers=headers)

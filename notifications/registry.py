@@ -17,7 +17,7 @@ A channel says:
 - `watched()` and `plan_shift_changed(rotation, change)`: when a shift moves (a `ShiftChange`,
   source "moved:...", made once).
 - `plan_cover(cover, event)`: what a cover request's event makes ("created", "taken",
-  "cancelled", "expired", "expiring"; `cover_events.py` makes each row once, source
+  "cancelled", "expired", "expiring", "failed"; `cover_events.py` makes each row once, source
   "cover:<id>:<event>"). A kind `while_open` (an offer, "nobody took it yet") is skipped, not sent,
   once the request is no longer open.
 - `send(notification)`: deliver one; return on success, or raise `SendError(reason,

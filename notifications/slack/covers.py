@@ -10,7 +10,9 @@ In the rotation's message channel (the one that gets handoff messages):
   (it failed, or the channel was chosen since), the outcome is posted as a new message;
 - `slack.cover_expiring` ("expiring", an hour before the start, nobody took it): a message in the
   channel and a direct message to the requester (when Slack knows their email). Skipped once the
-  request is no longer open.
+  request is no longer open;
+- `slack.cover_failed` ("failed": a take accepted while PagerDuty was busy, refused later): a direct
+  message to the taker and one to the requester, saying why and that the request is open again.
 Every message renders the request as it is when sent, so a late offer of a request taken meanwhile
 already says who took it, and a retried update is the same update.
 """
@@ -38,7 +40,8 @@ CHANNEL = "slack"
 OFFER = registry.Kind("slack.cover_offer", "Slack: cover request offered (Take it)")
 OUTCOME = registry.Kind("slack.cover_outcome", "Slack: cover request message updated (taken, cancelled, expired)")
 EXPIRING = registry.Kind("slack.cover_expiring", "Slack: nobody has taken a cover request yet", while_open=True)
-KINDS = (OFFER, OUTCOME, EXPIRING)
+FAILED = registry.Kind("slack.cover_failed", "Slack: a cover PagerDuty did not take (to the requester and the taker)")
+KINDS = (OFFER, OUTCOME, EXPIRING, FAILED)
 OFFER_WAIT = 10.0  # seconds: an outcome waits this long for its offer message to be posted
 
 
@@ -53,13 +56,15 @@ def plan_cover(cover: CoverRequest, event: str) -> Iterator[registry.Planned]:
         yield registry.Planned(CHANNEL, room, OFFER.key)
     elif event in ("taken", "cancelled", "expired") and room:
         yield registry.Planned(CHANNEL, room, OUTCOME.key)
-    elif event == "expiring":
-        if room:
+    elif event in ("expiring", "failed"):
+        if room and event == "expiring":
             yield registry.Planned(CHANNEL, room, EXPIRING.key)
-        email = cover.requester_email.strip().lower()
-        unknown = SlackUser.objects.filter(team_id=connection.team_id, email=email, user_id="").exists()
-        if email and not unknown:  # someone Slack was asked about and does not know gets the channel only
-            yield registry.Planned(CHANNEL, f"dm:{email}", EXPIRING.key)
+        people = [cover.requester_email] + ([cover.failed_taker_email] if event == "failed" else [])
+        emails = {email.strip().lower() for email in people} - {""}
+        unknown = SlackUser.objects.filter(team_id=connection.team_id, email__in=emails, user_id="")
+        # someone Slack was asked about and does not know gets no direct message (the channel, an email)
+        for email in sorted(emails - set(unknown.values_list("email", flat=True))):
+            yield registry.Planned(CHANNEL, f"dm:{email}", (EXPIRING if event == "expiring" else FAILED).key)
 
 
 # --- what the messages say ---------------------------------------------------------------------
@@ -176,6 +181,22 @@ def expiring_text(cover: CoverRequest, connection: SlackConnection, *, to_reques
     )
 
 
+def failed_text(cover: CoverRequest, connection: SlackConnection, *, to_taker: bool) -> str:
+    taker = _person(connection, cover.failed_taker_name, cover.failed_taker_email)
+    requester = _person(connection, cover.requester_name, cover.requester_email)
+    rotation, page = f"*{escape(cover.rotation.name)}*", f"<{_link(cover)}|the rotation page>"
+    not_changed = "did not happen: PagerDuty's schedule was not changed, so you are"
+    if to_taker:
+        text = f"Your cover of {requester}'s shift in {rotation} {not_changed} not on call for it ({_span(cover)})."
+        again = f"It is open again: take it again on {page} once what PagerDuty said is solved."
+    else:
+        text = f"{taker}'s cover of your shift in {rotation} {not_changed} still on call ({_span(cover)})."
+        again = f"It is open again: someone else can take it on {page}, or ask {taker} to take it again."
+    if cover.apply_state == CoverRequest.Apply.REFUSED and cover.apply_message:
+        text += f" {escape(cover.apply_message)}"
+    return f":warning: {text}" + (f" {again}" if cover.status == CoverRequest.Status.OPEN else "")
+
+
 # --- sending -----------------------------------------------------------------------------------
 
 
@@ -225,6 +246,10 @@ def send_cover(row: Notification, connection: SlackConnection, bot: slack.SlackC
             )
         else:
             _post_offer(bot, target, cover, connection)
+    elif row.kind == FAILED.key:
+        user_id = direct_message_user(connection, target, "they get no direct message (the email went)")
+        to_taker = target == cover.failed_taker_email.strip().lower()
+        bot.chat_post_message(channel=user_id, text=failed_text(cover, connection, to_taker=to_taker))
     elif row.kind == EXPIRING.key:
         if row.target.startswith("dm:"):
             nobody = f"{cover.requester_name} gets no direct message (the channel was told)"

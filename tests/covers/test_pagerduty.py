@@ -542,3 +542,52 @@ def test_a_take_the_task_applies_later_is_announced_once_applied(classic, fake, 
         signals.cover_request_changed.disconnect(dispatch_uid="test-taken-after-apply")
 
     assert heard == [("taken", made.pk)]
+
+
+OVERRIDES = r"/schedules/(?P<id>\w+)/overrides"
+
+
+@pytest.mark.parametrize("ending", ["refused", "gave_up", "applied"])
+def test_a_pending_take_that_fails_later_tells_the_taker_and_the_requester_once(
+    classic, fake, ending, django_capture_on_commit_callbacks
+):
+    """The take was accepted as pending (PagerDuty down); what the retry ends in reaches both by email."""
+    from django.core import mail
+
+    from covers import tasks
+
+    made = ask(classic)
+    fake.route("POST", OVERRIDES, lambda f, r, m: (503, {"error": {"message": "Service Unavailable"}}))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert take(classic, made).apply_state == "pending"
+    del fake._routes[0]  # PagerDuty is back...
+    if ending == "refused":
+        fake.read_only_keys.add(API_KEY)  # ...and refuses the write
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if ending == "gave_up":
+            services.cover_request_apply_gave_up(cover_request_id=made.pk, error=Exception("Service Unavailable"))
+        else:
+            tasks.apply_cover.delay(made.pk).get()
+        tasks.apply_cover.delay(made.pk).get()  # a duplicate message tells nobody again
+
+    sent = sorted((m.to[0], m.subject) for m in mail.outbox)
+    if ending == "applied":
+        assert sent == [("ana@acme.example", "Dan Moe took your cover request in Payments")]
+        return
+    assert sent == [
+        ("ana@acme.example", "Dan Moe's cover in Payments did not happen: you are still on call"),
+        ("dan@acme.example", "Your cover for Ana Ortiz in Payments did not happen"),
+    ]
+    made.refresh_from_db()
+    to_ana, to_dan = sorted(mail.outbox, key=lambda m: m.to[0])
+    assert "Dan Moe took your request for cover in Payments, but PagerDuty's schedule was not changed" in to_ana.body
+    assert "You took Ana Ortiz's request for cover in Payments, but PagerDuty's schedule was not changed" in (
+        to_dan.body
+    )
+    for message in (to_ana, to_dan):
+        assert made.apply_message in message.body
+    why = "the connection may only read" if ending == "refused" else "PagerDuty could not be reached for a long time"
+    assert why in to_dan.body
+    assert "It is open again: someone else can take it" in to_ana.body
+    assert "It is open again: take it again on the rotation page" in to_dan.body

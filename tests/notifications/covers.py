@@ -18,6 +18,7 @@ STAMPS = {
     "cancelled": "cancelled_at",
     "expired": "expired_at",
     "expiring": "expiry_warned_at",
+    "failed": "take_failed_at",
 }
 STATUS = {"taken": "taken", "cancelled": "cancelled", "expired": "expired"}
 
@@ -37,7 +38,7 @@ def ask(
 
 
 def happen(cover: CoverRequest, event: str, *, tell: bool = True, by: str = "", **fields) -> CoverRequest:
-    """The event happens to the request (`taken`: `by` is the taker's email)."""
+    """The event happens to the request (`taken`, `failed`: `by` is the taker's email)."""
     now = timezone.now()
     setattr(cover, STAMPS[event], now)
     if event in STATUS:
@@ -45,6 +46,10 @@ def happen(cover: CoverRequest, event: str, *, tell: bool = True, by: str = "", 
     if event == "taken":
         taker = member(cover.rotation, by)
         cover.taker, cover.taker_name, cover.taker_email, cover.taken_by = taker, taker.name, taker.email, taker.email
+    if event == "failed":  # PagerDuty refused a pending take: open again (covers.services._reopen)
+        taker = member(cover.rotation, by)
+        cover.failed_taker_name, cover.failed_taker_email = taker.name, taker.email
+        cover.apply_state, cover.apply_message = "refused", "PagerDuty could not be reached for a long time."
     if event == "cancelled":
         cover.cancelled_by = by or cover.requester_email
     for name, value in fields.items():

@@ -100,3 +100,20 @@ def test_an_offer_to_someone_who_unsubscribed_since_is_not_sent(rotation):
 
     assert mail.outbox == []
     assert Notification.objects.get(pk=row).last_error == "Not sent: bo@acme.example turned these emails off."
+
+
+def test_the_taker_hears_once_when_the_cover_they_took_is_cancelled_but_not_when_they_cancel_it(rotation):
+    mine = ask(rotation, ANA, START, END)
+    happen(mine, "taken", by=BO)
+    happen(mine, "cancelled", by=ANA, apply_message="The override was deleted.")
+    theirs = ask(rotation, ANA, END, END + dt.timedelta(hours=2))
+    happen(theirs, "taken", by=CY)
+    happen(theirs, "cancelled", by=CY)  # Cy (an admin, say) cancelled the cover they took themselves
+    tasks.sweep()
+    tasks.cover_nudge(event="cancelled", cover_request_id=mine.pk)
+
+    told = [m for m in mail.outbox if m.to != [ANA]]
+    assert [(m.to, m.subject) for m in told] == [([BO], "Ana Ortiz cancelled the cover you took in Platform")]
+    assert "Ana Ortiz cancelled the cover you took in Platform, so you are no longer on call for it:" in told[0].body
+    assert "  From:  Sun 8 Mar 2026 09:00 (UTC)" in told[0].body and "The override was deleted." in told[0].body
+    assert "You get this email because you took a cover request in Roster." in told[0].body

@@ -181,3 +181,31 @@ def test_a_requester_slack_does_not_know_gets_the_channel_message_only(slack_tea
         ("channel:C0OPS", "sent")
     ]
     assert "Nobody has taken Ada Lovelace's request" in fake_slack.messages[-1]["text"]
+
+
+def test_a_take_pagerduty_refused_later_is_told_to_the_taker_and_the_requester_once(slack_team, fake_slack):
+    cover = ask(slack_team, ADA, START, END)
+
+    happen(cover, "failed", by=GRACE, tell=False)  # the listener never heard of it: the sweep finds it
+    tasks.sweep()
+    tasks.cover_nudge(event="failed", cover_request_id=cover.pk)
+    deliver_everything()
+
+    offer, *direct = fake_slack.messages
+    assert buttons(offer)  # still on offer in the channel
+    to = {message["channel"]: message["text"] for message in direct}
+    assert sorted(to) == ["D0ADA", "D0GRACE"]
+    assert to["D0GRACE"].startswith(
+        ":warning: Your cover of <@U0ADA>'s shift in *Platform* did not happen: PagerDuty's schedule was not changed, "
+        "so you are not on call for it ("
+    )
+    assert to["D0ADA"].startswith(
+        ":warning: <@U0GRACE>'s cover of your shift in *Platform* did not happen: PagerDuty's schedule was not "
+        "changed, so you are still on call ("
+    )
+    for text in to.values():
+        assert "Sun 8 Mar 09:00 UTC" in text and "PagerDuty could not be reached for a long time." in text
+    assert "It is open again: take it again on" in to["D0GRACE"]
+    assert "It is open again: someone else can take it on <https://" in to["D0ADA"]
+    assert "|the rotation page>, or ask <@U0GRACE> to take it again." in to["D0ADA"]
+    assert fake_slack.calls["chat.postMessage"] == 3
