@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.forms.models import BaseInlineFormSet
 
+from .actor import Actor
 from .models import ApiToken, AuditEvent, Invitation, Membership, Organization, User
+from .services import LastAdmin, membership_change_role, membership_remove
 
 # Support staff's Django admin says whose it is (Django's default reads "Django administration").
 admin.site.site_header = "Roster support"
@@ -62,10 +67,43 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
+class MembershipFormSet(BaseInlineFormSet):
+    """Role changes and removals go through the services, as from Settings → Members: the last-admin
+    rule holds (tried first in a rolled-back savepoint, so a refusal is the form's error and nothing is
+    saved) and the audit trail names the staff member."""
+
+    actor: Actor
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for form in self.initial_forms:
+            form.fields["user"].disabled = True  # another person is a removal and an addition
+
+    def clean(self):
+        super().clean()
+        try:
+            with transaction.atomic():
+                self.save_existing_objects()
+                transaction.set_rollback(True)
+        except LastAdmin as refused:
+            raise ValidationError(refused.message) from None
+
+    def save_existing(self, form, obj, commit=True):
+        return membership_change_role(organization=self.instance, user_id=obj.user_id, role=obj.role, actor=self.actor)
+
+    def delete_existing(self, obj, commit=True):
+        membership_remove(organization=self.instance, user_id=obj.user_id, actor=self.actor)
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    formset = MembershipFormSet
     extra = 0
     autocomplete_fields = ["user"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(formset.__name__, (formset,), {"actor": Actor.of_request(request)})
 
 
 class ApiTokenInline(admin.TabularInline):
