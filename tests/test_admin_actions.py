@@ -4,6 +4,7 @@ model's change permission for them, or, where rows are read-only (notifications)
 posting one anyway does nothing."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from outgoing import services as outgoing
 from outgoing.models import Endpoint
 from rotations import services as rotations
 from rotations.calendar.feeds import calendar_feed_create
+from rotations.models import TimeOff
 from webhooks.models import Delivery as WebhookDelivery
 
 pytestmark = pytest.mark.django_db
@@ -202,3 +204,25 @@ def test_the_cases_cover_every_action_but_delete():
         if name != "delete_selected"
     }
     assert actions == {(".".join(c.url.strip("/").split("/")[1:]), c.action) for c in CASES.values()}
+
+
+def test_support_staff_cannot_edit_rotations_shifts_or_time_off_around_their_services(client, org, admin_user):
+    """Rotations, their members, synced shifts and PagerDuty people, and time off change through the
+    pages and the API (validated, and time off re-plans the rotations): in Django admin they are read."""
+    rotation = _rotation(org)
+    now = timezone.now()
+    time_off = TimeOff.objects.create(
+        organization=org, user=admin_user, start=now + timedelta(days=1), end=now + timedelta(days=2)
+    )
+    client.force_login(User.objects.create_superuser(email="root@roster.example", password="x"))
+
+    for model in ("rotation", "shift", "pagerdutyuser", "timeoff"):
+        assert client.get(f"/admin/rotations/{model}/add/").status_code == 403, model
+    for model, row in (("rotation", rotation), ("timeoff", time_off)):
+        page = client.get(f"/admin/rotations/{model}/{row.pk}/change/")
+        assert (page.status_code, 'name="_save"' in page.content.decode()) == (200, False), model
+    changed = client.post(f"/admin/rotations/rotation/{rotation.pk}/change/", {"name": "Renamed", "time_zone": "X"})
+    assert changed.status_code == 403
+    rotation.refresh_from_db()
+    assert rotation.name == "Platform"
+    assert client.get(f"/admin/rotations/timeoff/{time_off.pk}/delete/").status_code == 403
