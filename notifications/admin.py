@@ -28,7 +28,7 @@ class NotificationAdmin(ReadOnlyAdmin):
         "last_error",
     ]
     list_filter = ["status", "channel", "kind", ("organization", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["rotation__name", "target", "source", "last_error", "organization__slug"]
+    search_fields = ["rotation__name", "target", "source", "last_error", "organization__name", "organization__slug"]
     list_select_related = ["rotation", "organization"]
     actions = ["resend"]
     allow_delete = False

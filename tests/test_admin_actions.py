@@ -13,6 +13,8 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import organization_create
+from covers.models import CoverRequest
 from notifications.models import Notification
 from outgoing import services as outgoing
 from outgoing.models import Endpoint
@@ -226,3 +228,27 @@ def test_support_staff_cannot_edit_rotations_shifts_or_time_off_around_their_ser
     rotation.refresh_from_db()
     assert rotation.name == "Platform"
     assert client.get(f"/admin/rotations/timeoff/{time_off.pk}/delete/").status_code == 403
+
+
+def _cover_request(org):
+    now = timezone.now()
+    return CoverRequest.objects.create(
+        organization=org,
+        rotation=_rotation(org),
+        requester_name="Mia Member",
+        requester_email="mia@acme.example",
+        start=now,
+        end=now + timedelta(hours=8),
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "make"),
+    [("/admin/covers/coverrequest/", _cover_request), ("/admin/notifications/notification/", _notification)],
+)
+def test_support_staff_find_an_organization_s_rows_by_the_name_the_customer_gives(client, url, make):
+    org = organization_create(name="Zoë & Co", admin_email="admin@zoe.example")  # its slug: zoe-co
+    row = make(org)
+    client.force_login(User.objects.create_superuser(email="root@roster.example", password="x"))
+
+    assert f"{url}{row.pk}/change/" in client.get(url, {"q": "Zoë"}).content.decode()
