@@ -6,7 +6,7 @@ from django.forms.models import BaseInlineFormSet
 
 from .actor import Actor
 from .models import ApiToken, AuditEvent, Invitation, Membership, Organization, User
-from .services import LastAdmin, membership_change_role, membership_remove
+from .services import LastAdmin, api_token_revoke, membership_change_role, membership_remove
 
 # Support staff's Django admin says whose it is (Django's default reads "Django administration").
 admin.site.site_header = "Roster support"
@@ -106,14 +106,10 @@ class MembershipInline(admin.TabularInline):
         return type(formset.__name__, (formset,), {"actor": Actor.of_request(request)})
 
 
-class ApiTokenInline(admin.TabularInline):
+class ApiTokenInline(ReadOnlyInline, admin.TabularInline):
     model = ApiToken
-    extra = 0
     readonly_fields = fields = ("name", "scope", "last4", "created_by", "created_at", "expires_at", "last_used_at")
-    can_delete = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    show_change_link = True  # revoked from the token's own page (audited)
 
 
 class AuditEventInline(ReadOnlyInline, admin.TabularInline):
@@ -149,6 +145,13 @@ class ApiTokenAdmin(ReadOnlyAdmin):
         "last_used_at",
     )
     allow_change = True
+
+    def delete_model(self, request, obj):
+        api_token_revoke(organization=obj.organization, token_id=obj.pk, actor=Actor.of_request(request))
+
+    def delete_queryset(self, request, queryset):
+        for token in queryset.select_related("organization"):
+            self.delete_model(request, token)
 
 
 @admin.register(Invitation)
