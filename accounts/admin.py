@@ -6,7 +6,7 @@ from django.forms.models import BaseInlineFormSet
 
 from .actor import Actor
 from .models import ApiToken, AuditEvent, Invitation, Membership, Organization, User
-from .services import LastAdmin, api_token_revoke, membership_change_role, membership_remove
+from .services import LastAdmin, api_token_revoke, membership_add, membership_change_role, membership_remove
 
 # Support staff's Django admin says whose it is (Django's default reads "Django administration").
 admin.site.site_header = "Roster support"
@@ -68,9 +68,9 @@ class UserAdmin(BaseUserAdmin):
 
 
 class MembershipFormSet(BaseInlineFormSet):
-    """Role changes and removals go through the services, as from Settings → Members: the last-admin
-    rule holds (tried first in a rolled-back savepoint, so a refusal is the form's error and nothing is
-    saved) and the audit trail names the staff member."""
+    """Additions, role changes and removals go through the services, as from Settings → Members: the
+    last-admin rule holds (tried first in a rolled-back savepoint, so a refusal is the form's error and
+    nothing is saved) and the audit trail names the staff member."""
 
     actor: Actor
 
@@ -87,6 +87,10 @@ class MembershipFormSet(BaseInlineFormSet):
                 transaction.set_rollback(True)
         except LastAdmin as refused:
             raise ValidationError(refused.message) from None
+
+    def save_new(self, form, commit=True):
+        user, role = form.instance.user, form.instance.role
+        return membership_add(organization=self.instance, user=user, role=role, actor=self.actor)
 
     def save_existing(self, form, obj, commit=True):
         return membership_change_role(organization=self.instance, user_id=obj.user_id, role=obj.role, actor=self.actor)

@@ -479,6 +479,21 @@ def _locked_membership(organization: Organization, user_id: int) -> tuple[Member
     return membership, admin_count
 
 
+@transaction.atomic
+def membership_add(*, organization: Organization, user: User, role: str, actor: Actor | None = None) -> Membership:
+    """Someone joins without an invitation: support staff add them in Django admin."""
+    membership = Membership.objects.create(user=user, organization=organization, role=role)
+    audit_record(
+        organization=organization,
+        provider=AUDIT_PROVIDER,
+        action="member_add",
+        actor=actor,
+        summary=f"Added {user.email} as {membership.get_role_display().lower()}",
+        detail={"email": user.email, "role": role},
+    )
+    return membership
+
+
 def _refuse_losing_the_last_admin(membership: Membership, admin_count: int, doing: str) -> None:
     if membership.is_admin and membership.user.is_active and admin_count <= 1:
         name = membership.organization.name

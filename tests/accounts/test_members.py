@@ -448,3 +448,22 @@ def test_a_role_change_and_a_removal_in_django_admin_are_in_the_audit_trail_nami
     trail = {(e.action, e.actor_label, e.summary) for e in AuditEvent.objects.filter(organization=org)}
     assert ("member_role_change", "support@roster.example", "Made member@acme.example admin") in trail
     assert ("member_remove", "support@roster.example", "Removed other@acme.example") in trail
+
+
+def test_someone_support_staff_add_in_django_admin_is_in_the_audit_trail(support_client, org, admin_user):
+    """The case support is asked for: the organization's only admin left, and a colleague must take over."""
+    colleague = User.objects.create_user(email="colleague@acme.example", password=PASSWORD)
+    memberships = list(Membership.objects.filter(organization=org))
+    added = {
+        "memberships-TOTAL_FORMS": 2,
+        "memberships-1-organization": org.pk,
+        "memberships-1-user": colleague.pk,
+        "memberships-1-role": "admin",
+    }
+
+    response = _post_memberships(support_client, org, memberships, **added)
+
+    assert "was changed successfully" in response.content.decode()
+    assert Membership.objects.get(user=colleague, organization=org).role == "admin"
+    event = AuditEvent.objects.get(organization=org, action="member_add")
+    assert (event.actor_label, event.summary) == ("support@roster.example", "Added colleague@acme.example as admin")
