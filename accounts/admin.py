@@ -177,6 +177,8 @@ class InvitationAdmin(ReadOnlyAdmin):
         "accepted_by",
     )
 
+    allow_delete = False  # revoked from Settings → Members (audited)
+
     @admin.display(boolean=True, description="Used")
     def used(self, obj):
         return obj.accepted_at is not None
@@ -188,3 +190,4 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["provider", "action"]
     search_fields = ["organization__name", "organization__slug", "actor_label", "summary"]
     readonly_fields = ["organization", "provider", "action", "actor", "actor_label", "summary", "detail", "created_at"]
+    allow_delete = False

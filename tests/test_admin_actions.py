@@ -12,10 +12,10 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AuditEvent, Invitation, User
 from accounts.services import organization_create
 from covers.models import CoverRequest
-from notifications.models import Notification
+from notifications.models import EmailReminder, Notification, RotationEmailSettings, RotationSlack
 from outgoing import services as outgoing
 from outgoing.models import Endpoint
 from rotations import services as rotations
@@ -252,3 +252,13 @@ def test_support_staff_find_an_organization_s_rows_by_the_name_the_customer_give
     client.force_login(User.objects.create_superuser(email="root@roster.example", password="x"))
 
     assert f"{url}{row.pk}/change/" in client.get(url, {"q": "Zoë"}).content.decode()
+
+
+@pytest.mark.parametrize("model", [AuditEvent, Invitation, RotationSlack, RotationEmailSettings, EmailReminder])
+def test_support_staff_cannot_delete_what_only_an_audited_change_may_remove(rf, model):
+    """The audit trail is kept; invitations are revoked, and a rotation's Slack and email settings and
+    reminders changed, on the organization's pages (audited)."""
+    request = rf.get("/admin/")
+    request.user = User.objects.create_superuser(email="root@roster.example", password="x")
+
+    assert not admin.site._registry[model].has_delete_permission(request)
