@@ -115,6 +115,7 @@ class RotationSyncInline(ReadOnlyInline, admin.TabularInline):
     model = Rotation
     readonly_fields = fields = ("name", "pagerduty_schedule_id", "last_sync_at", "last_sync_ok", "last_sync_error")
     verbose_name_plural = "Rotations (PagerDuty sync)"
+    show_change_link = True
 
 
 register_organization_inline(RotationSyncInline)

@@ -262,3 +262,12 @@ def test_support_staff_cannot_delete_what_only_an_audited_change_may_remove(rf, 
     request.user = User.objects.create_superuser(email="root@roster.example", password="x")
 
     assert not admin.site._registry[model].has_delete_permission(request)
+
+
+def test_the_organization_page_links_to_each_of_its_rotations(client, org):
+    rotation = _rotation(org)
+    client.force_login(User.objects.create_superuser(email="root@roster.example", password="x"))
+
+    page = client.get(f"/admin/accounts/organization/{org.pk}/change/").content.decode()
+
+    assert f"/admin/rotations/rotation/{rotation.pk}/change/" in page
