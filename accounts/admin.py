@@ -1,8 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
+from django.shortcuts import redirect
 
 from .actor import Actor
 from .models import ApiToken, AuditEvent, Invitation, Membership, Organization, User
@@ -65,6 +66,19 @@ class UserAdmin(BaseUserAdmin):
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    actions = None  # no bulk delete: each account leaves its organizations through membership_remove
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except LastAdmin as refused:
+            self.message_user(request, refused.message, messages.ERROR)
+            return redirect(request.path)
+
+    def delete_model(self, request, obj):
+        for membership in obj.memberships.select_related("organization"):
+            membership_remove(organization=membership.organization, user_id=obj.pk, actor=Actor.of_request(request))
+        super().delete_model(request, obj)
 
 
 class MembershipFormSet(BaseInlineFormSet):

@@ -467,3 +467,18 @@ def test_someone_support_staff_add_in_django_admin_is_in_the_audit_trail(support
     assert Membership.objects.get(user=colleague, organization=org).role == "admin"
     event = AuditEvent.objects.get(organization=org, action="member_add")
     assert (event.actor_label, event.summary) == ("support@roster.example", "Added colleague@acme.example as admin")
+
+
+def test_support_staff_deleting_an_account_cannot_leave_an_organization_without_an_admin(
+    support_client, org, admin_user, member_user
+):
+    refused = support_client.post(f"/admin/accounts/user/{admin_user.pk}/delete/", {"post": "yes"}, follow=True)
+    support_client.post(f"/admin/accounts/user/{member_user.pk}/delete/", {"post": "yes"})
+    listing = support_client.get("/admin/accounts/user/").content.decode()
+
+    assert "You cannot remove the last admin of Acme. Make someone else an admin first." in refused.content.decode()
+    assert User.objects.filter(pk=admin_user.pk).exists()
+    assert not User.objects.filter(pk=member_user.pk).exists()
+    removed = AuditEvent.objects.get(organization=org, action="member_remove")
+    assert (removed.actor_label, removed.summary) == ("support@roster.example", "Removed member@acme.example")
+    assert 'value="delete_selected"' not in listing  # one account at a time, each checked
