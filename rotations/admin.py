@@ -19,7 +19,7 @@ class HandoffInline(ReadOnlyInline, admin.TabularInline):
 
 
 # Rotations, their members, shifts, PagerDuty people and time off change on the pages and the API
-# (validated; time off re-plans the rotations): support staff read them here, and may delete a rotation.
+# (validated; time off re-plans the rotations): support staff read them here.
 @admin.register(Rotation)
 class RotationAdmin(ReadOnlyAdmin):
     list_display = [
