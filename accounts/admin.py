@@ -1,7 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.forms.models import BaseInlineFormSet
+from django.shortcuts import redirect
 
+from .actor import Actor
 from .models import ApiToken, AuditEvent, Invitation, Membership, Organization, User
+from .services import LastAdmin, api_token_revoke, membership_add, membership_change_role, membership_remove
 
 # Support staff's Django admin says whose it is (Django's default reads "Django administration").
 admin.site.site_header = "Roster support"
@@ -60,22 +66,68 @@ class UserAdmin(BaseUserAdmin):
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    actions = None  # no bulk delete: each account leaves its organizations through membership_remove
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except LastAdmin as refused:
+            self.message_user(request, refused.message, messages.ERROR)
+            return redirect(request.path)
+
+    def delete_model(self, request, obj):
+        for membership in obj.memberships.select_related("organization"):
+            membership_remove(organization=membership.organization, user_id=obj.pk, actor=Actor.of_request(request))
+        super().delete_model(request, obj)
+
+
+class MembershipFormSet(BaseInlineFormSet):
+    """Additions, role changes and removals go through the services, as from Settings → Members: the
+    last-admin rule holds (tried first in a rolled-back savepoint, so a refusal is the form's error and
+    nothing is saved) and the audit trail names the staff member."""
+
+    actor: Actor
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for form in self.initial_forms:
+            form.fields["user"].disabled = True  # another person is a removal and an addition
+
+    def clean(self):
+        super().clean()
+        try:
+            with transaction.atomic():
+                self.save_existing_objects()
+                transaction.set_rollback(True)
+        except LastAdmin as refused:
+            raise ValidationError(refused.message) from None
+
+    def save_new(self, form, commit=True):
+        user, role = form.instance.user, form.instance.role
+        return membership_add(organization=self.instance, user=user, role=role, actor=self.actor)
+
+    def save_existing(self, form, obj, commit=True):
+        return membership_change_role(organization=self.instance, user_id=obj.user_id, role=obj.role, actor=self.actor)
+
+    def delete_existing(self, obj, commit=True):
+        membership_remove(organization=self.instance, user_id=obj.user_id, actor=self.actor)
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    formset = MembershipFormSet
     extra = 0
     autocomplete_fields = ["user"]
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(formset.__name__, (formset,), {"actor": Actor.of_request(request)})
 
-class ApiTokenInline(admin.TabularInline):
+
+class ApiTokenInline(ReadOnlyInline, admin.TabularInline):
     model = ApiToken
-    extra = 0
     readonly_fields = fields = ("name", "scope", "last4", "created_by", "created_at", "expires_at", "last_used_at")
-    can_delete = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    show_change_link = True  # revoked from the token's own page (audited)
 
 
 class AuditEventInline(ReadOnlyInline, admin.TabularInline):
@@ -112,6 +164,13 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     )
     allow_change = True
 
+    def delete_model(self, request, obj):
+        api_token_revoke(organization=obj.organization, token_id=obj.pk, actor=Actor.of_request(request))
+
+    def delete_queryset(self, request, queryset):
+        for token in queryset.select_related("organization"):
+            self.delete_model(request, token)
+
 
 @admin.register(Invitation)
 class InvitationAdmin(ReadOnlyAdmin):
@@ -132,6 +191,8 @@ class InvitationAdmin(ReadOnlyAdmin):
         "accepted_by",
     )
 
+    allow_delete = False  # revoked from Settings → Members (audited)
+
     @admin.display(boolean=True, description="Used")
     def used(self, obj):
         return obj.accepted_at is not None
@@ -143,3 +204,4 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["provider", "action"]
     search_fields = ["organization__name", "organization__slug", "actor_label", "summary"]
     readonly_fields = ["organization", "provider", "action", "actor", "actor_label", "summary", "detail", "created_at"]
+    allow_delete = False

@@ -128,11 +128,15 @@ def api_token_problem(token: ApiToken, *, admin_ids: set[int] | None = None) -> 
         admin_ids = _admin_ids(token.organization)
     if token.created_by_id in admin_ids:
         return None
-    who = token.created_by.email if token.created_by else "the admin who created it"
+    creator = token.created_by
+    if creator is not None and not creator.is_active:
+        why = f"the account of {creator.email} was deactivated"
+    else:
+        who = creator.email if creator else "the admin who created it"
+        why = f"{who} is no longer an admin of {token.organization.name}"
     return TokenProblem(
         "token_creator_not_admin",
-        f"The API token stopped working: {who} is no longer an admin of {token.organization.name}. "
-        "An admin can create a new one in Settings → API tokens.",
+        f"The API token stopped working: {why}. An admin can create a new one in Settings → API tokens.",
     )
 
 
@@ -473,6 +477,21 @@ def _locked_membership(organization: Organization, user_id: int) -> tuple[Member
         .first()
     )
     return membership, admin_count
+
+
+@transaction.atomic
+def membership_add(*, organization: Organization, user: User, role: str, actor: Actor | None = None) -> Membership:
+    """Someone joins without an invitation: support staff add them in Django admin."""
+    membership = Membership.objects.create(user=user, organization=organization, role=role)
+    audit_record(
+        organization=organization,
+        provider=AUDIT_PROVIDER,
+        action="member_add",
+        actor=actor,
+        summary=f"Added {user.email} as {membership.get_role_display().lower()}",
+        detail={"email": user.email, "role": role},
+    )
+    return membership
 
 
 def _refuse_losing_the_last_admin(membership: Membership, admin_count: int, doing: str) -> None:

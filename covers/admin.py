@@ -32,6 +32,7 @@ class CoverRequestAdmin(ReadOnlyAdmin):
         "taker_email",
         "pagerduty_override_id",
         "swap_override_id",
+        "organization__name",
         "organization__slug",
     ]
     list_select_related = ["rotation", "organization"]

@@ -28,7 +28,7 @@ class NotificationAdmin(ReadOnlyAdmin):
         "last_error",
     ]
     list_filter = ["status", "channel", "kind", ("organization", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["rotation__name", "target", "source", "last_error", "organization__slug"]
+    search_fields = ["rotation__name", "target", "source", "last_error", "organization__name", "organization__slug"]
     list_select_related = ["rotation", "organization"]
     actions = ["resend"]
     allow_delete = False
@@ -48,6 +48,7 @@ class RotationSlackAdmin(ReadOnlyAdmin):
 
     list_display = ["rotation", "usergroup_id", "topic_channel_id", "message_channel_id", "gap_behaviour", "updated_at"]
     search_fields = ["rotation__name", "usergroup_id", "topic_channel_id", "message_channel_id"]
+    allow_delete = False
 
 
 # Reminder choices change on the rotation page, the API or the unsubscribe link (audited).
@@ -55,9 +56,11 @@ class RotationSlackAdmin(ReadOnlyAdmin):
 class RotationEmailSettingsAdmin(ReadOnlyAdmin):
     list_display = ["rotation", "reminder_hours", "shift_moved", "updated_at"]
     search_fields = ["rotation__name"]
+    allow_delete = False
 
 
 @admin.register(EmailReminder)
 class EmailReminderAdmin(ReadOnlyAdmin):
     list_display = ["email", "rotation", "reminder_hours", "shift_moved", "updated_at"]
     search_fields = ["email", "rotation__name"]
+    allow_delete = False

@@ -7,10 +7,9 @@ from .calendar.feeds import calendar_feed_revoke
 from .models import CalendarFeed, Handoff, Member, PagerDutyUser, Rotation, Shift, SyncRun, TimeOff
 
 
-class MemberInline(admin.TabularInline):
+class MemberInline(ReadOnlyInline, admin.TabularInline):
     model = Member
-    extra = 0
-    fields = ["position", "name", "email"]
+    readonly_fields = fields = ("position", "name", "email")
 
 
 class HandoffInline(ReadOnlyInline, admin.TabularInline):
@@ -19,8 +18,10 @@ class HandoffInline(ReadOnlyInline, admin.TabularInline):
     ordering = ["-at"]
 
 
+# Rotations, their members, shifts, PagerDuty people and time off change on the pages and the API
+# (validated; time off re-plans the rotations): support staff read them here.
 @admin.register(Rotation)
-class RotationAdmin(admin.ModelAdmin):
+class RotationAdmin(ReadOnlyAdmin):
     list_display = [
         "name",
         "organization",
@@ -39,15 +40,6 @@ class RotationAdmin(admin.ModelAdmin):
         "pagerduty_schedule_name",
     ]
     list_select_related = ["organization"]
-    readonly_fields = [
-        "sync_state",
-        "sync_requested_at",
-        "last_sync_at",
-        "last_sync_ok",
-        "last_sync_error",
-        "last_sync_error_at",
-        "pagerduty_schedule_missing",
-    ]
     inlines = [MemberInline, HandoffInline]
 
 
@@ -60,7 +52,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Shift)
-class ShiftAdmin(admin.ModelAdmin):
+class ShiftAdmin(ReadOnlyAdmin):
     list_display = ["rotation", "start", "end", "is_gap", "person_name", "person_email", "member"]
     list_filter = ["is_gap"]
     search_fields = ["rotation__name", "person_name", "person_email", "pagerduty_user_id"]
@@ -68,17 +60,17 @@ class ShiftAdmin(admin.ModelAdmin):
 
 
 @admin.register(PagerDutyUser)
-class PagerDutyUserAdmin(admin.ModelAdmin):
+class PagerDutyUserAdmin(ReadOnlyAdmin):
     list_display = ["pagerduty_id", "name", "email", "organization", "fetched_at"]
     search_fields = ["pagerduty_id", "name", "email", "organization__name"]
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(admin.ModelAdmin):
+class TimeOffAdmin(ReadOnlyAdmin):
     list_display = ["user", "organization", "start", "end", "created_at"]
     search_fields = ["user__email", "organization__name"]
     list_select_related = ["user", "organization"]
-    raw_id_fields = ["user"]
+    allow_delete = False
 
 
 @admin.register(CalendarFeed)
@@ -123,6 +115,7 @@ class RotationSyncInline(ReadOnlyInline, admin.TabularInline):
     model = Rotation
     readonly_fields = fields = ("name", "pagerduty_schedule_id", "last_sync_at", "last_sync_ok", "last_sync_error")
     verbose_name_plural = "Rotations (PagerDuty sync)"
+    show_change_link = True
 
 
 register_organization_inline(RotationSyncInline)

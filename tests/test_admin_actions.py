@@ -4,6 +4,7 @@ model's change permission for them, or, where rows are read-only (notifications)
 posting one anyway does nothing."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,12 +12,15 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from accounts.models import User
-from notifications.models import Notification
+from accounts.models import AuditEvent, Invitation, User
+from accounts.services import organization_create
+from covers.models import CoverRequest
+from notifications.models import EmailReminder, Notification, RotationEmailSettings, RotationSlack
 from outgoing import services as outgoing
 from outgoing.models import Endpoint
 from rotations import services as rotations
 from rotations.calendar.feeds import calendar_feed_create
+from rotations.models import TimeOff
 from webhooks.models import Delivery as WebhookDelivery
 
 pytestmark = pytest.mark.django_db
@@ -202,3 +206,68 @@ def test_the_cases_cover_every_action_but_delete():
         if name != "delete_selected"
     }
     assert actions == {(".".join(c.url.strip("/").split("/")[1:]), c.action) for c in CASES.values()}
+
+
+def test_support_staff_cannot_edit_rotations_shifts_or_time_off_around_their_services(client, org, admin_user):
+    """Rotations, their members, synced shifts and PagerDuty people, and time off change through the
+    pages and the API (validated, and time off re-plans the rotations): in Django admin they are read."""
+    rotation = _rotation(org)
+    now = timezone.now()
+    time_off = TimeOff.objects.create(
+        organization=org, user=admin_user, start=now + timedelta(days=1), end=now + timedelta(days=2)
+    )
+    client.force_login(User.objects.create_superuser(email="root@roster.example", password="x"))
+
+    for model in ("rotation", "shift", "pagerdutyuser", "timeoff"):
+        assert client.get(f"/admin/rotations/{model}/add/").status_code == 403, model
+    for model, row in (("rotation", rotation), ("timeoff", time_off)):
+        page = client.get(f"/admin/rotations/{model}/{row.pk}/change/")
+        assert (page.status_code, 'name="_save"' in page.content.decode()) == (200, False), model
+    changed = client.post(f"/admin/rotations/rotation/{rotation.pk}/change/", {"name": "Renamed", "time_zone": "X"})
+    assert changed.status_code == 403
+    rotation.refresh_from_db()
+    assert rotation.name == "Platform"
+    assert client.get(f"/admin/rotations/timeoff/{time_off.pk}/delete/").status_code == 403
+
+
+def _cover_request(org):
+    now = timezone.now()
+    return CoverRequest.objects.create(
+        organization=org,
+        rotation=_rotation(org),
+        requester_name="Mia Member",
+        requester_email="mia@acme.example",
+        start=now,
+        end=now + timedelta(hours=8),
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "make"),
+    [("/admin/covers/coverrequest/", _cover_request), ("/admin/notifications/notification/", _notification)],
+)
+def test_support_staff_find_an_organization_s_rows_by_the_name_the_customer_gives(client, url, make):
+    org = organization_create(name="Zoë & Co", admin_email="admin@zoe.example")  # its slug: zoe-co
+    row = make(org)
+    client.force_login(User.objects.create_superuser(email="root@roster.example", password="x"))
+
+    assert f"{url}{row.pk}/change/" in client.get(url, {"q": "Zoë"}).content.decode()
+
+
+@pytest.mark.parametrize("model", [AuditEvent, Invitation, RotationSlack, RotationEmailSettings, EmailReminder])
+def test_support_staff_cannot_delete_what_only_an_audited_change_may_remove(rf, model):
+    """The audit trail is kept; invitations are revoked, and a rotation's Slack and email settings and
+    reminders changed, on the organization's pages (audited)."""
+    request = rf.get("/admin/")
+    request.user = User.objects.create_superuser(email="root@roster.example", password="x")
+
+    assert not admin.site._registry[model].has_delete_permission(request)
+
+
+def test_the_organization_page_links_to_each_of_its_rotations(client, org):
+    rotation = _rotation(org)
+    client.force_login(User.objects.create_superuser(email="root@roster.example", password="x"))
+
+    page = client.get(f"/admin/accounts/organization/{org.pk}/change/").content.decode()
+
+    assert f"/admin/rotations/rotation/{rotation.pk}/change/" in page

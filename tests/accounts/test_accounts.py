@@ -256,3 +256,22 @@ def test_reloading_after_creating_a_token_creates_no_second_token(admin_client, 
     assert admin_client.get("/settings/api-tokens/").content.decode().count('aria-label="New API token"') == 1
     assert 'aria-label="New API token"' not in admin_client.get("/settings/api-tokens/").content.decode()
     assert ApiToken.objects.filter(organization=org).count() == 1
+
+
+def test_a_token_support_staff_revoke_in_django_admin_is_in_the_audit_trail(client, org):
+    one, _ = api_token_create(organization=org, name="deploy", scope="read")
+    two, _ = api_token_create(organization=org, name="cron", scope="read")
+    client.force_login(User.objects.create_superuser(email="support@roster.example", password="x"))
+    org_page = client.get(f"/admin/accounts/organization/{org.pk}/change/").content.decode()
+
+    client.post(f"/admin/accounts/apitoken/{one.pk}/delete/", {"post": "yes"})
+    client.post("/admin/accounts/apitoken/", {"action": "delete_selected", "_selected_action": [two.pk], "post": "yes"})
+
+    assert not ApiToken.objects.exists()
+    revoked = AuditEvent.objects.filter(organization=org, action="api_token_revoke")
+    assert sorted(revoked.values_list("actor_label", "summary")) == [
+        ("support@roster.example", f"Revoked the read API token “cron” (…{two.last4})"),
+        ("support@roster.example", f"Revoked the read API token “deploy” (…{one.last4})"),
+    ]
+    assert 'name="api_tokens-0-DELETE"' not in org_page  # revoked from the token's own page, audited
+    assert f"/admin/accounts/apitoken/{one.pk}/change/" in org_page

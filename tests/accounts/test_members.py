@@ -393,3 +393,92 @@ def test_an_invitation_is_still_sent_when_redis_is_down(admin_client, settings, 
 
     assert "nia@acme.example" in page and [m.to for m in mailoutbox] == [["nia@acme.example"]]
     assert "is off: Redis is unavailable" in caplog.text
+
+
+@pytest.fixture
+def support_client(client):
+    client.force_login(User.objects.create_superuser(email="support@roster.example", password=PASSWORD))
+    return client
+
+
+def _post_memberships(client, org, memberships, **changes):
+    """The Organization admin page's form as support staff submit it: `changes` maps a membership's
+    field ("memberships-0-role", "memberships-0-DELETE") to its new value."""
+    url = f"/admin/accounts/organization/{org.pk}/change/"
+    data = {"name": org.name, "slug": org.slug}
+    for prefix in re.findall(r'name="([a-z_]+)-TOTAL_FORMS"', client.get(url).content.decode()):
+        data |= {f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0}
+    data |= {"memberships-TOTAL_FORMS": len(memberships), "memberships-INITIAL_FORMS": len(memberships)}
+    for i, membership in enumerate(memberships):
+        data |= {
+            f"memberships-{i}-id": membership.pk,
+            f"memberships-{i}-organization": org.pk,
+            f"memberships-{i}-user": membership.user_id,
+            f"memberships-{i}-role": membership.role,
+        }
+    return client.post(url, data | changes, follow=True)
+
+
+@pytest.mark.parametrize("change", [{"memberships-0-role": "member"}, {"memberships-0-DELETE": "on"}])
+def test_support_staff_cannot_demote_or_remove_the_last_admin_in_django_admin(
+    support_client, org, admin_user, member_user, change
+):
+    memberships = list(Membership.objects.filter(organization=org).order_by("role"))  # the admin first
+    response = _post_memberships(support_client, org, memberships, **change)
+
+    assert "the last admin of Acme. Make someone else an admin first." in response.content.decode()
+    assert Membership.objects.get(user=admin_user, organization=org).role == "admin"
+    assert not AuditEvent.objects.filter(organization=org, action__startswith="member_").exists()
+
+
+def test_a_role_change_and_a_removal_in_django_admin_are_in_the_audit_trail_naming_the_staff_member(
+    support_client, org, admin_user, member_user
+):
+    other = User.objects.create_user(email="other@acme.example", password=PASSWORD)
+    Membership.objects.create(user=other, organization=org, role="member")
+    memberships = list(Membership.objects.filter(organization=org).order_by("user__email"))
+    assert [m.user.email for m in memberships] == ["admin@acme.example", "member@acme.example", "other@acme.example"]
+    changes = {"memberships-1-role": "admin", "memberships-2-DELETE": "on"}
+
+    response = _post_memberships(support_client, org, memberships, **changes)
+
+    assert "was changed successfully" in response.content.decode()
+    assert Membership.objects.get(user=member_user, organization=org).role == "admin"
+    assert not Membership.objects.filter(user=other, organization=org).exists()
+    trail = {(e.action, e.actor_label, e.summary) for e in AuditEvent.objects.filter(organization=org)}
+    assert ("member_role_change", "support@roster.example", "Made member@acme.example admin") in trail
+    assert ("member_remove", "support@roster.example", "Removed other@acme.example") in trail
+
+
+def test_someone_support_staff_add_in_django_admin_is_in_the_audit_trail(support_client, org, admin_user):
+    """The case support is asked for: the organization's only admin left, and a colleague must take over."""
+    colleague = User.objects.create_user(email="colleague@acme.example", password=PASSWORD)
+    memberships = list(Membership.objects.filter(organization=org))
+    added = {
+        "memberships-TOTAL_FORMS": 2,
+        "memberships-1-organization": org.pk,
+        "memberships-1-user": colleague.pk,
+        "memberships-1-role": "admin",
+    }
+
+    response = _post_memberships(support_client, org, memberships, **added)
+
+    assert "was changed successfully" in response.content.decode()
+    assert Membership.objects.get(user=colleague, organization=org).role == "admin"
+    event = AuditEvent.objects.get(organization=org, action="member_add")
+    assert (event.actor_label, event.summary) == ("support@roster.example", "Added colleague@acme.example as admin")
+
+
+def test_support_staff_deleting_an_account_cannot_leave_an_organization_without_an_admin(
+    support_client, org, admin_user, member_user
+):
+    refused = support_client.post(f"/admin/accounts/user/{admin_user.pk}/delete/", {"post": "yes"}, follow=True)
+    support_client.post(f"/admin/accounts/user/{member_user.pk}/delete/", {"post": "yes"})
+    listing = support_client.get("/admin/accounts/user/").content.decode()
+
+    assert "You cannot remove the last admin of Acme. Make someone else an admin first." in refused.content.decode()
+    assert User.objects.filter(pk=admin_user.pk).exists()
+    assert not User.objects.filter(pk=member_user.pk).exists()
+    removed = AuditEvent.objects.get(organization=org, action="member_remove")
+    assert (removed.actor_label, removed.summary) == ("support@roster.example", "Removed member@acme.example")
+    assert 'value="delete_selected"' not in listing  # one account at a time, each checked
