@@ -42,7 +42,10 @@ def _secret_problem(value) -> str | None:
 
 
 SigningSecret = shaped(
-    {"type": "string", "pattern": trimmed_pattern(None, at_least=services.MIN_SECRET_LENGTH, inside=NOT_SPACE)},
+    {
+        "type": "string",
+        "pattern": trimmed_pattern(services.MAX_SECRET_LENGTH, at_least=services.MIN_SECRET_LENGTH, inside=NOT_SPACE),
+    },
     _secret_problem,
     code="invalid_secret",
     base=Any,
