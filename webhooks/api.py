@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Status
 from pydantic import Field, WithJsonSchema
 
-from accounts.api import ApiError, DateTime, Id, Schema, Text, api_actor, auth, iso, or_404, shaped
+from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, api_actor, auth, iso, or_404, shaped
 from accounts.api import router as api_router
 from accounts.services import InputRefused
 from accounts.text import NOT_SPACE, one_line_pattern, trimmed_pattern
@@ -171,14 +171,14 @@ def webhook_url(request):
 
 @router.post(
     "/integrations/pagerduty/webhook-secrets",
-    response={201: WebhookSecretCreated},
+    response={201: WebhookSecretCreated, 409: Error},
     auth=auth(),
     operation_id="addWebhookSecret",
     summary="Save a signing secret",
 )
 def webhook_secrets(request, payload: WebhookSecretCreate):
     """Held deliveries it verifies are processed; the others are discarded (admins). A secret that
-    cannot be one is a 400 `invalid_secret`."""
+    cannot be one is a 400 `invalid_secret`; one already saved, a 409 `secret_already_saved`."""
     try:
         row, settled = services.webhook_secret_add(
             organization=request.organization,
@@ -189,7 +189,7 @@ def webhook_secrets(request, payload: WebhookSecretCreate):
     except services.InvalidSecret as error:
         raise ApiError(400, "invalid_secret", str(error)) from error
     except InputRefused as refused:
-        raise ApiError(400, "invalid_request", refused.message, field=refused.field) from refused
+        raise ApiError.of(refused) from refused
     return Status(201, {**secret_json(row), "heldReleased": settled["released"], "heldDiscarded": settled["discarded"]})
 
 

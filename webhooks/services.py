@@ -70,6 +70,13 @@ def webhook_secret_add(
         # The receiver holds unsigned deliveries under this lock: none is held between the
         # settling below and the commit, where it would wait for a secret that already exists.
         list(WebhookEndpoint.objects.select_for_update().filter(organization=organization).values_list("pk"))
+        if secret in active_secrets(organization):
+            raise InputRefused(
+                f"A signing secret ending in {secret[-4:]} is already saved with this value: nothing was added.",
+                "secret_already_saved",
+                field="secret",
+                status=409,
+            )
         row = WebhookSecret.objects.create(
             organization=organization,
             secret=secret,

@@ -119,3 +119,12 @@ def test_a_secret_over_500_characters_is_refused_by_the_page_and_the_api_with_th
     assert api.json()["errors"] == {"secret": [message]}
     assert f'id="wh-secret-secret_error">{message}<' in page.content.decode()
     assert not WebhookSecret.objects.exists()
+
+
+def test_the_same_secret_twice_is_refused_by_the_page_and_the_api_as_a_conflict(admin_client, org, webhook_secret):
+    api, page = _api_and_page(admin_client, org, secret=f"  {SECRET} ")
+    message = "A signing secret ending in 7Qz9 is already saved with this value: nothing was added."
+    assert api.status_code == 409
+    assert api.json() == {"code": "secret_already_saved", "message": message, "errors": {"secret": [message]}}
+    assert f'id="wh-secret-secret_error">{message}<' in page.content.decode()
+    assert WebhookSecret.objects.count() == 1
