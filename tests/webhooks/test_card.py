@@ -319,3 +319,16 @@ def test_a_member_is_not_pointed_at_a_url_the_card_does_not_show_them(member_cli
     assert "once PagerDuty sends events to Roster's webhook URL, which an admin sets up here." in member
     member_client.force_login(admin_user)
     assert "once PagerDuty sends events to the URL above." in member_client.get(PAGE).content.decode()
+
+
+def test_deliveries_given_up_are_listed_even_when_newer_ones_fill_the_last_ten(admin_client, deliver, webhook_secret):
+    from webhooks.models import Delivery
+    from webhooks.selectors import MAX_ATTEMPTS
+
+    deliver(fixture("incident.triggered"))
+    Delivery.objects.update(status="failed", attempts=MAX_ATTEMPTS, error="OperationalError: the database went away")
+    for n in range(10):
+        deliver(fixture("incident.acknowledged", id=f"ev-newer-{n}"))
+    page = admin_client.get(PAGE).content.decode()
+    assert "1 could not be processed after repeated attempts (listed below;" in _backlog_text(page)
+    assert "Processing failed: OperationalError: the database went away" in page
