@@ -76,6 +76,11 @@ class WebhookEndpoint(Schema):
     processing_stalled: bool
     failed_deliveries: int
     last_test_received_at: DateTime | None
+    last_refused_at: DateTime | None = Field(description="When a delivery was last refused (401) for its signature.")
+    last_refused_reason: str | None
+    refusal_needs_attention: bool = Field(
+        description="Nothing was verified and no secret saved since that refusal, within a day: check the saved secret."
+    )
     subscription_id: str | None = Field(
         description="The PagerDuty subscription Roster created or found for this URL "
         "(Create the subscription for me then offers Recreate instead)."
@@ -151,7 +156,7 @@ def secret_json(row: WebhookSecretRow) -> dict:
 )
 def webhook_url(request):
     """The URL to subscribe in PagerDuty, the events to choose, the signing secrets (last 4 only), held
-    deliveries, deliveries waiting to be processed and given up (admins)."""
+    deliveries, deliveries waiting to be processed and given up, the last refused delivery (admins)."""
     org = request.organization
     endpoint = services.endpoint_for(org)
     backlog = selectors.backlog(org)
@@ -165,6 +170,9 @@ def webhook_url(request):
         "processingStalled": backlog.stalled,
         "failedDeliveries": backlog.given_up,
         "lastTestReceivedAt": iso(endpoint.last_ping_at),
+        "lastRefusedAt": iso(endpoint.last_rejected_at),
+        "lastRefusedReason": endpoint.last_rejected_reason or None,
+        "refusalNeedsAttention": selectors.refusal_is_news(endpoint, org),
         "subscriptionId": endpoint.subscription_id or None,
     }
 

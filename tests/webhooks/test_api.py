@@ -142,3 +142,15 @@ def test_the_api_says_why_an_incident_was_resolved_as_its_page_does(client, bear
     assert client.get("/api/incidents/PGR0VU2/", **bearer).json()["resolveReason"] == "Merged into Database is down"
     deliver(fixture("incident.triggered", id="ev-other", data__id="POTHER1"))
     assert client.get("/api/incidents/POTHER1/", **bearer).json()["resolveReason"] is None
+
+
+def test_scripts_see_the_last_refused_delivery_as_the_card_does(client, bearer, deliver, webhook_secret):
+    from webhooks.models import WebhookEndpoint
+
+    data = client.get("/api/integrations/pagerduty/webhook-url", **bearer).json()
+    assert (data["lastRefusedAt"], data["lastRefusedReason"], data["refusalNeedsAttention"]) == (None, None, False)
+    deliver(fixture("incident.triggered"), secrets=["an-old-secret-value"])
+    data = client.get("/api/integrations/pagerduty/webhook-url", **bearer).json()
+    assert data["lastRefusedAt"] == WebhookEndpoint.objects.get().last_rejected_at.isoformat()
+    assert data["lastRefusedReason"] == "the signature matched none of the saved secrets"
+    assert data["refusalNeedsAttention"] is True
