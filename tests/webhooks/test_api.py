@@ -3,6 +3,7 @@
 import pytest
 
 from accounts.services import api_token_create
+from webhooks import processing
 from webhooks.models import WebhookSecret
 
 from .conftest import SECRET, fixture
@@ -21,12 +22,7 @@ def test_scripts_get_the_webhook_url_and_events(client, bearer, org):
     from webhooks.services import endpoint_for
 
     assert data["url"] == f"https://roster.example.com/webhooks/pagerduty/{endpoint_for(org).public_id}/"
-    assert data["events"] == [
-        "incident.triggered",
-        "incident.acknowledged",
-        "incident.resolved",
-        "incident.custom_field_values.updated",
-    ]
+    assert data["events"] == processing.SUBSCRIBED_EVENTS  # the card's list (test_card.py names them)
     assert data["secrets"] == [] and data["heldDeliveries"] == 0 and data["lastTestReceivedAt"] is None
     assert (data["waitingDeliveries"], data["oldestWaitingAt"], data["processingStalled"]) == (0, None, False)
     assert data["failedDeliveries"] == 0

@@ -333,3 +333,26 @@ def test_deliveries_given_up_are_listed_even_when_newer_ones_fill_the_last_ten(a
     page = admin_client.get(PAGE).content.decode()
     assert "1 could not be processed after repeated attempts (listed below;" in _backlog_text(page)
     assert "Processing failed: OperationalError: the database went away" in page
+
+
+def test_admins_are_asked_for_the_events_that_reopen_or_reassign_an_incident(admin_client, deliver, webhook_secret):
+    """Without them, an incident reopened in PagerDuty stayed 'resolved' in Roster (and one whose
+    acknowledgement timed out, 'acknowledged'); a reassigned one kept its old assignees."""
+    from webhooks.models import Incident
+
+    page = admin_client.get(PAGE).content.decode()
+    for event in (
+        "incident.reopened",
+        "incident.unacknowledged",
+        "incident.reassigned",
+        "incident.escalated",
+        "incident.delegated",
+        "incident.priority_updated",
+    ):
+        assert f"<code>{event}</code>" in page
+    deliver(fixture("incident.resolved"))
+    reopened = fixture(
+        "incident.triggered", id="ev-reopen", occurred_at="2020-10-02T20:00:00Z", data__status="triggered"
+    )
+    deliver({"event": {**reopened["event"], "event_type": "incident.reopened"}})
+    assert Incident.objects.get(pagerduty_id="PGR0VU2").status == "triggered"
