@@ -147,3 +147,8 @@ def test_a_status_filter_roster_does_not_know_is_named_and_every_incident_shown(
     ) in page
     assert "A little bump in the road" in page and "Billing is slow" in page
     assert '<option value="">Any</option>' in page
+
+
+def test_the_list_says_when_each_incident_was_created_as_the_api_does(member_client, two_incidents):
+    page = member_client.get("/incidents/").content.decode()
+    assert '<time datetime="2020-04-09T15:16:27+00:00">2020-04-09 15:16 UTC</time>' in page
