@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Status
 from pydantic import Field, WithJsonSchema
 
-from accounts.api import ApiError, DateTime, Id, Schema, Text, api_actor, auth, iso, or_404, shaped
+from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, api_actor, auth, iso, or_404, shaped
 from accounts.api import router as api_router
 from accounts.services import InputRefused
 from accounts.text import NOT_SPACE, one_line_pattern, trimmed_pattern
@@ -42,7 +42,10 @@ def _secret_problem(value) -> str | None:
 
 
 SigningSecret = shaped(
-    {"type": "string", "pattern": trimmed_pattern(None, at_least=services.MIN_SECRET_LENGTH, inside=NOT_SPACE)},
+    {
+        "type": "string",
+        "pattern": trimmed_pattern(services.MAX_SECRET_LENGTH, at_least=services.MIN_SECRET_LENGTH, inside=NOT_SPACE),
+    },
     _secret_problem,
     code="invalid_secret",
     base=Any,
@@ -73,6 +76,11 @@ class WebhookEndpoint(Schema):
     processing_stalled: bool
     failed_deliveries: int
     last_test_received_at: DateTime | None
+    last_refused_at: DateTime | None = Field(description="When a delivery was last refused (401) for its signature.")
+    last_refused_reason: str | None
+    refusal_needs_attention: bool = Field(
+        description="Nothing was verified and no secret saved since that refusal, within a day: check the saved secret."
+    )
     subscription_id: str | None = Field(
         description="The PagerDuty subscription Roster created or found for this URL "
         "(Create the subscription for me then offers Recreate instead)."
@@ -148,7 +156,7 @@ def secret_json(row: WebhookSecretRow) -> dict:
 )
 def webhook_url(request):
     """The URL to subscribe in PagerDuty, the events to choose, the signing secrets (last 4 only), held
-    deliveries, deliveries waiting to be processed and given up (admins)."""
+    deliveries, deliveries waiting to be processed and given up, the last refused delivery (admins)."""
     org = request.organization
     endpoint = services.endpoint_for(org)
     backlog = selectors.backlog(org)
@@ -162,20 +170,23 @@ def webhook_url(request):
         "processingStalled": backlog.stalled,
         "failedDeliveries": backlog.given_up,
         "lastTestReceivedAt": iso(endpoint.last_ping_at),
+        "lastRefusedAt": iso(endpoint.last_rejected_at),
+        "lastRefusedReason": endpoint.last_rejected_reason or None,
+        "refusalNeedsAttention": selectors.refusal_is_news(endpoint, org),
         "subscriptionId": endpoint.subscription_id or None,
     }
 
 
 @router.post(
     "/integrations/pagerduty/webhook-secrets",
-    response={201: WebhookSecretCreated},
+    response={201: WebhookSecretCreated, 409: Error},
     auth=auth(),
     operation_id="addWebhookSecret",
     summary="Save a signing secret",
 )
 def webhook_secrets(request, payload: WebhookSecretCreate):
     """Held deliveries it verifies are processed; the others are discarded (admins). A secret that
-    cannot be one is a 400 `invalid_secret`."""
+    cannot be one is a 400 `invalid_secret`; one already saved, a 409 `secret_already_saved`."""
     try:
         row, settled = services.webhook_secret_add(
             organization=request.organization,
@@ -186,7 +197,7 @@ def webhook_secrets(request, payload: WebhookSecretCreate):
     except services.InvalidSecret as error:
         raise ApiError(400, "invalid_secret", str(error)) from error
     except InputRefused as refused:
-        raise ApiError(400, "invalid_request", refused.message, field=refused.field) from refused
+        raise ApiError.of(refused) from refused
     return Status(201, {**secret_json(row), "heldReleased": settled["released"], "heldDiscarded": settled["discarded"]})
 
 

@@ -29,6 +29,7 @@ def card_context(request, organization) -> dict:
         "wh_backlog": selectors.backlog(organization),
         "wh_max_held": settings.WEBHOOK_MAX_HELD,
         "wh_deliveries": last,
+        "wh_last_deliveries": LAST_DELIVERIES,
         # A held (or discarded) delivery names an incident Roster never stored: no link to a 404.
         "wh_known_incidents": selectors.known_incidents(organization, {d.incident_ref for d in last if d.incident_ref}),
         "wh_connected": connection is not None,

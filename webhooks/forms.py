@@ -7,7 +7,6 @@ class SecretForm(forms.Form):
     secret = forms.CharField(
         label="Signing secret",
         strip=True,
-        max_length=500,
         required=False,  # an empty secret is refused by the service's rule below, in its words
         # Never rendered back into the page, even after an error.
         widget=forms.PasswordInput(

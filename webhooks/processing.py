@@ -36,8 +36,19 @@ from .queueing import queue_fetch
 log = logging.getLogger(__name__)
 
 CUSTOM_FIELDS_EVENT = "incident.custom_field_values.updated"
-# The events the card asks admins to subscribe to.
-SUBSCRIBED_EVENTS = ["incident.triggered", "incident.acknowledged", "incident.resolved", CUSTOM_FIELDS_EVENT]
+# The events the card asks admins to subscribe to: every one that changes what the incident pages show.
+SUBSCRIBED_EVENTS = [
+    "incident.triggered",
+    "incident.acknowledged",
+    "incident.unacknowledged",
+    "incident.reopened",
+    "incident.resolved",
+    "incident.reassigned",
+    "incident.escalated",
+    "incident.delegated",
+    "incident.priority_updated",
+    CUSTOM_FIELDS_EVENT,
+]
 PING_EVENT = "pagey.ping"
 # With equal `occurred_at`, a later stage wins over an earlier one.
 STATUS_RANK = {"triggered": 0, "acknowledged": 1, "resolved": 2}

@@ -147,11 +147,14 @@ REFUSAL_NEWS_FOR = timedelta(hours=24)
 
 
 def last_deliveries(organization, *, verified_only: bool, limit: int) -> list[Delivery]:
-    """The newest deliveries; unsigned ones (held, or discarded unverified) are anyone's words, for admins only."""
-    deliveries = Delivery.objects.filter(organization=organization)
+    """The newest deliveries, and the newest given up however old; unsigned ones (held, or discarded
+    unverified) are anyone's words, for admins only."""
+    deliveries = Delivery.objects.filter(organization=organization).defer("raw_body", "headers")
     if verified_only:
         deliveries = deliveries.filter(verified=True)
-    return list(deliveries.defer("raw_body", "headers")[:limit])
+    newest = list(deliveries[:limit])
+    given_up = deliveries.filter(GIVEN_UP).exclude(pk__in=[d.pk for d in newest])
+    return newest + list(given_up[:limit])
 
 
 def secrets_shown(organization) -> list[WebhookSecret]:

@@ -26,6 +26,7 @@ from .selectors import active_secrets
 
 PROVIDER = "pagerduty"
 MIN_SECRET_LENGTH = 8
+MAX_SECRET_LENGTH = 500
 LABEL_MAX = 100
 
 
@@ -46,10 +47,10 @@ def webhook_url(endpoint: WebhookEndpoint) -> str:
 def webhook_secret_check(secret) -> str:
     """The rule for a signing secret, for the page's form and the API alike: the cleaned secret, or InvalidSecret."""
     cleaned = secret.strip() if isinstance(secret, str) else ""
-    if len(cleaned) < MIN_SECRET_LENGTH or any(c.isspace() for c in cleaned):
+    if not MIN_SECRET_LENGTH <= len(cleaned) <= MAX_SECRET_LENGTH or any(c.isspace() for c in cleaned):
         raise InvalidSecret(
             "Paste the signing secret PagerDuty showed when the webhook subscription was created "
-            f"(at least {MIN_SECRET_LENGTH} characters, no spaces)."
+            f"({MIN_SECRET_LENGTH} to {MAX_SECRET_LENGTH} characters, no spaces)."
         )
     return cleaned
 
@@ -69,6 +70,13 @@ def webhook_secret_add(
         # The receiver holds unsigned deliveries under this lock: none is held between the
         # settling below and the commit, where it would wait for a secret that already exists.
         list(WebhookEndpoint.objects.select_for_update().filter(organization=organization).values_list("pk"))
+        if secret in active_secrets(organization):
+            raise InputRefused(
+                f"A signing secret ending in {secret[-4:]} is already saved with this value: nothing was added.",
+                "secret_already_saved",
+                field="secret",
+                status=409,
+            )
         row = WebhookSecret.objects.create(
             organization=organization,
             secret=secret,

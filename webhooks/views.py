@@ -113,6 +113,8 @@ def create_subscription(request):
 def incidents(request):
     org = get_org_for_member(request)
     status = request.GET.get("status", "")
+    unknown_status = "" if status in selectors.STATUSES else status
+    status = "" if unknown_status else status
     service = request.GET.get("service", "")
     return render(
         request,
@@ -124,6 +126,7 @@ def incidents(request):
             "statuses": selectors.STATUSES,
             "services": selectors.services(organization=org),
             "status": status,
+            "unknown_status": unknown_status,
             "service": service,
         },
     )

@@ -3,6 +3,7 @@
 import pytest
 
 from accounts.services import api_token_create
+from webhooks import processing
 from webhooks.models import WebhookSecret
 
 from .conftest import SECRET, fixture
@@ -21,12 +22,7 @@ def test_scripts_get_the_webhook_url_and_events(client, bearer, org):
     from webhooks.services import endpoint_for
 
     assert data["url"] == f"https://roster.example.com/webhooks/pagerduty/{endpoint_for(org).public_id}/"
-    assert data["events"] == [
-        "incident.triggered",
-        "incident.acknowledged",
-        "incident.resolved",
-        "incident.custom_field_values.updated",
-    ]
+    assert data["events"] == processing.SUBSCRIBED_EVENTS  # the card's list (test_card.py names them)
     assert data["secrets"] == [] and data["heldDeliveries"] == 0 and data["lastTestReceivedAt"] is None
     assert (data["waitingDeliveries"], data["oldestWaitingAt"], data["processingStalled"]) == (0, None, False)
     assert data["failedDeliveries"] == 0
@@ -142,3 +138,15 @@ def test_the_api_says_why_an_incident_was_resolved_as_its_page_does(client, bear
     assert client.get("/api/incidents/PGR0VU2/", **bearer).json()["resolveReason"] == "Merged into Database is down"
     deliver(fixture("incident.triggered", id="ev-other", data__id="POTHER1"))
     assert client.get("/api/incidents/POTHER1/", **bearer).json()["resolveReason"] is None
+
+
+def test_scripts_see_the_last_refused_delivery_as_the_card_does(client, bearer, deliver, webhook_secret):
+    from webhooks.models import WebhookEndpoint
+
+    data = client.get("/api/integrations/pagerduty/webhook-url", **bearer).json()
+    assert (data["lastRefusedAt"], data["lastRefusedReason"], data["refusalNeedsAttention"]) == (None, None, False)
+    deliver(fixture("incident.triggered"), secrets=["an-old-secret-value"])
+    data = client.get("/api/integrations/pagerduty/webhook-url", **bearer).json()
+    assert data["lastRefusedAt"] == WebhookEndpoint.objects.get().last_rejected_at.isoformat()
+    assert data["lastRefusedReason"] == "the signature matched none of the saved secrets"
+    assert data["refusalNeedsAttention"] is True

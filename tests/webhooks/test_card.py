@@ -250,7 +250,8 @@ def test_the_card_counts_deliveries_that_could_not_be_processed(admin_client, de
     deliver(fixture("incident.triggered"))
     Delivery.objects.update(status="failed", attempts=MAX_ATTEMPTS, error="OperationalError: the database went away")
     text = _backlog_text(admin_client.get(PAGE).content.decode())
-    assert "all received deliveries are processed" in text
+    assert "all received deliveries are processed" not in text
+    assert "none waiting to be processed" in text
     assert "1 could not be processed after repeated attempts" in text
 
 
@@ -319,3 +320,39 @@ def test_a_member_is_not_pointed_at_a_url_the_card_does_not_show_them(member_cli
     assert "once PagerDuty sends events to Roster's webhook URL, which an admin sets up here." in member
     member_client.force_login(admin_user)
     assert "once PagerDuty sends events to the URL above." in member_client.get(PAGE).content.decode()
+
+
+def test_deliveries_given_up_are_listed_even_when_newer_ones_fill_the_last_ten(admin_client, deliver, webhook_secret):
+    from webhooks.models import Delivery
+    from webhooks.selectors import MAX_ATTEMPTS
+
+    deliver(fixture("incident.triggered"))
+    Delivery.objects.update(status="failed", attempts=MAX_ATTEMPTS, error="OperationalError: the database went away")
+    for n in range(10):
+        deliver(fixture("incident.acknowledged", id=f"ev-newer-{n}"))
+    page = admin_client.get(PAGE).content.decode()
+    assert "1 could not be processed after repeated attempts (listed below;" in _backlog_text(page)
+    assert "Processing failed: OperationalError: the database went away" in page
+
+
+def test_admins_are_asked_for_the_events_that_reopen_or_reassign_an_incident(admin_client, deliver, webhook_secret):
+    """Without them, an incident reopened in PagerDuty stayed 'resolved' in Roster (and one whose
+    acknowledgement timed out, 'acknowledged'); a reassigned one kept its old assignees."""
+    from webhooks.models import Incident
+
+    page = admin_client.get(PAGE).content.decode()
+    for event in (
+        "incident.reopened",
+        "incident.unacknowledged",
+        "incident.reassigned",
+        "incident.escalated",
+        "incident.delegated",
+        "incident.priority_updated",
+    ):
+        assert f"<code>{event}</code>" in page
+    deliver(fixture("incident.resolved"))
+    reopened = fixture(
+        "incident.triggered", id="ev-reopen", occurred_at="2020-10-02T20:00:00Z", data__status="triggered"
+    )
+    deliver({"event": {**reopened["event"], "event_type": "incident.reopened"}})
+    assert Incident.objects.get(pagerduty_id="PGR0VU2").status == "triggered"

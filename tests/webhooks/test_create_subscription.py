@@ -7,6 +7,7 @@ import responses
 
 from integrations.pagerduty.models import PagerDutyConnection
 from tests import pd_mocks
+from webhooks import processing
 from webhooks.models import WebhookEndpoint, WebhookSecret
 from webhooks.services import endpoint_for, webhook_url
 
@@ -72,12 +73,7 @@ def test_it_creates_an_account_wide_subscription_to_our_url_and_stores_the_secre
         "type": "http_delivery_method",
         "url": f"https://roster.example.com/webhooks/pagerduty/{endpoint_for(org).public_id}/",
     }
-    assert sent["events"] == [
-        "incident.triggered",
-        "incident.acknowledged",
-        "incident.resolved",
-        "incident.custom_field_values.updated",
-    ]
+    assert sent["events"] == processing.SUBSCRIBED_EVENTS  # the card's list (test_card.py names them)
     assert sent["filter"] == {"type": "account_reference"} and sent["type"] == "webhook_subscription"
     assert rsps.calls[1].request.headers["Authorization"] == "Token token=u+AbCdEfGhIjKlMnOp1234"
     row = WebhookSecret.objects.get(organization=org)

@@ -137,3 +137,18 @@ def test_an_incident_resolved_by_a_merge_says_which_incident_it_was_merged_into(
     )
     detail = member_client.get("/incidents/PGR0VU2/").content.decode()
     assert "<dt>Resolve reason</dt><dd>Merged into Database is down</dd>" in detail
+
+
+def test_a_status_filter_roster_does_not_know_is_named_and_every_incident_shown(member_client, two_incidents):
+    page = member_client.get("/incidents/?status=bogus").content.decode()
+    assert (
+        "“bogus” is not an incident status Roster knows (triggered, acknowledged, resolved), "
+        "so incidents of any status are shown."
+    ) in page
+    assert "A little bump in the road" in page and "Billing is slow" in page
+    assert '<option value="">Any</option>' in page
+
+
+def test_the_list_says_when_each_incident_was_created_as_the_api_does(member_client, two_incidents):
+    page = member_client.get("/incidents/").content.decode()
+    assert '<time datetime="2020-04-09T15:16:27+00:00">2020-04-09 15:16 UTC</time>' in page

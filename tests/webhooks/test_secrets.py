@@ -75,18 +75,23 @@ def test_a_blank_short_or_spaced_secret_is_refused(org, bad):
     assert not WebhookSecret.objects.exists()
 
 
-@pytest.mark.parametrize("secret", ["short", "has a space in it", "   "])
-def test_the_page_and_the_api_refuse_a_secret_with_the_same_words(admin_client, org, secret):
+def _api_and_page(admin_client, org, **body):
+    """The same body posted to the API (with an admin token) and to the page's form."""
     from accounts.services import api_token_create
 
     _, raw = api_token_create(organization=org, name="script", scope="admin")
     api = admin_client.post(
         "/api/integrations/pagerduty/webhook-secrets",
-        {"secret": secret},
+        body,
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {raw}",
     )
-    page = admin_client.post("/settings/integrations/pagerduty/webhook-secrets/", {"secret": secret})
+    return api, admin_client.post("/settings/integrations/pagerduty/webhook-secrets/", body)
+
+
+@pytest.mark.parametrize("secret", ["short", "has a space in it", "   "])
+def test_the_page_and_the_api_refuse_a_secret_with_the_same_words(admin_client, org, secret):
+    api, page = _api_and_page(admin_client, org, secret=secret)
     assert api.status_code == 400
     message = api.json()["message"]
     assert message.startswith("Paste the signing secret PagerDuty showed")
@@ -95,18 +100,31 @@ def test_the_page_and_the_api_refuse_a_secret_with_the_same_words(admin_client, 
 
 
 def test_a_label_over_100_characters_is_refused_by_the_page_and_the_api_alike_not_cut(admin_client, org):
-    from accounts.services import api_token_create
-
-    _, raw = api_token_create(organization=org, name="script", scope="admin")
-    label = "Production subscription for the payments team, " * 3
-    api = admin_client.post(
-        "/api/integrations/pagerduty/webhook-secrets",
-        {"secret": SECRET, "label": label},
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    api, page = _api_and_page(
+        admin_client, org, secret=SECRET, label="Production subscription for the payments team, " * 3
     )
-    page = admin_client.post("/settings/integrations/pagerduty/webhook-secrets/", {"secret": SECRET, "label": label})
     assert api.status_code == 400
     assert api.json()["errors"] == {"label": ["A label can be at most 100 characters."]}
     assert 'id="wh-secret-label_error">A label can be at most 100 characters.<' in page.content.decode()
     assert not WebhookSecret.objects.exists()
+
+
+def test_a_secret_over_500_characters_is_refused_by_the_page_and_the_api_with_the_same_words(admin_client, org):
+    api, page = _api_and_page(admin_client, org, secret="x" * 501)
+    message = (
+        "Paste the signing secret PagerDuty showed when the webhook subscription was created "
+        "(8 to 500 characters, no spaces)."
+    )
+    assert api.status_code == 400
+    assert api.json()["errors"] == {"secret": [message]}
+    assert f'id="wh-secret-secret_error">{message}<' in page.content.decode()
+    assert not WebhookSecret.objects.exists()
+
+
+def test_the_same_secret_twice_is_refused_by_the_page_and_the_api_as_a_conflict(admin_client, org, webhook_secret):
+    api, page = _api_and_page(admin_client, org, secret=f"  {SECRET} ")
+    message = "A signing secret ending in 7Qz9 is already saved with this value: nothing was added."
+    assert api.status_code == 409
+    assert api.json() == {"code": "secret_already_saved", "message": message, "errors": {"secret": [message]}}
+    assert f'id="wh-secret-secret_error">{message}<' in page.content.decode()
+    assert WebhookSecret.objects.count() == 1
