@@ -2,6 +2,7 @@
 re-validation, Disconnect (revoked at Slack before any row lock), and the JSON API."""
 
 import json
+import re
 
 import pytest
 from django.db import connection as db_connection
@@ -51,6 +52,7 @@ def test_a_removed_app_turns_the_card_into_reconnect_slack_with_the_reason(admin
     assert ">Refresh</button>" not in html
     assert SlackConnection.objects.get().status == "needs_reauth"
     assert AuditEvent.objects.filter(provider="slack", action="needs_reauth").count() == 1
+    assert re.search(r'slack-history">\s*<li><time [^>]+>[-\d]{10} [\d:]{5} UTC</time>', html)
 
 
 def test_a_workspace_missing_permissions_offers_the_reconnect_slack_it_asks_for(admin_client, org, fake_slack):
