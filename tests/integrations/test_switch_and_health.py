@@ -283,3 +283,14 @@ def test_the_django_admin_shows_the_health(client, key_connection, django_user_m
     client.force_login(staff)
     html = client.get("/admin/pagerduty/pagerdutyconnection/").content.decode()
     assert "Degraded — PagerDuty is having trouble (HTTP 503)." in html
+
+
+def test_an_outage_during_refresh_keeps_the_reason_a_refused_key_gives(admin_client, key_connection, rsps):
+    rsps.add(responses.GET, pd_mocks.api("/users/me"), status=401, json={})
+    admin_client.post(f"{URL}pagerduty/refresh/")
+    rsps.replace(responses.GET, pd_mocks.api("/users/me"), status=503, json={})
+    html = admin_client.post(f"{URL}pagerduty/refresh/", follow=True).content.decode()
+    assert "Could not check the connection: PagerDuty is having trouble (HTTP 503)" in html  # the flash
+    assert 'data-testid="pd-status">Action needed<' in html
+    assert "Action needed:</strong> Unauthorized: Invalid or expired API token" in html
+    assert "Degraded:" not in html
