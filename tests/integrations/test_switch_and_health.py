@@ -291,6 +291,7 @@ def test_an_outage_during_refresh_keeps_the_reason_a_refused_key_gives(admin_cli
     rsps.replace(responses.GET, pd_mocks.api("/users/me"), status=503, json={})
     html = admin_client.post(f"{URL}pagerduty/refresh/", follow=True).content.decode()
     assert "Could not check the connection: PagerDuty is having trouble (HTTP 503)" in html  # the flash
+    assert "Roster retries automatically" not in html  # it re-checks only a key it still accepts
     assert 'data-testid="pd-status">Action needed<' in html
     assert "Action needed:</strong> Unauthorized: Invalid or expired API token" in html
     assert "Degraded:" not in html
