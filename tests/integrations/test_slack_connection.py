@@ -284,6 +284,7 @@ def test_a_refusal_found_by_the_periodic_check_still_reads_action_needed(client,
     connection_record_error(connection, slack.Unavailable("http_503", "Slack answered with an error (HTTP 503)."))
 
     html = card(admin_client)
+    assert 'data-testid="slack-status">Action needed<' in html
     assert "Action needed:</strong> Roster&#x27;s Slack app lacks a permission it needs (users:read.email)" in html
     assert "Degraded" not in html
     assert client.get(API, **bearer(org, "admin")).json()["lastErrorTransient"] is False
