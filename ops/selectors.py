@@ -160,14 +160,12 @@ class _Reader:
                 figures.connections[("pagerduty", "active")] = row["n"]
         for connection in PagerDutyConnection.objects.exclude(plainly_active).only(*_HEALTH_FIELDS).order_by():
             add(connection.organization_id, "pagerduty", connection_health(connection, name_fixers=False).state)
-        slack = SlackConnection.objects.values_list("organization_id", "status", "last_error_at", "validated_at")
-        for org_id, status, last_error_at, validated_at in slack.order_by():
-            if status == SlackConnection.Status.NEEDS_REAUTH:
+        slack = SlackConnection.objects.values_list("organization_id", "status", "last_error", "last_error_transient")
+        for org_id, status, last_error, transient in slack.order_by():
+            if status == SlackConnection.Status.NEEDS_REAUTH or (last_error and not transient):
                 health = "action_needed"
-            elif last_error_at is not None and (validated_at is None or last_error_at > validated_at):
-                health = "degraded"
             else:
-                health = "active"
+                health = "degraded" if last_error else "active"
             add(org_id, "slack", health)
 
 

@@ -108,6 +108,9 @@ class NotFound(PagerDutyError):
     permanent = True
 
 
+RATE_LIMITED = "PagerDuty is rate-limiting requests (429)."  # on the card, without a wait that goes stale
+
+
 class RateLimited(PagerDutyError):
     code = "pagerduty_rate_limited"
 
@@ -390,7 +393,7 @@ class PagerDutyClient:
         if status == 429:
             wait = _server_wait(response)
             when = f" Try again in {int(wait + 0.999)} seconds." if wait else " Try again in a minute."
-            return RateLimited("PagerDuty is rate-limiting requests (429)." + when, status=status, retry_after=wait)
+            return RateLimited(RATE_LIMITED + when, status=status, retry_after=wait)
         if status >= 500:
             return Unavailable(f"PagerDuty is having trouble (HTTP {status}). Try again in a minute.", status=status)
         return BadRequest(

@@ -409,15 +409,17 @@ def connection_refresh_tokens(
 
 def _record_refresh_failure(connection: PagerDutyConnection, message: str) -> None:
     metrics.OAUTH_REFRESH_FAILURES.labels(provider=PROVIDER).inc()
+    connection.last_refreshed_at = timezone.now()  # the last attempt: the card says when it failed
     connection.last_refresh_result = PagerDutyConnection.RefreshResult.FAILED
     connection.last_refresh_error = message[:500]
-    connection.save(update_fields=["last_refresh_result", "last_refresh_error", "updated_at"])
+    connection.save(update_fields=["last_refreshed_at", "last_refresh_result", "last_refresh_error", "updated_at"])
 
 
 def _mark_needs_reauth(connection: PagerDutyConnection, error: identity.OAuthError) -> None:
     metrics.OAUTH_REFRESH_FAILURES.labels(provider=PROVIDER).inc()
     help_text = NEW_APP_HELP if isinstance(error, identity.InvalidClient) else REAUTH_HELP
     connection.status = PagerDutyConnection.Status.NEEDS_REAUTH
+    connection.last_refreshed_at = timezone.now()
     connection.last_refresh_result = PagerDutyConnection.RefreshResult.REFUSED
     connection.last_refresh_error = error.message[:500]
     connection.last_error = f"{error.message} {help_text}"[:500]

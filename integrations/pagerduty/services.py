@@ -214,8 +214,11 @@ def connection_disconnect(*, organization, actor: Actor | None = None) -> list[s
 
 def connection_record_error(connection: PagerDutyConnection, error: pd.PagerDutyError) -> None:
     """Record an error on the card. Credentials PagerDuty refuses mark the connection invalid; a
-    transient error (PagerDuty unreachable) shows as Degraded until a later call succeeds."""
-    connection.last_error = error.message[:500]
+    transient error (PagerDuty unreachable) shows as Degraded until a later call succeeds, and
+    never hides an error a person must fix."""
+    if error.code in TRANSIENT_ERROR_CODES and connection.last_error and not is_transient(connection):
+        return
+    connection.last_error = (pd.RATE_LIMITED if isinstance(error, pd.RateLimited) else error.message)[:500]
     connection.last_error_at = timezone.now()
     connection.last_error_code = error.code[:60]
     fields = ["last_error", "last_error_at", "last_error_code", "updated_at"]

@@ -115,9 +115,10 @@ def refresh(request):
             if error.permanent:
                 messages.error(request, f"PagerDuty refused the stored credentials: {_error_text(error)}")
             else:
-                messages.warning(
-                    request, f"Could not check the connection: {error.message} Roster retries automatically."
+                retries = (
+                    " Roster retries automatically." if connection.status == PagerDutyConnection.Status.ACTIVE else ""
                 )
+                messages.warning(request, f"Could not check the connection: {error.message}{retries}")
         else:
             messages.success(request, "Connection refreshed: PagerDuty accepted the credentials.")
         return None

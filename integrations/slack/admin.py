@@ -20,6 +20,7 @@ HEALTH_FIELDS = (
     "validated_at",
     "last_error",
     "last_error_at",
+    "last_error_transient",
     "connected_by",
     "updated_at",
 )

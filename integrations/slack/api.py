@@ -30,6 +30,7 @@ class SlackConnectionStatus(ConnectionStatus):
     bot_name: str | None = None
     scopes: list[str] | None = None
     missing_scopes: list[str] | None = None
+    last_error_transient: bool | None = None
 
 
 def status_json(organization) -> dict:
@@ -48,6 +49,7 @@ def status_json(organization) -> dict:
         botName=connection.bot_name or None,
         scopes=connection.scope_list,
         missingScopes=missing_scopes(connection.scope_list),
+        lastErrorTransient=bool(connection.last_error) and connection.last_error_transient,
     )
 
 
@@ -62,7 +64,8 @@ def status_json(organization) -> dict:
 def connection(request):
     """Never the bot token. `status` is `needs_reauth` when Slack refused the token (the app was removed
     or the token revoked): an admin clicks Reconnect Slack. When not connected, `setupProblem` says what
-    the operator must set before anyone can Add to Slack (or is null)."""
+    the operator must set before anyone can Add to Slack (or is null). `lastErrorTransient` is true when
+    `lastError` is Slack's own trouble (an outage, a rate limit: Degraded on the card, Roster tries again)."""
     return status_json(request.organization)
 
 

@@ -32,6 +32,9 @@ class SlackConnection(models.Model):
     validated_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True, default="")
     last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error_transient = models.BooleanField(
+        default=False, help_text="Slack's trouble (an outage, a rate limit): Roster tries again, nobody has to act."
+    )
     connected_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

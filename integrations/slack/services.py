@@ -36,9 +36,13 @@ def client_for(connection: SlackConnection, *, interactive: bool = False) -> sla
 
 
 def connection_record_error(connection: SlackConnection, error: slack.SlackError) -> None:
-    """Record an error on the card. A dead token (`NeedsReauth`) marks the connection needs_reauth."""
-    fields = ["last_error", "last_error_at", "updated_at"]
-    connection.last_error = error.message[:500]
+    """Record an error on the card. A dead token (`NeedsReauth`) marks the connection needs_reauth; a
+    transient error (Slack down, rate-limiting) reads Degraded and never hides one a person must fix."""
+    if not error.permanent and connection.last_error and not connection.last_error_transient:
+        return
+    fields = ["last_error", "last_error_at", "last_error_transient", "updated_at"]
+    said = slack.error_for("ratelimited").message if isinstance(error, slack.RateLimited) else error.message
+    connection.last_error, connection.last_error_transient = said[:500], not error.permanent
     connection.last_error_at = timezone.now()
     became_dead = isinstance(error, slack.NeedsReauth) and connection.status != SlackConnection.Status.NEEDS_REAUTH
     if isinstance(error, slack.NeedsReauth):

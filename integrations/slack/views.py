@@ -70,7 +70,7 @@ def refresh(request):
         try:
             services.connection_revalidate(connection=connection, actor=Actor.of_request(request))
         except slack.SlackError as error:
-            messages.error(request, f"Refresh failed: {error.message}")
+            (messages.error if error.permanent else messages.warning)(request, f"Refresh failed: {error.message}")
         else:
             messages.success(request, "Connection refreshed: Slack accepted Roster's token.")
 

@@ -1,11 +1,12 @@
 """In Debian's chromium at 1280 and 390 px wide (no page wider than the window): switching an API
 key connection to OAuth keeps rotations bound; after a disconnect, a rotation follows its schedule
-again in one click; the card tells Degraded (nothing to do) from Action needed."""
+again in one click; the cards tell Degraded (nothing to do) from Action needed."""
 
 import pytest
 from playwright.sync_api import expect
 
 from integrations.pagerduty.models import PagerDutyConnection
+from integrations.slack.models import SlackConnection
 from rotations.models import Rotation
 from rotations.services import rotation_create
 from tests.browser.conftest import signed_in
@@ -123,6 +124,15 @@ def test_the_card_tells_degraded_from_action_needed(wide, org, member_user, brow
     expect(card.get_by_test_id("pd-status")).to_have_text("Degraded")
     expect(card.get_by_test_id("pd-health")).to_contain_text("Roster retries automatically; nothing to do.")
     expect(card.get_by_test_id("pd-health-action")).to_have_count(0)
+    fits(page)
+
+    slack_down = "Slack answered with an error (HTTP 503); Roster will try again."
+    SlackConnection.objects.create(
+        organization=org, team_id="T0ACME", bot_token="xoxb-1", last_error=slack_down, last_error_transient=True
+    )
+    page.reload()
+    expect(page.locator("#slack").get_by_test_id("slack-status")).to_have_text("Degraded")
+    expect(page.locator("#slack").get_by_test_id("slack-error")).to_contain_text(f"Degraded: {slack_down}")
     fits(page)
 
     connection.status = "invalid"

@@ -1,5 +1,7 @@
 """Settings → Integrations: connecting PagerDuty with a REST API key, as an admin sees it."""
 
+import re
+
 import pytest
 import requests
 import responses
@@ -190,6 +192,7 @@ def test_the_card_shows_a_history_of_changes(admin_client, rsps):
     page = admin_client.get(URL).content.decode()
     assert "admin@acme.example · Rotated the API key: …1234 → …9876" in page
     assert "admin@acme.example · Connected with a REST API key ending in 1234" in page
+    assert re.search(r'pd-history">\s*<li><time [^>]+>[-\d]{10} [\d:]{5} UTC</time>', page)
 
 
 def test_members_cannot_connect_rotate_or_disconnect(member_client, org, rsps):

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import responses
+import time_machine
 from django.utils import timezone
 
 from accounts.models import AuditEvent
@@ -104,6 +105,22 @@ def test_a_transient_failure_is_recorded_and_raised_for_a_retry(org, rsps):
     assert connection.last_refresh_result == "failed"
     assert "HTTP 503" in connection.last_refresh_error
     assert (connection.access_token, connection.refresh_token) == (ACCESS, REFRESH)
+
+
+@time_machine.travel("2026-10-21 07:28:00+00:00", tick=False)
+def test_a_failed_refresh_says_when_it_failed_not_when_one_last_worked(org, rsps, admin_client):
+    worked = timezone.now() - timedelta(hours=23)
+    connection = make_oauth_connection(org, expires_in=timedelta(minutes=10), last_refreshed_at=worked)
+    mock_token(rsps, status=503, body="<html>maintenance</html>")
+
+    with pytest.raises(pd.Unavailable):
+        connection_refresh_tokens(connection_id=connection.pk)
+
+    page = admin_client.get("/settings/integrations/").content.decode()
+    assert "Degraded:</strong> Roster could not refresh the OAuth token" in page
+    assert "2026-10-21 07:28 UTC</time>)</small>" in page  # since the failure
+    assert "2026-10-21 07:28 UTC</time> · Failed (will retry)" in page  # the last refresh: the one that failed
+    assert "2026-10-20 08:28" not in page
 
 
 def test_the_beat_task_refreshes_only_oauth_connections_near_expiry(org, other_org, rsps, monkeypatch):

@@ -2,6 +2,7 @@
 re-validation, Disconnect (revoked at Slack before any row lock), and the JSON API."""
 
 import json
+import re
 
 import pytest
 from django.db import connection as db_connection
@@ -51,6 +52,7 @@ def test_a_removed_app_turns_the_card_into_reconnect_slack_with_the_reason(admin
     assert ">Refresh</button>" not in html
     assert SlackConnection.objects.get().status == "needs_reauth"
     assert AuditEvent.objects.filter(provider="slack", action="needs_reauth").count() == 1
+    assert re.search(r'slack-history">\s*<li><time [^>]+>[-\d]{10} [\d:]{5} UTC</time>', html)
 
 
 def test_a_workspace_missing_permissions_offers_the_reconnect_slack_it_asks_for(admin_client, org, fake_slack):
@@ -257,3 +259,42 @@ def test_the_api_shows_only_the_callers_organization(client, org, other_org, fak
     assert client.get(API, **bearer(org, "admin")).json()["connected"] is False
     assert client.delete(API, **bearer(org, "admin")).status_code == 404
     assert SlackConnection.objects.filter(organization=other_org).exists()
+
+
+def test_a_slack_outage_reads_degraded_not_action_needed(client, admin_client, member_user, org, fake_slack):
+    make_connection(org, fake_slack)
+    fake_slack.fail_next("auth.test", status=503, body={})
+
+    admin_client.post(f"{URL}slack/refresh/")
+
+    assert client.get(API, **bearer(org, "admin")).json()["lastErrorTransient"] is True
+    for user in (None, member_user):
+        if user:
+            admin_client.force_login(user)
+        html = card(admin_client)
+        assert 'data-testid="slack-status">Degraded<' in html
+        assert "Degraded:</strong> Slack answered with an error (HTTP 503); Roster will try again." in html
+        assert "Action needed" not in html and "Only an admin can fix this" not in html
+
+
+def test_a_refusal_found_by_the_periodic_check_still_reads_action_needed(client, admin_client, org, fake_slack):
+    connection = make_connection(org, fake_slack)
+    connection_record_error(connection, slack.Unavailable("http_503", "Slack answered with an error (HTTP 503)."))
+    connection_record_error(connection, slack.error_for("missing_scope", needed="users:read.email"))
+    connection_record_error(connection, slack.Unavailable("http_503", "Slack answered with an error (HTTP 503)."))
+
+    html = card(admin_client)
+    assert 'data-testid="slack-status">Action needed<' in html
+    assert "Action needed:</strong> Roster&#x27;s Slack app lacks a permission it needs (users:read.email)" in html
+    assert "Degraded" not in html
+    assert client.get(API, **bearer(org, "admin")).json()["lastErrorTransient"] is False
+
+
+def test_a_slack_rate_limit_on_the_card_gives_no_countdown_that_goes_stale(admin_client, org, fake_slack):
+    connection = make_connection(org, fake_slack)
+    said = "Slack is rate-limiting Roster; it will try again in 30 s."
+    connection_record_error(connection, slack.RateLimited("ratelimited", said, retry_after=30))
+
+    html = card(admin_client)
+    assert "Degraded:</strong> Slack is rate-limiting Roster; it will try again." in html
+    assert "30 s" not in html

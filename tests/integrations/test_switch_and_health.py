@@ -283,3 +283,26 @@ def test_the_django_admin_shows_the_health(client, key_connection, django_user_m
     client.force_login(staff)
     html = client.get("/admin/pagerduty/pagerdutyconnection/").content.decode()
     assert "Degraded — PagerDuty is having trouble (HTTP 503)." in html
+
+
+def test_an_outage_during_refresh_keeps_the_reason_a_refused_key_gives(admin_client, key_connection, rsps):
+    rsps.add(responses.GET, pd_mocks.api("/users/me"), status=401, json={})
+    admin_client.post(f"{URL}pagerduty/refresh/")
+    rsps.replace(responses.GET, pd_mocks.api("/users/me"), status=503, json={})
+    html = admin_client.post(f"{URL}pagerduty/refresh/", follow=True).content.decode()
+    assert "Could not check the connection: PagerDuty is having trouble (HTTP 503)" in html  # the flash
+    assert "Roster retries automatically" not in html  # it re-checks only a key it still accepts
+    assert 'data-testid="pd-status">Action needed<' in html
+    assert "Action needed:</strong> Unauthorized: Invalid or expired API token" in html
+    assert "Degraded:" not in html
+
+
+def test_a_rate_limit_on_the_card_gives_no_countdown_that_goes_stale(admin_client, key_connection, rsps, settings):
+    settings.PAGERDUTY_MAX_RETRY_WAIT = 5
+    rsps.add(responses.GET, pd_mocks.api("/users/me"), status=429, json={}, headers={"ratelimit-reset": "42"})
+    flash = admin_client.post(f"{URL}pagerduty/refresh/", follow=True).content.decode()
+    assert "Try again in 42 seconds." in flash  # said at once: still true
+    html = page(admin_client)
+    assert 'data-testid="pd-status">Degraded<' in html
+    assert "Degraded:</strong> PagerDuty is rate-limiting requests (429). Roster retries automatically" in html
+    assert "42 seconds" not in html

@@ -157,6 +157,26 @@ def test_connections_by_provider_and_health(org, other_org, scrape):
     assert value(samples, "roster_connections", provider="slack", health="action_needed") == 1
 
 
+def test_a_slack_outage_counts_as_degraded_and_a_refusal_as_action_needed(org, other_org, scrape):
+    now = timezone.now()
+    for organization, error, transient in (
+        (org, "Slack answered with an error (HTTP 503).", True),
+        (other_org, "Roster's Slack app lacks a permission it needs.", False),
+    ):
+        SlackConnection.objects.create(
+            organization=organization,
+            team_id="T1",
+            bot_token="xoxb-never-shown-0001",
+            validated_at=now,
+            last_error=error,
+            last_error_at=now + timedelta(minutes=1),
+            last_error_transient=transient,
+        )
+    samples = scrape()
+    assert value(samples, "roster_connections", provider="slack", health="degraded") == 1
+    assert value(samples, "roster_connections", provider="slack", health="action_needed") == 1
+
+
 def test_beat_last_run_and_readiness(scrape):
     from notifications.tasks import sweep
 
