@@ -79,6 +79,16 @@ def test_an_override_that_ends_before_it_starts_is_refused_beside_the_end_with_t
     assert html.count("An override must end after it starts.") == 1  # beside the field, not also at the top
 
 
+def test_an_override_across_the_skipped_hour_of_spring_forward_is_compared_in_real_time(admin_client, native, frozen):
+    # New York skips 02:00–03:00 on 8 March: 02:30 is 07:30 UTC, as is 03:30.
+    bo = native.members.get(email="bo@acme.example")
+    response = admin_client.post(
+        f"/rotations/{native.pk}/overrides/", {"member": bo.pk, "start": "2026-03-08T02:30", "end": "2026-03-08T03:30"}
+    )
+    assert response.status_code == 200 and not Override.objects.exists()
+    assert "An override must end after it starts." in beside(response.content.decode(), "override_end")
+
+
 def test_an_override_shows_in_the_turn_it_applies_to(admin_client, native, frozen):
     bo = native.members.get(email="bo@acme.example")
     services.override_create(
