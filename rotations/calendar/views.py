@@ -136,7 +136,9 @@ def my_calendar(request):
     if request.method == "POST":
         _create(request)
         return redirect("rotations:my_calendar")
-    return render(request, "rotations/my_calendar.html", section_context(request))
+    mine = Rotation.objects.filter(organization=get_org_for_member(request), members__email__iexact=request.user.email)
+    names = mine.order_by("name").values_list("name", flat=True).distinct()
+    return render(request, "rotations/my_calendar.html", {**section_context(request), "my_rotations": list(names)})
 
 
 @login_required

@@ -54,6 +54,13 @@ def test_my_shifts_page_makes_a_personal_feed_reachable_from_the_rotations_list(
     assert member.get(url.removeprefix("https://roster.example.com")).status_code == 404
 
 
+def test_my_shifts_page_names_the_rotations_its_feed_covers_or_says_there_is_none(member, native):
+    page = member.get("/rotations/my-calendar/").content.decode()
+    assert "No rotation has a member with your email address yet: your feed stays empty until one does." in page
+    native.members.create(name="Mo", email="member@acme.example", position=9)
+    assert "It covers: Platform." in member.get("/rotations/my-calendar/").content.decode()
+
+
 def test_another_organization_cannot_make_a_feed_of_my_rotation(client, native, outsider):
     client.force_login(outsider)
     assert client.post(f"/rotations/{native.pk}/calendar/").status_code == 404
