@@ -144,6 +144,8 @@ def test_a_confirmation_posted_without_its_box_ticked_changes_nothing_and_says_w
     confirm_refused(admin_client, f"{url}members/{bo.pk}/remove/", f"member-remove-{bo.pk}")
     native.refresh_from_db()
     assert native.is_bound and native.members.count() == 3 and Override.objects.exists()
+    dialog = page(admin_client, url).split('<dialog id="rotation-delete"')[1].split("</dialog>")[0]
+    assert "cover requests" in dialog and "calendar URLs stop working" in dialog
     admin_client.post(f"{url}members/{bo.pk}/remove/", {"confirm": "on"})
     assert admin_client.post(f"{url}delete/", {"confirm": "on"}).url == "/rotations/"
     assert not Rotation.objects.exists()
