@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zoneinfo
 from typing import Annotated, Any, Literal
 
 from django.db import transaction
@@ -24,7 +23,7 @@ from accounts.api import router as api_router
 from accounts.text import SPACE, line_break_problem, one_line_pattern
 
 from . import hooks, selectors, services
-from .models import NOT_A_TIME_ZONE, Rotation
+from .models import NOT_A_TIME_ZONE, TIME_ZONES, Rotation
 
 router = api_router(
     "Rotations", "Rotations on a native cadence or following a PagerDuty schedule. Members read; admins write."
@@ -99,9 +98,6 @@ MemberName = _one_line(needed="Each member needs a name.", what="A member's name
 class MemberInput(Schema):
     name: MemberName  # type: ignore[valid-type]
     email: email("“{value}” is not an email address.")  # type: ignore[valid-type]
-
-
-TIME_ZONES = sorted(zoneinfo.available_timezones())
 
 
 def _time_zone_problem(value: str) -> str | None:

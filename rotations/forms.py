@@ -5,16 +5,16 @@ with `show_error`."""
 from __future__ import annotations
 
 import re
-import zoneinfo
 
 from django import forms
 
+from .models import TIME_ZONES as ALL_TIME_ZONES
 from .models import Rotation
 
 # The zones a person picks from: the IANA regions (and UTC), not `localtime`, `Factory`,
 # `posixrules`, `Etc/GMT+3`, `SystemV/…` or the legacy `US/…` aliases.
 REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
-TIME_ZONES = sorted(z for z in zoneinfo.available_timezones() if z == "UTC" or z.split("/")[0] in REGIONS)
+TIME_ZONES = [z for z in ALL_TIME_ZONES if z == "UTC" or z.split("/")[0] in REGIONS]
 MEMBER_LINE = re.compile(r"^\s*(?P<name>.+?)\s*(?:<(?P<email1>[^>]+)>|,\s*(?P<email2>\S+@\S+))\s*$")
 CADENCE_FIELDS = ("cadence_count", "cadence_unit", "handoff_time", "start_date")
 
@@ -75,6 +75,10 @@ class RotationCreateForm(RotationForm):
                 raise forms.ValidationError(f"Line {number}: write Name <email> or Name, email.")
             members.append((match["name"], match["email1"] or match["email2"]))
         return members
+
+
+class ConfirmForm(forms.Form):
+    confirm = forms.BooleanField(error_messages={"required": "Tick the box to confirm."})
 
 
 class MemberForm(forms.Form):

@@ -236,6 +236,7 @@ def skip_delete(*, rotation: Rotation, skip_id: int) -> None:
 
 def override_create(*, rotation: Rotation, member_id: int, start: dt.datetime, end: dt.datetime) -> Override:
     _native_only(rotation, "add overrides")
+    start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)  # in one zone Python compares wall times
     if end <= start:
         raise RotationError("An override must end after it starts.", field="end")
     if not (FIRST_TURN_YEARS[0] <= start.year and end.year <= FIRST_TURN_YEARS[1]):

@@ -16,13 +16,23 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import get_org_for_admin, get_org_for_member, is_admin
+from accounts.dialogs import dialog_post
 from integrations.pagerduty import client as pd
 from integrations.pagerduty.selectors import get_connection
 from integrations.pagerduty.services import client_for
 
 from . import hooks, selectors, services
 from .calendar import views as calendar_views
-from .forms import TIME_ZONES, MemberForm, OverrideForm, RotationCreateForm, RotationForm, focus_first_error, show_error
+from .forms import (
+    TIME_ZONES,
+    ConfirmForm,
+    MemberForm,
+    OverrideForm,
+    RotationCreateForm,
+    RotationForm,
+    focus_first_error,
+    show_error,
+)
 
 SCHEDULES_PER_PAGE = 25
 # The rotation page holds three forms: their fields' ids must differ (the settings form keeps id_*).
@@ -124,9 +134,23 @@ def _back(rotation_id, anchor: str = ""):
     return redirect(reverse("rotations:detail", args=[rotation_id]) + (f"#{anchor}" if anchor else ""))
 
 
-def rotation_action(anchor: str = ""):
+def _confirmed(request, rotation, dialog: str, act):
+    """A destructive action behind includes/confirm.html `dialog`: `act()` runs once its box is ticked;
+    otherwise the page again with the dialog open, saying why."""
+    return dialog_post(
+        request,
+        page_url=reverse("rotations:detail", args=[rotation.pk]),
+        dialog=dialog,
+        make_form=ConfirmForm,
+        act=lambda org, form: act(),
+        render_open=lambda org, form: render_detail(request, rotation, confirm_form=form, open_dialog=dialog),
+    )
+
+
+def rotation_action(anchor: str = "", confirm: str = ""):
     """A POST button on a rotation's page (admins): `action(request, rotation, **ids)` does it and
-    returns what the page says; a RotationError is said as an error. Back to the page at `anchor`."""
+    returns what the page says; a RotationError is said as an error. Back to the page at `anchor`.
+    With `confirm` (its dialog's id, formatted with the ids), only once the box is ticked."""
 
     def decorator(action):
         @login_required
@@ -134,11 +158,15 @@ def rotation_action(anchor: str = ""):
         @functools.wraps(action)
         def view(request, rotation_id: int, **ids):
             rotation = _admin_rotation(request, rotation_id)
-            try:
-                messages.success(request, action(request, rotation, **ids))
-            except services.RotationError as error:
-                messages.error(request, error.message)
-            return _back(rotation.pk, anchor)
+
+            def act():
+                try:
+                    messages.success(request, action(request, rotation, **ids))
+                except services.RotationError as error:
+                    messages.error(request, error.message)
+                return _back(rotation.pk, anchor)
+
+            return _confirmed(request, rotation, confirm.format(**ids), act) if confirm else act()
 
         return view
 
@@ -183,9 +211,13 @@ def edit(request, rotation_id: int):
 @require_POST
 def delete(request, rotation_id: int):
     rotation = _admin_rotation(request, rotation_id)
-    services.rotation_delete(rotation=rotation)
-    messages.success(request, f"Rotation “{rotation.name}” deleted.")
-    return redirect("rotations:index")
+
+    def act():
+        services.rotation_delete(rotation=rotation)
+        messages.success(request, f"Rotation “{rotation.name}” deleted.")
+        return redirect("rotations:index")
+
+    return _confirmed(request, rotation, "rotation-delete", act)
 
 
 @login_required
@@ -202,7 +234,7 @@ def member_add(request, rotation_id: int):
     )
 
 
-@rotation_action("members-title")
+@rotation_action("members-title", confirm="member-remove-{member_id}")
 def member_remove(request, rotation, member_id: int):
     services.member_remove(rotation=rotation, member_id=member_id)
     return "Member removed."
@@ -246,7 +278,7 @@ def override_add(request, rotation_id: int):
     return _form_post(request, rotation, form, save=save, form_name="override_form", anchor="timeline-title")
 
 
-@rotation_action("timeline-title")
+@rotation_action("timeline-title", confirm="override-remove-{override_id}")
 def override_delete(request, rotation, override_id: int):
     services.override_delete(rotation=rotation, override_id=override_id)
     return "Override removed."
@@ -288,7 +320,7 @@ def bind(request, rotation):
     return "Now following the PagerDuty schedule. A sync is running."
 
 
-@rotation_action()
+@rotation_action(confirm="rotation-unbind")
 def unbind(request, rotation):
     services.rotation_unbind(rotation=rotation)
     return "No longer following PagerDuty: the rotation uses its own cadence again."

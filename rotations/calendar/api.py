@@ -41,8 +41,6 @@ router = api_router(
     "API-token feed); leaving the organization or a deactivated account revokes them all.",
 )
 
-MAX_ALARM_MINUTES = 7 * 24 * 60
-
 
 class Feed(Schema):
     kind: Literal["rotation", "person"]
@@ -61,7 +59,7 @@ class CalendarFeedShown(Schema):
 
 
 class CalendarFeedCreate(Schema):
-    alarm_minutes: whole_number(ge=1, le=MAX_ALARM_MINUTES) | None = None  # type: ignore[valid-type]
+    alarm_minutes: whole_number(ge=1, le=feeds.MAX_ALARM_MINUTES) | None = None  # type: ignore[valid-type]
 
 
 def feed_json(feed: CalendarFeed | None, raw: str | None = None) -> dict:

@@ -43,6 +43,7 @@ DAYS_AHEAD = 180
 TOKEN_PREFIX = "cal_"
 EPOCH = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 REFRESH = dt.timedelta(hours=1)
+MAX_ALARM_MINUTES = 7 * 24 * 60
 
 
 def feed_url(raw_token: str) -> str:

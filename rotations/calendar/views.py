@@ -59,8 +59,10 @@ def section_context(request, *, rotation=None) -> dict:
     GET after it was created (POST → redirect → GET, accounts/once.py)."""
     org = rotation.organization if rotation is not None else get_org_for_member(request)
     raw = once.take(request, _once_key(rotation))
+    feed = feeds.calendar_feed_active(organization=org, rotation=rotation, user=request.user)
+    alarm = feed.alarm_minutes if feed else None
     return {
-        "calendar_feed": feeds.calendar_feed_active(organization=org, rotation=rotation, user=request.user),
+        "calendar_feed": feed,
         "calendar_token_feeds": feeds.api_token_feeds(rotation) if rotation is not None else [],
         "calendar_new": {"url": feeds.feed_url(raw), "webcal": feeds.webcal_url(raw)} if raw else None,
         "calendar_create_url": reverse("rotations:calendar_create", args=[rotation.pk])
@@ -70,7 +72,8 @@ def section_context(request, *, rotation=None) -> dict:
         if rotation is not None
         else reverse("rotations:my_calendar_revoke"),
         "calendar_what": f"{rotation.name}’s shifts" if rotation is not None else "your shifts",
-        "alarm_choices": ALARM_CHOICES,
+        "alarm_choices": ALARM_CHOICES  # with a reminder the API set, so Regenerate keeps it
+        + ([(alarm, f"{alarm} minutes before")] if alarm and alarm not in dict(ALARM_CHOICES) else []),
     }
 
 
@@ -82,7 +85,7 @@ def _alarm(request) -> int | None:
         minutes = int(request.POST.get("alarm_minutes") or 0)
     except ValueError:
         minutes = 0
-    return minutes if minutes in {m for m, _ in ALARM_CHOICES if m} else None
+    return minutes if 1 <= minutes <= feeds.MAX_ALARM_MINUTES else None
 
 
 def _create(request, *, rotation=None):
@@ -136,7 +139,9 @@ def my_calendar(request):
     if request.method == "POST":
         _create(request)
         return redirect("rotations:my_calendar")
-    return render(request, "rotations/my_calendar.html", section_context(request))
+    mine = Rotation.objects.filter(organization=get_org_for_member(request), members__email__iexact=request.user.email)
+    names = mine.order_by("name").values_list("name", flat=True).distinct()
+    return render(request, "rotations/my_calendar.html", {**section_context(request), "my_rotations": list(names)})
 
 
 @login_required

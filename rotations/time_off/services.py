@@ -52,6 +52,7 @@ def time_off_create(
     for name, value in (("start", start), ("end", end)):
         if timezone.is_naive(value):
             raise TimeOffError(f"Give the {name} with its time zone offset.", field=name)
+    start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)  # in one zone Python compares wall times
     if end <= start:
         raise TimeOffError("Time off must end after it starts.", field="end")
     if end <= now:

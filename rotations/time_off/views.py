@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import get_org_for_member
 
-from ..forms import TIME_ZONES, show_error
+from ..forms import TIME_ZONES, ConfirmForm, show_error
 from ..models import validate_time_zone
 from . import selectors, services
 from .forms import TimeOffForm
@@ -50,17 +50,22 @@ def time_off(request):
         else:
             messages.success(request, "Time off recorded. Your rotations hand your turns to the next person then.")
             return redirect("time_off:index")
+    return _page(request, organization, form=form)
+
+
+def _page(request, organization, **context):
     return render(
         request,
         "rotations/time_off.html",
         {
-            "form": form,
+            "form": TimeOffForm(initial={"time_zone": "UTC"}),
             "time_off": list(
                 selectors.time_off_upcoming(organization=organization, user=request.user, now=timezone.now())
             ),
             "time_zones": TIME_ZONES,
             "organization": organization,
             "lead_days": settings.ROSTER_TIME_OFF_LEAD_DAYS,
+            **context,
         },
     )
 
@@ -69,6 +74,9 @@ def time_off(request):
 @require_POST
 def time_off_delete(request, time_off_id: int):
     organization = get_org_for_member(request)
+    confirm = ConfirmForm(request.POST)
+    if not confirm.is_valid():  # the page again, its confirmation open saying why
+        return _page(request, organization, confirm_form=confirm, open_dialog=f"delete-time-off-{time_off_id}")
     try:
         services.time_off_delete(organization=organization, user=request.user, time_off_id=time_off_id)
     except services.TimeOffError as error:

@@ -168,7 +168,7 @@ def test_deleting_time_off_cancels_its_requests_nobody_took_and_keeps_a_taken_on
     client.force_login(member_user)
     page = client.get("/settings/time-off/").content.decode()
     assert "nobody has taken are cancelled" in page  # what the Delete dialog says
-    response = client.post(f"/settings/time-off/{away.pk}/delete/")
+    response = client.post(f"/settings/time-off/{away.pk}/delete/", {"confirm": "on"})
 
     assert response.status_code == 302
     taken.refresh_from_db()

@@ -234,7 +234,7 @@ def test_someone_else_takes_it_and_the_timeline_shows_them_covering(client, rota
     assert said(response) == ["You cover Mia Park Sun 8 Mar 09:00–Mon 9 Mar 09:00 UTC."]
     html = response.content.decode()
     turn = html.split('datetime="2026-03-08T09:00:00+00:00"')[1].split("</li>")[0]
-    assert "Cy Diaz covers 09:00–09:00 (Mon 9 Mar)" in re.sub(r"<[^>]+>", "", turn)
+    assert "Cy Diaz covers 09:00–09:00 UTC (Mon 9 Mar)" in re.sub(r"<[^>]+>", "", turn)
     history = section(html).split('data-testid="cover-history"')[1]
     assert "taken by <strong>Cy Diaz</strong>" in history
     assert "No open request." in section(html)
@@ -281,7 +281,9 @@ def test_a_swap_gives_one_of_the_takers_shifts_back_to_the_requester(client, rot
         "In return Mia Park takes your shift Mon 9 Mar 09:00–Tue 10 Mar 09:00 UTC."
     ]
     text = re.sub(r"<[^>]+>", "", response.content.decode())
-    assert "Cy Diaz covers 09:00–09:00 (Mon 9 Mar)" in text and "Mia Park covers 09:00–09:00 (Tue 10 Mar)" in text
+    assert (
+        "Cy Diaz covers 09:00–09:00 UTC (Mon 9 Mar)" in text and "Mia Park covers 09:00–09:00 UTC (Tue 10 Mar)" in text
+    )
 
 
 def test_a_swap_without_a_shift_chosen_is_refused_and_nothing_is_taken(client, rotation, mia, cy):

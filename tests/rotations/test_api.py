@@ -77,6 +77,16 @@ def test_creating_with_a_bad_time_zone_or_no_name_is_a_clear_error(api):
     assert not Rotation.objects.exists()
 
 
+@pytest.mark.parametrize("zone", ["right/UTC", "posix/Europe/Paris", "localtime"])
+def test_the_page_and_the_api_refuse_the_same_time_zones_in_the_same_words(api, admin_client, zone):
+    message = f"“{zone}” is not a time zone (use an IANA name such as Europe/Paris)."
+    assert api.post("", {"name": "X", "timeZone": zone}).json()["errors"] == {"timeZone": [message]}
+    form = {"name": "X", "time_zone": zone, "cadence_count": "1", "cadence_unit": "days", "handoff_time": "09:00"}
+    html = admin_client.post("/rotations/new/", form).content.decode()
+    assert message in html.split('<label for="id_time_zone">')[1].split("</p>")[0]
+    assert not Rotation.objects.exists()
+
+
 def test_creating_with_a_pagerduty_schedule_binds_and_syncs_it(
     api, org, rsps, frozen, django_capture_on_commit_callbacks
 ):

@@ -54,6 +54,25 @@ def test_my_shifts_page_makes_a_personal_feed_reachable_from_the_rotations_list(
     assert member.get(url.removeprefix("https://roster.example.com")).status_code == 404
 
 
+def test_my_shifts_page_names_the_rotations_its_feed_covers_or_says_there_is_none(member, native):
+    page = member.get("/rotations/my-calendar/").content.decode()
+    assert "No rotation has a member with your email address yet: your feed stays empty until one does." in page
+    native.members.create(name="Mo", email="member@acme.example", position=9)
+    assert "It covers: Platform." in member.get("/rotations/my-calendar/").content.decode()
+
+
+def test_regenerating_on_the_page_keeps_a_reminder_the_api_set(member, native, member_user):
+    from rotations.calendar.feeds import calendar_feed_active, calendar_feed_create
+
+    calendar_feed_create(
+        organization=native.organization, rotation=native, user=member_user, alarm_minutes=30, actor=None
+    )
+    page = member.get(f"/rotations/{native.pk}/").content.decode()
+    assert '<option value="30" selected>30 minutes before</option>' in page
+    member.post(f"/rotations/{native.pk}/calendar/", {"alarm_minutes": "30"})
+    assert calendar_feed_active(organization=native.organization, rotation=native, user=member_user).alarm_minutes == 30
+
+
 def test_another_organization_cannot_make_a_feed_of_my_rotation(client, native, outsider):
     client.force_login(outsider)
     assert client.post(f"/rotations/{native.pk}/calendar/").status_code == 404

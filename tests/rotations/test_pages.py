@@ -124,6 +124,33 @@ def test_an_admin_of_another_organization_cannot_see_or_change_a_rotation(outsid
     assert Rotation.objects.filter(pk=native.pk).exists()
 
 
+def confirm_refused(client, url, dialog):
+    """The page again with the dialog open, saying why beside its box, once."""
+    response = client.post(url)
+    html = response.content.decode()
+    assert response.status_code == 200
+    opened = html.split(f'<dialog id="{dialog}" class="dialog" aria-labelledby="{dialog}-title" open>')[1]
+    assert "Tick the box to confirm." in opened.split("</dialog>")[0] and html.count("Tick the box to confirm.") == 1
+
+
+def test_a_confirmation_posted_without_its_box_ticked_changes_nothing_and_says_why(admin_client, native, frozen):
+    bo = native.members.get(email="bo@acme.example")
+    override = services.override_create(rotation=native, member_id=bo.pk, start=NOW + H, end=NOW + 2 * H)
+    url = f"/rotations/{native.pk}/"
+    confirm_refused(admin_client, f"{url}overrides/{override.pk}/delete/", f"override-remove-{override.pk}")
+    Rotation.objects.filter(pk=native.pk).update(pagerduty_schedule_id="PI7DH85")
+    confirm_refused(admin_client, f"{url}delete/", "rotation-delete")
+    confirm_refused(admin_client, f"{url}unbind/", "rotation-unbind")
+    confirm_refused(admin_client, f"{url}members/{bo.pk}/remove/", f"member-remove-{bo.pk}")
+    native.refresh_from_db()
+    assert native.is_bound and native.members.count() == 3 and Override.objects.exists()
+    dialog = page(admin_client, url).split('<dialog id="rotation-delete"')[1].split("</dialog>")[0]
+    assert "cover requests" in dialog and "calendar URLs stop working" in dialog
+    admin_client.post(f"{url}members/{bo.pk}/remove/", {"confirm": "on"})
+    assert admin_client.post(f"{url}delete/", {"confirm": "on"}).url == "/rotations/"
+    assert not Rotation.objects.exists()
+
+
 def mock_schedule_pages(rsps, pages=3):
     """The v2 list over `pages` pages (offset pagination, `more`), plus one v3 page."""
     template = fixture("schedules_list.json")["schedules"][0]
@@ -253,7 +280,7 @@ def test_an_override_beyond_the_calendar_is_refused_without_a_server_error(admin
 def test_unbinding_returns_the_rotation_to_its_cadence_keeping_members(admin_client, native):
     Rotation.objects.filter(pk=native.pk).update(pagerduty_schedule_id="PI7DH85")
     Shift.objects.create(rotation=native, start=NOW, end=NOW + H, person_name="Zed")
-    admin_client.post(f"/rotations/{native.pk}/unbind/")
+    admin_client.post(f"/rotations/{native.pk}/unbind/", {"confirm": "on"})
     native.refresh_from_db()
     assert not native.is_bound and native.members.count() == 3 and not Shift.objects.exists()
 

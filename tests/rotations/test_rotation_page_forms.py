@@ -8,7 +8,7 @@ import pytest
 
 from rotations import services
 from rotations.forms import TIME_ZONES
-from rotations.models import Override, Rotation, Shift, Skip
+from rotations.models import Override, Rotation, Shift, Skip, SyncRun
 from tests.conftest import NOW
 from tests.factories import PagerDutyConnectionFactory
 
@@ -79,6 +79,16 @@ def test_an_override_that_ends_before_it_starts_is_refused_beside_the_end_with_t
     assert html.count("An override must end after it starts.") == 1  # beside the field, not also at the top
 
 
+def test_an_override_across_the_skipped_hour_of_spring_forward_is_compared_in_real_time(admin_client, native, frozen):
+    # New York skips 02:00–03:00 on 8 March: 02:30 is 07:30 UTC, as is 03:30.
+    bo = native.members.get(email="bo@acme.example")
+    response = admin_client.post(
+        f"/rotations/{native.pk}/overrides/", {"member": bo.pk, "start": "2026-03-08T02:30", "end": "2026-03-08T03:30"}
+    )
+    assert response.status_code == 200 and not Override.objects.exists()
+    assert "An override must end after it starts." in beside(response.content.decode(), "override_end")
+
+
 def test_an_override_shows_in_the_turn_it_applies_to(admin_client, native, frozen):
     bo = native.members.get(email="bo@acme.example")
     services.override_create(
@@ -87,7 +97,7 @@ def test_an_override_shows_in_the_turn_it_applies_to(admin_client, native, froze
     html = page(admin_client, f"/rotations/{native.pk}/")
     turns = html.split('data-testid="upcoming"')[1].split('<li class="turn')
     saturday = next(t for t in turns if "Sat 7 Mar 09:00 EST" in t)
-    assert "Bo Chen covers 10:00–13:00" in saturday  # 15:00–18:00 UTC in New York
+    assert "Bo Chen covers 10:00–13:00 EST" in saturday  # 15:00–18:00 UTC in New York
     assert sum('class="cover"' in t for t in turns) == 1
 
 
@@ -200,13 +210,23 @@ def bound_with_night_gaps(org):
     return rotation
 
 
+def test_the_sync_history_says_the_zone_of_its_times_as_last_sync_does(admin_client, org, frozen):
+    rotation = bound_with_night_gaps(org)
+    Rotation.objects.filter(pk=rotation.pk).update(last_sync_at=NOW, last_sync_ok=True)
+    SyncRun.objects.create(organization=org, schedule_id="PS1", started_at=NOW, ok=True)
+    html = page(admin_client, f"/rotations/{rotation.pk}/")
+    last_sync = html.split('data-testid="last-sync"')[1].split("</dl>")[0]
+    history = html.split("<summary>Sync history</summary>")[1].split("</ul>")[0]
+    assert "2026-03-06 13:00 CET</time> · ok" in last_sync and "2026-03-06 13:00 CET</time> · ok" in history
+
+
 def test_a_bound_rotation_groups_shifts_by_day_says_a_nightly_gap_once_and_names_an_outsider_once(
     admin_client, org, frozen
 ):
     rotation = bound_with_night_gaps(org)
     html = page(admin_client, f"/rotations/{rotation.pk}/")
     timeline = html.split('id="timeline-title"')[1].split("</section>")[0]
-    assert "No one on call 20:00–08:00 daily." in timeline and timeline.count("No one on call") == 1
+    assert "No one on call 20:00–08:00 daily (Europe/Paris)." in timeline and timeline.count("No one on call") == 1
     shown, more = timeline.split('<details class="more-days">')
     assert shown.count('<h3 class="day">') == 3 and "Friday 6 March" in shown
     assert "Show 12 more days</summary>" in more

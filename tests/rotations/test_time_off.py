@@ -233,6 +233,28 @@ def test_a_member_adds_time_off_on_the_page_sees_it_listed_and_deletes_it(frozen
     assert not TimeOff.objects.exists()
 
 
+def test_deleting_time_off_without_the_box_ticked_keeps_it_and_says_why(frozen, ana_client):
+    ana_client.post("/settings/time-off/", {"start": "2026-03-10T08:00", "end": "2026-03-12T18:00", "time_zone": "UTC"})
+    made = TimeOff.objects.get()
+    response = ana_client.post(f"/settings/time-off/{made.pk}/delete/")
+    dialog = f"delete-time-off-{made.pk}"
+    opened = response.content.decode().split(f'aria-labelledby="{dialog}-title" open>')[1].split("</dialog>")[0]
+    assert response.status_code == 200 and "Tick the box to confirm." in opened
+    assert TimeOff.objects.exists()
+
+
+def test_time_off_across_the_skipped_hour_of_spring_forward_is_compared_in_real_time(frozen, ana_client):
+    # Paris skips 02:00–03:00 on 29 March: 02:30 is 01:30 UTC, as is 03:30.
+    response = ana_client.post(
+        "/settings/time-off/", {"start": "2026-03-29T02:30", "end": "2026-03-29T03:30", "time_zone": "Europe/Paris"}
+    )
+    assert (
+        response.status_code == 200
+        and 'id="id_end_error">Time off must end after it starts.' in response.content.decode()
+    )
+    assert not TimeOff.objects.exists()
+
+
 def test_the_page_shows_the_service_s_refusal_beside_the_field_and_keeps_the_values(frozen, ana_client):
     page = ana_client.post(
         "/settings/time-off/", {"start": "2026-03-12T08:00", "end": "2026-03-10T08:00", "time_zone": "UTC"}
