@@ -254,7 +254,9 @@ def endpoint_disable_failing(*, endpoint_id: int, since: dt.datetime) -> bool:
         return False
     endpoint = Endpoint.objects.select_related("organization").get(pk=endpoint_id)
     _audit(endpoint, "disabled", f"Disabled webhook endpoint {endpoint.url}: failing for 24 hours")
-    admins = Membership.objects.filter(organization=endpoint.organization, role=Membership.Role.ADMIN)
+    admins = Membership.objects.filter(
+        organization=endpoint.organization, role=Membership.Role.ADMIN, user__is_active=True
+    )
     emails = list(admins.values_list("user__email", flat=True))
     link = public_url("outgoing:endpoint", endpoint.pk)
     transaction.on_commit(
