@@ -135,12 +135,14 @@ def test_support_staff_find_a_token_by_the_last_4_characters_a_customer_reads_th
     assert f"/admin/accounts/apitoken/{token.pk}/change/" in listing
 
 
-def test_django_admin_says_the_zone_of_every_time_and_of_the_audit_trail(staff_client, org, frozen):
+def test_django_admin_says_the_zone_of_every_time_and_of_the_audit_trail(frozen, staff_client, admin_user, org):
     token, _ = api_token_create(organization=org, name="deploy", scope="read")
     assert ">2026-03-06 12:00 UTC</td>" in staff_client.get("/admin/accounts/apitoken/").content.decode()
     organization = staff_client.get(f"/admin/accounts/organization/{org.pk}/change/").content.decode()
     assert "2026-03-06 12:00 UTC system: Created" in organization
     assert "March 6, 2026" not in organization
+    user = staff_client.get(f"/admin/accounts/user/{admin_user.pk}/change/").content.decode()
+    assert re.search(r"Date joined:</label>\s*<div class=\"readonly\">2026-03-06 12:00 UTC</div>", user)
 
 
 def test_a_revoked_token_stops_working(admin_client, client, org):
