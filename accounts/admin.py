@@ -65,6 +65,7 @@ class UserAdmin(BaseUserAdmin):
         ),
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
+    readonly_fields = ["last_login", "date_joined"]
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     actions = None  # no bulk delete: each account leaves its organizations through membership_remove
 

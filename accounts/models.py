@@ -229,4 +229,4 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label}: {self.summary}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} UTC {self.actor_label}: {self.summary}"

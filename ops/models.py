@@ -12,4 +12,4 @@ class PeriodicRun(models.Model):
         verbose_name = "periodic job run"
 
     def __str__(self):
-        return f"{self.task} at {self.last_run_at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.task} at {self.last_run_at:%Y-%m-%d %H:%M:%S} UTC"

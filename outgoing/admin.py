@@ -7,6 +7,7 @@ are audited: enable/disable an endpoint.
 """
 
 from django.contrib import admin
+from django.contrib.admin.utils import display_for_value
 from django.utils.html import format_html, format_html_join
 
 from accounts.actor import Actor
@@ -65,7 +66,14 @@ class EndpointAdmin(ReadOnlyAdmin):
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
-                (d.created_at, d.event_type, d.event_id, d.get_status_display(), d.response_code or "", d.error)
+                (
+                    display_for_value(d.created_at, ""),
+                    d.event_type,
+                    d.event_id,
+                    d.get_status_display(),
+                    d.response_code or "",
+                    d.error,
+                )
                 for d in selectors.deliveries(obj, limit=20)
             ),
         )

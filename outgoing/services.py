@@ -12,7 +12,6 @@ import re
 import secrets
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +23,7 @@ from accounts.numbers import whole
 from accounts.refusal import Refusal
 from accounts.text import SPACE, line_break_problem
 from config import limits
+from config.links import public_url
 from notifications import registry, tasks
 from notifications import services as engine
 from notifications.models import Notification
@@ -254,9 +254,11 @@ def endpoint_disable_failing(*, endpoint_id: int, since: dt.datetime) -> bool:
         return False
     endpoint = Endpoint.objects.select_related("organization").get(pk=endpoint_id)
     _audit(endpoint, "disabled", f"Disabled webhook endpoint {endpoint.url}: failing for 24 hours")
-    admins = Membership.objects.filter(organization=endpoint.organization, role=Membership.Role.ADMIN)
+    admins = Membership.objects.filter(
+        organization=endpoint.organization, role=Membership.Role.ADMIN, user__is_active=True
+    )
     emails = list(admins.values_list("user__email", flat=True))
-    link = f"{settings.PUBLIC_BASE_URL}/settings/webhooks/{endpoint.pk}/"
+    link = public_url("outgoing:endpoint", endpoint.pk)
     transaction.on_commit(
         lambda: send_mail(
             subject=f"Roster disabled the webhook endpoint {endpoint.url}",

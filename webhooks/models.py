@@ -199,4 +199,4 @@ class IncidentEvent(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.event_type} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.event_type} at {self.occurred_at:%Y-%m-%d %H:%M:%S} UTC"

@@ -1,5 +1,6 @@
 """Organizations, sign-in, API tokens and the management commands scripts rely on."""
 
+import datetime as dt
 import io
 import re
 
@@ -11,7 +12,7 @@ from django.test import Client
 from accounts.models import ApiToken, AuditEvent, Membership, Organization, User, hash_token
 from accounts.services import api_token_create
 from rotations.services import rotation_create
-from tests.conftest import PASSWORD
+from tests.conftest import NOW, PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -120,10 +121,28 @@ def test_the_api_tokens_page_links_to_the_api_reference(admin_client, org):
     assert 'href="/api/docs/"' in admin_client.get("/settings/api-tokens/").content.decode()
 
 
+def test_the_api_tokens_page_says_the_zone_of_when_a_token_was_created_and_last_used(admin_client, org, frozen):
+    token, _ = api_token_create(organization=org, name="deploy", scope="read")
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=NOW + dt.timedelta(hours=2))
+    row = admin_client.get("/settings/api-tokens/").content.decode().split('data-label="Created">')[1]
+    assert row.startswith("2026-03-06 12:00 UTC from the command line")
+    assert 'data-label="Last used">2026-03-06 14:00 UTC</td>' in row
+
+
 def test_support_staff_find_a_token_by_the_last_4_characters_a_customer_reads_them(staff_client, org):
     token, _ = api_token_create(organization=org, name="deploy", scope="read")
     listing = staff_client.get(f"/admin/accounts/apitoken/?q={token.last4}").content.decode()
     assert f"/admin/accounts/apitoken/{token.pk}/change/" in listing
+
+
+def test_django_admin_says_the_zone_of_every_time_and_of_the_audit_trail(frozen, staff_client, admin_user, org):
+    token, _ = api_token_create(organization=org, name="deploy", scope="read")
+    assert ">2026-03-06 12:00 UTC</td>" in staff_client.get("/admin/accounts/apitoken/").content.decode()
+    organization = staff_client.get(f"/admin/accounts/organization/{org.pk}/change/").content.decode()
+    assert "2026-03-06 12:00 UTC system: Created" in organization
+    assert "March 6, 2026" not in organization
+    user = staff_client.get(f"/admin/accounts/user/{admin_user.pk}/change/").content.decode()
+    assert re.search(r"Date joined:</label>\s*<div class=\"readonly\">2026-03-06 12:00 UTC</div>", user)
 
 
 def test_a_revoked_token_stops_working(admin_client, client, org):

@@ -189,6 +189,17 @@ def test_a_failure_then_a_success_is_sent_once_and_says_after_how_many_attempts(
     assert "after 2 attempts" in member_client.get(f"/rotations/{rotation.pk}/").content.decode()
 
 
+def test_the_rotation_page_says_the_zone_of_a_next_try_and_of_a_sent_time(rotation, outbox, frozen, member_client):
+    outbox.failures = [registry.SendError("Timed out.")]
+    sync.record_handoffs()
+    tasks.sweep()
+    waiting = member_client.get(f"/rotations/{rotation.pk}/").content.decode()
+    assert ">12:01 UTC</time> (attempt 2)" in waiting
+    frozen.move_to(NOW + 4 * MINUTE)
+    tasks.sweep()
+    assert ">12:04 UTC</time>, after 2 attempts" in member_client.get(f"/rotations/{rotation.pk}/").content.decode()
+
+
 def test_a_rate_limited_send_waits_as_long_as_it_was_asked(rotation, outbox, frozen):
     outbox.failures = [registry.SendError("The service asked Roster to slow down.", retry_after=42)]
     sync.record_handoffs()

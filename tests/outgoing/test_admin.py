@@ -69,6 +69,13 @@ def test_staff_see_endpoints_and_deliveries_and_never_a_secret(staff_client, hoo
     assert "since-2026" in html[4]  # the answer's body: in Django admin only
 
 
+def test_an_endpoint_s_latest_deliveries_in_django_admin_say_when_in_plain_words_with_the_zone(
+    staff_client, frozen, hooks
+):
+    page = staff_client.get(reverse("admin:outgoing_endpoint_change", args=[hooks["acme"].pk])).content.decode()
+    assert "<tr><td>2026-03-06 12:00 UTC</td><td>incident.updated</td>" in page
+
+
 def test_the_answer_s_body_is_not_on_the_endpoint_s_page_nor_in_the_api(admin_client, hooks):
     page = admin_client.get(f"/settings/webhooks/{hooks['acme'].pk}/").content.decode()
     api = admin_client.get(f"/api/webhook-endpoints/{hooks['acme'].pk}/deliveries").content.decode()

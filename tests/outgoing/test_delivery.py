@@ -10,6 +10,7 @@ from django.core import mail
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from accounts.models import Membership, User
 from notifications import services as engine
 from notifications import tasks
 from notifications import tasks as notification_tasks
@@ -183,6 +184,8 @@ def test_an_endpoint_failing_for_24_hours_is_disabled_and_its_admins_emailed(
     org, frozen, admin_user, member_user, django_capture_on_commit_callbacks
 ):
     endpoint = _endpoint(org)
+    departed = User.objects.create_user(email="left@acme.example", is_active=False)
+    Membership.objects.create(user=departed, organization=org, role=Membership.Role.ADMIN)
     responses.add(responses.POST, HOOK, status=500)
     attempt(_event(endpoint, "evt_a"))
     frozen.shift(23 * 3600)
@@ -198,6 +201,7 @@ def test_an_endpoint_failing_for_24_hours_is_disabled_and_its_admins_emailed(
     assert message.to == ["admin@acme.example"]
     assert message.subject == f"Roster disabled the webhook endpoint {HOOK}"
     assert "The endpoint answered 500" in message.body
+    assert f": https://roster.example.com/settings/webhooks/{endpoint.pk}/\n" in message.body
     assert endpoint.secret not in message.body
     # Nothing more is sent while disabled; enabling sends what waits.
     waiting = _event(endpoint, "evt_d")
