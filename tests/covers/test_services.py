@@ -4,6 +4,7 @@ hears who was faster), swap (both changes or neither), cancel, expire and the wa
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 import time_machine
@@ -373,3 +374,14 @@ def test_the_beat_task_runs_every_minute_and_does_both(rotation, settings):
     made = ask(rotation)
     with time_machine.travel(made.end + H, tick=False):
         assert tasks.expire() == {"warned": 0, "expired": 1, "requeued": 0}
+
+
+def test_a_window_across_the_skipped_hour_of_spring_forward_is_compared_in_real_time(rotation):
+    # New York skips 02:00–03:00 on 8 March: 02:30 and 03:30 that day are both 07:30 UTC.
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+    start, end = (dt.datetime(2026, 3, 8, hour, 30, tzinfo=new_york) for hour in (2, 3))
+
+    error = refused(lambda: ask(rotation, window=(start, end)))
+
+    assert (error.field, error.code, error.message) == ("end", "invalid_range", "The end must be after the start.")
+    assert not CoverRequest.objects.exists()
