@@ -170,3 +170,11 @@ def test_an_incident_known_only_from_a_custom_field_event_comes_after_dated_ones
     _, raw = api_token_create(organization=org, name="script", scope="read")
     listed = client.get("/api/incidents/", HTTP_AUTHORIZATION=f"Bearer {raw}").json()["incidents"]
     assert [i["id"] for i in listed] == ["PDATED1", "PSTUB01"]
+
+
+def test_a_service_filter_roster_has_no_incidents_from_is_named_and_every_incident_shown(member_client, two_incidents):
+    page = member_client.get("/incidents/?service=PUNKNOWN").content.decode()
+    assert "“PUNKNOWN” is not a service Roster has incidents from, so incidents of any service are shown." in page
+    assert "A little bump in the road" in page and "Billing is slow" in page
+    assert 'aria-describedby="f-service-error"' in page
+    assert "No incidents match." not in page
