@@ -159,8 +159,8 @@ class RotationCreateCore(Schema):
 
 
 class RotationUpdateCore(Schema):
-    name: Name | None = None  # type: ignore[valid-type]
-    time_zone: TimeZone | None = Field(None, description=TIME_ZONE)  # type: ignore[valid-type]
+    name: Name = None  # type: ignore[valid-type]
+    time_zone: TimeZone = Field(None, description=TIME_ZONE)  # type: ignore[valid-type]
     description: Text | None = None
     members: Members | None = None
     cadence: CadenceInput | None = None
