@@ -9,7 +9,7 @@ from functools import cache
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Min, Q
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 from encrypted_model_fields.fields import EncryptedTextField
 
@@ -28,7 +28,10 @@ STATUSES = ["triggered", "acknowledged", "resolved"]
 
 
 def incidents(*, organization, status: str = "", service: str = ""):
-    queryset = Incident.objects.filter(organization=organization)
+    """Newest first; stubs (no PagerDuty created time yet) last, on PostgreSQL as on SQLite."""
+    queryset = Incident.objects.filter(organization=organization).order_by(
+        F("pagerduty_created_at").desc(nulls_last=True), "-first_seen_at"
+    )
     if status:
         queryset = queryset.filter(status=status)
     if service:

@@ -116,6 +116,9 @@ def incidents(request):
     unknown_status = "" if status in selectors.STATUSES else status
     status = "" if unknown_status else status
     service = request.GET.get("service", "")
+    services_seen = selectors.services(organization=org)
+    unknown_service = "" if not service or service in dict(services_seen) else service
+    service = "" if unknown_service else service
     return render(
         request,
         "webhooks/incidents.html",
@@ -124,10 +127,11 @@ def incidents(request):
                 request.GET.get("page")
             ),
             "statuses": selectors.STATUSES,
-            "services": selectors.services(organization=org),
+            "services": services_seen,
             "status": status,
             "unknown_status": unknown_status,
             "service": service,
+            "unknown_service": unknown_service,
         },
     )
 

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from accounts.services import api_token_create
 from webhooks.models import Incident
 
 from .conftest import fixture
@@ -152,3 +153,28 @@ def test_a_status_filter_roster_does_not_know_is_named_and_every_incident_shown(
 def test_the_list_says_when_each_incident_was_created_as_the_api_does(member_client, two_incidents):
     page = member_client.get("/incidents/").content.decode()
     assert '<time datetime="2020-04-09T15:16:27+00:00">2020-04-09 15:16 UTC</time>' in page
+
+
+def test_an_incident_known_only_from_a_custom_field_event_comes_after_dated_ones_on_page_and_api(
+    member_client, client, org
+):
+    Incident.objects.create(organization=org, pagerduty_id="PSTUB01", title="Stub incident")
+    Incident.objects.create(
+        organization=org,
+        pagerduty_id="PDATED1",
+        title="Dated incident",
+        pagerduty_created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    page = member_client.get("/incidents/").content.decode()
+    assert page.index("Dated incident") < page.index("Stub incident")
+    _, raw = api_token_create(organization=org, name="script", scope="read")
+    listed = client.get("/api/incidents/", HTTP_AUTHORIZATION=f"Bearer {raw}").json()["incidents"]
+    assert [i["id"] for i in listed] == ["PDATED1", "PSTUB01"]
+
+
+def test_a_service_filter_roster_has_no_incidents_from_is_named_and_every_incident_shown(member_client, two_incidents):
+    page = member_client.get("/incidents/?service=PUNKNOWN").content.decode()
+    assert "“PUNKNOWN” is not a service Roster has incidents from, so incidents of any service are shown." in page
+    assert "A little bump in the road" in page and "Billing is slow" in page
+    assert 'aria-describedby="f-service-error"' in page
+    assert "No incidents match." not in page
