@@ -64,9 +64,7 @@ def test_an_invitation_email_is_described_and_refused_as_before(client, describe
 
 def test_a_rotation_s_time_zone_is_one_of_the_described_names(client, described, bearer):
     zone = schema_of(described, "RotationCreateCore")["properties"]["timeZone"]
-    described_zone = re.compile(zone["pattern"])
-    assert described_zone.match("Europe/Paris") and described_zone.match(" Etc/GMT+3 ")
-    assert not described_zone.match("Mars/Olympus") and not described_zone.match("Etc/GMT3")
+    assert "Europe/Paris" in zone["enum"] and "Mars/Olympus" not in zone["enum"]
 
     response = post(client, "/api/rotations/", bearer, {"name": "X", "timeZone": "Mars/Olympus"})
     assert response.status_code == 400

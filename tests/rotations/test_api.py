@@ -97,21 +97,6 @@ def test_a_patch_with_a_required_field_null_is_refused_naming_it(api, native, fr
     assert native.description == ""
 
 
-def test_the_page_and_the_api_trim_spaces_around_a_time_zone(api, admin_client, native, frozen):
-    assert api.patch(f"{native.pk}/", {"timeZone": " Europe/Paris "}).json()["timeZone"] == "Europe/Paris"
-    created = api.post("", {"name": "Y", "timeZone": "\tAsia/Tokyo"})
-    assert created.status_code == 201 and created.json()["timeZone"] == "Asia/Tokyo"
-    form = {
-        "name": "X",
-        "time_zone": " Europe/Paris",
-        "cadence_count": "1",
-        "cadence_unit": "days",
-        "handoff_time": "09:00",
-    }
-    assert admin_client.post("/rotations/new/", form).status_code == 302
-    assert Rotation.objects.get(name="X").time_zone == "Europe/Paris"
-
-
 def test_creating_with_a_pagerduty_schedule_binds_and_syncs_it(
     api, org, rsps, frozen, django_capture_on_commit_callbacks
 ):
