@@ -474,3 +474,37 @@ def test_a_nul_character_in_a_template_is_refused_not_a_500_on_postgresql(slack_
 
     assert "Slack settings not saved: Text may not contain NUL characters." in page.content.decode()
     assert RotationSlack.objects.get().topic_template == "On call: {person} until {until}"
+
+
+def test_the_notifications_section_names_each_target_and_asks_slack_at_most_once(
+    slack_team, org, fake_slack, member_client
+):
+    from outgoing.models import Endpoint
+
+    endpoint = Endpoint.objects.create(organization=org, url="https://hooks.example.com/t/abc123", secret="whsec_x")
+    targets = [
+        ("slack", "usergroup:S0ONCALL", "slack.usergroup"),
+        ("slack", "topic:C0OPS", "slack.topic"),
+        ("slack", "dm:ada@acme.example", "slack.reminder"),
+        ("email", "email:grace@acme.example", "email.reminder"),
+        ("email", "email:someone@else.example", "email.shift_moved"),
+        ("webhook", f"endpoint:{endpoint.pk}", "webhook.rotation.handoff"),
+    ]
+    for channel, target, kind in targets:
+        Notification.objects.create(
+            organization=org, rotation=slack_team, source="s", source_at=NOW, channel=channel, target=target, kind=kind
+        )
+
+    page = member_client.get(f"/rotations/{slack_team.pk}/").content.decode()
+    section = page[page.index('data-testid="notifications"') :].split("</ol>")[0]
+    for shown in (
+        "to @platform-oncall (Platform on call)",
+        "to #ops",
+        "to Ada Lovelace &lt;ada@acme.example&gt;",
+        "to Grace Hopper &lt;grace@acme.example&gt;",
+        "to someone@else.example",
+        "to hooks.example.com",
+    ):
+        assert shown in section
+    assert "S0ONCALL" not in section and "endpoint:" not in section and "abc123" not in section
+    assert fake_slack.calls["usergroups.list"] == 1 and fake_slack.calls["conversations.list"] == 1
