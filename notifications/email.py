@@ -274,6 +274,7 @@ class EmailChannel(registry.Channel):
     key = CHANNEL
     kinds = KINDS + email_covers.KINDS
     plan_cover = staticmethod(email_covers.plan_cover)
+    target_labels = staticmethod(registry.people)
 
     def leads(self) -> dict[int, dt.timedelta]:
         """The largest "N hours before" of each rotation (its default or anyone's own): two queries."""

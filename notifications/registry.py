@@ -170,6 +170,10 @@ class Channel:
     def plan_cover(self, cover: CoverRequest, event: str) -> Iterable[Planned]:
         return ()
 
+    def target_labels(self, rotation: Rotation, targets: set[str]) -> dict[str, str]:
+        """What a person reads for these targets of the rotation's rows (a target left out shows as stored)."""
+        return {}
+
     def send(self, notification: Notification) -> None:
         raise SendError(f"Roster has no way to send to “{self.key}”.", permanent=True)
 
@@ -236,6 +240,13 @@ def plan_each(
         except Exception:
             log.exception(failed)
     return planned
+
+
+def people(rotation: Rotation, targets: Iterable[str]) -> dict[str, str]:
+    """Targets "<prefix>:<email>" (an email, a Slack direct message) as the member's name and email."""
+    names = {m.email.lower(): m.name for m in rotation.members.all()}
+    emails = {t: t.partition(":")[2] for t in targets}
+    return {t: f"{names[e]} <{e}>" if e in names else e for t, e in emails.items()}
 
 
 def unsupersedable_kinds() -> list[str]:

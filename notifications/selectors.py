@@ -20,9 +20,15 @@ def recent_notifications(rotation: Rotation, limit: int = RECENT) -> list[Notifi
 
 def rotation_page_context(rotation: Rotation) -> dict:
     """rotations.hooks detail context: the rotation page's "Notifications" section."""
+    rows = recent_notifications(rotation)
+    labels: dict[str, dict[str, str]] = {}
+    for key in {n.channel for n in rows}:
+        found = registry.channel(key)
+        labels[key] = found.target_labels(rotation, {n.target for n in rows if n.channel == key}) if found else {}
     return {
         "recent_notifications": [
-            {"row": n, "kind_label": registry.kind(n.kind).label} for n in recent_notifications(rotation)
+            {"row": n, "kind_label": registry.kind(n.kind).label, "target": labels[n.channel].get(n.target, n.target)}
+            for n in rows
         ]
     }
 

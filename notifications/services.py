@@ -336,9 +336,7 @@ def _attempt(row: Notification, channel: registry.Channel | None, now: dt.dateti
             return _fail(row, error.reason)
         if error.counted and row.attempts >= channel.max_attempts(error):
             return _fail(row, f"Gave up after {row.attempts} attempts: {error.reason}")
-        wait = channel.retry_wait(row.attempts, error)
-        reason = error.reason if error.retry_after is None else f"{error.reason} Trying again in {round(wait)} s."
-        return _retry(row, now, wait, reason, attempted=error.counted)
+        return _retry(row, now, channel.retry_wait(row.attempts, error), error.reason, attempted=error.counted)
     _record(row, status=Notification.Status.SENT, sent_at=timezone.now(), last_error="")
     return Outcome(Notification.Status.SENT)
 

@@ -39,6 +39,7 @@ import datetime as dt
 import hashlib
 import json
 import time
+from urllib.parse import urlsplit
 
 import requests
 from django.utils import timezone
@@ -188,6 +189,11 @@ class WebhookChannel(registry.Channel):
             if shift.lead <= dt.timedelta(minutes=endpoint.upcoming_lead_minutes):
                 payload = {"eventId": event_id, "leadMinutes": endpoint.upcoming_lead_minutes}
                 yield registry.Planned(CHANNEL, target(endpoint.pk), "webhook.rotation.upcoming", payload)
+
+    def target_labels(self, rotation, targets):
+        """The endpoint's description, else its URL's host (the rest of a URL may hold a token)."""
+        found = Endpoint.objects.filter(organization=rotation.organization_id, pk__in=[endpoint_id(t) for t in targets])
+        return {target(e.pk): e.description or urlsplit(e.url).hostname for e in found}
 
     def watched(self) -> set[int]:
         return {rotation_id for rotation_id, _ in _subscribed_rotations("rotation.shift_changed")}

@@ -109,6 +109,7 @@ class NotFound(PagerDutyError):
 
 
 RATE_LIMITED = "PagerDuty is rate-limiting requests (429)."  # on the card, without a wait that goes stale
+TRY_AGAIN = " Try again in a minute."  # to a person who just acted; a stored error drops it (Roster retries)
 
 
 class RateLimited(PagerDutyError):
@@ -392,10 +393,10 @@ class PagerDutyClient:
             return NotFound(f"PagerDuty has no such object.{said}", status=status, detail=detail)
         if status == 429:
             wait = _server_wait(response)
-            when = f" Try again in {int(wait + 0.999)} seconds." if wait else " Try again in a minute."
+            when = f" Try again in {int(wait + 0.999)} seconds." if wait else TRY_AGAIN
             return RateLimited(RATE_LIMITED + when, status=status, retry_after=wait)
         if status >= 500:
-            return Unavailable(f"PagerDuty is having trouble (HTTP {status}). Try again in a minute.", status=status)
+            return Unavailable(f"PagerDuty is having trouble (HTTP {status}).{TRY_AGAIN}", status=status)
         return BadRequest(
             f"PagerDuty rejected the request (HTTP {status})." + (f" {text}" if text else ""),
             status=status,

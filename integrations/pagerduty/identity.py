@@ -24,7 +24,7 @@ from oauthlib.oauth2 import OAuth2Error, WebApplicationClient
 from oauthlib.oauth2.rfc6749.errors import InsecureTransportError
 from requests_oauthlib import OAuth2Session
 
-from .client import PagerDutyError, Unavailable
+from .client import TRY_AGAIN, PagerDutyError, Unavailable
 
 log = logging.getLogger(__name__)
 for _name in ("requests_oauthlib", "oauthlib"):
@@ -104,7 +104,7 @@ def _raise_for_server_trouble(response):
     """5xx/429 and unreadable bodies are the service's trouble, not a refused grant."""
     if response.status_code == 429 or response.status_code >= 500:
         raise Unavailable(
-            f"PagerDuty's sign-in service is having trouble (HTTP {response.status_code}). Try again in a minute.",
+            f"PagerDuty's sign-in service is having trouble (HTTP {response.status_code}).{TRY_AGAIN}",
             status=response.status_code,
         )
     try:

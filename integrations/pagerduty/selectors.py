@@ -114,7 +114,7 @@ def connection_health(connection: PagerDutyConnection | None, *, organization=No
     if is_oauth and connection.last_refresh_result == PagerDutyConnection.RefreshResult.FAILED:
         return Health(
             "degraded",
-            message=f"Roster could not refresh the OAuth token ({connection.last_refresh_error}). "
+            message=f"Roster could not refresh the OAuth token: {connection.last_refresh_error} "
             "It retries automatically; nothing to do.",
             since=connection.last_refreshed_at,
         )

@@ -259,7 +259,7 @@ class SlackClient:
         if refused:
             raise RateLimited(
                 "paced",
-                f"Roster keeps to Slack's limit of {rate} {api} calls; it will try again in {refused.retry_after} s.",
+                f"Roster keeps to Slack's limit of {rate} {api} calls; it will try again when the limit allows.",
                 retry_after=refused.retry_after,
             )
 
@@ -441,11 +441,7 @@ def _mapped(response: SlackResponse, *, channel: str) -> SlackError:
     data = response.data if isinstance(response.data, dict) else {}
     if status == 429:
         wait = retry_after.seconds(headers.get("retry-after"))
-        return RateLimited(
-            "ratelimited",
-            "Slack is rate-limiting Roster; it will try again" + (f" in {int(wait)} s." if wait is not None else "."),
-            retry_after=wait,
-        )
+        return RateLimited("ratelimited", "Slack is rate-limiting Roster; it will try again.", retry_after=wait)
     if status != 200 or not data:
         return Unavailable(f"http_{status}", f"Slack answered with an error (HTTP {status}); Roster will try again.")
     needed = data.get("needed")

@@ -5,7 +5,7 @@ Slack), `page` (the rotation page's Slack section), `covers` (cover requests' me
 from __future__ import annotations
 
 from .. import registry
-from . import covers, planning, sending
+from . import covers, page, planning, sending
 
 
 class SlackChannel(registry.Channel):
@@ -16,3 +16,4 @@ class SlackChannel(registry.Channel):
     plan_upcoming = staticmethod(planning.plan_reminder)
     plan_cover = staticmethod(covers.plan_cover)
     send = staticmethod(sending.send)
+    target_labels = staticmethod(page.target_labels)

@@ -14,6 +14,7 @@ from integrations.slack.selectors import get_connection, normalize_email, slack_
 from integrations.slack.services import client_for, slack_users_match
 from rotations.models import Rotation
 
+from .. import registry
 from ..forms import NewUserGroupForm
 from ..models import RotationSlack
 from .settings import (
@@ -84,6 +85,16 @@ def pickers(connection: SlackConnection) -> tuple[list[dict], list[dict], str]:
         found = (groups, channels)
         cache.set(key, found, PICKERS_SECONDS)
     return found[0], found[1], ""
+
+
+def target_labels(rotation: Rotation, targets: set[str]) -> dict[str, str]:
+    """Direct messages as the person; groups and channels as the page's pickers name them (from the
+    cache the rotation page's Slack section fills: Slack is not asked here)."""
+    connection = get_connection(rotation.organization_id)
+    found = cache.get(pickers_key(connection)) if connection is not None else None
+    names = {o["id"]: o["label"] for o in (*found[0], *found[1])} if found else {}
+    labels = registry.people(rotation, [t for t in targets if t.startswith("dm:")])
+    return labels | {t: names[t.partition(":")[2]] for t in targets if t.partition(":")[2] in names}
 
 
 def _with_current(options: list[dict], current: str) -> list[dict]:

@@ -121,6 +121,8 @@ def test_a_failed_refresh_says_when_it_failed_not_when_one_last_worked(org, rsps
     assert "2026-10-21 07:28 UTC</time>)</small>" in page  # since the failure
     assert "2026-10-21 07:28 UTC</time> · Failed (will retry)" in page  # the last refresh: the one that failed
     assert "2026-10-20 08:28" not in page
+    assert "token: PagerDuty&#x27;s sign-in service is having trouble (HTTP 503). It retries automatically" in page
+    assert "Try again in a minute" not in page
 
 
 def test_the_beat_task_refreshes_only_oauth_connections_near_expiry(org, other_org, rsps, monkeypatch):

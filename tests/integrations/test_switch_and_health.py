@@ -268,6 +268,18 @@ def test_refresh_connection_while_pagerduty_is_down_says_it_will_retry(admin_cli
     assert 'data-testid="pd-status">Degraded<' in html
 
 
+def test_pagerduty_down_on_the_card_says_nothing_to_do_and_no_try_again(admin_client, key_connection, rsps):
+    rsps.add(responses.GET, pd_mocks.api("/users/me"), status=503, json={})
+    flash = admin_client.post(f"{URL}pagerduty/refresh/", follow=True).content.decode()
+    assert "PagerDuty is having trouble (HTTP 503). Try again in a minute." in flash  # said at once to who clicked
+    html = page(admin_client)
+    assert (
+        "Degraded:</strong> PagerDuty is having trouble (HTTP 503). Roster retries automatically; nothing to do."
+        in html
+    )
+    assert "Try again in a minute" not in html
+
+
 def test_the_json_status_carries_the_same_health(client, org, admin_token, key_connection, admin_user):
     key_connection.status = "invalid"
     key_connection.last_error = "Unauthorized: Invalid or expired API token."

@@ -230,19 +230,21 @@ def test_a_channel_roster_is_not_in_is_shown_on_the_rotation_in_plain_words(slac
     assert "invite it (type /invite @Roster in the channel)" in page
 
 
-def test_slack_rate_limiting_is_retried_after_its_retry_after(slack_team, fake_slack):
+def test_slack_rate_limiting_is_retried_after_its_retry_after(slack_team, fake_slack, member_client):
     fake_slack.fail_next("chat.postMessage", status=429, headers={"Retry-After": "30"})
 
     hand_off(slack_team, NOW - MINUTE, ADA)
 
     row = Notification.objects.get(kind="slack.on_duty")
-    assert row.status == "pending" and "rate-limiting" in row.last_error
+    assert row.status == "pending" and row.last_error == "Slack is rate-limiting Roster; it will try again."
     assert row.next_attempt_at == NOW + dt.timedelta(seconds=30)
     assert fake_slack.messages == []
+    page = member_client.get(f"/rotations/{slack_team.pk}/").content.decode()
+    assert ">12:00 UTC</time> (attempt 2)" in page and " s." not in page.split(row.last_error)[1][:80]
 
 
 def test_a_group_update_held_by_roster_pace_waits_for_the_window_and_is_not_an_attempt(
-    slack_team, fake_slack, settings, frozen
+    slack_team, fake_slack, settings, frozen, member_client
 ):
     from integrations.slack.client import SlackClient
 
@@ -260,6 +262,8 @@ def test_a_group_update_held_by_roster_pace_waits_for_the_window_and_is_not_an_a
     assert row.status == "pending" and row.attempts == 0
     assert "keeps to Slack's limit of 20 per minute usergroups.users.update calls" in row.last_error
     assert row.next_attempt_at == NOW + dt.timedelta(seconds=40)  # when the window frees (39.5 s, rounded up)
+    assert "40 s" not in row.last_error  # a countdown would be stale on the page: it shows the next try
+    assert ">12:00 UTC</time> (attempt 1)" in member_client.get(f"/rotations/{slack_team.pk}/").content.decode()
     assert fake_slack.calls["usergroups.users.update"] == 20 and fake_slack.throttled == {}
     assert results(slack_team)["slack.on_duty"][0] == "sent"  # a message has its own budget
 
@@ -474,3 +478,37 @@ def test_a_nul_character_in_a_template_is_refused_not_a_500_on_postgresql(slack_
 
     assert "Slack settings not saved: Text may not contain NUL characters." in page.content.decode()
     assert RotationSlack.objects.get().topic_template == "On call: {person} until {until}"
+
+
+def test_the_notifications_section_names_each_target_and_asks_slack_at_most_once(
+    slack_team, org, fake_slack, member_client
+):
+    from outgoing.models import Endpoint
+
+    endpoint = Endpoint.objects.create(organization=org, url="https://hooks.example.com/t/abc123", secret="whsec_x")
+    targets = [
+        ("slack", "usergroup:S0ONCALL", "slack.usergroup"),
+        ("slack", "topic:C0OPS", "slack.topic"),
+        ("slack", "dm:ada@acme.example", "slack.reminder"),
+        ("email", "email:grace@acme.example", "email.reminder"),
+        ("email", "email:someone@else.example", "email.shift_moved"),
+        ("webhook", f"endpoint:{endpoint.pk}", "webhook.rotation.handoff"),
+    ]
+    for channel, target, kind in targets:
+        Notification.objects.create(
+            organization=org, rotation=slack_team, source="s", source_at=NOW, channel=channel, target=target, kind=kind
+        )
+
+    page = member_client.get(f"/rotations/{slack_team.pk}/").content.decode()
+    section = page[page.index('data-testid="notifications"') :].split("</ol>")[0]
+    for shown in (
+        "to @platform-oncall (Platform on call)",
+        "to #ops",
+        "to Ada Lovelace &lt;ada@acme.example&gt;",
+        "to Grace Hopper &lt;grace@acme.example&gt;",
+        "to someone@else.example",
+        "to hooks.example.com",
+    ):
+        assert shown in section
+    assert "S0ONCALL" not in section and "endpoint:" not in section and "abc123" not in section
+    assert fake_slack.calls["usergroups.list"] == 1 and fake_slack.calls["conversations.list"] == 1
