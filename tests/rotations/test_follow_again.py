@@ -105,7 +105,8 @@ def test_sync_now_while_pagerduty_is_down_says_it_will_retry(
         admin_client.post(f"/rotations/{bound.pk}/sync/")
     html = page(admin_client, f"/rotations/{bound.pk}/")
     assert 'data-testid="sync-retrying">Sync retrying<' in html
-    assert "Roster retries automatically; showing the last known schedule." in html
+    assert "(HTTP 503). Roster retries automatically; showing the last known schedule." in html
+    assert "Try again in a minute" not in html  # no telling the person to act while Roster retries
     card = page(admin_client, "/settings/integrations/")
     assert 'data-testid="pd-status">Degraded<' in card
     assert "Platform</a>: sync retrying — PagerDuty is having trouble" in card
