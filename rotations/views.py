@@ -212,6 +212,14 @@ def delete(request, rotation_id: int):
 
 @login_required
 @require_POST
+def calendar_revoke(request, rotation_id: int):
+    rotation = selectors.rotation_for(get_org_for_member(request), rotation_id, now=timezone.now())
+    page = functools.partial(render_detail, request, rotation)
+    return calendar_views.revoke(request, rotation=rotation, back=_back(rotation_id, "calendar-title"), page=page)
+
+
+@login_required
+@require_POST
 def member_add(request, rotation_id: int):
     rotation = _admin_rotation(request, rotation_id)
 
