@@ -258,8 +258,9 @@ def skip(request, rotation_id: int):
 
 @rotation_action("timeline-title")
 def skip_delete(request, rotation, skip_id: int):
-    services.skip_delete(rotation=rotation, skip_id=skip_id)
-    return "Skip undone: the turn is back with its person."
+    if services.skip_delete(rotation=rotation, skip_id=skip_id):
+        return "Skip undone: the turn is back with its person."
+    return "That skip was already undone; nothing changed."
 
 
 @login_required
@@ -278,8 +279,9 @@ def override_add(request, rotation_id: int):
 
 @rotation_action("timeline-title", confirm="override-remove-{override_id}")
 def override_delete(request, rotation, override_id: int):
-    services.override_delete(rotation=rotation, override_id=override_id)
-    return "Override removed."
+    if services.override_delete(rotation=rotation, override_id=override_id):
+        return "Override removed."
+    return "That override was already removed; nothing changed."
 
 
 @login_required
