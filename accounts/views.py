@@ -1,3 +1,4 @@
+import functools
 from urllib.parse import urlsplit
 
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import once, services
 from .access import get_org_for_admin, memberships_for
 from .actor import Actor
+from .dialogs import confirmed
 from .forms import RESEND_SALT, ApiTokenForm, ConfirmEmailForm
 from .models import User
 from .services import InputRefused, api_token_create, api_token_revoke, api_tokens_with_problems
@@ -65,14 +67,19 @@ def api_tokens(request):
         else:
             once.keep(request, "api_token", raw)  # shown once by the GET below; a reload makes no second token
             return redirect("accounts:api_tokens")
+    return _tokens_page(request, org, form)
+
+
+def _tokens_page(request, org, form=None, **shown):
     return render(
         request,
         "accounts/api_tokens.html",
         {
-            "form": form,
+            "form": form or ApiTokenForm(),
             "tokens": api_tokens_with_problems(org),
             "new_token": once.take(request, "api_token"),
             "organization": org,
+            **shown,
         },
     )
 
@@ -81,9 +88,13 @@ def api_tokens(request):
 @require_POST
 def api_token_delete(request, token_id: int):
     org = get_org_for_admin(request)
-    if api_token_revoke(organization=org, token_id=token_id, actor=Actor.of_request(request)):
-        messages.success(request, "The API token was revoked. Scripts using it will now get 401.")
-    return redirect("accounts:api_tokens")
+
+    def act():
+        if api_token_revoke(organization=org, token_id=token_id, actor=Actor.of_request(request)):
+            messages.success(request, "The API token was revoked. Scripts using it will now get 401.")
+        return redirect("accounts:api_tokens")
+
+    return confirmed(request, f"revoke-token-{token_id}", act, functools.partial(_tokens_page, request, org))
 
 
 # Email confirmation (accounts made from an invitation link an admin saw; see services.py).

@@ -18,12 +18,12 @@ from django.views.decorators.http import require_http_methods
 from . import once, selectors, services
 from .access import get_org_for_admin, get_org_for_member, is_admin, memberships_for
 from .actor import Actor
-from .dialogs import dialog_post
+from .dialogs import confirmed, dialog_post
 from .forms import InviteForm, JoinForm, RoleForm
 from .models import Membership, User
 
 
-def _members_page(request, org, *, invite_form=None, open_dialog: str = ""):
+def _members_page(request, org, *, invite_form=None, open_dialog: str = "", confirm_form=None):
     return render(
         request,
         "accounts/members.html",
@@ -36,6 +36,7 @@ def _members_page(request, org, *, invite_form=None, open_dialog: str = ""):
             "role_choices": Membership.Role.choices,
             "new_invitation": _new_invitation(request),
             "open_dialog": open_dialog or request.GET.get("dialog", ""),
+            "confirm_form": confirm_form,
             "invitation_days": settings.ROSTER_INVITATION_DAYS,
         },
     )
@@ -100,9 +101,10 @@ def member_invite(request):
     )
 
 
-def member_action(dialog: str):
+def member_action(dialog: str, confirm: bool = False):
     """A POST action of Settings → Members (admins): `action(request, org, **ids)` returns the success
-    message, or None when the row is not this organization's (404). A GET opens `dialog` instead."""
+    message, or None when the row is not this organization's (404). A GET opens `dialog` instead.
+    With `confirm`, only once its box is ticked."""
 
     def decorator(action):
         @login_required
@@ -112,15 +114,20 @@ def member_action(dialog: str):
             org = get_org_for_admin(request)
             if request.method == "GET":
                 return _dialog_redirect(dialog.format(**ids))
-            try:
-                done = action(request, org, **ids)
-            except services.MemberError as error:
-                messages.error(request, error.message)
+
+            def act():
+                try:
+                    done = action(request, org, **ids)
+                except services.MemberError as error:
+                    messages.error(request, error.message)
+                    return redirect("accounts:members")
+                if done is None:
+                    raise Http404("No such member or invitation in this organization.")
+                messages.success(request, done)
                 return redirect("accounts:members")
-            if done is None:
-                raise Http404("No such member or invitation in this organization.")
-            messages.success(request, done)
-            return redirect("accounts:members")
+
+            page = functools.partial(_members_page, request, org)
+            return confirmed(request, dialog.format(**ids), act, page) if confirm else act()
 
         return view
 
@@ -139,13 +146,13 @@ def member_role(request, org, user_id: int):
     return membership and f"{membership.user.email} is now {membership.get_role_display().lower()}."
 
 
-@member_action("remove-{user_id}")
+@member_action("remove-{user_id}", confirm=True)
 def member_remove(request, org, user_id: int):
     membership = services.membership_remove(organization=org, user_id=user_id, actor=Actor.of_request(request))
     return membership and f"{membership.user.email} was removed from {org.name}."
 
 
-@member_action("revoke-{invitation_id}")
+@member_action("revoke-{invitation_id}", confirm=True)
 def invitation_revoke(request, org, invitation_id: int):
     invitation = services.invitation_revoke(
         organization=org, invitation_id=invitation_id, actor=Actor.of_request(request)

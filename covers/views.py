@@ -6,6 +6,7 @@ its field. Any member of the organization may use them (the services decide who 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from django.contrib import messages
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import get_org_for_member, is_admin
 from accounts.actor import Actor
+from accounts.dialogs import confirmed
 from rotations.forms import focus_first_error
 from rotations.models import Rotation
 from rotations.selectors import rotation_for
@@ -129,13 +131,17 @@ def cancel(request: HttpRequest, rotation_id: int, cover_request_id: int) -> Htt
         messages.error(request, "Only the person who asked, or an admin, can cancel a cover request.")
         return _back(rotation)
     was_taken = cover.status == CoverRequest.Status.TAKEN
-    try:
-        cover = services.cover_request_cancel(cover_request=cover, actor=Actor.of_request(request))
-    except services.CoverError as error:
-        messages.error(request, error.message)
-    else:
-        said = "Cover request cancelled."
-        if was_taken and cover.apply_message:
-            said += f" {cover.apply_message}"
-        messages.success(request, said)
-    return _back(rotation)
+
+    def act():
+        try:
+            cancelled = services.cover_request_cancel(cover_request=cover, actor=Actor.of_request(request))
+        except services.CoverError as error:
+            messages.error(request, error.message)
+        else:
+            said = "Cover request cancelled."
+            if was_taken and cancelled.apply_message:
+                said += f" {cancelled.apply_message}"
+            messages.success(request, said)
+        return _back(rotation)
+
+    return confirmed(request, f"cover-cancel-{cover.pk}", act, functools.partial(render_detail, request, rotation))

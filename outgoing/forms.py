@@ -22,7 +22,3 @@ class EndpointForm(forms.Form):
         required=False,
         help_text="For rotation.upcoming: how long before a shift starts it is sent.",
     )
-
-
-class ConfirmForm(forms.Form):
-    confirm = forms.BooleanField(error_messages={"required": "Tick the box to confirm."})

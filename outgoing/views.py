@@ -9,11 +9,12 @@ from django.views.decorators.http import require_POST
 from accounts import once
 from accounts.access import get_org_for_admin
 from accounts.actor import Actor
+from accounts.dialogs import confirmed
 from notifications import tasks
 from rotations.forms import show_error
 
 from . import selectors, services
-from .forms import ConfirmForm, EndpointForm
+from .forms import EndpointForm
 
 ONCE_KEY = "webhook_secret"
 
@@ -47,7 +48,7 @@ def endpoint(request, endpoint_id: int):
     return _endpoint_page(request, org, selectors.endpoint_get(org, endpoint_id))
 
 
-def _endpoint_page(request, org, found, *, test_refused: services.EndpointError | None = None, edit_form=None):
+def _endpoint_page(request, org, found, *, test_refused: services.EndpointError | None = None, edit_form=None, **shown):
     kept = once.take(request, ONCE_KEY)
     new_secret = kept["secret"] if kept and kept.get("endpoint") == found.pk else None
     response = render(
@@ -61,6 +62,7 @@ def _endpoint_page(request, org, found, *, test_refused: services.EndpointError 
             "test_refused": test_refused.message if test_refused else None,
             "edit_form": edit_form or EndpointForm(initial=model_to_dict(found, fields=list(EndpointForm.base_fields))),
             "open_dialog": "edit-endpoint" if edit_form else None,
+            **shown,
         },
         status=test_refused.status if test_refused else 400 if edit_form else 200,
     )
@@ -117,13 +119,15 @@ def endpoint_enabled(request, endpoint_id: int):
 @login_required
 @require_POST
 def endpoint_delete(request, endpoint_id: int):
-    found = selectors.endpoint_get(get_org_for_admin(request), endpoint_id)
-    if not ConfirmForm(request.POST).is_valid():
-        messages.error(request, "Tick the box to confirm the deletion.")
-        return redirect("outgoing:endpoint", endpoint_id=found.pk)
-    services.endpoint_delete(endpoint=found, actor=Actor.of_request(request))
-    messages.success(request, f"The endpoint {found.url} was deleted; nothing more is sent to it.")
-    return redirect("outgoing:endpoints")
+    org = get_org_for_admin(request)
+    found = selectors.endpoint_get(org, endpoint_id)
+
+    def act():
+        services.endpoint_delete(endpoint=found, actor=Actor.of_request(request))
+        messages.success(request, f"The endpoint {found.url} was deleted; nothing more is sent to it.")
+        return redirect("outgoing:endpoints")
+
+    return confirmed(request, "delete-endpoint", act, lambda **shown: _endpoint_page(request, org, found, **shown))
 
 
 @login_required

@@ -77,10 +77,6 @@ class RotationCreateForm(RotationForm):
         return members
 
 
-class ConfirmForm(forms.Form):
-    confirm = forms.BooleanField(error_messages={"required": "Tick the box to confirm."})
-
-
 class MemberForm(forms.Form):
     name = forms.CharField(required=False, widget=forms.TextInput(attrs={"required": True}))
     email = forms.CharField(required=False, widget=forms.EmailInput(attrs={"required": True}))

@@ -228,10 +228,11 @@ def skip_create(*, rotation: Rotation, turn_start: dt.datetime) -> Skip:
     return skip
 
 
-def skip_delete(*, rotation: Rotation, skip_id: int) -> None:
-    """Undo a skip: the turn goes back to its person and the order after it moves back."""
-    Skip.objects.filter(rotation=rotation, pk=skip_id).delete()
+def skip_delete(*, rotation: Rotation, skip_id: int) -> bool:
+    """Undo a skip: the turn goes back to its person and the order after it moves back. False when it was gone."""
+    deleted, _ = Skip.objects.filter(rotation=rotation, pk=skip_id).delete()
     _schedule_changed(rotation)
+    return bool(deleted)
 
 
 def override_create(*, rotation: Rotation, member_id: int, start: dt.datetime, end: dt.datetime) -> Override:
@@ -249,9 +250,11 @@ def override_create(*, rotation: Rotation, member_id: int, start: dt.datetime, e
     return Override.objects.create(rotation=rotation, member=member, start=start, end=end)
 
 
-def override_delete(*, rotation: Rotation, override_id: int) -> None:
-    Override.objects.filter(rotation=rotation, pk=override_id).delete()
+def override_delete(*, rotation: Rotation, override_id: int) -> bool:
+    """False when it was gone."""
+    deleted, _ = Override.objects.filter(rotation=rotation, pk=override_id).delete()
     _schedule_changed(rotation)
+    return bool(deleted)
 
 
 # --- PagerDuty binding -------------------------------------------------------------------------

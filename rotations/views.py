@@ -16,7 +16,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import get_org_for_admin, get_org_for_member, is_admin
-from accounts.dialogs import dialog_post
+from accounts.dialogs import confirmed
 from integrations.pagerduty import client as pd
 from integrations.pagerduty.selectors import get_connection
 from integrations.pagerduty.services import client_for
@@ -25,7 +25,6 @@ from . import hooks, selectors, services
 from .calendar import views as calendar_views
 from .forms import (
     TIME_ZONES,
-    ConfirmForm,
     MemberForm,
     OverrideForm,
     RotationCreateForm,
@@ -134,19 +133,6 @@ def _back(rotation_id, anchor: str = ""):
     return redirect(reverse("rotations:detail", args=[rotation_id]) + (f"#{anchor}" if anchor else ""))
 
 
-def _confirmed(request, rotation, dialog: str, act):
-    """A destructive action behind includes/confirm.html `dialog`: `act()` runs once its box is ticked;
-    otherwise the page again with the dialog open, saying why."""
-    return dialog_post(
-        request,
-        page_url=reverse("rotations:detail", args=[rotation.pk]),
-        dialog=dialog,
-        make_form=ConfirmForm,
-        act=lambda org, form: act(),
-        render_open=lambda org, form: render_detail(request, rotation, confirm_form=form, open_dialog=dialog),
-    )
-
-
 def rotation_action(anchor: str = "", confirm: str = ""):
     """A POST button on a rotation's page (admins): `action(request, rotation, **ids)` does it and
     returns what the page says; a RotationError is said as an error. Back to the page at `anchor`.
@@ -166,7 +152,11 @@ def rotation_action(anchor: str = "", confirm: str = ""):
                     messages.error(request, error.message)
                 return _back(rotation.pk, anchor)
 
-            return _confirmed(request, rotation, confirm.format(**ids), act) if confirm else act()
+            return (
+                confirmed(request, confirm.format(**ids), act, functools.partial(render_detail, request, rotation))
+                if confirm
+                else act()
+            )
 
         return view
 
@@ -217,7 +207,15 @@ def delete(request, rotation_id: int):
         messages.success(request, f"Rotation “{rotation.name}” deleted.")
         return redirect("rotations:index")
 
-    return _confirmed(request, rotation, "rotation-delete", act)
+    return confirmed(request, "rotation-delete", act, functools.partial(render_detail, request, rotation))
+
+
+@login_required
+@require_POST
+def calendar_revoke(request, rotation_id: int):
+    rotation = selectors.rotation_for(get_org_for_member(request), rotation_id, now=timezone.now())
+    page = functools.partial(render_detail, request, rotation)
+    return calendar_views.revoke(request, rotation=rotation, back=_back(rotation_id, "calendar-title"), page=page)
 
 
 @login_required
@@ -260,8 +258,9 @@ def skip(request, rotation_id: int):
 
 @rotation_action("timeline-title")
 def skip_delete(request, rotation, skip_id: int):
-    services.skip_delete(rotation=rotation, skip_id=skip_id)
-    return "Skip undone: the turn is back with its person."
+    if services.skip_delete(rotation=rotation, skip_id=skip_id):
+        return "Skip undone: the turn is back with its person."
+    return "That skip was already undone; nothing changed."
 
 
 @login_required
@@ -280,8 +279,9 @@ def override_add(request, rotation_id: int):
 
 @rotation_action("timeline-title", confirm="override-remove-{override_id}")
 def override_delete(request, rotation, override_id: int):
-    services.override_delete(rotation=rotation, override_id=override_id)
-    return "Override removed."
+    if services.override_delete(rotation=rotation, override_id=override_id):
+        return "Override removed."
+    return "That override was already removed; nothing changed."
 
 
 @login_required

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import get_org_for_admin, get_org_for_member
 from accounts.actor import Actor
+from accounts.dialogs import confirmed
 from accounts.services import InputRefused
 from integrations.views import render_integrations_page
 
@@ -47,22 +48,29 @@ def secret_add(request):
 @require_POST
 def secret_remove(request, secret_id: int):
     org = get_org_for_admin(request)
-    removed = services.webhook_secret_remove(organization=org, secret_id=secret_id, actor=Actor.of_request(request))
-    if removed is None:
-        messages.info(request, "That secret was already removed; nothing changed.")
-    elif removed.remaining:
-        messages.success(
-            request,
-            f"Signing secret ending in {removed.last4} removed. Deliveries signed only with it are now refused "
-            "(answered 401).",
-        )
-    else:
-        messages.warning(
-            request,
-            f"Signing secret ending in {removed.last4} removed. No secret is left: new deliveries are held, not "
-            "processed, until a signing secret is saved.",
-        )
-    return _back_to_card()
+
+    def act():
+        removed = services.webhook_secret_remove(organization=org, secret_id=secret_id, actor=Actor.of_request(request))
+        if removed is None:
+            messages.info(request, "That secret was already removed; nothing changed.")
+        elif removed.remaining:
+            messages.success(
+                request,
+                f"Signing secret ending in {removed.last4} removed. Deliveries signed only with it are now refused "
+                "(answered 401).",
+            )
+        else:
+            messages.warning(
+                request,
+                f"Signing secret ending in {removed.last4} removed. No secret is left: new deliveries are held, not "
+                "processed, until a signing secret is saved.",
+            )
+        return _back_to_card()
+
+    def page(confirm_form, open_dialog):
+        return render_integrations_page(request, open_dialog=open_dialog, extra={"confirm_form": confirm_form})
+
+    return confirmed(request, f"webhook-secret-remove-{secret_id}", act, page)
 
 
 def _settled_note(settled: dict) -> str:

@@ -32,10 +32,6 @@ class ApiKeyForm(forms.Form):
         return key
 
 
-class DisconnectForm(forms.Form):
-    confirm = forms.BooleanField(required=True, label="Yes, disconnect PagerDuty")
-
-
 def connect_form(data=None) -> ApiKeyForm:
     return ApiKeyForm(data, auto_id="pd-connect-%s")
 

@@ -2,10 +2,11 @@
 
 from django.conf import settings
 
+from accounts.dialogs import ConfirmForm
 from integrations.registry import Disconnect, Provider
 
 from . import oauth
-from .forms import DisconnectForm, connect_form, oauth_connect_form, rotate_form, switch_key_form, switch_oauth_form
+from .forms import connect_form, oauth_connect_form, rotate_form, switch_key_form, switch_oauth_form
 from .models import PROVIDER as PROVIDER_KEY
 from .models import PagerDutyConnection
 from .selectors import connection_health, get_connection
@@ -62,6 +63,6 @@ PROVIDER = Provider(
     card_context=card_context,
     order=10,
     prefix="pd",
-    disconnect=Disconnect(DisconnectForm, disconnect_warnings),
+    disconnect=Disconnect(ConfirmForm, disconnect_warnings),
     sign_in_urls=lambda: [settings.PAGERDUTY_IDENTITY_URL],  # OAuth: Connect, Refresh Connection
 )

@@ -8,12 +8,13 @@ from django.contrib.auth.decorators import login_required
 from django.views.decorators.http import require_http_methods
 
 from accounts.actor import Actor
+from accounts.dialogs import ConfirmForm
 from integrations.views import back_to_integrations, dialog_view, disconnect_view, refresh_view
 
 from . import client as pd
 from . import services, views_oauth
 from .credentials import UNAUTHORIZED_HELP, DifferentAccount
-from .forms import DisconnectForm, connect_form, rotate_form, switch_key_form
+from .forms import connect_form, rotate_form, switch_key_form
 from .models import PagerDutyConnection
 from .selectors import get_connection
 
@@ -96,7 +97,7 @@ def disconnect(request):
         request,
         dialog="pagerduty-disconnect",
         form_name="pd_disconnect_form",
-        form_class=DisconnectForm,
+        form_class=ConfirmForm,
         disconnect=run,
     )
 

@@ -3,10 +3,10 @@
 from django.conf import settings
 
 from accounts.access import is_admin
+from accounts.dialogs import ConfirmForm
 from accounts.selectors import admin_names
 from integrations.registry import Disconnect, Provider
 
-from .forms import DisconnectForm
 from .models import PROVIDER as PROVIDER_KEY
 from .oauth import BOT_SCOPES, missing_scopes, operator_app_problem, redirect_url
 from .selectors import get_connection
@@ -36,6 +36,6 @@ PROVIDER = Provider(
     card_context=card_context,
     order=20,
     prefix="slack",
-    disconnect=Disconnect(DisconnectForm, disconnect_warnings),
+    disconnect=Disconnect(ConfirmForm, disconnect_warnings),
     sign_in_urls=lambda: [settings.SLACK_AUTHORIZE_URL],  # Add to Slack
 )

@@ -8,11 +8,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import get_org_for_admin
 from accounts.actor import Actor
+from accounts.dialogs import ConfirmForm
 from integrations.views import back_to_integrations, disconnect_view, finish_sign_in, refresh_view, warn_missing_scopes
 
 from . import client as slack
 from . import oauth, services
-from .forms import DisconnectForm
 from .selectors import get_connection
 
 
@@ -57,7 +57,7 @@ def disconnect(request):
             messages.warning(request, f"Slack disconnected and Roster deleted its token, but {note}.")
 
     return disconnect_view(
-        request, dialog="slack-disconnect", form_name="slack_disconnect_form", form_class=DisconnectForm, disconnect=run
+        request, dialog="slack-disconnect", form_name="slack_disconnect_form", form_class=ConfirmForm, disconnect=run
     )
 
 

@@ -3,6 +3,8 @@ pages that create, show once, regenerate and revoke them."""
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -15,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts import once
 from accounts.access import get_org_for_member
 from accounts.actor import Actor
+from accounts.dialogs import confirmed
 
 from ..models import Rotation
 from . import feeds
@@ -100,15 +103,16 @@ def _create(request, *, rotation=None):
     once.keep(request, _once_key(rotation), raw)  # shown once by the GET after the redirect
 
 
-def _revoke(request, *, rotation=None) -> None:
-    if request.POST.get("confirm") != "on":
-        messages.error(request, "Tick the box to confirm, then Revoke.")
-        return
-    org = rotation.organization if rotation is not None else get_org_for_member(request)
-    if feeds.calendar_feed_revoke(
-        organization=org, rotation=rotation, user=request.user, actor=Actor.of_request(request)
-    ):
-        messages.success(request, "Calendar feed revoked: its URL no longer works.")
+def revoke(request, *, rotation=None, back, page):
+    def act():
+        org = rotation.organization if rotation is not None else get_org_for_member(request)
+        if feeds.calendar_feed_revoke(
+            organization=org, rotation=rotation, user=request.user, actor=Actor.of_request(request)
+        ):
+            messages.success(request, "Calendar feed revoked: its URL no longer works.")
+        return back
+
+    return confirmed(request, "revoke-calendar", act, page)
 
 
 def _rotation(request, rotation_id: int) -> Rotation:
@@ -127,25 +131,23 @@ def calendar_create(request, rotation_id: int):
 
 
 @login_required
-@require_POST
-def calendar_revoke(request, rotation_id: int):
-    _revoke(request, rotation=_rotation(request, rotation_id))
-    return _to_section(rotation_id)
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
 def my_calendar(request):
     if request.method == "POST":
         _create(request)
         return redirect("rotations:my_calendar")
+    return _my_calendar_page(request)
+
+
+def _my_calendar_page(request, **shown):
     mine = Rotation.objects.filter(organization=get_org_for_member(request), members__email__iexact=request.user.email)
     names = mine.order_by("name").values_list("name", flat=True).distinct()
-    return render(request, "rotations/my_calendar.html", {**section_context(request), "my_rotations": list(names)})
+    return render(
+        request, "rotations/my_calendar.html", {**section_context(request), "my_rotations": list(names), **shown}
+    )
 
 
 @login_required
 @require_POST
 def my_calendar_revoke(request):
-    _revoke(request)
-    return redirect("rotations:my_calendar")
+    return revoke(request, back=redirect("rotations:my_calendar"), page=functools.partial(_my_calendar_page, request))

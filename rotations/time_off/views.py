@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 
 from django.conf import settings
@@ -13,8 +14,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import get_org_for_member
+from accounts.dialogs import confirmed
 
-from ..forms import TIME_ZONES, ConfirmForm, show_error
+from ..forms import TIME_ZONES, show_error
 from ..models import validate_time_zone
 from . import selectors, services
 from .forms import TimeOffForm
@@ -74,14 +76,15 @@ def _page(request, organization, **context):
 @require_POST
 def time_off_delete(request, time_off_id: int):
     organization = get_org_for_member(request)
-    confirm = ConfirmForm(request.POST)
-    if not confirm.is_valid():  # the page again, its confirmation open saying why
-        return _page(request, organization, confirm_form=confirm, open_dialog=f"delete-time-off-{time_off_id}")
-    try:
-        services.time_off_delete(organization=organization, user=request.user, time_off_id=time_off_id)
-    except services.TimeOffError as error:
-        if error.code != "not_found":
-            messages.error(request, error.message)
-    else:
-        messages.success(request, "Time off deleted.")
-    return redirect("time_off:index")
+
+    def act():
+        try:
+            services.time_off_delete(organization=organization, user=request.user, time_off_id=time_off_id)
+        except services.TimeOffError as error:
+            if error.code != "not_found":
+                messages.error(request, error.message)
+        else:
+            messages.success(request, "Time off deleted.")
+        return redirect("time_off:index")
+
+    return confirmed(request, f"delete-time-off-{time_off_id}", act, functools.partial(_page, request, organization))

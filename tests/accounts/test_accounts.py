@@ -13,6 +13,7 @@ from accounts.models import ApiToken, AuditEvent, Membership, Organization, User
 from accounts.services import api_token_create
 from rotations.services import rotation_create
 from tests.conftest import NOW, PASSWORD
+from tests.rotations.test_pages import confirm_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -149,7 +150,9 @@ def test_a_revoked_token_stops_working(admin_client, client, org):
     token, raw = api_token_create(organization=org, name="deploy", scope="admin")
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     assert client.get("/api/integrations/pagerduty/", **auth).status_code == 200
-    page = admin_client.post(f"/settings/api-tokens/{token.id}/delete/", follow=True).content.decode()
+    page = admin_client.post(
+        f"/settings/api-tokens/{token.id}/delete/", {"confirm": "on"}, follow=True
+    ).content.decode()
     assert "The API token was revoked." in page
     assert client.get("/api/integrations/pagerduty/", **auth).status_code == 401
 
@@ -157,7 +160,7 @@ def test_a_revoked_token_stops_working(admin_client, client, org):
 def test_creating_and_revoking_a_token_is_in_the_audit_trail(admin_client, org):
     admin_client.post("/settings/api-tokens/", {"name": "deploy", "scope": "write"})
     token = ApiToken.objects.get()
-    admin_client.post(f"/settings/api-tokens/{token.id}/delete/")
+    admin_client.post(f"/settings/api-tokens/{token.id}/delete/", {"confirm": "on"})
     call_command("create_api_token", org.slug, stdout=io.StringIO())
     trail = AuditEvent.objects.filter(organization=org, provider="roster").order_by("id")
     assert [(e.action, e.actor_label, e.summary) for e in trail] == [
@@ -175,7 +178,7 @@ def test_members_cannot_manage_tokens(member_client):
 def test_an_admin_cannot_revoke_another_orgs_token(client, admin_user, other_org):
     theirs, _ = api_token_create(organization=other_org, name="theirs")
     client.force_login(admin_user)
-    client.post(f"/settings/api-tokens/{theirs.id}/delete/")
+    client.post(f"/settings/api-tokens/{theirs.id}/delete/", {"confirm": "on"})
     assert ApiToken.objects.filter(pk=theirs.pk).exists()
 
 
@@ -294,3 +297,9 @@ def test_a_token_support_staff_revoke_in_django_admin_is_in_the_audit_trail(clie
     ]
     assert 'name="api_tokens-0-DELETE"' not in org_page  # revoked from the token's own page, audited
     assert f"/admin/accounts/apitoken/{one.pk}/change/" in org_page
+
+
+def test_revoking_a_token_without_the_box_changes_nothing_and_says_why(admin_client, org):
+    token, _ = api_token_create(organization=org, name="deploy", scope="admin")
+    confirm_refused(admin_client, f"/settings/api-tokens/{token.id}/delete/", f"revoke-token-{token.id}")
+    assert ApiToken.objects.filter(pk=token.pk).exists()

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import AuditEvent, Invitation, Membership, User, hash_token
 from tests.conftest import PASSWORD
+from tests.rotations.test_pages import confirm_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -200,7 +201,9 @@ def test_an_invitation_revoked_while_the_page_was_open_cannot_be_accepted(org, o
 def test_an_unknown_or_revoked_link_is_not_found(admin_client, client, org):
     _, token = invite(admin_client)
     invitation = Invitation.objects.get()
-    page = admin_client.post(f"/settings/members/invitations/{invitation.id}/revoke/", follow=True).content.decode()
+    page = admin_client.post(
+        f"/settings/members/invitations/{invitation.id}/revoke/", {"confirm": "on"}, follow=True
+    ).content.decode()
     assert "The invitation to new@acme.example was revoked; its link no longer works." in page
     client.logout()
     for link in (path(token), path("made-up")):
@@ -260,7 +263,9 @@ def test_an_admin_changes_roles_and_removes_a_member_who_keeps_their_account(adm
     page = admin_client.post(f"/settings/members/{member_user.id}/role/", {"role": "admin"}, follow=True)
     assert "member@acme.example is now admin." in page.content.decode()
     assert Membership.objects.get(user=member_user, organization=org).role == "admin"
-    page = admin_client.post(f"/settings/members/{member_user.id}/remove/", follow=True).content.decode()
+    page = admin_client.post(
+        f"/settings/members/{member_user.id}/remove/", {"confirm": "on"}, follow=True
+    ).content.decode()
     assert "member@acme.example was removed from Acme." in page
     assert not Membership.objects.filter(user=member_user, organization=org).exists()
     assert Membership.objects.filter(user=member_user, organization=other_org).exists()
@@ -275,7 +280,7 @@ def test_an_admin_who_leaves_their_only_organization_is_told_so_instead_of_page_
     admin_client, admin_user, org, member_user
 ):
     services.membership_change_role(organization=org, user_id=member_user.id, role="admin")
-    response = admin_client.post(f"/settings/members/{admin_user.id}/remove/", follow=True)
+    response = admin_client.post(f"/settings/members/{admin_user.id}/remove/", {"confirm": "on"}, follow=True)
     page = response.content.decode()
     assert "admin@acme.example was removed from Acme." in page
     assert "You are not a member of any organization in Roster." in page
@@ -293,7 +298,7 @@ def test_demoting_or_removing_an_admin_warns_that_their_api_tokens_stop_working(
 def test_the_last_admin_cannot_be_removed_or_demoted(admin_client, admin_user, org, member_user):
     page = admin_client.post(f"/settings/members/{admin_user.id}/role/", {"role": "member"}, follow=True)
     assert "You cannot demote the last admin of Acme. Make someone else an admin first." in page.content.decode()
-    page = admin_client.post(f"/settings/members/{admin_user.id}/remove/", follow=True)
+    page = admin_client.post(f"/settings/members/{admin_user.id}/remove/", {"confirm": "on"}, follow=True)
     assert "You cannot remove the last admin of Acme." in page.content.decode()
     assert Membership.objects.get(user=admin_user, organization=org).role == "admin"
 
@@ -305,7 +310,7 @@ def test_an_admin_whose_account_was_deactivated_does_not_count_as_the_other_admi
     User.objects.filter(pk=member_user.pk).update(is_active=False)  # support staff deactivated them
     page = admin_client.post(f"/settings/members/{admin_user.id}/role/", {"role": "member"}, follow=True)
     assert "You cannot demote the last admin of Acme." in page.content.decode()
-    page = admin_client.post(f"/settings/members/{member_user.id}/remove/", follow=True)
+    page = admin_client.post(f"/settings/members/{member_user.id}/remove/", {"confirm": "on"}, follow=True)
     assert "member@acme.example was removed from Acme." in page.content.decode()
 
 
@@ -341,10 +346,13 @@ def test_an_admin_cannot_see_or_change_another_orgs_members(outsider_client, org
     assert "admin@globex.example" in page
     assert "acme.example" not in page
     assert outsider_client.post(f"/settings/members/{member_user.id}/role/", {"role": "admin"}).status_code == 404
-    assert outsider_client.post(f"/settings/members/{admin_user.id}/remove/").status_code == 404
-    assert outsider_client.post(f"/settings/members/invitations/{invitation.id}/revoke/").status_code == 404
+    assert outsider_client.post(f"/settings/members/{admin_user.id}/remove/", {"confirm": "on"}).status_code == 404
+    assert (
+        outsider_client.post(f"/settings/members/invitations/{invitation.id}/revoke/", {"confirm": "on"}).status_code
+        == 404
+    )
     assert outsider_client.post(f"/settings/members/{2**64}/role/", {"role": "admin"}).status_code == 404
-    assert outsider_client.post(f"/settings/members/{2**64}/remove/").status_code == 404
+    assert outsider_client.post(f"/settings/members/{2**64}/remove/", {"confirm": "on"}).status_code == 404
     assert Membership.objects.filter(organization=org).count() == 2
     assert Invitation.objects.filter(pk=invitation.pk).exists()
 
@@ -482,3 +490,14 @@ def test_support_staff_deleting_an_account_cannot_leave_an_organization_without_
     removed = AuditEvent.objects.get(organization=org, action="member_remove")
     assert (removed.actor_label, removed.summary) == ("support@roster.example", "Removed member@acme.example")
     assert 'value="delete_selected"' not in listing  # one account at a time, each checked
+
+
+def test_removing_a_member_or_revoking_an_invitation_without_the_box_changes_nothing_and_says_why(
+    admin_client, org, member_user
+):
+    invite(admin_client)
+    invitation = Invitation.objects.get()
+    confirm_refused(admin_client, f"/settings/members/{member_user.id}/remove/", f"remove-{member_user.id}")
+    confirm_refused(admin_client, f"/settings/members/invitations/{invitation.id}/revoke/", f"revoke-{invitation.id}")
+    assert Membership.objects.filter(user=member_user, organization=org).exists()
+    assert Invitation.objects.filter(pk=invitation.pk).exists()

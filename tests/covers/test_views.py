@@ -11,6 +11,7 @@ from covers.models import CoverRequest
 from rotations.models import Override
 from tests.conftest import NOW, PASSWORD
 from tests.factories import cover_request, daily_rotation
+from tests.rotations.test_pages import confirm_refused
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
@@ -310,10 +311,10 @@ def test_someone_outside_the_rotation_cannot_take_it(client, org, rotation):
 
 def test_only_the_requester_or_an_admin_cancels(client, rotation, mia, cy):
     request = open_request(rotation)
-    response = press(client, cy, request, "cancel")
+    response = press(client, cy, request, "cancel", confirm="on")
     assert said(response) == ["Only the person who asked, or an admin, can cancel a cover request."]
     assert CoverRequest.objects.get().status == "open"
-    response = press(client, mia, request, "cancel")
+    response = press(client, mia, request, "cancel", confirm="on")
     assert said(response) == ["Cover request cancelled."]
     assert "cancelled" in section(response.content.decode()).split('data-testid="cover-history"')[1]
 
@@ -322,7 +323,7 @@ def test_an_admin_cancels_a_taken_cover_and_the_page_says_the_override_went(clie
     request = open_request(rotation)
     press(client, cy, request, "take")
     assert Override.objects.filter(rotation=rotation).count() == 1
-    response = press(client, admin_user, request, "cancel")
+    response = press(client, admin_user, request, "cancel", confirm="on")
     assert said(response) == ["Cover request cancelled. The override was deleted from the schedule."]
     assert not Override.objects.filter(rotation=rotation).exists()
     result = section(response.content.decode()).split('data-testid="cover-result">')[1].split("</p>")[0]
@@ -333,7 +334,7 @@ def test_cancelling_a_cover_in_progress_cuts_it_at_now(client, rotation, mia, cy
     request = open_request(rotation)
     press(client, cy, request, "take")
     frozen.move_to(MIA_SHIFT[0] + dt.timedelta(hours=5))
-    response = press(client, mia, request, "cancel")
+    response = press(client, mia, request, "cancel", confirm="on")
     assert said(response) == [
         "Cover request cancelled. The override was in progress: it was cut at 2026-03-08 14:00 UTC."
     ]
@@ -384,3 +385,11 @@ def test_a_take_pagerduty_refuses_keeps_the_request_open_and_says_why_with_a_lin
     refused = section(response.content.decode()).split('data-testid="cover-refused">')[1].split("</p>")[0]
     assert f'<a href="{rotation.pagerduty_schedule_url}" rel="noopener">Open the schedule in PagerDuty</a>' in refused
     assert "Take it" in section(response.content.decode())  # still open: someone can try again
+
+
+def test_cancelling_without_the_box_changes_nothing_and_says_why(client, rotation, mia):
+    request = open_request(rotation)
+    client.force_login(mia)
+    url = f"/rotations/{rotation.pk}/cover-requests/{request.pk}/cancel/"
+    confirm_refused(client, url, f"cover-cancel-{request.pk}")
+    assert CoverRequest.objects.get().status == "open"

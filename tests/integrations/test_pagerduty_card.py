@@ -9,6 +9,7 @@ import responses
 from accounts.models import AuditEvent
 from integrations.pagerduty.models import PagerDutyConnection
 from tests import pd_mocks
+from tests.rotations.test_pages import confirm_refused
 
 URL = "/settings/integrations/"
 KEY = "u+AbCdEfGhIjKlMnOp1234"
@@ -165,8 +166,7 @@ def test_a_refused_new_key_leaves_the_old_key_active_and_untouched(admin_client,
 def test_disconnect_asks_for_confirmation_then_deletes_the_credentials(admin_client, org, rsps):
     pd_mocks.mock_valid_user_key(rsps)
     connect(admin_client)
-    page = admin_client.post(f"{URL}pagerduty/disconnect/", {}).content.decode()
-    assert '<dialog id="pagerduty-disconnect" class="dialog" aria-labelledby="pagerduty-disconnect-title" open>' in page
+    confirm_refused(admin_client, f"{URL}pagerduty/disconnect/", "pagerduty-disconnect")
     assert PagerDutyConnection.objects.filter(organization=org).exists()
 
     page = admin_client.post(f"{URL}pagerduty/disconnect/", {"confirm": "on"}, follow=True).content.decode()

@@ -17,6 +17,7 @@ from tests.integrations.slack_flow import (
     URL,
     make_connection,
 )
+from tests.rotations.test_pages import confirm_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -113,9 +114,7 @@ def test_disconnect_asks_for_confirmation_first(admin_client, org, fake_slack):
     make_connection(org, fake_slack)
     html = card(admin_client)
     assert "Disconnect Slack?" in html and "Yes, disconnect Slack" in html
-    page = admin_client.post(f"{URL}slack/disconnect/", {}).content.decode()
-    assert "Tick “Yes, disconnect Slack” to confirm." in page
-    assert '<dialog id="slack-disconnect" aria-labelledby="slack-disconnect-title" open>' in page
+    confirm_refused(admin_client, f"{URL}slack/disconnect/", "slack-disconnect")
     assert SlackConnection.objects.exists()
     assert fake_slack.calls["auth.revoke"] == 0
 

@@ -7,6 +7,7 @@ from accounts.models import AuditEvent
 from notifications.models import Notification
 from outgoing import services
 from outgoing.models import Endpoint
+from tests.rotations.test_pages import confirm_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +54,7 @@ def test_disable_enable_and_a_confirmed_delete(admin_client, org):
     admin_client.post(f"/settings/webhooks/{endpoint.pk}/enabled/", {"enabled": "on"})
     endpoint.refresh_from_db()
     assert endpoint.enabled
-    admin_client.post(f"/settings/webhooks/{endpoint.pk}/delete/")  # not confirmed
+    confirm_refused(admin_client, f"/settings/webhooks/{endpoint.pk}/delete/", "delete-endpoint")
     assert Endpoint.objects.exists()
     response = admin_client.post(f"/settings/webhooks/{endpoint.pk}/delete/", {"confirm": "on"})
     assert response.url == "/settings/webhooks/"

@@ -3,6 +3,7 @@ import re
 import pytest
 
 from accounts.models import AuditEvent
+from tests.rotations.test_pages import confirm_refused
 
 
 def _shown_url(page) -> str:
@@ -34,8 +35,7 @@ def test_regenerate_and_revoke_from_the_rotation_page(member, native):
     first = _shown_url(member.post(f"/rotations/{native.pk}/calendar/", follow=True).content.decode())
     second = _shown_url(member.post(f"/rotations/{native.pk}/calendar/", follow=True).content.decode())
     assert member.get(first.removeprefix("https://roster.example.com")).status_code == 404
-    unconfirmed = member.post(f"/rotations/{native.pk}/calendar/revoke/", follow=True).content.decode()
-    assert "Tick the box to confirm" in unconfirmed
+    confirm_refused(member, f"/rotations/{native.pk}/calendar/revoke/", "revoke-calendar")
     assert member.get(second.removeprefix("https://roster.example.com")).status_code == 200
     done = member.post(f"/rotations/{native.pk}/calendar/revoke/", {"confirm": "on"}, follow=True).content.decode()
     assert "its URL no longer works" in done and "Create calendar URL" in done
@@ -103,3 +103,9 @@ def test_regenerating_keeps_the_reminder_the_feed_has(member, native):
     page = member.get(f"/rotations/{native.pk}/").content.decode()
     assert '<option value="60" selected>1 hour before</option>' in page
     assert '<option value="0" selected>' not in page
+
+
+def test_revoking_my_feed_without_the_box_keeps_it_and_says_why(member, native):
+    url = _shown_url(member.post("/rotations/my-calendar/", follow=True).content.decode())
+    confirm_refused(member, "/rotations/my-calendar/revoke/", "revoke-calendar")
+    assert member.get(url.removeprefix("https://roster.example.com")).status_code == 200

@@ -453,3 +453,11 @@ def test_a_member_is_not_told_to_add_people_with_a_form_only_admins_have(member_
     assert "No members yet." in html and "add people below" not in html
     member_client.force_login(admin_user)
     assert "No members yet: add people below" in page(member_client, f"/rotations/{empty.pk}/")
+
+
+def test_removing_an_override_or_undoing_a_skip_that_is_gone_says_it_was_already_gone(admin_client, native, frozen):
+    url = f"/rotations/{native.pk}/"
+    page = admin_client.post(f"{url}overrides/{2**31}/delete/", {"confirm": "on"}, follow=True).content.decode()
+    assert "That override was already removed; nothing changed." in page and "Override removed." not in page
+    page = admin_client.post(f"{url}skips/{2**31}/delete/", follow=True).content.decode()
+    assert "That skip was already undone; nothing changed." in page and "Skip undone" not in page

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from accounts.models import AuditEvent
+from tests.rotations.test_pages import confirm_refused
 from webhooks.models import WebhookEndpoint, WebhookSecret
 
 from .conftest import SECRET, fixture
@@ -71,9 +72,10 @@ def test_a_refused_secret_reopens_the_dialog_without_echoing_it(admin_client, or
 
 
 def test_removing_a_secret_is_audited(admin_client, org, webhook_secret):
-    page = admin_client.post(
-        PAGE + f"pagerduty/webhook-secrets/{webhook_secret.pk}/remove/", follow=True
-    ).content.decode()
+    url = PAGE + f"pagerduty/webhook-secrets/{webhook_secret.pk}/remove/"
+    confirm_refused(admin_client, url, f"webhook-secret-remove-{webhook_secret.pk}")
+    assert WebhookSecret.objects.exists()
+    page = admin_client.post(url, {"confirm": "on"}, follow=True).content.decode()
     assert (
         "Signing secret ending in 7Qz9 removed. No secret is left: new deliveries are held, not processed, until "
         "a signing secret is saved." in page
@@ -88,7 +90,7 @@ def test_removing_one_of_two_secrets_says_deliveries_signed_only_with_it_are_ref
 
     services.webhook_secret_add(organization=org, secret="whsec-the-new-one-Ab12")
     page = admin_client.post(
-        PAGE + f"pagerduty/webhook-secrets/{webhook_secret.pk}/remove/", follow=True
+        PAGE + f"pagerduty/webhook-secrets/{webhook_secret.pk}/remove/", {"confirm": "on"}, follow=True
     ).content.decode()
     assert (
         "Signing secret ending in 7Qz9 removed. Deliveries signed only with it are now refused (answered 401)." in page
@@ -99,7 +101,7 @@ def test_members_and_outsiders_cannot_change_secrets(member_client, webhook_secr
     assert member_client.post(PAGE + "pagerduty/webhook-secrets/", {"secret": "member-secret-123"}).status_code == 403
     assert member_client.post(PAGE + f"pagerduty/webhook-secrets/{webhook_secret.pk}/remove/").status_code == 403
     client.force_login(outsider)
-    client.post(PAGE + f"pagerduty/webhook-secrets/{webhook_secret.pk}/remove/")
+    client.post(PAGE + f"pagerduty/webhook-secrets/{webhook_secret.pk}/remove/", {"confirm": "on"})
     assert WebhookSecret.objects.filter(pk=webhook_secret.pk).exists()
     assert not WebhookSecret.objects.filter(secret="member-secret-123").exists()
 
