@@ -12,7 +12,8 @@ In the rotation's message channel (the one that gets handoff messages):
   channel and a direct message to the requester (when Slack knows their email). Skipped once the
   request is no longer open;
 - `slack.cover_failed` ("failed": a take accepted while PagerDuty was busy, refused later): a direct
-  message to the taker and one to the requester, saying why and that the request is open again.
+  message to the taker and one to the requester, saying why and that the request is open again;
+- `slack.cover_cancelled` ("cancelled"): a direct message to the taker of a taken request someone else cancelled.
 Every message renders the request as it is when sent, so a late offer of a request taken meanwhile
 already says who took it, and a retried update is the same update.
 """
@@ -41,7 +42,9 @@ OFFER = registry.Kind("slack.cover_offer", "Slack: cover request offered (Take i
 OUTCOME = registry.Kind("slack.cover_outcome", "Slack: cover request message updated (taken, cancelled, expired)")
 EXPIRING = registry.Kind("slack.cover_expiring", "Slack: nobody has taken a cover request yet", while_open=True)
 FAILED = registry.Kind("slack.cover_failed", "Slack: a cover PagerDuty did not take (to the requester and the taker)")
-KINDS = (OFFER, OUTCOME, EXPIRING, FAILED)
+CANCELLED = registry.Kind("slack.cover_cancelled", "Slack: a cover you took was cancelled (to the taker)")
+KINDS = (OFFER, OUTCOME, EXPIRING, FAILED, CANCELLED)
+DIRECT = {"expiring": EXPIRING, "failed": FAILED, "cancelled": CANCELLED}  # each event's direct messages
 OFFER_WAIT = 10.0  # seconds: an outcome waits this long for its offer message to be posted
 
 
@@ -56,15 +59,18 @@ def plan_cover(cover: CoverRequest, event: str) -> Iterator[registry.Planned]:
         yield registry.Planned(CHANNEL, room, OFFER.key)
     elif event in ("taken", "cancelled", "expired") and room:
         yield registry.Planned(CHANNEL, room, OUTCOME.key)
-    elif event in ("expiring", "failed"):
-        if room and event == "expiring":
-            yield registry.Planned(CHANNEL, room, EXPIRING.key)
-        people = [cover.requester_email] + ([cover.failed_taker_email] if event == "failed" else [])
-        emails = {email.strip().lower() for email in people} - {""}
-        unknown = SlackUser.objects.filter(team_id=connection.team_id, email__in=emails, user_id="")
-        # someone Slack was asked about and does not know gets no direct message (the channel, an email)
-        for email in sorted(emails - set(unknown.values_list("email", flat=True))):
-            yield registry.Planned(CHANNEL, f"dm:{email}", (EXPIRING if event == "expiring" else FAILED).key)
+    elif event == "expiring" and room:
+        yield registry.Planned(CHANNEL, room, EXPIRING.key)
+    people = {
+        "expiring": [cover.requester_email],
+        "failed": [cover.requester_email, cover.failed_taker_email],
+        "cancelled": [cover.taker_email] if cover.taker_email.strip().lower() != cover.cancelled_by.lower() else [],
+    }.get(event, [])
+    emails = {email.strip().lower() for email in people} - {""}
+    unknown = SlackUser.objects.filter(team_id=connection.team_id, email__in=emails, user_id="")
+    # someone Slack was asked about and does not know gets no direct message (the channel, an email)
+    for email in sorted(emails - set(unknown.values_list("email", flat=True))):
+        yield registry.Planned(CHANNEL, f"dm:{email}", DIRECT[event].key)
 
 
 # --- what the messages say ---------------------------------------------------------------------
@@ -197,6 +203,17 @@ def failed_text(cover: CoverRequest, connection: SlackConnection, *, to_taker: b
     return f":warning: {text}" + (f" {again}" if cover.status == CoverRequest.Status.OPEN else "")
 
 
+def cancelled_text(cover: CoverRequest, connection: SlackConnection) -> str:
+    who = _actor(connection, cover, cover.cancelled_by)
+    text = (
+        f":no_entry_sign: {who} cancelled the cover you took in *{escape(cover.rotation.name)}*, so you are no longer "
+        f"on call for it ({_span(cover)})."
+    )
+    if cover.apply_message:
+        text += f" {escape(cover.apply_message)}"
+    return f"{text} <{_link(cover)}|Open the rotation>"
+
+
 # --- sending -----------------------------------------------------------------------------------
 
 
@@ -250,6 +267,9 @@ def send_cover(row: Notification, connection: SlackConnection, bot: slack.SlackC
         user_id = direct_message_user(connection, target, "they get no direct message (the email went)")
         to_taker = target == cover.failed_taker_email.strip().lower()
         bot.chat_post_message(channel=user_id, text=failed_text(cover, connection, to_taker=to_taker))
+    elif row.kind == CANCELLED.key:
+        user_id = direct_message_user(connection, target, "they get no direct message (the email went)")
+        bot.chat_post_message(channel=user_id, text=cancelled_text(cover, connection))
     elif row.kind == EXPIRING.key:
         if row.target.startswith("dm:"):
             nobody = f"{cover.requester_name} gets no direct message (the channel was told)"

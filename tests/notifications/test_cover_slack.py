@@ -209,3 +209,24 @@ def test_a_take_pagerduty_refused_later_is_told_to_the_taker_and_the_requester_o
     assert "It is open again: someone else can take it on <https://" in to["D0ADA"]
     assert "|the rotation page>, or ask <@U0GRACE> to take it again." in to["D0ADA"]
     assert fake_slack.calls["chat.postMessage"] == 3
+
+
+def test_the_taker_hears_once_on_slack_when_the_cover_they_took_is_cancelled_but_not_when_they_cancel_it(
+    slack_team, fake_slack
+):
+    mine = ask(slack_team, ADA, START, END)
+    happen(mine, "taken", by=GRACE)
+    happen(mine, "cancelled", by=ADA, apply_message="The override was deleted.")
+    theirs = ask(slack_team, ADA, END, END + dt.timedelta(hours=2))
+    happen(theirs, "taken", by=GRACE)
+    happen(theirs, "cancelled", by=GRACE)  # Grace cancelled the cover she took herself
+    tasks.sweep()
+    tasks.cover_nudge(event="cancelled", cover_request_id=mine.pk)
+    deliver_everything()
+
+    direct = [message for message in fake_slack.messages if not message["channel"].startswith("C")]
+    assert [message["channel"] for message in direct] == ["D0GRACE"]
+    text = direct[0]["text"]
+    assert text.startswith(":no_entry_sign: <@U0ADA> cancelled the cover you took in *Platform*, so you are no longer")
+    assert "Sun 8 Mar 09:00 UTC" in text and "The override was deleted." in text
+    assert ":no_entry_sign: Cancelled by <@U0ADA>." in shown(fake_slack.messages[0])  # the channel's message too
