@@ -4,8 +4,8 @@ covers.services sends `covers.signals.cover_request_changed(event, cover_request
 change commits ("created", "taken", "cancelled", "expired", "expiring": an hour before the start,
 nobody took it; "failed": a take accepted while PagerDuty was busy was refused later). The listener (`tasks.cover_nudge`, connected in apps.py) queues the task
 `cover_fan_out`, which calls `cover_event_fan_out`: it asks each channel's `plan_cover(cover_request, event)` what
-the event makes and inserts the rows (source "cover:<id>:<event>", unique per channel, target and
-kind: ignoring conflicts) with a `CoverFanout` marker in the same transaction. The listener can be
+the event makes and inserts the rows (source "cover:<id>:<event>", a failure's with its moment, unique per
+channel, target and kind: ignoring conflicts) with a `CoverFanout` marker in the same transaction. The listener can be
 lost like a handoff's nudge (the process died between the commit and the call), so beat's sweep
 (`tasks.sweep`) also fans out every event of the last SCAN_HOURS with no marker, found by the
 request's timestamps (created_at, taken_at, cancelled_at, expired_at, expiry_warned_at, take_failed_at). Listener
@@ -45,8 +45,9 @@ EVENT_AT = {
 }
 
 
-def source(cover_request_id: int, event: str) -> str:
-    return f"cover:{cover_request_id}:{event}"
+def source(cover_request_id: int, event: str, at: dt.datetime) -> str:
+    """A request can fail one take after another: each failure is its own source, told once."""
+    return f"cover:{cover_request_id}:{event}" + (f":{at.isoformat()}" if event == "failed" else "")
 
 
 WRITE_BACK = ("applyState", "applyMessage", "pagerdutyScheduleUrl")
@@ -94,7 +95,7 @@ def cover_event_fan_out(*, cover_request_id: int, event: str) -> list[int]:
         ids = notifications_create(
             rotation=cover.rotation,
             cover_request_id=cover.pk,
-            source=source(cover.pk, event),
+            source=source(cover.pk, event, at),
             source_at=at,
             planned=planned,
             base_payload={
@@ -104,7 +105,10 @@ def cover_event_fan_out(*, cover_request_id: int, event: str) -> list[int]:
             },
         )
         CoverFanout.objects.bulk_create(
-            [CoverFanout(cover_request=cover, event=event, planned=len(planned))], ignore_conflicts=True
+            [CoverFanout(cover_request=cover, event=event, planned=len(planned))],
+            update_conflicts=True,
+            unique_fields=["cover_request", "event"],
+            update_fields=["planned", "fanned_out_at"],
         )
     return ids
 
@@ -116,6 +120,8 @@ def cover_events_to_fan_out(*, now: dt.datetime, limit: int = SWEEP_BATCH) -> li
     found: list[tuple[dt.datetime, int, int, str]] = []
     for order, (event, field) in enumerate(EVENT_AT.items()):
         done = CoverFanout.objects.filter(cover_request=OuterRef("pk"), event=event)
+        if event == "failed":  # fanned out since the last failure
+            done = done.filter(fanned_out_at__gte=OuterRef(field))
         missed = CoverRequest.objects.filter(**{f"{field}__gte": since}).exclude(Exists(done))
         if event == "taken":
             missed = missed.exclude(status=CoverRequest.Status.OPEN).exclude(apply_state=CoverRequest.Apply.PENDING)

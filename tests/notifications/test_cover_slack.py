@@ -230,3 +230,25 @@ def test_the_taker_hears_once_on_slack_when_the_cover_they_took_is_cancelled_but
     assert text.startswith(":no_entry_sign: <@U0ADA> cancelled the cover you took in *Platform*, so you are no longer")
     assert "Sun 8 Mar 09:00 UTC" in text and "The override was deleted." in text
     assert ":no_entry_sign: Cancelled by <@U0ADA>." in shown(fake_slack.messages[0])  # the channel's message too
+
+
+def test_each_failed_take_of_one_request_is_told_to_its_taker_and_again_to_the_requester(
+    slack_team, fake_slack, frozen
+):
+    from django.core import mail
+
+    from rotations.models import Member
+
+    Member.objects.create(rotation=slack_team, name="Ann Admin", email="admin@acme.example", position=2)
+    cover = ask(slack_team, ADA, START, END)
+    happen(cover, "failed", by=GRACE)
+    frozen.move_to(NOW + dt.timedelta(minutes=30))
+    happen(cover, "failed", by="admin@acme.example", tell=False)  # Ann's take failed too: the sweep finds it
+    tasks.sweep()
+    tasks.cover_nudge(event="failed", cover_request_id=cover.pk)
+    deliver_everything()
+
+    direct = sorted(message["channel"] for message in fake_slack.messages if not message["channel"].startswith("C"))
+    assert direct == ["D0ADA", "D0ADA", "D0ADM", "D0GRACE"]
+    told = sorted(m.to[0] for m in mail.outbox if "did not happen" in m.subject)
+    assert told == [ADA, ADA, "admin@acme.example", GRACE]
