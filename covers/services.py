@@ -215,8 +215,10 @@ def _load(cover_request_id: int) -> CoverRequest:
     return cover_request
 
 
-def _not_open(cover_request: CoverRequest) -> CoverError:
-    """Why a request that is no longer open cannot be taken (or cancelled)."""
+def _not_open(cover_request: CoverRequest, taker: Member | None = None) -> CoverError:
+    """Why a request that is no longer open cannot be taken (by `taker`) or cancelled."""
+    if cover_request.status == CoverRequest.Status.TAKEN and taker is not None and cover_request.taker_id == taker.pk:
+        return CoverError("You already took it.", "already_taken", status=409)
     if cover_request.status == CoverRequest.Status.TAKEN:
         who = cover_request.taker_name or "Someone"
         return CoverError(f"{who} took it first.", "already_taken", status=409)
@@ -234,8 +236,8 @@ def cover_request_take(
     one of the taker's own future shifts (or part of one) goes back to the requester: both changes are
     made, or neither.
 
-    Raises CoverError: 409 `already_taken` ("<Name> took it first.") for the loser of a race,
-    409 `not_open` (cancelled, expired or ended), 409 `not_on_call` (the shift moved: the
+    Raises CoverError: 409 `already_taken` ("<Name> took it first.") for the loser of a race ("You
+    already took it." to its winner), 409 `not_open` (cancelled, expired or ended), 409 `not_on_call` (the shift moved: the
     requester is no longer on call then), 409 `write_refused` (PagerDuty refused the write:
     the request is open again, its `apply_message` says why), 409 `no_pagerduty_user`, 400 for a rule
     about the input. A transient PagerDuty error returns the request with `apply_state="pending"`:
@@ -244,7 +246,7 @@ def cover_request_take(
     cover_request = _load(cover_request_id)
     rotation = _fresh_rotation(cover_request.rotation_id)
     if cover_request.status != CoverRequest.Status.OPEN or cover_request.end <= now:
-        raise _not_open(cover_request)
+        raise _not_open(cover_request, taker)
     cover_request.start = max(cover_request.start, now.replace(microsecond=0))  # one in progress: from now on
     if taker.rotation_id != rotation.pk:
         raise CoverError("Only a member of this rotation can take it.", "not_a_member", status=403, field="taker")
@@ -255,7 +257,7 @@ def cover_request_take(
     requester = cover_request.requester
     if requester is not None and not _on_call(rotation, requester, cover_request.start, cover_request.end):
         if (latest := _load(cover_request.pk)).status != CoverRequest.Status.OPEN:
-            raise _not_open(latest)  # what moved the shift was someone taking it first
+            raise _not_open(latest, taker)  # what moved the shift was someone taking it first
         raise CoverError(
             f"{cover_request.requester_name} is no longer on call in {rotation.name} from "
             f"{_window_text(cover_request.start, cover_request.end, rotation)}: the schedule changed since they "
@@ -333,7 +335,7 @@ def _claim(
         updated_at=now,
     )
     if not claimed:
-        raise _not_open(_load(cover_request.pk))
+        raise _not_open(_load(cover_request.pk), taker)
     return _load(cover_request.pk)
 
 

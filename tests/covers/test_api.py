@@ -86,7 +86,7 @@ def test_another_member_takes_it_and_is_on_call_at_once(rotation, client, org, f
     assert on_call_at(rotation, made.start + H) == "Bo Chen"
     again = client.post(f"/api/cover-requests/{made.pk}/take", content_type=JSON)
     assert again.status_code == 409
-    assert again.json() == {"code": "already_taken", "message": "Bo Chen took it first."}
+    assert again.json() == {"code": "already_taken", "message": "You already took it."}
 
 
 def test_a_swap_through_the_api(rotation, admin_client):

@@ -62,6 +62,13 @@ def test_the_slower_of_two_is_told_who_was_faster(sender, slack_app, asked, plat
     assert [a["text"] for a in answers(slack_app)][1] == "Ada Lovelace took it first."
 
 
+def test_a_second_click_by_the_taker_says_it_is_already_theirs(sender, slack_app, asked):
+    sender.click(asked.pk, user="U0ADA")
+    sender.click(asked.pk, user="U0ADA")  # a double click, or the button still there while PagerDuty is written
+
+    assert [a["text"] for a in answers(slack_app)][1] == "You already took it."
+
+
 def test_the_requester_cannot_take_their_own(sender, slack_app, asked):
     sender.click(asked.pk, user="U0GRACE")
     assert answers(slack_app)[0]["text"] == "You asked for this cover: someone else has to take it."
