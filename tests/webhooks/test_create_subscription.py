@@ -277,6 +277,7 @@ def test_a_script_is_told_of_a_subscription_made_by_hand(client, org, connected,
 
 
 def test_a_script_gets_the_cards_refusals_with_statuses(client, org, rsps, token):
+    assert post_api(client, token, {"recreate": 0}).status_code == 400
     refused = post_api(client, token)
     assert (refused.status_code, refused.json()["code"]) == (409, "not_connected")
     assert refused.json()["manualSteps"][0].startswith("In PagerDuty, open Integrations")
