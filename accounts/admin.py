@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html
 
 from .actor import Actor
 from .models import ApiToken, AuditEvent, Invitation, Membership, Organization, User
@@ -131,11 +133,19 @@ class ApiTokenInline(ReadOnlyInline, admin.TabularInline):
     show_change_link = True  # revoked from the token's own page (audited)
 
 
+AUDIT_EVENTS_SHOWN = 20
+
+
+class LatestAuditEvents(BaseInlineFormSet):
+    def get_queryset(self):
+        return super().get_queryset()[:AUDIT_EVENTS_SHOWN]
+
+
 class AuditEventInline(ReadOnlyInline, admin.TabularInline):
     model = AuditEvent
+    formset = LatestAuditEvents
     readonly_fields = fields = ("created_at", "provider", "actor_label", "summary")
-    ordering = ["-created_at"]
-    verbose_name_plural = "Audit trail (integrations, members)"
+    verbose_name_plural = f"Audit trail (integrations, members): the latest {AUDIT_EVENTS_SHOWN}"
 
 
 @admin.register(Organization)
@@ -143,6 +153,14 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug", "memberships__user__email"]
     inlines = [MembershipInline, ApiTokenInline]
+    readonly_fields = ["audit_trail"]
+
+    @admin.display(description="Audit trail")
+    def audit_trail(self, obj):
+        if obj.pk is None:
+            return "-"
+        url = reverse("admin:accounts_auditevent_changelist") + f"?organization__id__exact={obj.pk}"
+        return format_html('<a href="{}">All {} audit events</a>', url, obj.audit_events.count())
 
     def get_inlines(self, request, obj):
         return [*self.inlines, AuditEventInline, *_organization_inlines]

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Query, Status
-from pydantic import Field, WithJsonSchema
+from pydantic import Field, StrictBool, WithJsonSchema
 
 from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, api_actor, auth, iso, or_404, shaped
 from accounts.api import router as api_router
@@ -175,6 +175,61 @@ def webhook_url(request):
         "refusalNeedsAttention": selectors.refusal_is_news(endpoint, org),
         "subscriptionId": endpoint.subscription_id or None,
     }
+
+
+class SubscriptionCreate(Schema):
+    recreate: StrictBool = Field(
+        False, description="Replace the recorded subscription: a new one, then the old ones deleted in PagerDuty."
+    )
+
+
+class Subscription(Schema):
+    subscription_id: str
+    created: bool = Field(description="False: a subscription to this URL already existed and was only recorded.")
+    secret_last4: str | None
+    deleted: list[str] = Field(description="Replaced subscriptions deleted in PagerDuty, with their secrets.")
+    not_deleted: list[str] = Field(description="Replaced subscriptions PagerDuty did not delete: delete them by hand.")
+
+
+def _subscription_refused(error: services.SubscriptionError) -> ApiError:
+    refused = ApiError.of(error)
+    if error.show_manual_steps:
+        refused.extra["manualSteps"] = services.MANUAL_STEPS
+    if error.retry_after:
+        refused.headers["Retry-After"] = str(error.retry_after)
+    return refused
+
+
+@router.post(
+    "/integrations/pagerduty/webhook-subscription",
+    response={200: Subscription, 201: Subscription, 409: Error, 502: Error, 503: Error},
+    auth=auth(),
+    operation_id="createWebhookSubscription",
+    summary="Create the PagerDuty subscription",
+)
+def webhook_subscription(request, payload: SubscriptionCreate | None = None):
+    """What the card's "Create the subscription for me" (and Recreate) does (admins): a 201 with the
+    subscription created in PagerDuty and its signing secret saved (last 4 only), or a 200 when one to this
+    URL already existed (only recorded: paste its secret with addWebhookSecret, or recreate). 409
+    `not_connected`, `subscription_exists` (one is recorded: send `recreate`), `subscription_in_progress`
+    (another request is creating it), `write_refused` (the connection cannot write subscriptions), or
+    PagerDuty's refusal (e.g. `pagerduty_unauthorized`); 502 `no_signing_secret` (created, but PagerDuty sent
+    no secret: recreate); 503 `pagerduty_unavailable` (nothing created; `Retry-After`). A refusal that needs
+    the subscription made by hand lists the steps in `manualSteps`."""
+    with ApiError.instead_of(services.SubscriptionError, _subscription_refused):
+        result = services.webhook_subscription_create(
+            organization=request.organization,
+            actor=api_actor(request),
+            recreate=payload is not None and payload.recreate,
+        )
+    body = {
+        "subscriptionId": result.subscription_id,
+        "created": result.created,
+        "secretLast4": result.secret_last4 or None,
+        "deleted": list(result.deleted),
+        "notDeleted": list(result.not_deleted),
+    }
+    return Status(201, body) if result.created else body
 
 
 @router.post(

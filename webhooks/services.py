@@ -3,6 +3,7 @@ API and tests call. Secrets are never logged or returned: only their last 4 char
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
+from accounts.refusal import Refusal
 from accounts.services import InputRefused
 from accounts.text import line_break_problem
 from config.links import public_url
@@ -177,11 +179,30 @@ MANUAL_STEPS = [
 ]
 
 
-class SubscriptionError(Exception):
-    def __init__(self, message: str, *, show_manual_steps: bool = False):
-        super().__init__(message)
-        self.message = message
+class SubscriptionError(Refusal):
+    """`status` 409 for Roster's or PagerDuty's state, 503 (with `retry_after` seconds) when PagerDuty is down."""
+
+    status = 409
+
+    def __init__(
+        self,
+        message: str,
+        code: str,
+        *,
+        status: int | None = None,
+        show_manual_steps: bool = False,
+        retry_after: int | None = None,
+    ):
+        super().__init__(message, code, status=status)
         self.show_manual_steps = show_manual_steps
+        self.retry_after = retry_after
+
+
+def _pagerduty_failed(message: str, error: pd.PagerDutyError) -> SubscriptionError:
+    if isinstance(error, pd.RateLimited | pd.Unavailable):
+        wait = math.ceil(error.retry_after or 60)
+        return SubscriptionError(message + error.message, "pagerduty_unavailable", status=503, retry_after=wait)
+    return SubscriptionError(message + error.message, error.code)
 
 
 @dataclass(frozen=True)
@@ -211,12 +232,15 @@ def webhook_subscription_create(
     created, then recorded. A 403 records that the connection cannot write."""
     connection = get_connection(organization)
     if connection is None:
-        raise SubscriptionError("Connect PagerDuty first, or create the subscription by hand.", show_manual_steps=True)
+        raise SubscriptionError(
+            "Connect PagerDuty first, or create the subscription by hand.", "not_connected", show_manual_steps=True
+        )
     endpoint = endpoint_for(organization)
     if endpoint.subscription_id and not recreate:
         raise SubscriptionError(
             f"Subscription {endpoint.subscription_id} already delivers to this URL, so Roster created none. "
-            "Click Recreate to replace it with a new one."
+            "Click Recreate to replace it with a new one.",
+            "subscription_exists",
         )
     now = timezone.now()
     claimed = (
@@ -227,7 +251,8 @@ def webhook_subscription_create(
     if not claimed:
         raise SubscriptionError(
             "Another request is creating the subscription right now, so Roster created no second one. "
-            "Reload the page in a moment to see it."
+            "Reload the page in a moment to see it.",
+            "subscription_in_progress",
         )
     try:
         return _subscription_create_claimed(connection, endpoint, actor=actor, recreate=recreate)
@@ -244,9 +269,9 @@ def _subscription_create_claimed(connection, endpoint: WebhookEndpoint, *, actor
     except pd.Forbidden:
         existing = None  # not allowed to list: the claim and the recorded id still prevent a duplicate
     except pd.PagerDutyError as error:
-        raise SubscriptionError(
-            "PagerDuty could not list its webhook subscriptions, so Roster created none (it would risk a "
-            f"duplicate): {error.message}"
+        raise _pagerduty_failed(
+            "PagerDuty could not list its webhook subscriptions, so Roster created none (it would risk a duplicate): ",
+            error,
         ) from error
     if existing and not recreate:
         found = str(existing[0].get("id") or "")[:40]
@@ -263,11 +288,12 @@ def _subscription_create_claimed(connection, endpoint: WebhookEndpoint, *, actor
         raise SubscriptionError(
             "PagerDuty refused to create the subscription: the connection is read-only or lacks the "
             "webhook_subscriptions.write scope, so Roster will not offer this again for it. Create it by hand instead:",
+            "write_refused",
             show_manual_steps=True,
         ) from error
     except pd.PagerDutyError as error:
-        raise SubscriptionError(
-            f"PagerDuty could not create the subscription, so nothing was created: {error.message}"
+        raise _pagerduty_failed(
+            "PagerDuty could not create the subscription, so nothing was created: ", error
         ) from error
     connection_record_write_access(connection, True)
     new_id = str(subscription.get("id") or "")[:40]
@@ -277,6 +303,8 @@ def _subscription_create_claimed(connection, endpoint: WebhookEndpoint, *, actor
         raise SubscriptionError(
             f"PagerDuty created the subscription {new_id} but sent no signing secret, so its deliveries are held. "
             "Click Recreate, or delete it in PagerDuty and create it by hand:",
+            "no_signing_secret",
+            status=502,
             show_manual_steps=True,
         )
     row, _ = webhook_secret_add(

@@ -303,3 +303,22 @@ def test_revoking_a_token_without_the_box_changes_nothing_and_says_why(admin_cli
     token, _ = api_token_create(organization=org, name="deploy", scope="admin")
     confirm_refused(admin_client, f"/settings/api-tokens/{token.id}/delete/", f"revoke-token-{token.id}")
     assert ApiToken.objects.filter(pk=token.pk).exists()
+
+
+def test_an_organizations_admin_page_lists_its_latest_20_audit_events_and_links_to_the_rest(
+    staff_client, org, other_org
+):
+    from accounts.audit import audit_record
+
+    AuditEvent.objects.filter(organization=org).delete()
+    for n in range(25):
+        audit_record(organization=org, provider="roster", action="test", summary=f"Event number {n:02d}")
+    audit_record(organization=other_org, provider="roster", action="test", summary="Globex's event")
+
+    page = staff_client.get(f"/admin/accounts/organization/{org.pk}/change/").content.decode()
+
+    assert "Event number 24" in page and "Event number 05" in page and "Event number 04" not in page
+    link = f"/admin/accounts/auditevent/?organization__id__exact={org.pk}"
+    assert f'<a href="{link}">All 25 audit events</a>' in page
+    listed = staff_client.get(link).content.decode()
+    assert "Event number 00" in listed and "Globex&#x27;s event" not in listed and "Globex's event" not in listed
