@@ -39,7 +39,7 @@ from ninja.parser import Parser
 from ninja.security.apikey import APIKeyCookie
 from ninja.security.http import HttpBearer
 from ninja.utils import normalize_path, replace_path_param_notation
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictInt
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -215,6 +215,17 @@ class Schema(BaseModel):
     attribute), and ninja's per-object Django getter cost more than the rest of a large answer."""
 
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, from_attributes=True)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """A boolean is a JSON boolean: "yes", "true" or 1 is a 400 (pydantic's lax mode took them as true)."""
+        lax = [
+            f for f in cls.model_fields.values() if f.annotation in (bool, bool | None) and Strict() not in f.metadata
+        ]
+        for field in lax:
+            field.metadata.append(Strict())
+        if lax:
+            cls.model_rebuild(force=True)
 
 
 def _no_nul(value: str) -> str:

@@ -1,7 +1,8 @@
 """JSON API: GET /api/rotations/<id>/notifications (members; a `read` token); a person's own email
 reminders (GET/PATCH /api/rotations/<id>/reminders/me) and the rotation's defaults
-(GET/PATCH /api/rotations/<id>/reminders/defaults, PATCH by admins); and the rotation JSON's
-`slack` key (rotations.hooks).
+(GET/PATCH /api/rotations/<id>/reminders/defaults, PATCH by admins); the rotation JSON's `slack` key
+(rotations.hooks), and the Slack section's test message and template preview (POST
+/api/rotations/<id>/slack/test-message and /slack/preview, admins).
 
 Every rule about a reminder value is the service's (notifications.email, its messages name the
 field); the schemas below describe them and refuse unknown keys."""
@@ -14,7 +15,19 @@ from django.shortcuts import get_object_or_404
 from pydantic import Field, WithJsonSchema
 
 from accounts.actor import Actor
-from accounts.api import NO_PERSON, ApiError, DateTime, Error, Id, Schema, acting_person, api_actor, auth
+from accounts.api import (
+    NO_PERSON,
+    ApiError,
+    DateTime,
+    Error,
+    Id,
+    Schema,
+    Text,
+    acting_person,
+    api_actor,
+    auth,
+    whole_number,
+)
 from accounts.api import router as api_router
 from accounts.text import one_line_pattern
 from integrations.slack.selectors import get_connection
@@ -24,6 +37,7 @@ from rotations.models import Rotation
 from . import email, registry, selectors
 from .models import Notification, RotationSlack
 from .slack import page as slack_page
+from .slack import sending as slack_sending
 from .slack import settings as slack_settings
 
 router = api_router(
@@ -295,6 +309,89 @@ def slack_patch(rotation: Rotation, value: object, actor: Actor | None) -> None:
             code=error.code,
             status=STATUS.get(error.code, 400),
         ) from error
+
+
+# --- the Slack section's test message and template preview ---------------------------------------
+
+
+class SlackTestMessage(Schema):
+    text: str = Field(description="What Roster posted to the message channel.")
+
+
+class SlackTemplatesPreview(Schema):
+    on_duty: Text | None = None
+    off_duty: Text | None = None
+    reminder: Text | None = None
+
+
+class SlackPreviewRequest(Schema):
+    topic_template: Text | None = None
+    topic_channel_id: Text | None = None
+    message_channel_id: Text | None = None
+    reminder_hours: whole_number(ge=1, le=email.MAX_HOURS) | None = None  # type: ignore[valid-type]
+    message_templates: SlackTemplatesPreview | None = None
+
+
+class SlackPreview(Schema):
+    field: str = Field(description="The key it is about: `topicTemplate` or `messageTemplates.<key>`.")
+    label: str
+    text: str = Field(description="The message filled with sample values; when `error`, why it would not be saved.")
+    error: bool
+
+
+class SlackPreviews(Schema):
+    previews: list[SlackPreview]
+
+
+@router.post(
+    "/rotations/{int:rotation_id}/slack/test-message",
+    response={200: SlackTestMessage, 409: Error, 503: Error},
+    auth=auth(),
+    operation_id="sendSlackTestMessage",
+    summary="Send a test Slack message (admins)",
+)
+def slack_test_message(request, rotation_id: Id):
+    """Posts the on-duty message, filled with who is on call now and marked "(Test)", to the rotation's
+    message channel, as the page's Send test message does. 409 `not_sent`: no message channel (or Slack
+    not connected), or Slack refused it (the message says how to fix it: invite @Roster, Reconnect
+    Slack); 503 `slack_unavailable`: Slack is down or rate-limiting, try again later."""
+    rotation = _rotation(request, rotation_id)
+    try:
+        return {"text": slack_sending.send_test_message(rotation=rotation, actor=api_actor(request))}
+    except registry.SendError as error:
+        raise (
+            ApiError(409, "not_sent", error.reason)
+            if error.permanent
+            else ApiError(503, "slack_unavailable", error.reason)
+        ) from error
+
+
+@router.post(
+    "/rotations/{int:rotation_id}/slack/preview",
+    response=SlackPreviews,
+    auth=auth(),
+    operation_id="previewSlackTemplates",
+    summary="Preview a rotation's Slack messages (admins)",
+)
+def slack_preview(request, rotation_id: Id, payload: SlackPreviewRequest):
+    """What will be posted, as the page's preview shows it: each template filled with sample values,
+    or its default text while it is empty and its channel (or reminder) is on. Any subset of the
+    `slack` keys it depends on; a key not sent is the rotation's saved value (`{}` previews what is
+    saved), null empties it. A template that would not be saved is `error: true`, `text` saying why.
+    Saves nothing, sends nothing."""
+    rotation = _rotation(request, rotation_id)
+    config = slack_settings.rotation_slack_get(rotation) or RotationSlack(rotation=rotation)
+    given = payload.model_dump(exclude_unset=True)
+    if "message_templates" in given:
+        templates = given.pop("message_templates") or dict.fromkeys(("on_duty", "off_duty", "reminder"))
+        given |= {f"{key}_template": value for key, value in templates.items()}
+    settings = {field: getattr(config, field) for field in slack_page.PREVIEW_INPUTS} | given
+    return {
+        "previews": [
+            {**found, "field": JSON_NAMES[found["field"]].removeprefix("slack.")}
+            for found in slack_page.previews(settings)
+        ]
+    }
 
 
 # The `slack` key's schemas (read and PATCH), for the rotation's schemas; slack_patch checks the values.

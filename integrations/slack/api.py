@@ -33,6 +33,11 @@ class SlackConnectionStatus(ConnectionStatus):
     last_error_transient: bool | None = None
 
 
+class SlackDisconnected(SlackConnectionStatus):
+    token_revoked: bool = Field(description="Slack confirmed that it revoked Roster's bot token.")
+    token_note: str = Field(description="What became of the token, in one sentence.")
+
+
 def status_json(organization) -> dict:
     """The connection as the JSON API shows it. Never the token."""
     connection = get_connection(organization)
@@ -71,15 +76,18 @@ def connection(request):
 
 @router.delete(
     "/",
-    response={200: SlackConnectionStatus, 404: Error},
+    response={200: SlackDisconnected, 404: Error},
     exclude_unset=True,
     auth=auth(),
     operation_id="disconnectSlack",
     summary="Disconnect Slack",
 )
 def disconnect(request):
-    """Revokes the bot token at Slack (`auth.revoke`, best effort), then deletes it. 404
-    `not_connected` when Slack is not connected."""
-    if services.connection_disconnect(organization=request.organization, actor=api_actor(request)) is None:
+    """Revokes the bot token at Slack (`auth.revoke`, best effort), then deletes it. `tokenRevoked`
+    says whether Slack confirmed the revocation, `tokenNote` what became of the token (when Slack did
+    not revoke it: why, and what to do). 404 `not_connected` when Slack is not connected."""
+    note = services.connection_disconnect(organization=request.organization, actor=api_actor(request))
+    if note is None:
         raise not_connected(services.NotConnected.message)
-    return status_json(request.organization)
+    outcome = {"tokenRevoked": note == services.REVOKED, "tokenNote": services.token_outcome(note)}
+    return status_json(request.organization) | outcome

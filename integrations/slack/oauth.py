@@ -138,7 +138,31 @@ def _finish(login: SlackOAuthLogin, *, code: str, actor: Actor) -> SlackConnecti
     except slack.SlackError as error:
         log.info("Slack install for organization %s failed: %s", login.organization_id, error.code)
         raise InstallError(f"Slack did not complete the install: {error.message}", code="exchange_failed") from error
-    organization = login.organization
+    try:
+        return _save(login.organization, install, identity, actor)
+    except InstallError as error:
+        if error.code == "different_workspace":
+            error.message += " " + _give_back(install)
+        raise
+
+
+def _give_back(install: slack.Install) -> str:
+    """Revoke the token of a refused install (auth.revoke, best effort), outside any row lock."""
+    team = install.team_name or install.team_id
+    try:
+        slack.SlackClient(install.access_token, team_id=install.team_id).auth_revoke()
+    except slack.SlackError as error:
+        return (
+            f"Roster could not revoke the token Slack gave it for {team} ({error.code}): remove the Roster app "
+            f"from {team} in Slack."
+        )
+    return (
+        f"Roster revoked the token Slack gave it for {team}, so it cannot act there; to take the app off "
+        f"{team}'s app list too, remove it in Slack."
+    )
+
+
+def _save(organization, install: slack.Install, identity: slack.Identity, actor: Actor) -> SlackConnection:
     with transaction.atomic():
         connection = SlackConnection.objects.select_for_update().filter(
             organization=organization

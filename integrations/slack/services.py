@@ -100,6 +100,11 @@ def _revoke(connection: SlackConnection) -> str:
 REVOKED = "token revoked at Slack"
 
 
+def token_outcome(note: str) -> str:
+    """What became of the bot token at a disconnect, in one sentence (the page and the API say it)."""
+    return "Roster revoked its token and deleted it." if note == REVOKED else f"Roster deleted its token, but {note}."
+
+
 def connection_disconnect(*, organization, actor: Actor | None = None) -> str | None:
     """Revoke the bot token at Slack (best effort, no lock held), then delete the connection, pending
     installs and run other apps' disconnect hooks in one transaction; audited. Returns what became of

@@ -51,10 +51,9 @@ def disconnect(request):
         note = services.connection_disconnect(organization=org, actor=actor)
         if note is None:
             messages.info(request, "Slack was already disconnected.")
-        elif note == services.REVOKED:
-            messages.success(request, "Slack disconnected. Roster revoked its token and deleted it.")
         else:
-            messages.warning(request, f"Slack disconnected and Roster deleted its token, but {note}.")
+            flash = messages.success if note == services.REVOKED else messages.warning
+            flash(request, f"Slack disconnected. {services.token_outcome(note)}")
 
     return disconnect_view(
         request, dialog="slack-disconnect", form_name="slack_disconnect_form", form_class=ConfirmForm, disconnect=run

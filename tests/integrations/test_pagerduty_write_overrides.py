@@ -103,6 +103,17 @@ def test_the_login_api_takes_write_overrides_too(admin_client, org):
     ]
 
 
+@pytest.mark.parametrize("value", ["yes", "true", 1, 0, "off"])
+def test_the_login_api_takes_only_a_json_boolean_for_write_overrides(admin_client, org, value):
+    response = admin_client.post(
+        "/api/integrations/pagerduty/oauth/login",
+        json.dumps({"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "writeOverrides": value}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"writeOverrides": ["writeOverrides must be true or false."]}
+
+
 # --- an API key: unknown until a write succeeded or was refused ------------------------------
 
 

@@ -159,7 +159,7 @@ def test_the_page_says_when_slack_could_not_revoke_the_token(admin_client, org, 
 
     assert "Roster revoked its token" not in page
     assert (
-        "Slack disconnected and Roster deleted its token, but Slack could not revoke the token (http_503): "
+        "Slack disconnected. Roster deleted its token, but Slack could not revoke the token (http_503): "
         "remove the app in Slack to be sure." in page
     )
 
@@ -233,8 +233,20 @@ def test_the_api_disconnects_and_revokes(client, org, fake_slack):
     connection = make_connection(org, fake_slack)
     response = client.delete(API, **bearer(org, "admin"))
     assert response.status_code == 200 and response.json()["connected"] is False
+    assert response.json()["tokenRevoked"] is True
+    assert response.json()["tokenNote"] == "Roster revoked its token and deleted it."
     assert fake_slack.tokens[connection.bot_token]["revoked"] is True
     assert client.delete(API, **bearer(org, "admin")).json()["code"] == "not_connected"
+
+
+def test_the_api_says_when_slack_could_not_revoke_the_token(client, org, fake_slack):
+    make_connection(org, fake_slack)
+    fake_slack.fail_next("auth.revoke", status=503, body={"ok": False, "error": "service_unavailable"})
+    data = client.delete(API, **bearer(org, "admin")).json()
+    assert data["connected"] is False and data["tokenRevoked"] is False
+    assert data["tokenNote"] == (
+        "Roster deleted its token, but Slack could not revoke the token (http_503): remove the app in Slack to be sure."
+    )
 
 
 @pytest.mark.parametrize("scope", ["read", "write"])

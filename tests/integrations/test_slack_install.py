@@ -214,6 +214,31 @@ def test_reconnecting_to_another_workspace_is_refused_and_keeps_the_rotations_wo
     assert not AuditEvent.objects.filter(provider="slack", action="reconnect").exists()
 
 
+def test_a_refused_install_into_another_workspace_revokes_the_token_slack_gave_there(admin_client, fake_slack):
+    first = add_to_slack(admin_client, fake_slack)
+    fake_slack.team_id, fake_slack.team_name = "T0OTHER", "Other Co"
+
+    back = decide_on_slack(fake_slack, start_install(admin_client))
+    page = admin_client.get(callback_path(back), follow=True).content.decode().replace("&#x27;", "'")
+
+    other = [t for t in fake_slack.tokens if t != first.bot_token]
+    assert [fake_slack.tokens[t]["revoked"] for t in other] == [True]
+    assert fake_slack.tokens[first.bot_token]["revoked"] is False
+    assert "Roster revoked the token Slack gave it for Other Co" in page
+
+
+def test_a_refused_install_says_when_slack_could_not_revoke_the_other_token(admin_client, fake_slack):
+    add_to_slack(admin_client, fake_slack)
+    fake_slack.team_id, fake_slack.team_name = "T0OTHER", "Other Co"
+    fake_slack.fail_next("auth.revoke", status=503, body={"ok": False, "error": "service_unavailable"})
+
+    back = decide_on_slack(fake_slack, start_install(admin_client))
+    page = admin_client.get(callback_path(back), follow=True).content.decode().replace("&#x27;", "'")
+
+    assert "Roster could not revoke the token Slack gave it for Other Co (http_503)" in page
+    assert SlackConnection.objects.get().team_id == "T0ACME"
+
+
 def test_a_link_to_the_callback_cannot_cancel_the_install_the_admin_is_in(admin_client, fake_slack):
     back = decide_on_slack(fake_slack, start_install(admin_client))
 

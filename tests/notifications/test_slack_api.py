@@ -160,3 +160,77 @@ def test_the_rotations_list_reads_every_slack_object_in_the_same_number_of_queri
     assert {r["slack"]["userGroupId"] for r in twenty} == {f"S{n:04d}" for n in range(19)} | {"S0000"}
     assert all(r["slack"]["linked"] == 1 and r["slack"]["total"] == 2 for r in twenty)
     assert all(r["slack"] == api("get", f"{r['id']}/").json()["slack"] for r in twenty[:3])  # as one rotation reads
+
+
+# --- the Slack section's test message and template preview -----------------------------------------
+
+
+def test_a_script_sends_a_test_message_as_the_page_does(api, slack_team, fake_slack):
+    response = api("post", f"{slack_team.pk}/slack/test-message")
+
+    assert response.status_code == 200
+    text = response.json()["text"]
+    assert text.startswith("(Test) ") and fake_slack.messages[-1]["text"] == text
+    assert AuditEvent.objects.filter(provider="slack", action="test_message").count() == 1
+
+
+def test_a_test_message_slack_refuses_says_how_to_fix_it(api, slack_team, fake_slack):
+    fake_slack.channels["C0OPS"]["is_member"] = False
+    response = api("post", f"{slack_team.pk}/slack/test-message")
+    assert response.status_code == 409 and response.json()["code"] == "not_sent"
+    assert response.json()["message"].startswith("@Roster is not in channel C0OPS: invite it")
+
+
+def test_a_test_message_without_a_message_channel_says_to_pick_one(api, team, org, fake_slack):
+    make_connection(org, fake_slack)
+    response = api("post", f"{team.pk}/slack/test-message")
+    assert response.status_code == 409
+    assert response.json() == {"code": "not_sent", "message": "Pick a message channel first (and connect Slack)."}
+
+
+def test_a_test_message_while_slack_is_down_is_a_503(api, slack_team, fake_slack):
+    fake_slack.fail_next("chat.postMessage", status=503, body={"ok": False, "error": "service_unavailable"})
+    response = api("post", f"{slack_team.pk}/slack/test-message")
+    assert response.status_code == 503 and response.json()["code"] == "slack_unavailable"
+
+
+def test_a_script_previews_typed_templates_without_saving_them(api, slack_team):
+    body = {"topicTemplate": "On call: {person}", "messageTemplates": {"onDuty": "{who} is on", "offDuty": ""}}
+    response = api("post", f"{slack_team.pk}/slack/preview", body)
+
+    assert response.status_code == 200
+    previews = response.json()["previews"]
+    assert [(p["field"], p["label"], p["error"]) for p in previews] == [
+        ("topicTemplate", "Topic", False),
+        ("messageTemplates.onDuty", "On duty", True),
+        ("messageTemplates.offDuty", "Off duty (default)", False),
+    ]
+    assert previews[0]["text"] == "On call: <@U0123456789>"
+    assert previews[1]["text"].startswith("Unknown placeholder {who}: use {rotation}, {person}")
+    assert RotationSlack.objects.get().on_duty_template == ""  # nothing saved
+
+
+def test_an_empty_preview_shows_what_is_saved_and_null_empties_a_key(api, slack_team):
+    saved = api("post", f"{slack_team.pk}/slack/preview", {}).json()["previews"]
+    assert [p["label"] for p in saved] == ["On duty (default)", "Off duty (default)"]
+    assert api("post", f"{slack_team.pk}/slack/preview", {"messageChannelId": None}).json() == {"previews": []}
+
+
+def test_the_test_message_and_preview_need_an_admin(client, member_user, slack_team, org, fake_slack):
+    write = {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(organization=org, name='ci', scope='write')[1]}"}
+    for path in ("test-message", "preview"):
+        url = f"/api/rotations/{slack_team.pk}/slack/{path}"
+        assert client.post(url, {}, content_type="application/json", **write).status_code == 403
+    client.force_login(member_user)
+    for path in ("test-message", "preview"):
+        url = f"/api/rotations/{slack_team.pk}/slack/{path}"
+        assert client.post(url, {}, content_type="application/json").status_code == 403
+    assert fake_slack.messages == []
+
+
+def test_another_organizations_rotation_is_a_404(client, outsider, slack_team, fake_slack):
+    client.force_login(outsider)
+    for path in ("test-message", "preview"):
+        response = client.post(f"/api/rotations/{slack_team.pk}/slack/{path}", {}, content_type="application/json")
+        assert response.status_code == 404
+    assert fake_slack.messages == []
