@@ -336,3 +336,12 @@ def test_revoking_a_token_asks_first_even_without_javascript(admin_client, org, 
         f'<label for="revoke-token-{token.pk}-confirm">Yes, revoke the token ending in {token.last4}</label>' in dialog
     )
     assert f'action="/settings/api-tokens/{token.pk}/delete/"' in dialog
+
+
+def test_revoking_a_token_that_is_already_gone_says_so(admin_client, org, admin_user):
+    token, _ = services.api_token_create(organization=org, name="Nightly export", scope="read", created_by=admin_user)
+    token_id = token.pk
+    token.delete()
+    page = admin_client.post(f"/settings/api-tokens/{token_id}/delete/", {"confirm": "on"}, follow=True)
+    html = page.content.decode()
+    assert "That API token was already revoked; nothing changed." in html and "was revoked." not in html
