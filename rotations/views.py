@@ -260,7 +260,7 @@ def skip(request, rotation_id: int):
 def skip_delete(request, rotation, skip_id: int):
     if services.skip_delete(rotation=rotation, skip_id=skip_id):
         return "Skip undone: the turn is back with its person."
-    return "That skip was already undone; nothing changed."
+    return services.SKIP_GONE
 
 
 @login_required
@@ -281,7 +281,7 @@ def override_add(request, rotation_id: int):
 def override_delete(request, rotation, override_id: int):
     if services.override_delete(rotation=rotation, override_id=override_id):
         return "Override removed."
-    return "That override was already removed; nothing changed."
+    return services.OVERRIDE_GONE
 
 
 @login_required
