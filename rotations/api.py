@@ -348,6 +348,7 @@ STATUS = {  # else 400
     "not_found": 404,
     "not_a_member": 409,
     "not_a_turn": 409,
+    "turn_over": 409,
     "invalid_range": 422,
     "cadence_read_only": 409,
     "not_connected": 409,
@@ -645,7 +646,7 @@ def skips(request, rotation_id: Id):
 def skip_create(request, rotation_id: Id, payload: SkipCreate):
     """The turn goes to the next person and the order continues from there (admins); skipping a skipped turn
     again changes nothing. 409 `cadence_read_only`: the rotation follows a PagerDuty schedule; 409 `not_a_turn`:
-    `turnStart` is not a turn of this rotation."""
+    `turnStart` is not when a turn of this rotation starts; 409 `turn_over`: that turn has ended."""
     found = rotation_of(request, rotation_id)
     turn_start = moment("turnStart", payload.turn_start, offset_required=True)
     with ApiError.instead_of(services.RotationError, _error):

@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.refusal import Refusal
 from accounts.text import line_break_problem
 
+from . import selectors
 from .models import Member, Override, Rotation, Shift, Skip, validate_time_zone
 
 CADENCE_FIELDS = ("cadence_unit", "cadence_count", "handoff_time", "start_date")
@@ -226,6 +227,12 @@ def skip_create(*, rotation: Rotation, turn_start: dt.datetime) -> Skip:
     if not FIRST_TURN_YEARS[0] <= turn_start.year <= FIRST_TURN_YEARS[1]:
         # Every page and the handoff beat compute the turn of each skip: year 9999 would overflow.
         raise RotationError("That is not a turn of this rotation.", "not_a_turn", field="turn_start")
+    rule = selectors.cadence_rule(rotation)
+    k = rule.turn_at(turn_start)
+    if k < 0 or rule.turn_start(k) != turn_start:
+        raise RotationError("That is not a turn of this rotation.", "not_a_turn", field="turn_start")
+    if rule.turn_start(k + 1) <= timezone.now():  # skipping it would change who was on call since
+        raise RotationError("That turn is over: skip the current turn or a later one.", "turn_over", field="turn_start")
     skip, _ = Skip.objects.get_or_create(rotation=rotation, turn_start=turn_start)
     return skip
 

@@ -509,3 +509,20 @@ def test_members_and_read_tokens_see_overrides_and_skips_but_change_none_and_oth
     ):
         assert getattr(client, method)(f"/api/rotations/{native.pk}/{path}").status_code == 404
     assert native.overrides.count() == 1 and native.skips.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("turn_start", "code", "message"),
+    [
+        ("2026-03-07T10:00:00-05:00", "not_a_turn", "That is not a turn of this rotation."),  # an hour into one
+        ("2026-03-04T09:00:00-05:00", "turn_over", "That turn is over: skip the current turn or a later one."),
+    ],
+)
+def test_skipping_a_moment_that_starts_no_turn_or_a_turn_that_is_over_changes_nobody_s_turn(
+    api, native, frozen, turn_start, code, message
+):
+    refused = api.post(f"{native.pk}/skips", {"turnStart": turn_start})
+    assert (refused.status_code, refused.json()["code"]) == (409, code)
+    assert refused.json()["errors"] == {"turnStart": [message]}
+    assert not native.skips.exists()
+    assert api.get(f"{native.pk}/current").json()["onCall"][0]["name"] == "Bo Chen"
