@@ -92,6 +92,8 @@ def api_token_delete(request, token_id: int):
     def act():
         if api_token_revoke(organization=org, token_id=token_id, actor=Actor.of_request(request)):
             messages.success(request, "The API token was revoked. Scripts using it will now get 401.")
+        else:
+            messages.info(request, "That API token was already revoked; nothing changed.")
         return redirect("accounts:api_tokens")
 
     return confirmed(request, f"revoke-token-{token_id}", act, functools.partial(_tokens_page, request, org))

@@ -18,12 +18,28 @@ from ninja import Query, Status
 from pydantic import Field, WithJsonSchema, create_model
 
 from accounts.actor import Actor
-from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, WholeNumber, auth, email, require_scope, shaped
+from accounts.api import (
+    MAX_ID,
+    ApiError,
+    DateTime,
+    Error,
+    Id,
+    Schema,
+    Text,
+    WholeNumber,
+    auth,
+    email,
+    iso,
+    moment,
+    require_scope,
+    shaped,
+    whole_number,
+)
 from accounts.api import router as api_router
 from accounts.text import SPACE, line_break_problem, one_line_pattern
 
 from . import hooks, selectors, services
-from .models import NOT_A_TIME_ZONE, TIME_ZONES, Rotation
+from .models import NOT_A_TIME_ZONE, TIME_ZONES, Override, Rotation, Skip
 
 router = api_router(
     "Rotations", "Rotations on a native cadence or following a PagerDuty schedule. Members read; admins write."
@@ -232,6 +248,39 @@ class ShiftList(Schema):
     shifts: list[Shift]
 
 
+Moment = Annotated[Text, Field(json_schema_extra={"format": "date-time"}, examples=["2026-03-02T09:00:00+01:00"])]
+
+
+class OverrideOut(Schema):
+    id: int
+    member: RotationMember
+    start: DateTime
+    end: DateTime
+
+
+class OverrideList(Schema):
+    overrides: list[OverrideOut] = Field(description="Not ended yet, soonest first.")
+
+
+class OverrideCreate(Schema):
+    member_id: whole_number(ge=1, le=MAX_ID) = Field(description="Who covers: a member of this rotation.")  # type: ignore[valid-type]
+    start: Moment = Field(description="With its UTC offset.")
+    end: Moment = Field(description="With its UTC offset; after start.")
+
+
+class SkipOut(Schema):
+    id: int
+    turn_start: DateTime
+
+
+class SkipList(Schema):
+    skips: list[SkipOut] = Field(description="Every skipped turn, in turn order: each moves the order on by one.")
+
+
+class SkipCreate(Schema):
+    turn_start: Moment = Field(description="When the turn to skip starts (a shift's `start`), with its UTC offset.")
+
+
 class ShiftWindow(Schema):
     since: Annotated[Text, Field(json_schema_extra={"format": "date-time"})] | None = None
     until: Annotated[Text, Field(json_schema_extra={"format": "date-time"})] | None = None
@@ -290,9 +339,17 @@ JSON_FIELDS = {
     "handoff_time": "cadence.handoffTime",
     "start_date": "cadence.startDate",
     "schedule_id": "pagerdutyScheduleId",
+    "member": "memberId",
+    "start": "start",
+    "end": "end",
+    "turn_start": "turnStart",
 }
 STATUS = {  # else 400
     "not_found": 404,
+    "not_a_member": 409,
+    "not_a_turn": 409,
+    "turn_over": 409,
+    "invalid_range": 422,
     "cadence_read_only": 409,
     "not_connected": 409,
     "not_bound": 409,
@@ -510,3 +567,103 @@ def shifts(request, rotation_id: Id, window: Query[ShiftWindow]):
         "timeZone": found.time_zone,
         "shifts": selectors.shift_rows(slots),
     }
+
+
+def override_json(override: Override) -> dict:
+    member = override.member
+    return {
+        "id": override.pk,
+        "member": {"id": member.pk, "name": member.name, "email": member.email},
+        "start": iso(override.start),
+        "end": iso(override.end),
+    }
+
+
+@router.get(
+    "/{int:rotation_id}/overrides",
+    response=OverrideList,
+    auth=auth("read"),
+    operation_id="listOverrides",
+    summary="List overrides",
+)
+def overrides(request, rotation_id: Id):
+    found = rotation_of(request, rotation_id).overrides.filter(end__gt=timezone.now()).select_related("member")
+    return {"overrides": [override_json(o) for o in found.order_by("start")]}
+
+
+@router.post(
+    "/{int:rotation_id}/overrides",
+    response={201: OverrideOut, 409: Error, 422: Error},
+    auth=auth("write"),
+    operation_id="createOverride",
+    summary="Add an override",
+)
+def override_create(request, rotation_id: Id, payload: OverrideCreate):
+    """`memberId` is on call from `start` to `end` instead of whoever the order gives it to (admins). 409
+    `cadence_read_only`: the rotation follows a PagerDuty schedule (add overrides there); 409 `not_a_member`:
+    `memberId` is not a member of this rotation; 422 `invalid_range`: `end` is not after `start`, or they fall
+    outside the years 1900 to 2999."""
+    found = rotation_of(request, rotation_id)
+    start = moment("start", payload.start, offset_required=True)
+    end = moment("end", payload.end, offset_required=True)
+    with ApiError.instead_of(services.RotationError, _error):
+        made = services.override_create(rotation=found, member_id=payload.member_id, start=start, end=end)
+    return Status(201, override_json(made))
+
+
+@router.delete(
+    "/{int:rotation_id}/overrides/{int:override_id}",
+    response={204: None},
+    auth=auth("write"),
+    operation_id="deleteOverride",
+    summary="Remove an override",
+)
+def override_delete(request, rotation_id: Id, override_id: Id):
+    """The time goes back to whoever the order gives it to (admins). 404 `not_found`: it was already removed."""
+    if not services.override_delete(rotation=rotation_of(request, rotation_id), override_id=override_id):
+        raise ApiError(404, "not_found", services.OVERRIDE_GONE)
+    return HttpResponse(status=204)
+
+
+def skip_json(skip: Skip) -> dict:
+    return {"id": skip.pk, "turnStart": iso(skip.turn_start)}
+
+
+@router.get(
+    "/{int:rotation_id}/skips", response=SkipList, auth=auth("read"), operation_id="listSkips", summary="List skips"
+)
+def skips(request, rotation_id: Id):
+    return {"skips": [skip_json(s) for s in rotation_of(request, rotation_id).skips.all()]}
+
+
+@router.post(
+    "/{int:rotation_id}/skips",
+    response={201: SkipOut, 409: Error},
+    auth=auth("write"),
+    operation_id="createSkip",
+    summary="Skip a turn",
+)
+def skip_create(request, rotation_id: Id, payload: SkipCreate):
+    """The turn goes to the next person and the order continues from there (admins); skipping a skipped turn
+    again changes nothing. 409 `cadence_read_only`: the rotation follows a PagerDuty schedule; 409 `not_a_turn`:
+    `turnStart` is not when a turn of this rotation starts; 409 `turn_over`: that turn has ended."""
+    found = rotation_of(request, rotation_id)
+    turn_start = moment("turnStart", payload.turn_start, offset_required=True)
+    with ApiError.instead_of(services.RotationError, _error):
+        made = services.skip_create(rotation=found, turn_start=turn_start)
+    return Status(201, skip_json(made))
+
+
+@router.delete(
+    "/{int:rotation_id}/skips/{int:skip_id}",
+    response={204: None},
+    auth=auth("write"),
+    operation_id="deleteSkip",
+    summary="Undo a skip",
+)
+def skip_delete(request, rotation_id: Id, skip_id: Id):
+    """The turn goes back to its person and the order after it moves back (admins). 404 `not_found`: it was
+    already undone."""
+    if not services.skip_delete(rotation=rotation_of(request, rotation_id), skip_id=skip_id):
+        raise ApiError(404, "not_found", services.SKIP_GONE)
+    return HttpResponse(status=204)

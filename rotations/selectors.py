@@ -112,7 +112,7 @@ def rotation_for(organization, rotation_id: int, *, now: dt.datetime, until: dt.
     return get_object_or_404(rotations_for(organization, now=now, until=until), pk=rotation_id)
 
 
-def _rule(rotation: Rotation) -> cadence.Cadence:
+def cadence_rule(rotation: Rotation) -> cadence.Cadence:
     return cadence.Cadence(
         start_date=rotation.start_date,
         handoff_time=rotation.handoff_time,
@@ -135,7 +135,7 @@ def timeline(rotation: Rotation, *, since: dt.datetime, until: dt.datetime) -> l
         ]
     people = [member_person(m) for m in members]
     slots = cadence.turns(
-        _rule(rotation),
+        cadence_rule(rotation),
         people,
         since=since,
         until=until,
@@ -268,7 +268,7 @@ def native_turns(rotation: Rotation, *, now: dt.datetime) -> list[Turn]:
     people = [member_person(m) for m in rotation.members.all()]
     if not people:
         return []
-    rule = _rule(rotation)
+    rule = cadence_rule(rotation)
     first = rule.turn_start(0)
     skips: dict[int, Skip] = {}
     for skip in rotation.skips.all():

@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.refusal import Refusal
 from accounts.text import line_break_problem
 
+from . import selectors
 from .models import Member, Override, Rotation, Shift, Skip, validate_time_zone
 
 CADENCE_FIELDS = ("cadence_unit", "cadence_count", "handoff_time", "start_date")
@@ -28,6 +29,8 @@ SCHEDULE_ID = r"[A-Za-z0-9]{1,40}"  # a PagerDuty schedule id (P1A2B3C)
 NAME_MAX: int = Rotation._meta.get_field("name").max_length or 200
 MEMBER_EMAIL_MAX: int = Member._meta.get_field("email").max_length or 254
 FIRST_TURN_YEARS = (1900, 2999)
+SKIP_GONE = "That skip was already undone; nothing changed."  # when skip_delete / override_delete return False
+OVERRIDE_GONE = "That override was already removed; nothing changed."
 
 
 class RotationError(Refusal):
@@ -223,7 +226,13 @@ def skip_create(*, rotation: Rotation, turn_start: dt.datetime) -> Skip:
     _native_only(rotation, "skip turns")
     if not FIRST_TURN_YEARS[0] <= turn_start.year <= FIRST_TURN_YEARS[1]:
         # Every page and the handoff beat compute the turn of each skip: year 9999 would overflow.
-        raise RotationError("That is not a turn of this rotation.", field="turn_start")
+        raise RotationError("That is not a turn of this rotation.", "not_a_turn", field="turn_start")
+    rule = selectors.cadence_rule(rotation)
+    k = rule.turn_at(turn_start)
+    if k < 0 or rule.turn_start(k) != turn_start:
+        raise RotationError("That is not a turn of this rotation.", "not_a_turn", field="turn_start")
+    if rule.turn_start(k + 1) <= timezone.now():  # skipping it would change who was on call since
+        raise RotationError("That turn is over: skip the current turn or a later one.", "turn_over", field="turn_start")
     skip, _ = Skip.objects.get_or_create(rotation=rotation, turn_start=turn_start)
     return skip
 
@@ -239,14 +248,16 @@ def override_create(*, rotation: Rotation, member_id: int, start: dt.datetime, e
     _native_only(rotation, "add overrides")
     start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)  # in one zone Python compares wall times
     if end <= start:
-        raise RotationError("An override must end after it starts.", field="end")
+        raise RotationError("An override must end after it starts.", "invalid_range", field="end")
     if not (FIRST_TURN_YEARS[0] <= start.year and end.year <= FIRST_TURN_YEARS[1]):
         raise RotationError(
-            f"An override must fall between the years {FIRST_TURN_YEARS[0]} and {FIRST_TURN_YEARS[1]}.", field="start"
+            f"An override must fall between the years {FIRST_TURN_YEARS[0]} and {FIRST_TURN_YEARS[1]}.",
+            "invalid_range",
+            field="start",
         )
     member = rotation.members.filter(pk=member_id).first()
     if member is None:
-        raise RotationError("Choose a member of this rotation.", field="member")
+        raise RotationError("Choose a member of this rotation.", "not_a_member", field="member")
     return Override.objects.create(rotation=rotation, member=member, start=start, end=end)
 
 

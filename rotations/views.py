@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
@@ -260,7 +261,7 @@ def skip(request, rotation_id: int):
 def skip_delete(request, rotation, skip_id: int):
     if services.skip_delete(rotation=rotation, skip_id=skip_id):
         return "Skip undone: the turn is back with its person."
-    return "That skip was already undone; nothing changed."
+    return services.SKIP_GONE
 
 
 @login_required
@@ -270,8 +271,9 @@ def override_add(request, rotation_id: int):
 
     def save(data):
         start, end = (timezone.make_aware(timezone.make_naive(data[k]), rotation.tz) for k in ("start", "end"))
-        services.override_create(rotation=rotation, member_id=data["member"], start=start, end=end)
-        return "Override added."
+        made = services.override_create(rotation=rotation, member_id=data["member"], start=start, end=end)
+        other_day = f" ({date_format(end, 'D j M')})" if end.date() != start.date() else ""
+        return f"Override added: {made.member.name} covers {date_format(start, 'D j M H:i')}–{date_format(end, 'H:i T')}{other_day}."
 
     form = OverrideForm(request.POST, rotation=rotation, auto_id=OVERRIDE_IDS)
     return _form_post(request, rotation, form, save=save, form_name="override_form", anchor="timeline-title")
@@ -281,7 +283,7 @@ def override_add(request, rotation_id: int):
 def override_delete(request, rotation, override_id: int):
     if services.override_delete(rotation=rotation, override_id=override_id):
         return "Override removed."
-    return "That override was already removed; nothing changed."
+    return services.OVERRIDE_GONE
 
 
 @login_required

@@ -81,7 +81,9 @@ def time_off_delete(request, time_off_id: int):
         try:
             services.time_off_delete(organization=organization, user=request.user, time_off_id=time_off_id)
         except services.TimeOffError as error:
-            if error.code != "not_found":
+            if error.code == "not_found":
+                messages.info(request, "That time off was already deleted; nothing changed.")
+            else:
                 messages.error(request, error.message)
         else:
             messages.success(request, "Time off deleted.")

@@ -35,6 +35,12 @@ NOT_ADMIN = {
     ("api/rotations/<int:rotation_id>/sync", "POST"): "write",
     ("api/rotations/<int:rotation_id>/current", "GET"): "read",
     ("api/rotations/<int:rotation_id>/shifts", "GET"): "read",
+    ("api/rotations/<int:rotation_id>/overrides", "GET"): "read",
+    ("api/rotations/<int:rotation_id>/overrides", "POST"): "write",
+    ("api/rotations/<int:rotation_id>/overrides/<int:override_id>", "DELETE"): "write",
+    ("api/rotations/<int:rotation_id>/skips", "GET"): "read",
+    ("api/rotations/<int:rotation_id>/skips", "POST"): "write",
+    ("api/rotations/<int:rotation_id>/skips/<int:skip_id>", "DELETE"): "write",
     ("api/rotations/<int:rotation_id>/notifications", "GET"): "read",
     ("api/rotations/<int:rotation_id>/reminders/me", "GET"): "read",
     ("api/rotations/<int:rotation_id>/reminders/me", "PATCH"): "write",
@@ -336,3 +342,12 @@ def test_revoking_a_token_asks_first_even_without_javascript(admin_client, org, 
         f'<label for="revoke-token-{token.pk}-confirm">Yes, revoke the token ending in {token.last4}</label>' in dialog
     )
     assert f'action="/settings/api-tokens/{token.pk}/delete/"' in dialog
+
+
+def test_revoking_a_token_that_is_already_gone_says_so(admin_client, org, admin_user):
+    token, _ = services.api_token_create(organization=org, name="Nightly export", scope="read", created_by=admin_user)
+    token_id = token.pk
+    token.delete()
+    page = admin_client.post(f"/settings/api-tokens/{token_id}/delete/", {"confirm": "on"}, follow=True)
+    html = page.content.decode()
+    assert "That API token was already revoked; nothing changed." in html and "was revoked." not in html

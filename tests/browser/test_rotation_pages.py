@@ -90,7 +90,7 @@ def test_an_override_ending_before_it_starts_is_refused_beside_the_end_then_fixe
     form.get_by_label("Start").fill(f"{tomorrow}T10:00")
     form.get_by_label("End").fill(f"{tomorrow}T18:00")
     form.get_by_role("button", name="Add override").click()
-    expect(page.get_by_text("Override added.")).to_be_visible()
+    expect(page.get_by_text("Override added: Bo Chen covers")).to_be_visible()
     expect(page.get_by_test_id("cover")).to_have_text("Bo Chen covers 10:00–18:00 UTC · Remove")
     fits(page)
 

@@ -367,3 +367,162 @@ def test_a_patch_with_null_members_leaves_the_members(api, native, frozen):
         "bo@acme.example",
         "cy@acme.example",
     ]
+
+
+# --- overrides and skips: what the rotation page's timeline does ---------------------------------------------
+
+
+def _on_call(api, rotation, since: str, until: str) -> list[tuple[str, bool]]:
+    shifts = api.get(f"{rotation.pk}/shifts?since={since}&until={until}").json()["shifts"]
+    return [(s["person"]["name"], s["override"]) for s in shifts]
+
+
+def test_a_script_adds_lists_and_removes_an_override_as_the_page_does(api, native, frozen):
+    cy = native.members.get(email="cy@acme.example")
+    made = api.post(
+        f"{native.pk}/overrides",
+        {"memberId": cy.pk, "start": "2026-03-07T10:00:00-05:00", "end": "2026-03-07T12:00:00-05:00"},
+    )
+    assert made.status_code == 201
+    body = made.json()
+    assert body == {
+        "id": body["id"],
+        "member": {"id": cy.pk, "name": "Cy Diaz", "email": "cy@acme.example"},
+        "start": "2026-03-07T15:00:00+00:00",
+        "end": "2026-03-07T17:00:00+00:00",
+    }
+    assert api.get(f"{native.pk}/overrides").json() == {"overrides": [body]}
+    window = ("2026-03-07T14:00:00Z", "2026-03-07T18:00:00Z")
+    assert _on_call(api, native, *window) == [("Ana Ortiz", False), ("Cy Diaz", True), ("Ana Ortiz", False)]
+
+    assert api.delete(f"{native.pk}/overrides/{body['id']}").status_code == 204
+    assert api.get(f"{native.pk}/overrides").json() == {"overrides": []}
+    assert _on_call(api, native, *window) == [("Ana Ortiz", False)]
+    again = api.delete(f"{native.pk}/overrides/{body['id']}")
+    assert (again.status_code, again.json()["code"]) == (404, "not_found")
+    assert again.json()["message"] == "That override was already removed; nothing changed."
+
+
+def test_a_script_skips_a_turn_lists_skips_and_undoes_it_as_the_page_does(api, native, frozen):
+    window = ("2026-03-07T14:00:00Z", "2026-03-08T13:00:00Z")  # Saturday's turn: Ana's
+    assert _on_call(api, native, *window) == [("Ana Ortiz", False)]
+    made = api.post(f"{native.pk}/skips", {"turnStart": "2026-03-07T09:00:00-05:00"})
+    assert made.status_code == 201
+    body = made.json()
+    assert body == {"id": body["id"], "turnStart": "2026-03-07T14:00:00+00:00"}
+    assert api.get(f"{native.pk}/skips").json() == {"skips": [body]}
+    assert _on_call(api, native, *window) == [("Bo Chen", False)]
+
+    assert api.delete(f"{native.pk}/skips/{body['id']}").status_code == 204
+    assert api.get(f"{native.pk}/skips").json() == {"skips": []}
+    assert _on_call(api, native, *window) == [("Ana Ortiz", False)]
+    again = api.delete(f"{native.pk}/skips/{body['id']}")
+    assert (again.status_code, again.json()["message"]) == (404, "That skip was already undone; nothing changed.")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "field", "message"),
+    [
+        (
+            {"start": "2026-03-07T12:00:00-05:00", "end": "2026-03-07T10:00:00-05:00"},
+            422,
+            "invalid_range",
+            "end",
+            "An override must end after it starts.",
+        ),
+        (
+            {"start": "1800-03-07T12:00:00Z", "end": "2026-03-07T10:00:00Z"},
+            422,
+            "invalid_range",
+            "start",
+            "An override must fall between the years 1900 and 2999.",
+        ),
+        (
+            {"start": "2026-03-07T10:00:00", "end": "2026-03-07T12:00:00Z"},
+            400,
+            "invalid_request",
+            "start",
+            "start needs its UTC offset (Z or +02:00).",
+        ),
+        (
+            {"memberId": 2**40, "start": "2026-03-07T10:00:00Z", "end": "2026-03-07T12:00:00Z"},
+            409,
+            "not_a_member",
+            "memberId",
+            "Choose a member of this rotation.",
+        ),
+    ],
+)
+def test_a_refused_override_says_what_the_page_says_naming_the_field(
+    api, native, frozen, body, status, code, field, message
+):
+    body = {"memberId": native.members.first().pk} | body
+    refused = api.post(f"{native.pk}/overrides", body)
+    assert (refused.status_code, refused.json()["code"]) == (status, code)
+    assert refused.json()["errors"] == {field: [message]}
+    assert not native.overrides.exists()
+
+
+def test_a_rotation_following_pagerduty_takes_no_override_or_skip_and_a_non_turn_is_refused(api, org, native, frozen):
+    bound = RotationFactory(organization=org, name="P", pagerduty_schedule_id="PI7DH85")
+    for path, body in (
+        ("overrides", {"memberId": 1, "start": "2026-03-07T10:00Z", "end": "2026-03-07T12:00Z"}),
+        ("skips", {"turnStart": "2026-03-07T09:00:00Z"}),
+    ):
+        refused = api.post(f"{bound.pk}/{path}", body)
+        assert (refused.status_code, refused.json()["code"]) == (409, "cadence_read_only")
+        assert "This rotation follows a PagerDuty schedule" in refused.json()["message"]
+    refused = api.post(f"{native.pk}/skips", {"turnStart": "1800-03-07T09:00:00-05:00"})
+    assert (refused.status_code, refused.json()["errors"]) == (
+        409,
+        {"turnStart": ["That is not a turn of this rotation."]},
+    )
+
+
+def test_members_and_read_tokens_see_overrides_and_skips_but_change_none_and_other_organizations_see_nothing(
+    client, org, member_user, outsider, native, frozen
+):
+    override = native.overrides.create(member=native.members.first(), start=NOW + H, end=NOW + 2 * H)
+    skip = native.skips.create(turn_start=NOW + 26 * H)
+    add_override = {"memberId": override.member_id, "start": "2026-03-07T10:00Z", "end": "2026-03-07T12:00Z"}
+    read = api_token_create(organization=org, name="read", scope="read")[1]
+    client.force_login(member_user)
+    for auth in ({}, {"HTTP_AUTHORIZATION": f"Bearer {read}"}):
+        assert [o["id"] for o in client.get(f"/api/rotations/{native.pk}/overrides", **auth).json()["overrides"]] == [
+            override.pk
+        ]
+        assert [s["id"] for s in client.get(f"/api/rotations/{native.pk}/skips", **auth).json()["skips"]] == [skip.pk]
+        for method, path, body in (
+            ("post", "overrides", add_override),
+            ("delete", f"overrides/{override.pk}", None),
+            ("post", "skips", {"turnStart": "2026-03-07T09:00:00-05:00"}),
+            ("delete", f"skips/{skip.pk}", None),
+        ):
+            kwargs = auth | ({"data": body, "content_type": "application/json"} if body else {})
+            assert getattr(client, method)(f"/api/rotations/{native.pk}/{path}", **kwargs).status_code == 403
+    client.force_login(outsider)
+    for method, path in (
+        ("get", "overrides"),
+        ("get", "skips"),
+        ("delete", f"overrides/{override.pk}"),
+        ("delete", f"skips/{skip.pk}"),
+    ):
+        assert getattr(client, method)(f"/api/rotations/{native.pk}/{path}").status_code == 404
+    assert native.overrides.count() == 1 and native.skips.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("turn_start", "code", "message"),
+    [
+        ("2026-03-07T10:00:00-05:00", "not_a_turn", "That is not a turn of this rotation."),  # an hour into one
+        ("2026-03-04T09:00:00-05:00", "turn_over", "That turn is over: skip the current turn or a later one."),
+    ],
+)
+def test_skipping_a_moment_that_starts_no_turn_or_a_turn_that_is_over_changes_nobody_s_turn(
+    api, native, frozen, turn_start, code, message
+):
+    refused = api.post(f"{native.pk}/skips", {"turnStart": turn_start})
+    assert (refused.status_code, refused.json()["code"]) == (409, code)
+    assert refused.json()["errors"] == {"turnStart": [message]}
+    assert not native.skips.exists()
+    assert api.get(f"{native.pk}/current").json()["onCall"][0]["name"] == "Bo Chen"

@@ -461,3 +461,9 @@ def test_removing_an_override_or_undoing_a_skip_that_is_gone_says_it_was_already
     assert "That override was already removed; nothing changed." in page and "Override removed." not in page
     page = admin_client.post(f"{url}skips/{2**31}/delete/", follow=True).content.decode()
     assert "That skip was already undone; nothing changed." in page and "Skip undone" not in page
+
+
+def test_skip_from_a_page_left_open_after_that_turn_ended_is_refused_and_the_order_stays(admin_client, native, frozen):
+    response = admin_client.post(f"/rotations/{native.pk}/skip/", {"turn_start": "2026-03-04T09:00:00-05:00"})
+    assert "That turn is over: skip the current turn or a later one." in response.content.decode()
+    assert not native.skips.exists()

@@ -256,3 +256,15 @@ def test_a_cadence_unit_the_service_does_not_know_is_refused_beside_the_unit(adm
     assert "The cadence is every N days or every N weeks." in beside(html, "id_cadence_unit")
     native.refresh_from_db()
     assert native.cadence_unit == "days"
+
+
+def test_an_override_beyond_the_next_14_days_says_who_covers_when_as_it_is_not_on_the_page_yet(
+    admin_client, native, frozen
+):
+    bo = native.members.get(email="bo@acme.example")
+    response = admin_client.post(
+        f"/rotations/{native.pk}/overrides/",
+        {"member": bo.pk, "start": "2026-04-05T10:00", "end": "2026-04-05T12:00"},
+        follow=True,
+    )
+    assert "Override added: Bo Chen covers Sun 5 Apr 10:00–12:00 EDT." in response.content.decode()

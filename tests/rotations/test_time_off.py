@@ -322,3 +322,11 @@ def test_a_person_s_token_acts_for_its_creator_and_an_operator_s_token_gets_no_p
     ):
         assert answer.status_code == 409 and answer.json()["code"] == "no_person"
     assert TimeOff.objects.count() == 1
+
+
+def test_deleting_time_off_that_is_already_gone_says_so(frozen, ana_client):
+    ana_client.post("/settings/time-off/", {"start": "2026-03-10T08:00", "end": "2026-03-12T18:00", "time_zone": "UTC"})
+    made = TimeOff.objects.get()
+    TimeOff.objects.all().delete()
+    html = ana_client.post(f"/settings/time-off/{made.pk}/delete/", {"confirm": "on"}, follow=True).content.decode()
+    assert "That time off was already deleted; nothing changed." in html and "Time off deleted." not in html
