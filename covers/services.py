@@ -515,7 +515,7 @@ def _take_bound(
         taken = _claim(cover_request, taker, swap, now=now, actor=actor, apply_state=CoverRequest.Apply.PENDING)
         _audit_taken(taken, rotation, actor)
     try:
-        outcome = _apply_bound(taken.pk, first_try=(taken, rotation, checked) if checked else None)
+        outcome = _apply_bound(taken.pk, first_try=(taken, rotation, checked) if checked else None, taking=True)
     except TRANSIENT as error:
         log.info("Cover request %s: PagerDuty busy (%s); the task retries", taken.pk, error.code)
         _enqueue_apply(taken.pk)
@@ -570,11 +570,12 @@ def _store(cover_request_id: int, **ids: str) -> bool:
 
 
 def _apply_bound(
-    cover_request_id: int, *, first_try: tuple[CoverRequest, Rotation, Checked] | None = None
+    cover_request_id: int, *, first_try: tuple[CoverRequest, Rotation, Checked] | None = None, taking: bool = False
 ) -> CoverRequest:
     """Write a taken request's overrides. `first_try`: the take's own attempt, with the request it
     just claimed, its rotation and what its checks found; nothing can have been written before (a
-    retry first looks for what an earlier try wrote)."""
+    retry first looks for what an earlier try wrote). `taking`: the take's own attempt, even without
+    its checks (PagerDuty was busy for them): its taker hears a refusal at once, so it did not "fail"."""
     if first_try is not None:
         cover_request, rotation, checked = first_try
     else:
@@ -642,11 +643,11 @@ def _apply_bound(
                 _remove_quietly(client, rotation, swap_id)
                 return _load(cover_request.pk)
     except WriteRefused as refused:
-        return _reopen(cover_request, rotation, refused.message, pending=first_try is None)
+        return _reopen(cover_request, rotation, refused.message, pending=not taking)
     except pd.PagerDutyError as error:  # e.g. the user look-up refused: a sentence, not a stuck request
         if not error.permanent:
             raise
-        return _reopen(cover_request, rotation, error.message, pending=first_try is None)
+        return _reopen(cover_request, rotation, error.message, pending=not taking)
     CoverRequest.objects.filter(pk=cover_request.pk, status=CoverRequest.Status.TAKEN).update(
         apply_state=CoverRequest.Apply.APPLIED, apply_message="", updated_at=timezone.now()
     )

@@ -50,6 +50,16 @@ def source(cover_request_id: int, event: str, at: dt.datetime) -> str:
     return f"cover:{cover_request_id}:{event}" + (f":{at.isoformat()}" if event == "failed" else "")
 
 
+def people_told(cover: CoverRequest, event: str) -> set[str]:
+    """Whom every channel tells of a "cancelled" (the taker, unless they cancelled it) or a "failed"
+    (the requester and the taker) in person, as lower-case emails; nobody for another event."""
+    people = {
+        "cancelled": [cover.taker_email] if cover.taker_email.strip().lower() != cover.cancelled_by.lower() else [],
+        "failed": [cover.requester_email, cover.failed_taker_email],
+    }.get(event, [])
+    return {email.strip().lower() for email in people} - {""}
+
+
 WRITE_BACK = ("applyState", "applyMessage", "pagerdutyScheduleUrl")
 
 

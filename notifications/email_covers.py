@@ -22,7 +22,7 @@ from covers.models import CoverRequest
 from rotations.models import Member
 
 from . import registry
-from .cover_events import cover_of
+from .cover_events import cover_of, people_told
 from .models import EmailReminder, Notification, RotationEmailSettings
 
 CHANNEL = "email"
@@ -59,11 +59,9 @@ def plan_cover(cover: CoverRequest, event: str) -> Iterator[registry.Planned]:
             yield registry.Planned(CHANNEL, f"email:{email}", OFFER.key)
     elif event in TO_REQUESTER and cover.requester_email.strip():
         yield registry.Planned(CHANNEL, f"email:{cover.requester_email.strip().lower()}", TO_REQUESTER[event].key)
-    elif event == "cancelled" and cover.taker_email.strip().lower() not in ("", cover.cancelled_by.lower()):
-        yield registry.Planned(CHANNEL, f"email:{cover.taker_email.strip().lower()}", CANCELLED.key)
-    elif event == "failed":
-        for address in {cover.requester_email.strip().lower(), cover.failed_taker_email.strip().lower()} - {""}:
-            yield registry.Planned(CHANNEL, f"email:{address}", FAILED.key)
+    elif event in ("cancelled", "failed"):
+        for address in sorted(people_told(cover, event)):
+            yield registry.Planned(CHANNEL, f"email:{address}", (CANCELLED if event == "cancelled" else FAILED).key)
 
 
 def choice_now(row: Notification) -> RotationEmailSettings | EmailReminder | None:

@@ -18,7 +18,6 @@ from pydantic.alias_generators import to_camel
 from accounts.api import ApiError, DateTime, Error, Id, Schema, api_actor, auth, iso, rate_limited
 from accounts.api import router as api_router
 from accounts.text import one_line_pattern
-from notifications import tasks
 
 from . import event_schemas, selectors, services  # noqa: F401 (event_schemas: the events' schemas)
 from .models import EVENT_TYPES, Endpoint
@@ -272,6 +271,6 @@ def delivery_resend(request, endpoint_id: Id, delivery_id: Id):
     """Puts the delivery back in line now, whatever became of it (**Resend** on the endpoint's page); a
     disabled endpoint gets it once enabled. A 409 `sending` while it is being sent."""
     found = selectors.endpoint_get(request.organization, endpoint_id)
-    if not tasks.resend([selectors.delivery_get(found, delivery_id).id], actor=api_actor(request)):
-        raise ApiError(409, "sending", "That delivery is being sent right now; try again in a moment.")
+    with ApiError.instead_of(services.EndpointError, ApiError.of):
+        services.delivery_resend(delivery_id=selectors.delivery_get(found, delivery_id).id, actor=api_actor(request))
     return Status(202, delivery_json(selectors.delivery_get(found, delivery_id)))

@@ -248,6 +248,13 @@ def endpoint_health(endpoint: Endpoint, *, ok: bool, now: dt.datetime) -> None:
         endpoint_disable_failing(endpoint_id=endpoint.pk, since=since)
 
 
+def delivery_resend(*, delivery_id: int, actor: Actor | None) -> None:
+    """Put one delivery back in line now (Resend), whatever became of it; a disabled endpoint gets it
+    once enabled. Refused (409 `sending`) while it is being sent."""
+    if not tasks.resend([delivery_id], actor=actor):
+        raise EndpointError("That delivery is being sent right now; try again in a moment.", code="sending", status=409)
+
+
 def endpoint_disable_failing(*, endpoint_id: int, since: dt.datetime) -> bool:
     reason = f"Disabled by Roster: every delivery failed since {since:%Y-%m-%d %H:%M} UTC (24 hours)."
     if not Endpoint.objects.filter(pk=endpoint_id, enabled=True).update(enabled=False, disabled_reason=reason):

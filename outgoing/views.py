@@ -10,7 +10,6 @@ from accounts import once
 from accounts.access import get_org_for_admin
 from accounts.actor import Actor
 from accounts.dialogs import confirmed
-from notifications import tasks
 from rotations.forms import show_error
 
 from . import selectors, services
@@ -135,9 +134,11 @@ def endpoint_delete(request, endpoint_id: int):
 def delivery_resend(request, endpoint_id: int, delivery_id: int):
     found = selectors.endpoint_get(get_org_for_admin(request), endpoint_id)
     delivery = selectors.delivery_get(found, delivery_id)
-    if tasks.resend([delivery.id], actor=Actor.of_request(request)):
+    try:
+        services.delivery_resend(delivery_id=delivery.id, actor=Actor.of_request(request))
+    except services.EndpointError as refused:
+        messages.error(request, refused.message)
+    else:
         when = "is being sent again" if found.enabled else "is sent again once you enable the endpoint"
         messages.success(request, f"{delivery.event_type} {delivery.event_id} {when}.")
-    else:
-        messages.error(request, "That delivery is being sent right now; try again in a moment.")
     return redirect("outgoing:endpoint", endpoint_id=found.pk)

@@ -33,7 +33,7 @@ from integrations.slack.models import SlackConnection, SlackUser
 from integrations.slack.services import slack_users_match
 
 from .. import registry
-from ..cover_events import cover_of
+from ..cover_events import cover_of, people_told
 from ..models import CoverSlackMessage, Notification
 from .settings import direct_message_user, rotation_slack_get, usable_connection
 
@@ -61,12 +61,8 @@ def plan_cover(cover: CoverRequest, event: str) -> Iterator[registry.Planned]:
         yield registry.Planned(CHANNEL, room, OUTCOME.key)
     elif event == "expiring" and room:
         yield registry.Planned(CHANNEL, room, EXPIRING.key)
-    people = {
-        "expiring": [cover.requester_email],
-        "failed": [cover.requester_email, cover.failed_taker_email],
-        "cancelled": [cover.taker_email] if cover.taker_email.strip().lower() != cover.cancelled_by.lower() else [],
-    }.get(event, [])
-    emails = {email.strip().lower() for email in people} - {""}
+    expiring = {cover.requester_email.strip().lower()} - {""} if event == "expiring" else set()
+    emails = expiring or people_told(cover, event)
     unknown = SlackUser.objects.filter(team_id=connection.team_id, email__in=emails, user_id="")
     # someone Slack was asked about and does not know gets no direct message (the channel, an email)
     for email in sorted(emails - set(unknown.values_list("email", flat=True))):

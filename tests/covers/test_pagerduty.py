@@ -591,3 +591,27 @@ def test_a_pending_take_that_fails_later_tells_the_taker_and_the_requester_once(
     assert why in to_dan.body
     assert "It is open again: someone else can take it" in to_ana.body
     assert "It is open again: take it again on the rotation page" in to_dan.body
+
+
+def test_a_take_refused_while_the_taker_waits_is_told_on_the_spot_not_again_as_failed(
+    classic, fake, django_capture_on_commit_callbacks
+):
+    """The taker's look-up found PagerDuty busy, then the take's own write was refused: the taker reads
+    the refusal at once; nobody gets a "did not happen" message about a take nobody was told of."""
+    from django.core import mail
+
+    made = ask(classic)
+    fake.read_only_keys.add(API_KEY)
+    mail.outbox.clear()
+
+    with (
+        mock.patch.object(services, "_check_pagerduty_people", return_value=None),  # the look-up was busy
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(services.CoverError) as refused,
+    ):
+        take(classic, made)
+
+    assert refused.value.code == "write_refused"
+    made.refresh_from_db()
+    assert (made.status, made.take_failed_at) == ("open", None)
+    assert [m.subject for m in mail.outbox if "did not happen" in m.subject] == []
