@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Query, Status
-from pydantic import Field, StrictBool, WithJsonSchema
+from pydantic import Field, WithJsonSchema
 
 from accounts.api import ApiError, DateTime, Error, Id, Schema, Text, api_actor, auth, iso, or_404, shaped
 from accounts.api import router as api_router
@@ -178,7 +178,7 @@ def webhook_url(request):
 
 
 class SubscriptionCreate(Schema):
-    recreate: StrictBool = Field(
+    recreate: bool = Field(
         False, description="Replace the recorded subscription: a new one, then the old ones deleted in PagerDuty."
     )
 

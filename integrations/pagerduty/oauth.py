@@ -226,7 +226,7 @@ def oauth_login_finish(*, organization, user, params, session) -> PagerDutyConne
     the admin is in the middle of."""
     state = params.get("state") or ""
     session_state = session.get(SESSION_KEY) if session is not None else None
-    ours = bool(state and session_state) and hmac.compare_digest(str(session_state), state)
+    ours = bool(state and session_state) and hmac.compare_digest(str(session_state).encode(), state.encode())
     if ours:
         session.pop(SESSION_KEY, None)  # single use, whatever happens next
     if params.get("error"):

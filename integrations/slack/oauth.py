@@ -106,7 +106,7 @@ def install_finish(*, organization, user, params, session) -> SlackConnection:
     cancel the install the admin is in the middle of."""
     state = params.get("state") or ""
     session_state = session.get(SESSION_KEY)
-    ours = bool(state and session_state) and hmac.compare_digest(str(session_state), state)
+    ours = bool(state and session_state) and hmac.compare_digest(str(session_state).encode(), state.encode())
     if ours:
         session.pop(SESSION_KEY, None)  # single use, whatever happens next
     if params.get("error"):

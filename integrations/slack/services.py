@@ -41,8 +41,7 @@ def connection_record_error(connection: SlackConnection, error: slack.SlackError
     if not error.permanent and connection.last_error and not connection.last_error_transient:
         return
     fields = ["last_error", "last_error_at", "last_error_transient", "updated_at"]
-    said = slack.error_for("ratelimited").message if isinstance(error, slack.RateLimited) else error.message
-    connection.last_error, connection.last_error_transient = said[:500], not error.permanent
+    connection.last_error, connection.last_error_transient = error.message[:500], not error.permanent
     connection.last_error_at = timezone.now()
     became_dead = isinstance(error, slack.NeedsReauth) and connection.status != SlackConnection.Status.NEEDS_REAUTH
     if isinstance(error, slack.NeedsReauth):

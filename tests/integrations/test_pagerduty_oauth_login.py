@@ -203,7 +203,7 @@ def test_a_callback_with_a_state_not_of_this_session_leaves_the_pending_login_us
     other = Client()
     other.force_login(PagerDutyOAuthLogin.objects.get().user)
     someone_elses = start(other)  # a genuine pending login, but not this browser's
-    for state in ("forged-state-value-that-roster-never-issued", someone_elses["state"], ""):
+    for state in ("forged-state-value-that-roster-never-issued", "forged-é", someone_elses["state"], ""):
         callback(admin_client, state=state, **params)
     assert PagerDutyOAuthLogin.objects.filter(used_at=None).count() == 2  # nothing was spent
 

@@ -302,9 +302,10 @@ def test_a_refusal_found_by_the_periodic_check_still_reads_action_needed(client,
 
 
 def test_a_slack_rate_limit_on_the_card_gives_no_countdown_that_goes_stale(admin_client, org, fake_slack):
-    connection = make_connection(org, fake_slack)
-    said = "Slack is rate-limiting Roster; it will try again in 30 s."
-    connection_record_error(connection, slack.RateLimited("ratelimited", said, retry_after=30))
+    make_connection(org, fake_slack)
+    fake_slack.fail_next("auth.test", status=429, headers={"Retry-After": "30"})
+
+    admin_client.post(f"{URL}slack/refresh/")
 
     html = card(admin_client)
     assert "Degraded:</strong> Slack is rate-limiting Roster; it will try again." in html

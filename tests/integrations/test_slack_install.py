@@ -244,6 +244,7 @@ def test_a_link_to_the_callback_cannot_cancel_the_install_the_admin_is_in(admin_
 
     admin_client.get(CALLBACK, {"error": "access_denied", "state": "made-up"})
     admin_client.get(CALLBACK, {"code": "made-up", "state": "made-up"})
+    admin_client.get(CALLBACK, {"error": "access_denied", "state": "made-up-é"})  # not ASCII: refused, not a 500
     admin_client.get(callback_path(back))
 
     assert SlackConnection.objects.get().team_id == "T0ACME"
