@@ -281,13 +281,11 @@ def _record_failure(rotations: list[Rotation], run: SyncRun, error: pd.PagerDuty
     if isinstance(error, pd.NotFound):
         message = "The PagerDuty schedule was deleted (or these credentials can no longer see it)."
     elif isinstance(error, pd.RateLimited):
-        message = f"{pd.RATE_LIMITED} The sync will resume by itself."  # no wait that goes stale on the page
+        message = f"{error.stored_message} The sync will resume by itself."
     elif isinstance(error, pd.UnreadableResponse):
         message = f"{error.message} Showing the last known schedule; the sync will try again."
     elif isinstance(error, pd.Unavailable):
-        message = (
-            f"{error.message.removesuffix(pd.TRY_AGAIN)} Roster retries automatically; showing the last known schedule."
-        )
+        message = f"{error.stored_message} Roster retries automatically; showing the last known schedule."
     Rotation.objects.filter(pk__in=[r.pk for r in rotations]).update(
         last_sync_at=now,
         last_sync_ok=False,

@@ -76,6 +76,12 @@ class PagerDutyError(Exception):
         self.detail = detail
         self.said = said  # PagerDuty's own words, when it gave any
 
+    @property
+    def stored_message(self) -> str:
+        """The message to store and show on a page later: without a wait ("Try again in a
+        minute", a countdown) that goes stale there or contradicts Roster retrying by itself."""
+        return self.message.removesuffix(TRY_AGAIN)
+
 
 class BadRequest(PagerDutyError):
     code = "pagerduty_bad_request"
@@ -109,11 +115,15 @@ class NotFound(PagerDutyError):
 
 
 RATE_LIMITED = "PagerDuty is rate-limiting requests (429)."  # on the card, without a wait that goes stale
-TRY_AGAIN = " Try again in a minute."  # to a person who just acted; a stored error drops it (Roster retries)
+TRY_AGAIN = " Try again in a minute."  # to a person who just acted; a stored error drops it (stored_message)
 
 
 class RateLimited(PagerDutyError):
     code = "pagerduty_rate_limited"
+
+    @property
+    def stored_message(self) -> str:
+        return RATE_LIMITED  # the wait it ends with is a countdown or TRY_AGAIN
 
 
 class Unavailable(PagerDutyError):

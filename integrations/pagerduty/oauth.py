@@ -390,7 +390,7 @@ def connection_refresh_tokens(
             _record_refresh_failure(connection, error.message)
             return "misconfigured"
         except pd.PagerDutyError as error:
-            _record_refresh_failure(connection, error.message)
+            _record_refresh_failure(connection, error.stored_message)
             failure = error
         else:
             _apply_tokens(connection, tokens)
@@ -411,7 +411,7 @@ def _record_refresh_failure(connection: PagerDutyConnection, message: str) -> No
     metrics.OAUTH_REFRESH_FAILURES.labels(provider=PROVIDER).inc()
     connection.last_refreshed_at = timezone.now()  # the last attempt: the card says when it failed
     connection.last_refresh_result = PagerDutyConnection.RefreshResult.FAILED
-    connection.last_refresh_error = message.removesuffix(pd.TRY_AGAIN)[:500]
+    connection.last_refresh_error = message[:500]
     connection.save(update_fields=["last_refreshed_at", "last_refresh_result", "last_refresh_error", "updated_at"])
 
 

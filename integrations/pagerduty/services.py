@@ -218,8 +218,7 @@ def connection_record_error(connection: PagerDutyConnection, error: pd.PagerDuty
     never hides an error a person must fix."""
     if error.code in TRANSIENT_ERROR_CODES and connection.last_error and not is_transient(connection):
         return
-    said = pd.RATE_LIMITED if isinstance(error, pd.RateLimited) else error.message.removesuffix(pd.TRY_AGAIN)
-    connection.last_error = said[:500]
+    connection.last_error = error.stored_message[:500]
     connection.last_error_at = timezone.now()
     connection.last_error_code = error.code[:60]
     fields = ["last_error", "last_error_at", "last_error_code", "updated_at"]
