@@ -150,14 +150,14 @@ REFUSAL_NEWS_FOR = timedelta(hours=24)
 
 
 def last_deliveries(organization, *, verified_only: bool, limit: int) -> list[Delivery]:
-    """The newest deliveries, and the newest given up however old; unsigned ones (held, or discarded
-    unverified) are anyone's words, for admins only."""
+    """The newest `limit` deliveries, and the newest `limit` given up however old (so the card's
+    "the newest N" given up is what it lists); unsigned ones (held, or discarded unverified) are
+    anyone's words, for admins only."""
     deliveries = Delivery.objects.filter(organization=organization).defer("raw_body", "headers")
     if verified_only:
         deliveries = deliveries.filter(verified=True)
     newest = list(deliveries[:limit])
-    given_up = deliveries.filter(GIVEN_UP).exclude(pk__in=[d.pk for d in newest])
-    return newest + list(given_up[:limit])
+    return newest + [d for d in deliveries.filter(GIVEN_UP)[:limit] if d not in newest]
 
 
 def secrets_shown(organization) -> list[WebhookSecret]:

@@ -358,3 +358,18 @@ def test_admins_are_asked_for_the_events_that_reopen_or_reassign_an_incident(adm
     )
     deliver({"event": {**reopened["event"], "event_type": "incident.reopened"}})
     assert Incident.objects.get(pagerduty_id="PGR0VU2").status == "triggered"
+
+
+def test_the_newest_ten_given_up_are_exactly_the_ten_listed(admin_client, deliver, webhook_secret):
+    """With given-up deliveries among the newest ten, the table listed more than "the newest 10"."""
+    from webhooks.models import Delivery
+    from webhooks.selectors import MAX_ATTEMPTS
+
+    for n in range(11):
+        deliver(fixture("incident.acknowledged", id=f"ev-given-up-{n}"))
+    Delivery.objects.update(status="failed", attempts=MAX_ATTEMPTS, error="OperationalError: the database went away")
+    deliver(fixture("incident.triggered"))
+    page = admin_client.get(PAGE).content.decode()
+    assert "11 could not be processed after repeated attempts (listed below, the newest 10;" in _backlog_text(page)
+    table = page[page.index('data-testid="wh-deliveries"') :]
+    assert table.count('<tr class="wh-failed">') == 10
