@@ -2,7 +2,8 @@
 of one of her shifts on the rotation page; Cy takes it in another browser (his own session); the
 timeline then shows Cy on call for that time. On a native rotation (a Roster override) and on one
 that follows a PagerDuty schedule (the override written to the fake PagerDuty, the schedule re-read at
-once). Nothing scrolls sideways; screenshots go to test-artifacts/screenshots/<width>/cover-*.png."""
+once). A cover asked from now and taken minutes later covers from the take on. Nothing scrolls
+sideways; screenshots go to test-artifacts/screenshots/<width>/cover-*.png."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Membership, User
 from covers import page as cover_page
 from covers.models import CoverRequest
+from rotations import services as rotation_services
 from rotations import sync
 from rotations.models import Member, Rotation
 from tests.browser.conftest import assert_fits, signed_in
@@ -167,4 +170,61 @@ def test_a_member_asks_for_cover_and_another_takes_it_in_pagerduty(browser, live
     expect(shift).to_contain_text("Cy Diaz")
     expect(shift.locator(f'time[datetime="{end.isoformat()}"]')).to_have_count(1)
     shoot(cy, width, "cover-pagerduty-timeline")
+    cy.context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_cover_asked_from_now_and_taken_minutes_later_covers_from_the_take(browser, live_server, org, width):
+    """Mia, on call now, asks for cover from now (the dialog's default) to the end of her shift; Cy takes
+    it five minutes later (the clock moved): the timeline shows Cy from the take to the end of the shift."""
+    person(org, "mia@acme.example")
+    person(org, "cy@acme.example")
+    began = (timezone.now() - 2 * H).replace(minute=0, second=0, microsecond=0)  # Mia's turn, 2–3 hours ago
+    rotation = rotation_services.rotation_create(
+        organization=org,
+        name="Platform",
+        time_zone="UTC",
+        members=[PEOPLE[1], PEOPLE[2]],
+        cadence_unit="days",
+        cadence_count=1,
+        handoff_time=began.time(),
+        start_date=began.date(),
+    )
+    shift_end = began + 24 * H
+    dialog = cover_page.shift_dialog(began)
+
+    mia = browser_of(browser, live_server, "mia@acme.example", width)
+    opened = timezone.now()
+    mia.goto(f"/rotations/{rotation.pk}/")
+    mia.get_by_test_id("cover-requests").locator(f'a[data-open-dialog="{dialog}"]').click()
+    box = mia.locator(f"dialog#{dialog}")
+    expect(box).to_be_visible()
+    expect(box.get_by_label("Until")).to_have_value(local(shift_end))
+    asked_from = dt.datetime.fromisoformat(box.get_by_label("From").input_value()).replace(tzinfo=dt.UTC)
+    assert opened < asked_from <= timezone.now() + dt.timedelta(minutes=1)  # from now: the next whole minute
+    assert_fits(mia)
+    box.get_by_role("button", name="Ask for cover").click()
+    expect(mia.get_by_role("status")).to_contain_text("You asked for cover")
+    expect(mia.get_by_test_id("cover-request")).to_contain_text("Mia Park needs cover")
+
+    later = timezone.now() + 5 * dt.timedelta(minutes=1)
+    with time_machine.travel(later, tick=True):
+        cy = browser_of(browser, live_server, "cy@acme.example", width)
+        cy.goto(f"/rotations/{rotation.pk}/")
+        cy.get_by_test_id("cover-request").get_by_role("button", name="Take Mia Park's request").click()
+        expect(cy.get_by_role("status")).to_contain_text("You cover Mia Park")
+        taken = CoverRequest.objects.get()
+        assert (taken.status, taken.end) == ("taken", shift_end)
+        assert later.replace(microsecond=0) <= taken.start <= timezone.now()  # from the take, not from when Mia asked
+        cover = cy.get_by_test_id("upcoming").get_by_test_id("cover")
+        expect(cover).to_contain_text(f"Cy Diaz covers {taken.start:%H:%M}–{shift_end:%H:%M} UTC")
+        expect(cy.get_by_test_id("cover-history")).to_contain_text("taken by Cy Diaz")
+        assert_fits(cy)
+
+        mia.reload()
+        expect(mia.get_by_test_id("upcoming").get_by_test_id("cover")).to_contain_text(
+            f"Cy Diaz covers {taken.start:%H:%M}–{shift_end:%H:%M} UTC"
+        )
+        assert_fits(mia)
+    mia.context.close()
     cy.context.close()

@@ -1,6 +1,7 @@
 """In Debian's chromium, on a phone and a desktop: an admin adds a webhook endpoint on Settings →
 Webhooks, copies its signing secret (shown once), sends a test event to a local receiver that
-verifies the signature, and sees it delivered in the log; resends an event the endpoint refused, disables
+verifies the signature, and sees it delivered in the log; edits its events and description (a refused
+URL reopens the Edit dialog with the values kept); resends an event the endpoint refused, disables
 and enables the endpoint, and deletes it after confirming."""
 
 import re
@@ -114,3 +115,58 @@ def test_an_admin_resends_a_refused_event_disables_and_deletes_the_endpoint(admi
     expect(page.get_by_role("status")).to_contain_text(f"The endpoint {receiver.url} was deleted")
     expect(page.get_by_role("heading", name="Webhooks", exact=True)).to_be_visible()
     assert not Endpoint.objects.exists()
+
+
+def test_an_admin_edits_an_endpoint_and_a_refused_url_reopens_the_dialog(admin_at_width, org, receiver):
+    """Webhooks → the endpoint → Edit: new events and description saved, the secret unchanged (its last 4);
+    a refused URL brings the page back with the dialog open, the values kept and the error by the URL."""
+    endpoint, secret = services.endpoint_create(
+        organization=org, url=receiver.url, events=["rotation.handoff"], description="Ops bot"
+    )
+    page = admin_at_width
+    page.goto("/settings/webhooks/")
+    page.get_by_role("link", name=receiver.url).click()
+    expect(page.get_by_role("heading", name=receiver.url)).to_be_visible()
+    expect(page.get_by_text(f"ends in {secret[-4:]}")).to_be_visible()
+
+    page.get_by_role("link", name="Edit", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Edit the endpoint")
+    expect(dialog.get_by_label("URL")).to_have_value(receiver.url)
+    expect(dialog.get_by_label("rotation.handoff", exact=False)).to_be_checked()
+    expect(dialog.get_by_label("Description")).to_have_value("Ops bot")
+    assert_fits(page)
+    dialog.get_by_label("rotation.handoff", exact=False).uncheck()
+    dialog.get_by_label("cover_request.taken", exact=False).check()
+    dialog.get_by_label("Description").fill("Cover bot")
+    dialog.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("status")).to_contain_text("The endpoint is saved.")
+    facts = page.locator("dl.facts")
+    expect(facts).to_contain_text("cover_request.taken")
+    expect(facts).not_to_contain_text("rotation.handoff")
+    expect(facts).to_contain_text("Cover bot")
+    expect(page.get_by_text(f"ends in {secret[-4:]}")).to_be_visible()
+    endpoint.refresh_from_db()
+    assert (endpoint.events, endpoint.description, endpoint.secret) == (["cover_request.taken"], "Cover bot", secret)
+    assert_fits(page)
+
+    page.get_by_role("link", name="Edit", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Edit the endpoint")
+    dialog.get_by_label("URL").fill("https://169.254.169.254/latest")
+    dialog.get_by_label("cover_request.expired", exact=False).check()
+    dialog.get_by_label("Description").fill("Cover bot, expiries too")
+    dialog.get_by_role("button", name="Save").click()
+
+    dialog = page.get_by_role("dialog", name="Edit the endpoint")
+    expect(dialog).to_be_visible()  # the page again, the dialog open
+    url = dialog.get_by_label("URL")
+    expect(url).to_have_value("https://169.254.169.254/latest")
+    expect(url).to_have_attribute("aria-invalid", "true")
+    expect(url).to_have_attribute("aria-describedby", re.compile(r"\bid_url_error\b"))
+    expect(dialog.locator("#id_url_error")).to_contain_text("169.254.169.254 is a link-local address")
+    expect(dialog.get_by_label("cover_request.taken", exact=False)).to_be_checked()
+    expect(dialog.get_by_label("cover_request.expired", exact=False)).to_be_checked()
+    expect(dialog.get_by_label("Description")).to_have_value("Cover bot, expiries too")
+    assert_fits(page)
+    endpoint.refresh_from_db()
+    assert (endpoint.url, endpoint.events) == (receiver.url, ["cover_request.taken"])

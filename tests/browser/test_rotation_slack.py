@@ -144,3 +144,42 @@ def test_choosing_a_message_channel_previews_the_default_texts_the_empty_fields_
     expect(page.get_by_role("status")).to_contain_text("Test message sent to Slack.")
     assert fake_slack.messages[-1]["text"].startswith("(Test) <@U0ADA> is on call for Platform until ")
     assert_fits(page)
+
+
+def test_a_refused_save_keeps_what_was_typed_and_shows_the_error_beside_its_field(
+    signed_in_page, org, fake_slack, width
+):
+    fake_slack.add_usergroup("S0ONCALL", "Platform on call", "platform-oncall", ["U0ADM"])
+    page = signed_in_page
+    rotation = platform_page(page, org, fake_slack, width)
+    section = page.get_by_test_id("rotation-slack")
+    bind_slack(section, off_duty="{person} hands over")
+    section.get_by_label("On-duty message").fill("{who} takes over")  # not a placeholder Roster knows
+    section.get_by_label("Remind the person before their shift (hours; empty: off)").fill("12")
+    section.get_by_role("button", name="Save Slack settings").click()
+
+    expect(page.get_by_text("Slack settings not saved: Unknown placeholder {who}")).to_be_visible()
+    section = page.get_by_test_id("rotation-slack")
+    on_duty = section.locator("p.field").filter(has=page.get_by_label("On-duty message"))
+    expect(on_duty.get_by_role("alert")).to_contain_text("Unknown placeholder {who}: use {rotation}, {person}")
+    expect(section.get_by_role("alert")).to_have_count(1)  # beside that field only
+    expect(section.get_by_label("On-duty message")).to_have_value("{who} takes over")
+    expect(section.get_by_label("On-duty user group")).to_have_value("S0ONCALL")
+    expect(section.get_by_label("Topic channel")).to_have_value("C0OPS")
+    expect(section.get_by_label("Topic template")).to_have_value("On call: {person} until {until}")
+    expect(section.get_by_label("Handoff message channel")).to_have_value("C0OPS")
+    expect(section.get_by_label("Off-duty message")).to_have_value("{person} hands over")
+    expect(section.get_by_label("Remind the person before their shift (hours; empty: off)")).to_have_value("12")
+    assert not RotationSlack.objects.filter(rotation=rotation).exists()  # nothing saved
+    assert_fits(page)
+
+    section.get_by_label("On-duty message").fill("{person} takes over")
+    section.get_by_role("button", name="Save Slack settings").click()
+    expect(page.get_by_role("status")).to_contain_text("Slack settings saved.")
+    expect(section.get_by_role("alert")).to_have_count(0)
+    saved = RotationSlack.objects.get(rotation=rotation)
+    assert (saved.on_duty_template, saved.off_duty_template, saved.reminder_hours) == (
+        "{person} takes over",
+        "{person} hands over",
+        12,
+    )
