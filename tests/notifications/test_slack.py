@@ -457,6 +457,14 @@ def test_a_refused_save_keeps_what_was_typed_and_says_which_field_is_wrong(slack
     assert (
         ">Bye {who}</textarea>" in off_duty and 'class="error"' in off_duty and "Unknown placeholder {who}" in off_duty
     )
+    # The input is tied to its error (as includes/field.html does): only the field the refusal is about.
+    assert '<span class="error" id="slack-off-duty_error" role="alert">' in off_duty
+    assert (
+        '<textarea id="slack-off-duty" aria-invalid="true" aria-describedby="slack-off-duty_error slack-placeholders"'
+        in page
+    )
+    assert page.count('aria-invalid="true"') == 1
+    assert '<textarea id="slack-on-duty" aria-describedby="slack-placeholders" name=' in page
     assert ">Hello {person}, you have {rotation}</textarea>" in page
     assert 'value="Now: {person}"' in page and 'value="6"' in page
     assert '<option value="disable" selected>' in page
