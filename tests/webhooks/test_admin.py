@@ -1,7 +1,10 @@
 """Django admin: deliveries with their result and a reprocess action, incidents with timelines."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from webhooks.models import Delivery, Incident
@@ -119,3 +122,26 @@ def test_admin_names_its_models_in_words(staff_client):
     for name in ("PagerDuty users (cached)", "Webhook deliveries", "API tokens", "Schedule sync runs"):
         assert name in page
     assert "Pager duty" not in page and "Api token" not in page
+
+
+def test_the_incident_list_shows_the_newest_first_and_stubs_without_a_creation_time_last(staff_client, org):
+    """On PostgreSQL a plain descending order (the model's) puts NULLs first: the admin orders its own."""
+    now = timezone.now()
+    older = Incident.objects.create(
+        organization=org, pagerduty_id="P0OLDER", pagerduty_created_at=now - timedelta(days=2)
+    )
+    stub = Incident.objects.create(organization=org, pagerduty_id="P0STUB")
+    newer = Incident.objects.create(
+        organization=org, pagerduty_id="P0NEWER", pagerduty_created_at=now - timedelta(days=1)
+    )
+    older_stub = Incident.objects.create(organization=org, pagerduty_id="P0OLDSTUB")
+    Incident.objects.filter(pk=older_stub.pk).update(first_seen_at=now - timedelta(days=3))
+
+    listing = staff_client.get(reverse("admin:webhooks_incident_changelist"))
+
+    assert [i.pagerduty_id for i in listing.context["cl"].result_list] == [
+        newer.pagerduty_id,
+        older.pagerduty_id,
+        stub.pagerduty_id,
+        older_stub.pagerduty_id,
+    ]
