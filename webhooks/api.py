@@ -2,6 +2,7 @@
 
 from typing import Annotated, Any
 
+from django.core.paginator import EmptyPage
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Query, Status
@@ -130,6 +131,10 @@ class IncidentDetail(Incident):
 
 class IncidentList(Schema):
     incidents: list[Incident]
+    page: int = Field(description="This page's number (1 is the newest incidents).")
+    page_size: int = Field(description="Incidents a full page holds.")
+    total: int = Field(description="Incidents matching the filters, on every page.")
+    next_page: int | None = Field(description="The next page's number (send it as `page`), or null on the last page.")
 
 
 IncidentStatus = shaped(
@@ -141,6 +146,7 @@ IncidentStatus = shaped(
 class IncidentFilter(Schema):
     status: IncidentStatus = ""  # type: ignore[valid-type]
     service: Text = Field("", description="A PagerDuty service id.")
+    page: int = Field(1, ge=1, description="Which page (1 if left out: the newest incidents), with the same filters.")
 
 
 def secret_json(row: WebhookSecretRow) -> dict:
@@ -306,11 +312,36 @@ def incident_json(incident, *, with_events: bool = False) -> dict:
     return data
 
 
-@router.get("/incidents/", response=IncidentList, auth=auth("read"), operation_id="listIncidents", summary="Incidents")
+@router.get(
+    "/incidents/",
+    response={200: IncidentList, 409: Error},
+    auth=auth("read"),
+    operation_id="listIncidents",
+    summary="Incidents",
+)
 def incidents(request, filters: Query[IncidentFilter]):
-    """Incidents received by webhook, newest first (at most 500) (members)."""
-    rows = selectors.incidents(organization=request.organization, status=filters.status, service=filters.service)
-    return {"incidents": [incident_json(i) for i in rows[:500]]}
+    """Incidents received by webhook, newest first, 500 a page (members): the first page when `page` is left
+    out; `nextPage` is the page to ask for next (null on the last), `total` how many match the filters. A
+    `page` that is not a whole number of at least 1 is a 400; one past the last page (other than 1) a 409
+    `page_out_of_range`; `errors` names `page`."""
+    pages = selectors.incident_pages(
+        organization=request.organization,
+        status=filters.status,
+        service=filters.service,
+        per_page=selectors.API_INCIDENTS_PER_PAGE,
+    )
+    try:
+        page = pages.page(filters.page)
+    except EmptyPage as beyond:
+        message = f"page must be at most {pages.num_pages} ({pages.count} incidents match, {pages.per_page} a page)."
+        raise ApiError(409, "page_out_of_range", message, field="page") from beyond
+    return {
+        "incidents": [incident_json(i) for i in page],
+        "page": page.number,
+        "pageSize": pages.per_page,
+        "total": pages.count,
+        "nextPage": page.next_page_number() if page.has_next() else None,
+    }
 
 
 @router.get(

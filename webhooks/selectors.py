@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, F, Min, Q
 from django.utils import timezone
@@ -25,18 +26,28 @@ WAITING = Q(verified=True) & (
 GIVEN_UP = Q(verified=True, status=Delivery.Status.FAILED, attempts__gte=MAX_ATTEMPTS)
 
 STATUSES = ["triggered", "acknowledged", "resolved"]
+# Incidents a page of the Incidents page shows, and a page of GET /api/incidents/ (its first page is
+# the 500 the API has always answered).
+INCIDENTS_PER_PAGE = 50
+API_INCIDENTS_PER_PAGE = 500
 
 
 def incidents(*, organization, status: str = "", service: str = ""):
-    """Newest first; stubs (no PagerDuty created time yet) last, on PostgreSQL as on SQLite."""
+    """Newest first; stubs (no PagerDuty created time yet) last, on PostgreSQL as on SQLite. The id
+    breaks ties, so pages of it (incident_pages) show each incident exactly once."""
     queryset = Incident.objects.filter(organization=organization).order_by(
-        F("pagerduty_created_at").desc(nulls_last=True), "-first_seen_at"
+        F("pagerduty_created_at").desc(nulls_last=True), "-first_seen_at", "-pk"
     )
     if status:
         queryset = queryset.filter(status=status)
     if service:
         queryset = queryset.filter(service_id=service)
     return queryset
+
+
+def incident_pages(*, organization, status: str = "", service: str = "", per_page: int) -> Paginator:
+    """The Incidents page and the API page through `incidents` this one way (page 1 may be empty)."""
+    return Paginator(incidents(organization=organization, status=status, service=service), per_page)
 
 
 def services(*, organization) -> list[tuple[str, str]]:

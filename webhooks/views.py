@@ -3,7 +3,6 @@ Thin views over services.py and selectors.py."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -131,9 +130,9 @@ def incidents(request):
         request,
         "webhooks/incidents.html",
         {
-            "page": Paginator(selectors.incidents(organization=org, status=status, service=service), 50).get_page(
-                request.GET.get("page")
-            ),
+            "page": selectors.incident_pages(
+                organization=org, status=status, service=service, per_page=selectors.INCIDENTS_PER_PAGE
+            ).get_page(request.GET.get("page")),
             "statuses": selectors.STATUSES,
             "services": services_seen,
             "status": status,

@@ -4,12 +4,15 @@ that posts a fixture signed the way PagerDuty signs it."""
 import copy
 import json
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
-from webhooks import services
+from webhooks import selectors, services
+from webhooks.models import Incident
 from webhooks.signature import header_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -26,6 +29,26 @@ def fixture(event_type: str, **changes) -> dict:
         else:
             body["event"][key] = value
     return body
+
+
+def incidents_received(org, count: int, status: Callable[[int], str] = lambda n: "resolved") -> list[str]:
+    """`count` incidents ("Incident number 0000"...), two created each minute at the same moment and
+    first seen together (the id breaks the tie); their ids newest first."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    Incident.objects.bulk_create(
+        Incident(
+            organization=org,
+            pagerduty_id=f"P{n:04d}",
+            title=f"Incident number {n:04d}",
+            status=status(n),
+            service_id="PSVC1",
+            pagerduty_created_at=start + timedelta(minutes=n // 2),
+            is_stub=False,
+        )
+        for n in range(count)
+    )
+    Incident.objects.filter(organization=org).update(first_seen_at=start)
+    return [i.pagerduty_id for i in selectors.incidents(organization=org)]
 
 
 def encode(body) -> bytes:

@@ -3,10 +3,10 @@
 import pytest
 
 from accounts.services import api_token_create
-from webhooks import processing
+from webhooks import processing, selectors
 from webhooks.models import WebhookSecret
 
-from .conftest import SECRET, fixture
+from .conftest import SECRET, fixture, incidents_received
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +150,68 @@ def test_scripts_see_the_last_refused_delivery_as_the_card_does(client, bearer, 
     assert data["lastRefusedAt"] == WebhookEndpoint.objects.get().last_rejected_at.isoformat()
     assert data["lastRefusedReason"] == "the signature matched none of the saved secrets"
     assert data["refusalNeedsAttention"] is True
+
+
+def every_page(client, bearer, query: str = "") -> tuple[list[str], list[dict]]:
+    """What a script does: page 1, then each `nextPage` until there is none."""
+    seen, pages, page = [], [], 1
+    while page is not None:
+        body = client.get(f"/api/incidents/?{query}page={page}", **bearer).json()
+        seen += [i["id"] for i in body["incidents"]]
+        pages.append({k: v for k, v in body.items() if k != "incidents"})
+        page = body["nextPage"]
+    return seen, pages
+
+
+def test_a_script_pages_through_every_incident_each_exactly_once_in_order(client, bearer, org, monkeypatch):
+    monkeypatch.setattr(selectors, "API_INCIDENTS_PER_PAGE", 50)
+    incidents_received(org, 120)
+    seen, pages = every_page(client, bearer)
+    # Newest first; P0119 and P0118 were created and first seen at the same moment: the id breaks the tie.
+    assert seen == [f"P{n:04d}" for n in reversed(range(120))]
+    assert pages == [
+        {"page": 1, "pageSize": 50, "total": 120, "nextPage": 2},
+        {"page": 2, "pageSize": 50, "total": 120, "nextPage": 3},
+        {"page": 3, "pageSize": 50, "total": 120, "nextPage": None},
+    ]
+
+
+def test_the_filters_are_kept_across_pages(client, bearer, org, monkeypatch):
+    monkeypatch.setattr(selectors, "API_INCIDENTS_PER_PAGE", 50)
+    incidents_received(org, 120, status=lambda n: "acknowledged" if n % 3 == 0 else "resolved")
+    acknowledged = [i.pagerduty_id for i in selectors.incidents(organization=org, status="acknowledged")]
+    seen, pages = every_page(client, bearer, "status=acknowledged&service=PSVC1&")
+    assert seen == acknowledged and len(acknowledged) == 40
+    assert pages == [{"page": 1, "pageSize": 50, "total": 40, "nextPage": None}]
+    assert every_page(client, bearer, "service=PNONE&")[1] == [
+        {"page": 1, "pageSize": 50, "total": 0, "nextPage": None}
+    ]
+
+
+def test_a_call_without_a_page_still_answers_the_newest_500_in_the_same_order(client, bearer, org):
+    newest_first = incidents_received(org, 510)
+    body = client.get("/api/incidents/", **bearer).json()
+    assert [i["id"] for i in body["incidents"]] == newest_first[:500]
+    assert set(body["incidents"][0]) >= {"id", "number", "title", "status", "service", "createdAt", "known"}
+    assert (body["page"], body["pageSize"], body["total"], body["nextPage"]) == (1, 500, 510, 2)
+    rest = client.get("/api/incidents/?page=2", **bearer).json()
+    assert [i["id"] for i in rest["incidents"]] == newest_first[500:] and rest["nextPage"] is None
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "1.5", "two", ""])
+def test_a_page_that_is_not_a_whole_number_from_1_is_a_400_naming_it(client, bearer, org, page):
+    response = client.get(f"/api/incidents/?page={page}", **bearer)
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["page"]
+
+
+def test_a_page_past_the_last_is_a_409_naming_it(client, bearer, org):
+    incidents_received(org, 3)
+    assert client.get("/api/incidents/?page=1", **bearer).status_code == 200
+    response = client.get("/api/incidents/?page=2", **bearer)
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "page_out_of_range",
+        "message": "page must be at most 1 (3 incidents match, 500 a page).",
+        "errors": {"page": ["page must be at most 1 (3 incidents match, 500 a page)."]},
+    }

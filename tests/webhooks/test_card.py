@@ -306,7 +306,7 @@ def test_members_find_no_incident_from_a_held_delivery(member_client, deliver, e
     deliver(fixture("incident.triggered"), secrets=["anyone-at-all"])
     assert member_client.get("/incidents/PGR0VU2/").status_code == 404
     assert "PGR0VU2" not in member_client.get("/incidents/").content.decode()
-    assert member_client.get("/api/incidents/").json() == {"incidents": []}
+    assert member_client.get("/api/incidents/").json()["incidents"] == []
 
 
 def test_every_time_on_the_card_says_its_zone(admin_client, deliver, webhook_secret):

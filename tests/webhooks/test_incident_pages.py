@@ -1,13 +1,13 @@
 """The Incidents pages: list with filters, detail with the event timeline."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from accounts.services import api_token_create
 from webhooks.models import Incident
 
-from .conftest import fixture
+from .conftest import fixture, incidents_received
 
 pytestmark = pytest.mark.django_db
 
@@ -93,18 +93,7 @@ def test_an_incident_id_with_a_line_break_is_not_stored_so_the_incidents_list_st
 
 
 def test_older_incidents_are_a_page_away_with_the_filters_kept(member_client, org):
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    Incident.objects.bulk_create(
-        Incident(
-            organization=org,
-            pagerduty_id=f"P{n:04d}",
-            title=f"Incident number {n:04d}",
-            status="resolved",
-            pagerduty_created_at=start + timedelta(minutes=n),
-            is_stub=False,
-        )
-        for n in range(260)
-    )
+    incidents_received(org, 260)
     first = member_client.get("/incidents/?status=resolved").content.decode()
     assert "Incident number 0259" in first and "Incident number 0000" not in first
     assert 'href="?status=resolved&amp;page=2"' in first
