@@ -401,19 +401,19 @@ def rotation_sync_now(*, rotation: Rotation) -> tuple[str, str]:
     from integrations.pagerduty.selectors import connection_health, get_connection
 
     health = connection_health(get_connection(rotation.organization), organization=rotation.organization)
-    with transaction.atomic():  # a refusal below takes the request back
+    if rotation.is_bound and health.state == "not_connected":  # unbound: rotation_request_sync says `not_bound`
+        raise RotationError(
+            "Not synced: PagerDuty is not connected (Settings → Integrations). Showing the last known schedule.",
+            "not_connected",
+        )
+    if rotation.is_bound and health.state == "action_needed":
+        raise RotationError(
+            f"Not synced: PagerDuty needs an admin's attention in Settings → Integrations ({health.message}) "
+            "Showing the last known schedule.",
+            "pagerduty_action_needed",
+        )
+    with transaction.atomic():
         rotation_request_sync(rotation=rotation)
-        if health.state == "not_connected":
-            raise RotationError(
-                "Not synced: PagerDuty is not connected (Settings → Integrations). Showing the last known schedule.",
-                "not_connected",
-            )
-        if health.state == "action_needed":
-            raise RotationError(
-                f"Not synced: PagerDuty needs an admin's attention in Settings → Integrations ({health.message}) "
-                "Showing the last known schedule.",
-                "pagerduty_action_needed",
-            )
     if health.state == "degraded":
         return (
             "warning",
