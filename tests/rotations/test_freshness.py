@@ -162,14 +162,15 @@ def test_the_change_poll_reads_oncalls_and_re_reads_only_the_schedule_that_chang
     assert len(fake_pagerduty.log) <= 12  # 840 on-call entries, 100 a page; 40 schedule reads otherwise
 
     start = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=2)
-    change = fake_pagerduty.override(ids[7], start, start + dt.timedelta(hours=3), "PU07")
+    # PU05 is never on call in schedule 7 (PU07, PU00, PU01 take turns): the override changes it at any hour.
+    change = fake_pagerduty.override(ids[7], start, start + dt.timedelta(hours=3), "PU05")
     fake_pagerduty.log.clear()
     assert poll_connection(org.pk) == 1
     assert [r.path for r in fake_pagerduty.log if r.path != "/oncalls"] == [f"/schedules/{ids[7]}"]
     rotation = Rotation.objects.get(organization=org, pagerduty_schedule_id=ids[7])
-    # PU07 on call through the override (in one shift, or two when it crosses a turn's end)
+    # PU05 on call through the override (in one shift, or two when it crosses a turn's end)
     covering = rotation.shifts.filter(start__lt=change.end, end__gt=change.start).order_by("start")
-    assert {s.pagerduty_user_id for s in covering} == {"PU07"}
+    assert {s.pagerduty_user_id for s in covering} == {"PU05"}
     assert covering.first().start <= change.start and covering.last().end >= change.end
     connection = PagerDutyConnection.objects.get(organization=org)
     assert connection.change_detection == "oncalls" and connection.change_poll_requests >= 1
