@@ -103,10 +103,27 @@ def _audit(cover_request: CoverRequest, action: str, summary: str, actor: Actor 
     )
 
 
-def _on_call(rotation: Rotation, member: Member, start: dt.datetime, end: dt.datetime) -> bool:
-    """Whether `member` is on call in some of [start, end) per the rotation's timeline."""
+def _check_on_call(
+    rotation: Rotation,
+    member: Member,
+    start: dt.datetime,
+    end: dt.datetime,
+    advice: str,
+    *,
+    field: str | None = None,
+    still: bool = False,
+) -> None:
+    """The rule of an ask, of its take (`still`: the schedule may have moved since) and of a swap's
+    shift given back: `member` is on call in some of [start, end), else 409 `not_on_call`."""
     slots = rotation_selectors.timeline(rotation, since=start, until=end)
-    return any(slot.who is not None and slot.who.member_id == member.pk for slot in slots)
+    if not any(slot.who is not None and slot.who.member_id == member.pk for slot in slots):
+        raise CoverError(
+            f"{member.name} is {'no longer' if still else 'not'} on call in {rotation.name} from "
+            f"{_window_text(start, end, rotation)}: {advice}",
+            "not_on_call",
+            status=409,
+            field=field,
+        )
 
 
 def _fresh_rotation(rotation_id: int) -> Rotation:
@@ -161,14 +178,7 @@ def cover_request_create(
         raise CoverError(f"A note can be at most {NOTE_MAX} characters.", field="note")
     fresh = _fresh_rotation(rotation.pk)
     _check_window(fresh, start, end, now=now, swap=False)
-    if not _on_call(fresh, requester, start, end):
-        raise CoverError(
-            f"{requester.name} is not on call in {fresh.name} from {_window_text(start, end, fresh)}: "
-            "choose a time in one of their shifts.",
-            "not_on_call",
-            status=409,
-            field="start",
-        )
+    _check_on_call(fresh, requester, start, end, "choose a time in one of their shifts.", field="start")
     with transaction.atomic():
         Member.objects.select_for_update().filter(pk=requester.pk).first()  # one ask at a time per person
         overlapping = CoverRequest.objects.filter(
@@ -254,17 +264,21 @@ def cover_request_take(
         raise CoverError(
             "You asked for this cover: someone else has to take it.", "own_request", status=409, field="taker"
         )
-    requester = cover_request.requester
-    if requester is not None and not _on_call(rotation, requester, cover_request.start, cover_request.end):
-        if (latest := _load(cover_request.pk)).status != CoverRequest.Status.OPEN:
-            raise _not_open(latest, taker)  # what moved the shift was someone taking it first
-        raise CoverError(
-            f"{cover_request.requester_name} is no longer on call in {rotation.name} from "
-            f"{_window_text(cover_request.start, cover_request.end, rotation)}: the schedule changed since they "
-            "asked, so there is nothing to cover. They can cancel this request and ask again.",
-            "not_on_call",
-            status=409,
-        )
+    if cover_request.requester is not None:
+        try:
+            _check_on_call(
+                rotation,
+                cover_request.requester,
+                cover_request.start,
+                cover_request.end,
+                "the schedule changed since they asked, so there is nothing to cover. "
+                "They can cancel this request and ask again.",
+                still=True,
+            )
+        except CoverError:
+            if (latest := _load(cover_request.pk)).status != CoverRequest.Status.OPEN:
+                raise _not_open(latest, taker) from None  # what moved the shift was someone taking it first
+            raise
     swap_window = None
     if swap is not None:
         swap_window = (_moment(swap[0], "swap"), _moment(swap[1], "swap"))
@@ -297,14 +311,7 @@ def _check_swap(
         raise CoverError(
             "The shift given back cannot overlap the cover itself.", "swap_overlaps", status=409, field="swap"
         )
-    if not _on_call(rotation, taker, start, end):
-        raise CoverError(
-            f"{taker.name} is not on call in {rotation.name} from {_window_text(start, end, rotation)}: "
-            "a swap gives back one of your own shifts.",
-            "not_on_call",
-            status=409,
-            field="swap",
-        )
+    _check_on_call(rotation, taker, start, end, "a swap gives back one of your own shifts.", field="swap")
 
 
 def _claim(
