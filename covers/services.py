@@ -35,6 +35,7 @@ from django.utils import timezone
 from accounts.actor import SYSTEM, Actor, acting_user
 from accounts.audit import audit_record
 from accounts.refusal import Refusal
+from config.celery import enqueue_or_log
 from config.signals import send_on_commit
 from integrations.pagerduty import client as pd
 from integrations.pagerduty.models import PagerDutyConnection
@@ -525,19 +526,17 @@ def _take_bound(
         outcome = _apply_bound(taken.pk, first_try=(taken, rotation, checked) if checked else None, taking=True)
     except TRANSIENT as error:
         log.info("Cover request %s: PagerDuty busy (%s); the task retries", taken.pk, error.code)
-        _enqueue_apply(taken.pk)
+        from . import tasks  # tasks imports this module
+
+        # Queued without raising: with the broker down, beat's `expire` queues it later.
+        what = f"the apply of cover request {taken.pk}; beat will"
+        transaction.on_commit(lambda: enqueue_or_log(tasks.apply_cover, taken.pk, what=what))
         outcome = _load(taken.pk)
     if outcome.status == CoverRequest.Status.OPEN:  # refused: open again, with the sentence
         raise CoverError(outcome.apply_message, "write_refused", status=409)
     if outcome.status == CoverRequest.Status.TAKEN:
         _on_commit("taken", outcome.pk)
     return outcome
-
-
-def _enqueue_apply(cover_request_id: int) -> None:
-    from . import tasks  # tasks imports this module
-
-    transaction.on_commit(lambda: tasks.queue_apply(cover_request_id))
 
 
 PENDING_STALE = dt.timedelta(minutes=20)  # longer than the apply task's longest wait between tries (15 min)

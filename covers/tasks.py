@@ -13,7 +13,7 @@ import logging
 
 from celery import shared_task
 
-from config.celery import enqueue_each, enqueue_or_log
+from config.celery import enqueue_each
 from integrations.pagerduty import client as pd
 from rotations.tasks import MAX_RETRIES, retry_delay
 
@@ -36,11 +36,6 @@ def apply_cover(self, cover_request_id: int) -> str:
     if cover_request is None:
         return "gone"
     return cover_request.apply_state or cover_request.status
-
-
-def queue_apply(cover_request_id: int) -> None:
-    """Queue the apply without raising: with the broker down, beat's `expire` queues it later."""
-    enqueue_or_log(apply_cover, cover_request_id, what=f"the apply of cover request {cover_request_id}; beat will")
 
 
 @shared_task
