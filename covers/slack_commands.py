@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from accounts.actor import Actor
+from accounts.refusal import Refusal
 from integrations.slack import client as slack
 from integrations.slack.models import SlackConnection
 from integrations.slack.selectors import connections_for_team
@@ -30,8 +31,7 @@ TAKE_ACTION = "cover_take"  # the Take it button's action_id; its value is the c
 ASK_CALLBACK = "cover_ask"  # the modal's callback_id
 WHO_LIMIT = 40  # rotations listed by one `/roster who` (the rest: name one)
 OPTION_LIMIT = 100  # Slack's most options in a static_select
-# The modal's input blocks, and where a service error about each argument is shown.
-BLOCKS = ("rotation", "start", "end", "note")
+# Where the modal shows a service error about each argument.
 FIELD_BLOCK = {"rotation": "rotation", "requester": "rotation", "start": "start", "end": "end", "note": "note"}
 
 HELP = (
@@ -46,14 +46,6 @@ HELP = (
 NOT_CONNECTED = (
     "This Slack workspace is not connected to Roster: an admin clicks *Add to Slack* on Settings → Integrations."
 )
-
-
-class Refusal(Exception):
-    """Something to tell the person (ephemeral), not an error."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

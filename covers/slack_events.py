@@ -27,6 +27,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from slack_sdk.signature import SignatureVerifier
 
+from accounts.refusal import Refusal
 from config.celery import enqueue_or_log
 from integrations.slack.services import connections_revoked
 
@@ -113,7 +114,7 @@ def _command(form) -> HttpResponse:
         if verb == "cover":
             commands.cover_open(workspace, str(form.get("user_id") or ""), str(form.get("trigger_id") or ""), rest)
             return HttpResponse(status=200)  # the modal is the answer
-    except commands.Refusal as refusal:
+    except Refusal as refusal:
         return _ephemeral(refusal.message)
     return _ephemeral(f"Roster does not know `{commands.escape(verb[:40])}`.\n\n{commands.HELP}")
 
