@@ -283,10 +283,13 @@ def _pk(value: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 19 else None
 
 
-def _value(state: dict, block: str) -> dict:
-    entry = state.get(block)
-    value = entry.get(block) if isinstance(entry, dict) else None
+def json_object(value) -> dict:
+    """What Slack sent where a JSON object belongs, or {} when it is anything else."""
     return value if isinstance(value, dict) else {}
+
+
+def _value(state: dict, block: str) -> dict:
+    return json_object(json_object(state.get(block)).get(block))
 
 
 def _moment(value: dict) -> dt.datetime | None:
@@ -307,11 +310,9 @@ def _errors(by_block: dict[str, str]) -> dict:
 def cover_submit(workspace: Workspace, user_id: str, view: dict) -> dict:
     """The answer to the modal's submit: the request made (the modal then says so), or Slack's
     `errors` (a sentence under the field it is about)."""
-    state = view.get("state")
-    state = state.get("values") if isinstance(state, dict) else None
-    state = state if isinstance(state, dict) else {}
-    option = _value(state, "rotation").get("selected_option")
-    rotation_id = str(option.get("value") or "") if isinstance(option, dict) else ""
+    state = json_object(json_object(view.get("state")).get("values"))
+    option = json_object(_value(state, "rotation").get("selected_option"))
+    rotation_id = str(option.get("value") or "")
     start, end = _moment(_value(state, "start")), _moment(_value(state, "end"))
     note = str(_value(state, "note").get("value") or "")
     errors = {}

@@ -33,6 +33,7 @@ from integrations.slack.services import connections_revoked
 
 from . import slack_commands as commands
 from . import slack_tasks
+from .slack_commands import json_object
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,8 @@ def _event(body: bytes) -> HttpResponse:
         return HttpResponse("Unreadable event.", status=400, content_type="text/plain")
     if event.get("type") == "url_verification":
         return JsonResponse({"challenge": str(event.get("challenge") or "")})
-    inner = _dict(event.get("event"))
-    kind, bot_tokens = inner.get("type"), _dict(inner.get("tokens")).get("bot")
+    inner = json_object(event.get("event"))
+    kind, bot_tokens = inner.get("type"), json_object(inner.get("tokens")).get("bot")
     if kind == "app_uninstalled" or (kind == "tokens_revoked" and bot_tokens):
         connections_revoked(team_id=str(event.get("team_id") or ""))
     return HttpResponse(status=200)  # acknowledged (anything else too), so Slack does not retry
@@ -119,17 +120,13 @@ def _command(form) -> HttpResponse:
     return _ephemeral(f"Roster does not know `{commands.escape(verb[:40])}`.\n\n{commands.HELP}")
 
 
-def _dict(value) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
 def _interaction(payload: dict) -> HttpResponse:
-    team, user = _dict(payload.get("team")), _dict(payload.get("user"))
+    team, user = json_object(payload.get("team")), json_object(payload.get("user"))
     team_id = str(team.get("id") or user.get("team_id") or "")
     user_id = str(user.get("id") or "")
     kind = payload.get("type")
     if kind == "view_submission":
-        view = _dict(payload.get("view"))
+        view = json_object(payload.get("view"))
         if view.get("callback_id") != commands.ASK_CALLBACK:
             return HttpResponse(status=200)
         workspace = commands.workspace_for(team_id)
