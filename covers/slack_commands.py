@@ -302,7 +302,7 @@ def _moment(value: dict) -> dt.datetime | None:
         return None
 
 
-def _errors(by_block: dict[str, str]) -> dict:
+def modal_errors(by_block: dict[str, str]) -> dict:
     """Slack's answer to a submit that shows each sentence under its input block."""
     return {"response_action": "errors", "errors": by_block}
 
@@ -325,21 +325,21 @@ def cover_submit(workspace: Workspace, user_id: str, view: dict) -> dict:
     if rotation is None:
         errors["rotation"] = "Pick one of your rotations."
     if errors:
-        return _errors(errors)
+        return modal_errors(errors)
     assert rotation is not None and start is not None and end is not None
     try:
         email = workspace.person_email(user_id, interactive=True)
     except Refusal as refusal:
-        return _errors({"rotation": refusal.message})
+        return modal_errors({"rotation": refusal.message})
     requester = rotation.members.filter(email__iexact=email).first()
     if requester is None:
-        return _errors({"rotation": f"You are not a member of {rotation.name} in Roster (as {email})."})
+        return modal_errors({"rotation": f"You are not a member of {rotation.name} in Roster (as {email})."})
     try:
         cover = services.cover_request_create(
             rotation=rotation, requester=requester, start=start, end=end, note=note, actor=workspace.actor(email)
         )
     except services.CoverError as error:
-        return _errors({FIELD_BLOCK.get(error.field or "", "start"): error.message})
+        return modal_errors({FIELD_BLOCK.get(error.field or "", "start"): error.message})
     return {"response_action": "update", "view": _asked_view(cover)}
 
 

@@ -131,7 +131,7 @@ def _interaction(payload: dict) -> HttpResponse:
             return HttpResponse(status=200)
         workspace = commands.workspace_for(team_id)
         if workspace is None:
-            return JsonResponse({"response_action": "errors", "errors": {"rotation": commands.NOT_CONNECTED}})
+            return JsonResponse(commands.modal_errors({"rotation": commands.NOT_CONNECTED}))
         return JsonResponse(commands.cover_submit(workspace, user_id, view))
     if kind == "block_actions":
         response_url = str(payload.get("response_url") or "")
