@@ -11,8 +11,6 @@ from django.utils import timezone
 from rotations.models import Rotation
 
 LOCAL = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
-# The service's argument names → the form's fields (an error about anything else goes above the form).
-FIELDS = {"start": "start", "end": "end", "note": "note"}
 
 
 class CoverAskForm(forms.Form):

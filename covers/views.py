@@ -26,7 +26,7 @@ from rotations.selectors import rotation_for
 from rotations.views import render_detail
 
 from . import page, services
-from .forms import FIELDS, CoverAskForm, parse_moment
+from .forms import CoverAskForm, parse_moment
 from .models import CoverRequest
 
 ANCHOR = "covers-title"
@@ -65,7 +65,8 @@ def ask(request: HttpRequest, rotation_id: int) -> HttpResponse:
                 actor=Actor.of_request(request),
             )
         except services.CoverError as error:
-            form.add_error(FIELDS.get(error.field or ""), error.message)
+            # The form's fields are named as the service's arguments; an error about anything else goes above it.
+            form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             messages.success(
                 request,
