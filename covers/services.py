@@ -565,14 +565,11 @@ def cover_request_apply(*, cover_request_id: int) -> CoverRequest | None:
     return outcome
 
 
-def _store(cover_request_id: int, **ids: str) -> bool:
-    """Store a written override's id at once; False when the request is no longer taken (cancelled
-    meanwhile: the caller removes what it wrote)."""
-    return bool(
-        CoverRequest.objects.filter(pk=cover_request_id, status=CoverRequest.Status.TAKEN).update(
-            **ids, updated_at=timezone.now()
-        )
-    )
+def _update_taken(cover_request_id: int, **fields) -> bool:
+    """Change a request (and its `updated_at`) only while it is taken; False when it no longer is
+    (cancelled meanwhile: a caller that stores a written override's id removes what it wrote)."""
+    taken = CoverRequest.objects.filter(pk=cover_request_id, status=CoverRequest.Status.TAKEN)
+    return bool(taken.update(**fields, updated_at=timezone.now()))
 
 
 def _apply_bound(
@@ -588,9 +585,7 @@ def _apply_bound(
         cover_request, checked = _load(cover_request_id), None
         if cover_request.status != CoverRequest.Status.TAKEN or cover_request.apply_state != CoverRequest.Apply.PENDING:
             return cover_request
-        CoverRequest.objects.filter(pk=cover_request.pk, status=CoverRequest.Status.TAKEN).update(
-            updated_at=timezone.now()  # a task is trying (see cover_requests_pending_lost)
-        )
+        _update_taken(cover_request.pk)  # a task is trying (see cover_requests_pending_lost)
         rotation = _fresh_rotation(cover_request.rotation_id)
     schedule_id, kind = rotation.pagerduty_schedule_id, rotation.pagerduty_schedule_kind or "v2"
     try:
@@ -617,7 +612,7 @@ def _apply_bound(
             first_try=first_try is not None,
         )
         if override_id != cover_request.pagerduty_override_id:
-            if not _store(cover_request.pk, pagerduty_override_id=override_id):
+            if not _update_taken(cover_request.pk, pagerduty_override_id=override_id):
                 _remove_quietly(client, rotation, override_id)
                 return _load(cover_request.pk)
             cover_request.pagerduty_override_id = override_id
@@ -645,7 +640,9 @@ def _apply_bound(
                     return _kept_as_cover(cover_request, rotation, taker_id, swap_refused.message, kept.message)
                 CoverRequest.objects.filter(pk=cover_request.pk).update(pagerduty_override_id="")
                 raise
-            if swap_id != cover_request.swap_override_id and not _store(cover_request.pk, swap_override_id=swap_id):
+            if swap_id != cover_request.swap_override_id and not _update_taken(
+                cover_request.pk, swap_override_id=swap_id
+            ):
                 _remove_quietly(client, rotation, swap_id)
                 return _load(cover_request.pk)
     except WriteRefused as refused:
@@ -654,9 +651,7 @@ def _apply_bound(
         if not error.permanent:
             raise
         return _reopen(cover_request, rotation, error.message, pending=not taking)
-    CoverRequest.objects.filter(pk=cover_request.pk, status=CoverRequest.Status.TAKEN).update(
-        apply_state=CoverRequest.Apply.APPLIED, apply_message="", updated_at=timezone.now()
-    )
+    _update_taken(cover_request.pk, apply_state=CoverRequest.Apply.APPLIED, apply_message="")
     _show_written(cover_request, rotation, taker_id, requester_id)
     return _load(cover_request.pk)
 
@@ -726,13 +721,13 @@ def _kept_as_cover(
         f"would not take the cover back ({keep_reason.rstrip('.')}).",
         rotation,
     )
-    CoverRequest.objects.filter(pk=cover_request.pk, status=CoverRequest.Status.TAKEN).update(
+    _update_taken(
+        cover_request.pk,
         swap_start=None,
         swap_end=None,
         swap_override_id="",
         apply_state=CoverRequest.Apply.APPLIED,
         apply_message=sentence,
-        updated_at=timezone.now(),
     )
     _audit(cover_request, "swap_refused", f"Swap in {rotation.name} kept as a cover: {sentence}", SYSTEM)
     kept = _load(cover_request.pk)
@@ -747,7 +742,8 @@ def _reopen(cover_request: CoverRequest, rotation: Rotation, reason: str, *, pen
     taker = {"failed_taker_name": cover_request.taker_name, "failed_taker_email": cover_request.taker_email}
     failed = {"take_failed_at": timezone.now(), **taker} if pending else {}
     with transaction.atomic():
-        reopened = CoverRequest.objects.filter(pk=cover_request.pk, status=CoverRequest.Status.TAKEN).update(
+        reopened = _update_taken(
+            cover_request.pk,
             status=CoverRequest.Status.OPEN,
             taker=None,
             taker_name="",
@@ -760,7 +756,6 @@ def _reopen(cover_request: CoverRequest, rotation: Rotation, reason: str, *, pen
             apply_message=sentence,
             pagerduty_override_id="",
             swap_override_id="",
-            updated_at=timezone.now(),
             **failed,
         )
         if reopened:
