@@ -52,7 +52,6 @@ NOT_CONNECTED = (
 class Workspace:
     """A Slack workspace Roster is in, and the organizations that added it."""
 
-    team_id: str
     connections: list[SlackConnection]
 
     @property
@@ -84,7 +83,7 @@ class Workspace:
 
 def workspace_for(team_id: str) -> Workspace | None:
     connections = connections_for_team(team_id)
-    return Workspace(team_id=team_id, connections=connections) if connections else None
+    return Workspace(connections) if connections else None
 
 
 # --- text -----------------------------------------------------------------------------------------
