@@ -45,13 +45,14 @@ _SDK_LOG = logging.getLogger("integrations.slack.sdk")
 _SDK_LOG.setLevel(logging.INFO)
 
 NEEDS_REAUTH_CODES = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
+# What an admin does about a dead token or a missing permission (a member reads who to ask instead).
 REAUTH_HELP = "Click Reconnect Slack to add Roster to the workspace again."
+SCOPE_HELP = "Click Reconnect Slack to grant it (an operator may first need to add it to the Slack app)."
 MAX_PAGES = 50  # conversations.list: at most 50 pages of 200 channels for a picker
 
 # Plain words for what Slack refused, and the fix. `{channel}` is the channel's id or name.
 PERMANENT_MESSAGES = {
-    "missing_scope": "Roster's Slack app lacks a permission it needs{needed}. "
-    "Click Reconnect Slack to grant it (an operator may first need to add it to the Slack app).",
+    "missing_scope": "Roster's Slack app lacks a permission it needs{needed}.",
     "channel_not_found": "Slack cannot find channel {channel}, or it is private and @Roster is not in it: "
     "pick another channel, or invite @Roster to it (type /invite @Roster in the channel).",
     "not_in_channel": "@Roster is not in channel {channel}: invite it (type /invite @Roster in the channel).",
@@ -107,14 +108,17 @@ _SCOPES = re.compile(r"^[a-z0-9_.:,]{1,300}$")
 
 
 class SlackError(Exception):
-    """A Slack call failed. `code` is Slack's error code (or ours); `message` is for people."""
+    """A Slack call failed. `code` is Slack's error code (or ours); `message` is for people: the
+    `reason`, then the `advice` an admin follows (REAUTH_HELP, SCOPE_HELP) when there is one."""
 
     permanent = True
 
-    def __init__(self, code: str, message: str):
-        super().__init__(f"{code}: {message}")
+    def __init__(self, code: str, reason: str, *, advice: str = ""):
         self.code = code
-        self.message = message
+        self.reason = reason
+        self.advice = advice
+        self.message = f"{reason} {advice}" if advice else reason
+        super().__init__(f"{code}: {self.message}")
 
 
 class NeedsReauth(SlackError):
@@ -148,7 +152,8 @@ def error_for(code: str, *, channel: str = "", needed: str = "") -> SlackError:
     if code in NEEDS_REAUTH_CODES:
         return NeedsReauth(
             code,
-            f"Slack no longer accepts Roster's token ({code}): the app was removed or its token revoked. {REAUTH_HELP}",
+            f"Slack no longer accepts Roster's token ({code}): the app was removed or its token revoked.",
+            advice=REAUTH_HELP,
         )
     if code == "ratelimited":
         return RateLimited(code, "Slack is rate-limiting Roster; it will try again.")
@@ -157,7 +162,11 @@ def error_for(code: str, *, channel: str = "", needed: str = "") -> SlackError:
     template = PERMANENT_MESSAGES.get(code)
     if template is None:
         return Permanent(code, f"Slack refused the request ({code}).")
-    return Permanent(code, template.format(channel=channel or "(unknown)", needed=f" ({needed})" if needed else ""))
+    return Permanent(
+        code,
+        template.format(channel=channel or "(unknown)", needed=f" ({needed})" if needed else ""),
+        advice=SCOPE_HELP if code == "missing_scope" else "",
+    )
 
 
 class _CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):

@@ -16,11 +16,10 @@ from .services import disconnect_warnings
 def card_context(request, organization) -> dict:
     connection = get_connection(organization)
     # Members cannot click Reconnect Slack: they read the problem and who can fix it.
-    problem = connection.last_error if connection is not None and not is_admin(request) else ""
+    member_sees_problem = connection is not None and bool(connection.last_error) and not is_admin(request)
     return {
         "slack": connection,
-        "slack_problem": problem.partition(" Click Reconnect Slack")[0],
-        "slack_fixers": admin_names(organization) if problem else [],
+        "slack_fixers": admin_names(organization) if member_sees_problem else [],
         "slack_setup_problem": operator_app_problem(),
         "slack_scopes": BOT_SCOPES,
         "slack_redirect_url": redirect_url(),

@@ -114,7 +114,7 @@ def test_a_dead_token_seen_by_any_call_marks_the_connection(org, fake_slack):
         connection_record_error(connection, error)
     connection.refresh_from_db()
     assert connection.status == "needs_reauth"
-    assert "Click Reconnect Slack" in connection.last_error
+    assert "Click Reconnect Slack" in connection.last_error_advice
 
 
 def test_beat_revalidates_active_connections_and_catches_a_removed_app(org, other_org, fake_slack):
