@@ -288,8 +288,7 @@ class SlackClient:
             log.warning("Slack %s failed: %s", name, type(exc).__name__)
             raise Unavailable("bad_response", "Slack answered with something Roster could not read.") from None
         except (OSError, TimeoutError) as exc:  # URLError, connection reset, socket timeout
-            log.warning("Slack %s could not be reached: %s", name, type(exc).__name__)
-            raise Unavailable("unreachable", "Slack could not be reached; Roster will try again.") from None
+            raise _unreachable(name, exc) from None
         data = response.data
         if not isinstance(data, dict):
             raise Unavailable("bad_response", "Slack answered with something Roster could not read.")
@@ -444,15 +443,23 @@ class SlackClient:
         return str(data.get("ts") or ts)
 
 
-def _mapped(response: SlackResponse, *, channel: str) -> SlackError:
-    status = response.status_code
-    headers = {str(k).lower(): v for k, v in (response.headers or {}).items()}
-    data = response.data if isinstance(response.data, dict) else {}
+def _unreachable(what: str, exc: Exception) -> Unavailable:
+    log.warning("Slack %s could not be reached: %s", what, type(exc).__name__)
+    return Unavailable("unreachable", "Slack could not be reached; Roster will try again.")
+
+
+def _try_again(status: int, headers: dict | None) -> SlackError:
+    """Slack's 429 (with how long to wait) or another HTTP error than Slack's JSON refusal."""
     if status == 429:
-        wait = retry_after.seconds(headers.get("retry-after"))
+        wait = retry_after.seconds({str(k).lower(): v for k, v in (headers or {}).items()}.get("retry-after"))
         return RateLimited("ratelimited", "Slack is rate-limiting Roster; it will try again.", retry_after=wait)
-    if status != 200 or not data:
-        return Unavailable(f"http_{status}", f"Slack answered with an error (HTTP {status}); Roster will try again.")
+    return Unavailable(f"http_{status}", f"Slack answered with an error (HTTP {status}); Roster will try again.")
+
+
+def _mapped(response: SlackResponse, *, channel: str) -> SlackError:
+    data = response.data if isinstance(response.data, dict) else {}
+    if response.status_code != 200 or not data:
+        return _try_again(response.status_code, response.headers)
     needed = data.get("needed")
     needed = needed if isinstance(needed, str) and _SCOPES.match(needed) else ""
     return error_for(str(data.get("error") or "unknown"), channel=channel, needed=needed)
@@ -472,14 +479,10 @@ def respond(response_url: str, message: dict) -> None:
     try:
         response = hook.send_dict(message)
     except (OSError, TimeoutError, SlackClientError) as exc:
-        log.warning("Slack response_url could not be reached: %s", type(exc).__name__)
-        raise Unavailable("unreachable", "Slack could not be reached; Roster will try again.") from None
+        raise _unreachable("response_url", exc) from None
     status = response.status_code
-    if status == 429:
-        wait = retry_after.seconds((response.headers or {}).get("Retry-After"))
-        raise RateLimited("ratelimited", "Slack is rate-limiting Roster; it will try again.", retry_after=wait)
-    if status >= 500:
-        raise Unavailable(f"http_{status}", f"Slack answered with an error (HTTP {status}); Roster will try again.")
+    if status == 429 or status >= 500:
+        raise _try_again(status, response.headers)
     if status >= 400:  # expired (30 minutes, 5 uses) or unknown: nobody is waiting for it any more
         raise Permanent(
             safe_code(str(response.body or "").strip()) if response.body else f"http_{status}",
