@@ -35,9 +35,9 @@ from integrations.slack.services import slack_users_match
 from .. import registry
 from ..cover_events import cover_of, people_told
 from ..models import CoverSlackMessage, Notification
+from .planning import CHANNEL
 from .settings import direct_message_user, rotation_slack_get, usable_connection
 
-CHANNEL = "slack"
 OFFER = registry.Kind("slack.cover_offer", "Slack: cover request offered (Take it)")
 OUTCOME = registry.Kind("slack.cover_outcome", "Slack: cover request message updated (taken, cancelled, expired)")
 EXPIRING = registry.Kind("slack.cover_expiring", "Slack: nobody has taken a cover request yet", while_open=True)
