@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.audit import audit_record
-from integrations import registry
 from integrations.connections import audit_disconnect, audit_revalidation, disconnect_hook_notes, locked_connection
 
 from . import client as slack
@@ -79,10 +78,6 @@ def connection_revalidate(*, connection: SlackConnection, actor: Actor | None = 
         connection, provider=PROVIDER, was=was, actor=actor, summary="Re-checked the Slack connection: active"
     )
     return connection
-
-
-def disconnect_warnings(organization) -> list[str]:
-    return registry.disconnect_descriptions(PROVIDER, organization)
 
 
 def _revoke(connection: SlackConnection) -> str:
