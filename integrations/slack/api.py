@@ -43,7 +43,7 @@ def status_json(organization) -> dict:
     connection = get_connection(organization)
     if connection is None:
         return {"connected": False, "status": "not_connected", "setupProblem": operator_app_problem() or None}
-    return connection_status_json(
+    status = connection_status_json(
         connection,
         teamId=connection.team_id,
         teamName=connection.team_name,
@@ -56,6 +56,7 @@ def status_json(organization) -> dict:
         missingScopes=missing_scopes(connection.scope_list),
         lastErrorTransient=bool(connection.last_error) and connection.last_error_transient,
     )
+    return status | {"lastError": connection.last_error_for_admins or None}  # admins read the advice too
 
 
 @router.get(

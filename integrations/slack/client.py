@@ -45,13 +45,14 @@ _SDK_LOG = logging.getLogger("integrations.slack.sdk")
 _SDK_LOG.setLevel(logging.INFO)
 
 NEEDS_REAUTH_CODES = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
+# What an admin does about a dead token or a missing permission (a member reads who to ask instead).
 REAUTH_HELP = "Click Reconnect Slack to add Roster to the workspace again."
+SCOPE_HELP = "Click Reconnect Slack to grant it (an operator may first need to add it to the Slack app)."
 MAX_PAGES = 50  # conversations.list: at most 50 pages of 200 channels for a picker
 
 # Plain words for what Slack refused, and the fix. `{channel}` is the channel's id or name.
 PERMANENT_MESSAGES = {
-    "missing_scope": "Roster's Slack app lacks a permission it needs{needed}. "
-    "Click Reconnect Slack to grant it (an operator may first need to add it to the Slack app).",
+    "missing_scope": "Roster's Slack app lacks a permission it needs{needed}.",
     "channel_not_found": "Slack cannot find channel {channel}, or it is private and @Roster is not in it: "
     "pick another channel, or invite @Roster to it (type /invite @Roster in the channel).",
     "not_in_channel": "@Roster is not in channel {channel}: invite it (type /invite @Roster in the channel).",
@@ -107,14 +108,17 @@ _SCOPES = re.compile(r"^[a-z0-9_.:,]{1,300}$")
 
 
 class SlackError(Exception):
-    """A Slack call failed. `code` is Slack's error code (or ours); `message` is for people."""
+    """A Slack call failed. `code` is Slack's error code (or ours); `message` is for people: the
+    `reason`, then the `advice` an admin follows (REAUTH_HELP, SCOPE_HELP) when there is one."""
 
     permanent = True
 
-    def __init__(self, code: str, message: str):
-        super().__init__(f"{code}: {message}")
+    def __init__(self, code: str, reason: str, *, advice: str = ""):
         self.code = code
-        self.message = message
+        self.reason = reason
+        self.advice = advice
+        self.message = f"{reason} {advice}" if advice else reason
+        super().__init__(f"{code}: {self.message}")
 
 
 class NeedsReauth(SlackError):
@@ -148,7 +152,8 @@ def error_for(code: str, *, channel: str = "", needed: str = "") -> SlackError:
     if code in NEEDS_REAUTH_CODES:
         return NeedsReauth(
             code,
-            f"Slack no longer accepts Roster's token ({code}): the app was removed or its token revoked. {REAUTH_HELP}",
+            f"Slack no longer accepts Roster's token ({code}): the app was removed or its token revoked.",
+            advice=REAUTH_HELP,
         )
     if code == "ratelimited":
         return RateLimited(code, "Slack is rate-limiting Roster; it will try again.")
@@ -157,7 +162,11 @@ def error_for(code: str, *, channel: str = "", needed: str = "") -> SlackError:
     template = PERMANENT_MESSAGES.get(code)
     if template is None:
         return Permanent(code, f"Slack refused the request ({code}).")
-    return Permanent(code, template.format(channel=channel or "(unknown)", needed=f" ({needed})" if needed else ""))
+    return Permanent(
+        code,
+        template.format(channel=channel or "(unknown)", needed=f" ({needed})" if needed else ""),
+        advice=SCOPE_HELP if code == "missing_scope" else "",
+    )
 
 
 class _CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
@@ -279,8 +288,7 @@ class SlackClient:
             log.warning("Slack %s failed: %s", name, type(exc).__name__)
             raise Unavailable("bad_response", "Slack answered with something Roster could not read.") from None
         except (OSError, TimeoutError) as exc:  # URLError, connection reset, socket timeout
-            log.warning("Slack %s could not be reached: %s", name, type(exc).__name__)
-            raise Unavailable("unreachable", "Slack could not be reached; Roster will try again.") from None
+            raise _unreachable(name, exc) from None
         data = response.data
         if not isinstance(data, dict):
             raise Unavailable("bad_response", "Slack answered with something Roster could not read.")
@@ -435,15 +443,23 @@ class SlackClient:
         return str(data.get("ts") or ts)
 
 
-def _mapped(response: SlackResponse, *, channel: str) -> SlackError:
-    status = response.status_code
-    headers = {str(k).lower(): v for k, v in (response.headers or {}).items()}
-    data = response.data if isinstance(response.data, dict) else {}
+def _unreachable(what: str, exc: Exception) -> Unavailable:
+    log.warning("Slack %s could not be reached: %s", what, type(exc).__name__)
+    return Unavailable("unreachable", "Slack could not be reached; Roster will try again.")
+
+
+def _try_again(status: int, headers: dict | None) -> SlackError:
+    """Slack's 429 (with how long to wait) or another HTTP error than Slack's JSON refusal."""
     if status == 429:
-        wait = retry_after.seconds(headers.get("retry-after"))
+        wait = retry_after.seconds({str(k).lower(): v for k, v in (headers or {}).items()}.get("retry-after"))
         return RateLimited("ratelimited", "Slack is rate-limiting Roster; it will try again.", retry_after=wait)
-    if status != 200 or not data:
-        return Unavailable(f"http_{status}", f"Slack answered with an error (HTTP {status}); Roster will try again.")
+    return Unavailable(f"http_{status}", f"Slack answered with an error (HTTP {status}); Roster will try again.")
+
+
+def _mapped(response: SlackResponse, *, channel: str) -> SlackError:
+    data = response.data if isinstance(response.data, dict) else {}
+    if response.status_code != 200 or not data:
+        return _try_again(response.status_code, response.headers)
     needed = data.get("needed")
     needed = needed if isinstance(needed, str) and _SCOPES.match(needed) else ""
     return error_for(str(data.get("error") or "unknown"), channel=channel, needed=needed)
@@ -463,14 +479,10 @@ def respond(response_url: str, message: dict) -> None:
     try:
         response = hook.send_dict(message)
     except (OSError, TimeoutError, SlackClientError) as exc:
-        log.warning("Slack response_url could not be reached: %s", type(exc).__name__)
-        raise Unavailable("unreachable", "Slack could not be reached; Roster will try again.") from None
+        raise _unreachable("response_url", exc) from None
     status = response.status_code
-    if status == 429:
-        wait = retry_after.seconds((response.headers or {}).get("Retry-After"))
-        raise RateLimited("ratelimited", "Slack is rate-limiting Roster; it will try again.", retry_after=wait)
-    if status >= 500:
-        raise Unavailable(f"http_{status}", f"Slack answered with an error (HTTP {status}); Roster will try again.")
+    if status == 429 or status >= 500:
+        raise _try_again(status, response.headers)
     if status >= 400:  # expired (30 minutes, 5 uses) or unknown: nobody is waiting for it any more
         raise Permanent(
             safe_code(str(response.body or "").strip()) if response.body else f"http_{status}",

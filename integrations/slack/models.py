@@ -31,6 +31,9 @@ class SlackConnection(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     validated_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True, default="")
+    last_error_advice = models.CharField(
+        max_length=200, blank=True, default="", help_text="What an admin does about last_error (shown to admins only)."
+    )
     last_error_at = models.DateTimeField(null=True, blank=True)
     last_error_transient = models.BooleanField(
         default=False, help_text="Slack's trouble (an outage, a rate limit): Roster tries again, nobody has to act."
@@ -46,6 +49,11 @@ class SlackConnection(models.Model):
 
     def __str__(self):
         return f"Slack {self.team_name or self.team_id} for {self.organization} ({self.get_status_display()})"
+
+    @property
+    def last_error_for_admins(self) -> str:
+        """The error with what an admin does about it (Click Reconnect Slack …), as admins read it."""
+        return f"{self.last_error} {self.last_error_advice}" if self.last_error_advice else self.last_error
 
     @property
     def scope_list(self) -> list[str]:

@@ -1,26 +1,26 @@
 """How Slack appears on Settings → Integrations (the registry entry and its card context)."""
 
+from functools import partial
+
 from django.conf import settings
 
 from accounts.access import is_admin
 from accounts.dialogs import ConfirmForm
 from accounts.selectors import admin_names
-from integrations.registry import Disconnect, Provider
+from integrations.registry import Disconnect, Provider, disconnect_descriptions
 
 from .models import PROVIDER as PROVIDER_KEY
 from .oauth import BOT_SCOPES, missing_scopes, operator_app_problem, redirect_url
 from .selectors import get_connection
-from .services import disconnect_warnings
 
 
 def card_context(request, organization) -> dict:
     connection = get_connection(organization)
     # Members cannot click Reconnect Slack: they read the problem and who can fix it.
-    problem = connection.last_error if connection is not None and not is_admin(request) else ""
+    member_sees_problem = connection is not None and bool(connection.last_error) and not is_admin(request)
     return {
         "slack": connection,
-        "slack_problem": problem.partition(" Click Reconnect Slack")[0],
-        "slack_fixers": admin_names(organization) if problem else [],
+        "slack_fixers": admin_names(organization) if member_sees_problem else [],
         "slack_setup_problem": operator_app_problem(),
         "slack_scopes": BOT_SCOPES,
         "slack_redirect_url": redirect_url(),
@@ -36,6 +36,6 @@ PROVIDER = Provider(
     card_context=card_context,
     order=20,
     prefix="slack",
-    disconnect=Disconnect(ConfirmForm, disconnect_warnings),
+    disconnect=Disconnect(ConfirmForm, partial(disconnect_descriptions, PROVIDER_KEY)),
     sign_in_urls=lambda: [settings.SLACK_AUTHORIZE_URL],  # Add to Slack
 )

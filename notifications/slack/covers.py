@@ -35,9 +35,9 @@ from integrations.slack.services import slack_users_match
 from .. import registry
 from ..cover_events import cover_of, people_told
 from ..models import CoverSlackMessage, Notification
+from .planning import CHANNEL
 from .settings import direct_message_user, rotation_slack_get, usable_connection
 
-CHANNEL = "slack"
 OFFER = registry.Kind("slack.cover_offer", "Slack: cover request offered (Take it)")
 OUTCOME = registry.Kind("slack.cover_outcome", "Slack: cover request message updated (taken, cancelled, expired)")
 EXPIRING = registry.Kind("slack.cover_expiring", "Slack: nobody has taken a cover request yet", while_open=True)
@@ -259,13 +259,13 @@ def send_cover(row: Notification, connection: SlackConnection, bot: slack.SlackC
             )
         else:
             _post_offer(bot, target, cover, connection)
-    elif row.kind == FAILED.key:
+    elif row.kind in (FAILED.key, CANCELLED.key):
         user_id = direct_message_user(connection, target, "they get no direct message (the email went)")
-        to_taker = target == cover.failed_taker_email.strip().lower()
-        bot.chat_post_message(channel=user_id, text=failed_text(cover, connection, to_taker=to_taker))
-    elif row.kind == CANCELLED.key:
-        user_id = direct_message_user(connection, target, "they get no direct message (the email went)")
-        bot.chat_post_message(channel=user_id, text=cancelled_text(cover, connection))
+        if row.kind == FAILED.key:
+            text = failed_text(cover, connection, to_taker=target == cover.failed_taker_email.strip().lower())
+        else:
+            text = cancelled_text(cover, connection)
+        bot.chat_post_message(channel=user_id, text=text)
     elif row.kind == EXPIRING.key:
         if row.target.startswith("dm:"):
             nobody = f"{cover.requester_name} gets no direct message (the channel was told)"

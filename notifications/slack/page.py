@@ -47,13 +47,9 @@ class Linked:
         return [e for e in self.unlinked if e not in self.unchecked]
 
 
-def linked(rotation: Rotation, connection: SlackConnection) -> Linked:
-    """How many of the rotation's members are linked to Slack (from the cache)."""
-    return linked_many([rotation], connection)[rotation.pk]
-
-
 def linked_many(rotations: Iterable[Rotation], connection: SlackConnection) -> dict[int, Linked]:
-    """`linked` for many rotations in one read of the cache (members prefetched or not)."""
+    """How many of each rotation's members are linked to Slack, in one read of the cache (members
+    prefetched or not)."""
     emails = {r.pk: [m.email for m in r.members.all()] for r in rotations}
     known = slack_match_cached(team_id=connection.team_id, emails=[e for found in emails.values() for e in found])
     counts = {}
@@ -118,7 +114,7 @@ def page_context(rotation: Rotation) -> dict:
             "topic_channels": _with_current(channels, config.topic_channel_id),
             "message_channels": _with_current(channels, config.message_channel_id),
             "note": note,
-            "members": linked(rotation, connection),
+            "members": linked_many([rotation], connection)[rotation.pk],
             "placeholders": [f"{{{p}}}" for p in PLACEHOLDERS],
             "defaults": DEFAULT_TEMPLATES,
             "group_form": NewUserGroupForm(),

@@ -76,6 +76,35 @@ def test_members_see_who_can_reconnect_slack_not_an_instruction_to_click_it(memb
     assert f"Only an admin can fix this: ask {org_admin(org).email}." in html
 
 
+@pytest.mark.parametrize(
+    ("code", "reason", "advice"),
+    [
+        (
+            "token_revoked",
+            "Slack no longer accepts Roster&#x27;s token (token_revoked): the app was removed or its token revoked.",
+            "Click Reconnect Slack to add Roster to the workspace again.",
+        ),
+        (
+            "missing_scope",
+            "Roster&#x27;s Slack app lacks a permission it needs (users:read.email).",
+            "Click Reconnect Slack to grant it (an operator may first need to add it to the Slack app).",
+        ),
+    ],
+)
+def test_admins_read_the_reconnect_advice_and_members_never_do(
+    client, admin_client, member_user, org, fake_slack, code, reason, advice
+):
+    connection = make_connection(org, fake_slack)
+    connection_record_error(connection, slack.error_for(code, needed="users:read.email"))
+
+    assert f"Action needed:</strong> {reason} {advice}\n" in card(admin_client)
+    assert client.get(API, **bearer(org, "admin")).json()["lastError"] == f"{reason} {advice}".replace("&#x27;", "'")
+    admin_client.force_login(member_user)
+    html = card(admin_client)
+    assert f"Action needed:</strong> {reason}\n" in html
+    assert "Click Reconnect Slack" not in html and "Only an admin can fix this: ask" in html
+
+
 def test_a_dead_token_seen_by_any_call_marks_the_connection(org, fake_slack):
     connection = make_connection(org, fake_slack)
     try:
@@ -85,7 +114,7 @@ def test_a_dead_token_seen_by_any_call_marks_the_connection(org, fake_slack):
         connection_record_error(connection, error)
     connection.refresh_from_db()
     assert connection.status == "needs_reauth"
-    assert "Click Reconnect Slack" in connection.last_error
+    assert "Click Reconnect Slack" in connection.last_error_advice
 
 
 def test_beat_revalidates_active_connections_and_catches_a_removed_app(org, other_org, fake_slack):
