@@ -202,7 +202,7 @@ def _skip_if_superseded(notification_id: int, now: dt.datetime) -> bool:
     state = waiting.filter(stateful=True).filter(Exists(_newer_state()))
     message = (
         waiting.filter(stateful=False, handoff__isnull=False)
-        .exclude(kind__in=registry.unsupersedable_kinds())
+        .exclude(kind__in=[k.key for k in registry.kinds() if not k.supersedable])
         .filter(Exists(_later_handoff()))
     )
     applied = _skip(state, "Not applied: a later handoff set this again before it could be delivered.", now)
@@ -245,7 +245,7 @@ def _skip_if_shift_gone(notification_id: int, now: dt.datetime) -> bool:
 def _skip_if_cover_closed(notification_id: int, now: dt.datetime) -> bool:
     """A cover request's offer or "nobody took it yet" (a `while_open` kind) whose request was
     taken, cancelled or expired before it could be delivered is skipped with the reason."""
-    kinds = registry.while_open_kinds()
+    kinds = [k.key for k in registry.kinds() if k.while_open]
     if not kinds:
         return False
     closed = CoverRequest.objects.filter(pk=OuterRef("cover_request_id")).exclude(status=CoverRequest.Status.OPEN)
