@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from django.shortcuts import get_object_or_404
 from pydantic import Field, WithJsonSchema
+from pydantic.alias_generators import to_camel
 
 from accounts.actor import Actor
 from accounts.api import (
@@ -119,15 +120,13 @@ def rotation_notifications(request, rotation_id: Id):
 
 # --- email reminders -----------------------------------------------------------------------------
 
-REMINDER_NAMES = {"reminder_hours": "reminderHours", "shift_moved": "shiftMoved", "follow_default": "followDefault"}
-
 
 def _rotation(request, rotation_id: int) -> Rotation:
     return get_object_or_404(Rotation, organization=request.organization, pk=rotation_id)
 
 
 def _refused(error: email.ReminderError) -> ApiError:
-    field = REMINDER_NAMES.get(error.field or "", error.field or "request")
+    field = to_camel(error.field) if error.field else "request"  # the schemas' aliases (accounts.api.Schema)
     return ApiError(400, "invalid_request", f"{field}: {error.message}", extra={"errors": {field: [error.message]}})
 
 
