@@ -326,19 +326,19 @@ def _attempt(row: Notification, channel: registry.Channel | None, now: dt.dateti
         return _fail(row, f"Roster has no way to send to “{row.channel}” (that channel is not installed).")
     try:
         channel.send(row)
-    except Exception as raised:
-        error = (
-            raised if isinstance(raised, registry.SendError) else registry.SendError("An unexpected error occurred.")
-        )
-        if not isinstance(raised, registry.SendError):
-            log.exception("Sender for %s failed on notification %s", row.channel, row.pk)
-        if error.permanent:
-            return _fail(row, error.reason)
-        if error.counted and row.attempts >= channel.max_attempts(error):
-            return _fail(row, f"Gave up after {row.attempts} attempts: {error.reason}")
-        return _retry(row, now, channel.retry_wait(row.attempts, error), error.reason, attempted=error.counted)
-    _record(row, status=Notification.Status.SENT, sent_at=timezone.now(), last_error="")
-    return Outcome(Notification.Status.SENT)
+    except registry.SendError as raised:
+        error = raised
+    except Exception:
+        log.exception("Sender for %s failed on notification %s", row.channel, row.pk)
+        error = registry.SendError("An unexpected error occurred.")
+    else:
+        _record(row, status=Notification.Status.SENT, sent_at=timezone.now(), last_error="")
+        return Outcome(Notification.Status.SENT)
+    if error.permanent:
+        return _fail(row, error.reason)
+    if error.counted and row.attempts >= channel.max_attempts(error):
+        return _fail(row, f"Gave up after {row.attempts} attempts: {error.reason}")
+    return _retry(row, now, channel.retry_wait(row.attempts, error), error.reason, attempted=error.counted)
 
 
 def notification_deliver(*, notification_id: int, now: dt.datetime | None = None) -> Outcome:
