@@ -103,11 +103,6 @@ def signed_headers(secret: str, event_id: str, text: str, now: dt.datetime) -> d
     }
 
 
-def response_text(body: bytes) -> str:
-    """The kept bytes of an answer (at most safe_http.MAX_RESPONSE_BYTES) as text a database stores."""
-    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
-
-
 def _post(row: Notification, endpoint: Endpoint) -> None:
     """POST it once; returns on a 2xx, else raises SendError (the answer is recorded on the row)."""
     now = timezone.now()
@@ -125,7 +120,8 @@ def _post(row: Notification, endpoint: Endpoint) -> None:
     except requests.RequestException:
         raise registry.SendError("Could not connect to the endpoint.") from None
     row.response_code, row.latency_ms = response.status_code, round((time.monotonic() - started) * 1000)
-    row.response_body = response_text(response.body)
+    # The kept bytes (at most safe_http.MAX_RESPONSE_BYTES) as text a database stores (no NUL).
+    row.response_body = response.body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     status = response.status_code
     if 200 <= status < 300:
         return
