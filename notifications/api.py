@@ -130,16 +130,6 @@ def _refused(error: email.ReminderError) -> ApiError:
     return ApiError(400, "invalid_request", f"{field}: {error.message}", extra={"errors": {field: [error.message]}})
 
 
-def my_reminders_json(mine: dict) -> dict:
-    return {
-        "email": mine["email"],
-        "reminderHours": mine["reminder_hours"],
-        "shiftMoved": mine["shift_moved"],
-        "followsDefault": mine["follows_default"],
-        "defaults": {"reminderHours": mine["default_reminder_hours"], "shiftMoved": mine["default_shift_moved"]},
-    }
-
-
 @router.get(
     "/rotations/{int:rotation_id}/reminders/me",
     response={200: MyReminders, 409: Error},
@@ -151,8 +141,7 @@ def my_reminders_json(mine: dict) -> dict:
     "`followsDefault`: no choice of their own, the rotation's defaults apply." + NO_PERSON,
 )
 def my_reminders(request, rotation_id: Id):
-    rotation = _rotation(request, rotation_id)
-    return my_reminders_json(email.mine(rotation, acting_person(request).email))
+    return email.mine(_rotation(request, rotation_id), acting_person(request).email)
 
 
 @router.patch(
@@ -169,15 +158,9 @@ def my_reminders_update(request, rotation_id: Id, payload: MyRemindersUpdate):
     address = acting_person(request).email
     changes = payload.model_dump(exclude_unset=True)
     with ApiError.instead_of(email.ReminderError, _refused):
-        mine = email.reminder_set(
+        return email.reminder_set(
             rotation=rotation, email=address, actor=api_actor(request), changes=changes, via="API"
         )
-    return my_reminders_json(mine)
-
-
-def _defaults(rotation: Rotation) -> dict:
-    defaults = email.defaults_get(rotation)
-    return {"reminderHours": defaults.reminder_hours, "shiftMoved": defaults.shift_moved}
 
 
 @router.get(
@@ -189,7 +172,7 @@ def _defaults(rotation: Rotation) -> dict:
 )
 def reminder_defaults(request, rotation_id: Id):
     """What people who made no choice of their own get (both off unless an admin turns them on)."""
-    return _defaults(_rotation(request, rotation_id))
+    return email.defaults_get(_rotation(request, rotation_id))
 
 
 @router.patch(
@@ -202,8 +185,9 @@ def reminder_defaults(request, rotation_id: Id):
 def reminder_defaults_update(request, rotation_id: Id, payload: ReminderDefaultsUpdate):
     rotation = _rotation(request, rotation_id)
     with ApiError.instead_of(email.ReminderError, _refused):
-        email.defaults_set(rotation=rotation, actor=api_actor(request), changes=payload.model_dump(exclude_unset=True))
-    return _defaults(rotation)
+        return email.defaults_set(
+            rotation=rotation, actor=api_actor(request), changes=payload.model_dump(exclude_unset=True)
+        )
 
 
 # --- the rotation JSON's "slack" key (registered with rotations.hooks.register_json_field) -------

@@ -84,8 +84,7 @@ def mine(rotation: Rotation, email: str) -> dict:
         "reminder_hours": source.reminder_hours,
         "shift_moved": source.shift_moved,
         "follows_default": own is None,
-        "default_reminder_hours": defaults.reminder_hours,
-        "default_shift_moved": defaults.shift_moved,
+        "defaults": defaults,
     }
 
 
