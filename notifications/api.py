@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from django.shortcuts import get_object_or_404
 from pydantic import Field, WithJsonSchema
+from pydantic.alias_generators import to_camel
 
 from accounts.actor import Actor
 from accounts.api import (
@@ -119,26 +120,14 @@ def rotation_notifications(request, rotation_id: Id):
 
 # --- email reminders -----------------------------------------------------------------------------
 
-REMINDER_NAMES = {"reminder_hours": "reminderHours", "shift_moved": "shiftMoved", "follow_default": "followDefault"}
-
 
 def _rotation(request, rotation_id: int) -> Rotation:
     return get_object_or_404(Rotation, organization=request.organization, pk=rotation_id)
 
 
 def _refused(error: email.ReminderError) -> ApiError:
-    field = REMINDER_NAMES.get(error.field or "", error.field or "request")
+    field = to_camel(error.field) if error.field else "request"  # the schemas' aliases (accounts.api.Schema)
     return ApiError(400, "invalid_request", f"{field}: {error.message}", extra={"errors": {field: [error.message]}})
-
-
-def my_reminders_json(mine: dict) -> dict:
-    return {
-        "email": mine["email"],
-        "reminderHours": mine["reminder_hours"],
-        "shiftMoved": mine["shift_moved"],
-        "followsDefault": mine["follows_default"],
-        "defaults": {"reminderHours": mine["default_reminder_hours"], "shiftMoved": mine["default_shift_moved"]},
-    }
 
 
 @router.get(
@@ -152,8 +141,7 @@ def my_reminders_json(mine: dict) -> dict:
     "`followsDefault`: no choice of their own, the rotation's defaults apply." + NO_PERSON,
 )
 def my_reminders(request, rotation_id: Id):
-    rotation = _rotation(request, rotation_id)
-    return my_reminders_json(email.mine(rotation, acting_person(request).email))
+    return email.mine(_rotation(request, rotation_id), acting_person(request).email)
 
 
 @router.patch(
@@ -170,15 +158,9 @@ def my_reminders_update(request, rotation_id: Id, payload: MyRemindersUpdate):
     address = acting_person(request).email
     changes = payload.model_dump(exclude_unset=True)
     with ApiError.instead_of(email.ReminderError, _refused):
-        mine = email.reminder_set(
+        return email.reminder_set(
             rotation=rotation, email=address, actor=api_actor(request), changes=changes, via="API"
         )
-    return my_reminders_json(mine)
-
-
-def _defaults(rotation: Rotation) -> dict:
-    defaults = email.defaults_get(rotation)
-    return {"reminderHours": defaults.reminder_hours, "shiftMoved": defaults.shift_moved}
 
 
 @router.get(
@@ -190,7 +172,7 @@ def _defaults(rotation: Rotation) -> dict:
 )
 def reminder_defaults(request, rotation_id: Id):
     """What people who made no choice of their own get (both off unless an admin turns them on)."""
-    return _defaults(_rotation(request, rotation_id))
+    return email.defaults_get(_rotation(request, rotation_id))
 
 
 @router.patch(
@@ -203,8 +185,9 @@ def reminder_defaults(request, rotation_id: Id):
 def reminder_defaults_update(request, rotation_id: Id, payload: ReminderDefaultsUpdate):
     rotation = _rotation(request, rotation_id)
     with ApiError.instead_of(email.ReminderError, _refused):
-        email.defaults_set(rotation=rotation, actor=api_actor(request), changes=payload.model_dump(exclude_unset=True))
-    return _defaults(rotation)
+        return email.defaults_set(
+            rotation=rotation, actor=api_actor(request), changes=payload.model_dump(exclude_unset=True)
+        )
 
 
 # --- the rotation JSON's "slack" key (registered with rotations.hooks.register_json_field) -------

@@ -55,10 +55,10 @@ def defaults_get(rotation: Rotation) -> RotationEmailSettings:
     return RotationEmailSettings.objects.filter(rotation=rotation).first() or RotationEmailSettings(rotation=rotation)
 
 
-def clean_hours(value: Any, field: str = "reminder_hours") -> int | None:
+def clean_hours(value: Any) -> int | None:
     value = whole(value)
     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_HOURS):
-        raise ReminderError(f"A whole number of hours from 1 to {MAX_HOURS}.", field=field)
+        raise ReminderError(f"A whole number of hours from 1 to {MAX_HOURS}.", field="reminder_hours")
     return value
 
 
@@ -84,8 +84,7 @@ def mine(rotation: Rotation, email: str) -> dict:
         "reminder_hours": source.reminder_hours,
         "shift_moved": source.shift_moved,
         "follows_default": own is None,
-        "default_reminder_hours": defaults.reminder_hours,
-        "default_shift_moved": defaults.shift_moved,
+        "defaults": defaults,
     }
 
 

@@ -220,12 +220,12 @@ def channels() -> list[Channel]:
     return list(_channels.values())
 
 
+def kinds() -> list[Kind]:
+    return [k for found in _channels.values() for k in found.kinds]
+
+
 def kind(key: str) -> Kind:
-    for found in _channels.values():
-        for k in found.kinds:
-            if k.key == key:
-                return k
-    return Kind(key=key, label=key)
+    return next((k for k in kinds() if k.key == key), Kind(key=key, label=key))
 
 
 def plan_each(
@@ -249,16 +249,6 @@ def people(rotation: Rotation, targets: Iterable[str]) -> dict[str, str]:
     return {t: f"{names[e]} <{e}>" if e in names else e for t, e in emails.items()}
 
 
-def unsupersedable_kinds() -> list[str]:
-    """Keys of the message kinds sent for every handoff, even one a later handoff superseded."""
-    return [k.key for c in _channels.values() for k in c.kinds if not k.supersedable and not k.stateful]
-
-
-def while_open_kinds() -> list[str]:
-    """Keys of the kinds of a cover request's messages that are moot once it is no longer open."""
-    return [k.key for c in _channels.values() for k in c.kinds if k.while_open]
-
-
 def upcoming_leads() -> dict[int, dt.timedelta]:
     """The largest lead any channel asks for, per rotation (rotations nobody asks for are absent)."""
     merged: dict[int, dt.timedelta] = {}
@@ -267,7 +257,3 @@ def upcoming_leads() -> dict[int, dt.timedelta]:
             if lead and lead.total_seconds() > 0 and (rotation_id not in merged or lead > merged[rotation_id]):
                 merged[rotation_id] = lead
     return merged
-
-
-def shift_watched() -> set[int]:
-    return {rotation_id for found in channels() for rotation_id in found.watched()}

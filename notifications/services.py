@@ -202,7 +202,7 @@ def _skip_if_superseded(notification_id: int, now: dt.datetime) -> bool:
     state = waiting.filter(stateful=True).filter(Exists(_newer_state()))
     message = (
         waiting.filter(stateful=False, handoff__isnull=False)
-        .exclude(kind__in=registry.unsupersedable_kinds())
+        .exclude(kind__in=[k.key for k in registry.kinds() if not k.supersedable])
         .filter(Exists(_later_handoff()))
     )
     applied = _skip(state, "Not applied: a later handoff set this again before it could be delivered.", now)
@@ -245,7 +245,7 @@ def _skip_if_shift_gone(notification_id: int, now: dt.datetime) -> bool:
 def _skip_if_cover_closed(notification_id: int, now: dt.datetime) -> bool:
     """A cover request's offer or "nobody took it yet" (a `while_open` kind) whose request was
     taken, cancelled or expired before it could be delivered is skipped with the reason."""
-    kinds = registry.while_open_kinds()
+    kinds = [k.key for k in registry.kinds() if k.while_open]
     if not kinds:
         return False
     closed = CoverRequest.objects.filter(pk=OuterRef("cover_request_id")).exclude(status=CoverRequest.Status.OPEN)
@@ -326,19 +326,19 @@ def _attempt(row: Notification, channel: registry.Channel | None, now: dt.dateti
         return _fail(row, f"Roster has no way to send to “{row.channel}” (that channel is not installed).")
     try:
         channel.send(row)
-    except Exception as raised:
-        error = (
-            raised if isinstance(raised, registry.SendError) else registry.SendError("An unexpected error occurred.")
-        )
-        if not isinstance(raised, registry.SendError):
-            log.exception("Sender for %s failed on notification %s", row.channel, row.pk)
-        if error.permanent:
-            return _fail(row, error.reason)
-        if error.counted and row.attempts >= channel.max_attempts(error):
-            return _fail(row, f"Gave up after {row.attempts} attempts: {error.reason}")
-        return _retry(row, now, channel.retry_wait(row.attempts, error), error.reason, attempted=error.counted)
-    _record(row, status=Notification.Status.SENT, sent_at=timezone.now(), last_error="")
-    return Outcome(Notification.Status.SENT)
+    except registry.SendError as raised:
+        error = raised
+    except Exception:
+        log.exception("Sender for %s failed on notification %s", row.channel, row.pk)
+        error = registry.SendError("An unexpected error occurred.")
+    else:
+        _record(row, status=Notification.Status.SENT, sent_at=timezone.now(), last_error="")
+        return Outcome(Notification.Status.SENT)
+    if error.permanent:
+        return _fail(row, error.reason)
+    if error.counted and row.attempts >= channel.max_attempts(error):
+        return _fail(row, f"Gave up after {row.attempts} attempts: {error.reason}")
+    return _retry(row, now, channel.retry_wait(row.attempts, error), error.reason, attempted=error.counted)
 
 
 def notification_deliver(*, notification_id: int, now: dt.datetime | None = None) -> Outcome:

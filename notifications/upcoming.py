@@ -145,7 +145,7 @@ def shift_changes_scan(*, now: dt.datetime | None = None, rotation_ids: Iterable
     and store the new snapshot together. Returns the ids of rows made and waiting."""
     now = now or timezone.now()
     planners = [c.plan_shift_changed for c in registry.channels()]
-    watched = registry.shift_watched()
+    watched = {rotation_id for c in registry.channels() for rotation_id in c.watched()}
     if rotation_ids is not None:
         watched &= set(rotation_ids)
     if not watched:

@@ -72,10 +72,6 @@ DATA_KEYS = {
 }
 
 
-def target(endpoint_id: int) -> str:
-    return f"endpoint:{endpoint_id}"
-
-
 def endpoint_id(target: str) -> int:
     found = target.removeprefix("endpoint:")
     return int(found) if found.isdigit() else 0
@@ -107,11 +103,6 @@ def signed_headers(secret: str, event_id: str, text: str, now: dt.datetime) -> d
     }
 
 
-def response_text(body: bytes) -> str:
-    """The kept bytes of an answer (at most safe_http.MAX_RESPONSE_BYTES) as text a database stores."""
-    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
-
-
 def _post(row: Notification, endpoint: Endpoint) -> None:
     """POST it once; returns on a 2xx, else raises SendError (the answer is recorded on the row)."""
     now = timezone.now()
@@ -129,7 +120,8 @@ def _post(row: Notification, endpoint: Endpoint) -> None:
     except requests.RequestException:
         raise registry.SendError("Could not connect to the endpoint.") from None
     row.response_code, row.latency_ms = response.status_code, round((time.monotonic() - started) * 1000)
-    row.response_body = response_text(response.body)
+    # The kept bytes (at most safe_http.MAX_RESPONSE_BYTES) as text a database stores (no NUL).
+    row.response_body = response.body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     status = response.status_code
     if 200 <= status < 300:
         return
@@ -174,7 +166,7 @@ class WebhookChannel(registry.Channel):
     def plan(self, handoff):
         for endpoint in services.subscribed(handoff.rotation.organization_id, "rotation.handoff"):
             payload = {"eventId": f"evt_handoff_{handoff.pk}"}
-            yield registry.Planned(CHANNEL, target(endpoint.pk), "webhook.rotation.handoff", payload)
+            yield registry.Planned(CHANNEL, services.target(endpoint.pk), "webhook.rotation.handoff", payload)
 
     def leads(self) -> dict[int, dt.timedelta]:
         """Per rotation, the longest lead time of its organization's rotation.upcoming endpoints (one query)."""
@@ -188,12 +180,12 @@ class WebhookChannel(registry.Channel):
         for endpoint in _cached(shift.cache, rotation.organization_id, "rotation.upcoming"):
             if shift.lead <= dt.timedelta(minutes=endpoint.upcoming_lead_minutes):
                 payload = {"eventId": event_id, "leadMinutes": endpoint.upcoming_lead_minutes}
-                yield registry.Planned(CHANNEL, target(endpoint.pk), "webhook.rotation.upcoming", payload)
+                yield registry.Planned(CHANNEL, services.target(endpoint.pk), "webhook.rotation.upcoming", payload)
 
     def target_labels(self, rotation, targets):
         """The endpoint's description, else its URL's host (the rest of a URL may hold a token)."""
         found = Endpoint.objects.filter(organization=rotation.organization_id, pk__in=[endpoint_id(t) for t in targets])
-        return {target(e.pk): e.description or urlsplit(e.url).hostname for e in found}
+        return {services.target(e.pk): e.description or urlsplit(e.url).hostname for e in found}
 
     def watched(self) -> set[int]:
         return {rotation_id for rotation_id, _ in _subscribed_rotations("rotation.shift_changed")}
@@ -201,7 +193,7 @@ class WebhookChannel(registry.Channel):
     def plan_shift_changed(self, rotation, change):
         payload = {"eventId": _rotation_event_id(rotation.pk, change.source, "rotation.shift_changed")}
         for endpoint in _cached(change.cache, rotation.organization_id, "rotation.shift_changed"):
-            yield registry.Planned(CHANNEL, target(endpoint.pk), "webhook.rotation.shift_changed", payload)
+            yield registry.Planned(CHANNEL, services.target(endpoint.pk), "webhook.rotation.shift_changed", payload)
 
     def plan_cover(self, cover, event):
         if event not in COVER_EVENTS:
@@ -209,7 +201,7 @@ class WebhookChannel(registry.Channel):
         event_type = f"cover_request.{event}"
         payload = {"eventId": f"evt_cover_request_{cover.pk}_{event}"}
         for endpoint in services.subscribed(cover.organization_id, event_type):
-            yield registry.Planned(CHANNEL, target(endpoint.pk), f"webhook.{event_type}", payload)
+            yield registry.Planned(CHANNEL, services.target(endpoint.pk), f"webhook.{event_type}", payload)
 
     def send(self, notification: Notification) -> None:
         endpoint = Endpoint.objects.filter(pk=endpoint_id(notification.target)).first()
@@ -241,7 +233,7 @@ class WebhookChannel(registry.Channel):
         ids = Endpoint.objects.filter(
             pk__in=[endpoint_id(t) for t in targets], enabled=True, busy_since=None
         ).values_list("pk", flat=True)
-        return {target(pk) for pk in ids}
+        return {services.target(pk) for pk in ids}
 
     def sweep(self, now: dt.datetime) -> dict[str, int]:
         Endpoint.objects.filter(busy_since__lt=now - dt.timedelta(seconds=STALE_SECONDS)).update(busy_since=None)

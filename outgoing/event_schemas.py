@@ -3,10 +3,7 @@
 operations of the API, so written here rather than generated from a router."""
 
 from accounts.api import add_components
-
-
-def nullable(schema: dict) -> dict:
-    return {"anyOf": [schema, {"type": "null"}]}
+from notifications.api import nullable
 
 
 def _object(properties: dict, **extra) -> dict:

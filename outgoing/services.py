@@ -58,6 +58,10 @@ class RateLimited(EndpointError):
 # --- endpoints ---------------------------------------------------------------------------------
 
 
+def target(endpoint_id: int) -> str:
+    return f"endpoint:{endpoint_id}"
+
+
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
@@ -166,7 +170,7 @@ def endpoint_update(*, endpoint: Endpoint, changes: dict, actor: Actor | None = 
 
 
 def _queue_next(endpoint_id: int) -> None:
-    following = engine.next_due(channel=CHANNEL, target=f"endpoint:{endpoint_id}", now=timezone.now())
+    following = engine.next_due(channel=CHANNEL, target=target(endpoint_id), now=timezone.now())
     if following is not None:
         tasks.enqueue_deliveries([following])
 
@@ -190,7 +194,7 @@ def subscribed(organization_id: int, event_type: str) -> list[Endpoint]:
 
 def deliveries(endpoint: Endpoint):
     """The endpoint's delivery log: its notifications, newest first."""
-    return Notification.objects.filter(channel=CHANNEL, target=f"endpoint:{endpoint.pk}")
+    return Notification.objects.filter(channel=CHANNEL, target=target(endpoint.pk))
 
 
 def events_create(
@@ -199,7 +203,7 @@ def events_create(
     """One row per endpoint for an event of no rotation (none made twice: the source is the event
     id), queued once committed. Returns the ids of this event's rows still waiting."""
     planned = [
-        registry.Planned(CHANNEL, f"endpoint:{e.pk}", f"webhook.{event_type}", {"eventId": event_id, "data": data})
+        registry.Planned(CHANNEL, target(e.pk), f"webhook.{event_type}", {"eventId": event_id, "data": data})
         for e in endpoints
     ]
     ids = engine.notifications_create(
