@@ -21,7 +21,7 @@ from covers.models import CoverRequest
 from rotations import services as rotation_services
 from rotations import sync
 from rotations.models import Member, Rotation
-from tests.browser.conftest import assert_fits, signed_in
+from tests.browser.conftest import assert_fits, new_page, signed_in
 from tests.conftest import new_member
 from tests.factories import PagerDutyConnectionFactory, daily_rotation
 from tests.rotations.fake_schedules import FakeSchedule, install
@@ -36,9 +36,7 @@ H = dt.timedelta(hours=1)
 
 def browser_of(browser, live_server, email: str, width: int):
     """A browser context of its own (its own cookies: another session), signed in as `email`."""
-    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
+    page = new_page(browser, live_server.url, timeout=20_000, viewport={"width": width, "height": 900})
     signed_in(page, User.objects.get(email=email), live_server.url)
     return page
 
