@@ -68,12 +68,13 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from accounts.models import Organization, User
+    from accounts.models import Membership, Organization, User
     from rotations.calendar import feeds
     from rotations.models import Member, Rotation
 
     org = Organization.objects.create(name="Bench", slug="bench")
     me = User.objects.create_user(email="me@bench.example", password="x-bench-password-1")
+    Membership.objects.create(user=me, organization=org, role=Membership.Role.MEMBER)  # a feed's owner is one
     for n in range(args.rotations):
         rotation = Rotation.objects.create(
             organization=org,
