@@ -235,6 +235,24 @@ def migrated_app(env: dict) -> None:
     django.setup()
 
 
+def in_process_app(name: str) -> Path:
+    """This process set up as the app under the test settings on a fresh SQLite database of its own
+    (returned), Celery in-process, logging warnings only: migrated, Django ready."""
+    database = Path(tempfile.gettempdir()) / f"roster-bench-{name}.sqlite3"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    database.unlink(missing_ok=True)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return database
+
+
 def start_web(env: dict, port: int, logdir: Path, options: list[str], wsgi: str = "config.wsgi") -> subprocess.Popen:
     """gunicorn serving `wsgi` on 127.0.0.1:port with `options`, logging to logdir/gunicorn.log, in its own
     process group; returns once /healthz answers 200."""
