@@ -153,7 +153,9 @@ class OwnRedis:
 
 @contextmanager
 def own_services(pg_port: int, redis_port: int) -> Iterator[tuple[OwnPostgres, OwnRedis]]:
-    """The bench's own PostgreSQL and Redis, started, and removed at the end (whatever happened)."""
+    """The bench's own PostgreSQL and Redis, started, and removed at the end (whatever happened, also
+    when the bench is stopped with SIGTERM: it then reports nothing)."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     postgres, redis = OwnPostgres(pg_port), OwnRedis(redis_port)
     try:
         postgres.start()
