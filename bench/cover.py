@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import signal
 import sys
 import tempfile
 import threading
@@ -342,7 +341,6 @@ def main() -> None:
     args = parser.parse_args()
     rotations = args.rotations or (4 if args.quick else 20)
     per_rotation = args.per_rotation or (5 if args.quick else 10)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped: still clean up (and report nothing)
 
     worker = web = None
     limit = PAGERDUTY_LIMIT if args.rate_limit else 0

@@ -14,20 +14,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DB = Path(tempfile.gettempdir()) / "roster-bench-feeds.sqlite3"
-os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-os.environ["DATABASE_URL"] = f"sqlite:///{DB}"
-os.environ.pop("REDIS_URL", None)
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+from bench.services import in_process_app  # noqa: E402
 
 
 def measure(client, path: str, n: int, *, headers: dict | None = None, status: int = 200, cold=False) -> list[float]:
@@ -57,23 +51,18 @@ def main() -> None:
     parser.add_argument("--rotations", type=int, default=10)
     args = parser.parse_args()
 
-    DB.unlink(missing_ok=True)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    in_process_app("feeds")
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from accounts.models import Organization, User
+    from accounts.models import Membership, Organization, User
     from rotations.calendar import feeds
     from rotations.models import Member, Rotation
 
     org = Organization.objects.create(name="Bench", slug="bench")
     me = User.objects.create_user(email="me@bench.example", password="x-bench-password-1")
+    Membership.objects.create(user=me, organization=org, role=Membership.Role.MEMBER)  # a feed's owner is one
     for n in range(args.rotations):
         rotation = Rotation.objects.create(
             organization=org,

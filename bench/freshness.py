@@ -28,7 +28,6 @@ import argparse
 import datetime as dt
 import os
 import random
-import signal
 import sys
 import tempfile
 import time
@@ -210,7 +209,6 @@ def main() -> None:
     minutes = args.minutes or (3 if args.quick else 10)
     tail = args.tail if args.tail is not None else args.sync_interval + 30.0
     sizes = [int(n) for n in args.sizes.split(",")] if args.sizes else QUICK_SIZES if args.quick else SIZES
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped: still clean up (and report nothing)
 
     rng = random.Random(args.seed)
     orgs = [

@@ -26,7 +26,6 @@ import argparse
 import datetime as dt
 import math
 import os
-import signal
 import sys
 import tempfile
 import time
@@ -181,7 +180,6 @@ def main() -> None:
     parser.add_argument("--pg-port", type=int, default=int(os.environ.get("BENCH_PG_PORT", "5547")))
     parser.add_argument("--redis-port", type=int, default=int(os.environ.get("BENCH_REDIS_PORT", "6393")))
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped: still clean up (and report nothing)
 
     worker = None
     with (

@@ -153,7 +153,9 @@ class OwnRedis:
 
 @contextmanager
 def own_services(pg_port: int, redis_port: int) -> Iterator[tuple[OwnPostgres, OwnRedis]]:
-    """The bench's own PostgreSQL and Redis, started, and removed at the end (whatever happened)."""
+    """The bench's own PostgreSQL and Redis, started, and removed at the end (whatever happened, also
+    when the bench is stopped with SIGTERM: it then reports nothing)."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     postgres, redis = OwnPostgres(pg_port), OwnRedis(redis_port)
     try:
         postgres.start()
@@ -233,6 +235,24 @@ def migrated_app(env: dict) -> None:
     import django
 
     django.setup()
+
+
+def in_process_app(name: str) -> Path:
+    """This process set up as the app under the test settings on a fresh SQLite database of its own
+    (returned), Celery in-process, logging warnings only: migrated, Django ready."""
+    database = Path(tempfile.gettempdir()) / f"roster-bench-{name}.sqlite3"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    database.unlink(missing_ok=True)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return database
 
 
 def start_web(env: dict, port: int, logdir: Path, options: list[str], wsgi: str = "config.wsgi") -> subprocess.Popen:

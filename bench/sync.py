@@ -10,19 +10,13 @@ seconds one beat sync takes (cold user cache, then warm).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DB = Path(tempfile.gettempdir()) / "roster-bench-sync.sqlite3"
-os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-os.environ["DATABASE_URL"] = f"sqlite:///{DB}"
-os.environ.pop("REDIS_URL", None)  # Celery runs in-process: the beat task's fan-out runs here
-os.environ.setdefault("LOG_LEVEL", "WARNING")  # figures, not task logs
+from bench.services import in_process_app  # noqa: E402
 
 
 def main() -> None:
@@ -32,14 +26,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=40, help="PagerDuty users shared by all schedules")
     args = parser.parse_args()
 
-    DB.unlink(missing_ok=True)
-    import django
-
-    django.setup()
+    database = in_process_app("sync")  # Celery in-process: the beat task's fan-out runs here
     from django.conf import settings
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
     from accounts.models import Organization
     from integrations.pagerduty.models import PagerDutyConnection
@@ -109,7 +97,7 @@ def main() -> None:
                 f"{size:>6} {distinct:>9} {schedule_requests:>9} {schedule_requests / distinct:>9.2f} {user_requests:>8} {shifts:>7} {cold:>8.2f} {warm:>8.2f} {cold / size * 1000:>11.1f}"
                 + (f"  ({failed} rotations failed!)" if failed else "")
             )
-    DB.unlink(missing_ok=True)
+    database.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -129,11 +129,16 @@ def staff_client(admin_client, admin_user):
     return admin_client
 
 
-@pytest.fixture
-def member_user(org) -> User:
-    user = User.objects.create_user(email="member@acme.example", password=PASSWORD)
+def new_member(org, email: str) -> User:
+    """A new plain member of `org`, who signs in with PASSWORD."""
+    user = User.objects.create_user(email=email, password=PASSWORD)
     Membership.objects.create(user=user, organization=org, role=Membership.Role.MEMBER)
     return user
+
+
+@pytest.fixture
+def member_user(org) -> User:
+    return new_member(org, "member@acme.example")
 
 
 @pytest.fixture

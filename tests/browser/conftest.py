@@ -48,13 +48,18 @@ def browser():
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
+def new_page(browser, url: str, *, timeout: float = 15_000, **options):
+    """A blank page on `url` in a browser context of its own (another session); page.context.close() closes it."""
+    page = browser.new_context(base_url=url, **options).new_page()
+    page.set_default_timeout(timeout)
+    return page
+
+
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    page = new_page(browser, live_server.url)
     yield page
-    context.close()
+    page.context.close()
 
 
 @pytest.fixture
@@ -140,11 +145,9 @@ def signed_in(page, user, url: str) -> None:
 @pytest.fixture
 def page_at_width(browser, live_server, width):
     """A blank page, signed in as nobody, in a window `width` px wide (run at 1280 and at 390)."""
-    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    page = new_page(browser, live_server.url, viewport={"width": width, "height": 900})
     yield page
-    context.close()
+    page.context.close()
 
 
 @pytest.fixture

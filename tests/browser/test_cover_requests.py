@@ -15,14 +15,14 @@ import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.models import Membership, User
+from accounts.models import User
 from covers import page as cover_page
 from covers.models import CoverRequest
 from rotations import services as rotation_services
 from rotations import sync
 from rotations.models import Member, Rotation
-from tests.browser.conftest import assert_fits, signed_in
-from tests.conftest import PASSWORD
+from tests.browser.conftest import assert_fits, new_page, signed_in
+from tests.conftest import new_member
 from tests.factories import PagerDutyConnectionFactory, daily_rotation
 from tests.rotations.fake_schedules import FakeSchedule, install
 
@@ -34,17 +34,9 @@ PD_USERS = {"PADA": PEOPLE[0], "PMIA": PEOPLE[1], "PCY": PEOPLE[2]}
 H = dt.timedelta(hours=1)
 
 
-def person(org, email: str) -> User:
-    user = User.objects.create_user(email=email, password=PASSWORD)
-    Membership.objects.create(user=user, organization=org, role=Membership.Role.MEMBER)
-    return user
-
-
 def browser_of(browser, live_server, email: str, width: int):
     """A browser context of its own (its own cookies: another session), signed in as `email`."""
-    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
+    page = new_page(browser, live_server.url, timeout=20_000, viewport={"width": width, "height": 900})
     signed_in(page, User.objects.get(email=email), live_server.url)
     return page
 
@@ -119,8 +111,8 @@ def ask_and_take(browser, live_server, rotation: Rotation, width: int, name: str
 
 @pytest.mark.parametrize("width", [390, 1280])
 def test_a_member_asks_for_cover_and_another_takes_it_on_a_native_rotation(browser, live_server, org, width):
-    person(org, "mia@acme.example")
-    person(org, "cy@acme.example")
+    new_member(org, "mia@acme.example")
+    new_member(org, "cy@acme.example")
     rotation = daily_rotation(org, PEOPLE, start_date=timezone.now().date() - dt.timedelta(days=3))
     (SHOTS / str(width)).mkdir(parents=True, exist_ok=True)
     start, end = ask_and_take(browser, live_server, rotation, width, "cover-native")
@@ -134,8 +126,8 @@ def test_a_member_asks_for_cover_and_another_takes_it_on_a_native_rotation(brows
 
 @pytest.mark.parametrize("width", [390, 1280])
 def test_a_member_asks_for_cover_and_another_takes_it_in_pagerduty(browser, live_server, org, fake_pagerduty, width):
-    person(org, "mia@acme.example")
-    person(org, "cy@acme.example")
+    new_member(org, "mia@acme.example")
+    new_member(org, "cy@acme.example")
     install(
         fake_pagerduty,
         schedules={"PCOVER1": FakeSchedule(users=["PMIA", "PCY"], turn_hours=8, time_zone="UTC", name="Payments")},
@@ -177,8 +169,8 @@ def test_a_member_asks_for_cover_and_another_takes_it_in_pagerduty(browser, live
 def test_a_cover_asked_from_now_and_taken_minutes_later_covers_from_the_take(browser, live_server, org, width):
     """Mia, on call now, asks for cover from now (the dialog's default) to the end of her shift; Cy takes
     it five minutes later (the clock moved): the timeline shows Cy from the take to the end of the shift."""
-    person(org, "mia@acme.example")
-    person(org, "cy@acme.example")
+    new_member(org, "mia@acme.example")
+    new_member(org, "cy@acme.example")
     began = (timezone.now() - 2 * H).replace(minute=0, second=0, microsecond=0)  # Mia's turn, 2–3 hours ago
     rotation = rotation_services.rotation_create(
         organization=org,

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import ApiToken, Membership, User
+from accounts.models import ApiToken, User
 from covers import services
 from covers.models import CoverRequest
+from tests.conftest import new_member
 
 from .conftest import ACTOR, H, ada, bo, mia, on_call_at, shifts_of
 
@@ -74,9 +75,7 @@ def test_an_unknown_key_or_a_date_that_is_not_one_is_a_400(rotation, member_clie
 
 def test_another_member_takes_it_and_is_on_call_at_once(rotation, client, org, frozen):
     made = asked(rotation)
-    bo_user = User.objects.create_user(email="bo@acme.example", password="x" * 12)
-    Membership.objects.create(user=bo_user, organization=org, role=Membership.Role.MEMBER)
-    client.force_login(bo_user)
+    client.force_login(new_member(org, "bo@acme.example"))
 
     answer = client.post(f"/api/cover-requests/{made.pk}/take", content_type=JSON)
 
@@ -172,9 +171,7 @@ def test_an_admin_asks_on_someones_behalf(rotation, admin_client):
 
 def test_someone_of_the_organization_who_is_not_in_the_rotation_gets_403(rotation, client, org):
     made = asked(rotation)
-    stranger = User.objects.create_user(email="stranger@acme.example", password="x" * 12)
-    Membership.objects.create(user=stranger, organization=org, role=Membership.Role.MEMBER)
-    client.force_login(stranger)
+    client.force_login(new_member(org, "stranger@acme.example"))
 
     answer = client.post(f"/api/cover-requests/{made.pk}/take", content_type=JSON)
 
@@ -193,9 +190,7 @@ def test_another_organization_sees_nothing(rotation, outsider_client):
 
 def test_the_requester_cancels_but_another_member_may_not(rotation, member_client, client, org):
     made = asked(rotation)
-    bo_user = User.objects.create_user(email="bo@acme.example", password="x" * 12)
-    Membership.objects.create(user=bo_user, organization=org, role=Membership.Role.MEMBER)
-    client.force_login(bo_user)
+    client.force_login(new_member(org, "bo@acme.example"))
 
     refused = client.post(f"/api/cover-requests/{made.pk}/cancel", content_type=JSON)
     client.force_login(User.objects.get(email="member@acme.example"))

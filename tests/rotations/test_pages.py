@@ -25,6 +25,11 @@ def page(client, url):
     return response.content.decode()
 
 
+def beside(html, field_id):
+    """The markup of one field's paragraph (label, input, help, errors)."""
+    return html.split(f'<label for="{field_id}">')[1].split("</p>")[0]
+
+
 def test_the_nav_links_to_rotations_and_the_list_says_each_cadence(admin_client, native):
     html = page(admin_client, "/rotations/")
     assert '<a href="/rotations/" aria-current="page">Rotations</a>' in html
@@ -69,7 +74,7 @@ def test_an_unknown_time_zone_is_refused(admin_client, org):
             "start_date": "2026-03-01",
         },
     ).content.decode()
-    field = html.split('<label for="id_time_zone">')[1].split("</p>")[0]  # the message is beside its field
+    field = beside(html, "id_time_zone")  # the message is beside its field
     assert "“Mars/Olympus” is not a time zone (use an IANA name such as Europe/Paris)." in field
     assert 'value="Mars/Olympus"' in field  # what was typed is kept
     assert not Rotation.objects.exists()

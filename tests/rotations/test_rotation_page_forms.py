@@ -13,15 +13,10 @@ from tests.conftest import NOW
 from tests.factories import PagerDutyConnectionFactory
 
 from .fake_schedules import install_list, many_schedules
-from .test_pages import page
+from .test_pages import beside, page
 
 pytestmark = pytest.mark.django_db
 H = dt.timedelta(hours=1)
-
-
-def beside(html, field_id):
-    """The markup of one field's paragraph (label, input, help, errors)."""
-    return html.split(f'<label for="{field_id}">')[1].split("</p>")[0]
 
 
 @pytest.fixture
@@ -171,7 +166,7 @@ def test_creating_with_a_bad_member_line_says_so_beside_the_members(admin_client
             "handoff_time": "09:00",
         },
     ).content.decode()
-    members = html.split('<label for="id_members">')[1].split("</p>")[0]
+    members = beside(html, "id_members")
     assert "“bo@” is not an email address." in members and "Ana &lt;ana@acme.example&gt;" in members
     assert not Rotation.objects.exists()
 
