@@ -287,7 +287,7 @@ def rotation_bind(
     changed = schedule_id != rotation.pagerduty_schedule_id
     rotation.pagerduty_schedule_id = schedule_id
     rotation.pagerduty_schedule_name = schedule_name[:255] or ("" if changed else rotation.pagerduty_schedule_name)
-    rotation.pagerduty_schedule_kind = schedule_kind if schedule_kind in ("v2", "v3") else ""
+    rotation.pagerduty_schedule_kind = schedule_kind if schedule_kind in Rotation.ScheduleKind.values else ""
     rotation.previous_pagerduty_schedule_id = rotation.previous_pagerduty_schedule_name = ""
     rotation.previous_pagerduty_schedule_kind = ""
     if changed:
