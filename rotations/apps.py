@@ -16,19 +16,13 @@ class RotationsConfig(AppConfig):
         )
         registry.register_card_section(PROVIDER, card.SECTION)
 
-        # Calendar feeds follow the person: leaving or being removed from an organization, or a
-        # deactivated account, revokes every feed they own, in the transaction making that change.
+        # A person's calendar feeds and time off follow their membership and account (rotations/owners.py).
         from django.contrib.auth import get_user_model
         from django.db.models.signals import post_delete, post_save
 
         from accounts.models import Membership
 
-        from .calendar import owners
+        from . import owners
 
-        post_delete.connect(owners.membership_deleted, sender=Membership, dispatch_uid="feeds_member_left")
+        post_delete.connect(owners.membership_deleted, sender=Membership, dispatch_uid="rotations_member_left")
         post_save.connect(owners.user_saved, sender=get_user_model(), dispatch_uid="feeds_user_deactivated")
-
-        # Time off that has not started goes when its person leaves the organization.
-        from .time_off import owners as time_off_owners
-
-        post_delete.connect(time_off_owners.membership_deleted, sender=Membership, dispatch_uid="time_off_member_left")

@@ -10,13 +10,13 @@ from django import forms
 
 from .models import TIME_ZONES as ALL_TIME_ZONES
 from .models import Rotation
+from .services import CADENCE_FIELDS
 
 # The zones a person picks from: the IANA regions (and UTC), not `localtime`, `Factory`,
 # `posixrules`, `Etc/GMT+3`, `SystemV/…` or the legacy `US/…` aliases.
 REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
 TIME_ZONES = [z for z in ALL_TIME_ZONES if z == "UTC" or z.split("/")[0] in REGIONS]
 MEMBER_LINE = re.compile(r"^\s*(?P<name>.+?)\s*(?:<(?P<email1>[^>]+)>|,\s*(?P<email2>\S+@\S+))\s*$")
-CADENCE_FIELDS = ("cadence_count", "cadence_unit", "handoff_time", "start_date")
 
 
 class TimeZoneInput(forms.TextInput):

@@ -35,6 +35,7 @@ from config import limits, metrics
 from integrations.pagerduty import client as pd
 from integrations.pagerduty.budget import Budget, BudgetSpent
 from integrations.pagerduty.models import PagerDutyConnection
+from integrations.pagerduty.selectors import get_connection
 from integrations.pagerduty.services import (
     client_for,
     connection_record_change_poll,
@@ -50,10 +51,6 @@ log = logging.getLogger(__name__)
 
 Priority = DueSchedule.Priority
 CLAIM = dt.timedelta(minutes=2)  # a drain that died lets its claimed schedule go after this
-
-
-def _connection(organization_id: int) -> PagerDutyConnection | None:
-    return PagerDutyConnection.objects.filter(organization_id=organization_id).first()
 
 
 def organizations_with_bound_schedules() -> list[int]:
@@ -172,7 +169,7 @@ def drain(*, organization_id: int, max_seconds: float = 10.0, block: float = 2.0
 
 
 def _drain(organization_id: int, *, max_seconds: float, block: float) -> float | None:
-    connection = _connection(organization_id)
+    connection = get_connection(organization_id)
     try:
         client = sync._usable_client(connection)
     except sync.SyncBlocked:
@@ -298,7 +295,7 @@ def _not_read_for_a_sync_interval(organization_id: int, schedule_ids: set[str], 
 def poll_changes(*, organization_id: int, now: dt.datetime | None = None, block: float = 5.0) -> int:
     """One change poll of the organization's bound schedules; returns how many it marked due."""
     schedule_ids = bound_schedule_ids(organization_id)
-    connection = _connection(organization_id)
+    connection = get_connection(organization_id)
     if not schedule_ids or connection is None or connection.status != PagerDutyConnection.Status.ACTIVE:
         return 0  # the periodic sync records why on each rotation
     now = now or timezone.now()

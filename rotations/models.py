@@ -317,10 +317,6 @@ class CalendarFeed(models.Model):
         return f"Calendar feed ({self.kind}) …{self.last4}"
 
     @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
-    @property
     def made_by_api_token(self) -> bool:
         return self.kind == self.Kind.ROTATION and self.user_id is None
 

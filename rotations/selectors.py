@@ -404,8 +404,9 @@ def freshness(organization) -> Freshness | None:
     schedule in turn. None without a PagerDuty connection."""
     from integrations.pagerduty.budget import Budget
     from integrations.pagerduty.models import PagerDutyConnection
+    from integrations.pagerduty.selectors import get_connection
 
-    connection = PagerDutyConnection.objects.filter(organization=organization).first()
+    connection = get_connection(organization)
     if connection is None:
         return None
     poll = settings.ROSTER_CHANGE_POLL_SECONDS

@@ -174,12 +174,16 @@ def member_add(*, rotation: Rotation, name: str, email: str) -> Member:
     position = (rotation.members.aggregate(m=Max("position"))["m"] or -1) + 1
     try:
         with transaction.atomic():
-            member = Member.objects.create(rotation=rotation, name=name, email=email, position=position)
+            return _new_member(rotation, name, email, position)
     except IntegrityError as exc:
         raise RotationError(
             f"{email} is already a member of this rotation.", "duplicate_member", field="email"
         ) from exc
-    # Shifts synced before this person was a member now show them as a member.
+
+
+def _new_member(rotation: Rotation, name: str, email: str, position: int) -> Member:
+    """A new member; the shifts synced before they were one now show them as a member."""
+    member = Member.objects.create(rotation=rotation, name=name, email=email, position=position)
     Shift.objects.filter(rotation=rotation, member__isnull=True, person_email__iexact=email).update(member=member)
     return member
 
@@ -203,10 +207,7 @@ def members_set(*, rotation: Rotation, members: list[tuple[str, str]]) -> list[M
     for position, (name, email) in enumerate(cleaned):
         member = existing.get(email)
         if member is None:
-            member = Member.objects.create(rotation=rotation, name=name, email=email, position=position)
-            Shift.objects.filter(rotation=rotation, member__isnull=True, person_email__iexact=email).update(
-                member=member
-            )
+            member = _new_member(rotation, name, email, position)
         elif (member.name, member.position) != (name, position):
             member.name, member.position = name, position
             member.save(update_fields=["name", "position"])
@@ -286,7 +287,7 @@ def rotation_bind(
     changed = schedule_id != rotation.pagerduty_schedule_id
     rotation.pagerduty_schedule_id = schedule_id
     rotation.pagerduty_schedule_name = schedule_name[:255] or ("" if changed else rotation.pagerduty_schedule_name)
-    rotation.pagerduty_schedule_kind = schedule_kind if schedule_kind in ("v2", "v3") else ""
+    rotation.pagerduty_schedule_kind = schedule_kind if schedule_kind in Rotation.ScheduleKind.values else ""
     rotation.previous_pagerduty_schedule_id = rotation.previous_pagerduty_schedule_name = ""
     rotation.previous_pagerduty_schedule_kind = ""
     if changed:

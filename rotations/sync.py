@@ -387,13 +387,3 @@ def sync_schedule(
             waited = (run.finished_at - rotation.sync_requested_at).total_seconds()
             metrics.CHANGE_VISIBLE.labels(source="sync_now").observe(max(waited, 0.0))
     return run
-
-
-def bound_schedules() -> list[tuple[int, str]]:
-    """Each distinct (organization, schedule) that at least one rotation follows."""
-    return list(
-        Rotation.objects.exclude(pagerduty_schedule_id="")
-        .values_list("organization_id", "pagerduty_schedule_id")
-        .distinct()
-        .order_by("organization_id", "pagerduty_schedule_id")
-    )

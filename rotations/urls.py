@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_follow
+from . import views
 from .calendar import views as calendar_views
 
 app_name = "rotations"
@@ -25,5 +25,5 @@ urlpatterns = [
     path("<int:rotation_id>/bind/", views.bind, name="bind"),
     path("<int:rotation_id>/unbind/", views.unbind, name="unbind"),
     path("<int:rotation_id>/sync/", views.sync_now, name="sync"),
-    path("<int:rotation_id>/follow-again/", views_follow.follow_again, name="follow_again"),
+    path("<int:rotation_id>/follow-again/", views.follow_again, name="follow_again"),
 ]

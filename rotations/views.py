@@ -328,6 +328,14 @@ def unbind(request, rotation):
     return "No longer following PagerDuty: the rotation uses its own cadence again."
 
 
+@rotation_action()
+def follow_again(request, rotation):
+    """After PagerDuty was disconnected and connected again: follow the schedule followed before."""
+    name = rotation.previous_pagerduty_schedule_name or rotation.previous_pagerduty_schedule_id
+    services.rotation_follow_again(rotation=rotation)
+    return f"Following the PagerDuty schedule “{name}” again. A sync is running."
+
+
 @login_required
 @require_POST
 def sync_now(request, rotation_id: int):

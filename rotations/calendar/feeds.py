@@ -1,7 +1,7 @@
 """Calendar feeds (iCalendar, RFC 5545): private subscription URLs, each its own person's: of a
 rotation (everyone's shifts; one per rotation and person, and one made by an operator's API token),
 or of the person's shifts in every rotation of the organization (matched by email). Leaving the
-organization or a deactivated account revokes every feed the person owns (owners.py).
+organization or a deactivated account revokes every feed the person owns (rotations/owners.py).
 
 Only the SHA-256 hash of a feed's token is stored; the URL is shown once. Each event is one shift:
 

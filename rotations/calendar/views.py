@@ -119,15 +119,11 @@ def _rotation(request, rotation_id: int) -> Rotation:
     return get_object_or_404(Rotation, organization=get_org_for_member(request), pk=rotation_id)
 
 
-def _to_section(rotation_id: int):
-    return redirect(reverse("rotations:detail", args=[rotation_id]) + "#calendar-title")
-
-
 @login_required
 @require_POST
 def calendar_create(request, rotation_id: int):
     _create(request, rotation=_rotation(request, rotation_id))
-    return _to_section(rotation_id)
+    return redirect(reverse("rotations:detail", args=[rotation_id]) + "#calendar-title")
 
 
 @login_required

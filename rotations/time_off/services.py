@@ -82,6 +82,14 @@ def time_off_create(
     return time_off
 
 
+def time_off_delete_unstarted(*, organization, user) -> None:
+    """`user` left `organization`: their time off there that has not started goes (what has started
+    stays: the turns already handed over for it are history)."""
+    deleted, _ = TimeOff.objects.filter(organization=organization, user=user, start__gt=timezone.now()).delete()
+    if deleted:  # their turns go back to them: calendar feeds must see the change
+        _rotations_changed(organization, user)
+
+
 @transaction.atomic
 def time_off_delete(*, organization, user, time_off_id: int, now: dt.datetime | None = None) -> None:
     """Remove one of `user`'s own time off that has not ended (an ended one is the rotations' history)."""

@@ -37,7 +37,7 @@ def _aware(form: TimeOffForm) -> tuple | None:
 @require_http_methods(["GET", "HEAD", "POST"])
 def time_off(request):
     organization = get_org_for_member(request)
-    form = TimeOffForm(request.POST or None, initial={"time_zone": "UTC"})
+    form = TimeOffForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and (times := _aware(form)) is not None:
         try:
             services.time_off_create(
@@ -60,7 +60,7 @@ def _page(request, organization, **context):
         request,
         "rotations/time_off.html",
         {
-            "form": TimeOffForm(initial={"time_zone": "UTC"}),
+            "form": TimeOffForm(),
             "time_off": list(
                 selectors.time_off_upcoming(organization=organization, user=request.user, now=timezone.now())
             ),

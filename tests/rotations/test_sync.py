@@ -7,7 +7,7 @@ import pytest
 import responses
 
 from integrations.pagerduty.models import PagerDutyConnection
-from rotations import services, sync
+from rotations import selectors, services, sync
 from rotations.models import Handoff, Rotation, Shift, SyncRun
 from tests.conftest import NOW
 from tests.pd_mocks import api
@@ -214,8 +214,8 @@ def test_rotations_bound_to_the_same_schedule_share_one_fetch_and_users_are_look
     other = pds.mock_v2(rsps, "POTHER1", pds.v2_schedule("POTHER1", [pds.entry(ANA[0], ANA[1], NOW - H, NOW + H)]))
     users = pds.mock_users(rsps, PEOPLE)
 
-    for organization_id, schedule_id in sync.bound_schedules():
-        sync.sync_schedule(organization_id=organization_id, schedule_id=schedule_id)
+    for schedule_id in selectors.bound_schedule_ids(org.pk):
+        sync.sync_schedule(organization_id=org.pk, schedule_id=schedule_id)
 
     assert len(fetch.calls) == 1 and len(other.calls) == 1
     assert len(users[ANA[0]].calls) == 1  # cached across schedules
