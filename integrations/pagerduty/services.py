@@ -224,7 +224,9 @@ def connection_record_error(connection: PagerDutyConnection, error: pd.PagerDuty
     fields = ["last_error", "last_error_at", "last_error_code", "updated_at"]
     if isinstance(error, pd.Unauthorized) and connection.auth_type == PagerDutyConnection.AuthType.API_KEY:
         connection.status = PagerDutyConnection.Status.INVALID
-        connection.last_error = f"{error.message}. {UNAUTHORIZED_HELP}"[:500]
+        # The reason is cut, not the advice: the card shows the advice to admins only when it ends the text.
+        reason = error.message[: 500 - len(UNAUTHORIZED_HELP) - 2]
+        connection.last_error = f"{reason}. {UNAUTHORIZED_HELP}"
         fields.append("status")
     connection.save(update_fields=fields)
 

@@ -222,6 +222,25 @@ def test_refused_credentials_are_action_needed_admins_get_the_button_members_the
     assert "Check that you pasted" not in html  # instructions only for those who can act
 
 
+def test_a_long_refusal_keeps_the_admins_advice_whole_and_from_members(
+    admin_client, member_user, client, key_connection, rsps
+):
+    from integrations.pagerduty import client as pd
+    from integrations.pagerduty.credentials import UNAUTHORIZED_HELP
+    from integrations.pagerduty.services import connection_revalidate
+
+    # PagerDuty's own words for both refusals make the reason long (the card stores at most 500 characters).
+    rsps.add(responses.GET, pd_mocks.api("/users/me"), json={"error": "This endpoint needs a user. " * 5}, status=400)
+    rsps.add(responses.GET, pd_mocks.api("/users"), json={"error": "Access Denied for this key. " * 5}, status=403)
+    with pytest.raises(pd.Unauthorized):
+        connection_revalidate(connection=key_connection)
+    assert UNAUTHORIZED_HELP in page(admin_client)
+    client.force_login(member_user)
+    html = page(client)
+    assert "PagerDuty accepted this key neither as a user" in html
+    assert "Check that you pasted" not in html
+
+
 def test_members_see_no_instruction_to_click_what_they_cannot(member_client, org):
     make_oauth_connection(
         org,
