@@ -202,16 +202,23 @@ def test_pagerduty_unreachable_is_degraded_with_nothing_to_do(admin_client, key_
     assert "Action needed" not in html and 'data-testid="pd-health-action"' not in html
 
 
-def test_refused_credentials_are_action_needed_admins_get_the_button_members_the_admins_names(
-    admin_client, member_user, client, org, key_connection
-):
-    from integrations.pagerduty.credentials import UNAUTHORIZED_HELP
+def refuse_the_key(connection, rsps):
+    """PagerDuty refuses the stored key on a re-check (401): what the card then shows comes from the service."""
+    from integrations.pagerduty import client as pd
+    from integrations.pagerduty.services import connection_revalidate
 
-    key_connection.status = "invalid"
-    key_connection.last_error = f"Unauthorized: Invalid or expired API token. {UNAUTHORIZED_HELP}"
-    key_connection.save()
+    pd_mocks.mock_unauthorized(rsps)
+    with pytest.raises(pd.Unauthorized):
+        connection_revalidate(connection=connection)
+
+
+def test_refused_credentials_are_action_needed_admins_get_the_button_members_the_admins_names(
+    admin_client, member_user, client, org, key_connection, rsps
+):
+    refuse_the_key(key_connection, rsps)
     html = page(admin_client)
     assert 'data-testid="pd-status">Action needed<' in html
+    assert "Action needed:</strong> Unauthorized: Invalid or expired API token." in html
     assert "Check that you pasted a REST API key" in html
     assert 'data-testid="pd-health-action"' in html and "Replace the API key</a>" in html
     client.force_login(member_user)
@@ -297,6 +304,19 @@ def test_pagerduty_down_on_the_card_says_nothing_to_do_and_no_try_again(admin_cl
         in html
     )
     assert "Try again in a minute" not in html
+
+
+def test_a_refused_key_in_the_json_status_the_reason_apart_from_the_admins_advice(
+    client, org, admin_token, key_connection, rsps
+):
+    from integrations.pagerduty.credentials import UNAUTHORIZED_HELP
+
+    refuse_the_key(key_connection, rsps)
+    data = client.get("/api/integrations/pagerduty/", HTTP_AUTHORIZATION=f"Bearer {admin_token}").json()
+    assert data["status"] == "invalid"
+    assert data["lastError"] == f"Unauthorized: Invalid or expired API token. {UNAUTHORIZED_HELP}"
+    assert data["health"]["message"] == "Unauthorized: Invalid or expired API token."
+    assert data["health"]["help"] == UNAUTHORIZED_HELP
 
 
 def test_the_json_status_carries_the_same_health(client, org, admin_token, key_connection, admin_user):
