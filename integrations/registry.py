@@ -15,7 +15,7 @@ go through `accounts.admin.register_organization_inline`.)
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -65,35 +65,30 @@ class DisconnectHook:
     apply: Callable[[object], str]
 
 
-@dataclass
-class _Registry:
-    providers: dict[str, Provider] = field(default_factory=dict)
-    sections: dict[str, list[CardSection]] = field(default_factory=dict)
-    disconnect_hooks: dict[str, list[DisconnectHook]] = field(default_factory=dict)
-
-
-_registry = _Registry()
+_providers: dict[str, Provider] = {}
+_sections: dict[str, list[CardSection]] = {}
+_disconnect_hooks: dict[str, list[DisconnectHook]] = {}
 
 
 def register(provider: Provider) -> None:
-    _registry.providers[provider.key] = provider
+    _providers[provider.key] = provider
 
 
 def register_card_section(provider_key: str, section: CardSection) -> None:
-    sections = _registry.sections.setdefault(provider_key, [])
+    sections = _sections.setdefault(provider_key, [])
     if section not in sections:
         sections.append(section)
         sections.sort(key=lambda s: s.order)
 
 
 def register_disconnect_hook(provider_key: str, hook: DisconnectHook) -> None:
-    hooks = _registry.disconnect_hooks.setdefault(provider_key, [])
+    hooks = _disconnect_hooks.setdefault(provider_key, [])
     if hook not in hooks:
         hooks.append(hook)
 
 
 def disconnect_hooks(provider_key: str) -> list[DisconnectHook]:
-    return list(_registry.disconnect_hooks.get(provider_key, []))
+    return list(_disconnect_hooks.get(provider_key, []))
 
 
 def disconnect_descriptions(provider_key: str, organization) -> list[str]:
@@ -102,7 +97,7 @@ def disconnect_descriptions(provider_key: str, organization) -> list[str]:
 
 
 def providers() -> list[Provider]:
-    return sorted(_registry.providers.values(), key=lambda p: (p.order, p.name))
+    return sorted(_providers.values(), key=lambda p: (p.order, p.name))
 
 
 def _connection_context(provider: Provider, organization, connection) -> dict:
@@ -125,6 +120,6 @@ def render_card(request: HttpRequest, organization, provider: Provider, extra: d
         context.update(extra)
     context["sections_html"] = [
         render_to_string(s.template, {**context, **s.context(request, organization)}, request=request)
-        for s in _registry.sections.get(provider.key, [])
+        for s in _sections.get(provider.key, [])
     ]
     return render_to_string(provider.card_template, context, request=request)

@@ -142,6 +142,7 @@ def status_json(organization) -> dict:
     connection = get_connection(organization)
     if connection is None:
         return {"connected": False, "status": "not_connected", "health": connection_health(None).as_json()}
+    health = connection_health(connection, organization=organization)
     data = connection_status_json(
         connection,
         displayName=connection.display_name,
@@ -153,8 +154,10 @@ def status_json(organization) -> dict:
         accountSubdomain=connection.account_subdomain or None,
         capabilities=connection.capabilities,
         keyLast4=connection.key_last4 or None,
-        health=connection_health(connection, organization=organization).as_json(),
+        health=health.as_json(),
     )
+    if health.help:  # `lastError` is the whole text an admin reads: the reason, then what to check
+        data["lastError"] = f"{connection.last_error} {health.help}"
     if connection.auth_type == PagerDutyConnection.AuthType.OAUTH:
         data |= {
             "oauthApp": "operator" if connection.oauth_uses_operator_app else "organization",

@@ -137,6 +137,11 @@ class UnreadableResponse(Unavailable):
     code = "pagerduty_unreadable_response"
 
 
+def unreachable(who: str, exc: requests.RequestException) -> Unavailable:
+    failed = "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
+    return Unavailable(f"{who} {failed}.")
+
+
 # --- Retries ------------------------------------------------------------------------------------
 
 
@@ -347,8 +352,7 @@ class PagerDutyClient:
             )
         except requests.RequestException as exc:
             metrics.PAGERDUTY_REQUESTS.labels(outcome="unreachable").inc()
-            failed = "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
-            raise Unavailable(f"PagerDuty {failed}.") from exc
+            raise unreachable("PagerDuty", exc) from exc
         metrics.PAGERDUTY_REQUESTS.labels(outcome=metrics.pagerduty_outcome(response.status_code)).inc()
         if response.status_code == 429:
             metrics.PAGERDUTY_RATE_LIMITED.inc()

@@ -16,10 +16,6 @@ UNAUTHORIZED_HELP = (
 )
 
 
-def last4(secret: str) -> str:
-    return secret[-4:] if secret else ""
-
-
 @dataclass
 class Identity:
     """What PagerDuty tells us about a set of credentials."""

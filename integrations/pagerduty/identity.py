@@ -24,7 +24,7 @@ from oauthlib.oauth2 import OAuth2Error, WebApplicationClient
 from oauthlib.oauth2.rfc6749.errors import InsecureTransportError
 from requests_oauthlib import OAuth2Session
 
-from .client import TRY_AGAIN, PagerDutyError, Unavailable
+from .client import TRY_AGAIN, PagerDutyError, Unavailable, unreachable
 
 log = logging.getLogger(__name__)
 for _name in ("requests_oauthlib", "oauthlib"):
@@ -124,8 +124,7 @@ def _token_request(action: str, session_call, **params) -> TokenSet:
     except PagerDutyError:
         raise
     except requests.RequestException as exc:
-        failed = "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
-        raise Unavailable(f"PagerDuty's sign-in service {failed}.") from exc
+        raise unreachable("PagerDuty's sign-in service", exc) from exc
     except InsecureTransportError as exc:
         raise Unavailable("PAGERDUTY_IDENTITY_URL must use https.") from exc
     except OAuth2Error as exc:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.selectors import admin_names
 
+from . import client as pd
 from .credentials import UNAUTHORIZED_HELP
 from .models import PagerDutyConnection
 from .oauth import missing_scopes
@@ -85,10 +86,9 @@ def connection_health(connection: PagerDutyConnection | None, *, organization=No
         said = connection.last_refresh_error or "PagerDuty no longer accepts Roster's OAuth token."
         needed = (said, SIGN_IN_AGAIN)
     elif connection.status == Status.INVALID:
-        said = connection.last_error or "PagerDuty refused the stored credentials."
-        if said.endswith(UNAUTHORIZED_HELP):
-            said, help_text = said.removesuffix(UNAUTHORIZED_HELP).rstrip(), UNAUTHORIZED_HELP
-        needed = (said, fix)
+        needed = (connection.last_error or "PagerDuty refused the stored credentials.", fix)
+        if connection.last_error_code == pd.Unauthorized.code:
+            help_text = UNAUTHORIZED_HELP
     elif connection.last_error and not is_transient(connection):
         needed = (connection.last_error, fix)
     elif is_oauth and (missing := missing_scopes(connection.scope_list)):

@@ -20,7 +20,7 @@ from integrations.connections import audit_disconnect, audit_revalidation, disco
 from . import client as pd
 from . import oauth
 from .budget import Budget
-from .credentials import UNAUTHORIZED_HELP, Identity, apply_identity, check_same_account, identify, last4
+from .credentials import Identity, apply_identity, check_same_account, identify
 from .models import PROVIDER, PagerDutyConnection
 from .selectors import TRANSIENT_ERROR_CODES, get_connection, is_transient
 
@@ -127,7 +127,7 @@ def _store_api_key(connection: PagerDutyConnection, *, api_key: str, region: str
     connection.auth_type = PagerDutyConnection.AuthType.API_KEY
     connection.region = region
     connection.api_key = api_key
-    connection.key_last4 = last4(api_key)
+    connection.key_last4 = api_key[-4:]
     connection.clear_oauth()
     apply_identity(connection, identity)
     connection.save()
@@ -223,8 +223,9 @@ def connection_record_error(connection: PagerDutyConnection, error: pd.PagerDuty
     connection.last_error_code = error.code[:60]
     fields = ["last_error", "last_error_at", "last_error_code", "updated_at"]
     if isinstance(error, pd.Unauthorized) and connection.auth_type == PagerDutyConnection.AuthType.API_KEY:
+        # Only the reason is stored: the card adds what to check for admins (selectors.connection_health).
         connection.status = PagerDutyConnection.Status.INVALID
-        connection.last_error = f"{error.message}. {UNAUTHORIZED_HELP}"[:500]
+        connection.last_error = f"{error.message}."[:500]
         fields.append("status")
     connection.save(update_fields=fields)
 

@@ -3,6 +3,7 @@
 import pytest
 import responses
 
+from integrations.pagerduty.selectors import connection_health
 from integrations.pagerduty.tasks import start_validate_connections, validate_connection
 from tests import pd_mocks
 from tests.factories import PagerDutyConnectionFactory
@@ -21,7 +22,7 @@ def test_a_revoked_key_is_marked_invalid_with_what_to_do(connection, rsps):
     connection.refresh_from_db()
     assert connection.status == "invalid"
     assert connection.last_error.startswith("Unauthorized: Invalid or expired API token")
-    assert "API Access Keys" in connection.last_error
+    assert "API Access Keys" in connection_health(connection).help  # what to check, for the admins
 
 
 def test_a_passing_outage_is_recorded_but_does_not_invalidate(connection, rsps):

@@ -21,7 +21,7 @@ def opsgenie(tmp_path, settings):
     )
     registry.register(provider)
     yield provider
-    registry._registry.providers.pop("opsgenie")
+    registry._providers.pop("opsgenie")
 
 
 def test_a_registered_provider_gets_a_card_after_pagerduty(admin_client, opsgenie):

@@ -202,16 +202,23 @@ def test_pagerduty_unreachable_is_degraded_with_nothing_to_do(admin_client, key_
     assert "Action needed" not in html and 'data-testid="pd-health-action"' not in html
 
 
-def test_refused_credentials_are_action_needed_admins_get_the_button_members_the_admins_names(
-    admin_client, member_user, client, org, key_connection
-):
-    from integrations.pagerduty.credentials import UNAUTHORIZED_HELP
+def refuse_the_key(connection, rsps):
+    """PagerDuty refuses the stored key on a re-check (401): what the card then shows comes from the service."""
+    from integrations.pagerduty import client as pd
+    from integrations.pagerduty.services import connection_revalidate
 
-    key_connection.status = "invalid"
-    key_connection.last_error = f"Unauthorized: Invalid or expired API token. {UNAUTHORIZED_HELP}"
-    key_connection.save()
+    pd_mocks.mock_unauthorized(rsps)
+    with pytest.raises(pd.Unauthorized):
+        connection_revalidate(connection=connection)
+
+
+def test_refused_credentials_are_action_needed_admins_get_the_button_members_the_admins_names(
+    admin_client, member_user, client, org, key_connection, rsps
+):
+    refuse_the_key(key_connection, rsps)
     html = page(admin_client)
     assert 'data-testid="pd-status">Action needed<' in html
+    assert "Action needed:</strong> Unauthorized: Invalid or expired API token." in html
     assert "Check that you pasted a REST API key" in html
     assert 'data-testid="pd-health-action"' in html and "Replace the API key</a>" in html
     client.force_login(member_user)
@@ -220,6 +227,25 @@ def test_refused_credentials_are_action_needed_admins_get_the_button_members_the
     assert "Only an admin can fix this: ask admin@acme.example." in html
     assert 'data-testid="pd-health-action"' not in html
     assert "Check that you pasted" not in html  # instructions only for those who can act
+
+
+def test_a_long_refusal_keeps_the_admins_advice_whole_and_from_members(
+    admin_client, member_user, client, key_connection, rsps
+):
+    from integrations.pagerduty import client as pd
+    from integrations.pagerduty.credentials import UNAUTHORIZED_HELP
+    from integrations.pagerduty.services import connection_revalidate
+
+    # PagerDuty's own words for both refusals make the reason long (the card stores at most 500 characters).
+    rsps.add(responses.GET, pd_mocks.api("/users/me"), json={"error": "This endpoint needs a user. " * 5}, status=400)
+    rsps.add(responses.GET, pd_mocks.api("/users"), json={"error": "Access Denied for this key. " * 5}, status=403)
+    with pytest.raises(pd.Unauthorized):
+        connection_revalidate(connection=key_connection)
+    assert UNAUTHORIZED_HELP in page(admin_client)
+    client.force_login(member_user)
+    html = page(client)
+    assert "PagerDuty accepted this key neither as a user" in html
+    assert "Check that you pasted" not in html
 
 
 def test_members_see_no_instruction_to_click_what_they_cannot(member_client, org):
@@ -278,6 +304,19 @@ def test_pagerduty_down_on_the_card_says_nothing_to_do_and_no_try_again(admin_cl
         in html
     )
     assert "Try again in a minute" not in html
+
+
+def test_a_refused_key_in_the_json_status_the_reason_apart_from_the_admins_advice(
+    client, org, admin_token, key_connection, rsps
+):
+    from integrations.pagerduty.credentials import UNAUTHORIZED_HELP
+
+    refuse_the_key(key_connection, rsps)
+    data = client.get("/api/integrations/pagerduty/", HTTP_AUTHORIZATION=f"Bearer {admin_token}").json()
+    assert data["status"] == "invalid"
+    assert data["lastError"] == f"Unauthorized: Invalid or expired API token. {UNAUTHORIZED_HELP}"
+    assert data["health"]["message"] == "Unauthorized: Invalid or expired API token."
+    assert data["health"]["help"] == UNAUTHORIZED_HELP
 
 
 def test_the_json_status_carries_the_same_health(client, org, admin_token, key_connection, admin_user):
