@@ -32,8 +32,8 @@ MAX_SECRET_LENGTH = 500
 LABEL_MAX = 100
 
 
-class InvalidSecret(ValueError):
-    pass
+class InvalidSecret(InputRefused):
+    code = "invalid_secret"
 
 
 def endpoint_for(organization) -> WebhookEndpoint:
@@ -52,7 +52,8 @@ def webhook_secret_check(secret) -> str:
     if not MIN_SECRET_LENGTH <= len(cleaned) <= MAX_SECRET_LENGTH or any(c.isspace() for c in cleaned):
         raise InvalidSecret(
             "Paste the signing secret PagerDuty showed when the webhook subscription was created "
-            f"({MIN_SECRET_LENGTH} to {MAX_SECRET_LENGTH} characters, no spaces)."
+            f"({MIN_SECRET_LENGTH} to {MAX_SECRET_LENGTH} characters, no spaces).",
+            field="secret",
         )
     return cleaned
 
