@@ -169,7 +169,7 @@ def webhook_url(request):
     return {
         "url": services.webhook_url(endpoint),
         "events": processing.SUBSCRIBED_EVENTS,
-        "secrets": [secret_json(s) for s in WebhookSecretRow.objects.filter(organization=org)],
+        "secrets": [secret_json(s) for s in selectors.secrets_shown(org)],
         "heldDeliveries": backlog.held,
         "waitingDeliveries": backlog.waiting,
         "oldestWaitingAt": iso(backlog.oldest_waiting_at),
