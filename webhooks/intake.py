@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from . import signature
 from .models import Delivery, WebhookEndpoint, WebhookSecret
-from .processing import clean_text, incident_id
+from .processing import clean_text, event_incident_id
 from .relay import queue_processing_on_commit
 from .selectors import Endpoint, receiving_endpoint
 
@@ -93,7 +93,7 @@ def receive(
         "webhook_id": clean_text(kept.get("X-Webhook-Id"), 100),
         "event_id": clean_text(event.get("id"), 100),
         "event_type": clean_text(event.get("event_type"), 100),
-        "incident_ref": _incident_ref(event),
+        "incident_ref": event_incident_id(event),
         "received_at": timezone.now(),
     }
     if not endpoint.secrets:
@@ -127,16 +127,6 @@ def _record_refusal(endpoint: Endpoint, header: str | None) -> None:
     )
     unrecorded = Q(last_rejected_at__isnull=True) | Q(last_rejected_at__lte=recent)
     WebhookEndpoint.objects.filter(unrecorded, pk=endpoint.pk).update(last_rejected_at=now, last_rejected_reason=reason)
-
-
-def _incident_ref(event: dict) -> str:
-    data = event.get("data")
-    if not isinstance(data, dict):
-        return ""
-    if data.get("type") == "incident":
-        return incident_id(data.get("id"))
-    incident = data.get("incident")
-    return incident_id(incident.get("id")) if isinstance(incident, dict) else ""
 
 
 def _store(fields: dict) -> Outcome:
