@@ -73,7 +73,7 @@ def receive(
     body = read_body() if content_length <= limit else None
     if body is None or len(body) > limit:
         return Outcome(413, f"The body is over {limit} bytes.")
-    kept = _headers(headers)
+    kept = {name: clean_text(headers[name], 2000) for name in KEPT_HEADERS if headers.get(name) is not None}
     if endpoint.secrets and not signature.verify(body, kept.get("X-PagerDuty-Signature"), endpoint.secrets):
         _record_refusal(endpoint, kept.get("X-PagerDuty-Signature"))
         return Outcome(401, "Invalid or missing X-PagerDuty-Signature.")
@@ -99,11 +99,6 @@ def receive(
     if not endpoint.secrets:
         return _hold(endpoint, fields)
     return _store(fields)
-
-
-def _headers(headers: Mapping[str, str]) -> dict:
-    kept = {name: headers.get(name) for name in KEPT_HEADERS if headers.get(name) is not None}
-    return {name: clean_text(value, 2000) for name, value in kept.items()}
 
 
 def _body_limit(endpoint: Endpoint) -> int:
