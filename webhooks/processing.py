@@ -225,19 +225,16 @@ def apply_incident_event(delivery: Delivery, event: dict, occurred_at: datetime)
     return incident
 
 
-def rest_incident_fields(data: dict) -> dict:
-    """Incident model fields from the REST API's incident (`GET /incidents/{id}`)."""
-    assignees = [a.get("assignee") for a in _dicts(data.get("assignments"))]
-    return incident_fields({**data, "number": data.get("incident_number"), "assignees": assignees})
-
-
 def apply_fetched_incident(incident_pk: int, data: dict, fetched_at: datetime) -> Incident | None:
-    """Fill a stub with what PagerDuty's API returned, unless a webhook event filled it meanwhile."""
+    """Fill a stub with the REST API's incident (`GET /incidents/{id}`), unless a webhook event filled
+    it meanwhile."""
+    assignees = [a.get("assignee") for a in _dicts(data.get("assignments"))]
+    fields = incident_fields({**data, "number": data.get("incident_number"), "assignees": assignees})
     with transaction.atomic():
         incident = Incident.objects.select_for_update().filter(pk=incident_pk).first()
         if incident is None or not incident.is_stub or incident.state_as_of is not None:
             return incident
-        for name, value in rest_incident_fields(data).items():
+        for name, value in fields.items():
             setattr(incident, name, value)
         incident.state_as_of = fetched_at
         incident.is_stub = False
