@@ -47,7 +47,7 @@ def webhook_url(endpoint: WebhookEndpoint) -> str:
 
 
 def webhook_secret_check(secret) -> str:
-    """The rule for a signing secret, for the page's form and the API alike: the cleaned secret, or InvalidSecret."""
+    """The rule for a signing secret (the API's schema checks it too): the cleaned secret, or InvalidSecret."""
     cleaned = secret.strip() if isinstance(secret, str) else ""
     if not MIN_SECRET_LENGTH <= len(cleaned) <= MAX_SECRET_LENGTH or any(c.isspace() for c in cleaned):
         raise InvalidSecret(
