@@ -36,7 +36,7 @@ from django.utils import timezone
 from . import signature
 from .models import Delivery, WebhookEndpoint, WebhookSecret
 from .processing import clean_text, event_incident_id
-from .relay import queue_processing_on_commit
+from .relay import relay
 from .selectors import Endpoint, receiving_endpoint
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ def _store(fields: dict) -> Outcome:
     delivery_id = insert_delivery(verified=True, status=Delivery.Status.RECEIVED, **fields)
     if delivery_id is None:
         return Outcome(200, "Already received.")
-    queue_processing_on_commit(delivery_id)
+    transaction.on_commit(lambda: relay.submit(delivery_id))
     return Outcome(202, "Accepted.")
 
 
