@@ -15,11 +15,12 @@ app.autodiscover_tasks(["integrations.pagerduty"])
 app.autodiscover_tasks(["covers"], related_name="slack_tasks")
 
 
-def enqueue_or_log(task, *args, what: str) -> bool:
-    """Send `task(*args)` to the broker without retrying. A broker outage is logged (as `what`) and
-    answered False, never raised: callers have stored their work and record that it waits."""
+def enqueue_or_log(task, *args, what: str, **options) -> bool:
+    """Send `task(*args)` to the broker (with apply_async's `options`) without retrying. A broker outage
+    is logged (as `what`) and answered False, never raised: callers have stored their work and record
+    that it waits."""
     try:
-        task.apply_async(args, retry=False)
+        task.apply_async(args, retry=False, **options)
     except Exception:
         logging.getLogger(__name__).warning("Could not queue %s", what, exc_info=True)
         return False
@@ -29,15 +30,7 @@ def enqueue_or_log(task, *args, what: str) -> bool:
 def enqueue_each(task, ids: list[int], *, delay: float = 0, what: str) -> list[int]:
     """Send `task(id)` for each id (after `delay` seconds) without retrying; returns the ids queued.
     One that could not be queued is logged (as `what`): the caller's sweep queues it later."""
-    queued = []
-    for item in ids:
-        try:
-            task.apply_async((item,), countdown=delay, retry=False)
-        except Exception:
-            logging.getLogger(__name__).warning("Could not queue %s %s; the sweep will", what, item, exc_info=True)
-        else:
-            queued.append(item)
-    return queued
+    return [item for item in ids if enqueue_or_log(task, item, countdown=delay, what=f"{what} {item}; the sweep will")]
 
 
 # --- Log context across the broker: a task queued by a request logs with its request id -----------

@@ -53,19 +53,12 @@ class SQLiteStorage(Storage, MovingWindowSupport):
             self._local.db, self._local.pid = db, os.getpid()
         return db
 
-    class _Tx:
-        def __init__(self, db: sqlite3.Connection):
-            self.db = db
-
-        def __enter__(self) -> sqlite3.Connection:
-            self.db.execute("BEGIN IMMEDIATE")
-            return self.db
-
-        def __exit__(self, kind, *_exc) -> None:
-            self.db.execute("ROLLBACK" if kind else "COMMIT")
-
-    def _write(self) -> SQLiteStorage._Tx:
-        return self._Tx(self._db())
+    def _write(self) -> sqlite3.Connection:
+        """The connection in a `BEGIN IMMEDIATE` transaction: the `with` block around it commits, or
+        rolls back on an error (sqlite3's own context manager)."""
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        return db
 
     # -- moving window --
 

@@ -3,10 +3,10 @@ incidents with their timelines. Never a secret: signing secrets show by their la
 
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import F
 
 from accounts.admin import ReadOnlyAdmin, ReadOnlyInline, register_organization_inline
 
+from . import selectors
 from .models import Delivery, Incident, IncidentEvent, WebhookEndpoint, WebhookSecret
 from .queueing import queue_deliveries
 
@@ -110,9 +110,7 @@ class IncidentAdmin(ReadOnlyAdmin):
         "state_as_of",
     ]
     list_filter = ["status", "urgency", "is_stub"]
-    # Newest first, and stubs (no creation time from PagerDuty yet) after them on PostgreSQL too, where a
-    # plain descending order (the model's) puts NULLs first.
-    ordering = [F("pagerduty_created_at").desc(nulls_last=True), "-first_seen_at"]
+    ordering = selectors.NEWEST_FIRST
     search_fields = ["pagerduty_id", "title", "organization__name", "service_name", "incident_key"]
     inlines = [IncidentEventInline]
     readonly_fields = [f.name for f in Incident._meta.fields]

@@ -169,7 +169,7 @@ def webhook_url(request):
     return {
         "url": services.webhook_url(endpoint),
         "events": processing.SUBSCRIBED_EVENTS,
-        "secrets": [secret_json(s) for s in WebhookSecretRow.objects.filter(organization=org)],
+        "secrets": [secret_json(s) for s in selectors.secrets_shown(org)],
         "heldDeliveries": backlog.held,
         "waitingDeliveries": backlog.waiting,
         "oldestWaitingAt": iso(backlog.oldest_waiting_at),
@@ -248,17 +248,13 @@ def webhook_subscription(request, payload: SubscriptionCreate | None = None):
 def webhook_secrets(request, payload: WebhookSecretCreate):
     """Held deliveries it verifies are processed; the others are discarded (admins). A secret that
     cannot be one is a 400 `invalid_secret`; one already saved, a 409 `secret_already_saved`."""
-    try:
+    with ApiError.instead_of(InputRefused, ApiError.of):
         row, settled = services.webhook_secret_add(
             organization=request.organization,
             secret=payload.secret,
             label=payload.label or "",
             actor=api_actor(request),
         )
-    except services.InvalidSecret as error:
-        raise ApiError(400, "invalid_secret", str(error)) from error
-    except InputRefused as refused:
-        raise ApiError.of(refused) from refused
     return Status(201, {**secret_json(row), "heldReleased": settled["released"], "heldDiscarded": settled["discarded"]})
 
 

@@ -35,8 +35,8 @@ from django.utils import timezone
 
 from . import signature
 from .models import Delivery, WebhookEndpoint, WebhookSecret
-from .processing import clean_text, incident_id
-from .relay import queue_processing_on_commit
+from .processing import clean_text, event_incident_id
+from .relay import relay
 from .selectors import Endpoint, receiving_endpoint
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def receive(
     body = read_body() if content_length <= limit else None
     if body is None or len(body) > limit:
         return Outcome(413, f"The body is over {limit} bytes.")
-    kept = _headers(headers)
+    kept = {name: clean_text(headers[name], 2000) for name in KEPT_HEADERS if headers.get(name) is not None}
     if endpoint.secrets and not signature.verify(body, kept.get("X-PagerDuty-Signature"), endpoint.secrets):
         _record_refusal(endpoint, kept.get("X-PagerDuty-Signature"))
         return Outcome(401, "Invalid or missing X-PagerDuty-Signature.")
@@ -93,17 +93,12 @@ def receive(
         "webhook_id": clean_text(kept.get("X-Webhook-Id"), 100),
         "event_id": clean_text(event.get("id"), 100),
         "event_type": clean_text(event.get("event_type"), 100),
-        "incident_ref": _incident_ref(event),
+        "incident_ref": event_incident_id(event),
         "received_at": timezone.now(),
     }
     if not endpoint.secrets:
         return _hold(endpoint, fields)
     return _store(fields)
-
-
-def _headers(headers: Mapping[str, str]) -> dict:
-    kept = {name: headers.get(name) for name in KEPT_HEADERS if headers.get(name) is not None}
-    return {name: clean_text(value, 2000) for name, value in kept.items()}
 
 
 def _body_limit(endpoint: Endpoint) -> int:
@@ -129,16 +124,6 @@ def _record_refusal(endpoint: Endpoint, header: str | None) -> None:
     WebhookEndpoint.objects.filter(unrecorded, pk=endpoint.pk).update(last_rejected_at=now, last_rejected_reason=reason)
 
 
-def _incident_ref(event: dict) -> str:
-    data = event.get("data")
-    if not isinstance(data, dict):
-        return ""
-    if data.get("type") == "incident":
-        return incident_id(data.get("id"))
-    incident = data.get("incident")
-    return incident_id(incident.get("id")) if isinstance(incident, dict) else ""
-
-
 def _store(fields: dict) -> Outcome:
     # One INSERT, committed when it returns (requests run in autocommit), whose unique
     # constraints on (organization, webhook id) and (organization, event id) are the
@@ -146,7 +131,7 @@ def _store(fields: dict) -> Outcome:
     delivery_id = insert_delivery(verified=True, status=Delivery.Status.RECEIVED, **fields)
     if delivery_id is None:
         return Outcome(200, "Already received.")
-    queue_processing_on_commit(delivery_id)
+    transaction.on_commit(lambda: relay.submit(delivery_id))
     return Outcome(202, "Accepted.")
 
 

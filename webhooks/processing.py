@@ -106,11 +106,14 @@ def _text(value, limit: int) -> str:
     return clean_text(str(value), limit) if value not in (None, "") else ""
 
 
-def incident_id(value) -> str:
-    """A PagerDuty incident id, or "" when the value cannot be one: ids are printable, and one with
-    a line break could not be put in an /incidents/<id>/ link (NoReverseMatch, a 500 on every page
-    that lists it)."""
-    text = _text(value, 40)
+def event_incident_id(event: dict) -> str:
+    """The PagerDuty id of the incident an event is about: its `data` when that is an incident, else
+    the incident `data` refers to (a custom-field event). "" when there is none or the value cannot be
+    one: ids are printable, and one with a line break could not be put in an /incidents/<id>/ link
+    (NoReverseMatch, a 500 on every page that lists it)."""
+    data = _ref(event.get("data"))
+    incident = data if data.get("type") == "incident" else _ref(data.get("incident"))
+    text = _text(incident.get("id"), 40)
     return text if text.isprintable() else ""
 
 
@@ -196,7 +199,7 @@ def _timeline_entry(incident, delivery, event, occurred_at, *, applied: bool, su
 
 def apply_incident_event(delivery: Delivery, event: dict, occurred_at: datetime) -> Incident:
     data = event["data"]
-    pagerduty_id = incident_id(data.get("id"))
+    pagerduty_id = event_incident_id(event)
     if not pagerduty_id:
         raise Skip("the incident has no id")
     fields = incident_fields(data)
@@ -222,19 +225,16 @@ def apply_incident_event(delivery: Delivery, event: dict, occurred_at: datetime)
     return incident
 
 
-def rest_incident_fields(data: dict) -> dict:
-    """Incident model fields from the REST API's incident (`GET /incidents/{id}`)."""
-    assignees = [a.get("assignee") for a in _dicts(data.get("assignments"))]
-    return incident_fields({**data, "number": data.get("incident_number"), "assignees": assignees})
-
-
 def apply_fetched_incident(incident_pk: int, data: dict, fetched_at: datetime) -> Incident | None:
-    """Fill a stub with what PagerDuty's API returned, unless a webhook event filled it meanwhile."""
+    """Fill a stub with the REST API's incident (`GET /incidents/{id}`), unless a webhook event filled
+    it meanwhile."""
+    assignees = [a.get("assignee") for a in _dicts(data.get("assignments"))]
+    fields = incident_fields({**data, "number": data.get("incident_number"), "assignees": assignees})
     with transaction.atomic():
         incident = Incident.objects.select_for_update().filter(pk=incident_pk).first()
         if incident is None or not incident.is_stub or incident.state_as_of is not None:
             return incident
-        for name, value in rest_incident_fields(data).items():
+        for name, value in fields.items():
             setattr(incident, name, value)
         incident.state_as_of = fetched_at
         incident.is_stub = False
@@ -255,7 +255,7 @@ def _custom_field(item: dict) -> dict:
 def apply_custom_fields(delivery: Delivery, event: dict, occurred_at: datetime) -> Incident:
     data = event["data"]
     ref = _ref(data.get("incident"))
-    pagerduty_id = incident_id(ref.get("id"))
+    pagerduty_id = event_incident_id(event)
     if not pagerduty_id:
         raise Skip("the custom field event names no incident")
     incident = _locked_incident(delivery.organization_id, pagerduty_id, _text(pd.web_link(ref.get("html_url")), 500))

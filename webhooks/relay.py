@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import connections
 
 from config.celery import app
 
@@ -102,8 +102,3 @@ relay = Relay(
     thread_cleanup=connections.close_all,
 )
 atexit.register(relay.flush)
-
-
-def queue_processing_on_commit(delivery_id: int) -> None:
-    """Once the current transaction commits, hand the delivery to this process's relay."""
-    transaction.on_commit(lambda: relay.submit(delivery_id))

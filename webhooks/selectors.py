@@ -32,12 +32,13 @@ INCIDENTS_PER_PAGE = 50
 API_INCIDENTS_PER_PAGE = 500
 
 
+# Newest first; stubs (no PagerDuty created time yet) last, on PostgreSQL as on SQLite (the model's plain
+# descending order puts NULLs first on PostgreSQL). The id breaks ties, so pages show each incident once.
+NEWEST_FIRST = (F("pagerduty_created_at").desc(nulls_last=True), "-first_seen_at", "-pk")
+
+
 def incidents(*, organization, status: str = "", service: str = ""):
-    """Newest first; stubs (no PagerDuty created time yet) last, on PostgreSQL as on SQLite. The id
-    breaks ties, so pages of it (incident_pages) show each incident exactly once."""
-    queryset = Incident.objects.filter(organization=organization).order_by(
-        F("pagerduty_created_at").desc(nulls_last=True), "-first_seen_at", "-pk"
-    )
+    queryset = Incident.objects.filter(organization=organization).order_by(*NEWEST_FIRST)
     if status:
         queryset = queryset.filter(status=status)
     if service:

@@ -32,8 +32,8 @@ MAX_SECRET_LENGTH = 500
 LABEL_MAX = 100
 
 
-class InvalidSecret(ValueError):
-    pass
+class InvalidSecret(InputRefused):
+    code = "invalid_secret"
 
 
 def endpoint_for(organization) -> WebhookEndpoint:
@@ -47,12 +47,13 @@ def webhook_url(endpoint: WebhookEndpoint) -> str:
 
 
 def webhook_secret_check(secret) -> str:
-    """The rule for a signing secret, for the page's form and the API alike: the cleaned secret, or InvalidSecret."""
+    """The rule for a signing secret (the API's schema checks it too): the cleaned secret, or InvalidSecret."""
     cleaned = secret.strip() if isinstance(secret, str) else ""
     if not MIN_SECRET_LENGTH <= len(cleaned) <= MAX_SECRET_LENGTH or any(c.isspace() for c in cleaned):
         raise InvalidSecret(
             "Paste the signing secret PagerDuty showed when the webhook subscription was created "
-            f"({MIN_SECRET_LENGTH} to {MAX_SECRET_LENGTH} characters, no spaces)."
+            f"({MIN_SECRET_LENGTH} to {MAX_SECRET_LENGTH} characters, no spaces).",
+            field="secret",
         )
     return cleaned
 

@@ -32,8 +32,6 @@ def secret_add(request):
             row, settled = services.webhook_secret_add(
                 organization=org, actor=Actor.of_request(request), **form.cleaned_data
             )
-        except services.InvalidSecret as error:
-            form.add_error("secret", str(error))
         except InputRefused as refused:
             form.add_error(refused.field, refused.message)
         else:

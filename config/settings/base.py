@@ -1,4 +1,4 @@
-from datetime import timedelta  # noqa: F401  (used by beat entries added per app)
+from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -238,7 +238,6 @@ CACHES["default"]["KEY_PREFIX"] = "roster"
 
 # The periodic jobs (Celery beat): each entry is a task and how often it runs.
 def _every(task: str, **interval: float) -> dict:
-    """A periodic job: `task` every `timedelta(**interval)`."""
     return {"task": task, "schedule": timedelta(**interval)}
 
 
