@@ -217,6 +217,11 @@ def _email_allowed(rate: str, kind: str, *keys: str) -> None:
         raise RateLimited(f"Too many emails to {keys[-1]}: try again in {refused.wait_words()}.", refused.retry_after)
 
 
+def _check_role(role: str) -> None:
+    if role not in Membership.Role.values:
+        raise MemberError(f"The role must be one of: {', '.join(Membership.Role.values)}.")
+
+
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
@@ -240,8 +245,7 @@ def invitation_create(
     """Invite `email` to the organization (a pending invitation for it gets a new link and expiry) and email the link.
     RateLimited (nothing changed) after INVITATION_EMAIL_RATE invitations to the address from this organization."""
     email = normalize_email(email)
-    if role not in Membership.Role.values:
-        raise MemberError(f"The role must be one of: {', '.join(Membership.Role.values)}.")
+    _check_role(role)
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise AlreadyMember(f"{email} is already a member of {organization.name}.")
     # Before the new link replaces the old: a refused re-send leaves the emailed link working.
@@ -504,8 +508,7 @@ def membership_change_role(
     *, organization: Organization, user_id: int, role: str, actor: Actor | None = None
 ) -> Membership | None:
     """None when the user is not a member of this organization."""
-    if role not in Membership.Role.values:
-        raise MemberError(f"The role must be one of: {', '.join(Membership.Role.values)}.")
+    _check_role(role)
     with transaction.atomic():
         membership, admin_count = _locked_membership(organization, user_id)
         if membership is None or membership.role == role:
