@@ -329,13 +329,17 @@ def invitation_for_token(raw_token: str) -> Invitation | None:
     return Invitation.objects.select_related("organization").filter(token_hash=hash_token(raw_token)).first()
 
 
+def _unavailable(invitation: Invitation, why: str) -> InvitationUnavailable:
+    name = invitation.organization.name
+    return InvitationUnavailable(f"This invitation {why}. Ask an admin of {name} to invite you again.")
+
+
 def invitation_check(invitation: Invitation) -> None:
     """Raises InvitationUnavailable when the invitation can no longer be accepted."""
-    name = invitation.organization.name
     if invitation.accepted_at is not None:
-        raise InvitationUnavailable(f"This invitation was already used. Ask an admin of {name} to invite you again.")
+        raise _unavailable(invitation, "was already used")
     if invitation.is_expired:
-        raise InvitationUnavailable(f"This invitation has expired. Ask an admin of {name} to invite you again.")
+        raise _unavailable(invitation, "has expired")
 
 
 def _invitation_claim(invitation: Invitation) -> None:
@@ -349,9 +353,7 @@ def _invitation_claim(invitation: Invitation) -> None:
         current = Invitation.objects.select_related("organization").filter(pk=invitation.pk).first()
         if current is not None:
             invitation_check(current)
-        raise InvitationUnavailable(
-            f"This invitation was revoked. Ask an admin of {invitation.organization.name} to invite you again."
-        )
+        raise _unavailable(invitation, "was revoked")
 
 
 def _invitation_join(invitation: Invitation, user: User) -> Membership:
