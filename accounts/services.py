@@ -226,10 +226,6 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def invitation_accept_url(raw_token: str) -> str:
-    return public_url("accounts:invitation", raw_token)
-
-
 @dataclass(frozen=True)
 class NewInvitation:
     invitation: Invitation
@@ -274,7 +270,7 @@ def invitation_create(
             summary=f"{'Invited' if created else 'Re-sent the invitation to'} {email} as {invitation.get_role_display().lower()}",
             detail={"email": email, "role": role, "invitation_id": invitation.pk},
         )
-    url = invitation_accept_url(raw)
+    url = public_url("accounts:invitation", raw)
     emailed = _invitation_email(invitation, url)
     if not emailed:
         # The admin will see the link: an account made from it must still prove it reads this mailbox.
