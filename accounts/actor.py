@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-    from .models import ApiToken, User
+    from .models import User
 
 
 @dataclass(frozen=True)
@@ -22,15 +22,11 @@ class Actor:
         return cls(label=user.email, user=user)
 
     @classmethod
-    def token(cls, token: ApiToken) -> Actor:
-        return cls(label=f"API token …{token.last4}")
-
-    @classmethod
     def of_request(cls, request: HttpRequest) -> Actor:
         """The API token when the request was authenticated by one, else the signed-in person."""
         token = getattr(request, "api_token", None)
         if token is not None:
-            return cls.token(token)
+            return cls(label=f"API token …{token.last4}")
         return cls.person(request.user)  # type: ignore[arg-type]  # views that call this require a sign-in
 
 

@@ -179,9 +179,7 @@ def moment(name: str, raw: str, *, offset_required: bool = False) -> dt.datetime
         raise refused(f"{name} must be a date between the years 2 and 9998.") from None
 
 
-def api_actor(request) -> Actor:
-    """Who acts, for audit records: the API token (by its last 4 characters), or the signed-in user."""
-    return Actor.of_request(request)
+api_actor = Actor.of_request  # who acts, for audit records: the API token (…last4), or the signed-in user
 
 
 def or_404(row: T | None, message: str = "Not found.") -> T:
@@ -621,26 +619,30 @@ def describe(generated: dict) -> dict:
         for name, (status, text, example) in GENERIC_RESPONSES.items()
     }
     doc["tags"] = [dict(tag) for tag in TAGS]
-    for path, item in doc.get("paths", {}).items():
-        for method in METHODS:
-            if method not in item:
-                continue
-            operation = item[method]
-            _body_is_an_object(operation)
-            operation["security"] = [  # an empty entry ({}): it also answers without authentication
-                {SECURITY_NAMES.get(name, name): scopes for name, scopes in entry.items()}
-                for entry in operation.get("security", [])
-            ]
-            if not operation["security"]:
-                continue
-            responses = operation.setdefault("responses", {})
-            for name, (status, _, _) in GENERIC_RESPONSES.items():
-                if status != "404" or "{" in path:
-                    responses.setdefault(status, {"$ref": f"#/components/responses/{name}"})
+    for path, _, operation in operations(doc):
+        _body_is_an_object(operation)
+        operation["security"] = [  # an empty entry ({}): it also answers without authentication
+            {SECURITY_NAMES.get(name, name): scopes for name, scopes in entry.items()}
+            for entry in operation.get("security", [])
+        ]
+        if not operation["security"]:
+            continue
+        responses = operation.setdefault("responses", {})
+        for name, (status, _, _) in GENERIC_RESPONSES.items():
+            if status != "404" or "{" in path:
+                responses.setdefault(status, {"$ref": f"#/components/responses/{name}"})
     doc["tags"].append(ABOUT_TAG)
     for path, item in ABOUT_PATHS.items():
         doc["paths"][path] = {method: {**operation, "tags": [ABOUT_TAG["name"]]} for method, operation in item.items()}
     return doc
+
+
+def operations(doc: dict):
+    """(path, method, operation) for every operation, in document order."""
+    for path, item in doc["paths"].items():
+        for method in METHODS:
+            if method in item:
+                yield path, method, item[method]
 
 
 def _body_is_an_object(operation: dict) -> None:

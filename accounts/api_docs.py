@@ -16,9 +16,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found
 
-from .api import description
-
-METHODS = ("get", "post", "put", "patch", "delete")
+from .api import description, operations
 
 
 @require_GET
@@ -140,14 +138,6 @@ def not_found(request, exception):
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "not_found", "message": "Not found."}, status=404)
     return page_not_found(request, exception)
-
-
-def operations(doc: dict):
-    """(path, method, operation) for every operation, in document order."""
-    for path, item in doc["paths"].items():
-        for method in METHODS:
-            if method in item:
-                yield path, method, item[method]
 
 
 def resolve(doc: dict, node):

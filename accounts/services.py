@@ -217,12 +217,13 @@ def _email_allowed(rate: str, kind: str, *keys: str) -> None:
         raise RateLimited(f"Too many emails to {keys[-1]}: try again in {refused.wait_words()}.", refused.retry_after)
 
 
+def _check_role(role: str) -> None:
+    if role not in Membership.Role.values:
+        raise MemberError(f"The role must be one of: {', '.join(Membership.Role.values)}.")
+
+
 def normalize_email(email: str) -> str:
     return email.strip().lower()
-
-
-def invitation_accept_url(raw_token: str) -> str:
-    return public_url("accounts:invitation", raw_token)
 
 
 @dataclass(frozen=True)
@@ -240,8 +241,7 @@ def invitation_create(
     """Invite `email` to the organization (a pending invitation for it gets a new link and expiry) and email the link.
     RateLimited (nothing changed) after INVITATION_EMAIL_RATE invitations to the address from this organization."""
     email = normalize_email(email)
-    if role not in Membership.Role.values:
-        raise MemberError(f"The role must be one of: {', '.join(Membership.Role.values)}.")
+    _check_role(role)
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise AlreadyMember(f"{email} is already a member of {organization.name}.")
     # Before the new link replaces the old: a refused re-send leaves the emailed link working.
@@ -270,7 +270,7 @@ def invitation_create(
             summary=f"{'Invited' if created else 'Re-sent the invitation to'} {email} as {invitation.get_role_display().lower()}",
             detail={"email": email, "role": role, "invitation_id": invitation.pk},
         )
-    url = invitation_accept_url(raw)
+    url = public_url("accounts:invitation", raw)
     emailed = _invitation_email(invitation, url)
     if not emailed:
         # The admin will see the link: an account made from it must still prove it reads this mailbox.
@@ -325,13 +325,17 @@ def invitation_for_token(raw_token: str) -> Invitation | None:
     return Invitation.objects.select_related("organization").filter(token_hash=hash_token(raw_token)).first()
 
 
+def _unavailable(invitation: Invitation, why: str) -> InvitationUnavailable:
+    name = invitation.organization.name
+    return InvitationUnavailable(f"This invitation {why}. Ask an admin of {name} to invite you again.")
+
+
 def invitation_check(invitation: Invitation) -> None:
     """Raises InvitationUnavailable when the invitation can no longer be accepted."""
-    name = invitation.organization.name
     if invitation.accepted_at is not None:
-        raise InvitationUnavailable(f"This invitation was already used. Ask an admin of {name} to invite you again.")
+        raise _unavailable(invitation, "was already used")
     if invitation.is_expired:
-        raise InvitationUnavailable(f"This invitation has expired. Ask an admin of {name} to invite you again.")
+        raise _unavailable(invitation, "has expired")
 
 
 def _invitation_claim(invitation: Invitation) -> None:
@@ -345,9 +349,7 @@ def _invitation_claim(invitation: Invitation) -> None:
         current = Invitation.objects.select_related("organization").filter(pk=invitation.pk).first()
         if current is not None:
             invitation_check(current)
-        raise InvitationUnavailable(
-            f"This invitation was revoked. Ask an admin of {invitation.organization.name} to invite you again."
-        )
+        raise _unavailable(invitation, "was revoked")
 
 
 def _invitation_join(invitation: Invitation, user: User) -> Membership:
@@ -504,8 +506,7 @@ def membership_change_role(
     *, organization: Organization, user_id: int, role: str, actor: Actor | None = None
 ) -> Membership | None:
     """None when the user is not a member of this organization."""
-    if role not in Membership.Role.values:
-        raise MemberError(f"The role must be one of: {', '.join(Membership.Role.values)}.")
+    _check_role(role)
     with transaction.atomic():
         membership, admin_count = _locked_membership(organization, user_id)
         if membership is None or membership.role == role:

@@ -118,16 +118,12 @@ def try_again_after(ends_at: datetime) -> str:
     return f"Try again after {when} (in {minutes} minute{'' if minutes == 1 else 's'})."
 
 
-def lockout_message(request, credentials) -> str:
-    ends_at, by_account = _lockout(request, credentials)
-    who = "for this account" if by_account else "from your network"
-    return f"Too many failed sign-ins {who}. " + try_again_after(ends_at or timezone.now() + get_cool_off(request))
-
-
 def lockout_response(request, original_response, credentials):
     """AXES_LOCKOUT_CALLABLE: the sign-in page that was refused (Roster's or the admin's), its error
     replaced by when to try again, answered 429."""
-    message = lockout_message(request, credentials)
+    ends_at, by_account = _lockout(request, credentials)
+    who = "for this account" if by_account else "from your network"
+    message = f"Too many failed sign-ins {who}. " + try_again_after(ends_at or timezone.now() + get_cool_off(request))
     context = getattr(original_response, "context_data", None) or {}
     form = context.get("form")
     if isinstance(original_response, TemplateResponse) and isinstance(form, AuthenticationForm) and form.is_bound:

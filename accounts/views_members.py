@@ -48,10 +48,6 @@ def _new_invitation(request) -> dict | None:
     return {**kept, "expires_at": parse_datetime(kept["expires_at"])} if kept else None
 
 
-def _dialog_redirect(dialog: str):
-    return redirect(f"{reverse('accounts:members')}?dialog={dialog}")
-
-
 @login_required
 def members(request):
     return _members_page(request, get_org_for_member(request))
@@ -113,7 +109,7 @@ def member_action(dialog: str, confirm: bool = False):
         def view(request, **ids):
             org = get_org_for_admin(request)
             if request.method == "GET":
-                return _dialog_redirect(dialog.format(**ids))
+                return redirect(f"{reverse('accounts:members')}?dialog={dialog.format(**ids)}")
 
             def act():
                 try:

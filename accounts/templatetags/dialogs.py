@@ -25,22 +25,17 @@ class DialogNode(template.Node):
 
     def render(self, context: template.Context) -> SafeString:
         dialog_id = str(self.dialog_id.resolve(context))
+        request = context.get("request")
+        asked = request is not None and request.GET.get("dialog") == dialog_id
         return render_to_string(
             "includes/dialog.html",
             {
                 "id": dialog_id,
                 "title": self.title.resolve(context),
-                "open": is_open(context, dialog_id),
+                "open": context.get("open_dialog") == dialog_id or asked,
                 "body": self.nodelist.render(context),
             },
         )
-
-
-def is_open(context: template.Context, dialog_id: str) -> bool:
-    if context.get("open_dialog") == dialog_id:
-        return True
-    request = context.get("request")
-    return request is not None and request.GET.get("dialog") == dialog_id
 
 
 @register.tag("dialog")
