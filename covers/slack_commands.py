@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.refusal import Refusal
+from config.links import public_url
 from integrations.slack import client as slack
 from integrations.slack.models import SlackConnection
 from integrations.slack.selectors import connections_for_team
@@ -350,7 +351,9 @@ def _asked_view(cover: CoverRequest) -> dict:
         "blocks": [
             _section(
                 f"You asked for cover in *{escape(cover.rotation.name)}* from {when(cover.start)} "
-                f"to {when(cover.end)}. Its members are told; you will hear when someone takes it."
+                f"to {when(cover.end)}. The rotation's other members can take it from "
+                f"<{public_url('rotations:detail', cover.rotation_id)}|its page in Roster>; "
+                "you will hear when someone takes it."
             )
         ],
     }

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 
+from config.links import public_url
 from covers.models import CoverRequest
 from integrations.slack.models import SlackConnection
 from tests.covers.slack.conftest import HANDOFF, NOW, when
@@ -171,8 +172,9 @@ def test_submitting_the_modal_asks_for_cover(sender, slack_app, platform):
     assert answer["view"]["title"]["text"] == "Cover asked"
     assert answer["view"]["blocks"][0]["text"]["text"] == (
         f"You asked for cover in *Platform* from {when(HANDOFF)} to {when(HANDOFF + WEEK)}. "
-        "Its members are told; you will hear when someone takes it."
-    )
+        f"The rotation's other members can take it from <{public_url('rotations:detail', platform.pk)}|its page in "
+        "Roster>; you will hear when someone takes it."
+    )  # not "its members are told": who hears depends on the rotation's Slack channel and their email choices
 
 
 def test_a_time_the_person_is_not_on_call_is_shown_under_from(sender, slack_app, platform):
