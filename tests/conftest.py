@@ -112,6 +112,13 @@ def postgresql(settings):
 
 
 @pytest.fixture
+def postgresql_and_redis(settings):
+    """Skips the test but on PostgreSQL with Redis (`make test-services`): a real worker, a shared limiter."""
+    if not settings.REDIS_URL or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("needs PostgreSQL and Redis: run `make test-services`")
+
+
+@pytest.fixture
 def org(db) -> Organization:
     return organization_create(name="Acme", admin_email="admin@acme.example", password=PASSWORD)
 
@@ -220,13 +227,11 @@ def fake_slack(settings):
 
 
 @pytest.fixture
-def real_celery_worker(transactional_db, settings, fake_pagerduty):
+def real_celery_worker(postgresql_and_redis, transactional_db, settings, fake_pagerduty):
     """A real Celery worker process on the test database and a real Redis (the `services` suite).
 
     Tests using it are marked `services`; they need DATABASE_URL (PostgreSQL) and REDIS_URL.
     """
-    if not settings.REDIS_URL or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("needs PostgreSQL and Redis: run `make test-services`")
     with celery_worker_process(settings) as proc:
         yield proc
 

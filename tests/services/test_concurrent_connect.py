@@ -13,9 +13,7 @@ from tests import pd_mocks
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
-def test_two_admins_connecting_at_once_both_succeed(org, rsps, settings, monkeypatch):
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("needs PostgreSQL: run `make test-services`")
+def test_two_admins_connecting_at_once_both_succeed(postgresql, org, rsps, settings, monkeypatch):
     pd_mocks.mock_valid_user_key(rsps)
     both_validated = threading.Barrier(2, timeout=20)
     real_identify = services.identify

@@ -16,9 +16,7 @@ from webhooks.models import WebhookEndpoint, WebhookSecret
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
-def test_two_admins_clicking_at_once_create_one_subscription(org, rsps, settings):
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("needs PostgreSQL: run `make test-services`")
+def test_two_admins_clicking_at_once_create_one_subscription(postgresql, org, rsps, settings):
     PagerDutyConnection.objects.create(
         organization=org, auth_type="api_key", api_key="u+AbCdEfGh1234", key_last4="1234"
     )

@@ -18,10 +18,8 @@ USERS = {f"PU{n:02d}": (f"Person {n}", f"person{n}@acme.example") for n in range
 
 
 def test_sync_now_is_visible_within_10_s_while_a_full_sync_of_hundreds_is_queued(
-    transactional_db, settings, org, fake_pagerduty
+    postgresql_and_redis, transactional_db, settings, org, fake_pagerduty
 ):
-    if not settings.REDIS_URL or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("needs PostgreSQL and Redis: run `make test-services`")
     fake_pagerduty.latency = 0.05
     ids = [f"PQ{n:04d}" for n in range(300)]
     users = list(USERS)

@@ -17,12 +17,10 @@ WORKER_APP = "tests.services.notify_worker"
 
 
 @pytest.fixture
-def worker(settings, tmp_path):
+def worker(postgresql_and_redis, settings, tmp_path):
     """start(purge=...) starts a real worker with the test channel; tasks go to it, not in-process."""
     from config.celery import app
 
-    if not settings.REDIS_URL or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("needs PostgreSQL and Redis: run `make test-services`")
     eager, app.conf.task_always_eager = app.conf.task_always_eager, False
     outbox = tmp_path / "outbox.txt"
     outbox.touch()

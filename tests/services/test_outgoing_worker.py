@@ -28,11 +28,9 @@ def receiver(settings):
 
 
 @pytest.fixture
-def worker(settings):
+def worker(postgresql_and_redis, settings):
     from config.celery import app
 
-    if not settings.REDIS_URL or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("needs PostgreSQL and Redis: run `make test-services`")
     eager, app.conf.task_always_eager = app.conf.task_always_eager, False
     yield lambda *, purge: celery_worker_process(settings, app_module=WORKER_APP, purge=purge)
     app.conf.task_always_eager = eager
