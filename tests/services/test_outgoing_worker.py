@@ -10,21 +10,11 @@ from notifications import tasks as notification_tasks
 from notifications.models import Notification
 from outgoing import services as outgoing
 from tests.conftest import celery_worker_process, wait_for
-from tests.outgoing import receiver as receiver_mod
+from tests.outgoing.conftest import local_network, receiver  # noqa: F401  (a local endpoint that records deliveries)
 from tests.services.test_notifications_worker import hand_over_to, rotation  # noqa: F401
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 WORKER_APP = "tests.services.outgoing_worker"
-
-
-@pytest.fixture
-def receiver(settings):
-    settings.DEBUG = True
-    settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
-    server, rec = receiver_mod.start()
-    yield rec
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
@@ -36,14 +26,14 @@ def worker(postgresql_and_redis, settings):
     app.conf.task_always_eager = eager
 
 
-def sent_to(receiver, secret) -> list[str]:
-    return [body["data"]["to"] for body in receiver.verified(secret)]
+def sent_to(recorded, secret) -> list[str]:
+    return [body["data"]["to"] for body in recorded.verified(secret)]
 
 
 @pytest.mark.parametrize("nudge_survives", [True, False], ids=["nudge kept by the broker", "nudge lost"])
 def test_a_handoff_during_a_worker_outage_is_delivered_once_after_the_restart(
     worker,
-    receiver,
+    receiver,  # noqa: F811  (the imported fixture)
     org,
     rotation,  # noqa: F811  (the imported fixture)
     nudge_survives,
