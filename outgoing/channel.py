@@ -72,11 +72,6 @@ DATA_KEYS = {
 }
 
 
-def endpoint_id(target: str) -> int:
-    found = target.removeprefix("endpoint:")
-    return int(found) if found.isdigit() else 0
-
-
 def _rotation_event_id(rotation_id: int, source: str, event_type: str) -> str:
     digest = hashlib.sha256(f"{rotation_id}:{source}".encode()).hexdigest()[:24]
     return f"evt_{event_type.removeprefix('rotation.')}_{digest}"
@@ -184,7 +179,9 @@ class WebhookChannel(registry.Channel):
 
     def target_labels(self, rotation, targets):
         """The endpoint's description, else its URL's host (the rest of a URL may hold a token)."""
-        found = Endpoint.objects.filter(organization=rotation.organization_id, pk__in=[endpoint_id(t) for t in targets])
+        found = Endpoint.objects.filter(
+            organization=rotation.organization_id, pk__in=[services.endpoint_id(t) for t in targets]
+        )
         return {services.target(e.pk): e.description or urlsplit(e.url).hostname for e in found}
 
     def watched(self) -> set[int]:
@@ -204,7 +201,7 @@ class WebhookChannel(registry.Channel):
             yield registry.Planned(CHANNEL, services.target(endpoint.pk), f"webhook.{event_type}", payload)
 
     def send(self, notification: Notification) -> None:
-        endpoint = Endpoint.objects.filter(pk=endpoint_id(notification.target)).first()
+        endpoint = Endpoint.objects.filter(pk=services.endpoint_id(notification.target)).first()
         if endpoint is None:
             raise registry.SendError("The webhook endpoint was deleted.", permanent=True)
         now = timezone.now()
@@ -223,15 +220,15 @@ class WebhookChannel(registry.Channel):
 
     def take(self, target: str, now: dt.datetime) -> bool:
         """The endpoint, enabled and free → busy (one in flight); a deleted one lets the row fail."""
-        found = Endpoint.objects.filter(pk=endpoint_id(target))
+        found = Endpoint.objects.filter(pk=services.endpoint_id(target))
         return bool(found.filter(enabled=True, busy_since=None).update(busy_since=now)) or not found.exists()
 
     def release(self, target: str, now: dt.datetime) -> None:
-        Endpoint.objects.filter(pk=endpoint_id(target), busy_since=now).update(busy_since=None)
+        Endpoint.objects.filter(pk=services.endpoint_id(target), busy_since=now).update(busy_since=None)
 
     def free(self, targets: set[str]) -> set[str]:
         ids = Endpoint.objects.filter(
-            pk__in=[endpoint_id(t) for t in targets], enabled=True, busy_since=None
+            pk__in=[services.endpoint_id(t) for t in targets], enabled=True, busy_since=None
         ).values_list("pk", flat=True)
         return {services.target(pk) for pk in ids}
 

@@ -59,7 +59,13 @@ class RateLimited(EndpointError):
 
 
 def target(endpoint_id: int) -> str:
+    """The notification target of an endpoint's deliveries (`endpoint_id` reads it back)."""
     return f"endpoint:{endpoint_id}"
+
+
+def endpoint_id(target: str) -> int:
+    found = target.removeprefix("endpoint:")
+    return int(found) if found.isdigit() else 0
 
 
 def new_secret() -> str:
