@@ -28,6 +28,7 @@ EDITABLE_FIELDS = ("name", "description", "time_zone", *CADENCE_FIELDS)
 SCHEDULE_ID = r"[A-Za-z0-9]{1,40}"  # a PagerDuty schedule id (P1A2B3C)
 NAME_MAX: int = Rotation._meta.get_field("name").max_length or 200
 MEMBER_EMAIL_MAX: int = Member._meta.get_field("email").max_length or 254
+MEMBER_NAME_MAX: int = Member._meta.get_field("name").max_length or 200
 FIRST_TURN_YEARS = (1900, 2999)
 SKIP_GONE = "That skip was already undone; nothing changed."  # when skip_delete / override_delete return False
 OVERRIDE_GONE = "That override was already removed; nothing changed."
@@ -50,7 +51,9 @@ def _clean_member(name: str, email: str) -> tuple[str, str]:
         raise RotationError(f"A name is needed for {email}.", field="name")
     if problem := line_break_problem(name, what=f"The name of {email}"):
         raise RotationError(problem, field="name")
-    return name[:200], email
+    if len(name) > MEMBER_NAME_MAX:
+        raise RotationError(f"A name can be at most {MEMBER_NAME_MAX} characters.", field="name")
+    return name, email
 
 
 def _clean_members(members: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -109,7 +112,7 @@ def rotation_create(
 ) -> Rotation:
     rotation = Rotation(
         organization=organization,
-        name=(name or "").strip()[:200],
+        name=(name or "").strip(),
         description=description or "",
         time_zone=(time_zone or "").strip(),
         cadence_unit=cadence_unit,

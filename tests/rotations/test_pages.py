@@ -472,3 +472,17 @@ def test_skip_from_a_page_left_open_after_that_turn_ended_is_refused_and_the_ord
     response = admin_client.post(f"/rotations/{native.pk}/skip/", {"turn_start": "2026-03-04T09:00:00-05:00"})
     assert "That turn is over: skip the current turn or a later one." in response.content.decode()
     assert not native.skips.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "members", "said"),
+    [
+        ("x" * 201, (), "A rotation name can be at most 200 characters."),
+        ("Platform", [("y" * 201, "bo@example.com")], "A name can be at most 200 characters."),
+    ],
+    ids=["rotation", "member"],
+)
+def test_a_name_longer_than_can_be_stored_is_refused_not_cut(org, name, members, said):
+    with pytest.raises(services.RotationError, match=said):
+        services.rotation_create(organization=org, name=name, time_zone="UTC", members=members)
+    assert not Rotation.objects.filter(organization=org).exists() and not Member.objects.exists()
