@@ -9,7 +9,14 @@ from django.utils.html import format_html
 
 from .actor import Actor
 from .models import ApiToken, AuditEvent, Invitation, Membership, Organization, User
-from .services import LastAdmin, api_token_revoke, membership_add, membership_change_role, membership_remove
+from .services import (
+    LastAdmin,
+    account_deactivated,
+    api_token_revoke,
+    membership_add,
+    membership_change_role,
+    membership_remove,
+)
 
 # Support staff's Django admin says whose it is (Django's default reads "Django administration").
 admin.site.site_header = "Roster support"
@@ -77,6 +84,18 @@ class UserAdmin(BaseUserAdmin):
         except LastAdmin as refused:
             self.message_user(request, refused.message, messages.ERROR)
             return redirect(request.path)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            for organization in account_deactivated(user=obj, actor=Actor.of_request(request)):
+                warning = format_html(
+                    '{} has no active admin now: nobody there can manage its connections or members. <a href="{}">'
+                    "Make someone an admin</a> on its page.",
+                    organization.name,
+                    reverse("admin:accounts_organization_change", args=[organization.pk]),
+                )
+                self.message_user(request, warning, messages.WARNING)
 
     def delete_model(self, request, obj):
         for membership in obj.memberships.select_related("organization"):

@@ -502,6 +502,29 @@ def _refuse_losing_the_last_admin(membership: Membership, admin_count: int, doin
         raise LastAdmin(f"You cannot {doing} the last admin of {name}. Make someone else an admin first.")
 
 
+def account_deactivated(*, user: User, actor: Actor | None = None) -> list[Organization]:
+    """After support staff deactivated `user`: the organizations that have no admin who can sign in
+    now, each with an audit event. Deactivating stays allowed, unlike removing the last admin: it is
+    how a stolen account is stopped."""
+    left = [
+        membership.organization
+        for membership in user.memberships.filter(role=Membership.Role.ADMIN).select_related("organization")
+        if not Membership.objects.filter(
+            organization=membership.organization, role=Membership.Role.ADMIN, user__is_active=True
+        ).exists()
+    ]
+    for organization in left:
+        audit_record(
+            organization=organization,
+            provider=AUDIT_PROVIDER,
+            action="admin_deactivated",
+            actor=actor,
+            summary=f"Deactivated {user.email}, the last active admin",
+            detail={"email": user.email},
+        )
+    return left
+
+
 def membership_change_role(
     *, organization: Organization, user_id: int, role: str, actor: Actor | None = None
 ) -> Membership | None:

@@ -501,3 +501,29 @@ def test_removing_a_member_or_revoking_an_invitation_without_the_box_changes_not
     confirm_refused(admin_client, f"/settings/members/invitations/{invitation.id}/revoke/", f"revoke-{invitation.id}")
     assert Membership.objects.filter(user=member_user, organization=org).exists()
     assert Invitation.objects.filter(pk=invitation.pk).exists()
+
+
+def _deactivate(client, user):
+    """Support staff untick Active on the user's admin page and save."""
+    data = {"email": user.email, "first_name": user.first_name, "last_name": user.last_name, "email_confirmed": "on"}
+    return client.post(f"/admin/accounts/user/{user.pk}/change/", data, follow=True)
+
+
+def test_support_staff_deactivating_the_last_admin_are_warned_and_it_is_on_the_audit_trail(
+    support_client, org, admin_user, member_user
+):
+    """Deactivating stays possible (it is how a stolen account is stopped), but nobody is left
+    unaware that the organization has no admin who can sign in."""
+    page = _deactivate(support_client, admin_user).content.decode()
+
+    assert not User.objects.get(pk=admin_user.pk).is_active
+    assert (
+        "Acme has no active admin now: nobody there can manage its connections or members. "
+        f'<a href="/admin/accounts/organization/{org.pk}/change/">Make someone an admin</a> on its page.' in page
+    )
+    event = AuditEvent.objects.get(organization=org, action="admin_deactivated")
+    assert (event.actor_label, event.summary) == (
+        "support@roster.example",
+        "Deactivated admin@acme.example, the last active admin",
+    )
+    assert "no active admin" not in _deactivate(support_client, member_user).content.decode()
