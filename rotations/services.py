@@ -253,6 +253,8 @@ def override_create(*, rotation: Rotation, member_id: int, start: dt.datetime, e
     start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)  # in one zone Python compares wall times
     if end <= start:
         raise RotationError("An override must end after it starts.", "invalid_range", field="end")
+    if end <= timezone.now():  # it would rewrite who was on call, as skipping a turn that is over would
+        raise RotationError("That time is over: an override must end later than now.", "in_the_past", field="end")
     if not (FIRST_TURN_YEARS[0] <= start.year and end.year <= FIRST_TURN_YEARS[1]):
         raise RotationError(
             f"An override must fall between the years {FIRST_TURN_YEARS[0]} and {FIRST_TURN_YEARS[1]}.",

@@ -526,3 +526,14 @@ def test_skipping_a_moment_that_starts_no_turn_or_a_turn_that_is_over_changes_no
     assert refused.json()["errors"] == {"turnStart": [message]}
     assert not native.skips.exists()
     assert api.get(f"{native.pk}/current").json()["onCall"][0]["name"] == "Bo Chen"
+
+
+def test_a_script_cannot_add_an_override_that_is_already_over(api, native, frozen):
+    bo = native.members.get(email="bo@acme.example")
+    refused = api.post(
+        f"{native.pk}/overrides", {"memberId": bo.pk, "start": "2026-03-05T06:00:00Z", "end": "2026-03-06T11:00:00Z"}
+    )
+    assert refused.status_code == 400
+    said = "That time is over: an override must end later than now."
+    assert refused.json() == {"code": "in_the_past", "message": said, "errors": {"end": [said]}}
+    assert not native.overrides.exists()

@@ -74,6 +74,18 @@ def test_an_override_that_ends_before_it_starts_is_refused_beside_the_end_with_t
     assert html.count("An override must end after it starts.") == 1  # beside the field, not also at the top
 
 
+def test_an_override_that_is_already_over_is_refused_beside_the_end(admin_client, native, frozen):
+    """It would rewrite who was on call, after the handoffs were told (a skip of a turn that is over is
+    refused the same way); one that started earlier and ends later is allowed, as skipping the current turn is."""
+    bo = native.members.get(email="bo@acme.example")
+    url = f"/rotations/{native.pk}/overrides/"
+    html = admin_client.post(url, {"member": bo.pk, "start": "2026-03-05T06:00", "end": "2026-03-06T07:00"}).content
+    assert "That time is over: an override must end later than now." in beside(html.decode(), "override_end")
+    assert not Override.objects.exists()
+    admin_client.post(url, {"member": bo.pk, "start": "2026-03-06T06:00", "end": "2026-03-06T08:00"})
+    assert Override.objects.filter(rotation=native, member=bo).count() == 1
+
+
 def test_an_override_across_the_skipped_hour_of_spring_forward_is_compared_in_real_time(admin_client, native, frozen):
     # New York skips 02:00–03:00 on 8 March: 02:30 is 07:30 UTC, as is 03:30.
     bo = native.members.get(email="bo@acme.example")
