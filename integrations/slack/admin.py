@@ -19,7 +19,7 @@ HEALTH_FIELDS = (
     "scopes",
     "validated_at",
     "last_error",
-    "last_error_advice",
+    "last_error_code",
     "last_error_at",
     "last_error_transient",
     "connected_by",

@@ -107,9 +107,17 @@ _CODE = re.compile(r"^[a-z0-9_.]{1,60}$")
 _SCOPES = re.compile(r"^[a-z0-9_.:,]{1,300}$")
 
 
+def advice_for(code: str) -> str:
+    """What an admin does about the error of this code (REAUTH_HELP, SCOPE_HELP), or "". Chosen where
+    it is shown, from the stored code, so it always reads in today's words."""
+    if code in NEEDS_REAUTH_CODES:
+        return REAUTH_HELP
+    return SCOPE_HELP if code == "missing_scope" else ""
+
+
 class SlackError(Exception):
     """A Slack call failed. `code` is Slack's error code (or ours); `message` is for people: the
-    `reason`, then the `advice` an admin follows (REAUTH_HELP, SCOPE_HELP) when there is one."""
+    `reason`, then the `advice` an admin follows (`advice_for(code)`) when there is one."""
 
     permanent = True
 
@@ -153,7 +161,7 @@ def error_for(code: str, *, channel: str = "", needed: str = "") -> SlackError:
         return NeedsReauth(
             code,
             f"Slack no longer accepts Roster's token ({code}): the app was removed or its token revoked.",
-            advice=REAUTH_HELP,
+            advice=advice_for(code),
         )
     if code == "ratelimited":
         return RateLimited(code, "Slack is rate-limiting Roster; it will try again.")
@@ -165,7 +173,7 @@ def error_for(code: str, *, channel: str = "", needed: str = "") -> SlackError:
     return Permanent(
         code,
         template.format(channel=channel or "(unknown)", needed=f" ({needed})" if needed else ""),
-        advice=SCOPE_HELP if code == "missing_scope" else "",
+        advice=advice_for(code),
     )
 
 

@@ -1,6 +1,8 @@
 from django.db import models
 from encrypted_model_fields.fields import EncryptedTextField
 
+from .client import advice_for
+
 # The provider key: the registry entry, the audit trail, card sections.
 PROVIDER = "slack"
 
@@ -31,8 +33,8 @@ class SlackConnection(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     validated_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True, default="")
-    last_error_advice = models.CharField(
-        max_length=200, blank=True, default="", help_text="What an admin does about last_error (shown to admins only)."
+    last_error_code = models.CharField(
+        max_length=60, blank=True, default="", help_text="Slack's error code for last_error (the advice admins read)."
     )
     last_error_at = models.DateTimeField(null=True, blank=True)
     last_error_transient = models.BooleanField(
@@ -53,7 +55,8 @@ class SlackConnection(models.Model):
     @property
     def last_error_for_admins(self) -> str:
         """The error with what an admin does about it (Click Reconnect Slack …), as admins read it."""
-        return f"{self.last_error} {self.last_error_advice}" if self.last_error_advice else self.last_error
+        advice = advice_for(self.last_error_code)
+        return f"{self.last_error} {advice}" if advice else self.last_error
 
     @property
     def scope_list(self) -> list[str]:

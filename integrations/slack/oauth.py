@@ -187,7 +187,7 @@ def _save(organization, install: slack.Install, identity: slack.Identity, actor:
         connection.scopes = ",".join(install.scopes)
         connection.status = SlackConnection.Status.ACTIVE
         connection.validated_at = timezone.now()
-        connection.last_error, connection.last_error_advice, connection.last_error_at = "", "", None
+        connection.last_error, connection.last_error_code, connection.last_error_at = "", "", None
         connection.connected_by = actor.user
         connection.save()
         missing = missing_scopes(connection.scope_list)

@@ -39,8 +39,8 @@ def connection_record_error(connection: SlackConnection, error: slack.SlackError
     transient error (Slack down, rate-limiting) reads Degraded and never hides one a person must fix."""
     if not error.permanent and connection.last_error and not connection.last_error_transient:
         return
-    fields = ["last_error", "last_error_advice", "last_error_at", "last_error_transient", "updated_at"]
-    connection.last_error, connection.last_error_advice = error.reason[:500], error.advice
+    fields = ["last_error", "last_error_code", "last_error_at", "last_error_transient", "updated_at"]
+    connection.last_error, connection.last_error_code = error.reason[:500], error.code[:60]
     connection.last_error_transient = not error.permanent
     connection.last_error_at = timezone.now()
     became_dead = isinstance(error, slack.NeedsReauth) and connection.status != SlackConnection.Status.NEEDS_REAUTH
@@ -72,7 +72,7 @@ def connection_revalidate(*, connection: SlackConnection, actor: Actor | None = 
     connection.bot_id = identity.bot_id or connection.bot_id
     connection.status = SlackConnection.Status.ACTIVE
     connection.validated_at = timezone.now()
-    connection.last_error, connection.last_error_advice, connection.last_error_at = "", "", None
+    connection.last_error, connection.last_error_code, connection.last_error_at = "", "", None
     connection.save()
     audit_revalidation(
         connection, provider=PROVIDER, was=was, actor=actor, summary="Re-checked the Slack connection: active"

@@ -105,6 +105,23 @@ def test_admins_read_the_reconnect_advice_and_members_never_do(
     assert "Click Reconnect Slack" not in html and "Only an admin can fix this: ask" in html
 
 
+def test_the_advice_admins_read_is_today_s_wording_not_the_one_when_the_error_was_recorded(
+    client, admin_client, org, fake_slack, monkeypatch
+):
+    connection = make_connection(org, fake_slack)
+    connection_record_error(connection, slack.error_for("token_revoked"))
+    reason = "Slack no longer accepts Roster's token (token_revoked): the app was removed or its token revoked."
+
+    monkeypatch.setattr(slack, "REAUTH_HELP", "Click Reconnect Slack, then pick the workspace again.")
+
+    html = card(admin_client)
+    assert "Click Reconnect Slack, then pick the workspace again." in html
+    assert "Click Reconnect Slack to add Roster" not in html
+    assert client.get(API, **bearer(org, "admin")).json()["lastError"] == (
+        f"{reason} Click Reconnect Slack, then pick the workspace again."
+    )
+
+
 def test_a_dead_token_seen_by_any_call_marks_the_connection(org, fake_slack):
     connection = make_connection(org, fake_slack)
     try:
@@ -114,7 +131,8 @@ def test_a_dead_token_seen_by_any_call_marks_the_connection(org, fake_slack):
         connection_record_error(connection, error)
     connection.refresh_from_db()
     assert connection.status == "needs_reauth"
-    assert "Click Reconnect Slack" in connection.last_error_advice
+    assert connection.last_error_code in slack.NEEDS_REAUTH_CODES
+    assert "Click Reconnect Slack" in connection.last_error_for_admins
 
 
 def test_beat_revalidates_active_connections_and_catches_a_removed_app(org, other_org, fake_slack):
