@@ -44,6 +44,7 @@ class FakeCall:
     at: float = field(default_factory=time.time)
     status: int = 0  # what the fake answered: 200, 429, ...
     ok: bool = False  # Slack's "ok"
+    in_query: frozenset = frozenset()  # the names of the params sent in the URL (the rest came in the body)
 
 
 # Slack's limits per method and workspace, enforced when `FakeSlack(rate_limits=True)`: a token
@@ -110,7 +111,8 @@ class FakeSlack:
 
     def __post_init__(self):
         self._lock = threading.Lock()
-        self.tokens: dict[str, dict] = {}  # token → {"scopes": [...], "revoked": bool}
+        self.tokens: dict[str, dict] = {}  # token → {"scopes": [...], "revoked": bool, "team_id": str}
+        self.uninstalled: list[str] = []  # the workspaces (team ids) apps.uninstall removed the app from
         self.codes: dict[str, dict] = {}  # code → {"redirect_uri", "scopes", "used"}
         self.usergroups: dict[str, dict] = {}
         self.channels: dict[str, dict] = {}
@@ -158,7 +160,7 @@ class FakeSlack:
 
     def issue_token(self, scopes: str = ALL_SCOPES) -> str:
         token = "xoxb-fake-" + secrets.token_hex(12)
-        self.tokens[token] = {"scopes": scopes.split(","), "revoked": False}
+        self.tokens[token] = {"scopes": scopes.split(","), "revoked": False, "team_id": self.team_id}
         return token
 
     def revoke_all(self) -> None:
@@ -224,11 +226,14 @@ class FakeSlack:
                     return self.reply(404, b"not found", "text/plain")
                 method = parsed.path.removeprefix("/api/")
                 params = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+                in_query = frozenset(params)
                 if "json" in (self.headers.get("Content-Type") or ""):
                     params.update(json.loads(body or b"{}"))
                 else:
                     params.update({k: v[0] for k, v in parse_qs(body.decode()).items()})
-                status, data, headers = fake.dispatch(method, params, self.headers.get("Authorization") or "")
+                status, data, headers = fake.dispatch(
+                    method, params, self.headers.get("Authorization") or "", in_query=in_query
+                )
                 self.reply(status, json.dumps(data).encode(), "application/json; charset=utf-8", headers)
 
             do_GET = do_POST = _handle
@@ -274,13 +279,15 @@ class FakeSlack:
 
     # -- the Web API --
 
-    def dispatch(self, method: str, params: dict, authorization: str) -> tuple[int, dict, dict]:
+    def dispatch(
+        self, method: str, params: dict, authorization: str, *, in_query: frozenset = frozenset()
+    ) -> tuple[int, dict, dict]:
         if self.latency:
             time.sleep(self.latency)
         token = authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ") else ""
         with self._lock:
             self.calls[method] += 1
-            call = FakeCall(method, dict(params), token)
+            call = FakeCall(method, dict(params), token, in_query=in_query)
             self.log.append(call)
             status, data, headers = self._answer(method, params, authorization, token)
             call.status, call.ok = status, bool(data.get("ok"))
@@ -376,6 +383,20 @@ def _auth_revoke(fake: FakeSlack, params: dict, token: str) -> dict:
         return {"ok": True, "revoked": False}
     fake.tokens[token]["revoked"] = True
     return {"ok": True, "revoked": True}
+
+
+def _apps_uninstall(fake: FakeSlack, params: dict, token: str) -> dict:
+    """Remove the app from the token's workspace: every token of the app there stops working."""
+    if params.get("client_id") != fake.client_id:
+        return _err("invalid_client_id")
+    if params.get("client_secret") != fake.client_secret:
+        return _err("bad_client_secret")
+    team_id = fake.tokens[token]["team_id"]
+    for info in fake.tokens.values():
+        if info["team_id"] == team_id:
+            info["revoked"] = True
+    fake.uninstalled.append(team_id)
+    return {"ok": True}
 
 
 def _users_lookup_by_email(fake: FakeSlack, params: dict, token: str) -> dict:
@@ -580,6 +601,7 @@ _METHODS = {
     "users.info": _users_info,
     "views.open": _views_open,
     "auth.revoke": _auth_revoke,
+    "apps.uninstall": _apps_uninstall,
     "users.lookupByEmail": _users_lookup_by_email,
     "usergroups.list": _usergroups_list,
     "usergroups.create": _usergroups_create,

@@ -82,10 +82,11 @@ PERMANENT_MESSAGES = {
 # Slack's limits per workspace and method (tier 2: 20 a minute, tier 3: 50, tier 4: 100; chat.postMessage
 # about one a second per channel, counted per channel), kept as moving windows. See
 # /work/shared/slack-api.md, "Rate limits".
-_TIER2, _TIER3, _TIER4 = "20 per minute", "50 per minute", "100 per minute"
+_TIER1, _TIER2, _TIER3, _TIER4 = "1 per minute", "20 per minute", "50 per minute", "100 per minute"
 LIMITS = {
     "auth.test": _TIER4,
     "auth.revoke": _TIER3,
+    "apps.uninstall": _TIER1,
     "users.lookupByEmail": _TIER3,
     "users.info": _TIER4,
     "views.open": _TIER4,
@@ -350,6 +351,11 @@ class SlackClient:
 
     def auth_revoke(self) -> bool:
         return bool(self._call(self._web.auth_revoke).get("revoked"))
+
+    def apps_uninstall(self, *, client_id: str, client_secret: str) -> None:
+        """Remove the app from this token's workspace (every token of the app there stops working),
+        with the operator's Slack app credentials, sent in the POST body."""
+        self._call(self._web.apps_uninstall, client_id=client_id, client_secret=client_secret)
 
     # --- people and user groups ---------------------------------------------------------------
 

@@ -126,6 +126,34 @@ def test_auth_revoke_kills_the_token(fake_slack, bot):
         bot.auth_test()
 
 
+def test_apps_uninstall_removes_the_app_with_the_operators_app_credentials(fake_slack, bot):
+    bot.apps_uninstall(client_id=fake_slack.client_id, client_secret=fake_slack.client_secret)
+
+    assert fake_slack.uninstalled == ["T0ACME"]
+    (call,) = fake_slack.calls_of("apps.uninstall")
+    assert call.params["client_id"] == fake_slack.client_id
+    assert not {"client_id", "client_secret"} & call.in_query  # in the POST body, never in a URL
+    with pytest.raises(slack.NeedsReauth):
+        bot.auth_test()
+
+
+@pytest.mark.parametrize(
+    ("client_id", "client_secret", "code", "says"),
+    [
+        ("9999.9999", "fake-slack-client-secret", "invalid_client_id", "SLACK_CLIENT_ID"),
+        ("1111.2222", "not-the-secret", "bad_client_secret", "SLACK_CLIENT_SECRET"),
+    ],
+)
+def test_apps_uninstall_refused_is_a_typed_error_naming_the_setting(
+    fake_slack, bot, client_id, client_secret, code, says
+):
+    with pytest.raises(slack.Permanent) as caught:
+        bot.apps_uninstall(client_id=client_id, client_secret=client_secret)
+    assert caught.value.code == code and says in caught.value.message
+    assert client_secret not in str(caught.value)
+    assert fake_slack.uninstalled == []
+
+
 def test_oauth_v2_access_exchanges_a_code_once(fake_slack):
     fake_slack.codes["c1"] = {"redirect_uri": "https://r.example/cb", "scopes": "chat:write,users:read", "used": False}
     anonymous = SlackClient.anonymous()
