@@ -34,8 +34,12 @@ class SlackConnectionStatus(ConnectionStatus):
 
 
 class SlackDisconnected(SlackConnectionStatus):
-    token_revoked: bool = Field(description="Slack confirmed that it revoked Roster's bot token.")
-    token_note: str = Field(description="What became of the token, in one sentence.")
+    token_revoked: bool = Field(
+        description="The bot token no longer works at Slack because Roster removed its app from the workspace "
+        "or revoked the token (false when another organization still uses Roster in the workspace, or Slack "
+        "did not confirm it)."
+    )
+    token_note: str = Field(description="What became of the token and the app, and what is left to do in Slack.")
 
 
 def status_json(organization) -> dict:
@@ -84,11 +88,14 @@ def connection(request):
     summary="Disconnect Slack",
 )
 def disconnect(request):
-    """Revokes the bot token at Slack (`auth.revoke`, best effort), then deletes it. `tokenRevoked`
-    says whether Slack confirmed the revocation, `tokenNote` what became of the token (when Slack did
-    not revoke it: why, and what to do). 404 `not_connected` when Slack is not connected."""
-    note = services.connection_disconnect(organization=request.organization, actor=api_actor(request))
-    if note is None:
+    """Removes Roster's app from the Slack workspace (`apps.uninstall`; if Slack refuses, revokes the bot
+    token with `auth.revoke`; best effort), then deletes the token. While another organization uses Roster
+    in the same workspace, nothing is done at Slack (the app has one bot token per workspace, theirs
+    too). `tokenRevoked` says whether the token no longer works at Slack because Roster removed the app or
+    revoked it, `tokenNote` what became of the token and the app (and what is left to do in Slack). 404
+    `not_connected` when Slack is not connected."""
+    given = services.connection_disconnect(organization=request.organization, actor=api_actor(request))
+    if given is None:
         raise not_connected(services.NotConnected.message)
-    outcome = {"tokenRevoked": note == services.REVOKED, "tokenNote": services.token_outcome(note)}
+    outcome = {"tokenRevoked": given.dead, "tokenNote": services.token_outcome(given)}
     return status_json(request.organization) | outcome

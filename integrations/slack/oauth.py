@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -24,6 +25,7 @@ from integrations.connections import PendingLogins, SetupProblem, SignInError
 
 from . import client as slack
 from .models import PROVIDER, SlackConnection, SlackOAuthLogin
+from .selectors import workspace_used_by_another
 
 log = logging.getLogger(__name__)
 
@@ -142,23 +144,100 @@ def _finish(login: SlackOAuthLogin, *, code: str, actor: Actor) -> SlackConnecti
         return _save(login.organization, install, identity, actor)
     except InstallError as error:
         if error.code == "different_workspace":
-            error.message += " " + _give_back(install)
+            given = give_back(
+                organization=login.organization,
+                token=install.access_token,
+                team_id=install.team_id or identity.team_id,
+                team_name=install.team_name or identity.team_name,
+            )
+            error.message += " " + given.sentence
         raise
 
 
-def _give_back(install: slack.Install) -> str:
-    """Revoke the token of a refused install (auth.revoke, best effort), outside any row lock."""
-    team = install.team_name or install.team_id
-    try:
-        slack.SlackClient(install.access_token, team_id=install.team_id).auth_revoke()
-    except slack.SlackError as error:
-        return (
-            f"Roster could not revoke the token Slack gave it for {team} ({error.code}): remove the Roster app "
-            f"from {team} in Slack."
+@dataclass(frozen=True)
+class GivenBack:
+    """What became of a bot token Roster gave back (`give_back`)."""
+
+    note: str  # for the audit trail
+    sentence: str  # for the admin: what happened at Slack and, when something is left, what to do
+    dead: bool  # the token no longer works at Slack because Roster removed the app or revoked it
+    left_to_do: bool  # the admin has something to do in Slack (the sentence says what)
+
+
+def give_back(*, organization, token: str, team_id: str, team_name: str) -> GivenBack:
+    """Give back a bot token Roster no longer keeps for `organization` (a Disconnect, a refused
+    install), best effort; a network call, made outside any row lock.
+
+    Slack gives an app one bot token per workspace, the same to every install there: while another
+    organization is connected to the workspace, the token is theirs too, so nothing is done at Slack.
+    Otherwise the app is removed from the workspace (apps.uninstall, with the operator's Slack app);
+    if that cannot be done, the token is revoked (auth.revoke), which leaves the app in the
+    workspace's list of apps for an admin to remove."""
+    team = team_name or team_id or "the workspace"
+    if workspace_used_by_another(team_id, organization=organization):
+        return GivenBack(
+            "app left in the workspace: another organization uses it",
+            f"Roster still works in {team} for another organization, so the app stays there.",
+            dead=False,
+            left_to_do=False,
         )
-    return (
-        f"Roster revoked the token Slack gave it for {team}, so it cannot act there; to take the app off "
-        f"{team}'s app list too, remove it in Slack."
+    bot = slack.SlackClient(token, team_id=team_id or None)
+    if operator_app_problem():
+        return _revoke(bot, organization=organization, team=team, removal=_NOT_CONFIGURED)
+    try:
+        bot.apps_uninstall(client_id=settings.SLACK_CLIENT_ID, client_secret=settings.SLACK_CLIENT_SECRET)
+    except slack.SlackError as error:
+        log.info("Slack apps.uninstall for organization %s failed: %s", organization.pk, error.code)
+        return _revoke(bot, organization=organization, team=team, removal=error.code)
+    return GivenBack(
+        "app removed from the workspace at Slack", f"Roster removed its app from {team}.", dead=True, left_to_do=False
+    )
+
+
+_NOT_CONFIGURED = "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are not set"
+
+
+def _revoke(bot: slack.SlackClient, *, organization, team: str, removal: str) -> GivenBack:
+    """auth.revoke, when the app could not be removed: `removal` is why (Slack's code, or _NOT_CONFIGURED)."""
+    try:
+        revoked = bot.auth_revoke()
+    except slack.NeedsReauth:
+        return GivenBack(
+            "the token was already dead at Slack",
+            f"Slack no longer accepted Roster's token for {team} (the app was removed or its token revoked): if "
+            "Roster is still in the workspace's list of apps, remove it in Slack.",
+            dead=False,
+            left_to_do=True,
+        )
+    except slack.SlackError as error:
+        log.info("Slack auth.revoke for organization %s failed: %s", organization.pk, error.code)
+        return GivenBack(
+            f"Roster could neither remove the app ({removal}) nor revoke the token ({error.code}): remove the app "
+            "in Slack",
+            f"Roster could neither remove its app from {team} ({removal}) nor revoke its token ({error.code}): "
+            f"remove the Roster app from {team} in Slack.",
+            dead=False,
+            left_to_do=True,
+        )
+    if not revoked:
+        return GivenBack(
+            "Slack did not confirm the revocation",
+            f"Slack did not confirm that it revoked Roster's token for {team}: remove the Roster app from {team} "
+            "in Slack to be sure.",
+            dead=False,
+            left_to_do=True,
+        )
+    why = (
+        "it cannot remove the app without the operator's SLACK_CLIENT_ID and SLACK_CLIENT_SECRET"
+        if removal == _NOT_CONFIGURED
+        else f"Slack could not remove the app ({removal})"
+    )
+    return GivenBack(
+        f"token revoked at Slack; the app could not be removed ({removal})",
+        f"Roster revoked its token for {team}, so it cannot act there, but {why}: to take the app off the "
+        "workspace's list of apps too, remove it in Slack.",
+        dead=True,
+        left_to_do=True,
     )
 
 

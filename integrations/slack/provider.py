@@ -11,7 +11,7 @@ from integrations.registry import Disconnect, Provider, disconnect_descriptions
 
 from .models import PROVIDER as PROVIDER_KEY
 from .oauth import BOT_SCOPES, missing_scopes, operator_app_problem, redirect_url
-from .selectors import get_connection
+from .selectors import get_connection, workspace_used_by_another
 
 
 def card_context(request, organization) -> dict:
@@ -25,7 +25,21 @@ def card_context(request, organization) -> dict:
         "slack_scopes": BOT_SCOPES,
         "slack_redirect_url": redirect_url(),
         "slack_missing_scopes": missing_scopes(connection.scope_list) if connection else [],
+        "slack_disconnect_text": disconnect_text(organization, connection) if connection else "",
     }
+
+
+def disconnect_text(organization, connection) -> str:
+    """What Disconnect will do, as `oauth.give_back` does it (the confirmation's text)."""
+    workspace = connection.team_name or "the workspace"
+    if workspace_used_by_another(connection.team_id, organization=organization):
+        done = (
+            f"Roster deletes its token. Roster still works in {workspace} for another organization, so the app "
+            "stays there."
+        )
+    else:
+        done = f"Roster removes its app from {workspace} and deletes its token."
+    return f"{done} Rotations stop updating {workspace}."
 
 
 PROVIDER = Provider(

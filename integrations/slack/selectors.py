@@ -51,3 +51,9 @@ def connections_for_team(team_id: str) -> list[SlackConnection]:
     if not team_id:
         return []
     return list(SlackConnection.objects.filter(team_id=team_id).select_related("organization").order_by("pk"))
+
+
+def workspace_used_by_another(team_id: str, *, organization) -> bool:
+    """Whether another organization than `organization` is connected to the Slack workspace
+    `team_id` (the app's one bot token there is theirs too)."""
+    return bool(team_id) and SlackConnection.objects.filter(team_id=team_id).exclude(organization=organization).exists()

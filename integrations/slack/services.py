@@ -20,7 +20,7 @@ from integrations.connections import audit_disconnect, audit_revalidation, disco
 from . import client as slack
 from . import oauth
 from .models import PROVIDER, SlackConnection, SlackUser
-from .selectors import SlackMatch, connections_for_team, get_connection, normalize_email
+from .selectors import SlackMatch, connections_for_team, get_connection, normalize_email, workspace_used_by_another
 
 log = logging.getLogger(__name__)
 
@@ -80,41 +80,29 @@ def connection_revalidate(*, connection: SlackConnection, actor: Actor | None = 
     return connection
 
 
-def _revoke(connection: SlackConnection) -> str:
-    """auth.revoke on the bot token (a network call, made before any row lock). Returns the audit note."""
-    try:
-        revoked = client_for(connection).auth_revoke()
-    except slack.NeedsReauth:
-        return "the token was already dead at Slack"
-    except slack.SlackError as error:
-        log.info("Slack auth.revoke for organization %s failed: %s", connection.organization_id, error.code)
-        return f"Slack could not revoke the token ({error.code}): remove the app in Slack to be sure"
-    return REVOKED if revoked else "Slack did not confirm the revocation"
+def token_outcome(given: oauth.GivenBack) -> str:
+    """What became of the bot token at a disconnect (the page and the API's `tokenNote` say it)."""
+    return f"Roster deleted its token. {given.sentence}"
 
 
-REVOKED = "token revoked at Slack"
-
-
-def token_outcome(note: str) -> str:
-    """What became of the bot token at a disconnect, in one sentence (the page and the API say it)."""
-    return "Roster revoked its token and deleted it." if note == REVOKED else f"Roster deleted its token, but {note}."
-
-
-def connection_disconnect(*, organization, actor: Actor | None = None) -> str | None:
-    """Revoke the bot token at Slack (best effort, no lock held), then delete the connection, pending
-    installs and run other apps' disconnect hooks in one transaction; audited. Returns what became of
-    the token at Slack (REVOKED, or why not), None when not connected."""
+def connection_disconnect(*, organization, actor: Actor | None = None) -> oauth.GivenBack | None:
+    """Give the bot token back at Slack (`oauth.give_back`: the app removed from the workspace, or
+    the token revoked, or left alone while another organization uses the workspace; best effort, no
+    lock held), then delete the connection, pending installs and run other apps' disconnect hooks in
+    one transaction; audited. Returns what became of the token at Slack, None when not connected."""
     current = get_connection(organization)
     if current is None:
         return None
-    note = _revoke(current)
+    given = oauth.give_back(
+        organization=organization, token=current.bot_token, team_id=current.team_id, team_name=current.team_name
+    )
     with locked_connection(SlackConnection, organization) as connection:
         if connection is None:
             return None
         oauth.LOGINS.delete_for(organization)
-        notes = [note, *disconnect_hook_notes(PROVIDER, organization)]
+        notes = [given.note, *disconnect_hook_notes(PROVIDER, organization)]
         team = connection.team_name or connection.team_id
-        if not SlackConnection.objects.filter(team_id=connection.team_id).exclude(pk=connection.pk).exists():
+        if not workspace_used_by_another(connection.team_id, organization=organization):
             SlackUser.objects.filter(team_id=connection.team_id).delete()  # people's emails go with it
         connection.delete()
         audit_disconnect(
@@ -125,7 +113,7 @@ def connection_disconnect(*, organization, actor: Actor | None = None) -> str | 
             notes=notes,
             detail={"team_id": current.team_id},
         )
-    return note
+    return given
 
 
 # --- People: who each email address is in Slack ---------------------------------------------------

@@ -48,12 +48,12 @@ def callback(request):
 @require_http_methods(["GET", "POST"])
 def disconnect(request):
     def run(org, actor):
-        note = services.connection_disconnect(organization=org, actor=actor)
-        if note is None:
+        given = services.connection_disconnect(organization=org, actor=actor)
+        if given is None:
             messages.info(request, "Slack was already disconnected.")
         else:
-            flash = messages.success if note == services.REVOKED else messages.warning
-            flash(request, f"Slack disconnected. {services.token_outcome(note)}")
+            flash = messages.warning if given.left_to_do else messages.success
+            flash(request, f"Slack disconnected. {services.token_outcome(given)}")
 
     return disconnect_view(
         request, dialog="slack-disconnect", form_name="slack_disconnect_form", form_class=ConfirmForm, disconnect=run

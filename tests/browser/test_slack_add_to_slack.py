@@ -54,8 +54,10 @@ def test_an_admin_adds_roster_to_slack_and_disconnects_it(signed_in_page, fake_s
     dialog.get_by_label("Yes, disconnect Slack").check()
     dialog.get_by_role("button", name="Disconnect").click()
 
-    expect(page.get_by_role("status")).to_contain_text("Slack disconnected. Roster revoked its token and deleted it.")
+    expect(page.get_by_role("status")).to_contain_text(
+        "Slack disconnected. Roster deleted its token. Roster removed its app from Acme Ops."
+    )
     expect(card.get_by_test_id("slack-status")).to_have_text("Not connected")
     expect(card.get_by_role("button", name="Add to Slack")).to_be_visible()
-    assert fake_slack.tokens[connection.bot_token]["revoked"] is True
+    assert fake_slack.tokens[connection.bot_token]["revoked"] is True and fake_slack.uninstalled == ["T0ACME"]
     assert not SlackConnection.objects.exists()

@@ -1,5 +1,6 @@
 """A connected Slack workspace: Refresh, a revoked app turning the card into Reconnect Slack, the beat
-re-validation, Disconnect (revoked at Slack before any row lock), and the JSON API."""
+re-validation, Disconnect (the app removed from the workspace, or its token revoked, before any row lock;
+left alone while another organization uses the workspace), and the JSON API."""
 
 import json
 import re
@@ -11,7 +12,7 @@ from accounts.models import AuditEvent
 from accounts.services import api_token_create
 from integrations.slack import client as slack
 from integrations.slack.models import SlackConnection, SlackOAuthLogin
-from integrations.slack.services import connection_record_error
+from integrations.slack.services import connection_record_error, connection_revalidate
 from integrations.slack.tasks import start_validate_connections
 from tests.integrations.slack_flow import (
     URL,
@@ -163,51 +164,142 @@ def test_disconnect_asks_for_confirmation_first(admin_client, org, fake_slack):
     assert "Disconnect Slack?" in html and "Yes, disconnect Slack" in html
     confirm_refused(admin_client, f"{URL}slack/disconnect/", "slack-disconnect")
     assert SlackConnection.objects.exists()
-    assert fake_slack.calls["auth.revoke"] == 0
+    assert fake_slack.calls["auth.revoke"] == 0 and fake_slack.calls["apps.uninstall"] == 0
 
 
-def test_disconnect_revokes_the_token_at_slack_then_deletes_it(admin_client, org, fake_slack):
+def test_disconnect_removes_the_app_from_the_workspace_then_deletes_the_token(admin_client, org, fake_slack):
     connection = make_connection(org, fake_slack)
     SlackOAuthLogin.objects.create(
         state_hash="x" * 64, organization=org, user=connection.connected_by or org_admin(org)
     )
+    dialog = admin_client.get(f"{URL}?dialog=slack-disconnect").content.decode()
+    assert "Roster removes its app from Acme Ops and deletes its token." in dialog
 
     page = admin_client.post(f"{URL}slack/disconnect/", {"confirm": "on"}, follow=True).content.decode()
 
-    assert "Slack disconnected. Roster revoked its token and deleted it." in page
+    assert "Slack disconnected. Roster deleted its token. Roster removed its app from Acme Ops." in page
+    (call,) = fake_slack.calls_of("apps.uninstall")
+    assert call.params["client_id"] == fake_slack.client_id and call.token == connection.bot_token
+    assert fake_slack.uninstalled == ["T0ACME"] and fake_slack.calls["auth.revoke"] == 0
     assert fake_slack.tokens[connection.bot_token]["revoked"] is True
-    assert fake_slack.calls["auth.revoke"] == 1
+    for secret in (fake_slack.client_secret, connection.bot_token):
+        assert secret not in page
     assert not SlackConnection.objects.exists() and not SlackOAuthLogin.objects.exists()
     event = AuditEvent.objects.get(provider="slack", action="disconnect")
-    assert event.summary == "Disconnected the Slack workspace Acme Ops (token revoked at Slack)"
+    assert event.summary == "Disconnected the Slack workspace Acme Ops (app removed from the workspace at Slack)"
     assert "Add to Slack" in card(admin_client)
+
+
+def test_disconnect_leaves_the_workspace_to_another_organization_that_uses_it(admin_client, org, other_org, fake_slack):
+    """Slack gives an app one bot token per workspace: revoking it, or removing the app, would cut
+    the other organization off too."""
+    ours = make_connection(org, fake_slack)
+    theirs = make_connection(other_org, fake_slack, bot_token=ours.bot_token)
+    dialog = admin_client.get(f"{URL}?dialog=slack-disconnect").content.decode()
+    assert "Roster still works in Acme Ops for another organization, so the app stays there." in dialog
+    assert "Globex" not in dialog
+
+    page = admin_client.post(f"{URL}slack/disconnect/", {"confirm": "on"}, follow=True).content.decode()
+
+    assert (
+        "Slack disconnected. Roster deleted its token. Roster still works in Acme Ops for another organization, "
+        "so the app stays there." in page
+    )
+    assert "Globex" not in page
+    assert fake_slack.calls["apps.uninstall"] == 0 and fake_slack.calls["auth.revoke"] == 0
+    assert fake_slack.tokens[ours.bot_token]["revoked"] is False
+    assert list(SlackConnection.objects.all()) == [theirs]
+    theirs.refresh_from_db()
+    assert theirs.status == "active" and theirs.bot_token == ours.bot_token and theirs.last_error == ""
+    assert connection_revalidate(connection=theirs).status == "active"  # Slack still accepts their token
+    event = AuditEvent.objects.get(provider="slack", action="disconnect", organization=org)
+    assert event.summary == (
+        "Disconnected the Slack workspace Acme Ops (app left in the workspace: another organization uses it)"
+    )
+
+
+def test_when_slack_cannot_remove_the_app_disconnect_revokes_the_token_and_says_what_is_left(
+    admin_client, org, fake_slack
+):
+    connection = make_connection(org, fake_slack)
+    fake_slack.fail_next("apps.uninstall", body={"ok": False, "error": "invalid_client_id"})
+
+    page = admin_client.post(f"{URL}slack/disconnect/", {"confirm": "on"}, follow=True).content.decode()
+
+    assert fake_slack.calls["apps.uninstall"] == 1 and fake_slack.calls["auth.revoke"] == 1
+    assert fake_slack.tokens[connection.bot_token]["revoked"] is True and fake_slack.uninstalled == []
+    assert (
+        "Slack disconnected. Roster deleted its token. Roster revoked its token for Acme Ops, so it cannot act "
+        "there, but Slack could not remove the app (invalid_client_id): to take the app off the workspace&#x27;s "
+        "list of apps too, remove it in Slack." in page
+    )
+    assert not SlackConnection.objects.exists()
+    summary = AuditEvent.objects.get(provider="slack", action="disconnect").summary
+    assert summary.endswith("(token revoked at Slack; the app could not be removed (invalid_client_id))")
+
+
+def test_without_the_operators_slack_app_settings_disconnect_revokes_the_token(admin_client, org, fake_slack, settings):
+    connection = make_connection(org, fake_slack)
+    settings.SLACK_CLIENT_SECRET = ""
+
+    page = admin_client.post(f"{URL}slack/disconnect/", {"confirm": "on"}, follow=True).content.decode()
+
+    assert fake_slack.calls["apps.uninstall"] == 0 and fake_slack.calls["auth.revoke"] == 1
+    assert fake_slack.tokens[connection.bot_token]["revoked"] is True
+    assert (
+        "Roster revoked its token for Acme Ops, so it cannot act there, but it cannot remove the app without the "
+        "operator&#x27;s SLACK_CLIENT_ID and SLACK_CLIENT_SECRET: to take the app off the workspace&#x27;s list of "
+        "apps too, remove it in Slack." in page
+    )
 
 
 def org_admin(org):
     return org.memberships.get(role="admin").user
 
 
+def test_disconnect_says_when_slack_no_longer_accepted_the_token(admin_client, org, fake_slack):
+    make_connection(org, fake_slack)
+    fake_slack.revoke_all()
+
+    page = admin_client.post(f"{URL}slack/disconnect/", {"confirm": "on"}, follow=True).content.decode()
+
+    assert (
+        "Slack disconnected. Roster deleted its token. Slack no longer accepted Roster&#x27;s token for Acme Ops "
+        "(the app was removed or its token revoked): if Roster is still in the workspace&#x27;s list of apps, "
+        "remove it in Slack." in page
+    )
+    assert not SlackConnection.objects.exists()
+
+
+def slack_is_down(fake_slack):
+    for method in ("apps.uninstall", "auth.revoke"):
+        fake_slack.fail_next(method, status=503, body={"ok": False, "error": "service_unavailable"})
+
+
 def test_disconnect_still_deletes_the_token_when_slack_is_down(admin_client, org, fake_slack):
     make_connection(org, fake_slack)
-    fake_slack.fail_next("auth.revoke", status=503, body={"ok": False, "error": "service_unavailable"})
+    slack_is_down(fake_slack)
 
     admin_client.post(f"{URL}slack/disconnect/", {"confirm": "on"})
 
     assert not SlackConnection.objects.exists()
     summary = AuditEvent.objects.get(provider="slack", action="disconnect").summary
-    assert "Slack could not revoke the token (http_503): remove the app in Slack to be sure" in summary
+    assert (
+        "Roster could neither remove the app (http_503) nor revoke the token (http_503): remove the app in Slack"
+        in summary
+    )
 
 
 def test_the_page_says_when_slack_could_not_revoke_the_token(admin_client, org, fake_slack):
     make_connection(org, fake_slack)
-    fake_slack.fail_next("auth.revoke", status=503, body={"ok": False, "error": "service_unavailable"})
+    slack_is_down(fake_slack)
 
     page = admin_client.post(f"{URL}slack/disconnect/", {"confirm": "on"}, follow=True).content.decode()
 
-    assert "Roster revoked its token" not in page
+    assert "Roster revoked its token" not in page and "Roster removed its app" not in page
     assert (
-        "Slack disconnected. Roster deleted its token, but Slack could not revoke the token (http_503): "
-        "remove the app in Slack to be sure." in page
+        "Slack disconnected. Roster deleted its token. Roster could neither remove its app from Acme Ops (http_503) "
+        "nor revoke its token (http_503): remove the Roster app from Acme Ops in Slack." in page
     )
 
 
@@ -221,20 +313,28 @@ def test_disconnecting_twice_says_slack_was_already_disconnected(admin_client, o
 
 
 @pytest.mark.django_db(transaction=True)
-def test_disconnect_revokes_before_any_transaction_holds_the_connection_row(admin_client, org, fake_slack, monkeypatch):
+def test_disconnect_calls_slack_before_any_transaction_holds_the_connection_row(
+    admin_client, org, fake_slack, monkeypatch
+):
     make_connection(org, fake_slack)
+    fake_slack.fail_next("apps.uninstall", body={"ok": False, "error": "invalid_client_id"})  # then auth.revoke
     in_transaction = []
-    real_revoke = slack.SlackClient.auth_revoke
 
-    def spy(self):
-        in_transaction.append(db_connection.in_atomic_block)
-        return real_revoke(self)
+    def spy(name):
+        real = getattr(slack.SlackClient, name)
 
-    monkeypatch.setattr(slack.SlackClient, "auth_revoke", spy)
+        def call(self, **kwargs):
+            in_transaction.append((name, db_connection.in_atomic_block))
+            return real(self, **kwargs)
+
+        monkeypatch.setattr(slack.SlackClient, name, call)
+
+    spy("apps_uninstall")
+    spy("auth_revoke")
 
     admin_client.post(f"{URL}slack/disconnect/", {"confirm": "on"})
 
-    assert in_transaction == [False]
+    assert in_transaction == [("apps_uninstall", False), ("auth_revoke", False)]
     assert not SlackConnection.objects.exists()
 
 
@@ -276,23 +376,44 @@ def test_the_api_says_not_connected_and_what_the_operator_must_set(client, org):
     }
 
 
-def test_the_api_disconnects_and_revokes(client, org, fake_slack):
+def test_the_api_disconnects_and_removes_the_app(client, org, fake_slack):
     connection = make_connection(org, fake_slack)
     response = client.delete(API, **bearer(org, "admin"))
     assert response.status_code == 200 and response.json()["connected"] is False
     assert response.json()["tokenRevoked"] is True
-    assert response.json()["tokenNote"] == "Roster revoked its token and deleted it."
-    assert fake_slack.tokens[connection.bot_token]["revoked"] is True
+    assert response.json()["tokenNote"] == "Roster deleted its token. Roster removed its app from Acme Ops."
+    assert fake_slack.tokens[connection.bot_token]["revoked"] is True and fake_slack.uninstalled == ["T0ACME"]
+    assert fake_slack.client_secret not in response.content.decode()
     assert client.delete(API, **bearer(org, "admin")).json()["code"] == "not_connected"
+
+
+def test_the_api_says_the_token_is_revoked_when_only_auth_revoke_worked(client, org, fake_slack):
+    make_connection(org, fake_slack)
+    fake_slack.fail_next("apps.uninstall", body={"ok": False, "error": "bad_client_secret"})
+    data = client.delete(API, **bearer(org, "admin")).json()
+    assert data["tokenRevoked"] is True
+    assert data["tokenNote"].startswith("Roster deleted its token. Roster revoked its token for Acme Ops")
+
+
+def test_the_api_says_the_token_still_works_for_another_organization(client, org, other_org, fake_slack):
+    ours = make_connection(org, fake_slack)
+    make_connection(other_org, fake_slack, bot_token=ours.bot_token)
+    data = client.delete(API, **bearer(org, "admin")).json()
+    assert data["connected"] is False and data["tokenRevoked"] is False
+    assert data["tokenNote"] == (
+        "Roster deleted its token. Roster still works in Acme Ops for another organization, so the app stays there."
+    )
+    assert fake_slack.tokens[ours.bot_token]["revoked"] is False
 
 
 def test_the_api_says_when_slack_could_not_revoke_the_token(client, org, fake_slack):
     make_connection(org, fake_slack)
-    fake_slack.fail_next("auth.revoke", status=503, body={"ok": False, "error": "service_unavailable"})
+    slack_is_down(fake_slack)
     data = client.delete(API, **bearer(org, "admin")).json()
     assert data["connected"] is False and data["tokenRevoked"] is False
     assert data["tokenNote"] == (
-        "Roster deleted its token, but Slack could not revoke the token (http_503): remove the app in Slack to be sure."
+        "Roster deleted its token. Roster could neither remove its app from Acme Ops (http_503) nor revoke its "
+        "token (http_503): remove the Roster app from Acme Ops in Slack."
     )
 
 

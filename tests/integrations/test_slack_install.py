@@ -16,6 +16,7 @@ from tests.integrations.slack_flow import (
     add_to_slack,
     callback_path,
     decide_on_slack,
+    make_connection,
     query_of,
     start_install,
 )
@@ -214,29 +215,73 @@ def test_reconnecting_to_another_workspace_is_refused_and_keeps_the_rotations_wo
     assert not AuditEvent.objects.filter(provider="slack", action="reconnect").exists()
 
 
-def test_a_refused_install_into_another_workspace_revokes_the_token_slack_gave_there(admin_client, fake_slack):
+def test_a_refused_install_into_another_workspace_removes_the_app_from_there(admin_client, fake_slack):
     first = add_to_slack(admin_client, fake_slack)
     fake_slack.team_id, fake_slack.team_name = "T0OTHER", "Other Co"
 
     back = decide_on_slack(fake_slack, start_install(admin_client))
     page = admin_client.get(callback_path(back), follow=True).content.decode().replace("&#x27;", "'")
 
-    other = [t for t in fake_slack.tokens if t != first.bot_token]
-    assert [fake_slack.tokens[t]["revoked"] for t in other] == [True]
+    (other,) = [t for t in fake_slack.tokens if t != first.bot_token]
+    assert [c.token for c in fake_slack.calls_of("apps.uninstall")] == [other]
+    assert fake_slack.uninstalled == ["T0OTHER"] and fake_slack.calls["auth.revoke"] == 0
+    assert fake_slack.tokens[other]["revoked"] is True
     assert fake_slack.tokens[first.bot_token]["revoked"] is False
-    assert "Roster revoked the token Slack gave it for Other Co" in page
+    assert "Nothing was changed. Roster removed its app from Other Co." in page
+    assert fake_slack.client_secret not in page and other not in page
+
+
+def test_a_refused_install_revokes_the_token_when_slack_cannot_remove_the_app(admin_client, fake_slack):
+    first = add_to_slack(admin_client, fake_slack)
+    fake_slack.team_id, fake_slack.team_name = "T0OTHER", "Other Co"
+    fake_slack.fail_next("apps.uninstall", body={"ok": False, "error": "bad_client_secret"})
+
+    back = decide_on_slack(fake_slack, start_install(admin_client))
+    page = admin_client.get(callback_path(back), follow=True).content.decode().replace("&#x27;", "'")
+
+    (other,) = [t for t in fake_slack.tokens if t != first.bot_token]
+    assert fake_slack.tokens[other]["revoked"] is True and fake_slack.tokens[first.bot_token]["revoked"] is False
+    assert (
+        "Roster revoked its token for Other Co, so it cannot act there, but Slack could not remove the app "
+        "(bad_client_secret): to take the app off the workspace's list of apps too, remove it in Slack." in page
+    )
 
 
 def test_a_refused_install_says_when_slack_could_not_revoke_the_other_token(admin_client, fake_slack):
     add_to_slack(admin_client, fake_slack)
     fake_slack.team_id, fake_slack.team_name = "T0OTHER", "Other Co"
-    fake_slack.fail_next("auth.revoke", status=503, body={"ok": False, "error": "service_unavailable"})
+    for method in ("apps.uninstall", "auth.revoke"):
+        fake_slack.fail_next(method, status=503, body={"ok": False, "error": "service_unavailable"})
 
     back = decide_on_slack(fake_slack, start_install(admin_client))
     page = admin_client.get(callback_path(back), follow=True).content.decode().replace("&#x27;", "'")
 
-    assert "Roster could not revoke the token Slack gave it for Other Co (http_503)" in page
+    assert (
+        "Roster could neither remove its app from Other Co (http_503) nor revoke its token (http_503): "
+        "remove the Roster app from Other Co in Slack." in page
+    )
     assert SlackConnection.objects.get().team_id == "T0ACME"
+
+
+def test_a_refused_install_into_a_workspace_another_organization_uses_leaves_it_alone(
+    admin_client, other_org, fake_slack
+):
+    """Slack gives the app one bot token per workspace: the token of the refused install is theirs."""
+    first = add_to_slack(admin_client, fake_slack)
+    fake_slack.team_id, fake_slack.team_name = "T0OTHER", "Other Co"
+    theirs = make_connection(other_org, fake_slack)
+
+    back = decide_on_slack(fake_slack, start_install(admin_client))
+    page = admin_client.get(callback_path(back), follow=True).content.decode().replace("&#x27;", "'")
+
+    assert "You added Roster to the Slack workspace Other Co, but Roster is connected to Acme Ops" in page
+    assert "Roster still works in Other Co for another organization, so the app stays there." in page
+    assert "Globex" not in page
+    assert fake_slack.calls["apps.uninstall"] == 0 and fake_slack.calls["auth.revoke"] == 0
+    assert not any(info["revoked"] for info in fake_slack.tokens.values())
+    theirs.refresh_from_db()
+    assert (theirs.team_id, theirs.status, theirs.last_error) == ("T0OTHER", "active", "")
+    assert SlackConnection.objects.get(organization=first.organization).team_id == "T0ACME"
 
 
 def test_a_link_to_the_callback_cannot_cancel_the_install_the_admin_is_in(admin_client, fake_slack):
