@@ -10,7 +10,7 @@ Overrides can also be listed, created and removed through the API, classic
 (`/schedules/{id}/overrides`) and shift-based (`/v3/schedules/{id}/overrides`), with PagerDuty's
 rules: a past override cannot be removed, one in progress is cut at `now()`; a key in
 `read_only_keys` gets 403 on every write. Account-wide webhook subscriptions can be created (the
-answer carries the signing secret, as PagerDuty's does once), listed and deleted
+answer carries the signing secret, as PagerDuty's does once), listed, read, updated (PUT) and deleted
 (`webhook_subscriptions`: id → subscription, secret included).
 Extend it with `server.route("GET", r"/schedules/(?P<id>\\w+)", handler)`, where a handler
 takes (fake, request, match) and returns (status, body_dict[, headers]).
@@ -121,6 +121,8 @@ class FakePagerDuty:
         self.route("PUT", r"/v3/schedules/(?P<id>\w+)/overrides/(?P<override_id>\w+)", _override_v3_update)
         self.route("GET", r"/webhook_subscriptions", _subscriptions_list)
         self.route("POST", r"/webhook_subscriptions", _subscription_create)
+        self.route("GET", r"/webhook_subscriptions/(?P<id>\w+)", _subscription_get)
+        self.route("PUT", r"/webhook_subscriptions/(?P<id>\w+)", _subscription_update)
         self.route("DELETE", r"/webhook_subscriptions/(?P<id>\w+)", _subscription_delete)
 
     # -- configuration --
@@ -670,6 +672,33 @@ def _subscription_create(fake, request, match, user):
     created = copy.deepcopy(sub)
     created["delivery_method"]["secret"] = secret
     return 201, {"webhook_subscription": created}
+
+
+def _subscription_shown(sub: dict) -> dict:
+    """A subscription as PagerDuty reads it back: without its secret."""
+    return copy.deepcopy({k: v for k, v in sub.items() if k != "secret"})
+
+
+@authenticated
+def _subscription_get(fake, request, match, user):
+    """GET /webhook_subscriptions/{id}: the subscription (no secret), or 404."""
+    sub = fake.webhook_subscriptions.get(match["id"])
+    if sub is None:
+        return 404, {"error": {"message": "Not Found", "code": 2100}}
+    return 200, {"webhook_subscription": _subscription_shown(sub)}
+
+
+@authenticated
+def _subscription_update(fake, request, match, user):
+    """PUT /webhook_subscriptions/{id}: the fields sent replace the stored ones (`events` whole)."""
+    if request.token in fake.read_only_keys:
+        return 403, ACCESS_DENIED
+    sub = fake.webhook_subscriptions.get(match["id"])
+    if sub is None:
+        return 404, {"error": {"message": "Not Found", "code": 2100}}
+    asked = request.json().get("webhook_subscription") or {}
+    sub.update({k: asked[k] for k in ("events", "description", "active", "filter") if k in asked})
+    return 200, {"webhook_subscription": _subscription_shown(sub)}
 
 
 @authenticated

@@ -86,6 +86,12 @@ class WebhookEndpoint(Schema):
         description="The PagerDuty subscription Roster created or found for this URL "
         "(Create the subscription for me then offers Recreate instead)."
     )
+    subscription_missing_events: list[str] = Field(
+        description="Events Roster reads that this subscription does not send and PagerDuty refused to add "
+        "(the connection cannot write): recreate it, or add them to it in PagerDuty. Empty once it sends them all; "
+        "Roster checks once a day and adds those it lacks when it may.",
+        examples=[["incident.reassigned", "incident.priority_updated"]],
+    )
 
 
 class IdName(Schema):
@@ -180,6 +186,7 @@ def webhook_url(request):
         "lastRefusedReason": endpoint.last_rejected_reason or None,
         "refusalNeedsAttention": selectors.refusal_is_news(endpoint, org),
         "subscriptionId": endpoint.subscription_id or None,
+        "subscriptionMissingEvents": endpoint.subscription_missing_events if endpoint.subscription_id else [],
     }
 
 
@@ -195,6 +202,13 @@ class Subscription(Schema):
     secret_last4: str | None
     deleted: list[str] = Field(description="Replaced subscriptions deleted in PagerDuty, with their secrets.")
     not_deleted: list[str] = Field(description="Replaced subscriptions PagerDuty did not delete: delete them by hand.")
+    events_added: list[str] = Field(
+        description="A subscription found (not created): the events Roster reads that it did not send, added to it."
+    )
+    events_missing: list[str] = Field(
+        description="A subscription found (not created): the events Roster reads that it does not send and "
+        "PagerDuty refused to add (the connection cannot write): recreate it, or add them to it in PagerDuty."
+    )
 
 
 def _subscription_refused(error: services.SubscriptionError) -> ApiError:
@@ -216,7 +230,8 @@ def _subscription_refused(error: services.SubscriptionError) -> ApiError:
 def webhook_subscription(request, payload: SubscriptionCreate | None = None):
     """What the card's "Create the subscription for me" (and Recreate) does (admins): a 201 with the
     subscription created in PagerDuty and its signing secret saved (last 4 only), or a 200 when one to this
-    URL already existed (only recorded: paste its secret with addWebhookSecret, or recreate). 409
+    URL already existed (only recorded: paste its secret with addWebhookSecret, or recreate; the events Roster
+    reads that it lacked are added to it, `eventsAdded`, or listed in `eventsMissing` when PagerDuty refused). 409
     `not_connected`, `subscription_exists` (one is recorded: send `recreate`), `subscription_in_progress`
     (another request is creating it), `write_refused` (the connection cannot write subscriptions), or
     PagerDuty's refusal (e.g. `pagerduty_unauthorized`); 502 `no_signing_secret` (created, but PagerDuty sent
@@ -234,6 +249,8 @@ def webhook_subscription(request, payload: SubscriptionCreate | None = None):
         "secretLast4": result.secret_last4 or None,
         "deleted": list(result.deleted),
         "notDeleted": list(result.not_deleted),
+        "eventsAdded": list(result.events.added) if result.events else [],
+        "eventsMissing": list(result.events.missing) if result.events else [],
     }
     return Status(201, body) if result.created else body
 

@@ -34,6 +34,9 @@ class WebhookEndpoint(models.Model):
     subscription_id = models.CharField(max_length=40, blank=True, default="")
     subscription_found_at = models.DateTimeField(null=True, blank=True)
     subscription_claimed_at = models.DateTimeField(null=True, blank=True)
+    # Events Roster reads that the recorded subscription does not send, and PagerDuty refused to add
+    # (the card names them); empty once it sends them all (services.webhook_subscription_bring_up_to_date).
+    subscription_missing_events = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -3,6 +3,7 @@ API and tests call. Secrets are never logged or returned: only their last 4 char
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +26,8 @@ from . import processing, signature
 from .models import Delivery, WebhookEndpoint, WebhookSecret
 from .queueing import queue_deliveries
 from .selectors import active_secrets
+
+log = logging.getLogger(__name__)
 
 PROVIDER = "pagerduty"
 MIN_SECRET_LENGTH = 8
@@ -215,6 +218,7 @@ class SubscriptionResult:
     secret_last4: str = ""
     deleted: tuple[str, ...] = ()  # replaced subscriptions deleted in PagerDuty (Recreate)
     not_deleted: tuple[str, ...] = ()  # replaced subscriptions PagerDuty did not delete
+    events: SubscriptionEvents | None = None  # a found one: what bringing its events up to date did
 
 
 # A claim older than this is from a request that died: another click may take over.
@@ -279,7 +283,8 @@ def _subscription_create_claimed(connection, endpoint: WebhookEndpoint, *, actor
         _record_subscription(
             endpoint, found, actor=actor, summary=f"Found the webhook subscription {found} to this URL"
         )
-        return SubscriptionResult(subscription_id=found, created=False)
+        events = webhook_subscription_bring_up_to_date(endpoint=endpoint, actor=actor, client=client)
+        return SubscriptionResult(subscription_id=found, created=False, events=events)
     try:
         subscription = client.create_webhook_subscription(
             url=url, events=processing.SUBSCRIBED_EVENTS, description=f"Roster ({organization.name})"
@@ -340,9 +345,9 @@ def _subscription_create_claimed(connection, endpoint: WebhookEndpoint, *, actor
 
 def _record_subscription(endpoint: WebhookEndpoint, subscription_id: str, *, actor, summary: str) -> None:
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-        subscription_id=subscription_id, subscription_found_at=timezone.now()
+        subscription_id=subscription_id, subscription_found_at=timezone.now(), subscription_missing_events=[]
     )
-    endpoint.subscription_id = subscription_id
+    endpoint.subscription_id, endpoint.subscription_missing_events = subscription_id, []
     audit_record(
         organization=endpoint.organization,
         provider=PROVIDER,
@@ -351,3 +356,103 @@ def _record_subscription(endpoint: WebhookEndpoint, subscription_id: str, *, act
         summary=summary,
         detail={"subscription_id": subscription_id},
     )
+
+
+# --- The recorded subscription sends every event Roster reads ------------------------------------
+
+
+@dataclass(frozen=True)
+class SubscriptionEvents:
+    """What bringing the recorded subscription up to date did. `outcome`: "up_to_date" (it sends every
+    event Roster reads), "added" (`added` were added), "refused" (PagerDuty refused to add `missing`),
+    "gone" (deleted in PagerDuty: forgotten), "later" (PagerDuty could not answer now: the next run
+    tries again), "unknown" (PagerDuty refused to show it, or no subscription or connection to ask)."""
+
+    outcome: str
+    added: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+
+AUDIT_SUMMARY_MAX = 300  # AuditEvent.summary
+
+
+def webhook_subscription_bring_up_to_date(
+    *, endpoint: WebhookEndpoint, actor: Actor | None = None, client: pd.PagerDutyClient | None = None
+) -> SubscriptionEvents:
+    """Make the recorded subscription send every event of SUBSCRIBED_EVENTS: read it, and when it lacks
+    some, PUT the events it sends followed by those it lacks (PagerDuty's own kept, in their order).
+    A subscription deleted in PagerDuty is forgotten (the card offers Create again); a 403 records that
+    the connection cannot write and keeps what is missing for the card; anything transient changes
+    nothing. Each write is conditional on the same subscription still being recorded (a Recreate may
+    have replaced it meanwhile). `client`: the caller's (beat passes a budgeted one)."""
+    subscription_id = endpoint.subscription_id
+    connection = get_connection(endpoint.organization)
+    if not subscription_id or connection is None:
+        return SubscriptionEvents("unknown")
+    client = client or client_for(connection)
+    missing: list[str] = []
+    try:
+        sends = [str(e) for e in client.get_webhook_subscription(subscription_id)["events"]]
+        missing = [e for e in processing.SUBSCRIBED_EVENTS if e not in sends]
+        if missing:
+            client.update_webhook_subscription_events(subscription_id, sends + missing)
+    except pd.NotFound:
+        _forget_subscription(endpoint, subscription_id, actor=actor)
+        return SubscriptionEvents("gone")
+    except pd.Forbidden:
+        if not missing:
+            return SubscriptionEvents("unknown")  # not allowed to read it: what it sends is unknown
+        connection_record_write_access(connection, False)
+        _record_missing_events(endpoint, subscription_id, missing)
+        return SubscriptionEvents("refused", missing=tuple(missing))
+    except pd.PagerDutyError as error:
+        log.info("Webhook subscription %s not checked now: %s", subscription_id, error.code)
+        return SubscriptionEvents("unknown" if error.permanent else "later")
+    _record_missing_events(endpoint, subscription_id, [])
+    if not missing:
+        return SubscriptionEvents("up_to_date")
+    connection_record_write_access(connection, True)
+    audit_record(
+        organization=endpoint.organization,
+        provider=PROVIDER,
+        action="webhook_subscription_events",
+        actor=actor,
+        summary=_clip(
+            f"Added {len(missing)} event{'s' if len(missing) != 1 else ''} to the webhook subscription "
+            f"{subscription_id}: {', '.join(missing)}"
+        ),
+        detail={"subscription_id": subscription_id, "added": missing},
+    )
+    return SubscriptionEvents("added", added=tuple(missing))
+
+
+def _record_missing_events(endpoint: WebhookEndpoint, subscription_id: str, missing: list[str]) -> None:
+    """What the recorded subscription does not send, for the card; written only while it is still the
+    recorded one."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk, subscription_id=subscription_id).update(
+        subscription_missing_events=missing
+    )
+    endpoint.subscription_missing_events = missing
+
+
+def _forget_subscription(endpoint: WebhookEndpoint, subscription_id: str, *, actor) -> None:
+    """The recorded subscription is gone in PagerDuty: forget it (unless a Recreate replaced it
+    meanwhile), so the card offers Create again."""
+    forgotten = WebhookEndpoint.objects.filter(pk=endpoint.pk, subscription_id=subscription_id).update(
+        subscription_id="", subscription_found_at=None, subscription_missing_events=[]
+    )
+    if not forgotten:
+        return
+    endpoint.subscription_id, endpoint.subscription_found_at, endpoint.subscription_missing_events = "", None, []
+    audit_record(
+        organization=endpoint.organization,
+        provider=PROVIDER,
+        action="webhook_subscription",
+        actor=actor,
+        summary=f"The webhook subscription {subscription_id} is gone in PagerDuty: Roster forgot it",
+        detail={"subscription_id": subscription_id, "gone": True},
+    )
+
+
+def _clip(text: str, limit: int = AUDIT_SUMMARY_MAX) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

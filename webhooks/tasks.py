@@ -8,18 +8,22 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from integrations.connections import enqueue_each
 from integrations.pagerduty import client as pd
+from integrations.pagerduty.models import PagerDutyConnection
 from integrations.pagerduty.selectors import get_connection
 from integrations.pagerduty.services import client_for
 
-from . import processing, selectors
-from .models import Delivery, Incident
+from . import processing, selectors, services
+from .models import Delivery, Incident, WebhookEndpoint
 from .queueing import queue_deliveries
 
 log = logging.getLogger(__name__)
 # Deliveries per message the sweeper sends: enough to save per-message overhead, few enough that
 # both worker processes share a backlog.
 SWEEP_MESSAGE_SIZE = 50
+# Seconds the daily subscription check waits for room in the credential's background budget.
+SUBSCRIPTION_CHECK_BUDGET_WAIT = 5.0
 
 
 @shared_task(acks_late=True)
@@ -62,3 +66,29 @@ def sweep_deliveries() -> int:
     if ids:
         log.info("Sweeper queued %s of %s unprocessed webhook deliveries", len(queued), len(ids))
     return len(queued)
+
+
+@shared_task
+def start_subscription_checks() -> int:
+    """Beat, once a day: one check per endpoint with a recorded PagerDuty subscription whose
+    organization's connection is usable (each its own task: one failing stops no other)."""
+    return enqueue_each(
+        WebhookEndpoint.objects.exclude(subscription_id="").filter(
+            organization__pagerduty_connection__status=PagerDutyConnection.Status.ACTIVE
+        ),
+        check_subscription,
+    )
+
+
+@shared_task
+def check_subscription(endpoint_id: int) -> str:
+    """Add to the recorded subscription the events Roster reads that it does not send (see
+    services.webhook_subscription_bring_up_to_date). PagerDuty's trouble waits for tomorrow's run."""
+    endpoint = WebhookEndpoint.objects.select_related("organization").filter(pk=endpoint_id).first()
+    if endpoint is None:
+        return "gone"
+    connection = get_connection(endpoint.organization)
+    if connection is None or connection.status != PagerDutyConnection.Status.ACTIVE:
+        return "not connected"
+    client = client_for(connection, background=True, budget_wait=SUBSCRIPTION_CHECK_BUDGET_WAIT)
+    return services.webhook_subscription_bring_up_to_date(endpoint=endpoint, client=client).outcome

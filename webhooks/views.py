@@ -4,6 +4,7 @@ Thin views over services.py and selectors.py."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -92,11 +93,12 @@ def create_subscription(request):
     except services.SubscriptionError as error:
         return render_integrations_page(request, extra={"wh_subscription_error": error}, status=400)
     if not result.created:
-        messages.info(
+        events = result.events
+        (messages.warning if events and events.outcome == "refused" else messages.info)(
             request,
             f"Subscription {result.subscription_id} already delivers to this URL, so Roster created none. PagerDuty "
             "shows a signing secret only when a subscription is created: paste it with Add signing secret if you "
-            "have it, or click Recreate.",
+            "have it, or click Recreate." + _events_note(events),
         )
         return _back_to_card()
     text = f"PagerDuty subscription {result.subscription_id} created; its signing secret (ending in {result.secret_last4}) is saved."
@@ -111,6 +113,25 @@ def create_subscription(request):
     else:
         messages.success(request, text)
     return _back_to_card()
+
+
+def _events_note(events: services.SubscriptionEvents | None) -> str:
+    """What bringing a found subscription's events up to date did, in a sentence."""
+    if events is None:
+        return ""
+    if events.outcome == "added":
+        n = len(events.added)
+        return f" Added the {n} event{pluralize(n)} it did not send: {', '.join(events.added)}."
+    if events.outcome == "refused":
+        return (
+            f" It does not send {', '.join(events.missing)}, and PagerDuty refused to add them (the connection is "
+            "read-only or lacks the webhook_subscriptions.write scope): add them to it in PagerDuty."
+        )
+    if events.outcome == "later":
+        return " PagerDuty could not say now which events it sends: Roster checks once a day and adds those it lacks."
+    if events.outcome == "gone":
+        return " PagerDuty then no longer found it, so Roster forgot it: click Create the subscription for me again."
+    return ""
 
 
 @login_required

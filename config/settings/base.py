@@ -265,6 +265,9 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-upcoming": _every("notifications.tasks.upcoming", minutes=1),
     # Every minute: queue webhook deliveries that were stored but never processed (broker was down).
     "webhooks-sweep-deliveries": _every("webhooks.tasks.sweep_deliveries", minutes=1),
+    # Once a day: add to each recorded PagerDuty webhook subscription the events Roster reads that it does not
+    # send (one made when Roster asked for fewer, or by hand); what PagerDuty refuses is named on the card.
+    "webhooks-subscription-events": _every("webhooks.tasks.start_subscription_checks", days=1),
     # Every minute: cover requests nobody took expire at their end, and are announced an hour before their start.
     "covers-expire": _every("covers.tasks.expire", minutes=1),
 }

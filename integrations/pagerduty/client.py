@@ -771,6 +771,24 @@ class PagerDutyClient:
                 if isinstance(s, dict) and (s.get("delivery_method") or {}).get("url") == url
             ]
 
+    def get_webhook_subscription(self, subscription_id: str) -> JSON:
+        """`GET /webhook_subscriptions/{id}`: the subscription (`events`, `active`, ...), without its
+        secret. NotFound once it was deleted. An answer without its list of events is unreadable, never
+        taken for a subscription that sends nothing."""
+        answer = self.get(f"/webhook_subscriptions/{_segment(subscription_id)}")
+        with _unreadable("a webhook subscription"):
+            subscription = answer["webhook_subscription"]
+            if not isinstance(subscription["events"], list):
+                raise TypeError("events is not a list")
+            return dict(subscription)
+
+    def update_webhook_subscription_events(self, subscription_id: str, events: list[str]) -> JSON:
+        """`PUT /webhook_subscriptions/{id}` with only `events`: PagerDuty replaces the whole list, so
+        send every event it should keep sending. Forbidden for read-only keys or a missing scope."""
+        body = {"webhook_subscription": {"events": events}}
+        answer = self.request("PUT", f"/webhook_subscriptions/{_segment(subscription_id)}", json=body)
+        return answer.get("webhook_subscription") or {}
+
     def delete_webhook_subscription(self, subscription_id: str) -> None:
         """`DELETE /webhook_subscriptions/{id}` (Recreate removes the subscription it replaces)."""
         self.request("DELETE", f"/webhook_subscriptions/{_segment(subscription_id)}")

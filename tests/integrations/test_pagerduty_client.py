@@ -342,3 +342,48 @@ def test_a_schedule_search_keeps_only_shift_based_schedules_whose_name_matches(r
         match=[matchers.query_param_matcher({"query": "night", "limit": "100", "offset": "0"})],
     )
     assert [s["name"] for s in pd_client.list_schedules("night")] == ["Nightly", "Late NIGHT"]
+
+
+SUBSCRIPTION_URL = pd_mocks.api("/webhook_subscriptions/PSUB001")
+
+
+def test_a_webhook_subscription_is_read_with_the_events_it_sends(rsps, pd_client):
+    sub = {"id": "PSUB001", "type": "webhook_subscription", "events": ["incident.triggered"], "active": True}
+    rsps.add(responses.GET, SUBSCRIPTION_URL, json={"webhook_subscription": sub})
+    assert pd_client.get_webhook_subscription("PSUB001")["events"] == ["incident.triggered"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {},
+        {"webhook_subscription": None},
+        {"webhook_subscription": {"id": "PSUB001"}},
+        {"webhook_subscription": {"events": "x"}},
+    ],
+)
+def test_a_webhook_subscription_without_its_events_is_unreadable_not_one_sending_nothing(rsps, pd_client, answer):
+    rsps.add(responses.GET, SUBSCRIPTION_URL, json=answer)
+    with pytest.raises(pd.UnreadableResponse):
+        pd_client.get_webhook_subscription("PSUB001")
+
+
+@pytest.mark.parametrize("status, error", [(404, pd.NotFound), (403, pd.Forbidden), (401, pd.Unauthorized)])
+def test_reading_or_updating_a_webhook_subscription_raises_the_typed_errors(rsps, pd_client, status, error):
+    rsps.add(responses.GET, SUBSCRIPTION_URL, status=status, json={"error": {"message": "No", "code": 2100}})
+    rsps.add(responses.PUT, SUBSCRIPTION_URL, status=status, json={"error": {"message": "No", "code": 2100}})
+    with pytest.raises(error):
+        pd_client.get_webhook_subscription("PSUB001")
+    with pytest.raises(error):
+        pd_client.update_webhook_subscription_events("PSUB001", ["incident.triggered"])
+
+
+def test_updating_a_webhook_subscriptions_events_sends_only_the_events(rsps, pd_client):
+    events = ["incident.triggered", "incident.reassigned"]
+    rsps.add(
+        responses.PUT,
+        SUBSCRIPTION_URL,
+        json={"webhook_subscription": {"id": "PSUB001", "events": events}},
+        match=[matchers.json_params_matcher({"webhook_subscription": {"events": events}})],
+    )
+    assert pd_client.update_webhook_subscription_events("PSUB001", events)["events"] == events

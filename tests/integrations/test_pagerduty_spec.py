@@ -221,6 +221,14 @@ SUBSCRIPTION = {
         "delivery_method": {"type": "http_delivery_method", "url": "https://roster.example/w/x", "secret": "s3cr3t"},
     }
 }
+# As PagerDuty reads one back (no secret), with the events it sends.
+SUBSCRIPTION_READ = {
+    "id": "PY1OQWI",
+    "type": "webhook_subscription",
+    "delivery_method": {"type": "http_delivery_method", "url": "https://roster.example/w/x"},
+    "events": ["incident.triggered", "incident.resolved"],
+    "filter": {"type": "account_reference"},
+}
 
 V2_OVERRIDE = {
     "id": "PQ47DCP",
@@ -369,6 +377,22 @@ CASES: dict[str, list[Case]] = {
                 [SUBSCRIPTION["webhook_subscription"], {**SUBSCRIPTION["webhook_subscription"], "id": "PY1OQWJ"}],
             ),
             lambda c: c.find_webhook_subscriptions("https://roster.example/w/x"),
+        )
+    ],
+    "get_webhook_subscription": [
+        Case(
+            "by-id",
+            get("/webhook_subscriptions/PY1OQWI", {"webhook_subscription": {**SUBSCRIPTION_READ, "active": True}}),
+            lambda c: c.get_webhook_subscription("PY1OQWI"),
+        )
+    ],
+    "update_webhook_subscription_events": [
+        Case(
+            "events-only",
+            lambda rsps: rsps.add(
+                responses.PUT, api("/webhook_subscriptions/PY1OQWI"), json={"webhook_subscription": SUBSCRIPTION_READ}
+            ),
+            lambda c: c.update_webhook_subscription_events("PY1OQWI", processing.SUBSCRIBED_EVENTS),
         )
     ],
     "delete_webhook_subscription": [

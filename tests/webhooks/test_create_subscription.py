@@ -243,6 +243,8 @@ def test_a_script_creates_and_recreates_the_subscription_as_the_card_does(client
         "secretLast4": "Xy12",
         "deleted": [],
         "notDeleted": [],
+        "eventsAdded": [],
+        "eventsMissing": [],
     }
     assert CREATED_SECRET not in created.content.decode()
     assert WebhookSecret.objects.get(organization=org).subscription_id == "PY1OL64"
@@ -273,6 +275,8 @@ def test_a_script_is_told_of_a_subscription_made_by_hand(client, org, connected,
         "secretLast4": None,
         "deleted": [],
         "notDeleted": [],
+        "eventsAdded": [],
+        "eventsMissing": [],
     }
 
 
