@@ -57,6 +57,18 @@ def test_with_no_rotation_following_a_schedule_only_admins_are_told_how_to_make_
     )
 
 
+def test_the_lede_names_the_organization_in_its_sentence(client, admin_user, member_user):
+    """Not "Connect the tools your team already uses. Acme." with the name dangling after it."""
+    lede = re.compile(r'<p class="lede">(.*?)</p>', re.S)
+    client.force_login(admin_user)
+    assert lede.search(client.get(URL).content.decode()).group(1) == "Connect the tools Acme already uses."
+    client.force_login(member_user)
+    assert (
+        lede.search(client.get(URL).content.decode()).group(1)
+        == "Connect the tools Acme already uses · only admins can change integrations."
+    )
+
+
 def test_anonymous_visitors_are_sent_to_sign_in(client, db):
     response = client.get(URL)
     assert response.status_code == 302
