@@ -116,3 +116,18 @@ def test_a_member_pages_through_incidents_with_a_status_filter_kept(member_at_wi
     pager.get_by_role("link", name="Previous").click()
     shows(page, 1, triggered[:50])
     expect(filters.get_by_label("Status")).to_have_value("triggered")
+
+
+def test_each_filter_s_label_stays_on_the_line_of_its_list(member_at_width, org):
+    """On a phone the filters wrap: a label never ends one line with its list starting the next."""
+    for n, service in enumerate(("Checkout API", "Database", "Payments for the European web shop and mobile apps")):
+        Incident.objects.create(organization=org, pagerduty_id=f"PSVC{n}", service_id=f"PS{n}", service_name=service)
+    page = member_at_width
+    page.goto("/incidents/")
+    filters = page.get_by_role("form", name="Filter incidents")
+    for name in ("Status", "Service"):
+        label = filters.locator("label", has_text=name).bounding_box()
+        field = filters.get_by_label(name).bounding_box()
+        middle = label["y"] + label["height"] / 2
+        assert field["y"] <= middle <= field["y"] + field["height"], f"{name}: label {label}, list {field}"
+    assert_fits(page)

@@ -136,3 +136,21 @@ def test_a_new_rotation_takes_the_suggested_browser_time_zone_after_a_wrong_one_
     expect(page.get_by_text("Rotation “Night” created.")).to_be_visible()
     expect(page.locator(".page-head")).to_contain_text("Asia/Tokyo")
     fits(page)
+
+
+def test_the_override_and_member_forms_line_up_their_fields_and_button_on_a_laptop(signed_in_page, org):
+    """On one row: every label at the same height (a field with help text below it does not push
+    its neighbours' labels down) and the button level with the fields, not hanging below them."""
+    page = signed_in_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"/rotations/{rotation(org).pk}/")
+    override = page.get_by_test_id("override-form")
+    member = page.locator("form.row-form", has=page.get_by_role("button", name="Add member"))
+    for form, button in ((override, "Add override"), (member, "Add member")):
+        labels = [round(box["y"]) for box in (label.bounding_box() for label in form.locator("label").all())]
+        assert max(labels) - min(labels) <= 1, f"{button}: labels at {labels}"
+        fields = form.locator("input:not([type=hidden]), select").first.bounding_box()
+        pressed = form.get_by_role("button", name=button).bounding_box()
+        assert abs((pressed["y"] + pressed["height"]) - (fields["y"] + fields["height"])) <= 2, (
+            f"{button}: button {pressed}, field {fields}"
+        )

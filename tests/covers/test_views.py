@@ -123,6 +123,24 @@ def test_others_see_take_and_swap_the_requester_sees_cancel(client, rotation, mi
     assert "Cover asked" in own  # beside the shift already asked for
 
 
+def test_the_cancel_dialogs_close_with_keep_not_a_second_cancel(client, rotation, mia):
+    """ "Cancel request" beside a "Cancel" that only closes the dialog: which one cancels? The button
+    that closes it says what it keeps."""
+    asked = open_request(rotation)
+    taken = open_request(rotation, start=MIA_SHIFT[0] + 3 * DAY, end=MIA_SHIFT[1] + 3 * DAY)
+    CoverRequest.objects.filter(pk=taken.pk).update(
+        status="taken", taker_name="Cy Diaz", taker_email="cy@acme.example", taken_at=NOW, apply_state="applied"
+    )
+    html = section(page(signed_in(client, mia), rotation))
+    for request, action, keep in (
+        (asked, "Cancel request", "Keep the request"),
+        (taken, "Cancel cover", "Keep the cover"),
+    ):
+        dialog = html.split(f'<dialog id="cover-cancel-{request.pk}"')[1].split("</dialog>")[0]
+        buttons = [re.sub(r"<[^>]+>", "", b).strip() for b in re.findall(r"<button[^>]*>.*?</button>", dialog)]
+        assert buttons == ["×", action, keep]
+
+
 def test_the_history_says_who_took_cancelled_or_let_expire_and_when(client, rotation, mia):
     taken = open_request(rotation)
     CoverRequest.objects.filter(pk=taken.pk).update(

@@ -36,6 +36,39 @@ def test_members_see_the_card_without_controls(member_client):
     assert "only admins can change integrations" in page
 
 
+def rotations_section(client) -> str:
+    """The text of the PagerDuty card's Rotations section."""
+    html = client.get(URL).content.decode().split('data-testid="pd-rotations"')[1].split("</section>")[0]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+
+
+def test_with_no_rotation_following_a_schedule_only_admins_are_told_how_to_make_one_follow(
+    client, admin_user, member_user, pd_connection
+):
+    """A member cannot bind a rotation: the card does not send them to do it."""
+    client.force_login(member_user)
+    section = rotations_section(client)
+    assert "No rotation follows a PagerDuty schedule yet." in section
+    assert "Bind" not in section and "Follow a PagerDuty schedule" not in section
+    client.force_login(admin_user)
+    assert (
+        "To make one follow a schedule, open it from Rotations and choose Follow a PagerDuty schedule."
+        in rotations_section(client)
+    )
+
+
+def test_the_lede_names_the_organization_in_its_sentence(client, admin_user, member_user):
+    """Not "Connect the tools your team already uses. Acme." with the name dangling after it."""
+    lede = re.compile(r'<p class="lede">(.*?)</p>', re.S)
+    client.force_login(admin_user)
+    assert lede.search(client.get(URL).content.decode()).group(1) == "Connect the tools Acme already uses."
+    client.force_login(member_user)
+    assert (
+        lede.search(client.get(URL).content.decode()).group(1)
+        == "Connect the tools Acme already uses · only admins can change integrations."
+    )
+
+
 def test_anonymous_visitors_are_sent_to_sign_in(client, db):
     response = client.get(URL)
     assert response.status_code == 302

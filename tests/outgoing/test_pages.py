@@ -32,6 +32,32 @@ def test_an_unsafe_url_is_shown_beside_the_field_with_the_dialog_open(admin_clie
     assert not Endpoint.objects.exists()
 
 
+def test_no_event_ticked_says_to_choose_one_beside_the_events_in_add_and_edit(admin_client, org):
+    """The dialog's form is novalidate and a group of checkboxes cannot be `required`: the person who
+    ticks none reads what to do, not Django's "This field is required."."""
+    response = admin_client.post("/settings/webhooks/", {"url": URL})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="id_events_error">Choose at least one event.</span>' in page
+    assert "This field is required." not in page
+    assert not Endpoint.objects.exists()
+
+    endpoint, _ = services.endpoint_create(organization=org, url=URL, events=["rotation.handoff"])
+    response = admin_client.post(f"/settings/webhooks/{endpoint.pk}/edit/", {"url": URL})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="id_events_error">Choose at least one event.</span>' in page
+    assert "This field is required." not in page
+    endpoint.refresh_from_db()
+    assert endpoint.events == ["rotation.handoff"]
+
+
+def test_an_empty_url_says_what_to_enter(admin_client):
+    page = admin_client.post("/settings/webhooks/", {"events": ["rotation.handoff"]}).content.decode()
+    assert 'id="id_url_error">Enter the URL Roster should send events to.</span>' in page
+    assert "This field is required." not in page
+
+
 def test_the_secret_is_shown_once_after_adding(admin_client):
     response = admin_client.post(
         "/settings/webhooks/", {"url": URL, "events": ["rotation.handoff"], "description": "Status"}

@@ -2,6 +2,7 @@
 documented examples)."""
 
 import datetime as dt
+import re
 
 import pytest
 import responses
@@ -393,6 +394,8 @@ def test_a_deleted_schedule_is_shown_as_deleted_not_as_an_empty_rotation(
     page = admin_client.get(f"/rotations/{rotation.pk}/").content.decode()
     assert 'data-testid="schedule-deleted"' in page
     assert "The PagerDuty schedule this rotation follows was deleted. Last known: " in page and "Ana Ortiz" in page
+    sentence = re.sub(r"<[^>]+>", "", page.split('data-testid="now-on-call">')[1].split("</p>")[0])
+    assert sentence.endswith("Last known: Ana Ortiz.")  # the full stop right after the name, no space before it
     api_json = admin_client.get(f"/api/rotations/{rotation.pk}/current").json()
     assert api_json["scheduleDeleted"] is True and api_json["onCall"][0]["name"] == "Ana Ortiz"
 
