@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.utils import timezone
 from django.utils.timesince import timeuntil
@@ -49,4 +50,13 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         signin.forget_failed_sign_ins(form.user)
         services.email_confirm(user=form.user)
+        return response
+
+
+class SignOutView(auth_views.LogoutView):
+    """Django's sign-out, then the sign-in page says it happened (the new session carries the message)."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, "You are signed out.")
         return response

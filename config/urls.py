@@ -8,7 +8,7 @@ from django.views.generic import RedirectView
 from accounts import api_docs
 from accounts.api import api
 from accounts.forms import ChangePasswordForm, SignInForm
-from accounts.views_signin import PasswordResetConfirmView, PasswordResetDoneView, PasswordResetView
+from accounts.views_signin import PasswordResetConfirmView, PasswordResetDoneView, PasswordResetView, SignOutView
 from ops import views as ops_views
 
 # The JSON API: one django-ninja router per app (its api.py), at /api/<prefix>.
@@ -48,6 +48,7 @@ urlpatterns = [
     path("accounts/password_reset/done/", PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("accounts/reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),
+    path("accounts/logout/", SignOutView.as_view(), name="logout"),
     path(
         "accounts/password_change/", PasswordChangeView.as_view(form_class=ChangePasswordForm), name="password_change"
     ),

@@ -322,3 +322,10 @@ def test_an_organizations_admin_page_lists_its_latest_20_audit_events_and_links_
     assert f'<a href="{link}">All 25 audit events</a>' in page
     listed = staff_client.get(link).content.decode()
     assert "Event number 00" in listed and "Globex&#x27;s event" not in listed and "Globex's event" not in listed
+
+
+def test_signing_out_lands_on_the_sign_in_page_saying_so(admin_client):
+    page = admin_client.post("/accounts/logout/", follow=True)
+    assert page.redirect_chain == [("/accounts/login/", 302)]
+    assert "You are signed out." in page.content.decode()
+    assert admin_client.get("/settings/integrations/").status_code == 302  # really out

@@ -1,5 +1,6 @@
 """In Debian's chromium at 1280 and 390 px: a signed-in member opens their email in the top bar, is
-told when the current password is wrong, changes it, and signs in again with the new one."""
+told when the current password is wrong, changes it, signs out (and is told so), and signs in again with the
+new one."""
 
 import pytest
 from playwright.sync_api import expect
@@ -36,8 +37,10 @@ def test_a_member_changes_their_password_and_signs_in_with_it(member_at_width, m
     page.get_by_role("link", name="Back to Rotations").click()
     expect(page.get_by_role("heading", name="Rotations", exact=True)).to_be_visible()  # still signed in
 
-    page.context.clear_cookies()
-    page.goto("/accounts/login/")
+    open_menu(page)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("status")).to_contain_text("You are signed out.")
+    assert_fits(page)
     page.get_by_label("Email").fill(member_user.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
