@@ -86,6 +86,11 @@ class NewPasswordForm(SetPasswordForm):
 class ChangePasswordForm(NewPasswordForm, PasswordChangeForm):
     """Django's "change your password" form for a signed-in person, worded as NewPasswordForm."""
 
+    error_messages = {
+        **PasswordChangeForm.error_messages,
+        "password_incorrect": "Your current password was entered incorrectly. Please enter it again.",
+    }
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["old_password"].label = "Current password"

@@ -329,3 +329,17 @@ def test_signing_out_lands_on_the_sign_in_page_saying_so(admin_client):
     assert page.redirect_chain == [("/accounts/login/", 302)]
     assert "You are signed out." in page.content.decode()
     assert admin_client.get("/settings/integrations/").status_code == 302  # really out
+
+
+def test_a_wrong_current_password_is_named_as_the_page_labels_it(admin_client):
+    response = admin_client.post(
+        "/accounts/password_change/",
+        {
+            "old_password": "not it",
+            "new_password1": "a brand new passphrase 9",
+            "new_password2": "a brand new passphrase 9",
+        },
+    )
+    page = response.content.decode()
+    assert "Your current password was entered incorrectly. Please enter it again." in page
+    assert "old password" not in page.lower()
