@@ -92,6 +92,12 @@ class WebhookEndpoint(Schema):
         "Roster checks once a day and adds those it lacks when it may.",
         examples=[["incident.reassigned", "incident.priority_updated"]],
     )
+    subscription_active: bool | None = Field(
+        description="false when PagerDuty last said this subscription is turned off (by an admin, or by PagerDuty "
+        "after repeated delivery failures): PagerDuty then sends Roster nothing, and Roster does not turn it back on. "
+        "Turn it on in PagerDuty, or recreate it. Roster reads it once a day and when it finds it; null while no "
+        "subscription is recorded."
+    )
 
 
 class IdName(Schema):
@@ -187,6 +193,7 @@ def webhook_url(request):
         "refusalNeedsAttention": selectors.refusal_is_news(endpoint, org),
         "subscriptionId": endpoint.subscription_id or None,
         "subscriptionMissingEvents": endpoint.subscription_missing_events if endpoint.subscription_id else [],
+        "subscriptionActive": not endpoint.subscription_inactive if endpoint.subscription_id else None,
     }
 
 

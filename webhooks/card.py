@@ -37,6 +37,8 @@ def card_context(request, organization) -> dict:
         "wh_can_create_subscription": admin and may_offer_subscription(connection),
         # What the recorded subscription does not send and PagerDuty refused to add (the daily check).
         "wh_missing_events": endpoint.subscription_missing_events if admin and endpoint.subscription_id else [],
+        # PagerDuty said the recorded subscription is turned off: it sends Roster nothing (the daily check).
+        "wh_subscription_off": admin and bool(endpoint.subscription_id) and endpoint.subscription_inactive,
         "wh_refusal_is_news": admin and selectors.refusal_is_news(endpoint, organization),
         "wh_manual_steps": services.MANUAL_STEPS,
         "wh_secret_form": getattr(request, "wh_secret_form", None) or secret_form(),

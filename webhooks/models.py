@@ -37,6 +37,9 @@ class WebhookEndpoint(models.Model):
     # Events Roster reads that the recorded subscription does not send, and PagerDuty refused to add
     # (the card names them); empty once it sends them all (services.webhook_subscription_bring_up_to_date).
     subscription_missing_events = models.JSONField(default=list, blank=True)
+    # PagerDuty's last answer said the recorded subscription is turned off ("active": false): it sends
+    # nothing. Roster leaves it off (it may be on purpose) and the card says so.
+    subscription_inactive = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -345,9 +345,13 @@ def _subscription_create_claimed(connection, endpoint: WebhookEndpoint, *, actor
 
 def _record_subscription(endpoint: WebhookEndpoint, subscription_id: str, *, actor, summary: str) -> None:
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-        subscription_id=subscription_id, subscription_found_at=timezone.now(), subscription_missing_events=[]
+        subscription_id=subscription_id,
+        subscription_found_at=timezone.now(),
+        subscription_missing_events=[],
+        subscription_inactive=False,
     )
     endpoint.subscription_id, endpoint.subscription_missing_events = subscription_id, []
+    endpoint.subscription_inactive = False
     audit_record(
         organization=endpoint.organization,
         provider=PROVIDER,
@@ -381,6 +385,7 @@ def webhook_subscription_bring_up_to_date(
 ) -> SubscriptionEvents:
     """Make the recorded subscription send every event of SUBSCRIBED_EVENTS: read it, and when it lacks
     some, PUT the events it sends followed by those it lacks (PagerDuty's own kept, in their order).
+    The read also records whether it is turned off in PagerDuty (never turned back on here).
     A subscription deleted in PagerDuty is forgotten (the card offers Create again); a 403 records that
     the connection cannot write and keeps what is missing for the card; anything transient changes
     nothing. Each write is conditional on the same subscription still being recorded (a Recreate may
@@ -392,8 +397,10 @@ def webhook_subscription_bring_up_to_date(
     client = client or client_for(connection)
     missing: list[str] = []
     try:
-        sends = [str(e) for e in client.get_webhook_subscription(subscription_id)["events"]]
+        subscription = client.get_webhook_subscription(subscription_id)
+        sends = [str(e) for e in subscription["events"]]
         missing = [e for e in processing.SUBSCRIBED_EVENTS if e not in sends]
+        _record_active(endpoint, subscription_id, subscription.get("active"), actor=actor)
         if missing:
             client.update_webhook_subscription_events(subscription_id, sends + missing)
     except pd.NotFound:
@@ -435,15 +442,42 @@ def _record_missing_events(endpoint: WebhookEndpoint, subscription_id: str, miss
     endpoint.subscription_missing_events = missing
 
 
+def _record_active(endpoint: WebhookEndpoint, subscription_id: str, active: object, *, actor) -> None:
+    """Whether PagerDuty says the recorded subscription is turned on, for the card: audited when it
+    changes (once, however many daily reads see it off), left as it was when PagerDuty did not say.
+    Roster never turns it back on: an admin may have turned it off on purpose (or PagerDuty did, after
+    repeated delivery failures)."""
+    if not isinstance(active, bool):
+        return
+    # Only a change is written (the flag still says the opposite), and only while it is the recorded one.
+    changed = WebhookEndpoint.objects.filter(
+        pk=endpoint.pk, subscription_id=subscription_id, subscription_inactive=active
+    ).update(subscription_inactive=not active)
+    endpoint.subscription_inactive = not active
+    if not changed:
+        return
+    audit_record(
+        organization=endpoint.organization,
+        provider=PROVIDER,
+        action="webhook_subscription_active",
+        actor=actor,
+        summary=f"The webhook subscription {subscription_id} is turned on again in PagerDuty"
+        if active
+        else f"The webhook subscription {subscription_id} is turned off in PagerDuty, so PagerDuty sends Roster nothing",
+        detail={"subscription_id": subscription_id, "active": active},
+    )
+
+
 def _forget_subscription(endpoint: WebhookEndpoint, subscription_id: str, *, actor) -> None:
     """The recorded subscription is gone in PagerDuty: forget it (unless a Recreate replaced it
     meanwhile), so the card offers Create again."""
     forgotten = WebhookEndpoint.objects.filter(pk=endpoint.pk, subscription_id=subscription_id).update(
-        subscription_id="", subscription_found_at=None, subscription_missing_events=[]
+        subscription_id="", subscription_found_at=None, subscription_missing_events=[], subscription_inactive=False
     )
     if not forgotten:
         return
     endpoint.subscription_id, endpoint.subscription_found_at, endpoint.subscription_missing_events = "", None, []
+    endpoint.subscription_inactive = False
     audit_record(
         organization=endpoint.organization,
         provider=PROVIDER,

@@ -107,10 +107,12 @@ def seed(org, admin, slack) -> dict:
     secret, _ = webhooks.webhook_secret_add(
         organization=org, secret="whsec-screenshot-secret-0001", label="PagerDuty subscription"
     )
-    # A recorded subscription PagerDuty would not let Roster update: the card lists the long event names.
+    # A recorded subscription PagerDuty would not let Roster update, and turned off: the card lists the
+    # long event names and says PagerDuty sends nothing.
     WebhookEndpoint.objects.filter(pk=webhooks.endpoint_for(org).pk).update(
         subscription_id="PSCREEN1",
         subscription_missing_events=["incident.priority_updated", "incident.custom_field_values.updated"],
+        subscription_inactive=True,
     )
     now = timezone.now()
     incident = Incident.objects.create(

@@ -86,3 +86,29 @@ def test_roster_creates_the_pagerduty_subscription_and_its_secret_verifies_deliv
     )
     assert list(fake_pagerduty.webhook_subscriptions) == ["PSUB002"]
     assert_fits(page)
+
+
+def test_a_subscription_turned_off_in_pagerduty_is_named_and_recreate_replaces_it(admin_at_width, org, fake_pagerduty):
+    from webhooks import tasks
+
+    PagerDutyConnectionFactory(organization=org, api_key="u+fakeUserKey0001")
+    endpoint = WebhookEndpoint.objects.get_or_create(organization=org)[0]
+    page = admin_at_width
+    page.goto("/settings/integrations/")
+    page.get_by_role("button", name="Create the subscription for me").click()
+    expect(page.get_by_test_id("wh-subscription")).to_contain_text("Subscription PSUB001 active")
+
+    fake_pagerduty.webhook_subscriptions["PSUB001"]["active"] = False  # an admin turned it off in PagerDuty
+    tasks.check_subscription(endpoint.pk)  # the daily check
+    page.reload()
+    expect(page.get_by_test_id("wh-subscription")).to_contain_text("Subscription PSUB001 turned off")
+    expect(page.get_by_test_id("wh-subscription-off")).to_have_text(
+        "PagerDuty's subscription PSUB001 is turned off, so PagerDuty sends Roster nothing. "
+        "Turn it on in PagerDuty (Integrations → Generic Webhooks (v3)), or click Recreate."
+    )
+    assert_fits(page)
+    assert fake_pagerduty.webhook_subscriptions["PSUB001"]["active"] is False  # Roster left it off
+
+    page.get_by_role("button", name="Recreate").click()
+    expect(page.get_by_test_id("wh-subscription")).to_contain_text("Subscription PSUB002 active")
+    expect(page.get_by_test_id("wh-subscription-off")).to_have_count(0)

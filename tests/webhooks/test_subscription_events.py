@@ -31,12 +31,13 @@ SUB_ID = "POLD001"
 SUB_URL = pd_mocks.api(f"/webhook_subscriptions/{SUB_ID}")
 
 
-def subscription(events, sub_id=SUB_ID, url="https://roster.example.com/webhooks/pagerduty/x/") -> dict:
-    """As PagerDuty reads a subscription back (GetSubscriptionExample): no secret."""
-    return {
+def subscription(events, sub_id=SUB_ID, url="https://roster.example.com/webhooks/pagerduty/x/", active=True) -> dict:
+    """As PagerDuty reads a subscription back (GetSubscriptionExample): no secret. `active=None`: an
+    answer without the key."""
+    shown = {
         "id": sub_id,
         "type": "webhook_subscription",
-        "active": True,
+        "active": active,
         "description": "Roster (Acme)",
         "events": list(events),
         "filter": {"type": "account_reference"},
@@ -49,6 +50,9 @@ def subscription(events, sub_id=SUB_ID, url="https://roster.example.com/webhooks
             "custom_headers": [],
         },
     }
+    if active is None:
+        del shown["active"]
+    return shown
 
 
 def mock_read(rsps, events, url=SUB_URL, **kwargs):
@@ -337,3 +341,170 @@ def test_against_the_fake_pagerduty_the_daily_check_fixes_one_and_names_what_a_r
     assert fake_pagerduty.webhook_subscriptions["PSUB001"]["events"] == OLD_EVENTS + NEW_EVENTS
     assert fake_pagerduty.webhook_subscriptions["PSUB002"]["events"] == OLD_EVENTS
     assert (missing_of(org), missing_of(other_org)) == ([], NEW_EVENTS)
+
+
+# --- a subscription turned off in PagerDuty ----------------------------------------------------
+# An admin, or PagerDuty after repeated delivery failures, can turn a subscription off: PagerDuty then
+# sends nothing. Roster leaves it off (it may be on purpose) and says so.
+
+ACTIVE = "webhook_subscription_active"
+TURNED_OFF = (
+    f"PagerDuty's subscription <code>{SUB_ID}</code> is turned off, so PagerDuty sends Roster nothing. "
+    "Turn it on in PagerDuty (Integrations → Generic Webhooks (v3))"
+)
+
+
+def inactive_of(org) -> bool:
+    return WebhookEndpoint.objects.get(organization=org).subscription_inactive
+
+
+def active_audits(org) -> list[str]:
+    return [a.summary for a in AuditEvent.objects.filter(organization=org, action=ACTIVE).order_by("pk")]
+
+
+def test_a_subscription_turned_off_is_recorded_and_audited_once_and_left_off(org, recorded, rsps):
+    mock_read(rsps, processing.SUBSCRIBED_EVENTS, active=False)
+
+    services.webhook_subscription_bring_up_to_date(endpoint=recorded)
+    services.webhook_subscription_bring_up_to_date(endpoint=recorded)  # the next day: still off
+
+    assert inactive_of(org) is True
+    assert put_bodies(rsps) == []  # never turned back on by Roster
+    assert active_audits(org) == [
+        f"The webhook subscription {SUB_ID} is turned off in PagerDuty, so PagerDuty sends Roster nothing"
+    ]
+    assert AuditEvent.objects.get(action=ACTIVE).actor_label == SYSTEM.label
+
+
+def test_a_subscription_turned_on_again_is_recorded_and_audited_once(org, recorded, rsps):
+    WebhookEndpoint.objects.filter(pk=recorded.pk).update(subscription_inactive=True)
+    mock_read(rsps, processing.SUBSCRIBED_EVENTS, active=True)
+
+    services.webhook_subscription_bring_up_to_date(endpoint=recorded)
+    services.webhook_subscription_bring_up_to_date(endpoint=recorded)
+
+    assert inactive_of(org) is False
+    assert active_audits(org) == [f"The webhook subscription {SUB_ID} is turned on again in PagerDuty"]
+
+
+def test_a_turned_off_subscription_still_gets_the_events_it_lacks_and_stays_off(org, recorded, rsps):
+    mock_read(rsps, OLD_EVENTS, active=False)
+    mock_update(rsps)
+
+    result = services.webhook_subscription_bring_up_to_date(endpoint=recorded)
+
+    assert result.added == tuple(NEW_EVENTS)
+    assert put_bodies(rsps) == [{"webhook_subscription": {"events": OLD_EVENTS + NEW_EVENTS}}]  # no "active"
+    assert inactive_of(org) is True
+
+
+def test_the_read_is_recorded_even_when_adding_the_events_must_wait(org, recorded, rsps, settings):
+    settings.PAGERDUTY_RETRIES = 0
+    mock_read(rsps, OLD_EVENTS, active=False)
+    mock_update(rsps, status=429)
+
+    assert services.webhook_subscription_bring_up_to_date(endpoint=recorded).outcome == "later"
+    assert inactive_of(org) is True
+
+
+def test_an_answer_without_active_changes_nothing(org, recorded, rsps):
+    WebhookEndpoint.objects.filter(pk=recorded.pk).update(subscription_inactive=True)
+    mock_read(rsps, processing.SUBSCRIBED_EVENTS, active=None)
+
+    services.webhook_subscription_bring_up_to_date(endpoint=recorded)
+
+    assert inactive_of(org) is True
+    assert active_audits(org) == []
+
+
+def test_a_turned_off_subscription_deleted_since_is_forgotten_with_it(org, recorded, rsps):
+    WebhookEndpoint.objects.filter(pk=recorded.pk).update(subscription_inactive=True)
+    rsps.add(responses.GET, SUB_URL, status=404, json={"error": {"message": "Not Found", "code": 2100}})
+
+    services.webhook_subscription_bring_up_to_date(endpoint=recorded)
+
+    assert (WebhookEndpoint.objects.get(organization=org).subscription_id, inactive_of(org)) == ("", False)
+
+
+def test_recreate_replaces_a_turned_off_subscription_with_one_that_sends(admin_client, org, recorded, rsps):
+    from tests.webhooks.test_create_subscription import subscription_response
+
+    WebhookEndpoint.objects.filter(pk=recorded.pk).update(subscription_inactive=True)
+    rsps.add(responses.GET, pd_mocks.api("/webhook_subscriptions"), json=_listed(org, OLD_EVENTS))
+    rsps.add(responses.POST, pd_mocks.api("/webhook_subscriptions"), json=subscription_response())
+    rsps.add(responses.DELETE, pd_mocks.api("/webhook_subscriptions/PBYHAND"), status=204)
+    rsps.add(responses.DELETE, SUB_URL, status=204)
+
+    page = admin_client.post(PAGE + "pagerduty/webhook-subscription/", {"recreate": "1"}, follow=True)
+
+    assert (WebhookEndpoint.objects.get(organization=org).subscription_id, inactive_of(org)) == ("PY1OL64", False)
+    assert "is turned off" not in page.content.decode()
+
+
+def test_the_card_tells_admins_only_that_a_turned_off_subscription_sends_nothing(
+    client, admin_user, member_user, org, recorded
+):
+    WebhookEndpoint.objects.filter(pk=recorded.pk).update(subscription_inactive=True)
+    client.force_login(admin_user)
+    page = client.get(PAGE).content.decode()
+    assert f"{TURNED_OFF}, or click Recreate." in page and "Recreate</button>" in page
+    assert f"Subscription <code>{SUB_ID}</code> turned off" in page  # not "active"
+    client.force_login(member_user)
+    page = client.get(PAGE).content.decode()
+    assert "turned off" not in page and 'data-testid="wh-subscription-off"' not in page
+
+
+def test_without_the_recreate_button_the_card_says_only_to_turn_it_on_in_pagerduty(admin_client, org, recorded):
+    WebhookEndpoint.objects.filter(pk=recorded.pk).update(subscription_inactive=True)
+    PagerDutyConnection.objects.update(capabilities={"write": "no"})
+    page = admin_client.get(PAGE).content.decode()
+    assert f"{TURNED_OFF}." in page
+    assert "Recreate</button>" not in page and "or click Recreate" not in page
+
+
+def test_create_adopting_a_turned_off_subscription_shows_it_on_the_card(admin_client, org, pd_connection, rsps):
+    rsps.add(responses.GET, pd_mocks.api("/webhook_subscriptions"), json=_listed(org, processing.SUBSCRIBED_EVENTS))
+    mock_read(
+        rsps,
+        processing.SUBSCRIBED_EVENTS,
+        url=pd_mocks.api("/webhook_subscriptions/PBYHAND"),
+        sub_id="PBYHAND",
+        active=False,
+    )
+
+    page = admin_client.post(PAGE + "pagerduty/webhook-subscription/", follow=True).content.decode()
+
+    assert "PagerDuty's subscription <code>PBYHAND</code> is turned off, so PagerDuty sends Roster nothing." in page
+    assert inactive_of(org) is True
+
+
+def test_a_script_reads_whether_the_recorded_subscription_is_active(client, org, recorded, rsps):
+    from accounts.services import api_token_create
+
+    token = api_token_create(organization=org, name="script", scope="admin")[1]
+
+    def status() -> dict:
+        return client.get("/api/integrations/pagerduty/webhook-url", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+
+    assert status()["subscriptionActive"] is True
+    mock_read(rsps, processing.SUBSCRIBED_EVENTS, active=False)
+    services.webhook_subscription_bring_up_to_date(endpoint=recorded)
+    assert status()["subscriptionActive"] is False
+    WebhookEndpoint.objects.filter(pk=recorded.pk).update(subscription_id="")
+    assert status()["subscriptionActive"] is None  # no subscription recorded
+
+
+def test_against_the_fake_pagerduty_a_subscription_turned_off_stays_off(org, fake_pagerduty):
+    fake_pagerduty.valid_keys[API_KEY] = None
+    PagerDutyConnectionFactory(organization=org, api_key=API_KEY)
+    fake_pagerduty.webhook_subscriptions[SUB_ID] = {
+        **subscription(OLD_EVENTS, active=False),
+        "secret": "x" * 12,
+    }
+    WebhookEndpoint.objects.filter(pk=endpoint_for(org).pk).update(subscription_id=SUB_ID)
+
+    assert tasks.start_subscription_checks() == 1
+
+    assert fake_pagerduty.webhook_subscriptions[SUB_ID]["events"] == OLD_EVENTS + NEW_EVENTS
+    assert fake_pagerduty.webhook_subscriptions[SUB_ID]["active"] is False
+    assert inactive_of(org) is True

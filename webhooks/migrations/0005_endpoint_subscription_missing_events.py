@@ -15,4 +15,9 @@ class Migration(migrations.Migration):
             name='subscription_missing_events',
             field=models.JSONField(blank=True, default=list),
         ),
+        migrations.AddField(
+            model_name='webhookendpoint',
+            name='subscription_inactive',
+            field=models.BooleanField(default=False),
+        ),
     ]
