@@ -400,11 +400,11 @@ def webhook_subscription_bring_up_to_date(
         subscription = client.get_webhook_subscription(subscription_id)
         sends = [str(e) for e in subscription["events"]]
         missing = [e for e in processing.SUBSCRIBED_EVENTS if e not in sends]
-        _record_active(endpoint, subscription_id, subscription.get("active"), actor=actor)
+        _record_active(endpoint, subscription_id, subscription.get("active"))
         if missing:
             client.update_webhook_subscription_events(subscription_id, sends + missing)
     except pd.NotFound:
-        _forget_subscription(endpoint, subscription_id, actor=actor)
+        _forget_subscription(endpoint, subscription_id)
         return SubscriptionEvents("gone")
     except pd.Forbidden:
         if not missing:
@@ -442,11 +442,11 @@ def _record_missing_events(endpoint: WebhookEndpoint, subscription_id: str, miss
     endpoint.subscription_missing_events = missing
 
 
-def _record_active(endpoint: WebhookEndpoint, subscription_id: str, active: object, *, actor) -> None:
+def _record_active(endpoint: WebhookEndpoint, subscription_id: str, active: object) -> None:
     """Whether PagerDuty says the recorded subscription is turned on, for the card: audited when it
-    changes (once, however many daily reads see it off), left as it was when PagerDuty did not say.
-    Roster never turns it back on: an admin may have turned it off on purpose (or PagerDuty did, after
-    repeated delivery failures)."""
+    changes (once, however many daily reads see it off; as Roster's observation, whoever's click led to
+    the read), left as it was when PagerDuty did not say. Roster never turns it back on: an admin may
+    have turned it off on purpose (or PagerDuty did, after repeated delivery failures)."""
     if not isinstance(active, bool):
         return
     # Only a change is written (the flag still says the opposite), and only while it is the recorded one.
@@ -460,7 +460,6 @@ def _record_active(endpoint: WebhookEndpoint, subscription_id: str, active: obje
         organization=endpoint.organization,
         provider=PROVIDER,
         action="webhook_subscription_active",
-        actor=actor,
         summary=f"The webhook subscription {subscription_id} is turned on again in PagerDuty"
         if active
         else f"The webhook subscription {subscription_id} is turned off in PagerDuty, so PagerDuty sends Roster nothing",
@@ -468,7 +467,7 @@ def _record_active(endpoint: WebhookEndpoint, subscription_id: str, active: obje
     )
 
 
-def _forget_subscription(endpoint: WebhookEndpoint, subscription_id: str, *, actor) -> None:
+def _forget_subscription(endpoint: WebhookEndpoint, subscription_id: str) -> None:
     """The recorded subscription is gone in PagerDuty: forget it (unless a Recreate replaced it
     meanwhile), so the card offers Create again."""
     forgotten = WebhookEndpoint.objects.filter(pk=endpoint.pk, subscription_id=subscription_id).update(
@@ -482,7 +481,6 @@ def _forget_subscription(endpoint: WebhookEndpoint, subscription_id: str, *, act
         organization=endpoint.organization,
         provider=PROVIDER,
         action="webhook_subscription",
-        actor=actor,
         summary=f"The webhook subscription {subscription_id} is gone in PagerDuty: Roster forgot it",
         detail={"subscription_id": subscription_id, "gone": True},
     )

@@ -476,6 +476,8 @@ def test_create_adopting_a_turned_off_subscription_shows_it_on_the_card(admin_cl
 
     assert "PagerDuty's subscription <code>PBYHAND</code> is turned off, so PagerDuty sends Roster nothing." in page
     assert inactive_of(org) is True
+    # Seen by Roster, not done by the admin who clicked Create: the trail must not read as theirs.
+    assert AuditEvent.objects.get(action=ACTIVE).actor_label == SYSTEM.label
 
 
 def test_a_script_reads_whether_the_recorded_subscription_is_active(client, org, recorded, rsps):
