@@ -10,7 +10,7 @@ import responses as responses_lib
 import time_machine
 
 from accounts.models import Membership, Organization, User
-from accounts.services import organization_create
+from accounts.services import api_token_create, organization_create
 from tests.factories import PagerDutyConnectionFactory
 
 PASSWORD = "correct horse battery staple"
@@ -141,6 +141,22 @@ def new_member(org, email: str) -> User:
     user = User.objects.create_user(email=email, password=PASSWORD)
     Membership.objects.create(user=user, organization=org, role=Membership.Role.MEMBER)
     return user
+
+
+def bearer(org, scope: str = "admin", *, name: str = "script", created_by=None, expires_in_days=None) -> dict:
+    """A new API token of `org` with `scope`, as the test client's keyword for its header:
+    `client.get(url, **bearer(org, "read"))`. An operator's token (it acts for no person) unless
+    `created_by` names the admin it acts for."""
+    _, raw = api_token_create(
+        organization=org, name=name, scope=scope, created_by=created_by, expires_in_days=expires_in_days
+    )
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+@pytest.fixture
+def token_auth(org) -> dict:
+    """The header of an admin-scope operator's API token of Acme (`client.get(url, **token_auth)`)."""
+    return bearer(org)
 
 
 @pytest.fixture

@@ -4,22 +4,15 @@ import json
 
 import pytest
 
-from accounts.services import api_token_create
-
 pytestmark = pytest.mark.django_db
 
 TOO_BIG = 2**63  # one past the largest id a database stores
 
 
-@pytest.fixture
-def bearer(org):
-    return {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(organization=org, name='fuzz', scope='admin')[1]}"}
-
-
-def send(client, method, url, bearer, body):
+def send(client, method, url, token_auth, body):
     if method == "get":
-        return client.get(url, **bearer)
-    return getattr(client, method)(url, data=json.dumps(body), content_type="application/json", **bearer)
+        return client.get(url, **token_auth)
+    return getattr(client, method)(url, data=json.dumps(body), content_type="application/json", **token_auth)
 
 
 @pytest.mark.parametrize(
@@ -30,8 +23,8 @@ def send(client, method, url, bearer, body):
         ("post", "/api/integrations/pagerduty/oauth/login", {"region": [None, None]}),
     ],
 )
-def test_a_region_that_is_not_a_string_is_a_400(client, bearer, rsps, method, url, body):
-    response = send(client, method, url, bearer, body)
+def test_a_region_that_is_not_a_string_is_a_400(client, token_auth, rsps, method, url, body):
+    response = send(client, method, url, token_auth, body)
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_request"
@@ -39,8 +32,8 @@ def test_a_region_that_is_not_a_string_is_a_400(client, bearer, rsps, method, ur
     assert response.json()["errors"] == {"region": ["region must be a string."]}
 
 
-def test_an_api_key_with_characters_no_http_header_can_carry_is_a_400(client, bearer, rsps):
-    response = send(client, "post", "/api/integrations/pagerduty/", bearer, {"token": "u+abcdEFGH\u00f4\u9a7e1234"})
+def test_an_api_key_with_characters_no_http_header_can_carry_is_a_400(client, token_auth, rsps):
+    response = send(client, "post", "/api/integrations/pagerduty/", token_auth, {"token": "u+abcdEFGH\u00f4\u9a7e1234"})
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_request"
@@ -56,8 +49,8 @@ def test_an_api_key_with_characters_no_http_header_can_carry_is_a_400(client, be
         ("delete", f"/api/integrations/pagerduty/webhook-secrets/{TOO_BIG}"),
     ],
 )
-def test_an_id_too_big_for_the_database_is_a_404(client, bearer, method, url):
-    response = send(client, method, url, bearer, {"role": "member"})
+def test_an_id_too_big_for_the_database_is_a_404(client, token_auth, method, url):
+    response = send(client, method, url, token_auth, {"role": "member"})
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"

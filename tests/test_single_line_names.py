@@ -7,11 +7,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import ApiToken, Organization
-from accounts.services import api_token_create
 from accounts.text import line_break_problem
 from outgoing.models import Endpoint
 from rotations import services as rotations
 from rotations.models import Rotation
+from tests.conftest import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -32,12 +32,10 @@ def native(org):
 
 @pytest.fixture
 def api(client, org):
-    token = api_token_create(organization=org, name="script", scope="write")[1]
+    auth = bearer(org, "write")
 
     def call(method, path, body):
-        return getattr(client, method)(
-            f"/api/rotations/{path}", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
-        )
+        return getattr(client, method)(f"/api/rotations/{path}", body, content_type="application/json", **auth)
 
     return call
 
@@ -128,12 +126,11 @@ def test_a_webhook_secrets_label_with_a_line_break_is_refused_on_the_page_and_by
     )
     assert page.status_code == 400
     assert "A label must be on one line: remove the line break." in beside(page.content.decode(), "wh-secret-label")
-    token = api_token_create(organization=org, name="script", scope="admin")[1]
     answer = client.post(
         "/api/integrations/pagerduty/webhook-secrets",
         {"secret": SECRET, "label": "PagerDuty\rprod"},
         content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
+        **bearer(org),
     )
     assert answer.status_code == 400
     assert answer.json()["errors"] == {"label": ["A label must be on one line: remove the line break."]}

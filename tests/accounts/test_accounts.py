@@ -12,7 +12,7 @@ from django.test import Client
 from accounts.models import ApiToken, AuditEvent, Membership, Organization, User, hash_token
 from accounts.services import api_token_create
 from rotations.services import rotation_create
-from tests.conftest import NOW, PASSWORD
+from tests.conftest import NOW, PASSWORD, bearer
 from tests.rotations.test_pages import confirm_refused
 
 pytestmark = pytest.mark.django_db
@@ -147,8 +147,8 @@ def test_django_admin_says_the_zone_of_every_time_and_of_the_audit_trail(frozen,
 
 
 def test_a_revoked_token_stops_working(admin_client, client, org):
-    token, raw = api_token_create(organization=org, name="deploy", scope="admin")
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    auth = bearer(org)
+    token = ApiToken.objects.get()
     assert client.get("/api/integrations/pagerduty/", **auth).status_code == 200
     page = admin_client.post(
         f"/settings/api-tokens/{token.id}/delete/", {"confirm": "on"}, follow=True

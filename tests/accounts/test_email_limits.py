@@ -58,15 +58,13 @@ def test_the_invitation_limit_is_per_organization(org, other_org, mailoutbox):
     assert services.invitation_create(organization=other_org, email="new@acme.example", role="member").emailed
 
 
-def test_the_api_answers_429_rate_limited_with_retry_after(client, org, mailoutbox):
-    _, raw = services.api_token_create(organization=org, name="ci", scope="admin")
-
+def test_the_api_answers_429_rate_limited_with_retry_after(client, token_auth, mailoutbox):
     def invite():
         return client.post(
             "/api/members/invitations",
             data=json.dumps({"email": "new@acme.example"}),
             content_type="application/json",
-            headers={"Authorization": f"Bearer {raw}"},
+            **token_auth,
         )
 
     for _ in range(10):

@@ -7,20 +7,14 @@ import pytest
 from accounts import services
 from accounts.actor import Actor
 from accounts.models import AuditEvent, Invitation, Membership, hash_token
+from tests.conftest import bearer
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def token_auth(org):
-    _, raw = services.api_token_create(organization=org, name="script", scope="admin")
-    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
-
-
-@pytest.fixture
 def outsider_auth(other_org):
-    _, raw = services.api_token_create(organization=other_org, name="theirs", scope="admin")
-    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    return bearer(other_org, name="theirs")
 
 
 def send(client, method, url, body=None, **auth):

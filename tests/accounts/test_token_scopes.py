@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import ApiToken, Membership
+from tests.conftest import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -100,11 +101,6 @@ def json_routes() -> list[tuple[str, str, str]]:
 
 def url(route: str) -> str:
     return "/" + re.sub(r"<(?:int:)\w+>", "999999", re.sub(r"<(?:str:|path:)?\w+>", "P1234", route))
-
-
-def bearer(org, scope, **kwargs) -> dict:
-    _, raw = services.api_token_create(organization=org, name=f"{scope} script", scope=scope, **kwargs)
-    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
 
 def call(client, method, path, **auth):
@@ -271,9 +267,8 @@ DEACTIVATED = "the account of admin@acme.example was deactivated"
 def test_a_token_stops_working_when_its_creator_stops_being_an_admin_and_the_page_says_so(
     client, org, admin_user, member_user, stop_being_admin, why
 ):
-    token, raw = services.api_token_create(organization=org, name="ci", scope="admin", created_by=admin_user)
-    operator_token, operator_raw = services.api_token_create(organization=org, name="ops", scope="read")
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    auth = bearer(org, created_by=admin_user)
+    operator_auth = bearer(org, "read")
     assert client.get("/api/members/", **auth).status_code == 200
     services.membership_change_role(organization=org, user_id=member_user.pk, role="admin")
     stop_being_admin(org, admin_user)
@@ -283,7 +278,7 @@ def test_a_token_stops_working_when_its_creator_stops_being_an_admin_and_the_pag
     assert response.json()["code"] == "token_creator_not_admin"
     assert why in response.json()["message"]
     # An operator's token (command line) has no creator: it keeps working.
-    assert client.get("/api/members/", HTTP_AUTHORIZATION=f"Bearer {operator_raw}").status_code == 200
+    assert client.get("/api/members/", **operator_auth).status_code == 200
 
     client.force_login(member_user)
     page = client.get("/settings/api-tokens/").content.decode()
@@ -294,19 +289,19 @@ def test_a_token_stops_working_when_its_creator_stops_being_an_admin_and_the_pag
 
 
 def test_a_token_made_admin_again_works_again(client, org, admin_user, member_user):
-    _, raw = services.api_token_create(organization=org, name="ci", scope="read", created_by=admin_user)
+    auth = bearer(org, "read", created_by=admin_user)
     services.membership_change_role(organization=org, user_id=member_user.pk, role="admin")
     _demote(org, admin_user)
-    assert client.get("/api/members/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+    assert client.get("/api/members/", **auth).status_code == 401
     services.membership_change_role(organization=org, user_id=admin_user.pk, role="admin")
-    assert client.get("/api/members/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+    assert client.get("/api/members/", **auth).status_code == 200
 
 
 def test_a_token_whose_creator_s_account_was_deleted_stops_working(client, org, admin_user, member_user):
-    _, raw = services.api_token_create(organization=org, name="ci", scope="read", created_by=admin_user)
+    auth = bearer(org, "read", created_by=admin_user)
     services.membership_change_role(organization=org, user_id=member_user.pk, role="admin")
     admin_user.delete()
-    response = client.get("/api/members/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    response = client.get("/api/members/", **auth)
     assert (response.status_code, response.json()["code"]) == (401, "token_creator_not_admin")
 
 

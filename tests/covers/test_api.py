@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import ApiToken, User
+from accounts.models import User
 from covers import services
 from covers.models import CoverRequest
-from tests.conftest import new_member
+from tests.conftest import bearer, new_member
 
 from .conftest import ACTOR, H, ada, bo, mia, on_call_at, shifts_of
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
-
-
-def bearer(raw: str) -> dict:
-    return {"Authorization": f"Bearer {raw}"}
 
 
 def asked(rotation) -> CoverRequest:
@@ -105,9 +101,9 @@ def test_a_swap_through_the_api(rotation, admin_client):
 
 def test_an_operators_token_acts_for_no_person(rotation, client, org):
     made = asked(rotation)
-    _, raw = ApiToken.generate(organization=org, name="ops", scope="write")
+    auth = bearer(org, "write")
 
-    answer = client.post(f"/api/cover-requests/{made.pk}/take", content_type=JSON, headers=bearer(raw))
+    answer = client.post(f"/api/cover-requests/{made.pk}/take", content_type=JSON, **auth)
 
     assert answer.status_code == 409
     assert answer.json()["code"] == "no_person"
@@ -116,11 +112,9 @@ def test_an_operators_token_acts_for_no_person(rotation, client, org):
 
 def test_an_admin_token_of_an_operator_may_name_the_member(rotation, client, org):
     made = asked(rotation)
-    _, raw = ApiToken.generate(organization=org, name="ops", scope="admin")
+    auth = bearer(org, "admin")
 
-    answer = client.post(
-        f"/api/cover-requests/{made.pk}/take", {"takerId": bo(rotation).pk}, content_type=JSON, headers=bearer(raw)
-    )
+    answer = client.post(f"/api/cover-requests/{made.pk}/take", {"takerId": bo(rotation).pk}, content_type=JSON, **auth)
 
     assert answer.status_code == 200
     assert answer.json()["taker"]["memberId"] == bo(rotation).pk
@@ -129,13 +123,13 @@ def test_an_admin_token_of_an_operator_may_name_the_member(rotation, client, org
 
 def test_a_persons_token_acts_for_that_person(rotation, client, org, admin_user):
     start, end = shifts_of(rotation, ada(rotation))[0]
-    _, raw = ApiToken.generate(organization=org, name="mine", scope="write", created_by=admin_user)
+    auth = bearer(org, "write", created_by=admin_user)
 
     answer = client.post(
         f"/api/rotations/{rotation.pk}/cover-requests",
         {"start": start.isoformat(), "end": end.isoformat()},
         content_type=JSON,
-        headers=bearer(raw),
+        **auth,
     )
 
     assert answer.status_code == 201
@@ -216,10 +210,10 @@ def test_an_admin_cancels_a_taken_request_and_the_answer_says_what_happened(rota
 
 def test_a_read_token_may_list_but_not_take(rotation, client, org, admin_user):
     made = asked(rotation)
-    _, raw = ApiToken.generate(organization=org, name="read", scope="read", created_by=admin_user)
+    auth = bearer(org, "read", created_by=admin_user)
 
-    assert client.get(f"/api/rotations/{rotation.pk}/cover-requests", headers=bearer(raw)).status_code == 200
-    answer = client.post(f"/api/cover-requests/{made.pk}/take", content_type=JSON, headers=bearer(raw))
+    assert client.get(f"/api/rotations/{rotation.pk}/cover-requests", **auth).status_code == 200
+    answer = client.post(f"/api/cover-requests/{made.pk}/take", content_type=JSON, **auth)
     assert answer.status_code == 403 and answer.json()["code"] == "insufficient_scope"
 
 

@@ -5,9 +5,9 @@ import json
 import pytest
 import responses
 
-from accounts.services import api_token_create
 from integrations.pagerduty.models import PagerDutyConnection
 from tests import pd_mocks
+from tests.conftest import bearer
 
 URL = "/api/integrations/pagerduty/"
 KEY = "u+AbCdEfGhIjKlMnOp1234"
@@ -16,15 +16,8 @@ NEW_KEY = "u+ZyXwVuTsRqPoNmLk9876"
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def token(org):
-    return api_token_create(organization=org, name="script", scope="admin")[1]
-
-
-def call(client, method, token=None, body=None, url=URL):
-    kwargs = {"content_type": "application/json"}
-    if token:
-        kwargs["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+def call(client, method, auth=None, body=None, url=URL):
+    kwargs = {"content_type": "application/json", **(auth or {})}
     if body is not None:
         kwargs["data"] = json.dumps(body)
     return getattr(client, method.lower())(url, **kwargs)
@@ -45,17 +38,17 @@ NOT_CONNECTED = {
 }
 
 
-def test_status_says_not_connected(client, token):
-    response = call(client, "GET", token)
+def test_status_says_not_connected(client, token_auth):
+    response = call(client, "GET", token_auth)
     assert response.status_code == 200
     assert response.json() == NOT_CONNECTED
 
 
-def test_a_script_connects_with_a_token_and_reads_the_status(client, token, rsps):
+def test_a_script_connects_with_a_token_and_reads_the_status(client, token_auth, rsps):
     pd_mocks.mock_valid_user_key(rsps, name="Earline Greenholt", email="earline@acme.example", subdomain="acme")
-    response = call(client, "POST", token, {"token": KEY})
+    response = call(client, "POST", token_auth, {"token": KEY})
     assert response.status_code == 201
-    status = call(client, "GET", token).json()
+    status = call(client, "GET", token_auth).json()
     assert status["connected"] is True
     assert status["status"] == "active"
     assert status["authType"] == "api_key"
@@ -75,9 +68,9 @@ def test_a_script_connects_with_a_token_and_reads_the_status(client, token, rsps
     assert KEY not in json.dumps(status)
 
 
-def test_an_invalid_key_is_a_json_error_with_a_stable_code(client, token, org, rsps):
+def test_an_invalid_key_is_a_json_error_with_a_stable_code(client, token_auth, org, rsps):
     pd_mocks.mock_unauthorized(rsps)
-    response = call(client, "POST", token, {"token": KEY})
+    response = call(client, "POST", token_auth, {"token": KEY})
     assert response.status_code == 409  # PagerDuty's answer, not the request's shape
     body = response.json()
     assert body["code"] == "invalid_api_key"
@@ -85,52 +78,52 @@ def test_an_invalid_key_is_a_json_error_with_a_stable_code(client, token, org, r
     assert not PagerDutyConnection.objects.filter(organization=org).exists()
 
 
-def test_rate_limiting_is_a_503_with_retry_after(client, token, rsps):
+def test_rate_limiting_is_a_503_with_retry_after(client, token_auth, rsps):
     rsps.add(responses.GET, pd_mocks.api("/users/me"), status=429, json={}, headers={"ratelimit-reset": "12"})
-    response = call(client, "POST", token, {"token": KEY})
+    response = call(client, "POST", token_auth, {"token": KEY})
     assert response.status_code == 503
     assert response["Retry-After"] == "12"
     assert response.json()["code"] == "pagerduty_rate_limited"
 
 
-def test_pagerduty_down_is_a_502(client, token, rsps):
+def test_pagerduty_down_is_a_502(client, token_auth, rsps):
     rsps.add(responses.GET, pd_mocks.api("/users/me"), status=502, body="bad gateway")
-    response = call(client, "POST", token, {"token": KEY})
+    response = call(client, "POST", token_auth, {"token": KEY})
     assert response.status_code == 502
     assert response.json()["code"] == "pagerduty_unavailable"
 
 
 @pytest.fixture
-def connected(client, token, rsps):
+def connected(client, token_auth, rsps):
     """Connected through the API itself (POST with a key PagerDuty accepts)."""
     pd_mocks.mock_valid_user_key(rsps)
-    call(client, "POST", token, {"token": KEY})
+    call(client, "POST", token_auth, {"token": KEY})
 
 
-def test_patch_rotates_and_a_failed_rotation_keeps_the_old_key(client, token, org, rsps, connected):
-    assert call(client, "PATCH", token, {"token": NEW_KEY}).json()["keyLast4"] == "9876"
+def test_patch_rotates_and_a_failed_rotation_keeps_the_old_key(client, token_auth, org, rsps, connected):
+    assert call(client, "PATCH", token_auth, {"token": NEW_KEY}).json()["keyLast4"] == "9876"
 
     rsps.replace(responses.GET, pd_mocks.api("/users/me"), json=pd_mocks.UNAUTHORIZED_BODY, status=401)
-    response = call(client, "PATCH", token, {"token": "u+another-bad-key"})
+    response = call(client, "PATCH", token_auth, {"token": "u+another-bad-key"})
     assert response.status_code == 409
     assert PagerDutyConnection.objects.get(organization=org).api_key == NEW_KEY
 
 
-def test_post_when_connected_is_a_conflict_and_patch_when_not_is_404(client, token, rsps):
-    assert call(client, "PATCH", token, {"token": KEY}).json()["code"] == "not_connected"
+def test_post_when_connected_is_a_conflict_and_patch_when_not_is_404(client, token_auth, rsps):
+    assert call(client, "PATCH", token_auth, {"token": KEY}).json()["code"] == "not_connected"
     pd_mocks.mock_valid_user_key(rsps)
-    call(client, "POST", token, {"token": KEY})
-    response = call(client, "POST", token, {"token": NEW_KEY})
+    call(client, "POST", token_auth, {"token": KEY})
+    response = call(client, "POST", token_auth, {"token": NEW_KEY})
     assert response.status_code == 409
     assert response.json()["code"] == "already_connected"
 
 
-def test_delete_disconnects(client, token, org, connected):
-    response = call(client, "DELETE", token)
+def test_delete_disconnects(client, token_auth, org, connected):
+    response = call(client, "DELETE", token_auth)
     assert response.status_code == 200
     assert response.json()["connected"] is False
     assert not PagerDutyConnection.objects.filter(organization=org).exists()
-    assert call(client, "DELETE", token).status_code == 404
+    assert call(client, "DELETE", token_auth).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -141,14 +134,14 @@ def test_delete_disconnects(client, token, org, connected):
         ({"token": KEY, "region": "mars"}, "invalid_request"),
     ],
 )
-def test_bad_requests_are_explained(client, token, body, code):
-    response = call(client, "POST", token, body)
+def test_bad_requests_are_explained(client, token_auth, body, code):
+    response = call(client, "POST", token_auth, body)
     assert response.status_code == 400
     assert response.json()["code"] == code
 
 
-def test_malformed_json_is_a_400(client, token):
-    response = client.post(URL, data="{nope", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+def test_malformed_json_is_a_400(client, token_auth):
+    response = client.post(URL, data="{nope", content_type="application/json", **token_auth)
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_json"
 
@@ -156,7 +149,7 @@ def test_malformed_json_is_a_400(client, token):
 def test_no_credentials_is_a_401_and_a_revoked_token_too(client, org):
     assert call(client, "GET").status_code == 401
     assert call(client, "GET").json()["code"] == "authentication_required"
-    response = call(client, "GET", "rst_not-a-real-token")
+    response = call(client, "GET", {"HTTP_AUTHORIZATION": "Bearer rst_not-a-real-token"})
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_token"
 
@@ -179,16 +172,15 @@ def test_a_session_needs_the_csrf_token_for_writes(admin_user, rsps):
 
 def test_an_org_token_only_reaches_its_own_org(client, org, other_org, rsps):
     pd_mocks.mock_valid_user_key(rsps, name="Acme Person")
-    acme_token = api_token_create(organization=org, name="a", scope="admin")[1]
-    globex_token = api_token_create(organization=other_org, name="g", scope="admin")[1]
-    call(client, "POST", acme_token, {"token": KEY})
-    assert call(client, "GET", globex_token).json() == NOT_CONNECTED
-    call(client, "DELETE", globex_token)
+    globex = bearer(other_org)
+    call(client, "POST", bearer(org), {"token": KEY})
+    assert call(client, "GET", globex).json() == NOT_CONNECTED
+    call(client, "DELETE", globex)
     assert PagerDutyConnection.objects.filter(organization=org).exists()
 
 
-def test_unsupported_methods_are_405(client, token):
-    response = call(client, "PUT", token, {"token": KEY})
+def test_unsupported_methods_are_405(client, token_auth):
+    response = call(client, "PUT", token_auth, {"token": KEY})
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
 
@@ -202,11 +194,8 @@ def test_unsupported_methods_are_405(client, token):
         ({}, "token", "token is required."),
     ],
 )
-def test_the_api_checks_a_key_with_the_connect_dialog_s_rules(client, org, rsps, body, field, message):
-    _, raw = api_token_create(organization=org, name="script", scope="admin")
-    response = client.post(
-        "/api/integrations/pagerduty/", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}"
-    )
+def test_the_api_checks_a_key_with_the_connect_dialog_s_rules(client, token_auth, rsps, body, field, message):
+    response = client.post("/api/integrations/pagerduty/", body, content_type="application/json", **token_auth)
     assert response.status_code == 400
     assert response.json()["message"].startswith(message)
     assert list(response.json()["errors"]) == [field]

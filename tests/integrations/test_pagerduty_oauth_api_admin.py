@@ -10,7 +10,6 @@ from django.db import connection as db_connection
 from django.test import Client
 
 from accounts.models import AuditEvent
-from accounts.services import api_token_create
 from integrations.pagerduty.models import PagerDutyConnection, PagerDutyOAuthLogin
 from tests import pd_mocks
 from tests.pd_oauth import (
@@ -68,14 +67,13 @@ def test_the_login_api_returns_an_authorize_url_bound_to_the_session(admin_clien
     assert PagerDutyConnection.objects.get(organization=org).auth_type == "oauth"
 
 
-def test_a_login_started_with_an_api_token_is_finished_by_a_signed_in_admin(org, admin_user, outsider, rsps):
-    _, raw = api_token_create(organization=org, name="script", scope="admin")
+def test_a_login_started_with_an_api_token_is_finished_by_a_signed_in_admin(token_auth, admin_user, outsider, rsps):
     script = Client()
     response = script.post(
         LOGIN_API,
         json.dumps({"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET}),
         content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {raw}",
+        **token_auth,
     )
     state = query_of(response.json()["authorizeUrl"])["state"]
     assert PagerDutyOAuthLogin.objects.get().bound_to_session is False

@@ -7,7 +7,6 @@ import pytest
 import responses
 from django.db import connection as db_connection
 
-from accounts.services import api_token_create
 from integrations.pagerduty.models import PagerDutyConnection
 from integrations.pagerduty.tasks import validate_connection
 from tests import pd_mocks
@@ -71,9 +70,8 @@ def test_a_failed_rotation_does_not_echo_the_key(admin_client, connected, rsps):
     assert SECRET not in page
 
 
-def test_no_json_answer_shows_the_key(client, org, connected, rsps):
-    token = api_token_create(organization=org, name="t", scope="admin")[1]
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}", "content_type": "application/json"}
+def test_no_json_answer_shows_the_key(client, token_auth, connected, rsps):
+    auth = {**token_auth, "content_type": "application/json"}
     bodies = [client.get("/api/integrations/pagerduty/", **auth).content.decode()]
     rsps.replace(responses.GET, pd_mocks.api("/users/me"), json=pd_mocks.UNAUTHORIZED_BODY, status=401)
     bodies.append(

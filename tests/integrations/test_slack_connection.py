@@ -9,11 +9,11 @@ import pytest
 from django.db import connection as db_connection
 
 from accounts.models import AuditEvent
-from accounts.services import api_token_create
 from integrations.slack import client as slack
 from integrations.slack.models import SlackConnection, SlackOAuthLogin
 from integrations.slack.services import connection_record_error, connection_revalidate
 from integrations.slack.tasks import start_validate_connections
+from tests.conftest import bearer
 from tests.integrations.slack_flow import (
     URL,
     make_connection,
@@ -348,10 +348,6 @@ def test_members_cannot_refresh_or_disconnect(member_client, org, fake_slack):
 
 
 # --- JSON API --------------------------------------------------------------------------------------
-
-
-def bearer(org, scope: str) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(organization=org, name=scope, scope=scope)[1]}"}
 
 
 def test_the_api_shows_the_connection_status_never_the_token(client, org, fake_slack):

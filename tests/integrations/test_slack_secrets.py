@@ -4,7 +4,6 @@ JSON answer or a log line — and the token is encrypted in the database."""
 import pytest
 from django.db import connection as db_connection
 
-from accounts.services import api_token_create
 from integrations.slack.models import SlackConnection
 from integrations.slack.tasks import validate_connection
 from tests.conftest import assert_no_page_shows
@@ -55,11 +54,9 @@ def test_support_staff_see_slack_health_in_the_admin_and_cannot_delete_the_row(s
     assert SlackConnection.objects.filter(pk=connected.pk).exists()
 
 
-def test_no_json_answer_shows_the_token(client, org, connected, fake_slack):
-    token = api_token_create(organization=org, name="t", scope="admin")[1]
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-    bodies = [client.get("/api/integrations/slack/", **auth).content.decode()]
-    bodies.append(client.delete("/api/integrations/slack/", **auth).content.decode())
+def test_no_json_answer_shows_the_token(client, token_auth, connected, fake_slack):
+    bodies = [client.get("/api/integrations/slack/", **token_auth).content.decode()]
+    bodies.append(client.delete("/api/integrations/slack/", **token_auth).content.decode())
     for body in bodies:
         for secret in secrets_of(connected, fake_slack):
             assert secret not in body

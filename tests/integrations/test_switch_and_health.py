@@ -12,6 +12,7 @@ from integrations.pagerduty.selectors import connection_health
 from rotations.models import Rotation
 from rotations.services import rotation_create
 from tests import pd_mocks
+from tests.conftest import bearer
 from tests.pd_oauth import ACCESS, CLIENT_ID, CLIENT_SECRET, make_oauth_connection, mock_token, query_of
 
 pytestmark = pytest.mark.django_db
@@ -146,41 +147,42 @@ def test_a_key_dialog_left_open_after_a_disconnect_says_pagerduty_is_not_connect
 
 
 @pytest.fixture
-def admin_token(org, admin_user):
-    from accounts.services import api_token_create
-
-    _, raw = api_token_create(organization=org, name="ops", created_by=admin_user, scope="admin")
-    return raw
+def admin_auth(org, admin_user):
+    """The header of an admin-scope token Acme's admin made."""
+    return bearer(org, created_by=admin_user)
 
 
-def test_patch_with_a_key_switches_an_oauth_connection_over_the_api(client, org, admin_token, bound_rotation, rsps):
+def test_patch_with_a_key_switches_an_oauth_connection_over_the_api(client, org, admin_auth, bound_rotation, rsps):
     make_oauth_connection(org)
     pd_mocks.mock_valid_user_key(rsps, subdomain="acme")
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {admin_token}"}
-    response = client.patch("/api/integrations/pagerduty/", {"token": NEW_KEY}, content_type="application/json", **auth)
+    response = client.patch(
+        "/api/integrations/pagerduty/", {"token": NEW_KEY}, content_type="application/json", **admin_auth
+    )
     assert response.status_code == 200
     assert (response.json()["authType"], response.json()["keyLast4"]) == ("api_key", "9876")
     bound_rotation.refresh_from_db()
     assert bound_rotation.is_bound
 
 
-def test_post_racing_another_admins_connect_with_another_account_is_a_409(client, org, admin_token, rsps, monkeypatch):
+def test_post_racing_another_admins_connect_with_another_account_is_a_409(client, org, admin_auth, rsps, monkeypatch):
     from integrations.pagerduty import api
 
     make_oauth_connection(org)
     monkeypatch.setattr(api, "get_connection", lambda organization: None)  # checked before the other admin saved
     pd_mocks.mock_valid_user_key(rsps, subdomain="globex")
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {admin_token}"}
-    response = client.post("/api/integrations/pagerduty/", {"token": NEW_KEY}, content_type="application/json", **auth)
+    response = client.post(
+        "/api/integrations/pagerduty/", {"token": NEW_KEY}, content_type="application/json", **admin_auth
+    )
     assert response.status_code == 409 and response.json()["code"] == "different_account"
     assert PagerDutyConnection.objects.get().auth_type == "oauth"
 
 
-def test_patch_with_a_key_of_another_account_is_a_409(client, org, admin_token, rsps):
+def test_patch_with_a_key_of_another_account_is_a_409(client, org, admin_auth, rsps):
     make_oauth_connection(org)
     pd_mocks.mock_valid_user_key(rsps, subdomain="globex")
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {admin_token}"}
-    response = client.patch("/api/integrations/pagerduty/", {"token": NEW_KEY}, content_type="application/json", **auth)
+    response = client.patch(
+        "/api/integrations/pagerduty/", {"token": NEW_KEY}, content_type="application/json", **admin_auth
+    )
     assert response.status_code == 409 and response.json()["code"] == "different_account"
     assert PagerDutyConnection.objects.get().auth_type == "oauth"
 
@@ -307,23 +309,23 @@ def test_pagerduty_down_on_the_card_says_nothing_to_do_and_no_try_again(admin_cl
 
 
 def test_a_refused_key_in_the_json_status_the_reason_apart_from_the_admins_advice(
-    client, org, admin_token, key_connection, rsps
+    client, org, admin_auth, key_connection, rsps
 ):
     from integrations.pagerduty.credentials import UNAUTHORIZED_HELP
 
     refuse_the_key(key_connection, rsps)
-    data = client.get("/api/integrations/pagerduty/", HTTP_AUTHORIZATION=f"Bearer {admin_token}").json()
+    data = client.get("/api/integrations/pagerduty/", **admin_auth).json()
     assert data["status"] == "invalid"
     assert data["lastError"] == f"Unauthorized: Invalid or expired API token. {UNAUTHORIZED_HELP}"
     assert data["health"]["message"] == "Unauthorized: Invalid or expired API token."
     assert data["health"]["help"] == UNAUTHORIZED_HELP
 
 
-def test_the_json_status_carries_the_same_health(client, org, admin_token, key_connection, admin_user):
+def test_the_json_status_carries_the_same_health(client, org, admin_auth, key_connection, admin_user):
     key_connection.status = "invalid"
     key_connection.last_error = "Unauthorized: Invalid or expired API token."
     key_connection.save()
-    health = client.get("/api/integrations/pagerduty/", HTTP_AUTHORIZATION=f"Bearer {admin_token}").json()["health"]
+    health = client.get("/api/integrations/pagerduty/", **admin_auth).json()["health"]
     assert health["state"] == "action_needed" and health["label"] == "Action needed"
     assert health["action"] == "Replace the API key" and health["fixers"] == ["admin@acme.example"]
 

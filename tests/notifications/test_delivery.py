@@ -8,12 +8,11 @@ import datetime as dt
 import pytest
 
 from accounts.models import AuditEvent
-from accounts.services import api_token_create
 from notifications import registry, services, tasks
 from notifications.models import Notification
 from rotations import sync
 from rotations.models import Handoff
-from tests.conftest import NOW
+from tests.conftest import NOW, bearer
 from tests.notifications.channel import FakeChannel
 
 pytestmark = pytest.mark.django_db
@@ -377,14 +376,11 @@ def test_the_api_lists_a_rotations_notifications_with_their_result(rotation, out
     outbox.failures = [registry.SendError("Roster is not in #ops: invite @Roster to #ops.", permanent=True)]
     sync.record_handoffs()
     tasks.sweep()
-    token = api_token_create(organization=org, name="script", scope="read")[1]
-
-    body = client.get(f"/api/rotations/{rotation.pk}/notifications", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    body = client.get(f"/api/rotations/{rotation.pk}/notifications", **bearer(org, "read")).json()
 
     assert {(n["kind"], n["status"], n["lastError"]) for n in body["notifications"]} == {
         ("test.message", "failed", "Roster is not in #ops: invite @Roster to #ops."),
         ("test.state", "sent", None),
     }
-    outsider_token = api_token_create(organization=other_org, name="script", scope="read")[1]
-    response = client.get(f"/api/rotations/{rotation.pk}/notifications", HTTP_AUTHORIZATION=f"Bearer {outsider_token}")
+    response = client.get(f"/api/rotations/{rotation.pk}/notifications", **bearer(other_org, "read"))
     assert response.status_code == 404

@@ -4,19 +4,17 @@ turns a part off; validated like the page; null when Slack is not connected."""
 import pytest
 
 from accounts.models import AuditEvent
-from accounts.services import api_token_create
 from notifications.models import RotationSlack
+from tests.conftest import bearer
 from tests.integrations.slack_flow import make_connection
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(client, org):
-    token = api_token_create(organization=org, name="script", scope="admin")[1]
-
+def api(client, token_auth):
     def call(method, path, body=None):
-        kwargs = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+        kwargs = dict(token_auth)
         if body is not None:
             kwargs.update(data=body, content_type="application/json")
         return getattr(client, method)(f"/api/rotations/{path}", **kwargs)
@@ -111,7 +109,7 @@ def test_changing_the_slack_settings_needs_an_admin_token(client, team, org, fak
     """They change a whole Slack workspace (the group Roster rewrites, who is always in it, where it
     posts), as only an admin may on the page; a write token still changes the rotation itself."""
     make_connection(org, fake_slack)
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(organization=org, name='ci', scope='write')[1]}"}
+    auth = bearer(org, "write")
     body = {"name": "Renamed", "slack": {"userGroupId": "S0ONCALL"}}
 
     response = client.patch(f"/api/rotations/{team.pk}/", body, content_type="application/json", **auth)
@@ -217,7 +215,7 @@ def test_an_empty_preview_shows_what_is_saved_and_null_empties_a_key(api, slack_
 
 
 def test_the_test_message_and_preview_need_an_admin(client, member_user, slack_team, org, fake_slack):
-    write = {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(organization=org, name='ci', scope='write')[1]}"}
+    write = bearer(org, "write")
     for path in ("test-message", "preview"):
         url = f"/api/rotations/{slack_team.pk}/slack/{path}"
         assert client.post(url, {}, content_type="application/json", **write).status_code == 403

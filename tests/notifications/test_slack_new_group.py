@@ -5,7 +5,6 @@ words beside the field they are about."""
 import pytest
 
 from accounts.models import AuditEvent
-from accounts.services import api_token_create
 from notifications.models import RotationSlack
 from tests.integrations.slack_flow import make_connection
 
@@ -86,15 +85,13 @@ def test_a_member_cannot_create_a_group(team, org, fake_slack, member_client):
 
 
 @pytest.fixture
-def patch(client, org):
-    token = api_token_create(organization=org, name="script", scope="admin")[1]
-
+def patch(client, token_auth):
     def call(rotation, slack):
         return client.patch(
             f"/api/rotations/{rotation.pk}/",
             {"slack": slack},
             content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
+            **token_auth,
         )
 
     return call

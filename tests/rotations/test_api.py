@@ -4,9 +4,8 @@ import datetime as dt
 
 import pytest
 
-from accounts.services import api_token_create
 from rotations.models import Rotation, Shift
-from tests.conftest import NOW
+from tests.conftest import NOW, bearer
 from tests.factories import RotationFactory
 
 from . import pd_schedules as pds
@@ -16,16 +15,11 @@ H = dt.timedelta(hours=1)
 
 
 @pytest.fixture
-def token(org):
-    return api_token_create(organization=org, name="script", scope="admin")[1]
-
-
-@pytest.fixture
-def api(client, token):
+def api(client, token_auth):
     class Api:
         def __getattr__(self, method):
             def call(path, body=None):
-                kwargs = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+                kwargs = dict(token_auth)
                 if body is not None:
                     kwargs.update(data=body, content_type="application/json")
                 return getattr(client, method)(f"/api/rotations/{path}", **kwargs)
@@ -485,9 +479,9 @@ def test_members_and_read_tokens_see_overrides_and_skips_but_change_none_and_oth
     override = native.overrides.create(member=native.members.first(), start=NOW + H, end=NOW + 2 * H)
     skip = native.skips.create(turn_start=NOW + 26 * H)
     add_override = {"memberId": override.member_id, "start": "2026-03-07T10:00Z", "end": "2026-03-07T12:00Z"}
-    read = api_token_create(organization=org, name="read", scope="read")[1]
+    read = bearer(org, "read")
     client.force_login(member_user)
-    for auth in ({}, {"HTTP_AUTHORIZATION": f"Bearer {read}"}):
+    for auth in ({}, read):
         assert [o["id"] for o in client.get(f"/api/rotations/{native.pk}/overrides", **auth).json()["overrides"]] == [
             override.pk
         ]

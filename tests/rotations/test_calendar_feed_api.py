@@ -1,6 +1,6 @@
 import pytest
 
-from accounts.models import ApiToken
+from tests.conftest import bearer
 
 
 def test_a_member_creates_a_rotation_feed_sees_its_url_once_and_it_serves_the_rotation(member_client_native):
@@ -52,13 +52,11 @@ def test_i_create_my_own_feed_but_another_organization_s_rotation_feed_is_not_fo
 
 
 def test_an_admin_s_api_token_manages_its_creator_s_feed_and_an_operator_s_token_is_refused(client, org, admin_user):
-    _, raw = ApiToken.generate(organization=org, name="script", scope="write", created_by=admin_user)
     answer = client.post(
-        "/api/me/calendar", content_type="application/json", headers={"Authorization": f"Bearer {raw}"}
+        "/api/me/calendar", content_type="application/json", **bearer(org, "write", created_by=admin_user)
     )
     assert answer.status_code == 201
-    _, operator = ApiToken.generate(organization=org, name="ops", scope="write")
-    refused = client.get("/api/me/calendar", headers={"Authorization": f"Bearer {operator}"})
+    refused = client.get("/api/me/calendar", **bearer(org, "write"))
     assert refused.status_code == 409 and refused.json()["code"] == "no_person"
 
 

@@ -7,9 +7,10 @@ import importlib
 from django.apps import apps
 
 from accounts.actor import Actor
-from accounts.models import ApiToken, AuditEvent, Membership, User
+from accounts.models import AuditEvent, Membership, User
 from rotations.calendar import feeds
 from rotations.models import CalendarFeed
+from tests.conftest import bearer
 
 BASE = "https://roster.example.com"
 
@@ -112,11 +113,9 @@ def test_a_bulk_deactivation_that_sends_no_signal_still_turns_the_url_off(client
 def test_an_operator_s_token_makes_an_api_token_feed_listed_on_the_rotation_page(
     client, native, admin_user, member_user
 ):
-    org = native.organization
-    _, operator = ApiToken.generate(organization=org, name="ops", scope="write")
+    auth = bearer(native.organization, "write")
     path = f"/api/rotations/{native.pk}/calendar"
-    auth = {"Authorization": f"Bearer {operator}"}
-    made = client.post(path, content_type="application/json", headers=auth).json()["feed"]
+    made = client.post(path, content_type="application/json", **auth).json()["feed"]
     assert made["madeByApiToken"] is True
     url = made["url"].removeprefix(BASE)
 
@@ -133,15 +132,15 @@ def test_an_operator_s_token_makes_an_api_token_feed_listed_on_the_rotation_page
     client.post(f"/settings/members/{member_user.pk}/remove/", {"confirm": "on"})
     assert client.get(url).status_code == 200
     assert client.get(mine["url"].removeprefix(BASE)).status_code == 404
-    assert client.get(path, headers=auth).json()["feed"]["last4"] == made["last4"]
-    assert client.delete(path, headers=auth).status_code == 204
+    assert client.get(path, **auth).json()["feed"]["last4"] == made["last4"]
+    assert client.delete(path, **auth).status_code == 204
     assert client.get(url).status_code == 404
 
 
 def test_a_person_s_api_token_manages_that_person_s_own_rotation_feed(client, native, admin_user):
-    _, raw = ApiToken.generate(organization=native.organization, name="mine", scope="write", created_by=admin_user)
+    auth = bearer(native.organization, "write", created_by=admin_user)
     path = f"/api/rotations/{native.pk}/calendar"
-    made = client.post(path, content_type="application/json", headers={"Authorization": f"Bearer {raw}"})
+    made = client.post(path, content_type="application/json", **auth)
     assert made.json()["feed"]["madeByApiToken"] is False
     client.force_login(admin_user)
     assert client.get(path).json()["feed"]["last4"] == made.json()["feed"]["last4"]

@@ -7,6 +7,7 @@ import responses
 from integrations.pagerduty.models import PagerDutyConnection
 from rotations import services
 from rotations.models import Rotation
+from tests.conftest import bearer
 
 from . import pd_schedules as pds
 
@@ -168,12 +169,10 @@ def test_sync_now_records_how_long_until_the_rotation_showed_pagerdutys_state(
 def test_the_api_s_sync_with_refused_credentials_says_what_the_page_says_and_queues_nothing(
     client, bound, frozen, django_capture_on_commit_callbacks
 ):
-    from accounts.services import api_token_create
-
-    token = api_token_create(organization=bound.organization, name="script", scope="write")[1]
+    auth = bearer(bound.organization, "write")
     PagerDutyConnection.objects.update(status="invalid", last_error="Unauthorized: Invalid or expired API token.")
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        response = client.post(f"/api/rotations/{bound.pk}/sync", HTTP_AUTHORIZATION=f"Bearer {token}")
+        response = client.post(f"/api/rotations/{bound.pk}/sync", **auth)
     assert response.status_code == 409
     assert response.json()["code"] == "pagerduty_action_needed"
     assert response.json()["message"].startswith("Not synced: PagerDuty needs an admin's attention in Settings")

@@ -8,11 +8,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import ApiToken, Membership, User
+from accounts.models import Membership, User
 from rotations import cadence, selectors
 from rotations.models import Rotation, TimeOff
 from rotations.time_off.services import TimeOffError, time_off_create, time_off_delete
-from tests.conftest import NOW
+from tests.conftest import NOW, bearer
 from tests.factories import daily_rotation
 
 NY = ZoneInfo("America/New_York")
@@ -301,23 +301,22 @@ def test_the_api_names_the_refused_field(frozen, ana_client, payload, field):
 
 
 def test_a_person_s_token_acts_for_its_creator_and_an_operator_s_token_gets_no_person(frozen, client, org, admin_user):
-    _, raw = ApiToken.generate(organization=org, name="script", scope="write", created_by=admin_user)
     made = client.post(
         "/api/me/time-off",
         {"start": "2026-03-10T08:00:00Z", "end": "2026-03-11T08:00:00Z"},
         content_type="application/json",
-        headers={"Authorization": f"Bearer {raw}"},
+        **bearer(org, "write", created_by=admin_user),
     )
     assert made.status_code == 201 and TimeOff.objects.get().user == admin_user
 
-    _, operator = ApiToken.generate(organization=org, name="ops", scope="write")
+    operator = bearer(org, "write")
     for answer in (
-        client.get("/api/me/time-off", headers={"Authorization": f"Bearer {operator}"}),
+        client.get("/api/me/time-off", **operator),
         client.post(
             "/api/me/time-off",
             {"start": "2026-03-13T08:00:00Z", "end": "2026-03-14T08:00:00Z"},
             content_type="application/json",
-            headers={"Authorization": f"Bearer {operator}"},
+            **operator,
         ),
     ):
         assert answer.status_code == 409 and answer.json()["code"] == "no_person"

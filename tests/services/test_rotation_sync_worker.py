@@ -3,10 +3,9 @@ PagerDuty's shifts through the worker, against the fake PagerDuty server."""
 
 import pytest
 
-from accounts.services import api_token_create
 from rotations import services
 from rotations.models import Rotation, Shift
-from tests.conftest import wait_for
+from tests.conftest import bearer, wait_for
 from tests.factories import PagerDutyConnectionFactory
 from tests.rotations.fake_schedules import FakeSchedule, install
 
@@ -24,9 +23,7 @@ def test_sync_now_lands_shifts_through_the_real_worker(real_celery_worker, org, 
         organization=org, name="Platform", time_zone="Europe/Paris", members=[("Ana", "ana@acme.example")]
     )
     Rotation.objects.filter(pk=rotation.pk).update(pagerduty_schedule_id="PSHIFT1")
-    token = api_token_create(organization=org, name="script", scope="admin")[1]
-
-    response = client.post(f"/api/rotations/{rotation.pk}/sync", HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = client.post(f"/api/rotations/{rotation.pk}/sync", **bearer(org))
     assert response.status_code == 202
 
     done = wait_for(

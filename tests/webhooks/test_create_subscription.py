@@ -7,6 +7,7 @@ import responses
 
 from integrations.pagerduty.models import PagerDutyConnection
 from tests import pd_mocks
+from tests.conftest import bearer
 from webhooks import processing
 from webhooks.models import WebhookEndpoint, WebhookSecret
 from webhooks.services import endpoint_for, webhook_url
@@ -221,21 +222,14 @@ def test_recreate_deletes_the_recorded_subscription_even_when_pagerduty_refuses_
 API = "/api/integrations/pagerduty/webhook-subscription"
 
 
-def post_api(client, token, body=None):
-    return client.post(API, body or {}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+def post_api(client, auth, body=None):
+    return client.post(API, body or {}, content_type="application/json", **auth)
 
 
-@pytest.fixture
-def token(org):
-    from accounts.services import api_token_create
-
-    return api_token_create(organization=org, name="script", scope="admin")[1]
-
-
-def test_a_script_creates_and_recreates_the_subscription_as_the_card_does(client, org, connected, rsps, token):
+def test_a_script_creates_and_recreates_the_subscription_as_the_card_does(client, org, connected, rsps, token_auth):
     mock_no_subscription_yet(rsps)
     rsps.add(responses.POST, pd_mocks.api("/webhook_subscriptions"), json=subscription_response())
-    created = post_api(client, token)
+    created = post_api(client, token_auth)
     assert created.status_code == 201
     assert created.json() == {
         "subscriptionId": "PY1OL64",
@@ -249,7 +243,7 @@ def test_a_script_creates_and_recreates_the_subscription_as_the_card_does(client
     assert CREATED_SECRET not in created.content.decode()
     assert WebhookSecret.objects.get(organization=org).subscription_id == "PY1OL64"
 
-    again = post_api(client, token)
+    again = post_api(client, token_auth)
     assert (again.status_code, again.json()["code"]) == (409, "subscription_exists")
     assert "Click Recreate" in again.json()["message"]
 
@@ -257,17 +251,17 @@ def test_a_script_creates_and_recreates_the_subscription_as_the_card_does(client
     new["webhook_subscription"]["id"] = "PNEWSUB"
     rsps.replace(responses.POST, pd_mocks.api("/webhook_subscriptions"), json=new)
     rsps.add(responses.DELETE, pd_mocks.api("/webhook_subscriptions/PY1OL64"), status=204)
-    recreated = post_api(client, token, {"recreate": True})
+    recreated = post_api(client, token_auth, {"recreate": True})
     assert recreated.status_code == 201
     assert (recreated.json()["subscriptionId"], recreated.json()["deleted"]) == ("PNEWSUB", ["PY1OL64"])
     assert list(WebhookSecret.objects.values_list("subscription_id", flat=True)) == ["PNEWSUB"]
 
 
-def test_a_script_is_told_of_a_subscription_made_by_hand(client, org, connected, rsps, token):
+def test_a_script_is_told_of_a_subscription_made_by_hand(client, org, connected, rsps, token_auth):
     ours = {**subscription_response()["webhook_subscription"], "id": "PBYHAND"}
     ours["delivery_method"] = {**ours["delivery_method"], "url": webhook_url(endpoint_for(org)), "secret": None}
     mock_no_subscription_yet(rsps, [ours])
-    found = post_api(client, token)
+    found = post_api(client, token_auth)
     assert found.status_code == 200
     assert found.json() == {
         "subscriptionId": "PBYHAND",
@@ -280,39 +274,35 @@ def test_a_script_is_told_of_a_subscription_made_by_hand(client, org, connected,
     }
 
 
-def test_a_script_gets_the_cards_refusals_with_statuses(client, org, rsps, token):
-    assert post_api(client, token, {"recreate": 0}).status_code == 400
-    refused = post_api(client, token)
+def test_a_script_gets_the_cards_refusals_with_statuses(client, org, rsps, token_auth):
+    assert post_api(client, token_auth, {"recreate": 0}).status_code == 400
+    refused = post_api(client, token_auth)
     assert (refused.status_code, refused.json()["code"]) == (409, "not_connected")
     assert refused.json()["manualSteps"][0].startswith("In PagerDuty, open Integrations")
 
     PagerDutyConnection.objects.create(organization=org, auth_type="api_key", api_key="u+key00001234", key_last4="1234")
     mock_no_subscription_yet(rsps)
     rsps.add(responses.POST, pd_mocks.api("/webhook_subscriptions"), status=403, json={"error": {"code": 2010}})
-    refused = post_api(client, token)
+    refused = post_api(client, token_auth)
     assert (refused.status_code, refused.json()["code"]) == (409, "write_refused")
     assert "webhook_subscriptions.write" in refused.json()["message"] and refused.json()["manualSteps"]
 
     rsps.replace(responses.POST, pd_mocks.api("/webhook_subscriptions"), status=503, json={})
-    down = post_api(client, token)
+    down = post_api(client, token_auth)
     assert (down.status_code, down.json()["code"], down["Retry-After"]) == (503, "pagerduty_unavailable", "60")
     assert down.json()["message"].startswith("PagerDuty could not create the subscription, so nothing was created")
 
     from django.utils import timezone
 
     WebhookEndpoint.objects.filter(organization=org).update(subscription_claimed_at=timezone.now())
-    busy = post_api(client, token)
+    busy = post_api(client, token_auth)
     assert (busy.status_code, busy.json()["code"]) == (409, "subscription_in_progress")
     assert not WebhookSecret.objects.exists()
 
 
 def test_only_an_admin_of_the_organization_creates_it(client, member_client, org, connected, other_org):
-    from accounts.services import api_token_create
-
     assert member_client.post(API, {}, content_type="application/json").status_code == 403
-    read = api_token_create(organization=org, name="read", scope="read")[1]
-    assert post_api(client, read).json()["code"] == "insufficient_scope"
-    elsewhere = api_token_create(organization=other_org, name="other", scope="admin")[1]
-    refused = post_api(client, elsewhere)  # acts on its own organization, which has no connection
+    assert post_api(client, bearer(org, "read")).json()["code"] == "insufficient_scope"
+    refused = post_api(client, bearer(other_org))  # acts on its own organization, which has no connection
     assert (refused.status_code, refused.json()["code"]) == (409, "not_connected")
     assert not WebhookEndpoint.objects.filter(organization=org, subscription_id__gt="").exists()

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from accounts.services import api_token_create
+from tests.conftest import bearer
 from webhooks.models import Incident
 
 from .conftest import fixture, incidents_received
@@ -156,8 +156,7 @@ def test_an_incident_known_only_from_a_custom_field_event_comes_after_dated_ones
     )
     page = member_client.get("/incidents/").content.decode()
     assert page.index("Dated incident") < page.index("Stub incident")
-    _, raw = api_token_create(organization=org, name="script", scope="read")
-    listed = client.get("/api/incidents/", HTTP_AUTHORIZATION=f"Bearer {raw}").json()["incidents"]
+    listed = client.get("/api/incidents/", **bearer(org, "read")).json()["incidents"]
     assert [i["id"] for i in listed] == ["PDATED1", "PSTUB01"]
 
 

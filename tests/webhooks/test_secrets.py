@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 
 from accounts.models import AuditEvent
+from tests.conftest import bearer
 from webhooks import services
 from webhooks.models import Delivery, Incident, WebhookSecret
 
@@ -77,14 +78,8 @@ def test_a_blank_short_or_spaced_secret_is_refused(org, bad):
 
 def _api_and_page(admin_client, org, **body):
     """The same body posted to the API (with an admin token) and to the page's form."""
-    from accounts.services import api_token_create
-
-    _, raw = api_token_create(organization=org, name="script", scope="admin")
     api = admin_client.post(
-        "/api/integrations/pagerduty/webhook-secrets",
-        body,
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {raw}",
+        "/api/integrations/pagerduty/webhook-secrets", body, content_type="application/json", **bearer(org)
     )
     return api, admin_client.post("/settings/integrations/pagerduty/webhook-secrets/", body)
 
