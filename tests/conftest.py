@@ -136,10 +136,11 @@ def staff_client(admin_client, admin_user):
     return admin_client
 
 
-def new_member(org, email: str) -> User:
-    """A new plain member of `org`, who signs in with PASSWORD."""
-    user = User.objects.create_user(email=email, password=PASSWORD)
-    Membership.objects.create(user=user, organization=org, role=Membership.Role.MEMBER)
+def new_member(org, email: str, *, role: str = Membership.Role.MEMBER, **fields) -> User:
+    """A new member of `org` (a plain one unless `role` says admin), who signs in with PASSWORD;
+    `fields` are more of the user's (first_name, is_active)."""
+    user = User.objects.create_user(email=email, password=PASSWORD, **fields)
+    Membership.objects.create(user=user, organization=org, role=role)
     return user
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import AuditEvent, Invitation, Membership, User, hash_token
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, new_member
 from tests.rotations.test_pages import confirm_refused
 
 pytestmark = pytest.mark.django_db
@@ -442,8 +442,7 @@ def test_support_staff_cannot_demote_or_remove_the_last_admin_in_django_admin(
 def test_a_role_change_and_a_removal_in_django_admin_are_in_the_audit_trail_naming_the_staff_member(
     support_client, org, admin_user, member_user
 ):
-    other = User.objects.create_user(email="other@acme.example", password=PASSWORD)
-    Membership.objects.create(user=other, organization=org, role="member")
+    other = new_member(org, "other@acme.example")
     memberships = list(Membership.objects.filter(organization=org).order_by("user__email"))
     assert [m.user.email for m in memberships] == ["admin@acme.example", "member@acme.example", "other@acme.example"]
     changes = {"memberships-1-role": "admin", "memberships-2-DELETE": "on"}

@@ -83,18 +83,15 @@ def seed(org, admin, slack) -> dict:
     """Connect PagerDuty and Slack (both fakes must be running; `slack` is the FakeSlack) and give
     every page something to show."""
     from accounts import services as accounts
-    from accounts.models import Membership, User
     from integrations.pagerduty import services as pagerduty
     from notifications import email
     from rotations import services as rotations
+    from tests.conftest import new_member
     from webhooks import services as webhooks
     from webhooks.models import Delivery, Incident, IncidentEvent, WebhookEndpoint
 
     pagerduty.connection_connect_api_key(organization=org, api_key=PD_KEY, region="us", actor=None)
-    member = User.objects.create_user(
-        email="dana.longname-of-the-operations-team@acme.example", password="x-password-1234", first_name="Dana"
-    )
-    Membership.objects.create(user=member, organization=org, role=Membership.Role.MEMBER)
+    member = new_member(org, "dana.longname-of-the-operations-team@acme.example", first_name="Dana")
     accounts.invitation_create(organization=org, email="new.hire@acme.example", role="member")
     token, _ = accounts.api_token_create(organization=org, name="Deploy script", scope="write", created_by=admin)
     rotation = rotations.rotation_create(

@@ -7,13 +7,14 @@ import pytest
 from django.conf import settings as django_settings
 
 from accounts.actor import Actor
-from accounts.models import Membership, User
+from accounts.models import Membership
 from covers import services as cover_services
 from covers import signals
 from covers.models import CoverRequest
 from covers.time_off import time_off_covers_open
 from rotations.models import Member, Override, Rotation, Shift
 from rotations.time_off.services import time_off_create
+from tests.conftest import new_member
 
 H = dt.timedelta(hours=1)
 D = dt.timedelta(days=1)
@@ -107,8 +108,7 @@ def test_only_shifts_within_the_lead_days_are_asked_for_then_later_ones_as_days_
 
 
 def test_only_the_person_s_shifts_are_asked_for(bound, member_user, org):
-    bo = User.objects.create_user(email="someone.else@acme.example", password="correct horse battery staple")
-    Membership.objects.create(user=bo, organization=org, role=Membership.Role.MEMBER)
+    bo = new_member(org, "someone.else@acme.example")
     time_off_create(organization=org, user=bo, start=day(7, 0), end=day(11, 0))  # not in the rotation
     assert time_off_covers_open() == 0
 

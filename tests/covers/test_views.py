@@ -6,10 +6,9 @@ import re
 
 import pytest
 
-from accounts.models import Membership, User
 from covers.models import CoverRequest
 from rotations.models import Override
-from tests.conftest import NOW, PASSWORD
+from tests.conftest import NOW, new_member
 from tests.factories import cover_request, daily_rotation
 from tests.rotations.test_pages import confirm_refused
 
@@ -25,16 +24,12 @@ ADMIN_SHIFT = (dt.datetime(2026, 3, 7, 9, 0, tzinfo=dt.UTC), dt.datetime(2026, 3
 @pytest.fixture
 def mia(org):
     """A plain member of the organization (not an admin), on the rotation as Mia Park."""
-    user = User.objects.create_user(email="mia@acme.example", password=PASSWORD)
-    Membership.objects.create(user=user, organization=org, role=Membership.Role.MEMBER)
-    return user
+    return new_member(org, "mia@acme.example")
 
 
 @pytest.fixture
 def cy(org):
-    user = User.objects.create_user(email="cy@acme.example", password=PASSWORD)
-    Membership.objects.create(user=user, organization=org, role=Membership.Role.MEMBER)
-    return user
+    return new_member(org, "cy@acme.example")
 
 
 @pytest.fixture
@@ -100,8 +95,7 @@ def test_a_plain_member_sees_their_upcoming_shifts_each_with_ask_for_cover_prese
 
 def test_someone_not_on_the_rotation_sees_requests_but_no_shifts_and_no_take(client, org, rotation):
     open_request(rotation)
-    lee = User.objects.create_user(email="lee@acme.example", password=PASSWORD)
-    Membership.objects.create(user=lee, organization=org, role=Membership.Role.MEMBER)
+    lee = new_member(org, "lee@acme.example")
     html = section(page(signed_in(client, lee), rotation))
     assert "Your upcoming shifts" not in html
     assert "Mia Park</strong> needs cover" in html
@@ -320,8 +314,7 @@ def test_the_requester_cannot_take_their_own_request(client, rotation, mia):
 
 def test_someone_outside_the_rotation_cannot_take_it(client, org, rotation):
     request = open_request(rotation)
-    lee = User.objects.create_user(email="lee@acme.example", password=PASSWORD)
-    Membership.objects.create(user=lee, organization=org, role=Membership.Role.MEMBER)
+    lee = new_member(org, "lee@acme.example")
     response = press(client, lee, request, "take")
     assert said(response) == ["lee@acme.example is not a member of the rotation Platform."]
     assert CoverRequest.objects.get().status == "open"

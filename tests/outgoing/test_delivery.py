@@ -10,7 +10,7 @@ from django.core import mail
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from accounts.models import Membership, User
+from accounts.models import Membership
 from notifications import services as engine
 from notifications import tasks
 from notifications import tasks as notification_tasks
@@ -20,7 +20,7 @@ from outgoing.models import Endpoint
 from outgoing.selectors import Delivery as Shown
 from rotations import sync
 from rotations.models import Handoff
-from tests.conftest import NOW
+from tests.conftest import NOW, new_member
 from tests.outgoing.receiver import decode, described
 
 pytestmark = pytest.mark.django_db
@@ -184,8 +184,7 @@ def test_an_endpoint_failing_for_24_hours_is_disabled_and_its_admins_emailed(
     org, frozen, admin_user, member_user, django_capture_on_commit_callbacks
 ):
     endpoint = _endpoint(org)
-    departed = User.objects.create_user(email="left@acme.example", is_active=False)
-    Membership.objects.create(user=departed, organization=org, role=Membership.Role.ADMIN)
+    new_member(org, "left@acme.example", role=Membership.Role.ADMIN, is_active=False)
     responses.add(responses.POST, HOOK, status=500)
     attempt(_event(endpoint, "evt_a"))
     frozen.shift(23 * 3600)

@@ -8,11 +8,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Membership, User
+from accounts.models import User
 from rotations import cadence, selectors
 from rotations.models import Rotation, TimeOff
 from rotations.time_off.services import TimeOffError, time_off_create, time_off_delete
-from tests.conftest import NOW, bearer
+from tests.conftest import NOW, bearer, new_member
 from tests.factories import daily_rotation
 
 NY = ZoneInfo("America/New_York")
@@ -26,9 +26,7 @@ def ny(day: int, hour: int = 0) -> dt.datetime:
 @pytest.fixture
 def ana(org) -> User:
     """Ana Ortiz signs in with her address written with capitals; the rotation stores it lower-case."""
-    user = User.objects.create_user(email="Ana@Acme.example", password="correct horse battery staple")
-    Membership.objects.create(user=user, organization=org, role=Membership.Role.MEMBER)
-    return user
+    return new_member(org, "Ana@Acme.example")
 
 
 @pytest.fixture
@@ -64,8 +62,7 @@ def test_the_next_member_takes_the_turn_during_time_off_and_the_order_continues(
 
 
 def test_two_people_away_the_same_turn_pass_it_to_the_third(native, ana, org):
-    bo = User.objects.create_user(email="bo@acme.example", password="correct horse battery staple")
-    Membership.objects.create(user=bo, organization=org, role=Membership.Role.MEMBER)
+    bo = new_member(org, "bo@acme.example")
     time_off_create(organization=org, user=ana, start=ny(7, 8), end=ny(7, 12))
     time_off_create(organization=org, user=bo, start=ny(7, 8), end=ny(8, 12))
 
@@ -82,8 +79,7 @@ def test_the_rotation_page_says_who_takes_the_turn_and_why(native, ana, admin_cl
 
 
 def test_time_off_in_another_organization_or_of_a_non_member_changes_nothing(native, other_org):
-    stranger = User.objects.create_user(email="ana@acme.example.org", password="x" * 12)
-    Membership.objects.create(user=stranger, organization=other_org, role=Membership.Role.MEMBER)
+    stranger = new_member(other_org, "ana@acme.example.org")
     time_off_create(organization=other_org, user=stranger, start=ny(7, 0), end=ny(7, 23))
 
     assert [who for _, who in on_call(native, since=ny(7, 10), days=1)] == ["Ana Ortiz"]
