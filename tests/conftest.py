@@ -4,6 +4,7 @@ import logging
 import os
 import signal
 import subprocess
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 import responses as responses_lib
@@ -351,6 +352,11 @@ def assert_no_page_shows(client, urls: list[str], secrets) -> None:
         assert response.status_code == 200, url
         for secret in secrets:
             assert secret not in response.content.decode(), url
+
+
+def query_of(url: str) -> dict:
+    """The parameters of `url`'s query string, one value each (an OAuth redirect's `state`, `code`...)."""
+    return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
 
 
 def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):

@@ -4,7 +4,7 @@ import base64
 import hashlib
 import json
 from datetime import timedelta
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs
 
 import responses
 from django.conf import settings
@@ -52,10 +52,6 @@ def form_of(call) -> dict:
 
 def token_calls(rsps) -> list[dict]:
     return [form_of(c) for c in rsps.calls if c.request.url == token_url()]
-
-
-def query_of(url: str) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
 
 
 def s256(verifier: str) -> str:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import urllib.request
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import urlencode, urlparse
 
 from integrations.slack.models import SlackConnection
+from tests.conftest import query_of
 from tests.fake_slack import FakeSlack
 
 URL = "/settings/integrations/"
 INSTALL = f"{URL}slack/install/"
 CALLBACK = "/integrations/slack/callback"
-
-
-def query_of(url: str) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -12,6 +12,7 @@ from django.test import Client
 from accounts.models import AuditEvent
 from integrations.pagerduty.models import PagerDutyConnection, PagerDutyOAuthLogin
 from tests import pd_mocks
+from tests.conftest import query_of
 from tests.pd_oauth import (
     ACCESS,
     CLIENT_ID,
@@ -20,7 +21,6 @@ from tests.pd_oauth import (
     form_of,
     make_oauth_connection,
     mock_token,
-    query_of,
 )
 
 pytestmark = pytest.mark.django_db

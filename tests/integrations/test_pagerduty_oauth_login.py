@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent
 from integrations.pagerduty.models import PagerDutyConnection, PagerDutyOAuthLogin
 from tests import pd_mocks
+from tests.conftest import query_of
 from tests.factories import PagerDutyConnectionFactory
 from tests.pd_oauth import (
     ACCESS,
@@ -24,7 +25,6 @@ from tests.pd_oauth import (
     id_token,
     make_oauth_connection,
     mock_token,
-    query_of,
     s256,
     token_body,
     token_calls,

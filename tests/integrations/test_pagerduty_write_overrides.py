@@ -12,7 +12,8 @@ from integrations.pagerduty import services
 from integrations.pagerduty.models import PagerDutyConnection
 from integrations.pagerduty.overrides import WriteRefused, override_write
 from tests import pd_mocks
-from tests.pd_oauth import CLIENT_ID, CLIENT_SECRET, mock_token, query_of
+from tests.conftest import query_of
+from tests.pd_oauth import CLIENT_ID, CLIENT_SECRET, mock_token
 
 pytestmark = pytest.mark.django_db
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent
 from integrations.slack.models import SlackConnection, SlackOAuthLogin
 from integrations.slack.oauth import BOT_SCOPES
+from tests.conftest import query_of
 from tests.integrations.slack_flow import (
     CALLBACK,
     URL,
@@ -17,7 +18,6 @@ from tests.integrations.slack_flow import (
     callback_path,
     decide_on_slack,
     make_connection,
-    query_of,
     start_install,
 )
 

@@ -12,8 +12,8 @@ from integrations.pagerduty.selectors import connection_health
 from rotations.models import Rotation
 from rotations.services import rotation_create
 from tests import pd_mocks
-from tests.conftest import bearer
-from tests.pd_oauth import ACCESS, CLIENT_ID, CLIENT_SECRET, make_oauth_connection, mock_token, query_of
+from tests.conftest import bearer, query_of
+from tests.pd_oauth import ACCESS, CLIENT_ID, CLIENT_SECRET, make_oauth_connection, mock_token
 
 pytestmark = pytest.mark.django_db
 
