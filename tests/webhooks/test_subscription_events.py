@@ -260,20 +260,17 @@ def test_recreate_does_not_update_the_subscription_it_replaces(admin_client, org
 API = "/api/integrations/pagerduty/webhook-subscription"
 
 
-def test_a_script_is_told_which_events_roster_added_or_could_not(client, org, pd_connection, rsps):
-    from accounts.services import api_token_create
-
-    token = api_token_create(organization=org, name="script", scope="admin")[1]
+def test_a_script_is_told_which_events_roster_added_or_could_not(client, org, token_auth, pd_connection, rsps):
     rsps.add(responses.GET, pd_mocks.api("/webhook_subscriptions"), json=_listed(org, OLD_EVENTS))
     by_hand = pd_mocks.api("/webhook_subscriptions/PBYHAND")
     mock_read(rsps, OLD_EVENTS, url=by_hand, sub_id="PBYHAND")
     mock_update(rsps, url=by_hand, status=403)
 
-    found = client.post(API, {}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    found = client.post(API, {}, content_type="application/json", **token_auth)
 
     assert found.status_code == 200
     assert (found.json()["eventsAdded"], found.json()["eventsMissing"]) == ([], NEW_EVENTS)
-    status = client.get("/api/integrations/pagerduty/webhook-url", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    status = client.get("/api/integrations/pagerduty/webhook-url", **token_auth).json()
     assert (status["subscriptionId"], status["subscriptionMissingEvents"]) == ("PBYHAND", NEW_EVENTS)
 
 
@@ -480,13 +477,9 @@ def test_create_adopting_a_turned_off_subscription_shows_it_on_the_card(admin_cl
     assert AuditEvent.objects.get(action=ACTIVE).actor_label == SYSTEM.label
 
 
-def test_a_script_reads_whether_the_recorded_subscription_is_active(client, org, recorded, rsps):
-    from accounts.services import api_token_create
-
-    token = api_token_create(organization=org, name="script", scope="admin")[1]
-
+def test_a_script_reads_whether_the_recorded_subscription_is_active(client, token_auth, recorded, rsps):
     def status() -> dict:
-        return client.get("/api/integrations/pagerduty/webhook-url", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+        return client.get("/api/integrations/pagerduty/webhook-url", **token_auth).json()
 
     assert status()["subscriptionActive"] is True
     mock_read(rsps, processing.SUBSCRIBED_EVENTS, active=False)
