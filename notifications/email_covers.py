@@ -73,6 +73,11 @@ def choice_now(row: Notification) -> RotationEmailSettings | EmailReminder | Non
     )
 
 
+def by_default(row: Notification) -> bool:
+    """The address made no choice of its own: it gets the row's emails by the rotation's defaults."""
+    return not isinstance(choice_now(row), EmailReminder)
+
+
 def still_wanted(row: Notification) -> bool:
     """An offer to someone who turned shift emails off since is not sent (the requester's own are)."""
     return row.kind != OFFER.key or chose_email(choice_now(row))
@@ -127,7 +132,9 @@ def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]
             "",
             f"Take it on the rotation page (first come, first served): {link}",
             "",
-            f"You get this email because you chose shift emails from {rotation.name}.",
+            f"You get this email because shift emails are on by default in {rotation.name}."
+            if by_default(row)
+            else f"You get this email because you chose shift emails from {rotation.name}.",
             f"Stop these emails (no sign-in needed): {unsubscribe_url}",
         ]
         headers = {"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

@@ -48,6 +48,18 @@ def test_the_rotation_defaults_pick_people_who_made_no_choice_and_an_own_choice_
     assert [m.to for m in mail.outbox] == [[BO]]
 
 
+def test_an_offer_to_someone_who_follows_the_rotation_s_defaults_says_they_are_on_by_default(rotation):
+    email.defaults_set(rotation=rotation, actor=None, changes={"shift_moved": True})
+    turn_on(rotation, CY, reminder_hours=2)
+
+    ask(rotation, ANA, START, END)
+
+    by_default, own = sorted(mail.outbox, key=lambda m: m.to)
+    assert by_default.to == [BO] and own.to == [CY]
+    assert "You get this email because shift emails are on by default in Platform.\n" in by_default.body
+    assert "You get this email because you chose shift emails from Platform.\n" in own.body
+
+
 def test_nobody_is_emailed_an_offer_by_default(rotation):
     ask(rotation, ANA, START, END)
     assert mail.outbox == [] and not Notification.objects.filter(kind="email.cover_offer").exists()
