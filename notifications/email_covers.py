@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 
 from django.core.mail import EmailMessage
 
+from accounts.models import User
 from config.links import public_url
 from covers.models import CoverRequest
 from rotations.models import Member
@@ -106,6 +107,17 @@ def failed(cover: CoverRequest, email: str, span: list[str]) -> tuple[str, list[
     return subject, lines, why
 
 
+def canceller(cover: CoverRequest) -> str:
+    """Who cancelled (an Actor label: an email, an API token, "system"), by name where Roster knows one:
+    the requester, a member of the rotation, a person with an account."""
+    label = cover.cancelled_by
+    if label.lower() == cover.requester_email.lower():
+        return cover.requester_name
+    member = Member.objects.filter(rotation_id=cover.rotation_id, email__iexact=label).first()
+    user = None if member or "@" not in label else User.objects.filter(email__iexact=label).first()
+    return (member and member.name) or (user and user.get_full_name()) or label or "Roster"
+
+
 def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]) -> EmailMessage:
     """The email of a cover request's row (plain text), the request as it is now."""
     cover = cover_of(row)
@@ -164,9 +176,7 @@ def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]
                 "If nobody takes it, you stay on call.",
             ]
         elif row.kind == CANCELLED.key:
-            by_requester = cover.cancelled_by.lower() == cover.requester_email.lower()
-            who = cover.requester_name if by_requester else cover.cancelled_by
-            subject = f"{who} cancelled the cover you took in {rotation.name}"
+            subject = f"{canceller(cover)} cancelled the cover you took in {rotation.name}"
             lines = [f"Hello {cover.taker_name},", "", f"{subject}, so you are no longer on call for it:", "", *span]
             lines += ["", cover.apply_message] if cover.apply_message else []
             why = TOOK

@@ -129,3 +129,21 @@ def test_the_taker_hears_once_when_the_cover_they_took_is_cancelled_but_not_when
     assert "Ana Ortiz cancelled the cover you took in Platform, so you are no longer on call for it:" in told[0].body
     assert "  From:  Sun 8 Mar 2026 09:00 (UTC)" in told[0].body and "The override was deleted." in told[0].body
     assert "You get this email because you took a cover request in Roster." in told[0].body
+
+
+def test_the_taker_reads_who_cancelled_by_name_not_by_email(rotation, admin_user):
+    admin_user.first_name, admin_user.last_name = "Ada", "Admin"
+    admin_user.save()
+    by_member = ask(rotation, ANA, START, END)
+    happen(by_member, "taken", by=BO)
+    happen(by_member, "cancelled", by=CY)  # Cy, a member of the rotation (an admin, say)
+    by_admin = ask(rotation, ANA, END, END + dt.timedelta(hours=2))
+    happen(by_admin, "taken", by=BO)
+    happen(by_admin, "cancelled", by="Admin@acme.example")  # an admin outside the rotation
+
+    subjects = [m.subject for m in mail.outbox if m.to == [BO]]
+    assert subjects == [
+        "Cy Diaz cancelled the cover you took in Platform",
+        "Ada Admin cancelled the cover you took in Platform",
+    ]
+    assert "@" not in mail.outbox[-1].body.split("\n")[2]
