@@ -39,6 +39,19 @@ def test_the_offer_goes_to_members_who_chose_shift_emails_but_not_the_requester(
     assert set(Notification.objects.values_list("kind", "status")) == {("email.cover_offer", "sent")}
 
 
+def test_the_unsubscribe_page_an_offer_links_to_says_it_stops_cover_requests_too(rotation, client):
+    turn_on(rotation, BO, reminder_hours=12)
+    ask(rotation, ANA, START, END)
+    link = mail.outbox[0].extra_headers["List-Unsubscribe"].strip("<>")
+
+    page = client.get(link.removeprefix("https://roster.example.com")).content.decode()
+
+    assert (
+        "Stop the shift reminders, moved-shift emails and cover requests from <strong>Platform</strong> "
+        "to <strong>bo@acme.example</strong>." in page
+    )
+
+
 def test_the_rotation_defaults_pick_people_who_made_no_choice_and_an_own_choice_of_none_wins(rotation):
     email.defaults_set(rotation=rotation, actor=None, changes={"shift_moved": True})
     turn_on(rotation, CY, reminder_hours=None, shift_moved=False)  # Cy turned them off

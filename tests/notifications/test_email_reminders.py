@@ -156,7 +156,10 @@ def test_the_unsubscribe_link_asks_first_and_the_button_unsubscribes_without_sig
 
     page = client.get(path)
     assert page.status_code == 200
-    assert "Stop the shift reminders and moved-shift emails from <strong>Platform</strong>" in page.content.decode()
+    assert (
+        "Stop the shift reminders, moved-shift emails and cover requests from <strong>Platform</strong>"
+        in page.content.decode()
+    )
     assert EmailReminder.objects.get(email="bo@acme.example").reminder_hours == 24  # a GET changes nothing
 
     done = client.post(path)
