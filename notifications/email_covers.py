@@ -20,6 +20,7 @@ from django.core.mail import EmailMessage
 from accounts.models import User
 from config.links import public_url
 from covers.models import CoverRequest
+from covers.time_off import opened_for_time_off
 from rotations.models import Member
 
 from . import registry
@@ -36,6 +37,7 @@ FAILED = registry.Kind("email.cover_failed", "Email: a cover PagerDuty did not t
 KINDS = (OFFER, TAKEN, EXPIRING, EXPIRED, CANCELLED, FAILED)
 TOOK = "You get this email because you took a cover request in Roster."
 ASKED = "You get this email because you asked for cover in Roster."
+ASKED_FOR_TIME_OFF = "You get this email because Roster asked for cover during your time off."
 TO_REQUESTER = {"taken": TAKEN, "expiring": EXPIRING, "expired": EXPIRED}
 
 
@@ -98,7 +100,7 @@ def failed(cover: CoverRequest, email: str, span: list[str]) -> tuple[str, list[
         subject = f"{who}'s cover in {rotation.name} did not happen: you are still on call"
         said = f"{who} took your {not_changed}, so you are still on call:"
         again = f"It is open again: someone else can take it, or ask {who} to take it again."
-        why = ASKED
+        why = ASKED_FOR_TIME_OFF if opened_for_time_off(cover) else ASKED
     lines = [f"Hello {hello},", "", said, "", *span]
     if cover.apply_state == CoverRequest.Apply.REFUSED and cover.apply_message:
         lines += ["", cover.apply_message]
@@ -131,7 +133,7 @@ def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]
     ]
     note = ["", "Their note:", *[f"  {line}" for line in cover.note.splitlines()]] if cover.note else []
     headers: dict[str, str] = {}
-    why = ASKED
+    why = ASKED_FOR_TIME_OFF if opened_for_time_off(cover) else ASKED
     if row.kind == OFFER.key:
         subject = f"{cover.requester_name} asks for cover in {rotation.name}"
         lines = [

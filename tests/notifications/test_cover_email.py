@@ -6,6 +6,9 @@ import datetime as dt
 import pytest
 from django.core import mail
 
+from accounts.actor import SYSTEM
+from covers.models import CoverRequest
+from covers.time_off import NOTE_PREFIX
 from notifications import cover_events, email, services, tasks
 from notifications.models import Notification
 from tests.notifications.covers import ask, happen
@@ -160,3 +163,14 @@ def test_the_taker_reads_who_cancelled_by_name_not_by_email(rotation, admin_user
         "Ada Admin cancelled the cover you took in Platform",
     ]
     assert "@" not in mail.outbox[-1].body.split("\n")[2]
+
+
+def test_a_request_roster_opened_for_time_off_tells_the_requester_why_without_saying_they_asked(rotation):
+    cover = ask(rotation, ANA, START, END, tell=False)
+    CoverRequest.objects.filter(pk=cover.pk).update(created_by=SYSTEM.label, note=f"{NOTE_PREFIX}Skiing")
+    cover.refresh_from_db()
+    happen(cover, "taken", by=BO)
+
+    (message,) = mail.outbox
+    assert message.subject == "Bo Chen took your cover request in Platform"
+    assert message.body.endswith("\n\nYou get this email because Roster asked for cover during your time off.\n")
