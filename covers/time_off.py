@@ -42,10 +42,15 @@ def _note(time_off: TimeOff, name: str) -> str:
     return note if len(note) <= NOTE_MAX else note[: NOTE_MAX - 1] + "…"
 
 
+def opened_for_time_off(request: CoverRequest) -> bool:
+    """Roster asked for this cover itself, for the requester's time off (not the person)."""
+    return request.created_by == SYSTEM.label and request.note.startswith(NOTE_PREFIX)
+
+
 def _covered(requests: list[CoverRequest], start: dt.datetime, end: dt.datetime) -> bool:
     for request in requests:
         if request.start < end and request.end > start:
-            if request.created_by == SYSTEM.label and request.note.startswith(NOTE_PREFIX):
+            if opened_for_time_off(request):
                 return True  # opened for time off before: once is enough, whatever became of it
             if request.status in (CoverRequest.Status.OPEN, CoverRequest.Status.TAKEN):
                 return True  # the person asked themselves

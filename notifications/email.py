@@ -235,7 +235,7 @@ def compose(row: Notification, *, now: dt.datetime | None = None) -> EmailMessag
             f"  From:  {when(rotation, shift['start'])} ({zone})",
             f"  Until: {when(rotation, shift['end'])} ({zone})",
         ]
-        why = "you asked for a reminder before your shifts"
+        why = ("reminders before shifts are on by default", "you asked for a reminder before your shifts")
     else:
         name = row.payload["person"]["name"]
         subject = f"Your on-call shifts in {rotation.name} changed"
@@ -244,12 +244,12 @@ def compose(row: Notification, *, now: dt.datetime | None = None) -> EmailMessag
             if row.payload.get(key):
                 lines += ["", title]
                 lines += [f"  {when(rotation, s['start'])} – {when(rotation, s['end'])}" for s in row.payload[key]]
-        why = "you asked to hear when a shift of yours moves"
+        why = ("emails when a shift moves are on by default", "you asked to hear when a shift of yours moves")
     lines += [
         "",
         f"The rotation: {link}",
         "",
-        f"You get this email because {why} in {rotation.name}.",
+        f"You get this email because {why[0] if email_covers.by_default(row) else why[1]} in {rotation.name}.",
         f"Stop these emails (no sign-in needed): {stop}",
     ]
     return EmailMessage(

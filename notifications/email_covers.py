@@ -17,8 +17,10 @@ from collections.abc import Callable, Iterator
 
 from django.core.mail import EmailMessage
 
+from accounts.models import User
 from config.links import public_url
 from covers.models import CoverRequest
+from covers.time_off import opened_for_time_off
 from rotations.models import Member
 
 from . import registry
@@ -35,6 +37,7 @@ FAILED = registry.Kind("email.cover_failed", "Email: a cover PagerDuty did not t
 KINDS = (OFFER, TAKEN, EXPIRING, EXPIRED, CANCELLED, FAILED)
 TOOK = "You get this email because you took a cover request in Roster."
 ASKED = "You get this email because you asked for cover in Roster."
+ASKED_FOR_TIME_OFF = "You get this email because Roster asked for cover during your time off."
 TO_REQUESTER = {"taken": TAKEN, "expiring": EXPIRING, "expired": EXPIRED}
 
 
@@ -73,6 +76,11 @@ def choice_now(row: Notification) -> RotationEmailSettings | EmailReminder | Non
     )
 
 
+def by_default(row: Notification) -> bool:
+    """The address made no choice of its own: it gets the row's emails by the rotation's defaults."""
+    return not isinstance(choice_now(row), EmailReminder)
+
+
 def still_wanted(row: Notification) -> bool:
     """An offer to someone who turned shift emails off since is not sent (the requester's own are)."""
     return row.kind != OFFER.key or chose_email(choice_now(row))
@@ -92,13 +100,24 @@ def failed(cover: CoverRequest, email: str, span: list[str]) -> tuple[str, list[
         subject = f"{who}'s cover in {rotation.name} did not happen: you are still on call"
         said = f"{who} took your {not_changed}, so you are still on call:"
         again = f"It is open again: someone else can take it, or ask {who} to take it again."
-        why = ASKED
+        why = ASKED_FOR_TIME_OFF if opened_for_time_off(cover) else ASKED
     lines = [f"Hello {hello},", "", said, "", *span]
     if cover.apply_state == CoverRequest.Apply.REFUSED and cover.apply_message:
         lines += ["", cover.apply_message]
     if cover.status == CoverRequest.Status.OPEN:
         lines += ["", again]
     return subject, lines, why
+
+
+def canceller(cover: CoverRequest) -> str:
+    """Who cancelled (an Actor label: an email, an API token, "system"), by name where Roster knows one:
+    the requester, a member of the rotation, a person with an account."""
+    label = cover.cancelled_by
+    if label.lower() == cover.requester_email.lower():
+        return cover.requester_name
+    member = Member.objects.filter(rotation_id=cover.rotation_id, email__iexact=label).first()
+    user = None if member or "@" not in label else User.objects.filter(email__iexact=label).first()
+    return (member and member.name) or (user and user.get_full_name()) or label or "Roster"
 
 
 def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]) -> EmailMessage:
@@ -114,7 +133,7 @@ def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]
     ]
     note = ["", "Their note:", *[f"  {line}" for line in cover.note.splitlines()]] if cover.note else []
     headers: dict[str, str] = {}
-    why = ASKED
+    why = ASKED_FOR_TIME_OFF if opened_for_time_off(cover) else ASKED
     if row.kind == OFFER.key:
         subject = f"{cover.requester_name} asks for cover in {rotation.name}"
         lines = [
@@ -127,7 +146,9 @@ def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]
             "",
             f"Take it on the rotation page (first come, first served): {link}",
             "",
-            f"You get this email because you chose shift emails from {rotation.name}.",
+            f"You get this email because shift emails are on by default in {rotation.name}."
+            if by_default(row)
+            else f"You get this email because you chose shift emails from {rotation.name}.",
             f"Stop these emails (no sign-in needed): {unsubscribe_url}",
         ]
         headers = {"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
@@ -157,9 +178,7 @@ def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]
                 "If nobody takes it, you stay on call.",
             ]
         elif row.kind == CANCELLED.key:
-            by_requester = cover.cancelled_by.lower() == cover.requester_email.lower()
-            who = cover.requester_name if by_requester else cover.cancelled_by
-            subject = f"{who} cancelled the cover you took in {rotation.name}"
+            subject = f"{canceller(cover)} cancelled the cover you took in {rotation.name}"
             lines = [f"Hello {cover.taker_name},", "", f"{subject}, so you are no longer on call for it:", "", *span]
             lines += ["", cover.apply_message] if cover.apply_message else []
             why = TOOK

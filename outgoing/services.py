@@ -283,7 +283,8 @@ def endpoint_disable_failing(*, endpoint_id: int, since: dt.datetime) -> bool:
                 f"Every delivery to {endpoint.url} has failed since {since:%Y-%m-%d %H:%M} UTC, so Roster "
                 f"stopped sending to it. Events since then are kept.\n\nLast error: "
                 f"{deliveries(endpoint).order_by('-claimed_at').values_list('last_error', flat=True).first() or 'unknown'}\n\n"
-                f"Fix the endpoint, then enable it again (its waiting events are sent then): {link}\n"
+                f"Fix the endpoint, then enable it again (its waiting events are sent then): {link}\n\n"
+                f"You get this email because you are an admin of {endpoint.organization.name} in Roster.\n"
             ),
             from_email=None,
             recipient_list=emails,

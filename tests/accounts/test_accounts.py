@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from accounts.models import ApiToken, AuditEvent, Membership, Organization, User, hash_token
-from accounts.services import api_token_create
+from accounts.services import api_token_create, email_confirmation_send
 from rotations.services import rotation_create
 from tests.conftest import NOW, PASSWORD, bearer
 from tests.rotations.test_pages import confirm_refused
@@ -242,6 +242,28 @@ def test_a_person_who_forgot_their_password_gets_a_reset_link_by_email(client, a
     assert response.status_code == 302
     assert len(mailoutbox) == 1
     assert "/accounts/reset/" in mailoutbox[0].body
+
+
+def test_the_account_emails_end_on_their_last_sentence_without_a_blank_line(
+    client, admin_client, admin_user, mailoutbox
+):
+    admin_client.post("/settings/members/invite/", {"email": "new@acme.example", "role": "member"})
+    unconfirmed = User.objects.create_user(email="unc@acme.example", password=PASSWORD, email_confirmed=False)
+    email_confirmation_send(user=unconfirmed)
+    Client().post("/accounts/password_reset/", {"email": admin_user.email})
+
+    endings = [
+        "If you did not expect this email, you can ignore it.\n",
+        "the account cannot be used without this link.\n",
+        "If you did not ask, ignore this email: your password stays as it is.\n",
+    ]
+    assert [m.subject for m in mailoutbox] == [
+        "Join Acme on Roster",
+        "Confirm your email address for Roster",
+        "Set a new Roster password",
+    ]
+    for message, ending in zip(mailoutbox, endings, strict=True):
+        assert message.body.endswith(ending) and not message.body.endswith("\n\n")
 
 
 def test_changing_a_password_signs_the_other_browsers_out_but_not_this_one(admin_user):

@@ -72,6 +72,17 @@ def test_an_invited_person_gets_an_email_and_joins_with_a_new_account(
     assert PASSWORD not in captured_logs.text
 
 
+def test_the_invitation_names_the_admin_who_sent_it_by_name_and_address(admin_client, admin_user, mailoutbox):
+    admin_user.first_name, admin_user.last_name = "Ada", "Admin"
+    admin_user.save()
+
+    invite(admin_client)
+
+    assert mailoutbox[0].body.startswith(
+        "Ada Admin (admin@acme.example) invited you to join Acme on Roster as member.\n"
+    )
+
+
 def test_a_weak_password_is_refused_and_nothing_is_created(client, admin_client, org):
     _, token = invite(admin_client)
     client.logout()

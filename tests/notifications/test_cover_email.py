@@ -6,6 +6,9 @@ import datetime as dt
 import pytest
 from django.core import mail
 
+from accounts.actor import SYSTEM
+from covers.models import CoverRequest
+from covers.time_off import NOTE_PREFIX
 from notifications import cover_events, email, services, tasks
 from notifications.models import Notification
 from tests.notifications.covers import ask, happen
@@ -39,6 +42,19 @@ def test_the_offer_goes_to_members_who_chose_shift_emails_but_not_the_requester(
     assert set(Notification.objects.values_list("kind", "status")) == {("email.cover_offer", "sent")}
 
 
+def test_the_unsubscribe_page_an_offer_links_to_says_it_stops_cover_requests_too(rotation, client):
+    turn_on(rotation, BO, reminder_hours=12)
+    ask(rotation, ANA, START, END)
+    link = mail.outbox[0].extra_headers["List-Unsubscribe"].strip("<>")
+
+    page = client.get(link.removeprefix("https://roster.example.com")).content.decode()
+
+    assert (
+        "Stop the shift reminders, moved-shift emails and cover requests from <strong>Platform</strong> "
+        "to <strong>bo@acme.example</strong>." in page
+    )
+
+
 def test_the_rotation_defaults_pick_people_who_made_no_choice_and_an_own_choice_of_none_wins(rotation):
     email.defaults_set(rotation=rotation, actor=None, changes={"shift_moved": True})
     turn_on(rotation, CY, reminder_hours=None, shift_moved=False)  # Cy turned them off
@@ -46,6 +62,18 @@ def test_the_rotation_defaults_pick_people_who_made_no_choice_and_an_own_choice_
     ask(rotation, ANA, START, END)
 
     assert [m.to for m in mail.outbox] == [[BO]]
+
+
+def test_an_offer_to_someone_who_follows_the_rotation_s_defaults_says_they_are_on_by_default(rotation):
+    email.defaults_set(rotation=rotation, actor=None, changes={"shift_moved": True})
+    turn_on(rotation, CY, reminder_hours=2)
+
+    ask(rotation, ANA, START, END)
+
+    by_default, own = sorted(mail.outbox, key=lambda m: m.to)
+    assert by_default.to == [BO] and own.to == [CY]
+    assert "You get this email because shift emails are on by default in Platform.\n" in by_default.body
+    assert "You get this email because you chose shift emails from Platform.\n" in own.body
 
 
 def test_nobody_is_emailed_an_offer_by_default(rotation):
@@ -117,3 +145,32 @@ def test_the_taker_hears_once_when_the_cover_they_took_is_cancelled_but_not_when
     assert "Ana Ortiz cancelled the cover you took in Platform, so you are no longer on call for it:" in told[0].body
     assert "  From:  Sun 8 Mar 2026 09:00 (UTC)" in told[0].body and "The override was deleted." in told[0].body
     assert "You get this email because you took a cover request in Roster." in told[0].body
+
+
+def test_the_taker_reads_who_cancelled_by_name_not_by_email(rotation, admin_user):
+    admin_user.first_name, admin_user.last_name = "Ada", "Admin"
+    admin_user.save()
+    by_member = ask(rotation, ANA, START, END)
+    happen(by_member, "taken", by=BO)
+    happen(by_member, "cancelled", by=CY)  # Cy, a member of the rotation (an admin, say)
+    by_admin = ask(rotation, ANA, END, END + dt.timedelta(hours=2))
+    happen(by_admin, "taken", by=BO)
+    happen(by_admin, "cancelled", by="Admin@acme.example")  # an admin outside the rotation
+
+    subjects = [m.subject for m in mail.outbox if m.to == [BO]]
+    assert subjects == [
+        "Cy Diaz cancelled the cover you took in Platform",
+        "Ada Admin cancelled the cover you took in Platform",
+    ]
+    assert "@" not in mail.outbox[-1].body.split("\n")[2]
+
+
+def test_a_request_roster_opened_for_time_off_tells_the_requester_why_without_saying_they_asked(rotation):
+    cover = ask(rotation, ANA, START, END, tell=False)
+    CoverRequest.objects.filter(pk=cover.pk).update(created_by=SYSTEM.label, note=f"{NOTE_PREFIX}Skiing")
+    cover.refresh_from_db()
+    happen(cover, "taken", by=BO)
+
+    (message,) = mail.outbox
+    assert message.subject == "Bo Chen took your cover request in Platform"
+    assert message.body.endswith("\n\nYou get this email because Roster asked for cover during your time off.\n")

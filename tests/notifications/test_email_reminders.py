@@ -70,6 +70,20 @@ def test_a_reminder_n_hours_before_the_shift_is_emailed_once_in_the_rotation_s_t
     assert Notification.objects.get().status == "sent"
 
 
+def test_someone_who_follows_the_rotation_s_defaults_is_told_so_not_that_they_asked(paris, frozen):
+    email.defaults_set(rotation=paris, actor=None, changes={"reminder_hours": 24, "shift_moved": True})
+    tasks.upcoming()  # Bo's reminder, and the snapshot
+    cy = paris.members.get(email="cy@acme.example")
+    rotations.override_create(rotation=paris, member_id=cy.pk, start=NOW + 20 * H, end=NOW + 26 * H)
+    frozen.move_to(NOW + dt.timedelta(minutes=1))
+    tasks.upcoming()
+
+    reminder, moved = (m for m in mail.outbox if m.to == ["bo@acme.example"])
+    assert "You get this email because reminders before shifts are on by default in Platform.\n" in reminder.body
+    assert "You get this email because emails when a shift moves are on by default in Platform.\n" in moved.body
+    assert "you asked" not in reminder.body + moved.body
+
+
 def test_a_mail_server_error_is_retried_and_the_reminder_still_goes_once(paris, frozen, monkeypatch):
     turn_on(paris, "bo@acme.example", hours=24)
     real_send = mail.EmailMessage.send
@@ -142,7 +156,10 @@ def test_the_unsubscribe_link_asks_first_and_the_button_unsubscribes_without_sig
 
     page = client.get(path)
     assert page.status_code == 200
-    assert "Stop the shift reminders and moved-shift emails from <strong>Platform</strong>" in page.content.decode()
+    assert (
+        "Stop the shift reminders, moved-shift emails and cover requests from <strong>Platform</strong>"
+        in page.content.decode()
+    )
     assert EmailReminder.objects.get(email="bo@acme.example").reminder_hours == 24  # a GET changes nothing
 
     done = client.post(path)

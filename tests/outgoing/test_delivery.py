@@ -202,6 +202,7 @@ def test_an_endpoint_failing_for_24_hours_is_disabled_and_its_admins_emailed(
     assert "The endpoint answered 500" in message.body
     assert f": https://roster.example.com/settings/webhooks/{endpoint.pk}/\n" in message.body
     assert endpoint.secret not in message.body
+    assert message.body.endswith("\n\nYou get this email because you are an admin of Acme in Roster.\n")
     # Nothing more is sent while disabled; enabling sends what waits.
     waiting = _event(endpoint, "evt_d")
     assert attempt(waiting) == "not_due"
