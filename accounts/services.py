@@ -5,14 +5,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
-from config import limits
+from config import limits, mail
 from config.links import public_url
 
 from .actor import Actor
@@ -282,7 +281,7 @@ def invitation_create(
 def _send(*, to: str, subject: str, template: str, context: dict, what: str) -> bool:
     """Send one email; False (logged without its content) when it could not be sent."""
     try:
-        send_mail(subject=subject, message=render_to_string(template, context), from_email=None, recipient_list=[to])
+        mail.email(subject=subject, body=render_to_string(template, context), to=to).send()
     except Exception as exc:  # noqa: BLE001  (a mail outage must not lose the invitation or the account)
         log.warning("Could not email %s: %s", what, type(exc).__name__)
         return False

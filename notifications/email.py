@@ -29,6 +29,7 @@ from accounts.actor import Actor
 from accounts.audit import audit_record
 from accounts.numbers import whole
 from accounts.refusal import Refusal
+from config import mail
 from config.links import public_url
 from rotations.models import Rotation
 
@@ -252,10 +253,10 @@ def compose(row: Notification, *, now: dt.datetime | None = None) -> EmailMessag
         f"You get this email because {why[0] if email_covers.by_default(row) else why[1]} in {rotation.name}.",
         f"Stop these emails (no sign-in needed): {stop}",
     ]
-    return EmailMessage(
+    return mail.email(
         subject=subject,
         body="\n".join(lines) + "\n",
-        to=[email],
+        to=email,
         headers={"List-Unsubscribe": f"<{stop}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
     )
 

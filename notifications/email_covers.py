@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from django.core.mail import EmailMessage
 
 from accounts.models import User
+from config import mail
 from config.links import public_url
 from covers.models import CoverRequest
 from covers.time_off import opened_for_time_off
@@ -194,4 +195,4 @@ def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]
                 *span,
             ]
         lines += ["", f"The rotation: {link}", "", why]
-    return EmailMessage(subject=subject, body="\n".join(lines) + "\n", to=[email], headers=headers)
+    return mail.email(subject=subject, body="\n".join(lines) + "\n", to=email, headers=headers)

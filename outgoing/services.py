@@ -12,7 +12,7 @@ import re
 import secrets
 from collections.abc import Iterable
 
-from django.core.mail import send_mail
+from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,7 +22,7 @@ from accounts.models import Membership
 from accounts.numbers import whole
 from accounts.refusal import Refusal
 from accounts.text import SPACE, line_break_problem
-from config import limits
+from config import limits, mail
 from config.links import public_url
 from notifications import registry, tasks
 from notifications import services as engine
@@ -276,19 +276,19 @@ def endpoint_disable_failing(*, endpoint_id: int, since: dt.datetime) -> bool:
     )
     emails = list(admins.values_list("user__email", flat=True))
     link = public_url("outgoing:endpoint", endpoint.pk)
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=f"Roster disabled the webhook endpoint {endpoint.url}",
-            message=(
-                f"Every delivery to {endpoint.url} has failed since {since:%Y-%m-%d %H:%M} UTC, so Roster "
-                f"stopped sending to it. Events since then are kept.\n\nLast error: "
-                f"{deliveries(endpoint).order_by('-claimed_at').values_list('last_error', flat=True).first() or 'unknown'}\n\n"
-                f"Fix the endpoint, then enable it again (its waiting events are sent then): {link}\n\n"
-                f"You get this email because you are an admin of {endpoint.organization.name} in Roster.\n"
-            ),
-            from_email=None,
-            recipient_list=emails,
-            fail_silently=True,
+
+    def tell_admins() -> None:  # once committed: the last error is the attempt's that disabled it
+        last_error = deliveries(endpoint).order_by("-claimed_at").values_list("last_error", flat=True).first()
+        body = (
+            f"Every delivery to {endpoint.url} has failed since {since:%Y-%m-%d %H:%M} UTC, so Roster "
+            f"stopped sending to it. Events since then are kept.\n\nLast error: {last_error or 'unknown'}\n\n"
+            f"Fix the endpoint, then enable it again (its waiting events are sent then): {link}\n\n"
+            f"You get this email because you are an admin of {endpoint.organization.name} in Roster.\n"
         )
-    )
+        subject = f"Roster disabled the webhook endpoint {endpoint.url}"
+        get_connection(fail_silently=True).send_messages(
+            [mail.email(subject=subject, body=body, to=to) for to in emails]
+        )
+
+    transaction.on_commit(tell_admins)
     return True

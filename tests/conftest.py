@@ -91,6 +91,29 @@ def _own_throttle_counts(settings):
     limits.clear()
 
 
+@pytest.fixture(autouse=True)
+def _every_email_is_marked_automatic():
+    """Whatever a test sends: each email Roster sends says it is automatic (RFC 3834), so out-of-office
+    replies are not sent back to Roster's address."""
+    from django.core import mail
+
+    yield
+    for message in getattr(mail, "outbox", []):
+        assert message.extra_headers.get("Auto-Submitted") == "auto-generated", message.subject
+
+
+@pytest.fixture
+def mail_down(monkeypatch):
+    """Every email fails to send, as when the mail server refuses connections."""
+    from django.core.mail import EmailMessage
+
+    def down(self, fail_silently=False):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(EmailMessage, "send", down)
+    return monkeypatch
+
+
 @pytest.fixture
 def rsps():
     """Every outbound HTTP call must be mocked: an unexpected call fails the test."""

@@ -365,3 +365,9 @@ def test_a_wrong_current_password_is_named_as_the_page_labels_it(admin_client):
     page = response.content.decode()
     assert "Your current password was entered incorrectly. Please enter it again." in page
     assert "old password" not in page.lower()
+
+
+def test_forgot_your_password_while_mail_is_down_answers_as_usual(client, admin_user, mail_down, caplog):
+    response = client.post("/accounts/password_reset/", {"email": admin_user.email})
+    assert response["Location"] == "/accounts/password_reset/done/"  # as for an address with no account
+    assert "Could not email a password reset link: ConnectionRefusedError" in caplog.text

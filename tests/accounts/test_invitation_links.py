@@ -20,15 +20,6 @@ INVITATION_LINK = re.compile(r"https://roster\.example\.com(/invitations/[A-Za-z
 CONFIRM_LINK = re.compile(r"https://roster\.example\.com(/confirm-email/[^/\s]+/[^/\s]+/)")
 
 
-@pytest.fixture
-def mail_down(monkeypatch):
-    def down(**kwargs):
-        raise ConnectionRefusedError("smtp down")
-
-    monkeypatch.setattr(services, "send_mail", down)
-    return monkeypatch
-
-
 def sign_in(client, email="new@acme.example", password=PASSWORD):
     return client.post("/accounts/login/", {"username": email, "password": password})
 
