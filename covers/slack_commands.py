@@ -59,11 +59,15 @@ class Workspace:
     def organizations(self) -> list:
         return [c.organization for c in self.connections]
 
+    @property
+    def connection(self) -> SlackConnection:
+        """The connection to call Slack with: the oldest that works (the oldest when none does)."""
+        return next((c for c in self.connections if c.status == SlackConnection.Status.ACTIVE), self.connections[0])
+
     def person_email(self, user_id: str, *, interactive: bool) -> str:
         """The email of the Slack user, or a Refusal saying why Roster cannot tell who they are."""
-        usable = [c for c in self.connections if c.status == SlackConnection.Status.ACTIVE] or self.connections
         try:
-            email = slack_user_email(connection=usable[0], user_id=user_id, interactive=interactive)
+            email = slack_user_email(connection=self.connection, user_id=user_id, interactive=interactive)
         except slack.NeedsReauth:
             raise Refusal(
                 "Roster's Slack connection no longer works: an admin clicks *Reconnect Slack* on Settings → Integrations."
@@ -270,7 +274,7 @@ def cover_open(workspace: Workspace, user_id: str, trigger_id: str, text: str) -
     for a worker). Raises Refusal with what to tell the person."""
     view = cover_view(workspace, user_id, text)
     try:
-        client_for(workspace.connections[0], interactive=True).views_open(trigger_id=trigger_id, view=view)
+        client_for(workspace.connection, interactive=True).views_open(trigger_id=trigger_id, view=view)
     except slack.SlackError as error:
         raise Refusal(f"Slack did not open the form ({error.code}): type `/roster cover` again.") from None
 
