@@ -21,7 +21,7 @@ from config.links import public_url
 from integrations.slack import client as slack
 from integrations.slack.models import SlackConnection
 from integrations.slack.selectors import connections_for_team
-from integrations.slack.services import client_for, slack_user_email
+from integrations.slack.services import client_for, connection_record_error, slack_user_email
 from rotations.models import Member, Rotation
 from rotations.selectors import UPCOMING_DAYS, on_call_now, rotations_for, timeline, upcoming_handoffs
 
@@ -44,6 +44,7 @@ HELP = (
     "• `/roster help` — this message.\n"
     "A cover request posted to a rotation's channel has a *Take it* button: the first to click is on call instead."
 )
+RECONNECT = "Roster's Slack connection no longer works: an admin clicks *Reconnect Slack* on Settings → Integrations."
 NOT_CONNECTED = (
     "This Slack workspace is not connected to Roster: an admin clicks *Add to Slack* on Settings → Integrations."
 )
@@ -69,9 +70,7 @@ class Workspace:
         try:
             email = slack_user_email(connection=self.connection, user_id=user_id, interactive=interactive)
         except slack.NeedsReauth:
-            raise Refusal(
-                "Roster's Slack connection no longer works: an admin clicks *Reconnect Slack* on Settings → Integrations."
-            ) from None
+            raise Refusal(RECONNECT) from None
         except slack.Permanent as error:
             raise Refusal(f"Roster cannot tell who you are in Slack: {error.message}") from None
         except slack.SlackError:
@@ -275,6 +274,9 @@ def cover_open(workspace: Workspace, user_id: str, trigger_id: str, text: str) -
     view = cover_view(workspace, user_id, text)
     try:
         client_for(workspace.connection, interactive=True).views_open(trigger_id=trigger_id, view=view)
+    except slack.NeedsReauth as error:  # typing it again cannot help: recorded on the Slack card
+        connection_record_error(workspace.connection, error)
+        raise Refusal(RECONNECT) from None
     except slack.SlackError as error:
         raise Refusal(f"Slack did not open the form ({error.code}): type `/roster cover` again.") from None
 

@@ -113,7 +113,11 @@ def test_without_the_email_permission_the_card_says_so(sender, slack_app, platfo
     assert "lacks a permission it needs (users:read)" in connection.last_error
 
 
-def test_a_dead_token_asks_for_reconnect(sender, slack_app, platform, connection):
+@pytest.mark.parametrize("known", [False, True], ids=["looking-the-person-up", "opening-the-form"])
+def test_a_dead_token_asks_for_reconnect(sender, slack_app, platform, connection, known):
+    """Whichever call finds the token dead (a known person's next command only opens the form), typing it again cannot help."""
+    if known:
+        sender.command("cover", user="U0GRACE")
     slack_app.revoke_all()
     answer = sender.command("cover", user="U0GRACE").json()
     assert answer["text"] == (
