@@ -392,5 +392,8 @@ def cover_take(workspace: Workspace, user_id: str, value: str) -> str:
         f" instead of {escape(taken.requester_name)}."
     )
     if taken.apply_state == CoverRequest.Apply.PENDING:
-        answer += " Roster is writing it to PagerDuty; it shows there within a minute."
+        answer += (  # covers.tasks.apply_cover retries as PagerDuty allows: no time can be promised
+            " PagerDuty is busy, so Roster writes it to PagerDuty as soon as PagerDuty lets it; "
+            "if PagerDuty refuses it, you are told and the request is open again."
+        )
     return answer

@@ -178,3 +178,31 @@ def test_a_cover_asked_from_now_is_taken_minutes_later_and_runs_from_the_take(se
     assert answers(slack_app)[-1]["text"] == (
         f"It's yours: you are on call for *Platform* from {when(made.start)} to {when(HANDOFF)} instead of Ada Lovelace."
     )
+
+
+def test_a_take_pagerduty_puts_off_promises_no_time_and_says_the_taker_will_hear_if_refused(
+    client, slack_app, connection, org, pd_connection, fake
+):
+    """PagerDuty asks Roster to wait ten minutes: the take is accepted and written later, so the answer
+    cannot say "within a minute"."""
+    from tests.fake_slack import SlackSender
+
+    rotation = pd.bound(org, "v2")
+    made = pd.ask(rotation)
+    fake.route(
+        "POST",
+        r"/schedules/(?P<id>\w+)/overrides",
+        lambda f, r, m: (429, {"error": {"message": "Rate Limit Exceeded", "code": 2020}}, {"Retry-After": "600"}),
+    )
+    slack_app.users["dan@acme.example"] = "U0DAN"
+
+    SlackSender(client, slack_app, signing_secret=SECRET).click(made.pk, user="U0DAN")
+
+    made.refresh_from_db()
+    assert (made.status, made.apply_state) == ("taken", "pending")
+    (answer,) = answers(slack_app)
+    assert "within a minute" not in answer["text"]
+    assert answer["text"].endswith(
+        "PagerDuty is busy, so Roster writes it to PagerDuty as soon as PagerDuty lets it; "
+        "if PagerDuty refuses it, you are told and the request is open again."
+    )
