@@ -21,7 +21,7 @@ from config.links import public_url
 from integrations.slack import client as slack
 from integrations.slack.models import SlackConnection
 from integrations.slack.selectors import connections_for_team
-from integrations.slack.services import client_for, connection_record_error, slack_user_email
+from integrations.slack.services import client_for, connection_record_error, slack_user_email, slack_users_match
 from rotations.models import Member, Rotation
 from rotations.selectors import UPCOMING_DAYS, on_call_now, rotations_for, timeline, upcoming_handoffs
 
@@ -368,6 +368,18 @@ def _asked_view(cover: CoverRequest) -> dict:
 # --- the Take it button ---------------------------------------------------------------------------
 
 
+def _mention(workspace: Workspace, name: str, email: str) -> str:
+    """The person as a Slack mention when Slack knows their email (a worker's look-up), else their name."""
+    email = email.strip().lower()
+    try:
+        user_id = (
+            slack_users_match(connection=workspace.connection, emails=[email]).linked.get(email) if email else None
+        )
+    except slack.SlackError:  # the name says it as well
+        user_id = None
+    return f"<@{user_id}>" if user_id else escape(name or email or "someone")
+
+
 def cover_take(workspace: Workspace, user_id: str, value: str) -> str:
     """Take the cover request the button names, for the person who clicked; the sentence to tell them."""
     pk = _pk(value)
@@ -389,7 +401,7 @@ def cover_take(workspace: Workspace, user_id: str, value: str) -> str:
         return escape(error.message)
     answer = (
         f"It's yours: you are on call for *{escape(rotation.name)}* from {when(taken.start)} to {when(taken.end)}"
-        f" instead of {escape(taken.requester_name)}."
+        f" instead of {_mention(workspace, taken.requester_name, taken.requester_email)}."
     )
     if taken.apply_state == CoverRequest.Apply.PENDING:
         answer += (  # covers.tasks.apply_cover retries as PagerDuty allows: no time can be promised

@@ -46,10 +46,16 @@ def test_taking_it_makes_it_yours_and_says_so_only_to_you(sender, slack_app, ask
             "response_type": "ephemeral",
             "replace_original": False,
             "text": f"It's yours: you are on call for *Platform* from {when(HANDOFF)} to {when(HANDOFF + DAY)} "
-            "instead of Grace Hopper.",
+            "instead of <@U0GRACE>.",
         }
     ]
     assert slack_app.responses[0]["path"].startswith("/hooks/actions/T0ACME/")
+
+
+def test_a_requester_slack_does_not_know_is_named(sender, slack_app, asked):
+    del slack_app.users["grace@acme.example"]  # Grace left the workspace, or uses another email there
+    sender.click(asked.pk, user="U0ADA")
+    assert answers(slack_app)[0]["text"].endswith(" instead of Grace Hopper.")
 
 
 def test_the_slower_of_two_is_told_who_was_faster(sender, slack_app, asked, platform):
@@ -176,7 +182,7 @@ def test_a_cover_asked_from_now_is_taken_minutes_later_and_runs_from_the_take(se
     assert (made.status, made.taker_email, made.end) == ("taken", "grace@acme.example", HANDOFF)
     assert took_at <= made.start <= took_at + dt.timedelta(seconds=5)
     assert answers(slack_app)[-1]["text"] == (
-        f"It's yours: you are on call for *Platform* from {when(made.start)} to {when(HANDOFF)} instead of Ada Lovelace."
+        f"It's yours: you are on call for *Platform* from {when(made.start)} to {when(HANDOFF)} instead of <@U0ADA>."
     )
 
 
