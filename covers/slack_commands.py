@@ -20,7 +20,7 @@ from accounts.refusal import Refusal
 from config.links import public_url
 from integrations.slack import client as slack
 from integrations.slack.models import SlackConnection
-from integrations.slack.selectors import connections_for_team
+from integrations.slack.selectors import connections_for_team, slack_match_cached
 from integrations.slack.services import client_for, connection_record_error, slack_user_email, slack_users_match
 from rotations.models import Member, Rotation
 from rotations.selectors import UPCOMING_DAYS, on_call_now, rotations_for, timeline, upcoming_handoffs
@@ -103,8 +103,14 @@ def when(moment: dt.datetime) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
 
 
-def _names(people) -> str:
-    return ", ".join(escape(p.name or p.email) for p in people) or "nobody"
+def _names(people, linked: dict[str, str]) -> str:
+    """Each person as a Slack mention when `linked` (email → Slack user id) has them, else by name."""
+    return ", ".join(_named_person(p, linked) for p in people) or "nobody"
+
+
+def _named_person(person, linked: dict[str, str]) -> str:
+    user_id = linked.get((person.email or "").strip().lower())
+    return f"<@{user_id}>" if user_id else escape(person.name or person.email)
 
 
 # --- /roster who ----------------------------------------------------------------------------------
@@ -129,20 +135,28 @@ def who(workspace: Workspace, text: str, *, now: dt.datetime | None = None) -> s
                 escape(r.name) for r in rotations[:WHO_LIMIT]
             )
         rotations = matches
-    lines = [_who_line(rotation, now) for rotation in rotations[:WHO_LIMIT]]
+    found = [_who_now_and_next(rotation, now) for rotation in rotations[:WHO_LIMIT]]
+    emails = [p.email for _, current, _ in found for p in current]
+    emails += [p.email for _, _, coming in found for handoff in coming for p in handoff.people]
+    # the people Slack was asked about before (no Slack call while Slack waits)
+    linked = slack_match_cached(team_id=workspace.connection.team_id, emails=emails).linked
+    lines = [_who_line(rotation, current, coming, linked) for rotation, current, coming in found]
     if len(rotations) > WHO_LIMIT:
         lines.append(f"…and {len(rotations) - WHO_LIMIT} more: `/roster who <rotation>` shows one.")
     return "\n".join(lines)
 
 
-def _who_line(rotation: Rotation, now: dt.datetime) -> str:
+def _who_now_and_next(rotation: Rotation, now: dt.datetime) -> tuple[Rotation, list, list]:
+    """(the rotation, who is on call now, the next handoff or none)."""
     slots = timeline(rotation, since=now, until=now + dt.timedelta(days=UPCOMING_DAYS))
-    current = on_call_now(rotation, now=now, slots=slots)
-    line = f"*{escape(rotation.name)}*: now {_names(current.people)}"
-    coming = upcoming_handoffs(now=now, slots=slots)
+    return rotation, on_call_now(rotation, now=now, slots=slots).people, upcoming_handoffs(now=now, slots=slots)[:1]
+
+
+def _who_line(rotation: Rotation, current: list, coming: list, linked: dict[str, str]) -> str:
+    line = f"*{escape(rotation.name)}*: now {_names(current, linked)}"
     if coming:
-        line += f"; next {_names(coming[0].people)} from {when(coming[0].at)}"
-    elif current.people:
+        line += f"; next {_names(coming[0].people, linked)} from {when(coming[0].at)}"
+    elif current:
         line += "; no handoff in the coming two weeks"
     return line
 
