@@ -230,7 +230,7 @@ def cover_view(workspace: Workspace, user_id: str, text: str, *, now: dt.datetim
         "submit": {"type": "plain_text", "text": "Ask"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            _section("The rotation's other members are asked; the first to take it is on call instead of you."),
+            _section("The first of the rotation's other members to take it is on call instead of you."),
             {
                 "type": "input",
                 "block_id": "rotation",

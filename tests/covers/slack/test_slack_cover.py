@@ -41,6 +41,10 @@ def test_cover_opens_the_modal_with_the_persons_next_shift(sender, slack_app, pl
     }
     assert fields["end"]["initial_date_time"] == int((HANDOFF + WEEK).timestamp())
     assert fields["note"]["max_length"] == 500
+    # nobody may be asked (no Slack channel chosen, nobody chose shift emails): the form promises only what is sure
+    assert view["blocks"][0]["text"]["text"] == (
+        "The first of the rotation's other members to take it is on call instead of you."
+    )
 
 
 def test_someone_on_call_now_gets_the_rest_of_their_shift(sender, slack_app, platform):
