@@ -20,8 +20,8 @@ from accounts.refusal import Refusal
 from config.links import public_url
 from integrations.slack import client as slack
 from integrations.slack.models import SlackConnection
-from integrations.slack.selectors import connections_for_team
-from integrations.slack.services import client_for, slack_user_email
+from integrations.slack.selectors import connections_for_team, slack_match_cached
+from integrations.slack.services import client_for, connection_record_error, slack_user_email, slack_users_match
 from rotations.models import Member, Rotation
 from rotations.selectors import UPCOMING_DAYS, on_call_now, rotations_for, timeline, upcoming_handoffs
 
@@ -44,6 +44,7 @@ HELP = (
     "• `/roster help` — this message.\n"
     "A cover request posted to a rotation's channel has a *Take it* button: the first to click is on call instead."
 )
+RECONNECT = "Roster's Slack connection no longer works: an admin clicks *Reconnect Slack* on Settings → Integrations."
 NOT_CONNECTED = (
     "This Slack workspace is not connected to Roster: an admin clicks *Add to Slack* on Settings → Integrations."
 )
@@ -59,15 +60,17 @@ class Workspace:
     def organizations(self) -> list:
         return [c.organization for c in self.connections]
 
+    @property
+    def connection(self) -> SlackConnection:
+        """The connection to call Slack with: the oldest that works (the oldest when none does)."""
+        return next((c for c in self.connections if c.status == SlackConnection.Status.ACTIVE), self.connections[0])
+
     def person_email(self, user_id: str, *, interactive: bool) -> str:
         """The email of the Slack user, or a Refusal saying why Roster cannot tell who they are."""
-        usable = [c for c in self.connections if c.status == SlackConnection.Status.ACTIVE] or self.connections
         try:
-            email = slack_user_email(connection=usable[0], user_id=user_id, interactive=interactive)
+            email = slack_user_email(connection=self.connection, user_id=user_id, interactive=interactive)
         except slack.NeedsReauth:
-            raise Refusal(
-                "Roster's Slack connection no longer works: an admin clicks *Reconnect Slack* on Settings → Integrations."
-            ) from None
+            raise Refusal(RECONNECT) from None
         except slack.Permanent as error:
             raise Refusal(f"Roster cannot tell who you are in Slack: {error.message}") from None
         except slack.SlackError:
@@ -100,8 +103,14 @@ def when(moment: dt.datetime) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
 
 
-def _names(people) -> str:
-    return ", ".join(escape(p.name or p.email) for p in people) or "nobody"
+def _names(people, linked: dict[str, str]) -> str:
+    """Each person as a Slack mention when `linked` (email → Slack user id) has them, else by name."""
+    return ", ".join(_named_person(p, linked) for p in people) or "nobody"
+
+
+def _named_person(person, linked: dict[str, str]) -> str:
+    user_id = linked.get((person.email or "").strip().lower())
+    return f"<@{user_id}>" if user_id else escape(person.name or person.email)
 
 
 # --- /roster who ----------------------------------------------------------------------------------
@@ -126,20 +135,28 @@ def who(workspace: Workspace, text: str, *, now: dt.datetime | None = None) -> s
                 escape(r.name) for r in rotations[:WHO_LIMIT]
             )
         rotations = matches
-    lines = [_who_line(rotation, now) for rotation in rotations[:WHO_LIMIT]]
+    found = [_who_now_and_next(rotation, now) for rotation in rotations[:WHO_LIMIT]]
+    emails = [p.email for _, current, _ in found for p in current]
+    emails += [p.email for _, _, coming in found for handoff in coming for p in handoff.people]
+    # the people Slack was asked about before (no Slack call while Slack waits)
+    linked = slack_match_cached(team_id=workspace.connection.team_id, emails=emails).linked
+    lines = [_who_line(rotation, current, coming, linked) for rotation, current, coming in found]
     if len(rotations) > WHO_LIMIT:
         lines.append(f"…and {len(rotations) - WHO_LIMIT} more: `/roster who <rotation>` shows one.")
     return "\n".join(lines)
 
 
-def _who_line(rotation: Rotation, now: dt.datetime) -> str:
+def _who_now_and_next(rotation: Rotation, now: dt.datetime) -> tuple[Rotation, list, list]:
+    """(the rotation, who is on call now, the next handoff or none)."""
     slots = timeline(rotation, since=now, until=now + dt.timedelta(days=UPCOMING_DAYS))
-    current = on_call_now(rotation, now=now, slots=slots)
-    line = f"*{escape(rotation.name)}*: now {_names(current.people)}"
-    coming = upcoming_handoffs(now=now, slots=slots)
+    return rotation, on_call_now(rotation, now=now, slots=slots).people, upcoming_handoffs(now=now, slots=slots)[:1]
+
+
+def _who_line(rotation: Rotation, current: list, coming: list, linked: dict[str, str]) -> str:
+    line = f"*{escape(rotation.name)}*: now {_names(current, linked)}"
     if coming:
-        line += f"; next {_names(coming[0].people)} from {when(coming[0].at)}"
-    elif current.people:
+        line += f"; next {_names(coming[0].people, linked)} from {when(coming[0].at)}"
+    elif current:
         line += "; no handoff in the coming two weeks"
     return line
 
@@ -213,7 +230,7 @@ def cover_view(workspace: Workspace, user_id: str, text: str, *, now: dt.datetim
         "submit": {"type": "plain_text", "text": "Ask"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            _section("The rotation's other members are asked; the first to take it is on call instead of you."),
+            _section("The first of the rotation's other members to take it is on call instead of you."),
             {
                 "type": "input",
                 "block_id": "rotation",
@@ -270,7 +287,10 @@ def cover_open(workspace: Workspace, user_id: str, trigger_id: str, text: str) -
     for a worker). Raises Refusal with what to tell the person."""
     view = cover_view(workspace, user_id, text)
     try:
-        client_for(workspace.connections[0], interactive=True).views_open(trigger_id=trigger_id, view=view)
+        client_for(workspace.connection, interactive=True).views_open(trigger_id=trigger_id, view=view)
+    except slack.NeedsReauth as error:  # typing it again cannot help: recorded on the Slack card
+        connection_record_error(workspace.connection, error)
+        raise Refusal(RECONNECT) from None
     except slack.SlackError as error:
         raise Refusal(f"Slack did not open the form ({error.code}): type `/roster cover` again.") from None
 
@@ -362,6 +382,18 @@ def _asked_view(cover: CoverRequest) -> dict:
 # --- the Take it button ---------------------------------------------------------------------------
 
 
+def _mention(workspace: Workspace, name: str, email: str) -> str:
+    """The person as a Slack mention when Slack knows their email (a worker's look-up), else their name."""
+    email = email.strip().lower()
+    try:
+        user_id = (
+            slack_users_match(connection=workspace.connection, emails=[email]).linked.get(email) if email else None
+        )
+    except slack.SlackError:  # the name says it as well
+        user_id = None
+    return f"<@{user_id}>" if user_id else escape(name or email or "someone")
+
+
 def cover_take(workspace: Workspace, user_id: str, value: str) -> str:
     """Take the cover request the button names, for the person who clicked; the sentence to tell them."""
     pk = _pk(value)
@@ -383,8 +415,11 @@ def cover_take(workspace: Workspace, user_id: str, value: str) -> str:
         return escape(error.message)
     answer = (
         f"It's yours: you are on call for *{escape(rotation.name)}* from {when(taken.start)} to {when(taken.end)}"
-        f" instead of {escape(taken.requester_name)}."
+        f" instead of {_mention(workspace, taken.requester_name, taken.requester_email)}."
     )
     if taken.apply_state == CoverRequest.Apply.PENDING:
-        answer += " Roster is writing it to PagerDuty; it shows there within a minute."
+        answer += (  # covers.tasks.apply_cover retries as PagerDuty allows: no time can be promised
+            " PagerDuty is busy, so Roster writes it to PagerDuty as soon as PagerDuty lets it; "
+            "if PagerDuty refuses it, you are told and the request is open again."
+        )
     return answer

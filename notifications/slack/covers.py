@@ -139,8 +139,8 @@ def offer_message(cover: CoverRequest, connection: SlackConnection) -> tuple[str
         f":raising_hand: {requester} asks for someone to cover their on-call shift in "
         f"<{_link(cover)}|{rotation}>:\n{_span(cover)}"
     )
-    text = (
-        f"{cover.requester_name} asks for cover in {cover.rotation.name}: "
+    text = (  # without markup, but mrkdwn all the same (a notification's text): names escaped
+        f"{escape(cover.requester_name)} asks for cover in {escape(cover.rotation.name)}: "
         f"{fallback_time(cover, cover.start)} – {fallback_time(cover, cover.end)}."
     )
     blocks = [_section(head)]
@@ -149,7 +149,7 @@ def offer_message(cover: CoverRequest, connection: SlackConnection) -> tuple[str
     line, plain = outcome_line(cover, connection)
     if line:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line}]})
-        text += f" {plain}"
+        text += f" {escape(plain)}"
     else:
         blocks.append(
             {

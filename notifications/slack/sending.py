@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 from accounts.actor import Actor
 from config.links import public_url
+from covers.slack_commands import escape
 from integrations.slack import client as slack
 from integrations.slack.models import SlackConnection
 from integrations.slack.services import client_for, connection_record_error, slack_users_match
@@ -67,11 +68,12 @@ def _context(row: Notification) -> tuple[RotationSlack, SlackConnection]:
     return config, connection
 
 
-def _mentions(connection: SlackConnection, label: str) -> list[str]:
-    """Each person as a Slack mention when matched by email, else by name."""
+def _mentions(connection: SlackConnection, label: str, *, mrkdwn: bool = True) -> list[str]:
+    """Each person as a Slack mention when matched by email, else by name (escaped for a message's mrkdwn)."""
     found = people(label)
     match = slack_users_match(connection=connection, emails=[e for _, e in found if e])
-    return [f"<@{match.linked[e]}>" if e in match.linked else name for name, e in found]
+    named = [(e, escape(name) if mrkdwn else name) for name, e in found]
+    return [f"<@{match.linked[e]}>" if e in match.linked else name for e, name in named]
 
 
 def _when(rotation: Rotation, at: dt.datetime | None) -> str:
@@ -90,16 +92,17 @@ def _next_turn(handoff: Handoff) -> tuple[dt.datetime | None, str]:
     return None, ""
 
 
-def values_for(handoff: Handoff, connection: SlackConnection) -> dict[str, str]:
+def values_for(handoff: Handoff, connection: SlackConnection, *, mrkdwn: bool = True) -> dict[str, str]:
+    """The placeholders' values; names escaped for a message's mrkdwn (`mrkdwn=False`: the topic, set as typed)."""
     rotation = handoff.rotation
     try:
         until, next_label = _next_turn(handoff)
     except Exception:  # a rotation's timeline must not stop its message
         until, next_label = None, ""
     return {
-        "rotation": rotation.name,
-        "person": ", ".join(_mentions(connection, handoff.to_label)) or "nobody",
-        "next": ", ".join(_mentions(connection, next_label)) or "nobody",
+        "rotation": escape(rotation.name) if mrkdwn else rotation.name,
+        "person": ", ".join(_mentions(connection, handoff.to_label, mrkdwn=mrkdwn)) or "nobody",
+        "next": ", ".join(_mentions(connection, next_label, mrkdwn=mrkdwn)) or "nobody",
         "since": _when(rotation, handoff.at),
         "until": _when(rotation, until),
         "schedule_url": public_url("rotations:detail", rotation.pk),
@@ -142,7 +145,7 @@ def _send_topic(row: Notification, config: RotationSlack, connection: SlackConne
     bot = client_for(connection)
     with _as_send_errors(connection):
         bot.pace("conversations.setTopic", channel=channel)  # its turn first, then read the channel
-        topic = render(template_for(config, "topic_template"), values_for(latest, connection))[:TOPIC_MAX]
+        topic = render(template_for(config, "topic_template"), values_for(latest, connection, mrkdwn=False))[:TOPIC_MAX]
         now = str((bot.conversations_info(channel=channel).get("topic") or {}).get("value") or "")
         if now == topic:
             return
@@ -180,7 +183,7 @@ def _send_reminder(row: Notification, config: RotationSlack, connection: SlackCo
         user_id = direct_message_user(connection, email, f"{shift['person']['name']} gets no reminder")
         after = [s.who.label for s in timeline(rotation, since=end, until=end + dt.timedelta(seconds=1)) if s.who]
         values = {
-            "rotation": rotation.name,
+            "rotation": escape(rotation.name),
             "person": f"<@{user_id}>",
             "next": ", ".join(_mentions(connection, ", ".join(after))) or "nobody",
             "since": _when(rotation, start),

@@ -96,6 +96,23 @@ def test_taking_it_updates_the_same_message_without_the_button(slack_team, fake_
     assert message["text"].endswith("Taken by Grace Hopper.")
 
 
+def test_the_offer_s_notification_text_shows_a_rotation_name_literally_and_pings_nobody(slack_team, fake_slack):
+    """The message's `text` (what a notification and a screen reader show) is mrkdwn too: a rotation
+    called "R&D <!channel>" must not ping the channel when a request is offered, nor when it is taken."""
+    slack_team.name = "R&D <!channel>"
+    slack_team.save()
+    cover = ask(slack_team, ADA, START, END)
+
+    assert fake_slack.messages[0]["text"] == (
+        "Ada Lovelace asks for cover in R&amp;D &lt;!channel&gt;: Sun 8 Mar 09:00 UTC – Mon 9 Mar 09:00 UTC."
+    )
+    happen(cover, "taken", by=GRACE)
+    assert "<!channel>" not in fake_slack.messages[0]["text"]
+    assert fake_slack.messages[0]["text"].endswith(
+        "R&amp;D &lt;!channel&gt;: Sun 8 Mar 09:00 UTC – Mon 9 Mar 09:00 UTC. Taken by Grace Hopper."
+    )
+
+
 def test_cancelled_and_expired_requests_say_so_in_the_same_message(slack_team, fake_slack):
     first = ask(slack_team, ADA, START, END)
     second = ask(slack_team, ADA, END, END + dt.timedelta(hours=4))

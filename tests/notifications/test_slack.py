@@ -520,3 +520,21 @@ def test_the_notifications_section_names_each_target_and_asks_slack_at_most_once
         assert shown in section
     assert "S0ONCALL" not in section and "endpoint:" not in section and "abc123" not in section
     assert fake_slack.calls["usergroups.list"] == 1 and fake_slack.calls["conversations.list"] == 1
+
+
+def test_a_rotation_or_person_name_with_mrkdwn_characters_shows_literally_and_pings_nobody(org, fake_slack):
+    """`&`, `<` and `>` in a rotation's or a person's name are Slack's control characters: a rotation
+    called "R&D <!channel>" must not ping the channel nor lose its ampersand."""
+    make_connection(org, fake_slack)
+    rotation = daily(org, [("Ada Lovelace", "ada@acme.example"), ("Bo & Co", "bo@acme.example")])
+    rotation.name = "R&D <!channel>"
+    rotation.save()
+    rotation_slack_update(rotation=rotation, actor=None, changes={"message_channel_id": "C0OPS"})
+
+    hand_off(rotation, NOW - MINUTE, "Bo & Co <bo@acme.example>", frm=ADA)
+
+    assert [m["text"] for m in fake_slack.messages] == [
+        "Bo &amp; Co is on call for R&amp;D &lt;!channel&gt; until Sat 7 Mar 09:00 UTC.",
+        "<@U0ADA> is off duty for R&amp;D &lt;!channel&gt;.",
+    ]
+    assert "<!channel>" not in send_test_message(rotation=rotation, actor=None)

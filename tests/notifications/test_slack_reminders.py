@@ -108,3 +108,18 @@ def test_a_reminder_whose_shift_was_overridden_is_skipped_not_posted(reminding, 
 
     assert services.notification_deliver(notification_id=made[0]).status == "skipped"
     assert dms(fake_slack) == []
+
+
+def test_a_rotation_name_with_mrkdwn_characters_shows_literally_in_the_reminder(reminding, fake_slack, frozen):
+    reminding.name = "R&D <!here>"
+    reminding.save()
+
+    tasks.upcoming()
+
+    assert dms(fake_slack) == [
+        (
+            "D0GRACE",
+            "<@U0GRACE>: your R&amp;D &lt;!here&gt; shift starts Sat 7 Mar 09:00 UTC, until Sun 8 Mar 09:00 UTC; "
+            "then <@U0ADA>.",
+        )
+    ]

@@ -8,7 +8,7 @@ import pytest
 from config.links import public_url
 from covers.models import CoverRequest
 from integrations.slack.models import SlackConnection
-from tests.covers.slack.conftest import HANDOFF, NOW, when
+from tests.covers.slack.conftest import HANDOFF, NOW, SECRET, when
 
 pytestmark = pytest.mark.django_db
 WEEK = dt.timedelta(days=7)
@@ -41,6 +41,10 @@ def test_cover_opens_the_modal_with_the_persons_next_shift(sender, slack_app, pl
     }
     assert fields["end"]["initial_date_time"] == int((HANDOFF + WEEK).timestamp())
     assert fields["note"]["max_length"] == 500
+    # nobody may be asked (no Slack channel chosen, nobody chose shift emails): the form promises only what is sure
+    assert view["blocks"][0]["text"]["text"] == (
+        "The first of the rotation's other members to take it is on call instead of you."
+    )
 
 
 def test_someone_on_call_now_gets_the_rest_of_their_shift(sender, slack_app, platform):
@@ -113,7 +117,11 @@ def test_without_the_email_permission_the_card_says_so(sender, slack_app, platfo
     assert "lacks a permission it needs (users:read)" in connection.last_error
 
 
-def test_a_dead_token_asks_for_reconnect(sender, slack_app, platform, connection):
+@pytest.mark.parametrize("known", [False, True], ids=["looking-the-person-up", "opening-the-form"])
+def test_a_dead_token_asks_for_reconnect(sender, slack_app, platform, connection, known):
+    """Whichever call finds the token dead (a known person's next command only opens the form), typing it again cannot help."""
+    if known:
+        sender.command("cover", user="U0GRACE")
     slack_app.revoke_all()
     answer = sender.command("cover", user="U0GRACE").json()
     assert answer["text"] == (
@@ -134,6 +142,22 @@ def test_a_modal_slack_refuses_to_open_is_said(sender, slack_app, platform):
     slack_app.fail_next("views.open", body={"ok": False, "error": "expired_trigger_id"})
     answer = sender.command("cover", user="U0GRACE").json()
     assert answer["text"] == "Slack did not open the form (expired_trigger_id): type `/roster cover` again."
+
+
+def test_a_workspace_another_organization_added_first_opens_the_form_with_the_connection_that_works(
+    client, slack_app, other_org, org, platform
+):
+    """Two organizations in one workspace: the older connection needs Reconnect Slack, Acme's works."""
+    from tests.fake_slack import SlackSender
+    from tests.integrations.slack_flow import make_connection
+
+    make_connection(other_org, slack_app, status=SlackConnection.Status.NEEDS_REAUTH, bot_token="xoxb-revoked")
+    make_connection(org, slack_app)
+
+    response = SlackSender(client, slack_app, signing_secret=SECRET).command("cover", user="U0GRACE")
+
+    assert response.status_code == 200 and response.content == b"", response.content
+    assert opened(slack_app)[0] == "U0GRACE"
 
 
 def test_slack_too_slow_to_say_who_the_person_is_is_said_in_time(sender, slack_app, platform):

@@ -138,6 +138,24 @@ def test_who_lists_every_rotation_now_and_next(sender, platform, database, slack
     assert slack_app.log == []  # nothing asked of Slack
 
 
+def test_who_mentions_the_people_slack_is_known_to_know_without_asking_slack(sender, platform, database, slack_app):
+    """Ada and Grace were looked up before (a message, a click): mentions; Admin never was: the name."""
+    from django.utils import timezone
+
+    from integrations.slack.models import SlackUser
+
+    for email, user_id in (("ada@acme.example", "U0ADA"), ("grace@acme.example", "U0GRACE")):
+        SlackUser.objects.create(team_id="T0ACME", email=email, user_id=user_id, looked_up_at=timezone.now())
+
+    answer = sender.command("who").json()
+
+    assert answer["text"].splitlines() == [
+        "*Database*: now Admin; no handoff in the coming two weeks",
+        f"*Platform*: now <@U0ADA>; next <@U0GRACE> from {when(HANDOFF)}",
+    ]
+    assert slack_app.log == []
+
+
 def test_who_names_one_rotation_whatever_the_case(sender, platform, database):
     answer = sender.command("who plAtform").json()
     assert answer["text"] == f"*Platform*: now Ada Lovelace; next Grace Hopper from {when(HANDOFF)}"

@@ -46,10 +46,16 @@ def test_taking_it_makes_it_yours_and_says_so_only_to_you(sender, slack_app, ask
             "response_type": "ephemeral",
             "replace_original": False,
             "text": f"It's yours: you are on call for *Platform* from {when(HANDOFF)} to {when(HANDOFF + DAY)} "
-            "instead of Grace Hopper.",
+            "instead of <@U0GRACE>.",
         }
     ]
     assert slack_app.responses[0]["path"].startswith("/hooks/actions/T0ACME/")
+
+
+def test_a_requester_slack_does_not_know_is_named(sender, slack_app, asked):
+    del slack_app.users["grace@acme.example"]  # Grace left the workspace, or uses another email there
+    sender.click(asked.pk, user="U0ADA")
+    assert answers(slack_app)[0]["text"].endswith(" instead of Grace Hopper.")
 
 
 def test_the_slower_of_two_is_told_who_was_faster(sender, slack_app, asked, platform):
@@ -176,5 +182,33 @@ def test_a_cover_asked_from_now_is_taken_minutes_later_and_runs_from_the_take(se
     assert (made.status, made.taker_email, made.end) == ("taken", "grace@acme.example", HANDOFF)
     assert took_at <= made.start <= took_at + dt.timedelta(seconds=5)
     assert answers(slack_app)[-1]["text"] == (
-        f"It's yours: you are on call for *Platform* from {when(made.start)} to {when(HANDOFF)} instead of Ada Lovelace."
+        f"It's yours: you are on call for *Platform* from {when(made.start)} to {when(HANDOFF)} instead of <@U0ADA>."
+    )
+
+
+def test_a_take_pagerduty_puts_off_promises_no_time_and_says_the_taker_will_hear_if_refused(
+    client, slack_app, connection, org, pd_connection, fake
+):
+    """PagerDuty asks Roster to wait ten minutes: the take is accepted and written later, so the answer
+    cannot say "within a minute"."""
+    from tests.fake_slack import SlackSender
+
+    rotation = pd.bound(org, "v2")
+    made = pd.ask(rotation)
+    fake.route(
+        "POST",
+        r"/schedules/(?P<id>\w+)/overrides",
+        lambda f, r, m: (429, {"error": {"message": "Rate Limit Exceeded", "code": 2020}}, {"Retry-After": "600"}),
+    )
+    slack_app.users["dan@acme.example"] = "U0DAN"
+
+    SlackSender(client, slack_app, signing_secret=SECRET).click(made.pk, user="U0DAN")
+
+    made.refresh_from_db()
+    assert (made.status, made.apply_state) == ("taken", "pending")
+    (answer,) = answers(slack_app)
+    assert "within a minute" not in answer["text"]
+    assert answer["text"].endswith(
+        "PagerDuty is busy, so Roster writes it to PagerDuty as soon as PagerDuty lets it; "
+        "if PagerDuty refuses it, you are told and the request is open again."
     )
