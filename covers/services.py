@@ -61,6 +61,12 @@ NATIVE_AHEAD = dt.timedelta(days=93)  # how far ahead a native rotation's cover 
 START_GRACE = dt.timedelta(minutes=1)  # "now" typed a moment ago is still now
 EXPIRY_WARNING = dt.timedelta(hours=1)  # "nobody has taken it" this long before the start (if asked earlier)
 TRANSIENT = (pd.RateLimited, pd.Unavailable)
+# What a taker reads while the take waits for PagerDuty (apply_state "pending"): covers.tasks.apply_cover
+# retries as PagerDuty allows (its Retry-After), so no time can be promised, and it may be refused.
+PENDING_SAID = (
+    "PagerDuty is busy, so Roster writes it to PagerDuty as soon as PagerDuty lets it; if PagerDuty refuses it, "
+    "you are told and the request is open again."
+)
 
 
 class CoverError(Refusal):

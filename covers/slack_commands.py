@@ -418,8 +418,5 @@ def cover_take(workspace: Workspace, user_id: str, value: str) -> str:
         f" instead of {_mention(workspace, taken.requester_name, taken.requester_email)}."
     )
     if taken.apply_state == CoverRequest.Apply.PENDING:
-        answer += (  # covers.tasks.apply_cover retries as PagerDuty allows: no time can be promised
-            " PagerDuty is busy, so Roster writes it to PagerDuty as soon as PagerDuty lets it; "
-            "if PagerDuty refuses it, you are told and the request is open again."
-        )
+        answer += f" {services.PENDING_SAID}"
     return answer

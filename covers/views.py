@@ -95,7 +95,7 @@ def _taken_said(cover: CoverRequest, tz) -> str:
     if cover.is_swap:
         said += f" In return {cover.requester_name} takes your shift {span(cover.swap_start, cover.swap_end, tz)}."  # type: ignore[arg-type]
     if cover.apply_state == CoverRequest.Apply.PENDING:
-        said += " PagerDuty is being updated: the timeline shows it in a moment."
+        said += f" {services.PENDING_SAID}"
     return said
 
 

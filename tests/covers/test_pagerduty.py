@@ -18,6 +18,7 @@ from covers.models import CoverRequest
 from integrations.pagerduty.models import PagerDutyConnection
 from rotations import sync
 from rotations.models import DueSchedule, Member, Rotation, Shift
+from tests.conftest import new_member
 from tests.factories import API_KEY
 from tests.rotations.fake_schedules import FakeSchedule, install, users_by_query
 
@@ -475,6 +476,26 @@ def test_the_api_answers_202_while_pagerduty_is_busy(classic, fake, admin_client
 
     assert answer.status_code == 202
     assert (answer.json()["status"], answer.json()["applyState"]) == ("taken", "pending")
+
+
+def test_a_take_on_the_page_while_pagerduty_is_busy_promises_no_time(classic, fake, client, org):
+    """The write is retried as PagerDuty allows (its Retry-After) and may be refused in the end: the page
+    says what Slack's answer says, not "in a moment"."""
+    made = ask(classic)
+    fake.route(
+        "POST",
+        r"/schedules/(?P<id>\w+)/overrides",
+        lambda f, r, m: (429, {"error": {"message": "Rate Limit Exceeded", "code": 2020}}, {"Retry-After": "600"}),
+    )
+    client.force_login(new_member(org, "dan@acme.example"))
+
+    page = client.post(f"/rotations/{classic.pk}/cover-requests/{made.pk}/take/", follow=True).content.decode()
+
+    assert (
+        "PagerDuty is busy, so Roster writes it to PagerDuty as soon as PagerDuty lets it; if PagerDuty refuses "
+        "it, you are told and the request is open again." in page
+    )
+    assert "in a moment" not in page
 
 
 def test_when_the_retries_run_out_what_was_written_is_taken_back_and_the_request_reopens(classic, fake):
