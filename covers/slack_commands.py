@@ -75,9 +75,16 @@ class Workspace:
             raise Refusal(f"Roster cannot tell who you are in Slack: {error.message}") from None
         except slack.SlackError:
             raise Refusal("Slack is busy right now: try again in a moment.") from None
+        if not email and "users:read.email" not in self.connection.scope_list:
+            raise Refusal(
+                "Roster may not read email addresses in this Slack workspace, so it cannot tell which rotation "
+                "member you are: an admin clicks *Reconnect Slack* on Settings → Integrations to allow it."
+            )
         if not email:
             raise Refusal(
-                "Roster cannot see your email address in Slack, so it cannot tell which rotation member you are."
+                "Slack shows Roster no email address for you (guest and bot accounts may have none), so Roster "
+                f"cannot tell which rotation member you are: use Roster's pages instead, <{public_url('rotations:index')}|"
+                "Rotations>."
             )
         return email
 

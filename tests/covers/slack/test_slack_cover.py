@@ -98,16 +98,20 @@ def test_a_person_slack_does_not_know_gets_a_sentence_not_an_error(sender, slack
     answer = sender.command("cover", user="U0GHOST").json()
     assert answer["response_type"] == "ephemeral"
     assert answer["text"] == (
-        "Roster cannot see your email address in Slack, so it cannot tell which rotation member you are."
+        "Slack shows Roster no email address for you (guest and bot accounts may have none), so Roster cannot "
+        "tell which rotation member you are: use Roster's pages instead, <https://roster.example.com/rotations/|"
+        "Rotations>."
     )
 
 
 def test_without_the_email_permission_the_card_says_so(sender, slack_app, platform, connection):
     connection.bot_token = slack_app.issue_token("users:read,chat:write,commands")
+    connection.scopes = "users:read,chat:write,commands"  # as Slack granted it
     connection.save()
     answer = sender.command("cover", user="U0GRACE").json()
     assert answer["text"] == (
-        "Roster cannot see your email address in Slack, so it cannot tell which rotation member you are."
+        "Roster may not read email addresses in this Slack workspace, so it cannot tell which rotation member "
+        "you are: an admin clicks *Reconnect Slack* on Settings → Integrations to allow it."
     )
     connection.bot_token = slack_app.issue_token("chat:write,commands")
     connection.save()

@@ -92,7 +92,9 @@ def test_someone_not_in_the_rotation_is_told(sender, slack_app, asked):
 def test_a_person_slack_does_not_know_gets_a_sentence(sender, slack_app, asked):
     sender.click(asked.pk, user="U0GHOST")
     assert answers(slack_app)[0]["text"] == (
-        "Roster cannot see your email address in Slack, so it cannot tell which rotation member you are."
+        "Slack shows Roster no email address for you (guest and bot accounts may have none), so Roster cannot "
+        "tell which rotation member you are: use Roster's pages instead, <https://roster.example.com/rotations/|"
+        "Rotations>."
     )
     asked.refresh_from_db()
     assert asked.status == "open"
