@@ -226,12 +226,13 @@ def compose(row: Notification, *, now: dt.datetime | None = None) -> EmailMessag
     if row.kind == REMINDER.key:
         shift = row.payload["shift"]
         name = shift["person"]["name"]
-        starts_in = _in(dt.datetime.fromisoformat(shift["start"]) - (now or timezone.now()))
-        subject = f"Reminder: your {rotation.name} on-call shift starts in {starts_in}"
+        left = dt.datetime.fromisoformat(shift["start"]) - (now or timezone.now())
+        starts = f"starts in {_in(left)}" if left > dt.timedelta(0) else f"started {_in(-left)} ago"  # a Resend
+        subject = f"Reminder: your {rotation.name} on-call shift {starts}"
         lines = [
             f"Hello {name},",
             "",
-            f"Your on-call shift in {rotation.name} starts in {starts_in}.",
+            f"Your on-call shift in {rotation.name} {starts}.",
             "",
             f"  From:  {when(rotation, shift['start'])} ({zone})",
             f"  Until: {when(rotation, shift['end'])} ({zone})",

@@ -314,3 +314,16 @@ def test_a_pagerduty_override_found_by_a_resync_emails_the_person_whose_shift_mo
     # New York springs forward on Sunday 8 March: the shift ends at 08:00 UTC, 04:00 local.
     assert "No longer yours:\n  Sat 7 Mar 2026 03:00 – Sun 8 Mar 2026 04:00\n" in mail.outbox[0].body
     assert "Now yours:\n  Sat 7 Mar 2026 09:00 – Sun 8 Mar 2026 04:00\n" in mail.outbox[0].body
+
+
+def test_a_reminder_resent_after_the_shift_started_says_it_started(paris, frozen):
+    """An admin's Resend of an old reminder: it must not say the shift starts in a minute."""
+    turn_on(paris, "bo@acme.example", hours=24)
+    tasks.upcoming()
+    row = Notification.objects.get()
+
+    message = email.compose(row, now=NOW + 22 * H)  # Bo's shift began 2 hours before
+
+    assert message.subject == "Reminder: your Platform on-call shift started 2 hours ago"
+    assert "Your on-call shift in Platform started 2 hours ago." in message.body
+    assert "starts in" not in message.body
