@@ -169,17 +169,21 @@ def offer_message(cover: CoverRequest, connection: SlackConnection) -> tuple[str
     return text, blocks
 
 
-def expiring_text(cover: CoverRequest, connection: SlackConnection, *, to_requester: bool) -> str:
+def expiring_text(
+    cover: CoverRequest, connection: SlackConnection, *, to_requester: bool, offer_here: bool = False
+) -> str:
+    """`offer_here`: the request's message with its Take it button is in the channel this goes to."""
     if to_requester:
         return (
             f":hourglass_flowing_sand: Nobody has taken your request for cover in *{escape(cover.rotation.name)}* yet "
             f"({_span(cover)}). If nobody does, you stay on call. <{_link(cover)}|Open the rotation>"
         )
     requester = _person(connection, cover.requester_name, cover.requester_email)
+    page = f"<{_link(cover)}|the rotation page>"
+    take = f"Use *Take it* on the request in this channel, or {page}." if offer_here else f"Take it on {page}."
     return (
         f":hourglass_flowing_sand: Nobody has taken {requester}'s request for cover in "
-        f"*{escape(cover.rotation.name)}* yet, and it starts soon: {_span(cover)}. "
-        f"Use *Take it* on the request in this channel, or <{_link(cover)}|the rotation page>."
+        f"*{escape(cover.rotation.name)}* yet, and it starts soon: {_span(cover)}. {take}"
     )
 
 
@@ -272,6 +276,9 @@ def send_cover(row: Notification, connection: SlackConnection, bot: slack.SlackC
             user_id = direct_message_user(connection, target, nobody)
             bot.chat_post_message(channel=user_id, text=expiring_text(cover, connection, to_requester=True))
         else:
-            bot.chat_post_message(channel=target, text=expiring_text(cover, connection, to_requester=False))
+            offer_here = message is not None and message.channel_id == target
+            bot.chat_post_message(
+                channel=target, text=expiring_text(cover, connection, to_requester=False, offer_here=offer_here)
+            )
     else:
         raise registry.SendError(f"Roster does not know how to send “{row.kind}” to Slack.", permanent=True)

@@ -64,9 +64,30 @@ def test_expiry_warns_then_expires_the_offer(slack_team, fake_slack, frozen, dja
 
     offer, channel, direct = fake_slack.messages
     assert "Nobody has taken <@U0ADA>'s request" in channel["text"] and direct["channel"] == "D0ADA"
+    assert "Use *Take it* on the request in this channel, or <" in channel["text"]
     assert ":hourglass: Expired: nobody took it before it ended." in offer["blocks"][-1]["elements"][0]["text"]
     assert [m.subject for m in mail.outbox] == [
         "Ada Lovelace asks for cover in Platform",
         "Nobody has taken your cover request in Platform yet",
         "Your cover request in Platform expired",
     ]
+
+
+def test_a_warning_to_a_channel_without_the_offer_points_to_the_page_only(
+    slack_team, fake_slack, frozen, django_capture_on_commit_callbacks
+):
+    """The offer went to another channel (the rotation's channel changed since): there is no Take it here."""
+    from notifications.models import CoverSlackMessage
+
+    ada = member(slack_team, "ada@acme.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        covers.cover_request_create(rotation=slack_team, requester=ada, start=START, end=END, actor=Actor(label="x"))
+    CoverSlackMessage.objects.update(channel_id="C0ELSEWHERE")
+    frozen.move_to(START - dt.timedelta(minutes=50))
+    with django_capture_on_commit_callbacks(execute=True):
+        covers.cover_requests_warn_expiring()
+    tasks.sweep()
+
+    channel = next(m for m in fake_slack.messages if "Nobody has taken <@U0ADA>" in m["text"])
+    assert "in this channel" not in channel["text"]
+    assert "Take it on <https://roster.example.com/rotations/" in channel["text"]
