@@ -137,8 +137,9 @@ def compose(row: Notification, *, unsubscribe_url: str, when: Callable[..., str]
     why = ASKED_FOR_TIME_OFF if opened_for_time_off(cover) else ASKED
     if row.kind == OFFER.key:
         subject = f"{cover.requester_name} asks for cover in {rotation.name}"
+        member = rotation.members.filter(email=email).first()  # offered to the rotation's members
         lines = [
-            "Hello,",
+            f"Hello {member.name}," if member else "Hello,",
             "",
             f"{cover.requester_name} asks for someone to cover their on-call shift in {rotation.name}:",
             "",

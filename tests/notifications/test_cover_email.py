@@ -34,8 +34,9 @@ def test_the_offer_goes_to_members_who_chose_shift_emails_but_not_the_requester(
     tasks.cover_nudge(event="created", cover_request_id=cover.pk)
 
     assert sorted(m.to[0] for m in mail.outbox) == [BO, CY]
-    message = mail.outbox[0]
+    message = next(m for m in mail.outbox if m.to == [BO])
     assert message.subject == "Ana Ortiz asks for cover in Platform"
+    assert message.body.startswith("Hello Bo Chen,\n")  # by name, as the reminders greet
     assert "  From:  Sun 8 Mar 2026 09:00 (UTC)\n  Until: Sun 8 Mar 2026 21:00 (UTC)" in message.body
     assert "  Family wedding" in message.body
     assert "https://roster.example.com/unsubscribe/" in message.extra_headers["List-Unsubscribe"]
