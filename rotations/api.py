@@ -349,6 +349,7 @@ STATUS = {  # else 400
     "not_a_member": 409,
     "not_a_turn": 409,
     "turn_over": 409,
+    "in_the_past": 409,
     "invalid_range": 422,
     "cadence_read_only": 409,
     "not_connected": 409,
@@ -601,7 +602,8 @@ def overrides(request, rotation_id: Id):
 def override_create(request, rotation_id: Id, payload: OverrideCreate):
     """`memberId` is on call from `start` to `end` instead of whoever the order gives it to (admins). 409
     `cadence_read_only`: the rotation follows a PagerDuty schedule (add overrides there); 409 `not_a_member`:
-    `memberId` is not a member of this rotation; 422 `invalid_range`: `end` is not after `start`, or they fall
+    `memberId` is not a member of this rotation; 409 `in_the_past`: `end` is not later than now (it would
+    rewrite who was on call); 422 `invalid_range`: `end` is not after `start`, or they fall
     outside the years 1900 to 2999."""
     found = rotation_of(request, rotation_id)
     start = moment("start", payload.start, offset_required=True)

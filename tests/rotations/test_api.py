@@ -527,7 +527,7 @@ def test_a_script_cannot_add_an_override_that_is_already_over(api, native, froze
     refused = api.post(
         f"{native.pk}/overrides", {"memberId": bo.pk, "start": "2026-03-05T06:00:00Z", "end": "2026-03-06T11:00:00Z"}
     )
-    assert refused.status_code == 400
+    assert refused.status_code == 409  # a rule of the server's clock, not of the body's shape
     said = "That time is over: an override must end later than now."
     assert refused.json() == {"code": "in_the_past", "message": said, "errors": {"end": [said]}}
     assert not native.overrides.exists()
