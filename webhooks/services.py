@@ -370,11 +370,13 @@ class SubscriptionEvents:
     """What bringing the recorded subscription up to date did. `outcome`: "up_to_date" (it sends every
     event Roster reads), "added" (`added` were added), "refused" (PagerDuty refused to add `missing`),
     "gone" (deleted in PagerDuty: forgotten), "later" (PagerDuty could not answer now: the next run
-    tries again), "unknown" (PagerDuty refused to show it, or no subscription or connection to ask)."""
+    tries again), "unknown" (PagerDuty refused to show it, or no subscription or connection to ask).
+    `turned_off`: PagerDuty said it is turned off (so it sends nothing)."""
 
     outcome: str
     added: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
+    turned_off: bool = False
 
 
 AUDIT_SUMMARY_MAX = 300  # AuditEvent.summary
@@ -411,13 +413,13 @@ def webhook_subscription_bring_up_to_date(
             return SubscriptionEvents("unknown")  # not allowed to read it: what it sends is unknown
         connection_record_write_access(connection, False)
         _record_missing_events(endpoint, subscription_id, missing)
-        return SubscriptionEvents("refused", missing=tuple(missing))
+        return SubscriptionEvents("refused", missing=tuple(missing), turned_off=endpoint.subscription_inactive)
     except pd.PagerDutyError as error:
         log.info("Webhook subscription %s not checked now: %s", subscription_id, error.code)
         return SubscriptionEvents("unknown" if error.permanent else "later")
     _record_missing_events(endpoint, subscription_id, [])
     if not missing:
-        return SubscriptionEvents("up_to_date")
+        return SubscriptionEvents("up_to_date", turned_off=endpoint.subscription_inactive)
     connection_record_write_access(connection, True)
     audit_record(
         organization=endpoint.organization,
@@ -430,7 +432,7 @@ def webhook_subscription_bring_up_to_date(
         ),
         detail={"subscription_id": subscription_id, "added": missing},
     )
-    return SubscriptionEvents("added", added=tuple(missing))
+    return SubscriptionEvents("added", added=tuple(missing), turned_off=endpoint.subscription_inactive)
 
 
 def _record_missing_events(endpoint: WebhookEndpoint, subscription_id: str, missing: list[str]) -> None:

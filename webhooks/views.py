@@ -94,7 +94,7 @@ def create_subscription(request):
         return render_integrations_page(request, extra={"wh_subscription_error": error}, status=400)
     if not result.created:
         events = result.events
-        (messages.warning if events and events.outcome == "refused" else messages.info)(
+        (messages.warning if events and (events.outcome == "refused" or events.turned_off) else messages.info)(
             request,
             f"Subscription {result.subscription_id} already delivers to this URL, so Roster created none. PagerDuty "
             "shows a signing secret only when a subscription is created: paste it with Add signing secret if you "
@@ -116,9 +116,17 @@ def create_subscription(request):
 
 
 def _events_note(events: services.SubscriptionEvents | None) -> str:
-    """What bringing a found subscription's events up to date did, in a sentence."""
+    """What bringing a found subscription's events up to date did, and whether it is turned off."""
     if events is None:
         return ""
+    off = (
+        " It is turned off in PagerDuty, so PagerDuty sends Roster nothing: turn it on there (Integrations → "
+        "Generic Webhooks (v3)), or click Recreate."
+    )
+    return _events_added_note(events) + (off if events.turned_off else "")
+
+
+def _events_added_note(events: services.SubscriptionEvents) -> str:
     if events.outcome == "added":
         n = len(events.added)
         return f" Added the {n} event{pluralize(n)} it did not send: {', '.join(events.added)}."

@@ -7,6 +7,7 @@ import pytest
 import requests
 import responses
 from django.conf import settings
+from django.contrib.messages import get_messages
 
 from accounts.actor import SYSTEM
 from accounts.models import AuditEvent
@@ -469,8 +470,15 @@ def test_create_adopting_a_turned_off_subscription_shows_it_on_the_card(admin_cl
         active=False,
     )
 
-    page = admin_client.post(PAGE + "pagerduty/webhook-subscription/", follow=True).content.decode()
+    response = admin_client.post(PAGE + "pagerduty/webhook-subscription/")
+    page = admin_client.get(response["Location"]).content.decode()
 
+    (said,) = get_messages(response.wsgi_request)  # the answer to the click says it too, as a warning
+    assert said.level_tag == "warning"
+    assert str(said).endswith(
+        " It is turned off in PagerDuty, so PagerDuty sends Roster nothing: turn it on there (Integrations → Generic "
+        "Webhooks (v3)), or click Recreate."
+    )
     assert "PagerDuty's subscription <code>PBYHAND</code> is turned off, so PagerDuty sends Roster nothing." in page
     assert inactive_of(org) is True
     # Seen by Roster, not done by the admin who clicked Create: the trail must not read as theirs.
