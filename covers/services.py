@@ -104,7 +104,7 @@ def _audit(cover_request: CoverRequest, action: str, summary: str, actor: Actor 
         organization=cover_request.organization,
         provider="roster",
         action=f"cover_request.{action}",
-        summary=summary[:300],
+        summary=summary,
         actor=actor,
         detail={"cover_request_id": cover_request.pk, "rotation_id": cover_request.rotation_id, **detail},
     )

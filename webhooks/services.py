@@ -379,9 +379,6 @@ class SubscriptionEvents:
     turned_off: bool = False
 
 
-AUDIT_SUMMARY_MAX = 300  # AuditEvent.summary
-
-
 def webhook_subscription_bring_up_to_date(
     *, endpoint: WebhookEndpoint, actor: Actor | None = None, client: pd.PagerDutyClient | None = None
 ) -> SubscriptionEvents:
@@ -426,10 +423,8 @@ def webhook_subscription_bring_up_to_date(
         provider=PROVIDER,
         action="webhook_subscription_events",
         actor=actor,
-        summary=_clip(
-            f"Added {len(missing)} event{'s' if len(missing) != 1 else ''} to the webhook subscription "
-            f"{subscription_id}: {', '.join(missing)}"
-        ),
+        summary=f"Added {len(missing)} event{'s' if len(missing) != 1 else ''} to the webhook subscription "
+        f"{subscription_id}: {', '.join(missing)}",
         detail={"subscription_id": subscription_id, "added": missing},
     )
     return SubscriptionEvents("added", added=tuple(missing), turned_off=endpoint.subscription_inactive)
@@ -486,7 +481,3 @@ def _forget_subscription(endpoint: WebhookEndpoint, subscription_id: str) -> Non
         summary=f"The webhook subscription {subscription_id} is gone in PagerDuty: Roster forgot it",
         detail={"subscription_id": subscription_id, "gone": True},
     )
-
-
-def _clip(text: str, limit: int = AUDIT_SUMMARY_MAX) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

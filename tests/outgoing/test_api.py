@@ -128,3 +128,14 @@ def test_a_script_resends_a_failed_delivery_as_the_page_does(admin_client, clien
     assert busy.status_code == 409 and busy.json()["code"] == "sending"
     client.force_login(outsider)
     assert client.post(url).status_code == 404
+
+
+def test_an_endpoint_with_a_long_url_is_saved_and_its_audit_line_fits_the_trail(admin_client):
+    """A URL may hold 2,000 characters, an audit summary 300: the line is shortened, never refused (on
+    PostgreSQL a longer value would fail the whole request)."""
+    url = "https://93.184.216.34/hook?" + "k=" + "v" * 1900
+    response = create(admin_client, url=url)
+    assert response.status_code == 201
+    audit = AuditEvent.objects.get(action="webhook_endpoint_create")
+    assert len(audit.summary) == 300 and audit.summary.startswith("Added webhook endpoint https://93.184.216.34/hook?")
+    assert audit.summary.endswith("…")
