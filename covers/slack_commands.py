@@ -389,16 +389,20 @@ def _asked_view(cover: CoverRequest) -> dict:
 # --- the Take it button ---------------------------------------------------------------------------
 
 
-def _mention(workspace: Workspace, name: str, email: str) -> str:
-    """The person as a Slack mention when Slack knows their email (a worker's look-up), else their name."""
-    email = email.strip().lower()
-    try:
-        user_id = (
-            slack_users_match(connection=workspace.connection, emails=[email]).linked.get(email) if email else None
-        )
-    except slack.SlackError:  # the name says it as well
-        user_id = None
+def mention(connection: SlackConnection, name: str, email: str) -> str:
+    """The person as a Slack mention when Slack knows their email (a worker's look-up, remembered), else
+    their name. SlackError when Slack could not be asked."""
+    email = (email or "").strip().lower()
+    user_id = slack_users_match(connection=connection, emails=[email]).linked.get(email) if email else None
     return f"<@{user_id}>" if user_id else escape(name or email or "someone")
+
+
+def _mention(workspace: Workspace, name: str, email: str) -> str:
+    """`mention`, or the name when Slack could not be asked (the answer to a click must not fail on it)."""
+    try:
+        return mention(workspace.connection, name, email)
+    except slack.SlackError:  # the name says it as well
+        return escape(name or email or "someone")
 
 
 def cover_take(workspace: Workspace, user_id: str, value: str) -> str:

@@ -27,10 +27,9 @@ from django.utils import timezone
 
 from config.links import public_url
 from covers.models import CoverRequest
-from covers.slack_commands import TAKE_ACTION, escape
+from covers.slack_commands import TAKE_ACTION, escape, mention
 from integrations.slack import client as slack
 from integrations.slack.models import SlackConnection, SlackUser
-from integrations.slack.services import slack_users_match
 
 from .. import registry
 from ..cover_events import cover_of, people_told
@@ -82,21 +81,11 @@ def stamp(cover: CoverRequest, moment: dt.datetime) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback_time(cover, moment)}>"
 
 
-def _person(connection: SlackConnection, name: str, email: str) -> str:
-    """A Slack mention when Slack knows the email, else the name."""
-    email = (email or "").strip().lower()
-    if email:
-        user_id = slack_users_match(connection=connection, emails=[email]).linked.get(email)
-        if user_id:
-            return f"<@{user_id}>"
-    return escape(name or email or "someone")
-
-
 def _actor(connection: SlackConnection, cover: CoverRequest, label: str) -> str:
     """Who did it (an Actor label: an email, an API token, "system"), as a mention when it is the requester's."""
     if label and label.lower() == cover.requester_email.lower():
-        return _person(connection, cover.requester_name, cover.requester_email)
-    return _person(connection, label, label) if "@" in (label or "") else escape(label or "Roster")
+        return mention(connection, cover.requester_name, cover.requester_email)
+    return mention(connection, label, label) if "@" in (label or "") else escape(label or "Roster")
 
 
 def _span(cover: CoverRequest) -> str:
@@ -114,11 +103,11 @@ def _section(text: str) -> dict:
 def outcome_line(cover: CoverRequest, connection: SlackConnection) -> tuple[str, str]:
     """(mrkdwn, plain fallback) of what became of the request; ("", "") while it is open."""
     if cover.status == CoverRequest.Status.TAKEN:
-        taker = _person(connection, cover.taker_name, cover.taker_email)
+        taker = mention(connection, cover.taker_name, cover.taker_email)
         line = f":white_check_mark: Taken by {taker}."
         plain = f"Taken by {cover.taker_name or cover.taker_email}."
         if cover.swap_start and cover.swap_end:
-            requester = _person(connection, cover.requester_name, cover.requester_email)
+            requester = mention(connection, cover.requester_name, cover.requester_email)
             line += f" A swap: {requester} covers {stamp(cover, cover.swap_start)} – {stamp(cover, cover.swap_end)}."
             plain += " A swap."
         return line, plain
@@ -133,7 +122,7 @@ def outcome_line(cover: CoverRequest, connection: SlackConnection) -> tuple[str,
 
 def offer_message(cover: CoverRequest, connection: SlackConnection) -> tuple[str, list[dict]]:
     """The offer as it is now: (fallback text, blocks). Open: with the Take it button; else the outcome."""
-    requester = _person(connection, cover.requester_name, cover.requester_email)
+    requester = mention(connection, cover.requester_name, cover.requester_email)
     rotation = escape(cover.rotation.name)
     head = (
         f":raising_hand: {requester} asks for someone to cover their on-call shift in "
@@ -178,7 +167,7 @@ def expiring_text(
             f":hourglass_flowing_sand: Nobody has taken your request for cover in *{escape(cover.rotation.name)}* yet "
             f"({_span(cover)}). If nobody does, you stay on call. <{_link(cover)}|Open the rotation>"
         )
-    requester = _person(connection, cover.requester_name, cover.requester_email)
+    requester = mention(connection, cover.requester_name, cover.requester_email)
     page = f"<{_link(cover)}|the rotation page>"
     take = f"Use *Take it* on the request in this channel, or {page}." if offer_here else f"Take it on {page}."
     return (
@@ -188,8 +177,8 @@ def expiring_text(
 
 
 def failed_text(cover: CoverRequest, connection: SlackConnection, *, to_taker: bool) -> str:
-    taker = _person(connection, cover.failed_taker_name, cover.failed_taker_email)
-    requester = _person(connection, cover.requester_name, cover.requester_email)
+    taker = mention(connection, cover.failed_taker_name, cover.failed_taker_email)
+    requester = mention(connection, cover.requester_name, cover.requester_email)
     rotation, page = f"*{escape(cover.rotation.name)}*", f"<{_link(cover)}|the rotation page>"
     not_changed = "did not happen: PagerDuty's schedule was not changed, so you are"
     if to_taker:
